@@ -1,0 +1,349 @@
+/**
+ * Reads serverless.yml into what the local cloud needs: the ledger table, the functions with their handlers,
+ * event rules (patterns with variables resolved), schedules, retry settings and environment.
+ * Only plain YAML with long-form intrinsics is supported (the stack's contract): CloudFormation references
+ * (Ref, Fn::GetAtt, ...) cannot be resolved locally and are reported in `unresolved` for the caller to override.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { validatePattern, type EventPattern } from '../lambda/event-pattern';
+
+export interface StackRule {
+  /** e.g. stateChange-rule-1 */
+  readonly name: string;
+  readonly functionKey: string;
+  readonly pattern: EventPattern;
+  /** Bus name from `eventBus` (an ARN is reduced to its name); undefined means the default bus. */
+  readonly eventBusName: string | undefined;
+  readonly enabled: boolean;
+}
+
+export interface StackSchedule {
+  readonly name: string;
+  readonly functionKey: string;
+  /** `rate(5 minutes)` or `cron(...)` */
+  readonly expression: string;
+  readonly rateMs: number | undefined;
+  readonly enabled: boolean;
+  readonly input: unknown;
+}
+
+export interface StackFunction {
+  /** The key under `functions:` (stateChange). */
+  readonly key: string;
+  /** The deployed name: <service>-<stage>-<key>. */
+  readonly functionName: string;
+  /** As written: functions/state-change.handler */
+  readonly handler: string;
+  /** Repo-relative module path without extension (functions/state-change) and the export (handler). */
+  readonly modulePath: string;
+  readonly exportName: string;
+  readonly timeoutSeconds: number;
+  readonly memorySizeMb: number;
+  readonly maximumRetryAttempts: number;
+  readonly reservedConcurrency: number | undefined;
+  readonly onFailureDestination: string | undefined;
+  /** provider.environment merged with the function's, resolved; unresolvable entries are absent. */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly rules: readonly StackRule[];
+  readonly schedules: readonly StackSchedule[];
+}
+
+export interface Stack {
+  readonly file: string;
+  readonly service: string;
+  readonly stage: string;
+  readonly region: string;
+  readonly functions: readonly StackFunction[];
+  readonly rules: readonly StackRule[];
+  readonly schedules: readonly StackSchedule[];
+  /** resources.Resources.LedgerTable.Properties, variables resolved (intrinsics left as they are). */
+  readonly ledgerTable: Readonly<Record<string, unknown>>;
+  /** Where a value could not be resolved locally (dotted paths), e.g. provider.environment.LEDGER_TABLE_NAME. */
+  readonly unresolved: readonly string[];
+}
+
+export class StackError extends Error {
+  override readonly name = 'StackError';
+}
+
+export interface ReadStackOptions {
+  /** Defaults to provider.stage, else dev. */
+  readonly stage?: string;
+  /** Overrides for ${param:NAME}, winning over params.<stage> and params.default. */
+  readonly params?: Readonly<Record<string, string>>;
+}
+
+const LAMBDA_DEFAULT_TIMEOUT_SECONDS = 6;
+const LAMBDA_DEFAULT_MEMORY_MB = 1024;
+const LAMBDA_DEFAULT_ASYNC_RETRIES = 2;
+
+export function readStack(serverlessYmlPath: string, options: ReadStackOptions = {}): Stack {
+  const file = path.resolve(serverlessYmlPath);
+  let document: Record<string, unknown>;
+  try {
+    document = asRecord(parse(readFileSync(file, 'utf8')), 'serverless.yml');
+  } catch (error) {
+    throw new StackError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  const unresolved: string[] = [];
+  const rawProvider = asRecord(document['provider'] ?? {}, 'provider');
+  const service = String(document['service'] ?? '');
+  if (!service) throw new StackError(`${file}: service is missing`);
+  const stage = options.stage ?? (typeof rawProvider['stage'] === 'string' && !rawProvider['stage'].includes('${') ? rawProvider['stage'] : 'dev');
+  const params = collectParams(document, stage, options.params ?? {});
+  const resolver = new VariableResolver(document, { service, stage, params }, unresolved);
+
+  const provider = asRecord(resolver.resolve(rawProvider, 'provider'), 'provider');
+  const region = typeof provider['region'] === 'string' ? provider['region'] : 'us-east-1';
+  const providerEnvironment = environmentOf(provider['environment'], 'provider.environment', unresolved);
+
+  const rawFunctions = asRecord(document['functions'] ?? {}, 'functions');
+  const functions = Object.entries(rawFunctions).map(([key, raw]) =>
+    readFunction(key, asRecord(resolver.resolve(raw, `functions.${key}`), `functions.${key}`), {
+      service,
+      stage,
+      provider,
+      providerEnvironment,
+      unresolved,
+    }),
+  );
+
+  const resources = asRecord(asRecord(document['resources'] ?? {}, 'resources')['Resources'] ?? {}, 'resources.Resources');
+  const ledger = resources['LedgerTable'];
+  if (ledger === undefined) throw new StackError(`${file}: resources.Resources.LedgerTable is missing`);
+  const ledgerTable = asRecord(
+    resolver.resolve(asRecord(asRecord(ledger, 'LedgerTable')['Properties'] ?? {}, 'LedgerTable.Properties'), 'LedgerTable.Properties'),
+    'LedgerTable.Properties',
+  );
+
+  return {
+    file,
+    service,
+    stage,
+    region,
+    functions,
+    rules: functions.flatMap((fn) => fn.rules),
+    schedules: functions.flatMap((fn) => fn.schedules),
+    ledgerTable,
+    unresolved,
+  };
+}
+
+interface FunctionContext {
+  readonly service: string;
+  readonly stage: string;
+  readonly provider: Record<string, unknown>;
+  readonly providerEnvironment: Record<string, string>;
+  readonly unresolved: string[];
+}
+
+function readFunction(key: string, raw: Record<string, unknown>, context: FunctionContext): StackFunction {
+  const handler = raw['handler'];
+  if (typeof handler !== 'string' || !handler.includes('.')) {
+    throw new StackError(`functions.${key}.handler must look like path/to/module.export, got ${JSON.stringify(handler)}`);
+  }
+  const dot = handler.lastIndexOf('.');
+  const destinations = raw['destinations'] === undefined ? {} : asRecord(raw['destinations'], `functions.${key}.destinations`);
+  const events = Array.isArray(raw['events']) ? (raw['events'] as unknown[]) : [];
+  const rules: StackRule[] = [];
+  const schedules: StackSchedule[] = [];
+  events.forEach((entry, index) => {
+    const event = asRecord(entry, `functions.${key}.events[${index}]`);
+    if (event['eventBridge'] !== undefined) rules.push(readRule(key, index, asRecord(event['eventBridge'], `functions.${key}.events[${index}].eventBridge`)));
+    if (event['schedule'] !== undefined) schedules.push(readSchedule(key, index, event['schedule']));
+  });
+  return {
+    key,
+    functionName: typeof raw['name'] === 'string' ? raw['name'] : `${context.service}-${context.stage}-${key}`,
+    handler,
+    modulePath: handler.slice(0, dot),
+    exportName: handler.slice(dot + 1),
+    timeoutSeconds: numberOr(raw['timeout'], numberOr(context.provider['timeout'], LAMBDA_DEFAULT_TIMEOUT_SECONDS)),
+    memorySizeMb: numberOr(raw['memorySize'], numberOr(context.provider['memorySize'], LAMBDA_DEFAULT_MEMORY_MB)),
+    maximumRetryAttempts: numberOr(raw['maximumRetryAttempts'], LAMBDA_DEFAULT_ASYNC_RETRIES),
+    reservedConcurrency: typeof raw['reservedConcurrency'] === 'number' ? raw['reservedConcurrency'] : undefined,
+    onFailureDestination: destinationOf(destinations['onFailure']),
+    environment: { ...context.providerEnvironment, ...environmentOf(raw['environment'], `functions.${key}.environment`, context.unresolved) },
+    rules,
+    schedules,
+  };
+}
+
+function readRule(functionKey: string, index: number, raw: Record<string, unknown>): StackRule {
+  const pattern = raw['pattern'];
+  try {
+    validatePattern(pattern);
+  } catch (error) {
+    throw new StackError(`functions.${functionKey}.events[${index}].eventBridge.pattern: ${(error as Error).message}`);
+  }
+  const bus = raw['eventBus'];
+  return {
+    name: `${functionKey}-rule-${index + 1}`,
+    functionKey,
+    pattern,
+    eventBusName: typeof bus === 'string' ? busNameOf(bus) : undefined,
+    enabled: raw['enabled'] === undefined ? true : raw['enabled'] === true || raw['enabled'] === 'true',
+  };
+}
+
+function readSchedule(functionKey: string, index: number, raw: unknown): StackSchedule {
+  const spec = typeof raw === 'string' ? { rate: raw } : asRecord(raw, `functions.${functionKey}.events[${index}].schedule`);
+  const rate = spec['rate'];
+  const expression = Array.isArray(rate) ? String(rate[0]) : String(rate);
+  return {
+    name: `${functionKey}-schedule-${index + 1}`,
+    functionKey,
+    expression,
+    rateMs: rateToMs(expression),
+    enabled: spec['enabled'] === undefined ? true : spec['enabled'] === true || spec['enabled'] === 'true',
+    input: spec['input'],
+  };
+}
+
+/** rate(5 minutes) -> 300000; cron expressions -> undefined (fire them by hand locally). */
+export function rateToMs(expression: string): number | undefined {
+  const match = /^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$/.exec(expression.trim());
+  if (!match) return undefined;
+  const unit = match[2]?.startsWith('minute') ? 60_000 : match[2]?.startsWith('hour') ? 3_600_000 : 86_400_000;
+  return Number(match[1]) * unit;
+}
+
+function busNameOf(bus: string): string {
+  const marker = ':event-bus/';
+  return bus.includes(marker) ? bus.slice(bus.indexOf(marker) + marker.length) : bus;
+}
+
+function destinationOf(raw: unknown): string | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw === 'string') return raw;
+  const record = asRecord(raw, 'destinations.onFailure');
+  const arn = record['arn'];
+  if (typeof arn === 'string') return arn;
+  return JSON.stringify(arn ?? record);
+}
+
+function environmentOf(raw: unknown, where: string, unresolved: string[]): Record<string, string> {
+  if (raw === undefined || raw === null) return {};
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(asRecord(raw, where))) {
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+      result[name] = String(value);
+    } else {
+      unresolved.push(`${where}.${name}`);
+    }
+  }
+  return result;
+}
+
+function collectParams(document: Record<string, unknown>, stage: string, overrides: Readonly<Record<string, string>>): Record<string, unknown> {
+  const params = document['params'] === undefined ? {} : asRecord(document['params'], 'params');
+  const byDefault = params['default'] === undefined ? {} : asRecord(params['default'], 'params.default');
+  const byStage = params[stage] === undefined ? {} : asRecord(params[stage], `params.${stage}`);
+  return { ...byDefault, ...byStage, ...overrides };
+}
+
+interface VariableSources {
+  readonly service: string;
+  readonly stage: string;
+  readonly params: Record<string, unknown>;
+}
+
+/** Resolves ${param:X}, ${self:a.b}, ${sls:stage}, ${opt:stage}, ${env:X}, with `, fallback` defaults. */
+class VariableResolver {
+  constructor(
+    private readonly document: Record<string, unknown>,
+    private readonly sources: VariableSources,
+    private readonly unresolved: string[],
+  ) {}
+
+  resolve(value: unknown, where: string, depth = 0): unknown {
+    if (depth > 20) throw new StackError(`${where}: variables nest too deeply (a cycle?)`);
+    if (typeof value === 'string') return this.resolveString(value, where, depth);
+    if (Array.isArray(value)) return value.map((item, index) => this.resolve(item, `${where}[${index}]`, depth));
+    if (value !== null && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, this.resolve(item, `${where}.${key}`, depth)]));
+    }
+    return value;
+  }
+
+  private resolveString(text: string, where: string, depth: number): unknown {
+    const whole = /^\$\{([^{}]+)\}$/.exec(text);
+    if (whole?.[1] !== undefined) return this.resolve(this.lookup(whole[1], where), where, depth + 1);
+    if (!text.includes('${')) return text;
+    return text.replace(/\$\{([^{}]+)\}/g, (_match, expression: string) => {
+      const value = this.resolve(this.lookup(expression, where), where, depth + 1);
+      return value === undefined ? '' : String(value);
+    });
+  }
+
+  private lookup(expression: string, where: string): unknown {
+    const [reference = '', ...fallbacks] = splitTopLevel(expression);
+    const value = this.lookupReference(reference.trim());
+    if (value !== undefined) return value;
+    const fallback = fallbacks[0]?.trim();
+    if (fallback !== undefined) return parseFallback(fallback, (inner) => this.lookupReference(inner));
+    throw new StackError(`${where}: cannot resolve \${${expression}}`);
+  }
+
+  private lookupReference(reference: string): unknown {
+    const colon = reference.indexOf(':');
+    const source = reference.slice(0, colon);
+    const address = reference.slice(colon + 1);
+    switch (source) {
+      case 'param':
+        return this.sources.params[address];
+      case 'sls':
+        return address === 'stage' ? this.sources.stage : undefined;
+      case 'opt':
+        return address === 'stage' ? this.sources.stage : undefined;
+      case 'env':
+        return process.env[address];
+      case 'self':
+        if (address === 'service') return this.sources.service;
+        return address.split('.').reduce<unknown>(
+          (node, key) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined),
+          this.document,
+        );
+      default:
+        return undefined;
+    }
+  }
+}
+
+function splitTopLevel(expression: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const char of expression) {
+    if (char === '(' || char === '[') depth += 1;
+    if (char === ')' || char === ']') depth -= 1;
+    if (char === ',' && depth === 0) {
+      parts.push(current);
+      current = '';
+    } else current += char;
+  }
+  parts.push(current);
+  return parts;
+}
+
+function parseFallback(fallback: string, lookup: (reference: string) => unknown): unknown {
+  const quoted = /^(['"])(.*)\1$/.exec(fallback);
+  if (quoted) return quoted[2];
+  if (/^-?\d+(\.\d+)?$/.test(fallback)) return Number(fallback);
+  if (fallback === 'true' || fallback === 'false') return fallback === 'true';
+  if (fallback === 'null') return null;
+  return lookup(fallback);
+}
+
+function numberOr(value: unknown, fallback: number): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+  return fallback;
+}
+
+function asRecord(value: unknown, where: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new StackError(`${where} must be a mapping`);
+  return value as Record<string, unknown>;
+}
