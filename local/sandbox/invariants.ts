@@ -1,0 +1,265 @@
+/**
+ * The invariants of a mirrored fleet, checked on a final snapshot of the EC2 world. Shared by the sandbox, the
+ * chaos suite and the benchmark: each run ends with "did the product leave the world in a correct state?".
+ *
+ * The oracle for "should this ENI be mirrored" is deliberately NOT the product's own planning: it is the world's
+ * truth (the simulator's instance-type catalogue, the tags, the states), so a planning bug cannot hide itself.
+ */
+import { lookupInstanceType } from '../ec2-sim/rules/catalogue';
+
+export const SESSIONS_PER_ENI_LIMIT = 3;
+
+export interface WorldNetworkInterface {
+  readonly eniId: string;
+  /** EC2's InterfaceType; only 'interface' can be a mirror source. */
+  readonly interfaceType: string;
+  readonly deviceIndex?: number;
+}
+
+export interface WorldInstance {
+  readonly instanceId: string;
+  readonly instanceType: string;
+  readonly state: string;
+  readonly availabilityZone?: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly networkInterfaces: readonly WorldNetworkInterface[];
+}
+
+export interface WorldSession {
+  readonly sessionId: string;
+  readonly eniId: string;
+  readonly targetId: string;
+  readonly filterId: string;
+  readonly sessionNumber: number;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface WorldTarget {
+  readonly targetId: string;
+  readonly kind?: string;
+  /** The target's own ENI (network-interface targets): never a valid source. */
+  readonly eniId?: string;
+  /** Distinct source ENIs the target accepts; null = no limit (load balancer targets). */
+  readonly sourceLimit: number | null;
+}
+
+/** What the invariants read: instances with their ENIs, every mirror session, every target. */
+export interface MirrorWorld {
+  readonly instances: readonly WorldInstance[];
+  readonly sessions: readonly WorldSession[];
+  readonly targets: readonly WorldTarget[];
+}
+
+export interface InvariantOptions {
+  /** Tag key that marks a session as ours (`vpc-mirror-orchestrator:owner`) and its expected value. */
+  readonly ownerTagKey: string;
+  readonly ownerId: string;
+  /** The opt-in tag; default traffic-mirror=true. */
+  readonly tagKey?: string;
+  readonly tagValue?: string;
+  /** The configured target pool; default: every target in the world. Used to excuse a full pool. */
+  readonly poolTargetIds?: readonly string[];
+  /** Which instance types may be mirror sources; default: the simulator's catalogue (the world's truth). */
+  readonly isSupportedType?: (instanceType: string) => boolean;
+  /** MIRROR_ENI_SCOPE=primary: only the first ENI of an instance is eligible. Default 'all'. */
+  readonly eniScope?: 'all' | 'primary';
+  /** Explicit set of ENIs that must be mirrored, overriding the computed eligibility. */
+  readonly eligibleEnis?: Iterable<string>;
+  /** Sessions not ours as they were before the run: each must still exist unchanged (unless its ENI is gone). */
+  readonly handMadeBaseline?: readonly WorldSession[];
+}
+
+export type InvariantName =
+  | 'eligible-mirrored-once'
+  | 'nothing-unwanted-mirrored'
+  | 'eni-session-limit'
+  | 'target-source-limit'
+  | 'hand-made-untouched';
+
+export interface Violation {
+  readonly invariant: InvariantName;
+  /** The ENI, target or session concerned. */
+  readonly subject: string;
+  readonly message: string;
+}
+
+export interface InvariantCheck {
+  readonly name: InvariantName;
+  readonly description: string;
+  /** How many subjects were examined: a check over nothing proves nothing, and the report says so. */
+  readonly examined: number;
+  readonly violations: readonly Violation[];
+}
+
+export interface InvariantReport {
+  readonly ok: boolean;
+  readonly checks: readonly InvariantCheck[];
+  readonly violations: readonly Violation[];
+}
+
+const DESCRIPTIONS: Record<InvariantName, string> = {
+  'eligible-mirrored-once': 'every eligible ENI has exactly one managed session',
+  'nothing-unwanted-mirrored': 'no managed session on an ENI that should not be mirrored',
+  'eni-session-limit': `no ENI holds more than ${SESSIONS_PER_ENI_LIMIT} sessions`,
+  'target-source-limit': 'no target serves more sources than its limit',
+  'hand-made-untouched': 'hand-made sessions are untouched',
+};
+
+export function defaultIsSupportedType(instanceType: string): boolean {
+  return lookupInstanceType(instanceType)?.mirrorSource ?? false;
+}
+
+/** ENIs that must carry exactly one managed session, computed from the world's truth. */
+export function computeEligibleEnis(world: MirrorWorld, options: InvariantOptions): Set<string> {
+  const tagKey = options.tagKey ?? 'traffic-mirror';
+  const tagValue = options.tagValue ?? 'true';
+  const isSupported = options.isSupportedType ?? defaultIsSupportedType;
+  const targetEnis = new Set(world.targets.flatMap((target) => (target.eniId ? [target.eniId] : [])));
+  const eligible = new Set<string>();
+  for (const instance of world.instances) {
+    if (instance.state !== 'running') continue;
+    if (instance.tags[tagKey] !== tagValue) continue;
+    if (!isSupported(instance.instanceType)) continue;
+    const enis = options.eniScope === 'primary' ? instance.networkInterfaces.slice(0, 1) : instance.networkInterfaces;
+    for (const eni of enis) {
+      if (eni.interfaceType === 'interface' && !targetEnis.has(eni.eniId)) eligible.add(eni.eniId);
+    }
+  }
+  return eligible;
+}
+
+export function checkInvariants(world: MirrorWorld, options: InvariantOptions): InvariantReport {
+  const isManaged = (session: WorldSession): boolean => session.tags[options.ownerTagKey] === options.ownerId;
+  const sessionsByEni = groupBy(world.sessions, (session) => session.eniId);
+  const eligible = options.eligibleEnis ? new Set(options.eligibleEnis) : computeEligibleEnis(world, options);
+  const checks: InvariantCheck[] = [];
+  const add = (name: InvariantName, examined: number, violations: Violation[]): void => {
+    checks.push({ name, description: DESCRIPTIONS[name], examined, violations });
+  };
+
+  const poolIds = new Set(options.poolTargetIds ?? world.targets.map((target) => target.targetId));
+  const poolFull = [...poolIds].every((targetId) => {
+    const target = world.targets.find((candidate) => candidate.targetId === targetId);
+    return target !== undefined && target.sourceLimit !== null && sourcesOf(world, targetId).size >= target.sourceLimit;
+  });
+
+  const onceViolations: Violation[] = [];
+  for (const eniId of eligible) {
+    const sessions = sessionsByEni.get(eniId) ?? [];
+    const managed = sessions.filter(isManaged);
+    const foreign = sessions.length - managed.length;
+    if (managed.length === 1) continue;
+    if (managed.length === 0 && foreign >= SESSIONS_PER_ENI_LIMIT) continue; // no room: a refusal is correct
+    if (managed.length === 0 && poolFull) continue; // every target full: a refusal is correct
+    onceViolations.push({
+      invariant: 'eligible-mirrored-once',
+      subject: eniId,
+      message: `${eniId} is eligible and has ${managed.length} managed sessions (expected 1)`,
+    });
+  }
+  add('eligible-mirrored-once', eligible.size, onceViolations);
+
+  const managedSessions = world.sessions.filter(isManaged);
+  add(
+    'nothing-unwanted-mirrored',
+    managedSessions.length,
+    managedSessions
+      .filter((session) => !eligible.has(session.eniId))
+      .map((session) => ({
+        invariant: 'nothing-unwanted-mirrored' as const,
+        subject: session.eniId,
+        message: `managed session ${session.sessionId} on ${session.eniId}, which should not be mirrored`,
+      })),
+  );
+
+  const limitViolations: Violation[] = [];
+  for (const [eniId, sessions] of sessionsByEni) {
+    if (sessions.length > SESSIONS_PER_ENI_LIMIT) {
+      limitViolations.push({
+        invariant: 'eni-session-limit',
+        subject: eniId,
+        message: `${eniId} holds ${sessions.length} sessions (limit ${SESSIONS_PER_ENI_LIMIT})`,
+      });
+    }
+    const numbers = sessions.map((session) => session.sessionNumber);
+    if (new Set(numbers).size !== numbers.length) {
+      limitViolations.push({
+        invariant: 'eni-session-limit',
+        subject: eniId,
+        message: `${eniId} has duplicate session numbers ${numbers.join(', ')}`,
+      });
+    }
+  }
+  add('eni-session-limit', sessionsByEni.size, limitViolations);
+
+  add(
+    'target-source-limit',
+    world.targets.length,
+    world.targets.flatMap((target) => {
+      const sources = sourcesOf(world, target.targetId).size;
+      if (target.sourceLimit === null || sources <= target.sourceLimit) return [];
+      return [
+        {
+          invariant: 'target-source-limit' as const,
+          subject: target.targetId,
+          message: `${target.targetId} serves ${sources} sources (limit ${target.sourceLimit})`,
+        },
+      ];
+    }),
+  );
+
+  const baseline = options.handMadeBaseline ?? world.sessions.filter((session) => !isManaged(session));
+  const existingEnis = new Set(world.instances.flatMap((i) => i.networkInterfaces.map((eni) => eni.eniId)));
+  const handMadeViolations: Violation[] = [];
+  for (const before of baseline) {
+    const after = world.sessions.find((session) => session.sessionId === before.sessionId);
+    if (!after) {
+      // Deleting the source ENI deletes its sessions (AWS does it, not us): only a disappearance on a live ENI counts.
+      if (existingEnis.has(before.eniId)) {
+        handMadeViolations.push({
+          invariant: 'hand-made-untouched',
+          subject: before.sessionId,
+          message: `hand-made session ${before.sessionId} on ${before.eniId} was deleted`,
+        });
+      }
+      continue;
+    }
+    const changed = describeChange(before, after);
+    if (changed) {
+      handMadeViolations.push({
+        invariant: 'hand-made-untouched',
+        subject: before.sessionId,
+        message: `hand-made session ${before.sessionId} changed: ${changed}`,
+      });
+    }
+  }
+  add('hand-made-untouched', baseline.length, handMadeViolations);
+
+  const violations = checks.flatMap((check) => check.violations);
+  return { ok: violations.length === 0, checks, violations };
+}
+
+function sourcesOf(world: MirrorWorld, targetId: string): Set<string> {
+  return new Set(world.sessions.filter((session) => session.targetId === targetId).map((session) => session.eniId));
+}
+
+function describeChange(before: WorldSession, after: WorldSession): string | undefined {
+  const fields = ['eniId', 'targetId', 'filterId', 'sessionNumber'] as const;
+  const changed: string[] = fields.filter((field) => before[field] !== after[field]);
+  if (JSON.stringify(sortedTags(before.tags)) !== JSON.stringify(sortedTags(after.tags))) changed.push('tags');
+  return changed.length > 0 ? changed.join(', ') : undefined;
+}
+
+function sortedTags(tags: Readonly<Record<string, string>>): Array<[string, string]> {
+  return Object.entries(tags).sort(([a], [b]) => a.localeCompare(b));
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(key(item)) ?? [];
+    group.push(item);
+    groups.set(key(item), group);
+  }
+  return groups;
+}

@@ -1,0 +1,196 @@
+/**
+ * What a person reads: one line per decision as it happens, a header per story step, then a table per instance
+ * and the invariants. Colour only when the stream is a terminal and NO_COLOR is unset (picocolors decides).
+ */
+import pc from 'picocolors';
+import Table from 'cli-table3';
+import type { DecisionRecord, OtherLogEntry } from './decisions';
+import type { InvariantReport } from './invariants';
+import type { InstanceReport, SandboxSummary, TargetReport } from './summary';
+import type { StoryStep } from './scenario';
+
+type Colors = ReturnType<typeof pc.createColors>;
+
+export interface Renderer {
+  banner(text: string): void;
+  stepHeader(index: number, total: number, step: StoryStep): void;
+  decision(decision: DecisionRecord): void;
+  logEntry(entry: OtherLogEntry): void;
+  note(text: string): void;
+  finalReport(summary: SandboxSummary): void;
+}
+
+export interface RendererOptions {
+  readonly write: (text: string) => void;
+  /** Default: picocolors' own judgement for stdout (TTY, NO_COLOR, FORCE_COLOR). */
+  readonly color?: boolean;
+  /** instance id -> the fleet's name for it, filled as instances are launched. */
+  readonly names: ReadonlyMap<string, string>;
+  /** target id -> a readable label (ids-1, nlb). */
+  readonly targetLabels: ReadonlyMap<string, string>;
+}
+
+export function colorsFor(stream: NodeJS.WriteStream): boolean {
+  return pc.isColorSupported && stream.isTTY === true;
+}
+
+export function createRenderer(options: RendererOptions): Renderer {
+  const c = pc.createColors(options.color ?? pc.isColorSupported);
+  const line = (text: string): void => options.write(`${text}\n`);
+  const instanceLabel = (instanceId: string): string => {
+    const name = options.names.get(instanceId);
+    return name ? `${name} ${c.dim(instanceId)}` : instanceId;
+  };
+  const targetLabel = (targetId: string): string => options.targetLabels.get(targetId) ?? targetId;
+
+  return {
+    banner(text) {
+      line(c.bold(text));
+    },
+    stepHeader(index, total, step) {
+      line('');
+      line(c.bold(c.cyan(`── step ${index}/${total}: ${step.title} `.padEnd(100, '─'))));
+      line(c.dim(`   expect: ${step.expect}`));
+    },
+    decision(decision) {
+      line(formatDecision(decision, c, instanceLabel, targetLabel));
+    },
+    logEntry(entry) {
+      if (entry.level !== 'WARN' && entry.level !== 'ERROR' && entry.level !== 'CRITICAL') return;
+      const paint = entry.level === 'WARN' ? c.yellow : c.red;
+      line(`${c.dim(clock(entry.time))} ${fn(entry.functionName)} ${paint(entry.level)} ${entry.message}`);
+    },
+    note(text) {
+      line(c.dim(`   ${text}`));
+    },
+    finalReport(summary) {
+      line('');
+      line(c.bold('Final state'));
+      line(instanceTable(summary.instances, c, targetLabel));
+      line(targetTable(summary.targets));
+      line('');
+      line(c.bold('Invariants'));
+      for (const text of invariantLines(summary.invariants, c)) line(text);
+      line('');
+      const verdict = summary.invariants.ok ? c.green('all invariants hold') : c.red('INVARIANTS VIOLATED');
+      line(
+        `${verdict}: ${summary.decisions.length} decisions, ${summary.deadLetters.length} dead letters, ` +
+          `${(summary.durationMs / 1000).toFixed(1)} s`,
+      );
+    },
+  };
+}
+
+const ACTION_WIDTH = 7;
+
+export function formatDecision(
+  decision: DecisionRecord,
+  c: Colors,
+  instanceLabel: (instanceId: string) => string,
+  targetLabel: (targetId: string) => string,
+): string {
+  const paint = actionColor(decision.action, c);
+  const parts = [
+    c.dim(clock(decision.time)),
+    fn(decision.functionName),
+    instanceLabel(decision.instanceId),
+    decision.eniId ?? '-',
+    paint(decision.action.padEnd(ACTION_WIDTH)),
+    decision.reason,
+  ];
+  if (decision.action === 'attach' || decision.action === 'detach' || decision.action === 'keep') {
+    const where = [
+      decision.sessionNumber !== undefined ? `#${decision.sessionNumber}` : undefined,
+      decision.targetId ? `-> ${targetLabel(decision.targetId)}` : undefined,
+    ].filter(Boolean);
+    if (where.length > 0) parts.push(where.join(' '));
+  }
+  if (decision.detail && decision.action === 'refuse') parts.push(c.dim(`(${decision.detail})`));
+  if (decision.level === 'ERROR' || decision.level === 'WARN') parts.push(c.red(`[${decision.level}]`));
+  return parts.join('  ');
+}
+
+function actionColor(action: DecisionRecord['action'], c: Colors): (text: string) => string {
+  switch (action) {
+    case 'attach':
+      return c.green;
+    case 'detach':
+      return c.magenta;
+    case 'refuse':
+      return c.yellow;
+    case 'keep':
+      return c.blue;
+    case 'skip':
+      return c.dim;
+  }
+}
+
+/** Shorter function names in the log: `vpc-mirror-orchestrator-dev-stateChange` -> `stateChange`. */
+function fn(functionName: string): string {
+  const short = functionName.split('-').pop() ?? functionName;
+  return short.padEnd(14);
+}
+
+function clock(iso: string): string {
+  const match = /T(\d\d:\d\d:\d\d(?:\.\d{1,3})?)/.exec(iso);
+  return (match?.[1] ?? iso).padEnd(12);
+}
+
+function instanceTable(instances: readonly InstanceReport[], c: Colors, targetLabel: (id: string) => string): string {
+  const table = new Table({
+    head: ['instance', 'type', 'zone', 'state', 'tagged', 'ENIs', 'sessions (number -> target)', 'not mirrored because'],
+    style: { head: [], border: [] },
+    wordWrap: true,
+    colWidths: [null, null, null, null, null, null, null, 44] as unknown as number[],
+  });
+  for (const instance of instances) {
+    const sessions = instance.enis.flatMap((eni) =>
+      eni.sessions.map((session) => {
+        const who = session.managed ? '' : c.dim(' (hand-made)');
+        return `eth${eni.deviceIndex} #${session.sessionNumber} -> ${targetLabel(session.targetId)}${who}`;
+      }),
+    );
+    const mirrored = instance.enis.filter((eni) => eni.sessions.some((session) => session.managed)).length;
+    table.push([
+      `${instance.name}\n${c.dim(instance.instanceId)}`,
+      instance.instanceType,
+      instance.zone,
+      stateText(instance.state, c),
+      instance.tagged ? c.green('yes') : 'no',
+      `${mirrored}/${instance.enis.length} mirrored`,
+      sessions.join('\n') || c.dim('none'),
+      instance.notMirroredReasons.join('\n') || '',
+    ]);
+  }
+  return table.toString();
+}
+
+function targetTable(targets: readonly TargetReport[]): string {
+  const table = new Table({ head: ['target', 'kind', 'zone', 'sources', 'limit'], style: { head: [], border: [] } });
+  for (const target of targets) {
+    table.push([
+      `${target.label} ${target.targetId}`,
+      target.kind,
+      target.zone ?? 'any',
+      String(target.sources),
+      target.sourceLimit === null ? 'none' : String(target.sourceLimit),
+    ]);
+  }
+  return table.toString();
+}
+
+function stateText(state: string, c: Colors): string {
+  if (state === 'running') return c.green(state);
+  if (state === 'terminated' || state === 'gone') return c.dim(state);
+  return c.yellow(state);
+}
+
+export function invariantLines(report: InvariantReport, c: Colors): string[] {
+  const lines: string[] = [];
+  for (const check of report.checks) {
+    const mark = check.violations.length === 0 ? c.green('✔') : c.red('✘');
+    lines.push(`${mark} ${check.description} ${c.dim(`(${check.examined} examined)`)}`);
+    for (const violation of check.violations) lines.push(`    ${c.red(violation.message)}`);
+  }
+  return lines;
+}
