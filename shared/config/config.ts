@@ -1,0 +1,144 @@
+/**
+ * Environment -> typed, validated configuration. Called at module load by every function, so a bad deployment
+ * fails at cold start with a ConfigError whose message starts with the variable's name.
+ * Blank values count as unset (Serverless params often resolve to ''): optional variables take their defaults,
+ * required ones are reported missing.
+ */
+import { z } from 'zod';
+import { ConfigError } from '../domain/errors';
+import { MAX_SESSION_NUMBER, MIN_SESSION_NUMBER } from '../domain/session-number';
+import type { EniScope, PlanSettings } from '../domain/types';
+
+export interface Config extends PlanSettings {
+  readonly tableName: string;
+  readonly eventBusName: string;
+  readonly ownerId: string;
+  readonly stopPolicy: 'detach' | 'keep';
+  readonly historyTtlDays: number;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export const TARGET_ID_PATTERN = /^tmt-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+export const FILTER_ID_PATTERN = /^tmf-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+const INSTANCE_TYPE_OR_FAMILY_PATTERN = /^[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)?$/;
+
+const MAX_VNI = 16_777_215;
+const MAX_PACKET_LENGTH = 65_535;
+const MAX_HISTORY_TTL_DAYS = 3_650;
+
+const quoted = (value: unknown): string => JSON.stringify(value);
+
+function integer(min: number, max: number): z.ZodType<number, string> {
+  return z
+    .string()
+    .refine((raw) => /^\d{1,9}$/.test(raw.trim()) && Number(raw) >= min && Number(raw) <= max, {
+      error: (issue) => `must be an integer ${min}..${max}, got ${quoted(issue.input)}`,
+    })
+    .transform(Number);
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T): z.ZodType<T[number], string> {
+  return z
+    .string()
+    .transform((raw) => raw.trim())
+    .pipe(z.enum(values, { error: (issue) => `must be one of ${values.join(' | ')}, got ${quoted(issue.input)}` }));
+}
+
+function text(what: string, maxLength: number, pattern?: RegExp): z.ZodType<string, string> {
+  return z
+    .string()
+    .transform((raw) => raw.trim())
+    .refine((value) => value.length >= 1 && value.length <= maxLength && (pattern === undefined || pattern.test(value)), {
+      error: (issue) => `must be ${what}, got ${quoted(issue.input)}`,
+    });
+}
+
+function id(pattern: RegExp, what: string): z.ZodType<string, string> {
+  return text(`${what} (lowercase hex)`, 64, pattern);
+}
+
+/** Comma-separated, whitespace around items trimmed, empty items (a trailing comma) ignored, duplicates refused. */
+function list(item: (value: string) => boolean, what: string, normalize: (value: string) => string = (v) => v) {
+  return z
+    .string()
+    .transform((raw) => raw.split(',').map((value) => normalize(value.trim())).filter((value) => value !== ''))
+    .check((ctx) => {
+      const bad = ctx.value.find((value) => !item(value));
+      if (bad !== undefined) {
+        ctx.issues.push({ code: 'custom', input: ctx.value, message: `${quoted(bad)} is not ${what}` });
+        return;
+      }
+      const duplicate = ctx.value.find((value, index) => ctx.value.indexOf(value) !== index);
+      if (duplicate !== undefined) {
+        ctx.issues.push({ code: 'custom', input: ctx.value, message: `${quoted(duplicate)} is listed twice` });
+      }
+    });
+}
+
+function read<T>(env: Env, variable: string, schema: z.ZodType<T, string>, fallback: () => T): T {
+  const raw = env[variable];
+  if (raw === undefined || raw.trim() === '') return fallback();
+  const result = schema.safeParse(raw);
+  if (!result.success) throw new ConfigError(variable, result.error.issues[0]?.message ?? `invalid value ${quoted(raw)}`);
+  return result.data;
+}
+
+function required(variable: string, what: string): never {
+  throw new ConfigError(variable, `is required (${what}) and is not set`);
+}
+
+export function loadConfig(env: Env): Config {
+  const targetIds = list((value) => TARGET_ID_PATTERN.test(value), 'a traffic mirror target id (tmt- + 8 or 17 lowercase hex)');
+  const filterIds = list((value) => FILTER_ID_PATTERN.test(value), 'a traffic mirror filter id (tmf- + 8 or 17 lowercase hex)');
+  const types = list((value) => INSTANCE_TYPE_OR_FAMILY_PATTERN.test(value), 'an instance type or family (e.g. m5.large, m7i-flex)', (v) => v.toLowerCase());
+  const tagKey = text('a tag key of 1..128 characters', 128);
+
+  const poolTargetIds = read(env, 'MIRROR_TARGET_IDS', targetIds, () => required('MIRROR_TARGET_IDS', 'comma-separated tmt- ids'));
+  if (poolTargetIds.length === 0) throw new ConfigError('MIRROR_TARGET_IDS', `must name at least one target, got ${quoted(env.MIRROR_TARGET_IDS)}`);
+
+  const config: Config = {
+    tagKey: read(env, 'MIRROR_TAG_KEY', tagKey, () => 'traffic-mirror'),
+    tagValue: read(env, 'MIRROR_TAG_VALUE', text('a tag value of 1..256 characters', 256), () => 'true'),
+    poolTargetIds,
+    filterId: read(env, 'MIRROR_FILTER_ID', id(FILTER_ID_PATTERN, 'a traffic mirror filter id (tmf- + 8 or 17 hex)'), () =>
+      required('MIRROR_FILTER_ID', 'a tmf- id'),
+    ),
+    tableName: read(env, 'LEDGER_TABLE_NAME', text('a DynamoDB table name (3..255 of A-Z a-z 0-9 _ . -)', 255, /^[A-Za-z0-9_.-]{3,255}$/), () =>
+      required('LEDGER_TABLE_NAME', 'the ledger table name'),
+    ),
+    eventBusName: read(env, 'EVENT_BUS_NAME', text('an event bus name or ARN', 1600, /^[A-Za-z0-9._\-/:]+$/), () => 'default'),
+    ownerId: read(env, 'MIRROR_OWNER_ID', text('a tag value of 1..256 characters', 256), () => 'vpc-mirror-orchestrator'),
+    eniScope: read<EniScope>(env, 'MIRROR_ENI_SCOPE', oneOf(['all', 'primary']), () => 'all'),
+    preferredSessionNumber: read(env, 'MIRROR_SESSION_NUMBER', integer(MIN_SESSION_NUMBER, MAX_SESSION_NUMBER), () => 1),
+    virtualNetworkId: read<number | undefined>(env, 'MIRROR_VNI', integer(0, MAX_VNI), () => undefined),
+    packetLength: read<number | undefined>(env, 'MIRROR_PACKET_LENGTH', integer(1, MAX_PACKET_LENGTH), () => undefined),
+    targetOverrideTagKey: read(env, 'MIRROR_TARGET_TAG_KEY', tagKey, () => 'traffic-mirror-target'),
+    filterOverrideTagKey: read(env, 'MIRROR_FILTER_TAG_KEY', tagKey, () => 'traffic-mirror-filter'),
+    allowedOverrideTargetIds: read(env, 'MIRROR_ALLOWED_TARGET_IDS', targetIds, () => []),
+    allowedOverrideFilterIds: read(env, 'MIRROR_ALLOWED_FILTER_IDS', filterIds, () => []),
+    extraSupportedTypes: read(env, 'MIRROR_SUPPORTED_TYPES', types, () => []),
+    extraUnsupportedTypes: read(env, 'MIRROR_UNSUPPORTED_TYPES', types, () => []),
+    stopPolicy: read(env, 'MIRROR_STOP_POLICY', oneOf(['detach', 'keep']), () => 'detach' as const),
+    historyTtlDays: read(env, 'HISTORY_TTL_DAYS', integer(1, MAX_HISTORY_TTL_DAYS), () => 90),
+  };
+  checkConsistency(config);
+  return Object.freeze(config);
+}
+
+/** Rules between variables: each tag key has one meaning, and a type is either added as supported or not. */
+function checkConsistency(config: Config): void {
+  if (config.targetOverrideTagKey === config.tagKey) {
+    throw new ConfigError('MIRROR_TARGET_TAG_KEY', `must differ from MIRROR_TAG_KEY, both are ${quoted(config.tagKey)}`);
+  }
+  if (config.filterOverrideTagKey === config.tagKey) {
+    throw new ConfigError('MIRROR_FILTER_TAG_KEY', `must differ from MIRROR_TAG_KEY, both are ${quoted(config.tagKey)}`);
+  }
+  if (config.filterOverrideTagKey === config.targetOverrideTagKey) {
+    throw new ConfigError('MIRROR_FILTER_TAG_KEY', `must differ from MIRROR_TARGET_TAG_KEY, both are ${quoted(config.filterOverrideTagKey)}`);
+  }
+  const both = config.extraSupportedTypes.find((type) => config.extraUnsupportedTypes.includes(type));
+  if (both !== undefined) {
+    throw new ConfigError('MIRROR_UNSUPPORTED_TYPES', `${quoted(both)} is also listed in MIRROR_SUPPORTED_TYPES; name it in one of them`);
+  }
+}

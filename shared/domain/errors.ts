@@ -1,0 +1,46 @@
+/**
+ * The small set of typed errors the edges map: permanent (retrying cannot help) vs retryable (transient).
+ * Lambda's bounded async retries and the on-failure destination apply to both; the distinction tells callers
+ * whether an in-process retry is worth it and tells operators what kind of failure they are looking at.
+ */
+
+/** Not worth retrying: the input or the configuration is wrong, or AWS said no for good. */
+export class PermanentError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Transient: throttled after the SDK's retries, a service unavailable, a conditional-write race lost too often. */
+export class RetryableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A trigger event that cannot be understood; carries the event id (when one could be read) for the logs. */
+export class InvalidEventError extends PermanentError {
+  constructor(
+    readonly eventId: string | undefined,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * A configuration variable that is missing or malformed. The message always starts with the variable's name,
+ * e.g. `MIRROR_VNI: must be an integer 0..16777215, got "abc"`, so the cold-start log says what to fix.
+ */
+export class ConfigError extends PermanentError {
+  constructor(
+    readonly variable: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message.startsWith(`${variable}:`) ? message : `${variable}: ${message}`, options);
+  }
+}

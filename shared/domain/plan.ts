@@ -1,0 +1,385 @@
+/**
+ * Planning: the diff between what an instance's mirroring should be and what it is, as decisions with reasons.
+ * Pure: everything it needs is in PlanInput, already read. The same plan drives apply and the dry run.
+ *
+ *   desired = tagged with tagKey=tagValue AND running AND supported type
+ *             -> exactly one managed session on each eligible ENI, with the filter, to an allowed target
+ *   else    -> no managed sessions (stopped instances under stopPolicy 'keep' keep theirs)
+ *
+ * Only sessions with `managed: true` are ever detached or kept; hand-made ones only count against the ENI's
+ * 3 sessions and their numbers are avoided. All detaches come first in the result, so that apply frees slots
+ * and target sources before it takes new ones.
+ */
+import { classifyInstanceType } from './instance-support';
+import { freeSessionNumbers, MAX_SESSIONS_PER_ENI } from './session-number';
+import { rankTargets } from './target-choice';
+import type {
+  Decision,
+  InstanceFacts,
+  NetworkInterfaceFacts,
+  PlanInput,
+  PlanSettings,
+  Reason,
+  SessionFacts,
+  TargetFacts,
+} from './types';
+
+export type StopPolicy = 'detach' | 'keep';
+export type PlanOptions = PlanSettings & { readonly stopPolicy: StopPolicy };
+
+export function planInstance(input: PlanInput, settings: PlanOptions): Decision[] {
+  const decisions = decide(input, settings);
+  return [
+    ...decisions.filter((decision) => decision.action === 'detach'),
+    ...decisions.filter((decision) => decision.action !== 'detach'),
+  ];
+}
+
+function decide(input: PlanInput, settings: PlanOptions): Decision[] {
+  const { instanceId, instance } = input;
+  if (instance === undefined) {
+    const everything = uniqueSessions([...[...input.sessionsByEni.values()].flat(), ...input.strayManagedSessions]);
+    return detachAllOrSkip(instanceId, everything, 'instance-gone');
+  }
+
+  const attachedEniIds = new Set(instance.networkInterfaces.map((eni) => eni.eniId));
+  const onAttachedEnis = uniqueSessions(
+    [...input.sessionsByEni].filter(([eniId]) => attachedEniIds.has(eniId)).flatMap(([, sessions]) => sessions),
+  );
+  const onAttachedIds = new Set(onAttachedEnis.map((session) => session.sessionId));
+  const strays = uniqueSessions([
+    ...input.strayManagedSessions,
+    ...[...input.sessionsByEni].filter(([eniId]) => !attachedEniIds.has(eniId)).flatMap(([, sessions]) => sessions),
+  ]).filter((session) => session.managed && !onAttachedIds.has(session.sessionId));
+
+  return [
+    ...strays.map((session) => detach(instanceId, session, 'interface-detached')),
+    ...decideForInstance(instance, onAttachedEnis.filter(isManaged), input, settings),
+  ];
+}
+
+function decideForInstance(
+  instance: InstanceFacts,
+  managed: readonly SessionFacts[],
+  input: PlanInput,
+  settings: PlanOptions,
+): Decision[] {
+  const { instanceId } = instance;
+  if (instance.tags[settings.tagKey] !== settings.tagValue) {
+    return detachAllOrSkip(instanceId, managed, 'not-tagged');
+  }
+  switch (instance.state) {
+    case 'running':
+      return planRunning(instance, managed, input, settings);
+    case 'pending':
+      // Not yet: the 'running' event or the sweep comes back to it. Sessions kept over a stop stay as they are.
+      return [skip(instanceId, 'not-running')];
+    case 'shutting-down':
+    case 'terminated':
+      return detachAllOrSkip(instanceId, managed, 'not-running');
+    case 'stopping':
+    case 'stopped':
+      return settings.stopPolicy === 'detach'
+        ? detachAllOrSkip(instanceId, managed, 'not-running')
+        : holdWhileStopped(instance, managed, input, settings);
+  }
+}
+
+/**
+ * stopPolicy 'keep': a stopped instance keeps the sessions it would keep if it were running (so they work again on
+ * start without a gap), loses the ones it would lose (duplicates, changed settings, disallowed overrides), and gets
+ * nothing new and no refusals until it runs again.
+ */
+function holdWhileStopped(
+  instance: InstanceFacts,
+  managed: readonly SessionFacts[],
+  input: PlanInput,
+  settings: PlanOptions,
+): Decision[] {
+  const held: Decision[] = planRunning(instance, managed, input, settings).flatMap((decision): Decision[] => {
+    if (decision.action === 'detach') return [decision];
+    if (decision.action === 'keep') return [{ ...decision, reason: 'not-running' }];
+    return [];
+  });
+  return held.length > 0 ? held : [skip(instance.instanceId, 'not-running')];
+}
+
+function planRunning(
+  instance: InstanceFacts,
+  managed: readonly SessionFacts[],
+  input: PlanInput,
+  settings: PlanOptions,
+): Decision[] {
+  const { instanceId } = instance;
+  const support = classifyInstanceType(instance.instanceType, input.instanceType, {
+    extraSupported: settings.extraSupportedTypes,
+    extraUnsupported: settings.extraUnsupportedTypes,
+  });
+  if (!support.supported) {
+    return [
+      ...managed.map((session) => detach(instanceId, session, support.reason)),
+      refuse(instanceId, undefined, support.reason, `Instance ${instanceId} cannot be mirrored: ${support.detail}.`),
+    ];
+  }
+
+  const overrides = readOverrides(instance, settings);
+  if (overrides.refusals.length > 0) {
+    const firstReason = overrides.refusals[0]?.reason ?? 'target-not-allowed';
+    return [...managed.map((session) => detach(instanceId, session, firstReason)), ...overrides.refusals];
+  }
+
+  const desired: Desired = {
+    filterId: overrides.filterId ?? settings.filterId,
+    targetIds: new Set(overrides.targetId !== undefined ? [overrides.targetId] : settings.poolTargetIds),
+    virtualNetworkId: settings.virtualNetworkId,
+    packetLength: settings.packetLength,
+  };
+  const loads = new Map(input.targetLoads);
+  const enis = [...instance.networkInterfaces].sort(
+    (a, b) => a.deviceIndex - b.deviceIndex || compareStrings(a.eniId, b.eniId),
+  );
+  return enis.flatMap((eni) => planEni(instanceId, eni, desired, loads, input, settings));
+}
+
+interface Desired {
+  readonly filterId: string;
+  readonly targetIds: ReadonlySet<string>;
+  readonly virtualNetworkId: number | undefined;
+  readonly packetLength: number | undefined;
+}
+
+interface Overrides {
+  readonly targetId?: string;
+  readonly filterId?: string;
+  readonly refusals: Decision[];
+}
+
+/** Override tags may only name allowed targets and filters: tagging an instance must not redirect its traffic. */
+function readOverrides(instance: InstanceFacts, settings: PlanOptions): Overrides {
+  const { instanceId } = instance;
+  const refusals: Decision[] = [];
+  const targetId = tagValue(instance, settings.targetOverrideTagKey);
+  const filterId = tagValue(instance, settings.filterOverrideTagKey);
+  if (targetId !== undefined && ![...settings.poolTargetIds, ...settings.allowedOverrideTargetIds].includes(targetId)) {
+    refusals.push(
+      refuse(
+        instanceId,
+        undefined,
+        'target-not-allowed',
+        `Instance ${instanceId} asks for target ${targetId} (tag ${settings.targetOverrideTagKey}), which is neither ` +
+          'in the target pool nor in MIRROR_ALLOWED_TARGET_IDS; remove the tag or allow that target.',
+      ),
+    );
+  }
+  if (filterId !== undefined && ![settings.filterId, ...settings.allowedOverrideFilterIds].includes(filterId)) {
+    refusals.push(
+      refuse(
+        instanceId,
+        undefined,
+        'filter-not-allowed',
+        `Instance ${instanceId} asks for filter ${filterId} (tag ${settings.filterOverrideTagKey}), which is neither ` +
+          'the configured filter nor in MIRROR_ALLOWED_FILTER_IDS; remove the tag or allow that filter.',
+      ),
+    );
+  }
+  return { targetId, filterId, refusals };
+}
+
+/** An override tag with an empty or blank value counts as absent. */
+function tagValue(instance: InstanceFacts, key: string): string | undefined {
+  const value = instance.tags[key]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function planEni(
+  instanceId: string,
+  eni: NetworkInterfaceFacts,
+  desired: Desired,
+  loads: Map<string, number>,
+  input: PlanInput,
+  settings: PlanOptions,
+): Decision[] {
+  const sessions = uniqueSessions(input.sessionsByEni.get(eni.eniId) ?? []);
+  const managed = sessions.filter(isManaged).sort(bySessionNumber);
+  const detachEvery = (reason: Reason): Decision[] => managed.map((session) => detach(instanceId, session, reason));
+
+  if (settings.eniScope === 'primary' && eni.deviceIndex !== 0) {
+    return managed.length > 0 ? detachEvery('not-primary-interface') : [skip(instanceId, 'not-primary-interface', eni.eniId)];
+  }
+  if (eni.interfaceType !== 'interface') {
+    return [
+      ...detachEvery('interface-type-not-supported'),
+      refuse(
+        instanceId,
+        eni.eniId,
+        'interface-type-not-supported',
+        `ENI ${eni.eniId} of instance ${instanceId} is of type ${eni.interfaceType}; only ENIs of type interface ` +
+          'can be traffic mirror sources.',
+      ),
+    ];
+  }
+  if (eni.isMirrorTarget) {
+    return [
+      ...detachEvery('interface-is-mirror-target'),
+      refuse(
+        instanceId,
+        eni.eniId,
+        'interface-is-mirror-target',
+        `ENI ${eni.eniId} of instance ${instanceId} is itself a traffic mirror target and cannot also be a source; ` +
+          'delete that target or untag the instance.',
+      ),
+    ];
+  }
+
+  const wanted = managed.filter((session) => matchesDesired(session, desired));
+  const [kept, ...duplicates] = wanted;
+  if (kept !== undefined) {
+    return [
+      keep(instanceId, kept, 'already-mirrored'),
+      ...duplicates.map((session) => detach(instanceId, session, 'duplicate-managed-session')),
+      ...managed
+        .filter((session) => !matchesDesired(session, desired))
+        .map((session) => detach(instanceId, session, 'settings-changed')),
+    ];
+  }
+
+  // Nothing managed is right: every managed session goes, and one new session is attached in their place.
+  const detaches = detachEvery('settings-changed');
+  releaseSources(eni.eniId, managed, sessions, loads);
+  const handMade = sessions.filter((session) => !session.managed);
+  if (handMade.length >= MAX_SESSIONS_PER_ENI) {
+    return [
+      ...detaches,
+      refuse(
+        instanceId,
+        eni.eniId,
+        'interface-session-limit',
+        `ENI ${eni.eniId} of instance ${instanceId} already has ${handMade.length} sessions not made by this ` +
+          `orchestrator (numbers ${handMade.map((session) => session.sessionNumber).join(', ')}) and AWS allows ` +
+          `${MAX_SESSIONS_PER_ENI}; delete one of them to free a slot.`,
+      ),
+    ];
+  }
+
+  const usedNumbers = [
+    ...sessions.map((session) => session.sessionNumber),
+    ...(input.ledgerNumbersByEni.get(eni.eniId) ?? []),
+  ];
+  const sessionNumberCandidates = freeSessionNumbers(usedNumbers, settings.preferredSessionNumber);
+  if (sessionNumberCandidates.length === 0) {
+    return [
+      ...detaches,
+      refuse(
+        instanceId,
+        eni.eniId,
+        'interface-session-limit',
+        `ENI ${eni.eniId} of instance ${instanceId} has no free session number left; release ledger reservations.`,
+      ),
+    ];
+  }
+
+  const allowedTargets = input.targets.filter((target) => desired.targetIds.has(target.targetId));
+  const ranked = rankTargets(eni.availabilityZone, allowedTargets, loads);
+  const best = ranked[0];
+  if (best === undefined) {
+    return [...detaches, refuse(instanceId, eni.eniId, 'target-pool-full', poolFullDetail(instanceId, eni, desired, allowedTargets, loads))];
+  }
+  // Later ENIs of the same instance see this one's choice, so they spread instead of piling onto one target.
+  loads.set(best.targetId, (loads.get(best.targetId) ?? 0) + 1);
+  return [
+    ...detaches,
+    {
+      action: 'attach',
+      instanceId,
+      eniId: eni.eniId,
+      filterId: desired.filterId,
+      targetCandidates: ranked.map((target) => target.targetId),
+      sessionNumberCandidates,
+      reason: 'eligible',
+    },
+  ];
+}
+
+function poolFullDetail(
+  instanceId: string,
+  eni: NetworkInterfaceFacts,
+  desired: Desired,
+  allowedTargets: readonly TargetFacts[],
+  loads: ReadonlyMap<string, number>,
+): string {
+  const prefix = `ENI ${eni.eniId} of instance ${instanceId} has no target with room:`;
+  if (allowedTargets.length === 0) {
+    return `${prefix} none of the allowed targets (${[...desired.targetIds].join(', ')}) could be found; check that they exist.`;
+  }
+  const usage = allowedTargets
+    .map((target) => `${target.targetId} ${loads.get(target.targetId) ?? 0}/${target.sourceLimit ?? 'unlimited'}`)
+    .join(', ');
+  return `${prefix} every allowed target is at its source limit (${usage}); add a target to the pool or use a load balancer target.`;
+}
+
+/** A detached session frees its target's source for this ENI, unless another session of the ENI still uses it. */
+function releaseSources(
+  eniId: string,
+  detached: readonly SessionFacts[],
+  sessions: readonly SessionFacts[],
+  loads: Map<string, number>,
+): void {
+  const detachedIds = new Set(detached.map((session) => session.sessionId));
+  const stillUsed = new Set(sessions.filter((s) => !detachedIds.has(s.sessionId) && s.eniId === eniId).map((s) => s.targetId));
+  for (const targetId of new Set(detached.map((session) => session.targetId))) {
+    if (stillUsed.has(targetId)) continue;
+    const load = loads.get(targetId);
+    if (load !== undefined && load > 0) loads.set(targetId, load - 1);
+  }
+}
+
+function matchesDesired(session: SessionFacts, desired: Desired): boolean {
+  return (
+    session.filterId === desired.filterId &&
+    desired.targetIds.has(session.targetId) &&
+    // No configured VNI: AWS picked one at random, any value is right.
+    (desired.virtualNetworkId === undefined || session.virtualNetworkId === desired.virtualNetworkId) &&
+    session.packetLength === desired.packetLength
+  );
+}
+
+function detachAllOrSkip(instanceId: string, sessions: readonly SessionFacts[], reason: Reason): Decision[] {
+  const detaches = sessions.filter(isManaged).map((session) => detach(instanceId, session, reason));
+  return detaches.length > 0 ? detaches : [skip(instanceId, reason)];
+}
+
+function uniqueSessions(sessions: readonly SessionFacts[]): SessionFacts[] {
+  const byId = new Map<string, SessionFacts>();
+  for (const session of sessions) if (!byId.has(session.sessionId)) byId.set(session.sessionId, session);
+  return [...byId.values()];
+}
+
+function isManaged(session: SessionFacts): boolean {
+  return session.managed;
+}
+
+function bySessionNumber(a: SessionFacts, b: SessionFacts): number {
+  return a.sessionNumber - b.sessionNumber || compareStrings(a.sessionId, b.sessionId);
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function detach(instanceId: string, session: SessionFacts, reason: Reason): Decision {
+  return { action: 'detach', instanceId, eniId: session.eniId, sessionId: session.sessionId, targetId: session.targetId, reason };
+}
+
+function keep(instanceId: string, session: SessionFacts, reason: Reason): Decision {
+  return { action: 'keep', instanceId, eniId: session.eniId, sessionId: session.sessionId, targetId: session.targetId, reason };
+}
+
+function skip(instanceId: string, reason: Reason, eniId?: string): Decision {
+  return eniId === undefined ? { action: 'skip', instanceId, reason } : { action: 'skip', instanceId, eniId, reason };
+}
+
+function refuse(instanceId: string, eniId: string | undefined, reason: Reason, detail: string): Decision {
+  return eniId === undefined
+    ? { action: 'refuse', instanceId, reason, detail }
+    : { action: 'refuse', instanceId, eniId, reason, detail };
+}
