@@ -1,0 +1,89 @@
+/** The "Functions" section of the report: bundle size and module-initialisation ratio per function. */
+import path from 'node:path';
+import { readStack } from '../../local/cloud/stack';
+import { atMost, formatNumber, informative, judged, type ReportRow, type ReportSection } from '../report/model';
+import { buildBundles, EMPTY_BASELINE, type BuiltBundle } from './build';
+import { lambdaLikeEnvironment, measureInitTimes, type InitTimingResult } from './init-time';
+import { loadBundleSettings } from './settings';
+
+/** Lambda's own figure: a deployment package is judged in decimal megabytes. */
+const BUNDLE_GOAL_BYTES = 1_000_000;
+
+export interface FunctionsMeasurement {
+  readonly section: ReportSection;
+  readonly findings: string[];
+}
+
+const kb = (bytes: number): string => `${formatNumber(bytes / 1000, 1)} kB`;
+
+function withoutSourceMapsFlag(environment: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const options = (environment['NODE_OPTIONS'] ?? '').split(/\s+/).filter((flag) => flag !== '--enable-source-maps');
+  return { ...environment, NODE_OPTIONS: options.join(' ') };
+}
+
+export async function measureFunctions(root: string, runs: number, seed: number, log: (line: string) => void): Promise<FunctionsMeasurement> {
+  const settings = loadBundleSettings(root);
+  const stack = readStack(path.join(root, 'serverless.yml'));
+  const environmentByFunction = new Map(stack.functions.map((fn) => [fn.key, fn.environment]));
+  const providerLike = stack.functions[0]?.environment ?? {};
+  const environmentOf = (bundle: BuiltBundle): NodeJS.ProcessEnv =>
+    lambdaLikeEnvironment(bundle.name, environmentByFunction.get(bundle.name) ?? providerLike);
+
+  log(`bundling ${settings.functions.length} functions with serverless.yml's esbuild settings`);
+  const bundles = await buildBundles(settings, root);
+  log(`measuring module initialisation: ${runs} fresh node processes per bundle`);
+  const timings = measureInitTimes(bundles, environmentOf, runs, seed, EMPTY_BASELINE);
+  const sourceMapsFlag = /--enable-source-maps/.test(environmentOf(bundles[0] as BuiltBundle)['NODE_OPTIONS'] ?? '');
+  let withoutFlag: InitTimingResult | undefined;
+  if (sourceMapsFlag) {
+    log('measuring again without NODE_OPTIONS=--enable-source-maps, to show its share');
+    withoutFlag = measureInitTimes(bundles, (bundle) => withoutSourceMapsFlag(environmentOf(bundle)), runs, seed + 7919, EMPTY_BASELINE);
+  }
+
+  const rows: ReportRow[] = [];
+  const findings: string[] = [];
+  const baseline = timings.baseline;
+  rows.push(
+    informative(
+      'empty handler: process start to loaded (median)',
+      `${formatNumber(baseline.startToLoadedMs, 1)} ms`,
+      `${baseline.runs} runs; the denominator of every init ratio`,
+    ),
+  );
+  for (const bundle of bundles) {
+    if (bundle.name === EMPTY_BASELINE) continue;
+    const timing = timings.byFunction.get(bundle.name);
+    const contributors = bundle.topContributors.map((c) => `${c.name} ${kb(c.bytes)}`).join(', ');
+    const zip = bundle.packagedZipBytes === undefined ? '' : `; sls package zip ${kb(bundle.packagedZipBytes)}`;
+    rows.push(
+      judged(`${bundle.name}: bundle size`, bundle.bytes / 1e6, atMost(BUNDLE_GOAL_BYTES / 1e6, ' MB'), kb(bundle.bytes), `largest: ${contributors}${zip}`),
+    );
+    if (bundle.bytes > BUNDLE_GOAL_BYTES) {
+      findings.push(`${bundle.name} bundle is ${kb(bundle.bytes)} (> 1 MB); largest parts: ${contributors}.`);
+    }
+    if (!timing) continue;
+    const alt = withoutFlag?.byFunction.get(bundle.name);
+    const altNote = alt
+      ? `; without --enable-source-maps ${formatNumber(alt.ratioToBaseline)}x (${formatNumber(alt.startToLoadedMs, 1)} ms)`
+      : '';
+    rows.push(
+      informative(
+        `${bundle.name}: init time / empty handler`,
+        `${formatNumber(timing.ratioToBaseline)}x`,
+        `median ${formatNumber(timing.startToLoadedMs, 1)} ms start-to-loaded (require ${formatNumber(timing.loadMs, 1)} ms), ${timing.runs} runs${altNote}`,
+      ),
+    );
+  }
+  if (withoutFlag) {
+    const pairs = [...timings.byFunction.entries()].flatMap(([name, timing]) => {
+      const alt = withoutFlag?.byFunction.get(name);
+      return alt ? [{ name, saved: timing.startToLoadedMs - alt.startToLoadedMs }] : [];
+    });
+    const savedMedian = pairs.length > 0 ? [...pairs].sort((a, b) => a.saved - b.saved)[Math.floor(pairs.length / 2)]?.saved ?? 0 : 0;
+    findings.push(
+      `NODE_OPTIONS=--enable-source-maps (serverless.yml provider.environment) costs a median ${formatNumber(savedMedian, 1)} ms ` +
+        `of module initialisation per function here (${pairs.map((p) => `${p.name} ${formatNumber(p.saved, 1)} ms`).join(', ')}).`,
+    );
+  }
+  return { section: { title: 'Functions (bundles and cold start)', rows }, findings };
+}

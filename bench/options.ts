@@ -1,0 +1,80 @@
+/** Command-line options of `npm run bench`, parsed by commander and validated by zod. */
+import { Command, InvalidArgumentError } from 'commander';
+import { z } from 'zod';
+
+export const BenchOptionsSchema = z.object({
+  instances: z.number().int().min(1).max(5000),
+  timeScale: z.number().positive().max(1000),
+  concurrency: z.number().int().min(1).max(200),
+  seed: z.number().int().min(0),
+  /** Share of instances launched with a second (secondary) ENI. */
+  twoEniShare: z.number().min(0).max(1),
+  /** How long to wait for convergence, as a multiple of the physical limit (plus a fixed floor). */
+  convergeTimeoutSeconds: z.number().positive(),
+  initRuns: z.number().int().min(10).max(200),
+  skipBundles: z.boolean(),
+  skipBurst: z.boolean(),
+  out: z.string().min(1),
+});
+
+export type BenchOptions = z.infer<typeof BenchOptionsSchema>;
+
+function numberArg(name: string): (value: string) => number {
+  return (value) => {
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed)) throw new InvalidArgumentError(`${name} must be a number, got "${value}"`);
+    return parsed;
+  };
+}
+
+export function parseBenchOptions(argv: readonly string[]): BenchOptions {
+  const program = new Command('bench')
+    .description('Burst benchmark of the orchestrator on the local cloud (simulator + dynalite + local Lambda)')
+    .option('--instances <n>', 'tagged instances launched in the burst', numberArg('--instances'), 1000)
+    .option('--time-scale <x>', 'simulator time scale: throttling buckets refill this many times faster', numberArg('--time-scale'), 10)
+    .option('--concurrency <n>', 'Lambda containers per function (reserved concurrency)', numberArg('--concurrency'), 16)
+    .option('--seed <n>', 'seed of the fleet generator and the simulator', numberArg('--seed'), 1)
+    .option('--two-eni-share <f>', 'share of instances with a second ENI (0..1)', numberArg('--two-eni-share'), 0.3)
+    .option('--converge-timeout <s>', 'give up waiting for convergence after this many seconds', numberArg('--converge-timeout'), 150)
+    .option('--init-runs <n>', 'fresh node processes per bundle for the init-time median (>= 10)', numberArg('--init-runs'), 15)
+    .option('--skip-bundles', 'skip bundle size and init-time measurement', false)
+    .option('--skip-burst', 'skip the burst (bundle measurements only)', false)
+    .option('--out <file>', 'markdown report to write', 'BENCHMARKS.md')
+    .exitOverride();
+  program.parse([...argv], { from: 'user' });
+  const raw = program.opts<Record<string, unknown>>();
+  const parsed = BenchOptionsSchema.safeParse({
+    instances: raw['instances'],
+    timeScale: raw['timeScale'],
+    concurrency: raw['concurrency'],
+    seed: raw['seed'],
+    twoEniShare: raw['twoEniShare'],
+    convergeTimeoutSeconds: raw['convergeTimeout'],
+    initRuns: raw['initRuns'],
+    skipBundles: raw['skipBundles'],
+    skipBurst: raw['skipBurst'],
+    out: raw['out'],
+  });
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new InvalidArgumentError(`invalid bench options: ${issues}`);
+  }
+  return parsed.data;
+}
+
+/** The options as they appear in the report: the command line that reproduces the run. */
+export function describeOptions(options: BenchOptions): string {
+  const parts = [
+    `--instances ${options.instances}`,
+    `--time-scale ${options.timeScale}`,
+    `--concurrency ${options.concurrency}`,
+    `--seed ${options.seed}`,
+    `--two-eni-share ${options.twoEniShare}`,
+    `--converge-timeout ${options.convergeTimeoutSeconds}`,
+    `--init-runs ${options.initRuns}`,
+  ];
+  if (options.skipBundles) parts.push('--skip-bundles');
+  if (options.skipBurst) parts.push('--skip-burst');
+  parts.push(`--out ${options.out}`);
+  return parts.join(' ');
+}
