@@ -118,7 +118,7 @@ function planRunning(
   if (!support.supported) {
     return [
       ...managed.map((session) => detach(instanceId, session, support.reason)),
-      refuse(instanceId, undefined, support.reason, `Instance ${instanceId} cannot be mirrored: ${support.detail}.`),
+      refuse(instanceId, undefined, support.reason, `Instance ${instanceId} (${instance.instanceType}) cannot be mirrored: ${support.detail}.`),
     ];
   }
 

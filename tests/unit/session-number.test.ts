@@ -1,0 +1,35 @@
+import { MAX_SESSION_NUMBER, freeSessionNumbers } from '../../shared/domain/session-number';
+
+describe('freeSessionNumbers', () => {
+  it('offers the preferred number and the next ones on an empty ENI', () => {
+    expect(freeSessionNumbers([], 1)).toEqual([1, 2, 3]);
+  });
+
+  it('moves past a hand-made session at number 1', () => {
+    expect(freeSessionNumbers([1], 1)).toEqual([2, 3, 4]);
+  });
+
+  it('skips numbers in use above the preferred one', () => {
+    expect(freeSessionNumbers([10, 11, 13], 10)).toEqual([12, 14, 15]);
+  });
+
+  it('wraps to numbers below the preferred one when the top of the range is full', () => {
+    expect(freeSessionNumbers([MAX_SESSION_NUMBER - 1, MAX_SESSION_NUMBER], MAX_SESSION_NUMBER - 1)).toEqual([1, 2, 3]);
+    expect(freeSessionNumbers([MAX_SESSION_NUMBER], MAX_SESSION_NUMBER, 2)).toEqual([1, 2]);
+  });
+
+  it('returns as many as asked', () => {
+    expect(freeSessionNumbers([2], 1, 1)).toEqual([1]);
+    expect(freeSessionNumbers([2], 1, 5)).toEqual([1, 3, 4, 5, 6]);
+  });
+
+  it('returns nothing when every number is taken', () => {
+    const all = Array.from({ length: MAX_SESSION_NUMBER }, (_, index) => index + 1);
+
+    expect(freeSessionNumbers(all, 1)).toEqual([]);
+  });
+
+  it.each([0, 32767, 1.5, Number.NaN])('rejects the preferred number %s', (preferred) => {
+    expect(() => freeSessionNumbers([], preferred)).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,65 @@
+import { rankTargets } from '../../shared/domain/target-choice';
+import type { TargetFacts } from '../../shared/domain/types';
+
+const eniTarget = (targetId: string, availabilityZone: string, sourceLimit = 10): TargetFacts => ({
+  targetId,
+  kind: 'network-interface',
+  availabilityZone,
+  sourceLimit,
+});
+const nlb = (targetId: string): TargetFacts => ({ targetId, kind: 'network-load-balancer', sourceLimit: null });
+const gwlbe = (targetId: string): TargetFacts => ({ targetId, kind: 'gateway-load-balancer-endpoint', sourceLimit: null });
+const ids = (targets: readonly TargetFacts[]) => targets.map((target) => target.targetId);
+
+describe('rankTargets', () => {
+  it('ranks same-zone ENI targets, then load balancers, then ENI targets in other zones', () => {
+    const targets = [eniTarget('tmt-other', 'eu-west-1b'), nlb('tmt-nlb'), eniTarget('tmt-same', 'eu-west-1a')];
+
+    expect(ids(rankTargets('eu-west-1a', targets, new Map()))).toEqual(['tmt-same', 'tmt-nlb', 'tmt-other']);
+  });
+
+  it('prefers the least loaded target by fill ratio within a group', () => {
+    const targets = [eniTarget('tmt-small', 'a', 10), eniTarget('tmt-large', 'a', 100)];
+    const loads = new Map([['tmt-small', 3], ['tmt-large', 20]]);
+
+    expect(ids(rankTargets('a', targets, loads))).toEqual(['tmt-large', 'tmt-small']);
+  });
+
+  it('leaves out targets at or above their source limit', () => {
+    const targets = [eniTarget('tmt-full', 'a', 10), eniTarget('tmt-over', 'a', 10), eniTarget('tmt-room', 'b', 10)];
+    const loads = new Map([['tmt-full', 10], ['tmt-over', 11], ['tmt-room', 9]]);
+
+    expect(ids(rankTargets('a', targets, loads))).toEqual(['tmt-room']);
+  });
+
+  it('never leaves out an unlimited load balancer target, and orders those by absolute load', () => {
+    const targets = [nlb('tmt-busy'), gwlbe('tmt-quiet')];
+    const loads = new Map([['tmt-busy', 100_000], ['tmt-quiet', 5]]);
+
+    expect(ids(rankTargets('a', targets, loads))).toEqual(['tmt-quiet', 'tmt-busy']);
+  });
+
+  it('breaks ties by target id, whatever the input order', () => {
+    const targets = [eniTarget('tmt-b', 'a'), eniTarget('tmt-a', 'a'), eniTarget('tmt-c', 'a', 100)];
+    const loads = new Map([['tmt-a', 1], ['tmt-b', 1], ['tmt-c', 10]]);
+
+    expect(ids(rankTargets('a', targets, loads))).toEqual(['tmt-a', 'tmt-b', 'tmt-c']);
+    expect(ids(rankTargets('a', [...targets].reverse(), loads))).toEqual(['tmt-a', 'tmt-b', 'tmt-c']);
+  });
+
+  it('treats a target missing from the loads as empty and counts a repeated target once', () => {
+    const targets = [eniTarget('tmt-x', 'a'), eniTarget('tmt-x', 'a'), eniTarget('tmt-y', 'a')];
+
+    expect(ids(rankTargets('a', targets, new Map([['tmt-y', 1]])))).toEqual(['tmt-x', 'tmt-y']);
+  });
+
+  it('puts an ENI target without a limit after the limited ones of its group', () => {
+    const unlimitedEni: TargetFacts = { targetId: 'tmt-0', kind: 'network-interface', availabilityZone: 'a', sourceLimit: null };
+
+    expect(ids(rankTargets('a', [unlimitedEni, eniTarget('tmt-1', 'a')], new Map([['tmt-1', 9]])))).toEqual(['tmt-1', 'tmt-0']);
+  });
+
+  it('returns nothing when every target is full', () => {
+    expect(rankTargets('a', [eniTarget('tmt-full', 'a', 10)], new Map([['tmt-full', 10]]))).toEqual([]);
+  });
+});
