@@ -1,0 +1,38 @@
+/**
+ * One client per AWS service per container: created on first use and reused by every invocation, so connections
+ * and credentials are kept warm. Endpoints are never set here: local runs and tests point the SDK at loopback
+ * servers through its own AWS_ENDPOINT_URL_<SERVICE> variables, so the production path is the tested path.
+ */
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+
+/**
+ * EC2 throttles per action with token buckets refilling at 5-20 per second; adaptive mode adds client-side rate
+ * limiting on top of standard retries, and 8 attempts ride out a burst without hiding a real outage for long.
+ */
+const EC2_MAX_ATTEMPTS = 8;
+const DEFAULT_MAX_ATTEMPTS = 5;
+
+let ec2Client: EC2Client | undefined;
+let documentClient: DynamoDBDocumentClient | undefined;
+let eventBridgeClient: EventBridgeClient | undefined;
+
+export function ec2(): EC2Client {
+  ec2Client ??= new EC2Client({ retryMode: 'adaptive', maxAttempts: EC2_MAX_ATTEMPTS });
+  return ec2Client;
+}
+
+export function dynamoDocuments(): DynamoDBDocumentClient {
+  documentClient ??= DynamoDBDocumentClient.from(
+    new DynamoDBClient({ retryMode: 'standard', maxAttempts: DEFAULT_MAX_ATTEMPTS }),
+    { marshallOptions: { removeUndefinedValues: true } },
+  );
+  return documentClient;
+}
+
+export function eventBridge(): EventBridgeClient {
+  eventBridgeClient ??= new EventBridgeClient({ retryMode: 'standard', maxAttempts: DEFAULT_MAX_ATTEMPTS });
+  return eventBridgeClient;
+}

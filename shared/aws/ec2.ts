@@ -1,0 +1,346 @@
+/**
+ * EC2 adapter: batched, paginated reads translated into domain facts, and the two writes (create/delete session).
+ * Every SDK error leaves through toDomainError.
+ */
+import {
+  CreateTrafficMirrorSessionCommand,
+  DeleteTrafficMirrorSessionCommand,
+  DescribeInstancesCommand,
+  DescribeInstanceTypesCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeTrafficMirrorSessionsCommand,
+  DescribeTrafficMirrorTargetsCommand,
+  type EC2Client,
+  type Filter,
+  type _InstanceType,
+  type Instance,
+  type Tag,
+  type TrafficMirrorSession,
+  type TrafficMirrorTarget,
+} from '@aws-sdk/client-ec2';
+import type { InstanceFacts, InstanceState, InstanceTypeFacts, SessionFacts, TargetKind } from '../domain/types';
+import type { Clock, CreateSessionRequest, DescribedTarget, Ec2Port } from '../converge/ports';
+import { hasCode, toDomainError } from './error-mapping';
+import { INSTANCE_TAG, OWNER_TAG, RESERVATION_TAG } from './ownership';
+import { interfaceTargetSourceLimit } from './target-limits';
+
+/** EC2 accepts up to 200 values per filter; 100 keeps request URLs modest. */
+const FILTER_VALUES_PER_CALL = 100;
+const TYPES_PER_CALL = 100;
+const PAGE_SIZE = 1000;
+const TARGET_CACHE_TTL_MS = 60_000;
+
+export interface Ec2AdapterOptions {
+  readonly client: EC2Client;
+  readonly ownerId: string;
+  readonly clock?: Clock;
+  readonly targetCacheTtlMs?: number;
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function unique(items: readonly string[]): string[] {
+  return [...new Set(items)];
+}
+
+function tagRecord(tags: readonly Tag[] | undefined): Record<string, string> {
+  const record: Record<string, string> = {};
+  for (const tag of tags ?? []) if (tag.Key !== undefined) record[tag.Key] = tag.Value ?? '';
+  return record;
+}
+
+async function call<T>(operation: string, send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (error) {
+    throw toDomainError(error, operation);
+  }
+}
+
+export function toInstanceFacts(instance: Instance): InstanceFacts | undefined {
+  if (instance.InstanceId === undefined) return undefined;
+  const availabilityZone = instance.Placement?.AvailabilityZone ?? '';
+  return {
+    instanceId: instance.InstanceId,
+    state: (instance.State?.Name ?? 'pending') as InstanceState,
+    instanceType: instance.InstanceType ?? '',
+    availabilityZone,
+    tags: tagRecord(instance.Tags),
+    networkInterfaces: (instance.NetworkInterfaces ?? []).flatMap((eni) =>
+      eni.NetworkInterfaceId === undefined
+        ? []
+        : [
+            {
+              eniId: eni.NetworkInterfaceId,
+              interfaceType: eni.InterfaceType ?? 'interface',
+              deviceIndex: eni.Attachment?.DeviceIndex ?? 0,
+              availabilityZone,
+              isMirrorTarget: false,
+            },
+          ],
+    ),
+  };
+}
+
+export function toSessionFacts(session: TrafficMirrorSession, ownerId: string): SessionFacts | undefined {
+  if (session.TrafficMirrorSessionId === undefined || session.NetworkInterfaceId === undefined) return undefined;
+  const tags = tagRecord(session.Tags);
+  const managed = tags[OWNER_TAG] === ownerId;
+  return {
+    sessionId: session.TrafficMirrorSessionId,
+    eniId: session.NetworkInterfaceId,
+    targetId: session.TrafficMirrorTargetId ?? '',
+    filterId: session.TrafficMirrorFilterId ?? '',
+    sessionNumber: session.SessionNumber ?? 0,
+    ...(session.VirtualNetworkId !== undefined ? { virtualNetworkId: session.VirtualNetworkId } : {}),
+    ...(session.PacketLength !== undefined ? { packetLength: session.PacketLength } : {}),
+    managed,
+    ...(managed && tags[INSTANCE_TAG] !== undefined ? { instanceId: tags[INSTANCE_TAG] } : {}),
+    ...(managed && tags[RESERVATION_TAG] !== undefined ? { reservationId: tags[RESERVATION_TAG] } : {}),
+  };
+}
+
+const TARGET_KINDS: Readonly<Record<string, TargetKind>> = {
+  'network-interface': 'network-interface',
+  'network-load-balancer': 'network-load-balancer',
+  'gateway-load-balancer-endpoint': 'gateway-load-balancer-endpoint',
+};
+
+export function createEc2Adapter(options: Ec2AdapterOptions): Ec2Port {
+  const { client, ownerId } = options;
+  const clock = options.clock ?? { now: () => new Date() };
+  const targetTtlMs = options.targetCacheTtlMs ?? TARGET_CACHE_TTL_MS;
+  // Per container: instance types never change, targets rarely do (hence the short TTL).
+  const typeCache = new Map<string, InstanceTypeFacts | null>();
+  const targetCache = new Map<string, { target: DescribedTarget | null; expiresAt: number }>();
+
+  async function describeInstancesByFilter(filters: Filter[], operation: string): Promise<Instance[]> {
+    const instances: Instance[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await call(operation, () =>
+        client.send(new DescribeInstancesCommand({ Filters: filters, MaxResults: PAGE_SIZE, NextToken: nextToken })),
+      );
+      for (const reservation of page.Reservations ?? []) instances.push(...(reservation.Instances ?? []));
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return instances;
+  }
+
+  async function describeInstances(instanceIds: readonly string[]): Promise<Map<string, InstanceFacts>> {
+    const found = new Map<string, InstanceFacts>();
+    // Filtering by instance-id (rather than InstanceIds) makes an id EC2 no longer knows simply absent instead of
+    // failing the whole batch with InvalidInstanceID.NotFound.
+    for (const batch of chunks(unique(instanceIds), FILTER_VALUES_PER_CALL)) {
+      const instances = await describeInstancesByFilter([{ Name: 'instance-id', Values: batch }], 'DescribeInstances');
+      for (const instance of instances) {
+        const facts = toInstanceFacts(instance);
+        if (facts !== undefined) found.set(facts.instanceId, facts);
+      }
+    }
+    return found;
+  }
+
+  async function describeTypeBatch(types: readonly string[]): Promise<void> {
+    try {
+      const answer = await client.send(new DescribeInstanceTypesCommand({ InstanceTypes: types as _InstanceType[] }));
+      for (const info of answer.InstanceTypes ?? []) {
+        if (info.InstanceType === undefined) continue;
+        const hypervisor = info.Hypervisor === 'nitro' || info.Hypervisor === 'xen' ? info.Hypervisor : undefined;
+        typeCache.set(info.InstanceType, {
+          instanceType: info.InstanceType,
+          ...(hypervisor !== undefined ? { hypervisor } : {}),
+          bareMetal: info.BareMetal ?? false,
+        });
+      }
+    } catch (error) {
+      // One type EC2 does not know fails the whole call: describe the batch one by one, and let the static
+      // tables decide for the unknown ones (PlanInput.instanceType undefined).
+      if (!hasCode(error, 'InvalidInstanceType')) throw toDomainError(error, 'DescribeInstanceTypes');
+      if (types.length === 1) {
+        typeCache.set(types[0] as string, null);
+        return;
+      }
+      for (const type of types) await describeTypeBatch([type]);
+    }
+  }
+
+  async function describeInstanceTypes(instanceTypes: readonly string[]): Promise<Map<string, InstanceTypeFacts>> {
+    const missing = unique(instanceTypes).filter((type) => type !== '' && !typeCache.has(type));
+    for (const batch of chunks(missing, TYPES_PER_CALL)) await describeTypeBatch(batch);
+    const result = new Map<string, InstanceTypeFacts>();
+    for (const type of instanceTypes) {
+      const facts = typeCache.get(type);
+      if (facts) result.set(type, facts);
+    }
+    return result;
+  }
+
+  async function describeSessions(filters: Filter[]): Promise<TrafficMirrorSession[]> {
+    const sessions: TrafficMirrorSession[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await call('DescribeTrafficMirrorSessions', () =>
+        client.send(new DescribeTrafficMirrorSessionsCommand({ Filters: filters.length > 0 ? filters : undefined, MaxResults: PAGE_SIZE, NextToken: nextToken })),
+      );
+      sessions.push(...(page.TrafficMirrorSessions ?? []));
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return sessions;
+  }
+
+  async function describeSessionsOnInterfaces(eniIds: readonly string[]): Promise<SessionFacts[]> {
+    const facts: SessionFacts[] = [];
+    for (const batch of chunks(unique(eniIds), FILTER_VALUES_PER_CALL)) {
+      for (const session of await describeSessions([{ Name: 'network-interface-id', Values: batch }])) {
+        const fact = toSessionFacts(session, ownerId);
+        if (fact) facts.push(fact);
+      }
+    }
+    return facts;
+  }
+
+  /** Zone and instance type of each target ENI, for the target's zone and its 10-or-100 source limit. */
+  async function describeTargetInterfaces(eniIds: string[]): Promise<Map<string, { zone?: string; instanceType?: string }>> {
+    const placement = new Map<string, { zone?: string; instanceType?: string }>();
+    if (eniIds.length === 0) return placement;
+    const instanceOfEni = new Map<string, string>();
+    for (const batch of chunks(eniIds, FILTER_VALUES_PER_CALL)) {
+      const answer = await call('DescribeNetworkInterfaces', () =>
+        client.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: batch }] })),
+      );
+      for (const eni of answer.NetworkInterfaces ?? []) {
+        if (eni.NetworkInterfaceId === undefined) continue;
+        placement.set(eni.NetworkInterfaceId, { ...(eni.AvailabilityZone ? { zone: eni.AvailabilityZone } : {}) });
+        if (eni.Attachment?.InstanceId) instanceOfEni.set(eni.NetworkInterfaceId, eni.Attachment.InstanceId);
+      }
+    }
+    const hosts = await describeInstances([...instanceOfEni.values()]);
+    for (const [eniId, instanceId] of instanceOfEni) {
+      const host = hosts.get(instanceId);
+      const current = placement.get(eniId) ?? {};
+      if (host) placement.set(eniId, { ...current, instanceType: host.instanceType });
+    }
+    return placement;
+  }
+
+  function toDescribedTarget(target: TrafficMirrorTarget, placement: Map<string, { zone?: string; instanceType?: string }>): DescribedTarget | undefined {
+    const kind = TARGET_KINDS[target.Type ?? ''];
+    if (target.TrafficMirrorTargetId === undefined || kind === undefined) return undefined;
+    if (kind !== 'network-interface') return { targetId: target.TrafficMirrorTargetId, kind, sourceLimit: null };
+    const eniId = target.NetworkInterfaceId;
+    const where = eniId !== undefined ? placement.get(eniId) : undefined;
+    return {
+      targetId: target.TrafficMirrorTargetId,
+      kind,
+      ...(where?.zone !== undefined ? { availabilityZone: where.zone } : {}),
+      sourceLimit: interfaceTargetSourceLimit(where?.instanceType),
+      ...(eniId !== undefined ? { networkInterfaceId: eniId } : {}),
+    };
+  }
+
+  async function describeTargets(targetIds: readonly string[]): Promise<DescribedTarget[]> {
+    const now = clock.now().getTime();
+    const wanted = unique(targetIds);
+    const stale = wanted.filter((id) => (targetCache.get(id)?.expiresAt ?? 0) <= now);
+    if (stale.length > 0) {
+      const described: TrafficMirrorTarget[] = [];
+      for (const batch of chunks(stale, FILTER_VALUES_PER_CALL)) {
+        let nextToken: string | undefined;
+        do {
+          const page = await call('DescribeTrafficMirrorTargets', () =>
+            client.send(
+              new DescribeTrafficMirrorTargetsCommand({
+                Filters: [{ Name: 'traffic-mirror-target-id', Values: batch }],
+                MaxResults: PAGE_SIZE,
+                NextToken: nextToken,
+              }),
+            ),
+          );
+          described.push(...(page.TrafficMirrorTargets ?? []));
+          nextToken = page.NextToken;
+        } while (nextToken);
+      }
+      const interfaceIds = described.flatMap((t) => (t.Type === 'network-interface' && t.NetworkInterfaceId ? [t.NetworkInterfaceId] : []));
+      const placement = await describeTargetInterfaces(interfaceIds);
+      const expiresAt = now + targetTtlMs;
+      for (const id of stale) targetCache.set(id, { target: null, expiresAt });
+      for (const target of described) {
+        const facts = toDescribedTarget(target, placement);
+        if (facts) targetCache.set(facts.targetId, { target: facts, expiresAt });
+      }
+    }
+    return wanted.flatMap((id) => {
+      const target = targetCache.get(id)?.target;
+      return target ? [target] : [];
+    });
+  }
+
+  async function createSession(request: CreateSessionRequest): Promise<{ sessionId: string }> {
+    const answer = await call(`CreateTrafficMirrorSession ${request.eniId} -> ${request.targetId}`, () =>
+      client.send(
+        new CreateTrafficMirrorSessionCommand({
+          NetworkInterfaceId: request.eniId,
+          TrafficMirrorTargetId: request.targetId,
+          TrafficMirrorFilterId: request.filterId,
+          SessionNumber: request.sessionNumber,
+          VirtualNetworkId: request.virtualNetworkId,
+          PacketLength: request.packetLength,
+          ClientToken: request.reservationId,
+          Description: `vpc-mirror-orchestrator for ${request.instanceId}`,
+          TagSpecifications: [
+            {
+              ResourceType: 'traffic-mirror-session',
+              Tags: [
+                { Key: OWNER_TAG, Value: ownerId },
+                { Key: INSTANCE_TAG, Value: request.instanceId },
+                { Key: RESERVATION_TAG, Value: request.reservationId },
+              ],
+            },
+          ],
+        }),
+      ),
+    );
+    const sessionId = answer.TrafficMirrorSession?.TrafficMirrorSessionId;
+    if (sessionId === undefined) throw toDomainError(new Error('answer carries no session id'), 'CreateTrafficMirrorSession');
+    return { sessionId };
+  }
+
+  async function deleteSession(sessionId: string): Promise<'deleted' | 'already-gone'> {
+    try {
+      await client.send(new DeleteTrafficMirrorSessionCommand({ TrafficMirrorSessionId: sessionId }));
+      return 'deleted';
+    } catch (error) {
+      if (hasCode(error, 'InvalidTrafficMirrorSessionId.NotFound')) return 'already-gone';
+      throw toDomainError(error, `DeleteTrafficMirrorSession ${sessionId}`);
+    }
+  }
+
+  async function listTaggedInstanceIds(tagKey: string, tagValue: string): Promise<string[]> {
+    const instances = await describeInstancesByFilter([{ Name: `tag:${tagKey}`, Values: [tagValue] }], 'DescribeInstances (tagged)');
+    return unique(instances.flatMap((instance) => (instance.InstanceId ? [instance.InstanceId] : [])));
+  }
+
+  async function listManagedSessions(): Promise<SessionFacts[]> {
+    // DescribeTrafficMirrorSessions has no tag filter: read all and keep ours.
+    return (await describeSessions([])).flatMap((session) => {
+      const fact = toSessionFacts(session, ownerId);
+      return fact?.managed ? [fact] : [];
+    });
+  }
+
+  return {
+    describeInstances,
+    describeInstanceTypes,
+    describeSessionsOnInterfaces,
+    describeTargets,
+    createSession,
+    deleteSession,
+    listTaggedInstanceIds,
+    listManagedSessions,
+  };
+}

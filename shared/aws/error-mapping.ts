@@ -1,0 +1,110 @@
+/**
+ * SDK errors -> the domain's two kinds. EC2's permanent answers at create time are refusals with a reason and a
+ * scope (does trying another target help, or is this ENI done for?); throttling, 5xx and network failures are
+ * RetryableError so Lambda's bounded retries apply; anything else is a PermanentError carrying the AWS code.
+ */
+import { PermanentError, RetryableError } from '../domain/errors';
+import type { Reason } from '../domain/types';
+
+/** 'target': another target candidate may work. 'interface': this ENI cannot be mirrored as asked. */
+export type RefusalScope = 'target' | 'interface';
+
+export class Ec2RefusalError extends PermanentError {
+  constructor(
+    readonly code: string,
+    readonly scope: RefusalScope,
+    readonly reason: Reason,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${code}: ${message}`, options);
+  }
+}
+
+const REFUSALS: Readonly<Record<string, { scope: RefusalScope; reason: Reason }>> = {
+  TrafficMirrorSourcesPerTargetLimitExceeded: { scope: 'target', reason: 'target-pool-full' },
+  TrafficMirrorSessionsPerTargetLimitExceeded: { scope: 'target', reason: 'target-pool-full' },
+  'InvalidTrafficMirrorTargetId.NotFound': { scope: 'target', reason: 'target-pool-full' },
+  'InvalidTrafficMirrorTargetId.Malformed': { scope: 'target', reason: 'target-pool-full' },
+  // The target's own ENI is a mirror source: that target cannot serve anyone until it stops being one.
+  InterfaceInUseByTrafficMirrorSession: { scope: 'target', reason: 'target-pool-full' },
+  NetworkInterfaceNotSupported: { scope: 'interface', reason: 'network-interface-not-supported' },
+  TrafficMirrorSessionsPerInterfaceLimitExceeded: { scope: 'interface', reason: 'interface-session-limit' },
+  InterfaceInUseByTrafficMirrorTarget: { scope: 'interface', reason: 'interface-is-mirror-target' },
+  'InvalidNetworkInterfaceID.NotFound': { scope: 'interface', reason: 'interface-detached' },
+  'InvalidNetworkInterfaceId.Malformed': { scope: 'interface', reason: 'interface-detached' },
+  'InvalidTrafficMirrorFilterId.NotFound': { scope: 'interface', reason: 'filter-not-allowed' },
+  'InvalidTrafficMirrorFilterId.Malformed': { scope: 'interface', reason: 'filter-not-allowed' },
+  // Our ClientToken (the reservation id) was used with other parameters: the settings changed since it was made.
+  IdempotentParameterMismatch: { scope: 'interface', reason: 'settings-changed' },
+};
+
+const THROTTLING_CODES = new Set([
+  'RequestLimitExceeded',
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceededException',
+  'LimitExceededException',
+]);
+
+const TRANSIENT_CODES = new Set([
+  'InternalError',
+  'InternalFailure',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'Unavailable',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+interface SdkErrorShape {
+  name?: string;
+  code?: string;
+  message?: string;
+  $fault?: 'client' | 'server';
+  $metadata?: { httpStatusCode?: number };
+}
+
+export function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const shape = error as SdkErrorShape;
+  return shape.name ?? shape.code;
+}
+
+export function hasCode(error: unknown, ...codes: string[]): boolean {
+  const code = errorCode(error);
+  return code !== undefined && codes.includes(code);
+}
+
+function isTransient(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const shape = error as SdkErrorShape;
+  const code = errorCode(error) ?? '';
+  if (THROTTLING_CODES.has(code) || TRANSIENT_CODES.has(code)) return true;
+  if (shape.code !== undefined && NETWORK_CODES.has(shape.code)) return true;
+  const status = shape.$metadata?.httpStatusCode;
+  return status !== undefined && (status >= 500 || status === 429);
+}
+
+/**
+ * Maps any error thrown by an SDK call. Domain errors pass through unchanged, so mapping twice is harmless.
+ * `operation` names the call in the message, e.g. `CreateTrafficMirrorSession eni-123`.
+ */
+export function toDomainError(error: unknown, operation: string): PermanentError | RetryableError {
+  if (error instanceof PermanentError || error instanceof RetryableError) return error;
+  const code = errorCode(error) ?? 'UnknownError';
+  const message = error instanceof Error ? error.message : String(error);
+  const refusal = REFUSALS[code];
+  if (refusal !== undefined) return new Ec2RefusalError(code, refusal.scope, refusal.reason, `${operation}: ${message}`, { cause: error });
+  if (isTransient(error)) return new RetryableError(`${operation} failed transiently (${code}): ${message}`, { cause: error });
+  return new PermanentError(`${operation} failed (${code}): ${message}`, { cause: error });
+}

@@ -1,0 +1,64 @@
+/** Outcome events to EventBridge (schema pinned in docs/ARCHITECTURE.md), in PutEvents batches of 10. */
+import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { RetryableError } from '../domain/errors';
+import type { Clock, OutcomeEvent, PublisherPort } from '../converge/ports';
+import { toDomainError } from './error-mapping';
+
+export const OUTCOME_SOURCE = 'vpc-mirror-orchestrator';
+export const OUTCOME_SCHEMA_VERSION = 1;
+const ENTRIES_PER_CALL = 10;
+const MAX_ATTEMPTS = 3;
+
+export const DETAIL_TYPES: Readonly<Record<OutcomeEvent['action'], string>> = {
+  attach: 'Mirror Session Attached',
+  detach: 'Mirror Session Detached',
+  refuse: 'Mirror Session Refused',
+};
+
+export interface PublisherOptions {
+  readonly client: EventBridgeClient;
+  readonly eventBusName: string;
+  readonly ownerId: string;
+  readonly clock?: Clock;
+}
+
+export function createPublisher(options: PublisherOptions): PublisherPort {
+  const clock = options.clock ?? { now: () => new Date() };
+
+  function toEntry(event: OutcomeEvent): PutEventsRequestEntry {
+    const detail = { schemaVersion: OUTCOME_SCHEMA_VERSION, ...event, ownerId: options.ownerId, at: clock.now().toISOString() };
+    return {
+      EventBusName: options.eventBusName,
+      Source: OUTCOME_SOURCE,
+      DetailType: DETAIL_TYPES[event.action],
+      Detail: JSON.stringify(detail),
+    };
+  }
+
+  async function putBatch(entries: PutEventsRequestEntry[]): Promise<void> {
+    let pending = entries;
+    for (let attempt = 1; pending.length > 0; attempt += 1) {
+      let answer;
+      try {
+        answer = await options.client.send(new PutEventsCommand({ Entries: pending }));
+      } catch (error) {
+        throw toDomainError(error, 'EventBridge PutEvents');
+      }
+      if (!answer.FailedEntryCount) return;
+      // Entries answer in request order; only the failed ones are sent again.
+      const failed = pending.filter((_, index) => answer.Entries?.[index]?.ErrorCode !== undefined);
+      if (attempt >= MAX_ATTEMPTS) {
+        const codes = [...new Set((answer.Entries ?? []).flatMap((entry) => (entry.ErrorCode ? [entry.ErrorCode] : [])))];
+        throw new RetryableError(`EventBridge PutEvents: ${failed.length} entries failed after ${attempt} attempts (${codes.join(', ')})`);
+      }
+      pending = failed;
+    }
+  }
+
+  return {
+    async publish(events: readonly OutcomeEvent[]): Promise<void> {
+      const entries = events.map(toEntry);
+      for (let i = 0; i < entries.length; i += ENTRIES_PER_CALL) await putBatch(entries.slice(i, i + ENTRIES_PER_CALL));
+    },
+  };
+}

@@ -1,0 +1,293 @@
+/**
+ * converge: make each instance's mirroring match what it should be, from a fresh read of the truth.
+ * read (readAndPlan) -> repair the ledger where EC2 moved on -> detaches -> attaches, one ENI at a time per instance,
+ * a few instances in parallel. One JSON log line per decision; history in the ledger; outcome events published.
+ * Idempotent: converging twice is converging once (ClientToken = reservation id, conditional ledger writes).
+ */
+import { PermanentError, RetryableError } from '../domain/errors';
+import type { Decision, Reason } from '../domain/types';
+import { Ec2RefusalError } from '../aws/error-mapping';
+import { countOutcome } from '../observability';
+import { mapWithConcurrency } from './concurrency';
+import { readAndPlan, type InstancePlan } from './read-and-plan';
+import type { ConvergeDeps, HistoryEntry, OutcomeEvent } from './ports';
+
+/** Instances applied in parallel: enough to overlap latency, few enough to stay under EC2's mutating rate. */
+export const INSTANCE_CONCURRENCY = 4;
+
+export interface ConvergeTrigger {
+  readonly eventId: string;
+}
+
+export type RecordedAction = 'attach' | 'detach' | 'keep' | 'skip' | 'refuse' | 'release' | 'fail';
+
+/** One line of the decision log (and of the summary). */
+export interface DecisionRecord {
+  readonly action: RecordedAction;
+  readonly instanceId: string;
+  readonly eniId?: string;
+  readonly sessionId?: string;
+  readonly targetId?: string;
+  readonly sessionNumber?: number;
+  readonly reason: Reason | string;
+  readonly detail?: string;
+  readonly triggerEventId: string;
+}
+
+export interface ConvergeSummary {
+  readonly attached: number;
+  readonly detached: number;
+  readonly refused: number;
+  readonly skipped: number;
+  readonly kept: number;
+  readonly failed: number;
+  readonly decisions: readonly DecisionRecord[];
+}
+
+type AttachDecision = Extract<Decision, { action: 'attach' }>;
+type DetachDecision = Extract<Decision, { action: 'detach' }>;
+
+class InstanceRun {
+  readonly records: DecisionRecord[] = [];
+  private readonly events: OutcomeEvent[] = [];
+
+  constructor(
+    private readonly plan: InstancePlan,
+    private readonly deps: ConvergeDeps,
+    private readonly triggerEventId: string,
+  ) {}
+
+  private async note(record: Omit<DecisionRecord, 'triggerEventId' | 'instanceId'>): Promise<void> {
+    const full: DecisionRecord = { instanceId: this.plan.instanceId, ...record, triggerEventId: this.triggerEventId };
+    this.records.push(full);
+    this.deps.logger.info('decision', { ...full });
+    if (full.action === 'keep' || full.action === 'fail') return;
+    const history: HistoryEntry = { ...full, action: full.action };
+    await this.deps.ledger.recordHistory(history);
+    if (full.action === 'attach' || full.action === 'detach' || full.action === 'refuse') this.events.push({ ...full, action: full.action });
+  }
+
+  async run(): Promise<void> {
+    try {
+      await this.repairLedger();
+      const { decisions } = this.plan;
+      for (const decision of decisions) if (decision.action === 'detach') await this.detach(decision);
+      for (const decision of decisions) if (decision.action === 'attach') await this.attach(decision);
+      for (const decision of decisions) {
+        if (decision.action === 'keep') {
+          await this.note({ action: 'keep', eniId: decision.eniId, sessionId: decision.sessionId, targetId: decision.targetId, reason: decision.reason });
+        } else if (decision.action === 'skip') {
+          await this.note({ action: 'skip', ...(decision.eniId ? { eniId: decision.eniId } : {}), reason: decision.reason });
+        } else if (decision.action === 'refuse') {
+          await this.note({ action: 'refuse', ...(decision.eniId ? { eniId: decision.eniId } : {}), reason: decision.reason, detail: decision.detail });
+        }
+      }
+    } finally {
+      // What was done is announced even when a later step failed.
+      if (this.events.length > 0) await this.deps.publisher.publish(this.events);
+    }
+  }
+
+  /** Where EC2 moved on without us (deleted ENIs, crashes between steps, hand-made sessions), fix the ledger first. */
+  private async repairLedger(): Promise<void> {
+    const { ledger } = this.deps;
+    for (const { eniId, slot } of this.plan.staleSlots) {
+      const match = slot.reservationId !== undefined ? { reservationId: slot.reservationId } : { sessionId: slot.sessionId };
+      const remaining = await ledger.removeSlot(eniId, match);
+      if (slot.targetId !== undefined) await this.releaseTargetIfUnused(slot.targetId, eniId, remaining?.slots);
+      await this.note({
+        action: 'release',
+        eniId,
+        ...(slot.sessionId ? { sessionId: slot.sessionId } : {}),
+        ...(slot.targetId ? { targetId: slot.targetId } : {}),
+        sessionNumber: slot.sessionNumber,
+        reason: this.plan.input.instance === undefined ? 'instance-gone' : 'interface-detached',
+        detail: `ledger slot ${slot.state} with no session on EC2: released`,
+      });
+    }
+    for (const { session, reservationId } of this.plan.unrecordedSessions) {
+      if (reservationId !== undefined) {
+        await ledger.activateSlot(session.eniId, reservationId, session.sessionId);
+      } else {
+        await ledger.learnForeignSessions(session.eniId, this.plan.instanceId, this.plan.observedByEni.get(session.eniId) ?? [session]);
+        await ledger.reserveTargetSource(session.targetId, session.eniId, null);
+      }
+    }
+    for (const eniId of this.plan.input.sessionsByEni.keys()) {
+      const observed = this.plan.observedByEni.get(eniId) ?? [];
+      const foreignNumbers = observed.filter((s) => !s.managed).map((s) => s.sessionNumber);
+      const known = this.plan.input.ledgerNumbersByEni.get(eniId) ?? [];
+      if (foreignNumbers.some((number) => !known.includes(number))) await ledger.learnForeignSessions(eniId, this.plan.instanceId, observed);
+    }
+  }
+
+  private async releaseTargetIfUnused(targetId: string, eniId: string, remaining: readonly { owner: string; targetId?: string }[] | undefined): Promise<void> {
+    const stillUsed = (remaining ?? []).some((slot) => slot.owner === 'managed' && slot.targetId === targetId);
+    if (!stillUsed) await this.deps.ledger.releaseTargetSource(targetId, eniId);
+  }
+
+  private async detach(decision: DetachDecision): Promise<void> {
+    const { ec2, ledger } = this.deps;
+    const session = [...this.plan.observedByEni.values()].flat().find((candidate) => candidate.sessionId === decision.sessionId);
+    // Ownership is checked here as well as in planning: a session without our owner tag is never deleted.
+    if (!session?.managed) {
+      throw new PermanentError(`refusing to delete ${decision.sessionId}: it does not carry our owner tag`);
+    }
+    await ledger.markSlotReleasing(decision.eniId, decision.sessionId);
+    await ec2.deleteSession(decision.sessionId);
+    const remaining = await ledger.removeSlot(decision.eniId, { sessionId: decision.sessionId });
+    await this.releaseTargetIfUnused(decision.targetId, decision.eniId, remaining?.slots);
+    await this.note({
+      action: 'detach',
+      eniId: decision.eniId,
+      sessionId: decision.sessionId,
+      targetId: decision.targetId,
+      sessionNumber: session.sessionNumber,
+      reason: decision.reason,
+    });
+  }
+
+  private async attach(decision: AttachDecision): Promise<void> {
+    const { ec2, ledger, config } = this.deps;
+    const tried: string[] = [];
+    for (const candidate of decision.targetCandidates) {
+      const target = this.plan.targets.get(candidate);
+      if (target === undefined) {
+        tried.push(`${candidate}: not found`);
+        continue;
+      }
+      const source = await ledger.reserveTargetSource(candidate, decision.eniId, target.sourceLimit);
+      if (source === 'full') {
+        tried.push(`${candidate}: ${target.sourceLimit} sources already`);
+        continue;
+      }
+      let slot;
+      try {
+        slot = await ledger.reserveSlot({
+          eniId: decision.eniId,
+          instanceId: decision.instanceId,
+          targetId: candidate,
+          numberCandidates: decision.sessionNumberCandidates,
+          preferredSessionNumber: config.preferredSessionNumber,
+          observedSessions: this.plan.observedByEni.get(decision.eniId) ?? [],
+        });
+      } catch (error) {
+        if (source === 'reserved') await ledger.releaseTargetSource(candidate, decision.eniId);
+        throw error;
+      }
+      if (slot.kind === 'full') {
+        if (source === 'reserved') await ledger.releaseTargetSource(candidate, decision.eniId);
+        await this.note({ action: 'refuse', eniId: decision.eniId, reason: 'interface-session-limit', detail: `${decision.eniId} already has 3 sessions (ledger)` });
+        return;
+      }
+      // A reservation made earlier (crashed run) or concurrently (duplicate event) wins: same ClientToken, one session.
+      if (slot.kind === 'existing' && slot.targetId !== candidate && source === 'reserved') {
+        await ledger.releaseTargetSource(candidate, decision.eniId);
+      }
+      if (slot.kind === 'existing' && slot.sessionId !== undefined) {
+        await this.note({ action: 'keep', eniId: decision.eniId, sessionId: slot.sessionId, targetId: slot.targetId, sessionNumber: slot.sessionNumber, reason: 'already-mirrored' });
+        return;
+      }
+      let sessionId: string;
+      try {
+        ({ sessionId } = await ec2.createSession({
+          instanceId: decision.instanceId,
+          eniId: decision.eniId,
+          targetId: slot.targetId,
+          filterId: decision.filterId,
+          sessionNumber: slot.sessionNumber,
+          reservationId: slot.reservationId,
+          ...(config.virtualNetworkId !== undefined ? { virtualNetworkId: config.virtualNetworkId } : {}),
+          ...(config.packetLength !== undefined ? { packetLength: config.packetLength } : {}),
+        }));
+      } catch (error) {
+        // Transient: keep the reservation, so Lambda's retry reuses its ClientToken and cannot make a second session.
+        if (!(error instanceof PermanentError)) throw error;
+        // EC2 said no for good: nothing was created, undo both reservations.
+        const remaining = await ledger.removeSlot(decision.eniId, { reservationId: slot.reservationId });
+        await this.releaseTargetIfUnused(slot.targetId, decision.eniId, remaining?.slots);
+        if (error instanceof Ec2RefusalError && error.scope === 'target') {
+          tried.push(`${slot.targetId}: ${error.code}`);
+          continue;
+        }
+        if (error instanceof Ec2RefusalError) {
+          await this.note({ action: 'refuse', eniId: decision.eniId, targetId: slot.targetId, reason: error.reason, detail: error.message });
+          return;
+        }
+        throw error;
+      }
+      await ledger.activateSlot(decision.eniId, slot.reservationId, sessionId);
+      await this.note({ action: 'attach', eniId: decision.eniId, sessionId, targetId: slot.targetId, sessionNumber: slot.sessionNumber, reason: decision.reason });
+      return;
+    }
+    await this.note({
+      action: 'refuse',
+      eniId: decision.eniId,
+      reason: 'target-pool-full',
+      detail: `no target could take ${decision.eniId} (${tried.join('; ') || 'no candidates'}); add a target to the pool`,
+    });
+  }
+}
+
+function summarize(records: readonly DecisionRecord[]): ConvergeSummary {
+  const count = (action: RecordedAction) => records.filter((record) => record.action === action).length;
+  return {
+    attached: count('attach'),
+    detached: count('detach'),
+    refused: count('refuse'),
+    skipped: count('skip'),
+    kept: count('keep'),
+    failed: count('fail'),
+    decisions: records,
+  };
+}
+
+export class ConvergeError extends RetryableError {
+  constructor(
+    readonly summary: ConvergeSummary,
+    readonly failures: readonly unknown[],
+  ) {
+    super(`converge: ${failures.length} instance(s) failed; first: ${failures[0] instanceof Error ? failures[0].message : String(failures[0])}`, {
+      cause: failures[0],
+    });
+  }
+}
+
+/** Applies already-read plans; converge = readAndPlan + applyPlans. */
+export async function applyPlans(plans: readonly InstancePlan[], trigger: ConvergeTrigger, deps: ConvergeDeps): Promise<ConvergeSummary> {
+  const failures: unknown[] = [];
+  const perInstance = await mapWithConcurrency(plans, INSTANCE_CONCURRENCY, async (plan) => {
+    const run = new InstanceRun(plan, deps, trigger.eventId);
+    try {
+      await run.run();
+    } catch (error) {
+      failures.push(error);
+      const record: DecisionRecord = {
+        action: 'fail',
+        instanceId: plan.instanceId,
+        reason: error instanceof Error ? error.name : 'Error',
+        detail: error instanceof Error ? error.message : String(error),
+        triggerEventId: trigger.eventId,
+      };
+      deps.logger.error('decision', { ...record, error: error as Error });
+      run.records.push(record);
+    }
+    return run.records;
+  });
+  const summary = summarize(perInstance.flat());
+  countOutcome(deps.metrics, 'attached', summary.attached);
+  countOutcome(deps.metrics, 'detached', summary.detached);
+  countOutcome(deps.metrics, 'refused', summary.refused);
+  countOutcome(deps.metrics, 'skipped', summary.skipped);
+  countOutcome(deps.metrics, 'failed', summary.failed);
+  if (failures.length === 0) return summary;
+  // Never swallowed: the invocation fails so Lambda retries (converge is idempotent) and then the DLQ gets it.
+  const [first] = failures;
+  if (failures.every((failure) => failure instanceof PermanentError)) throw first;
+  throw new ConvergeError(summary, failures);
+}
+
+export async function converge(instanceIds: readonly string[], trigger: ConvergeTrigger, deps: ConvergeDeps): Promise<ConvergeSummary> {
+  const plans = await readAndPlan(instanceIds, deps);
+  return applyPlans(plans, trigger, deps);
+}

@@ -1,0 +1,142 @@
+/**
+ * What converge needs from the outside world, as interfaces: the AWS adapters implement them, and tests, the CLI
+ * and the sweep pass their own wiring. Nothing here imports the SDK.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { InstanceFacts, InstanceTypeFacts, Reason, SessionFacts, TargetFacts } from '../domain/types';
+import type { Config } from '../config/config';
+
+export interface CreateSessionRequest {
+  readonly instanceId: string;
+  readonly eniId: string;
+  readonly targetId: string;
+  readonly filterId: string;
+  readonly sessionNumber: number;
+  /** Also the ClientToken: retrying a reservation can never create a second session. */
+  readonly reservationId: string;
+  readonly virtualNetworkId?: number;
+  readonly packetLength?: number;
+}
+
+/** A target plus its own ENI (network-interface targets): that ENI can never be a mirror source. */
+export interface DescribedTarget extends TargetFacts {
+  readonly networkInterfaceId?: string;
+}
+
+export interface Ec2Port {
+  /** Instances EC2 knows, by id; unknown ids are simply absent. */
+  describeInstances(instanceIds: readonly string[]): Promise<Map<string, InstanceFacts>>;
+  describeInstanceTypes(instanceTypes: readonly string[]): Promise<Map<string, InstanceTypeFacts>>;
+  /** Every session (managed or hand-made) whose source is one of these ENIs. */
+  describeSessionsOnInterfaces(eniIds: readonly string[]): Promise<SessionFacts[]>;
+  /** The given targets that exist, with kind, zone and source limit. */
+  describeTargets(targetIds: readonly string[]): Promise<DescribedTarget[]>;
+  createSession(request: CreateSessionRequest): Promise<{ sessionId: string }>;
+  /** 'already-gone' when EC2 no longer knows the session: deleting is then already done. */
+  deleteSession(sessionId: string): Promise<'deleted' | 'already-gone'>;
+  /** Instances carrying the opt-in tag, any state. */
+  listTaggedInstanceIds(tagKey: string, tagValue: string): Promise<string[]>;
+  /** Every session carrying our owner tag. */
+  listManagedSessions(): Promise<SessionFacts[]>;
+}
+
+export type SlotOwner = 'managed' | 'foreign';
+export type SlotState = 'reserved' | 'active' | 'releasing';
+
+export interface Slot {
+  readonly sessionNumber: number;
+  readonly owner: SlotOwner;
+  readonly state: SlotState;
+  readonly sessionId?: string;
+  readonly targetId?: string;
+  readonly reservationId?: string;
+  readonly instanceId?: string;
+  readonly updatedAt: string;
+}
+
+export interface EniLedger {
+  readonly eniId: string;
+  readonly instanceId?: string;
+  readonly slots: readonly Slot[];
+  readonly version: number;
+}
+
+export type TargetSourceReservation = 'reserved' | 'already-held' | 'full';
+
+export interface SlotRequest {
+  readonly eniId: string;
+  readonly instanceId: string;
+  readonly targetId: string;
+  /** Numbers free at plan time, best first; the ledger re-checks them. */
+  readonly numberCandidates: readonly number[];
+  readonly preferredSessionNumber: number;
+  /** Every session EC2 showed on the ENI: hand-made ones are learned as foreign slots, numbers are avoided. */
+  readonly observedSessions: readonly SessionFacts[];
+}
+
+export type SlotReservation =
+  | { readonly kind: 'reserved'; readonly reservationId: string; readonly sessionNumber: number; readonly targetId: string }
+  /** An earlier or concurrent attach holds a reservation for this ENI: reuse it (same ClientToken, same session). */
+  | { readonly kind: 'existing'; readonly reservationId: string; readonly sessionNumber: number; readonly targetId: string; readonly sessionId?: string }
+  | { readonly kind: 'full' };
+
+export interface HistoryEntry {
+  readonly instanceId: string;
+  readonly eniId?: string;
+  readonly action: 'attach' | 'detach' | 'skip' | 'refuse' | 'release';
+  readonly reason: Reason | string;
+  readonly detail?: string;
+  readonly sessionId?: string;
+  readonly targetId?: string;
+  readonly sessionNumber?: number;
+  readonly triggerEventId: string;
+}
+
+export interface LedgerPort {
+  readEniLedgers(eniIds: readonly string[]): Promise<Map<string, EniLedger>>;
+  /** ENI items last written for this instance (found through gsi1, so also after the instance is gone). */
+  readInstanceEniLedgers(instanceId: string): Promise<EniLedger[]>;
+  readTargetLoads(targetIds: readonly string[]): Promise<Map<string, number>>;
+  reserveTargetSource(targetId: string, eniId: string, limit: number | null): Promise<TargetSourceReservation>;
+  releaseTargetSource(targetId: string, eniId: string): Promise<void>;
+  reserveSlot(request: SlotRequest): Promise<SlotReservation>;
+  activateSlot(eniId: string, reservationId: string, sessionId: string): Promise<void>;
+  markSlotReleasing(eniId: string, sessionId: string): Promise<void>;
+  /** Removes the slot matching the reservation or session; returns what remains (undefined: no item). */
+  removeSlot(eniId: string, match: { reservationId?: string; sessionId?: string }): Promise<EniLedger | undefined>;
+  learnForeignSessions(eniId: string, instanceId: string, observedSessions: readonly SessionFacts[]): Promise<void>;
+  recordHistory(entry: HistoryEntry): Promise<void>;
+  /** Instance ids named by any ENI item (for the sweep). */
+  listInstanceIds(): Promise<string[]>;
+}
+
+export interface OutcomeEvent {
+  readonly action: 'attach' | 'detach' | 'refuse';
+  readonly reason: Reason | string;
+  readonly detail?: string;
+  readonly instanceId: string;
+  readonly eniId?: string;
+  readonly sessionId?: string;
+  readonly targetId?: string;
+  readonly sessionNumber?: number;
+  readonly triggerEventId: string;
+}
+
+export interface PublisherPort {
+  publish(events: readonly OutcomeEvent[]): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface ConvergeDeps {
+  readonly ec2: Ec2Port;
+  readonly ledger: LedgerPort;
+  readonly publisher: PublisherPort;
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly metrics?: Metrics;
+  readonly clock: Clock;
+}

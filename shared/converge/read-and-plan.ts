@@ -1,0 +1,173 @@
+/**
+ * The read half of converge: batched reads of EC2 and the ledger for many instances at once, turned into one
+ * PlanInput per instance and planned. Reads only: the CLI's dry run is exactly this.
+ */
+import { planInstance } from '../domain/plan';
+import type { Decision, InstanceFacts, PlanInput, SessionFacts } from '../domain/types';
+import { mapWithConcurrency } from './concurrency';
+import type { ConvergeDeps, DescribedTarget, EniLedger, Slot } from './ports';
+
+/** How long an active or reserved slot may be invisible on EC2 before we call it gone (EC2 is eventually consistent). */
+export const SLOT_GRACE_MS = 2 * 60_000;
+const LEDGER_READ_CONCURRENCY = 8;
+
+/** A ledger slot that no longer matches anything on EC2 and will be released before the plan is applied. */
+export interface StaleSlot {
+  readonly eniId: string;
+  readonly slot: Slot;
+}
+
+/** A managed session EC2 shows whose ledger slot is missing or still 'reserved' (a crash between steps 3 and 4). */
+export interface UnrecordedSession {
+  readonly session: SessionFacts;
+  readonly reservationId?: string;
+}
+
+export interface InstancePlan {
+  readonly instanceId: string;
+  readonly input: PlanInput;
+  readonly decisions: readonly Decision[];
+  readonly staleSlots: readonly StaleSlot[];
+  readonly unrecordedSessions: readonly UnrecordedSession[];
+  /** Every session EC2 showed per ENI of this instance (current and stray). */
+  readonly observedByEni: ReadonlyMap<string, readonly SessionFacts[]>;
+  readonly targets: ReadonlyMap<string, DescribedTarget>;
+}
+
+function unique(items: readonly string[]): string[] {
+  return [...new Set(items)];
+}
+
+function groupByEni(sessions: readonly SessionFacts[]): Map<string, SessionFacts[]> {
+  const byEni = new Map<string, SessionFacts[]>();
+  for (const session of sessions) byEni.set(session.eniId, [...(byEni.get(session.eniId) ?? []), session]);
+  return byEni;
+}
+
+function withTargetInterfacesMarked(instance: InstanceFacts | undefined, targetEnis: ReadonlySet<string>): InstanceFacts | undefined {
+  if (instance === undefined) return undefined;
+  return {
+    ...instance,
+    networkInterfaces: instance.networkInterfaces.map((eni) => ({ ...eni, isMirrorTarget: eni.isMirrorTarget || targetEnis.has(eni.eniId) })),
+  };
+}
+
+/** Managed slots the ledger holds that EC2 no longer backs (see SLOT_GRACE_MS for why recent ones are trusted). */
+export function findStaleSlots(
+  ledger: EniLedger,
+  observed: readonly SessionFacts[],
+  instance: InstanceFacts | undefined,
+  now: Date,
+): StaleSlot[] {
+  const instanceGone = instance === undefined || instance.state === 'terminated';
+  const attached = !instanceGone && instance.networkInterfaces.some((eni) => eni.eniId === ledger.eniId);
+  const observedIds = new Set(observed.map((session) => session.sessionId));
+  const observedReservations = new Set(observed.flatMap((session) => (session.reservationId ? [session.reservationId] : [])));
+  return ledger.slots
+    .filter((slot) => {
+      if (slot.owner !== 'managed') return false;
+      const backed =
+        (slot.sessionId !== undefined && observedIds.has(slot.sessionId)) ||
+        (slot.reservationId !== undefined && observedReservations.has(slot.reservationId));
+      if (backed) return false;
+      if (slot.state === 'releasing' || !attached) return true;
+      return now.getTime() - Date.parse(slot.updatedAt) > SLOT_GRACE_MS;
+    })
+    .map((slot) => ({ eniId: ledger.eniId, slot }));
+}
+
+function findUnrecordedSessions(ledger: EniLedger | undefined, observed: readonly SessionFacts[]): UnrecordedSession[] {
+  return observed
+    .filter((session) => session.managed)
+    .flatMap((session) => {
+      const slot = ledger?.slots.find(
+        (candidate) =>
+          candidate.sessionId === session.sessionId ||
+          (session.reservationId !== undefined && candidate.reservationId === session.reservationId),
+      );
+      if (slot?.state === 'active' || slot?.state === 'releasing') return [];
+      return [{ session, ...(slot?.reservationId ? { reservationId: slot.reservationId } : {}) }];
+    });
+}
+
+export async function readAndPlan(instanceIds: readonly string[], deps: ConvergeDeps): Promise<InstancePlan[]> {
+  const { ec2, ledger, config, clock } = deps;
+  const ids = unique(instanceIds);
+  if (ids.length === 0) return [];
+
+  const described = await ec2.describeTargets(unique([...config.poolTargetIds, ...config.allowedOverrideTargetIds]));
+  const targets = new Map(described.map((target) => [target.targetId, target]));
+  const targetEnis = new Set(described.flatMap((target) => (target.networkInterfaceId ? [target.networkInterfaceId] : [])));
+
+  const instances = await ec2.describeInstances(ids);
+  const types = await ec2.describeInstanceTypes(unique([...instances.values()].map((instance) => instance.instanceType)));
+
+  // ENIs the ledger remembers for each instance: how sessions on detached ENIs, or of a gone instance, are found.
+  const remembered = new Map(
+    await mapWithConcurrency(ids, LEDGER_READ_CONCURRENCY, async (id) => [id, await ledger.readInstanceEniLedgers(id)] as const),
+  );
+  const currentEnis = unique([...instances.values()].flatMap((instance) => instance.networkInterfaces.map((eni) => eni.eniId)));
+  const ledgers = await ledger.readEniLedgers(currentEnis);
+  for (const list of remembered.values()) for (const item of list) if (!ledgers.has(item.eniId)) ledgers.set(item.eniId, item);
+
+  const allEnis = unique([...currentEnis, ...ledgers.keys()]);
+  const sessionsByEni = groupByEni(await ec2.describeSessionsOnInterfaces(allEnis));
+  const loads = await ledger.readTargetLoads([...targets.keys()]);
+  const now = clock.now();
+
+  const plans = ids.map((instanceId) => {
+    const instance = withTargetInterfacesMarked(instances.get(instanceId), targetEnis);
+    const ownEnis = new Set(instance?.networkInterfaces.map((eni) => eni.eniId) ?? []);
+    const rememberedEnis = (remembered.get(instanceId) ?? []).map((item) => item.eniId);
+    const observedByEni = new Map<string, readonly SessionFacts[]>();
+    for (const eniId of unique([...ownEnis, ...rememberedEnis])) observedByEni.set(eniId, sessionsByEni.get(eniId) ?? []);
+
+    const staleSlots: StaleSlot[] = [];
+    const unrecordedSessions: UnrecordedSession[] = [];
+    const ledgerNumbersByEni = new Map<string, number[]>();
+    for (const [eniId, observed] of observedByEni) {
+      const item = ledgers.get(eniId);
+      const belongsHere = ownEnis.has(eniId) || item?.instanceId === instanceId;
+      if (!belongsHere) continue;
+      const stale = item ? findStaleSlots(item, observed, instance, now) : [];
+      staleSlots.push(...stale);
+      unrecordedSessions.push(...findUnrecordedSessions(item, observed.filter((s) => s.instanceId === instanceId || ownEnis.has(eniId))));
+      if (item && ownEnis.has(eniId)) {
+        ledgerNumbersByEni.set(
+          eniId,
+          item.slots.filter((slot) => !stale.some((s) => s.slot === slot)).map((slot) => slot.sessionNumber),
+        );
+      }
+    }
+
+    const strayManagedSessions = [...observedByEni.entries()]
+      .filter(([eniId]) => !ownEnis.has(eniId))
+      .flatMap(([, sessions]) => sessions.filter((session) => session.managed && session.instanceId === instanceId));
+
+    const instanceType = instance ? types.get(instance.instanceType) : undefined;
+    const input: PlanInput = {
+      instanceId,
+      instance,
+      instanceType,
+      sessionsByEni: new Map([...ownEnis].map((eniId) => [eniId, sessionsByEni.get(eniId) ?? []])),
+      strayManagedSessions,
+      ledgerNumbersByEni,
+      targets: described,
+      targetLoads: loads,
+    };
+    return { instanceId, input, staleSlots, unrecordedSessions, observedByEni, targets };
+  });
+
+  // Loads as they will be once stale reservations are released, so planning ranks targets on the truth.
+  const adjustedLoads = new Map(loads);
+  for (const plan of plans) {
+    for (const { slot } of plan.staleSlots) {
+      if (slot.targetId !== undefined) adjustedLoads.set(slot.targetId, Math.max(0, (adjustedLoads.get(slot.targetId) ?? 0) - 1));
+    }
+  }
+
+  return plans.map((plan) => {
+    const input = { ...plan.input, targetLoads: adjustedLoads };
+    return { ...plan, input, decisions: planInstance(input, deps.config) };
+  });
+}
