@@ -1,0 +1,32 @@
+/** What every action handler gets: the state, id generation, the lifecycle, events and the request's identity. */
+import type { Params } from '../protocol/query';
+import type { XmlValue } from '../protocol/xml';
+import type { IdGenerator } from '../model/ids';
+import type { SimState } from '../model/state';
+import type { Lifecycle } from '../lifecycle';
+import type { EventHub } from '../events';
+import type { Limits } from '../rules/limits';
+
+export interface ActionContext {
+  readonly state: SimState;
+  readonly ids: IdGenerator;
+  readonly lifecycle: Lifecycle;
+  readonly events: EventHub;
+  readonly region: string;
+  readonly accountId: string;
+  readonly limits: Limits;
+  readonly requestId: string;
+  /** Resources created less than this long ago answer NotFound (EC2's eventual consistency). */
+  readonly consistencyWindowMs: number;
+  /** ClientToken -> the parameters it was first used with and the answer given. */
+  readonly idempotency: Map<string, { fingerprint: string; response: Record<string, XmlValue> }>;
+  now(): number;
+}
+
+export type ActionHandler = (ctx: ActionContext, params: Params) => Record<string, XmlValue>;
+
+export function isVisible(ctx: ActionContext, id: string): boolean {
+  if (ctx.consistencyWindowMs <= 0) return true;
+  const createdAt = ctx.state.createdAt.get(id);
+  return createdAt === undefined || ctx.now() - createdAt >= ctx.consistencyWindowMs;
+}

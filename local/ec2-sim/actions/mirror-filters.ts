@@ -1,0 +1,53 @@
+/** Create/Describe/DeleteTrafficMirrorFilter(s). Filter rules are not simulated: filters have none. */
+import { Ec2Error, invalidValue } from '../protocol/errors';
+import { list, required } from '../protocol/query';
+import type { TrafficMirrorFilter } from '../model/state';
+import { isVisible, type ActionHandler } from './context';
+import { applyFilters, paginate, type FilterFields } from './describe';
+import { resolve, resolveAll } from './lookup';
+import { filterXml } from './serialize';
+import { setTags, tagsByResourceType } from './tagging';
+
+export const createTrafficMirrorFilter: ActionHandler = (ctx, params) => {
+  const tags = tagsByResourceType(ctx, params, ['traffic-mirror-filter']).get('traffic-mirror-filter') ?? [];
+  const networkServices = list(params, 'NetworkService');
+  const unknown = networkServices.find((service) => service !== 'amazon-dns');
+  if (unknown !== undefined) throw invalidValue('NetworkService', unknown);
+  if (ctx.state.filters.size >= ctx.limits.filtersPerAccount) {
+    throw new Ec2Error('TrafficMirrorFilterLimitExceeded', 'The maximum number of traffic mirror filters has been reached.');
+  }
+  const filter: TrafficMirrorFilter = {
+    trafficMirrorFilterId: ctx.ids.next('trafficMirrorFilter'),
+    ...(params.Description !== undefined ? { description: params.Description } : {}),
+    networkServices,
+    tags: new Map(),
+  };
+  setTags(ctx, filter.tags, tags);
+  ctx.state.filters.set(filter.trafficMirrorFilterId, filter);
+  ctx.state.createdAt.set(filter.trafficMirrorFilterId, ctx.now());
+  return { trafficMirrorFilter: filterXml(filter), clientToken: params.ClientToken };
+};
+
+export const deleteTrafficMirrorFilter: ActionHandler = (ctx, params) => {
+  const filter = resolve(ctx, 'trafficMirrorFilter', required(params, 'TrafficMirrorFilterId'));
+  const inUse = [...ctx.state.sessions.values()].some((s) => s.trafficMirrorFilterId === filter.trafficMirrorFilterId);
+  if (inUse) {
+    throw new Ec2Error('TrafficMirrorFilterInUse', `Traffic mirror filter ${filter.trafficMirrorFilterId} is in use by a session.`);
+  }
+  ctx.state.filters.delete(filter.trafficMirrorFilterId);
+  return { trafficMirrorFilterId: filter.trafficMirrorFilterId };
+};
+
+export const describeTrafficMirrorFilters: ActionHandler = (ctx, params) => {
+  const ids = list(params, 'TrafficMirrorFilterId');
+  const candidates = ids.length > 0
+    ? resolveAll(ctx, 'trafficMirrorFilter', ids)
+    : [...ctx.state.filters.values()].filter((f) => isVisible(ctx, f.trafficMirrorFilterId));
+  const fields: FilterFields<TrafficMirrorFilter> = {
+    'traffic-mirror-filter-id': (f) => f.trafficMirrorFilterId,
+    description: (f) => f.description,
+  };
+  const matching = applyFilters(candidates, params, fields, (f) => f.tags);
+  const { page, nextToken } = paginate(matching, params, 'DescribeTrafficMirrorFilters', { min: 5, max: 1000 }, ids.length);
+  return { trafficMirrorFilterSet: page.map(filterXml), nextToken };
+};

@@ -1,0 +1,130 @@
+/** Create/Describe/Delete/ModifyTrafficMirrorSession(s), with the per-ENI, per-target and account quotas. */
+import { Ec2Error, invalidValue, missingParameter } from '../protocol/errors';
+import { list, optionalInt, required, type Params } from '../protocol/query';
+import type { TrafficMirrorSession, TrafficMirrorTarget } from '../model/state';
+import { NLB_PACKET_LENGTH_MAX, PACKET_LENGTH_MAX, SESSION_NUMBER_RANGE, VNI_RANGE } from '../rules/limits';
+import { checkSessionNumberFree, checkSourceSupported, checkTargetHasRoom } from '../rules/mirroring';
+import { isVisible, type ActionContext, type ActionHandler } from './context';
+import { applyFilters, paginate, type FilterFields } from './describe';
+import { resolve, resolveAll } from './lookup';
+import { sessionXml } from './serialize';
+import { setTags, tagsByResourceType } from './tagging';
+
+export const createTrafficMirrorSession: ActionHandler = (ctx, params) => {
+  const eniId = required(params, 'NetworkInterfaceId');
+  const targetId = required(params, 'TrafficMirrorTargetId');
+  const filterId = required(params, 'TrafficMirrorFilterId');
+  if (params.SessionNumber === undefined) throw missingParameter('SessionNumber');
+  const sessionNumber = sessionNumberOf(params);
+  const virtualNetworkId = optionalInt(params, 'VirtualNetworkId', VNI_RANGE.min, VNI_RANGE.max);
+  const tags = tagsByResourceType(ctx, params, ['traffic-mirror-session']).get('traffic-mirror-session') ?? [];
+
+  const eni = resolve(ctx, 'networkInterface', eniId);
+  const target = resolve(ctx, 'trafficMirrorTarget', targetId);
+  const filter = resolve(ctx, 'trafficMirrorFilter', filterId);
+  const packetLength = packetLengthFor(params, target);
+  checkSourceSupported(ctx.state, eni);
+  if (ctx.state.sessionsOnInterface(eniId).length >= ctx.limits.sessionsPerInterface) {
+    throw new Ec2Error(
+      'TrafficMirrorSessionsPerInterfaceLimitExceeded',
+      `Network interface ${eniId} already has the maximum of ${ctx.limits.sessionsPerInterface} traffic mirror sessions.`,
+    );
+  }
+  checkSessionNumberFree(ctx.state, eniId, sessionNumber);
+  checkTargetHasRoom(ctx.state, target, eniId, ctx.limits);
+  if (ctx.state.sessions.size >= ctx.limits.sessionsPerAccount) {
+    throw new Ec2Error('TrafficMirrorSessionLimitExceeded', 'The maximum number of traffic mirror sessions has been reached.');
+  }
+
+  const session: TrafficMirrorSession = {
+    trafficMirrorSessionId: ctx.ids.next('trafficMirrorSession'),
+    networkInterfaceId: eni.networkInterfaceId,
+    ownerId: ctx.accountId,
+    trafficMirrorTargetId: target.trafficMirrorTargetId,
+    trafficMirrorFilterId: filter.trafficMirrorFilterId,
+    sessionNumber,
+    virtualNetworkId: virtualNetworkId ?? ctx.ids.vni((vni) => vniInUse(ctx, vni)),
+    ...(packetLength !== undefined ? { packetLength } : {}),
+    ...(params.Description !== undefined ? { description: params.Description } : {}),
+    tags: new Map(),
+  };
+  setTags(ctx, session.tags, tags);
+  ctx.state.sessions.set(session.trafficMirrorSessionId, session);
+  ctx.state.createdAt.set(session.trafficMirrorSessionId, ctx.now());
+  return { trafficMirrorSession: sessionXml(session), clientToken: params.ClientToken };
+};
+
+export const deleteTrafficMirrorSession: ActionHandler = (ctx, params) => {
+  const session = resolve(ctx, 'trafficMirrorSession', required(params, 'TrafficMirrorSessionId'));
+  ctx.state.sessions.delete(session.trafficMirrorSessionId);
+  return { trafficMirrorSessionId: session.trafficMirrorSessionId };
+};
+
+const REMOVABLE_FIELDS = ['packet-length', 'description', 'virtual-network-id'];
+
+export const modifyTrafficMirrorSession: ActionHandler = (ctx, params) => {
+  const session = resolve(ctx, 'trafficMirrorSession', required(params, 'TrafficMirrorSessionId'));
+  const removeFields = list(params, 'RemoveField');
+  const badField = removeFields.find((field) => !REMOVABLE_FIELDS.includes(field));
+  if (badField !== undefined) throw invalidValue('RemoveField', badField);
+  const target = params.TrafficMirrorTargetId !== undefined
+    ? resolve(ctx, 'trafficMirrorTarget', params.TrafficMirrorTargetId)
+    : resolve(ctx, 'trafficMirrorTarget', session.trafficMirrorTargetId);
+  const filter = params.TrafficMirrorFilterId !== undefined
+    ? resolve(ctx, 'trafficMirrorFilter', params.TrafficMirrorFilterId)
+    : undefined;
+  const sessionNumber = params.SessionNumber !== undefined ? sessionNumberOf(params) : undefined;
+  const virtualNetworkId = optionalInt(params, 'VirtualNetworkId', VNI_RANGE.min, VNI_RANGE.max);
+  const packetLength = packetLengthFor(params, target);
+  if (target.trafficMirrorTargetId !== session.trafficMirrorTargetId) {
+    checkTargetHasRoom(ctx.state, target, session.networkInterfaceId, ctx.limits);
+  }
+  if (sessionNumber !== undefined) {
+    checkSessionNumberFree(ctx.state, session.networkInterfaceId, sessionNumber, session.trafficMirrorSessionId);
+  }
+
+  session.trafficMirrorTargetId = target.trafficMirrorTargetId;
+  if (filter) session.trafficMirrorFilterId = filter.trafficMirrorFilterId;
+  if (sessionNumber !== undefined) session.sessionNumber = sessionNumber;
+  if (virtualNetworkId !== undefined) session.virtualNetworkId = virtualNetworkId;
+  if (packetLength !== undefined) session.packetLength = packetLength;
+  if (params.Description !== undefined) session.description = params.Description;
+  if (removeFields.includes('packet-length')) delete session.packetLength;
+  if (removeFields.includes('description')) delete session.description;
+  if (removeFields.includes('virtual-network-id')) session.virtualNetworkId = ctx.ids.vni((vni) => vniInUse(ctx, vni));
+  return { trafficMirrorSession: sessionXml(session) };
+};
+
+export const describeTrafficMirrorSessions: ActionHandler = (ctx, params) => {
+  const ids = list(params, 'TrafficMirrorSessionId');
+  const candidates = ids.length > 0
+    ? resolveAll(ctx, 'trafficMirrorSession', ids)
+    : [...ctx.state.sessions.values()].filter((s) => isVisible(ctx, s.trafficMirrorSessionId));
+  const fields: FilterFields<TrafficMirrorSession> = {
+    'traffic-mirror-session-id': (s) => s.trafficMirrorSessionId,
+    'traffic-mirror-target-id': (s) => s.trafficMirrorTargetId,
+    'traffic-mirror-filter-id': (s) => s.trafficMirrorFilterId,
+    'network-interface-id': (s) => s.networkInterfaceId,
+    'session-number': (s) => s.sessionNumber,
+    'virtual-network-id': (s) => s.virtualNetworkId,
+    'packet-length': (s) => s.packetLength,
+    description: (s) => s.description,
+    'owner-id': (s) => s.ownerId,
+  };
+  const matching = applyFilters(candidates, params, fields, (s) => s.tags);
+  const { page, nextToken } = paginate(matching, params, 'DescribeTrafficMirrorSessions', { min: 5, max: 1000 }, ids.length);
+  return { trafficMirrorSessionSet: page.map(sessionXml), nextToken };
+};
+
+function sessionNumberOf(params: Params): number {
+  return optionalInt(params, 'SessionNumber', SESSION_NUMBER_RANGE.min, SESSION_NUMBER_RANGE.max) as number;
+}
+
+function packetLengthFor(params: Params, target: TrafficMirrorTarget): number | undefined {
+  const max = target.type === 'network-load-balancer' ? NLB_PACKET_LENGTH_MAX : PACKET_LENGTH_MAX;
+  return optionalInt(params, 'PacketLength', 1, max);
+}
+
+function vniInUse(ctx: ActionContext, vni: number): boolean {
+  return [...ctx.state.sessions.values()].some((s) => s.virtualNetworkId === vni);
+}

@@ -1,0 +1,156 @@
+/**
+ * The EventBridge events EC2 would cause, in AWS's envelope: delivered to in-process listeners and, when an
+ * endpoint is configured, forwarded by PutEvents. Delivery is asynchronous and best effort: a failing listener or
+ * an unreachable bus never reaches the EC2 request path.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { EventBridgeEvent } from 'aws-lambda';
+import type { Instance } from './model/state';
+
+export type SimEvent = EventBridgeEvent<string, unknown>;
+export type EventListener = (event: SimEvent) => void;
+
+export interface EventHubOptions {
+  readonly region: string;
+  readonly accountId: string;
+  readonly cloudTrailEvents: boolean;
+  readonly eventBridgeEndpoint?: string;
+  readonly eventBusName?: string;
+}
+
+export class EventHub {
+  private readonly listeners = new Set<EventListener>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly client?: EventBridgeClient;
+  private failures = 0;
+
+  constructor(private readonly options: EventHubOptions) {
+    if (options.eventBridgeEndpoint) {
+      this.client = new EventBridgeClient({
+        endpoint: options.eventBridgeEndpoint,
+        region: options.region,
+        credentials: { accessKeyId: 'simulator', secretAccessKey: 'simulator' },
+        maxAttempts: 3,
+      });
+    }
+  }
+
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Deliveries (listener calls and PutEvents) that threw or were rejected. */
+  deliveryFailures(): number {
+    return this.failures;
+  }
+
+  instanceStateChanged(instanceId: string, state: string): void {
+    this.emit('aws.ec2', 'EC2 Instance State-change Notification', [this.instanceArn(instanceId)], {
+      'instance-id': instanceId,
+      state,
+    });
+  }
+
+  instanceTagsChanged(instance: Instance, changedKeys: string[]): void {
+    this.emit('aws.tag', 'Tag Change on Resource', [this.instanceArn(instance.instanceId)], {
+      'changed-tag-keys': changedKeys,
+      service: 'ec2',
+      'resource-type': 'instance',
+      version: instance.tagVersion,
+      tags: Object.fromEntries(instance.tags),
+    });
+  }
+
+  tagsApiCalled(
+    eventName: 'CreateTags' | 'DeleteTags',
+    resourceIds: string[],
+    tags: Array<{ key: string; value?: string }>,
+    requestId: string,
+  ): void {
+    if (!this.options.cloudTrailEvents) return;
+    this.emit('aws.ec2', 'AWS API Call via CloudTrail', [], {
+      eventVersion: '1.08',
+      eventTime: isoSeconds(new Date()),
+      eventSource: 'ec2.amazonaws.com',
+      eventName,
+      awsRegion: this.options.region,
+      requestParameters: {
+        resourcesSet: { items: resourceIds.map((resourceId) => ({ resourceId })) },
+        tagSet: { items: tags.map((tag) => (tag.value === undefined ? { key: tag.key } : { key: tag.key, value: tag.value })) },
+      },
+      responseElements: { _return: true },
+      requestID: requestId,
+      eventID: randomUUID(),
+      eventType: 'AwsApiCall',
+    });
+  }
+
+  /** Resolves when every delivery started so far has finished. */
+  async settle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  close(): void {
+    this.listeners.clear();
+    this.client?.destroy();
+  }
+
+  private emit(source: string, detailType: string, resources: string[], detail: unknown): void {
+    const event: SimEvent = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': detailType,
+      source,
+      account: this.options.accountId,
+      time: isoSeconds(new Date()),
+      region: this.options.region,
+      resources,
+      detail,
+    };
+    this.track(this.deliverToListeners(event));
+    if (this.client) this.track(this.forward(this.client, event));
+  }
+
+  private async deliverToListeners(event: SimEvent): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(structuredClone(event));
+      } catch {
+        this.failures++;
+      }
+    }
+  }
+
+  private async forward(client: EventBridgeClient, event: SimEvent): Promise<void> {
+    const entry = {
+      Source: event.source,
+      DetailType: event['detail-type'],
+      Detail: JSON.stringify(event.detail),
+      Resources: event.resources,
+      Time: new Date(event.time),
+      ...(this.options.eventBusName ? { EventBusName: this.options.eventBusName } : {}),
+    };
+    const result = await client.send(new PutEventsCommand({ Entries: [entry] }));
+    if ((result.FailedEntryCount ?? 0) > 0) this.failures++;
+  }
+
+  private track(delivery: Promise<void>): void {
+    const tracked = delivery.catch(() => {
+      this.failures++;
+    });
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
+  }
+
+  private instanceArn(instanceId: string): string {
+    return `arn:aws:ec2:${this.options.region}:${this.options.accountId}:instance/${instanceId}`;
+  }
+}
+
+/** EventBridge times have no fractional seconds: 2026-10-02T14:05:11Z. */
+function isoSeconds(date: Date): string {
+  return `${date.toISOString().slice(0, 19)}Z`;
+}

@@ -1,0 +1,44 @@
+/** Injected faults per action (or '*'): an error rate with a chosen error, and added latency. Seeded: reproducible. */
+import { Ec2Error, internalError, requestLimitExceeded } from './protocol/errors';
+import type { Random } from './model/random';
+
+export interface Fault {
+  /** 0..1: share of requests that fail with `errorCode`. */
+  readonly errorRate?: number;
+  readonly errorCode?: 'RequestLimitExceeded' | 'InternalError';
+  readonly latencyMs?: number;
+}
+
+export class FaultInjector {
+  private readonly faults = new Map<string, Fault>();
+
+  constructor(private readonly random: Random) {}
+
+  set(action: string, fault: Fault | undefined): void {
+    if (fault === undefined) {
+      this.faults.delete(action);
+      return;
+    }
+    if (fault.errorRate !== undefined && !(fault.errorRate >= 0 && fault.errorRate <= 1)) {
+      throw new RangeError('errorRate must be within 0..1');
+    }
+    if (fault.latencyMs !== undefined && !(fault.latencyMs >= 0)) throw new RangeError('latencyMs must be >= 0');
+    this.faults.set(action, fault);
+  }
+
+  /** The action's own fault wins over '*'. */
+  private faultFor(action: string): Fault | undefined {
+    return this.faults.get(action) ?? this.faults.get('*');
+  }
+
+  latencyMs(action: string): number {
+    return this.faultFor(action)?.latencyMs ?? 0;
+  }
+
+  /** The error to answer with instead of executing, if the dice say so. */
+  injectedError(action: string): Ec2Error | undefined {
+    const fault = this.faultFor(action);
+    if (!fault?.errorRate || this.random() >= fault.errorRate) return undefined;
+    return fault.errorCode === 'InternalError' ? internalError() : requestLimitExceeded();
+  }
+}

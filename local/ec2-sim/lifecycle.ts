@@ -1,0 +1,100 @@
+/**
+ * Instance state machine: pending -> running, stopping -> stopped, shutting-down -> terminated, each second step
+ * after a configurable delay. Every change emits the state-change event; reaching `terminated` deletes the ENIs
+ * marked DeleteOnTermination (and with them their sessions) and detaches the others.
+ */
+import type { EventHub } from './events';
+import type { Instance, InstanceStateName, SimState } from './model/state';
+
+export class Lifecycle {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly state: SimState,
+    private readonly events: EventHub,
+    private transitionDelayMs: number,
+    private readonly terminatedRetentionMs: number,
+  ) {}
+
+  setTransitionDelay(ms: number): void {
+    this.transitionDelayMs = ms;
+  }
+
+  launched(instance: Instance): void {
+    this.events.instanceStateChanged(instance.instanceId, 'pending');
+    this.schedule(instance, 'pending', 'running');
+  }
+
+  start(instance: Instance): void {
+    this.change(instance, 'pending', '');
+    this.schedule(instance, 'pending', 'running');
+  }
+
+  stop(instance: Instance): void {
+    this.change(instance, 'stopping', 'User initiated');
+    this.schedule(instance, 'stopping', 'stopped');
+  }
+
+  terminate(instance: Instance): void {
+    this.change(instance, 'shutting-down', 'User initiated');
+    this.schedule(instance, 'shutting-down', 'terminated');
+  }
+
+  /** Forget terminated instances older than the retention, as EC2 does after about an hour. */
+  purgeExpired(now: number): void {
+    for (const instance of this.state.instances.values()) {
+      if (instance.terminatedAt !== undefined && now - instance.terminatedAt >= this.terminatedRetentionMs) {
+        this.state.instances.delete(instance.instanceId);
+      }
+    }
+  }
+
+  /** Resolves once no transition is pending. */
+  settle(): Promise<void> {
+    if (this.timers.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  close(): void {
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    this.wakeWaiters();
+  }
+
+  private schedule(instance: Instance, from: InstanceStateName, to: InstanceStateName): void {
+    const id = instance.instanceId;
+    clearTimeout(this.timers.get(id));
+    const timer = setTimeout(() => {
+      this.timers.delete(id);
+      if (instance.state === from) this.complete(instance, to);
+      if (this.timers.size === 0) this.wakeWaiters();
+    }, this.transitionDelayMs);
+    this.timers.set(id, timer);
+  }
+
+  private complete(instance: Instance, to: InstanceStateName): void {
+    if (to === 'terminated') {
+      instance.terminatedAt = Date.now();
+      for (const eni of this.state.interfacesOfInstance(instance.instanceId)) {
+        if (eni.attachment?.deleteOnTermination) this.state.deleteNetworkInterface(eni.networkInterfaceId);
+        else delete eni.attachment;
+      }
+    }
+    const reason = to === 'stopped' || to === 'terminated' ? `User initiated (${new Date().toISOString()})` : '';
+    this.change(instance, to, reason);
+  }
+
+  private change(instance: Instance, to: InstanceStateName, reason: string): void {
+    if (instance.state === to) return;
+    instance.state = to;
+    instance.stateTransitionReason = reason;
+    this.events.instanceStateChanged(instance.instanceId, to);
+  }
+
+  private wakeWaiters(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}
