@@ -5,3 +5,4 @@ export type { InstancePlan, StaleSlot, UnrecordedSession } from './read-and-plan
 export { sweep, sweepInstanceIds } from './sweep';
 export { defaultDeps } from './deps';
 export type * from './ports';
+export { handleTrigger, handleSweep, readTrigger } from './handle-trigger';

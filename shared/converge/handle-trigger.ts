@@ -1,0 +1,49 @@
+/**
+ * What every event handler does: parse the trigger, converge the instances it names, log the outcome.
+ * A malformed event is logged once with its id and rethrown (Lambda's bounded retries, then the on-failure
+ * destination); an understood event that concerns nothing we manage is a logged no-op.
+ */
+import { InvalidEventError } from '../domain/errors';
+import { parseTrigger, type Trigger } from '../domain/events';
+import { converge, type ConvergeSummary } from './converge';
+import { sweep } from './sweep';
+import type { ConvergeDeps } from './ports';
+
+const NOTHING_DONE: ConvergeSummary = { attached: 0, detached: 0, refused: 0, skipped: 0, kept: 0, failed: 0, decisions: [] };
+
+export function readTrigger(event: unknown, deps: ConvergeDeps): Trigger {
+  try {
+    return parseTrigger(event, {
+      tagKey: deps.config.tagKey,
+      overrideTagKeys: [deps.config.targetOverrideTagKey, deps.config.filterOverrideTagKey],
+    });
+  } catch (error) {
+    if (error instanceof InvalidEventError) {
+      deps.logger.error('invalid event', { eventId: error.eventId ?? 'unknown', reason: error.message });
+    }
+    throw error;
+  }
+}
+
+function logOutcome(trigger: Trigger, summary: ConvergeSummary, deps: ConvergeDeps): void {
+  const { decisions, ...counts } = summary;
+  deps.logger.info('converged', { triggerEventId: trigger.eventId, kind: trigger.kind, instances: trigger.instanceIds.length, ...counts });
+}
+
+export async function handleTrigger(event: unknown, deps: ConvergeDeps): Promise<ConvergeSummary> {
+  const trigger = readTrigger(event, deps);
+  if (trigger.ignoredReason !== undefined) {
+    deps.logger.info('event ignored', { triggerEventId: trigger.eventId, kind: trigger.kind, reason: trigger.ignoredReason });
+    return NOTHING_DONE;
+  }
+  const summary = await converge(trigger.instanceIds, trigger, deps);
+  logOutcome(trigger, summary, deps);
+  return summary;
+}
+
+export async function handleSweep(event: unknown, deps: ConvergeDeps): Promise<ConvergeSummary> {
+  const trigger = readTrigger(event, deps);
+  const summary = await sweep(trigger, deps);
+  logOutcome(trigger, summary, deps);
+  return summary;
+}
