@@ -1,0 +1,294 @@
+/**
+ * The deployable stack: `sls package` runs offline without credentials, every resource of the packaged template is
+ * valid against its AWS CloudFormation resource schema, and the security properties hold. Each property check is
+ * also shown to fail on a template mutated to break it.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import {
+  checkDeadLetterQueue,
+  checkEnvironment,
+  checkLedgerTable,
+  checkLogGroups,
+  checkNoWildcardActions,
+  checkOnFailureDestinations,
+  checkRolePerFunction,
+  checkRuntime,
+  checkSessionOwnership,
+  resourcesOfType,
+  roleStatements,
+  type CfnTemplate,
+  type PolicyStatement,
+} from '../support/template-checks';
+import { resolveIntrinsics } from '../support/template-placeholders';
+import { loadResourceSchemas, type ResourceSchemas } from '../support/template-schemas';
+
+const REPO = path.resolve(__dirname, '../..');
+const SCHEMA_DIR = path.resolve(REPO, '../shared/cfn-schemas');
+const FUNCTIONS = ['stateChange', 'tagChange', 'cloudtrailTags', 'sweep'] as const;
+const REQUIRED_ENVIRONMENT = {
+  NODE_OPTIONS: '--enable-source-maps',
+  MIRROR_OWNER_ID: 'vpc-mirror-orchestrator-dev',
+  POWERTOOLS_SERVICE_NAME: 'vpc-mirror-orchestrator',
+};
+
+/** The environment of a CI machine with no AWS account: no AWS_* variables and no readable credential files. */
+function credentialFreeEnvironment(): NodeJS.ProcessEnv {
+  const environment = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
+  return {
+    ...environment,
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+    AWS_CONFIG_FILE: '/nonexistent/config',
+    SLS_TELEMETRY_DISABLED: '1',
+  };
+}
+
+let packageDir: string;
+let template: CfnTemplate;
+let schemas: ResourceSchemas;
+
+beforeAll(async () => {
+  packageDir = mkdtempSync(path.join(tmpdir(), 'vmo-package-'));
+  await promisify(execFile)('npx', ['sls', 'package', '--stage', 'dev', '--package', packageDir], {
+    cwd: REPO,
+    env: credentialFreeEnvironment(),
+    timeout: 240_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  template = JSON.parse(readFileSync(path.join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')) as CfnTemplate;
+  schemas = loadResourceSchemas(SCHEMA_DIR);
+}, 300_000);
+
+afterAll(() => {
+  if (packageDir) rmSync(packageDir, { recursive: true, force: true });
+});
+
+function mutated(change: (copy: CfnTemplate) => void): CfnTemplate {
+  const copy = structuredClone(template);
+  change(copy);
+  return copy;
+}
+
+function properties(copy: CfnTemplate, logicalId: string): Record<string, unknown> {
+  const resource = copy.Resources[logicalId];
+  if (resource?.Properties === undefined) throw new Error(`${logicalId} has no Properties`);
+  return resource.Properties;
+}
+
+function statementWith(copy: CfnTemplate, roleId: string, action: string): PolicyStatement {
+  const statement = roleStatements(copy.Resources[roleId]).find((candidate) =>
+    ([] as string[]).concat(candidate.Action ?? []).includes(action),
+  );
+  if (statement === undefined) throw new Error(`${roleId} has no statement with ${action}`);
+  return statement;
+}
+
+function typesWithoutSchema(candidate: CfnTemplate): string[] {
+  const types = new Set(Object.values(candidate.Resources).map((resource) => resource.Type));
+  return [...types].filter((type) => !schemas.types.has(type));
+}
+
+function schemaProblems(candidate: CfnTemplate): string[] {
+  return Object.entries(candidate.Resources).flatMap(([logicalId, resource]) => {
+    if (!schemas.types.has(resource.Type)) return [];
+    const resolved = resolveIntrinsics(resource.Properties ?? {}, candidate, logicalId);
+    return schemas.validate(resource.Type, resolved).map((problem) => `${logicalId} (${resource.Type}) ${problem}`);
+  });
+}
+
+describe('sls package', () => {
+  it('writes the template and one bundle per function, offline and without credentials', () => {
+    for (const name of FUNCTIONS) {
+      const zip = path.join(packageDir, `${name}.zip`);
+      expect(existsSync(zip)).toBe(true);
+      expect(statSync(zip).size).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('the packaged template against the CloudFormation resource schemas', () => {
+  it('has a schema for every resource type it uses', () => {
+    // A new resource type needs its schema in ../shared/cfn-schemas (see SOURCE.md there).
+    expect(typesWithoutSchema(template)).toEqual([]);
+    const withNewType = mutated((copy) => (copy.Resources['Extra'] = { Type: 'AWS::SSM::Parameter', Properties: {} }));
+    expect(typesWithoutSchema(withNewType)).toEqual(['AWS::SSM::Parameter']);
+  });
+
+  it('validates every resource', () => {
+    expect(schemaProblems(template)).toEqual([]);
+  });
+
+  it('rejects a resource that breaks its schema', () => {
+    const broken = mutated((copy) => {
+      properties(copy, 'StateChangeLambdaFunction')['Runtime'] = 'nodejs99.x';
+      properties(copy, 'LedgerTable')['KeySchema'] = [{ AttributeName: 'pk', KeyType: 'RANGE' }];
+      properties(copy, 'DeadLetterQueue')['MessageRetentionPeriod'] = 2_000_000;
+    });
+    const problems = schemaProblems(broken);
+    expect(problems.some((line) => line.startsWith('StateChangeLambdaFunction') && line.includes('/Runtime'))).toBe(true);
+    expect(problems.some((line) => line.startsWith('LedgerTable') && line.includes('/KeySchema'))).toBe(true);
+    expect(problems.some((line) => line.startsWith('DeadLetterQueue') && line.includes('/MessageRetentionPeriod'))).toBe(true);
+  });
+});
+
+describe('functions', () => {
+  it('run nodejs22.x on arm64', () => {
+    expect(resourcesOfType(template, 'AWS::Lambda::Function')).toHaveLength(FUNCTIONS.length);
+    expect(checkRuntime(template)).toEqual([]);
+    expect(checkRuntime(mutated((copy) => (properties(copy, 'SweepLambdaFunction')['Architectures'] = ['x86_64'])))).toHaveLength(1);
+    expect(checkRuntime(mutated((copy) => (properties(copy, 'TagChangeLambdaFunction')['Runtime'] = 'nodejs20.x')))).toHaveLength(1);
+  });
+
+  it('each have their own role', () => {
+    expect(checkRolePerFunction(template)).toEqual([]);
+    const shared = mutated((copy) => (properties(copy, 'SweepLambdaFunction')['Role'] = { 'Fn::GetAtt': ['StateChangeRole', 'Arn'] }));
+    expect(checkRolePerFunction(shared)).toEqual([expect.stringContaining('shares role StateChangeRole')]);
+  });
+
+  it('enable source maps and carry the owner id and service name', () => {
+    expect(checkEnvironment(template, REQUIRED_ENVIRONMENT)).toEqual([]);
+    const withoutSourceMaps = mutated((copy) => {
+      const environment = properties(copy, 'CloudtrailTagsLambdaFunction')['Environment'] as { Variables: Record<string, unknown> };
+      delete environment.Variables['NODE_OPTIONS'];
+    });
+    expect(checkEnvironment(withoutSourceMaps, REQUIRED_ENVIRONMENT)).toEqual([expect.stringContaining('NODE_OPTIONS')]);
+  });
+
+  it('send failed invocations to the dead-letter queue after at most 2 retries', () => {
+    expect(checkOnFailureDestinations(template)).toEqual([]);
+    const moreRetries = mutated((copy) => (properties(copy, 'TagChangeLambdaEvConf')['MaximumRetryAttempts'] = 3));
+    expect(checkOnFailureDestinations(moreRetries)).toEqual([expect.stringContaining('MaximumRetryAttempts 3')]);
+    const noDestination = mutated((copy) => delete properties(copy, 'SweepLambdaEvConf')['DestinationConfig']);
+    expect(checkOnFailureDestinations(noDestination)).toEqual([expect.stringContaining('SweepLambdaFunction: on-failure destination')]);
+    const cannotSend = mutated((copy) => {
+      const statement = statementWith(copy, 'StateChangeRole', 'sqs:SendMessage');
+      statement.Action = 'sqs:GetQueueUrl';
+    });
+    expect(checkOnFailureDestinations(cannotSend)).toEqual([expect.stringContaining('may not sqs:SendMessage')]);
+  });
+
+  it('log to their own log group, with retention', () => {
+    expect(checkLogGroups(template)).toEqual([]);
+    const forever = mutated((copy) => delete properties(copy, 'StateChangeLogGroup')['RetentionInDays']);
+    expect(checkLogGroups(forever)).toEqual(['StateChangeLogGroup: no RetentionInDays']);
+    const othersGroup = mutated((copy) => {
+      statementWith(copy, 'SweepRole', 'logs:PutLogEvents').Resource = { 'Fn::GetAtt': ['StateChangeLogGroup', 'Arn'] };
+    });
+    expect(checkLogGroups(othersGroup)).toEqual([expect.stringContaining('SweepLambdaFunction: its role may not logs:PutLogEvents')]);
+  });
+});
+
+describe('IAM', () => {
+  it('grants no wildcard action, and Resource * only to ec2:Describe*', () => {
+    expect(checkNoWildcardActions(template)).toEqual([]);
+    const ec2Star = mutated((copy) => (statementWith(copy, 'TagChangeRole', 'ec2:DeleteTrafficMirrorSession').Action = 'ec2:*'));
+    expect(checkNoWildcardActions(ec2Star)).toEqual([expect.stringContaining('wildcard action ec2:*')]);
+    const star = mutated((copy) => (statementWith(copy, 'SweepRole', 'dynamodb:Scan').Action = '*'));
+    expect(checkNoWildcardActions(star)).toEqual([expect.stringContaining("wildcard action *")]);
+    const broad = mutated((copy) => (statementWith(copy, 'SweepRole', 'dynamodb:Scan').Resource = '*'));
+    expect(checkNoWildcardActions(broad)).toEqual([expect.stringContaining("Resource '*' for dynamodb:Scan")]);
+  });
+
+  it('deletes, creates and tags only sessions that carry the owner tag', () => {
+    expect(checkSessionOwnership(template)).toEqual([]);
+    const unconditionalDelete = mutated((copy) => delete statementWith(copy, 'SweepRole', 'ec2:DeleteTrafficMirrorSession').Condition);
+    // The shared statement is one YAML anchor, but the packaged JSON holds a copy per role.
+    expect(checkSessionOwnership(unconditionalDelete)).toEqual([expect.stringContaining('SweepRole.Statement')]);
+    const otherOwner = mutated((copy) => {
+      const environment = properties(copy, 'TagChangeLambdaFunction')['Environment'] as { Variables: Record<string, unknown> };
+      environment.Variables['MIRROR_OWNER_ID'] = 'someone-else';
+    });
+    expect(checkSessionOwnership(otherOwner).length).toBeGreaterThanOrEqual(2);
+    const anyTags = mutated((copy) => delete statementWith(copy, 'StateChangeRole', 'ec2:CreateTags').Condition);
+    expect(checkSessionOwnership(anyTags)).toEqual([expect.stringContaining('ec2:CreateAction')]);
+  });
+
+  it('lets only the sweep scan the ledger', () => {
+    const scanners = resourcesOfType(template, 'AWS::IAM::Role')
+      .filter(([, role]) => roleStatements(role).some((statement) => ([] as string[]).concat(statement.Action ?? []).includes('dynamodb:Scan')))
+      .map(([id]) => id);
+    expect(scanners).toEqual(['SweepRole']);
+  });
+
+  it('creates sessions only towards the configured targets and filters', () => {
+    const resolvedResources = (action: string, sid: string): unknown =>
+      resolveIntrinsics(
+        roleStatements(template.Resources['StateChangeRole']).find(
+          (statement) => statement.Sid === sid && ([] as string[]).concat(statement.Action ?? []).includes(action),
+        )?.Resource,
+        { ...template, Parameters: { ...template.Parameters, MirrorTargetIds: { Default: 'tmt-0123456789abcdef0,tmt-0123456789abcdef1' }, MirrorAllowedTargetIds: { Default: 'tmt-0123456789abcdef2' }, MirrorFilterId: { Default: 'tmf-0123456789abcdef0' } } },
+        'StateChangeRole',
+      );
+    expect(resolvedResources('ec2:CreateTrafficMirrorSession', 'CreateSessionToConfiguredTargets')).toEqual([
+      'arn:aws:ec2:us-east-1:*:traffic-mirror-target/tmt-0123456789abcdef0',
+      'arn:aws:ec2:us-east-1:*:traffic-mirror-target/tmt-0123456789abcdef1',
+      'arn:aws:ec2:us-east-1:*:traffic-mirror-target/tmt-0123456789abcdef2',
+    ]);
+    expect(resolvedResources('ec2:CreateTrafficMirrorSession', 'CreateSessionWithConfiguredFilters')).toEqual([
+      'arn:aws:ec2:us-east-1:*:traffic-mirror-filter/tmf-0123456789abcdef0',
+    ]);
+  });
+});
+
+describe('resources', () => {
+  it('keep the ledger table of the contract, with point-in-time recovery and TTL', () => {
+    expect(checkLedgerTable(template)).toEqual([]);
+    const noPitr = mutated((copy) => delete properties(copy, 'LedgerTable')['PointInTimeRecoverySpecification']);
+    expect(checkLedgerTable(noPitr)).toEqual([expect.stringContaining('PointInTimeRecoverySpecification')]);
+    const otherTtl = mutated((copy) => (properties(copy, 'LedgerTable')['TimeToLiveSpecification'] = { AttributeName: 'ttl', Enabled: true }));
+    expect(checkLedgerTable(otherTtl)).toEqual([expect.stringContaining('TimeToLiveSpecification')]);
+  });
+
+  it('keep failed invocations 14 days, encrypted, with an alarm', () => {
+    expect(checkDeadLetterQueue(template)).toEqual([]);
+    const unencrypted = mutated((copy) => delete properties(copy, 'DeadLetterQueue')['SqsManagedSseEnabled']);
+    expect(checkDeadLetterQueue(unencrypted)).toEqual(['DeadLetterQueue: not encrypted']);
+    const unwatched = mutated((copy) => (properties(copy, 'DeadLetterQueueAlarm')['Threshold'] = 5));
+    expect(checkDeadLetterQueue(unwatched)).toEqual([expect.stringContaining('no alarm')]);
+  });
+});
+
+describe('event rules', () => {
+  function rulePattern(functionLogicalId: string): { pattern: unknown; state: unknown } {
+    const rule = resourcesOfType(template, 'AWS::Events::Rule').find(([, candidate]) =>
+      JSON.stringify(candidate.Properties?.['Targets']).includes(`"${functionLogicalId}"`),
+    )?.[1];
+    return { pattern: rule?.Properties?.['EventPattern'], state: rule?.Properties?.['State'] };
+  }
+
+  it('route state changes, tag changes and (disabled by default) CloudTrail tag calls; sweep on a schedule', () => {
+    expect(rulePattern('StateChangeLambdaFunction')).toEqual({
+      pattern: {
+        'source': ['aws.ec2'],
+        'detail-type': ['EC2 Instance State-change Notification'],
+        'detail': { state: ['running', 'stopping', 'stopped', 'shutting-down', 'terminated'] },
+      },
+      state: 'ENABLED',
+    });
+    expect(rulePattern('TagChangeLambdaFunction')).toEqual({
+      pattern: {
+        'source': ['aws.tag'],
+        'detail-type': ['Tag Change on Resource'],
+        'detail': {
+          'service': ['ec2'],
+          'resource-type': ['instance'],
+          'changed-tag-keys': ['traffic-mirror', 'traffic-mirror-target', 'traffic-mirror-filter'],
+        },
+      },
+      state: 'ENABLED',
+    });
+    expect(rulePattern('CloudtrailTagsLambdaFunction')).toEqual({
+      pattern: {
+        'source': ['aws.ec2'],
+        'detail-type': ['AWS API Call via CloudTrail'],
+        'detail': { eventSource: ['ec2.amazonaws.com'], eventName: ['CreateTags', 'DeleteTags'] },
+      },
+      state: 'DISABLED',
+    });
+    const schedule = resourcesOfType(template, 'AWS::Events::Rule').find(([id]) => id.startsWith('Sweep'))?.[1];
+    expect(schedule?.Properties?.['ScheduleExpression']).toBe('rate(10 minutes)');
+  });
+});

@@ -1,0 +1,312 @@
+/**
+ * The security and operability properties the packaged CloudFormation template must keep. Each check reads the
+ * raw template (intrinsics as written) and returns its violations, one readable line each; [] means it holds.
+ * Pure functions, so the tests can also prove each one fails on a mutated template.
+ */
+
+export interface CfnResource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  DependsOn?: string | string[];
+  Condition?: string;
+}
+
+export interface CfnTemplate {
+  Resources: Record<string, CfnResource>;
+  Parameters?: Record<string, { Default?: unknown }>;
+  Conditions?: Record<string, unknown>;
+  Outputs?: Record<string, unknown>;
+}
+
+export interface PolicyStatement {
+  Sid?: string;
+  Effect?: string;
+  Action?: string | string[];
+  NotAction?: unknown;
+  Resource?: unknown;
+  NotResource?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+export const OWNER_TAG_KEY = 'vpc-mirror-orchestrator:owner';
+
+type Entry = [logicalId: string, resource: CfnResource];
+
+export function resourcesOfType(template: CfnTemplate, type: string): Entry[] {
+  return Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
+}
+
+function props(resource: CfnResource | undefined): Record<string, unknown> {
+  return resource?.Properties ?? {};
+}
+
+function asList<T>(value: T | T[] | undefined): T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+/** { Fn::GetAtt: [X, Attr] } or { Ref: X } -> X */
+function referencedLogicalId(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const record = value as Record<string, unknown>;
+  if (typeof record['Ref'] === 'string') return record['Ref'];
+  const getAtt = record['Fn::GetAtt'];
+  if (Array.isArray(getAtt) && typeof getAtt[0] === 'string') return getAtt[0];
+  return undefined;
+}
+
+function environmentOf(fn: CfnResource): Record<string, unknown> {
+  const environment = props(fn)['Environment'] as { Variables?: Record<string, unknown> } | undefined;
+  return environment?.Variables ?? {};
+}
+
+/** Statements of a role's inline policies. */
+export function roleStatements(role: CfnResource | undefined): PolicyStatement[] {
+  const policies = asList(props(role)['Policies'] as Array<{ PolicyDocument?: { Statement?: PolicyStatement | PolicyStatement[] } }>);
+  return policies.flatMap((policy) => asList(policy.PolicyDocument?.Statement));
+}
+
+/** Every identity-policy statement in the template: role inline policies, IAM::Policy, IAM::ManagedPolicy. */
+function allIdentityStatements(template: CfnTemplate): Array<[where: string, statement: PolicyStatement]> {
+  const result: Array<[string, PolicyStatement]> = [];
+  for (const [id, role] of resourcesOfType(template, 'AWS::IAM::Role')) {
+    roleStatements(role).forEach((statement, index) => result.push([`${id}.Statement[${index}]`, statement]));
+  }
+  for (const type of ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']) {
+    for (const [id, policy] of resourcesOfType(template, type)) {
+      const document = props(policy)['PolicyDocument'] as { Statement?: PolicyStatement | PolicyStatement[] } | undefined;
+      asList(document?.Statement).forEach((statement, index) => result.push([`${id}.Statement[${index}]`, statement]));
+    }
+  }
+  return result;
+}
+
+function actionsOf(statement: PolicyStatement): string[] {
+  return asList(statement.Action);
+}
+
+function functionRoleId(fn: CfnResource): string | undefined {
+  return referencedLogicalId(props(fn)['Role']);
+}
+
+export function checkRuntime(template: CfnTemplate): string[] {
+  const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+  if (functions.length === 0) return ['no AWS::Lambda::Function in the template'];
+  return functions.flatMap(([id, fn]) => {
+    const problems: string[] = [];
+    if (props(fn)['Runtime'] !== 'nodejs22.x') problems.push(`${id}: Runtime is ${String(props(fn)['Runtime'])}, want nodejs22.x`);
+    if (JSON.stringify(props(fn)['Architectures']) !== JSON.stringify(['arm64'])) {
+      problems.push(`${id}: Architectures is ${JSON.stringify(props(fn)['Architectures'])}, want ["arm64"]`);
+    }
+    return problems;
+  });
+}
+
+export function checkRolePerFunction(template: CfnTemplate): string[] {
+  const problems: string[] = [];
+  const owners = new Map<string, string>();
+  for (const [id, fn] of resourcesOfType(template, 'AWS::Lambda::Function')) {
+    const roleId = functionRoleId(fn);
+    if (roleId === undefined || template.Resources[roleId]?.Type !== 'AWS::IAM::Role') {
+      problems.push(`${id}: Role must be Fn::GetAtt of an AWS::IAM::Role in this stack, got ${JSON.stringify(props(fn)['Role'])}`);
+      continue;
+    }
+    const sharedWith = owners.get(roleId);
+    if (sharedWith !== undefined) problems.push(`${id}: shares role ${roleId} with ${sharedWith}`);
+    owners.set(roleId, id);
+  }
+  return problems;
+}
+
+const DESCRIBE_ONLY = /^ec2:Describe[A-Za-z]+$/;
+
+export function checkNoWildcardActions(template: CfnTemplate): string[] {
+  return allIdentityStatements(template).flatMap(([where, statement]) => {
+    if (statement.Effect !== 'Allow') return [];
+    const problems: string[] = [];
+    if (statement.NotAction !== undefined || statement.NotResource !== undefined) problems.push(`${where}: NotAction/NotResource grants too much`);
+    for (const action of actionsOf(statement)) {
+      if (action === '*' || action.endsWith(':*') || action.endsWith('*')) problems.push(`${where}: wildcard action ${action}`);
+    }
+    const resources = asList(statement.Resource);
+    if (resources.includes('*')) {
+      const broad = actionsOf(statement).filter((action) => !DESCRIBE_ONLY.test(action));
+      if (broad.length > 0) problems.push(`${where}: Resource '*' for ${broad.join(', ')} (only ec2:Describe* may)`);
+    }
+    return problems;
+  });
+}
+
+function functionsUsingRole(template: CfnTemplate, roleId: string): CfnResource[] {
+  return resourcesOfType(template, 'AWS::Lambda::Function')
+    .filter(([, fn]) => functionRoleId(fn) === roleId)
+    .map(([, fn]) => fn);
+}
+
+function conditionValue(statement: PolicyStatement, operator: string, key: string): unknown {
+  return statement.Condition?.[operator]?.[key];
+}
+
+/** An ARN as written: a string, or the template of an Fn::Sub. */
+function arnText(resource: unknown): string {
+  if (typeof resource === 'string') return resource;
+  const sub = (resource as Record<string, unknown> | null)?.['Fn::Sub'];
+  return typeof sub === 'string' ? sub : '';
+}
+
+function resourceText(statement: PolicyStatement): string {
+  return JSON.stringify(statement.Resource ?? null);
+}
+
+/**
+ * Sessions are only deleted when they carry our owner tag, created only with it, and tags are only written as part
+ * of creating a session. The owner id is the one the function itself is configured with.
+ */
+export function checkSessionOwnership(template: CfnTemplate): string[] {
+  const problems: string[] = [];
+  for (const [roleId, role] of resourcesOfType(template, 'AWS::IAM::Role')) {
+    const ownerIds = new Set(functionsUsingRole(template, roleId).map((fn) => environmentOf(fn)['MIRROR_OWNER_ID']));
+    if (ownerIds.size !== 1) {
+      if (roleStatements(role).some((statement) => actionsOf(statement).some((action) => action.startsWith('ec2:')))) {
+        problems.push(`${roleId}: cannot tell the owner id (functions using it: ${ownerIds.size})`);
+      }
+      continue;
+    }
+    const [ownerId] = [...ownerIds];
+    if (typeof ownerId !== 'string' || ownerId === '') {
+      problems.push(`${roleId}: its function has no MIRROR_OWNER_ID`);
+      continue;
+    }
+    roleStatements(role).forEach((statement, index) => {
+      if (statement.Effect !== 'Allow') return;
+      const where = `${roleId}.Statement[${index}]`;
+      const actions = actionsOf(statement);
+      if (actions.includes('ec2:DeleteTrafficMirrorSession')) {
+        if (conditionValue(statement, 'StringEquals', `aws:ResourceTag/${OWNER_TAG_KEY}`) !== ownerId) {
+          problems.push(`${where}: ec2:DeleteTrafficMirrorSession without StringEquals aws:ResourceTag/${OWNER_TAG_KEY} = ${ownerId}`);
+        }
+      }
+      if (actions.includes('ec2:CreateTrafficMirrorSession') && resourceText(statement).includes('traffic-mirror-session/')) {
+        if (conditionValue(statement, 'StringEquals', `aws:RequestTag/${OWNER_TAG_KEY}`) !== ownerId) {
+          problems.push(`${where}: creating sessions without StringEquals aws:RequestTag/${OWNER_TAG_KEY} = ${ownerId}`);
+        }
+      }
+      if (actions.includes('ec2:CreateTags')) {
+        if (conditionValue(statement, 'StringEquals', 'ec2:CreateAction') !== 'CreateTrafficMirrorSession') {
+          problems.push(`${where}: ec2:CreateTags without StringEquals ec2:CreateAction = CreateTrafficMirrorSession`);
+        }
+        if (!asList(statement.Resource).every((resource) => /:traffic-mirror-session\/\*$/.test(arnText(resource)))) {
+          problems.push(`${where}: ec2:CreateTags must be limited to traffic-mirror-session/*`);
+        }
+      }
+    });
+  }
+  return problems;
+}
+
+function roleAllows(template: CfnTemplate, fn: CfnResource, action: string, resource: unknown): boolean {
+  const want = JSON.stringify(resource);
+  return roleStatements(template.Resources[functionRoleId(fn) ?? '']).some(
+    (statement) =>
+      statement.Effect === 'Allow' &&
+      actionsOf(statement).includes(action) &&
+      asList(statement.Resource as unknown).some((granted) => JSON.stringify(granted) === want),
+  );
+}
+
+export function checkOnFailureDestinations(template: CfnTemplate, maximumRetryAttempts = 2): string[] {
+  const configs = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig');
+  return resourcesOfType(template, 'AWS::Lambda::Function').flatMap(([id, fn]) => {
+    const config = configs.find(([, candidate]) => referencedLogicalId(props(candidate)['FunctionName']) === id)?.[1];
+    if (config === undefined) return [`${id}: no AWS::Lambda::EventInvokeConfig`];
+    const problems: string[] = [];
+    const destinationConfig = props(config)['DestinationConfig'] as { OnFailure?: { Destination?: unknown } } | undefined;
+    const destination = destinationConfig?.OnFailure?.Destination;
+    const queueId = referencedLogicalId(destination);
+    if (queueId === undefined || template.Resources[queueId]?.Type !== 'AWS::SQS::Queue') {
+      problems.push(`${id}: on-failure destination is not an SQS queue of this stack (${JSON.stringify(destination)})`);
+    } else if (!roleAllows(template, fn, 'sqs:SendMessage', destination)) {
+      problems.push(`${id}: its role may not sqs:SendMessage to ${queueId}`);
+    }
+    const retries = props(config)['MaximumRetryAttempts'];
+    if (typeof retries !== 'number' || retries > maximumRetryAttempts) problems.push(`${id}: MaximumRetryAttempts ${String(retries)}, want <= ${maximumRetryAttempts}`);
+    if (typeof props(config)['MaximumEventAgeInSeconds'] !== 'number') problems.push(`${id}: MaximumEventAgeInSeconds is not bounded`);
+    return problems;
+  });
+}
+
+export function checkLogGroups(template: CfnTemplate): string[] {
+  const groups = resourcesOfType(template, 'AWS::Logs::LogGroup');
+  return resourcesOfType(template, 'AWS::Lambda::Function').flatMap(([id, fn]) => {
+    const name = `/aws/lambda/${String(props(fn)['FunctionName'])}`;
+    const group = groups.find(([, candidate]) => props(candidate)['LogGroupName'] === name);
+    if (group === undefined) return [`${id}: no log group ${name} in the stack`];
+    const [groupId, resource] = group;
+    const problems: string[] = [];
+    if (typeof props(resource)['RetentionInDays'] !== 'number') problems.push(`${groupId}: no RetentionInDays`);
+    if (!asList(fn.DependsOn).includes(groupId)) problems.push(`${id}: does not DependsOn ${groupId} (Lambda would create it without retention)`);
+    if (!roleAllows(template, fn, 'logs:PutLogEvents', { 'Fn::GetAtt': [groupId, 'Arn'] })) {
+      problems.push(`${id}: its role may not logs:PutLogEvents to ${groupId}`);
+    }
+    return problems;
+  });
+}
+
+export function checkEnvironment(template: CfnTemplate, expected: Readonly<Record<string, string>>): string[] {
+  return resourcesOfType(template, 'AWS::Lambda::Function').flatMap(([id, fn]) =>
+    Object.entries(expected)
+      .filter(([name, value]) => environmentOf(fn)[name] !== value)
+      .map(([name, value]) => `${id}: ${name} is ${JSON.stringify(environmentOf(fn)[name])}, want ${JSON.stringify(value)}`),
+  );
+}
+
+export function checkLedgerTable(template: CfnTemplate, logicalId = 'LedgerTable'): string[] {
+  const table = template.Resources[logicalId];
+  if (table?.Type !== 'AWS::DynamoDB::Table') return [`${logicalId}: no AWS::DynamoDB::Table`];
+  const p = props(table);
+  const problems: string[] = [];
+  const expectEqual = (what: string, actual: unknown, want: unknown): void => {
+    if (JSON.stringify(actual) !== JSON.stringify(want)) problems.push(`${logicalId}: ${what} is ${JSON.stringify(actual)}, want ${JSON.stringify(want)}`);
+  };
+  expectEqual('PointInTimeRecoverySpecification', p['PointInTimeRecoverySpecification'], { PointInTimeRecoveryEnabled: true });
+  expectEqual('TimeToLiveSpecification', p['TimeToLiveSpecification'], { AttributeName: 'expiresAt', Enabled: true });
+  expectEqual('SSESpecification.SSEEnabled', (p['SSESpecification'] as Record<string, unknown> | undefined)?.['SSEEnabled'], true);
+  expectEqual('BillingMode', p['BillingMode'], 'PAY_PER_REQUEST');
+  expectEqual('KeySchema', p['KeySchema'], [
+    { AttributeName: 'pk', KeyType: 'HASH' },
+    { AttributeName: 'sk', KeyType: 'RANGE' },
+  ]);
+  expectEqual('GlobalSecondaryIndexes', p['GlobalSecondaryIndexes'], [
+    {
+      IndexName: 'gsi1',
+      KeySchema: [
+        { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+        { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    },
+  ]);
+  return problems;
+}
+
+export function checkDeadLetterQueue(template: CfnTemplate, logicalId = 'DeadLetterQueue'): string[] {
+  const queue = template.Resources[logicalId];
+  if (queue?.Type !== 'AWS::SQS::Queue') return [`${logicalId}: no AWS::SQS::Queue`];
+  const p = props(queue);
+  const problems: string[] = [];
+  if (p['SqsManagedSseEnabled'] !== true && p['KmsMasterKeyId'] === undefined) problems.push(`${logicalId}: not encrypted`);
+  if (p['MessageRetentionPeriod'] !== 1209600) problems.push(`${logicalId}: MessageRetentionPeriod ${String(p['MessageRetentionPeriod'])}, want 1209600 (14 days)`);
+  const alarmed = resourcesOfType(template, 'AWS::CloudWatch::Alarm').some(([, alarm]) => {
+    const a = props(alarm);
+    const dimensions = asList(a['Dimensions'] as Array<{ Name?: string; Value?: unknown }> | undefined);
+    return (
+      a['Namespace'] === 'AWS/SQS' &&
+      a['MetricName'] === 'ApproximateNumberOfMessagesVisible' &&
+      a['ComparisonOperator'] === 'GreaterThanThreshold' &&
+      a['Threshold'] === 0 &&
+      dimensions.some((dimension) => dimension.Name === 'QueueName' && referencedLogicalId(dimension.Value) === logicalId)
+    );
+  });
+  if (!alarmed) problems.push(`${logicalId}: no alarm on ApproximateNumberOfMessagesVisible > 0`);
+  return problems;
+}
