@@ -1,0 +1,64 @@
+/**
+ * A minimal EventBridge endpoint on loopback that records PutEvents entries, so tests assert on the outcome events
+ * the real SDK actually sent over HTTP.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface PublishedEvent {
+  readonly source: string;
+  readonly detailType: string;
+  readonly eventBusName: string;
+  readonly detail: Record<string, unknown>;
+}
+
+export interface CapturingEventBus {
+  readonly endpoint: string;
+  readonly events: PublishedEvent[];
+  clear(): void;
+  stop(): Promise<void>;
+}
+
+interface PutEventsBody {
+  Entries?: Array<{ Source?: string; DetailType?: string; EventBusName?: string; Detail?: string }>;
+}
+
+export async function startCapturingEventBus(): Promise<CapturingEventBus> {
+  const events: PublishedEvent[] = [];
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const target = request.headers['x-amz-target'];
+      if (target !== 'AWSEvents.PutEvents') {
+        response.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
+        response.end(JSON.stringify({ __type: 'UnknownOperationException', message: String(target) }));
+        return;
+      }
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as PutEventsBody;
+      const entries = body.Entries ?? [];
+      for (const entry of entries) {
+        events.push({
+          source: entry.Source ?? '',
+          detailType: entry.DetailType ?? '',
+          eventBusName: entry.EventBusName ?? '',
+          detail: JSON.parse(entry.Detail ?? '{}') as Record<string, unknown>,
+        });
+      }
+      response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() });
+      response.end(JSON.stringify({ FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: randomUUID() })) }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    events,
+    clear: () => events.splice(0, events.length),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

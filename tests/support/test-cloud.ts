@@ -1,0 +1,203 @@
+/**
+ * Everything an integration test file needs on loopback: the EC2 simulator, dynalite with the ledger table and a
+ * capturing event bus, plus the environment the handlers read at module load (endpoints only through the SDK's
+ * AWS_ENDPOINT_URL_<SERVICE> variables, exactly as in production).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CreateTrafficMirrorFilterCommand,
+  CreateTrafficMirrorSessionCommand,
+  CreateTrafficMirrorTargetCommand,
+  DeleteTagsCommand,
+  EC2Client,
+  RunInstancesCommand,
+  StopInstancesCommand,
+  TerminateInstancesCommand,
+  type _InstanceType,
+} from '@aws-sdk/client-ec2';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { startSimulator, type Simulator } from '../../local/ec2-sim';
+import { startCapturingEventBus, type CapturingEventBus } from './event-bus';
+import { startLedgerTable, type LedgerTable } from './ledger-table';
+
+const REGION = 'eu-west-1';
+const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
+const FIXTURE_INSTANCE_ID = 'i-0a1b2c3d4e5f60718';
+const FIXTURES = join(__dirname, '..', '..', '..', 'shared', 'fixtures', 'events');
+
+export interface TestCloud {
+  readonly sim: Simulator;
+  readonly table: LedgerTable;
+  readonly bus: CapturingEventBus;
+  readonly ec2: EC2Client;
+  readonly documents: DynamoDBDocumentClient;
+  stop(): Promise<void>;
+}
+
+export async function startTestCloud(): Promise<TestCloud> {
+  const [sim, table, bus] = await Promise.all([startSimulator({ transitionDelayMs: 1 }), startLedgerTable(), startCapturingEventBus()]);
+  const ec2 = new EC2Client({ endpoint: sim.url, region: REGION, credentials: TEST_CREDENTIALS });
+  const dynamo = new DynamoDBClient({ endpoint: table.endpoint, region: REGION, credentials: TEST_CREDENTIALS });
+  const documents = DynamoDBDocumentClient.from(dynamo);
+  return {
+    sim,
+    table,
+    bus,
+    ec2,
+    documents,
+    async stop() {
+      ec2.destroy();
+      dynamo.destroy();
+      await Promise.all([sim.stop(), table.stop(), bus.stop()]);
+    },
+  };
+}
+
+/** The environment a deployed function would have, pointing at this cloud. Call before loading a handler. */
+export function setFunctionEnvironment(cloud: TestCloud, settings: { targetIds: string[]; filterId: string; extra?: Record<string, string> }): void {
+  Object.assign(process.env, {
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_EC2: cloud.sim.url,
+    AWS_ENDPOINT_URL_DYNAMODB: cloud.table.endpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: cloud.bus.endpoint,
+    LEDGER_TABLE_NAME: cloud.table.tableName,
+    EVENT_BUS_NAME: 'mirror-outcomes',
+    MIRROR_TARGET_IDS: settings.targetIds.join(','),
+    MIRROR_FILTER_ID: settings.filterId,
+    POWERTOOLS_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'SILENT',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    ...settings.extra,
+  });
+}
+
+/** A shared fixture event, rewritten to name `instanceId` (in `detail`, `resources` and CloudTrail's resourcesSet). */
+export function fixtureEvent(name: string, instanceId: string, id?: string): Record<string, unknown> {
+  const raw = readFileSync(join(FIXTURES, `${name}.json`), 'utf8').split(FIXTURE_INSTANCE_ID).join(instanceId);
+  const event = JSON.parse(raw) as Record<string, unknown>;
+  return id === undefined ? event : { ...event, id };
+}
+
+export interface LaunchOptions {
+  readonly type?: string;
+  readonly tags?: Record<string, string>;
+  /** Interfaces in total (device indexes 0..n-1). Default 1. */
+  readonly interfaces?: number;
+  readonly zone?: string;
+}
+
+export interface Launched {
+  readonly instanceId: string;
+  readonly eniIds: string[];
+}
+
+export class Ec2Seeder {
+  constructor(private readonly cloud: TestCloud) {}
+
+  async launch(options: LaunchOptions = {}): Promise<Launched> {
+    const count = options.interfaces ?? 1;
+    const tags = Object.entries(options.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
+    const answer = await this.cloud.ec2.send(
+      new RunInstancesCommand({
+        MinCount: 1,
+        MaxCount: 1,
+        InstanceType: (options.type ?? 'm5.large') as _InstanceType,
+        ...(options.zone ? { Placement: { AvailabilityZone: options.zone } } : {}),
+        NetworkInterfaces: Array.from({ length: count }, (_, index) => ({ DeviceIndex: index })),
+        ...(tags.length > 0 ? { TagSpecifications: [{ ResourceType: 'instance', Tags: tags }] } : {}),
+      }),
+    );
+    await this.cloud.sim.settle();
+    const instance = answer.Instances?.[0];
+    const instanceId = instance?.InstanceId;
+    if (instanceId === undefined) throw new Error('RunInstances returned no instance');
+    const eniIds = [...(instance?.NetworkInterfaces ?? [])]
+      .sort((a, b) => (a.Attachment?.DeviceIndex ?? 0) - (b.Attachment?.DeviceIndex ?? 0))
+      .map((eni) => eni.NetworkInterfaceId as string);
+    return { instanceId, eniIds };
+  }
+
+  /** A network-interface target on its own (untagged) host in `zone`. */
+  async interfaceTarget(zone = `${REGION}a`, hostType = 'c5.large'): Promise<string> {
+    const host = await this.launch({ type: hostType, zone });
+    const answer = await this.cloud.ec2.send(new CreateTrafficMirrorTargetCommand({ NetworkInterfaceId: host.eniIds[0] }));
+    return answer.TrafficMirrorTarget?.TrafficMirrorTargetId as string;
+  }
+
+  async loadBalancerTarget(name = 'mirror'): Promise<string> {
+    const arn = `arn:aws:elasticloadbalancing:${REGION}:111122223333:loadbalancer/net/${name}/0123456789abcdef`;
+    const answer = await this.cloud.ec2.send(new CreateTrafficMirrorTargetCommand({ NetworkLoadBalancerArn: arn }));
+    return answer.TrafficMirrorTarget?.TrafficMirrorTargetId as string;
+  }
+
+  async filter(): Promise<string> {
+    const answer = await this.cloud.ec2.send(new CreateTrafficMirrorFilterCommand({ Description: 'test filter' }));
+    return answer.TrafficMirrorFilter?.TrafficMirrorFilterId as string;
+  }
+
+  /** A session made by hand (no ownership tags), as an operator would. */
+  async handMadeSession(eniId: string, targetId: string, filterId: string, sessionNumber: number): Promise<string> {
+    const answer = await this.cloud.ec2.send(
+      new CreateTrafficMirrorSessionCommand({
+        NetworkInterfaceId: eniId,
+        TrafficMirrorTargetId: targetId,
+        TrafficMirrorFilterId: filterId,
+        SessionNumber: sessionNumber,
+        TagSpecifications: [{ ResourceType: 'traffic-mirror-session', Tags: [{ Key: 'made-by', Value: 'hand' }] }],
+      }),
+    );
+    return answer.TrafficMirrorSession?.TrafficMirrorSessionId as string;
+  }
+
+  async stop(instanceId: string): Promise<void> {
+    await this.cloud.ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
+    await this.cloud.sim.settle();
+  }
+
+  async terminate(instanceId: string): Promise<void> {
+    await this.cloud.ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
+    await this.cloud.sim.settle();
+  }
+
+  async untag(instanceId: string, key: string): Promise<void> {
+    await this.cloud.ec2.send(new DeleteTagsCommand({ Resources: [instanceId], Tags: [{ Key: key }] }));
+    await this.cloud.sim.settle();
+  }
+}
+
+/** Sessions the simulator holds, optionally only those on `eniIds`. */
+export function sessionsOn(cloud: TestCloud, eniIds?: readonly string[]) {
+  const sessions = cloud.sim.snapshot().sessions;
+  return eniIds === undefined ? sessions : sessions.filter((session) => eniIds.includes(session.networkInterfaceId));
+}
+
+export async function ledgerItem(cloud: TestCloud, pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
+  const answer = await cloud.documents.send(new GetCommand({ TableName: cloud.table.tableName, Key: { pk, sk }, ConsistentRead: true }));
+  return answer.Item;
+}
+
+export async function historyOf(cloud: TestCloud, instanceId: string): Promise<Record<string, unknown>[]> {
+  const answer = await cloud.documents.send(
+    new QueryCommand({
+      TableName: cloud.table.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `history#${instanceId}` },
+    }),
+  );
+  return answer.Items ?? [];
+}
+
+export async function targetLoads(cloud: TestCloud): Promise<Map<string, { count: number; sources: string[] }>> {
+  const answer = await cloud.documents.send(
+    new ScanCommand({ TableName: cloud.table.tableName, FilterExpression: 'begins_with(pk, :t)', ExpressionAttributeValues: { ':t': 'target#' } }),
+  );
+  return new Map(
+    (answer.Items ?? []).map((item) => [
+      String(item.pk).slice('target#'.length),
+      { count: Number(item.sourceCount ?? 0), sources: [...((item.sources as Set<string> | undefined) ?? [])] },
+    ]),
+  );
+}
