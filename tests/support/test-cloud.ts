@@ -6,10 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  CreateNetworkInterfaceCommand,
   CreateTrafficMirrorFilterCommand,
   CreateTrafficMirrorSessionCommand,
   CreateTrafficMirrorTargetCommand,
   DeleteTagsCommand,
+  DeleteTrafficMirrorSessionCommand,
   EC2Client,
   RunInstancesCommand,
   StopInstancesCommand,
@@ -87,6 +89,8 @@ export interface LaunchOptions {
   /** Interfaces in total (device indexes 0..n-1). Default 1. */
   readonly interfaces?: number;
   readonly zone?: string;
+  /** The primary ENI is made first and attached with DeleteOnTermination=false, so it outlives the instance. */
+  readonly keepPrimaryOnTermination?: boolean;
 }
 
 export interface Launched {
@@ -99,14 +103,18 @@ export class Ec2Seeder {
 
   async launch(options: LaunchOptions = {}): Promise<Launched> {
     const count = options.interfaces ?? 1;
+    const zone = options.zone ?? `${REGION}a`;
+    const kept = options.keepPrimaryOnTermination ? await this.detachedInterface(zone) : undefined;
     const tags = Object.entries(options.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
     const answer = await this.cloud.ec2.send(
       new RunInstancesCommand({
         MinCount: 1,
         MaxCount: 1,
         InstanceType: (options.type ?? 'm5.large') as _InstanceType,
-        ...(options.zone ? { Placement: { AvailabilityZone: options.zone } } : {}),
-        NetworkInterfaces: Array.from({ length: count }, (_, index) => ({ DeviceIndex: index })),
+        Placement: { AvailabilityZone: zone },
+        NetworkInterfaces: Array.from({ length: count }, (_, index) =>
+          index === 0 && kept ? { DeviceIndex: 0, NetworkInterfaceId: kept, DeleteOnTermination: false } : { DeviceIndex: index },
+        ),
         ...(tags.length > 0 ? { TagSpecifications: [{ ResourceType: 'instance', Tags: tags }] } : {}),
       }),
     );
@@ -118,6 +126,16 @@ export class Ec2Seeder {
       .sort((a, b) => (a.Attachment?.DeviceIndex ?? 0) - (b.Attachment?.DeviceIndex ?? 0))
       .map((eni) => eni.NetworkInterfaceId as string);
     return { instanceId, eniIds };
+  }
+
+  async detachedInterface(zone: string): Promise<string> {
+    const subnet = this.cloud.sim.snapshot().subnets.find((candidate) => candidate.availabilityZone === zone);
+    const answer = await this.cloud.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnet?.subnetId }));
+    return answer.NetworkInterface?.NetworkInterfaceId as string;
+  }
+
+  async deleteSession(sessionId: string): Promise<void> {
+    await this.cloud.ec2.send(new DeleteTrafficMirrorSessionCommand({ TrafficMirrorSessionId: sessionId }));
   }
 
   /** A network-interface target on its own (untagged) host in `zone`. */
