@@ -54,13 +54,14 @@ function decide(input: PlanInput, settings: PlanOptions): Decision[] {
 
   return [
     ...strays.map((session) => detach(instanceId, session, 'interface-detached')),
-    ...decideForInstance(instance, onAttachedEnis.filter(isManaged), input, settings),
+    ...decideForInstance(instance, onAttachedEnis.filter(isManaged), strays, input, settings),
   ];
 }
 
 function decideForInstance(
   instance: InstanceFacts,
   managed: readonly SessionFacts[],
+  strays: readonly SessionFacts[],
   input: PlanInput,
   settings: PlanOptions,
 ): Decision[] {
@@ -70,7 +71,7 @@ function decideForInstance(
   }
   switch (instance.state) {
     case 'running':
-      return planRunning(instance, managed, input, settings);
+      return planRunning(instance, managed, strays, input, settings);
     case 'pending':
       // Not yet: the 'running' event or the sweep comes back to it. Sessions kept over a stop stay as they are.
       return [skip(instanceId, 'not-running')];
@@ -81,7 +82,7 @@ function decideForInstance(
     case 'stopped':
       return settings.stopPolicy === 'detach'
         ? detachAllOrSkip(instanceId, managed, 'not-running')
-        : holdWhileStopped(instance, managed, input, settings);
+        : holdWhileStopped(instance, managed, strays, input, settings);
   }
 }
 
@@ -93,10 +94,11 @@ function decideForInstance(
 function holdWhileStopped(
   instance: InstanceFacts,
   managed: readonly SessionFacts[],
+  strays: readonly SessionFacts[],
   input: PlanInput,
   settings: PlanOptions,
 ): Decision[] {
-  const held: Decision[] = planRunning(instance, managed, input, settings).flatMap((decision): Decision[] => {
+  const held: Decision[] = planRunning(instance, managed, strays, input, settings).flatMap((decision): Decision[] => {
     if (decision.action === 'detach') return [decision];
     if (decision.action === 'keep') return [{ ...decision, reason: 'not-running' }];
     return [];
@@ -107,6 +109,7 @@ function holdWhileStopped(
 function planRunning(
   instance: InstanceFacts,
   managed: readonly SessionFacts[],
+  strays: readonly SessionFacts[],
   input: PlanInput,
   settings: PlanOptions,
 ): Decision[] {
@@ -134,11 +137,21 @@ function planRunning(
     virtualNetworkId: settings.virtualNetworkId,
     packetLength: settings.packetLength,
   };
-  const loads = new Map(input.targetLoads);
   const enis = [...instance.networkInterfaces].sort(
     (a, b) => a.deviceIndex - b.deviceIndex || compareStrings(a.eniId, b.eniId),
   );
-  return enis.flatMap((eni) => planEni(instanceId, eni, desired, loads, input, settings));
+  const assessments = enis.map((eni) => assessEni(instanceId, eni, desired, input, settings));
+
+  // Targets are chosen once every detach of the plan is known: detaches run first and free target sources.
+  const detachedIds = new Set([
+    ...strays.map((session) => session.sessionId),
+    ...assessments.flatMap((assessment) => assessment.decisions.flatMap((d) => (d.action === 'detach' ? [d.sessionId] : []))),
+  ]);
+  const loads = loadsAfterDetaches(input, strays, detachedIds);
+  return assessments.flatMap((assessment) => [
+    ...assessment.decisions,
+    ...(assessment.attach === undefined ? [] : [chooseTarget(instanceId, assessment.attach, desired, loads, input)]),
+  ]);
 }
 
 interface Desired {
@@ -191,113 +204,141 @@ function tagValue(instance: InstanceFacts, key: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
-function planEni(
+interface AttachRequest {
+  readonly eni: NetworkInterfaceFacts;
+  readonly sessionNumberCandidates: readonly number[];
+}
+
+/** One ENI without target choice: what to keep, detach or refuse, and whether it needs a new session. */
+interface EniAssessment {
+  readonly decisions: Decision[];
+  readonly attach?: AttachRequest;
+}
+
+function assessEni(
   instanceId: string,
   eni: NetworkInterfaceFacts,
   desired: Desired,
-  loads: Map<string, number>,
   input: PlanInput,
   settings: PlanOptions,
-): Decision[] {
+): EniAssessment {
   const sessions = uniqueSessions(input.sessionsByEni.get(eni.eniId) ?? []);
   const managed = sessions.filter(isManaged).sort(bySessionNumber);
   const detachEvery = (reason: Reason): Decision[] => managed.map((session) => detach(instanceId, session, reason));
 
   if (settings.eniScope === 'primary' && eni.deviceIndex !== 0) {
-    return managed.length > 0 ? detachEvery('not-primary-interface') : [skip(instanceId, 'not-primary-interface', eni.eniId)];
+    return {
+      decisions:
+        managed.length > 0 ? detachEvery('not-primary-interface') : [skip(instanceId, 'not-primary-interface', eni.eniId)],
+    };
   }
   if (eni.interfaceType !== 'interface') {
-    return [
-      ...detachEvery('interface-type-not-supported'),
-      refuse(
-        instanceId,
-        eni.eniId,
-        'interface-type-not-supported',
-        `ENI ${eni.eniId} of instance ${instanceId} is of type ${eni.interfaceType}; only ENIs of type interface ` +
-          'can be traffic mirror sources.',
-      ),
-    ];
+    return {
+      decisions: [
+        ...detachEvery('interface-type-not-supported'),
+        refuse(
+          instanceId,
+          eni.eniId,
+          'interface-type-not-supported',
+          `ENI ${eni.eniId} of instance ${instanceId} is of type ${eni.interfaceType}; only ENIs of type interface ` +
+            'can be traffic mirror sources.',
+        ),
+      ],
+    };
   }
   if (eni.isMirrorTarget) {
-    return [
-      ...detachEvery('interface-is-mirror-target'),
-      refuse(
-        instanceId,
-        eni.eniId,
-        'interface-is-mirror-target',
-        `ENI ${eni.eniId} of instance ${instanceId} is itself a traffic mirror target and cannot also be a source; ` +
-          'delete that target or untag the instance.',
-      ),
-    ];
+    return {
+      decisions: [
+        ...detachEvery('interface-is-mirror-target'),
+        refuse(
+          instanceId,
+          eni.eniId,
+          'interface-is-mirror-target',
+          `ENI ${eni.eniId} of instance ${instanceId} is itself a traffic mirror target and cannot also be a source; ` +
+            'delete that target or untag the instance.',
+        ),
+      ],
+    };
   }
 
-  const wanted = managed.filter((session) => matchesDesired(session, desired));
-  const [kept, ...duplicates] = wanted;
+  const [kept, ...duplicates] = managed.filter((session) => matchesDesired(session, desired));
   if (kept !== undefined) {
-    return [
-      keep(instanceId, kept, 'already-mirrored'),
-      ...duplicates.map((session) => detach(instanceId, session, 'duplicate-managed-session')),
-      ...managed
-        .filter((session) => !matchesDesired(session, desired))
-        .map((session) => detach(instanceId, session, 'settings-changed')),
-    ];
+    return {
+      decisions: [
+        keep(instanceId, kept, 'already-mirrored'),
+        ...duplicates.map((session) => detach(instanceId, session, 'duplicate-managed-session')),
+        ...managed
+          .filter((session) => !matchesDesired(session, desired))
+          .map((session) => detach(instanceId, session, 'settings-changed')),
+      ],
+    };
   }
 
-  // Nothing managed is right: every managed session goes, and one new session is attached in their place.
+  // Nothing managed is right: every managed session goes, and one new session takes their place.
   const detaches = detachEvery('settings-changed');
-  releaseSources(eni.eniId, managed, sessions, loads);
   const handMade = sessions.filter((session) => !session.managed);
   if (handMade.length >= MAX_SESSIONS_PER_ENI) {
-    return [
-      ...detaches,
-      refuse(
-        instanceId,
-        eni.eniId,
-        'interface-session-limit',
-        `ENI ${eni.eniId} of instance ${instanceId} already has ${handMade.length} sessions not made by this ` +
-          `orchestrator (numbers ${handMade.map((session) => session.sessionNumber).join(', ')}) and AWS allows ` +
-          `${MAX_SESSIONS_PER_ENI}; delete one of them to free a slot.`,
-      ),
-    ];
+    return {
+      decisions: [
+        ...detaches,
+        refuse(
+          instanceId,
+          eni.eniId,
+          'interface-session-limit',
+          `ENI ${eni.eniId} of instance ${instanceId} already has ${handMade.length} sessions not made by this ` +
+            `orchestrator (numbers ${handMade.map((session) => session.sessionNumber).join(', ')}) and AWS allows ` +
+            `${MAX_SESSIONS_PER_ENI}; delete one of them to free a slot.`,
+        ),
+      ],
+    };
   }
-
   const usedNumbers = [
     ...sessions.map((session) => session.sessionNumber),
     ...(input.ledgerNumbersByEni.get(eni.eniId) ?? []),
   ];
   const sessionNumberCandidates = freeSessionNumbers(usedNumbers, settings.preferredSessionNumber);
   if (sessionNumberCandidates.length === 0) {
-    return [
-      ...detaches,
-      refuse(
-        instanceId,
-        eni.eniId,
-        'interface-session-limit',
-        `ENI ${eni.eniId} of instance ${instanceId} has no free session number left; release ledger reservations.`,
-      ),
-    ];
+    return {
+      decisions: [
+        ...detaches,
+        refuse(
+          instanceId,
+          eni.eniId,
+          'interface-session-limit',
+          `ENI ${eni.eniId} of instance ${instanceId} has no free session number left; release ledger reservations.`,
+        ),
+      ],
+    };
   }
+  return { decisions: detaches, attach: { eni, sessionNumberCandidates } };
+}
 
+/** The attach for one ENI, or a refusal when no allowed target has room. Counts the choice into `loads`. */
+function chooseTarget(
+  instanceId: string,
+  request: AttachRequest,
+  desired: Desired,
+  loads: Map<string, number>,
+  input: PlanInput,
+): Decision {
+  const { eni } = request;
   const allowedTargets = input.targets.filter((target) => desired.targetIds.has(target.targetId));
   const ranked = rankTargets(eni.availabilityZone, allowedTargets, loads);
   const best = ranked[0];
   if (best === undefined) {
-    return [...detaches, refuse(instanceId, eni.eniId, 'target-pool-full', poolFullDetail(instanceId, eni, desired, allowedTargets, loads))];
+    return refuse(instanceId, eni.eniId, 'target-pool-full', poolFullDetail(instanceId, eni, desired, allowedTargets, loads));
   }
-  // Later ENIs of the same instance see this one's choice, so they spread instead of piling onto one target.
+  // Later ENIs of the same instance see this choice, so they spread instead of piling onto one target.
   loads.set(best.targetId, (loads.get(best.targetId) ?? 0) + 1);
-  return [
-    ...detaches,
-    {
-      action: 'attach',
-      instanceId,
-      eniId: eni.eniId,
-      filterId: desired.filterId,
-      targetCandidates: ranked.map((target) => target.targetId),
-      sessionNumberCandidates,
-      reason: 'eligible',
-    },
-  ];
+  return {
+    action: 'attach',
+    instanceId,
+    eniId: eni.eniId,
+    filterId: desired.filterId,
+    targetCandidates: ranked.map((target) => target.targetId),
+    sessionNumberCandidates: request.sessionNumberCandidates,
+    reason: 'eligible',
+  };
 }
 
 function poolFullDetail(
@@ -317,20 +358,29 @@ function poolFullDetail(
   return `${prefix} every allowed target is at its source limit (${usage}); add a target to the pool or use a load balancer target.`;
 }
 
-/** A detached session frees its target's source for this ENI, unless another session of the ENI still uses it. */
-function releaseSources(
-  eniId: string,
-  detached: readonly SessionFacts[],
-  sessions: readonly SessionFacts[],
-  loads: Map<string, number>,
-): void {
-  const detachedIds = new Set(detached.map((session) => session.sessionId));
-  const stillUsed = new Set(sessions.filter((s) => !detachedIds.has(s.sessionId) && s.eniId === eniId).map((s) => s.targetId));
-  for (const targetId of new Set(detached.map((session) => session.targetId))) {
-    if (stillUsed.has(targetId)) continue;
-    const load = loads.get(targetId);
-    if (load !== undefined && load > 0) loads.set(targetId, load - 1);
+/**
+ * Target loads once the plan's detaches are done. Loads count distinct source ENIs, so detaching a session frees
+ * its target's source only when no session left on that ENI (hand-made ones included) still uses the target.
+ */
+function loadsAfterDetaches(
+  input: PlanInput,
+  strays: readonly SessionFacts[],
+  detachedIds: ReadonlySet<string>,
+): Map<string, number> {
+  const loads = new Map(input.targetLoads);
+  const byEni = new Map<string, SessionFacts[]>();
+  for (const session of uniqueSessions([...[...input.sessionsByEni.values()].flat(), ...strays])) {
+    byEni.set(session.eniId, [...(byEni.get(session.eniId) ?? []), session]);
   }
+  for (const sessions of byEni.values()) {
+    const stillUsed = new Set(sessions.filter((s) => !detachedIds.has(s.sessionId)).map((s) => s.targetId));
+    const freed = new Set(sessions.filter((s) => detachedIds.has(s.sessionId)).map((s) => s.targetId));
+    for (const targetId of freed) {
+      const load = loads.get(targetId);
+      if (!stillUsed.has(targetId) && load !== undefined && load > 0) loads.set(targetId, load - 1);
+    }
+  }
+  return loads;
 }
 
 function matchesDesired(session: SessionFacts, desired: Desired): boolean {
