@@ -35,6 +35,29 @@ const REQUIRED_ENVIRONMENT = {
   POWERTOOLS_SERVICE_NAME: 'vpc-mirror-orchestrator',
 };
 
+/** docs/ARCHITECTURE.md, configuration contract (the AWS_ENDPOINT_URL_* overrides are for local runs only). */
+const CONTRACT_VARIABLES = [
+  'MIRROR_TAG_KEY',
+  'MIRROR_TAG_VALUE',
+  'MIRROR_TARGET_IDS',
+  'MIRROR_FILTER_ID',
+  'LEDGER_TABLE_NAME',
+  'EVENT_BUS_NAME',
+  'MIRROR_OWNER_ID',
+  'MIRROR_ENI_SCOPE',
+  'MIRROR_SESSION_NUMBER',
+  'MIRROR_VNI',
+  'MIRROR_PACKET_LENGTH',
+  'MIRROR_TARGET_TAG_KEY',
+  'MIRROR_FILTER_TAG_KEY',
+  'MIRROR_ALLOWED_TARGET_IDS',
+  'MIRROR_ALLOWED_FILTER_IDS',
+  'MIRROR_SUPPORTED_TYPES',
+  'MIRROR_UNSUPPORTED_TYPES',
+  'MIRROR_STOP_POLICY',
+  'HISTORY_TTL_DAYS',
+];
+
 /** The environment of a CI machine with no AWS account: no AWS_* variables and no readable credential files. */
 function credentialFreeEnvironment(): NodeJS.ProcessEnv {
   const environment = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
@@ -155,6 +178,14 @@ describe('functions', () => {
       delete environment.Variables['NODE_OPTIONS'];
     });
     expect(checkEnvironment(withoutSourceMaps, REQUIRED_ENVIRONMENT)).toEqual([expect.stringContaining('NODE_OPTIONS')]);
+  });
+
+  it('set every variable of the configuration contract', () => {
+    const missing = resourcesOfType(template, 'AWS::Lambda::Function').flatMap(([id, fn]) => {
+      const variables = (fn.Properties?.['Environment'] as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+      return CONTRACT_VARIABLES.filter((name) => !(name in variables)).map((name) => `${id}: ${name}`);
+    });
+    expect(missing).toEqual([]);
   });
 
   it('send failed invocations to the dead-letter queue after at most 2 retries', () => {
