@@ -243,41 +243,54 @@ export function createEc2Adapter(options: Ec2AdapterOptions): Ec2Port {
     };
   }
 
+  let refreshing: Promise<void> | undefined;
+
   async function describeTargets(targetIds: readonly string[]): Promise<DescribedTarget[]> {
-    const now = clock.now().getTime();
     const wanted = unique(targetIds);
-    const stale = wanted.filter((id) => (targetCache.get(id)?.expiresAt ?? 0) <= now);
-    if (stale.length > 0) {
-      const described: TrafficMirrorTarget[] = [];
-      for (const batch of chunks(stale, FILTER_VALUES_PER_CALL)) {
-        let nextToken: string | undefined;
-        do {
-          const page = await call('DescribeTrafficMirrorTargets', () =>
-            client.send(
-              new DescribeTrafficMirrorTargetsCommand({
-                Filters: [{ Name: 'traffic-mirror-target-id', Values: batch }],
-                MaxResults: PAGE_SIZE,
-                NextToken: nextToken,
-              }),
-            ),
-          );
-          described.push(...(page.TrafficMirrorTargets ?? []));
-          nextToken = page.NextToken;
-        } while (nextToken);
+    const isStale = (id: string) => (targetCache.get(id)?.expiresAt ?? 0) <= clock.now().getTime();
+    // Concurrent invocations in one container share one refresh instead of each describing the pool; a refresh
+    // someone else started may not have covered our ids, hence a second round at most.
+    for (let round = 0; round < 2 && wanted.some(isStale); round += 1) {
+      if (refreshing === undefined) {
+        refreshing = refreshTargets(wanted.filter(isStale)).finally(() => {
+          refreshing = undefined;
+        });
       }
-      const interfaceIds = described.flatMap((t) => (t.Type === 'network-interface' && t.NetworkInterfaceId ? [t.NetworkInterfaceId] : []));
-      const placement = await describeTargetInterfaces(interfaceIds);
-      const expiresAt = now + targetTtlMs;
-      for (const id of stale) targetCache.set(id, { target: null, expiresAt });
-      for (const target of described) {
-        const facts = toDescribedTarget(target, placement);
-        if (facts) targetCache.set(facts.targetId, { target: facts, expiresAt });
-      }
+      await refreshing;
     }
     return wanted.flatMap((id) => {
       const target = targetCache.get(id)?.target;
       return target ? [target] : [];
     });
+  }
+
+  async function refreshTargets(stale: readonly string[]): Promise<void> {
+    const now = clock.now().getTime();
+    const described: TrafficMirrorTarget[] = [];
+    for (const batch of chunks(stale, FILTER_VALUES_PER_CALL)) {
+      let nextToken: string | undefined;
+      do {
+        const page = await call('DescribeTrafficMirrorTargets', () =>
+          client.send(
+            new DescribeTrafficMirrorTargetsCommand({
+              Filters: [{ Name: 'traffic-mirror-target-id', Values: batch }],
+              MaxResults: PAGE_SIZE,
+              NextToken: nextToken,
+            }),
+          ),
+        );
+        described.push(...(page.TrafficMirrorTargets ?? []));
+        nextToken = page.NextToken;
+      } while (nextToken);
+    }
+    const interfaceIds = described.flatMap((t) => (t.Type === 'network-interface' && t.NetworkInterfaceId ? [t.NetworkInterfaceId] : []));
+    const placement = await describeTargetInterfaces(interfaceIds);
+    const expiresAt = now + targetTtlMs;
+    for (const id of stale) targetCache.set(id, { target: null, expiresAt });
+    for (const target of described) {
+      const facts = toDescribedTarget(target, placement);
+      if (facts) targetCache.set(facts.targetId, { target: facts, expiresAt });
+    }
   }
 
   async function createSession(request: CreateSessionRequest): Promise<{ sessionId: string }> {
