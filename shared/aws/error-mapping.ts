@@ -49,7 +49,6 @@ const THROTTLING_CODES = new Set([
   'TooManyRequestsException',
   'ProvisionedThroughputExceededException',
   'RequestLimitExceededException',
-  'LimitExceededException',
 ]);
 
 const TRANSIENT_CODES = new Set([
