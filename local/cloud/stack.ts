@@ -91,7 +91,7 @@ export function readStack(serverlessYmlPath: string, options: ReadStackOptions =
   const rawProvider = asRecord(document['provider'] ?? {}, 'provider');
   const service = String(document['service'] ?? '');
   if (!service) throw new StackError(`${file}: service is missing`);
-  const stage = options.stage ?? (typeof rawProvider['stage'] === 'string' && !rawProvider['stage'].includes('${') ? rawProvider['stage'] : 'dev');
+  const stage = options.stage ?? stageOf(rawProvider['stage']);
   const params = collectParams(document, stage, options.params ?? {});
   const resolver = new VariableResolver(document, { service, stage, params }, unresolved);
 
@@ -268,17 +268,38 @@ class VariableResolver {
     return value;
   }
 
+  /**
+   * Innermost variables first, repeatedly, so ${strToBool(${param:x})} works. A string that is exactly one
+   * variable keeps the value's type (false stays a boolean). CloudFormation's own ${AWS::Region} style
+   * placeholders (Fn::Sub) are left alone.
+   */
   private resolveString(text: string, where: string, depth: number): unknown {
-    const whole = /^\$\{([^{}]+)\}$/.exec(text);
-    if (whole?.[1] !== undefined) return this.resolve(this.lookup(whole[1], where), where, depth + 1);
-    if (!text.includes('${')) return text;
-    return text.replace(/\$\{([^{}]+)\}/g, (_match, expression: string) => {
-      const value = this.resolve(this.lookup(expression, where), where, depth + 1);
-      return value === undefined ? '' : String(value);
-    });
+    let current = text;
+    for (let round = 0; round < 20; round += 1) {
+      const whole = /^\$\{([^{}]+)\}$/.exec(current);
+      if (whole?.[1] !== undefined && this.isVariable(whole[1])) {
+        return this.resolve(this.lookup(whole[1], where), where, depth + 1);
+      }
+      let replaced = false;
+      const next = current.replace(/\$\{([^{}]+)\}/g, (match, expression: string) => {
+        if (!this.isVariable(expression)) return match;
+        replaced = true;
+        const value = this.resolve(this.lookup(expression, where), where, depth + 1);
+        return value === undefined || value === null ? '' : String(value);
+      });
+      if (!replaced) return next;
+      current = next;
+    }
+    throw new StackError(`${where}: variables nest too deeply in ${text}`);
+  }
+
+  private isVariable(expression: string): boolean {
+    return /^\s*(param|self|sls|opt|env):/.test(expression) || /^\s*strToBool\(/.test(expression);
   }
 
   private lookup(expression: string, where: string): unknown {
+    const toBool = /^\s*strToBool\((.*)\)\s*$/.exec(expression);
+    if (toBool) return String(toBool[1]).trim().replace(/^(['"])(.*)\1$/, '$2') === 'true';
     const [reference = '', ...fallbacks] = splitTopLevel(expression);
     const value = this.lookupReference(reference.trim());
     if (value !== undefined) return value;
@@ -335,6 +356,14 @@ function parseFallback(fallback: string, lookup: (reference: string) => unknown)
   if (fallback === 'true' || fallback === 'false') return fallback === 'true';
   if (fallback === 'null') return null;
   return lookup(fallback);
+}
+
+/** provider.stage as written: a literal, or ${opt:stage, 'dev'} whose fallback applies locally. */
+function stageOf(raw: unknown): string {
+  if (typeof raw !== 'string') return 'dev';
+  if (!raw.includes('${')) return raw;
+  const fallback = /,\s*['"]?([\w-]+)['"]?\s*\}$/.exec(raw);
+  return fallback?.[1] ?? 'dev';
 }
 
 function numberOr(value: unknown, fallback: number): number {
