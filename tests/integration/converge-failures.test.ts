@@ -1,0 +1,127 @@
+/**
+ * What converge does when EC2 says no at create time, or fails half-way: refusals undo the ledger, target refusals
+ * fall through to the next candidate, a lost answer is retried into the same session. converge is wired here with
+ * the real adapters over HTTP, but its own EC2 client (one attempt, so a transient failure reaches converge).
+ */
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createEc2Adapter } from '../../shared/aws/ec2';
+import { createLedger } from '../../shared/aws/ledger';
+import { createPublisher } from '../../shared/aws/publisher';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { loadConfig } from '../../shared/config/config';
+import { converge, type ConvergeDeps } from '../../shared/converge';
+import { RetryableError } from '../../shared/domain/errors';
+import { Ec2Seeder, ledgerItem, sessionsOn, startTestCloud, targetLoads, type TestCloud } from '../support/test-cloud';
+
+const TAG = { 'traffic-mirror': 'true' };
+const OWNER_TAG = 'vpc-mirror-orchestrator:owner';
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+let cloud: TestCloud;
+let seed: Ec2Seeder;
+let filterId: string;
+let crowdedTarget: string;
+let nlbTarget: string;
+let ec2Client: EC2Client;
+let eventBridgeClient: EventBridgeClient;
+
+function depsWith(env: Record<string, string> = {}): ConvergeDeps {
+  const config = loadConfig({
+    MIRROR_TARGET_IDS: `${crowdedTarget},${nlbTarget}`,
+    MIRROR_FILTER_ID: filterId,
+    LEDGER_TABLE_NAME: cloud.table.tableName,
+    ...env,
+  });
+  return {
+    ec2: createEc2Adapter({ client: ec2Client, ownerId: config.ownerId }),
+    ledger: createLedger({ documents: cloud.documents, tableName: config.tableName, historyTtlDays: config.historyTtlDays }),
+    publisher: createPublisher({ client: eventBridgeClient, eventBusName: config.eventBusName, ownerId: config.ownerId }),
+    config,
+    logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+    clock: { now: () => new Date() },
+  };
+}
+
+beforeAll(async () => {
+  cloud = await startTestCloud();
+  seed = new Ec2Seeder(cloud);
+  ec2Client = new EC2Client({ endpoint: cloud.sim.url, region: 'eu-west-1', credentials, maxAttempts: 1 });
+  eventBridgeClient = new EventBridgeClient({ endpoint: cloud.bus.endpoint, region: 'eu-west-1', credentials });
+  filterId = await seed.filter();
+  crowdedTarget = await seed.interfaceTarget('eu-west-1a');
+  nlbTarget = await seed.loadBalancerTarget();
+  // Ten hand-made sources the ledger knows nothing about: EC2 itself will refuse an eleventh on this target.
+  for (let i = 0; i < 10; i += 1) {
+    const other = await seed.launch({ type: 'm5.large', zone: 'eu-west-1b' });
+    await seed.handMadeSession(other.eniIds[0] as string, crowdedTarget, filterId, 1);
+  }
+});
+
+afterAll(async () => {
+  ec2Client?.destroy();
+  eventBridgeClient?.destroy();
+  await cloud?.stop();
+});
+
+beforeEach(() => cloud.bus.clear());
+
+describe('converge when EC2 refuses at create time', () => {
+  it('falls through to the next target when EC2 says the first one is full, and undoes the first reservation', async () => {
+    const instance = await seed.launch({ type: 'm5.large', tags: TAG, zone: 'eu-west-1a' });
+    const eniId = instance.eniIds[0] as string;
+    cloud.sim.resetCalls();
+
+    const summary = await converge([instance.instanceId], { eventId: 'evt-target-full' }, depsWith());
+
+    expect(summary).toMatchObject({ attached: 1, failed: 0 });
+    expect(cloud.sim.calls().CreateTrafficMirrorSession?.errors).toEqual({ TrafficMirrorSourcesPerTargetLimitExceeded: 1 });
+    expect(sessionsOn(cloud, [eniId]).map((s) => s.trafficMirrorTargetId)).toEqual([nlbTarget]);
+    const loads = await targetLoads(cloud);
+    expect(loads.get(crowdedTarget)?.sources ?? []).not.toContain(eniId);
+    expect(loads.get(nlbTarget)?.sources).toContain(eniId);
+  });
+
+  it('refuses, and releases both reservations, when EC2 says the interface is not supported', async () => {
+    // Configuration claims m6i is supported; EC2 (the final word) disagrees.
+    const instance = await seed.launch({ type: 'm6i.large', tags: TAG, zone: 'eu-west-1a' });
+    const eniId = instance.eniIds[0] as string;
+
+    const summary = await converge([instance.instanceId], { eventId: 'evt-unsupported' }, depsWith({ MIRROR_SUPPORTED_TYPES: 'm6i' }));
+
+    expect(summary).toMatchObject({ attached: 0, refused: 1, failed: 0 });
+    expect(summary.decisions).toContainEqual(expect.objectContaining({ action: 'refuse', eniId, reason: 'network-interface-not-supported' }));
+    expect(sessionsOn(cloud, [eniId])).toEqual([]);
+    expect(await ledgerItem(cloud, `eni#${eniId}`, 'slots')).toBeUndefined();
+    expect([...(await targetLoads(cloud)).values()].some((load) => load.sources.includes(eniId))).toBe(false);
+    expect(cloud.bus.events.map((e) => e.detailType)).toEqual(['Mirror Session Refused']);
+  });
+});
+
+describe('converge when a create answer is lost', () => {
+  it('fails retryably, keeps the reservation, and the retry ends with exactly one session', async () => {
+    const instance = await seed.launch({ type: 'm5.large', tags: TAG, zone: 'eu-west-1a' });
+    const eniId = instance.eniIds[0] as string;
+    // The session is created, then the answer is lost (InternalError after the state change).
+    const removeHook = cloud.sim.hook('CreateTrafficMirrorSession', 'after', () => {
+      throw new Error('answer lost');
+    });
+
+    const firstTry = converge([instance.instanceId], { eventId: 'evt-lost' }, depsWith());
+
+    await expect(firstTry).rejects.toBeInstanceOf(RetryableError);
+    removeHook();
+    const reserved = (await ledgerItem(cloud, `eni#${eniId}`, 'slots')) as { slots: Record<string, { state: string; reservationId: string }> };
+    expect(Object.values(reserved.slots)).toEqual([expect.objectContaining({ state: 'reserved' })]);
+
+    const retry = await converge([instance.instanceId], { eventId: 'evt-lost' }, depsWith());
+
+    expect(retry.failed).toBe(0);
+    const ours = sessionsOn(cloud, [eniId]).filter((s) => s.tags[OWNER_TAG] !== undefined);
+    expect(ours).toHaveLength(1);
+    const slots = (await ledgerItem(cloud, `eni#${eniId}`, 'slots')) as { slots: Record<string, { state: string; sessionId: string; reservationId: string }> };
+    expect(Object.values(slots.slots)).toEqual([
+      expect.objectContaining({ state: 'active', sessionId: ours[0]?.trafficMirrorSessionId, reservationId: Object.values(reserved.slots)[0]?.reservationId }),
+    ]);
+  });
+});
