@@ -9,6 +9,7 @@ import {
   StartInstancesCommand,
   StopInstancesCommand,
   TerminateInstancesCommand,
+  type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
 import { errorCodeOf, launch, startHarness, type Harness } from './sim-harness';
 
@@ -68,8 +69,8 @@ describe('instances', () => {
     ]);
   });
 
-  it.each([
-    ['an unknown instance type', { InstanceType: 'q9.huge' }, 'InvalidParameterValue'],
+  it.each<[string, Partial<RunInstancesCommandInput>, string]>([
+    ['an unknown instance type', { InstanceType: 'q9.huge' as never }, 'InvalidParameterValue'],
     ['an unknown zone', { Placement: { AvailabilityZone: 'eu-west-1z' } }, 'InvalidParameterValue'],
     ['an unknown subnet', { SubnetId: 'subnet-0123456789abcdef0' }, 'InvalidSubnetID.NotFound'],
     ['a malformed subnet', { SubnetId: 'subnet-x' }, 'InvalidSubnetID.Malformed'],

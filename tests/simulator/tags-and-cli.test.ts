@@ -1,0 +1,97 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import {
+  CreateTagsCommand,
+  DeleteTagsCommand,
+  DescribeSubnetsCommand,
+  DescribeTrafficMirrorFiltersCommand,
+  DescribeTrafficMirrorTargetsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
+import { errorCodeOf, launch, mirrorFilter, nlbTarget, startHarness, type Harness } from './sim-harness';
+
+describe('CreateTags and DeleteTags', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startHarness({ limits: { tagsPerResource: 3 } });
+  });
+  afterAll(() => h.close());
+
+  it('tags instances, ENIs, targets and filters alike', async () => {
+    const { instanceId, eniIds } = await launch(h, 'm5.large');
+    const filterId = await mirrorFilter(h);
+    const targetId = await nlbTarget(h);
+
+    await h.ec2.send(new CreateTagsCommand({ Resources: [instanceId, eniIds[0] as string, filterId, targetId], Tags: [{ Key: 'env', Value: 'prod' }] }));
+
+    const snapshot = h.sim.snapshot();
+    expect(snapshot.instances.find((i) => i.instanceId === instanceId)?.tags).toEqual({ env: 'prod' });
+    expect(snapshot.networkInterfaces.find((e) => e.networkInterfaceId === eniIds[0])?.tags).toEqual({ env: 'prod' });
+    const filters = await h.ec2.send(new DescribeTrafficMirrorFiltersCommand({ Filters: [{ Name: 'tag:env', Values: ['prod'] }] }));
+    expect(filters.TrafficMirrorFilters?.map((f) => f.TrafficMirrorFilterId)).toEqual([filterId]);
+    const targets = await h.ec2.send(new DescribeTrafficMirrorTargetsCommand({ Filters: [{ Name: 'tag-key', Values: ['env'] }] }));
+    expect(targets.TrafficMirrorTargets?.map((t) => t.TrafficMirrorTargetId)).toEqual([targetId]);
+  });
+
+  it('deletes by key, by key and matching value, or all tags', async () => {
+    const { instanceId } = await launch(h, 'm5.large');
+    await h.ec2.send(new CreateTagsCommand({ Resources: [instanceId], Tags: [{ Key: 'a', Value: '1' }, { Key: 'b', Value: '2' }, { Key: 'c', Value: '3' }] }));
+    const tagsNow = () => h.sim.snapshot().instances.find((i) => i.instanceId === instanceId)?.tags;
+
+    await h.ec2.send(new DeleteTagsCommand({ Resources: [instanceId], Tags: [{ Key: 'b', Value: 'not-2' }] }));
+    expect(tagsNow()).toEqual({ a: '1', b: '2', c: '3' });
+    await h.ec2.send(new DeleteTagsCommand({ Resources: [instanceId], Tags: [{ Key: 'b', Value: '2' }, { Key: 'a' }] }));
+    expect(tagsNow()).toEqual({ c: '3' });
+    await h.ec2.send(new DeleteTagsCommand({ Resources: [instanceId] }));
+    expect(tagsNow()).toEqual({});
+  });
+
+  it('refuses reserved keys, too many tags, unknown resources and ids of no known kind', async () => {
+    const { instanceId } = await launch(h, 'm5.large');
+    const tag = (resource: string, tags: Array<{ Key: string; Value: string }>) =>
+      h.ec2.send(new CreateTagsCommand({ Resources: [resource], Tags: tags }));
+
+    expect(await errorCodeOf(tag(instanceId, [{ Key: 'aws:owner', Value: 'x' }]))).toBe('InvalidParameterValue');
+    const four = ['a', 'b', 'c', 'd'].map((Key) => ({ Key, Value: 'v' }));
+    expect(await errorCodeOf(tag(instanceId, four))).toBe('TagLimitExceeded');
+    expect(await errorCodeOf(tag('i-0123456789abcdef0', [{ Key: 'a', Value: 'b' }]))).toBe('InvalidInstanceID.NotFound');
+    expect(await errorCodeOf(tag('vol-0123456789abcdef0', [{ Key: 'a', Value: 'b' }]))).toBe('InvalidID');
+    expect(await errorCodeOf(h.ec2.send(new CreateTagsCommand({ Resources: [instanceId], Tags: [] })))).toBe('MissingParameter');
+  });
+});
+
+describe('npm run sim', () => {
+  let child: ChildProcess | undefined;
+
+  afterAll(async () => {
+    if (child?.pid !== undefined && child.exitCode === null) {
+      const exited = new Promise((resolve) => child?.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
+
+  it('starts on a free port, prints one line with its URL and serves the SDK', async () => {
+    child = spawn(process.execPath, ['--import', 'tsx', 'local/ec2-sim/main.ts', '--port', '0', '--seed', '3'], {
+      cwd: `${__dirname}/../..`,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    const first = await new Promise<string>((resolve, reject) => {
+      lines.once('line', resolve);
+      child?.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
+    });
+    const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(first)?.[1];
+    expect(url).toBeDefined();
+
+    const ec2 = new EC2Client({ endpoint: url, region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
+    try {
+      const subnets = await ec2.send(new DescribeSubnetsCommand({}));
+      expect(subnets.Subnets).toHaveLength(3);
+    } finally {
+      ec2.destroy();
+      lines.close();
+    }
+  });
+});
