@@ -92,7 +92,8 @@ export function loadConfig(env: Env): Config {
   const targetIds = list((value) => TARGET_ID_PATTERN.test(value), 'a traffic mirror target id (tmt- + 8 or 17 lowercase hex)');
   const filterIds = list((value) => FILTER_ID_PATTERN.test(value), 'a traffic mirror filter id (tmf- + 8 or 17 lowercase hex)');
   const types = list((value) => INSTANCE_TYPE_OR_FAMILY_PATTERN.test(value), 'an instance type or family (e.g. m5.large, m7i-flex)', (v) => v.toLowerCase());
-  const tagKey = text('a tag key of 1..128 characters', 128);
+  // AWS reserves the aws: prefix: an instance could never carry such a tag.
+  const tagKey = text('a tag key of 1..128 characters, not starting with aws:', 128, /^(?!aws:)/i);
 
   const poolTargetIds = read(env, 'MIRROR_TARGET_IDS', targetIds, () => required('MIRROR_TARGET_IDS', 'comma-separated tmt- ids'));
   if (poolTargetIds.length === 0) throw new ConfigError('MIRROR_TARGET_IDS', `must name at least one target, got ${quoted(env.MIRROR_TARGET_IDS)}`);

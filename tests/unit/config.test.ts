@@ -123,6 +123,7 @@ describe('loadConfig', () => {
     ['MIRROR_SUPPORTED_TYPES', 'm5.large.x', 'MIRROR_SUPPORTED_TYPES: "m5.large.x" is not an instance type or family'],
     ['LEDGER_TABLE_NAME', 'a b', 'LEDGER_TABLE_NAME: must be a DynamoDB table name'],
     ['MIRROR_TAG_KEY', 'k'.repeat(129), 'MIRROR_TAG_KEY: must be a tag key of 1..128 characters'],
+    ['MIRROR_FILTER_TAG_KEY', 'aws:mirror', 'MIRROR_FILTER_TAG_KEY: must be a tag key of 1..128 characters, not starting with aws:'],
   ])('refuses %s=%j, naming the variable', (variable, value, message) => {
     const error = configError({ ...minimalEnv, [variable]: value });
 

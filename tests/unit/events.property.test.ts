@@ -12,7 +12,7 @@ const FIXTURES = [
   'tag-change-removed',
   'cloudtrail-create-tags',
 ].map(loadEventFixture);
-const RUNS = { numRuns: 500 };
+const RUNS = { numRuns: 300 };
 
 const instanceIdArb = fc.stringMatching(/^i-[0-9a-f]{8}([0-9a-f]{9})?$/);
 const eventIdArb = fc.uuid();

@@ -229,7 +229,7 @@ function applyPlan({ input, settings }: World, plan: readonly Decision[]): Appli
 
 const allSessions = (input: PlanInput) => [...[...input.sessionsByEni.values()].flat(), ...input.strayManagedSessions];
 
-const RUNS = { numRuns: 400 };
+const RUNS = { numRuns: 300 };
 
 describe('planInstance (properties)', () => {
   it('never acts on a session it does not manage', () => {
