@@ -368,13 +368,21 @@ export class LocalLambda {
     return true;
   }
 
-  /** Starts containers ahead of traffic (up to the concurrency bound), so a benchmark can exclude cold starts. */
+  /**
+   * Starts containers ahead of traffic (up to the concurrency bound), so a benchmark can exclude cold starts.
+   * Rejects with an Error naming the init failure when a container cannot load the module.
+   */
   async prewarm(count: number): Promise<void> {
     const wanted = Math.max(0, Math.min(count, this.options.reservedConcurrency) - this.containers.size);
     await Promise.all(
       Array.from({ length: wanted }, async () => {
         await this.takePermit();
-        this.release(await this.startContainerHoldingPermit());
+        try {
+          this.release(await this.startContainerHoldingPermit());
+        } catch (error) {
+          const payload = isErrorPayload(error) ? error : failure('Runtime.Unknown', String(error));
+          throw new Error(`${this.functionKey}: container failed to start: ${payload.errorType}: ${payload.errorMessage}`);
+        }
       }),
     );
   }

@@ -1,6 +1,9 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
 import { DeadLetterQueue } from '../../local/lambda/dead-letters';
 import { LocalLambda, type LambdaLogLine, type LocalLambdaOptions } from '../../local/lambda/runtime';
 
@@ -194,6 +197,29 @@ describe('LocalLambda', () => {
     expect(afterKill.ok).toBe(true);
     expect(pids.filter(isAlive)).toEqual([]);
     expect(await fn.invoke({})).toMatchObject({ ok: false, error: { errorType: 'LocalLambda.Stopped' } });
+  });
+});
+
+describe('LocalLambda containers when the parent dies', () => {
+  it('exit when the parent process is killed without stop()', async () => {
+    const parent = spawn(process.execPath, ['--import', pathToFileURL(require.resolve('tsx')).href, path.join(__dirname, 'fixtures/orphan-parent.ts')], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const firstLine = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the parent printed no pids within 30 s')), 30_000);
+      createInterface({ input: parent.stdout as NodeJS.ReadableStream }).once('line', (line) => {
+        clearTimeout(timer);
+        resolve(line);
+      });
+    });
+    const pids = JSON.parse(firstLine) as number[];
+    expect(pids.filter(isAlive)).toHaveLength(2);
+
+    parent.kill('SIGKILL');
+    await waitUntil(() => pids.filter(isAlive).length === 0, 15_000);
+
+    expect(pids.filter(isAlive)).toEqual([]);
   });
 });
 
