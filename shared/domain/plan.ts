@@ -227,10 +227,7 @@ function assessEni(
   const detachEvery = (reason: Reason): Decision[] => managed.map((session) => detach(instanceId, session, reason));
 
   if (settings.eniScope === 'primary' && eni.deviceIndex !== 0) {
-    return {
-      decisions:
-        managed.length > 0 ? detachEvery('not-primary-interface') : [skip(instanceId, 'not-primary-interface', eni.eniId)],
-    };
+    return { decisions: [...detachEvery('not-primary-interface'), skip(instanceId, 'not-primary-interface', eni.eniId)] };
   }
   if (eni.interfaceType !== 'interface') {
     return {

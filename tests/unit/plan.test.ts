@@ -366,6 +366,7 @@ describe('planInstance', () => {
       expect(summary(plan)).toEqual([
         `detach:not-primary-interface@${ENI_2}`,
         `attach:eligible@${ENI_1}`,
+        `skip:not-primary-interface@${ENI_2}`,
         'skip:not-primary-interface@eni-0000000000000000c',
       ]);
     });
