@@ -4,7 +4,7 @@
  * also shown to fail on a template mutated to break it.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -18,6 +18,8 @@ import {
   checkRolePerFunction,
   checkRuntime,
   checkSessionOwnership,
+  grantedActions,
+  iamActionsCalledBy,
   resourcesOfType,
   roleStatements,
   type CfnTemplate,
@@ -88,6 +90,29 @@ beforeAll(async () => {
 afterAll(() => {
   if (packageDir) rmSync(packageDir, { recursive: true, force: true });
 });
+
+/** The TypeScript sources under these repository folders. */
+function sourceFiles(folders: readonly string[]): string[] {
+  return folders.flatMap((folder) =>
+    readdirSync(path.join(REPO, folder), { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts'))
+      .map((file) => readFileSync(path.join(REPO, folder, file), 'utf8')),
+  );
+}
+
+/** Each role must grant what the code calls (the Scan only to the sweep), and nothing else. */
+function iamCoverageProblems(candidate: CfnTemplate, called: readonly string[]): string[] {
+  // Granted without an SDK command of their own: tags on create, the log stream, the on-failure destination.
+  const implicit = ['ec2:CreateTags', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage'];
+  const sweepOnly = ['dynamodb:Scan'];
+  const problems: string[] = [];
+  for (const [roleId, granted] of grantedActions(candidate)) {
+    const needed = roleId === 'SweepRole' ? called : called.filter((action) => !sweepOnly.includes(action));
+    for (const action of needed) if (!granted.has(action)) problems.push(`${roleId} lacks ${action}`);
+    for (const action of granted) if (!needed.includes(action) && !implicit.includes(action)) problems.push(`${roleId} grants unused ${action}`);
+  }
+  return problems;
+}
 
 function mutated(change: (copy: CfnTemplate) => void): CfnTemplate {
   const copy = structuredClone(template);
@@ -235,6 +260,20 @@ describe('IAM', () => {
     expect(checkSessionOwnership(otherOwner).length).toBeGreaterThanOrEqual(2);
     const anyTags = mutated((copy) => delete statementWith(copy, 'StateChangeRole', 'ec2:CreateTags').Condition);
     expect(checkSessionOwnership(anyTags)).toEqual([expect.stringContaining('ec2:CreateAction')]);
+  });
+
+  it('grants each function the AWS calls the code makes, and nothing the code does not call', () => {
+    const called = iamActionsCalledBy(sourceFiles(['shared', 'functions']));
+    expect(called).toEqual(expect.arrayContaining(['ec2:CreateTrafficMirrorSession', 'dynamodb:UpdateItem', 'events:PutEvents']));
+    expect(iamCoverageProblems(template, called)).toEqual([]);
+    const withoutBatchGet = mutated((copy) => {
+      const statement = statementWith(copy, 'TagChangeRole', 'dynamodb:GetItem');
+      statement.Action = ([] as string[]).concat(statement.Action ?? []).filter((action) => action !== 'dynamodb:BatchGetItem');
+    });
+    expect(iamCoverageProblems(withoutBatchGet, called)).toEqual(['TagChangeRole lacks dynamodb:BatchGetItem']);
+    const withExtra = mutated((copy) => statementWith(copy, 'StateChangeRole', 'events:PutEvents').Action = ['events:PutEvents', 'events:PutRule']);
+    expect(iamCoverageProblems(withExtra, called)).toEqual(['StateChangeRole grants unused events:PutRule']);
+    expect(iamActionsCalledBy(["import { BatchWriteCommand, type GetCommandInput } from '@aws-sdk/lib-dynamodb';"])).toEqual(['dynamodb:BatchWriteItem']);
   });
 
   it('lets only the sweep scan the ledger', () => {

@@ -310,3 +310,55 @@ export function checkDeadLetterQueue(template: CfnTemplate, logicalId = 'DeadLet
   if (!alarmed) problems.push(`${logicalId}: no alarm on ApproximateNumberOfMessagesVisible > 0`);
   return problems;
 }
+
+const SDK_PACKAGE_SERVICE: Readonly<Record<string, string>> = {
+  '@aws-sdk/client-ec2': 'ec2',
+  '@aws-sdk/client-dynamodb': 'dynamodb',
+  '@aws-sdk/lib-dynamodb': 'dynamodb',
+  '@aws-sdk/client-eventbridge': 'events',
+};
+
+/** lib-dynamodb's document commands are named after the items, not the API actions. */
+const DOCUMENT_COMMAND_ACTION: Readonly<Record<string, string>> = {
+  Get: 'GetItem',
+  Put: 'PutItem',
+  Update: 'UpdateItem',
+  Delete: 'DeleteItem',
+  BatchGet: 'BatchGetItem',
+  BatchWrite: 'BatchWriteItem',
+  TransactGet: 'TransactGetItems',
+  TransactWrite: 'TransactWriteItems',
+};
+
+/**
+ * The IAM actions a set of TypeScript sources can call: every `XxxCommand` imported from an AWS SDK package,
+ * mapped to its action (ec2:CreateTrafficMirrorSession, dynamodb:BatchGetItem, events:PutEvents).
+ */
+export function iamActionsCalledBy(sources: readonly string[]): string[] {
+  const actions = new Set<string>();
+  const importPattern = /import\s*\{([^}]*)\}\s*from\s*'(@aws-sdk\/[a-z0-9-]+)'/g;
+  for (const source of sources) {
+    for (const [, names = '', sdkPackage = ''] of source.matchAll(importPattern)) {
+      const service = SDK_PACKAGE_SERVICE[sdkPackage];
+      if (service === undefined) continue;
+      for (const raw of names.split(',')) {
+        const name = raw.replace(/^\s*type\s+/, '').split(/\s+as\s+/)[0]?.trim() ?? '';
+        const command = /^([A-Za-z]+)Command$/.exec(name)?.[1];
+        if (command === undefined) continue;
+        const action = sdkPackage === '@aws-sdk/lib-dynamodb' ? (DOCUMENT_COMMAND_ACTION[command] ?? command) : command;
+        actions.add(`${service}:${action}`);
+      }
+    }
+  }
+  return [...actions].sort();
+}
+
+/** Actions a role grants, by role. */
+export function grantedActions(template: CfnTemplate): Map<string, Set<string>> {
+  return new Map(
+    resourcesOfType(template, 'AWS::IAM::Role').map(([id, role]) => [
+      id,
+      new Set(roleStatements(role).filter((statement) => statement.Effect === 'Allow').flatMap(actionsOf)),
+    ]),
+  );
+}
