@@ -4,7 +4,7 @@
  * kept aside as plain log entries so that warnings and errors are still shown.
  */
 
-export const DECISION_ACTIONS = ['attach', 'detach', 'keep', 'skip', 'refuse'] as const;
+export const DECISION_ACTIONS = ['attach', 'detach', 'keep', 'skip', 'refuse', 'fail'] as const;
 export type DecisionAction = (typeof DECISION_ACTIONS)[number];
 
 export interface DecisionRecord {

@@ -5,9 +5,11 @@
  * The oracle for "should this ENI be mirrored" is deliberately NOT the product's own planning: it is the world's
  * truth (the simulator's instance-type catalogue, the tags, the states), so a planning bug cannot hide itself.
  */
-import { lookupInstanceType } from '../ec2-sim/rules/catalogue';
+import { FULL_HOST_TARGET_TYPES, lookupInstanceType } from '../ec2-sim/rules/catalogue';
+import { AWS_LIMITS, type Limits } from '../ec2-sim/rules/limits';
+import type { SimulatorSnapshot } from '../ec2-sim';
 
-export const SESSIONS_PER_ENI_LIMIT = 3;
+export const SESSIONS_PER_ENI_LIMIT = AWS_LIMITS.sessionsPerInterface;
 
 export interface WorldNetworkInterface {
   readonly eniId: string;
@@ -48,6 +50,51 @@ export interface MirrorWorld {
   readonly instances: readonly WorldInstance[];
   readonly sessions: readonly WorldSession[];
   readonly targets: readonly WorldTarget[];
+}
+
+/** Quotas the target limits are computed from, when a test lowered them in the simulator. Default: AWS's. */
+export type TargetLimits = Pick<Limits, 'sourcesPerInterfaceTarget' | 'sourcesPerFullHostInterfaceTarget'>;
+
+/**
+ * The simulator's snapshot as the invariants read it. A network-interface target's limit is 10 sources, or 100
+ * when its ENI sits on a full-host size (aws-facts.md); load balancer targets have none.
+ */
+export function worldFromSnapshot(snapshot: SimulatorSnapshot, limits: TargetLimits = AWS_LIMITS): MirrorWorld {
+  const eniById = new Map(snapshot.networkInterfaces.map((eni) => [eni.networkInterfaceId, eni]));
+  const instanceById = new Map(snapshot.instances.map((instance) => [instance.instanceId, instance]));
+  return {
+    instances: snapshot.instances.map((instance) => ({
+      instanceId: instance.instanceId,
+      instanceType: instance.instanceType,
+      state: instance.state,
+      availabilityZone: instance.availabilityZone,
+      tags: instance.tags,
+      networkInterfaces: instance.networkInterfaceIds.map((eniId, index) => {
+        const eni = eniById.get(eniId);
+        return { eniId, interfaceType: eni?.interfaceType ?? 'interface', deviceIndex: eni?.deviceIndex ?? index };
+      }),
+    })),
+    sessions: snapshot.sessions.map((session) => ({
+      sessionId: session.trafficMirrorSessionId,
+      eniId: session.networkInterfaceId,
+      targetId: session.trafficMirrorTargetId,
+      filterId: session.trafficMirrorFilterId,
+      sessionNumber: session.sessionNumber,
+      tags: session.tags,
+    })),
+    targets: snapshot.targets.map((target) => {
+      if (target.type !== 'network-interface') return { targetId: target.trafficMirrorTargetId, kind: target.type, sourceLimit: null };
+      const hostId = target.networkInterfaceId ? eniById.get(target.networkInterfaceId)?.instanceId : undefined;
+      const hostType = hostId ? instanceById.get(hostId)?.instanceType : undefined;
+      const fullHost = hostType !== undefined && FULL_HOST_TARGET_TYPES.has(hostType);
+      return {
+        targetId: target.trafficMirrorTargetId,
+        kind: target.type,
+        ...(target.networkInterfaceId ? { eniId: target.networkInterfaceId } : {}),
+        sourceLimit: fullHost ? limits.sourcesPerFullHostInterfaceTarget : limits.sourcesPerInterfaceTarget,
+      };
+    }),
+  };
 }
 
 export interface InvariantOptions {
@@ -128,7 +175,9 @@ export function computeEligibleEnis(world: MirrorWorld, options: InvariantOption
   return eligible;
 }
 
-export function checkInvariants(world: MirrorWorld, options: InvariantOptions): InvariantReport {
+/** Accepts the simulator's snapshot as it is (`sim.snapshot()`) or an already converted MirrorWorld. */
+export function checkInvariants(input: SimulatorSnapshot | MirrorWorld, options: InvariantOptions): InvariantReport {
+  const world = 'networkInterfaces' in input ? worldFromSnapshot(input) : input;
   const isManaged = (session: WorldSession): boolean => session.tags[options.ownerTagKey] === options.ownerId;
   const sessionsByEni = groupBy(world.sessions, (session) => session.eniId);
   const eligible = options.eligibleEnis ? new Set(options.eligibleEnis) : computeEligibleEnis(world, options);

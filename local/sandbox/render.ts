@@ -122,6 +122,8 @@ function actionColor(action: DecisionRecord['action'], c: Colors): (text: string
       return c.blue;
     case 'skip':
       return c.dim;
+    case 'fail':
+      return c.red;
   }
 }
 

@@ -1,0 +1,88 @@
+/**
+ * The sandbox's view of the local cloud (local/cloud startLocalCloud: one source of truth for the table, the
+ * rules, the functions and their environment): what the runner needs, named for what it is used for.
+ */
+import { startLocalCloud, type LocalCloud } from '../cloud';
+import type { LambdaLogLine } from '../lambda/runtime';
+import { worldFromSnapshot, type MirrorWorld } from './invariants';
+import type { DeadLetterReport } from './summary';
+
+export interface SandboxCloud {
+  readonly region: string;
+  readonly ec2Endpoint: string;
+  readonly dynamodbEndpoint: string;
+  readonly ledgerTableName: string;
+  /** The functions' opt-in tag and owner id, as serverless.yml sets them. */
+  readonly tagKey: string;
+  readonly tagValue: string;
+  readonly ownerId: string;
+  deployFunctions(configuration: Readonly<Record<string, string>>): Promise<void>;
+  /** Bounded wait until the simulator, the bus and every function are quiet; throws when it times out. */
+  settle(timeoutMs: number): Promise<void>;
+  /** Fires the function's schedule with a Scheduled Event, as EventBridge Scheduler would (async invoke). */
+  invokeScheduled(functionKey: string): Promise<void>;
+  world(): Promise<MirrorWorld>;
+  /** Bus chaos: drop every delivery to the functions (true) or deliver normally (false). */
+  loseEvents(lost: boolean): void;
+  deadLetters(): DeadLetterReport[];
+  stop(): Promise<void>;
+}
+
+export interface SandboxCloudOptions {
+  readonly seed: number;
+  readonly onHandlerLog: (functionName: string, line: string) => void;
+}
+
+export async function startSandboxCloud(options: SandboxCloudOptions): Promise<SandboxCloud> {
+  const cloud: LocalCloud = await startLocalCloud({
+    simulator: { seed: options.seed, transitionDelayMs: 20 },
+    logSink: (line: LambdaLogLine) => options.onHandlerLog(line.functionName, line.line),
+  });
+  const simulator = cloud.simulator;
+  if (!simulator || !cloud.ec2Endpoint) {
+    await cloud.stop();
+    throw new Error('the local cloud started without its EC2 simulator');
+  }
+  const environment = cloud.stack.functions[0]?.environment ?? {};
+  const setting = (name: string, fallback?: string): string => {
+    const value = environment[name] || fallback;
+    if (!value) throw new Error(`serverless.yml gives the functions no ${name}`);
+    return value;
+  };
+  return {
+    region: cloud.region,
+    ec2Endpoint: cloud.ec2Endpoint,
+    dynamodbEndpoint: cloud.dynamodbEndpoint,
+    ledgerTableName: cloud.tableName,
+    tagKey: setting('MIRROR_TAG_KEY', 'traffic-mirror'),
+    tagValue: setting('MIRROR_TAG_VALUE', 'true'),
+    ownerId: setting('MIRROR_OWNER_ID'),
+    async deployFunctions(configuration) {
+      await cloud.deployFunctions(configuration);
+    },
+    async settle(timeoutMs) {
+      if (!(await cloud.settle(timeoutMs))) throw new Error(`the local cloud did not settle within ${timeoutMs} ms`);
+    },
+    async invokeScheduled(functionKey) {
+      // Not awaited: the invocation is async, as EventBridge makes it; settle() waits for it, bounded.
+      void cloud.runSchedule(functionKey);
+    },
+    loseEvents(lost) {
+      cloud.bus.setChaos(lost ? { seed: options.seed, dropRate: 1 } : undefined);
+    },
+    async world() {
+      return worldFromSnapshot(simulator.snapshot());
+    },
+    deadLetters() {
+      return cloud.deadLetters.entries().map((letter) => {
+        const payload = letter.record.requestPayload as { id?: unknown } | undefined;
+        return {
+          functionName: letter.functionKey,
+          ...(typeof payload?.id === 'string' ? { eventId: payload.id } : {}),
+          error: `${letter.record.responsePayload.errorType}: ${letter.record.responsePayload.errorMessage}`,
+        };
+      });
+    },
+    stop: () => cloud.stop(),
+  };
+}
