@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand, TestEventPatternCommand } from '@aws-sdk/client-eventbridge';
 import { LocalEventBus, type BusTarget, type EventEnvelope } from '../../local/lambda/event-bus';
 import { LocalLambda, type AsyncInvokeOutcome } from '../../local/lambda/runtime';
 
@@ -113,6 +113,15 @@ describe('LocalEventBus over the real EventBridge SDK', () => {
     expect(lambda.stats().invocations).toBe(before);
     expect(bus.stats().unmatched).toBe(unmatchedBefore + 1);
     expect(bus.outcomes().map((event) => event['detail-type'])).toEqual(['Mirror Session Attached']);
+  });
+
+  it('answers TestEventPattern with the same matcher the rules use', async () => {
+    const event = JSON.stringify(fixture('tag-change-added.json'));
+
+    const hit = await client.send(new TestEventPatternCommand({ Event: event, EventPattern: JSON.stringify({ detail: { 'changed-tag-keys': ['traffic-mirror'] } }) }));
+    const miss = await client.send(new TestEventPatternCommand({ Event: event, EventPattern: JSON.stringify({ source: ['aws.ec2'] }) }));
+
+    expect([hit.Result, miss.Result]).toEqual([true, false]);
   });
 
   it('fails only the malformed entry of a batch', async () => {
