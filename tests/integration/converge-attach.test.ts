@@ -27,6 +27,7 @@ let filterId: string;
 let poolTargetIds: string[];
 let stateChange: Handler<unknown, ConvergeSummary>;
 let tagChange: Handler<unknown, ConvergeSummary>;
+let cloudTrailTags: Handler<unknown, ConvergeSummary>;
 
 function invoke(handler: Handler<unknown, ConvergeSummary>, event: unknown): Promise<ConvergeSummary> {
   return handler(event, createLambdaContext(), () => undefined) as Promise<ConvergeSummary>;
@@ -45,6 +46,7 @@ beforeAll(async () => {
   // Handlers read their configuration at module load: only now may they be loaded.
   stateChange = (await import('../../functions/state-change')).handler as Handler<unknown, ConvergeSummary>;
   tagChange = (await import('../../functions/tag-change')).handler as Handler<unknown, ConvergeSummary>;
+  cloudTrailTags = (await import('../../functions/cloudtrail-tags')).handler as Handler<unknown, ConvergeSummary>;
 });
 
 afterAll(async () => {
@@ -91,6 +93,15 @@ describe('converge on a running, tagged instance', () => {
     const history = await historyOf(cloud, instance.instanceId);
     expect(history.filter((h) => h.action === 'attach')).toHaveLength(2);
     expect(history.every((h) => typeof h.expiresAt === 'number' && (h.expiresAt as number) > Date.now() / 1000 + 89 * 86_400)).toBe(true);
+  });
+
+  it('mirrors the instance a CloudTrail CreateTags call tagged', async () => {
+    const instance = await seed.launch({ type: 'm5.large', tags: TAG });
+
+    const summary = await invoke(cloudTrailTags, fixtureEvent('cloudtrail-create-tags', instance.instanceId));
+
+    expect(summary).toMatchObject({ attached: 1, failed: 0 });
+    expect(ownedSessions(instance.eniIds)).toHaveLength(1);
   });
 
   it('does nothing for an instance that is not tagged, whatever the event claims', async () => {

@@ -9,6 +9,7 @@ import {
   DescribeInstanceTypesCommand,
   EC2Client,
   EC2ServiceException,
+  type _InstanceType,
 } from '@aws-sdk/client-ec2';
 import { PermanentError, RetryableError } from '../../../shared/domain/errors';
 import { Ec2RefusalError, toDomainError } from '../../../shared/aws/error-mapping';
@@ -115,11 +116,11 @@ describe('the EC2 adapter at the edge', () => {
 
   it('describes types one by one when one type is unknown, leaving the unknown one to the static tables', async () => {
     mock
-      .on(DescribeInstanceTypesCommand, { InstanceTypes: ['m5.large', 'zz9.huge'] })
+      .on(DescribeInstanceTypesCommand, { InstanceTypes: ['m5.large', 'zz9.huge'] as _InstanceType[] })
       .rejects(ec2Error('InvalidInstanceType'))
       .on(DescribeInstanceTypesCommand, { InstanceTypes: ['m5.large'] })
       .resolves({ InstanceTypes: [{ InstanceType: 'm5.large', Hypervisor: 'nitro', BareMetal: false }] })
-      .on(DescribeInstanceTypesCommand, { InstanceTypes: ['zz9.huge'] })
+      .on(DescribeInstanceTypesCommand, { InstanceTypes: ['zz9.huge'] as _InstanceType[] })
       .rejects(ec2Error('InvalidInstanceType'));
 
     const types = await adapter().describeInstanceTypes(['m5.large', 'zz9.huge']);
