@@ -22,7 +22,10 @@ export type { CallCount } from './counters';
 export type { Fault } from './faults';
 export type { Limits } from './rules/limits';
 export { AWS_LIMITS } from './rules/limits';
-export { FAMILIES, FULL_HOST_TARGET_TYPES, lookupInstanceType } from './rules/catalogue';
+export { FAMILIES, FULL_HOST_TARGET_TYPES, allInstanceTypes, lookupInstanceType, type InstanceTypeInfo } from './rules/catalogue';
+export { seededRandom, type Random } from './model/random';
+export type { HookPhase, Hook } from './hooks';
+export type { ThrottlingSettings } from './throttling';
 
 export interface SimulatorOptions {
   /** 0 = a free port (default). */

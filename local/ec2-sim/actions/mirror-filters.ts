@@ -1,5 +1,5 @@
-/** Create/Describe/DeleteTrafficMirrorFilter(s). Filter rules are not simulated: filters have none. */
-import { Ec2Error, invalidValue } from '../protocol/errors';
+/** Create/Describe/DeleteTrafficMirrorFilter(s). Filter rules and network services are not simulated: filters have none. */
+import { Ec2Error } from '../protocol/errors';
 import { list, required } from '../protocol/query';
 import type { TrafficMirrorFilter } from '../model/state';
 import { isVisible, type ActionHandler } from './context';
@@ -10,16 +10,13 @@ import { setTags, tagsByResourceType } from './tagging';
 
 export const createTrafficMirrorFilter: ActionHandler = (ctx, params) => {
   const tags = tagsByResourceType(ctx, params, ['traffic-mirror-filter']).get('traffic-mirror-filter') ?? [];
-  const networkServices = list(params, 'NetworkService');
-  const unknown = networkServices.find((service) => service !== 'amazon-dns');
-  if (unknown !== undefined) throw invalidValue('NetworkService', unknown);
   if (ctx.state.filters.size >= ctx.limits.filtersPerAccount) {
     throw new Ec2Error('TrafficMirrorFilterLimitExceeded', 'The maximum number of traffic mirror filters has been reached.');
   }
   const filter: TrafficMirrorFilter = {
     trafficMirrorFilterId: ctx.ids.next('trafficMirrorFilter'),
     ...(params.Description !== undefined ? { description: params.Description } : {}),
-    networkServices,
+    networkServices: [],
     tags: new Map(),
   };
   setTags(ctx, filter.tags, tags);

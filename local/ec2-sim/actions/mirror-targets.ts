@@ -1,8 +1,8 @@
 /** Create/Describe/DeleteTrafficMirrorTarget(s): network-interface, NLB and GWLB-endpoint targets. */
 import { Ec2Error, invalidCombination, invalidValue, missingParameter } from '../protocol/errors';
-import { list, required } from '../protocol/query';
+import { list, required, type Params } from '../protocol/query';
 import type { TargetType, TrafficMirrorTarget } from '../model/state';
-import { isVisible, type ActionHandler } from './context';
+import { isVisible, type ActionContext, type ActionHandler } from './context';
 import { applyFilters, paginate, type FilterFields } from './describe';
 import { resolve, resolveAll } from './lookup';
 import { targetXml } from './serialize';
@@ -15,7 +15,7 @@ export const createTrafficMirrorTarget: ActionHandler = (ctx, params) => {
   const given = (['NetworkInterfaceId', 'NetworkLoadBalancerArn', 'GatewayLoadBalancerEndpointId'] as const).filter(
     (name) => params[name] !== undefined,
   );
-  if (given.length === 0) missingTargetKind();
+  if (given.length === 0) throw missingParameter('NetworkInterfaceId, NetworkLoadBalancerArn or GatewayLoadBalancerEndpointId');
   if (given.length > 1) throw invalidCombination(`Specify only one of ${given.join(', ')}`);
   const tags = tagsByResourceType(ctx, params, ['traffic-mirror-target']).get('traffic-mirror-target') ?? [];
   if (ctx.state.targets.size >= ctx.limits.targetsPerAccount) {
@@ -35,13 +35,9 @@ export const createTrafficMirrorTarget: ActionHandler = (ctx, params) => {
   return { trafficMirrorTarget: targetXml(target), clientToken: params.ClientToken };
 };
 
-function missingTargetKind(): never {
-  throw missingParameter('NetworkInterfaceId, NetworkLoadBalancerArn or GatewayLoadBalancerEndpointId');
-}
-
 function kindOf(
-  ctx: Parameters<ActionHandler>[0],
-  params: Parameters<ActionHandler>[1],
+  ctx: ActionContext,
+  params: Params,
 ): { type: TargetType; networkInterfaceId?: string; networkLoadBalancerArn?: string; gatewayLoadBalancerEndpointId?: string } {
   if (params.NetworkInterfaceId !== undefined) {
     const eni = resolve(ctx, 'networkInterface', params.NetworkInterfaceId);
