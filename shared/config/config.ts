@@ -88,38 +88,46 @@ function required(variable: string, what: string): never {
   throw new ConfigError(variable, `is required (${what}) and is not set`);
 }
 
-export function loadConfig(env: Env): Config {
-  const targetIds = list((value) => TARGET_ID_PATTERN.test(value), 'a traffic mirror target id (tmt- + 8 or 17 lowercase hex)');
-  const filterIds = list((value) => FILTER_ID_PATTERN.test(value), 'a traffic mirror filter id (tmf- + 8 or 17 lowercase hex)');
-  const types = list((value) => INSTANCE_TYPE_OR_FAMILY_PATTERN.test(value), 'an instance type or family (e.g. m5.large, m7i-flex)', (v) => v.toLowerCase());
-  // AWS reserves the aws: prefix: an instance could never carry such a tag.
-  const tagKey = text('a tag key of 1..128 characters, not starting with aws:', 128, /^(?!aws:)/i);
+const targetIdList = list((value) => TARGET_ID_PATTERN.test(value), 'a traffic mirror target id (tmt- + 8 or 17 lowercase hex)');
+const filterIdList = list((value) => FILTER_ID_PATTERN.test(value), 'a traffic mirror filter id (tmf- + 8 or 17 lowercase hex)');
+const typeList = list(
+  (value) => INSTANCE_TYPE_OR_FAMILY_PATTERN.test(value),
+  'an instance type or family (e.g. m5.large, m7i-flex)',
+  (value) => value.toLowerCase(),
+);
+// AWS reserves the aws: prefix: an instance could never carry such a tag.
+const tagKey = text('a tag key of 1..128 characters, not starting with aws:', 128, /^(?!aws:)/i);
+const tagValue = text('a tag value of 1..256 characters', 256);
+const filterId = id(FILTER_ID_PATTERN, 'a traffic mirror filter id (tmf- + 8 or 17 hex)');
+const tableName = text('a DynamoDB table name (3..255 of A-Z a-z 0-9 _ . -)', 255, /^[A-Za-z0-9_.-]{3,255}$/);
+const eventBusName = text('an event bus name or ARN', 1600, /^[A-Za-z0-9._\-/:]+$/);
 
-  const poolTargetIds = read(env, 'MIRROR_TARGET_IDS', targetIds, () => required('MIRROR_TARGET_IDS', 'comma-separated tmt- ids'));
-  if (poolTargetIds.length === 0) throw new ConfigError('MIRROR_TARGET_IDS', `must name at least one target, got ${quoted(env.MIRROR_TARGET_IDS)}`);
+export function loadConfig(env: Env): Config {
+  const poolTargetIds = read(env, 'MIRROR_TARGET_IDS', targetIdList, () =>
+    required('MIRROR_TARGET_IDS', 'comma-separated tmt- ids'),
+  );
+  if (poolTargetIds.length === 0) {
+    throw new ConfigError('MIRROR_TARGET_IDS', `must name at least one target, got ${quoted(env.MIRROR_TARGET_IDS)}`);
+  }
 
   const config: Config = {
     tagKey: read(env, 'MIRROR_TAG_KEY', tagKey, () => 'traffic-mirror'),
-    tagValue: read(env, 'MIRROR_TAG_VALUE', text('a tag value of 1..256 characters', 256), () => 'true'),
+    tagValue: read(env, 'MIRROR_TAG_VALUE', tagValue, () => 'true'),
     poolTargetIds,
-    filterId: read(env, 'MIRROR_FILTER_ID', id(FILTER_ID_PATTERN, 'a traffic mirror filter id (tmf- + 8 or 17 hex)'), () =>
-      required('MIRROR_FILTER_ID', 'a tmf- id'),
-    ),
-    tableName: read(env, 'LEDGER_TABLE_NAME', text('a DynamoDB table name (3..255 of A-Z a-z 0-9 _ . -)', 255, /^[A-Za-z0-9_.-]{3,255}$/), () =>
-      required('LEDGER_TABLE_NAME', 'the ledger table name'),
-    ),
-    eventBusName: read(env, 'EVENT_BUS_NAME', text('an event bus name or ARN', 1600, /^[A-Za-z0-9._\-/:]+$/), () => 'default'),
-    ownerId: read(env, 'MIRROR_OWNER_ID', text('a tag value of 1..256 characters', 256), () => 'vpc-mirror-orchestrator'),
+    filterId: read(env, 'MIRROR_FILTER_ID', filterId, () => required('MIRROR_FILTER_ID', 'a tmf- id')),
+    tableName: read(env, 'LEDGER_TABLE_NAME', tableName, () => required('LEDGER_TABLE_NAME', 'the ledger table name')),
+    eventBusName: read(env, 'EVENT_BUS_NAME', eventBusName, () => 'default'),
+    ownerId: read(env, 'MIRROR_OWNER_ID', tagValue, () => 'vpc-mirror-orchestrator'),
     eniScope: read<EniScope>(env, 'MIRROR_ENI_SCOPE', oneOf(['all', 'primary']), () => 'all'),
     preferredSessionNumber: read(env, 'MIRROR_SESSION_NUMBER', integer(MIN_SESSION_NUMBER, MAX_SESSION_NUMBER), () => 1),
     virtualNetworkId: read<number | undefined>(env, 'MIRROR_VNI', integer(0, MAX_VNI), () => undefined),
     packetLength: read<number | undefined>(env, 'MIRROR_PACKET_LENGTH', integer(1, MAX_PACKET_LENGTH), () => undefined),
     targetOverrideTagKey: read(env, 'MIRROR_TARGET_TAG_KEY', tagKey, () => 'traffic-mirror-target'),
     filterOverrideTagKey: read(env, 'MIRROR_FILTER_TAG_KEY', tagKey, () => 'traffic-mirror-filter'),
-    allowedOverrideTargetIds: read(env, 'MIRROR_ALLOWED_TARGET_IDS', targetIds, () => []),
-    allowedOverrideFilterIds: read(env, 'MIRROR_ALLOWED_FILTER_IDS', filterIds, () => []),
-    extraSupportedTypes: read(env, 'MIRROR_SUPPORTED_TYPES', types, () => []),
-    extraUnsupportedTypes: read(env, 'MIRROR_UNSUPPORTED_TYPES', types, () => []),
+    allowedOverrideTargetIds: read(env, 'MIRROR_ALLOWED_TARGET_IDS', targetIdList, () => []),
+    allowedOverrideFilterIds: read(env, 'MIRROR_ALLOWED_FILTER_IDS', filterIdList, () => []),
+    extraSupportedTypes: read(env, 'MIRROR_SUPPORTED_TYPES', typeList, () => []),
+    extraUnsupportedTypes: read(env, 'MIRROR_UNSUPPORTED_TYPES', typeList, () => []),
     stopPolicy: read(env, 'MIRROR_STOP_POLICY', oneOf(['detach', 'keep']), () => 'detach' as const),
     historyTtlDays: read(env, 'HISTORY_TTL_DAYS', integer(1, MAX_HISTORY_TTL_DAYS), () => 90),
   };
@@ -136,10 +144,12 @@ function checkConsistency(config: Config): void {
     throw new ConfigError('MIRROR_FILTER_TAG_KEY', `must differ from MIRROR_TAG_KEY, both are ${quoted(config.tagKey)}`);
   }
   if (config.filterOverrideTagKey === config.targetOverrideTagKey) {
-    throw new ConfigError('MIRROR_FILTER_TAG_KEY', `must differ from MIRROR_TARGET_TAG_KEY, both are ${quoted(config.filterOverrideTagKey)}`);
+    const both = quoted(config.filterOverrideTagKey);
+    throw new ConfigError('MIRROR_FILTER_TAG_KEY', `must differ from MIRROR_TARGET_TAG_KEY, both are ${both}`);
   }
-  const both = config.extraSupportedTypes.find((type) => config.extraUnsupportedTypes.includes(type));
-  if (both !== undefined) {
-    throw new ConfigError('MIRROR_UNSUPPORTED_TYPES', `${quoted(both)} is also listed in MIRROR_SUPPORTED_TYPES; name it in one of them`);
+  const listedTwice = config.extraSupportedTypes.find((type) => config.extraUnsupportedTypes.includes(type));
+  if (listedTwice !== undefined) {
+    const message = `${quoted(listedTwice)} is also listed in MIRROR_SUPPORTED_TYPES; name it in one of them`;
+    throw new ConfigError('MIRROR_UNSUPPORTED_TYPES', message);
   }
 }

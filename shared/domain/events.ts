@@ -94,7 +94,8 @@ function parseEnvelope(event: unknown, eventId: string | undefined, options: Par
   if (detailType === 'Scheduled Event' && base.source === 'aws.events') {
     return { eventId: base.id, kind: 'schedule', instanceIds: [] };
   }
-  throw new InvalidEventError(base.id, `unsupported event: detail-type ${quoted(detailType)} from source ${quoted(base.source)}`);
+  const what = `detail-type ${quoted(detailType)} from source ${quoted(base.source)}`;
+  throw new InvalidEventError(base.id, `unsupported event: ${what}`);
 }
 
 function parseTagChange(base: Envelope, options: ParseOptions): Trigger {
@@ -104,12 +105,13 @@ function parseTagChange(base: Envelope, options: ParseOptions): Trigger {
     return ignored(`tag change on ${detail.service} ${detail['resource-type']}, not on an EC2 instance`);
   }
   if (!touchesOurKeys(detail['changed-tag-keys'], options)) {
-    return ignored(`changed tag keys (${detail['changed-tag-keys'].join(', ')}) do not include ${relevantKeys(options).join(', ')}`);
+    const changed = detail['changed-tag-keys'].join(', ');
+    return ignored(`changed tag keys (${changed}) do not include ${relevantKeys(options).join(', ')}`);
   }
   const instanceIds = (base.resources ?? []).map((arn, index) => {
     const match = INSTANCE_ARN_PATTERN.exec(arn)?.[1];
     if (match === undefined || !INSTANCE_ID_PATTERN.test(match)) {
-      throw new InvalidEventError(base.id, `resources.${index}: ${quoted(arn.slice(0, 200))} is not an EC2 instance ARN`);
+      throw new InvalidEventError(base.id, `resources.${index}: ${quoted(arn)} is not an EC2 instance ARN`);
     }
     return match;
   });
@@ -119,7 +121,12 @@ function parseTagChange(base: Envelope, options: ParseOptions): Trigger {
 
 function parseCloudTrail(base: Envelope, options: ParseOptions): Trigger {
   const detail = validate(cloudTrailDetail, base.detail, base.id, 'detail');
-  const ignored = (reason: string): Trigger => ({ eventId: base.id, kind: 'cloudtrail-tags', instanceIds: [], ignoredReason: reason });
+  const ignored = (reason: string): Trigger => ({
+    eventId: base.id,
+    kind: 'cloudtrail-tags',
+    instanceIds: [],
+    ignoredReason: reason,
+  });
   if (detail.eventName !== 'CreateTags' && detail.eventName !== 'DeleteTags') {
     return ignored(`API call ${detail.eventName} is not CreateTags or DeleteTags`);
   }
@@ -133,7 +140,8 @@ function parseCloudTrail(base: Envelope, options: ParseOptions): Trigger {
     .filter((resourceId) => resourceId.startsWith('i-'));
   const malformed = instanceIds.find((resourceId) => !INSTANCE_ID_PATTERN.test(resourceId));
   if (malformed !== undefined) {
-    throw new InvalidEventError(base.id, `detail.requestParameters.resourcesSet: ${quoted(malformed.slice(0, 200))} is not an instance id`);
+    const where = 'detail.requestParameters.resourcesSet';
+    throw new InvalidEventError(base.id, `${where}: ${quoted(malformed)} is not an instance id`);
   }
   if (instanceIds.length === 0) return ignored(`${detail.eventName} tagged no instance`);
   return { eventId: base.id, kind: 'cloudtrail-tags', instanceIds: unique(instanceIds) };

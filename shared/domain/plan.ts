@@ -121,7 +121,12 @@ function planRunning(
   if (!support.supported) {
     return [
       ...managed.map((session) => detach(instanceId, session, support.reason)),
-      refuse(instanceId, undefined, support.reason, `Instance ${instanceId} (${instance.instanceType}) cannot be mirrored: ${support.detail}.`),
+      refuse(
+        instanceId,
+        undefined,
+        support.reason,
+        `Instance ${instanceId} (${instance.instanceType}) cannot be mirrored: ${support.detail}.`,
+      ),
     ];
   }
 
@@ -352,7 +357,10 @@ function poolFullDetail(
   const usage = allowedTargets
     .map((target) => `${target.targetId} ${loads.get(target.targetId) ?? 0}/${target.sourceLimit ?? 'unlimited'}`)
     .join(', ');
-  return `${prefix} every allowed target is at its source limit (${usage}); add a target to the pool or use a load balancer target.`;
+  return (
+    `${prefix} every allowed target is at its source limit (${usage}); ` +
+    'add a target to the pool or use a load balancer target.'
+  );
 }
 
 /**
