@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+'use strict';
+/*
+ * mirrorctl runs the TypeScript sources directly through tsx's require hook (tsx is a runtime dependency): no build
+ * step to forget or go stale, and the CLI executes exactly the shared/ code the Lambdas are bundled from.
+ */
+const path = require('node:path');
+require('tsx/cjs/api').register();
+
+const { run, processIo } = require(path.join(__dirname, '..', 'cli', 'main.ts'));
+
+run(process.argv.slice(2), processIo()).then(
+  (exitCode) => {
+    process.exitCode = exitCode;
+  },
+  (error) => {
+    process.stderr.write(`mirrorctl: ${error && error.stack ? error.stack : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,46 @@
+import { randomUUID } from 'node:crypto';
+import type { Command } from 'commander';
+import { ExitCode } from '../exit-codes';
+import type { CliIo } from '../io';
+import { addCommonOptions, collectInstanceId, type CommonOptions } from '../options';
+import { startProgress } from '../progress';
+import { reconcileInstances } from '../reconcile-run';
+import { renderReconcile } from '../render/reconcile';
+import { resolveScope } from '../scope';
+import { buildReconcileReport } from '../views/reconcile';
+import { action } from './context';
+
+interface ReconcileOptions extends CommonOptions {
+  readonly instance?: readonly string[];
+}
+
+export function registerReconcile(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
+  addCommonOptions(
+    program
+      .command('reconcile')
+      .summary('converge now, as the scheduled sweep does (exit 1 on failures)')
+      .description(
+        'Runs the same converge as the Lambdas on every instance in scope: attaches, detaches and ledger repairs, ' +
+          'each recorded in the ledger history and published as an outcome event, with trigger id mirrorctl-<uuid>. ' +
+          'Shows a progress bar on a terminal for large fleets, then a summary. Exit code 1 when any instance failed.',
+      )
+      .option('--instance <id>', 'only this instance (repeatable)', collectInstanceId),
+  )
+    .addHelpText('after', '\nExamples:\n  mirrorctl reconcile\n  mirrorctl reconcile --instance i-0123456789abcdef0 --json\n')
+    .action(
+      action<ReconcileOptions>(io, setExitCode, async ({ session, emit, stderrColors }, options) => {
+        const triggerEventId = `mirrorctl-${randomUUID()}`;
+        const scope = await resolveScope(options.instance ?? [], session.deps);
+        const progress = startProgress(io.stderr, scope.instanceIds.length, stderrColors.isColorSupported);
+        let records;
+        try {
+          records = await reconcileInstances(scope.instanceIds, triggerEventId, session.deps, progress.tick);
+        } finally {
+          progress.stop();
+        }
+        const report = buildReconcileReport(records, scope, triggerEventId);
+        emit(report, renderReconcile);
+        return report.totals.fail > 0 ? ExitCode.findings : ExitCode.ok;
+      }),
+    );
+}

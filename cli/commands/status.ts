@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import { readAndPlan } from '../../shared/converge';
+import { ExitCode } from '../exit-codes';
+import type { CliIo } from '../io';
+import { addCommonOptions, collectInstanceId, type CommonOptions } from '../options';
+import { renderStatus } from '../render/status';
+import { resolveScope } from '../scope';
+import { buildStatusReport } from '../views/status';
+import { action } from './context';
+
+interface StatusOptions extends CommonOptions {
+  readonly instance?: readonly string[];
+}
+
+export function registerStatus(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
+  addCommonOptions(
+    program
+      .command('status')
+      .summary('ENIs, live sessions, ledger slots and drift per instance (exit 1 on drift)')
+      .description(
+        'Per instance in scope: its ENIs, the sessions EC2 shows on them (ours and hand-made: number, target), the ' +
+          'ledger slots, and drift: sessions missing from the ledger, ledger slots without a session, stale ' +
+          'reservations, eligible ENIs left unmirrored, our sessions that should go. Reads only. Exit code 1 when ' +
+          'there is drift, so it can gate a pipeline.',
+      )
+      .option('--instance <id>', 'only this instance (repeatable)', collectInstanceId),
+  )
+    .addHelpText('after', '\nExamples:\n  mirrorctl status\n  mirrorctl status --json | jq \'.drift\'\n')
+    .action(
+      action<StatusOptions>(io, setExitCode, async ({ session, emit }, options) => {
+        const { deps, config } = session;
+        const scope = await resolveScope(options.instance ?? [], deps);
+        const plans = await readAndPlan(scope.instanceIds, deps);
+        const eniIds = [...new Set(plans.flatMap((plan) => [...plan.observedByEni.keys()]))];
+        const configuredTargetIds = [...new Set([...config.poolTargetIds, ...config.allowedOverrideTargetIds])];
+        const [ledgers, describedTargets, targetLoads] = await Promise.all([
+          deps.ledger.readEniLedgers(eniIds),
+          deps.ec2.describeTargets(configuredTargetIds),
+          deps.ledger.readTargetLoads(configuredTargetIds),
+        ]);
+        const report = buildStatusReport({ plans, ledgers, configuredTargetIds, describedTargets, targetLoads, scope, config });
+        emit(report, renderStatus);
+        return report.drift.total > 0 ? ExitCode.findings : ExitCode.ok;
+      }),
+    );
+}

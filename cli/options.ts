@@ -1,0 +1,70 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { CliIo } from './io';
+
+/** Options every command takes: where AWS is, and overrides of the main configuration variables. */
+export interface CommonOptions {
+  readonly profile?: string;
+  readonly region?: string;
+  readonly table?: string;
+  readonly targets?: string;
+  readonly filter?: string;
+  readonly tag?: { readonly key: string; readonly value: string };
+  readonly json?: boolean;
+}
+
+/** Which variable each override flag stands for: a ConfigError about the variable then names the flag too. */
+export const flagForVariable: Readonly<Record<string, string>> = {
+  LEDGER_TABLE_NAME: '--table',
+  MIRROR_TARGET_IDS: '--targets',
+  MIRROR_FILTER_ID: '--filter',
+  MIRROR_TAG_KEY: '--tag',
+  MIRROR_TAG_VALUE: '--tag',
+};
+
+function parseTag(raw: string): { key: string; value: string } {
+  const separator = raw.indexOf('=');
+  const key = separator < 0 ? '' : raw.slice(0, separator).trim();
+  if (key === '') throw new InvalidArgumentError(`expected key=value (e.g. traffic-mirror=true), got "${raw}"`);
+  return { key, value: raw.slice(separator + 1) };
+}
+
+export function addCommonOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--profile <name>', 'AWS shared-config profile (sets AWS_PROFILE)'))
+    .addOption(new Option('--region <region>', 'AWS Region (sets AWS_REGION)'))
+    .addOption(new Option('--table <name>', 'ledger table (overrides LEDGER_TABLE_NAME)'))
+    .addOption(new Option('--targets <ids>', 'comma-separated target pool (overrides MIRROR_TARGET_IDS)'))
+    .addOption(new Option('--filter <id>', 'traffic mirror filter (overrides MIRROR_FILTER_ID)'))
+    .addOption(
+      new Option('--tag <key=value>', 'opt-in tag (overrides MIRROR_TAG_KEY / MIRROR_TAG_VALUE)').argParser(parseTag),
+    )
+    .addOption(new Option('--json', 'machine-readable JSON on stdout, nothing else on stdout'));
+}
+
+/** The configuration environment with the flags applied on top, as the Lambdas would see it. */
+export function configEnvironment(env: CliIo['env'], options: CommonOptions): Record<string, string | undefined> {
+  return {
+    ...env,
+    ...(options.table !== undefined && { LEDGER_TABLE_NAME: options.table }),
+    ...(options.targets !== undefined && { MIRROR_TARGET_IDS: options.targets }),
+    ...(options.filter !== undefined && { MIRROR_FILTER_ID: options.filter }),
+    ...(options.tag !== undefined && { MIRROR_TAG_KEY: options.tag.key, MIRROR_TAG_VALUE: options.tag.value }),
+  };
+}
+
+/**
+ * The SDK clients in shared/aws read the process environment when they are created, so the profile and the Region
+ * go there before anything from shared/aws is loaded.
+ */
+export function applyAwsLocation(options: CommonOptions): void {
+  if (options.profile !== undefined) process.env.AWS_PROFILE = options.profile;
+  if (options.region !== undefined) process.env.AWS_REGION = options.region;
+}
+
+const instanceIdPattern = /^i-[0-9a-f]{8}([0-9a-f]{9})?$/;
+
+export function collectInstanceId(raw: string, previous: readonly string[] | undefined): string[] {
+  if (!instanceIdPattern.test(raw)) throw new InvalidArgumentError(`expected an instance id like i-0123456789abcdef0, got "${raw}"`);
+  const named = previous ?? [];
+  return named.includes(raw) ? [...named] : [...named, raw];
+}

@@ -1,0 +1,36 @@
+/**
+ * Everything a command needs before it reads anything: the AWS location applied, the configuration loaded exactly as
+ * the Lambdas load it (flags on top), and the same ConvergeDeps wiring the Lambdas use, minus their stdout logger.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { ConfigError } from '../shared/domain/errors';
+import { loadConfig, type Config } from '../shared/config/config';
+import { defaultDeps, type ConvergeDeps } from '../shared/converge';
+import { UsageError } from './exit-codes';
+import type { CliIo } from './io';
+import { applyAwsLocation, configEnvironment, flagForVariable, type CommonOptions } from './options';
+
+export interface CliSession {
+  readonly config: Config;
+  readonly deps: ConvergeDeps;
+}
+
+export function loadCliConfig(io: CliIo, options: CommonOptions, load: (env: Record<string, string | undefined>) => Config): Config {
+  try {
+    return load(configEnvironment(io.env, options));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const flag = flagForVariable[error.variable];
+    throw new UsageError(flag === undefined ? error.message : `${error.message} (set ${error.variable} or pass ${flag})`);
+  }
+}
+
+export function openSession(io: CliIo, options: CommonOptions): CliSession {
+  // shared/aws creates its SDK clients on first use (in defaultDeps below), from the environment completed here.
+  applyAwsLocation(options);
+  const config = loadCliConfig(io, options, loadConfig);
+  // Decisions are rendered by the CLI; the Lambdas' JSON log lines would otherwise land on stdout (and break --json),
+  // and metrics belong to the deployed functions.
+  const logger = new Logger({ serviceName: 'mirrorctl', logLevel: 'SILENT' });
+  return { config, deps: { ...defaultDeps(config), logger, metrics: undefined } };
+}

@@ -1,0 +1,75 @@
+/** The dry run as data: what converge would do to each instance in scope, and why. Also the --json document. */
+import type { Config } from '../../shared/config/config';
+import type { Action, Decision } from '../../shared/domain/types';
+import type { InstancePlan } from '../../shared/converge';
+import type { Scope } from '../scope';
+import { summarizeInstance, type InstanceSummary } from './instance-summary';
+
+/** Ledger fixes converge makes before applying decisions (EC2 moved on without us). */
+export type LedgerRepair =
+  | {
+      readonly kind: 'release-stale-slot';
+      readonly eniId: string;
+      readonly sessionNumber: number;
+      readonly state: string;
+      readonly sessionId?: string;
+      readonly reservationId?: string;
+      readonly targetId?: string;
+    }
+  | { readonly kind: 'record-session'; readonly eniId: string; readonly sessionId: string; readonly sessionNumber: number; readonly reservationId?: string };
+
+export interface PlannedInstance extends InstanceSummary {
+  readonly decisions: readonly Decision[];
+  readonly ledgerRepairs: readonly LedgerRepair[];
+}
+
+export interface PlanReport {
+  readonly command: 'plan';
+  readonly scope: Scope;
+  readonly instances: readonly PlannedInstance[];
+  readonly totals: Readonly<Record<Action, number>> & { readonly ledgerRepairs: number };
+}
+
+export function ledgerRepairsOf(plan: InstancePlan): LedgerRepair[] {
+  return [
+    ...plan.staleSlots.map(({ eniId, slot }): LedgerRepair => ({
+      kind: 'release-stale-slot',
+      eniId,
+      sessionNumber: slot.sessionNumber,
+      state: slot.state,
+      ...(slot.sessionId !== undefined && { sessionId: slot.sessionId }),
+      ...(slot.reservationId !== undefined && { reservationId: slot.reservationId }),
+      ...(slot.targetId !== undefined && { targetId: slot.targetId }),
+    })),
+    ...plan.unrecordedSessions.map(({ session, reservationId }): LedgerRepair => ({
+      kind: 'record-session',
+      eniId: session.eniId,
+      sessionId: session.sessionId,
+      sessionNumber: session.sessionNumber,
+      ...(reservationId !== undefined && { reservationId }),
+    })),
+  ];
+}
+
+export function buildPlanReport(plans: readonly InstancePlan[], scope: Scope, config: Config): PlanReport {
+  const instances = plans.map((plan) => ({
+    ...summarizeInstance(plan, config),
+    decisions: plan.decisions,
+    ledgerRepairs: ledgerRepairsOf(plan),
+  }));
+  const decisions = instances.flatMap((instance) => instance.decisions);
+  const count = (action: Action) => decisions.filter((decision) => decision.action === action).length;
+  return {
+    command: 'plan',
+    scope,
+    instances,
+    totals: {
+      attach: count('attach'),
+      detach: count('detach'),
+      keep: count('keep'),
+      skip: count('skip'),
+      refuse: count('refuse'),
+      ledgerRepairs: instances.reduce((sum, instance) => sum + instance.ledgerRepairs.length, 0),
+    },
+  };
+}
