@@ -116,11 +116,11 @@ describe('the EC2 adapter at the edge', () => {
 
   it('describes types one by one when one type is unknown, leaving the unknown one to the static tables', async () => {
     mock
-      .on(DescribeInstanceTypesCommand, { InstanceTypes: ['m5.large', 'zz9.huge'] as _InstanceType[] })
+      .on(DescribeInstanceTypesCommand, { InstanceTypes: ['m5.large', 'zz9.huge'] as string[] as _InstanceType[] })
       .rejects(ec2Error('InvalidInstanceType'))
       .on(DescribeInstanceTypesCommand, { InstanceTypes: ['m5.large'] })
       .resolves({ InstanceTypes: [{ InstanceType: 'm5.large', Hypervisor: 'nitro', BareMetal: false }] })
-      .on(DescribeInstanceTypesCommand, { InstanceTypes: ['zz9.huge'] as _InstanceType[] })
+      .on(DescribeInstanceTypesCommand, { InstanceTypes: ['zz9.huge'] as string[] as _InstanceType[] })
       .rejects(ec2Error('InvalidInstanceType'));
 
     const types = await adapter().describeInstanceTypes(['m5.large', 'zz9.huge']);
