@@ -1,4 +1,5 @@
-import { MAX_SESSION_NUMBER, freeSessionNumbers } from '../../shared/domain/session-number';
+import fc from 'fast-check';
+import { MAX_SESSION_NUMBER, MIN_SESSION_NUMBER, freeSessionNumbers } from '../../shared/domain/session-number';
 
 describe('freeSessionNumbers', () => {
   it('offers the preferred number and the next ones on an empty ENI', () => {
@@ -31,5 +32,34 @@ describe('freeSessionNumbers', () => {
 
   it.each([0, 32767, 1.5, Number.NaN])('rejects the preferred number %s', (preferred) => {
     expect(() => freeSessionNumbers([], preferred)).toThrow(RangeError);
+  });
+});
+
+describe('freeSessionNumbers (properties)', () => {
+  const usedArb = fc.array(fc.integer({ min: MIN_SESSION_NUMBER, max: MAX_SESSION_NUMBER }), { maxLength: 20 });
+  const preferredArb = fc.oneof(
+    fc.integer({ min: MIN_SESSION_NUMBER, max: 10 }),
+    fc.integer({ min: MAX_SESSION_NUMBER - 10, max: MAX_SESSION_NUMBER }),
+    fc.integer({ min: MIN_SESSION_NUMBER, max: MAX_SESSION_NUMBER }),
+  );
+
+  it('offers distinct valid numbers nobody uses, at or above the preferred one before any below it', () => {
+    fc.assert(
+      fc.property(usedArb, preferredArb, fc.integer({ min: 0, max: 5 }), (used, preferred, count) => {
+        const free = freeSessionNumbers(used, preferred, count);
+
+        expect(free).toHaveLength(count);
+        expect(new Set(free).size).toBe(free.length);
+        for (const number of free) {
+          expect(used).not.toContain(number);
+          expect(number).toBeGreaterThanOrEqual(MIN_SESSION_NUMBER);
+          expect(number).toBeLessThanOrEqual(MAX_SESSION_NUMBER);
+        }
+        const above = free.filter((number) => number >= preferred);
+        expect(free.slice(0, above.length)).toEqual(above);
+        expect(above).toEqual([...above].sort((a, b) => a - b));
+      }),
+      { numRuns: 200 },
+    );
   });
 });

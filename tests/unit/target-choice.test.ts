@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { rankTargets } from '../../shared/domain/target-choice';
 import type { TargetFacts } from '../../shared/domain/types';
 
@@ -61,5 +62,44 @@ describe('rankTargets', () => {
 
   it('returns nothing when every target is full', () => {
     expect(rankTargets('a', [eniTarget('tmt-full', 'a', 10)], new Map([['tmt-full', 10]]))).toEqual([]);
+  });
+});
+
+describe('rankTargets (properties)', () => {
+  const targetsArb = fc.uniqueArray(
+    fc.record({
+      targetId: fc.stringMatching(/^tmt-[0-9a-f]{17}$/),
+      kind: fc.constantFrom('network-interface' as const, 'network-load-balancer' as const, 'gateway-load-balancer-endpoint' as const),
+      availabilityZone: fc.constantFrom('a', 'b', 'c'),
+      sourceLimit: fc.constantFrom(1, 10, 100),
+    }).map((target): TargetFacts =>
+      target.kind === 'network-interface' ? target : { targetId: target.targetId, kind: target.kind, sourceLimit: null },
+    ),
+    { maxLength: 8, selector: (target) => target.targetId },
+  );
+  const worldArb = targetsArb.chain((targets) =>
+    fc.record({
+      targets: fc.constant(targets),
+      loads: fc.tuple(...targets.map(() => fc.integer({ min: 0, max: 120 }))),
+      zone: fc.constantFrom('a', 'b', 'c'),
+      shuffled: fc.shuffledSubarray(targets, { minLength: targets.length }),
+    }),
+  );
+
+  it('keeps exactly the targets with room, in an order that does not depend on the input order', () => {
+    fc.assert(
+      fc.property(worldArb, ({ targets, loads, zone, shuffled }) => {
+        const loadById = new Map(targets.map((target, index) => [target.targetId, loads[index] ?? 0]));
+        const withRoom = targets.filter((t) => t.sourceLimit === null || (loadById.get(t.targetId) ?? 0) < t.sourceLimit);
+
+        const ranked = rankTargets(zone, targets, loadById);
+
+        expect(new Set(ids(ranked))).toEqual(new Set(ids(withRoom)));
+        expect(ids(rankTargets(zone, shuffled, loadById))).toEqual(ids(ranked));
+        const sameZone = ranked.filter((t) => t.kind === 'network-interface' && t.availabilityZone === zone);
+        expect(ranked.slice(0, sameZone.length)).toEqual(sameZone);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
