@@ -15,6 +15,7 @@ import {
   checkLogGroups,
   checkNoWildcardActions,
   checkOnFailureDestinations,
+  checkRuleDelivery,
   checkRolePerFunction,
   checkRuntime,
   checkSessionOwnership,
@@ -328,6 +329,18 @@ describe('event rules', () => {
     )?.[1];
     return { pattern: rule?.Properties?.['EventPattern'], state: rule?.Properties?.['State'] };
   }
+
+  it('retry delivery a bounded time, then hand undeliverable events to the dead-letter queue', () => {
+    expect(checkRuleDelivery(template)).toEqual([]);
+    const noDeadLetter = mutated((copy) => {
+      const [ruleId] = resourcesOfType(copy, 'AWS::Events::Rule').find(([id]) => id.includes('tagChange')) ?? [''];
+      const targets = properties(copy, ruleId)['Targets'] as Array<Record<string, unknown>>;
+      delete targets[0]?.['DeadLetterConfig'];
+    });
+    expect(checkRuleDelivery(noDeadLetter)).toEqual([expect.stringContaining('tagChange')]);
+    const noQueuePolicy = mutated((copy) => delete copy.Resources['DeadLetterQueuePolicy']);
+    expect(checkRuleDelivery(noQueuePolicy)).toHaveLength(3);
+  });
 
   it('route state changes, tag changes and (disabled by default) CloudTrail tag calls; sweep on a schedule', () => {
     expect(rulePattern('StateChangeLambdaFunction')).toEqual({

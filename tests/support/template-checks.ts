@@ -362,3 +362,46 @@ export function grantedActions(template: CfnTemplate): Map<string, Set<string>> 
     ]),
   );
 }
+
+/**
+ * Event rules deliver with a bounded retry policy, and what EventBridge cannot deliver goes to a queue of this stack
+ * whose policy lets EventBridge (and only for a source rule) send to it.
+ */
+export function checkRuleDelivery(template: CfnTemplate): string[] {
+  const rules = resourcesOfType(template, 'AWS::Events::Rule').filter(([, rule]) => props(rule)['EventPattern'] !== undefined);
+  if (rules.length === 0) return ['no event-pattern rule in the template'];
+  return rules.flatMap(([id, rule]) =>
+    asList(props(rule)['Targets'] as Array<Record<string, unknown>> | undefined).flatMap((target, index) => {
+      const where = `${id}.Targets[${index}]`;
+      const problems: string[] = [];
+      const retry = target['RetryPolicy'] as Record<string, unknown> | undefined;
+      if (typeof retry?.['MaximumRetryAttempts'] !== 'number' || typeof retry['MaximumEventAgeInSeconds'] !== 'number') {
+        problems.push(`${where}: no bounded RetryPolicy`);
+      }
+      const queueId = referencedLogicalId((target['DeadLetterConfig'] as Record<string, unknown> | undefined)?.['Arn']);
+      if (queueId === undefined || template.Resources[queueId]?.Type !== 'AWS::SQS::Queue') {
+        problems.push(`${where}: no DeadLetterConfig on an SQS queue of this stack`);
+      } else if (!eventBridgeMaySendTo(template, queueId)) {
+        problems.push(`${where}: no queue policy lets events.amazonaws.com send to ${queueId} (conditioned on aws:SourceArn)`);
+      }
+      return problems;
+    }),
+  );
+}
+
+function eventBridgeMaySendTo(template: CfnTemplate, queueId: string): boolean {
+  return resourcesOfType(template, 'AWS::SQS::QueuePolicy').some(([, policy]) => {
+    const queues = asList(props(policy)['Queues'] as unknown[] | undefined);
+    if (!queues.some((queue) => referencedLogicalId(queue) === queueId)) return false;
+    const document = props(policy)['PolicyDocument'] as { Statement?: PolicyStatement | PolicyStatement[] } | undefined;
+    return asList(document?.Statement).some((statement) => {
+      const principal = (statement as { Principal?: { Service?: unknown } }).Principal;
+      return (
+        statement.Effect === 'Allow' &&
+        asList(principal?.Service as string | string[] | undefined).includes('events.amazonaws.com') &&
+        actionsOf(statement).includes('sqs:SendMessage') &&
+        statement.Condition?.['ArnLike']?.['aws:SourceArn'] !== undefined
+      );
+    });
+  });
+}
