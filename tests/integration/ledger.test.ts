@@ -1,0 +1,120 @@
+/** The DynamoDB ledger against dynalite: single-item conditional writes hold the limits under concurrent callers. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { createLedger } from '../../shared/aws/ledger';
+import type { LedgerPort } from '../../shared/converge';
+import type { SessionFacts } from '../../shared/domain/types';
+import { startLedgerTable, type LedgerTable } from '../support/ledger-table';
+
+const NOW = new Date('2026-10-02T14:05:11.000Z');
+
+let table: LedgerTable;
+let dynamo: DynamoDBClient;
+let documents: DynamoDBDocumentClient;
+let ledger: LedgerPort;
+
+const handMade = (eniId: string, sessionId: string, sessionNumber: number): SessionFacts => ({
+  sessionId,
+  eniId,
+  targetId: 'tmt-0000000000000000a',
+  filterId: 'tmf-0000000000000000a',
+  sessionNumber,
+  managed: false,
+});
+
+beforeAll(async () => {
+  table = await startLedgerTable();
+  dynamo = new DynamoDBClient({ endpoint: table.endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
+  ledger = createLedger({ documents, tableName: table.tableName, historyTtlDays: 90, clock: { now: () => NOW } });
+});
+
+afterAll(async () => {
+  dynamo?.destroy();
+  await table?.stop();
+});
+
+describe('target source reservations', () => {
+  it('lets exactly `limit` of many concurrent ENIs onto a target', async () => {
+    const eniIds = Array.from({ length: 14 }, (_, i) => `eni-race${String(i).padStart(2, '0')}`);
+
+    const answers = await Promise.all(eniIds.map((eniId) => ledger.reserveTargetSource('tmt-race', eniId, 10)));
+
+    expect(answers.filter((answer) => answer === 'reserved')).toHaveLength(10);
+    expect(answers.filter((answer) => answer === 'full')).toHaveLength(4);
+    expect((await ledger.readTargetLoads(['tmt-race'])).get('tmt-race')).toBe(10);
+  });
+
+  it('answers already-held for an ENI it holds, and releasing twice is harmless', async () => {
+    expect(await ledger.reserveTargetSource('tmt-held', 'eni-a', 10)).toBe('reserved');
+    expect(await ledger.reserveTargetSource('tmt-held', 'eni-a', 10)).toBe('already-held');
+
+    await ledger.releaseTargetSource('tmt-held', 'eni-a');
+    await ledger.releaseTargetSource('tmt-held', 'eni-a');
+
+    expect((await ledger.readTargetLoads(['tmt-held'])).get('tmt-held')).toBe(0);
+  });
+
+  it('has no limit for load balancer targets', async () => {
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => ledger.reserveTargetSource('tmt-nlb', `eni-n${i}`, null)));
+
+    expect(answers.every((answer) => answer === 'reserved')).toBe(true);
+  });
+});
+
+describe('ENI slots', () => {
+  it('gives concurrent reservations for one ENI the same reservation (one ClientToken, one session)', async () => {
+    const request = { eniId: 'eni-same', instanceId: 'i-0123456789abcdef0', targetId: 'tmt-x', numberCandidates: [1, 2, 3], preferredSessionNumber: 1, observedSessions: [] };
+
+    const answers = await Promise.all([ledger.reserveSlot(request), ledger.reserveSlot(request), ledger.reserveSlot(request)]);
+
+    expect(answers.filter((answer) => answer.kind === 'reserved')).toHaveLength(1);
+    const ids = new Set(answers.map((answer) => (answer.kind === 'full' ? 'full' : answer.reservationId)));
+    expect(ids.size).toBe(1);
+  });
+
+  it('learns hand-made sessions, avoids their numbers, and is full at three', async () => {
+    const eniId = 'eni-crowded';
+    const base = { eniId, instanceId: 'i-0123456789abcdef1', targetId: 'tmt-x', numberCandidates: [1, 2, 3], preferredSessionNumber: 1 };
+
+    const third = await ledger.reserveSlot({ ...base, observedSessions: [handMade(eniId, 'tms-1', 1), handMade(eniId, 'tms-2', 2)] });
+    expect(third).toMatchObject({ kind: 'reserved', sessionNumber: 3 });
+    const stored = (await ledger.readEniLedgers([eniId])).get(eniId);
+    expect(stored?.slots.map((slot) => [slot.sessionNumber, slot.owner, slot.state])).toEqual([
+      [1, 'foreign', 'active'],
+      [2, 'foreign', 'active'],
+      [3, 'managed', 'reserved'],
+    ]);
+
+    if (third.kind !== 'reserved') throw new Error('expected a reservation');
+    await ledger.removeSlot(eniId, { reservationId: third.reservationId });
+    const full = await ledger.reserveSlot({ ...base, observedSessions: [handMade(eniId, 'tms-1', 1), handMade(eniId, 'tms-2', 2), handMade(eniId, 'tms-3', 3)] });
+    expect(full).toEqual({ kind: 'full' });
+  });
+
+  it('activates a reservation, finds the ENI through the instance (gsi1), and deletes the item when the last slot goes', async () => {
+    const instanceId = 'i-0123456789abcdef2';
+    const reserved = await ledger.reserveSlot({ eniId: 'eni-life', instanceId, targetId: 'tmt-x', numberCandidates: [1], preferredSessionNumber: 1, observedSessions: [] });
+    if (reserved.kind !== 'reserved') throw new Error('expected a reservation');
+
+    await ledger.activateSlot('eni-life', reserved.reservationId, 'tms-life');
+
+    const [found] = await ledger.readInstanceEniLedgers(instanceId);
+    expect(found?.slots).toEqual([expect.objectContaining({ state: 'active', sessionId: 'tms-life', reservationId: reserved.reservationId })]);
+    await ledger.markSlotReleasing('eni-life', 'tms-life');
+    expect((await ledger.readEniLedgers(['eni-life'])).get('eni-life')?.slots[0]?.state).toBe('releasing');
+    await ledger.removeSlot('eni-life', { sessionId: 'tms-life' });
+    expect((await ledger.readEniLedgers(['eni-life'])).has('eni-life')).toBe(false);
+  });
+});
+
+describe('history', () => {
+  it('records an entry under the instance with an expiry HISTORY_TTL_DAYS ahead', async () => {
+    await ledger.recordHistory({ instanceId: 'i-0123456789abcdef3', eniId: 'eni-h', action: 'attach', reason: 'eligible', triggerEventId: 'evt-1' });
+
+    const answer = await documents.send(
+      new GetCommand({ TableName: table.tableName, Key: { pk: 'history#i-0123456789abcdef3', sk: `${NOW.toISOString()}#eni-h#attach` } }),
+    );
+    expect(answer.Item).toMatchObject({ reason: 'eligible', triggerEventId: 'evt-1', expiresAt: NOW.getTime() / 1000 + 90 * 86_400 });
+  });
+});
