@@ -135,6 +135,9 @@ export interface LambdaStats {
   readonly queued: number;
   readonly durations: DurationSummary;
   readonly coldStartDurations: DurationSummary;
+  /** Highest peak RSS of any container this function ever ran, gone ones included. */
+  readonly peakRssBytes: number | undefined;
+  /** Live containers. */
   readonly containers: readonly ContainerStats[];
 }
 
@@ -298,6 +301,7 @@ export class LocalLambda {
   private readonly runningAsync = new Set<Promise<AsyncInvokeOutcome>>();
   private readonly sleepers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
   private permitsInUse = 0;
+  private peakRssOfGoneContainers: number | undefined;
   private containerSequence = 0;
   private stopped = false;
   private readonly counters = {
@@ -396,7 +400,7 @@ export class LocalLambda {
       if (idleAt >= 0) {
         this.idle.splice(idleAt, 1);
         container.state = 'dead';
-        this.containers.delete(container.id);
+        this.forget(container);
       }
       container.kill(signal);
     }
@@ -411,6 +415,7 @@ export class LocalLambda {
       queued: this.waiting.length,
       durations: summarize(this.durations),
       coldStartDurations: summarize(this.coldStartDurations),
+      peakRssBytes: maxDefined([this.peakRssOfGoneContainers, ...[...this.containers.values()].map((container) => container.peakRssBytes)]),
       containers: [...this.containers.values()].map((container) => ({
         id: container.id,
         pid: container.child.pid,
@@ -597,7 +602,7 @@ export class LocalLambda {
     try {
       await container.ready;
     } catch (error) {
-      this.containers.delete(container.id);
+      this.forget(container);
       this.handOverPermit();
       throw error;
     }
@@ -617,7 +622,7 @@ export class LocalLambda {
 
   private release(container: Container): void {
     if (container.state === 'dead' || this.stopped) {
-      this.containers.delete(container.id);
+      this.forget(container);
     } else {
       container.state = 'idle';
       this.idle.push(container);
@@ -651,7 +656,7 @@ export class LocalLambda {
       const index = this.idle.indexOf(container);
       if (index >= 0) {
         this.idle.splice(index, 1);
-        this.containers.delete(container.id);
+        this.forget(container);
       }
     });
     return container;
@@ -683,6 +688,11 @@ export class LocalLambda {
       LAMBDA_TASK_ROOT: this.config.cwd ?? process.cwd(),
       ...this.config.environment,
     };
+  }
+
+  private forget(container: Container): void {
+    this.peakRssOfGoneContainers = maxDefined([this.peakRssOfGoneContainers, container.peakRssBytes]);
+    this.containers.delete(container.id);
   }
 
   private sleep(ms: number): Promise<void> {
@@ -723,6 +733,11 @@ function parseJsonObject(line: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+function maxDefined(values: ReadonlyArray<number | undefined>): number | undefined {
+  const defined = values.filter(isDefined);
+  return defined.length > 0 ? Math.max(...defined) : undefined;
 }
 
 function keep(list: number[], value: number): void {

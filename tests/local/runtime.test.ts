@@ -126,6 +126,8 @@ describe('LocalLambda', () => {
     expect(after).toMatchObject({ ok: true, coldStart: true });
     expect(after.containerId).not.toBe(result.containerId);
     expect(fn.stats().timeouts).toBe(1);
+    // The timed-out container is gone, but its memory peak still counts.
+    expect(fn.stats().peakRssBytes).toBeGreaterThan(10 * 1024 * 1024);
   });
 
   it('retries an async invocation whose container exits mid-invocation', async () => {
