@@ -19,10 +19,15 @@ export function renderReconcile(report: ReconcileReport, colors: Colors): string
         paintAction(record.action, colors),
         record.sessionId ?? (record.sessionNumber !== undefined ? `#${record.sessionNumber}` : ''),
         record.targetId ?? '',
-        record.detail ? `${record.reason}: ${record.detail}` : record.reason,
+        record.reason,
       ]);
     }
     lines.push(detail.toString());
+    for (const record of changes) {
+      if (record.detail !== undefined && record.action !== 'release') {
+        lines.push(`${paintAction(record.action, colors)} ${record.instanceId}${record.eniId ? ` ${record.eniId}` : ''}: ${record.detail}`);
+      }
+    }
   }
   const summary = table(['attached', 'detached', 'released', 'kept', 'skipped', 'refused', 'failed'], colors);
   const { totals } = report;
