@@ -46,13 +46,11 @@ describe('classifyInstanceType', () => {
   );
 
   it.each([
-    ['m5.metal', metal('m5.metal')],
-    ['i3.metal from its size alone', undefined],
-    ['c5.metal even when described as nitro', nitro('c5.metal')],
-    ['m7i.metal-24xl', undefined],
-  ])('refuses bare metal: %s', (label, facts) => {
-    const type = label.split(' ')[0] ?? label;
-
+    ['described as bare metal', 'm5.metal', metal('m5.metal')],
+    ['from its size alone', 'i3.metal', undefined],
+    ['even when described as nitro', 'c5.metal', nitro('c5.metal')],
+    ['with a suffixed metal size', 'm7i.metal-24xl', undefined],
+  ] as const)('refuses bare metal %s: %s', (_, type, facts) => {
     expect(classifyInstanceType(type, facts, noOverrides)).toMatchObject({ supported: false, reason: 'bare-metal' });
   });
 
