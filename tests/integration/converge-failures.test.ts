@@ -10,7 +10,7 @@ import { createLedger } from '../../shared/aws/ledger';
 import { createPublisher } from '../../shared/aws/publisher';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { loadConfig } from '../../shared/config/config';
-import { converge, type ConvergeDeps } from '../../shared/converge';
+import { converge, SLOT_GRACE_MS, type ConvergeDeps } from '../../shared/converge';
 import { RetryableError } from '../../shared/domain/errors';
 import { Ec2Seeder, ledgerItem, sessionsOn, startTestCloud, targetLoads, type TestCloud } from '../support/test-cloud';
 
@@ -123,5 +123,64 @@ describe('converge when a create answer is lost', () => {
     expect(Object.values(slots.slots)).toEqual([
       expect.objectContaining({ state: 'active', sessionId: ours[0]?.trafficMirrorSessionId, reservationId: Object.values(reserved.slots)[0]?.reservationId }),
     ]);
+  });
+});
+
+describe('converge on eventually consistent reads', () => {
+  it('does not create a second session while its first one is not yet visible to Describe', async () => {
+    const instance = await seed.launch({ type: 'm5.large', tags: TAG, zone: 'eu-west-1a' });
+    const eniId = instance.eniIds[0] as string;
+    const deps = depsWith();
+    const first = await converge([instance.instanceId], { eventId: 'evt-ec-1' }, deps);
+    // EC2's listing lags behind its writes: the next read does not show the session just created yet. (The
+    // simulator's own consistency window hides the just-launched instance too, so the lag is applied to the read.)
+    const justCreated = new Set(first.decisions.flatMap((d) => (d.action === 'attach' && d.sessionId ? [d.sessionId] : [])));
+    const lagging: ConvergeDeps = {
+      ...deps,
+      ec2: {
+        ...deps.ec2,
+        describeSessionsOnInterfaces: async (eniIds) =>
+          (await deps.ec2.describeSessionsOnInterfaces(eniIds)).filter((session) => !justCreated.has(session.sessionId)),
+      },
+    };
+
+    const second = await converge([instance.instanceId], { eventId: 'evt-ec-2' }, lagging);
+
+    expect(first).toMatchObject({ attached: 1, failed: 0 });
+    expect(justCreated.size).toBe(1);
+    expect(second).toMatchObject({ attached: 0, kept: 1, failed: 0 });
+    expect(sessionsOn(cloud, [eniId]).filter((s) => s.tags[OWNER_TAG] !== undefined)).toHaveLength(1);
+  });
+});
+
+describe('converge after our session was deleted by hand', () => {
+  it('trusts the ledger during the grace period, then attaches a new session', async () => {
+    const instance = await seed.launch({ type: 'm5.large', tags: TAG, zone: 'eu-west-1a' });
+    const eniId = instance.eniIds[0] as string;
+    const first = await converge([instance.instanceId], { eventId: 'evt-del-1' }, depsWith());
+    const deleted = first.decisions.find((d) => d.action === 'attach')?.sessionId as string;
+    await seed.deleteSession(deleted);
+    const later = (ms: number): ConvergeDeps => ({ ...depsWith(), clock: { now: () => new Date(Date.now() + ms) } });
+
+    const withinGrace = await converge([instance.instanceId], { eventId: 'evt-del-2' }, later(SLOT_GRACE_MS / 2));
+    const afterGrace = await converge([instance.instanceId], { eventId: 'evt-del-3' }, later(SLOT_GRACE_MS + 60_000));
+
+    expect(withinGrace).toMatchObject({ attached: 0, kept: 1 });
+    expect(afterGrace.decisions).toContainEqual(expect.objectContaining({ action: 'release', eniId, sessionId: deleted }));
+    expect(afterGrace).toMatchObject({ attached: 1, failed: 0 });
+    const ours = sessionsOn(cloud, [eniId]).filter((s) => s.tags[OWNER_TAG] !== undefined);
+    expect(ours).toHaveLength(1);
+    expect(ours[0]?.trafficMirrorSessionId).not.toBe(deleted);
+  });
+});
+
+describe('converge on a batch naming an instance EC2 no longer knows', () => {
+  it('converges the known instances and skips the unknown one', async () => {
+    const instance = await seed.launch({ type: 'm5.large', tags: TAG, zone: 'eu-west-1a' });
+
+    const summary = await converge(['i-0aaaaaaaaaaaaaaaa', instance.instanceId], { eventId: 'evt-batch' }, depsWith());
+
+    expect(summary).toMatchObject({ attached: 1, failed: 0 });
+    expect(summary.decisions).toContainEqual(expect.objectContaining({ action: 'skip', instanceId: 'i-0aaaaaaaaaaaaaaaa', reason: 'instance-gone' }));
   });
 });
