@@ -285,24 +285,49 @@ describe('IAM', () => {
   });
 
   it('creates sessions only towards the configured targets and filters', () => {
-    const resolvedResources = (action: string, sid: string): unknown =>
-      resolveIntrinsics(
-        roleStatements(template.Resources['StateChangeRole']).find(
-          (statement) => statement.Sid === sid && ([] as string[]).concat(statement.Action ?? []).includes(action),
-        )?.Resource,
-        { ...template, Parameters: { ...template.Parameters, MirrorTargetIds: { Default: 'tmt-0123456789abcdef0,tmt-0123456789abcdef1' }, MirrorAllowedTargetIds: { Default: 'tmt-0123456789abcdef2' }, MirrorFilterId: { Default: 'tmf-0123456789abcdef0' } } },
-        'StateChangeRole',
-      );
-    expect(resolvedResources('ec2:CreateTrafficMirrorSession', 'CreateSessionToConfiguredTargets')).toEqual([
-      'arn:aws:ec2:us-east-1:*:traffic-mirror-target/tmt-0123456789abcdef0',
-      'arn:aws:ec2:us-east-1:*:traffic-mirror-target/tmt-0123456789abcdef1',
-      'arn:aws:ec2:us-east-1:*:traffic-mirror-target/tmt-0123456789abcdef2',
+    const pool = 'tmt-0123456789abcdef0,tmt-0123456789abcdef1';
+    const targetArn = (id: string): string => `arn:aws:ec2:us-east-1:*:traffic-mirror-target/${id}`;
+    const filterArn = (id: string): string => `arn:aws:ec2:us-east-1:*:traffic-mirror-filter/${id}`;
+
+    const poolOnly = deployedWith({ MirrorTargetIds: pool, MirrorFilterId: 'tmf-0123456789abcdef0' });
+    expect(grantedResources(poolOnly, 'CreateSessionToConfiguredTargets')).toEqual([
+      targetArn('tmt-0123456789abcdef0'),
+      targetArn('tmt-0123456789abcdef1'),
     ]);
-    expect(resolvedResources('ec2:CreateTrafficMirrorSession', 'CreateSessionWithConfiguredFilters')).toEqual([
-      'arn:aws:ec2:us-east-1:*:traffic-mirror-filter/tmf-0123456789abcdef0',
-    ]);
+    expect(grantedResources(poolOnly, 'CreateSessionWithConfiguredFilters')).toEqual([filterArn('tmf-0123456789abcdef0')]);
+
+    const withAllowLists = deployedWith({
+      MirrorTargetIds: pool,
+      MirrorAllowedTargetIds: 'tmt-0123456789abcdef2',
+      MirrorFilterId: 'tmf-0123456789abcdef0',
+      MirrorAllowedFilterIds: 'tmf-0123456789abcdef1,tmf-0123456789abcdef2',
+    });
+    expect(grantedResources(withAllowLists, 'CreateSessionToConfiguredTargets')).toEqual(
+      ['tmt-0123456789abcdef0', 'tmt-0123456789abcdef1', 'tmt-0123456789abcdef2'].map(targetArn),
+    );
+    expect(grantedResources(withAllowLists, 'CreateSessionWithConfiguredFilters')).toEqual(
+      ['tmf-0123456789abcdef0', 'tmf-0123456789abcdef1', 'tmf-0123456789abcdef2'].map(filterArn),
+    );
   });
 });
+
+/** The template as CloudFormation would see it with these stack parameter values. */
+function deployedWith(values: Readonly<Record<string, string>>): CfnTemplate {
+  return mutated((copy) => {
+    for (const [name, value] of Object.entries(values)) {
+      const parameter = copy.Parameters?.[name];
+      if (parameter === undefined) throw new Error(`no stack parameter ${name}`);
+      parameter.Default = value;
+    }
+  });
+}
+
+/** The Resource of a statement (by Sid) of the stateChange role, intrinsics evaluated. */
+function grantedResources(candidate: CfnTemplate, sid: string): unknown {
+  const statement = roleStatements(candidate.Resources['StateChangeRole']).find((each) => each.Sid === sid);
+  if (statement === undefined) throw new Error(`StateChangeRole has no statement ${sid}`);
+  return resolveIntrinsics(statement.Resource, candidate, `StateChangeRole.${sid}`);
+}
 
 describe('resources', () => {
   it('keep the ledger table of the contract, with point-in-time recovery and TTL', () => {
