@@ -13,13 +13,20 @@ export interface CommonOptions {
 }
 
 /** Which variable each override flag stands for: a ConfigError about the variable then names the flag too. */
-export const flagForVariable: Readonly<Record<string, string>> = {
-  LEDGER_TABLE_NAME: '--table',
-  MIRROR_TARGET_IDS: '--targets',
-  MIRROR_FILTER_ID: '--filter',
-  MIRROR_TAG_KEY: '--tag',
-  MIRROR_TAG_VALUE: '--tag',
+const overrides: Readonly<Record<string, { flag: string; option: keyof CommonOptions }>> = {
+  LEDGER_TABLE_NAME: { flag: '--table', option: 'table' },
+  MIRROR_TARGET_IDS: { flag: '--targets', option: 'targets' },
+  MIRROR_FILTER_ID: { flag: '--filter', option: 'filter' },
+  MIRROR_TAG_KEY: { flag: '--tag', option: 'tag' },
+  MIRROR_TAG_VALUE: { flag: '--tag', option: 'tag' },
 };
+
+/** Where a variable's value came from, for error messages: the flag that set it, or how to set it. */
+export function originOf(variable: string, options: CommonOptions): string | undefined {
+  const override = overrides[variable];
+  if (override === undefined) return undefined;
+  return options[override.option] !== undefined ? `from ${override.flag}` : `set ${variable} or pass ${override.flag}`;
+}
 
 function parseTag(raw: string): { key: string; value: string } {
   const separator = raw.indexOf('=');

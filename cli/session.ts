@@ -8,7 +8,7 @@ import { loadConfig, type Config } from '../shared/config/config';
 import { defaultDeps, type ConvergeDeps } from '../shared/converge';
 import { UsageError } from './exit-codes';
 import type { CliIo } from './io';
-import { applyAwsLocation, configEnvironment, flagForVariable, type CommonOptions } from './options';
+import { applyAwsLocation, configEnvironment, originOf, type CommonOptions } from './options';
 
 export interface CliSession {
   readonly config: Config;
@@ -20,8 +20,8 @@ export function loadCliConfig(io: CliIo, options: CommonOptions, load: (env: Rec
     return load(configEnvironment(io.env, options));
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    const flag = flagForVariable[error.variable];
-    throw new UsageError(flag === undefined ? error.message : `${error.message} (set ${error.variable} or pass ${flag})`);
+    const origin = originOf(error.variable, options);
+    throw new UsageError(origin === undefined ? error.message : `${error.message} (${origin})`);
   }
 }
 
