@@ -140,6 +140,19 @@ describe('LocalLambda', () => {
     expect(fn.stats()).toMatchObject({ crashes: 1, retries: 1, deadLettered: 0, coldStarts: 2 });
   });
 
+  it('retries an async invocation whose container is killed from outside while busy', async () => {
+    const fn = lambda();
+
+    const outcome = fn.invokeAsync({ behave: 'sleep', ms: 500 });
+    await waitUntil(() => fn.stats().containers.some((container) => container.state === 'busy'), 20_000);
+    const busy = fn.stats().containers.find((container) => container.state === 'busy');
+    fn.kill(busy?.id ?? 'none');
+
+    expect(busy).toBeDefined();
+    expect(await outcome).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect(fn.stats()).toMatchObject({ crashes: 1, retries: 1 });
+  });
+
   it('reports a module that fails to load as an init failure with its message', async () => {
     const fn = lambda({ modulePath: path.join(HANDLERS, 'broken.ts') });
 
