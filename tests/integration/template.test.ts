@@ -175,11 +175,16 @@ describe('the packaged template against the CloudFormation resource schemas', ()
       properties(copy, 'StateChangeLambdaFunction')['Runtime'] = 'nodejs99.x';
       properties(copy, 'LedgerTable')['KeySchema'] = [{ AttributeName: 'pk', KeyType: 'RANGE' }];
       properties(copy, 'DeadLetterQueue')['MessageRetentionPeriod'] = 2_000_000;
+      // cfn-lint's extension keywords: Metrics excludes Statistic (dependentExcluded); MetricName xor Metrics.
+      properties(copy, 'FunctionErrorsAlarm')['Statistic'] = 'Sum';
+      delete properties(copy, 'DeadLetterQueueAlarm')['MetricName'];
     });
     const problems = schemaProblems(broken);
     expect(problems.some((line) => line.startsWith('StateChangeLambdaFunction') && line.includes('/Runtime'))).toBe(true);
     expect(problems.some((line) => line.startsWith('LedgerTable') && line.includes('/KeySchema'))).toBe(true);
     expect(problems.some((line) => line.startsWith('DeadLetterQueue') && line.includes('/MessageRetentionPeriod'))).toBe(true);
+    expect(problems.some((line) => line.startsWith('FunctionErrorsAlarm') && line.includes('mutually exclusive'))).toBe(true);
+    expect(problems.some((line) => line.startsWith('DeadLetterQueueAlarm') && line.includes('exactly one of'))).toBe(true);
   });
 });
 
