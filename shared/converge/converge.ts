@@ -91,7 +91,7 @@ class InstanceRun {
   /** Where EC2 moved on without us (deleted ENIs, crashes between steps, hand-made sessions), fix the ledger first. */
   private async repairLedger(): Promise<void> {
     const { ledger } = this.deps;
-    for (const { eniId, slot } of this.plan.staleSlots) {
+    for (const { eniId, slot, reason } of this.plan.staleSlots) {
       const match = slot.reservationId !== undefined ? { reservationId: slot.reservationId } : { sessionId: slot.sessionId };
       const remaining = await ledger.removeSlot(eniId, match);
       if (slot.targetId !== undefined) await this.releaseTargetIfUnused(slot.targetId, eniId, remaining?.slots);
@@ -101,7 +101,7 @@ class InstanceRun {
         ...(slot.sessionId ? { sessionId: slot.sessionId } : {}),
         ...(slot.targetId ? { targetId: slot.targetId } : {}),
         sessionNumber: slot.sessionNumber,
-        reason: this.plan.input.instance === undefined ? 'instance-gone' : 'interface-detached',
+        reason,
         detail: `ledger slot ${slot.state} with no session on EC2: released`,
       });
     }

@@ -1,7 +1,7 @@
 export { converge, applyPlans, ConvergeError, INSTANCE_CONCURRENCY } from './converge';
 export type { ConvergeSummary, ConvergeTrigger, DecisionRecord, RecordedAction } from './converge';
 export { readAndPlan, SLOT_GRACE_MS } from './read-and-plan';
-export type { InstancePlan, StaleSlot, UnrecordedSession } from './read-and-plan';
+export type { InstancePlan, StaleReason, StaleSlot, UnrecordedSession } from './read-and-plan';
 export { sweep, sweepInstanceIds } from './sweep';
 export { defaultDeps } from './deps';
 export type * from './ports';

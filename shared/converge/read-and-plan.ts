@@ -11,10 +11,14 @@ import type { ConvergeDeps, DescribedTarget, EniLedger, Slot } from './ports';
 export const SLOT_GRACE_MS = 2 * 60_000;
 const LEDGER_READ_CONCURRENCY = 8;
 
+/** Why a ledger slot no longer matches EC2: its instance is gone, its ENI left the instance, or the session vanished. */
+export type StaleReason = 'instance-gone' | 'interface-detached' | 'session-gone';
+
 /** A ledger slot that no longer matches anything on EC2 and will be released before the plan is applied. */
 export interface StaleSlot {
   readonly eniId: string;
   readonly slot: Slot;
+  readonly reason: StaleReason;
 }
 
 /** A managed session EC2 shows whose ledger slot is missing or still 'reserved' (a crash between steps 3 and 4). */
@@ -63,17 +67,17 @@ export function findStaleSlots(
   const attached = !instanceGone && instance.networkInterfaces.some((eni) => eni.eniId === ledger.eniId);
   const observedIds = new Set(observed.map((session) => session.sessionId));
   const observedReservations = new Set(observed.flatMap((session) => (session.reservationId ? [session.reservationId] : [])));
-  return ledger.slots
-    .filter((slot) => {
-      if (slot.owner !== 'managed') return false;
-      const backed =
-        (slot.sessionId !== undefined && observedIds.has(slot.sessionId)) ||
-        (slot.reservationId !== undefined && observedReservations.has(slot.reservationId));
-      if (backed) return false;
-      if (slot.state === 'releasing' || !attached) return true;
-      return now.getTime() - Date.parse(slot.updatedAt) > SLOT_GRACE_MS;
-    })
-    .map((slot) => ({ eniId: ledger.eniId, slot }));
+  return ledger.slots.flatMap((slot): StaleSlot[] => {
+    if (slot.owner !== 'managed') return [];
+    const backed =
+      (slot.sessionId !== undefined && observedIds.has(slot.sessionId)) ||
+      (slot.reservationId !== undefined && observedReservations.has(slot.reservationId));
+    if (backed) return [];
+    if (instanceGone) return [{ eniId: ledger.eniId, slot, reason: 'instance-gone' }];
+    if (!attached) return [{ eniId: ledger.eniId, slot, reason: 'interface-detached' }];
+    const expired = slot.state === 'releasing' || now.getTime() - Date.parse(slot.updatedAt) > SLOT_GRACE_MS;
+    return expired ? [{ eniId: ledger.eniId, slot, reason: 'session-gone' }] : [];
+  });
 }
 
 function findUnrecordedSessions(ledger: EniLedger | undefined, observed: readonly SessionFacts[]): UnrecordedSession[] {

@@ -166,7 +166,7 @@ describe('converge after our session was deleted by hand', () => {
     const afterGrace = await converge([instance.instanceId], { eventId: 'evt-del-3' }, later(SLOT_GRACE_MS + 60_000));
 
     expect(withinGrace).toMatchObject({ attached: 0, kept: 1 });
-    expect(afterGrace.decisions).toContainEqual(expect.objectContaining({ action: 'release', eniId, sessionId: deleted }));
+    expect(afterGrace.decisions).toContainEqual(expect.objectContaining({ action: 'release', eniId, sessionId: deleted, reason: 'session-gone' }));
     expect(afterGrace).toMatchObject({ attached: 1, failed: 0 });
     const ours = sessionsOn(cloud, [eniId]).filter((s) => s.tags[OWNER_TAG] !== undefined);
     expect(ours).toHaveLength(1);

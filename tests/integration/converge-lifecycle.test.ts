@@ -121,7 +121,7 @@ describe('converge when mirroring should end', () => {
     const summary = await invoke(stateChange, fixtureEvent('state-change-terminated', instance.instanceId));
 
     expect(summary).toMatchObject({ detached: 1, failed: 0 });
-    expect(summary.decisions).toContainEqual(expect.objectContaining({ action: 'release', eniId: instance.eniIds[1] }));
+    expect(summary.decisions).toContainEqual(expect.objectContaining({ action: 'release', eniId: instance.eniIds[1], reason: 'instance-gone' }));
     await expectOnlyHandMadeLeft(instance, handMadeId);
     expect(await ledgerItem(cloud, `eni#${instance.eniIds[1]}`, 'slots')).toBeUndefined();
   });
