@@ -43,10 +43,9 @@ export class Lifecycle {
 
   /** Forget terminated instances older than the retention, as EC2 does after about an hour. */
   purgeExpired(now: number): void {
-    for (const instance of this.state.instances.values()) {
-      if (instance.terminatedAt !== undefined && now - instance.terminatedAt >= this.terminatedRetentionMs) {
-        this.state.instances.delete(instance.instanceId);
-      }
+    for (const instanceId of this.state.terminated) {
+      const terminatedAt = this.state.instances.get(instanceId)?.terminatedAt ?? 0;
+      if (now - terminatedAt >= this.terminatedRetentionMs) this.state.forgetInstance(instanceId);
     }
   }
 
@@ -76,9 +75,10 @@ export class Lifecycle {
   private complete(instance: Instance, to: InstanceStateName): void {
     if (to === 'terminated') {
       instance.terminatedAt = Date.now();
+      this.state.terminated.add(instance.instanceId);
       for (const eni of this.state.interfacesOfInstance(instance.instanceId)) {
         if (eni.attachment?.deleteOnTermination) this.state.deleteNetworkInterface(eni.networkInterfaceId);
-        else delete eni.attachment;
+        else this.state.detach(eni);
       }
     }
     const reason = to === 'stopped' || to === 'terminated' ? `User initiated (${new Date().toISOString()})` : '';

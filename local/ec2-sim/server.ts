@@ -36,7 +36,8 @@ export function createEc2Server(parts: ServerParts): Server {
   });
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
-  server.keepAliveTimeout = 5_000;
+  // Longer than any client idle time we know of: a server closing idle sockets first races with reuse (ECONNRESET).
+  server.keepAliveTimeout = 120_000;
   return server;
 }
 

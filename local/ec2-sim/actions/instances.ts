@@ -42,13 +42,13 @@ export const runInstances: ActionHandler = (ctx, params) => {
     const interfaces = plans.map((plan) => {
       const eni = plan.existing ?? createInterface(ctx, plan.subnet, plan.interfaceType, plan.description);
       if (!plan.existing) setTags(ctx, eni.tags, tagsByType.get('network-interface') ?? []);
-      eni.attachment = {
+      ctx.state.attach(eni, {
         attachmentId: ctx.ids.next('attachment'),
         instanceId,
         deviceIndex: plan.deviceIndex,
         deleteOnTermination: plan.deleteOnTermination,
         attachTime,
-      };
+      });
       return eni;
     });
     const primary = interfaces[0] as NetworkInterface;

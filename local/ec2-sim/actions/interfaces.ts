@@ -34,7 +34,13 @@ export const attachNetworkInterface: ActionHandler = (ctx, params) => {
     throw new Ec2Error('InvalidParameterValue', `Instance '${instance.instanceId}' already has an interface attached at device index '${deviceIndex}'.`);
   }
   const attachmentId = ctx.ids.next('attachment');
-  eni.attachment = { attachmentId, instanceId: instance.instanceId, deviceIndex, deleteOnTermination: false, attachTime: new Date(ctx.now()) };
+  ctx.state.attach(eni, {
+    attachmentId,
+    instanceId: instance.instanceId,
+    deviceIndex,
+    deleteOnTermination: false,
+    attachTime: new Date(ctx.now()),
+  });
   return { attachmentId, networkCardIndex: 0 };
 };
 
@@ -48,7 +54,7 @@ export const detachNetworkInterface: ActionHandler = (ctx, params) => {
   if (eni.attachment.deviceIndex === 0) {
     throw new Ec2Error('OperationNotPermitted', 'The network interface at device index 0 cannot be detached.');
   }
-  delete eni.attachment;
+  ctx.state.detach(eni);
   return { return: true };
 };
 

@@ -9,7 +9,7 @@ interface KindErrors {
   readonly malformed: string;
   readonly notFound: string;
   readonly noun: string;
-  readonly map: (state: SimState) => Map<string, unknown>;
+  readonly map: (state: SimState) => ReadonlyMap<string, unknown>;
 }
 
 export const KINDS = {

@@ -27,8 +27,7 @@ export const createTrafficMirrorFilter: ActionHandler = (ctx, params) => {
 
 export const deleteTrafficMirrorFilter: ActionHandler = (ctx, params) => {
   const filter = resolve(ctx, 'trafficMirrorFilter', required(params, 'TrafficMirrorFilterId'));
-  const inUse = [...ctx.state.sessions.values()].some((s) => s.trafficMirrorFilterId === filter.trafficMirrorFilterId);
-  if (inUse) {
+  if (ctx.state.filterInUse(filter.trafficMirrorFilterId)) {
     throw new Ec2Error('TrafficMirrorFilterInUse', `Traffic mirror filter ${filter.trafficMirrorFilterId} is in use by a session.`);
   }
   ctx.state.filters.delete(filter.trafficMirrorFilterId);

@@ -4,7 +4,7 @@ import { list, optionalInt, required, type Params } from '../protocol/query';
 import type { TrafficMirrorSession, TrafficMirrorTarget } from '../model/state';
 import { NLB_PACKET_LENGTH_MAX, PACKET_LENGTH_MAX, SESSION_NUMBER_RANGE, VNI_RANGE } from '../rules/limits';
 import { checkSessionNumberFree, checkSourceSupported, checkTargetHasRoom } from '../rules/mirroring';
-import { isVisible, type ActionContext, type ActionHandler } from './context';
+import { isVisible, type ActionHandler } from './context';
 import { applyFilters, paginate, type FilterFields } from './describe';
 import { resolve, resolveAll } from './lookup';
 import { sessionXml } from './serialize';
@@ -43,20 +43,20 @@ export const createTrafficMirrorSession: ActionHandler = (ctx, params) => {
     trafficMirrorTargetId: target.trafficMirrorTargetId,
     trafficMirrorFilterId: filter.trafficMirrorFilterId,
     sessionNumber,
-    virtualNetworkId: virtualNetworkId ?? ctx.ids.vni((vni) => vniInUse(ctx, vni)),
+    virtualNetworkId: virtualNetworkId ?? ctx.ids.vni((vni) => ctx.state.vniInUse(vni)),
     ...(packetLength !== undefined ? { packetLength } : {}),
     ...(params.Description !== undefined ? { description: params.Description } : {}),
     tags: new Map(),
   };
   setTags(ctx, session.tags, tags);
-  ctx.state.sessions.set(session.trafficMirrorSessionId, session);
+  ctx.state.addSession(session);
   ctx.state.createdAt.set(session.trafficMirrorSessionId, ctx.now());
   return { trafficMirrorSession: sessionXml(session), clientToken: params.ClientToken };
 };
 
 export const deleteTrafficMirrorSession: ActionHandler = (ctx, params) => {
   const session = resolve(ctx, 'trafficMirrorSession', required(params, 'TrafficMirrorSessionId'));
-  ctx.state.sessions.delete(session.trafficMirrorSessionId);
+  ctx.state.removeSession(session.trafficMirrorSessionId);
   return { trafficMirrorSessionId: session.trafficMirrorSessionId };
 };
 
@@ -83,15 +83,17 @@ export const modifyTrafficMirrorSession: ActionHandler = (ctx, params) => {
     checkSessionNumberFree(ctx.state, session.networkInterfaceId, sessionNumber, session.trafficMirrorSessionId);
   }
 
-  session.trafficMirrorTargetId = target.trafficMirrorTargetId;
-  if (filter) session.trafficMirrorFilterId = filter.trafficMirrorFilterId;
-  if (sessionNumber !== undefined) session.sessionNumber = sessionNumber;
-  if (virtualNetworkId !== undefined) session.virtualNetworkId = virtualNetworkId;
-  if (packetLength !== undefined) session.packetLength = packetLength;
-  if (params.Description !== undefined) session.description = params.Description;
-  if (removeFields.includes('packet-length')) delete session.packetLength;
-  if (removeFields.includes('description')) delete session.description;
-  if (removeFields.includes('virtual-network-id')) session.virtualNetworkId = ctx.ids.vni((vni) => vniInUse(ctx, vni));
+  const newVni = removeFields.includes('virtual-network-id') ? ctx.ids.vni((vni) => ctx.state.vniInUse(vni)) : virtualNetworkId;
+  ctx.state.updateSession(session, (changed) => {
+    changed.trafficMirrorTargetId = target.trafficMirrorTargetId;
+    if (filter) changed.trafficMirrorFilterId = filter.trafficMirrorFilterId;
+    if (sessionNumber !== undefined) changed.sessionNumber = sessionNumber;
+    if (newVni !== undefined) changed.virtualNetworkId = newVni;
+    if (packetLength !== undefined) changed.packetLength = packetLength;
+    if (params.Description !== undefined) changed.description = params.Description;
+    if (removeFields.includes('packet-length')) delete changed.packetLength;
+    if (removeFields.includes('description')) delete changed.description;
+  });
   return { trafficMirrorSession: sessionXml(session) };
 };
 
@@ -123,8 +125,4 @@ function sessionNumberOf(params: Params): number {
 function packetLengthFor(params: Params, target: TrafficMirrorTarget): number | undefined {
   const max = target.type === 'network-load-balancer' ? NLB_PACKET_LENGTH_MAX : PACKET_LENGTH_MAX;
   return optionalInt(params, 'PacketLength', 1, max);
-}
-
-function vniInUse(ctx: ActionContext, vni: number): boolean {
-  return [...ctx.state.sessions.values()].some((s) => s.virtualNetworkId === vni);
 }

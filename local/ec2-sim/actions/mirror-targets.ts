@@ -30,7 +30,7 @@ export const createTrafficMirrorTarget: ActionHandler = (ctx, params) => {
     tags: new Map(),
   };
   setTags(ctx, target.tags, tags);
-  ctx.state.targets.set(target.trafficMirrorTargetId, target);
+  ctx.state.addTarget(target);
   ctx.state.createdAt.set(target.trafficMirrorTargetId, ctx.now());
   return { trafficMirrorTarget: targetXml(target), clientToken: params.ClientToken };
 };
@@ -64,10 +64,10 @@ function kindOf(
 
 export const deleteTrafficMirrorTarget: ActionHandler = (ctx, params) => {
   const target = resolve(ctx, 'trafficMirrorTarget', required(params, 'TrafficMirrorTargetId'));
-  if (ctx.state.sourcesOfTarget(target.trafficMirrorTargetId).size > 0) {
+  if (ctx.state.sourceCountOfTarget(target.trafficMirrorTargetId) > 0) {
     throw new Ec2Error('TrafficMirrorTargetInUseException', `Traffic mirror target ${target.trafficMirrorTargetId} is in use by a session.`);
   }
-  ctx.state.targets.delete(target.trafficMirrorTargetId);
+  ctx.state.removeTarget(target.trafficMirrorTargetId);
   return { trafficMirrorTargetId: target.trafficMirrorTargetId };
 };
 

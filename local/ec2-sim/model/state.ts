@@ -97,49 +97,172 @@ export interface TrafficMirrorSession {
   readonly tags: Tags;
 }
 
+/** Counts per key, for the indexes below. */
+class Counter<K> {
+  private readonly counts = new Map<K, number>();
+  add(key: K): void {
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+  }
+  remove(key: K): void {
+    const left = (this.counts.get(key) ?? 0) - 1;
+    if (left > 0) this.counts.set(key, left);
+    else this.counts.delete(key);
+  }
+  has(key: K): boolean {
+    return this.counts.has(key);
+  }
+}
+
+/**
+ * All resources, with indexes so that the per-request rule checks stay cheap at benchmark scale (thousands of
+ * instances and sessions). Attachments, targets and sessions change only through the methods here.
+ */
 export class SimState {
   readonly subnets = new Map<string, Subnet>();
   readonly instances = new Map<string, Instance>();
   readonly networkInterfaces = new Map<string, NetworkInterface>();
-  readonly targets = new Map<string, TrafficMirrorTarget>();
   readonly filters = new Map<string, TrafficMirrorFilter>();
-  readonly sessions = new Map<string, TrafficMirrorSession>();
   /** Creation time of every resource, for the eventual-consistency window. */
   readonly createdAt = new Map<string, number>();
+  /** Terminated instances, until they are forgotten. */
+  readonly terminated = new Set<string>();
 
-  sessionsOnInterface(networkInterfaceId: string): TrafficMirrorSession[] {
-    return [...this.sessions.values()].filter((s) => s.networkInterfaceId === networkInterfaceId);
+  private readonly targetsById = new Map<string, TrafficMirrorTarget>();
+  private readonly sessionsById = new Map<string, TrafficMirrorSession>();
+  private readonly eniIdsByInstance = new Map<string, Set<string>>();
+  private readonly targetIdByEni = new Map<string, string>();
+  private readonly sessionIdsByEni = new Map<string, Set<string>>();
+  /** Per target: source ENI -> number of its sessions on that target. */
+  private readonly sourcesByTarget = new Map<string, Map<string, number>>();
+  private readonly filtersInUse = new Counter<string>();
+  private readonly vnisInUse = new Counter<number>();
+
+  get targets(): ReadonlyMap<string, TrafficMirrorTarget> {
+    return this.targetsById;
   }
 
-  /** Distinct source ENIs the target serves. */
-  sourcesOfTarget(trafficMirrorTargetId: string): Set<string> {
-    const sources = new Set<string>();
-    for (const session of this.sessions.values()) {
-      if (session.trafficMirrorTargetId === trafficMirrorTargetId) sources.add(session.networkInterfaceId);
-    }
-    return sources;
+  get sessions(): ReadonlyMap<string, TrafficMirrorSession> {
+    return this.sessionsById;
   }
 
-  targetOfInterface(networkInterfaceId: string): TrafficMirrorTarget | undefined {
-    return [...this.targets.values()].find((t) => t.networkInterfaceId === networkInterfaceId);
+  attach(eni: NetworkInterface, attachment: Attachment): void {
+    this.detach(eni);
+    eni.attachment = attachment;
+    const ids = this.eniIdsByInstance.get(attachment.instanceId) ?? new Set<string>();
+    ids.add(eni.networkInterfaceId);
+    this.eniIdsByInstance.set(attachment.instanceId, ids);
   }
 
-  /** Deleting an ENI deletes its sessions, as AWS does. */
+  detach(eni: NetworkInterface): void {
+    if (!eni.attachment) return;
+    this.eniIdsByInstance.get(eni.attachment.instanceId)?.delete(eni.networkInterfaceId);
+    delete eni.attachment;
+  }
+
   interfacesOfInstance(instanceId: string): NetworkInterface[] {
-    return [...this.networkInterfaces.values()]
-      .filter((eni) => eni.attachment?.instanceId === instanceId)
+    return [...(this.eniIdsByInstance.get(instanceId) ?? [])]
+      .map((id) => this.networkInterfaces.get(id) as NetworkInterface)
       .sort((a, b) => (a.attachment?.deviceIndex ?? 0) - (b.attachment?.deviceIndex ?? 0));
   }
 
+  /** Deleting an ENI deletes its sessions, as AWS does. */
   deleteNetworkInterface(networkInterfaceId: string): void {
-    for (const session of this.sessionsOnInterface(networkInterfaceId)) this.sessions.delete(session.trafficMirrorSessionId);
+    for (const session of this.sessionsOnInterface(networkInterfaceId)) this.removeSession(session.trafficMirrorSessionId);
+    const eni = this.networkInterfaces.get(networkInterfaceId);
+    if (eni) this.detach(eni);
     this.networkInterfaces.delete(networkInterfaceId);
+  }
+
+  forgetInstance(instanceId: string): void {
+    this.instances.delete(instanceId);
+    this.terminated.delete(instanceId);
+    this.eniIdsByInstance.delete(instanceId);
+  }
+
+  addTarget(target: TrafficMirrorTarget): void {
+    this.targetsById.set(target.trafficMirrorTargetId, target);
+    if (target.networkInterfaceId) this.targetIdByEni.set(target.networkInterfaceId, target.trafficMirrorTargetId);
+  }
+
+  removeTarget(targetId: string): void {
+    const target = this.targetsById.get(targetId);
+    if (target?.networkInterfaceId) this.targetIdByEni.delete(target.networkInterfaceId);
+    this.targetsById.delete(targetId);
+  }
+
+  targetOfInterface(networkInterfaceId: string): TrafficMirrorTarget | undefined {
+    const targetId = this.targetIdByEni.get(networkInterfaceId);
+    return targetId === undefined ? undefined : this.targetsById.get(targetId);
+  }
+
+  addSession(session: TrafficMirrorSession): void {
+    this.sessionsById.set(session.trafficMirrorSessionId, session);
+    this.index(session);
+  }
+
+  removeSession(sessionId: string): void {
+    const session = this.sessionsById.get(sessionId);
+    if (!session) return;
+    this.unindex(session);
+    this.sessionsById.delete(sessionId);
+  }
+
+  /** Changes a session's target, filter or VNI with the indexes kept right. */
+  updateSession(session: TrafficMirrorSession, change: (session: TrafficMirrorSession) => void): void {
+    this.unindex(session);
+    change(session);
+    this.index(session);
+  }
+
+  sessionsOnInterface(networkInterfaceId: string): TrafficMirrorSession[] {
+    return [...(this.sessionIdsByEni.get(networkInterfaceId) ?? [])].map((id) => this.sessionsById.get(id) as TrafficMirrorSession);
+  }
+
+  /** Distinct source ENIs the target serves. */
+  sourceCountOfTarget(trafficMirrorTargetId: string): number {
+    return this.sourcesByTarget.get(trafficMirrorTargetId)?.size ?? 0;
+  }
+
+  targetServes(trafficMirrorTargetId: string, networkInterfaceId: string): boolean {
+    return this.sourcesByTarget.get(trafficMirrorTargetId)?.has(networkInterfaceId) ?? false;
+  }
+
+  filterInUse(trafficMirrorFilterId: string): boolean {
+    return this.filtersInUse.has(trafficMirrorFilterId);
+  }
+
+  vniInUse(vni: number): boolean {
+    return this.vnisInUse.has(vni);
   }
 
   allocateIp(subnet: Subnet): string {
     const base = subnet.cidrBlock.split('/')[0]?.split('.').map(Number) ?? [10, 0, 0, 0];
     const host = subnet.nextHost++;
     return `${base[0]}.${base[1]}.${(base[2] ?? 0) + Math.floor(host / 256)}.${host % 256}`;
+  }
+
+  private index(session: TrafficMirrorSession): void {
+    const onEni = this.sessionIdsByEni.get(session.networkInterfaceId) ?? new Set<string>();
+    onEni.add(session.trafficMirrorSessionId);
+    this.sessionIdsByEni.set(session.networkInterfaceId, onEni);
+    const sources = this.sourcesByTarget.get(session.trafficMirrorTargetId) ?? new Map<string, number>();
+    sources.set(session.networkInterfaceId, (sources.get(session.networkInterfaceId) ?? 0) + 1);
+    this.sourcesByTarget.set(session.trafficMirrorTargetId, sources);
+    this.filtersInUse.add(session.trafficMirrorFilterId);
+    this.vnisInUse.add(session.virtualNetworkId);
+  }
+
+  private unindex(session: TrafficMirrorSession): void {
+    const onEni = this.sessionIdsByEni.get(session.networkInterfaceId);
+    onEni?.delete(session.trafficMirrorSessionId);
+    if (onEni?.size === 0) this.sessionIdsByEni.delete(session.networkInterfaceId);
+    const sources = this.sourcesByTarget.get(session.trafficMirrorTargetId);
+    const left = (sources?.get(session.networkInterfaceId) ?? 0) - 1;
+    if (left > 0) sources?.set(session.networkInterfaceId, left);
+    else sources?.delete(session.networkInterfaceId);
+    if (sources?.size === 0) this.sourcesByTarget.delete(session.trafficMirrorTargetId);
+    this.filtersInUse.remove(session.trafficMirrorFilterId);
+    this.vnisInUse.remove(session.virtualNetworkId);
   }
 }
 

@@ -32,8 +32,8 @@ export function sourceLimitOf(state: SimState, target: TrafficMirrorTarget, limi
 
 export function checkTargetHasRoom(state: SimState, target: TrafficMirrorTarget, sourceEniId: string, limits: Limits): void {
   const limit = sourceLimitOf(state, target, limits);
-  const sources = state.sourcesOfTarget(target.trafficMirrorTargetId);
-  if (limit !== null && !sources.has(sourceEniId) && sources.size >= limit) {
+  const full = limit !== null && state.sourceCountOfTarget(target.trafficMirrorTargetId) >= limit;
+  if (full && !state.targetServes(target.trafficMirrorTargetId, sourceEniId)) {
     throw new Ec2Error(
       'TrafficMirrorSourcesPerTargetLimitExceeded',
       `Traffic mirror target ${target.trafficMirrorTargetId} already has the maximum of ${limit} sources.`,
