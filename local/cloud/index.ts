@@ -18,6 +18,21 @@ import { readStack, type Stack, type StackFunction } from './stack';
 
 export { readStack } from './stack';
 export type { Stack, StackFunction, StackRule, StackSchedule } from './stack';
+export { LocalLambda } from '../lambda/runtime';
+export type { AsyncInvokeOutcome, InvocationReport, InvokeResult, LambdaLogLine, LambdaStats } from '../lambda/runtime';
+export { LocalEventBus } from '../lambda/event-bus';
+export type { BusChaos, BusStats, EventEnvelope, ReceivedEvent } from '../lambda/event-bus';
+export { DeadLetterQueue } from '../lambda/dead-letters';
+export type { DeadLetter, OnFailureRecord } from '../lambda/dead-letters';
+
+export interface DeployOptions {
+  /**
+   * Start this many containers per function before returning (bounded by each function's concurrency), so a
+   * configuration the handlers refuse at module load fails here, naming the function and the variable, instead
+   * of on the first event. Default 0: containers start on demand, as in Lambda.
+   */
+  readonly prewarm?: number;
+}
 
 export interface LocalCloudOptions {
   /** Repo root: handlers resolve from here. Default: two levels above this file. */
@@ -78,7 +93,7 @@ export interface LocalCloud {
   /** What a process (CLI, test, bench) needs to talk to this cloud with the real SDK. */
   readonly env: Readonly<Record<string, string>>;
   /** Starts (or restarts, with new configuration) the functions and attaches the stack's rules to them. */
-  deployFunctions(configuration?: Readonly<Record<string, string>>): Promise<Readonly<Record<string, LocalLambda>>>;
+  deployFunctions(configuration?: Readonly<Record<string, string>>, deploy?: DeployOptions): Promise<Readonly<Record<string, LocalLambda>>>;
   /** Sends the schedule's event (Scheduled Event, or its configured input) to its function, as EventBridge would. */
   runSchedule(functionKey: string): Promise<AsyncInvokeOutcome>;
   /** Waits until the simulator, the bus and every function are quiet (twice in a row); false on timeout. */
@@ -175,7 +190,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       return option?.[fn.key] ?? fn.reservedConcurrency ?? DEFAULT_CONCURRENCY;
     };
 
-    const deployFunctions = async (configuration: Readonly<Record<string, string>> = {}) => {
+    const deployFunctions = async (configuration: Readonly<Record<string, string>> = {}, deploy: DeployOptions = {}) => {
       for (const rule of bus.rules()) bus.removeRule(rule.name);
       await Promise.all(Object.values(lambdas).map((lambda) => lambda.stop()));
       for (const key of Object.keys(lambdas)) delete lambdas[key];
@@ -208,6 +223,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         for (const rule of fn.rules) {
           bus.addRule({ name: rule.name, pattern: rule.pattern, target: lambda, eventBusName: rule.eventBusName, enabled: rule.enabled });
         }
+      }
+      if (deploy.prewarm) {
+        const results = await Promise.allSettled(Object.values(lambdas).map((lambda) => lambda.prewarm(deploy.prewarm ?? 0)));
+        const failures = results.flatMap((result) => (result.status === 'rejected' ? [(result.reason as Error).message] : []));
+        if (failures.length > 0) throw new Error(`deployFunctions: ${failures.join('; ')}`);
       }
       return lambdas;
     };

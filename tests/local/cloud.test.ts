@@ -102,6 +102,19 @@ describe('startLocalCloud with the fixture stack', () => {
     expect(cloud.deadLetters.entries()).toEqual([]);
   });
 
+  it('fails a prewarmed deploy whose configuration a handler refuses at module load, naming it', async () => {
+    const cloudWithBrokenHandler = await startLocalCloud({
+      rootDir: REPO,
+      serverlessYml: path.join(__dirname, 'fixtures/serverless-broken.yml'),
+      simulator: false,
+    });
+    try {
+      await expect(cloudWithBrokenHandler.deployFunctions({}, { prewarm: 1 })).rejects.toThrow(/broken: container failed to start: Error: MIRROR_TARGET_IDS is required/);
+    } finally {
+      await cloudWithBrokenHandler.stop();
+    }
+  });
+
   it('runs the sweep schedule with a Scheduled Event', async () => {
     const outcome = await cloud.runSchedule('sweep');
 
