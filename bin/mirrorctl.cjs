@@ -9,6 +9,14 @@ require('tsx/cjs/api').register();
 
 const { run, processIo } = require(path.join(__dirname, '..', 'cli', 'main.ts'));
 
+// `mirrorctl status | head` closes the pipe early: that is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 run(process.argv.slice(2), processIo()).then(
   (exitCode) => {
     process.exitCode = exitCode;

@@ -104,6 +104,21 @@ function driftOf(plan: InstancePlan, ledgers: ReadonlyMap<string, EniLedger>): D
       drift.push({ kind: 'session-not-in-ledger', eniId, sessionId: session.sessionId, detail: `hand-made session #${session.sessionNumber} is not in the ledger` });
     }
   }
+  // Hand-made sessions the ledger learned and EC2 no longer shows (deleted by hand, or gone with their ENI): their
+  // slots still count against the ENI's 3 and block their numbers.
+  for (const [eniId, observed] of plan.observedByEni) {
+    const ledger = ledgers.get(eniId);
+    if (ledger === undefined || (ledger.instanceId !== undefined && ledger.instanceId !== plan.instanceId)) continue;
+    for (const slot of ledger.slots) {
+      if (slot.owner !== 'foreign' || observed.some((session) => session.sessionId === slot.sessionId)) continue;
+      drift.push({
+        kind: 'ledger-slot-without-session',
+        eniId,
+        ...(slot.sessionId !== undefined && { sessionId: slot.sessionId }),
+        detail: `ledger slot #${slot.sessionNumber} (hand-made, updated ${slot.updatedAt}) has no session on EC2`,
+      });
+    }
+  }
   for (const { eniId, slot } of plan.staleSlots) {
     drift.push({
       kind: slot.state === 'reserved' ? 'stale-reservation' : 'ledger-slot-without-session',

@@ -2,6 +2,7 @@
  * mirrorctl status: ENIs, sessions, ledger slots and drift per instance, read live from the simulator and dynalite.
  * Drift is what reconcile would change, so reconcile must bring status back to exit 0.
  */
+import { DeleteTrafficMirrorSessionCommand } from '@aws-sdk/client-ec2';
 import { run } from '../../cli/main';
 import type { DriftKind, StatusReport } from '../../cli/views/status';
 import { Ec2Seeder, sessionsOn, setFunctionEnvironment, startTestCloud, type TestCloud } from '../support/test-cloud';
@@ -90,6 +91,18 @@ describe('mirrorctl status', () => {
     expect(after.report.drift.total).toBe(0);
     expect(after.exitCode).toBe(0);
     expect(sessionsOn(cloud, stopping.eniIds)).toEqual([]);
+  });
+
+  it('flags the ledger slot of a hand-made session deleted by hand', async () => {
+    const instance = await seed.launch({ type: 'm5.large', tags: TAG });
+    const handMade = await seed.handMadeSession(instance.eniIds[0] as string, poolTargetIds[0] as string, filterId, 1);
+    expect(await reconcile()).toBe(0);
+    await cloud.ec2.send(new DeleteTrafficMirrorSessionCommand({ TrafficMirrorSessionId: handMade }));
+
+    const { exitCode, report } = await status('--instance', instance.instanceId);
+
+    expect(exitCode).toBe(1);
+    expect(report.instances[0]?.drift).toEqual([expect.objectContaining({ kind: 'ledger-slot-without-session', eniId: instance.eniIds[0], sessionId: handMade })]);
   });
 
   it('limits the report to --instance', async () => {
