@@ -26,7 +26,7 @@ export function toJsonSummary(summary: SandboxSummary) {
   );
   return {
     schemaVersion: 1,
-    ok: summary.invariants.ok,
+    ok: summary.ok,
     seed: summary.seed,
     durationMs: Math.round(summary.durationMs),
     instances: summary.instances.map((instance) => ({
@@ -50,7 +50,11 @@ export function toJsonSummary(summary: SandboxSummary) {
       examined: check.examined,
       violations: check.violations.length,
     })),
-    violations: summary.invariants.violations,
+    /** Final-state violations, then those seen after a step (with its number). */
+    violations: [
+      ...summary.invariants.violations.map((violation) => ({ ...violation, step: null as number | null })),
+      ...summary.stepChecks.flatMap((check) => check.violations.map((violation) => ({ ...violation, step: check.step as number | null }))),
+    ],
   };
 }
 

@@ -17,6 +17,7 @@ export interface Renderer {
   decision(decision: DecisionRecord): void;
   logEntry(entry: OtherLogEntry): void;
   note(text: string): void;
+  stepChecked(report: InvariantReport): void;
   finalReport(summary: SandboxSummary): void;
 }
 
@@ -63,6 +64,14 @@ export function createRenderer(options: RendererOptions): Renderer {
     note(text) {
       line(c.dim(`   ${text}`));
     },
+    stepChecked(report) {
+      if (report.ok) {
+        const eligible = report.checks.find((check) => check.name === 'eligible-mirrored-once')?.examined ?? 0;
+        line(c.green(`   ✔ invariants hold (${eligible} eligible ENIs, each mirrored once)`));
+      } else {
+        for (const violation of report.violations) line(c.red(`   ✘ ${violation.message}`));
+      }
+    },
     finalReport(summary) {
       line('');
       line(c.bold('Final state'));
@@ -72,7 +81,9 @@ export function createRenderer(options: RendererOptions): Renderer {
       line(c.bold('Invariants'));
       for (const text of invariantLines(summary.invariants, c)) line(text);
       line('');
-      const verdict = summary.invariants.ok ? c.green('all invariants hold') : c.red('INVARIANTS VIOLATED');
+      const failedSteps = summary.stepChecks.filter((check) => check.violations.length > 0);
+      for (const check of failedSteps) line(c.red(`✘ after step ${check.step} (${check.title}): ${check.violations.length} violations`));
+      const verdict = summary.ok ? c.green('all invariants hold, after every step and at the end') : c.red('INVARIANTS VIOLATED');
       line(
         `${verdict}: ${summary.decisions.length} decisions, ${summary.deadLetters.length} dead letters, ` +
           `${(summary.durationMs / 1000).toFixed(1)} s`,
@@ -105,7 +116,6 @@ export function formatDecision(
     ].filter(Boolean);
     if (where.length > 0) parts.push(where.join(' '));
   }
-  if (decision.detail && decision.action === 'refuse') parts.push(c.dim(`(${decision.detail})`));
   if (decision.level === 'ERROR' || decision.level === 'WARN') parts.push(c.red(`[${decision.level}]`));
   return parts.join('  ');
 }

@@ -6,15 +6,21 @@
 import { buildScenario, type Scenario, type StoryAction, type StoryStep } from './scenario';
 import { FleetDriver } from './fleet';
 import { parseLogLine, type DecisionRecord, type OtherLogEntry } from './decisions';
-import { checkInvariants, type WorldSession } from './invariants';
-import { describeInstances, describeTargets, type DeadLetterReport, type SandboxSummary } from './summary';
+import { checkInvariants, type InvariantOptions, type InvariantReport, type MirrorWorld, type WorldSession } from './invariants';
+import { describeInstances, describeTargets, type DeadLetterReport, type HistoryEntry, type SandboxSummary, type StepCheck } from './summary';
 import { readHistory } from './history';
 import { startSandboxCloud, type SandboxCloud } from './cloud';
+import { OWNER_TAG as OWNER_TAG_KEY } from '../../shared/aws/ownership';
 
-export const OWNER_TAG_KEY = 'vpc-mirror-orchestrator:owner';
+
+/** The ownership tag pinned in docs/ARCHITECTURE.md, re-exported for the sandbox's callers. */
+export { OWNER_TAG_KEY };
 /** An NLB target ARN: load balancer targets take any number of sources. */
 const NLB_ARN = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/net/capture/0123456789abcdef';
 const SECOPS_NLB_ARN = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/net/secops/fedcba9876543210';
+
+/** Generous: a cold start under tsx on a busy two-core machine takes seconds; an idle one settles in well under 1 s. */
+export const DEFAULT_SETTLE_TIMEOUT_MS = 45_000;
 
 export interface SandboxOptions {
   readonly instances?: number;
@@ -27,6 +33,8 @@ export interface SandboxOptions {
   readonly onDecision?: (decision: DecisionRecord) => void;
   readonly onLogEntry?: (entry: OtherLogEntry) => void;
   readonly onNote?: (text: string) => void;
+  /** The invariants after each step has settled. */
+  readonly onStepChecked?: (report: InvariantReport) => void;
   /** Upper bound for each wait for the system to settle. */
   readonly settleTimeoutMs?: number;
 }
@@ -34,6 +42,12 @@ export interface SandboxOptions {
 export interface SandboxRun {
   readonly scenario: Scenario;
   readonly summary: SandboxSummary;
+  /** The final EC2 state (from the simulator's snapshot) and the ledger's history, for tests and tools. */
+  readonly world: MirrorWorld;
+  readonly history: readonly HistoryEntry[];
+  /** Name -> instance id, target label -> id. */
+  readonly instanceIds: ReadonlyMap<string, string>;
+  readonly poolTargetIds: readonly string[];
 }
 
 export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxRun> {
@@ -65,7 +79,7 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxR
     tagKey: cloud.tagKey,
     tagValue: cloud.tagValue,
   });
-  const settle = (): Promise<void> => cloud.settle(options.settleTimeoutMs ?? 20_000);
+  const settle = (): Promise<void> => cloud.settle(options.settleTimeoutMs ?? DEFAULT_SETTLE_TIMEOUT_MS);
 
   try {
     options.onBanner?.(
@@ -93,11 +107,23 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxR
     await cloud.deployFunctions({ MIRROR_TARGET_IDS: poolTargetIds.join(','), MIRROR_FILTER_ID: filterId });
     const handMadeBaseline = (await cloud.world()).sessions.filter((session) => !isOurs(session, cloud.ownerId));
 
+    const invariantOptions: InvariantOptions = {
+      ownerTagKey: OWNER_TAG_KEY,
+      ownerId: cloud.ownerId,
+      tagKey: cloud.tagKey,
+      tagValue: cloud.tagValue,
+      poolTargetIds,
+      handMadeBaseline,
+    };
+    const stepChecks: StepCheck[] = [];
     for (const [index, step] of scenario.story.entries()) {
       options.onStep?.(index + 1, scenario.story.length, step);
       for (const action of step.actions) await perform(action, { driver, cloud, scenario, note, settle });
       for (const [name, launched] of driver.launched) names.set(launched.instanceId, name);
       await settle();
+      const check = checkInvariants(await cloud.world(), invariantOptions);
+      stepChecks.push({ step: index + 1, title: step.title, violations: check.violations });
+      options.onStepChecked?.(check);
     }
 
     const world = await cloud.world();
@@ -106,18 +132,12 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxR
       { endpoint: cloud.dynamodbEndpoint, region: cloud.region, tableName: cloud.ledgerTableName },
       launched.map((instance) => instance.instanceId),
     );
-    const invariants = checkInvariants(world, {
-      ownerTagKey: OWNER_TAG_KEY,
-      ownerId: cloud.ownerId,
-      tagKey: cloud.tagKey,
-      tagValue: cloud.tagValue,
-      poolTargetIds,
-      handMadeBaseline,
-    });
+    const invariants = checkInvariants(world, invariantOptions);
     const targetZones = new Map(
       scenario.targetHosts.map((host, index) => [interfaceTargets[index] as string, driver.zoneName(host.zone)]),
     );
     const summary: SandboxSummary = {
+      ok: invariants.ok && stepChecks.every((check) => check.violations.length === 0),
       seed: scenario.seed,
       instances: describeInstances({
         launched,
@@ -132,9 +152,11 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxR
       decisions,
       deadLetters: cloud.deadLetters(),
       invariants,
+      stepChecks,
       durationMs: performance.now() - started,
     };
-    return { scenario, summary };
+    const instanceIds = new Map([...driver.launched.values()].map((instance) => [instance.name, instance.instanceId]));
+    return { scenario, summary, world, history, instanceIds, poolTargetIds };
   } finally {
     driver.close();
     await cloud.stop();

@@ -3,7 +3,7 @@
  * decisions and the invariants. Rendered as tables for people and printed as JSON for `--json`.
  */
 import type { DecisionRecord } from './decisions';
-import type { InvariantReport, MirrorWorld } from './invariants';
+import type { InvariantReport, MirrorWorld, Violation } from './invariants';
 import type { Role } from './scenario';
 
 export interface SessionReport {
@@ -57,13 +57,24 @@ export interface DeadLetterReport {
   readonly error: string;
 }
 
+/** The invariants checked after a story step settled: a transient wrong state is caught even if later repaired. */
+export interface StepCheck {
+  readonly step: number;
+  readonly title: string;
+  readonly violations: readonly Violation[];
+}
+
 export interface SandboxSummary {
+  /** Every invariant held after every step and at the end. */
+  readonly ok: boolean;
   readonly seed: number;
   readonly instances: readonly InstanceReport[];
   readonly targets: readonly TargetReport[];
   readonly decisions: readonly DecisionRecord[];
   readonly deadLetters: readonly DeadLetterReport[];
+  /** The final state's invariants. */
   readonly invariants: InvariantReport;
+  readonly stepChecks: readonly StepCheck[];
   readonly durationMs: number;
 }
 

@@ -1,0 +1,98 @@
+/**
+ * The sandbox's story, played for real (dynalite, the EC2 simulator, the bus and the handlers in child
+ * processes), checked on the final EC2 state and the ledger rather than on what is printed.
+ */
+import { runSandbox, OWNER_TAG_KEY, type SandboxRun } from '../../local/sandbox/runner';
+import { MIN_INSTANCES } from '../../local/sandbox/scenario';
+import type { WorldSession } from '../../local/sandbox/invariants';
+import { INSTANCE_TAG } from '../../shared/aws/ownership';
+
+jest.setTimeout(180_000);
+
+describe('the sandbox story on a small fleet', () => {
+  let run: SandboxRun;
+
+  beforeAll(async () => {
+    run = await runSandbox({ instances: MIN_INSTANCES, seed: 7 });
+  });
+
+  const idOf = (name: string): string => {
+    const id = run.instanceIds.get(name);
+    if (!id) throw new Error(`${name} was not launched`);
+    return id;
+  };
+  const enisOf = (name: string): string[] =>
+    run.world.instances.find((instance) => instance.instanceId === idOf(name))?.networkInterfaces.map((eni) => eni.eniId) ?? [];
+  const sessionsOn = (eniId: string): WorldSession[] => run.world.sessions.filter((session) => session.eniId === eniId);
+  const managedOn = (eniId: string): WorldSession[] =>
+    sessionsOn(eniId).filter((session) => session.tags[OWNER_TAG_KEY] !== undefined);
+  const historyOf = (name: string) => run.history.filter((entry) => entry.instanceId === idOf(name));
+
+  it('mirrors every ENI of a tagged Nitro instance exactly once, two-ENI instances included', () => {
+    expect(enisOf('web-1')).toHaveLength(1);
+    expect(enisOf('web-2')).toHaveLength(2);
+    for (const eniId of [...enisOf('web-1'), ...enisOf('web-2'), ...enisOf('late-1')]) {
+      expect(managedOn(eniId)).toHaveLength(1);
+      expect(run.poolTargetIds).toContain(managedOn(eniId)[0]?.targetId);
+    }
+  });
+
+  it('mirrors an instance again after stop and start', () => {
+    // Stopping and stopped may both converge concurrently: an ENI may be recorded as detached twice.
+    const web2 = [...historyOf('web-2')].sort((a, b) => a.at.localeCompare(b.at));
+    for (const eniId of enisOf('web-2')) {
+      const lastDetach = web2.filter((entry) => entry.eniId === eniId && entry.action === 'detach').pop();
+      expect(lastDetach?.reason).toBe('not-running');
+      const reattached = web2.some((entry) => entry.eniId === eniId && entry.action === 'attach' && entry.at > (lastDetach?.at ?? ''));
+      expect(reattached).toBe(true);
+      expect(managedOn(eniId)).toHaveLength(1);
+    }
+  });
+
+  it('lets the scheduled sweep mirror an instance whose tag event EventBridge lost', () => {
+    const [eth0, eth1] = enisOf('api-1');
+    expect(eth0 && eth1).toBeTruthy();
+    expect(managedOn(eth0 as string)).toHaveLength(1);
+    expect(managedOn(eth1 as string)).toHaveLength(1);
+    const attachedBySweep = run.summary.decisions.filter(
+      (decision) => decision.instanceId === idOf('api-1') && decision.action === 'attach' && decision.functionName.endsWith('sweep'),
+    );
+    expect(attachedBySweep.map((decision) => decision.eniId).sort()).toEqual([eth0, eth1].sort());
+  });
+
+  it('leaves untagged and unsupported instances unmirrored, and records why in the ledger', () => {
+    for (const name of ['batch-1', 'legacy-1', 'app-m6i', 'metal-1']) {
+      for (const eniId of enisOf(name)) expect(sessionsOn(eniId)).toHaveLength(0);
+    }
+    const refusal = (name: string) => historyOf(name).find((entry) => entry.action === 'refuse')?.reason;
+    expect(refusal('legacy-1')).toBe('unsupported-instance-type');
+    expect(refusal('app-m6i')).toBe('unsupported-instance-type');
+    expect(refusal('metal-1')).toBe('bare-metal');
+    expect(historyOf('batch-1').some((entry) => entry.action === 'attach')).toBe(false);
+  });
+
+  it('refuses the ENI that already holds three hand-made sessions and leaves them as they were', () => {
+    const [crowded, free] = enisOf('capture-1');
+    const handMade = sessionsOn(crowded as string);
+    expect(handMade).toHaveLength(3);
+    expect(handMade.every((session) => session.tags[OWNER_TAG_KEY] === undefined)).toBe(true);
+    expect(handMade.map((session) => session.sessionNumber).sort()).toEqual([1, 2, 3]);
+    expect(managedOn(free as string)).toHaveLength(1);
+    expect(
+      historyOf('capture-1').some((entry) => entry.eniId === crowded && entry.action === 'refuse' && entry.reason === 'interface-session-limit'),
+    ).toBe(true);
+  });
+
+  it('removes the sessions of a terminated instance with it', () => {
+    const db1 = run.world.instances.find((instance) => instance.instanceId === idOf('db-1'));
+    expect(db1?.state).toBe('terminated');
+    expect(run.world.sessions.filter((session) => session.tags[INSTANCE_TAG] === idOf('db-1'))).toHaveLength(0);
+  });
+
+  it('never crosses a limit and ends with every invariant holding, after every step too', () => {
+    expect(run.summary.invariants.violations).toEqual([]);
+    expect(run.summary.stepChecks.flatMap((check) => check.violations)).toEqual([]);
+    expect(run.summary.stepChecks).toHaveLength(run.scenario.story.length);
+    expect(run.summary.deadLetters).toEqual([]);
+  });
+});
