@@ -19,10 +19,16 @@ export interface EventHubOptions {
   readonly eventBusName?: string;
 }
 
+/** PutEvents takes at most 10 entries per call. */
+const MAX_ENTRIES_PER_PUT = 10;
+
 export class EventHub {
   private readonly listeners = new Set<EventListener>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly client?: EventBridgeClient;
+  /** Events waiting for PutEvents: sent in order, 10 per call, one call at a time. */
+  private readonly outbox: SimEvent[] = [];
+  private pumping = false;
   private failures = 0;
 
   constructor(private readonly options: EventHubOptions) {
@@ -110,7 +116,10 @@ export class EventHub {
       detail,
     };
     this.track(this.deliverToListeners(event));
-    if (this.client) this.track(this.forward(this.client, event));
+    if (this.client) {
+      this.outbox.push(event);
+      if (!this.pumping) this.track(this.pump(this.client));
+    }
   }
 
   private async deliverToListeners(event: SimEvent): Promise<void> {
@@ -124,8 +133,26 @@ export class EventHub {
     }
   }
 
-  private async forward(client: EventBridgeClient, event: SimEvent): Promise<void> {
-    const entry = {
+  private async pump(client: EventBridgeClient): Promise<void> {
+    this.pumping = true;
+    try {
+      while (this.outbox.length > 0) {
+        const batch = this.outbox.splice(0, MAX_ENTRIES_PER_PUT);
+        try {
+          const result = await client.send(new PutEventsCommand({ Entries: batch.map((event) => this.entryOf(event)) }));
+          this.failures += result.FailedEntryCount ?? 0;
+        } catch {
+          this.failures += batch.length;
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** The receiver rebuilds the envelope (id, account, region) itself, as EventBridge does. */
+  private entryOf(event: SimEvent) {
+    return {
       Source: event.source,
       DetailType: event['detail-type'],
       Detail: JSON.stringify(event.detail),
@@ -133,8 +160,6 @@ export class EventHub {
       Time: new Date(event.time),
       ...(this.options.eventBusName ? { EventBusName: this.options.eventBusName } : {}),
     };
-    const result = await client.send(new PutEventsCommand({ Entries: [entry] }));
-    if ((result.FailedEntryCount ?? 0) > 0) this.failures++;
   }
 
   private track(delivery: Promise<void>): void {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { CreateTagsCommand, DeleteTagsCommand, StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DeleteTagsCommand, RunInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { launch, startHarness, type Harness } from './sim-harness';
 
@@ -161,6 +161,25 @@ describe('event forwarding by PutEvents', () => {
         Resources: [`arn:aws:ec2:eu-west-1:111122223333:instance/${instanceId}`],
       });
       expect(typeof entries[0]?.Time).toBe('number');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('batches at most 10 entries per PutEvents and keeps each instance\'s events in order', async () => {
+    received = [];
+    const port = (receiver.address() as AddressInfo).port;
+    const h = await startHarness({ eventBridgeEndpoint: `http://127.0.0.1:${port}` });
+    try {
+      await h.ec2.send(new RunInstancesCommand({ MinCount: 12, MaxCount: 12, InstanceType: 'm5.large' }));
+      await h.sim.settle();
+
+      expect(received.every((r) => r.body.Entries.length >= 1 && r.body.Entries.length <= 10)).toBe(true);
+      const states = received.flatMap((r) => r.body.Entries).map((e) => JSON.parse(String(e.Detail)) as { 'instance-id': string; state: string });
+      expect(states).toHaveLength(24);
+      const byInstance = new Map<string, string[]>();
+      for (const { 'instance-id': id, state } of states) byInstance.set(id, [...(byInstance.get(id) ?? []), state]);
+      expect([...byInstance.values()].every((sequence) => sequence.join() === 'pending,running')).toBe(true);
     } finally {
       await h.close();
     }
