@@ -174,6 +174,22 @@ describe('converge after our session was deleted by hand', () => {
   });
 });
 
+describe('converge with per-instance override tags', () => {
+  it('uses an allowed override target and refuses one outside the allow-list', async () => {
+    const allowed = await seed.loadBalancerTarget('override');
+    const foreign = await seed.loadBalancerTarget('not-allowed');
+    const good = await seed.launch({ type: 'm5.large', tags: { ...TAG, 'traffic-mirror-target': allowed } });
+    const bad = await seed.launch({ type: 'm5.large', tags: { ...TAG, 'traffic-mirror-target': foreign } });
+
+    const summary = await converge([good.instanceId, bad.instanceId], { eventId: 'evt-override' }, depsWith({ MIRROR_ALLOWED_TARGET_IDS: allowed }));
+
+    expect(summary).toMatchObject({ attached: 1, failed: 0 });
+    expect(sessionsOn(cloud, good.eniIds).map((s) => s.trafficMirrorTargetId)).toEqual([allowed]);
+    expect(sessionsOn(cloud, bad.eniIds)).toEqual([]);
+    expect(summary.decisions).toContainEqual(expect.objectContaining({ action: 'refuse', instanceId: bad.instanceId, reason: 'target-not-allowed' }));
+  });
+});
+
 describe('converge on a batch naming an instance EC2 no longer knows', () => {
   it('converges the known instances and skips the unknown one', async () => {
     const instance = await seed.launch({ type: 'm5.large', tags: TAG, zone: 'eu-west-1a' });
