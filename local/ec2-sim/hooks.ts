@@ -1,7 +1,8 @@
 /**
  * Callbacks around an action, for failure testing: `before` runs after the request is admitted and before the
  * handler; `after` runs once the handler has changed the state and before the response is written. A hook that
- * throws turns the response into an InternalError (the state change, for `after`, stays applied).
+ * throws an Ec2Error answers with that error; anything else it throws becomes InternalError. Either way the state
+ * change, for `after`, stays applied.
  */
 import type { Params } from './protocol/query';
 

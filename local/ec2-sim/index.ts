@@ -25,6 +25,8 @@ export { AWS_LIMITS } from './rules/limits';
 export { FAMILIES, FULL_HOST_TARGET_TYPES, allInstanceTypes, lookupInstanceType, type InstanceTypeInfo } from './rules/catalogue';
 export { seededRandom, type Random } from './model/random';
 export type { HookPhase, Hook } from './hooks';
+/** Throw one from a hook to answer that exact call with an EC2 error of your choice. */
+export { Ec2Error } from './protocol/errors';
 export type { ThrottlingSettings } from './throttling';
 
 export interface SimulatorOptions {

@@ -8,6 +8,7 @@ import {
   DescribeTrafficMirrorSessionsCommand,
   EC2ServiceException,
 } from '@aws-sdk/client-ec2';
+import { Ec2Error } from '../../local/ec2-sim';
 import { errorCodeOf, launch, mirrorFilter, nlbTarget, startHarness, type Harness } from './sim-harness';
 
 /** A refill so slow that no token comes back during a test: bucket sizes can be counted exactly. */
@@ -193,6 +194,18 @@ describe('hooks, counters and seeds', () => {
     expect(await errorCodeOf(h.ec2.send(command))).toBe('InternalError');
     const sessions = await h.ec2.send(new DescribeTrafficMirrorSessionsCommand({}));
     expect(sessions.TrafficMirrorSessions).toHaveLength(1);
+  });
+
+  it('answers the EC2 error a hook throws, for exactly the call it chose', async () => {
+    const command = await sessionSetup();
+    h.sim.hook('CreateTrafficMirrorSession', 'before', (params) => {
+      if (params.SessionNumber === '1') throw new Ec2Error('RequestLimitExceeded', 'chaos', 503);
+    });
+
+    expect(await errorCodeOf(h.ec2.send(command))).toBe('RequestLimitExceeded');
+    expect(h.sim.snapshot().sessions).toHaveLength(0);
+    command.input.SessionNumber = 2;
+    await expect(h.ec2.send(command)).resolves.toBeDefined();
   });
 
   it('lets an SDK retry with the same ClientToken recover the session an interrupted call created', async () => {

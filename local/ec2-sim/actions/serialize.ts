@@ -178,7 +178,7 @@ export function subnetXml(subnet: Subnet, accountId: string, region: string): Xm
     ownerId: accountId,
     cidrBlock: subnet.cidrBlock,
     ipv6CidrBlockAssociationSet: [],
-    availableIpAddressCount: 4091 - subnet.nextHost,
+    availableIpAddressCount: Math.max(0, 4091 - subnet.nextHost),
     availabilityZone: subnet.availabilityZone,
     availabilityZoneId: subnet.availabilityZoneId,
     defaultForAz: true,
