@@ -124,4 +124,18 @@ describe('mirrorctl plan', () => {
     expect(human.stdoutText()).not.toMatch(/\u001b\[/);
     expect(() => JSON.parse(json.stdoutText())).not.toThrow();
   });
+
+  it('colours a terminal, unless NO_COLOR is set, and never colours --json', async () => {
+    const terminal = captureIo({ tty: true, env: { ...process.env, NO_COLOR: undefined } });
+    await run(['plan'], terminal);
+    const noColor = captureIo({ tty: true, env: { ...process.env, NO_COLOR: '1' } });
+    await run(['plan'], noColor);
+    const json = captureIo({ tty: true, env: { ...process.env, NO_COLOR: undefined } });
+    await run(['plan', '--json'], json);
+
+    expect(terminal.stdoutText()).toMatch(/\u001b\[32mattach/);
+    expect(noColor.stdoutText()).not.toMatch(/\u001b\[/);
+    expect(json.stdoutText()).not.toMatch(/\u001b\[/);
+    expect(json.json<PlanReport>().totals.attach).toBeGreaterThan(0);
+  });
 });

@@ -2,7 +2,8 @@
  * mirrorctl status: ENIs, sessions, ledger slots and drift per instance, read live from the simulator and dynalite.
  * Drift is what reconcile would change, so reconcile must bring status back to exit 0.
  */
-import { DeleteTrafficMirrorSessionCommand } from '@aws-sdk/client-ec2';
+import { CreateTrafficMirrorSessionCommand, DeleteTrafficMirrorSessionCommand } from '@aws-sdk/client-ec2';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { run } from '../../cli/main';
 import type { DriftKind, StatusReport } from '../../cli/views/status';
 import { Ec2Seeder, sessionsOn, setFunctionEnvironment, startTestCloud, type TestCloud } from '../support/test-cloud';
@@ -23,6 +24,28 @@ async function status(...args: string[]) {
 
 function driftKinds(report: StatusReport, instanceId: string): DriftKind[] {
   return (report.instances.find((instance) => instance.instanceId === instanceId)?.drift ?? []).map((drift) => drift.kind).sort();
+}
+
+/** The ENI's ledger item as a crashed attach leaves it: one managed slot still 'reserved'. */
+async function putReservedSlot(instanceId: string, eniId: string, reservationId: string, updatedAt: Date): Promise<void> {
+  await cloud.documents.send(
+    new PutCommand({
+      TableName: cloud.table.tableName,
+      Item: {
+        pk: `eni#${eniId}`,
+        sk: 'slots',
+        gsi1pk: `instance#${instanceId}`,
+        gsi1sk: `eni#${eniId}`,
+        eniId,
+        instanceId,
+        slots: {
+          '1': { sessionNumber: 1, owner: 'managed', state: 'reserved', targetId: poolTargetIds[0], reservationId, instanceId, updatedAt: updatedAt.toISOString() },
+        },
+        version: 1,
+        updatedAt: updatedAt.toISOString(),
+      },
+    }),
+  );
 }
 
 async function reconcile(): Promise<number> {
@@ -103,6 +126,61 @@ describe('mirrorctl status', () => {
 
     expect(exitCode).toBe(1);
     expect(report.instances[0]?.drift).toEqual([expect.objectContaining({ kind: 'ledger-slot-without-session', eniId: instance.eniIds[0], sessionId: handMade })]);
+  });
+
+  it('flags a reservation that never became a session, and reconcile releases it', async () => {
+    // Reserved ten minutes ago, then the process died before CreateTrafficMirrorSession.
+    const instance = await seed.launch({ type: 'm5.large', tags: TAG });
+    await putReservedSlot(instance.instanceId, instance.eniIds[0] as string, 'r-crashed-before-create', new Date(Date.now() - 10 * 60_000));
+
+    const { exitCode, report } = await status('--instance', instance.instanceId);
+
+    expect(exitCode).toBe(1);
+    expect(driftKinds(report, instance.instanceId)).toEqual(['eligible-eni-unmirrored', 'stale-reservation']);
+
+    expect(await reconcile()).toBe(0);
+    const after = await status('--instance', instance.instanceId);
+    expect(after.exitCode).toBe(0);
+    expect(after.report.instances[0]?.enis[0]?.ledger?.slots).toEqual([expect.objectContaining({ state: 'active', owner: 'managed' })]);
+  });
+
+  it('flags our session whose slot is still reserved, and reconcile activates the slot', async () => {
+    // The session was created with its reservation tag, then the process died before marking the slot active.
+    const instance = await seed.launch({ type: 'm5.large', tags: TAG });
+    const eniId = instance.eniIds[0] as string;
+    const reservationId = 'r-crashed-before-activate';
+    const created = await cloud.ec2.send(
+      new CreateTrafficMirrorSessionCommand({
+        NetworkInterfaceId: eniId,
+        TrafficMirrorTargetId: poolTargetIds[0],
+        TrafficMirrorFilterId: filterId,
+        SessionNumber: 1,
+        ClientToken: reservationId,
+        TagSpecifications: [
+          {
+            ResourceType: 'traffic-mirror-session',
+            Tags: [
+              { Key: 'vpc-mirror-orchestrator:owner', Value: 'vpc-mirror-orchestrator' },
+              { Key: 'vpc-mirror-orchestrator:instance-id', Value: instance.instanceId },
+              { Key: 'vpc-mirror-orchestrator:reservation', Value: reservationId },
+            ],
+          },
+        ],
+      }),
+    );
+    const sessionId = created.TrafficMirrorSession?.TrafficMirrorSessionId;
+    await putReservedSlot(instance.instanceId, eniId, reservationId, new Date());
+
+    const { exitCode, report } = await status('--instance', instance.instanceId);
+
+    expect(exitCode).toBe(1);
+    expect(report.instances[0]?.drift).toEqual([expect.objectContaining({ kind: 'reservation-not-activated', eniId, sessionId })]);
+
+    expect(await reconcile()).toBe(0);
+    const after = await status('--instance', instance.instanceId);
+    expect(after.exitCode).toBe(0);
+    expect(after.report.instances[0]?.enis[0]?.ledger?.slots).toEqual([expect.objectContaining({ state: 'active', sessionId })]);
+    expect(sessionsOn(cloud, [eniId]).map((session) => session.trafficMirrorSessionId)).toEqual([sessionId]);
   });
 
   it('limits the report to --instance', async () => {
