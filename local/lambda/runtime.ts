@@ -296,6 +296,8 @@ export class LocalLambda {
   readonly functionArn: string;
   private readonly options: Required<Pick<LocalLambdaOptions, 'timeoutSeconds' | 'memorySizeMb' | 'maximumRetryAttempts' | 'reservedConcurrency' | 'timeScale' | 'initTimeoutMs' | 'region' | 'accountId'>>;
   private readonly containers = new Map<string, Container>();
+  /** Every container whose process has not exited yet, including killed ones already forgotten. */
+  private readonly living = new Set<Container>();
   private readonly idle: Container[] = [];
   private readonly waiting: Array<{ grant: () => void; abort: (error: Error) => void }> = [];
   private readonly runningAsync = new Set<Promise<AsyncInvokeOutcome>>();
@@ -446,7 +448,7 @@ export class LocalLambda {
       sleeper.wake();
     }
     this.sleepers.clear();
-    const all = [...this.containers.values()];
+    const all = [...this.living];
     for (const container of all) container.kill('SIGTERM');
     const graceful = await Promise.race([Promise.all(all.map((container) => container.exited)).then(() => true), delay(STOP_GRACE_MS).then(() => false)]);
     if (!graceful) {
@@ -518,7 +520,7 @@ export class LocalLambda {
       failure: result.ok ? undefined : result.failure,
       error: result.ok ? undefined : result.error,
     };
-    this.config.onInvocation?.(report);
+    if (this.config.onInvocation) observe('onInvocation', () => this.config.onInvocation?.(report));
     return result.ok
       ? { ok: true, value: result.value, error: undefined, failure: undefined, coldStart, durationMs: result.durationMs, containerId: container?.id }
       : { ok: false, value: undefined, error: result.error, failure: result.failure, coldStart, durationMs: result.durationMs, containerId: container?.id };
@@ -648,9 +650,11 @@ export class LocalLambda {
       serialization: 'json',
     });
     const container = new Container(id, child, this.options.initTimeoutMs, (line) =>
-      this.config.logSink?.({ functionKey: this.functionKey, functionName: this.functionName, ...line }),
+      observe('logSink', () => this.config.logSink?.({ functionKey: this.functionKey, functionName: this.functionName, ...line })),
     );
     this.containers.set(id, container);
+    this.living.add(container);
+    void container.exited.then(() => this.living.delete(container));
     // A container that dies while idle is forgotten, so the next invocation starts a fresh one.
     void container.exited.then(() => {
       const index = this.idle.indexOf(container);
@@ -706,6 +710,18 @@ export class LocalLambda {
       };
       this.sleepers.add(sleeper);
     });
+  }
+}
+
+/**
+ * Observers (renderers, collectors) must not be able to break invocations or crash the parent from a stream
+ * callback: their errors are reported on stderr and the runtime carries on.
+ */
+function observe(what: string, call: () => void): void {
+  try {
+    call();
+  } catch (error) {
+    process.stderr.write(`LocalLambda: ${what} threw: ${(error as Error)?.stack ?? String(error)}\n`);
   }
 }
 
