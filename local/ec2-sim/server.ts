@@ -29,8 +29,10 @@ export interface ServerParts {
 
 export function createEc2Server(parts: ServerParts): Server {
   const server = createServer((request, response) => {
-    handle(parts, request, response).catch(() => {
-      if (!response.headersSent) send(response, 500, errorXml('InternalError', 'An internal error has occurred', randomUUID()), randomUUID());
+    handle(parts, request, response).catch((error: unknown) => {
+      reportBug(error);
+      const requestId = randomUUID();
+      if (!response.headersSent) send(response, 500, errorXml('InternalError', 'An internal error has occurred', requestId), requestId);
       else response.destroy();
     });
   });
@@ -56,15 +58,37 @@ async function handle(parts: ServerParts, request: IncomingMessage, response: Se
     send(response, 200, successXml(action, requestId, result), requestId);
   } catch (error) {
     const ec2Error = error instanceof Ec2Error ? error : internalError();
+    if (!(error instanceof Ec2Error) && !(error instanceof HookFailure)) reportBug(error);
     if (action) {
-      parts.counters.record(action, error === THROTTLED ? { kind: 'throttled' } : { kind: 'error', code: ec2Error.code });
+      parts.counters.record(action, error instanceof Throttled ? { kind: 'throttled' } : { kind: 'error', code: ec2Error.code });
     }
     send(response, ec2Error.status, errorXml(ec2Error.code, ec2Error.message, requestId), requestId);
   }
 }
 
-/** Marks a request refused by the token bucket (counted apart from injected RequestLimitExceeded faults). */
-const THROTTLED = requestLimitExceeded();
+/** A request refused by the token bucket (counted apart from injected RequestLimitExceeded faults). */
+class Throttled extends Ec2Error {
+  constructor() {
+    const { code, message, status } = requestLimitExceeded();
+    super(code, message, status);
+  }
+}
+
+/** A hook threw something other than an Ec2Error: that is the test's doing, answered as InternalError. */
+class HookFailure extends Error {}
+
+/** A bug in the simulator must not pass for an EC2 answer unnoticed. */
+function reportBug(error: unknown): void {
+  console.error('ec2-sim: internal error', error);
+}
+
+async function runHooks(parts: ServerParts, action: string, phase: 'before' | 'after', params: Params): Promise<void> {
+  try {
+    await parts.hooks.run(action, phase, params);
+  } catch (error) {
+    throw error instanceof Ec2Error ? error : new HookFailure(String(error));
+  }
+}
 
 async function execute(parts: ServerParts, action: string, params: Params, requestId: string): Promise<Record<string, XmlValue>> {
   if (!action) throw missingParameter('Action');
@@ -74,12 +98,12 @@ async function execute(parts: ServerParts, action: string, params: Params, reque
   if (params.Version !== API_VERSION) {
     throw new Ec2Error('InvalidParameterValue', `Version ${params.Version} is not supported; use ${API_VERSION}.`);
   }
-  if (!parts.throttler.admit(action, params)) throw THROTTLED;
+  if (!parts.throttler.admit(action, params)) throw new Throttled();
   const latency = parts.faults.latencyMs(action);
   if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
   const injected = parts.faults.injectedError(action);
   if (injected) throw injected;
-  await parts.hooks.run(action, 'before', params);
+  await runHooks(parts, action, 'before', params);
   if (params.DryRun === 'true') {
     throw new Ec2Error('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
   }
@@ -88,7 +112,7 @@ async function execute(parts: ServerParts, action: string, params: Params, reque
   const result = IDEMPOTENT_ACTIONS.has(action) && params.ClientToken
     ? idempotent(context, action, params, () => handler(context, params))
     : handler(context, params);
-  await parts.hooks.run(action, 'after', params);
+  await runHooks(parts, action, 'after', params);
   return result;
 }
 
