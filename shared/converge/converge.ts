@@ -68,23 +68,35 @@ class InstanceRun {
   }
 
   async run(): Promise<void> {
+    let failure: unknown;
     try {
-      await this.repairLedger();
-      const { decisions } = this.plan;
-      for (const decision of decisions) if (decision.action === 'detach') await this.detach(decision);
-      for (const decision of decisions) if (decision.action === 'attach') await this.attach(decision);
-      for (const decision of decisions) {
-        if (decision.action === 'keep') {
-          await this.note({ action: 'keep', eniId: decision.eniId, sessionId: decision.sessionId, targetId: decision.targetId, reason: decision.reason });
-        } else if (decision.action === 'skip') {
-          await this.note({ action: 'skip', ...(decision.eniId ? { eniId: decision.eniId } : {}), reason: decision.reason });
-        } else if (decision.action === 'refuse') {
-          await this.note({ action: 'refuse', ...(decision.eniId ? { eniId: decision.eniId } : {}), reason: decision.reason, detail: decision.detail });
-        }
-      }
-    } finally {
-      // What was done is announced even when a later step failed.
+      await this.apply();
+    } catch (error) {
+      failure = error;
+    }
+    // What was done is announced even when a later step failed; a publishing error never hides that failure.
+    try {
       if (this.events.length > 0) await this.deps.publisher.publish(this.events);
+    } catch (publishError) {
+      if (failure === undefined) throw publishError;
+      this.deps.logger.error('outcome events not published', { instanceId: this.plan.instanceId, error: publishError as Error });
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  private async apply(): Promise<void> {
+    await this.repairLedger();
+    const { decisions } = this.plan;
+    for (const decision of decisions) if (decision.action === 'detach') await this.detach(decision);
+    for (const decision of decisions) if (decision.action === 'attach') await this.attach(decision);
+    for (const decision of decisions) {
+      if (decision.action === 'keep') {
+        await this.note({ action: 'keep', eniId: decision.eniId, sessionId: decision.sessionId, targetId: decision.targetId, reason: decision.reason });
+      } else if (decision.action === 'skip') {
+        await this.note({ action: 'skip', ...(decision.eniId ? { eniId: decision.eniId } : {}), reason: decision.reason });
+      } else if (decision.action === 'refuse') {
+        await this.note({ action: 'refuse', ...(decision.eniId ? { eniId: decision.eniId } : {}), reason: decision.reason, detail: decision.detail });
+      }
     }
   }
 

@@ -16,6 +16,10 @@ export interface PublishedEvent {
 export interface CapturingEventBus {
   readonly endpoint: string;
   readonly events: PublishedEvent[];
+  /** The next `count` entries are answered as failed (FailedEntryCount), as EventBridge does when it is overloaded. */
+  failNextEntries(count: number): void;
+  /** PutEvents requests received. */
+  requests(): number;
   clear(): void;
   stop(): Promise<void>;
 }
@@ -26,6 +30,8 @@ interface PutEventsBody {
 
 export async function startCapturingEventBus(): Promise<CapturingEventBus> {
   const events: PublishedEvent[] = [];
+  let entriesToFail = 0;
+  let requestCount = 0;
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -36,24 +42,35 @@ export async function startCapturingEventBus(): Promise<CapturingEventBus> {
         response.end(JSON.stringify({ __type: 'UnknownOperationException', message: String(target) }));
         return;
       }
+      requestCount += 1;
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as PutEventsBody;
       const entries = body.Entries ?? [];
-      for (const entry of entries) {
+      const answers = entries.map((entry) => {
+        if (entriesToFail > 0) {
+          entriesToFail -= 1;
+          return { ErrorCode: 'InternalFailure', ErrorMessage: 'try again' };
+        }
         events.push({
           source: entry.Source ?? '',
           detailType: entry.DetailType ?? '',
           eventBusName: entry.EventBusName ?? '',
           detail: JSON.parse(entry.Detail ?? '{}') as Record<string, unknown>,
         });
-      }
+        return { EventId: randomUUID() };
+      });
+      const failed = answers.filter((answer) => 'ErrorCode' in answer).length;
       response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() });
-      response.end(JSON.stringify({ FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: randomUUID() })) }));
+      response.end(JSON.stringify({ FailedEntryCount: failed, Entries: answers }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     events,
+    failNextEntries: (count) => {
+      entriesToFail = count;
+    },
+    requests: () => requestCount,
     clear: () => events.splice(0, events.length),
     stop: () =>
       new Promise<void>((resolve) => {
