@@ -1,15 +1,28 @@
-/** Scheduled sweep -> converge every tagged, managed or remembered instance. */
+/** Scheduled sweep -> converge every tagged, managed or remembered instance, bounded per run and paced. */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { ScheduledEvent } from 'aws-lambda';
 import { loadConfig } from '../shared/config/config';
-import { defaultDeps, handleSweep, type ConvergeSummary } from '../shared/converge';
+import { dynamoDocuments } from '../shared/aws/clients';
+import { createSweepLedger } from '../shared/aws/sweep-ledger';
+import { defaultDeps } from '../shared/converge';
+import { handleScheduledSweep } from '../shared/converge/sweep-handler';
+import { loadSweepSettings } from '../shared/converge/sweep-settings';
+import type { SweepSummary } from '../shared/converge/sweep';
+import { TokenBucket } from '../shared/converge/token-bucket';
 import { logger, metrics } from '../shared/observability';
 
-const deps = defaultDeps(loadConfig(process.env));
+const config = loadConfig(process.env);
+const settings = loadSweepSettings(process.env);
+const deps = defaultDeps(config);
+const ledger = createSweepLedger({ documents: dynamoDocuments(), tableName: config.tableName });
+// Per container: runs reusing a warm container share one budget.
+const bucket = new TokenBucket({ capacity: settings.mutationBurst, refillPerSecond: settings.mutationsPerSecond });
 
-export const handler = middy<ScheduledEvent, ConvergeSummary>()
+export const handler = middy<ScheduledEvent, SweepSummary>()
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
-  .handler((event) => handleSweep(event, deps));
+  .handler((event, context) =>
+    handleScheduledSweep(event, deps, { ledger, settings, bucket, remainingTimeMs: () => context.getRemainingTimeInMillis() }),
+  );

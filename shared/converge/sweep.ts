@@ -1,20 +1,195 @@
 /**
  * The scheduled sweep: converge every instance that is tagged for mirroring, named by one of our sessions, or
- * remembered by the ledger. Catches missed events, manual deletions and ENIs that vanished with their instance.
+ * remembered by the ledger. Catches missed events, manual deletions, ENIs that vanished with their instance,
+ * reservations a crash left behind (read-and-plan resolves them after SLOT_GRACE_MS: session exists -> active,
+ * else released with its target source), and target sources no slot accounts for (the audit below).
+ *
+ * Bounded: at most `maxInstancesPerRun` instances per run, in steps of `batchSize`, and no step starts when less
+ * than `timeReserveMs` of the Lambda timeout is left (the first step always runs). Order: instances to clean up first (named by our sessions or
+ * the ledger but no longer tagged: they bill for nothing), then tagged ones round-robin from a cursor kept in the
+ * ledger, so a fleet larger than one run is covered over successive runs. Paced: our mutating EC2 calls go
+ * through a token bucket, leaving EC2's per-account budget to the event handlers.
  */
-import { converge, type ConvergeSummary, type ConvergeTrigger } from './converge';
-import type { ConvergeDeps } from './ports';
+import { PermanentError } from '../domain/errors';
+import { converge, ConvergeError, type ConvergeSummary, type ConvergeTrigger, type DecisionRecord } from './converge';
+import { SLOT_GRACE_MS } from './read-and-plan';
+import { DEFAULT_SWEEP_SETTINGS, type SweepSettings } from './sweep-settings';
+import { TokenBucket } from './token-bucket';
+import type { ConvergeDeps, Ec2Port } from './ports';
+import type { SweepLedgerPort } from './sweep-ports';
 
-export async function sweepInstanceIds(deps: ConvergeDeps): Promise<string[]> {
+export interface SweepScope {
+  /** Instances carrying the opt-in tag (any state). */
+  readonly tagged: readonly string[];
+  /** Named by our sessions or remembered by the ledger, and not tagged: mirroring must end there. */
+  readonly cleanup: readonly string[];
+}
+
+export interface SweepContext {
+  /** Cursor and target audit; without it every run starts from the beginning and the audit is skipped. */
+  readonly ledger?: SweepLedgerPort;
+  readonly settings?: SweepSettings;
+  /** Pacing of our mutating calls; one per container, so back-to-back runs share it. */
+  readonly bucket?: TokenBucket;
+  /** Time left before the Lambda timeout (context.getRemainingTimeInMillis). */
+  readonly remainingTimeMs?: () => number;
+}
+
+export interface SweepSummary extends ConvergeSummary {
+  /** Instances in scope this run (tagged + cleanup). */
+  readonly listed: number;
+  readonly converged: number;
+  /** In scope but left for the next run (per-run bound or time reserve). */
+  readonly deferred: number;
+  readonly targetSourcesReleased: number;
+  readonly mutations: number;
+  /** Total time our mutating calls waited for the token bucket. */
+  readonly pacedMs: number;
+}
+
+export async function readSweepScope(deps: ConvergeDeps): Promise<SweepScope> {
   const [tagged, managed, remembered] = await Promise.all([
     deps.ec2.listTaggedInstanceIds(deps.config.tagKey, deps.config.tagValue),
     deps.ec2.listManagedSessions(),
     deps.ledger.listInstanceIds(),
   ]);
+  const taggedSet = new Set(tagged);
   const named = managed.flatMap((session) => (session.instanceId ? [session.instanceId] : []));
-  return [...new Set([...tagged, ...named, ...remembered])].sort();
+  return {
+    tagged: [...taggedSet].sort(),
+    cleanup: [...new Set([...named, ...remembered])].filter((id) => !taggedSet.has(id)).sort(),
+  };
 }
 
-export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps): Promise<ConvergeSummary> {
-  return converge(await sweepInstanceIds(deps), trigger, deps);
+/** Every instance the sweep looks at (the CLI's default scope). */
+export async function sweepInstanceIds(deps: ConvergeDeps): Promise<string[]> {
+  const scope = await readSweepScope(deps);
+  return [...scope.tagged, ...scope.cleanup].sort();
+}
+
+/** Cleanup first, then the tagged instances starting after `cursor` and wrapping around. */
+export function orderForRun(scope: SweepScope, cursor: string | undefined): string[] {
+  const start = cursor === undefined ? 0 : scope.tagged.findIndex((id) => id > cursor);
+  const from = start < 0 ? 0 : start;
+  return [...scope.cleanup, ...scope.tagged.slice(from), ...scope.tagged.slice(0, from)];
+}
+
+/** The same port with createSession/deleteSession held back by the bucket. */
+export function pacedEc2(ec2: Ec2Port, bucket: TokenBucket): Ec2Port {
+  return {
+    ...ec2,
+    createSession: async (request) => {
+      await bucket.take();
+      return ec2.createSession(request);
+    },
+    deleteSession: async (sessionId) => {
+      await bucket.take();
+      return ec2.deleteSession(sessionId);
+    },
+  };
+}
+
+function emptySummary(): ConvergeSummary {
+  return { attached: 0, detached: 0, refused: 0, skipped: 0, kept: 0, failed: 0, decisions: [] };
+}
+
+function add(a: ConvergeSummary, b: ConvergeSummary): ConvergeSummary {
+  return {
+    attached: a.attached + b.attached,
+    detached: a.detached + b.detached,
+    refused: a.refused + b.refused,
+    skipped: a.skipped + b.skipped,
+    kept: a.kept + b.kept,
+    failed: a.failed + b.failed,
+    decisions: [...a.decisions, ...b.decisions],
+  };
+}
+
+/**
+ * Target sources that neither a ledger slot nor an EC2 session to that target accounts for, on target items
+ * untouched for longer than SLOT_GRACE_MS (an attach between its two reservations is never older than that: the
+ * handlers time out after 60 s). Released with a condition on the item being unchanged since it was read.
+ */
+async function auditTargetSources(trigger: ConvergeTrigger, deps: ConvergeDeps, ledger: SweepLedgerPort): Promise<DecisionRecord[]> {
+  const targetIds = [...new Set([...deps.config.poolTargetIds, ...deps.config.allowedOverrideTargetIds])];
+  const now = deps.clock.now().getTime();
+  const released: DecisionRecord[] = [];
+  for (const target of await ledger.readTargetSources(targetIds)) {
+    if (target.sources.length === 0 || !(now - Date.parse(target.updatedAt) > SLOT_GRACE_MS)) continue;
+    const eniLedgers = await deps.ledger.readEniLedgers(target.sources);
+    const unaccounted = target.sources.filter((eniId) => !(eniLedgers.get(eniId)?.slots ?? []).some((slot) => slot.targetId === target.targetId));
+    if (unaccounted.length === 0) continue;
+    const sessions = await deps.ec2.describeSessionsOnInterfaces(unaccounted);
+    const orphans = unaccounted.filter((eniId) => !sessions.some((s) => s.eniId === eniId && s.targetId === target.targetId));
+    let seen = target.updatedAt;
+    for (const eniId of orphans) {
+      // Each release changes updatedAt: chain on our own write, stop at anyone else's.
+      if (!(await ledger.releaseSourceIfUnchanged(target.targetId, eniId, seen))) break;
+      seen = (await ledger.readTargetSources([target.targetId]))[0]?.updatedAt ?? seen;
+      const record: DecisionRecord = {
+        action: 'release',
+        instanceId: eniLedgers.get(eniId)?.instanceId ?? 'unknown',
+        eniId,
+        targetId: target.targetId,
+        reason: 'target-source-orphaned',
+        detail: `${eniId} was counted against ${target.targetId} with no slot and no session: released`,
+        triggerEventId: trigger.eventId,
+      };
+      deps.logger.info('decision', { ...record });
+      released.push(record);
+    }
+  }
+  return released;
+}
+
+export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, context: SweepContext = {}): Promise<SweepSummary> {
+  const settings = context.settings ?? DEFAULT_SWEEP_SETTINGS;
+  const bucket = context.bucket ?? new TokenBucket({ capacity: settings.mutationBurst, refillPerSecond: settings.mutationsPerSecond });
+  const before = bucket.stats();
+  const paced: ConvergeDeps = { ...deps, ec2: pacedEc2(deps.ec2, bucket) };
+
+  const scope = await readSweepScope(deps);
+  const cursor = await context.ledger?.cursor.read();
+  const chosen = orderForRun(scope, cursor).slice(0, settings.maxInstancesPerRun);
+  const taggedSet = new Set(scope.tagged);
+
+  let summary = emptySummary();
+  const failures: unknown[] = [];
+  let converged = 0;
+  let lastTagged: string | undefined;
+  for (let index = 0; index < chosen.length; index += settings.batchSize) {
+    // The first step always runs, so every run makes progress whatever the timeout.
+    const remaining = index > 0 ? context.remainingTimeMs?.() : undefined;
+    if (remaining !== undefined && remaining < settings.timeReserveMs) {
+      deps.logger.warn('sweep stopped early', { triggerEventId: trigger.eventId, remainingMs: remaining, reserveMs: settings.timeReserveMs });
+      break;
+    }
+    const batch = chosen.slice(index, index + settings.batchSize);
+    try {
+      summary = add(summary, await converge(batch, trigger, paced));
+    } catch (error) {
+      failures.push(error);
+      if (error instanceof ConvergeError) summary = add(summary, error.summary);
+    }
+    converged += batch.length;
+    for (const id of batch) if (taggedSet.has(id)) lastTagged = id;
+  }
+  if (context.ledger && lastTagged !== undefined) await context.ledger.cursor.write(lastTagged);
+
+  const released = context.ledger && converged === chosen.length ? await auditTargetSources(trigger, deps, context.ledger) : [];
+  const after = bucket.stats();
+  const result: SweepSummary = {
+    ...summary,
+    decisions: [...summary.decisions, ...released],
+    listed: scope.tagged.length + scope.cleanup.length,
+    converged,
+    deferred: scope.tagged.length + scope.cleanup.length - converged,
+    targetSourcesReleased: released.length,
+    mutations: after.taken - before.taken,
+    pacedMs: after.waitedMs - before.waitedMs,
+  };
+  if (failures.length === 0) return result;
+  // Never swallowed: the run fails (Lambda retries it; the sweep is idempotent), after every batch had its turn.
+  if (failures.every((failure) => failure instanceof PermanentError)) throw failures[0];
+  throw new ConvergeError(result, failures.flatMap((failure) => (failure instanceof ConvergeError ? failure.failures : [failure])));
 }

@@ -1,0 +1,88 @@
+/**
+ * The sweep's own ledger items: its cursor (`pk=sweep#cursor`, `sk=cursor`) and the audit of target items
+ * (`pk=target#<id>`, `sk=load`) for sources no slot and no session account for: a crash between reserving the
+ * target source and reserving the ENI slot, or a hand-made session deleted by hand, leaves one behind.
+ * Single-item writes, like the rest of the ledger; the cursor has one writer (the sweep runs one at a time).
+ */
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Clock } from '../converge/ports';
+import type { SweepLedgerPort, TargetSources } from '../converge/sweep-ports';
+import { hasCode, toDomainError } from './error-mapping';
+import { targetKey } from './ledger';
+
+const CURSOR_KEY = { pk: 'sweep#cursor', sk: 'cursor' };
+
+export interface SweepLedgerOptions {
+  readonly documents: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly clock?: Clock;
+}
+
+export function createSweepLedger(options: SweepLedgerOptions): SweepLedgerPort {
+  const { documents, tableName } = options;
+  const clock = options.clock ?? { now: () => new Date() };
+
+  async function send<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw toDomainError(error, `DynamoDB ${operation}`);
+    }
+  }
+
+  async function readTargetSources(targetIds: readonly string[]): Promise<TargetSources[]> {
+    const found: TargetSources[] = [];
+    for (const targetId of new Set(targetIds)) {
+      const answer = await send('GetItem', () => documents.send(new GetCommand({ TableName: tableName, Key: targetKey(targetId), ConsistentRead: true })));
+      if (answer.Item === undefined) continue;
+      const sources = answer.Item.sources as Set<string> | undefined;
+      found.push({ targetId, sources: [...(sources ?? [])].sort(), updatedAt: String(answer.Item.updatedAt ?? '') });
+    }
+    return found;
+  }
+
+  async function releaseSourceIfUnchanged(targetId: string, eniId: string, seenUpdatedAt: string): Promise<boolean> {
+    try {
+      await documents.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: targetKey(targetId),
+          UpdateExpression: 'DELETE sources :eniSet ADD sourceCount :minusOne SET updatedAt = :at',
+          ConditionExpression: 'contains(sources, :eniId) AND updatedAt = :seen',
+          ExpressionAttributeValues: {
+            ':eniSet': new Set([eniId]),
+            ':eniId': eniId,
+            ':minusOne': -1,
+            ':seen': seenUpdatedAt,
+            ':at': clock.now().toISOString(),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      // Someone reserved or released on this target since we looked: leave it to the next sweep.
+      if (hasCode(error, 'ConditionalCheckFailedException')) return false;
+      throw toDomainError(error, 'DynamoDB UpdateItem');
+    }
+  }
+
+  const cursor = {
+    async read(): Promise<string | undefined> {
+      const answer = await send('GetItem', () => documents.send(new GetCommand({ TableName: tableName, Key: CURSOR_KEY, ConsistentRead: true })));
+      const value = answer.Item?.lastInstanceId;
+      return typeof value === 'string' && value !== '' ? value : undefined;
+    },
+    async write(lastInstanceId: string | undefined): Promise<void> {
+      await send('PutItem', () =>
+        documents.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: { ...CURSOR_KEY, lastInstanceId: lastInstanceId ?? '', updatedAt: clock.now().toISOString() },
+          }),
+        ),
+      );
+    },
+  };
+
+  return { cursor, readTargetSources, releaseSourceIfUnchanged };
+}

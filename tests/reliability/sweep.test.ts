@@ -1,0 +1,233 @@
+/**
+ * The scheduled sweep against the simulator and dynalite (real adapters over HTTP): bounded runs that resume from a
+ * cursor, cleanup first, pacing of mutating calls, stale reservations resolved after the grace period (session
+ * exists -> active; else released with its target source), orphaned target sources, hand-made sessions learned.
+ */
+import { CreateTagsCommand } from '@aws-sdk/client-ec2';
+import { SLOT_GRACE_MS } from '../../shared/converge';
+import { sweep } from '../../shared/converge/sweep';
+import { DEFAULT_SWEEP_SETTINGS, type SweepSettings } from '../../shared/converge/sweep-settings';
+import { TokenBucket } from '../../shared/converge/token-bucket';
+import { Ec2Seeder, ledgerItem, sessionsOn, startTestCloud, targetLoads, type Launched, type TestCloud } from '../support/test-cloud';
+import { endpointsOf, wire, type Wiring } from './support/deps';
+
+const TAG = { 'traffic-mirror': 'true' };
+const OWNER_TAG = 'vpc-mirror-orchestrator:owner';
+const AFTER_GRACE_MS = SLOT_GRACE_MS + 60_000;
+const trigger = (id: string) => ({ eventId: id });
+
+let cloud: TestCloud;
+let seed: Ec2Seeder;
+let filterId: string;
+let interfaceTarget: string;
+let nlbTarget: string;
+const wirings: Wiring[] = [];
+
+function wiring(clockOffsetMs = 0): Wiring {
+  const made = wire(endpointsOf(cloud), { targetIds: [interfaceTarget, nlbTarget], filterId, clockOffsetMs });
+  wirings.push(made);
+  return made;
+}
+
+function settings(overrides: Partial<SweepSettings>): SweepSettings {
+  // A generous bucket: these tests are about what is converged, pacing has its own test.
+  return { ...DEFAULT_SWEEP_SETTINGS, mutationsPerSecond: 50, mutationBurst: 50, ...overrides };
+}
+
+const ours = (eniIds: readonly string[]) => sessionsOn(cloud, eniIds).filter((s) => s.tags[OWNER_TAG] !== undefined);
+
+beforeEach(async () => {
+  cloud = await startTestCloud();
+  seed = new Ec2Seeder(cloud);
+  filterId = await seed.filter();
+  interfaceTarget = await seed.interfaceTarget('eu-west-1a');
+  nlbTarget = await seed.loadBalancerTarget();
+});
+
+afterEach(async () => {
+  for (const made of wirings.splice(0)) made.destroy();
+  await cloud?.stop();
+});
+
+describe('sweep, bounded per run', () => {
+  it('converges at most maxInstancesPerRun instances per run and covers the whole fleet over successive runs', async () => {
+    const fleet: Launched[] = [];
+    for (let i = 0; i < 7; i += 1) fleet.push(await seed.launch({ tags: TAG }));
+    const { deps, sweepLedger } = wiring();
+    const bounded = settings({ maxInstancesPerRun: 3, batchSize: 2 });
+
+    const runs = [];
+    for (let run = 0; run < 3; run += 1) runs.push(await sweep(trigger(`sweep-${run}`), deps, { ledger: sweepLedger, settings: bounded }));
+
+    expect(runs.map((r) => r.converged)).toEqual([3, 3, 3]);
+    expect(runs.map((r) => r.listed)).toEqual([7, 7, 7]);
+    expect(runs[0]?.deferred).toBe(4);
+    // 3 + 3 + 1 new ones, then the rotation wraps around to instances already mirrored (kept).
+    expect(runs.map((r) => r.attached)).toEqual([3, 3, 1]);
+    const eniIds = fleet.flatMap((instance) => instance.eniIds);
+    expect(ours(eniIds).map((s) => s.networkInterfaceId).sort()).toEqual([...eniIds].sort());
+  });
+
+  it('cleans up untagged instances that still carry our sessions before converging tagged ones', async () => {
+    const leaving = await seed.launch({ tags: TAG });
+    const { deps, sweepLedger } = wiring();
+    await sweep(trigger('sweep-attach'), deps, { ledger: sweepLedger, settings: settings({}) });
+    expect(ours(leaving.eniIds)).toHaveLength(1);
+    await seed.untag(leaving.instanceId, 'traffic-mirror');
+    const newcomers: Launched[] = [];
+    for (let i = 0; i < 3; i += 1) newcomers.push(await seed.launch({ tags: TAG }));
+
+    const run = await sweep(trigger('sweep-cleanup'), deps, { ledger: sweepLedger, settings: settings({ maxInstancesPerRun: 1, batchSize: 1 }) });
+
+    expect(run).toMatchObject({ converged: 1, detached: 1, attached: 0 });
+    expect(ours(leaving.eniIds)).toEqual([]);
+    expect(await ledgerItem(cloud, `eni#${leaving.eniIds[0]}`, 'slots')).toBeUndefined();
+  });
+
+  it('stops starting new steps when less than the time reserve is left, after the first step', async () => {
+    for (let i = 0; i < 4; i += 1) await seed.launch({ tags: TAG });
+    const { deps, sweepLedger } = wiring();
+
+    const run = await sweep(trigger('sweep-late'), deps, {
+      ledger: sweepLedger,
+      settings: settings({ batchSize: 1, timeReserveMs: 30_000 }),
+      remainingTimeMs: () => 10_000,
+    });
+
+    expect(run).toMatchObject({ converged: 1, deferred: 3, attached: 1 });
+    // The cursor moved past the converged instance: the next run starts with the others.
+    const next = await sweep(trigger('sweep-next'), deps, { ledger: sweepLedger, settings: settings({ batchSize: 3 }) });
+    expect(next).toMatchObject({ converged: 4, attached: 3, kept: 1 });
+  });
+});
+
+describe('sweep pacing', () => {
+  it('passes every create through the token bucket and waits when the burst is spent', async () => {
+    for (let i = 0; i < 3; i += 1) await seed.launch({ tags: TAG, interfaces: 2 });
+    const { deps, sweepLedger } = wiring();
+    const waits: number[] = [];
+    let fakeNow = 0;
+    const bucket = new TokenBucket({
+      capacity: 2,
+      refillPerSecond: 4,
+      now: () => fakeNow,
+      sleep: async (ms) => {
+        waits.push(ms);
+        fakeNow += ms;
+      },
+    });
+    cloud.sim.resetCalls();
+
+    const run = await sweep(trigger('sweep-paced'), deps, { ledger: sweepLedger, settings: settings({}), bucket });
+
+    const creates = cloud.sim.calls().CreateTrafficMirrorSession?.total ?? 0;
+    expect(run.attached).toBe(6);
+    expect(creates).toBe(6);
+    expect(run.mutations).toBe(creates);
+    // 2 from the burst, then 4 more at 4/s (a quarter second each): a full second of waiting.
+    expect(waits).toHaveLength(4);
+    expect(run.pacedMs).toBe(1000);
+  });
+});
+
+describe('sweep resolving what a crash left in the ledger', () => {
+  it('marks a stale reservation active when its session exists on EC2', async () => {
+    const instance = await seed.launch({ tags: TAG });
+    const eniId = instance.eniIds[0] as string;
+    // A handler created the session and died before the ledger commit: the slot is still 'reserved'.
+    const removeHook = cloud.sim.hook('CreateTrafficMirrorSession', 'after', () => {
+      throw new Error('handler died before reading the answer');
+    });
+    const noRetry = wire(endpointsOf(cloud), { targetIds: [interfaceTarget, nlbTarget], filterId, ec2MaxAttempts: 1 });
+    wirings.push(noRetry);
+    await expect(sweep(trigger('crashed'), noRetry.deps, { settings: settings({}) })).rejects.toThrow();
+    removeHook();
+    const before = (await ledgerItem(cloud, `eni#${eniId}`, 'slots')) as { slots: Record<string, { state: string }> };
+    expect(Object.values(before.slots).map((slot) => slot.state)).toEqual(['reserved']);
+
+    const later = wiring(AFTER_GRACE_MS);
+    const run = await sweep(trigger('sweep-after-crash'), later.deps, { ledger: later.sweepLedger, settings: settings({}) });
+
+    expect(run).toMatchObject({ attached: 0, failed: 0 });
+    const session = ours([eniId]);
+    expect(session).toHaveLength(1);
+    const after = (await ledgerItem(cloud, `eni#${eniId}`, 'slots')) as { slots: Record<string, { state: string; sessionId: string }> };
+    expect(Object.values(after.slots)).toEqual([expect.objectContaining({ state: 'active', sessionId: session[0]?.trafficMirrorSessionId })]);
+  });
+
+  it('releases a stale reservation and its target source when no session exists, once the instance is no longer tagged', async () => {
+    const instance = await seed.launch({ tags: TAG });
+    const eniId = instance.eniIds[0] as string;
+    const { deps } = wiring();
+    // A handler reserved target source and slot, then died before CreateTrafficMirrorSession.
+    expect(await deps.ledger.reserveTargetSource(nlbTarget, eniId, null)).toBe('reserved');
+    const slot = await deps.ledger.reserveSlot({
+      eniId,
+      instanceId: instance.instanceId,
+      targetId: nlbTarget,
+      numberCandidates: [1],
+      preferredSessionNumber: 1,
+      observedSessions: [],
+    });
+    expect(slot.kind).toBe('reserved');
+    await seed.untag(instance.instanceId, 'traffic-mirror');
+
+    const within = await sweep(trigger('sweep-within-grace'), deps, { ledger: wiring().sweepLedger, settings: settings({}) });
+    expect(within.decisions.filter((d) => d.action === 'release')).toEqual([]);
+    const later = wiring(AFTER_GRACE_MS);
+    const run = await sweep(trigger('sweep-after-grace'), later.deps, { ledger: later.sweepLedger, settings: settings({}) });
+
+    expect(run.decisions).toContainEqual(expect.objectContaining({ action: 'release', eniId, reason: 'session-gone' }));
+    expect(await ledgerItem(cloud, `eni#${eniId}`, 'slots')).toBeUndefined();
+    expect((await targetLoads(cloud)).get(nlbTarget)).toEqual({ count: 0, sources: [] });
+    expect(ours([eniId])).toEqual([]);
+  });
+
+  it('releases a target source that no slot and no session accounts for, only after the grace period', async () => {
+    const instance = await seed.launch({ tags: {} });
+    const eniId = instance.eniIds[0] as string;
+    const { deps, sweepLedger } = wiring();
+    // A handler reserved the target source and died before reserving the ENI slot.
+    await deps.ledger.reserveTargetSource(interfaceTarget, eniId, 10);
+
+    const within = await sweep(trigger('audit-within-grace'), deps, { ledger: sweepLedger, settings: settings({}) });
+    const later = wiring(AFTER_GRACE_MS);
+    const after = await sweep(trigger('audit-after-grace'), later.deps, { ledger: later.sweepLedger, settings: settings({}) });
+
+    expect(within.targetSourcesReleased).toBe(0);
+    expect(after.targetSourcesReleased).toBe(1);
+    expect(after.decisions).toContainEqual(expect.objectContaining({ action: 'release', eniId, targetId: interfaceTarget, reason: 'target-source-orphaned' }));
+    expect((await targetLoads(cloud)).get(interfaceTarget)).toEqual({ count: 0, sources: [] });
+  });
+
+  it('keeps target sources that a hand-made session accounts for', async () => {
+    const instance = await seed.launch({ tags: TAG });
+    const eniId = instance.eniIds[0] as string;
+    const handMade = await seed.handMadeSession(eniId, interfaceTarget, filterId, 5);
+    const now = wiring();
+    await sweep(trigger('learn'), now.deps, { ledger: now.sweepLedger, settings: settings({}) });
+    const later = wiring(AFTER_GRACE_MS);
+
+    const run = await sweep(trigger('audit-hand-made'), later.deps, { ledger: later.sweepLedger, settings: settings({}) });
+
+    expect(run.targetSourcesReleased).toBe(0);
+    expect((await targetLoads(cloud)).get(interfaceTarget)?.sources).toContain(eniId);
+    const item = (await ledgerItem(cloud, `eni#${eniId}`, 'slots')) as { slots: Record<string, { owner: string; sessionId: string }> };
+    expect(Object.values(item.slots)).toContainEqual(expect.objectContaining({ owner: 'foreign', sessionId: handMade }));
+    expect(sessionsOn(cloud, [eniId]).map((s) => s.trafficMirrorSessionId)).toContain(handMade);
+  });
+});
+
+describe('sweep on tags it never heard about', () => {
+  it('mirrors an instance tagged after launch with no event, and is a no-op on the next run', async () => {
+    const instance = await seed.launch({ tags: {} });
+    await cloud.ec2.send(new CreateTagsCommand({ Resources: [instance.instanceId], Tags: [{ Key: 'traffic-mirror', Value: 'true' }] }));
+    const { deps, sweepLedger } = wiring();
+
+    const first = await sweep(trigger('missed-1'), deps, { ledger: sweepLedger, settings: settings({}) });
+    const second = await sweep(trigger('missed-2'), deps, { ledger: sweepLedger, settings: settings({}) });
+
+    expect(first).toMatchObject({ attached: 1, failed: 0 });
+    expect(second).toMatchObject({ attached: 0, detached: 0, kept: 1, mutations: 0 });
+  });
+});
