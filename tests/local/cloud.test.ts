@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -160,6 +161,50 @@ describe('startLocalCloud with bundled code on plain node', () => {
     expect(result).toMatchObject({ ok: true, value: { LAMBDA_TASK_ROOT: scratch } });
     expect(pids).toHaveLength(1);
     expect(pids.filter((pid) => pid !== undefined && isAlive(pid))).toEqual([]);
+  });
+});
+
+describe('startLocalCloud with `sls package` zips', () => {
+  let scratch: string;
+
+  beforeAll(() => {
+    scratch = mkdtempSync(path.join(tmpdir(), 'local-cloud-zip-'));
+  });
+
+  afterAll(() => {
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('unpacks <function>.zip, runs the bundle inside, and removes the unpacked copy on stop', async () => {
+    const staging = path.join(scratch, 'staging');
+    const packaged = path.join(scratch, '.serverless');
+    mkdirSync(packaged);
+    await build({
+      entryPoints: [path.join(__dirname, 'fixtures/handlers/echo.ts')],
+      outfile: path.join(staging, 'tests/local/fixtures/handlers/echo.js'),
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      logLevel: 'silent',
+    });
+    execFileSync('zip', ['-q', '-r', path.join(packaged, 'sweep.zip'), 'tests'], { cwd: staging, timeout: 30_000 });
+    const cloud = await startLocalCloud({
+      rootDir: REPO,
+      serverlessYml: FIXTURE_STACK,
+      simulator: false,
+      functions: ['sweep'],
+      code: { kind: 'packaged', dir: packaged },
+      deploy: {},
+    });
+
+    const result = await cloud.lambdas['sweep']?.invoke({ behave: 'env', names: ['LAMBDA_TASK_ROOT'] });
+    const taskRoot = (result?.value as { LAMBDA_TASK_ROOT: string }).LAMBDA_TASK_ROOT;
+    await cloud.stop();
+
+    expect(result?.ok).toBe(true);
+    expect(path.basename(taskRoot)).toMatch(/^local-cloud-artifact-/);
+    expect(existsSync(taskRoot)).toBe(false);
   });
 });
 
