@@ -2,7 +2,7 @@
  * `npm start`: the whole product on loopback, playing a realistic story, readable as it happens.
  * `--json` prints a machine-readable summary on stdout (the log then goes to stderr).
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_INSTANCES, MIN_INSTANCES } from './scenario';
 import { runSandbox } from './runner';
 import { colorsFor, createRenderer } from './render';
@@ -37,9 +37,11 @@ const program = new Command()
   .addOption(new Option('-s, --seed <number>', 'seed for the fleet tail and the simulator ids').default(1).argParser(integer(0)))
   .option('--json', 'print a machine-readable summary on stdout; the log goes to stderr', false)
   .option('-q, --quiet', 'no log, only the final report (or the JSON)', false)
+  .exitOverride()
   .addHelpText(
     'after',
-    '\nExit code: 0 when every invariant holds, 1 when one is violated, 2 when the sandbox itself failed.\n' +
+    '\nExit code: 0 when every invariant holds, 1 when one is violated, 2 on bad options or when the sandbox itself\n' +
+      'failed.\n' +
       'Colours: only on a terminal; NO_COLOR=1 turns them off, FORCE_COLOR=1 forces them.',
   );
 
@@ -48,7 +50,13 @@ const program = new Command()
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 async function main(): Promise<number> {
-  program.parse();
+  try {
+    program.parse();
+  } catch (error) {
+    // Commander has already printed the help or the usage error.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    throw error;
+  }
   const options = program.opts<CliOptions>();
   const logStream = options.json ? process.stderr : process.stdout;
   const names = new Map<string, string>();

@@ -168,7 +168,7 @@ export function buildScenario(options: ScenarioOptions = {}): Scenario {
     },
     {
       title: 'terminate db-1',
-      expect: 'its ENI and session go with it; the ledger releases the slot and the target source',
+      expect: 'AWS deletes its ENI and with it the session; the orchestrator finds nothing left to detach',
       actions: [{ kind: 'terminate', names: ['db-1'] }],
     },
     {
