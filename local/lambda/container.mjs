@@ -99,7 +99,7 @@ try {
   });
   send({ type: 'ready', initMs, ...memory() });
 } catch (error) {
-  send({ type: 'init-error', error: toErrorPayload(error) });
-  process.exitCode = 1;
-  process.disconnect?.();
+  // Exit only once the parent has the reason, as Lambda reports an init error before discarding the sandbox.
+  if (process.send) process.send({ type: 'init-error', error: toErrorPayload(error) }, () => process.exit(1));
+  else process.exit(1);
 }
