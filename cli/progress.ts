@@ -18,7 +18,8 @@ export function startProgress(stderr: OutputStream, total: number, colorful: boo
     {
       stream: stderr as unknown as NodeJS.WritableStream,
       format: 'converging {bar} {value}/{total} instances | {duration_formatted}',
-      hideCursor: true,
+      // A hidden cursor would stay hidden after Ctrl-C.
+      hideCursor: false,
       clearOnComplete: true,
       barsize: 30,
       ...(colorful ? {} : { barCompleteChar: '#', barIncompleteChar: '-' }),

@@ -2,14 +2,14 @@ import type { Command } from 'commander';
 import { colorsFor, type Colors } from '../colors';
 import type { CliIo } from '../io';
 import type { CommonOptions } from '../options';
+import { startProgress, type Progress } from '../progress';
 import { openSession, type CliSession } from '../session';
 
 /** What a command body gets: a ready session and the one way to print its result. */
 export interface CommandContext {
-  readonly io: CliIo;
   readonly session: CliSession;
-  /** Colours for stderr decorations (the progress bar); stdout colours are applied by `emit`. */
-  readonly stderrColors: Colors;
+  /** A progress bar on stderr over `total` steps (silent off a terminal or for small totals). */
+  progress(total: number): Progress;
   /** Prints the report: JSON alone on stdout with --json, else the human rendering. */
   emit<T>(report: T, render: (report: T, colors: Colors) => string): void;
 }
@@ -21,9 +21,8 @@ export function action<O extends CommonOptions>(io: CliIo, setExitCode: (code: n
   return async (options: O, _command: Command): Promise<void> => {
     const session = openSession(io, options);
     const context: CommandContext = {
-      io,
       session,
-      stderrColors: colorsFor(io.stderr, io.env),
+      progress: (total) => startProgress(io.stderr, total, colorsFor(io.stderr, io.env).isColorSupported),
       emit(report, render) {
         io.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : render(report, colorsFor(io.stdout, io.env)));
       },

@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { ExitCode } from '../exit-codes';
 import type { CliIo } from '../io';
 import { addCommonOptions, collectInstanceId, type CommonOptions } from '../options';
-import { startProgress } from '../progress';
 import { reconcileInstances } from '../reconcile-run';
 import { renderReconcile } from '../render/reconcile';
 import { resolveScope } from '../scope';
@@ -28,18 +27,19 @@ export function registerReconcile(program: Command, io: CliIo, setExitCode: (cod
   )
     .addHelpText('after', '\nExamples:\n  mirrorctl reconcile\n  mirrorctl reconcile --instance i-0123456789abcdef0 --json\n')
     .action(
-      action<ReconcileOptions>(io, setExitCode, async ({ session, emit, stderrColors }, options) => {
+      action<ReconcileOptions>(io, setExitCode, async (context, options) => {
         const triggerEventId = `mirrorctl-${randomUUID()}`;
-        const scope = await resolveScope(options.instance ?? [], session.deps);
-        const progress = startProgress(io.stderr, scope.instanceIds.length, stderrColors.isColorSupported);
+        const { deps } = context.session;
+        const scope = await resolveScope(options.instance ?? [], deps);
+        const progress = context.progress(scope.instanceIds.length);
         let records;
         try {
-          records = await reconcileInstances(scope.instanceIds, triggerEventId, session.deps, progress.tick);
+          records = await reconcileInstances(scope.instanceIds, triggerEventId, deps, progress.tick);
         } finally {
           progress.stop();
         }
         const report = buildReconcileReport(records, scope, triggerEventId);
-        emit(report, renderReconcile);
+        context.emit(report, renderReconcile);
         return report.totals.fail > 0 ? ExitCode.findings : ExitCode.ok;
       }),
     );
