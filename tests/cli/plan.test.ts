@@ -125,6 +125,16 @@ describe('mirrorctl plan', () => {
     expect(() => JSON.parse(json.stdoutText())).not.toThrow();
   });
 
+  it('exits 1 with the AWS error on stderr and nothing on stdout when the ledger table does not exist', async () => {
+    const io = captureIo();
+
+    const exitCode = await run(['plan', '--json', '--table', 'no-such-table'], io);
+
+    expect(exitCode).toBe(1);
+    expect(io.stdoutText()).toBe('');
+    expect(io.stderrText()).toMatch(/^mirrorctl: .*ResourceNotFoundException/);
+  });
+
   it('colours a terminal, unless NO_COLOR is set, and never colours --json', async () => {
     const terminal = captureIo({ tty: true, env: { ...process.env, NO_COLOR: undefined } });
     await run(['plan'], terminal);
