@@ -6,7 +6,6 @@
 import { InvalidEventError } from '../domain/errors';
 import { parseTrigger, type Trigger } from '../domain/events';
 import { converge, type ConvergeSummary } from './converge';
-import { sweep } from './sweep';
 import type { ConvergeDeps } from './ports';
 
 const NOTHING_DONE: ConvergeSummary = { attached: 0, detached: 0, refused: 0, skipped: 0, kept: 0, failed: 0, decisions: [] };
@@ -37,13 +36,6 @@ export async function handleTrigger(event: unknown, deps: ConvergeDeps): Promise
     return NOTHING_DONE;
   }
   const summary = await converge(trigger.instanceIds, trigger, deps);
-  logOutcome(trigger, summary, deps);
-  return summary;
-}
-
-export async function handleSweep(event: unknown, deps: ConvergeDeps): Promise<ConvergeSummary> {
-  const trigger = readTrigger(event, deps);
-  const summary = await sweep(trigger, deps);
   logOutcome(trigger, summary, deps);
   return summary;
 }

@@ -5,4 +5,4 @@ export type { InstancePlan, StaleReason, StaleSlot, UnrecordedSession } from './
 export { sweep, sweepInstanceIds } from './sweep';
 export { defaultDeps } from './deps';
 export type * from './ports';
-export { handleTrigger, handleSweep, readTrigger } from './handle-trigger';
+export { handleTrigger, readTrigger } from './handle-trigger';
