@@ -69,6 +69,11 @@ describe('the sandbox story on a small fleet', () => {
     expect(refusal('app-m6i')).toBe('unsupported-instance-type');
     expect(refusal('metal-1')).toBe('bare-metal');
     expect(historyOf('batch-1').some((entry) => entry.action === 'attach')).toBe(false);
+    const reasonsOf = (name: string) => run.summary.instances.find((instance) => instance.name === name)?.notMirroredReasons;
+    expect(reasonsOf('metal-1')).toEqual(['bare-metal']);
+    expect(reasonsOf('batch-1')).toEqual(['not-tagged']);
+    expect(reasonsOf('capture-1')).toEqual(['eth0: interface-session-limit']);
+    expect(reasonsOf('web-1')).toEqual([]);
   });
 
   it('refuses the ENI that already holds three hand-made sessions and leaves them as they were', () => {
