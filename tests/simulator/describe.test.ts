@@ -1,6 +1,7 @@
 import {
   CreateTagsCommand,
   CreateTrafficMirrorSessionCommand,
+  DeleteTrafficMirrorFilterCommand,
   DescribeInstancesCommand,
   DescribeInstanceTypesCommand,
   DescribeNetworkInterfacesCommand,
@@ -175,6 +176,23 @@ describe('Describe* filters and pagination', () => {
     });
   });
 
+  it('skips nothing when items of earlier pages are deleted between pages', async () => {
+    const seen: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await h.ec2.send(new DescribeTrafficMirrorFiltersCommand({ MaxResults: 5, NextToken: nextToken }));
+      const ids = (page.TrafficMirrorFilters ?? []).map((f) => f.TrafficMirrorFilterId as string);
+      seen.push(...ids);
+      for (const id of ids.filter((id) => id !== filterIds[0])) {
+        await h.ec2.send(new DeleteTrafficMirrorFilterCommand({ TrafficMirrorFilterId: id }));
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+
+    expect(seen).toEqual(filterIds);
+    filterIds = [filterIds[0] as string];
+  });
+
   it('filters and pages targets and filters', async () => {
     const targets = await collect(paginateDescribeTrafficMirrorTargets({ client: h.ec2, pageSize: 5 }, {}));
     expect(targets.flatMap((p) => p.TrafficMirrorTargets ?? [])).toHaveLength(7);
@@ -185,9 +203,9 @@ describe('Describe* filters and pagination', () => {
       ['network-load-balancer', true],
     ]);
     const filters = await collect(paginateDescribeTrafficMirrorFilters({ client: h.ec2, pageSize: 5 }, {}));
-    expect(filters.flatMap((p) => p.TrafficMirrorFilters ?? [])).toHaveLength(6);
-    const byId = await h.ec2.send(new DescribeTrafficMirrorFiltersCommand({ TrafficMirrorFilterIds: [filterIds[2] as string] }));
-    expect(byId.TrafficMirrorFilters?.map((f) => f.TrafficMirrorFilterId)).toEqual([filterIds[2]]);
+    expect(filters.flatMap((p) => p.TrafficMirrorFilters ?? []).map((f) => f.TrafficMirrorFilterId)).toEqual(filterIds);
+    const byId = await h.ec2.send(new DescribeTrafficMirrorFiltersCommand({ TrafficMirrorFilterIds: [filterIds[0] as string] }));
+    expect(byId.TrafficMirrorFilters?.map((f) => f.TrafficMirrorFilterId)).toEqual([filterIds[0]]);
     expect(
       await errorCodeOf(h.ec2.send(new DescribeTrafficMirrorFiltersCommand({ TrafficMirrorFilterIds: ['tmf-0123456789abcdef0'] }))),
     ).toBe('InvalidTrafficMirrorFilterId.NotFound');

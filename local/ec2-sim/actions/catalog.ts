@@ -8,6 +8,8 @@ import { applyFilters, paginate, type FilterFields } from './describe';
 import { resolveAll } from './lookup';
 import { instanceTypeXml, subnetXml } from './serialize';
 
+const CATALOGUE_ORDER = new Map(allInstanceTypes().map((t, index) => [t.instanceType, index]));
+
 export const describeInstanceTypes: ActionHandler = (_ctx, params) => {
   const names = list(params, 'InstanceType');
   const unknown = names.filter((name) => !lookupInstanceType(name));
@@ -24,7 +26,13 @@ export const describeInstanceTypes: ActionHandler = (_ctx, params) => {
     'memory-info.size-in-mib': (t) => t.memoryMiB,
   };
   const matching = applyFilters(candidates, params, fields);
-  const { page, nextToken } = paginate(matching, params, 'DescribeInstanceTypes', { min: 5, max: 100 }, names.length);
+  const { page, nextToken } = paginate(matching, params, {
+    action: 'DescribeInstanceTypes',
+    min: 5,
+    max: 100,
+    idCount: names.length,
+    cursorOf: (t) => CATALOGUE_ORDER.get(t.instanceType) ?? -1,
+  });
   return { instanceTypeSet: page.map(instanceTypeXml), nextToken };
 };
 
@@ -42,6 +50,12 @@ export const describeSubnets: ActionHandler = (ctx, params) => {
     'owner-id': () => ctx.accountId,
   };
   const matching = applyFilters(candidates, params, fields, (s) => s.tags);
-  const { page, nextToken } = paginate(matching, params, 'DescribeSubnets', { min: 5, max: 1000 }, ids.length);
+  const { page, nextToken } = paginate(matching, params, {
+    action: 'DescribeSubnets',
+    min: 5,
+    max: 1000,
+    idCount: ids.length,
+    cursorOf: (s) => ctx.state.orderOf(s.subnetId),
+  });
   return { subnetSet: page.map((s) => subnetXml(s, ctx.accountId, ctx.region)), nextToken };
 };

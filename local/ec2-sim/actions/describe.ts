@@ -47,40 +47,43 @@ function wildcard(value: string): RegExp {
   return new RegExp(`^${escaped}$`, 's');
 }
 
-export interface PageLimits {
+export interface PageSpec<T> {
+  readonly action: string;
+  /** MaxResults bounds. */
   readonly min: number;
   readonly max: number;
-  /** Id list parameter that cannot be combined with MaxResults (DescribeInstances, DescribeNetworkInterfaces). */
+  /** How many ids the request named (InstanceId.N, ...). */
+  readonly idCount: number;
+  /** DescribeInstances and DescribeNetworkInterfaces refuse MaxResults together with an id list. */
   readonly exclusiveWithIds?: boolean;
+  /** A stable, increasing position (creation order): a page starts after the last item of the previous one. */
+  readonly cursorOf: (item: T) => number;
 }
 
-/** One page of `items` and the token for the next; the token is opaque and bound to the action. */
-export function paginate<T>(
-  items: T[],
-  params: Params,
-  action: string,
-  limits: PageLimits,
-  idCount: number,
-): { page: T[]; nextToken?: string } {
-  const maxResults = optionalInt(params, 'MaxResults', limits.min, limits.max);
-  if (maxResults !== undefined && limits.exclusiveWithIds && idCount > 0) {
+/** One page of `items` and the token for the next. Tokens are cursors, so deleting seen items skips nothing. */
+export function paginate<T>(items: T[], params: Params, spec: PageSpec<T>): { page: T[]; nextToken?: string } {
+  const maxResults = optionalInt(params, 'MaxResults', spec.min, spec.max);
+  if (maxResults !== undefined && spec.exclusiveWithIds && spec.idCount > 0) {
     throw invalidCombination('The parameter instancesSet cannot be used with the parameter maxResults');
   }
-  const offset = params.NextToken ? decodeToken(params.NextToken, action) : 0;
-  if (maxResults === undefined) return { page: items.slice(offset) };
-  const page = items.slice(offset, offset + maxResults);
-  const next = offset + maxResults;
-  return next < items.length ? { page, nextToken: encodeToken(next, action) } : { page };
+  if (maxResults === undefined && !params.NextToken) return { page: items };
+  const after = params.NextToken ? decodeToken(params.NextToken, spec.action) : -1;
+  const remaining = items
+    .filter((item) => spec.cursorOf(item) > after)
+    .sort((a, b) => spec.cursorOf(a) - spec.cursorOf(b));
+  if (maxResults === undefined || remaining.length <= maxResults) return { page: remaining };
+  const page = remaining.slice(0, maxResults);
+  return { page, nextToken: encodeToken(spec.cursorOf(page[page.length - 1] as T), spec.action) };
 }
 
-function encodeToken(offset: number, action: string): string {
-  return Buffer.from(JSON.stringify({ o: offset, a: action })).toString('base64url');
+function encodeToken(cursor: number, action: string): string {
+  return Buffer.from(JSON.stringify({ c: cursor, a: action })).toString('base64url');
 }
 
 function decodeToken(token: string, action: string): number {
   try {
-    const decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o?: unknown; a?: unknown };
-    if (typeof decoded.o === 'number' && Number.isInteger(decoded.o) && decoded.o >= 0 && decoded.a === action) return decoded.o;
+    const decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { c?: unknown; a?: unknown };
+    if (typeof decoded.c === 'number' && Number.isInteger(decoded.c) && decoded.c >= 0 && decoded.a === action) return decoded.c;
   } catch {
     // fall through: any token we did not issue is invalid
   }

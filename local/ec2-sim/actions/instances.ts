@@ -70,7 +70,7 @@ export const runInstances: ActionHandler = (ctx, params) => {
       tagVersion: 0,
     };
     ctx.state.instances.set(instanceId, instance);
-    ctx.state.createdAt.set(instanceId, ctx.now());
+    ctx.state.register(instanceId, ctx.now());
     ctx.lifecycle.launched(instance);
     instanceTagsChanged(ctx, instance, setTags(ctx, instance.tags, tagsByType.get('instance') ?? []));
     launched.push(instance);
@@ -92,7 +92,7 @@ export function createInterface(ctx: ActionContext, subnet: Subnet, interfaceTyp
     tags: new Map(),
   };
   ctx.state.networkInterfaces.set(networkInterfaceId, eni);
-  ctx.state.createdAt.set(networkInterfaceId, ctx.now());
+  ctx.state.register(networkInterfaceId, ctx.now());
   return eni;
 }
 
@@ -231,7 +231,14 @@ export const describeInstances: ActionHandler = (ctx, params) => {
       ctx.state.interfacesOfInstance(i.instanceId).map((e) => e.attachment?.deviceIndex),
   };
   const matching = applyFilters(candidates, params, fields, (i) => i.tags);
-  const { page, nextToken } = paginate(matching, params, 'DescribeInstances', { min: 5, max: 1000, exclusiveWithIds: true }, ids.length);
+  const { page, nextToken } = paginate(matching, params, {
+    action: 'DescribeInstances',
+    min: 5,
+    max: 1000,
+    idCount: ids.length,
+    exclusiveWithIds: true,
+    cursorOf: (i) => ctx.state.orderOf(i.instanceId),
+  });
   const byReservation = new Map<string, Instance[]>();
   for (const instance of page) {
     byReservation.set(instance.reservationId, [...(byReservation.get(instance.reservationId) ?? []), instance]);

@@ -95,12 +95,13 @@ export const describeNetworkInterfaces: ActionHandler = (ctx, params) => {
     'source-dest-check': () => true,
   };
   const matching = applyFilters(candidates, params, fields, (e) => e.tags);
-  const { page, nextToken } = paginate(
-    matching,
-    params,
-    'DescribeNetworkInterfaces',
-    { min: 5, max: 1000, exclusiveWithIds: true },
-    ids.length,
-  );
+  const { page, nextToken } = paginate(matching, params, {
+    action: 'DescribeNetworkInterfaces',
+    min: 5,
+    max: 1000,
+    idCount: ids.length,
+    exclusiveWithIds: true,
+    cursorOf: (e) => ctx.state.orderOf(e.networkInterfaceId),
+  });
   return { networkInterfaceSet: page.map((eni) => networkInterfaceXml(eni, ctx.accountId)), nextToken };
 };

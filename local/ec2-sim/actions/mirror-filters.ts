@@ -21,7 +21,7 @@ export const createTrafficMirrorFilter: ActionHandler = (ctx, params) => {
   };
   setTags(ctx, filter.tags, tags);
   ctx.state.filters.set(filter.trafficMirrorFilterId, filter);
-  ctx.state.createdAt.set(filter.trafficMirrorFilterId, ctx.now());
+  ctx.state.register(filter.trafficMirrorFilterId, ctx.now());
   return { trafficMirrorFilter: filterXml(filter), clientToken: params.ClientToken };
 };
 
@@ -44,6 +44,12 @@ export const describeTrafficMirrorFilters: ActionHandler = (ctx, params) => {
     description: (f) => f.description,
   };
   const matching = applyFilters(candidates, params, fields, (f) => f.tags);
-  const { page, nextToken } = paginate(matching, params, 'DescribeTrafficMirrorFilters', { min: 5, max: 1000 }, ids.length);
+  const { page, nextToken } = paginate(matching, params, {
+    action: 'DescribeTrafficMirrorFilters',
+    min: 5,
+    max: 1000,
+    idCount: ids.length,
+    cursorOf: (f) => ctx.state.orderOf(f.trafficMirrorFilterId),
+  });
   return { trafficMirrorFilterSet: page.map(filterXml), nextToken };
 };

@@ -50,7 +50,7 @@ export const createTrafficMirrorSession: ActionHandler = (ctx, params) => {
   };
   setTags(ctx, session.tags, tags);
   ctx.state.addSession(session);
-  ctx.state.createdAt.set(session.trafficMirrorSessionId, ctx.now());
+  ctx.state.register(session.trafficMirrorSessionId, ctx.now());
   return { trafficMirrorSession: sessionXml(session), clientToken: params.ClientToken };
 };
 
@@ -114,7 +114,13 @@ export const describeTrafficMirrorSessions: ActionHandler = (ctx, params) => {
     'owner-id': (s) => s.ownerId,
   };
   const matching = applyFilters(candidates, params, fields, (s) => s.tags);
-  const { page, nextToken } = paginate(matching, params, 'DescribeTrafficMirrorSessions', { min: 5, max: 1000 }, ids.length);
+  const { page, nextToken } = paginate(matching, params, {
+    action: 'DescribeTrafficMirrorSessions',
+    min: 5,
+    max: 1000,
+    idCount: ids.length,
+    cursorOf: (s) => ctx.state.orderOf(s.trafficMirrorSessionId),
+  });
   return { trafficMirrorSessionSet: page.map(sessionXml), nextToken };
 };
 

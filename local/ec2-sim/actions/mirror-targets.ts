@@ -31,7 +31,7 @@ export const createTrafficMirrorTarget: ActionHandler = (ctx, params) => {
   };
   setTags(ctx, target.tags, tags);
   ctx.state.addTarget(target);
-  ctx.state.createdAt.set(target.trafficMirrorTargetId, ctx.now());
+  ctx.state.register(target.trafficMirrorTargetId, ctx.now());
   return { trafficMirrorTarget: targetXml(target), clientToken: params.ClientToken };
 };
 
@@ -85,6 +85,12 @@ export const describeTrafficMirrorTargets: ActionHandler = (ctx, params) => {
     'owner-id': (t) => t.ownerId,
   };
   const matching = applyFilters(candidates, params, fields, (t) => t.tags);
-  const { page, nextToken } = paginate(matching, params, 'DescribeTrafficMirrorTargets', { min: 5, max: 1000 }, ids.length);
+  const { page, nextToken } = paginate(matching, params, {
+    action: 'DescribeTrafficMirrorTargets',
+    min: 5,
+    max: 1000,
+    idCount: ids.length,
+    cursorOf: (t) => ctx.state.orderOf(t.trafficMirrorTargetId),
+  });
   return { trafficMirrorTargetSet: page.map(targetXml), nextToken };
 };

@@ -124,6 +124,8 @@ export class SimState {
   readonly filters = new Map<string, TrafficMirrorFilter>();
   /** Creation time of every resource, for the eventual-consistency window. */
   readonly createdAt = new Map<string, number>();
+  /** Creation order of every resource: the pagination cursor, stable when earlier items are deleted. */
+  private readonly creationOrder = new Map<string, number>();
   /** Terminated instances, until they are forgotten. */
   readonly terminated = new Set<string>();
 
@@ -143,6 +145,16 @@ export class SimState {
 
   get sessions(): ReadonlyMap<string, TrafficMirrorSession> {
     return this.sessionsById;
+  }
+
+  /** Records a new resource's creation (time and order). */
+  register(id: string, now: number): void {
+    this.createdAt.set(id, now);
+    this.creationOrder.set(id, this.creationOrder.size);
+  }
+
+  orderOf(id: string): number {
+    return this.creationOrder.get(id) ?? -1;
   }
 
   attach(eni: NetworkInterface, attachment: Attachment): void {
@@ -274,6 +286,7 @@ export function tagList(tags: Tags): Array<{ key: string; value: string }> {
 export function createDefaultSubnets(state: SimState, region: string): void {
   ['a', 'b', 'c'].forEach((letter, index) => {
     const subnetId = `subnet-${String(index + 1).padStart(17, '0')}`;
+    state.register(subnetId, 0);
     state.subnets.set(subnetId, {
       subnetId,
       vpcId: 'vpc-00000000000000001',
