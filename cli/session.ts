@@ -15,9 +15,9 @@ export interface CliSession {
   readonly deps: ConvergeDeps;
 }
 
-export function loadCliConfig(io: CliIo, options: CommonOptions, load: (env: Record<string, string | undefined>) => Config): Config {
+function loadCliConfig(io: CliIo, options: CommonOptions): Config {
   try {
-    return load(configEnvironment(io.env, options));
+    return loadConfig(configEnvironment(io.env, options));
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const origin = originOf(error.variable, options);
@@ -28,7 +28,7 @@ export function loadCliConfig(io: CliIo, options: CommonOptions, load: (env: Rec
 export function openSession(io: CliIo, options: CommonOptions): CliSession {
   // shared/aws creates its SDK clients on first use (in defaultDeps below), from the environment completed here.
   applyAwsLocation(options);
-  const config = loadCliConfig(io, options, loadConfig);
+  const config = loadCliConfig(io, options);
   // Decisions are rendered by the CLI; the Lambdas' JSON log lines would otherwise land on stdout (and break --json),
   // and metrics belong to the deployed functions.
   const logger = new Logger({ serviceName: 'mirrorctl', logLevel: 'SILENT' });

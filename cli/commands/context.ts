@@ -1,4 +1,3 @@
-import type { Command } from 'commander';
 import { colorsFor, type Colors } from '../colors';
 import type { CliIo } from '../io';
 import type { CommonOptions } from '../options';
@@ -18,7 +17,7 @@ export type CommandBody<O> = (context: CommandContext, options: O) => Promise<nu
 
 /** Wires a commander action to a body and hands the body's exit code to `setExitCode`. */
 export function action<O extends CommonOptions>(io: CliIo, setExitCode: (code: number) => void, body: CommandBody<O>) {
-  return async (options: O, _command: Command): Promise<void> => {
+  return async (options: O): Promise<void> => {
     const session = openSession(io, options);
     const context: CommandContext = {
       session,
