@@ -61,7 +61,7 @@ export function wire(endpoints: Endpoints, options: WiringOptions): Wiring {
     ledger: createLedger({ documents: endpoints.documents, tableName: config.tableName, historyTtlDays: config.historyTtlDays, clock }),
     publisher: createPublisher({ client: events, eventBusName: config.eventBusName, ownerId: config.ownerId, clock }),
     config,
-    logger: new Logger({ serviceName: 'reliability-test', logLevel: process.env.TEST_LOG_LEVEL ?? 'SILENT' }),
+    logger: new Logger({ serviceName: 'reliability-test', logLevel: (process.env.TEST_LOG_LEVEL ?? 'SILENT') as 'SILENT' }),
     clock,
   };
   return {
