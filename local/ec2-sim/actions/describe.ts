@@ -19,10 +19,6 @@ export function applyFilters<T>(items: T[], params: Params, fields: FilterFields
   return items.filter((item) => matchers.every((matches) => matches(item)));
 }
 
-export function hasFilters(params: Params): boolean {
-  return parseFilters(params).length > 0;
-}
-
 function fieldFor<T>(name: string, fields: FilterFields<T>, tagsOf?: (item: T) => Tags): (item: T) => string[] {
   if (tagsOf && name.startsWith('tag:')) {
     const key = name.slice(4);

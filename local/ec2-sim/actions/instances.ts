@@ -3,8 +3,7 @@ import { Ec2Error, invalidCombination, invalidValue, missingParameter } from '..
 import { list, optionalBool, optionalInt, structList, type Params } from '../protocol/query';
 import { lookupInstanceType } from '../rules/catalogue';
 import { STATE_CODES, type Instance, type InstanceStateName, type NetworkInterface, type Subnet } from '../model/state';
-import type { ActionContext, ActionHandler } from './context';
-import { isVisible } from './context';
+import { isVisible, type ActionContext, type ActionHandler } from './context';
 import { applyFilters, paginate, type FilterFields } from './describe';
 import { resolve, resolveAll } from './lookup';
 import { reservationXml, stateXml } from './serialize';

@@ -10,7 +10,6 @@ export const ID_PREFIX = {
   trafficMirrorFilter: 'tmf',
   trafficMirrorSession: 'tmms',
   subnet: 'subnet',
-  vpc: 'vpc',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIX;
