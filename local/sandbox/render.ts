@@ -39,8 +39,8 @@ export function createRenderer(options: RendererOptions): Renderer {
   const c = pc.createColors(options.color ?? pc.isColorSupported);
   const line = (text: string): void => options.write(`${text}\n`);
   const instanceLabel = (instanceId: string): string => {
-    const name = options.names.get(instanceId);
-    return name ? `${name} ${c.dim(instanceId)}` : instanceId;
+    const name = options.names.get(instanceId) ?? '?';
+    return `${name.padEnd(NAME_WIDTH)} ${c.dim(instanceId.padEnd(INSTANCE_ID_WIDTH))}`;
   };
   const targetLabel = (targetId: string): string => options.targetLabels.get(targetId) ?? targetId;
 
@@ -80,6 +80,9 @@ export function createRenderer(options: RendererOptions): Renderer {
       line('');
       line(c.bold('Invariants'));
       for (const text of invariantLines(summary.invariants, c)) line(text);
+      for (const letter of summary.deadLetters) {
+        line(c.red(`dead letter: ${letter.functionName} ${letter.eventId ?? '(no event id)'}: ${letter.error}`));
+      }
       line('');
       const failedSteps = summary.stepChecks.filter((check) => check.violations.length > 0);
       for (const check of failedSteps) line(c.red(`✘ after step ${check.step} (${check.title}): ${check.violations.length} violations`));
@@ -92,7 +95,12 @@ export function createRenderer(options: RendererOptions): Renderer {
   };
 }
 
+// Column widths of the decision line (padding is applied before colouring, so escape codes do not count).
 const ACTION_WIDTH = 7;
+const NAME_WIDTH = 10;
+const INSTANCE_ID_WIDTH = 19;
+const ENI_ID_WIDTH = 21;
+const REASON_WIDTH = 25;
 
 export function formatDecision(
   decision: DecisionRecord,
@@ -105,9 +113,9 @@ export function formatDecision(
     c.dim(clock(decision.time)),
     fn(decision.functionName),
     instanceLabel(decision.instanceId),
-    decision.eniId ?? '-',
+    (decision.eniId ?? '-').padEnd(ENI_ID_WIDTH),
     paint(decision.action.padEnd(ACTION_WIDTH)),
-    decision.reason,
+    decision.reason.padEnd(REASON_WIDTH),
   ];
   if (decision.action === 'attach' || decision.action === 'detach' || decision.action === 'keep') {
     const where = [
@@ -117,7 +125,7 @@ export function formatDecision(
     if (where.length > 0) parts.push(where.join(' '));
   }
   if (decision.level === 'ERROR' || decision.level === 'WARN') parts.push(c.red(`[${decision.level}]`));
-  return parts.join('  ');
+  return parts.join('  ').trimEnd();
 }
 
 function actionColor(action: DecisionRecord['action'], c: Colors): (text: string) => string {
