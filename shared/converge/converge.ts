@@ -125,11 +125,8 @@ class InstanceRun {
         await ledger.reserveTargetSource(session.targetId, session.eniId, null);
       }
     }
-    for (const eniId of this.plan.input.sessionsByEni.keys()) {
-      const observed = this.plan.observedByEni.get(eniId) ?? [];
-      const foreignNumbers = observed.filter((s) => !s.managed).map((s) => s.sessionNumber);
-      const known = this.plan.input.ledgerNumbersByEni.get(eniId) ?? [];
-      if (foreignNumbers.some((number) => !known.includes(number))) await ledger.learnForeignSessions(eniId, this.plan.instanceId, observed);
+    for (const eniId of this.plan.foreignDriftEnis) {
+      await ledger.learnForeignSessions(eniId, this.plan.instanceId, this.plan.observedByEni.get(eniId) ?? []);
     }
   }
 

@@ -33,6 +33,8 @@ export interface InstancePlan {
   readonly decisions: readonly Decision[];
   readonly staleSlots: readonly StaleSlot[];
   readonly unrecordedSessions: readonly UnrecordedSession[];
+  /** ENIs whose hand-made slots in the ledger differ from the hand-made sessions EC2 shows (new, deleted, or gone with the ENI). */
+  readonly foreignDriftEnis: readonly string[];
   /** Every session EC2 showed per ENI of this instance (current and stray). */
   readonly observedByEni: ReadonlyMap<string, readonly SessionFacts[]>;
   readonly targets: ReadonlyMap<string, DescribedTarget>;
@@ -78,6 +80,14 @@ export function findStaleSlots(
     const expired = slot.state === 'releasing' || now.getTime() - Date.parse(slot.updatedAt) > SLOT_GRACE_MS;
     return expired ? [{ eniId: ledger.eniId, slot, reason: 'session-gone' }] : [];
   });
+}
+
+/** Hand-made sessions are learned so their numbers are avoided, and forgotten once EC2 no longer shows them. */
+export function hasForeignDrift(ledger: EniLedger | undefined, observed: readonly SessionFacts[]): boolean {
+  const key = (ids: readonly (string | undefined)[]) => JSON.stringify([...ids].sort());
+  const recorded = (ledger?.slots ?? []).filter((slot) => slot.owner === 'foreign').map((slot) => slot.sessionId);
+  const seen = observed.filter((session) => !session.managed).map((session) => session.sessionId);
+  return key(recorded) !== key(seen);
 }
 
 function findUnrecordedSessions(ledger: EniLedger | undefined, observed: readonly SessionFacts[]): UnrecordedSession[] {
@@ -128,6 +138,7 @@ export async function readAndPlan(instanceIds: readonly string[], deps: Converge
 
     const staleSlots: StaleSlot[] = [];
     const unrecordedSessions: UnrecordedSession[] = [];
+    const foreignDriftEnis: string[] = [];
     const ledgerNumbersByEni = new Map<string, number[]>();
     for (const [eniId, observed] of observedByEni) {
       const item = ledgers.get(eniId);
@@ -136,6 +147,7 @@ export async function readAndPlan(instanceIds: readonly string[], deps: Converge
       const stale = item ? findStaleSlots(item, observed, instance, now) : [];
       staleSlots.push(...stale);
       unrecordedSessions.push(...findUnrecordedSessions(item, observed.filter((s) => s.instanceId === instanceId || ownEnis.has(eniId))));
+      if (hasForeignDrift(item, observed)) foreignDriftEnis.push(eniId);
       if (item && ownEnis.has(eniId)) {
         ledgerNumbersByEni.set(
           eniId,
@@ -159,7 +171,7 @@ export async function readAndPlan(instanceIds: readonly string[], deps: Converge
       targets: described,
       targetLoads: loads,
     };
-    return { instanceId, input, staleSlots, unrecordedSessions, observedByEni, targets };
+    return { instanceId, input, staleSlots, unrecordedSessions, foreignDriftEnis, observedByEni, targets };
   });
 
   // Loads as they will be once stale reservations are released, so planning ranks targets on the truth.
