@@ -1,10 +1,15 @@
-/** Tag Change on Resource (EC2 instance, opt-in or override key changed) -> converge the instance. */
+/**
+ * Tag Change on Resource (EC2 instance, opt-in or override key changed) -> converge the instance.
+ * Fed by its SQS queue (a batch of events -> one converge, partial batch response); a direct EventBridge event
+ * is converged on its own.
+ */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import type { EventBridgeEvent } from 'aws-lambda';
+import type { EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadConfig } from '../shared/config/config';
-import { defaultDeps, handleTrigger, type ConvergeSummary } from '../shared/converge';
+import { defaultDeps, type ConvergeSummary } from '../shared/converge';
+import { handleTriggerEvent } from '../shared/converge/batch';
 import { logger, metrics } from '../shared/observability';
 
 interface TagChangeDetail {
@@ -18,7 +23,7 @@ type TagChangeEvent = EventBridgeEvent<'Tag Change on Resource', TagChangeDetail
 
 const deps = defaultDeps(loadConfig(process.env));
 
-export const handler = middy<TagChangeEvent, ConvergeSummary>()
+export const handler = middy<TagChangeEvent | SQSEvent, SQSBatchResponse | ConvergeSummary>()
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
-  .handler((event) => handleTrigger(event, deps));
+  .handler((event) => handleTriggerEvent(event, deps));

@@ -1,7 +1,8 @@
 /**
  * What every event handler does: parse the trigger, converge the instances it names, log the outcome.
  * A malformed event is logged once with its id and rethrown (Lambda's bounded retries, then the on-failure
- * destination); an understood event that concerns nothing we manage is a logged no-op.
+ * destination); an understood event that concerns nothing we manage is a logged no-op. This is the direct
+ * (EventBridge -> function) path; batches from the function's queue go through batch.ts.
  */
 import { InvalidEventError } from '../domain/errors';
 import { parseTrigger, type Trigger } from '../domain/events';
@@ -10,7 +11,8 @@ import type { ConvergeDeps } from './ports';
 
 const NOTHING_DONE: ConvergeSummary = { attached: 0, detached: 0, refused: 0, skipped: 0, kept: 0, failed: 0, decisions: [] };
 
-export function readTrigger(event: unknown, deps: ConvergeDeps): Trigger {
+/** @param logContext extra fields for the 'invalid event' line (an SQS record's messageId). */
+export function readTrigger(event: unknown, deps: ConvergeDeps, logContext: Readonly<Record<string, unknown>> = {}): Trigger {
   try {
     return parseTrigger(event, {
       tagKey: deps.config.tagKey,
@@ -18,7 +20,7 @@ export function readTrigger(event: unknown, deps: ConvergeDeps): Trigger {
     });
   } catch (error) {
     if (error instanceof InvalidEventError) {
-      deps.logger.error('invalid event', { eventId: error.eventId ?? 'unknown', reason: error.message });
+      deps.logger.error('invalid event', { ...logContext, eventId: error.eventId ?? 'unknown', reason: error.message });
     }
     throw error;
   }
