@@ -9,6 +9,7 @@ import type { DeadLetterReport } from './summary';
 
 export interface SandboxCloud {
   readonly region: string;
+  readonly accountId: string;
   readonly ec2Endpoint: string;
   readonly dynamodbEndpoint: string;
   readonly ledgerTableName: string;
@@ -54,6 +55,7 @@ export async function startSandboxCloud(options: SandboxCloudOptions): Promise<S
   };
   return {
     region: cloud.region,
+    accountId: cloud.accountId,
     ec2Endpoint: cloud.ec2Endpoint,
     dynamodbEndpoint: cloud.dynamodbEndpoint,
     ledgerTableName: cloud.tableName,

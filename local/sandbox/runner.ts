@@ -6,7 +6,7 @@
 import { buildScenario, type Scenario, type StoryAction, type StoryStep } from './scenario';
 import { FleetDriver } from './fleet';
 import { parseLogLine, type DecisionRecord, type OtherLogEntry } from './decisions';
-import { checkInvariants, type InvariantOptions, type InvariantReport, type MirrorWorld, type WorldSession } from './invariants';
+import { checkInvariants, type InvariantOptions, type InvariantReport, type MirrorWorld } from './invariants';
 import { describeInstances, describeTargets, type DeadLetterReport, type HistoryEntry, type SandboxSummary, type StepCheck } from './summary';
 import { readHistory } from './history';
 import { startSandboxCloud, type SandboxCloud } from './cloud';
@@ -15,9 +15,6 @@ import { OWNER_TAG as OWNER_TAG_KEY } from '../../shared/aws/ownership';
 
 /** The ownership tag pinned in docs/ARCHITECTURE.md, re-exported for the sandbox's callers. */
 export { OWNER_TAG_KEY };
-/** An NLB target ARN: load balancer targets take any number of sources. */
-const NLB_ARN = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/net/capture/0123456789abcdef';
-const SECOPS_NLB_ARN = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/net/secops/fedcba9876543210';
 
 /** Generous: a cold start under tsx on a busy two-core machine takes seconds; an idle one settles in well under 1 s. */
 export const DEFAULT_SETTLE_TIMEOUT_MS = 45_000;
@@ -45,7 +42,7 @@ export interface SandboxRun {
   /** The final EC2 state (from the simulator's snapshot) and the ledger's history, for tests and tools. */
   readonly world: MirrorWorld;
   readonly history: readonly HistoryEntry[];
-  /** Name -> instance id, target label -> id. */
+  /** Instance name -> id; the configured target pool. */
   readonly instanceIds: ReadonlyMap<string, string>;
   readonly poolTargetIds: readonly string[];
 }
@@ -56,8 +53,7 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxR
     ...(options.instances !== undefined ? { instances: options.instances } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
   });
-  const names = options.names ?? new Map<string, string>();
-  const targetLabels = options.targetLabels ?? new Map<string, string>();
+  const labels: Labels = { names: options.names ?? new Map(), targets: options.targetLabels ?? new Map() };
   const note = options.onNote ?? (() => undefined);
   const decisions: DecisionRecord[] = [];
 
@@ -73,58 +69,26 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxR
       }
     },
   });
-  const driver = new FleetDriver({
-    endpoint: cloud.ec2Endpoint,
-    region: cloud.region,
-    tagKey: cloud.tagKey,
-    tagValue: cloud.tagValue,
-  });
+  const driver = new FleetDriver({ endpoint: cloud.ec2Endpoint, region: cloud.region, tagKey: cloud.tagKey, tagValue: cloud.tagValue });
   const settle = (): Promise<void> => cloud.settle(options.settleTimeoutMs ?? DEFAULT_SETTLE_TIMEOUT_MS);
+  const hands: StoryHands = { driver, cloud, scenario, note, settle };
 
   try {
     options.onBanner?.(
       `vpc-mirror-orchestrator sandbox: ${scenario.fleet.length} instances over ${cloud.region}a/b, seed ${scenario.seed}`,
     );
-    // The stage: what exists before the orchestrator is deployed.
-    const preexisting = [...scenario.targetHosts, ...scenario.fleet.filter((instance) => instance.preexisting)];
-    await driver.launch(preexisting);
-    for (const [name, launched] of driver.launched) names.set(launched.instanceId, name);
-    await settle();
-    const interfaceTargets = await Promise.all(scenario.targetHosts.map((host) => driver.createInterfaceTarget(host.name)));
-    const nlbTarget = await driver.createLoadBalancerTarget(NLB_ARN);
-    const secopsTarget = await driver.createLoadBalancerTarget(SECOPS_NLB_ARN);
-    const filterId = await driver.createFilter();
-    scenario.targetHosts.forEach((host, index) => targetLabels.set(interfaceTargets[index] as string, host.name));
-    targetLabels.set(nlbTarget, 'nlb');
-    targetLabels.set(secopsTarget, 'secops-nlb');
-    for (const instance of scenario.fleet.filter((spec) => spec.handMadeSessions > 0)) {
-      await driver.createHandMadeSessions(instance.name, instance.handMadeSessions, secopsTarget, filterId);
-    }
-    const poolTargetIds = [...interfaceTargets, nlbTarget];
-    note(`targets ${poolTargetIds.map((id) => `${targetLabels.get(id)}=${id}`).join(', ')}; filter ${filterId}`);
-    note(`hand-made: ${scenario.fleet.filter((s) => s.handMadeSessions > 0).map((s) => `${s.name} eth0 x${s.handMadeSessions}`).join(', ')}`);
-
-    await cloud.deployFunctions({ MIRROR_TARGET_IDS: poolTargetIds.join(','), MIRROR_FILTER_ID: filterId });
-    const handMadeBaseline = (await cloud.world()).sessions.filter((session) => !isOurs(session, cloud.ownerId));
-
+    const stage = await setStage(hands, labels);
+    await cloud.deployFunctions({ MIRROR_TARGET_IDS: stage.poolTargetIds.join(','), MIRROR_FILTER_ID: stage.filterId });
     const invariantOptions: InvariantOptions = {
       ownerTagKey: OWNER_TAG_KEY,
       ownerId: cloud.ownerId,
       tagKey: cloud.tagKey,
       tagValue: cloud.tagValue,
-      poolTargetIds,
-      handMadeBaseline,
+      poolTargetIds: stage.poolTargetIds,
+      // Read once the stage is set, before any event reached a function.
+      handMadeBaseline: (await cloud.world()).sessions.filter((session) => session.tags[OWNER_TAG_KEY] !== cloud.ownerId),
     };
-    const stepChecks: StepCheck[] = [];
-    for (const [index, step] of scenario.story.entries()) {
-      options.onStep?.(index + 1, scenario.story.length, step);
-      for (const action of step.actions) await perform(action, { driver, cloud, scenario, note, settle });
-      for (const [name, launched] of driver.launched) names.set(launched.instanceId, name);
-      await settle();
-      const check = checkInvariants(await cloud.world(), invariantOptions);
-      stepChecks.push({ step: index + 1, title: step.title, violations: check.violations });
-      options.onStepChecked?.(check);
-    }
+    const stepChecks = await playStory(hands, labels, invariantOptions, options);
 
     const world = await cloud.world();
     const launched = [...driver.launched.values()].filter((instance) => instance.role !== 'target-host');
@@ -133,9 +97,6 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxR
       launched.map((instance) => instance.instanceId),
     );
     const invariants = checkInvariants(world, invariantOptions);
-    const targetZones = new Map(
-      scenario.targetHosts.map((host, index) => [interfaceTargets[index] as string, driver.zoneName(host.zone)]),
-    );
     const summary: SandboxSummary = {
       ok: invariants.ok && stepChecks.every((check) => check.violations.length === 0),
       seed: scenario.seed,
@@ -148,7 +109,7 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxR
         decisions,
         history,
       }),
-      targets: describeTargets(world, targetLabels, targetZones),
+      targets: describeTargets(world, labels.targets, stage.targetZones),
       decisions,
       deadLetters: cloud.deadLetters(),
       invariants,
@@ -156,15 +117,71 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxR
       durationMs: performance.now() - started,
     };
     const instanceIds = new Map([...driver.launched.values()].map((instance) => [instance.name, instance.instanceId]));
-    return { scenario, summary, world, history, instanceIds, poolTargetIds };
+    return { scenario, summary, world, history, instanceIds, poolTargetIds: stage.poolTargetIds };
   } finally {
     driver.close();
     await cloud.stop();
   }
 }
 
-function isOurs(session: WorldSession, ownerId: string): boolean {
-  return session.tags[OWNER_TAG_KEY] === ownerId;
+interface Labels {
+  /** instance id -> name */
+  readonly names: Map<string, string>;
+  /** target id -> label */
+  readonly targets: Map<string, string>;
+}
+
+interface Stage {
+  readonly poolTargetIds: readonly string[];
+  readonly filterId: string;
+  /** Zone of each network-interface target. */
+  readonly targetZones: ReadonlyMap<string, string>;
+}
+
+/** What exists before the orchestrator is deployed: target hosts, targets, the filter, hand-made sessions. */
+async function setStage({ driver, cloud, scenario, note, settle }: StoryHands, labels: Labels): Promise<Stage> {
+  await driver.launch([...scenario.targetHosts, ...scenario.fleet.filter((instance) => instance.preexisting)]);
+  for (const [name, launched] of driver.launched) labels.names.set(launched.instanceId, name);
+  await settle();
+  const interfaceTargets = await Promise.all(scenario.targetHosts.map((host) => driver.createInterfaceTarget(host.name)));
+  const nlbTarget = await driver.createLoadBalancerTarget(loadBalancerArn(cloud, 'capture', '0123456789abcdef'));
+  const secopsTarget = await driver.createLoadBalancerTarget(loadBalancerArn(cloud, 'secops', 'fedcba9876543210'));
+  const filterId = await driver.createFilter();
+  scenario.targetHosts.forEach((host, index) => labels.targets.set(interfaceTargets[index] as string, host.name));
+  labels.targets.set(nlbTarget, 'nlb');
+  labels.targets.set(secopsTarget, 'secops-nlb');
+  const crowded = scenario.fleet.filter((spec) => spec.handMadeSessions > 0);
+  for (const instance of crowded) {
+    await driver.createHandMadeSessions(instance.name, instance.handMadeSessions, secopsTarget, filterId);
+  }
+  const poolTargetIds = [...interfaceTargets, nlbTarget];
+  note(`targets ${poolTargetIds.map((id) => `${labels.targets.get(id)}=${id}`).join(', ')}; filter ${filterId}`);
+  note(`hand-made: ${crowded.map((spec) => `${spec.name} eth0 x${spec.handMadeSessions}`).join(', ')}`);
+  const targetZones = new Map(
+    scenario.targetHosts.map((host, index) => [interfaceTargets[index] as string, driver.zoneName(host.zone)]),
+  );
+  return { poolTargetIds, filterId, targetZones };
+}
+
+/** Each step: act, wait for the system to settle, check the invariants on what EC2 now holds. */
+async function playStory(hands: StoryHands, labels: Labels, invariantOptions: InvariantOptions, options: SandboxOptions): Promise<StepCheck[]> {
+  const { scenario, driver, cloud, settle } = hands;
+  const stepChecks: StepCheck[] = [];
+  for (const [index, step] of scenario.story.entries()) {
+    options.onStep?.(index + 1, scenario.story.length, step);
+    for (const action of step.actions) await perform(action, hands);
+    for (const [name, launched] of driver.launched) labels.names.set(launched.instanceId, name);
+    await settle();
+    const check = checkInvariants(await cloud.world(), invariantOptions);
+    stepChecks.push({ step: index + 1, title: step.title, violations: check.violations });
+    options.onStepChecked?.(check);
+  }
+  return stepChecks;
+}
+
+/** Load balancer targets only need an ARN: nothing else of the load balancer exists in the simulator. */
+function loadBalancerArn(cloud: SandboxCloud, name: string, suffix: string): string {
+  return `arn:aws:elasticloadbalancing:${cloud.region}:${cloud.accountId}:loadbalancer/net/${name}/${suffix}`;
 }
 
 interface StoryHands {
