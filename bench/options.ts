@@ -9,12 +9,16 @@ export const BenchOptionsSchema = z.object({
   seed: z.number().int().min(0),
   /** Share of instances launched with a second (secondary) ENI. */
   twoEniShare: z.number().min(0).max(1),
+  /** Share of instances of a type AWS refuses as a mirror source: adds refusals to the mix (0 by default). */
+  unsupportedShare: z.number().min(0).max(1),
   /** How long to wait for convergence, as a multiple of the physical limit (plus a fixed floor). */
   convergeTimeoutSeconds: z.number().positive(),
   initRuns: z.number().int().min(10).max(200),
   skipBundles: z.boolean(),
   skipBurst: z.boolean(),
   out: z.string().min(1),
+  /** Every handler log line (JSONL with function, container, request and time) goes here, for diagnosis. */
+  handlerLog: z.string().min(1).optional(),
 });
 
 export type BenchOptions = z.infer<typeof BenchOptionsSchema>;
@@ -32,14 +36,16 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     .description('Burst benchmark of the orchestrator on the local cloud (simulator + dynalite + local Lambda)')
     .option('--instances <n>', 'tagged instances launched in the burst', numberArg('--instances'), 1000)
     .option('--time-scale <x>', 'simulator time scale: throttling buckets refill this many times faster', numberArg('--time-scale'), 10)
-    .option('--concurrency <n>', 'Lambda containers per function (reserved concurrency)', numberArg('--concurrency'), 16)
+    .option('--concurrency <n>', 'Lambda containers per function (reserved concurrency)', numberArg('--concurrency'), 10)
     .option('--seed <n>', 'seed of the fleet generator and the simulator', numberArg('--seed'), 1)
     .option('--two-eni-share <f>', 'share of instances with a second ENI (0..1)', numberArg('--two-eni-share'), 0.3)
+    .option('--unsupported-share <f>', 'share of instances of an unsupported type (0..1)', numberArg('--unsupported-share'), 0)
     .option('--converge-timeout <s>', 'give up waiting for convergence after this many seconds', numberArg('--converge-timeout'), 150)
     .option('--init-runs <n>', 'fresh node processes per bundle for the init-time median (>= 10)', numberArg('--init-runs'), 15)
     .option('--skip-bundles', 'skip bundle size and init-time measurement', false)
     .option('--skip-burst', 'skip the burst (bundle measurements only)', false)
     .option('--out <file>', 'markdown report to write', 'BENCHMARKS.md')
+    .option('--handler-log <file>', 'write every handler log line to this JSONL file (diagnosis)')
     .exitOverride();
   program.parse([...argv], { from: 'user' });
   const raw = program.opts<Record<string, unknown>>();
@@ -49,11 +55,13 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     concurrency: raw['concurrency'],
     seed: raw['seed'],
     twoEniShare: raw['twoEniShare'],
+    unsupportedShare: raw['unsupportedShare'],
     convergeTimeoutSeconds: raw['convergeTimeout'],
     initRuns: raw['initRuns'],
     skipBundles: raw['skipBundles'],
     skipBurst: raw['skipBurst'],
     out: raw['out'],
+    handlerLog: raw['handlerLog'],
   });
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('; ');
@@ -70,11 +78,13 @@ export function describeOptions(options: BenchOptions): string {
     `--concurrency ${options.concurrency}`,
     `--seed ${options.seed}`,
     `--two-eni-share ${options.twoEniShare}`,
+    `--unsupported-share ${options.unsupportedShare}`,
     `--converge-timeout ${options.convergeTimeoutSeconds}`,
     `--init-runs ${options.initRuns}`,
   ];
   if (options.skipBundles) parts.push('--skip-bundles');
   if (options.skipBurst) parts.push('--skip-burst');
   parts.push(`--out ${options.out}`);
+  if (options.handlerLog) parts.push(`--handler-log ${options.handlerLog}`);
   return parts.join(' ');
 }

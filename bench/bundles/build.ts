@@ -46,25 +46,25 @@ function packagedZip(root: string, functionName: string): number | undefined {
 
 async function buildOne(
   settings: BundleSettings,
-  outRoot: string,
+  outdir: string,
   name: string,
   entry: string,
   exportName: string,
   root: string,
 ): Promise<BuiltBundle> {
-  const outdir = path.join(outRoot, name.replace(/[^a-zA-Z0-9_-]/g, '_'));
-  rmSync(outdir, { recursive: true, force: true });
+  // outbase = the repo root keeps the source layout (functions/state-change.js), as serverless-esbuild's zips do.
   const result = await build({
     ...settings.esbuild,
     absWorkingDir: root,
     entryPoints: [entry],
+    outbase: root,
     outdir,
     write: true,
     metafile: true,
     logLevel: 'silent',
   });
-  const base = path.basename(entry).replace(/\.[^.]+$/, '');
-  const file = path.join(outdir, base + settings.outputExtension);
+  const relative = path.relative(root, entry).replace(/\.[^.]+$/, '');
+  const file = path.join(outdir, relative + settings.outputExtension);
   if (!existsSync(file)) throw new Error(`esbuild did not emit ${file} for ${name}`);
   const zip = packagedZip(root, name);
   return {
@@ -78,17 +78,21 @@ async function buildOne(
 }
 
 /**
- * Bundles go under node_modules/.cache so that modules the settings leave external (the AWS SDK, which the Lambda
- * runtime provides) resolve from the project's node_modules, as they would from the runtime's.
+ * Bundles go under node_modules/.cache so that modules the settings leave external (if any) resolve from the
+ * project's node_modules, as they would from the runtime's. The folder has the layout of an unpacked package
+ * (functions/<name>.js), so the local cloud can run it as `{ kind: 'packaged', dir }`.
  */
-export async function buildBundles(settings: BundleSettings, root: string): Promise<BuiltBundle[]> {
-  const outRoot = path.join(root, 'node_modules', '.cache', 'vpc-mirror-bench', 'bundles');
+export function bundleDirectory(root: string): string {
+  return path.join(root, 'node_modules', '.cache', 'vpc-mirror-bench', 'package');
+}
+
+export async function buildBundles(settings: BundleSettings, root: string): Promise<{ dir: string; bundles: BuiltBundle[] }> {
+  const dir = bundleDirectory(root);
+  rmSync(dir, { recursive: true, force: true });
   const bundles: BuiltBundle[] = [];
-  bundles.push(
-    await buildOne(settings, outRoot, EMPTY_BASELINE, path.join(root, 'bench', 'bundles', 'empty-handler.ts'), 'handler', root),
-  );
+  bundles.push(await buildOne(settings, dir, EMPTY_BASELINE, path.join(root, 'bench', 'bundles', 'empty-handler.ts'), 'handler', root));
   for (const fn of settings.functions) {
-    bundles.push(await buildOne(settings, outRoot, fn.name, fn.entry, fn.exportName, root));
+    bundles.push(await buildOne(settings, dir, fn.name, fn.entry, fn.exportName, root));
   }
-  return bundles;
+  return { dir, bundles };
 }

@@ -2,9 +2,8 @@
 import path from 'node:path';
 import { readStack } from '../../local/cloud/stack';
 import { atMost, formatNumber, informative, judged, type ReportRow, type ReportSection } from '../report/model';
-import { buildBundles, EMPTY_BASELINE, type BuiltBundle } from './build';
+import { EMPTY_BASELINE, type BuiltBundle } from './build';
 import { lambdaLikeEnvironment, measureInitTimes, type InitTimingResult } from './init-time';
-import { loadBundleSettings } from './settings';
 
 /** Lambda's own figure: a deployment package is judged in decimal megabytes. */
 const BUNDLE_GOAL_BYTES = 1_000_000;
@@ -21,16 +20,19 @@ function withoutSourceMapsFlag(environment: NodeJS.ProcessEnv): NodeJS.ProcessEn
   return { ...environment, NODE_OPTIONS: options.join(' ') };
 }
 
-export async function measureFunctions(root: string, runs: number, seed: number, log: (line: string) => void): Promise<FunctionsMeasurement> {
-  const settings = loadBundleSettings(root);
+export function measureFunctions(
+  root: string,
+  bundles: readonly BuiltBundle[],
+  runs: number,
+  seed: number,
+  log: (line: string) => void,
+): FunctionsMeasurement {
   const stack = readStack(path.join(root, 'serverless.yml'));
   const environmentByFunction = new Map(stack.functions.map((fn) => [fn.key, fn.environment]));
   const providerLike = stack.functions[0]?.environment ?? {};
   const environmentOf = (bundle: BuiltBundle): NodeJS.ProcessEnv =>
     lambdaLikeEnvironment(bundle.name, environmentByFunction.get(bundle.name) ?? providerLike);
 
-  log(`bundling ${settings.functions.length} functions with serverless.yml's esbuild settings`);
-  const bundles = await buildBundles(settings, root);
   log(`measuring module initialisation: ${runs} fresh node processes per bundle`);
   const timings = measureInitTimes(bundles, environmentOf, runs, seed, EMPTY_BASELINE);
   const sourceMapsFlag = /--enable-source-maps/.test(environmentOf(bundles[0] as BuiltBundle)['NODE_OPTIONS'] ?? '');

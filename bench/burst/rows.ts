@@ -1,0 +1,185 @@
+/** Turns a burst measurement into report rows (with goals) and findings (what missed, with the evidence). */
+import type { CallCount } from '../../local/ec2-sim';
+import { atMost, exactly, formatNumber, informative, judged, type ReportRow } from '../report/model';
+import { median, quantile, ratio } from '../stats';
+
+const values0 = (values: readonly number[]): string => (values.length === 0 ? '-' : formatNumber(median(values), 0));
+import type { BurstMeasurement } from './measurement';
+
+const isNonMutating = (action: string): boolean => action.startsWith('Describe');
+
+interface CallTotals {
+  readonly answered: number;
+  readonly throttled: number;
+}
+
+function totals(calls: Readonly<Record<string, CallCount>>, select: (action: string) => boolean): CallTotals {
+  let answered = 0;
+  let throttled = 0;
+  for (const [action, count] of Object.entries(calls)) {
+    if (!select(action)) continue;
+    answered += count.total - count.throttled;
+    throttled += count.throttled;
+  }
+  return { answered, throttled };
+}
+
+function perActionNote(calls: Readonly<Record<string, CallCount>>, select: (action: string) => boolean, sessions: number): string {
+  return Object.entries(calls)
+    .filter(([action]) => select(action))
+    .sort(([, a], [, b]) => b.total - a.total)
+    .map(([action, count]) => {
+      const errors = Object.entries(count.errors).map(([code, n]) => `${code} ${n}`).join(', ');
+      return `${action} ${formatNumber(ratio(count.total - count.throttled, sessions))}${count.throttled ? ` (+${count.throttled} throttled)` : ''}${errors ? ` [${errors}]` : ''}`;
+    })
+    .join('; ');
+}
+
+const seconds = (value: number | undefined): string => (value === undefined ? '-' : `${formatNumber(value, 2)} s`);
+const mb = (bytes: number): string => `${formatNumber(bytes / 1024 / 1024, 1)} MiB`;
+
+export function burstRows(m: BurstMeasurement): { rows: ReportRow[]; findings: string[] } {
+  const rows: ReportRow[] = [];
+  const findings: string[] = [];
+  // Sessions the burst created: the denominator of every per-session figure (all managed sessions are new).
+  const sessions = m.managedSessions;
+
+  rows.push(
+    informative(
+      'burst',
+      `${m.instances} instances, ${m.expectedSessions} ENIs`,
+      `${m.instancesWithTwoEnis} instances with two ENIs; ${m.interfaceTargets} interface targets (10 sources each) + ${m.loadBalancerTargets} NLB targets; time scale x${m.timeScale}; containers per function ${Object.entries(m.concurrency).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    ),
+  );
+  rows.push(
+    judged('ENIs mirrored when the wait ended', m.times.sessionsAtEnd, exactly(m.expectedSessions), `${m.times.sessionsAtEnd} / ${m.expectedSessions}`, `${sessions} managed sessions once idle`),
+  );
+
+  const converged = m.times.convergedSeconds;
+  const progress = `first session ${seconds(m.times.firstSessionSeconds)}, 50 % ${seconds(m.times.halfSeconds)}, 90 % ${seconds(m.times.ninetyPercentSeconds)}, converged ${seconds(converged)}; idle again ${seconds(m.settleSeconds)} later`;
+  if (converged === undefined) {
+    rows.push({ metric: 'time to converge / physical limit', measured: 'timed out', goal: '<= 1.10', verdict: 'MISS', note: progress });
+    findings.push(`The burst did not converge within the wait (${m.times.sessionsAtEnd}/${m.expectedSessions} ENIs mirrored): ${progress}.`);
+  } else if (m.physicalLimitSeconds === 0) {
+    rows.push(informative('time to converge / physical limit', 'n/a (limit 0)', `${seconds(converged)}; fewer than 51 sessions fit in the first bucket. ${progress}`));
+  } else {
+    const convergeRatio = converged / m.physicalLimitSeconds;
+    rows.push(
+      judged('time to converge / physical limit', convergeRatio, atMost(1.1), `${formatNumber(convergeRatio)}`, `${seconds(converged)} vs limit ${seconds(m.physicalLimitSeconds)} = max(0, ${m.expectedSessions} - 50) / 5 / ${m.timeScale}; ${progress}`),
+    );
+    if (convergeRatio > 1.1) {
+      findings.push(
+        `Convergence took ${formatNumber(convergeRatio)}x the physical limit (${seconds(converged)} vs ${seconds(m.physicalLimitSeconds)}); ${progress}.`,
+      );
+    }
+  }
+
+  const mutating = totals(m.ec2Calls, (action) => !isNonMutating(action));
+  const nonMutating = totals(m.ec2Calls, isNonMutating);
+  const mutatingPerSession = ratio(mutating.answered, sessions);
+  const allPerSession = ratio(mutating.answered + nonMutating.answered, sessions);
+  rows.push(
+    judged('EC2 mutating calls per session (answered)', mutatingPerSession, atMost(1.0), formatNumber(mutatingPerSession), perActionNote(m.ec2Calls, (a) => !isNonMutating(a), sessions)),
+  );
+  rows.push(
+    informative('EC2 non-mutating calls per session (answered)', formatNumber(ratio(nonMutating.answered, sessions)), perActionNote(m.ec2Calls, isNonMutating, sessions)),
+  );
+  rows.push(judged('EC2 calls per session, all (answered)', allPerSession, atMost(2.0), formatNumber(allPerSession), `${mutating.answered + nonMutating.answered} calls for ${sessions} sessions`));
+  const throttledTotal = mutating.throttled + nonMutating.throttled;
+  rows.push(
+    informative(
+      'EC2 calls throttled (RequestLimitExceeded)',
+      formatNumber(throttledTotal),
+      `mutating ${mutating.throttled}, non-mutating ${nonMutating.throttled}; with them, ${formatNumber(ratio(mutating.answered + mutating.throttled, sessions))} mutating and ${formatNumber(ratio(mutating.answered + nonMutating.answered + throttledTotal, sessions))} total calls per session`,
+    ),
+  );
+  if (mutatingPerSession > 1.0) {
+    findings.push(`Mutating EC2 calls per session ${formatNumber(mutatingPerSession)} (goal 1.0): ${perActionNote(m.ec2Calls, (a) => !isNonMutating(a), sessions)}.`);
+  }
+  if (allPerSession > 2.0) {
+    findings.push(`All EC2 calls per session ${formatNumber(allPerSession)} (goal <= 2.0); non-mutating per session: ${perActionNote(m.ec2Calls, isNonMutating, sessions)}.`);
+  }
+
+  const dynamoPerSession = ratio(m.dynamo.requests, sessions);
+  const byOperation = Object.entries(m.dynamo.byOperation).sort(([, a], [, b]) => b - a).map(([op, n]) => `${op} ${formatNumber(ratio(n, sessions))}`).join(', ');
+  const dynamoErrors = Object.entries(m.dynamo.errors).map(([type, n]) => `${type} ${n}`).join(', ');
+  rows.push(informative('DynamoDB requests per session', formatNumber(dynamoPerSession), `${m.dynamo.requests} requests: ${byOperation}${dynamoErrors ? `; errors: ${dynamoErrors}` : ''}`));
+
+  const invocations = m.lambdas.reduce((sum, s) => sum + s.invocations, 0);
+  const events = m.lambdas.reduce((sum, s) => sum + s.asyncInvocations, 0);
+  const failed = m.lambdas.reduce((sum, s) => sum + s.errors, 0);
+  const perFunction = m.lambdas
+    .filter((s) => s.invocations > 0)
+    .map((s) => `${s.functionKey}: ${s.asyncInvocations} events, ${s.invocations} attempts, ${s.errors} failed (${s.timeouts} timeouts, ${s.crashes} crashes, ${s.initFailures} init failures), ${s.coldStarts} cold starts, p50 ${formatNumber(s.durations.p50Ms, 0)} ms, p95 ${formatNumber(s.durations.p95Ms, 0)} ms`)
+    .join('; ');
+  rows.push(judged('failed invocations (attempts that threw, timed out or crashed)', failed, exactly(0), formatNumber(failed), `${events} events, ${invocations} attempts; ${perFunction}`));
+  rows.push(judged('dead letters', m.deadLetters, exactly(0)));
+  const limitViolations = m.invariants.checks
+    .filter((check) => check.name === 'eni-session-limit' || check.name === 'target-source-limit')
+    .reduce((sum, check) => sum + check.violations.length, 0);
+  rows.push(judged('limit violations (3 per ENI, sources per target)', limitViolations, exactly(0)));
+  rows.push(
+    judged(
+      'invariant violations (all checks)',
+      m.invariants.violations.length,
+      exactly(0),
+      formatNumber(m.invariants.violations.length),
+      m.invariants.checks.map((check) => `${check.name} ${check.violations.length}/${check.examined}`).join(', ') +
+        (m.invariants.violations.length > 0 ? `; first: ${m.invariants.violations.slice(0, 3).map((v) => v.message).join(' | ')}` : ''),
+    ),
+  );
+  if (failed > 0) {
+    const kinds = Object.entries(m.failureKinds).sort(([, a], [, b]) => b - a).slice(0, 5).map(([kind, n]) => `${n} x ${kind}`).join('; ');
+    findings.push(`${failed} failed attempts: ${kinds}.`);
+  }
+  if (m.invariants.violations.length > 0) {
+    findings.push(`Invariant violations: ${m.invariants.violations.slice(0, 5).map((v) => v.message).join('; ')}.`);
+  }
+
+  const containers = m.lambdas.flatMap((s) => s.containers.map((c) => ({ fn: s.functionKey, ...c })));
+  const peak = containers.reduce<{ fn: string; bytes: number } | undefined>((best, c) => {
+    const bytes = c.peakRssBytes ?? 0;
+    return best === undefined || bytes > best.bytes ? { fn: c.fn, bytes } : best;
+  }, undefined);
+  rows.push(
+    informative(
+      'peak RSS of a handler process',
+      peak ? mb(peak.bytes) : '-',
+      peak ? `${peak.fn}; over ${containers.length} containers` : 'no container ran',
+    ),
+  );
+  const cold = m.lambdas.filter((s) => s.coldStartDurations.count > 0);
+  rows.push(
+    informative(
+      'cold start (spawn to ready), median',
+      cold.map((s) => `${s.functionKey} ${formatNumber(s.coldStartDurations.p50Ms, 0)} ms`).join(', ') || '-',
+      'wall time in the parent while the burst loads the machine: node boot + module load',
+    ),
+  );
+  const durationSummary = (values: readonly number[]): string =>
+    values.length === 0 ? '-' : `${formatNumber(median(values), 0)} ms (p90 ${formatNumber(quantile(values, 0.9), 0)}, n ${values.length})`;
+  rows.push(
+    informative(
+      'invocation duration, median: first in a container / later',
+      `${values0(m.durations.firstInContainer)} / ${values0(m.durations.later)} ms`,
+      `first: ${durationSummary(m.durations.firstInContainer)}; later: ${durationSummary(m.durations.later)}; containers were started before the burst, so "first" is V8's lazy compilation and the first connections, not module load`,
+    ),
+  );
+  const cpuCapacityMs = m.cpu.wallSeconds * 1000 * m.loadAverage.cores;
+  rows.push(
+    informative(
+      'CPU per session: handlers / local cloud',
+      `${formatNumber(ratio(m.cpu.handlerMs, sessions), 0)} / ${formatNumber(ratio(m.cpu.localCloudMs, sessions), 0)} ms`,
+      `handlers ${formatNumber(m.cpu.handlerMs / 1000, 1)} s CPU over ${m.cpu.containersMeasured} containers, local cloud (dynalite, simulator, bus, proxy: the bench process) ${formatNumber(m.cpu.localCloudMs / 1000, 1)} s, in ${formatNumber(m.cpu.wallSeconds, 1)} s wall on ${m.loadAverage.cores} cores (${formatNumber(ratio(m.cpu.handlerMs + m.cpu.localCloudMs, cpuCapacityMs) * 100, 0)} % of the machine)`,
+    ),
+  );
+  rows.push(
+    informative(
+      'machine load (1-min load average)',
+      `${formatNumber(m.loadAverage.start, 1)} at start, ${formatNumber(m.loadAverage.end, 1)} at end`,
+      `${m.loadAverage.cores} cores; a load well above the cores means other work shared the machine and every timing is inflated`,
+    ),
+  );
+  rows.push(informative('handler log lines by level', Object.entries(m.logLevels).map(([level, n]) => `${level} ${n}`).join(', ') || '-'));
+  return { rows, findings };
+}

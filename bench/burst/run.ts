@@ -1,0 +1,264 @@
+/**
+ * One burst, end to end on the local cloud: setup without throttling, then the burst with AWS's buckets on
+ * (time-scaled), convergence watched on the simulator's state in process, then a bounded settle and the invariant
+ * checker on the final world. Everything the handlers do goes over loopback HTTP through the real SDK.
+ */
+import { createWriteStream } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { startLocalCloud, readStack, type LocalCloud } from '../../local/cloud';
+import type { CallCount, Simulator } from '../../local/ec2-sim';
+import { checkInvariants, computeEligibleEnis, worldFromSnapshot } from '../../local/sandbox/invariants';
+import { OWNER_TAG } from '../../shared/aws/ownership';
+import { startDynamoCounter, type DynamoCounter } from '../dynamo-counter';
+import { burstRequests, createTargetPool, launchBurst } from '../fleet/launch';
+import { planFleet } from '../fleet/plan';
+import type { BenchOptions } from '../options';
+import type { BurstMeasurement, ConvergenceTimes } from './measurement';
+import { physicalLimitSeconds } from './physical-limit';
+import { cpuByPid, ownCpuMs } from './cpu';
+
+const POLL_MS = 200;
+const PROGRESS_EVERY_MS = 5_000;
+const SETTLE_AFTER_CONVERGENCE_MS = 60_000;
+/** Containers started at once while prewarming: one per core keeps init times honest on a small machine. */
+const PREWARM_BATCH = 2;
+/** Module load bound while prewarming on a loaded machine (Lambda's own is 10 s on a dedicated vCPU). */
+const INIT_TIMEOUT_MS = 120_000;
+/** Actions only the bench calls during the burst (the handlers never launch instances). */
+const BENCH_ONLY_ACTIONS = new Set(['RunInstances']);
+
+interface Identity {
+  readonly tagKey: string;
+  readonly tagValue: string;
+  readonly ownerId: string;
+}
+
+function identityOf(cloud: LocalCloud): Identity {
+  const environment = cloud.stack.functions[0]?.environment ?? {};
+  const ownerId = environment['MIRROR_OWNER_ID'];
+  if (!ownerId) throw new Error('serverless.yml gives the functions no MIRROR_OWNER_ID');
+  return {
+    tagKey: environment['MIRROR_TAG_KEY'] || 'traffic-mirror',
+    tagValue: environment['MIRROR_TAG_VALUE'] || 'true',
+    ownerId,
+  };
+}
+
+/** Managed sessions on eligible ENIs, read from the simulator in process (no API call, no token taken). */
+function mirroredEligible(simulator: Simulator, identity: Identity, poolTargetIds: readonly string[]): { eligible: number; mirrored: number } {
+  const world = worldFromSnapshot(simulator.snapshot());
+  const eligible = computeEligibleEnis(world, {
+    ownerTagKey: OWNER_TAG,
+    ownerId: identity.ownerId,
+    tagKey: identity.tagKey,
+    tagValue: identity.tagValue,
+    poolTargetIds,
+  });
+  const mirrored = new Set(
+    world.sessions.filter((s) => s.tags[OWNER_TAG] === identity.ownerId && eligible.has(s.eniId)).map((s) => s.eniId),
+  );
+  return { eligible: eligible.size, mirrored: mirrored.size };
+}
+
+async function watchConvergence(
+  simulator: Simulator,
+  identity: Identity,
+  poolTargetIds: readonly string[],
+  expected: number,
+  started: number,
+  timeoutMs: number,
+  progress: (line: string) => void,
+): Promise<ConvergenceTimes> {
+  const seconds = () => (performance.now() - started) / 1000;
+  let first: number | undefined;
+  let half: number | undefined;
+  let ninety: number | undefined;
+  let lastProgress = performance.now();
+  for (;;) {
+    const { eligible, mirrored } = mirroredEligible(simulator, identity, poolTargetIds);
+    const now = seconds();
+    if (first === undefined && mirrored > 0) first = now;
+    if (half === undefined && mirrored >= expected / 2) half = now;
+    if (ninety === undefined && mirrored >= expected * 0.9) ninety = now;
+    if (eligible === expected && mirrored === expected) {
+      return { convergedSeconds: now, firstSessionSeconds: first, halfSeconds: half, ninetyPercentSeconds: ninety, sessionsAtEnd: mirrored };
+    }
+    if (now * 1000 > timeoutMs) {
+      return { convergedSeconds: undefined, firstSessionSeconds: first, halfSeconds: half, ninetyPercentSeconds: ninety, sessionsAtEnd: mirrored };
+    }
+    if (performance.now() - lastProgress >= PROGRESS_EVERY_MS) {
+      lastProgress = performance.now();
+      const throttled = Object.values(simulator.calls()).reduce((sum, count) => sum + count.throttled, 0);
+      progress(`${now.toFixed(1)} s: ${mirrored}/${expected} ENIs mirrored (${eligible} eligible so far), ${throttled} EC2 calls throttled`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+/**
+ * On AWS every container cold-starts on its own vCPU, in parallel; here they would all share two cores and time the
+ * machine, not the product. So the functions the burst triggers are started before the clock starts, a core's worth
+ * at a time; cold start is measured on its own (the Functions section).
+ */
+async function prewarm(cloud: LocalCloud, concurrency: Readonly<Record<string, number>>, log: (line: string) => void): Promise<void> {
+  const triggered = cloud.stack.functions.filter((fn) => fn.rules.some((rule) => rule.enabled)).map((fn) => fn.key);
+  const started = performance.now();
+  for (const key of triggered) {
+    const lambda = cloud.lambdas[key];
+    const wanted = concurrency[key] ?? 0;
+    if (!lambda) continue;
+    for (let count = Math.min(PREWARM_BATCH, wanted); ; count = Math.min(count + PREWARM_BATCH, wanted)) {
+      await lambda.prewarm(count);
+      if (count >= wanted) break;
+    }
+  }
+  log(`prewarmed ${triggered.map((key) => `${key} x${concurrency[key]}`).join(', ')} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+function withoutBenchCalls(calls: Record<string, CallCount>): Record<string, CallCount> {
+  return Object.fromEntries(Object.entries(calls).filter(([action]) => !BENCH_ONLY_ACTIONS.has(action)));
+}
+
+export async function runBurstOnce(root: string, packageDir: string, options: BenchOptions, log: (line: string) => void): Promise<BurstMeasurement> {
+  const stack = readStack(path.join(root, 'serverless.yml'));
+  const plan = planFleet({
+    instances: options.instances,
+    twoEniShare: options.twoEniShare,
+    unsupportedShare: options.unsupportedShare,
+    zones: 3,
+    seed: options.seed,
+  });
+  // Every function gets --concurrency containers, except where the stack itself reserves fewer (the sweep).
+  const concurrency = Object.fromEntries(
+    stack.functions.map((fn) => [fn.key, Math.min(fn.reservedConcurrency ?? options.concurrency, options.concurrency)]),
+  );
+  const logLevels: Record<string, number> = {};
+  const failureKinds: Record<string, number> = {};
+  const containersSeen = new Set<string>();
+  const durations = { firstInContainer: [] as number[], later: [] as number[] };
+  const handlerLog = options.handlerLog ? createWriteStream(path.resolve(options.handlerLog)) : undefined;
+  log(`starting the local cloud (bundles from ${path.relative(root, packageDir)}, concurrency ${JSON.stringify(concurrency)})`);
+  const cloud = await startLocalCloud({
+    rootDir: root,
+    code: { kind: 'packaged', dir: packageDir },
+    simulator: { seed: options.seed },
+    reservedConcurrency: concurrency,
+    initTimeoutMs: INIT_TIMEOUT_MS,
+    // Lambda's async retry delays (1 and 2 minutes) shrink with the same time scale as EC2's buckets.
+    timeScale: 1 / options.timeScale,
+    onInvocation: (report) => {
+      const firstInContainer = report.containerId !== undefined && !containersSeen.has(report.containerId);
+      if (report.containerId !== undefined) containersSeen.add(report.containerId);
+      (firstInContainer ? durations.firstInContainer : durations.later).push(report.durationMs);
+      if (report.ok) return;
+      const key = `${report.functionKey} ${report.failure ?? 'error'}: ${report.error?.errorType ?? '?'}: ${(report.error?.errorMessage ?? '').slice(0, 160)}`;
+      failureKinds[key] = (failureKinds[key] ?? 0) + 1;
+    },
+    logSink: (line) => {
+      handlerLog?.write(`${JSON.stringify({ at: line.at, fn: line.functionKey, container: line.containerId, request: line.requestId, line: line.json ?? line.line })}\n`);
+      const level = typeof line.json?.['level'] === 'string' ? (line.json['level'] as string) : line.stream;
+      logLevels[level] = (logLevels[level] ?? 0) + 1;
+    },
+  });
+  let counter: DynamoCounter | undefined;
+  const ec2 = new EC2Client({
+    endpoint: cloud.ec2Endpoint,
+    region: cloud.region,
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+    maxAttempts: 10,
+  });
+  try {
+    const simulator = cloud.simulator;
+    if (!simulator) throw new Error('the local cloud started without its EC2 simulator');
+    const identity = identityOf(cloud);
+    counter = await startDynamoCounter(cloud.dynamodbEndpoint);
+
+    log(`setup: filter and target pool (${plan.targets.interfaceTargetsPerZone} interface targets per zone, ${plan.targets.loadBalancerTargets} NLB targets), throttling off`);
+    simulator.setThrottling({ enabled: false });
+    const pool = await createTargetPool(ec2, plan);
+    await cloud.deployFunctions({
+      MIRROR_TARGET_IDS: pool.targetIds.join(','),
+      MIRROR_FILTER_ID: pool.filterId,
+      AWS_ENDPOINT_URL_DYNAMODB: counter.endpoint,
+    });
+    if (!(await cloud.settle(30_000))) throw new Error('the local cloud did not settle after setup');
+    await prewarm(cloud, concurrency, log);
+
+    const requests = burstRequests(plan, pool.zones, identity.tagKey, identity.tagValue);
+    simulator.resetCalls();
+    counter.reset();
+    simulator.setThrottling({ enabled: true, timeScale: options.timeScale });
+    log(`burst: ${plan.instances.length} tagged instances (${plan.expectedSessions} ENIs) in ${requests.length} RunInstances calls, throttling on x${options.timeScale}`);
+    const containerPids = () =>
+      Object.values(cloud.lambdas).flatMap((lambda) => lambda.stats().containers.flatMap((c) => (c.pid === undefined ? [] : [c.pid])));
+    const cpuBefore = cpuByPid(containerPids());
+    const ownCpuBefore = ownCpuMs();
+    const loadAtStart = os.loadavg()[0] ?? 0;
+    const started = performance.now();
+    const launched = await launchBurst(ec2, requests);
+    if (launched.length !== plan.instances.length) {
+      throw new Error(`RunInstances launched ${launched.length} instances, ${plan.instances.length} planned`);
+    }
+    const times = await watchConvergence(
+      simulator,
+      identity,
+      pool.targetIds,
+      plan.expectedSessions,
+      started,
+      options.convergeTimeoutSeconds * 1000,
+      log,
+    );
+    log(
+      times.convergedSeconds === undefined
+        ? `not converged after ${options.convergeTimeoutSeconds} s: ${times.sessionsAtEnd}/${plan.expectedSessions}`
+        : `converged in ${times.convergedSeconds.toFixed(2)} s; waiting for the functions to go idle`,
+    );
+    const settleStarted = performance.now();
+    const settled = await cloud.settle(SETTLE_AFTER_CONVERGENCE_MS);
+    const settleSeconds = settled ? (performance.now() - settleStarted) / 1000 : undefined;
+
+    const cpuAfter = cpuByPid(containerPids());
+    const handlerCpuMs = [...cpuAfter].reduce((sum, [pid, ms]) => sum + ms - (cpuBefore.get(pid) ?? 0), 0);
+    const localCloudCpuMs = ownCpuMs() - ownCpuBefore;
+    const burstWallSeconds = (performance.now() - started) / 1000;
+    const loadAtEnd = os.loadavg()[0] ?? 0;
+    const snapshot = simulator.snapshot();
+    const invariants = checkInvariants(worldFromSnapshot(snapshot), {
+      ownerTagKey: OWNER_TAG,
+      ownerId: identity.ownerId,
+      tagKey: identity.tagKey,
+      tagValue: identity.tagValue,
+      poolTargetIds: pool.targetIds,
+    });
+    return {
+      instances: plan.instances.length,
+      instancesWithTwoEnis: plan.instances.filter((instance) => instance.eniCount === 2).length,
+      expectedSessions: plan.expectedSessions,
+      interfaceTargets: pool.interfaceTargetIds.length,
+      loadBalancerTargets: pool.loadBalancerTargetIds.length,
+      timeScale: options.timeScale,
+      concurrency,
+      times,
+      settleSeconds,
+      physicalLimitSeconds: physicalLimitSeconds(plan.expectedSessions, options.timeScale),
+      ec2Calls: withoutBenchCalls(simulator.calls()),
+      dynamo: counter.counts(),
+      lambdas: Object.values(cloud.lambdas).map((lambda) => lambda.stats()),
+      deadLetters: cloud.deadLetters.size,
+      invariants,
+      managedSessions: snapshot.sessions.filter((session) => session.tags[OWNER_TAG] === identity.ownerId).length,
+      logLevels,
+      failureKinds,
+      durations,
+      cpu: { handlerMs: handlerCpuMs, localCloudMs: localCloudCpuMs, wallSeconds: burstWallSeconds, containersMeasured: cpuAfter.size },
+      loadAverage: { start: loadAtStart, end: loadAtEnd, cores: os.availableParallelism() },
+    };
+  } finally {
+    ec2.destroy();
+    await cloud.stop().catch((error: unknown) => log(`stopping the local cloud: ${(error as Error).message}`));
+    await counter?.close();
+    await new Promise<void>((resolve) => (handlerLog ? handlerLog.end(() => resolve()) : resolve()));
+  }
+}

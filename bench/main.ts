@@ -1,0 +1,60 @@
+/**
+ * `npm run bench`: measures the orchestrator on the local cloud and writes BENCHMARKS.md.
+ * Method and how to read the table: docs/PERFORMANCE.md.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describeMachine } from './machine';
+import { describeOptions, parseBenchOptions } from './options';
+import type { BenchReport, ReportSection } from './report/model';
+import { renderMarkdown, renderTerminal } from './report/render';
+import { measureFunctions } from './bundles/section';
+import { buildBundles } from './bundles/build';
+import { loadBundleSettings } from './bundles/settings';
+import { runBurst } from './burst/section';
+
+const ROOT = path.resolve(__dirname, '..');
+
+function log(line: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+}
+
+async function main(): Promise<void> {
+  const options = parseBenchOptions(process.argv.slice(2));
+  const startedAt = new Date();
+  const sections: ReportSection[] = [];
+  const findings: string[] = [];
+
+  const settings = loadBundleSettings(ROOT);
+  log(`bundling ${settings.functions.length} functions with serverless.yml's esbuild settings`);
+  const { dir, bundles } = await buildBundles(settings, ROOT);
+
+  if (!options.skipBurst) {
+    const burst = await runBurst(ROOT, dir, options, log);
+    sections.push(burst.section);
+    findings.push(...burst.findings);
+  }
+  if (!options.skipBundles) {
+    const functions = measureFunctions(ROOT, bundles, options.initRuns, options.seed, log);
+    sections.push(functions.section);
+    findings.push(...functions.findings);
+  }
+
+  const report: BenchReport = {
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim().replace(/ --$/, ''),
+    startedAt,
+    machine: describeMachine(),
+    options: describeOptions(options),
+    sections,
+    findings,
+  };
+  process.stdout.write(`${renderTerminal(report)}\n`);
+  const out = path.resolve(ROOT, options.out);
+  writeFileSync(out, renderMarkdown(report));
+  log(`wrote ${path.relative(process.cwd(), out) || out}`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
