@@ -124,6 +124,8 @@ export function formatDecision(
     ].filter(Boolean);
     if (where.length > 0) parts.push(where.join(' '));
   }
+  // A failure's detail is the error itself; a refusal's long explanation stays in the ledger and --json.
+  if (decision.action === 'fail' && decision.detail) parts.push(c.red(decision.detail));
   if (decision.level === 'ERROR' || decision.level === 'WARN') parts.push(c.red(`[${decision.level}]`));
   return parts.join('  ').trimEnd();
 }
