@@ -64,6 +64,14 @@ export async function startSandboxCloud(options: SandboxCloudOptions): Promise<S
     ownerId: setting('MIRROR_OWNER_ID'),
     async deployFunctions(configuration) {
       await cloud.deployFunctions(configuration);
+      // Without a route from EC2's events to a function the story would play to nobody: say so instead.
+      const routed = cloud.bus.rules().filter((rule) => rule.enabled !== false);
+      if (routed.length === 0) {
+        throw new Error(
+          `the local cloud routes no EventBridge rule to a function: it does not understand how ${cloud.stack.file} ` +
+            'wires events to the handlers (local/cloud/stack.ts reads functions.<name>.events[].eventBridge)',
+        );
+      }
     },
     async settle(timeoutMs) {
       if (!(await cloud.settle(timeoutMs))) throw new Error(`the local cloud did not settle within ${timeoutMs} ms`);
