@@ -8,22 +8,28 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../ec2-sim';
-import { DeadLetterQueue } from '../lambda/dead-letters';
+import { DeadLetterQueue, redrivenLetter } from '../lambda/dead-letters';
 import { DEFAULT_BUS, LocalEventBus, type BusChaos, type EventEnvelope } from '../lambda/event-bus';
 import { matchesPattern } from '../lambda/event-pattern';
+import { LocalQueue } from '../lambda/local-queue';
+import { QueueEventSource, type BatchReport } from '../lambda/queue-event-source';
 import { LocalLambda, type AsyncInvokeOutcome, type InvocationReport, type LambdaLogLine } from '../lambda/runtime';
 import { makeUnpackDir, resolveCode, type CodeSource } from './artifacts';
 import { createTable, planTable, startDynalite } from './ledger-table';
 import { readStack, type Stack, type StackFunction } from './stack';
 
 export { readStack } from './stack';
-export type { Stack, StackFunction, StackRule, StackSchedule } from './stack';
+export type { Stack, StackFunction, StackQueue, StackQueueSource, StackRule, StackSchedule } from './stack';
 export { LocalLambda } from '../lambda/runtime';
 export type { AsyncInvokeOutcome, InvocationReport, InvokeResult, LambdaLogLine, LambdaStats } from '../lambda/runtime';
 export { LocalEventBus } from '../lambda/event-bus';
 export type { BusChaos, BusStats, EventEnvelope, ReceivedEvent } from '../lambda/event-bus';
 export { DeadLetterQueue } from '../lambda/dead-letters';
-export type { DeadLetter, OnFailureRecord } from '../lambda/dead-letters';
+export type { DeadLetter, OnFailureRecord, RedrivenMessage } from '../lambda/dead-letters';
+export { LocalQueue } from '../lambda/local-queue';
+export type { QueueMessage, QueueStats } from '../lambda/local-queue';
+export { QueueEventSource } from '../lambda/queue-event-source';
+export type { BatchReport, EventSourceStats } from '../lambda/queue-event-source';
 
 export interface DeployOptions {
   /**
@@ -58,7 +64,7 @@ export interface LocalCloudOptions {
   readonly functions?: readonly string[];
   /** Per-function reserved concurrency; default the stack's reservedConcurrency, else 4. */
   readonly reservedConcurrency?: number | Readonly<Record<string, number>>;
-  /** Scales Lambda's async retry delays (1 min, 2 min). Default 0.001. */
+  /** Scales Lambda's async retry delays (1 min, 2 min), queue visibility timeouts and batching windows. Default 0.001. */
   readonly timeScale?: number;
   /** Bound on a container's module load. Default 30 s. */
   readonly initTimeoutMs?: number;
@@ -68,6 +74,8 @@ export interface LocalCloudOptions {
   readonly deadLetterFile?: string;
   readonly logSink?: (line: LambdaLogLine) => void;
   readonly onInvocation?: (report: InvocationReport) => void;
+  /** One report per batch an event source mapping delivered: records, the ones that stay on the queue, errors. */
+  readonly onBatch?: (report: BatchReport) => void;
   /** Fire rate() schedules automatically every rate x scheduleTimeScale ms; default: only by runSchedule(). */
   readonly scheduleTimeScale?: number;
   /** Deploy at once with this configuration (else call deployFunctions later). */
@@ -82,6 +90,10 @@ export interface LocalCloud {
   readonly bus: LocalEventBus;
   /** Filled by deployFunctions(), keyed by function key (stateChange, tagChange, cloudtrailTags, sweep). */
   readonly lambdas: Readonly<Record<string, LocalLambda>>;
+  /** The event queues (rule -> queue -> function), by logical id (StateChangeQueue). */
+  readonly queues: Readonly<Record<string, LocalQueue>>;
+  /** The SQS event source mappings, by function key; filled by deployFunctions(). */
+  readonly eventSources: Readonly<Record<string, QueueEventSource>>;
   readonly deadLetters: DeadLetterQueue;
   readonly dynamodbEndpoint: string;
   readonly ec2Endpoint: string | undefined;
@@ -96,7 +108,10 @@ export interface LocalCloud {
   deployFunctions(configuration?: Readonly<Record<string, string>>, deploy?: DeployOptions): Promise<Readonly<Record<string, LocalLambda>>>;
   /** Sends the schedule's event (Scheduled Event, or its configured input) to its function, as EventBridge would. */
   runSchedule(functionKey: string): Promise<AsyncInvokeOutcome>;
-  /** Waits until the simulator, the bus and every function are quiet (twice in a row); false on timeout. */
+  /**
+   * Waits until the simulator, the bus, every queue (empty: nothing visible, nothing waiting for a retry), every
+   * event source mapping and every function are quiet (twice in a row); false on timeout.
+   */
   settle(timeoutMs?: number): Promise<boolean>;
   stop(): Promise<void>;
 }
@@ -172,13 +187,55 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       EVENT_BUS_NAME: eventBusName,
     };
 
+    const timeScale = options.timeScale ?? 0.001;
+    const queues: Record<string, LocalQueue> = {};
+    const eventSources: Record<string, QueueEventSource> = {};
     const lambdas: Record<string, LocalLambda> = {};
+    for (const queue of stack.queues) {
+      const consumer = functions.find((fn) => fn.queueSources.some((source) => source.queueLogicalId === queue.logicalId));
+      if (consumer === undefined) continue;
+      queues[queue.logicalId] = new LocalQueue({
+        logicalId: queue.logicalId,
+        name: queue.name,
+        arn: `arn:aws:sqs:${region}:${accountId}:${queue.name}`,
+        timeScale,
+        ...(queue.visibilityTimeoutSeconds !== undefined ? { visibilityTimeoutSeconds: queue.visibilityTimeoutSeconds } : {}),
+        ...(queue.maxReceiveCount !== undefined ? { maxReceiveCount: queue.maxReceiveCount } : {}),
+        onRedrive: (message, from) => {
+          const functionArn = lambdas[consumer.key]?.functionArn ?? `arn:aws:lambda:${region}:${accountId}:function:${consumer.functionName}`;
+          deadLetters.push(
+            redrivenLetter(consumer.key, queue.deadLetterTarget, functionArn, {
+              queue: { logicalId: from.logicalId, name: from.name, arn: from.arn },
+              messageId: message.messageId,
+              body: message.body,
+              receiveCount: message.receiveCount,
+              sentAt: new Date(message.sentAt).toISOString(),
+              lastError: message.lastError,
+            }),
+          );
+        },
+      });
+    }
+    const stopEventSources = () => {
+      // Not awaited: running batches end with their functions, which stop next.
+      for (const key of Object.keys(eventSources)) {
+        void eventSources[key]?.stop();
+        delete eventSources[key];
+      }
+    };
     const unpackDirs: string[] = [];
     stoppers.push({
       name: 'functions',
       stop: async () => {
         await Promise.all(Object.values(lambdas).map((lambda) => lambda.stop()));
         for (const dir of unpackDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+      },
+    });
+    stoppers.push({
+      name: 'event queues',
+      stop: async () => {
+        stopEventSources();
+        for (const queue of Object.values(queues)) queue.close();
       },
     });
     const scheduleTimers: NodeJS.Timeout[] = [];
@@ -192,6 +249,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
     const deployFunctions = async (configuration: Readonly<Record<string, string>> = {}, deploy: DeployOptions = {}) => {
       for (const rule of bus.rules()) bus.removeRule(rule.name);
+      stopEventSources();
       await Promise.all(Object.values(lambdas).map((lambda) => lambda.stop()));
       for (const key of Object.keys(lambdas)) delete lambdas[key];
       for (const fn of functions) {
@@ -220,8 +278,26 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           ...(options.onInvocation ? { onInvocation: options.onInvocation } : {}),
         });
         lambdas[fn.key] = lambda;
+        for (const source of fn.queueSources) {
+          const queue = queues[source.queueLogicalId];
+          if (queue === undefined) throw new Error(`${fn.key}: its sqs event names ${source.queueLogicalId}, which is not an AWS::SQS::Queue of ${stack.file}`);
+          eventSources[fn.key] = new QueueEventSource({
+            queue,
+            target: lambda,
+            functionKey: fn.key,
+            batchSize: source.batchSize,
+            maximumBatchingWindowSeconds: source.maximumBatchingWindowSeconds,
+            reportBatchItemFailures: source.reportBatchItemFailures,
+            ...(source.maximumConcurrency !== undefined ? { maximumConcurrency: source.maximumConcurrency } : {}),
+            enabled: source.enabled,
+            timeScale,
+            ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+          });
+        }
         for (const rule of fn.rules) {
-          bus.addRule({ name: rule.name, pattern: rule.pattern, target: lambda, eventBusName: rule.eventBusName, enabled: rule.enabled });
+          const target = rule.queueLogicalId === undefined ? lambda : queues[rule.queueLogicalId];
+          if (target === undefined) throw new Error(`${rule.name}: targets ${rule.queueLogicalId ?? '?'}, which is not a queue of this cloud`);
+          bus.addRule({ name: rule.name, pattern: rule.pattern, target, eventBusName: rule.eventBusName, enabled: rule.enabled });
         }
       }
       if (deploy.prewarm) {
@@ -260,8 +336,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         if (simulator) await withTimeout(simulator.settle(), remaining(), 'simulator settle').catch(() => undefined);
         await bus.drain(remaining());
         for (const lambda of Object.values(lambdas)) await lambda.drain(remaining());
-        const fingerprint = JSON.stringify([bus.stats().received, ...Object.values(lambdas).map((lambda) => lambda.stats().invocations)]);
-        const busy = bus.stats().pending > 0 || Object.values(lambdas).some((lambda) => lambda.stats().inFlight > 0);
+        const fingerprint = JSON.stringify([
+          bus.stats().received,
+          ...Object.values(lambdas).map((lambda) => lambda.stats().invocations),
+          ...Object.values(queues).map((queue) => queue.stats().sent),
+        ]);
+        const busy =
+          bus.stats().pending > 0 ||
+          Object.values(lambdas).some((lambda) => lambda.stats().inFlight > 0) ||
+          Object.values(eventSources).some((source) => source.busy());
         quietRounds = !busy && fingerprint === lastFingerprint ? quietRounds + 1 : 0;
         lastFingerprint = fingerprint;
         if (quietRounds >= 2) return true;
@@ -277,6 +360,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       simulator,
       bus,
       lambdas,
+      queues,
+      eventSources,
       deadLetters,
       dynamodbEndpoint: dynamo.endpoint,
       ec2Endpoint: simulator?.url,

@@ -1,6 +1,8 @@
 /**
  * Reads serverless.yml into what the local cloud needs: the ledger table, the functions with their handlers,
- * event rules (patterns with variables resolved), schedules, retry settings and environment.
+ * event rules (patterns with variables resolved) whether they target a function (`events: - eventBridge`) or a
+ * queue (an AWS::Events::Rule resource whose target is Fn::GetAtt [Queue, Arn]), the queues and the functions'
+ * SQS event source mappings, schedules, retry settings and environment.
  * Only plain YAML with long-form intrinsics is supported (the stack's contract): CloudFormation references
  * (Ref, Fn::GetAtt, ...) cannot be resolved locally and are reported in `unresolved` for the caller to override.
  */
@@ -16,6 +18,31 @@ export interface StackRule {
   readonly pattern: EventPattern;
   /** Bus name from `eventBus` (an ARN is reduced to its name); undefined means the default bus. */
   readonly eventBusName: string | undefined;
+  readonly enabled: boolean;
+  /** Set when the rule targets a queue (rule -> queue -> function): the queue's logical id. */
+  readonly queueLogicalId?: string;
+}
+
+/** An AWS::SQS::Queue resource. */
+export interface StackQueue {
+  readonly logicalId: string;
+  /** QueueName, else <service>-<stage>-<logicalId> (CloudFormation would generate one). */
+  readonly name: string;
+  readonly visibilityTimeoutSeconds: number | undefined;
+  /** RedrivePolicy.maxReceiveCount. */
+  readonly maxReceiveCount: number | undefined;
+  /** RedrivePolicy.deadLetterTargetArn as written (JSON of the intrinsic). */
+  readonly deadLetterTarget: string | undefined;
+}
+
+/** A function's `events: - sqs:` (an SQS event source mapping). */
+export interface StackQueueSource {
+  readonly queueLogicalId: string;
+  readonly batchSize: number;
+  readonly maximumBatchingWindowSeconds: number;
+  readonly reportBatchItemFailures: boolean;
+  /** ScalingConfig.MaximumConcurrency; undefined: Lambda's own scaling. */
+  readonly maximumConcurrency: number | undefined;
   readonly enabled: boolean;
 }
 
@@ -46,8 +73,11 @@ export interface StackFunction {
   readonly onFailureDestination: string | undefined;
   /** provider.environment merged with the function's, resolved; unresolvable entries are absent. */
   readonly environment: Readonly<Record<string, string>>;
+  /** Rules that reach this function, directly or through its queue. */
   readonly rules: readonly StackRule[];
   readonly schedules: readonly StackSchedule[];
+  /** SQS event source mappings. */
+  readonly queueSources: readonly StackQueueSource[];
 }
 
 export interface Stack {
@@ -58,6 +88,8 @@ export interface Stack {
   readonly functions: readonly StackFunction[];
   readonly rules: readonly StackRule[];
   readonly schedules: readonly StackSchedule[];
+  /** Every AWS::SQS::Queue of resources.Resources except the dead-letter queue targets (which only receive). */
+  readonly queues: readonly StackQueue[];
   /** resources.Resources.LedgerTable.Properties, variables resolved (intrinsics left as they are). */
   readonly ledgerTable: Readonly<Record<string, unknown>>;
   /** Where a value could not be resolved locally (dotted paths), e.g. provider.environment.LEDGER_TABLE_NAME. */
@@ -78,6 +110,7 @@ export interface ReadStackOptions {
 const LAMBDA_DEFAULT_TIMEOUT_SECONDS = 6;
 const LAMBDA_DEFAULT_MEMORY_MB = 1024;
 const LAMBDA_DEFAULT_ASYNC_RETRIES = 2;
+const SQS_DEFAULT_BATCH_SIZE = 10;
 
 export function readStack(serverlessYmlPath: string, options: ReadStackOptions = {}): Stack {
   const file = path.resolve(serverlessYmlPath);
@@ -99,8 +132,18 @@ export function readStack(serverlessYmlPath: string, options: ReadStackOptions =
   const region = typeof provider['region'] === 'string' ? provider['region'] : 'us-east-1';
   const providerEnvironment = environmentOf(provider['environment'], 'provider.environment', unresolved);
 
+  const resources = asRecord(asRecord(document['resources'] ?? {}, 'resources')['Resources'] ?? {}, 'resources.Resources');
+  const resource = (logicalId: string) => asRecord(resolver.resolve(resources[logicalId], `resources.Resources.${logicalId}`), logicalId);
+  const logicalIdsOfType = (type: string) =>
+    Object.entries(resources)
+      .filter(([, raw]) => raw !== null && typeof raw === 'object' && (raw as Record<string, unknown>)['Type'] === type)
+      .map(([logicalId]) => logicalId);
+  const allQueues = logicalIdsOfType('AWS::SQS::Queue').map((logicalId) => readQueue(logicalId, resource(logicalId), service, stage));
+  const deadLetterTargets = new Set(allQueues.flatMap((queue) => (queue.deadLetterTarget ? [referencedId(JSON.parse(queue.deadLetterTarget))] : [])));
+  const queues = allQueues.filter((queue) => !deadLetterTargets.has(queue.logicalId));
+
   const rawFunctions = asRecord(document['functions'] ?? {}, 'functions');
-  const functions = Object.entries(rawFunctions).map(([key, raw]) =>
+  const partialFunctions = Object.entries(rawFunctions).map(([key, raw]) =>
     readFunction(key, asRecord(resolver.resolve(raw, `functions.${key}`), `functions.${key}`), {
       service,
       stage,
@@ -110,7 +153,10 @@ export function readStack(serverlessYmlPath: string, options: ReadStackOptions =
     }),
   );
 
-  const resources = asRecord(asRecord(document['resources'] ?? {}, 'resources')['Resources'] ?? {}, 'resources.Resources');
+  const consumerOf = (queueLogicalId: string) => partialFunctions.find((fn) => fn.queueSources.some((source) => source.queueLogicalId === queueLogicalId));
+  const queueRules = logicalIdsOfType('AWS::Events::Rule').flatMap((logicalId) => readQueueRules(logicalId, resource(logicalId), consumerOf));
+  const functions = partialFunctions.map((fn) => ({ ...fn, rules: [...fn.rules, ...queueRules.filter((rule) => rule.functionKey === fn.key)] }));
+
   const ledger = resources['LedgerTable'];
   if (ledger === undefined) throw new StackError(`${file}: resources.Resources.LedgerTable is missing`);
   const ledgerTable = asRecord(
@@ -126,6 +172,7 @@ export function readStack(serverlessYmlPath: string, options: ReadStackOptions =
     functions,
     rules: functions.flatMap((fn) => fn.rules),
     schedules: functions.flatMap((fn) => fn.schedules),
+    queues,
     ledgerTable,
     unresolved,
   };
@@ -149,10 +196,12 @@ function readFunction(key: string, raw: Record<string, unknown>, context: Functi
   const events = Array.isArray(raw['events']) ? (raw['events'] as unknown[]) : [];
   const rules: StackRule[] = [];
   const schedules: StackSchedule[] = [];
+  const queueSources: StackQueueSource[] = [];
   events.forEach((entry, index) => {
     const event = asRecord(entry, `functions.${key}.events[${index}]`);
     if (event['eventBridge'] !== undefined) rules.push(readRule(key, index, asRecord(event['eventBridge'], `functions.${key}.events[${index}].eventBridge`)));
     if (event['schedule'] !== undefined) schedules.push(readSchedule(key, index, event['schedule']));
+    if (event['sqs'] !== undefined) queueSources.push(readQueueSource(event['sqs'], `functions.${key}.events[${index}].sqs`));
   });
   return {
     key,
@@ -168,7 +217,78 @@ function readFunction(key: string, raw: Record<string, unknown>, context: Functi
     environment: { ...context.providerEnvironment, ...environmentOf(raw['environment'], `functions.${key}.environment`, context.unresolved) },
     rules,
     schedules,
+    queueSources,
   };
+}
+
+function readQueueSource(raw: unknown, where: string): StackQueueSource {
+  const spec = typeof raw === 'string' ? { arn: raw } : asRecord(raw, where);
+  const queueLogicalId = referencedId(spec['arn']);
+  if (queueLogicalId === undefined) {
+    throw new StackError(`${where}.arn must be Fn::GetAtt [<queue logical id>, Arn] of a queue in this stack, got ${JSON.stringify(spec['arn'])}`);
+  }
+  return {
+    queueLogicalId,
+    batchSize: numberOr(spec['batchSize'], SQS_DEFAULT_BATCH_SIZE),
+    maximumBatchingWindowSeconds: numberOr(spec['maximumBatchingWindow'], 0),
+    reportBatchItemFailures: spec['functionResponseType'] === 'ReportBatchItemFailures',
+    maximumConcurrency: spec['maximumConcurrency'] === undefined ? undefined : numberOr(spec['maximumConcurrency'], 1000),
+    enabled: spec['enabled'] === undefined ? true : spec['enabled'] === true || spec['enabled'] === 'true',
+  };
+}
+
+function readQueue(logicalId: string, raw: Record<string, unknown>, service: string, stage: string): StackQueue {
+  const properties = raw['Properties'] === undefined ? {} : asRecord(raw['Properties'], `${logicalId}.Properties`);
+  const redrive = properties['RedrivePolicy'] === undefined ? undefined : asRecord(properties['RedrivePolicy'], `${logicalId}.Properties.RedrivePolicy`);
+  const target = redrive?.['deadLetterTargetArn'];
+  return {
+    logicalId,
+    name: typeof properties['QueueName'] === 'string' ? properties['QueueName'] : `${service}-${stage}-${logicalId}`,
+    visibilityTimeoutSeconds: properties['VisibilityTimeout'] === undefined ? undefined : numberOr(properties['VisibilityTimeout'], 30),
+    maxReceiveCount: redrive?.['maxReceiveCount'] === undefined ? undefined : numberOr(redrive['maxReceiveCount'], 10),
+    deadLetterTarget: target === undefined ? undefined : JSON.stringify(target),
+  };
+}
+
+/** An AWS::Events::Rule resource with an EventPattern: one StackRule per target that is a queue some function consumes. */
+function readQueueRules(logicalId: string, raw: Record<string, unknown>, consumerOf: (queueLogicalId: string) => { key: string } | undefined): StackRule[] {
+  const properties = raw['Properties'] === undefined ? {} : asRecord(raw['Properties'], `${logicalId}.Properties`);
+  const pattern = properties['EventPattern'];
+  if (pattern === undefined) return [];
+  try {
+    validatePattern(pattern);
+  } catch (error) {
+    throw new StackError(`resources.Resources.${logicalId}.Properties.EventPattern: ${(error as Error).message}`);
+  }
+  const targets = Array.isArray(properties['Targets']) ? (properties['Targets'] as unknown[]) : [];
+  const bus = properties['EventBusName'];
+  const name = typeof properties['Name'] === 'string' ? properties['Name'] : logicalId;
+  return targets.flatMap((target, index) => {
+    const queueLogicalId = referencedId(asRecord(target, `${logicalId}.Properties.Targets[${index}]`)['Arn']);
+    const consumer = queueLogicalId === undefined ? undefined : consumerOf(queueLogicalId);
+    if (queueLogicalId === undefined || consumer === undefined) return [];
+    return [
+      {
+        name: targets.length > 1 ? `${name}-${index + 1}` : name,
+        functionKey: consumer.key,
+        pattern: pattern as EventPattern,
+        eventBusName: typeof bus === 'string' ? busNameOf(bus) : undefined,
+        enabled: properties['State'] === undefined || properties['State'] === 'ENABLED',
+        queueLogicalId,
+      },
+    ];
+  });
+}
+
+/** { Fn::GetAtt: [X, Arn] } or { Ref: X } -> X */
+function referencedId(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const record = value as Record<string, unknown>;
+  if (typeof record['Ref'] === 'string') return record['Ref'];
+  const getAtt = record['Fn::GetAtt'];
+  if (Array.isArray(getAtt) && typeof getAtt[0] === 'string') return getAtt[0];
+  if (typeof getAtt === 'string') return getAtt.split('.')[0];
+  return undefined;
 }
 
 function readRule(functionKey: string, index: number, raw: Record<string, unknown>): StackRule {

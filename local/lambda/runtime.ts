@@ -488,7 +488,7 @@ export class LocalLambda {
       responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
       responsePayload: error,
     };
-    this.config.deadLetters?.push({ functionKey: this.functionKey, destination: this.config.onFailureDestination, record });
+    this.config.deadLetters?.push({ kind: 'lambda-on-failure', functionKey: this.functionKey, destination: this.config.onFailureDestination, record });
   }
 
   private async runAttempt(payload: unknown, requestId: string, attempt: number): Promise<Omit<InvokeResult, 'requestId'>> {

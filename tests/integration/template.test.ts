@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import {
   checkDeadLetterQueue,
   checkEnvironment,
+  checkEventQueues,
   checkLedgerTable,
   checkLogGroups,
   checkNoWildcardActions,
@@ -101,13 +102,27 @@ function sourceFiles(folders: readonly string[]): string[] {
   );
 }
 
+/** Roles of the functions an SQS event source mapping invokes. */
+function queueConsumerRoles(candidate: CfnTemplate): Set<string> {
+  return new Set(
+    resourcesOfType(candidate, 'AWS::Lambda::EventSourceMapping').flatMap(([, mapping]) => {
+      const functionId = (mapping.Properties?.['FunctionName'] as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0] ?? '';
+      const role = candidate.Resources[functionId]?.Properties?.['Role'] as { 'Fn::GetAtt'?: [string, string] } | undefined;
+      return role?.['Fn::GetAtt'] ? [role['Fn::GetAtt'][0]] : [];
+    }),
+  );
+}
+
 /** Each role must grant what the code calls (the Scan only to the sweep), and nothing else. */
 function iamCoverageProblems(candidate: CfnTemplate, called: readonly string[]): string[] {
-  // Granted without an SDK command of their own: tags on create, the log stream, the on-failure destination.
-  const implicit = ['ec2:CreateTags', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage'];
+  // Granted without an SDK command of their own: tags on create, the log stream; then either the event source
+  // mapping's reads of the function's queue, or the on-failure destination (async invocations only).
+  const always = ['ec2:CreateTags', 'logs:CreateLogStream', 'logs:PutLogEvents'];
+  const consumers = queueConsumerRoles(candidate);
   const sweepOnly = ['dynamodb:Scan'];
   const problems: string[] = [];
   for (const [roleId, granted] of grantedActions(candidate)) {
+    const implicit = [...always, ...(consumers.has(roleId) ? ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'] : ['sqs:SendMessage'])];
     const needed = roleId === 'SweepRole' ? called : called.filter((action) => !sweepOnly.includes(action));
     for (const action of needed) if (!granted.has(action)) problems.push(`${roleId} lacks ${action}`);
     for (const action of granted) if (!needed.includes(action) && !implicit.includes(action)) problems.push(`${roleId} grants unused ${action}`);
@@ -219,17 +234,54 @@ describe('functions', () => {
     expect(missing).toEqual([]);
   });
 
-  it('send failed invocations to the dead-letter queue after at most 2 retries', () => {
+  it('send failed sweep invocations to the dead-letter queue after at most 2 retries; queue-fed ones carry no dead async config', () => {
     expect(checkOnFailureDestinations(template)).toEqual([]);
-    const moreRetries = mutated((copy) => (properties(copy, 'TagChangeLambdaEvConf')['MaximumRetryAttempts'] = 3));
+    const moreRetries = mutated((copy) => (properties(copy, 'SweepLambdaEvConf')['MaximumRetryAttempts'] = 3));
     expect(checkOnFailureDestinations(moreRetries)).toEqual([expect.stringContaining('MaximumRetryAttempts 3')]);
     const noDestination = mutated((copy) => delete properties(copy, 'SweepLambdaEvConf')['DestinationConfig']);
     expect(checkOnFailureDestinations(noDestination)).toEqual([expect.stringContaining('SweepLambdaFunction: on-failure destination')]);
     const cannotSend = mutated((copy) => {
-      const statement = statementWith(copy, 'StateChangeRole', 'sqs:SendMessage');
+      const statement = statementWith(copy, 'SweepRole', 'sqs:SendMessage');
       statement.Action = 'sqs:GetQueueUrl';
     });
     expect(checkOnFailureDestinations(cannotSend)).toEqual([expect.stringContaining('may not sqs:SendMessage')]);
+    const deadConfig = mutated((copy) => {
+      copy.Resources['StateChangeLambdaEvConf'] = {
+        Type: 'AWS::Lambda::EventInvokeConfig',
+        Properties: { FunctionName: { Ref: 'StateChangeLambdaFunction' }, Qualifier: '$LATEST', MaximumRetryAttempts: 2 },
+      };
+    });
+    expect(checkOnFailureDestinations(deadConfig)).toEqual([expect.stringContaining('StateChangeLambdaFunction: fed by')]);
+  });
+
+  it('take their events from their own encrypted queue in bounded, partially failing batches, with bounded retries into the dead-letter queue', () => {
+    expect(resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')).toHaveLength(3);
+    expect(checkEventQueues(template)).toEqual([]);
+    const [mappingId] = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').find(([id]) => id.startsWith('TagChange')) ?? [''];
+    const allOrNothing = mutated((copy) => delete properties(copy, mappingId)['FunctionResponseTypes']);
+    expect(checkEventQueues(allOrNothing)).toEqual([expect.stringContaining('ReportBatchItemFailures')]);
+    const unbounded = mutated((copy) => delete properties(copy, mappingId)['ScalingConfig']);
+    expect(checkEventQueues(unbounded)).toEqual([expect.stringContaining('MaximumConcurrency')]);
+    const forever = mutated((copy) => delete properties(copy, 'StateChangeQueue')['RedrivePolicy']);
+    expect(checkEventQueues(forever)).toEqual([expect.stringContaining('StateChangeQueue: no RedrivePolicy'), expect.stringContaining('maxReceiveCount undefined')]);
+    const manyRetries = mutated((copy) => ((properties(copy, 'CloudtrailTagsQueue')['RedrivePolicy'] as Record<string, unknown>)['maxReceiveCount'] = 1000));
+    expect(checkEventQueues(manyRetries)).toEqual([expect.stringContaining('maxReceiveCount 1000')]);
+    const plain = mutated((copy) => delete properties(copy, 'TagChangeQueue')['SqsManagedSseEnabled']);
+    expect(checkEventQueues(plain)).toEqual(['TagChangeQueue: not encrypted']);
+    const shortVisibility = mutated((copy) => (properties(copy, 'StateChangeQueue')['VisibilityTimeout'] = 60));
+    expect(checkEventQueues(shortVisibility)).toEqual([expect.stringContaining('VisibilityTimeout 60')]);
+    const readsOthers = mutated((copy) => {
+      statementWith(copy, 'StateChangeRole', 'sqs:ReceiveMessage').Resource = [
+        { 'Fn::GetAtt': ['StateChangeQueue', 'Arn'] },
+        { 'Fn::GetAtt': ['TagChangeQueue', 'Arn'] },
+      ];
+    });
+    expect(checkEventQueues(readsOthers)).toEqual([expect.stringContaining('want only its own queue StateChangeQueue')]);
+    const anyRuleMaySend = mutated((copy) => {
+      const document = properties(copy, 'TagChangeQueuePolicy')['PolicyDocument'] as { Statement: Array<{ Condition?: unknown }> };
+      delete document.Statement[0]?.Condition;
+    });
+    expect(checkEventQueues(anyRuleMaySend)).toEqual([expect.stringContaining('TagChangeQueue: no queue policy')]);
   });
 
   it('log to their own log group, with retention', () => {
@@ -279,6 +331,8 @@ describe('IAM', () => {
     expect(iamCoverageProblems(withoutBatchGet, called)).toEqual(['TagChangeRole lacks dynamodb:BatchGetItem']);
     const withExtra = mutated((copy) => statementWith(copy, 'StateChangeRole', 'events:PutEvents').Action = ['events:PutEvents', 'events:PutRule']);
     expect(iamCoverageProblems(withExtra, called)).toEqual(['StateChangeRole grants unused events:PutRule']);
+    const deadDestinationGrant = mutated((copy) => statementWith(copy, 'TagChangeRole', 'sqs:ReceiveMessage').Action = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:SendMessage']);
+    expect(iamCoverageProblems(deadDestinationGrant, called)).toEqual(['TagChangeRole grants unused sqs:SendMessage']);
     expect(iamActionsCalledBy(["import { BatchWriteCommand, type GetCommandInput } from '@aws-sdk/lib-dynamodb';"])).toEqual(['dynamodb:BatchWriteItem']);
   });
 
@@ -353,9 +407,10 @@ describe('resources', () => {
 });
 
 describe('event rules', () => {
-  function rulePattern(functionLogicalId: string): { pattern: unknown; state: unknown } {
+  /** The rule whose target is this queue (rule -> queue -> function). */
+  function rulePattern(queueLogicalId: string): { pattern: unknown; state: unknown } {
     const rule = resourcesOfType(template, 'AWS::Events::Rule').find(([, candidate]) =>
-      JSON.stringify(candidate.Properties?.['Targets']).includes(`"${functionLogicalId}"`),
+      JSON.stringify(candidate.Properties?.['Targets']).includes(`"${queueLogicalId}"`),
     )?.[1];
     return { pattern: rule?.Properties?.['EventPattern'], state: rule?.Properties?.['State'] };
   }
@@ -363,17 +418,16 @@ describe('event rules', () => {
   it('retry delivery a bounded time, then hand undeliverable events to the dead-letter queue', () => {
     expect(checkRuleDelivery(template)).toEqual([]);
     const noDeadLetter = mutated((copy) => {
-      const [ruleId] = resourcesOfType(copy, 'AWS::Events::Rule').find(([id]) => id.includes('tagChange')) ?? [''];
-      const targets = properties(copy, ruleId)['Targets'] as Array<Record<string, unknown>>;
+      const targets = properties(copy, 'TagChangeRule')['Targets'] as Array<Record<string, unknown>>;
       delete targets[0]?.['DeadLetterConfig'];
     });
-    expect(checkRuleDelivery(noDeadLetter)).toEqual([expect.stringContaining('tagChange')]);
+    expect(checkRuleDelivery(noDeadLetter)).toEqual([expect.stringContaining('TagChangeRule')]);
     const noQueuePolicy = mutated((copy) => delete copy.Resources['DeadLetterQueuePolicy']);
     expect(checkRuleDelivery(noQueuePolicy)).toHaveLength(3);
   });
 
-  it('route state changes, tag changes and (disabled by default) CloudTrail tag calls; sweep on a schedule', () => {
-    expect(rulePattern('StateChangeLambdaFunction')).toEqual({
+  it('route state changes, tag changes and (disabled by default) CloudTrail tag calls to their queues; sweep on a schedule', () => {
+    expect(rulePattern('StateChangeQueue')).toEqual({
       pattern: {
         'source': ['aws.ec2'],
         'detail-type': ['EC2 Instance State-change Notification'],
@@ -381,7 +435,7 @@ describe('event rules', () => {
       },
       state: 'ENABLED',
     });
-    expect(rulePattern('TagChangeLambdaFunction')).toEqual({
+    expect(rulePattern('TagChangeQueue')).toEqual({
       pattern: {
         'source': ['aws.tag'],
         'detail-type': ['Tag Change on Resource'],
@@ -393,7 +447,7 @@ describe('event rules', () => {
       },
       state: 'ENABLED',
     });
-    expect(rulePattern('CloudtrailTagsLambdaFunction')).toEqual({
+    expect(rulePattern('CloudtrailTagsQueue')).toEqual({
       pattern: {
         'source': ['aws.ec2'],
         'detail-type': ['AWS API Call via CloudTrail'],
@@ -401,6 +455,11 @@ describe('event rules', () => {
       },
       state: 'DISABLED',
     });
+    // No rule invokes an event function directly any more: every event goes through its queue.
+    const direct = resourcesOfType(template, 'AWS::Events::Rule').filter(([, rule]) =>
+      /"(StateChange|TagChange|CloudtrailTags)LambdaFunction"/.test(JSON.stringify(rule.Properties?.['Targets'])),
+    );
+    expect(direct).toEqual([]);
     const schedule = resourcesOfType(template, 'AWS::Events::Rule').find(([id]) => id.startsWith('Sweep'))?.[1];
     expect(schedule?.Properties?.['ScheduleExpression']).toBe('rate(10 minutes)');
   });

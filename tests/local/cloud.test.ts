@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { build } from 'esbuild';
 import { startLocalCloud, type LocalCloud } from '../../local/cloud';
+import type { BatchReport } from '../../local/lambda/queue-event-source';
 import type { InvocationReport } from '../../local/lambda/runtime';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -209,8 +210,14 @@ describe('startLocalCloud with `sls package` zips', () => {
 });
 
 describe('startLocalCloud with the real stack and handlers', () => {
-  it('mirrors a tagged instance end to end: simulator event -> bus -> stateChange -> session and outcome event', async () => {
-    const cloud = await startLocalCloud({ rootDir: REPO, simulator: { seed: 11, transitionDelayMs: 0 }, functions: ['stateChange', 'tagChange'] });
+  it('mirrors a tagged instance end to end: simulator event -> bus -> rule -> queue -> stateChange batch -> session and outcome event', async () => {
+    const batches: BatchReport[] = [];
+    const cloud = await startLocalCloud({
+      rootDir: REPO,
+      simulator: { seed: 11, transitionDelayMs: 0 },
+      functions: ['stateChange', 'tagChange'],
+      onBatch: (report) => batches.push(report),
+    });
     const ec2 = new EC2Client({ endpoint: cloud.ec2Endpoint, region: cloud.region, credentials });
     try {
       const subnets = await ec2.send(new DescribeSubnetsCommand({}));
@@ -236,10 +243,18 @@ describe('startLocalCloud with the real stack and handlers', () => {
       const attached = await cloud.bus.waitFor((event) => event['detail-type'] === 'Mirror Session Attached', 45_000);
       const sessions = await ec2.send(new DescribeTrafficMirrorSessionsCommand({}));
 
+      expect(await cloud.settle(30_000)).toBe(true);
+
       expect(attached.source).toBe('vpc-mirror-orchestrator');
       expect(sessions.TrafficMirrorSessions?.map((session) => session.TrafficMirrorSessionId)).toEqual([
         (attached.detail as { sessionId: string }).sessionId,
       ]);
+      const running = cloud.bus.events().find((received) => (received.event.detail as { state?: string }).state === 'running');
+      expect(running?.matchedRules).toEqual(['vpc-mirror-orchestrator-dev-stateChange']);
+      expect(batches.some((batch) => batch.functionKey === 'stateChange' && batch.ok && batch.failedMessageIds.length === 0)).toBe(true);
+      // Settled means drained: every event queue is empty.
+      expect(Object.values(cloud.queues).map((queue) => queue.depth)).toEqual([0, 0]);
+      expect(cloud.queues['StateChangeQueue']?.stats()).toMatchObject({ redriven: 0 });
       expect(cloud.deadLetters.entries()).toEqual([]);
     } finally {
       ec2.destroy();

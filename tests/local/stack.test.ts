@@ -133,6 +133,38 @@ functions:
 `)))).toThrow(/functions\.one\.events\[0\]\.eventBridge\.pattern/);
   });
 
+  it("reads the real stack's rule -> queue -> function chains, the queues' redrive and the event source mappings", () => {
+    const stack = readStack(path.resolve(__dirname, '../../serverless.yml'));
+
+    const stateChange = stack.functions.find((fn) => fn.key === 'stateChange');
+    expect(stateChange?.queueSources).toEqual([
+      { queueLogicalId: 'StateChangeQueue', batchSize: 10, maximumBatchingWindowSeconds: 2, reportBatchItemFailures: true, maximumConcurrency: 10, enabled: true },
+    ]);
+    expect(stateChange?.rules).toEqual([
+      expect.objectContaining({ name: 'vpc-mirror-orchestrator-dev-stateChange', functionKey: 'stateChange', queueLogicalId: 'StateChangeQueue', enabled: true }),
+    ]);
+    expect(stateChange?.onFailureDestination).toBeUndefined();
+    expect(stack.queues.map((queue) => queue.logicalId).sort()).toEqual(['CloudtrailTagsQueue', 'StateChangeQueue', 'TagChangeQueue']);
+    expect(stack.queues.find((queue) => queue.logicalId === 'TagChangeQueue')).toEqual({
+      logicalId: 'TagChangeQueue',
+      name: 'vpc-mirror-orchestrator-dev-TagChangeQueue',
+      visibilityTimeoutSeconds: 420,
+      maxReceiveCount: 3,
+      deadLetterTarget: JSON.stringify({ 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] }),
+    });
+    const tagRule = stack.rules.find((rule) => rule.functionKey === 'tagChange');
+    expect(tagRule?.pattern).toMatchObject({ detail: { 'changed-tag-keys': ['traffic-mirror', 'traffic-mirror-target', 'traffic-mirror-filter'] } });
+    expect(stack.rules.find((rule) => rule.functionKey === 'cloudtrailTags')?.enabled).toBe(false);
+    expect(stack.functions.find((fn) => fn.key === 'sweep')?.queueSources).toEqual([]);
+
+    const tuned = readStack(path.resolve(__dirname, '../../serverless.yml'), {
+      params: { cloudTrailEvents: 'true', queueMaxReceiveCount: '5', queueMaximumConcurrency: '4' },
+    });
+    expect(tuned.rules.find((rule) => rule.functionKey === 'cloudtrailTags')?.enabled).toBe(true);
+    expect(tuned.queues.every((queue) => queue.maxReceiveCount === 5)).toBe(true);
+    expect(tuned.functions.find((fn) => fn.key === 'tagChange')?.queueSources[0]?.maximumConcurrency).toBe(4);
+  });
+
   it('reads rates and leaves cron to manual runs', () => {
     expect(rateToMs('rate(1 minute)')).toBe(60_000);
     expect(rateToMs('rate(2 hours)')).toBe(7_200_000);

@@ -214,10 +214,27 @@ function roleAllows(template: CfnTemplate, fn: CfnResource, action: string, reso
   );
 }
 
+/** Functions fed by an SQS event source mapping (logical id -> the mapping's logical id). */
+function queueFedFunctions(template: CfnTemplate): Map<string, string> {
+  return new Map(
+    resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').flatMap(([mappingId, mapping]) => {
+      const functionId = referencedLogicalId(props(mapping)['FunctionName']);
+      return functionId === undefined ? [] : [[functionId, mappingId] as [string, string]];
+    }),
+  );
+}
+
+/**
+ * Functions invoked asynchronously (the sweep) send failed invocations to a queue of this stack after a bounded
+ * number of retries. Queue-fed functions are invoked synchronously by their event source mapping, where an
+ * EventInvokeConfig does nothing: they must not carry one (their queue's redrive policy bounds the retries).
+ */
 export function checkOnFailureDestinations(template: CfnTemplate, maximumRetryAttempts = 2): string[] {
   const configs = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig');
+  const queueFed = queueFedFunctions(template);
   return resourcesOfType(template, 'AWS::Lambda::Function').flatMap(([id, fn]) => {
     const config = configs.find(([, candidate]) => referencedLogicalId(props(candidate)['FunctionName']) === id)?.[1];
+    if (queueFed.has(id)) return config === undefined ? [] : [`${id}: fed by ${queueFed.get(id) ?? 'a queue'}, its EventInvokeConfig does nothing`];
     if (config === undefined) return [`${id}: no AWS::Lambda::EventInvokeConfig`];
     const problems: string[] = [];
     const destinationConfig = props(config)['DestinationConfig'] as { OnFailure?: { Destination?: unknown } } | undefined;
@@ -403,5 +420,94 @@ function eventBridgeMaySendTo(template: CfnTemplate, queueId: string): boolean {
         statement.Condition?.['ArnLike']?.['aws:SourceArn'] !== undefined
       );
     });
+  });
+}
+
+const QUEUE_CONSUMER_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'];
+
+/**
+ * Each SQS event source mapping: reports batch item failures, batches at most 10, has a concurrency bound; its
+ * queue is encrypted, hidden long enough (VisibilityTimeout >= 6 x the function timeout), redrives to an SQS queue
+ * of this stack after a bounded number of receives (2..maxReceiveCount), is fed by an event rule that the queue's
+ * policy lets send (aws:SourceArn = that rule); the function's role reads that queue and no other.
+ */
+export function checkEventQueues(template: CfnTemplate, maxReceiveCount = 10): string[] {
+  const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping');
+  if (mappings.length === 0) return ['no AWS::Lambda::EventSourceMapping in the template'];
+  return mappings.flatMap(([id, mapping]) => {
+    const p = props(mapping);
+    const problems: string[] = [];
+    if (!asList(p['FunctionResponseTypes'] as string[] | undefined).includes('ReportBatchItemFailures')) {
+      problems.push(`${id}: FunctionResponseTypes lacks ReportBatchItemFailures (one bad record would fail its batch)`);
+    }
+    if (typeof p['BatchSize'] !== 'number' || p['BatchSize'] > 10) problems.push(`${id}: BatchSize ${String(p['BatchSize'])}, want <= 10`);
+    const concurrency = (p['ScalingConfig'] as { MaximumConcurrency?: unknown } | undefined)?.MaximumConcurrency;
+    if (typeof concurrency !== 'number') problems.push(`${id}: no ScalingConfig.MaximumConcurrency (bursts would not be bounded)`);
+    const functionId = referencedLogicalId(p['FunctionName']) ?? '';
+    const fn = template.Resources[functionId];
+    const queueId = referencedLogicalId(p['EventSourceArn']);
+    const queue = queueId === undefined ? undefined : template.Resources[queueId];
+    if (queueId === undefined || queue?.Type !== 'AWS::SQS::Queue') return [...problems, `${id}: EventSourceArn is not an SQS queue of this stack`];
+    if (fn?.Type !== 'AWS::Lambda::Function') return [...problems, `${id}: FunctionName is not a function of this stack`];
+    const q = props(queue);
+    if (q['SqsManagedSseEnabled'] !== true && q['KmsMasterKeyId'] === undefined) problems.push(`${queueId}: not encrypted`);
+    const timeout = typeof props(fn)['Timeout'] === 'number' ? (props(fn)['Timeout'] as number) : 3;
+    if (typeof q['VisibilityTimeout'] !== 'number' || q['VisibilityTimeout'] < 6 * timeout) {
+      problems.push(`${queueId}: VisibilityTimeout ${String(q['VisibilityTimeout'])}, want >= 6 x ${timeout} s (the function timeout)`);
+    }
+    const redrive = q['RedrivePolicy'] as { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown } | undefined;
+    const deadLetterId = referencedLogicalId(redrive?.deadLetterTargetArn);
+    if (deadLetterId === undefined || deadLetterId === queueId || template.Resources[deadLetterId]?.Type !== 'AWS::SQS::Queue') {
+      problems.push(`${queueId}: no RedrivePolicy to a dead-letter queue of this stack`);
+    }
+    const receives = redrive?.maxReceiveCount;
+    if (typeof receives !== 'number' || receives < 2 || receives > maxReceiveCount) {
+      problems.push(`${queueId}: RedrivePolicy.maxReceiveCount ${String(receives)}, want 2..${maxReceiveCount} (bounded retries)`);
+    }
+    problems.push(...consumerRoleProblems(template, fn, functionId, queueId));
+    problems.push(...queueFeedProblems(template, queueId));
+    return problems;
+  });
+}
+
+function consumerRoleProblems(template: CfnTemplate, fn: CfnResource, functionId: string, queueId: string): string[] {
+  const roleId = functionRoleId(fn) ?? '';
+  const problems: string[] = [];
+  const statements = roleStatements(template.Resources[roleId]).filter(
+    (statement) => statement.Effect === 'Allow' && actionsOf(statement).some((action) => action.startsWith('sqs:') && action !== 'sqs:SendMessage'),
+  );
+  const granted = new Set(statements.flatMap(actionsOf));
+  for (const action of QUEUE_CONSUMER_ACTIONS) if (!granted.has(action)) problems.push(`${functionId}: its role ${roleId} lacks ${action} on ${queueId}`);
+  for (const statement of statements) {
+    const resources = asList(statement.Resource as unknown);
+    if (resources.length === 0 || !resources.every((resource) => referencedLogicalId(resource) === queueId)) {
+      problems.push(`${roleId}: ${actionsOf(statement).join(', ')} on ${JSON.stringify(statement.Resource)}, want only its own queue ${queueId}`);
+    }
+  }
+  return problems;
+}
+
+/** An event rule targets the queue, and the queue's policy lets EventBridge send for exactly that rule. */
+function queueFeedProblems(template: CfnTemplate, queueId: string): string[] {
+  const rules = resourcesOfType(template, 'AWS::Events::Rule').filter(([, rule]) =>
+    asList(props(rule)['Targets'] as Array<Record<string, unknown>> | undefined).some((target) => referencedLogicalId(target['Arn']) === queueId),
+  );
+  if (rules.length === 0) return [`${queueId}: no event rule targets it`];
+  return rules.flatMap(([ruleId]) => {
+    const allowed = resourcesOfType(template, 'AWS::SQS::QueuePolicy').some(([, policy]) => {
+      if (!asList(props(policy)['Queues'] as unknown[] | undefined).some((queue) => referencedLogicalId(queue) === queueId)) return false;
+      const document = props(policy)['PolicyDocument'] as { Statement?: PolicyStatement | PolicyStatement[] } | undefined;
+      return asList(document?.Statement).some((statement) => {
+        const principal = (statement as { Principal?: { Service?: unknown } }).Principal;
+        const source = statement.Condition?.['ArnEquals']?.['aws:SourceArn'];
+        return (
+          statement.Effect === 'Allow' &&
+          asList(principal?.Service as string | string[] | undefined).includes('events.amazonaws.com') &&
+          actionsOf(statement).includes('sqs:SendMessage') &&
+          referencedLogicalId(source) === ruleId
+        );
+      });
+    });
+    return allowed ? [] : [`${queueId}: no queue policy lets events.amazonaws.com send to it for ${ruleId} (ArnEquals aws:SourceArn)`];
   });
 }
