@@ -9,7 +9,7 @@ import { describeOptions, parseBenchOptions } from './options';
 import type { BenchReport, ReportSection } from './report/model';
 import { renderMarkdown, renderTerminal } from './report/render';
 import { measureFunctions } from './bundles/section';
-import { buildBundles } from './bundles/build';
+import { buildBundles, buildVariant, type BuiltBundle } from './bundles/build';
 import { loadBundleSettings } from './bundles/settings';
 import { runBurst } from './burst/section';
 
@@ -35,7 +35,13 @@ async function main(): Promise<void> {
     findings.push(...burst.findings);
   }
   if (!options.skipBundles) {
-    const functions = measureFunctions(ROOT, bundles, options.initRuns, options.seed, log);
+    const variants: BuiltBundle[] = [];
+    const first = settings.functions[0];
+    // What-if: esbuild prefers `main` (the SDK's CommonJS build, not tree-shakable) on platform node unless told.
+    if (first && settings.esbuild.mainFields === undefined) {
+      variants.push(await buildVariant(settings, ROOT, first, 'mainFields module,main', { mainFields: ['module', 'main'] }));
+    }
+    const functions = measureFunctions(ROOT, bundles, variants, options.initRuns, options.seed, log);
     sections.push(functions.section);
     findings.push(...functions.findings);
   }

@@ -19,6 +19,8 @@ export const BenchOptionsSchema = z.object({
   out: z.string().min(1),
   /** Every handler log line (JSONL with function, container, request and time) goes here, for diagnosis. */
   handlerLog: z.string().min(1).optional(),
+  /** Replaces the functions' NODE_OPTIONS for the burst (what-ifs such as dropping --enable-source-maps, or --cpu-prof). */
+  handlerNodeOptions: z.string().optional(),
 });
 
 export type BenchOptions = z.infer<typeof BenchOptionsSchema>;
@@ -46,6 +48,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     .option('--skip-burst', 'skip the burst (bundle measurements only)', false)
     .option('--out <file>', 'markdown report to write', 'BENCHMARKS.md')
     .option('--handler-log <file>', 'write every handler log line to this JSONL file (diagnosis)')
+    .option('--handler-node-options <flags>', "replace the functions' NODE_OPTIONS during the burst (what-if, profiling)")
     .exitOverride();
   program.parse([...argv], { from: 'user' });
   const raw = program.opts<Record<string, unknown>>();
@@ -62,6 +65,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     skipBurst: raw['skipBurst'],
     out: raw['out'],
     handlerLog: raw['handlerLog'],
+    handlerNodeOptions: raw['handlerNodeOptions'],
   });
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('; ');
@@ -86,5 +90,6 @@ export function describeOptions(options: BenchOptions): string {
   if (options.skipBurst) parts.push('--skip-burst');
   parts.push(`--out ${options.out}`);
   if (options.handlerLog) parts.push(`--handler-log ${options.handlerLog}`);
+  if (options.handlerNodeOptions !== undefined) parts.push(`--handler-node-options "${options.handlerNodeOptions}"`);
   return parts.join(' ');
 }

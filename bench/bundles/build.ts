@@ -86,6 +86,23 @@ export function bundleDirectory(root: string): string {
   return path.join(root, 'node_modules', '.cache', 'vpc-mirror-bench', 'package');
 }
 
+/**
+ * One function bundled with extra esbuild options, into its own folder: a what-if measured next to the real
+ * bundles (e.g. mainFields module-first, which lets esbuild tree-shake the AWS SDK's ES module build).
+ */
+export async function buildVariant(
+  settings: BundleSettings,
+  root: string,
+  fn: BundleSettings['functions'][number],
+  label: string,
+  overrides: Partial<BundleSettings['esbuild']>,
+): Promise<BuiltBundle> {
+  const dir = path.join(root, 'node_modules', '.cache', 'vpc-mirror-bench', 'variants', label.replace(/[^a-zA-Z0-9_-]/g, '_'));
+  rmSync(dir, { recursive: true, force: true });
+  const variant = { ...settings, esbuild: { ...settings.esbuild, ...overrides } };
+  return buildOne(variant, dir, `${fn.name} (${label})`, fn.entry, fn.exportName, root);
+}
+
 export async function buildBundles(settings: BundleSettings, root: string): Promise<{ dir: string; bundles: BuiltBundle[] }> {
   const dir = bundleDirectory(root);
   rmSync(dir, { recursive: true, force: true });

@@ -23,6 +23,7 @@ function withoutSourceMapsFlag(environment: NodeJS.ProcessEnv): NodeJS.ProcessEn
 export function measureFunctions(
   root: string,
   bundles: readonly BuiltBundle[],
+  variants: readonly BuiltBundle[],
   runs: number,
   seed: number,
   log: (line: string) => void,
@@ -32,14 +33,15 @@ export function measureFunctions(
   const providerLike = stack.functions[0]?.environment ?? {};
   const environmentOf = (bundle: BuiltBundle): NodeJS.ProcessEnv =>
     lambdaLikeEnvironment(bundle.name, environmentByFunction.get(bundle.name) ?? providerLike);
+  const measured = [...bundles, ...variants];
 
   log(`measuring module initialisation: ${runs} fresh node processes per bundle`);
-  const timings = measureInitTimes(bundles, environmentOf, runs, seed, EMPTY_BASELINE);
+  const timings = measureInitTimes(measured, environmentOf, runs, seed, EMPTY_BASELINE);
   const sourceMapsFlag = /--enable-source-maps/.test(environmentOf(bundles[0] as BuiltBundle)['NODE_OPTIONS'] ?? '');
   let withoutFlag: InitTimingResult | undefined;
   if (sourceMapsFlag) {
     log('measuring again without NODE_OPTIONS=--enable-source-maps, to show its share');
-    withoutFlag = measureInitTimes(bundles, (bundle) => withoutSourceMapsFlag(environmentOf(bundle)), runs, seed + 7919, EMPTY_BASELINE);
+    withoutFlag = measureInitTimes(measured, (bundle) => withoutSourceMapsFlag(environmentOf(bundle)), runs, seed + 7919, EMPTY_BASELINE);
   }
 
   const rows: ReportRow[] = [];
@@ -52,15 +54,18 @@ export function measureFunctions(
       `${baseline.runs} runs; the denominator of every init ratio`,
     ),
   );
-  for (const bundle of bundles) {
+  for (const bundle of measured) {
     if (bundle.name === EMPTY_BASELINE) continue;
+    const isVariant = variants.includes(bundle);
     const timing = timings.byFunction.get(bundle.name);
     const contributors = bundle.topContributors.map((c) => `${c.name} ${kb(c.bytes)}`).join(', ');
     const zip = bundle.packagedZipBytes === undefined ? '' : `; sls package zip ${kb(bundle.packagedZipBytes)}`;
     rows.push(
-      judged(`${bundle.name}: bundle size`, bundle.bytes / 1e6, atMost(BUNDLE_GOAL_BYTES / 1e6, ' MB'), kb(bundle.bytes), `largest: ${contributors}${zip}`),
+      isVariant
+        ? informative(`what-if ${bundle.name}: bundle size`, kb(bundle.bytes), `not the deployed bundle; largest: ${contributors}`)
+        : judged(`${bundle.name}: bundle size`, bundle.bytes / 1e6, atMost(BUNDLE_GOAL_BYTES / 1e6, ' MB'), kb(bundle.bytes), `largest: ${contributors}${zip}`),
     );
-    if (bundle.bytes > BUNDLE_GOAL_BYTES) {
+    if (!isVariant && bundle.bytes > BUNDLE_GOAL_BYTES) {
       findings.push(`${bundle.name} bundle is ${kb(bundle.bytes)} (> 1 MB); largest parts: ${contributors}.`);
     }
     if (!timing) continue;
@@ -70,14 +75,15 @@ export function measureFunctions(
       : '';
     rows.push(
       informative(
-        `${bundle.name}: init time / empty handler`,
+        `${isVariant ? 'what-if ' : ''}${bundle.name}: init time / empty handler`,
         `${formatNumber(timing.ratioToBaseline)}x`,
         `median ${formatNumber(timing.startToLoadedMs, 1)} ms start-to-loaded (require ${formatNumber(timing.loadMs, 1)} ms), ${timing.runs} runs${altNote}`,
       ),
     );
   }
   if (withoutFlag) {
-    const pairs = [...timings.byFunction.entries()].flatMap(([name, timing]) => {
+    const variantNames = new Set(variants.map((variant) => variant.name));
+    const pairs = [...timings.byFunction.entries()].filter(([name]) => !variantNames.has(name)).flatMap(([name, timing]) => {
       const alt = withoutFlag?.byFunction.get(name);
       return alt ? [{ name, saved: timing.startToLoadedMs - alt.startToLoadedMs }] : [];
     });
@@ -85,6 +91,18 @@ export function measureFunctions(
     findings.push(
       `NODE_OPTIONS=--enable-source-maps (serverless.yml provider.environment) costs a median ${formatNumber(savedMedian, 1)} ms ` +
         `of module initialisation per function here (${pairs.map((p) => `${p.name} ${formatNumber(p.saved, 1)} ms`).join(', ')}).`,
+    );
+  }
+  for (const variant of variants) {
+    const baseName = variant.name.replace(/ \(.*\)$/, '');
+    const base = bundles.find((bundle) => bundle.name === baseName);
+    const baseTiming = timings.byFunction.get(baseName);
+    const variantTiming = timings.byFunction.get(variant.name);
+    if (!base || !baseTiming || !variantTiming) continue;
+    findings.push(
+      `What-if ${variant.name}: bundle ${kb(base.bytes)} -> ${kb(variant.bytes)} (${formatNumber((1 - variant.bytes / base.bytes) * 100, 0)} % smaller), ` +
+        `init ${formatNumber(baseTiming.startToLoadedMs, 0)} -> ${formatNumber(variantTiming.startToLoadedMs, 0)} ms median ` +
+        `(ratio ${formatNumber(baseTiming.ratioToBaseline)}x -> ${formatNumber(variantTiming.ratioToBaseline)}x).`,
     );
   }
   return { section: { title: 'Functions (bundles and cold start)', rows }, findings };

@@ -5,6 +5,7 @@ import { median, quantile, ratio } from '../stats';
 
 const values0 = (values: readonly number[]): string => (values.length === 0 ? '-' : formatNumber(median(values), 0));
 import type { BurstMeasurement } from './measurement';
+import { physicalLimitSeconds } from './physical-limit';
 
 const isNonMutating = (action: string): boolean => action.startsWith('Describe');
 
@@ -76,6 +77,36 @@ export function burstRows(m: BurstMeasurement): { rows: ReportRow[]; findings: s
 
   const mutating = totals(m.ec2Calls, (action) => !isNonMutating(action));
   const nonMutating = totals(m.ec2Calls, isNonMutating);
+
+  // Two floors explain the converge ratio: what this machine's CPU allows, and what our own mutating calls allow.
+  const cpuFloorSeconds = (m.cpu.handlerMs + m.cpu.localCloudMs) / 1000 / m.loadAverage.cores;
+  const bucketFloorSeconds = physicalLimitSeconds(mutating.answered, m.timeScale);
+  if (m.physicalLimitSeconds > 0) {
+    rows.push(
+      informative(
+        'floor set by our mutating calls / physical limit',
+        formatNumber(bucketFloorSeconds / m.physicalLimitSeconds),
+        `${mutating.answered} answered mutating calls for ${m.expectedSessions} sessions: the bucket alone needs ${seconds(bucketFloorSeconds)}; this is the ratio the product would reach on AWS with unlimited CPU`,
+      ),
+    );
+    rows.push(
+      informative(
+        "floor set by this machine's CPU / physical limit",
+        formatNumber(cpuFloorSeconds / m.physicalLimitSeconds),
+        `handler + local-cloud CPU ${formatNumber(cpuFloorSeconds * m.loadAverage.cores, 1)} s over ${m.loadAverage.cores} cores = ${seconds(cpuFloorSeconds)} even with the machine to ourselves; above 1, the converge ratio measures this machine, not EC2 pacing`,
+      ),
+    );
+    if (bucketFloorSeconds / m.physicalLimitSeconds > 1.1) {
+      findings.push(
+        `Our own mutating calls put a floor of ${formatNumber(bucketFloorSeconds / m.physicalLimitSeconds)}x the physical limit on convergence (on AWS, with unlimited CPU): ${mutating.answered} CreateTrafficMirrorSession-class calls for ${m.expectedSessions} sessions.`,
+      );
+    }
+    if (cpuFloorSeconds / m.physicalLimitSeconds > 1.1) {
+      findings.push(
+        `This machine's CPU puts a floor of ${formatNumber(cpuFloorSeconds / m.physicalLimitSeconds)}x the physical limit on the local run (${formatNumber(ratio(m.cpu.handlerMs, sessions), 0)} ms handler + ${formatNumber(ratio(m.cpu.localCloudMs, sessions), 0)} ms local-cloud CPU per session on ${m.loadAverage.cores} cores); the converge ratio above is bounded by it.`,
+      );
+    }
+  }
   const mutatingPerSession = ratio(mutating.answered, sessions);
   const allPerSession = ratio(mutating.answered + nonMutating.answered, sessions);
   rows.push(

@@ -22,6 +22,7 @@ import { cpuByPid, ownCpuMs } from './cpu';
 const POLL_MS = 200;
 const PROGRESS_EVERY_MS = 5_000;
 const SETTLE_AFTER_CONVERGENCE_MS = 60_000;
+const SETUP_SETTLE_MS = 120_000;
 /** Containers started at once while prewarming: one per core keeps init times honest on a small machine. */
 const PREWARM_BATCH = 2;
 /** Module load bound while prewarming on a loaded machine (Lambda's own is 10 s on a dedicated vCPU). */
@@ -182,8 +183,9 @@ export async function runBurstOnce(root: string, packageDir: string, options: Be
       MIRROR_TARGET_IDS: pool.targetIds.join(','),
       MIRROR_FILTER_ID: pool.filterId,
       AWS_ENDPOINT_URL_DYNAMODB: counter.endpoint,
+      ...(options.handlerNodeOptions !== undefined ? { NODE_OPTIONS: options.handlerNodeOptions } : {}),
     });
-    if (!(await cloud.settle(30_000))) throw new Error('the local cloud did not settle after setup');
+    if (!(await cloud.settle(SETUP_SETTLE_MS))) throw new Error(`the local cloud did not settle within ${SETUP_SETTLE_MS} ms after setup`);
     await prewarm(cloud, concurrency, log);
 
     const requests = burstRequests(plan, pool.zones, identity.tagKey, identity.tagValue);
