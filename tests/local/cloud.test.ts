@@ -14,7 +14,7 @@ import {
 import { build } from 'esbuild';
 import { startLocalCloud, type LocalCloud } from '../../local/cloud';
 import type { BatchReport } from '../../local/lambda/queue-event-source';
-import type { InvocationReport } from '../../local/lambda/runtime';
+import type { InvocationReport, LambdaLogLine } from '../../local/lambda/runtime';
 
 const REPO = path.resolve(__dirname, '../..');
 const FIXTURE_STACK = path.join(__dirname, 'fixtures/serverless.yml');
@@ -212,11 +212,13 @@ describe('startLocalCloud with `sls package` zips', () => {
 describe('startLocalCloud with the real stack and handlers', () => {
   it('mirrors a tagged instance end to end: simulator event -> bus -> rule -> queue -> stateChange batch -> session and outcome event', async () => {
     const batches: BatchReport[] = [];
+    const logs: LambdaLogLine[] = [];
     const cloud = await startLocalCloud({
       rootDir: REPO,
       simulator: { seed: 11, transitionDelayMs: 0 },
       functions: ['stateChange', 'tagChange'],
       onBatch: (report) => batches.push(report),
+      logSink: (line) => logs.push(line),
     });
     const ec2 = new EC2Client({ endpoint: cloud.ec2Endpoint, region: cloud.region, credentials });
     try {
@@ -256,6 +258,34 @@ describe('startLocalCloud with the real stack and handlers', () => {
       expect(Object.values(cloud.queues).map((queue) => queue.depth)).toEqual([0, 0]);
       expect(cloud.queues['StateChangeQueue']?.stats()).toMatchObject({ redriven: 0 });
       expect(cloud.deadLetters.entries()).toEqual([]);
+
+      // A malformed event the rule still matches: logged with its ids, retried alone, then dead-lettered as sent.
+      const malformed = {
+        version: '0' as const,
+        id: 'malformed-state-change-1',
+        'detail-type': 'EC2 Instance State-change Notification',
+        source: 'aws.ec2',
+        account: cloud.accountId,
+        time: '2026-10-02T14:05:11Z',
+        region: cloud.region,
+        resources: [],
+        detail: { 'instance-id': 'not-an-instance', state: 'running' },
+      };
+      cloud.bus.put(malformed);
+      expect(await cloud.settle(30_000)).toBe(true);
+
+      const letters = cloud.deadLetters.entries();
+      expect(letters).toHaveLength(1);
+      expect(letters[0]).toMatchObject({
+        kind: 'sqs-redrive',
+        functionKey: 'stateChange',
+        message: { body: JSON.stringify(malformed), receiveCount: 3, lastError: { errorType: 'BatchItemFailure' } },
+        record: { requestPayload: { id: 'malformed-state-change-1' } },
+      });
+      const invalid = logs.filter((line) => line.functionKey === 'stateChange' && line.json?.['message'] === 'invalid event');
+      expect(invalid).toHaveLength(3);
+      expect(invalid[0]?.json).toMatchObject({ eventId: 'malformed-state-change-1', messageId: letters[0]?.message?.messageId, receiveCount: '1' });
+      expect(Object.values(cloud.queues).map((queue) => queue.depth)).toEqual([0, 0]);
     } finally {
       ec2.destroy();
       await cloud.stop();
