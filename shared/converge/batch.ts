@@ -15,9 +15,6 @@ import { handleTrigger, readTrigger } from './handle-trigger';
 import type { ConvergeDeps } from './ports';
 import { readAndPlan } from './read-and-plan';
 
-/** What a queue-fed function receives: a batch from its queue, or (tests, manual runs) an EventBridge event. */
-export type TriggerEvent = SQSEvent | Readonly<Record<string, unknown>>;
-
 /** True for Lambda's SQS event source shape: every record comes from aws:sqs. */
 export function isSqsEvent(event: unknown): event is SQSEvent {
   if (event === null || typeof event !== 'object') return false;

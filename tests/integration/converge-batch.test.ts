@@ -102,17 +102,36 @@ describe('state-change handler fed by its SQS queue', () => {
     expect(managedSessionsOn([brokenEni])).toHaveLength(1);
   });
 
-  it('converges an instance named by several records of the batch once, and both records succeed', async () => {
+  it('converges an instance named by several records of the batch once; those and an ignored event succeed', async () => {
     const [instance] = await launchTagged(1);
     const first = runningRecord(instance?.instanceId as string);
     const second = runningRecord(instance?.instanceId as string);
+    const otherKey = fixtureEvent('tag-change-added', instance?.instanceId as string, 'unrelated-tag');
+    const ignored = sqsRecord({
+      queueArn: QUEUE_ARN,
+      body: JSON.stringify({ ...otherKey, detail: { ...(otherKey['detail'] as object), 'changed-tag-keys': ['owner'] } }),
+    });
     cloud.sim.resetCalls();
 
-    const response = await invoke([first.record, second.record]);
+    const response = await invoke([first.record, ignored, second.record]);
 
     expect(response).toEqual({ batchItemFailures: [] });
     expect(managedSessionsOn(instance?.eniIds ?? [])).toHaveLength(1);
     expect(callTotals()['CreateTrafficMirrorSession']).toBe(1);
+  });
+
+  it('fails the whole batch when EC2 cannot be read', async () => {
+    const [instance] = await launchTagged(1);
+    const removeHook = cloud.sim.hook('DescribeInstances', 'before', () => {
+      throw new Ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.');
+    });
+
+    try {
+      await expect(invoke([runningRecord(instance?.instanceId as string).record])).rejects.toThrow(/UnauthorizedOperation|not authorized/);
+    } finally {
+      removeHook();
+    }
+    expect(managedSessionsOn(instance?.eniIds ?? [])).toEqual([]);
   });
 
   it('mirrors 25 instances in batches of 10 with at most 2 EC2 calls per attached session', async () => {
