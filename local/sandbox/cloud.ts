@@ -90,6 +90,7 @@ export async function startSandboxCloud(options: SandboxCloudOptions): Promise<S
       return cloud.deadLetters.entries().map((letter) => {
         const payload = letter.record.requestPayload as { id?: unknown } | undefined;
         return {
+          kind: letter.kind,
           functionName: letter.functionKey,
           ...(typeof payload?.id === 'string' ? { eventId: payload.id } : {}),
           error: `${letter.record.responsePayload.errorType}: ${letter.record.responsePayload.errorMessage}`,

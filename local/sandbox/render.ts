@@ -81,7 +81,7 @@ export function createRenderer(options: RendererOptions): Renderer {
       line(c.bold('Invariants'));
       for (const text of invariantLines(summary.invariants, c)) line(text);
       for (const letter of summary.deadLetters) {
-        line(c.red(`dead letter: ${letter.functionName} ${letter.eventId ?? '(no event id)'}: ${letter.error}`));
+        line(c.red(`dead letter (${letter.kind}): ${letter.functionName} ${letter.eventId ?? '(no event id)'}: ${letter.error}`));
       }
       line('');
       const failedSteps = summary.stepChecks.filter((check) => check.violations.length > 0);

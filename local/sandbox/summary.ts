@@ -52,6 +52,8 @@ export interface HistoryEntry {
 }
 
 export interface DeadLetterReport {
+  /** 'sqs-redrive': an event queue gave up on a message; 'lambda-on-failure': an async invocation (the sweep) did. */
+  readonly kind: string;
   readonly functionName: string;
   readonly eventId?: string;
   readonly error: string;
