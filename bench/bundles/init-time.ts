@@ -80,37 +80,52 @@ function runOnce(bundle: BuiltBundle, environment: NodeJS.ProcessEnv): { startTo
   return JSON.parse(child.stdout) as { startToLoaded: number; load: number };
 }
 
+/** One way of starting the processes, e.g. the stack's environment, or the same without a NODE_OPTIONS flag. */
+export interface InitCondition {
+  readonly label: string;
+  readonly environmentOf: (bundle: BuiltBundle) => NodeJS.ProcessEnv;
+}
+
+/**
+ * Every (condition, bundle) pair is run `runs` times, all pairs interleaved in each round, so that two conditions
+ * are compared under the same machine load; each condition's ratios use its own empty-handler baseline.
+ */
 export function measureInitTimes(
   bundles: readonly BuiltBundle[],
-  environmentOf: (bundle: BuiltBundle) => NodeJS.ProcessEnv,
+  conditions: readonly InitCondition[],
   runs: number,
   seed: number,
   baselineName: string,
-): InitTimingResult {
+): Map<string, InitTimingResult> {
+  const subjects = conditions.flatMap((condition) => bundles.map((bundle) => ({ condition, bundle, key: `${condition.label}\u0000${bundle.name}` })));
   const samples = new Map<string, { startToLoaded: number[]; load: number[] }>();
-  for (const bundle of bundles) {
-    runOnce(bundle, environmentOf(bundle));
-    samples.set(bundle.name, { startToLoaded: [], load: [] });
+  for (const subject of subjects) {
+    runOnce(subject.bundle, subject.condition.environmentOf(subject.bundle));
+    samples.set(subject.key, { startToLoaded: [], load: [] });
   }
   for (let round = 0; round < runs; round++) {
-    for (const bundle of seededShuffle(bundles, seed + round)) {
-      const sample = runOnce(bundle, environmentOf(bundle));
-      const series = samples.get(bundle.name);
+    for (const subject of seededShuffle(subjects, seed + round)) {
+      const sample = runOnce(subject.bundle, subject.condition.environmentOf(subject.bundle));
+      const series = samples.get(subject.key);
       series?.startToLoaded.push(sample.startToLoaded);
       series?.load.push(sample.load);
     }
   }
-  const summarise = (name: string): InitTiming => {
-    const series = samples.get(name);
-    if (!series) throw new Error(`no init samples for ${name}`);
-    return { name, startToLoadedMs: median(series.startToLoaded), loadMs: median(series.load), runs: series.load.length };
-  };
-  const baseline = summarise(baselineName);
-  const byFunction = new Map<string, InitTiming & { ratioToBaseline: number }>();
-  for (const bundle of bundles) {
-    if (bundle.name === baselineName) continue;
-    const timing = summarise(bundle.name);
-    byFunction.set(bundle.name, { ...timing, ratioToBaseline: ratio(timing.startToLoadedMs, baseline.startToLoadedMs) });
+  const results = new Map<string, InitTimingResult>();
+  for (const condition of conditions) {
+    const summarise = (name: string): InitTiming => {
+      const series = samples.get(`${condition.label}\u0000${name}`);
+      if (!series) throw new Error(`no init samples for ${name} (${condition.label})`);
+      return { name, startToLoadedMs: median(series.startToLoaded), loadMs: median(series.load), runs: series.load.length };
+    };
+    const baseline = summarise(baselineName);
+    const byFunction = new Map<string, InitTiming & { ratioToBaseline: number }>();
+    for (const bundle of bundles) {
+      if (bundle.name === baselineName) continue;
+      const timing = summarise(bundle.name);
+      byFunction.set(bundle.name, { ...timing, ratioToBaseline: ratio(timing.startToLoadedMs, baseline.startToLoadedMs) });
+    }
+    results.set(condition.label, { baseline, byFunction });
   }
-  return { baseline, byFunction };
+  return results;
 }

@@ -35,17 +35,19 @@ export function measureFunctions(
     lambdaLikeEnvironment(bundle.name, environmentByFunction.get(bundle.name) ?? providerLike);
   const measured = [...bundles, ...variants];
 
-  log(`measuring module initialisation: ${runs} fresh node processes per bundle`);
-  const timings = measureInitTimes(measured, environmentOf, runs, seed, EMPTY_BASELINE);
   const sourceMapsFlag = /--enable-source-maps/.test(environmentOf(bundles[0] as BuiltBundle)['NODE_OPTIONS'] ?? '');
-  let withoutFlag: InitTimingResult | undefined;
-  if (sourceMapsFlag) {
-    log('measuring again without NODE_OPTIONS=--enable-source-maps, to show its share');
-    withoutFlag = measureInitTimes(measured, (bundle) => withoutSourceMapsFlag(environmentOf(bundle)), runs, seed + 7919, EMPTY_BASELINE);
-  }
+  const conditions = [
+    { label: 'stack environment', environmentOf },
+    ...(sourceMapsFlag ? [{ label: 'without --enable-source-maps', environmentOf: (b: BuiltBundle) => withoutSourceMapsFlag(environmentOf(b)) }] : []),
+  ];
+  log(`measuring module initialisation: ${runs} fresh node processes per bundle and condition (${conditions.map((c) => c.label).join(', ')}), interleaved`);
+  const results = measureInitTimes(measured, conditions, runs, seed, EMPTY_BASELINE);
+  const timings = results.get('stack environment') as InitTimingResult;
+  const withoutFlag: InitTimingResult | undefined = results.get('without --enable-source-maps');
 
   const rows: ReportRow[] = [];
   const findings: string[] = [];
+  const oversized: { name: string; bytes: number; contributors: string }[] = [];
   const baseline = timings.baseline;
   rows.push(
     informative(
@@ -65,9 +67,7 @@ export function measureFunctions(
         ? informative(`what-if ${bundle.name}: bundle size`, kb(bundle.bytes), `not the deployed bundle; largest: ${contributors}`)
         : judged(`${bundle.name}: bundle size`, bundle.bytes / 1e6, atMost(BUNDLE_GOAL_BYTES / 1e6, ' MB'), kb(bundle.bytes), `largest: ${contributors}${zip}`),
     );
-    if (!isVariant && bundle.bytes > BUNDLE_GOAL_BYTES) {
-      findings.push(`${bundle.name} bundle is ${kb(bundle.bytes)} (> 1 MB); largest parts: ${contributors}.`);
-    }
+    if (!isVariant && bundle.bytes > BUNDLE_GOAL_BYTES) oversized.push({ name: bundle.name, bytes: bundle.bytes, contributors });
     if (!timing) continue;
     const alt = withoutFlag?.byFunction.get(bundle.name);
     const altNote = alt
@@ -79,6 +79,11 @@ export function measureFunctions(
         `${formatNumber(timing.ratioToBaseline)}x`,
         `median ${formatNumber(timing.startToLoadedMs, 1)} ms start-to-loaded (require ${formatNumber(timing.loadMs, 1)} ms), ${timing.runs} runs${altNote}`,
       ),
+    );
+  }
+  if (oversized.length > 0) {
+    findings.push(
+      `Bundles over 1 MB: ${oversized.map((o) => `${o.name} ${kb(o.bytes)}`).join(', ')}; largest parts (${oversized[0]?.name}): ${oversized[0]?.contributors}.`,
     );
   }
   if (withoutFlag) {

@@ -1,6 +1,8 @@
 /** What one burst measured: raw figures, turned into report rows by burst/rows.ts. */
 import type { CallCount } from '../../local/ec2-sim';
 import type { LambdaStats } from '../../local/lambda/runtime';
+import type { QueueStats } from '../../local/lambda/local-queue';
+import type { EventSourceStats } from '../../local/lambda/queue-event-source';
 import type { InvariantReport } from '../../local/sandbox/invariants';
 import type { DynamoCounts } from '../dynamo-counter';
 
@@ -33,6 +35,10 @@ export interface BurstMeasurement {
   readonly dynamo: DynamoCounts;
   readonly lambdas: readonly LambdaStats[];
   readonly deadLetters: number;
+  /** Event queues (rule -> queue -> function), when the stack has them. */
+  readonly queues: readonly (QueueStats & { readonly name: string })[];
+  /** The SQS event source mappings: batches, records, failed records (ReportBatchItemFailures). */
+  readonly eventSources: readonly (EventSourceStats & { readonly functionKey: string })[];
   readonly invariants: InvariantReport;
   /** Managed sessions in the final world (whatever their ENI). */
   readonly managedSessions: number;

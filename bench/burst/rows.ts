@@ -137,13 +137,36 @@ export function burstRows(m: BurstMeasurement): { rows: ReportRow[]; findings: s
   rows.push(informative('DynamoDB requests per session', formatNumber(dynamoPerSession), `${m.dynamo.requests} requests: ${byOperation}${dynamoErrors ? `; errors: ${dynamoErrors}` : ''}`));
 
   const invocations = m.lambdas.reduce((sum, s) => sum + s.invocations, 0);
-  const events = m.lambdas.reduce((sum, s) => sum + s.asyncInvocations, 0);
-  const failed = m.lambdas.reduce((sum, s) => sum + s.errors, 0);
+  const events = m.lambdas.reduce((sum, s) => sum + s.asyncInvocations, 0) + m.eventSources.reduce((sum, s) => sum + s.records, 0);
+  // A record reported in batchItemFailures is a failed invocation for that event, though the batch returned normally.
+  const failedRecords = m.eventSources.reduce((sum, s) => sum + s.failedRecords, 0);
+  const failed = m.lambdas.reduce((sum, s) => sum + s.errors, 0) + failedRecords;
   const perFunction = m.lambdas
     .filter((s) => s.invocations > 0)
-    .map((s) => `${s.functionKey}: ${s.asyncInvocations} events, ${s.invocations} attempts, ${s.errors} failed (${s.timeouts} timeouts, ${s.crashes} crashes, ${s.initFailures} init failures), ${s.coldStarts} cold starts, p50 ${formatNumber(s.durations.p50Ms, 0)} ms, p95 ${formatNumber(s.durations.p95Ms, 0)} ms`)
+    .map((s) => `${s.functionKey}: ${s.asyncInvocations ? `${s.asyncInvocations} async events, ` : ''}${s.invocations} invocations, ${s.errors} failed (${s.timeouts} timeouts, ${s.crashes} crashes, ${s.initFailures} init failures), ${s.coldStarts} cold starts, p50 ${formatNumber(s.durations.p50Ms, 0)} ms, p95 ${formatNumber(s.durations.p95Ms, 0)} ms`)
     .join('; ');
-  rows.push(judged('failed invocations (attempts that threw, timed out or crashed)', failed, exactly(0), formatNumber(failed), `${events} events, ${invocations} attempts; ${perFunction}`));
+  rows.push(
+    judged(
+      'failed invocations (attempts that threw, timed out or crashed; records reported failed)',
+      failed,
+      exactly(0),
+      formatNumber(failed),
+      `${events} events, ${invocations} attempts, ${failedRecords} failed records; ${perFunction}`,
+    ),
+  );
+  if (m.eventSources.length > 0) {
+    rows.push(
+      informative(
+        'SQS event sources: records per batch',
+        m.eventSources.filter((s) => s.batches > 0).map((s) => `${s.functionKey} ${formatNumber(ratio(s.records, s.batches), 1)}`).join(', ') || '-',
+        m.eventSources
+          .map((s) => `${s.functionKey}: ${s.records} records in ${s.batches} batches (largest ${s.largestBatch}), ${s.failedBatches} failed batches, peak concurrency ${s.peakConcurrency}`)
+          .join('; ') +
+          '; ' +
+          m.queues.map((q) => `${q.name}: sent ${q.sent}, received ${q.received}, returned ${q.returned}, redriven ${q.redriven}`).join('; '),
+      ),
+    );
+  }
   rows.push(judged('dead letters', m.deadLetters, exactly(0)));
   const limitViolations = m.invariants.checks
     .filter((check) => check.name === 'eni-session-limit' || check.name === 'target-source-limit')

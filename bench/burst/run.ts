@@ -123,7 +123,10 @@ function withoutBenchCalls(calls: Record<string, CallCount>): Record<string, Cal
 }
 
 export async function runBurstOnce(root: string, packageDir: string, options: BenchOptions, log: (line: string) => void): Promise<BurstMeasurement> {
-  const stack = readStack(path.join(root, 'serverless.yml'));
+  // --concurrency bounds both the functions' containers and, where events come through SQS, the event source
+  // mappings' maximum concurrency (serverless.yml's queueMaximumConcurrency parameter).
+  const params = { queueMaximumConcurrency: String(options.concurrency) };
+  const stack = readStack(path.join(root, 'serverless.yml'), { params });
   const plan = planFleet({
     instances: options.instances,
     twoEniShare: options.twoEniShare,
@@ -143,6 +146,7 @@ export async function runBurstOnce(root: string, packageDir: string, options: Be
   log(`starting the local cloud (bundles from ${path.relative(root, packageDir)}, concurrency ${JSON.stringify(concurrency)})`);
   const cloud = await startLocalCloud({
     rootDir: root,
+    params,
     code: { kind: 'packaged', dir: packageDir },
     simulator: { seed: options.seed },
     reservedConcurrency: concurrency,
@@ -249,6 +253,8 @@ export async function runBurstOnce(root: string, packageDir: string, options: Be
       dynamo: counter.counts(),
       lambdas: Object.values(cloud.lambdas).map((lambda) => lambda.stats()),
       deadLetters: cloud.deadLetters.size,
+      queues: Object.values(cloud.queues).map((queue) => ({ name: queue.logicalId, ...queue.stats() })),
+      eventSources: Object.values(cloud.eventSources).map((source) => ({ functionKey: source.functionKey, ...source.stats() })),
       invariants,
       managedSessions: snapshot.sessions.filter((session) => session.tags[OWNER_TAG] === identity.ownerId).length,
       logLevels,
