@@ -1,4 +1,4 @@
-/** `npm start -- --json`: the real command in a child process; stdout must be one JSON document. */
+/** `npm start --silent -- --json`: the real command in a child process; stdout must be one JSON document. */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -9,13 +9,15 @@ const ROOT = path.join(__dirname, '..', '..');
 
 jest.setTimeout(180_000);
 
-describe('npm start -- --json', () => {
+describe('npm start --silent -- --json', () => {
   it('prints a parseable summary with instances, sessions, decisions and no violations', async () => {
-    const { stdout } = await run(
-      process.execPath,
-      ['--import', 'tsx', path.join(ROOT, 'local', 'sandbox', 'main.ts'), '--json', '--instances', '10', '--seed', '3'],
-      { cwd: ROOT, timeout: 150_000, maxBuffer: 32 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } },
-    );
+    // The README's command itself; --silent keeps npm's banner off stdout.
+    const { stdout } = await run('npm', ['start', '--silent', '--', '--json', '--instances', '10', '--seed', '3'], {
+      cwd: ROOT,
+      timeout: 150_000,
+      maxBuffer: 32 * 1024 * 1024,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     const summary = JSON.parse(stdout) as JsonSummary;
 
     expect(summary.ok).toBe(true);
