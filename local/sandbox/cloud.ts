@@ -16,6 +16,7 @@ export interface SandboxCloud {
   /** The functions' opt-in tag and owner id, as serverless.yml sets them. */
   readonly tagKey: string;
   readonly tagValue: string;
+  readonly targetTagKey: string;
   readonly ownerId: string;
   deployFunctions(configuration: Readonly<Record<string, string>>): Promise<void>;
   /** Bounded wait until the simulator, the bus and every function are quiet; throws when it times out. */
@@ -61,6 +62,7 @@ export async function startSandboxCloud(options: SandboxCloudOptions): Promise<S
     ledgerTableName: cloud.tableName,
     tagKey: setting('MIRROR_TAG_KEY', 'traffic-mirror'),
     tagValue: setting('MIRROR_TAG_VALUE', 'true'),
+    targetTagKey: setting('MIRROR_TARGET_TAG_KEY', 'traffic-mirror-target'),
     ownerId: setting('MIRROR_OWNER_ID'),
     async deployFunctions(configuration) {
       await cloud.deployFunctions(configuration);

@@ -15,7 +15,7 @@ import {
   TerminateInstancesCommand,
   type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
-import type { InstanceSpec } from './scenario';
+import type { InstanceSpec, TargetLabel } from './scenario';
 import type { LaunchedInstance } from './summary';
 
 export interface FleetDriverOptions {
@@ -23,6 +23,8 @@ export interface FleetDriverOptions {
   readonly region: string;
   readonly tagKey: string;
   readonly tagValue: string;
+  /** MIRROR_TARGET_TAG_KEY: the per-instance target override tag. */
+  readonly targetTagKey: string;
 }
 
 export interface HandMadeSession {
@@ -58,15 +60,21 @@ export class FleetDriver {
     return `${this.options.region}${letter}`;
   }
 
-  async launch(specs: readonly InstanceSpec[]): Promise<void> {
+  /** `targetIds` resolves the target labels of override tags (needed once a spec has one). */
+  async launch(specs: readonly InstanceSpec[], targetIds: ReadonlyMap<TargetLabel, string> = new Map()): Promise<void> {
     // A few at a time: EC2 throttles mutating calls per account (bucket 50, 5/s), the SDK backs off beyond that.
-    await inBatches(specs, 8, (spec) => this.launchOne(spec));
+    await inBatches(specs, 8, (spec) => this.launchOne(spec, targetIds));
   }
 
-  private async launchOne(spec: InstanceSpec): Promise<void> {
+  private async launchOne(spec: InstanceSpec, targetIds: ReadonlyMap<TargetLabel, string>): Promise<void> {
     const zone = this.zoneName(spec.zone);
     const tags = [{ Key: 'Name', Value: spec.name }];
     if (spec.taggedAtLaunch) tags.push({ Key: this.options.tagKey, Value: this.options.tagValue });
+    if (spec.overrideTarget) {
+      const targetId = targetIds.get(spec.overrideTarget);
+      if (!targetId) throw new Error(`${spec.name} asks for target ${spec.overrideTarget}, which does not exist yet`);
+      tags.push({ Key: this.options.targetTagKey, Value: targetId });
+    }
     const input: RunInstancesCommandInput = {
       ImageId: 'ami-0000000000000000a',
       InstanceType: spec.instanceType as RunInstancesCommandInput['InstanceType'],

@@ -110,6 +110,12 @@ export interface InvariantOptions {
   readonly isSupportedType?: (instanceType: string) => boolean;
   /** MIRROR_ENI_SCOPE=primary: only the first ENI of an instance is eligible. Default 'all'. */
   readonly eniScope?: 'all' | 'primary';
+  /**
+   * Per-instance target override (MIRROR_TARGET_TAG_KEY): an instance whose tag names a target outside
+   * `allowedTargetIds` (the pool plus MIRROR_ALLOWED_TARGET_IDS) must not be mirrored at all, and one naming an
+   * allowed target must be mirrored to that target. Without this option override tags are ignored.
+   */
+  readonly targetOverride?: { readonly tagKey: string; readonly allowedTargetIds: readonly string[] };
   /** Explicit set of ENIs that must be mirrored, overriding the computed eligibility. */
   readonly eligibleEnis?: Iterable<string>;
   /** Sessions not ours as they were before the run: each must still exist unchanged (unless its ENI is gone). */
@@ -167,6 +173,8 @@ export function computeEligibleEnis(world: MirrorWorld, options: InvariantOption
     if (instance.state !== 'running') continue;
     if (instance.tags[tagKey] !== tagValue) continue;
     if (!isSupported(instance.instanceType)) continue;
+    const override = overrideTargetOf(instance, options);
+    if (override !== undefined && !options.targetOverride?.allowedTargetIds.includes(override)) continue;
     const enis = options.eniScope === 'primary' ? instance.networkInterfaces.slice(0, 1) : instance.networkInterfaces;
     for (const eni of enis) {
       if (eni.interfaceType === 'interface' && !targetEnis.has(eni.eniId)) eligible.add(eni.eniId);
@@ -186,20 +194,36 @@ export function checkInvariants(input: SimulatorSnapshot | MirrorWorld, options:
     checks.push({ name, description: DESCRIPTIONS[name], examined, violations });
   };
 
-  const poolIds = new Set(options.poolTargetIds ?? world.targets.map((target) => target.targetId));
-  const poolFull = [...poolIds].every((targetId) => {
+  const poolIds = options.poolTargetIds ?? world.targets.map((target) => target.targetId);
+  const isFull = (targetId: string): boolean => {
     const target = world.targets.find((candidate) => candidate.targetId === targetId);
     return target !== undefined && target.sourceLimit !== null && sourcesOf(world, targetId).size >= target.sourceLimit;
-  });
+  };
+  const overrideByEni = new Map<string, string>();
+  for (const instance of world.instances) {
+    const override = overrideTargetOf(instance, options);
+    if (override !== undefined) for (const eni of instance.networkInterfaces) overrideByEni.set(eni.eniId, override);
+  }
 
   const onceViolations: Violation[] = [];
   for (const eniId of eligible) {
     const sessions = sessionsByEni.get(eniId) ?? [];
     const managed = sessions.filter(isManaged);
     const foreign = sessions.length - managed.length;
-    if (managed.length === 1) continue;
+    const override = overrideByEni.get(eniId);
+    if (managed.length === 1) {
+      const targetId = managed[0]?.targetId;
+      if (override !== undefined && targetId !== override) {
+        onceViolations.push({
+          invariant: 'eligible-mirrored-once',
+          subject: eniId,
+          message: `${eniId} is mirrored to ${targetId}, but its instance's override tag names ${override}`,
+        });
+      }
+      continue;
+    }
     if (managed.length === 0 && foreign >= SESSIONS_PER_ENI_LIMIT) continue; // no room: a refusal is correct
-    if (managed.length === 0 && poolFull) continue; // every target full: a refusal is correct
+    if (managed.length === 0 && (override !== undefined ? [override] : poolIds).every(isFull)) continue; // targets full
     onceViolations.push({
       invariant: 'eligible-mirrored-once',
       subject: eniId,
@@ -286,6 +310,13 @@ export function checkInvariants(input: SimulatorSnapshot | MirrorWorld, options:
 
   const violations = checks.flatMap((check) => check.violations);
   return { ok: violations.length === 0, checks, violations };
+}
+
+/** The target an instance's override tag names (blank counts as absent, as in the product), when overrides apply. */
+function overrideTargetOf(instance: WorldInstance, options: InvariantOptions): string | undefined {
+  if (!options.targetOverride) return undefined;
+  const value = instance.tags[options.targetOverride.tagKey]?.trim();
+  return value ? value : undefined;
 }
 
 function sourcesOf(world: MirrorWorld, targetId: string): Set<string> {

@@ -3,7 +3,7 @@
  * sessions), deploys the functions with that configuration, plays the story step by step, waiting for the system
  * to settle between steps, then reads the final state and checks the invariants.
  */
-import { buildScenario, type Scenario, type StoryAction, type StoryStep } from './scenario';
+import { buildScenario, type Scenario, type StoryAction, type StoryStep, type TargetLabel } from './scenario';
 import { FleetDriver } from './fleet';
 import { parseLogLine, type DecisionRecord, type OtherLogEntry } from './decisions';
 import { checkInvariants, type InvariantOptions, type InvariantReport, type MirrorWorld } from './invariants';
@@ -42,8 +42,9 @@ export interface SandboxRun {
   /** The final EC2 state (from the simulator's snapshot) and the ledger's history, for tests and tools. */
   readonly world: MirrorWorld;
   readonly history: readonly HistoryEntry[];
-  /** Instance name -> id; the configured target pool. */
+  /** Instance name -> id; target label (ids-1, nlb, secops-nlb) -> id; the configured target pool. */
   readonly instanceIds: ReadonlyMap<string, string>;
+  readonly targetIds: ReadonlyMap<string, string>;
   readonly poolTargetIds: readonly string[];
 }
 
@@ -69,7 +70,13 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxR
       }
     },
   });
-  const driver = new FleetDriver({ endpoint: cloud.ec2Endpoint, region: cloud.region, tagKey: cloud.tagKey, tagValue: cloud.tagValue });
+  const driver = new FleetDriver({
+    endpoint: cloud.ec2Endpoint,
+    region: cloud.region,
+    tagKey: cloud.tagKey,
+    tagValue: cloud.tagValue,
+    targetTagKey: cloud.targetTagKey,
+  });
   const settle = (): Promise<void> => cloud.settle(options.settleTimeoutMs ?? DEFAULT_SETTLE_TIMEOUT_MS);
   const hands: StoryHands = { driver, cloud, scenario, note, settle };
 
@@ -85,10 +92,12 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxR
       tagKey: cloud.tagKey,
       tagValue: cloud.tagValue,
       poolTargetIds: stage.poolTargetIds,
+      // The stack configures no MIRROR_ALLOWED_TARGET_IDS: overrides may name pool targets only.
+      targetOverride: { tagKey: cloud.targetTagKey, allowedTargetIds: stage.poolTargetIds },
       // Read once the stage is set, before any event reached a function.
       handMadeBaseline: (await cloud.world()).sessions.filter((session) => session.tags[OWNER_TAG_KEY] !== cloud.ownerId),
     };
-    const stepChecks = await playStory(hands, labels, invariantOptions, options);
+    const stepChecks = await playStory({ ...hands, targetsByLabel: stage.targetsByLabel }, labels, invariantOptions, options);
 
     const world = await cloud.world();
     const launched = [...driver.launched.values()].filter((instance) => instance.role !== 'target-host');
@@ -117,7 +126,8 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxR
       durationMs: performance.now() - started,
     };
     const instanceIds = new Map([...driver.launched.values()].map((instance) => [instance.name, instance.instanceId]));
-    return { scenario, summary, world, history, instanceIds, poolTargetIds: stage.poolTargetIds };
+    const targetIds = new Map([...labels.targets].map(([targetId, label]) => [label, targetId]));
+    return { scenario, summary, world, history, instanceIds, targetIds, poolTargetIds: stage.poolTargetIds };
   } finally {
     driver.close();
     await cloud.stop();
@@ -133,6 +143,8 @@ interface Labels {
 
 interface Stage {
   readonly poolTargetIds: readonly string[];
+  /** The load balancer targets by the labels override tags use. */
+  readonly targetsByLabel: ReadonlyMap<TargetLabel, string>;
   readonly filterId: string;
   /** Zone of each network-interface target. */
   readonly targetZones: ReadonlyMap<string, string>;
@@ -160,7 +172,11 @@ async function setStage({ driver, cloud, scenario, note, settle }: StoryHands, l
   const targetZones = new Map(
     scenario.targetHosts.map((host, index) => [interfaceTargets[index] as string, driver.zoneName(host.zone)]),
   );
-  return { poolTargetIds, filterId, targetZones };
+  const targetsByLabel = new Map<TargetLabel, string>([
+    ['nlb', nlbTarget],
+    ['secops-nlb', secopsTarget],
+  ]);
+  return { poolTargetIds, targetsByLabel, filterId, targetZones };
 }
 
 /** Each step: act, wait for the system to settle, check the invariants on what EC2 now holds. */
@@ -185,6 +201,8 @@ function loadBalancerArn(cloud: SandboxCloud, name: string, suffix: string): str
 }
 
 interface StoryHands {
+  /** Known once the stage is set. */
+  readonly targetsByLabel?: ReadonlyMap<TargetLabel, string>;
   readonly driver: FleetDriver;
   readonly cloud: SandboxCloud;
   readonly scenario: Scenario;
@@ -192,11 +210,11 @@ interface StoryHands {
   readonly settle: () => Promise<void>;
 }
 
-async function perform(action: StoryAction, { driver, cloud, scenario, note, settle }: StoryHands): Promise<void> {
+async function perform(action: StoryAction, { driver, cloud, scenario, note, settle, targetsByLabel }: StoryHands): Promise<void> {
   switch (action.kind) {
     case 'launch': {
       const specs = scenario.fleet.filter((spec) => action.names.includes(spec.name));
-      await driver.launch(specs);
+      await driver.launch(specs, targetsByLabel);
       note(`launched ${specs.length} instances`);
       return;
     }

@@ -14,6 +14,7 @@ export type Role =
   | 'untagged' // never opted in: left alone
   | 'unsupported-type' // tagged, but AWS refuses its ENIs as sources: refused
   | 'crowded-eni' // tagged; its first ENI already holds three hand-made sessions: that ENI refused, the rest mirrored
+  | 'target-not-allowed' // tagged, but its override tag names a target outside the pool and the allow-list: refused
   | 'target-host'; // carries a traffic mirror target ENI: never a source
 
 export interface InstanceSpec {
@@ -30,7 +31,13 @@ export interface InstanceSpec {
   readonly preexisting: boolean;
   /** Hand-made sessions on the first ENI, created while setting the stage. */
   readonly handMadeSessions: number;
+  /** The target its override tag (MIRROR_TARGET_TAG_KEY) names at launch, by label: ask for the NLB, or for a
+   *  target outside the pool. */
+  readonly overrideTarget?: TargetLabel;
 }
+
+/** Targets the runner creates, by the label the story uses. */
+export type TargetLabel = 'nlb' | 'secops-nlb';
 
 export type StoryAction =
   | { readonly kind: 'launch'; readonly names: readonly string[] }
@@ -68,9 +75,9 @@ export interface ScenarioOptions {
   readonly seed?: number;
 }
 
-export const DEFAULT_INSTANCES = 12;
+export const DEFAULT_INSTANCES = 14;
 /** The head of the fleet: one instance for every case the story tells. */
-export const MIN_INSTANCES = 10;
+export const MIN_INSTANCES = 12;
 
 const SUPPORTED_TYPES = ['m5.large', 'c5.xlarge', 'r5.large', 't3.medium', 'm5a.xlarge', 'c5n.large', 'm4.large'];
 const UNSUPPORTED_TYPES = ['t2.medium', 'm6i.large', 'm5.metal'];
@@ -109,6 +116,9 @@ export function buildScenario(options: ScenarioOptions = {}): Scenario {
     spec('legacy-1', 'unsupported-type', 't2.medium', 'b'),
     spec('app-m6i', 'unsupported-type', 'm6i.large', 'a'),
     spec('metal-1', 'unsupported-type', 'm5.metal', 'b'),
+    // Per-instance override: the capture NLB is in the pool, so allowed; secops-nlb is not, so refused.
+    spec('pcap-1', 'mirrored', 't3.medium', 'a', { overrideTarget: 'nlb' }),
+    spec('rogue-1', 'target-not-allowed', 'm5.large', 'b', { overrideTarget: 'secops-nlb' }),
     // Already running and already mirrored by hand before the orchestrator existed; the operator tags it later.
     spec('capture-1', 'crowded-eni', 'm5.large', 'a', {
       eniCount: 2,
@@ -143,7 +153,9 @@ export function buildScenario(options: ScenarioOptions = {}): Scenario {
   const story: StoryStep[] = [
     {
       title: 'launch the fleet',
-      expect: 'tagged supported instances get one session per ENI; t2, m6i and metal are refused; untagged are skipped',
+      expect:
+        'tagged supported instances get one session per ENI (pcap-1 on the NLB its tag asks for); t2, m6i, metal ' +
+        'and rogue-1 (a target outside the allow-list) are refused; untagged are skipped',
       actions: [{ kind: 'launch', names: launchedInStory }],
     },
     {

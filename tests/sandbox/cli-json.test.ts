@@ -12,7 +12,7 @@ jest.setTimeout(180_000);
 describe('npm start --silent -- --json', () => {
   it('prints a parseable summary with instances, sessions, decisions and no violations', async () => {
     // The README's command itself; --silent keeps npm's banner off stdout.
-    const { stdout } = await run('npm', ['start', '--silent', '--', '--json', '--instances', '10', '--seed', '3'], {
+    const { stdout } = await run('npm', ['start', '--silent', '--', '--json', '--instances', '12', '--seed', '3'], {
       cwd: ROOT,
       timeout: 150_000,
       maxBuffer: 32 * 1024 * 1024,
@@ -23,7 +23,7 @@ describe('npm start --silent -- --json', () => {
     expect(summary.ok).toBe(true);
     expect(summary.violations).toEqual([]);
     expect(summary.seed).toBe(3);
-    expect(summary.instances).toHaveLength(10);
+    expect(summary.instances).toHaveLength(12);
     expect(summary.sessions.some((session) => session.managed)).toBe(true);
     expect(summary.decisions.some((decision) => decision.action === 'refuse')).toBe(true);
     expect(summary.invariants.map((check) => check.name)).toEqual([

@@ -74,6 +74,25 @@ describe('checkInvariants', () => {
     expect(violated(world([mirrored[0] as WorldSession, ...handMade]))).toEqual([]);
   });
 
+  it('follows an allowed override tag and treats a disallowed one as "do not mirror"', () => {
+    const targetOverride = { tagKey: 'traffic-mirror-target', allowedTargetIds: ['tmt-eni', 'tmt-nlb'] };
+    const withOverride = (targetId: string): MirrorWorld => {
+      const input = world(mirrored);
+      return {
+        ...input,
+        instances: input.instances.map((instance) =>
+          instance.instanceId === 'i-web' ? { ...instance, tags: { ...instance.tags, 'traffic-mirror-target': targetId } } : instance,
+        ),
+      };
+    };
+    expect(violated(withOverride('tmt-nlb'), { targetOverride })).toEqual(['eligible-mirrored-once eni-web0']);
+    expect(violated(withOverride('tmt-rogue'), { targetOverride })).toEqual([
+      'nothing-unwanted-mirrored eni-web0',
+      'nothing-unwanted-mirrored eni-web1',
+    ]);
+    expect(violated(withOverride('tmt-rogue'))).toEqual([]);
+  });
+
   it('catches a managed session on an untagged or unsupported instance', () => {
     expect(violated(world([...mirrored, session('tmms-x', 'eni-idle', 'tmt-nlb', 1)]))).toEqual(['nothing-unwanted-mirrored eni-idle']);
     expect(violated(world([...mirrored, session('tmms-y', 'eni-legacy', 'tmt-nlb', 1)]))).toEqual([

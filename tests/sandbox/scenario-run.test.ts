@@ -76,6 +76,14 @@ describe('the sandbox story on a small fleet', () => {
     expect(reasonsOf('web-1')).toEqual([]);
   });
 
+  it('mirrors to the target an override tag names when it is allowed, and refuses a target outside the allow-list', () => {
+    const [pcap] = enisOf('pcap-1');
+    expect(managedOn(pcap as string).map((session) => session.targetId)).toEqual([run.targetIds.get('nlb')]);
+    expect(run.poolTargetIds).toContain(run.targetIds.get('nlb'));
+    for (const eniId of enisOf('rogue-1')) expect(sessionsOn(eniId)).toHaveLength(0);
+    expect(historyOf('rogue-1').some((entry) => entry.action === 'refuse' && entry.reason === 'target-not-allowed')).toBe(true);
+  });
+
   it('refuses the ENI that already holds three hand-made sessions and leaves them as they were', () => {
     const [crowded, free] = enisOf('capture-1');
     const handMade = sessionsOn(crowded as string);
