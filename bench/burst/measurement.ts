@@ -35,6 +35,8 @@ export interface BurstMeasurement {
   readonly dynamo: DynamoCounts;
   readonly lambdas: readonly LambdaStats[];
   readonly deadLetters: number;
+  /** Admitted CreateTrafficMirrorSession calls that repeated a ClientToken already used: idempotent replays. */
+  readonly createReplays: number;
   /** Event queues (rule -> queue -> function), when the stack has them. */
   readonly queues: readonly (QueueStats & { readonly name: string })[];
   /** The SQS event source mappings: batches, records, failed records (ReportBatchItemFailures). */

@@ -124,8 +124,18 @@ export function burstRows(m: BurstMeasurement): { rows: ReportRow[]; findings: s
       `mutating ${mutating.throttled}, non-mutating ${nonMutating.throttled}; with them, ${formatNumber(ratio(mutating.answered + mutating.throttled, sessions))} mutating and ${formatNumber(ratio(mutating.answered + nonMutating.answered + throttledTotal, sessions))} total calls per session`,
     ),
   );
+  rows.push(
+    informative(
+      'CreateTrafficMirrorSession replays (same ClientToken)',
+      formatNumber(m.createReplays),
+      `${formatNumber(ratio(m.createReplays, sessions))} per session: admitted creates that repeated a token already used (idempotent: no new session, but a mutating token spent)`,
+    ),
+  );
   if (mutatingPerSession > 1.0) {
-    findings.push(`Mutating EC2 calls per session ${formatNumber(mutatingPerSession)} (goal 1.0): ${perActionNote(m.ec2Calls, (a) => !isNonMutating(a), sessions)}.`);
+    findings.push(
+      `Mutating EC2 calls per session ${formatNumber(mutatingPerSession)} (goal 1.0): ${perActionNote(m.ec2Calls, (a) => !isNonMutating(a), sessions)}; ` +
+        `${m.createReplays} of the creates repeated a ClientToken already used (${formatNumber(ratio(m.createReplays, sessions))} per session).`,
+    );
   }
   if (allPerSession > 2.0) {
     findings.push(`All EC2 calls per session ${formatNumber(allPerSession)} (goal <= 2.0); non-mutating per session: ${perActionNote(m.ec2Calls, isNonMutating, sessions)}.`);

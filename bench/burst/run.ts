@@ -197,6 +197,12 @@ export async function runBurstOnce(root: string, packageDir: string, options: Be
     counter.reset();
     simulator.setThrottling({ enabled: true, timeScale: options.timeScale });
     log(`burst: ${plan.instances.length} tagged instances (${plan.expectedSessions} ENIs) in ${requests.length} RunInstances calls, throttling on x${options.timeScale}`);
+    // Admitted creates by ClientToken: a token seen twice is an idempotent replay, a call that created nothing.
+    const createsByToken = new Map<string, number>();
+    const unhook = simulator.hook('CreateTrafficMirrorSession', 'before', (params) => {
+      const token = params['ClientToken'] ?? '(none)';
+      createsByToken.set(token, (createsByToken.get(token) ?? 0) + 1);
+    });
     const containerPids = () =>
       Object.values(cloud.lambdas).flatMap((lambda) => lambda.stats().containers.flatMap((c) => (c.pid === undefined ? [] : [c.pid])));
     const cpuBefore = cpuByPid(containerPids());
@@ -225,6 +231,7 @@ export async function runBurstOnce(root: string, packageDir: string, options: Be
     const settled = await cloud.settle(SETTLE_AFTER_CONVERGENCE_MS);
     const settleSeconds = settled ? (performance.now() - settleStarted) / 1000 : undefined;
 
+    unhook();
     const cpuAfter = cpuByPid(containerPids());
     const handlerCpuMs = [...cpuAfter].reduce((sum, [pid, ms]) => sum + ms - (cpuBefore.get(pid) ?? 0), 0);
     const localCloudCpuMs = ownCpuMs() - ownCpuBefore;
@@ -253,6 +260,7 @@ export async function runBurstOnce(root: string, packageDir: string, options: Be
       dynamo: counter.counts(),
       lambdas: Object.values(cloud.lambdas).map((lambda) => lambda.stats()),
       deadLetters: cloud.deadLetters.size,
+      createReplays: [...createsByToken.values()].reduce((sum, n) => sum + n - 1, 0),
       queues: Object.values(cloud.queues).map((queue) => ({ name: queue.logicalId, ...queue.stats() })),
       eventSources: Object.values(cloud.eventSources).map((source) => ({ functionKey: source.functionKey, ...source.stats() })),
       invariants,
