@@ -3,6 +3,7 @@
  * rules, the functions and their environment): what the runner needs, named for what it is used for.
  */
 import { startLocalCloud, type LocalCloud } from '../cloud';
+import type { EventEnvelope } from '../lambda/event-bus';
 import type { LambdaLogLine } from '../lambda/runtime';
 import { worldFromSnapshot, type MirrorWorld } from './invariants';
 import type { DeadLetterReport } from './summary';
@@ -24,6 +25,8 @@ export interface SandboxCloud {
   /** Fires the function's schedule with a Scheduled Event, as EventBridge Scheduler would (async invoke). */
   invokeScheduled(functionKey: string): Promise<void>;
   world(): Promise<MirrorWorld>;
+  /** Puts a complete event on the default bus, as EventBridge itself would deliver it. */
+  deliverEvent(event: EventEnvelope): void;
   /** Bus chaos: drop every delivery to the functions (true) or deliver normally (false). */
   loseEvents(lost: boolean): void;
   deadLetters(): DeadLetterReport[];
@@ -81,6 +84,9 @@ export async function startSandboxCloud(options: SandboxCloudOptions): Promise<S
     async invokeScheduled(functionKey) {
       // Not awaited: the invocation is async, as EventBridge makes it; settle() waits for it, bounded.
       void cloud.runSchedule(functionKey);
+    },
+    deliverEvent(event) {
+      cloud.bus.put(event);
     },
     loseEvents(lost) {
       cloud.bus.setChaos(lost ? { seed: options.seed, dropRate: 1 } : undefined);

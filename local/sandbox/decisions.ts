@@ -30,6 +30,8 @@ export interface OtherLogEntry {
   readonly functionName: string;
   readonly level: string;
   readonly message: string;
+  /** What a reader needs next to the message: event id, reason, error (`eventId=... reason=...`), when present. */
+  readonly context?: string;
 }
 
 export type ParsedLogLine =
@@ -74,7 +76,20 @@ export function parseLogLine(line: string, fallbackFunctionName = '?'): ParsedLo
     };
     return { kind: 'decision', decision };
   }
-  return { kind: 'other', entry: { time, functionName, level, message: str(record.message) ?? text } };
+  const error = isObject(record.error) ? record.error : undefined;
+  const context = [
+    ['eventId', str(record.eventId)],
+    ['messageId', str(record.messageId)],
+    ['reason', str(record.reason)],
+    ['error', error ? [str(error.name), str(error.message)].filter(Boolean).join(': ') : undefined],
+  ]
+    .filter(([, value]) => value)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(' ');
+  return {
+    kind: 'other',
+    entry: { time, functionName, level, message: str(record.message) ?? text, ...(context ? { context } : {}) },
+  };
 }
 
 function isDecisionAction(action: string): action is DecisionAction {

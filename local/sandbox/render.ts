@@ -59,7 +59,8 @@ export function createRenderer(options: RendererOptions): Renderer {
     logEntry(entry) {
       if (entry.level !== 'WARN' && entry.level !== 'ERROR' && entry.level !== 'CRITICAL') return;
       const paint = entry.level === 'WARN' ? c.yellow : c.red;
-      line(`${c.dim(clock(entry.time))} ${fn(entry.functionName)} ${paint(entry.level)} ${entry.message}`);
+      const context = entry.context ? `  ${c.dim(entry.context)}` : '';
+      line(`${c.dim(clock(entry.time))}  ${fn(entry.functionName)}  ${paint(entry.level)} ${entry.message}${context}`);
     },
     note(text) {
       line(c.dim(`   ${text}`));

@@ -3,6 +3,7 @@
  * sessions), deploys the functions with that configuration, plays the story step by step, waiting for the system
  * to settle between steps, then reads the final state and checks the invariants.
  */
+import { randomUUID } from 'node:crypto';
 import { buildScenario, type Scenario, type StoryAction, type StoryStep, type TargetLabel } from './scenario';
 import { FleetDriver } from './fleet';
 import { parseLogLine, type DecisionRecord, type OtherLogEntry } from './decisions';
@@ -11,6 +12,7 @@ import { describeInstances, describeTargets, type DeadLetterReport, type History
 import { readHistory } from './history';
 import { startSandboxCloud, type SandboxCloud } from './cloud';
 import { OWNER_TAG as OWNER_TAG_KEY } from '../../shared/aws/ownership';
+import type { EventEnvelope } from '../lambda/event-bus';
 
 
 /** The ownership tag pinned in docs/ARCHITECTURE.md, re-exported for the sandbox's callers. */
@@ -195,6 +197,20 @@ async function playStory(hands: StoryHands, labels: Labels, invariantOptions: In
   return stepChecks;
 }
 
+function malformedStateChange(cloud: SandboxCloud): EventEnvelope {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'EC2 Instance State-change Notification',
+    source: 'aws.ec2',
+    account: cloud.accountId,
+    time: `${new Date().toISOString().slice(0, 19)}Z`,
+    region: cloud.region,
+    resources: [],
+    detail: { state: 'running' },
+  };
+}
+
 /** Load balancer targets only need an ARN: nothing else of the load balancer exists in the simulator. */
 function loadBalancerArn(cloud: SandboxCloud, name: string, suffix: string): string {
   return `arn:aws:elasticloadbalancing:${cloud.region}:${cloud.accountId}:loadbalancer/net/${name}/${suffix}`;
@@ -238,6 +254,12 @@ async function perform(action: StoryAction, { driver, cloud, scenario, note, set
         note('EventBridge delivers again; the events in between are lost');
       }
       return;
+    case 'malformed-event': {
+      const event = malformedStateChange(cloud);
+      note(`EventBridge delivers event ${event.id}: EC2 Instance State-change Notification without detail.instance-id`);
+      cloud.deliverEvent(event);
+      return;
+    }
     case 'sweep':
       note('EventBridge Scheduler fires the sweep');
       await cloud.invokeScheduled('sweep');

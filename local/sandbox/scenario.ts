@@ -52,7 +52,9 @@ export type StoryAction =
    */
   | { readonly kind: 'lose-events'; readonly lost: boolean }
   /** EventBridge Scheduler fires the sweep function with a Scheduled Event. */
-  | { readonly kind: 'sweep' };
+  | { readonly kind: 'sweep' }
+  /** EventBridge delivers a state-change event without an instance id (a shape the handler does not know). */
+  | { readonly kind: 'malformed-event' };
 
 export interface StoryStep {
   readonly title: string;
@@ -192,6 +194,11 @@ export function buildScenario(options: ScenarioOptions = {}): Scenario {
         { kind: 'lose-events', lost: false },
         { kind: 'sweep' },
       ],
+    },
+    {
+      title: 'a state-change event arrives without an instance id',
+      expect: 'the handler logs it with its event id and fails that record; after 3 receives it goes to the dead-letter queue',
+      actions: [{ kind: 'malformed-event' }],
     },
   ];
 

@@ -106,6 +106,12 @@ describe('the sandbox story on a small fleet', () => {
     expect(run.summary.invariants.violations).toEqual([]);
     expect(run.summary.stepChecks.flatMap((check) => check.violations)).toEqual([]);
     expect(run.summary.stepChecks).toHaveLength(run.scenario.story.length);
-    expect(run.summary.deadLetters).toEqual([]);
+  });
+
+  it('sends the malformed event, and only it, to the dead-letter queue after its receives', () => {
+    expect(run.summary.deadLetters).toEqual([expect.objectContaining({ kind: 'sqs-redrive', functionName: 'stateChange' })]);
+    const eventId = run.summary.deadLetters[0]?.eventId;
+    expect(eventId).toEqual(expect.any(String));
+    expect(run.summary.decisions.filter((decision) => decision.triggerEventId === eventId)).toEqual([]);
   });
 });
