@@ -44,6 +44,7 @@ export function toJsonSummary(summary: SandboxSummary) {
     targets: summary.targets,
     decisions: summary.decisions,
     deadLetters: summary.deadLetters,
+    missingDeadLetters: summary.missingDeadLetters,
     steps: summary.stepChecks.map((check) => ({ step: check.step, title: check.title, violations: check.violations.length })),
     invariants: summary.invariants.checks.map((check) => ({
       name: check.name,

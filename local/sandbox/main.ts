@@ -40,8 +40,8 @@ const program = new Command()
   .exitOverride()
   .addHelpText(
     'after',
-    '\nExit code: 0 when every invariant holds, 1 when one is violated, 2 on bad options or when the sandbox itself\n' +
-      'failed.\n' +
+    '\nExit code: 0 when every invariant holds after every step and the dead-letter queue holds just the malformed\n' +
+      'event the story sends; 1 otherwise; 2 on bad options or when the sandbox itself failed.\n' +
       'Colours: only on a terminal; NO_COLOR=1 turns them off, FORCE_COLOR=1 forces them.',
   );
 

@@ -82,12 +82,18 @@ export function createRenderer(options: RendererOptions): Renderer {
       line(c.bold('Invariants'));
       for (const text of invariantLines(summary.invariants, c)) line(text);
       for (const letter of summary.deadLetters) {
-        line(c.red(`dead letter (${letter.kind}): ${letter.functionName} ${letter.eventId ?? '(no event id)'}: ${letter.error}`));
+        const text = `dead letter (${letter.kind}): ${letter.functionName} ${letter.eventId ?? '(no event id)'}: ${letter.error}`;
+        line(letter.expected ? `${c.green('✔')} expected ${text}` : c.red(`✘ unexpected ${text}`));
+      }
+      for (const eventId of summary.missingDeadLetters) {
+        line(c.red(`✘ event ${eventId} should have ended in the dead-letter queue and did not`));
       }
       line('');
       const failedSteps = summary.stepChecks.filter((check) => check.violations.length > 0);
       for (const check of failedSteps) line(c.red(`✘ after step ${check.step} (${check.title}): ${check.violations.length} violations`));
-      const verdict = summary.ok ? c.green('all invariants hold, after every step and at the end') : c.red('INVARIANTS VIOLATED');
+      const verdict = summary.ok
+        ? c.green('all invariants hold, after every step and at the end')
+        : c.red('FAILED: see the ✘ lines above');
       line(
         `${verdict}: ${summary.decisions.length} decisions, ${summary.deadLetters.length} dead letters, ` +
           `${(summary.durationMs / 1000).toFixed(1)} s`,

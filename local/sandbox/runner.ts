@@ -80,7 +80,7 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxR
     targetTagKey: cloud.targetTagKey,
   });
   const settle = (): Promise<void> => cloud.settle(options.settleTimeoutMs ?? DEFAULT_SETTLE_TIMEOUT_MS);
-  const hands: StoryHands = { driver, cloud, scenario, note, settle };
+  const hands: StoryHands = { driver, cloud, scenario, note, settle, doomedEventIds: [] };
 
   try {
     options.onBanner?.(
@@ -108,8 +108,17 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxR
       launched.map((instance) => instance.instanceId),
     );
     const invariants = checkInvariants(world, invariantOptions);
+    const deadLetters = cloud.deadLetters().map((letter) => ({
+      ...letter,
+      expected: letter.eventId !== undefined && hands.doomedEventIds.includes(letter.eventId),
+    }));
+    const missingDeadLetters = hands.doomedEventIds.filter((id) => !deadLetters.some((letter) => letter.eventId === id));
     const summary: SandboxSummary = {
-      ok: invariants.ok && stepChecks.every((check) => check.violations.length === 0),
+      ok:
+        invariants.ok &&
+        stepChecks.every((check) => check.violations.length === 0) &&
+        deadLetters.every((letter) => letter.expected) &&
+        missingDeadLetters.length === 0,
       seed: scenario.seed,
       instances: describeInstances({
         launched,
@@ -122,7 +131,8 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxR
       }),
       targets: describeTargets(world, labels.targets, stage.targetZones),
       decisions,
-      deadLetters: cloud.deadLetters(),
+      deadLetters,
+      missingDeadLetters,
       invariants,
       stepChecks,
       durationMs: performance.now() - started,
@@ -217,6 +227,8 @@ function loadBalancerArn(cloud: SandboxCloud, name: string, suffix: string): str
 }
 
 interface StoryHands {
+  /** Ids of the events the story sends to end in the dead-letter queue. */
+  readonly doomedEventIds: string[];
   /** Known once the stage is set. */
   readonly targetsByLabel?: ReadonlyMap<TargetLabel, string>;
   readonly driver: FleetDriver;
@@ -226,7 +238,10 @@ interface StoryHands {
   readonly settle: () => Promise<void>;
 }
 
-async function perform(action: StoryAction, { driver, cloud, scenario, note, settle, targetsByLabel }: StoryHands): Promise<void> {
+async function perform(
+  action: StoryAction,
+  { driver, cloud, scenario, note, settle, targetsByLabel, doomedEventIds }: StoryHands,
+): Promise<void> {
   switch (action.kind) {
     case 'launch': {
       const specs = scenario.fleet.filter((spec) => action.names.includes(spec.name));
@@ -257,6 +272,7 @@ async function perform(action: StoryAction, { driver, cloud, scenario, note, set
     case 'malformed-event': {
       const event = malformedStateChange(cloud);
       note(`EventBridge delivers event ${event.id}: EC2 Instance State-change Notification without detail.instance-id`);
+      doomedEventIds.push(event.id);
       cloud.deliverEvent(event);
       return;
     }

@@ -57,6 +57,8 @@ export interface DeadLetterReport {
   readonly functionName: string;
   readonly eventId?: string;
   readonly error: string;
+  /** True for the events the story sends on purpose to end there (the malformed one). */
+  readonly expected?: boolean;
 }
 
 /** The invariants checked after a story step settled: a transient wrong state is caught even if later repaired. */
@@ -67,13 +69,15 @@ export interface StepCheck {
 }
 
 export interface SandboxSummary {
-  /** Every invariant held after every step and at the end. */
+  /** Every invariant held after every step and at the end, and the dead-letter queue holds what the story expects. */
   readonly ok: boolean;
   readonly seed: number;
   readonly instances: readonly InstanceReport[];
   readonly targets: readonly TargetReport[];
   readonly decisions: readonly DecisionRecord[];
   readonly deadLetters: readonly DeadLetterReport[];
+  /** Events the story sent to end in the dead-letter queue that are not there. */
+  readonly missingDeadLetters: readonly string[];
   /** The final state's invariants. */
   readonly invariants: InvariantReport;
   readonly stepChecks: readonly StepCheck[];

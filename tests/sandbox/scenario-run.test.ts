@@ -109,7 +109,10 @@ describe('the sandbox story on a small fleet', () => {
   });
 
   it('sends the malformed event, and only it, to the dead-letter queue after its receives', () => {
-    expect(run.summary.deadLetters).toEqual([expect.objectContaining({ kind: 'sqs-redrive', functionName: 'stateChange' })]);
+    expect(run.summary.deadLetters).toEqual([
+      expect.objectContaining({ kind: 'sqs-redrive', functionName: 'stateChange', expected: true }),
+    ]);
+    expect(run.summary.missingDeadLetters).toEqual([]);
     const eventId = run.summary.deadLetters[0]?.eventId;
     expect(eventId).toEqual(expect.any(String));
     expect(run.summary.decisions.filter((decision) => decision.triggerEventId === eventId)).toEqual([]);
