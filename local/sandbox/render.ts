@@ -31,8 +31,12 @@ export interface RendererOptions {
   readonly targetLabels: ReadonlyMap<string, string>;
 }
 
+/** picocolors says no (NO_COLOR, --no-color, TERM=dumb) -> no; FORCE_COLOR -> yes; else only on a terminal. */
 export function colorsFor(stream: NodeJS.WriteStream): boolean {
-  return pc.isColorSupported && stream.isTTY === true;
+  if (!pc.isColorSupported) return false;
+  const forced = process.env.FORCE_COLOR;
+  if (forced !== undefined && forced !== '0' && forced !== 'false') return true;
+  return stream.isTTY === true;
 }
 
 export function createRenderer(options: RendererOptions): Renderer {
