@@ -39,7 +39,7 @@ const NOT_FOUND_RETRIES = 20;
 const NOT_FOUND_PAUSE_MS = 50;
 
 export class FleetDriver {
-  readonly client: EC2Client;
+  private readonly client: EC2Client;
   /** Name -> launched instance, in launch order. */
   readonly launched = new Map<string, LaunchedInstance & { readonly eniIds: readonly string[] }>();
 
