@@ -1,0 +1,110 @@
+/**
+ * Malformed and hostile events, sent as EventBridge would (async invocations of the real handlers in LocalLambda
+ * child processes) in one batch with valid ones: each bad event is logged with its id, retried a bounded number of
+ * times (Lambda's 2 retries), then lands in the dead-letter queue with its payload intact; the valid ones in the
+ * same batch are converged as if nothing happened.
+ */
+import type { LambdaLogLine } from '../../local/cloud';
+import { fixtureEvent } from '../support/test-cloud';
+import { startReliabilityCloud, type ReliabilityCloud } from './support/local-cloud';
+
+const STATE_CHANGE = 'EC2 Instance State-change Notification';
+const envelope = (id: string, detail: unknown, extra: Record<string, unknown> = {}) => ({
+  version: '0',
+  id,
+  'detail-type': STATE_CHANGE,
+  source: 'aws.ec2',
+  account: '111122223333',
+  time: '2026-10-02T15:00:00Z',
+  region: 'eu-west-1',
+  resources: [],
+  detail,
+  ...extra,
+});
+
+/** Each with the id the log line must name ('unknown' when the event carries no readable id). */
+const BAD_EVENTS: Array<{ name: string; functionKey: string; loggedId: string; event: unknown }> = [
+  { name: 'no detail', functionKey: 'stateChange', loggedId: 'bad-no-detail', event: { ...envelope('bad-no-detail', {}), detail: undefined } },
+  { name: 'instance id of the wrong type', functionKey: 'stateChange', loggedId: 'bad-type', event: envelope('bad-type', { 'instance-id': 42, state: 'running' }) },
+  { name: 'instance id that is not an id', functionKey: 'stateChange', loggedId: 'bad-id', event: envelope('bad-id', { 'instance-id': 'i-../../etc/passwd', state: 'running' }) },
+  { name: 'unknown state', functionKey: 'stateChange', loggedId: 'bad-state', event: envelope('bad-state', { 'instance-id': 'i-0123456789abcdef0', state: 'exploded' }) },
+  {
+    name: 'a 300 kB instance id',
+    functionKey: 'stateChange',
+    loggedId: 'bad-huge',
+    event: envelope('bad-huge', { 'instance-id': `i-${'a'.repeat(300_000)}`, state: 'running' }),
+  },
+  { name: 'no id at all', functionKey: 'stateChange', loggedId: 'unknown', event: { 'detail-type': STATE_CHANGE, source: 'aws.ec2', detail: {} } },
+  { name: 'not an object', functionKey: 'stateChange', loggedId: 'unknown', event: 'rm -rf /' },
+  {
+    name: 'a tag change naming 1001 resources',
+    functionKey: 'tagChange',
+    loggedId: 'bad-resources',
+    event: {
+      ...envelope('bad-resources', { service: 'ec2', 'resource-type': 'instance', 'changed-tag-keys': ['traffic-mirror'], version: 2, tags: {} }),
+      'detail-type': 'Tag Change on Resource',
+      source: 'aws.tag',
+      resources: Array.from({ length: 1001 }, (_, i) => `arn:aws:ec2:eu-west-1:111122223333:instance/i-${i.toString(16).padStart(17, '0')}`),
+    },
+  },
+];
+
+let rc: ReliabilityCloud;
+const logs: LambdaLogLine[] = [];
+
+beforeAll(async () => {
+  rc = await startReliabilityCloud({
+    simulator: { seed: 41, transitionDelayMs: 2 },
+    functions: ['stateChange', 'tagChange'],
+    reservedConcurrency: { stateChange: 2, tagChange: 1 },
+    logSink: (line) => logs.push(line),
+  });
+  rc.cloud.bus.setChaos({ seed: 1, dropRate: 1 });
+});
+
+afterAll(async () => {
+  await rc?.stop();
+});
+
+describe('a batch with malformed and hostile events', () => {
+  it('dead-letters each bad event after bounded retries with a log line naming it, and converges the valid ones', async () => {
+    const good = await rc.launch({ count: 2 });
+    const lambdas = rc.cloud.lambdas;
+    const batch = [
+      ...BAD_EVENTS.map((bad) => ({ ...bad, valid: false })),
+      ...good.map((instance, index) => ({
+        name: `valid ${index}`,
+        functionKey: 'stateChange',
+        loggedId: `good-${index}`,
+        event: fixtureEvent('state-change-running', instance.instanceId, `good-${index}`),
+        valid: true,
+      })),
+    ];
+
+    const outcomes = await Promise.all(batch.map((item) => lambdas[item.functionKey]?.invokeAsync(item.event)));
+
+    batch.forEach((item, index) => {
+      const outcome = outcomes[index];
+      if (item.valid) expect({ name: item.name, status: outcome?.status, attempts: outcome?.attempts }).toEqual({ name: item.name, status: 'succeeded', attempts: 1 });
+      else expect({ name: item.name, status: outcome?.status, attempts: outcome?.attempts }).toEqual({ name: item.name, status: 'dead-lettered', attempts: 3 });
+    });
+    // Nothing lost: one dead letter per bad event, carrying the event exactly as sent.
+    const letters = rc.cloud.deadLetters.entries();
+    expect(letters).toHaveLength(BAD_EVENTS.length);
+    for (const bad of BAD_EVENTS) {
+      const letter = letters.find((candidate) => JSON.stringify(candidate.record.requestPayload) === JSON.stringify(bad.event));
+      expect({ name: bad.name, found: letter !== undefined }).toEqual({ name: bad.name, found: true });
+      expect(letter?.record.requestContext).toMatchObject({ condition: 'RetriesExhausted', approximateInvokeCount: 3 });
+      expect(letter?.record.responsePayload).toMatchObject({ errorType: 'InvalidEventError' });
+    }
+    // One clear log line per attempt, naming the event.
+    const invalidLines = logs.filter((line) => line.json?.message === 'invalid event');
+    for (const bad of BAD_EVENTS) {
+      const lines = invalidLines.filter((line) => line.json?.eventId === bad.loggedId);
+      expect({ name: bad.name, logged: lines.length >= 3 }).toEqual({ name: bad.name, logged: true });
+    }
+    expect(invalidLines).toHaveLength(BAD_EVENTS.length * 3);
+    for (const instance of good) expect(rc.managedSessionsOn(instance.eniIds)).toHaveLength(1);
+    expect(await rc.ledgerProblems()).toEqual([]);
+  });
+});
