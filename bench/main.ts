@@ -41,6 +41,12 @@ async function main(): Promise<void> {
     if (first && settings.esbuild.mainFields === undefined) {
       variants.push(await buildVariant(settings, ROOT, first, 'mainFields module,main', { mainFields: ['module', 'main'] }));
     }
+    // What-if: the SDK left to the Lambda runtime (nodejs22.x ships SDK v3); here it loads from node_modules.
+    if (first && !(settings.esbuild.external ?? []).some((pattern) => pattern.startsWith('@aws-sdk'))) {
+      variants.push(
+        await buildVariant(settings, ROOT, first, 'SDK external', { external: [...(settings.esbuild.external ?? []), '@aws-sdk/*', '@smithy/*'] }),
+      );
+    }
     const functions = measureFunctions(ROOT, bundles, variants, options.initRuns, options.seed, log);
     sections.push(functions.section);
     findings.push(...functions.findings);

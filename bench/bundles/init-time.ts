@@ -16,6 +16,8 @@ export interface InitTiming {
   readonly startToLoadedMs: number;
   /** Median ms spent inside require/import of the bundle alone. */
   readonly loadMs: number;
+  /** Median resident set size right after the module loaded. */
+  readonly rssBytes: number;
   readonly runs: number;
 }
 
@@ -32,7 +34,7 @@ const done = (mod) => {
   const loaded = performance.now();
   const handler = mod && (mod[exportName] ?? (mod.default && mod.default[exportName]));
   if (typeof handler !== 'function') { process.stderr.write('no exported function ' + exportName); process.exit(3); }
-  process.stdout.write(JSON.stringify({ startToLoaded: loaded, load: loaded - before }));
+  process.stdout.write(JSON.stringify({ startToLoaded: loaded, load: loaded - before, rss: process.memoryUsage().rss }));
 };
 if (file.endsWith('.mjs')) import(require('node:url').pathToFileURL(file).href).then(done, (e) => { console.error(e); process.exit(2); });
 else done(require(file));
@@ -68,7 +70,13 @@ export function lambdaLikeEnvironment(functionName: string, stackEnvironment: Re
   return environment;
 }
 
-function runOnce(bundle: BuiltBundle, environment: NodeJS.ProcessEnv): { startToLoaded: number; load: number } {
+interface ProbeSample {
+  readonly startToLoaded: number;
+  readonly load: number;
+  readonly rss: number;
+}
+
+function runOnce(bundle: BuiltBundle, environment: NodeJS.ProcessEnv): ProbeSample {
   const child = spawnSync(process.execPath, ['-e', PROBE], {
     env: { ...environment, BENCH_BUNDLE: bundle.file, BENCH_EXPORT: bundle.exportName },
     encoding: 'utf8',
@@ -77,7 +85,7 @@ function runOnce(bundle: BuiltBundle, environment: NodeJS.ProcessEnv): { startTo
   if (child.status !== 0) {
     throw new Error(`loading ${bundle.name} (${bundle.file}) failed with status ${child.status}: ${child.stderr.trim().slice(0, 800)}`);
   }
-  return JSON.parse(child.stdout) as { startToLoaded: number; load: number };
+  return JSON.parse(child.stdout) as ProbeSample;
 }
 
 /** One way of starting the processes, e.g. the stack's environment, or the same without a NODE_OPTIONS flag. */
@@ -98,10 +106,10 @@ export function measureInitTimes(
   baselineName: string,
 ): Map<string, InitTimingResult> {
   const subjects = conditions.flatMap((condition) => bundles.map((bundle) => ({ condition, bundle, key: `${condition.label}\u0000${bundle.name}` })));
-  const samples = new Map<string, { startToLoaded: number[]; load: number[] }>();
+  const samples = new Map<string, { startToLoaded: number[]; load: number[]; rss: number[] }>();
   for (const subject of subjects) {
     runOnce(subject.bundle, subject.condition.environmentOf(subject.bundle));
-    samples.set(subject.key, { startToLoaded: [], load: [] });
+    samples.set(subject.key, { startToLoaded: [], load: [], rss: [] });
   }
   for (let round = 0; round < runs; round++) {
     for (const subject of seededShuffle(subjects, seed + round)) {
@@ -109,6 +117,7 @@ export function measureInitTimes(
       const series = samples.get(subject.key);
       series?.startToLoaded.push(sample.startToLoaded);
       series?.load.push(sample.load);
+      series?.rss.push(sample.rss);
     }
   }
   const results = new Map<string, InitTimingResult>();
@@ -116,7 +125,13 @@ export function measureInitTimes(
     const summarise = (name: string): InitTiming => {
       const series = samples.get(`${condition.label}\u0000${name}`);
       if (!series) throw new Error(`no init samples for ${name} (${condition.label})`);
-      return { name, startToLoadedMs: median(series.startToLoaded), loadMs: median(series.load), runs: series.load.length };
+      return {
+        name,
+        startToLoadedMs: median(series.startToLoaded),
+        loadMs: median(series.load),
+        rssBytes: median(series.rss),
+        runs: series.load.length,
+      };
     };
     const baseline = summarise(baselineName);
     const byFunction = new Map<string, InitTiming & { ratioToBaseline: number }>();

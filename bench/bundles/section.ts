@@ -14,6 +14,7 @@ export interface FunctionsMeasurement {
 }
 
 const kb = (bytes: number): string => `${formatNumber(bytes / 1000, 1)} kB`;
+const mib = (bytes: number): string => `${formatNumber(bytes / 1024 / 1024, 1)} MiB`;
 
 function withoutSourceMapsFlag(environment: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const options = (environment['NODE_OPTIONS'] ?? '').split(/\s+/).filter((flag) => flag !== '--enable-source-maps');
@@ -77,7 +78,7 @@ export function measureFunctions(
       informative(
         `${isVariant ? 'what-if ' : ''}${bundle.name}: init time / empty handler`,
         `${formatNumber(timing.ratioToBaseline)}x`,
-        `median ${formatNumber(timing.startToLoadedMs, 1)} ms start-to-loaded (require ${formatNumber(timing.loadMs, 1)} ms), ${timing.runs} runs${altNote}`,
+        `median ${formatNumber(timing.startToLoadedMs, 1)} ms start-to-loaded (require ${formatNumber(timing.loadMs, 1)} ms), RSS once loaded ${mib(timing.rssBytes)} (empty ${mib(baseline.rssBytes)}), ${timing.runs} runs${altNote}`,
       ),
     );
   }
@@ -107,7 +108,8 @@ export function measureFunctions(
     findings.push(
       `What-if ${variant.name}: bundle ${kb(base.bytes)} -> ${kb(variant.bytes)} (${formatNumber((1 - variant.bytes / base.bytes) * 100, 0)} % smaller), ` +
         `init ${formatNumber(baseTiming.startToLoadedMs, 0)} -> ${formatNumber(variantTiming.startToLoadedMs, 0)} ms median ` +
-        `(ratio ${formatNumber(baseTiming.ratioToBaseline)}x -> ${formatNumber(variantTiming.ratioToBaseline)}x).`,
+        `(ratio ${formatNumber(baseTiming.ratioToBaseline)}x -> ${formatNumber(variantTiming.ratioToBaseline)}x), ` +
+        `RSS once loaded ${mib(baseTiming.rssBytes)} -> ${mib(variantTiming.rssBytes)}.`,
     );
   }
   return { section: { title: 'Functions (bundles and cold start)', rows }, findings };

@@ -26,6 +26,8 @@ export interface BurstMeasurement {
   readonly loadBalancerTargets: number;
   readonly timeScale: number;
   readonly concurrency: Readonly<Record<string, number>>;
+  /** serverless.yml memorySize per function (MB). */
+  readonly memorySizeMb: Readonly<Record<string, number>>;
   readonly times: ConvergenceTimes;
   /** Seconds from convergence until every function was idle again (late and duplicate events). */
   readonly settleSeconds: number | undefined;

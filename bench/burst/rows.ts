@@ -209,7 +209,12 @@ export function burstRows(m: BurstMeasurement): { rows: ReportRow[]; findings: s
     informative(
       'peak RSS of a handler process',
       peak ? mb(peak.bytes) : '-',
-      peak ? `${peak.fn}; over ${containers.length} containers` : 'no container ran',
+      peak
+        ? `${peak.fn} (memorySize ${m.memorySizeMb[peak.fn] ?? '?'} MB); largest per function: ${m.lambdas
+            .filter((s) => s.containers.length > 0)
+            .map((s) => `${s.functionKey} ${mb(Math.max(...s.containers.map((c) => c.peakRssBytes ?? 0)))}`)
+            .join(', ')}; over ${containers.length} containers`
+        : 'no container ran',
     ),
   );
   const cold = m.lambdas.filter((s) => s.coldStartDurations.count > 0);
@@ -217,7 +222,7 @@ export function burstRows(m: BurstMeasurement): { rows: ReportRow[]; findings: s
     informative(
       'cold start (spawn to ready), median',
       cold.map((s) => `${s.functionKey} ${formatNumber(s.coldStartDurations.p50Ms, 0)} ms`).join(', ') || '-',
-      'wall time in the parent while the burst loads the machine: node boot + module load',
+      'wall time in the parent, node boot + module load, measured while prewarming two containers at a time (isolated figures: Functions section)',
     ),
   );
   const durationSummary = (values: readonly number[]): string =>

@@ -253,6 +253,7 @@ export async function runBurstOnce(root: string, packageDir: string, options: Be
       loadBalancerTargets: pool.loadBalancerTargetIds.length,
       timeScale: options.timeScale,
       concurrency,
+      memorySizeMb: Object.fromEntries(stack.functions.map((fn) => [fn.key, fn.memorySizeMb])),
       times,
       settleSeconds,
       physicalLimitSeconds: physicalLimitSeconds(plan.expectedSessions, options.timeScale),
