@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeMachine } from './machine';
 import { describeOptions, parseBenchOptions } from './options';
-import type { BenchReport, ReportSection } from './report/model';
+import { notMeasured, type BenchReport, type ReportSection } from './report/model';
 import { renderMarkdown, renderTerminal } from './report/render';
 import { measureFunctions } from './bundles/section';
 import { buildBundles, buildVariant, type BuiltBundle } from './bundles/build';
@@ -29,10 +29,20 @@ async function main(): Promise<void> {
   log(`bundling ${settings.functions.length} functions with serverless.yml's esbuild settings`);
   const { dir, bundles } = await buildBundles(settings, ROOT);
 
+  let failed = false;
   if (!options.skipBurst) {
-    const burst = await runBurst(ROOT, dir, options, log);
-    sections.push(burst.section);
-    findings.push(...burst.findings);
+    try {
+      const burst = await runBurst(ROOT, dir, options, log);
+      sections.push(burst.section);
+      findings.push(...burst.findings);
+    } catch (error) {
+      // The bundle measurements still stand; the report says what broke instead of leaving no report at all.
+      failed = true;
+      const reason = error instanceof Error ? error.message : String(error);
+      log(`burst failed: ${reason}`);
+      sections.push({ title: 'Burst (local cloud, EC2 throttling on)', rows: [notMeasured('burst', '-', `the burst failed: ${reason}`)] });
+      findings.push(`The burst failed before it could be measured: ${reason}.`);
+    }
   }
   if (!options.skipBundles) {
     const variants: BuiltBundle[] = [];
@@ -64,6 +74,7 @@ async function main(): Promise<void> {
   const out = path.resolve(ROOT, options.out);
   writeFileSync(out, renderMarkdown(report));
   log(`wrote ${path.relative(process.cwd(), out) || out}`);
+  if (failed) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {

@@ -46,10 +46,11 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     .option('--init-runs <n>', 'fresh node processes per bundle for the init-time median (>= 10)', numberArg('--init-runs'), 15)
     .option('--skip-bundles', 'skip bundle size and init-time measurement', false)
     .option('--skip-burst', 'skip the burst (bundle measurements only)', false)
-    .option('--out <file>', 'markdown report to write', 'BENCHMARKS.md')
+    .option('--out <file>', 'markdown report to write (relative to the repository root)', 'BENCHMARKS.md')
     .option('--handler-log <file>', 'write every handler log line to this JSONL file (diagnosis)')
     .option('--handler-node-options <flags>', "replace the functions' NODE_OPTIONS during the burst (what-if, profiling)")
-    .exitOverride();
+    .addHelpText('after', '\nMethod and how to read the report: docs/PERFORMANCE.md');
+  // commander prints usage errors and --help itself and exits (1 and 0).
   program.parse([...argv], { from: 'user' });
   const raw = program.opts<Record<string, unknown>>();
   const parsed = BenchOptionsSchema.safeParse({
@@ -68,8 +69,9 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     handlerNodeOptions: raw['handlerNodeOptions'],
   });
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('; ');
-    throw new InvalidArgumentError(`invalid bench options: ${issues}`);
+    const flag = (key: string): string => `--${key === 'convergeTimeoutSeconds' ? 'converge-timeout' : key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    const issues = parsed.error.issues.map((issue) => `${flag(issue.path.join('.'))}: ${issue.message}`).join('; ');
+    return program.error(`invalid bench options: ${issues}`);
   }
   return parsed.data;
 }
