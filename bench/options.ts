@@ -14,6 +14,8 @@ export const BenchOptionsSchema = z.object({
   /** How long to wait for convergence, as a multiple of the physical limit (plus a fixed floor). */
   convergeTimeoutSeconds: z.number().positive(),
   initRuns: z.number().int().min(10).max(200),
+  /** Bursts run one after the other (each on a fresh local cloud); the report shows the median one. */
+  repeats: z.number().int().min(1).max(20),
   skipBundles: z.boolean(),
   skipBurst: z.boolean(),
   out: z.string().min(1),
@@ -44,6 +46,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     .option('--unsupported-share <f>', 'share of instances of an unsupported type (0..1)', numberArg('--unsupported-share'), 0)
     .option('--converge-timeout <s>', 'give up waiting for convergence after this many seconds', numberArg('--converge-timeout'), 150)
     .option('--init-runs <n>', 'fresh node processes per bundle for the init-time median (>= 10)', numberArg('--init-runs'), 15)
+    .option('--repeats <n>', 'bursts to run; the table shows the one with the median converge ratio', numberArg('--repeats'), 1)
     .option('--skip-bundles', 'skip bundle size and init-time measurement', false)
     .option('--skip-burst', 'skip the burst (bundle measurements only)', false)
     .option('--out <file>', 'markdown report to write (relative to the repository root)', 'BENCHMARKS.md')
@@ -62,6 +65,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     unsupportedShare: raw['unsupportedShare'],
     convergeTimeoutSeconds: raw['convergeTimeout'],
     initRuns: raw['initRuns'],
+    repeats: raw['repeats'],
     skipBundles: raw['skipBundles'],
     skipBurst: raw['skipBurst'],
     out: raw['out'],
@@ -87,6 +91,7 @@ export function describeOptions(options: BenchOptions): string {
     `--unsupported-share ${options.unsupportedShare}`,
     `--converge-timeout ${options.convergeTimeoutSeconds}`,
     `--init-runs ${options.initRuns}`,
+    `--repeats ${options.repeats}`,
   ];
   if (options.skipBundles) parts.push('--skip-bundles');
   if (options.skipBurst) parts.push('--skip-burst');
