@@ -231,7 +231,7 @@ export function burstRows(m: BurstMeasurement): { rows: ReportRow[]; findings: s
     informative(
       'invocation duration, median: first in a container / later',
       `${values0(m.durations.firstInContainer)} / ${values0(m.durations.later)} ms`,
-      `first: ${durationSummary(m.durations.firstInContainer)}; later: ${durationSummary(m.durations.later)}; containers were started before the burst, so "first" is V8's lazy compilation and the first connections, not module load`,
+      `first: ${durationSummary(m.durations.firstInContainer)}; later: ${durationSummary(m.durations.later)}; containers were started before the burst, so the difference is not module load: it holds V8's lazy compilation of the handler path, the first connections, and the opening rush when every container starts at once`,
     ),
   );
   const cpuCapacityMs = m.cpu.wallSeconds * 1000 * m.loadAverage.cores;
