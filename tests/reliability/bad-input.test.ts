@@ -59,7 +59,6 @@ beforeAll(async () => {
     reservedConcurrency: { stateChange: 2, tagChange: 1 },
     logSink: (line) => logs.push(line),
   });
-  rc.cloud.bus.setChaos({ seed: 1, dropRate: 1 });
 });
 
 afterAll(async () => {
@@ -67,7 +66,8 @@ afterAll(async () => {
 });
 
 describe('a batch with malformed and hostile events', () => {
-  it('dead-letters each bad event after bounded retries with a log line naming it, and converges the valid ones', async () => {
+  it('sent directly (async invocations): dead-letters each bad event after bounded retries with a log line naming it, and converges the valid ones', async () => {
+    rc.cloud.bus.setChaos({ seed: 1, dropRate: 1 });
     const good = await rc.launch({ count: 2 });
     const lambdas = rc.cloud.lambdas;
     const batch = [
@@ -89,7 +89,7 @@ describe('a batch with malformed and hostile events', () => {
       else expect({ name: item.name, status: outcome?.status, attempts: outcome?.attempts }).toEqual({ name: item.name, status: 'dead-lettered', attempts: 3 });
     });
     // Nothing lost: one dead letter per bad event, carrying the event exactly as sent.
-    const letters = rc.cloud.deadLetters.entries();
+    const letters = rc.cloud.deadLetters.entries().filter((letter) => letter.kind === 'lambda-on-failure');
     expect(letters).toHaveLength(BAD_EVENTS.length);
     for (const bad of BAD_EVENTS) {
       const letter = letters.find((candidate) => JSON.stringify(candidate.record.requestPayload) === JSON.stringify(bad.event));
@@ -105,6 +105,39 @@ describe('a batch with malformed and hostile events', () => {
     }
     expect(invalidLines).toHaveLength(BAD_EVENTS.length * 3);
     for (const instance of good) expect(rc.managedSessionsOn(instance.eniIds)).toHaveLength(1);
+    expect(await rc.ledgerProblems()).toEqual([]);
+  });
+});
+
+/**
+ * Bad events EventBridge itself would accept (an object with source, detail-type and detail) and a rule matches
+ * (an unknown state never reaches us: the state-change rule lists the states it wants).
+ */
+const QUEUED_BAD_EVENTS = BAD_EVENTS.filter((bad) => ['bad-type', 'bad-id', 'bad-resources'].includes(bad.loggedId));
+
+describe('a queue batch with malformed events among valid ones', () => {
+  it('through the rules and the SQS queues: each bad message is retried up to maxReceiveCount, then redriven to the DLQ intact; the valid ones converge', async () => {
+    rc.cloud.bus.setChaos(undefined);
+    logs.length = 0;
+    const redrivenBefore = rc.cloud.deadLetters.entries().filter((letter) => letter.kind === 'sqs-redrive').length;
+
+    // The launches emit the real running and tag events; the bad ones go onto the bus at the same moment.
+    const launching = rc.launch({ count: 3 });
+    for (const bad of QUEUED_BAD_EVENTS) rc.cloud.bus.put(bad.event as Parameters<typeof rc.cloud.bus.put>[0]);
+    const good = await launching;
+    expect(await rc.cloud.settle(60_000)).toBe(true);
+
+    const redriven = rc.cloud.deadLetters.entries().filter((letter) => letter.kind === 'sqs-redrive').slice(redrivenBefore);
+    expect(redriven).toHaveLength(QUEUED_BAD_EVENTS.length);
+    for (const bad of QUEUED_BAD_EVENTS) {
+      const letter = redriven.find((candidate) => (candidate.record.requestPayload as { id?: string } | undefined)?.id === bad.loggedId);
+      expect({ name: bad.name, payload: letter?.record.requestPayload }).toEqual({ name: bad.name, payload: bad.event });
+      const lines = logs.filter((line) => line.json?.message === 'invalid event' && line.json?.eventId === bad.loggedId);
+      expect({ name: bad.name, attempts: lines.length }).toEqual({ name: bad.name, attempts: 3 });
+    }
+    for (const instance of good) expect(rc.managedSessionsOn(instance.eniIds)).toHaveLength(1);
+    const sources = Object.values(rc.cloud.eventSources).map((source) => source.stats());
+    expect(sources.reduce((sum, stats) => sum + stats.failedBatches, 0)).toBe(0);
     expect(await rc.ledgerProblems()).toEqual([]);
   });
 });
