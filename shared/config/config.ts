@@ -4,7 +4,7 @@
  * Blank values count as unset (Serverless params often resolve to ''): optional variables take their defaults,
  * required ones are reported missing.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ConfigError } from '../domain/errors';
 import { MAX_SESSION_NUMBER, MIN_SESSION_NUMBER } from '../domain/session-number';
 import type { EniScope, PlanSettings } from '../domain/types';
@@ -29,41 +29,39 @@ const MAX_HISTORY_TTL_DAYS = 3_650;
 
 const quoted = (value: unknown): string => JSON.stringify(value);
 
-function integer(min: number, max: number): z.ZodType<number, string> {
-  return z
-    .string()
-    .refine((raw) => /^\d{1,9}$/.test(raw.trim()) && Number(raw) >= min && Number(raw) <= max, {
+type Schema<T> = z.ZodMiniType<T, string>;
+
+function integer(min: number, max: number): Schema<number> {
+  const inRange = z.string().check(
+    z.refine((raw) => /^\d{1,9}$/.test(raw.trim()) && Number(raw) >= min && Number(raw) <= max, {
       error: (issue) => `must be an integer ${min}..${max}, got ${quoted(issue.input)}`,
-    })
-    .transform(Number);
+    }),
+  );
+  return z.pipe(inRange, z.transform(Number));
 }
 
-function oneOf<const T extends readonly [string, ...string[]]>(values: T): z.ZodType<T[number], string> {
-  return z
-    .string()
-    .transform((raw) => raw.trim())
-    .pipe(z.enum(values, { error: (issue) => `must be one of ${values.join(' | ')}, got ${quoted(issue.input)}` }));
+function oneOf<const T extends readonly [string, ...string[]]>(values: T): Schema<T[number]> {
+  const trimmed = z.pipe(z.string(), z.transform((raw) => raw.trim()));
+  return z.pipe(trimmed, z.enum(values, { error: (issue) => `must be one of ${values.join(' | ')}, got ${quoted(issue.input)}` }));
 }
 
-function text(what: string, maxLength: number, pattern?: RegExp): z.ZodType<string, string> {
-  return z
-    .string()
-    .transform((raw) => raw.trim())
-    .refine((value) => value.length >= 1 && value.length <= maxLength && (pattern === undefined || pattern.test(value)), {
+function text(what: string, maxLength: number, pattern?: RegExp): Schema<string> {
+  return z.pipe(z.string(), z.transform((raw) => raw.trim())).check(
+    z.refine((value) => value.length >= 1 && value.length <= maxLength && (pattern === undefined || pattern.test(value)), {
       error: (issue) => `must be ${what}, got ${quoted(issue.input)}`,
-    });
+    }),
+  );
 }
 
-function id(pattern: RegExp, what: string): z.ZodType<string, string> {
+function id(pattern: RegExp, what: string): Schema<string> {
   return text(`${what} (lowercase hex)`, 64, pattern);
 }
 
 /** Comma-separated, whitespace around items trimmed, empty items (a trailing comma) ignored, duplicates refused. */
 function list(item: (value: string) => boolean, what: string, normalize: (value: string) => string = (v) => v) {
-  return z
-    .string()
-    .transform((raw) => raw.split(',').map((value) => normalize(value.trim())).filter((value) => value !== ''))
-    .check((ctx) => {
+  const items = z.transform((raw: string) => raw.split(',').map((value) => normalize(value.trim())).filter((value) => value !== ''));
+  return z.pipe(z.string(), items).check(
+    z.check<string[]>((ctx) => {
       const bad = ctx.value.find((value) => !item(value));
       if (bad !== undefined) {
         ctx.issues.push({ code: 'custom', input: ctx.value, message: `${quoted(bad)} is not ${what}` });
@@ -73,10 +71,11 @@ function list(item: (value: string) => boolean, what: string, normalize: (value:
       if (duplicate !== undefined) {
         ctx.issues.push({ code: 'custom', input: ctx.value, message: `${quoted(duplicate)} is listed twice` });
       }
-    });
+    }),
+  );
 }
 
-function read<T>(env: Env, variable: string, schema: z.ZodType<T, string>, fallback: () => T): T {
+function read<T>(env: Env, variable: string, schema: Schema<T>, fallback: () => T): T {
   const raw = env[variable];
   if (raw === undefined || raw.trim() === '') return fallback();
   const result = schema.safeParse(raw);

@@ -3,8 +3,12 @@
  * nothing else (state and tags are re-read from EC2). Anything malformed becomes an InvalidEventError carrying the
  * event id when one can be read; no other error ever leaves parseTrigger.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { en } from 'zod/locales';
 import { InvalidEventError } from './errors';
+
+// zod/mini loads no locale; English is what `zod` itself configures, so issue messages stay the same words.
+z.config(en());
 
 export type TriggerKind = 'state-change' | 'tag-change' | 'cloudtrail-tags' | 'schedule';
 
@@ -29,15 +33,15 @@ export const MAX_EVENT_RESOURCES = 1000;
 
 const INSTANCE_ARN_PATTERN = /^arn:aws[a-z-]*:ec2:[a-z0-9-]+:\d{12}:instance\/(i-[0-9a-f]+)$/;
 
-const instanceId = z.string().regex(INSTANCE_ID_PATTERN, { error: 'is not an instance id (i- + 8 or 17 lowercase hex)' });
-const shortString = z.string().min(1).max(256);
-const tagKey = z.string().max(128);
+const instanceId = z.string().check(z.regex(INSTANCE_ID_PATTERN, { error: 'is not an instance id (i- + 8 or 17 lowercase hex)' }));
+const shortString = z.string().check(z.minLength(1), z.maxLength(256));
+const tagKey = z.string().check(z.maxLength(128));
 
 const envelope = z.object({
   id: shortString,
   'detail-type': shortString,
   source: shortString,
-  resources: z.array(z.string().max(2048)).max(MAX_EVENT_RESOURCES).optional(),
+  resources: z.optional(z.array(z.string().check(z.maxLength(2048))).check(z.maxLength(MAX_EVENT_RESOURCES))),
   detail: z.record(z.string(), z.unknown()),
 });
 type Envelope = z.infer<typeof envelope>;
@@ -50,20 +54,22 @@ const stateChangeDetail = z.object({
 const tagChangeDetail = z.object({
   service: shortString,
   'resource-type': shortString,
-  'changed-tag-keys': z.array(tagKey).max(MAX_EVENT_RESOURCES),
+  'changed-tag-keys': z.array(tagKey).check(z.maxLength(MAX_EVENT_RESOURCES)),
 });
 
 const cloudTrailDetail = z.object({
   eventName: shortString,
-  errorCode: z.string().optional(),
+  errorCode: z.optional(z.string()),
 });
 
 const tagsCallParameters = z.object({
   resourcesSet: z.object({
-    items: z.array(z.object({ resourceId: z.string().min(1).max(256) })).min(1).max(MAX_EVENT_RESOURCES),
+    items: z
+      .array(z.object({ resourceId: z.string().check(z.minLength(1), z.maxLength(256)) }))
+      .check(z.minLength(1), z.maxLength(MAX_EVENT_RESOURCES)),
   }),
   // DeleteTags without a tag set deletes every tag of the resources.
-  tagSet: z.object({ items: z.array(z.object({ key: tagKey })).max(MAX_EVENT_RESOURCES) }).optional(),
+  tagSet: z.optional(z.object({ items: z.array(z.object({ key: tagKey })).check(z.maxLength(MAX_EVENT_RESOURCES)) })),
 });
 
 export function parseTrigger(event: unknown, options: ParseOptions): Trigger {
@@ -156,7 +162,7 @@ function touchesOurKeys(keys: readonly string[], options: ParseOptions): boolean
   return keys.some((key) => relevant.has(key));
 }
 
-function validate<T>(schema: z.ZodType<T>, value: unknown, eventId: string | undefined, where: string): T {
+function validate<T>(schema: z.ZodMiniType<T>, value: unknown, eventId: string | undefined, where: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const problems = result.error.issues
