@@ -2,7 +2,6 @@
  * The sweep's own settings (environment of the sweep function), read at module load like the main configuration:
  * a bad value fails the cold start with a ConfigError naming the variable. All optional.
  */
-import { z } from 'zod';
 import { ConfigError } from '../domain/errors';
 import type { Env } from '../config/config';
 
@@ -39,11 +38,11 @@ function readInteger(env: Env, variable: keyof typeof VARIABLES, fallback: numbe
   const raw = env[variable];
   if (raw === undefined || raw.trim() === '') return fallback;
   const { min, max } = VARIABLES[variable];
-  const parsed = z.coerce.number().int().min(min).max(max).safeParse(raw.trim());
-  if (!/^\d+$/.test(raw.trim()) || !parsed.success) {
+  const value = Number(raw.trim());
+  if (!/^\d{1,9}$/.test(raw.trim()) || value < min || value > max) {
     throw new ConfigError(variable, `must be an integer ${min}..${max}, got ${JSON.stringify(raw)}`);
   }
-  return parsed.data;
+  return value;
 }
 
 export function loadSweepSettings(env: Env): SweepSettings {

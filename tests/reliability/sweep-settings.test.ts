@@ -1,0 +1,34 @@
+/** The sweep's settings: defaults when unset or blank, and a bad value fails naming its variable. */
+import { ConfigError } from '../../shared/domain/errors';
+import { DEFAULT_SWEEP_SETTINGS, loadSweepSettings } from '../../shared/converge/sweep-settings';
+
+describe('loadSweepSettings', () => {
+  it('takes the defaults when nothing (or blank) is set', () => {
+    expect(loadSweepSettings({})).toEqual(DEFAULT_SWEEP_SETTINGS);
+    expect(loadSweepSettings({ SWEEP_MAX_INSTANCES: ' ' })).toEqual(DEFAULT_SWEEP_SETTINGS);
+  });
+
+  it('reads every variable, the time reserve in seconds', () => {
+    expect(
+      loadSweepSettings({
+        SWEEP_MAX_INSTANCES: '200',
+        SWEEP_BATCH_SIZE: '5',
+        SWEEP_MUTATIONS_PER_SECOND: '3',
+        SWEEP_MUTATION_BURST: '6',
+        SWEEP_TIME_RESERVE_SECONDS: '45',
+      }),
+    ).toEqual({ maxInstancesPerRun: 200, batchSize: 5, mutationsPerSecond: 3, mutationBurst: 6, timeReserveMs: 45_000 });
+  });
+
+  it.each([
+    ['SWEEP_MAX_INSTANCES', '0'],
+    ['SWEEP_BATCH_SIZE', '101'],
+    ['SWEEP_MUTATIONS_PER_SECOND', '2.5'],
+    ['SWEEP_MUTATION_BURST', 'lots'],
+    ['SWEEP_TIME_RESERVE_SECONDS', '-1'],
+  ])('refuses %s=%s with a message naming the variable', (variable, value) => {
+    const load = () => loadSweepSettings({ [variable]: value });
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(new RegExp(`^${variable}: must be an integer`));
+  });
+});
