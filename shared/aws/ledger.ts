@@ -319,15 +319,15 @@ export function createLedger(options: LedgerOptions): LedgerPort {
     });
   }
 
-  async function activateSlot(eniId: string, reservationId: string, sessionId: string): Promise<void> {
+  async function activateSlot(eniId: string, reservationId: string, sessionId: string): Promise<boolean> {
     const at = clock.now().toISOString();
-    await mutateEni(eniId, undefined, (current) => {
+    return mutateEni(eniId, undefined, (current) => {
       const slots = current?.slots ?? [];
       const slot = slots.find((candidate) => candidate.reservationId === reservationId);
-      if (slot === undefined || (slot.state === 'active' && slot.sessionId === sessionId)) return { result: undefined };
+      if (slot === undefined || (slot.state === 'active' && slot.sessionId === sessionId)) return { result: false };
       return {
         slots: slots.map((candidate) => (candidate === slot ? { ...slot, state: 'active' as const, sessionId, updatedAt: at } : candidate)),
-        result: undefined,
+        result: true,
       };
     });
   }

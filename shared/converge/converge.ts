@@ -119,7 +119,19 @@ class InstanceRun {
     }
     for (const { session, reservationId } of this.plan.unrecordedSessions) {
       if (reservationId !== undefined) {
-        await ledger.activateSlot(session.eniId, reservationId, session.sessionId);
+        // An earlier attempt made the session and died (or lost the answer) before recording it: announce it now,
+        // once (only the activation that succeeds reports it).
+        if (await ledger.activateSlot(session.eniId, reservationId, session.sessionId)) {
+          await this.note({
+            action: 'attach',
+            eniId: session.eniId,
+            sessionId: session.sessionId,
+            targetId: session.targetId,
+            sessionNumber: session.sessionNumber,
+            reason: 'eligible',
+            detail: 'made by an earlier attempt that did not record it (crash or lost answer); recorded now',
+          });
+        }
       } else {
         await ledger.learnForeignSessions(session.eniId, this.plan.instanceId, this.plan.observedByEni.get(session.eniId) ?? [session]);
         await ledger.reserveTargetSource(session.targetId, session.eniId, null);
@@ -225,8 +237,11 @@ class InstanceRun {
         }
         throw error;
       }
-      await ledger.activateSlot(decision.eniId, slot.reservationId, sessionId);
-      await this.note({ action: 'attach', eniId: decision.eniId, sessionId, targetId: slot.targetId, sessionNumber: slot.sessionNumber, reason: decision.reason });
+      // Attaches racing on one reservation all get the same session back (same ClientToken): the one whose
+      // activation lands reports the attach, the others see it already mirrored.
+      const activated = await ledger.activateSlot(decision.eniId, slot.reservationId, sessionId);
+      const action = activated ? 'attach' : 'keep';
+      await this.note({ action, eniId: decision.eniId, sessionId, targetId: slot.targetId, sessionNumber: slot.sessionNumber, reason: activated ? decision.reason : 'already-mirrored' });
       return;
     }
     await this.note({

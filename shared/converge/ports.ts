@@ -101,7 +101,11 @@ export interface LedgerPort {
   reserveTargetSource(targetId: string, eniId: string, limit: number | null): Promise<TargetSourceReservation>;
   releaseTargetSource(targetId: string, eniId: string): Promise<void>;
   reserveSlot(request: SlotRequest): Promise<SlotReservation>;
-  activateSlot(eniId: string, reservationId: string, sessionId: string): Promise<void>;
+  /**
+   * Marks the reserved slot active with its session. True when this call did it; false when the slot was already
+   * active with that session (a concurrent attach sharing the reservation got there first) or is gone.
+   */
+  activateSlot(eniId: string, reservationId: string, sessionId: string): Promise<boolean>;
   markSlotReleasing(eniId: string, sessionId: string): Promise<void>;
   /** Removes the slot matching the reservation or session; returns what remains (undefined: no item). */
   removeSlot(eniId: string, match: { reservationId?: string; sessionId?: string }): Promise<EniLedger | undefined>;

@@ -47,8 +47,7 @@ afterEach(async () => {
 });
 
 describe('concurrent converges', () => {
-  // Known bug (converge): every racer that reused the reservation reports its own attach.
-  it.failing(`of the same instance (${PARALLEL} at once) make one session per ENI`, async () => {
+  it(`of the same instance (${PARALLEL} at once) make one session per ENI`, async () => {
     const nlb = await seed.loadBalancerTarget();
     const instance = await seed.launch({ tags: TAG, interfaces: 3 });
 

@@ -82,6 +82,12 @@ describe('a handler killed during an attach', () => {
     expect(outcome).toMatchObject({ status: 'succeeded', attempts: 2 });
     for (const eniId of eniIds) expect(rc.managedSessionsOn([eniId])).toHaveLength(1);
     expect(rc.sim.snapshot().sessions.filter((s) => eniIds.includes(s.networkInterfaceId))).toHaveLength(2);
+    // Announced once each, the one the killed attempt made included.
+    const attached = rc.cloud.bus
+      .outcomes()
+      .filter((event) => event['detail-type'] === 'Mirror Session Attached')
+      .map((event) => (event.detail as { eniId?: string }).eniId);
+    expect(attached.filter((eniId) => eniIds.includes(eniId as string)).sort()).toEqual([...eniIds].sort());
   });
 
   it('before CreateTrafficMirrorSession on every attempt: the event is dead-lettered, and the scheduled sweep makes the one session with the same ClientToken', async () => {
