@@ -148,7 +148,9 @@ describe('sweep resolving what a crash left in the ledger', () => {
     const later = wiring(AFTER_GRACE_MS);
     const run = await sweep(trigger('sweep-after-crash'), later.deps, { ledger: later.sweepLedger, settings: settings({}) });
 
-    expect(run).toMatchObject({ attached: 0, failed: 0 });
+    // No new session: the one the crashed attempt made is recorded, and announced (for the first time).
+    expect(run).toMatchObject({ attached: 1, failed: 0 });
+    expect(run.decisions).toContainEqual(expect.objectContaining({ action: 'attach', eniId, detail: expect.stringContaining('earlier attempt') }));
     const session = ours([eniId]);
     expect(session).toHaveLength(1);
     const after = (await ledgerItem(cloud, `eni#${eniId}`, 'slots')) as { slots: Record<string, { state: string; sessionId: string }> };
