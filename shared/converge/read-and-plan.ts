@@ -65,8 +65,8 @@ export function findStaleSlots(
   instance: InstanceFacts | undefined,
   now: Date,
 ): StaleSlot[] {
-  const instanceGone = instance === undefined || instance.state === 'terminated';
-  const attached = !instanceGone && instance.networkInterfaces.some((eni) => eni.eniId === ledger.eniId);
+  const terminated = instance?.state === 'terminated';
+  const attached = instance !== undefined && !terminated && instance.networkInterfaces.some((eni) => eni.eniId === ledger.eniId);
   const observedIds = new Set(observed.map((session) => session.sessionId));
   const observedReservations = new Set(observed.flatMap((session) => (session.reservationId ? [session.reservationId] : [])));
   return ledger.slots.flatMap((slot): StaleSlot[] => {
@@ -75,9 +75,12 @@ export function findStaleSlots(
       (slot.sessionId !== undefined && observedIds.has(slot.sessionId)) ||
       (slot.reservationId !== undefined && observedReservations.has(slot.reservationId));
     if (backed) return [];
-    if (instanceGone) return [{ eniId: ledger.eniId, slot, reason: 'instance-gone' }];
-    if (!attached) return [{ eniId: ledger.eniId, slot, reason: 'interface-detached' }];
+    if (terminated) return [{ eniId: ledger.eniId, slot, reason: 'instance-gone' }];
     const expired = slot.state === 'releasing' || now.getTime() - Date.parse(slot.updatedAt) > SLOT_GRACE_MS;
+    // An instance Describe does not show may be one launched a moment ago (EC2 is eventually consistent), with
+    // its sessions not listed yet either: its slots get the same grace as a session not listed yet.
+    if (instance === undefined) return expired ? [{ eniId: ledger.eniId, slot, reason: 'instance-gone' }] : [];
+    if (!attached) return [{ eniId: ledger.eniId, slot, reason: 'interface-detached' }];
     return expired ? [{ eniId: ledger.eniId, slot, reason: 'session-gone' }] : [];
   });
 }
