@@ -143,4 +143,27 @@ describe('a handler killed during an attach', () => {
     expect(afterGrace.decisions).toContainEqual(expect.objectContaining({ action: 'release', eniId, reason: 'session-gone' }));
     expect(rc.managedSessionsOn([eniId])).toEqual([]);
   });
+  it('through the production path (rule -> SQS queue -> batch): a SIGKILL before CreateTrafficMirrorSession fails the batch, the message comes back after its visibility timeout, and one session is made', async () => {
+    const [instance] = await rc.launch({ tagged: false });
+    const instanceId = instance?.instanceId as string;
+    const eniId = instance?.eniIds[0] as string;
+    await rc.tag(instanceId);
+    const queue = Object.values(rc.cloud.queues).find((candidate) => candidate.logicalId.startsWith('StateChange'));
+    const returnedBefore = queue?.stats().returned ?? 0;
+    const crash = crashAt('before', 1);
+
+    rc.cloud.bus.setChaos(undefined);
+    try {
+      rc.cloud.bus.put(fixtureEvent('state-change-running', instanceId) as unknown as Parameters<typeof rc.cloud.bus.put>[0]);
+      expect(await rc.cloud.settle(60_000)).toBe(true);
+    } finally {
+      rc.cloud.bus.setChaos({ seed: 1, dropRate: 1 });
+      crash.remove();
+    }
+
+    expect(crash.killed()).toBe(1);
+    expect((queue?.stats().returned ?? 0) - returnedBefore).toBe(1);
+    const sessions = rc.managedSessionsOn([eniId]);
+    expect(sessions).toHaveLength(1);
+  });
 });
