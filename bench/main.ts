@@ -51,6 +51,14 @@ async function main(): Promise<void> {
     if (first && settings.esbuild.mainFields === undefined) {
       variants.push(await buildVariant(settings, ROOT, first, 'mainFields module,main', { mainFields: ['module', 'main'] }));
     }
+    // What-if: only the environment credential provider (what Lambda uses) instead of the whole default chain.
+    if (first && settings.esbuild.alias?.['@aws-sdk/credential-provider-node'] === undefined) {
+      variants.push(
+        await buildVariant(settings, ROOT, first, 'env credentials', {
+          alias: { ...settings.esbuild.alias, '@aws-sdk/credential-provider-node': path.join(ROOT, 'bench', 'bundles', 'env-credentials.ts') },
+        }),
+      );
+    }
     // What-if: the SDK left to the Lambda runtime (nodejs22.x ships SDK v3); here it loads from node_modules.
     if (first && !(settings.esbuild.external ?? []).some((pattern) => pattern.startsWith('@aws-sdk'))) {
       variants.push(
