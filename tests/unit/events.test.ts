@@ -201,4 +201,31 @@ describe('parseTrigger', () => {
       expect(invalidEvent({ id: 'abc-123', detail: 'nope' }).eventId).toBe('abc-123');
     });
   });
+
+  describe('problem descriptions', () => {
+    it.each([
+      [
+        'a wrong type',
+        withDetail(loadEventFixture('state-change-running'), { 'instance-id': 42 }),
+        'detail.instance-id: Invalid input: expected string, received number',
+      ],
+      [
+        'an unknown state',
+        withDetail(loadEventFixture('state-change-running'), { state: 'rebooting' }),
+        'detail.state: Invalid option: expected one of "pending"|"running"|"shutting-down"|"terminated"|"stopping"|"stopped"',
+      ],
+      [
+        'too many resources',
+        { ...loadEventFixture('tag-change-added'), resources: Array(1001).fill('x') },
+        'event.resources: Too big: expected array to have <=1000 items',
+      ],
+      [
+        'a missing field',
+        { ...loadEventFixture('state-change-running'), source: undefined },
+        'event.source: Invalid input: expected string, received undefined',
+      ],
+    ])('say in words what is wrong with %s and where', (_, event, problem) => {
+      expect(invalidEvent(event).message).toBe(`malformed event: ${problem}`);
+    });
+  });
 });
