@@ -110,7 +110,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
       hookErrors += 1;
       throw new Error('chaos: handler process killed');
     };
+    // Checked at every create, not only at the end: converge would clean up a duplicate it made, and the final
+    // state would not show it.
+    const transientViolations: string[] = [];
+    const watchDuplicates = (params: Record<string, string>) => {
+      if (!isOurCall(params)) return;
+      const eniId = params.NetworkInterfaceId;
+      const ours = rc.sim.snapshot().sessions.filter((s) => s.networkInterfaceId === eniId && s.tags[OWNER_TAG] !== undefined);
+      if (ours.length > 1) transientViolations.push(`duplicate: ${eniId} had ${ours.length} managed sessions at once`);
+    };
     const removeHooks = [
+      rc.sim.hook('CreateTrafficMirrorSession', 'after', watchDuplicates),
       rc.sim.hook('CreateTrafficMirrorSession', 'before', (params) => crashHook({ ...params, Action: 'CreateTrafficMirrorSession' })),
       rc.sim.hook('CreateTrafficMirrorSession', 'after', (params) => crashHook({ ...params, Action: 'CreateTrafficMirrorSession' })),
       rc.sim.hook('DeleteTrafficMirrorSession', 'before', (params) => crashHook({ ...params, Action: 'DeleteTrafficMirrorSession' })),
@@ -221,6 +231,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
     });
     const ledgerProblems = await rc.ledgerProblems();
     const violations: string[] = [
+      ...transientViolations,
       ...report.violations.map((violation: Violation) => `${violation.invariant}: ${violation.message}`),
       ...ledgerProblems.map((problem) => `ledger: ${problem.subject}: ${problem.message}`),
       ...(lambdaSweep.status === 'succeeded' ? [] : [`sweep Lambda: ${lambdaSweep.status} ${lambdaSweep.error?.errorMessage ?? ''}`]),
