@@ -6,6 +6,7 @@ import { startLocalCloud, type LocalCloud } from '../cloud';
 import type { EventEnvelope } from '../lambda/event-bus';
 import type { LambdaLogLine } from '../lambda/runtime';
 import { worldFromSnapshot, type MirrorWorld } from './invariants';
+import { OWNER_TAG } from '../../shared/aws/ownership';
 import type { DeadLetterReport } from './summary';
 
 export interface SandboxCloud {
@@ -25,6 +26,11 @@ export interface SandboxCloud {
   /** Fires the function's schedule with a Scheduled Event, as EventBridge Scheduler would (async invoke). */
   invokeScheduled(functionKey: string): Promise<void>;
   world(): Promise<MirrorWorld>;
+  /**
+   * Checked right after every CreateTrafficMirrorSession: ENIs seen holding two of our sessions at once, even if a
+   * later converge removed one (the final state and the per-step checks cannot show that). And how many creates.
+   */
+  duplicatesSeen(): { readonly creates: number; readonly duplicates: readonly string[] };
   /** Puts a complete event on the default bus, as EventBridge itself would deliver it. */
   deliverEvent(event: EventEnvelope): void;
   /** Bus chaos: drop every delivery to the functions (true) or deliver normally (false). */
@@ -57,6 +63,18 @@ export async function startSandboxCloud(options: SandboxCloudOptions): Promise<S
     if (!value) throw new Error(`serverless.yml gives the functions no ${name}`);
     return value;
   };
+  const ownerId = setting('MIRROR_OWNER_ID');
+  let creates = 0;
+  const duplicates: string[] = [];
+  // The hook must never throw: a throwing hook would turn EC2's answer into an error the product then handles.
+  simulator.hook('CreateTrafficMirrorSession', 'after', (params) => {
+    creates += 1;
+    const eniId = params.NetworkInterfaceId;
+    const ours = simulator
+      .snapshot()
+      .sessions.filter((session) => session.networkInterfaceId === eniId && session.tags[OWNER_TAG] === ownerId);
+    if (ours.length > 1) duplicates.push(`${eniId} held ${ours.length} managed sessions at once`);
+  });
   return {
     region: cloud.region,
     accountId: cloud.accountId,
@@ -66,7 +84,7 @@ export async function startSandboxCloud(options: SandboxCloudOptions): Promise<S
     tagKey: setting('MIRROR_TAG_KEY', 'traffic-mirror'),
     tagValue: setting('MIRROR_TAG_VALUE', 'true'),
     targetTagKey: setting('MIRROR_TARGET_TAG_KEY', 'traffic-mirror-target'),
-    ownerId: setting('MIRROR_OWNER_ID'),
+    ownerId,
     async deployFunctions(configuration) {
       await cloud.deployFunctions(configuration);
       // Without a route from EC2's events to a function the story would play to nobody: say so instead.
@@ -84,6 +102,9 @@ export async function startSandboxCloud(options: SandboxCloudOptions): Promise<S
     async invokeScheduled(functionKey) {
       // Not awaited: the invocation is async, as EventBridge makes it; settle() waits for it, bounded.
       void cloud.runSchedule(functionKey);
+    },
+    duplicatesSeen() {
+      return { creates, duplicates: [...duplicates] };
     },
     deliverEvent(event) {
       cloud.bus.put(event);

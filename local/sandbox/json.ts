@@ -45,6 +45,8 @@ export function toJsonSummary(summary: SandboxSummary) {
     decisions: summary.decisions,
     deadLetters: summary.deadLetters,
     missingDeadLetters: summary.missingDeadLetters,
+    createsWatched: summary.createsWatched,
+    transientDuplicates: summary.transientDuplicates,
     steps: summary.stepChecks.map((check) => ({ step: check.step, title: check.title, violations: check.violations.length })),
     invariants: summary.invariants.checks.map((check) => ({
       name: check.name,

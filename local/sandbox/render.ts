@@ -85,6 +85,10 @@ export function createRenderer(options: RendererOptions): Renderer {
       line('');
       line(c.bold('Invariants'));
       for (const text of invariantLines(summary.invariants, c)) line(text);
+      const duplicates = summary.transientDuplicates;
+      const mark = duplicates.length === 0 ? c.green('✔') : c.red('✘');
+      line(`${mark} never two managed sessions on one ENI, even for a moment ${c.dim(`(${summary.createsWatched} creates watched)`)}`);
+      for (const duplicate of duplicates) line(`    ${c.red(duplicate)}`);
       for (const letter of summary.deadLetters) {
         const text = `dead letter (${letter.kind}): ${letter.functionName} ${letter.eventId ?? '(no event id)'}: ${letter.error}`;
         line(letter.expected ? `${c.green('✔')} expected ${text}` : c.red(`✘ unexpected ${text}`));

@@ -113,12 +113,14 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxR
       expected: letter.eventId !== undefined && hands.doomedEventIds.includes(letter.eventId),
     }));
     const missingDeadLetters = hands.doomedEventIds.filter((id) => !deadLetters.some((letter) => letter.eventId === id));
+    const watched = cloud.duplicatesSeen();
     const summary: SandboxSummary = {
       ok:
         invariants.ok &&
         stepChecks.every((check) => check.violations.length === 0) &&
         deadLetters.every((letter) => letter.expected) &&
-        missingDeadLetters.length === 0,
+        missingDeadLetters.length === 0 &&
+        watched.duplicates.length === 0,
       seed: scenario.seed,
       instances: describeInstances({
         launched,
@@ -135,6 +137,8 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxR
       missingDeadLetters,
       invariants,
       stepChecks,
+      createsWatched: watched.creates,
+      transientDuplicates: watched.duplicates,
       durationMs: performance.now() - started,
     };
     const instanceIds = new Map([...driver.launched.values()].map((instance) => [instance.name, instance.instanceId]));

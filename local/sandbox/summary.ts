@@ -81,6 +81,9 @@ export interface SandboxSummary {
   /** The final state's invariants. */
   readonly invariants: InvariantReport;
   readonly stepChecks: readonly StepCheck[];
+  /** Checked at every CreateTrafficMirrorSession: ENIs seen with two managed sessions at once. */
+  readonly createsWatched: number;
+  readonly transientDuplicates: readonly string[];
   readonly durationMs: number;
 }
 

@@ -106,6 +106,8 @@ describe('the sandbox story on a small fleet', () => {
     expect(run.summary.invariants.violations).toEqual([]);
     expect(run.summary.stepChecks.flatMap((check) => check.violations)).toEqual([]);
     expect(run.summary.stepChecks).toHaveLength(run.scenario.story.length);
+    expect(run.summary.transientDuplicates).toEqual([]);
+    expect(run.summary.createsWatched).toBeGreaterThan(0);
   });
 
   it('sends the malformed event, and only it, to the dead-letter queue after its receives', () => {
