@@ -15,11 +15,11 @@ import { wire } from './support/deps';
 
 let rc: ReliabilityCloud;
 
-/** SIGKILLs the stateChange containers at `phase` of the next `times` CreateTrafficMirrorSession calls. */
-function crashAt(phase: 'before' | 'after', times: number, alsoDo?: () => Promise<void>) {
+/** SIGKILLs the stateChange containers at `phase` of the next `times` calls of `action`. */
+function crashAt(phase: 'before' | 'after', times: number, alsoDo?: () => Promise<void>, action = 'CreateTrafficMirrorSession') {
   let remaining = times;
   let killed = 0;
-  const remove = rc.sim.hook('CreateTrafficMirrorSession', phase, async () => {
+  const remove = rc.sim.hook(action, phase, async () => {
     if (remaining <= 0) return;
     remaining -= 1;
     killed += rc.cloud.lambdas['stateChange']?.kill('all') ?? 0;
@@ -165,5 +165,22 @@ describe('a handler killed during an attach', () => {
     expect((queue?.stats().returned ?? 0) - returnedBefore).toBe(1);
     const sessions = rc.managedSessionsOn([eniId]);
     expect(sessions).toHaveLength(1);
+  });
+  it('during a detach, before DeleteTrafficMirrorSession executes: the retry deletes the session and the ledger lets go of it', async () => {
+    const [instance] = await rc.launch();
+    const instanceId = instance?.instanceId as string;
+    const eniId = instance?.eniIds[0] as string;
+    const attached = await rc.cloud.lambdas['stateChange']?.invokeAsync(fixtureEvent('state-change-running', instanceId));
+    expect(attached?.status).toBe('succeeded');
+    expect(rc.managedSessionsOn([eniId])).toHaveLength(1);
+    await rc.untag(instanceId);
+    const crash = crashAt('before', 1, undefined, 'DeleteTrafficMirrorSession');
+
+    const outcome = await rc.cloud.lambdas['stateChange']?.invokeAsync(fixtureEvent('state-change-running', instanceId));
+    crash.remove();
+
+    expect(crash.killed()).toBe(1);
+    expect(outcome).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect(rc.managedSessionsOn([eniId])).toEqual([]);
   });
 });
