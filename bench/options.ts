@@ -21,6 +21,8 @@ export const BenchOptionsSchema = z.object({
   out: z.string().min(1),
   /** Every handler log line (JSONL with function, container, request and time) goes here, for diagnosis. */
   handlerLog: z.string().min(1).optional(),
+  /** Deploy only these functions (serverless.yml keys); default all. A what-if: events of the others go nowhere. */
+  functions: z.array(z.string().min(1)).min(1).optional(),
   /** Replaces the functions' NODE_OPTIONS for the burst (what-ifs such as dropping --enable-source-maps, or --cpu-prof). */
   handlerNodeOptions: z.string().optional(),
 });
@@ -50,6 +52,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     .option('--skip-bundles', 'skip bundle size and init-time measurement', false)
     .option('--skip-burst', 'skip the burst (bundle measurements only)', false)
     .option('--out <file>', 'markdown report to write (relative to the repository root)', 'BENCHMARKS.md')
+    .option('--functions <keys>', 'deploy only these functions, comma-separated (what-if; default all)', (value: string) => value.split(',').map((key) => key.trim()).filter(Boolean))
     .option('--handler-log <file>', 'write every handler log line to this JSONL file (diagnosis)')
     .option('--handler-node-options <flags>', "replace the functions' NODE_OPTIONS during the burst (what-if, profiling)")
     .addHelpText('after', '\nMethod and how to read the report: docs/PERFORMANCE.md');
@@ -71,6 +74,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     out: raw['out'],
     handlerLog: raw['handlerLog'],
     handlerNodeOptions: raw['handlerNodeOptions'],
+    functions: raw['functions'],
   });
   if (!parsed.success) {
     const flag = (key: string): string => `--${key === 'convergeTimeoutSeconds' ? 'converge-timeout' : key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -96,6 +100,7 @@ export function describeOptions(options: BenchOptions): string {
   if (options.skipBundles) parts.push('--skip-bundles');
   if (options.skipBurst) parts.push('--skip-burst');
   parts.push(`--out ${options.out}`);
+  if (options.functions) parts.push(`--functions ${options.functions.join(',')}`);
   if (options.handlerLog) parts.push(`--handler-log ${options.handlerLog}`);
   if (options.handlerNodeOptions !== undefined) parts.push(`--handler-node-options "${options.handlerNodeOptions}"`);
   return parts.join(' ');

@@ -136,7 +136,7 @@ export async function runBurstOnce(root: string, packageDir: string, options: Be
   });
   // Every function gets --concurrency containers, except where the stack itself reserves fewer (the sweep).
   const concurrency = Object.fromEntries(
-    stack.functions.map((fn) => [fn.key, Math.min(fn.reservedConcurrency ?? options.concurrency, options.concurrency)]),
+    stack.functions.filter((fn) => options.functions?.includes(fn.key) ?? true).map((fn) => [fn.key, Math.min(fn.reservedConcurrency ?? options.concurrency, options.concurrency)]),
   );
   const logLevels: Record<string, number> = {};
   const failureKinds: Record<string, number> = {};
@@ -147,6 +147,7 @@ export async function runBurstOnce(root: string, packageDir: string, options: Be
   const cloud = await startLocalCloud({
     rootDir: root,
     params,
+    ...(options.functions ? { functions: options.functions } : {}),
     code: { kind: 'packaged', dir: packageDir },
     simulator: { seed: options.seed },
     reservedConcurrency: concurrency,
