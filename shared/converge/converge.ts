@@ -15,6 +15,11 @@ import type { ConvergeDeps, HistoryEntry, OutcomeEvent } from './ports';
 /** Instances applied in parallel: enough to overlap latency, few enough to stay under EC2's mutating rate. */
 export const INSTANCE_CONCURRENCY = 4;
 
+/** Polls, in ms, for another invocation's reservation to become a session (~2.5 s in all) before replaying it. */
+export const IN_FLIGHT_POLL_MS: readonly number[] = [100, 200, 400, 800, 1000];
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 export interface ConvergeTrigger {
   readonly eventId: string;
 }
@@ -147,6 +152,21 @@ class InstanceRun {
     if (!stillUsed) await this.deps.ledger.releaseTargetSource(targetId, eniId);
   }
 
+  /**
+   * Another invocation holds a reservation for this ENI (a duplicate event converging at the same moment, or a run
+   * that crashed). Replaying its ClientToken is safe but spends a token of EC2's mutating budget, so first give the
+   * live holder a moment to finish; only a holder that stays silent (crashed) gets its create replayed.
+   */
+  private async awaitOtherAttach(eniId: string, reservationId: string): Promise<{ kind: 'active'; sessionId: string } | { kind: 'released' } | undefined> {
+    for (const delayMs of IN_FLIGHT_POLL_MS) {
+      await sleep(delayMs);
+      const slot = (await this.deps.ledger.readEniLedgers([eniId])).get(eniId)?.slots.find((candidate) => candidate.reservationId === reservationId);
+      if (slot === undefined) return { kind: 'released' };
+      if (slot.state === 'active' && slot.sessionId !== undefined) return { kind: 'active', sessionId: slot.sessionId };
+    }
+    return undefined;
+  }
+
   private async detach(decision: DetachDecision): Promise<void> {
     const { ec2, ledger } = this.deps;
     const session = [...this.plan.observedByEni.values()].flat().find((candidate) => candidate.sessionId === decision.sessionId);
@@ -205,8 +225,14 @@ class InstanceRun {
       if (slot.kind === 'existing' && slot.targetId !== candidate && source === 'reserved') {
         await ledger.releaseTargetSource(candidate, decision.eniId);
       }
-      if (slot.kind === 'existing' && slot.sessionId !== undefined) {
-        await this.note({ action: 'keep', eniId: decision.eniId, sessionId: slot.sessionId, targetId: slot.targetId, sessionNumber: slot.sessionNumber, reason: 'already-mirrored' });
+      const settled = slot.kind === 'existing' && slot.sessionId === undefined ? await this.awaitOtherAttach(decision.eniId, slot.reservationId) : undefined;
+      const existingSessionId = slot.kind === 'existing' ? (slot.sessionId ?? (settled?.kind === 'active' ? settled.sessionId : undefined)) : undefined;
+      if (existingSessionId !== undefined) {
+        await this.note({ action: 'keep', eniId: decision.eniId, sessionId: existingSessionId, targetId: slot.targetId, sessionNumber: slot.sessionNumber, reason: 'already-mirrored' });
+        return;
+      }
+      if (settled?.kind === 'released') {
+        await this.note({ action: 'skip', eniId: decision.eniId, reason: 'handled-by-concurrent-invocation', detail: 'another invocation took and released this reservation: it recorded the outcome' });
         return;
       }
       let sessionId: string;

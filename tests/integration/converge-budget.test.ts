@@ -1,0 +1,51 @@
+/**
+ * EC2's mutating budget is shared with every other tool in the account: duplicate events converging the same
+ * instance at the same moment must not spend more than one CreateTrafficMirrorSession per session.
+ */
+import type { Handler } from 'aws-lambda';
+import type { ConvergeSummary } from '../../shared/converge';
+import { createLambdaContext } from '../support/lambda-context';
+import { Ec2Seeder, fixtureEvent, sessionsOn, setFunctionEnvironment, startTestCloud, type TestCloud } from '../support/test-cloud';
+
+let cloud: TestCloud;
+let seed: Ec2Seeder;
+let stateChange: Handler<unknown, ConvergeSummary>;
+let tagChange: Handler<unknown, ConvergeSummary>;
+
+const invoke = (handler: Handler<unknown, ConvergeSummary>, event: unknown) =>
+  handler(event, createLambdaContext(), () => undefined) as Promise<ConvergeSummary>;
+
+beforeAll(async () => {
+  cloud = await startTestCloud();
+  seed = new Ec2Seeder(cloud);
+  const filterId = await seed.filter();
+  const nlbTargetId = await seed.loadBalancerTarget();
+  setFunctionEnvironment(cloud, { targetIds: [nlbTargetId], filterId });
+  stateChange = (await import('../../functions/state-change')).handler as Handler<unknown, ConvergeSummary>;
+  tagChange = (await import('../../functions/tag-change')).handler as Handler<unknown, ConvergeSummary>;
+});
+
+afterAll(async () => {
+  await cloud.stop();
+});
+
+describe('converge under duplicate events', () => {
+  it('spends one CreateTrafficMirrorSession per session when the running and tag events race', async () => {
+    // Arrange: a launch emits both events at once; each lands in its own function.
+    const instance = await seed.launch({ tags: { 'traffic-mirror': 'true' }, interfaces: 3 });
+    cloud.sim.resetCalls();
+
+    // Act: four converges of the same instance at the same moment.
+    const summaries = await Promise.all([
+      invoke(stateChange, fixtureEvent('state-change-running', instance.instanceId, 'running-1')),
+      invoke(tagChange, fixtureEvent('tag-change-added', instance.instanceId, 'tag-1')),
+      invoke(stateChange, fixtureEvent('state-change-running', instance.instanceId, 'running-2')),
+      invoke(tagChange, fixtureEvent('tag-change-added', instance.instanceId, 'tag-2')),
+    ]);
+
+    // Assert: three sessions, three attaches reported in all, and no ClientToken replayed.
+    expect(sessionsOn(cloud, instance.eniIds)).toHaveLength(3);
+    expect(summaries.reduce((sum, summary) => sum + summary.attached, 0)).toBe(3);
+    expect(cloud.sim.calls().CreateTrafficMirrorSession?.total).toBe(3);
+  });
+});
