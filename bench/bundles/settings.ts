@@ -4,6 +4,7 @@
  * plugin-only keys removed, `exclude` turned into externals and the target derived from the provider runtime.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { BuildOptions } from 'esbuild';
 import YAML from 'yaml';
@@ -94,6 +95,8 @@ export function loadBundleSettings(root: string): BundleSettings {
   for (const [key, value] of Object.entries(userOptions)) {
     if (!PLUGIN_ONLY_KEYS.has(key)) esbuildOptions[key] = value;
   }
+  // serverless-esbuild takes `plugins` as a path to a module exporting the plugin array, relative to the service.
+  if (typeof userOptions['plugins'] === 'string') esbuildOptions['plugins'] = createRequire(file)(path.join(root, userOptions['plugins']));
   const exclude = userOptions['exclude'] === undefined ? ['aws-sdk'] : asStringArray(userOptions['exclude']);
   esbuildOptions['external'] = [...asStringArray(userOptions['external']), ...(exclude.includes('*') ? [] : exclude)];
   const outputExtension = typeof userOptions['outputFileExtension'] === 'string' ? userOptions['outputFileExtension'] : '.js';
