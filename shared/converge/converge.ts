@@ -175,9 +175,14 @@ class InstanceRun {
       throw new PermanentError(`refusing to delete ${decision.sessionId}: it does not carry our owner tag`);
     }
     await ledger.markSlotReleasing(decision.eniId, decision.sessionId);
-    await ec2.deleteSession(decision.sessionId);
+    const deletion = await ec2.deleteSession(decision.sessionId);
     const remaining = await ledger.removeSlot(decision.eniId, { sessionId: decision.sessionId });
     await this.releaseTargetIfUnused(decision.targetId, decision.eniId, remaining?.slots);
+    // Duplicate events converge at once (stopping and stopped): only the call whose delete took effect reports it.
+    if (deletion === 'already-gone') {
+      await this.note({ action: 'skip', eniId: decision.eniId, sessionId: decision.sessionId, targetId: decision.targetId, reason: 'already-detached' });
+      return;
+    }
     await this.note({
       action: 'detach',
       eniId: decision.eniId,

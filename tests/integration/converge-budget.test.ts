@@ -49,3 +49,24 @@ describe('converge under duplicate events', () => {
     expect(cloud.sim.calls().CreateTrafficMirrorSession?.total).toBe(3);
   });
 });
+
+describe('converge under duplicate stop events', () => {
+  it('reports one detach per session when the stopping and stopped events race', async () => {
+    // Arrange: a mirrored instance with two ENIs, then stopped.
+    const instance = await seed.launch({ tags: { 'traffic-mirror': 'true' }, interfaces: 2 });
+    await invoke(stateChange, fixtureEvent('state-change-running', instance.instanceId, 'running-a'));
+    await seed.stop(instance.instanceId);
+
+    // Act: both stop notifications converge at the same moment.
+    const summaries = await Promise.all([
+      invoke(stateChange, fixtureEvent('state-change-stopped', instance.instanceId, 'stopping-a')),
+      invoke(stateChange, fixtureEvent('state-change-stopped', instance.instanceId, 'stopped-a')),
+    ]);
+
+    // Assert: the sessions are gone and each is reported detached once, in the summaries and as outcome events.
+    expect(sessionsOn(cloud, instance.eniIds)).toEqual([]);
+    expect(summaries.reduce((sum, summary) => sum + summary.detached, 0)).toBe(2);
+    const detachEvents = cloud.bus.events.filter((event) => event.detailType === 'Mirror Session Detached' && event.detail.instanceId === instance.instanceId);
+    expect(detachEvents).toHaveLength(2);
+  });
+});
