@@ -2,7 +2,7 @@
  * The sandbox scenario as data: the fleet (who exists, where, with what tags) and the story (what an operator and
  * the world do to it, step by step). The runner interprets it; nothing here talks to a server.
  */
-import { seededRandom, type Random } from '../ec2-sim/model/random';
+import { seededRandom, type Random } from '../random';
 
 /** Zone letters; the runner appends them to the local cloud's region (us-east-1a, us-east-1b). */
 export const ZONES = ['a', 'b'] as const;
