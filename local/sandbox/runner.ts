@@ -8,7 +8,7 @@ import { buildScenario, type Scenario, type StoryAction, type StoryStep, type Ta
 import { FleetDriver } from './fleet';
 import { parseLogLine, type DecisionRecord, type OtherLogEntry } from './decisions';
 import { checkInvariants, type InvariantOptions, type InvariantReport, type MirrorWorld } from './invariants';
-import { describeInstances, describeTargets, type DeadLetterReport, type HistoryEntry, type SandboxSummary, type StepCheck } from './summary';
+import { describeInstances, describeTargets, type HistoryEntry, type SandboxSummary, type StepCheck } from './summary';
 import { readHistory } from './history';
 import { startSandboxCloud, type SandboxCloud } from './cloud';
 import { OWNER_TAG as OWNER_TAG_KEY } from '../../shared/aws/ownership';
@@ -287,4 +287,3 @@ async function perform(
   }
 }
 
-export type { DeadLetterReport };
