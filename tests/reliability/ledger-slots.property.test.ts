@@ -92,10 +92,24 @@ describe('syncObservedSessions', () => {
           );
           const numberTaken = next.some((slot) => slot.sessionNumber === session.sessionNumber);
           expect(represented || numberTaken).toBe(true);
-          if (represented) continue;
-          // Learned slots carry the session's ownership: a hand-made one is never recorded as ours.
-          const learned = next.find((slot) => slot.sessionNumber === session.sessionNumber && slot.updatedAt === AT);
-          if (learned) expect(learned.owner).toBe(session.managed ? 'managed' : 'foreign');
+        }
+      }),
+    );
+  });
+
+  it("records a learned session with the session's own ownership: a hand-made one is never recorded as ours", () => {
+    fc.assert(
+      fc.property(slotsArb, observedArb, (slots, observed) => {
+        const next = syncObservedSessions(slots, observed, AT);
+        // Input slots all carry an older updatedAt, so the slots stamped AT are exactly the learned ones.
+        for (const learned of next.filter((slot) => slot.updatedAt === AT)) {
+          const source = observed.find((session) => session.sessionId === learned.sessionId);
+          expect(source).toBeDefined();
+          expect(learned).toMatchObject({
+            sessionNumber: source?.sessionNumber,
+            owner: source?.managed ? 'managed' : 'foreign',
+            state: 'active',
+          });
         }
       }),
     );
