@@ -2,7 +2,7 @@
  * The burst's fleet, as data: which instances to launch (type, zone, one or two ENIs) and the target pool. Pure and
  * seeded, so a run can be repeated exactly. Launching is fleet/launch.ts's job.
  */
-import { seededRandom } from './random';
+import { seededRandom } from '../../local/random';
 
 /** Nitro sizes that are supported mirror sources (aws-facts.md): the burst is about attaching, not refusing. */
 export const SUPPORTED_TYPES = ['m5.large', 'm5.xlarge', 'c5.large', 'c5.2xlarge', 'r5.large', 't3.medium'] as const;

@@ -2,8 +2,6 @@
 
 import { seededRandom } from '../../local/random';
 
-export { seededRandom, type Random } from '../../local/random';
-
 export function seededShuffle<T>(items: readonly T[], seed: number): T[] {
   const random = seededRandom(seed);
   const out = [...items];
