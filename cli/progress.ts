@@ -2,7 +2,7 @@ import { Presets, SingleBar } from 'cli-progress';
 import type { OutputStream } from './io';
 
 /** Below this many instances reconcile is over before a bar would be worth drawing. */
-export const PROGRESS_MIN_INSTANCES = 20;
+const PROGRESS_MIN_INSTANCES = 20;
 
 export interface Progress {
   tick(): void;

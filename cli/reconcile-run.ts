@@ -6,7 +6,7 @@ import { applyPlans, ConvergeError, INSTANCE_CONCURRENCY, readAndPlan, type Conv
 import { mapWithConcurrency } from '../shared/converge/concurrency';
 
 /** Instances read per batch: large enough to keep DescribeInstances batched, small enough for a moving progress bar. */
-export const READ_BATCH = 50;
+const READ_BATCH = 50;
 
 function failureRecord(instanceId: string, triggerEventId: string, error: unknown): DecisionRecord {
   return {

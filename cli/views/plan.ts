@@ -30,7 +30,7 @@ export interface PlanReport {
   readonly totals: Readonly<Record<Action, number>> & { readonly ledgerRepairs: number };
 }
 
-export function ledgerRepairsOf(plan: InstancePlan): LedgerRepair[] {
+function ledgerRepairsOf(plan: InstancePlan): LedgerRepair[] {
   return [
     ...plan.staleSlots.map(({ eniId, slot }): LedgerRepair => ({
       kind: 'release-stale-slot',
