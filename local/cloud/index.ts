@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../ec2-sim';
-import { DeadLetterQueue, redrivenLetter } from '../lambda/dead-letters';
+import { DeadLetterQueue, redrivenLetter, redrivenMessage } from '../lambda/dead-letters';
 import { DEFAULT_BUS, LocalEventBus, type BusChaos, type EventEnvelope } from '../lambda/event-bus';
 import { matchesPattern } from '../lambda/event-pattern';
 import { LocalQueue } from '../lambda/local-queue';
@@ -203,16 +203,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         ...(queue.maxReceiveCount !== undefined ? { maxReceiveCount: queue.maxReceiveCount } : {}),
         onRedrive: (message, from) => {
           const functionArn = lambdas[consumer.key]?.functionArn ?? `arn:aws:lambda:${region}:${accountId}:function:${consumer.functionName}`;
-          deadLetters.push(
-            redrivenLetter(consumer.key, queue.deadLetterTarget, functionArn, {
-              queue: { logicalId: from.logicalId, name: from.name, arn: from.arn },
-              messageId: message.messageId,
-              body: message.body,
-              receiveCount: message.receiveCount,
-              sentAt: new Date(message.sentAt).toISOString(),
-              lastError: message.lastError,
-            }),
-          );
+          deadLetters.push(redrivenLetter(consumer.key, queue.deadLetterTarget, functionArn, redrivenMessage(message, from)));
         },
       });
     }

@@ -5,6 +5,7 @@
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type { QueueMessage } from './local-queue';
 
 export interface LambdaErrorPayload {
   readonly errorType: string;
@@ -63,6 +64,18 @@ export interface DeadLetter {
   readonly record: OnFailureRecord;
   /** Only for 'sqs-redrive'. */
   readonly message?: RedrivenMessage;
+}
+
+/** The record of `message` as it leaves `queue` by its redrive policy. */
+export function redrivenMessage(message: QueueMessage, queue: RedrivenMessage['queue']): RedrivenMessage {
+  return {
+    queue: { logicalId: queue.logicalId, name: queue.name, arn: queue.arn },
+    messageId: message.messageId,
+    body: message.body,
+    receiveCount: message.receiveCount,
+    sentAt: new Date(message.sentAt).toISOString(),
+    lastError: message.lastError,
+  };
 }
 
 /** The dead letter of a message redriven from `queue` after its last failed delivery to `functionKey`. */
