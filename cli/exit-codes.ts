@@ -1,7 +1,7 @@
 /** The CLI's exit codes: scripts and CI branch on them. */
 export const ExitCode = {
   ok: 0,
-  /** status found drift, or reconcile had failures or refusals. */
+  /** status found drift, reconcile had failures (refusals are answers: exit 0), or a read failed. */
   findings: 1,
   /** Bad arguments or bad configuration: nothing was read or written. */
   usage: 2,
