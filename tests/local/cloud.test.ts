@@ -15,6 +15,7 @@ import { build } from 'esbuild';
 import { startLocalCloud, type LocalCloud } from '../../local/cloud';
 import type { BatchReport } from '../../local/lambda/queue-event-source';
 import type { InvocationReport, LambdaLogLine } from '../../local/lambda/runtime';
+import { isAlive } from '../support/processes';
 
 const REPO = path.resolve(__dirname, '../..');
 const FIXTURE_STACK = path.join(__dirname, 'fixtures/serverless.yml');
@@ -292,12 +293,3 @@ describe('startLocalCloud with the real stack and handlers', () => {
     }
   });
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { DeadLetterQueue } from '../../local/lambda/dead-letters';
 import { LocalLambda, type LambdaLogLine, type LocalLambdaOptions } from '../../local/lambda/runtime';
+import { isAlive } from '../support/processes';
 
 const HANDLERS = path.resolve(__dirname, 'fixtures/handlers');
 const REPO = path.resolve(__dirname, '../..');
@@ -237,15 +238,6 @@ describe('LocalLambda containers when the parent dies', () => {
     expect(pids.filter(isAlive)).toEqual([]);
   });
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
