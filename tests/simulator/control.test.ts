@@ -205,7 +205,8 @@ describe('hooks, counters and seeds', () => {
     expect(await errorCodeOf(h.ec2.send(command))).toBe('RequestLimitExceeded');
     expect(h.sim.snapshot().sessions).toHaveLength(0);
     command.input.SessionNumber = 2;
-    await expect(h.ec2.send(command)).resolves.toBeDefined();
+    await expect(h.ec2.send(command)).resolves.toMatchObject({ TrafficMirrorSession: { SessionNumber: 2 } });
+    expect(h.sim.snapshot().sessions).toHaveLength(1);
   });
 
   it('lets an SDK retry with the same ClientToken recover the session an interrupted call created', async () => {

@@ -90,7 +90,9 @@ describe('traffic mirror sessions', () => {
     expect(await errorCodeOf(create({ NetworkInterfaceId: eni, SessionNumber: 5 }))).toBe('InvalidParameterValue');
     expect(await errorCodeOf(create({ NetworkInterfaceId: eni, SessionNumber: 0 }))).toBe('InvalidParameterValue');
     expect(await errorCodeOf(create({ NetworkInterfaceId: eni, SessionNumber: 32767 }))).toBe('InvalidParameterValue');
-    await expect(create({ NetworkInterfaceId: eni, SessionNumber: 32766 })).resolves.toBeDefined();
+    await expect(create({ NetworkInterfaceId: eni, SessionNumber: 32766 })).resolves.toMatchObject({
+      TrafficMirrorSession: { NetworkInterfaceId: eni, SessionNumber: 32766 },
+    });
   });
 
   it.each([
@@ -108,7 +110,9 @@ describe('traffic mirror sessions', () => {
     'accepts a source on %s',
     async (instanceType) => {
       const { eniIds } = await launch(h, instanceType);
-      await expect(create({ NetworkInterfaceId: eniIds[0] as string })).resolves.toBeDefined();
+      await expect(create({ NetworkInterfaceId: eniIds[0] as string })).resolves.toMatchObject({
+        TrafficMirrorSession: { NetworkInterfaceId: eniIds[0], TrafficMirrorSessionId: expect.stringMatching(/^tmms-/) },
+      });
     },
   );
 
@@ -141,7 +145,7 @@ describe('traffic mirror sessions', () => {
 
     await expect(
       create({ NetworkInterfaceId: sources[0] as string, TrafficMirrorTargetId: targetId, SessionNumber: 2 }),
-    ).resolves.toBeDefined();
+    ).resolves.toMatchObject({ TrafficMirrorSession: { NetworkInterfaceId: sources[0], TrafficMirrorTargetId: targetId, SessionNumber: 2 } });
     const eleventh = (await launch(h, 'c5.large')).eniIds[0] as string;
     expect(await errorCodeOf(create({ NetworkInterfaceId: eleventh, TrafficMirrorTargetId: targetId }))).toBe(
       'TrafficMirrorSourcesPerTargetLimitExceeded',
