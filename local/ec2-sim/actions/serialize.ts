@@ -22,7 +22,7 @@ export function stateXml(state: InstanceStateName): Xml {
   return { code: STATE_CODES[state], name: state };
 }
 
-export function instanceXml(state: SimState, instance: Instance, accountId: string): Xml {
+function instanceXml(state: SimState, instance: Instance, accountId: string): Xml {
   const interfaces = state.interfacesOfInstance(instance.instanceId);
   return {
     instanceId: instance.instanceId,
@@ -67,65 +67,54 @@ export function reservationXml(state: SimState, reservationId: string, instances
   };
 }
 
-function instanceInterfaceXml(eni: NetworkInterface, accountId: string): Xml {
+/** What an ENI looks like in both DescribeInstances' networkInterfaceSet and DescribeNetworkInterfaces. */
+function interfaceCommonXml(eni: NetworkInterface, accountId: string): Xml {
   return {
     networkInterfaceId: eni.networkInterfaceId,
     subnetId: eni.subnetId,
     vpcId: eni.vpcId,
     description: eni.description,
     ownerId: accountId,
-    status: 'in-use',
     macAddress: eni.macAddress,
     privateIpAddress: eni.privateIpAddress,
     privateDnsName: privateDns(eni.privateIpAddress),
     sourceDestCheck: true,
     groupSet: [DEFAULT_GROUP],
-    attachment: eni.attachment
-      ? {
-          attachmentId: eni.attachment.attachmentId,
-          deviceIndex: eni.attachment.deviceIndex,
-          status: 'attached',
-          attachTime: eni.attachment.attachTime,
-          deleteOnTermination: eni.attachment.deleteOnTermination,
-          networkCardIndex: 0,
-        }
-      : undefined,
     privateIpAddressesSet: [{ privateIpAddress: eni.privateIpAddress, privateDnsName: privateDns(eni.privateIpAddress), primary: true }],
     ipv6AddressesSet: [],
     interfaceType: eni.interfaceType,
   };
 }
 
+function attachmentCommonXml(attachment: NonNullable<NetworkInterface['attachment']>): Xml {
+  return {
+    attachmentId: attachment.attachmentId,
+    deviceIndex: attachment.deviceIndex,
+    networkCardIndex: 0,
+    status: 'attached',
+    attachTime: attachment.attachTime,
+    deleteOnTermination: attachment.deleteOnTermination,
+  };
+}
+
+/** An instance's ENI is attached by definition; EC2 leaves out the instance id (it is the parent) and the tags. */
+function instanceInterfaceXml(eni: NetworkInterface, accountId: string): Xml {
+  return {
+    ...interfaceCommonXml(eni, accountId),
+    status: 'in-use',
+    attachment: eni.attachment ? attachmentCommonXml(eni.attachment) : undefined,
+  };
+}
+
 export function networkInterfaceXml(eni: NetworkInterface, accountId: string): Xml {
   return {
-    networkInterfaceId: eni.networkInterfaceId,
-    subnetId: eni.subnetId,
-    vpcId: eni.vpcId,
+    ...interfaceCommonXml(eni, accountId),
     availabilityZone: eni.availabilityZone,
-    description: eni.description,
-    ownerId: accountId,
     requesterManaged: false,
     status: eni.attachment ? 'in-use' : 'available',
-    macAddress: eni.macAddress,
-    privateIpAddress: eni.privateIpAddress,
-    privateDnsName: privateDns(eni.privateIpAddress),
-    sourceDestCheck: true,
-    groupSet: [DEFAULT_GROUP],
     attachment: eni.attachment
-      ? {
-          attachmentId: eni.attachment.attachmentId,
-          instanceId: eni.attachment.instanceId,
-          instanceOwnerId: accountId,
-          deviceIndex: eni.attachment.deviceIndex,
-          networkCardIndex: 0,
-          status: 'attached',
-          attachTime: eni.attachment.attachTime,
-          deleteOnTermination: eni.attachment.deleteOnTermination,
-        }
+      ? { ...attachmentCommonXml(eni.attachment), instanceId: eni.attachment.instanceId, instanceOwnerId: accountId }
       : undefined,
-    privateIpAddressesSet: [{ privateIpAddress: eni.privateIpAddress, privateDnsName: privateDns(eni.privateIpAddress), primary: true }],
-    ipv6AddressesSet: [],
-    interfaceType: eni.interfaceType,
     tagSet: tagList(eni.tags),
   };
 }
