@@ -15,7 +15,7 @@ import { parseQuery, type Params } from './protocol/query';
 import { errorXml, successXml, type XmlValue } from './protocol/xml';
 import type { Throttler } from './throttling';
 
-export const API_VERSION = '2016-11-15';
+const API_VERSION = '2016-11-15';
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface ServerParts {

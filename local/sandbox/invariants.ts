@@ -7,7 +7,7 @@
  */
 import { AWS_LIMITS, FULL_HOST_TARGET_TYPES, lookupInstanceType, type Limits, type SimulatorSnapshot } from '../ec2-sim';
 
-export const SESSIONS_PER_ENI_LIMIT = AWS_LIMITS.sessionsPerInterface;
+const SESSIONS_PER_ENI_LIMIT = AWS_LIMITS.sessionsPerInterface;
 
 export interface WorldNetworkInterface {
   readonly eniId: string;
@@ -156,7 +156,7 @@ const DESCRIPTIONS: Record<InvariantName, string> = {
   'hand-made-untouched': 'hand-made sessions are untouched',
 };
 
-export function defaultIsSupportedType(instanceType: string): boolean {
+function defaultIsSupportedType(instanceType: string): boolean {
   return lookupInstanceType(instanceType)?.mirrorSource ?? false;
 }
 

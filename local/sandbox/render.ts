@@ -117,7 +117,7 @@ const INSTANCE_ID_WIDTH = 19;
 const ENI_ID_WIDTH = 21;
 const REASON_WIDTH = 25;
 
-export function formatDecision(
+function formatDecision(
   decision: DecisionRecord,
   c: Colors,
   instanceLabel: (instanceId: string) => string,
@@ -222,7 +222,7 @@ function stateText(state: string, c: Colors): string {
   return c.yellow(state);
 }
 
-export function invariantLines(report: InvariantReport, c: Colors): string[] {
+function invariantLines(report: InvariantReport, c: Colors): string[] {
   const lines: string[] = [];
   for (const check of report.checks) {
     const mark = check.violations.length === 0 ? c.green('✔') : c.red('✘');

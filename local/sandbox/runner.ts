@@ -19,7 +19,7 @@ import type { EventEnvelope } from '../lambda/event-bus';
 export { OWNER_TAG_KEY };
 
 /** Generous: a cold start under tsx on a busy two-core machine takes seconds; an idle one settles in well under 1 s. */
-export const DEFAULT_SETTLE_TIMEOUT_MS = 45_000;
+const DEFAULT_SETTLE_TIMEOUT_MS = 45_000;
 
 export interface SandboxOptions {
   readonly instances?: number;

@@ -21,7 +21,7 @@ export function checkSourceSupported(state: SimState, eni: NetworkInterface): vo
 }
 
 /** How many distinct source ENIs a target accepts; null = no limit (load balancer targets). */
-export function sourceLimitOf(state: SimState, target: TrafficMirrorTarget, limits: Limits): number | null {
+function sourceLimitOf(state: SimState, target: TrafficMirrorTarget, limits: Limits): number | null {
   if (target.type !== 'network-interface' || !target.networkInterfaceId) return null;
   const instanceId = state.networkInterfaces.get(target.networkInterfaceId)?.attachment?.instanceId;
   const instanceType = instanceId ? state.instances.get(instanceId)?.instanceType : undefined;
