@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { InstanceFacts, InstanceState, InstanceTypeFacts, SessionFacts, TargetKind } from '../domain/types';
 import type { Clock, CreateSessionRequest, DescribedTarget, Ec2Port } from '../converge/ports';
+import { chunks } from './chunks';
 import { hasCode, toDomainError } from './error-mapping';
 import { INSTANCE_TAG, OWNER_TAG, RESERVATION_TAG } from './ownership';
 import { interfaceTargetSourceLimit } from './target-limits';
@@ -35,12 +36,6 @@ export interface Ec2AdapterOptions {
   readonly ownerId: string;
   readonly clock?: Clock;
   readonly targetCacheTtlMs?: number;
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 function unique(items: readonly string[]): string[] {

@@ -27,6 +27,7 @@ import type {
   SlotReservation,
   TargetSourceReservation,
 } from '../converge/ports';
+import { chunks } from './chunks';
 import { hasCode, toDomainError } from './error-mapping';
 
 const MAX_RACE_ATTEMPTS = 8;
@@ -69,12 +70,6 @@ function isConditionFailure(error: unknown): boolean {
 function jitter(attempt: number): Promise<void> {
   const ms = Math.floor(Math.random() * 10 * (attempt + 1));
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 /**
