@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -16,6 +15,7 @@ import { startLocalCloud, type LocalCloud } from '../../local/cloud';
 import type { BatchReport } from '../../local/lambda/queue-event-source';
 import type { InvocationReport, LambdaLogLine } from '../../local/lambda/runtime';
 import { isAlive } from '../support/processes';
+import { useScratchDir } from '../support/scratch-dir';
 
 const REPO = path.resolve(__dirname, '../..');
 const FIXTURE_STACK = path.join(__dirname, 'fixtures/serverless.yml');
@@ -126,33 +126,16 @@ describe('startLocalCloud with the fixture stack', () => {
 });
 
 describe('startLocalCloud with bundled code on plain node', () => {
-  let scratch: string;
-
-  beforeAll(() => {
-    scratch = mkdtempSync(path.join(tmpdir(), 'local-cloud-bundle-'));
-  });
-
-  afterAll(() => {
-    rmSync(scratch, { recursive: true, force: true });
-  });
+  const scratch = useScratchDir('local-cloud-bundle-');
 
   it('loads each function from the bundle folder and leaves no process behind', async () => {
-    // The fixture stack's handlers all point at tests/local/fixtures/handlers/echo: bundle it where they look.
-    await build({
-      entryPoints: [path.join(__dirname, 'fixtures/handlers/echo.ts')],
-      outfile: path.join(scratch, 'tests/local/fixtures/handlers/echo.js'),
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      logLevel: 'silent',
-    });
+    await bundleEchoHandler(scratch());
     const cloud = await startLocalCloud({
       rootDir: REPO,
       serverlessYml: FIXTURE_STACK,
       simulator: false,
       functions: ['sweep'],
-      code: { kind: 'packaged', dir: scratch },
+      code: { kind: 'packaged', dir: scratch() },
       deploy: {},
     });
 
@@ -160,36 +143,20 @@ describe('startLocalCloud with bundled code on plain node', () => {
     const pids = cloud.lambdas['sweep']?.stats().containers.map((container) => container.pid) ?? [];
     await cloud.stop();
 
-    expect(result).toMatchObject({ ok: true, value: { LAMBDA_TASK_ROOT: scratch } });
+    expect(result).toMatchObject({ ok: true, value: { LAMBDA_TASK_ROOT: scratch() } });
     expect(pids).toHaveLength(1);
     expect(pids.filter((pid) => pid !== undefined && isAlive(pid))).toEqual([]);
   });
 });
 
 describe('startLocalCloud with `sls package` zips', () => {
-  let scratch: string;
-
-  beforeAll(() => {
-    scratch = mkdtempSync(path.join(tmpdir(), 'local-cloud-zip-'));
-  });
-
-  afterAll(() => {
-    rmSync(scratch, { recursive: true, force: true });
-  });
+  const scratch = useScratchDir('local-cloud-zip-');
 
   it('unpacks <function>.zip, runs the bundle inside, and removes the unpacked copy on stop', async () => {
-    const staging = path.join(scratch, 'staging');
-    const packaged = path.join(scratch, '.serverless');
+    const staging = path.join(scratch(), 'staging');
+    const packaged = path.join(scratch(), '.serverless');
     mkdirSync(packaged);
-    await build({
-      entryPoints: [path.join(__dirname, 'fixtures/handlers/echo.ts')],
-      outfile: path.join(staging, 'tests/local/fixtures/handlers/echo.js'),
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      logLevel: 'silent',
-    });
+    await bundleEchoHandler(staging);
     execFileSync('zip', ['-q', '-r', path.join(packaged, 'sweep.zip'), 'tests'], { cwd: staging, timeout: 30_000 });
     const cloud = await startLocalCloud({
       rootDir: REPO,
@@ -293,3 +260,16 @@ describe('startLocalCloud with the real stack and handlers', () => {
     }
   });
 });
+
+/** The fixture stack's handlers all point at tests/local/fixtures/handlers/echo: bundle it where they look under `root`. */
+async function bundleEchoHandler(root: string): Promise<void> {
+  await build({
+    entryPoints: [path.join(__dirname, 'fixtures/handlers/echo.ts')],
+    outfile: path.join(root, 'tests/local/fixtures/handlers/echo.js'),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'silent',
+  });
+}

@@ -2,13 +2,13 @@
  * The local SQS event source mapping: LocalQueue + QueueEventSource feeding a real LocalLambda container, seen from
  * the handler's side (a journal it writes) and from the dead-letter queue.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DeadLetterQueue, redrivenLetter } from '../../local/lambda/dead-letters';
 import { LocalQueue } from '../../local/lambda/local-queue';
 import { QueueEventSource, type QueueEventSourceOptions } from '../../local/lambda/queue-event-source';
 import { LocalLambda } from '../../local/lambda/runtime';
+import { useScratchDir } from '../support/scratch-dir';
 
 const REPO = path.resolve(__dirname, '../..');
 const HANDLER = path.resolve(__dirname, 'fixtures/handlers/batch.ts');
@@ -22,27 +22,19 @@ interface JournalLine {
 }
 
 describe('an SQS event source mapping on the local queue', () => {
-  let scratch: string;
+  const scratch = useScratchDir('local-queue-');
   let journal: string;
   let case_ = 0;
   const cleanups: Array<() => Promise<void>> = [];
-
-  beforeAll(() => {
-    scratch = mkdtempSync(path.join(tmpdir(), 'local-queue-'));
-  });
 
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  afterAll(() => {
-    rmSync(scratch, { recursive: true, force: true });
-  });
-
   /** A queue (redrive after maxReceiveCount into `deadLetters`) and a function; the mapping starts with start(). */
   function setUp(options: { maxReceiveCount?: number; reservedConcurrency?: number } = {}) {
     case_ += 1;
-    journal = path.join(scratch, `journal-${case_}.jsonl`);
+    journal = path.join(scratch(), `journal-${case_}.jsonl`);
     const deadLetters = new DeadLetterQueue();
     const lambda = new LocalLambda({ functionKey: 'consumer', modulePath: HANDLER, cwd: REPO, timeoutSeconds: 20, reservedConcurrency: options.reservedConcurrency ?? 4 });
     const queue = new LocalQueue({
@@ -153,7 +145,7 @@ describe('an SQS event source mapping on the local queue', () => {
 
   it('fails the whole batch when its container crashes, and redelivers every record', async () => {
     const { lambda, deadLetters, start, send } = setUp();
-    const marker = path.join(scratch, `crash-marker-${case_}`);
+    const marker = path.join(scratch(), `crash-marker-${case_}`);
     const ids = [send({ behave: 'ok', index: 1 }), send({ behave: 'crash-once', marker }), send({ behave: 'ok', index: 3 })];
 
     // A batching window, so the three records coming back together are gathered into one batch again.

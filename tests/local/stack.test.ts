@@ -1,13 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { rateToMs, readStack, StackError } from '../../local/cloud/stack';
 import { planTable } from '../../local/cloud/ledger-table';
+import { useScratchDir } from '../support/scratch-dir';
 
 describe('readStack', () => {
-  let scratch: string;
+  const scratch = useScratchDir('stack-');
   const write = (yaml: string): string => {
-    const file = path.join(scratch, `serverless-${Math.random().toString(36).slice(2)}.yml`);
+    const file = path.join(scratch(), `serverless-${Math.random().toString(36).slice(2)}.yml`);
     writeFileSync(file, yaml);
     return file;
   };
@@ -37,11 +37,6 @@ resources:
         KeySchema: [{ AttributeName: pk, KeyType: HASH }]
         AttributeDefinitions: [{ AttributeName: pk, AttributeType: S }]
 `;
-
-  beforeAll(() => {
-    scratch = mkdtempSync(path.join(tmpdir(), 'stack-'));
-  });
-  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
   it('resolves params, self, stage fallbacks and nested strToBool; reports intrinsics it cannot resolve', () => {
     const stack = readStack(
