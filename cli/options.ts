@@ -1,8 +1,10 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { CliIo } from './io';
 
-/** Options every command takes: where AWS is, and overrides of the main configuration variables. */
+/** Options every command takes: the instances in scope, where AWS is, and overrides of the main configuration variables. */
 export interface CommonOptions {
+  /** --instance, repeatable; absent: the sweep's scope. */
+  readonly instance?: readonly string[];
   readonly profile?: string;
   readonly region?: string;
   readonly table?: string;
@@ -37,6 +39,7 @@ function parseTag(raw: string): { key: string; value: string } {
 
 export function addCommonOptions(command: Command): Command {
   return command
+    .addOption(new Option('--instance <id>', 'only this instance (repeatable)').argParser(collectInstanceId))
     .addOption(new Option('--profile <name>', 'AWS shared-config profile (sets AWS_PROFILE)'))
     .addOption(new Option('--region <region>', 'AWS Region (sets AWS_REGION)'))
     .addOption(new Option('--table <name>', 'ledger table (overrides LEDGER_TABLE_NAME)'))
@@ -70,7 +73,7 @@ export function applyAwsLocation(options: CommonOptions): void {
 
 const instanceIdPattern = /^i-[0-9a-f]{8}([0-9a-f]{9})?$/;
 
-export function collectInstanceId(raw: string, previous: readonly string[] | undefined): string[] {
+function collectInstanceId(raw: string, previous: readonly string[] | undefined): string[] {
   if (!instanceIdPattern.test(raw)) throw new InvalidArgumentError(`expected an instance id like i-0123456789abcdef0, got "${raw}"`);
   const named = previous ?? [];
   return named.includes(raw) ? [...named] : [...named, raw];

@@ -2,15 +2,11 @@ import type { Command } from 'commander';
 import { readAndPlan } from '../../shared/converge';
 import { ExitCode } from '../exit-codes';
 import type { CliIo } from '../io';
-import { addCommonOptions, collectInstanceId, type CommonOptions } from '../options';
+import { addCommonOptions, type CommonOptions } from '../options';
 import { renderPlan } from '../render/plan';
 import { resolveScope } from '../scope';
 import { buildPlanReport } from '../views/plan';
 import { action } from './context';
-
-interface PlanOptions extends CommonOptions {
-  readonly instance?: readonly string[];
-}
 
 export function registerPlan(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
   addCommonOptions(
@@ -22,11 +18,10 @@ export function registerPlan(program: Command, io: CliIo, setExitCode: (code: nu
           'changes state, no ledger write, no event. Default scope: every instance tagged for mirroring, named by ' +
           'one of our sessions, or remembered by the ledger.',
       )
-      .option('--instance <id>', 'plan only this instance (repeatable)', collectInstanceId),
   )
     .addHelpText('after', '\nExamples:\n  mirrorctl plan\n  mirrorctl plan --instance i-0123456789abcdef0 --json\n')
     .action(
-      action<PlanOptions>(io, setExitCode, async ({ session, emit }, options) => {
+      action<CommonOptions>(io, setExitCode, async ({ session, emit }, options) => {
         const scope = await resolveScope(options.instance ?? [], session.deps);
         const plans = await readAndPlan(scope.instanceIds, session.deps);
         emit(buildPlanReport(plans, scope, session.config), renderPlan);

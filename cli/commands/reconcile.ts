@@ -2,16 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { ExitCode } from '../exit-codes';
 import type { CliIo } from '../io';
-import { addCommonOptions, collectInstanceId, type CommonOptions } from '../options';
+import { addCommonOptions, type CommonOptions } from '../options';
 import { reconcileInstances } from '../reconcile-run';
 import { renderReconcile } from '../render/reconcile';
 import { resolveScope } from '../scope';
 import { buildReconcileReport } from '../views/reconcile';
 import { action } from './context';
-
-interface ReconcileOptions extends CommonOptions {
-  readonly instance?: readonly string[];
-}
 
 export function registerReconcile(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
   addCommonOptions(
@@ -23,11 +19,10 @@ export function registerReconcile(program: Command, io: CliIo, setExitCode: (cod
           'each recorded in the ledger history and published as an outcome event, with trigger id mirrorctl-<uuid>. ' +
           'Shows a progress bar on a terminal for large fleets, then a summary. Exit code 1 when any instance failed.',
       )
-      .option('--instance <id>', 'only this instance (repeatable)', collectInstanceId),
   )
     .addHelpText('after', '\nExamples:\n  mirrorctl reconcile\n  mirrorctl reconcile --instance i-0123456789abcdef0 --json\n')
     .action(
-      action<ReconcileOptions>(io, setExitCode, async (context, options) => {
+      action<CommonOptions>(io, setExitCode, async (context, options) => {
         const triggerEventId = `mirrorctl-${randomUUID()}`;
         const { deps } = context.session;
         const scope = await resolveScope(options.instance ?? [], deps);

@@ -2,15 +2,11 @@ import type { Command } from 'commander';
 import { readAndPlan } from '../../shared/converge';
 import { ExitCode } from '../exit-codes';
 import type { CliIo } from '../io';
-import { addCommonOptions, collectInstanceId, type CommonOptions } from '../options';
+import { addCommonOptions, type CommonOptions } from '../options';
 import { renderStatus } from '../render/status';
 import { resolveScope } from '../scope';
 import { buildStatusReport } from '../views/status';
 import { action } from './context';
-
-interface StatusOptions extends CommonOptions {
-  readonly instance?: readonly string[];
-}
 
 export function registerStatus(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
   addCommonOptions(
@@ -23,11 +19,10 @@ export function registerStatus(program: Command, io: CliIo, setExitCode: (code: 
           'reservations, eligible ENIs left unmirrored, our sessions that should go. Reads only. Exit code 1 when ' +
           'there is drift, so it can gate a pipeline.',
       )
-      .option('--instance <id>', 'only this instance (repeatable)', collectInstanceId),
   )
     .addHelpText('after', '\nExamples:\n  mirrorctl status\n  mirrorctl status --json | jq \'.drift\'\n')
     .action(
-      action<StatusOptions>(io, setExitCode, async ({ session, emit }, options) => {
+      action<CommonOptions>(io, setExitCode, async ({ session, emit }, options) => {
         const { deps, config } = session;
         const scope = await resolveScope(options.instance ?? [], deps);
         const plans = await readAndPlan(scope.instanceIds, deps);
