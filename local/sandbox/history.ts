@@ -39,15 +39,13 @@ export async function readHistory(options: HistoryReaderOptions, instanceIds: re
   }
 }
 
-/** sk = `<iso time>#<eniId|->#<action>` (docs/ARCHITECTURE.md); item attributes win when present. */
+/** The ledger writes each HistoryEntry as the item's attributes (shared/aws/ledger.ts recordHistory), with `at`. */
 function toEntry(instanceId: string, item: Record<string, unknown>): HistoryEntry {
-  const [at = '', eniFromKey = '-', actionFromKey = ''] = String(item.sk ?? '').split('#');
-  const eniId = typeof item.eniId === 'string' ? item.eniId : eniFromKey !== '-' ? eniFromKey : undefined;
   return {
     instanceId,
-    action: typeof item.action === 'string' ? item.action : actionFromKey,
+    action: String(item.action),
     reason: typeof item.reason === 'string' ? item.reason : '',
-    at: typeof item.at === 'string' ? item.at : at,
-    ...(eniId ? { eniId } : {}),
+    at: String(item.at),
+    ...(typeof item.eniId === 'string' ? { eniId: item.eniId } : {}),
   };
 }
