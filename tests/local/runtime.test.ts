@@ -222,20 +222,27 @@ describe('LocalLambda containers when the parent dies', () => {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    const firstLine = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the parent printed no pids within 30 s')), 30_000);
-      createInterface({ input: parent.stdout as NodeJS.ReadableStream }).once('line', (line) => {
-        clearTimeout(timer);
-        resolve(line);
+    let pids: number[] = [];
+    try {
+      const firstLine = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('the parent printed no pids within 30 s')), 30_000);
+        createInterface({ input: parent.stdout as NodeJS.ReadableStream }).once('line', (line) => {
+          clearTimeout(timer);
+          resolve(line);
+        });
       });
-    });
-    const pids = JSON.parse(firstLine) as number[];
-    expect(pids.filter(isAlive)).toHaveLength(2);
+      pids = JSON.parse(firstLine) as number[];
+      expect(pids.filter(isAlive)).toHaveLength(2);
 
-    parent.kill('SIGKILL');
-    await waitUntil(() => pids.filter(isAlive).length === 0, 15_000);
+      parent.kill('SIGKILL');
+      await waitUntil(() => pids.filter(isAlive).length === 0, 15_000);
 
-    expect(pids.filter(isAlive)).toEqual([]);
+      expect(pids.filter(isAlive)).toEqual([]);
+    } finally {
+      // A failing run must not leave the parent or its containers behind for the next suite.
+      if (parent.exitCode === null && parent.signalCode === null) parent.kill('SIGKILL');
+      for (const pid of pids.filter(isAlive)) process.kill(pid, 'SIGKILL');
+    }
   });
 });
 
