@@ -4,8 +4,12 @@ import { DEFAULT_SWEEP_SETTINGS, loadSweepSettings } from '../../shared/converge
 
 describe('loadSweepSettings', () => {
   it('takes the defaults when nothing (or blank) is set', () => {
-    expect(loadSweepSettings({})).toEqual(DEFAULT_SWEEP_SETTINGS);
-    expect(loadSweepSettings({ SWEEP_MAX_INSTANCES: ' ' })).toEqual(DEFAULT_SWEEP_SETTINGS);
+    // The documented defaults (docs/RELIABILITY.md), spelled out: comparing with DEFAULT_SWEEP_SETTINGS alone would pass whatever it held.
+    const documented = { maxInstancesPerRun: 500, batchSize: 10, mutationsPerSecond: 2, mutationBurst: 10, timeReserveMs: 60_000 };
+
+    expect(DEFAULT_SWEEP_SETTINGS).toEqual(documented);
+    expect(loadSweepSettings({})).toEqual(documented);
+    expect(loadSweepSettings({ SWEEP_MAX_INSTANCES: ' ' })).toEqual(documented);
   });
 
   it('reads every variable, the time reserve in seconds', () => {
