@@ -6,6 +6,7 @@
 import {
   CreateTrafficMirrorFilterCommand,
   CreateTrafficMirrorTargetCommand,
+  type CreateTrafficMirrorTargetCommandInput,
   DescribeSubnetsCommand,
   RunInstancesCommand,
   type EC2Client,
@@ -26,6 +27,13 @@ export interface TargetPool {
 /** Ids are assigned by the simulator; a `Name` tag makes the benchmark's resources readable in logs. */
 function nameTag(resourceType: 'instance' | 'traffic-mirror-target' | 'traffic-mirror-filter', name: string) {
   return { ResourceType: resourceType, Tags: [{ Key: 'Name', Value: name }] };
+}
+
+async function createTarget(ec2: EC2Client, input: CreateTrafficMirrorTargetCommandInput): Promise<string> {
+  const target = await ec2.send(new CreateTrafficMirrorTargetCommand(input));
+  const targetId = target.TrafficMirrorTarget?.TrafficMirrorTargetId;
+  if (!targetId) throw new Error('CreateTrafficMirrorTarget returned no id');
+  return targetId;
 }
 
 export async function createTargetPool(ec2: EC2Client, plan: FleetPlan): Promise<TargetPool> {
@@ -57,32 +65,26 @@ export async function createTargetPool(ec2: EC2Client, plan: FleetPlan): Promise
     for (const host of hosts.Instances ?? []) {
       const eniId = host.NetworkInterfaces?.find((eni) => eni.Attachment?.DeviceIndex === 0)?.NetworkInterfaceId;
       if (!eniId) throw new Error(`collector ${host.InstanceId} has no primary ENI`);
-      const target = await ec2.send(
-        new CreateTrafficMirrorTargetCommand({
+      interfaceTargetIds.push(
+        await createTarget(ec2, {
           NetworkInterfaceId: eniId,
           Description: `bench collector ${zone}`,
           TagSpecifications: [nameTag('traffic-mirror-target', `bench-eni-${zone}`)],
         }),
       );
-      const targetId = target.TrafficMirrorTarget?.TrafficMirrorTargetId;
-      if (!targetId) throw new Error('CreateTrafficMirrorTarget returned no id');
-      interfaceTargetIds.push(targetId);
     }
   }
 
   const loadBalancerTargetIds: string[] = [];
   for (let n = 0; n < plan.targets.loadBalancerTargets; n++) {
     const arn = `arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/bench-nlb-${n}/${(0x50f1a0 + n).toString(16)}0000000000`;
-    const target = await ec2.send(
-      new CreateTrafficMirrorTargetCommand({
+    loadBalancerTargetIds.push(
+      await createTarget(ec2, {
         NetworkLoadBalancerArn: arn,
         Description: `bench nlb ${n}`,
         TagSpecifications: [nameTag('traffic-mirror-target', `bench-nlb-${n}`)],
       }),
     );
-    const targetId = target.TrafficMirrorTarget?.TrafficMirrorTargetId;
-    if (!targetId) throw new Error('CreateTrafficMirrorTarget returned no id');
-    loadBalancerTargetIds.push(targetId);
   }
   return {
     filterId,
