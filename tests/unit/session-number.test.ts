@@ -30,6 +30,11 @@ describe('freeSessionNumbers', () => {
     expect(freeSessionNumbers(all, 1)).toEqual([]);
   });
 
+  it("uses EC2's whole session number range, 1..32766", () => {
+    expect([MIN_SESSION_NUMBER, MAX_SESSION_NUMBER]).toEqual([1, 32766]);
+    expect(freeSessionNumbers([], 32766, 1)).toEqual([32766]);
+  });
+
   it.each([0, 32767, 1.5, Number.NaN])('rejects the preferred number %s', (preferred) => {
     expect(() => freeSessionNumbers([], preferred)).toThrow(RangeError);
   });
