@@ -56,7 +56,7 @@ async function call<T>(operation: string, send: () => Promise<T>): Promise<T> {
   }
 }
 
-export function toInstanceFacts(instance: Instance): InstanceFacts | undefined {
+function toInstanceFacts(instance: Instance): InstanceFacts | undefined {
   if (instance.InstanceId === undefined) return undefined;
   const availabilityZone = instance.Placement?.AvailabilityZone ?? '';
   return {
@@ -81,7 +81,7 @@ export function toInstanceFacts(instance: Instance): InstanceFacts | undefined {
   };
 }
 
-export function toSessionFacts(session: TrafficMirrorSession, ownerId: string): SessionFacts | undefined {
+function toSessionFacts(session: TrafficMirrorSession, ownerId: string): SessionFacts | undefined {
   if (session.TrafficMirrorSessionId === undefined || session.NetworkInterfaceId === undefined) return undefined;
   const tags = tagRecord(session.Tags);
   const managed = tags[OWNER_TAG] === ownerId;

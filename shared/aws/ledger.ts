@@ -41,7 +41,7 @@ export interface LedgerOptions {
   readonly clock?: Clock;
 }
 
-export const eniKey = (eniId: string) => ({ pk: `eni#${eniId}`, sk: 'slots' });
+const eniKey = (eniId: string) => ({ pk: `eni#${eniId}`, sk: 'slots' });
 export const targetKey = (targetId: string) => ({ pk: `target#${targetId}`, sk: 'load' });
 
 interface EniItem {

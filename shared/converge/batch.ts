@@ -16,7 +16,7 @@ import type { ConvergeDeps } from './ports';
 import { readAndPlan } from './read-and-plan';
 
 /** True for Lambda's SQS event source shape: every record comes from aws:sqs. */
-export function isSqsEvent(event: unknown): event is SQSEvent {
+function isSqsEvent(event: unknown): event is SQSEvent {
   if (event === null || typeof event !== 'object') return false;
   const records = (event as { Records?: unknown }).Records;
   return (

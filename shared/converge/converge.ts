@@ -16,7 +16,7 @@ import type { ConvergeDeps, HistoryEntry, OutcomeEvent } from './ports';
 export const INSTANCE_CONCURRENCY = 4;
 
 /** Polls, in ms, for another invocation's reservation to become a session (~2.5 s in all) before replaying it. */
-export const IN_FLIGHT_POLL_MS: readonly number[] = [100, 200, 400, 800, 1000];
+const IN_FLIGHT_POLL_MS: readonly number[] = [100, 200, 400, 800, 1000];
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -2,7 +2,6 @@ export { converge, applyPlans, ConvergeError, INSTANCE_CONCURRENCY } from './con
 export type { ConvergeSummary, ConvergeTrigger, DecisionRecord, RecordedAction } from './converge';
 export { readAndPlan, SLOT_GRACE_MS } from './read-and-plan';
 export type { InstancePlan, StaleReason, StaleSlot, UnrecordedSession } from './read-and-plan';
-export { sweep, sweepInstanceIds } from './sweep';
+export { sweepInstanceIds } from './sweep';
 export { defaultDeps } from './deps';
 export type * from './ports';
-export { handleTrigger, readTrigger } from './handle-trigger';

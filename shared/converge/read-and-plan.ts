@@ -59,7 +59,7 @@ function withTargetInterfacesMarked(instance: InstanceFacts | undefined, targetE
 }
 
 /** Managed slots the ledger holds that EC2 no longer backs (see SLOT_GRACE_MS for why recent ones are trusted). */
-export function findStaleSlots(
+function findStaleSlots(
   ledger: EniLedger,
   observed: readonly SessionFacts[],
   instance: InstanceFacts | undefined,
@@ -86,7 +86,7 @@ export function findStaleSlots(
 }
 
 /** Hand-made sessions are learned so their numbers are avoided, and forgotten once EC2 no longer shows them. */
-export function hasForeignDrift(ledger: EniLedger | undefined, observed: readonly SessionFacts[]): boolean {
+function hasForeignDrift(ledger: EniLedger | undefined, observed: readonly SessionFacts[]): boolean {
   const key = (ids: readonly (string | undefined)[]) => JSON.stringify([...ids].sort());
   const recorded = (ledger?.slots ?? []).filter((slot) => slot.owner === 'foreign').map((slot) => slot.sessionId);
   const seen = observed.filter((session) => !session.managed).map((session) => session.sessionId);

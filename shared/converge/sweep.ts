@@ -47,7 +47,7 @@ export interface SweepSummary extends ConvergeSummary {
   readonly pacedMs: number;
 }
 
-export async function readSweepScope(deps: ConvergeDeps): Promise<SweepScope> {
+async function readSweepScope(deps: ConvergeDeps): Promise<SweepScope> {
   const [tagged, managed, remembered] = await Promise.all([
     deps.ec2.listTaggedInstanceIds(deps.config.tagKey, deps.config.tagValue),
     deps.ec2.listManagedSessions(),
@@ -75,7 +75,7 @@ export function orderForRun(scope: SweepScope, cursor: string | undefined): stri
 }
 
 /** The same port with createSession/deleteSession held back by the bucket. */
-export function pacedEc2(ec2: Ec2Port, bucket: TokenBucket): Ec2Port {
+function pacedEc2(ec2: Ec2Port, bucket: TokenBucket): Ec2Port {
   return {
     ...ec2,
     createSession: async (request) => {

@@ -24,7 +24,7 @@ import type {
   TargetFacts,
 } from './types';
 
-export type StopPolicy = 'detach' | 'keep';
+type StopPolicy = 'detach' | 'keep';
 export type PlanOptions = PlanSettings & { readonly stopPolicy: StopPolicy };
 
 export function planInstance(input: PlanInput, settings: PlanOptions): Decision[] {

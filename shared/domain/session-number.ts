@@ -6,7 +6,7 @@ export const MAX_SESSIONS_PER_ENI = 3;
 export const MIN_SESSION_NUMBER = 1;
 export const MAX_SESSION_NUMBER = 32766;
 
-export function isValidSessionNumber(value: number): boolean {
+function isValidSessionNumber(value: number): boolean {
   return Number.isInteger(value) && value >= MIN_SESSION_NUMBER && value <= MAX_SESSION_NUMBER;
 }
 
