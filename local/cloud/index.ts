@@ -68,16 +68,10 @@ export interface LocalCloudOptions {
   readonly timeScale?: number;
   /** Bound on a container's module load. Default 30 s. */
   readonly initTimeoutMs?: number;
-  /** Overrides the stack's function timeouts (seconds), e.g. to provoke timeouts. */
-  readonly timeoutSeconds?: number;
-  /** Dead letters are also appended here as JSONL. */
-  readonly deadLetterFile?: string;
   readonly logSink?: (line: LambdaLogLine) => void;
   readonly onInvocation?: (report: InvocationReport) => void;
   /** One report per batch an event source mapping delivered: records, the ones that stay on the queue, errors. */
   readonly onBatch?: (report: BatchReport) => void;
-  /** Fire rate() schedules automatically every rate x scheduleTimeScale ms; default: only by runSchedule(). */
-  readonly scheduleTimeScale?: number;
   /** Deploy at once with this configuration (else call deployFunctions later). */
   readonly deploy?: Readonly<Record<string, string>>;
 }
@@ -134,7 +128,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const accountId = options.accountId ?? DEFAULT_ACCOUNT;
   const tableName = options.tableName ?? `${stack.service}-${stack.stage}-ledger`;
   const eventBusName = functions[0]?.environment['EVENT_BUS_NAME'] || DEFAULT_BUS;
-  const deadLetters = new DeadLetterQueue(options.deadLetterFile);
+  const deadLetters = new DeadLetterQueue();
   const stoppers: Array<{ name: string; stop: () => Promise<void> }> = [];
   const stopAll = async () => {
     const failures: string[] = [];
@@ -229,8 +223,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         for (const queue of Object.values(queues)) queue.close();
       },
     });
-    const scheduleTimers: NodeJS.Timeout[] = [];
-    stoppers.push({ name: 'schedules', stop: async () => scheduleTimers.splice(0).forEach((timer) => clearInterval(timer)) });
 
     const concurrencyOf = (fn: StackFunction): number => {
       const option = options.reservedConcurrency;
@@ -255,7 +247,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           modulePath: code.modulePath,
           cwd: code.cwd,
           environment: { ...fn.environment, ...env, ...configuration },
-          timeoutSeconds: options.timeoutSeconds ?? fn.timeoutSeconds,
+          timeoutSeconds: fn.timeoutSeconds,
           memorySizeMb: fn.memorySizeMb,
           maximumRetryAttempts: fn.maximumRetryAttempts,
           reservedConcurrency: concurrencyOf(fn),
@@ -306,17 +298,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       if (!lambda) throw new Error(`${functionKey} is not deployed: call deployFunctions() first`);
       return lambda.invokeAsync(schedule.input ?? scheduledEvent(schedule.name, region, accountId));
     };
-
-    if (options.scheduleTimeScale !== undefined) {
-      for (const schedule of stack.schedules.filter((candidate) => candidate.enabled && candidate.rateMs !== undefined)) {
-        const every = Math.max(10, (schedule.rateMs as number) * options.scheduleTimeScale);
-        const timer = setInterval(() => {
-          if (lambdas[schedule.functionKey]) void runSchedule(schedule.functionKey);
-        }, every);
-        timer.unref();
-        scheduleTimers.push(timer);
-      }
-    }
 
     const settle = async (timeoutMs = 30_000): Promise<boolean> => {
       const deadline = Date.now() + timeoutMs;
