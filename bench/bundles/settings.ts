@@ -49,15 +49,6 @@ const PLUGIN_ONLY_KEYS = new Set([
   'config',
 ]);
 
-const CLOUDFORMATION_TAGS = ['Ref', 'GetAtt', 'Sub', 'Join', 'Select', 'Split', 'If', 'Equals', 'Not', 'And', 'Or',
-  'FindInMap', 'ImportValue', 'GetAZs', 'Base64', 'Condition', 'Cidr'].flatMap((name) =>
-  (['scalar', 'seq', 'map'] as const).map((kind) => ({
-    tag: `!${name}`,
-    ...(kind === 'scalar' ? {} : { collection: kind }),
-    resolve: (value: unknown) => ({ [name]: value }),
-  })),
-);
-
 function asStringArray(value: unknown): string[] {
   if (value === undefined || value === null) return [];
   const list = Array.isArray(value) ? value : [value];
@@ -78,9 +69,8 @@ function resolveEntry(root: string, handler: string): { entry: string; exportNam
 export function loadBundleSettings(root: string): BundleSettings {
   const file = path.join(root, 'serverless.yml');
   if (!existsSync(file)) throw new Error(`no serverless.yml in ${root}: bundles are built with its esbuild settings`);
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const service = YAML.parse(readFileSync(file, 'utf8'), { customTags: CLOUDFORMATION_TAGS as any, logLevel: 'error' }) as
-    Record<string, unknown>;
+  // Plain YAML with long-form intrinsics only: the stack's contract, which local/cloud's readStack relies on too.
+  const service = YAML.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   const provider = (service['provider'] ?? {}) as Record<string, unknown>;
   const custom = ((service['custom'] ?? {}) as Record<string, unknown>)['esbuild'] as Record<string, unknown> | undefined;
   if (custom?.['config'] !== undefined) {
