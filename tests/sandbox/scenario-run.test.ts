@@ -21,8 +21,12 @@ describe('the sandbox story on a small fleet', () => {
     if (!id) throw new Error(`${name} was not launched`);
     return id;
   };
-  const enisOf = (name: string): string[] =>
-    run.world.instances.find((instance) => instance.instanceId === idOf(name))?.networkInterfaces.map((eni) => eni.eniId) ?? [];
+  /** Throws rather than answering []: a loop over no ENIs would check nothing. */
+  const enisOf = (name: string): string[] => {
+    const eniIds = run.world.instances.find((instance) => instance.instanceId === idOf(name))?.networkInterfaces.map((eni) => eni.eniId) ?? [];
+    if (eniIds.length === 0) throw new Error(`${name} has no network interface in the final world`);
+    return eniIds;
+  };
   const sessionsOn = (eniId: string): WorldSession[] => run.world.sessions.filter((session) => session.eniId === eniId);
   const managedOn = (eniId: string): WorldSession[] =>
     sessionsOn(eniId).filter((session) => session.tags[OWNER_TAG_KEY] !== undefined);
@@ -50,8 +54,8 @@ describe('the sandbox story on a small fleet', () => {
   });
 
   it('lets the scheduled sweep mirror an instance whose tag event EventBridge lost', () => {
+    expect(enisOf('api-1')).toHaveLength(2);
     const [eth0, eth1] = enisOf('api-1');
-    expect(eth0 && eth1).toBeTruthy();
     expect(managedOn(eth0 as string)).toHaveLength(1);
     expect(managedOn(eth1 as string)).toHaveLength(1);
     const attachedBySweep = run.summary.decisions.filter(
