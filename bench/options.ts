@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 
-export const BenchOptionsSchema = z.object({
+const BenchOptionsSchema = z.object({
   instances: z.number().int().min(1).max(5000),
   timeScale: z.number().positive().max(1000),
   concurrency: z.number().int().min(1).max(200),

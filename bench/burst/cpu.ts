@@ -20,7 +20,7 @@ function clockTicks(): number {
 }
 
 /** User + system CPU ms of a live process, or undefined when /proc cannot tell (not Linux, process gone). */
-export function processCpuMs(pid: number): number | undefined {
+function processCpuMs(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
