@@ -69,7 +69,6 @@ export interface Simulator {
   setFault(action: string | '*', fault: Fault | undefined): void;
   /** New resources answer NotFound (and are absent from Describe listings) for this long. 0 = consistent. */
   setEventualConsistency(ms: number): void;
-  setTransitionDelay(ms: number): void;
   hook(action: string, phase: HookPhase, fn: Hook): () => void;
   snapshot(): SimulatorSnapshot;
   /** Resolves when pending state transitions and event deliveries are done. */
@@ -154,7 +153,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (!(ms >= 0)) throw new RangeError('eventual consistency window must be >= 0 ms');
       consistencyWindowMs = ms;
     },
-    setTransitionDelay: (ms) => lifecycle.setTransitionDelay(ms),
     hook: (action, phase, fn) => hooks.add(action, phase, fn),
     snapshot: () => snapshotOf(state),
     async settle() {

@@ -13,13 +13,9 @@ export class Lifecycle {
   constructor(
     private readonly state: SimState,
     private readonly events: EventHub,
-    private transitionDelayMs: number,
+    private readonly transitionDelayMs: number,
     private readonly terminatedRetentionMs: number,
   ) {}
-
-  setTransitionDelay(ms: number): void {
-    this.transitionDelayMs = ms;
-  }
 
   launched(instance: Instance): void {
     this.events.instanceStateChanged(instance.instanceId, 'pending');
