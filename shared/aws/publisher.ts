@@ -2,6 +2,7 @@
 import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { RetryableError } from '../domain/errors';
 import type { Clock, OutcomeEvent, PublisherPort } from '../converge/ports';
+import { chunks } from './chunks';
 import { toDomainError } from './error-mapping';
 
 export const OUTCOME_SOURCE = 'vpc-mirror-orchestrator';
@@ -58,7 +59,7 @@ export function createPublisher(options: PublisherOptions): PublisherPort {
   return {
     async publish(events: readonly OutcomeEvent[]): Promise<void> {
       const entries = events.map(toEntry);
-      for (let i = 0; i < entries.length; i += ENTRIES_PER_CALL) await putBatch(entries.slice(i, i + ENTRIES_PER_CALL));
+      for (const batch of chunks(entries, ENTRIES_PER_CALL)) await putBatch(batch);
     },
   };
 }
