@@ -11,12 +11,9 @@ import { checkInvariants, type InvariantOptions, type InvariantReport, type Mirr
 import { describeInstances, describeTargets, type HistoryEntry, type SandboxSummary, type StepCheck } from './summary';
 import { readHistory } from './history';
 import { startSandboxCloud, type SandboxCloud } from './cloud';
-import { OWNER_TAG as OWNER_TAG_KEY } from '../../shared/aws/ownership';
+import { OWNER_TAG } from '../../shared/aws/ownership';
 import type { EventEnvelope } from '../lambda/event-bus';
 
-
-/** The ownership tag pinned in docs/ARCHITECTURE.md, re-exported for the sandbox's callers. */
-export { OWNER_TAG_KEY };
 
 /** Generous: a cold start under tsx on a busy two-core machine takes seconds; an idle one settles in well under 1 s. */
 const DEFAULT_SETTLE_TIMEOUT_MS = 45_000;
@@ -89,7 +86,7 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxR
     const stage = await setStage(hands, labels);
     await cloud.deployFunctions({ MIRROR_TARGET_IDS: stage.poolTargetIds.join(','), MIRROR_FILTER_ID: stage.filterId });
     const invariantOptions: InvariantOptions = {
-      ownerTagKey: OWNER_TAG_KEY,
+      ownerTagKey: OWNER_TAG,
       ownerId: cloud.ownerId,
       tagKey: cloud.tagKey,
       tagValue: cloud.tagValue,
@@ -97,7 +94,7 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxR
       // The stack configures no MIRROR_ALLOWED_TARGET_IDS: overrides may name pool targets only.
       targetOverride: { tagKey: cloud.targetTagKey, allowedTargetIds: stage.poolTargetIds },
       // Read once the stage is set, before any event reached a function.
-      handMadeBaseline: (await cloud.world()).sessions.filter((session) => session.tags[OWNER_TAG_KEY] !== cloud.ownerId),
+      handMadeBaseline: (await cloud.world()).sessions.filter((session) => session.tags[OWNER_TAG] !== cloud.ownerId),
     };
     const stepChecks = await playStory({ ...hands, targetsByLabel: stage.targetsByLabel }, labels, invariantOptions, options);
 
@@ -127,7 +124,7 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxR
         world,
         tagKey: cloud.tagKey,
         tagValue: cloud.tagValue,
-        isManaged: (tags) => tags[OWNER_TAG_KEY] === cloud.ownerId,
+        isManaged: (tags) => tags[OWNER_TAG] === cloud.ownerId,
         decisions,
         history,
       }),

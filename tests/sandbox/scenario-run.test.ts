@@ -2,7 +2,8 @@
  * The sandbox's story, played for real (dynalite, the EC2 simulator, the bus and the handlers in child
  * processes), checked on the final EC2 state and the ledger rather than on what is printed.
  */
-import { runSandbox, OWNER_TAG_KEY, type SandboxRun } from '../../local/sandbox/runner';
+import { runSandbox, type SandboxRun } from '../../local/sandbox/runner';
+import { OWNER_TAG } from '../../shared/aws/ownership';
 import { MIN_INSTANCES } from '../../local/sandbox/scenario';
 import type { WorldSession } from '../../local/sandbox/invariants';
 import { INSTANCE_TAG } from '../../shared/aws/ownership';
@@ -29,7 +30,7 @@ describe('the sandbox story on a small fleet', () => {
   };
   const sessionsOn = (eniId: string): WorldSession[] => run.world.sessions.filter((session) => session.eniId === eniId);
   const managedOn = (eniId: string): WorldSession[] =>
-    sessionsOn(eniId).filter((session) => session.tags[OWNER_TAG_KEY] !== undefined);
+    sessionsOn(eniId).filter((session) => session.tags[OWNER_TAG] !== undefined);
   const historyOf = (name: string) => run.history.filter((entry) => entry.instanceId === idOf(name));
 
   it('mirrors every ENI of a tagged Nitro instance exactly once, two-ENI instances included', () => {
@@ -92,7 +93,7 @@ describe('the sandbox story on a small fleet', () => {
     const [crowded, free] = enisOf('capture-1');
     const handMade = sessionsOn(crowded as string);
     expect(handMade).toHaveLength(3);
-    expect(handMade.every((session) => session.tags[OWNER_TAG_KEY] === undefined)).toBe(true);
+    expect(handMade.every((session) => session.tags[OWNER_TAG] === undefined)).toBe(true);
     expect(handMade.map((session) => session.sessionNumber).sort()).toEqual([1, 2, 3]);
     expect(managedOn(free as string)).toHaveLength(1);
     expect(
