@@ -16,7 +16,7 @@ import type { EventEnvelope } from '../lambda/event-bus';
 
 
 /** Generous: a cold start under tsx on a busy two-core machine takes seconds; an idle one settles in well under 1 s. */
-const DEFAULT_SETTLE_TIMEOUT_MS = 45_000;
+const SETTLE_TIMEOUT_MS = 45_000;
 
 export interface SandboxOptions {
   readonly instances?: number;
@@ -31,8 +31,6 @@ export interface SandboxOptions {
   readonly onNote?: (text: string) => void;
   /** The invariants after each step has settled. */
   readonly onStepChecked?: (report: InvariantReport) => void;
-  /** Upper bound for each wait for the system to settle. */
-  readonly settleTimeoutMs?: number;
 }
 
 export interface SandboxRun {
@@ -76,7 +74,7 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxR
     tagValue: cloud.tagValue,
     targetTagKey: cloud.targetTagKey,
   });
-  const settle = (): Promise<void> => cloud.settle(options.settleTimeoutMs ?? DEFAULT_SETTLE_TIMEOUT_MS);
+  const settle = (): Promise<void> => cloud.settle(SETTLE_TIMEOUT_MS);
   const hands: StoryHands = { driver, cloud, scenario, note, settle, doomedEventIds: [] };
 
   try {
