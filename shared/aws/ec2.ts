@@ -21,7 +21,7 @@ import {
 import type { InstanceFacts, InstanceState, InstanceTypeFacts, SessionFacts, TargetKind } from '../domain/types';
 import type { Clock, CreateSessionRequest, DescribedTarget, Ec2Port } from '../converge/ports';
 import { chunks } from './chunks';
-import { hasCode, toDomainError } from './error-mapping';
+import { hasCode, toDomainError, withDomainErrors } from './error-mapping';
 import { INSTANCE_TAG, OWNER_TAG, RESERVATION_TAG } from './ownership';
 import { interfaceTargetSourceLimit } from './target-limits';
 
@@ -46,14 +46,6 @@ function tagRecord(tags: readonly Tag[] | undefined): Record<string, string> {
   const record: Record<string, string> = {};
   for (const tag of tags ?? []) if (tag.Key !== undefined) record[tag.Key] = tag.Value ?? '';
   return record;
-}
-
-async function call<T>(operation: string, send: () => Promise<T>): Promise<T> {
-  try {
-    return await send();
-  } catch (error) {
-    throw toDomainError(error, operation);
-  }
 }
 
 function toInstanceFacts(instance: Instance): InstanceFacts | undefined {
@@ -117,7 +109,7 @@ export function createEc2Adapter(options: Ec2AdapterOptions): Ec2Port {
     const instances: Instance[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await call(operation, () =>
+      const page = await withDomainErrors(operation, () =>
         client.send(new DescribeInstancesCommand({ Filters: filters, MaxResults: PAGE_SIZE, NextToken: nextToken })),
       );
       for (const reservation of page.Reservations ?? []) instances.push(...(reservation.Instances ?? []));
@@ -179,7 +171,7 @@ export function createEc2Adapter(options: Ec2AdapterOptions): Ec2Port {
     const sessions: TrafficMirrorSession[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await call('DescribeTrafficMirrorSessions', () =>
+      const page = await withDomainErrors('DescribeTrafficMirrorSessions', () =>
         client.send(new DescribeTrafficMirrorSessionsCommand({ Filters: filters.length > 0 ? filters : undefined, MaxResults: PAGE_SIZE, NextToken: nextToken })),
       );
       sessions.push(...(page.TrafficMirrorSessions ?? []));
@@ -205,7 +197,7 @@ export function createEc2Adapter(options: Ec2AdapterOptions): Ec2Port {
     if (eniIds.length === 0) return placement;
     const instanceOfEni = new Map<string, string>();
     for (const batch of chunks(eniIds, FILTER_VALUES_PER_CALL)) {
-      const answer = await call('DescribeNetworkInterfaces', () =>
+      const answer = await withDomainErrors('DescribeNetworkInterfaces', () =>
         client.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: batch }] })),
       );
       for (const eni of answer.NetworkInterfaces ?? []) {
@@ -265,7 +257,7 @@ export function createEc2Adapter(options: Ec2AdapterOptions): Ec2Port {
     for (const batch of chunks(stale, FILTER_VALUES_PER_CALL)) {
       let nextToken: string | undefined;
       do {
-        const page = await call('DescribeTrafficMirrorTargets', () =>
+        const page = await withDomainErrors('DescribeTrafficMirrorTargets', () =>
           client.send(
             new DescribeTrafficMirrorTargetsCommand({
               Filters: [{ Name: 'traffic-mirror-target-id', Values: batch }],
@@ -289,7 +281,7 @@ export function createEc2Adapter(options: Ec2AdapterOptions): Ec2Port {
   }
 
   async function createSession(request: CreateSessionRequest): Promise<{ sessionId: string }> {
-    const answer = await call(`CreateTrafficMirrorSession ${request.eniId} -> ${request.targetId}`, () =>
+    const answer = await withDomainErrors(`CreateTrafficMirrorSession ${request.eniId} -> ${request.targetId}`, () =>
       client.send(
         new CreateTrafficMirrorSessionCommand({
           NetworkInterfaceId: request.eniId,

@@ -107,3 +107,12 @@ export function toDomainError(error: unknown, operation: string): PermanentError
   if (isTransient(error)) return new RetryableError(`${operation} failed transiently (${code}): ${message}`, { cause: error });
   return new PermanentError(`${operation} failed (${code}): ${message}`, { cause: error });
 }
+
+/** Runs one SDK call (or a series of pages) and lets whatever it throws leave through toDomainError. */
+export async function withDomainErrors<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw toDomainError(error, operation);
+  }
+}

@@ -3,7 +3,7 @@ import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } 
 import { RetryableError } from '../domain/errors';
 import type { Clock, OutcomeEvent, PublisherPort } from '../converge/ports';
 import { chunks } from './chunks';
-import { toDomainError } from './error-mapping';
+import { withDomainErrors } from './error-mapping';
 
 export const OUTCOME_SOURCE = 'vpc-mirror-orchestrator';
 export const OUTCOME_SCHEMA_VERSION = 1;
@@ -39,12 +39,8 @@ export function createPublisher(options: PublisherOptions): PublisherPort {
   async function putBatch(entries: PutEventsRequestEntry[]): Promise<void> {
     let pending = entries;
     for (let attempt = 1; pending.length > 0; attempt += 1) {
-      let answer;
-      try {
-        answer = await options.client.send(new PutEventsCommand({ Entries: pending }));
-      } catch (error) {
-        throw toDomainError(error, 'EventBridge PutEvents');
-      }
+      const request = new PutEventsCommand({ Entries: pending });
+      const answer = await withDomainErrors('EventBridge PutEvents', () => options.client.send(request));
       if (!answer.FailedEntryCount) return;
       // Entries answer in request order; only the failed ones are sent again.
       const failed = pending.filter((_, index) => answer.Entries?.[index]?.ErrorCode !== undefined);

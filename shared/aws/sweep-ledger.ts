@@ -7,7 +7,7 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../converge/ports';
 import type { SweepLedgerPort, TargetSources } from '../converge/sweep-ports';
-import { hasCode, toDomainError } from './error-mapping';
+import { hasCode, toDomainError, withDomainErrors } from './error-mapping';
 import { targetKey } from './ledger';
 
 const CURSOR_KEY = { pk: 'sweep#cursor', sk: 'cursor' };
@@ -22,18 +22,10 @@ export function createSweepLedger(options: SweepLedgerOptions): SweepLedgerPort 
   const { documents, tableName } = options;
   const clock = options.clock ?? { now: () => new Date() };
 
-  async function send<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      throw toDomainError(error, `DynamoDB ${operation}`);
-    }
-  }
-
   async function readTargetSources(targetIds: readonly string[]): Promise<TargetSources[]> {
     const found: TargetSources[] = [];
     for (const targetId of new Set(targetIds)) {
-      const answer = await send('GetItem', () => documents.send(new GetCommand({ TableName: tableName, Key: targetKey(targetId), ConsistentRead: true })));
+      const answer = await withDomainErrors('DynamoDB GetItem', () => documents.send(new GetCommand({ TableName: tableName, Key: targetKey(targetId), ConsistentRead: true })));
       if (answer.Item === undefined) continue;
       const sources = answer.Item.sources as Set<string> | undefined;
       found.push({ targetId, sources: [...(sources ?? [])].sort(), updatedAt: String(answer.Item.updatedAt ?? '') });
@@ -68,12 +60,12 @@ export function createSweepLedger(options: SweepLedgerOptions): SweepLedgerPort 
 
   const cursor = {
     async read(): Promise<string | undefined> {
-      const answer = await send('GetItem', () => documents.send(new GetCommand({ TableName: tableName, Key: CURSOR_KEY, ConsistentRead: true })));
+      const answer = await withDomainErrors('DynamoDB GetItem', () => documents.send(new GetCommand({ TableName: tableName, Key: CURSOR_KEY, ConsistentRead: true })));
       const value = answer.Item?.lastInstanceId;
       return typeof value === 'string' && value !== '' ? value : undefined;
     },
     async write(lastInstanceId: string | undefined): Promise<void> {
-      await send('PutItem', () =>
+      await withDomainErrors('DynamoDB PutItem', () =>
         documents.send(
           new PutCommand({
             TableName: tableName,
