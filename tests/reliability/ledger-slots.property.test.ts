@@ -29,7 +29,7 @@ const slotFor = (sessionNumber: number, index: number) =>
 
 const slotsArb = numbers.chain((nums) => (nums.length === 0 ? fc.constant<Slot[]>([]) : fc.tuple(...nums.map((n, i) => slotFor(n, i)))));
 
-/** Sessions EC2 shows on the ENI: distinct numbers (EC2 enforces it), some reusing the ledger's ids. */
+/** Sessions EC2 shows on the ENI: distinct numbers and distinct ids (EC2 enforces both), some reusing the ledger's ids. */
 const observedArb = fc.uniqueArray(fc.integer({ min: 1, max: 8 }), { maxLength: 3 }).chain((nums) =>
   nums.length === 0
     ? fc.constant<SessionFacts[]>([])
@@ -47,7 +47,7 @@ const observedArb = fc.uniqueArray(fc.integer({ min: 1, max: 8 }), { maxLength: 
             }),
           ),
         ),
-      ),
+      ).filter((sessions) => new Set(sessions.map((session) => session.sessionId)).size === sessions.length),
 );
 
 describe('syncObservedSessions', () => {
