@@ -10,7 +10,7 @@ import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 
 import { InvalidEventError } from '../domain/errors';
 import type { Trigger } from '../domain/events';
 import { mapWithConcurrency } from './concurrency';
-import { applyPlans, ConvergeError, INSTANCE_CONCURRENCY, type ConvergeSummary, type DecisionRecord } from './converge';
+import { applyPlans, ConvergeError, INSTANCE_CONCURRENCY, summarize, type ConvergeSummary, type DecisionRecord } from './converge';
 import { handleTrigger, readTrigger } from './handle-trigger';
 import type { ConvergeDeps } from './ports';
 import { readAndPlan } from './read-and-plan';
@@ -82,17 +82,17 @@ export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps): Promi
   const batchItemFailures: SQSBatchItemFailure[] = event.Records.filter((record) => failed.has(record.messageId)).map((record) => ({
     itemIdentifier: record.messageId,
   }));
-  const count = (action: DecisionRecord['action']) => decisions.filter((decision) => decision.action === action).length;
+  const { attached, detached, refused, skipped, kept } = summarize(decisions);
   deps.logger.info('converged batch', {
     records: event.Records.length,
     ignored,
     instances: byInstance.size,
     failedInstances,
-    attached: count('attach'),
-    detached: count('detach'),
-    refused: count('refuse'),
-    skipped: count('skip'),
-    kept: count('keep'),
+    attached,
+    detached,
+    refused,
+    skipped,
+    kept,
     retriedRecords: batchItemFailures.map((failure) => failure.itemIdentifier),
   });
   return { batchItemFailures };

@@ -284,7 +284,7 @@ class InstanceRun {
   }
 }
 
-function summarize(records: readonly DecisionRecord[]): ConvergeSummary {
+export function summarize(records: readonly DecisionRecord[]): ConvergeSummary {
   const count = (action: RecordedAction) => records.filter((record) => record.action === action).length;
   return {
     attached: count('attach'),
