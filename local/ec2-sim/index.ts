@@ -69,6 +69,8 @@ export interface Simulator {
   setFault(action: string | '*', fault: Fault | undefined): void;
   /** New resources answer NotFound (and are absent from Describe listings) for this long. 0 = consistent. */
   setEventualConsistency(ms: number): void;
+  /** Changes quotas from now on (for example lowers the account's session quota below what it holds). */
+  setLimits(changes: Partial<Limits>): void;
   hook(action: string, phase: HookPhase, fn: Hook): () => void;
   snapshot(): SimulatorSnapshot;
   /** Resolves when pending state transitions and event deliveries are done. */
@@ -81,7 +83,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const region = options.region ?? 'eu-west-1';
   const accountId = options.accountId ?? '111122223333';
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
-  const limits: Limits = { ...AWS_LIMITS, ...options.limits };
+  let limits: Limits = { ...AWS_LIMITS, ...options.limits };
   const state = new SimState();
   createDefaultSubnets(state, region);
   const ids = new IdGenerator(seededRandom(seed));
@@ -152,6 +154,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     setEventualConsistency(ms) {
       if (!(ms >= 0)) throw new RangeError('eventual consistency window must be >= 0 ms');
       consistencyWindowMs = ms;
+    },
+    setLimits(changes) {
+      limits = { ...limits, ...changes };
     },
     hook: (action, phase, fn) => hooks.add(action, phase, fn),
     snapshot: () => snapshotOf(state),

@@ -22,7 +22,7 @@ export const createTrafficMirrorSession: ActionHandler = (ctx, params) => {
   const eni = resolve(ctx, 'networkInterface', eniId);
   const target = resolve(ctx, 'trafficMirrorTarget', targetId);
   const filter = resolve(ctx, 'trafficMirrorFilter', filterId);
-  const packetLength = packetLengthFor(params, target);
+  const packetLength = packetLengthFor(params, target) ?? defaultPacketLength(target);
   checkSourceSupported(ctx.state, eni);
   if (ctx.state.sessionsOnInterface(eniId).length >= ctx.limits.sessionsPerInterface) {
     throw new Ec2Error(
@@ -91,7 +91,11 @@ export const modifyTrafficMirrorSession: ActionHandler = (ctx, params) => {
     if (newVni !== undefined) changed.virtualNetworkId = newVni;
     if (packetLength !== undefined) changed.packetLength = packetLength;
     if (params.Description !== undefined) changed.description = params.Description;
-    if (removeFields.includes('packet-length')) delete changed.packetLength;
+    if (removeFields.includes('packet-length')) {
+      const fallback = defaultPacketLength(target);
+      if (fallback === undefined) delete changed.packetLength;
+      else changed.packetLength = fallback;
+    }
     if (removeFields.includes('description')) delete changed.description;
   });
   return { trafficMirrorSession: sessionXml(session) };
@@ -126,6 +130,14 @@ export const describeTrafficMirrorSessions: ActionHandler = (ctx, params) => {
 
 function sessionNumberOf(params: Params): number {
   return optionalInt(params, 'SessionNumber', SESSION_NUMBER_RANGE.min, SESSION_NUMBER_RANGE.max) as number;
+}
+
+/**
+ * What AWS stores when PacketLength is not given (or removed): 8500 on sessions to a Network Load Balancer target,
+ * nothing (the whole packet) otherwise. CreateTrafficMirrorSession / ModifyTrafficMirrorSession API reference.
+ */
+function defaultPacketLength(target: TrafficMirrorTarget): number | undefined {
+  return target.type === 'network-load-balancer' ? NLB_PACKET_LENGTH_MAX : undefined;
 }
 
 function packetLengthFor(params: Params, target: TrafficMirrorTarget): number | undefined {
