@@ -1,13 +1,11 @@
 /**
  * The deployable stack: `sls package` runs offline without credentials, every resource of the packaged template is
  * valid against its AWS CloudFormation resource schema, and the security properties hold. Each property check is
- * also shown to fail on a template mutated to break it.
+ * also shown to fail on a template mutated to break it. The packaged output of `npx sls package` in `.serverless/`
+ * is reused when current (tests/support/packaged-stack.ts).
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import {
   checkDeadLetterQueue,
   checkEnvironment,
@@ -27,11 +25,12 @@ import {
   type CfnTemplate,
   type PolicyStatement,
 } from '../support/template-checks';
+import { CFN_SCHEMAS } from '../support/fixtures-path';
+import { packagedStack, TEMPLATE_FILE, type PackagedStack } from '../support/packaged-stack';
 import { resolveIntrinsics } from '../support/template-placeholders';
 import { loadResourceSchemas, type ResourceSchemas } from '../support/template-schemas';
 
 const REPO = path.resolve(__dirname, '../..');
-const SCHEMA_DIR = path.resolve(REPO, '../shared/cfn-schemas');
 const FUNCTIONS = ['stateChange', 'tagChange', 'cloudtrailTags', 'sweep'] as const;
 const REQUIRED_ENVIRONMENT = {
   NODE_OPTIONS: '--enable-source-maps',
@@ -62,36 +61,19 @@ const CONTRACT_VARIABLES = [
   'HISTORY_TTL_DAYS',
 ];
 
-/** The environment of a CI machine with no AWS account: no AWS_* variables and no readable credential files. */
-function credentialFreeEnvironment(): NodeJS.ProcessEnv {
-  const environment = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
-  return {
-    ...environment,
-    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
-    AWS_CONFIG_FILE: '/nonexistent/config',
-    SLS_TELEMETRY_DISABLED: '1',
-  };
-}
-
+let stack: PackagedStack;
 let packageDir: string;
 let template: CfnTemplate;
 let schemas: ResourceSchemas;
 
 beforeAll(async () => {
-  packageDir = mkdtempSync(path.join(tmpdir(), 'vmo-package-'));
-  await promisify(execFile)('npx', ['sls', 'package', '--stage', 'dev', '--package', packageDir], {
-    cwd: REPO,
-    env: credentialFreeEnvironment(),
-    timeout: 240_000,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  template = JSON.parse(readFileSync(path.join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')) as CfnTemplate;
-  schemas = loadResourceSchemas(SCHEMA_DIR);
+  stack = await packagedStack(REPO);
+  packageDir = stack.directory;
+  template = JSON.parse(readFileSync(path.join(packageDir, TEMPLATE_FILE), 'utf8')) as CfnTemplate;
+  schemas = loadResourceSchemas(CFN_SCHEMAS);
 }, 300_000);
 
-afterAll(() => {
-  if (packageDir) rmSync(packageDir, { recursive: true, force: true });
-});
+afterAll(() => stack?.release());
 
 /** The TypeScript sources under these repository folders. */
 function sourceFiles(folders: readonly string[]): string[] {
@@ -175,10 +157,10 @@ describe('sls package', () => {
 
 describe('the packaged template against the CloudFormation resource schemas', () => {
   it('has a schema for every resource type it uses', () => {
-    // A new resource type needs its schema in ../shared/cfn-schemas (see SOURCE.md there).
+    // A new resource type needs its schema in tests/fixtures/cfn-schemas (see SOURCE.md there).
     expect(typesWithoutSchema(template)).toEqual([]);
-    const withNewType = mutated((copy) => (copy.Resources['Extra'] = { Type: 'AWS::SSM::Parameter', Properties: {} }));
-    expect(typesWithoutSchema(withNewType)).toEqual(['AWS::SSM::Parameter']);
+    const withNewType = mutated((copy) => (copy.Resources['Extra'] = { Type: 'AWS::EC2::Instance', Properties: {} }));
+    expect(typesWithoutSchema(withNewType)).toEqual(['AWS::EC2::Instance']);
   });
 
   it('validates every resource', () => {
@@ -204,11 +186,11 @@ describe('the packaged template against the CloudFormation resource schemas', ()
 });
 
 describe('functions', () => {
-  it('run nodejs22.x on arm64', () => {
+  it('run nodejs24.x on arm64', () => {
     expect(resourcesOfType(template, 'AWS::Lambda::Function')).toHaveLength(FUNCTIONS.length);
     expect(checkRuntime(template)).toEqual([]);
     expect(checkRuntime(mutated((copy) => (properties(copy, 'SweepLambdaFunction')['Architectures'] = ['x86_64'])))).toHaveLength(1);
-    expect(checkRuntime(mutated((copy) => (properties(copy, 'TagChangeLambdaFunction')['Runtime'] = 'nodejs20.x')))).toHaveLength(1);
+    expect(checkRuntime(mutated((copy) => (properties(copy, 'TagChangeLambdaFunction')['Runtime'] = 'nodejs22.x')))).toHaveLength(1);
   });
 
   it('each have their own role', () => {

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EventBridgeClient, PutEventsCommand, TestEventPatternCommand } from '@aws-sdk/client-eventbridge';
 import { LocalEventBus, type BusTarget, type EventEnvelope } from '../../local/lambda/event-bus';
+import { EVENT_FIXTURES } from '../support/fixtures-path';
 import { LocalLambda, type AsyncInvokeOutcome } from '../../local/lambda/runtime';
 
 const REPO = path.resolve(__dirname, '../..');
-const FIXTURES = path.resolve(REPO, '../shared/fixtures/events');
-const fixture = (name: string): EventEnvelope => JSON.parse(readFileSync(path.join(FIXTURES, name), 'utf8'));
+const fixture = (name: string): EventEnvelope => JSON.parse(readFileSync(path.join(EVENT_FIXTURES, name), 'utf8'));
 
 /** Collects what a target was asked to run, without running anything. */
 class RecordingTarget implements BusTarget {

@@ -2,9 +2,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidPatternError, matchesPattern, validatePattern, type EventPattern } from '../../local/lambda/event-pattern';
 import { readStack } from '../../local/cloud/stack';
+import { EVENT_FIXTURES } from '../support/fixtures-path';
 
-const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures/events');
-const fixture = (name: string): Record<string, unknown> => JSON.parse(readFileSync(path.join(FIXTURES, name), 'utf8'));
+const fixture = (name: string): Record<string, unknown> => JSON.parse(readFileSync(path.join(EVENT_FIXTURES, name), 'utf8'));
 
 const match = (pattern: EventPattern, event: unknown): boolean => {
   validatePattern(pattern);
@@ -161,7 +161,7 @@ describe("event pattern: the stack's rules against the shared event fixtures", (
   };
 
   it('has a route expectation for every shared fixture', () => {
-    expect(readdirSync(FIXTURES).filter((name) => name.endsWith('.json')).sort()).toEqual(Object.keys(expectedRoute).sort());
+    expect(readdirSync(EVENT_FIXTURES).filter((name) => name.endsWith('.json')).sort()).toEqual(Object.keys(expectedRoute).sort());
   });
 
   describe.each(candidates)('%s', (file) => {

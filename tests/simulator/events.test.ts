@@ -4,12 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CreateTagsCommand, DeleteTagsCommand, RunInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import type { EventBridgeEvent } from 'aws-lambda';
+import { EVENT_FIXTURES } from '../support/fixtures-path';
 import { launch, startHarness, type Harness } from './sim-harness';
 
 type AnyEvent = EventBridgeEvent<string, Record<string, unknown>>;
 
-const FIXTURES = '/work/shared/fixtures/events';
-const fixture = (name: string): AnyEvent => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as AnyEvent;
+const fixture = (name: string): AnyEvent => JSON.parse(readFileSync(join(EVENT_FIXTURES, name), 'utf8')) as AnyEvent;
 const keysOf = (value: object) => Object.keys(value).sort();
 
 describe('events', () => {

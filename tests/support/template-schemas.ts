@@ -1,14 +1,15 @@
 /**
  * Validates CloudFormation resource Properties against the AWS CloudFormation resource provider schemas stored in
- * ../shared/cfn-schemas (cfn-lint's copies; see SOURCE.md there), with ajv in strict mode.
+ * tests/fixtures/cfn-schemas (cfn-lint's copies; see SOURCE.md there), with ajv in strict mode.
  *
  * The schemas are draft-07 JSON Schema plus:
  * - AWS annotations (typeName, primaryIdentifier, readOnlyProperties, tagging, ...): registered as annotation-only
  *   keywords so strict mode accepts them;
  * - cfn-lint's validation keywords, implemented here because they carry real rules: requiredXor (exactly one of),
  *   requiredOr (at least one of), dependentExcluded (A excludes B), dependentRequired (A needs B), uniqueKeys (array
- *   items unique by these keys), maxUniqueItems (at most N distinct items), prefixItems (tuple positions, e.g. a
- *   KeySchema starts with HASH);
+ *   items unique by these keys), maxUniqueItems (at most N distinct items), enumCaseInsensitive (one of these values,
+ *   in any case), prefixItems (tuple positions, e.g. a KeySchema starts with HASH);
+ * - cfn-lint's network formats (ipv4-network, ipv6-network: CIDR blocks), checked;
  * - cfn-lint's semantic formats (AWS::IAM::Role.Arn, json, ...): accepted as any value; placeholders stand in for
  *   most of those values anyway (see template-placeholders.ts).
  * Any other unknown keyword or format makes ajv throw, so a schema update cannot silently skip a rule.
@@ -18,6 +19,11 @@ import path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 
+/**
+ * The keywords of AWS's resource type schema (CloudFormation CLI user guide, "Resource type schema";
+ * provider.definition.schema.v1.json in aws-cloudformation/cloudformation-cli) that describe the resource to
+ * CloudFormation (identifiers, handlers, drift, console links) and carry no rule about a template's Properties.
+ */
 const ANNOTATION_KEYWORDS = [
   'typeName',
   'sourceUrl',
@@ -30,11 +36,16 @@ const ANNOTATION_KEYWORDS = [
   'conditionalCreateOnlyProperties',
   'deprecatedProperties',
   'nonPublicProperties',
+  'nonPublicDefinitions',
   'propertyTransform',
   'tagging',
   'taggable',
   'handlers',
+  'remote',
   'replacementStrategy',
+  'typeConfiguration',
+  // Where the console links a resource: { templateUri, mappings }.
+  'resourceLink',
   'insertionOrder',
   'relationshipRef',
   'arrayType',
@@ -65,6 +76,7 @@ export function loadResourceSchemas(directory: string): ResourceSchemas {
     code: { regExp: javaStylePattern },
   });
   addFormats(ajv);
+  addCfnLintFormats(ajv);
   for (const keyword of ANNOTATION_KEYWORDS) ajv.addKeyword({ keyword });
   addCfnLintKeywords(ajv);
 
@@ -115,6 +127,20 @@ function registerSemanticFormats(ajv: Ajv, schema: unknown): void {
   }
 }
 
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** cfn-lint's network formats: an address block in CIDR notation (10.0.0.0/16; 2001:db8::/32). */
+function addCfnLintFormats(ajv: Ajv): void {
+  ajv.addFormat('ipv4-network', (value: string) => {
+    const [address, prefix, ...rest] = value.split('/');
+    return rest.length === 0 && IPV4.test(address ?? '') && /^(3[0-2]|[12]?\d)$/.test(prefix ?? '');
+  });
+  ajv.addFormat('ipv6-network', (value: string) => {
+    const [address, prefix, ...rest] = value.split('/');
+    return rest.length === 0 && /^[0-9A-Fa-f:.]+$/.test(address ?? '') && (address ?? '').includes(':') && /^(12[0-8]|1[01]\d|[1-9]?\d)$/.test(prefix ?? '');
+  });
+}
+
 function present(data: unknown, key: string): boolean {
   return data !== null && typeof data === 'object' && Object.prototype.hasOwnProperty.call(data, key);
 }
@@ -162,6 +188,13 @@ function addCfnLintKeywords(ajv: Ajv): void {
     error: { message: ({ schema }) => `must have at most ${String(schema)} distinct items` },
     validate: (limit: number, data: unknown) =>
       !Array.isArray(data) || new Set(data.map((item) => JSON.stringify(item))).size <= limit,
+  });
+  ajv.addKeyword({
+    keyword: 'enumCaseInsensitive',
+    schemaType: 'array',
+    error: { message: ({ schema }) => `must be one of ${JSON.stringify(schema)} (any case)` },
+    validate: (allowed: string[], data: unknown) =>
+      typeof data !== 'string' || allowed.some((value) => value.toLowerCase() === data.toLowerCase()),
   });
   // JSON Schema 2020-12's tuple keyword, in draft-07 terms: `items` as an array of position schemas.
   ajv.addKeyword({

@@ -21,13 +21,13 @@ import {
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { startSimulator, type Simulator } from '../../local/ec2-sim';
+import { EVENT_FIXTURES } from './fixtures-path';
 import { startCapturingEventBus, type CapturingEventBus } from './event-bus';
 import { startLedgerTable, type LedgerTable } from './ledger-table';
 
 const REGION = 'eu-west-1';
 const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 const FIXTURE_INSTANCE_ID = 'i-0a1b2c3d4e5f60718';
-const FIXTURES = join(__dirname, '..', '..', '..', 'shared', 'fixtures', 'events');
 
 export interface TestCloud {
   readonly sim: Simulator;
@@ -78,7 +78,7 @@ export function setFunctionEnvironment(cloud: TestCloud, settings: { targetIds: 
 
 /** A shared fixture event, rewritten to name `instanceId` (in `detail`, `resources` and CloudTrail's resourcesSet). */
 export function fixtureEvent(name: string, instanceId: string, id?: string): Record<string, unknown> {
-  const raw = readFileSync(join(FIXTURES, `${name}.json`), 'utf8').split(FIXTURE_INSTANCE_ID).join(instanceId);
+  const raw = readFileSync(join(EVENT_FIXTURES, `${name}.json`), 'utf8').split(FIXTURE_INSTANCE_ID).join(instanceId);
   const event = JSON.parse(raw) as Record<string, unknown>;
   return id === undefined ? event : { ...event, id };
 }

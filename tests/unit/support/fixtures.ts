@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { EVENT_FIXTURES } from '../../support/fixtures-path';
 
-/** The real EventBridge events shared by the whole team (/work/shared/fixtures/events). */
+/** The real EventBridge events in AWS's shapes (tests/fixtures/events). */
 export function loadEventFixture(name: string): Record<string, unknown> {
-  const file = path.resolve(__dirname, '../../../../shared/fixtures/events', `${name}.json`);
+  const file = path.join(EVENT_FIXTURES, `${name}.json`);
   return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
 }

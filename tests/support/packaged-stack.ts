@@ -1,0 +1,62 @@
+/**
+ * The stack as `sls package` writes it. `npx sls package` (which .ci/run runs before the tests) leaves it in the
+ * checkout's `.serverless/`; that output is reused when it is the default stage and newer than everything it is made
+ * from, so CI packages once. Otherwise the stack is packaged into a temporary folder, removed afterwards: the
+ * checkout's `.serverless/` is never written or deleted by a test.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+export const TEMPLATE_FILE = 'cloudformation-template-update-stack.json';
+const STAGE = 'dev';
+/** What the packaged output is made from: newer than the output means the output is stale. */
+const INPUTS = ['serverless.yml', 'package.json', 'package-lock.json'];
+
+export interface PackagedStack {
+  /** The folder holding the template and the function zips. */
+  readonly directory: string;
+  /** true when the checkout's `.serverless/` was reused rather than packaged for this run. */
+  readonly reused: boolean;
+  /** Removes what this run packaged (never the checkout's `.serverless/`). */
+  release(): void;
+}
+
+/** The environment of a CI machine with no AWS account: no AWS_* variables and no readable credential files. */
+export function credentialFreeEnvironment(): NodeJS.ProcessEnv {
+  const environment = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
+  return {
+    ...environment,
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+    AWS_CONFIG_FILE: '/nonexistent/config',
+    SLS_TELEMETRY_DISABLED: '1',
+  };
+}
+
+/** The checkout's `.serverless/` when it holds a current default-stage package, else undefined. */
+export function currentCheckoutPackage(repo: string): string | undefined {
+  const directory = path.join(repo, '.serverless');
+  const template = path.join(directory, TEMPLATE_FILE);
+  const state = path.join(directory, 'serverless-state.json');
+  if (!existsSync(template) || !existsSync(state)) return undefined;
+  const stage = (JSON.parse(readFileSync(state, 'utf8')) as { service?: { provider?: { stage?: string } } }).service?.provider?.stage;
+  if (stage !== STAGE) return undefined;
+  const builtAt = statSync(template).mtimeMs;
+  const stale = INPUTS.some((input) => existsSync(path.join(repo, input)) && statSync(path.join(repo, input)).mtimeMs > builtAt);
+  return stale ? undefined : directory;
+}
+
+export async function packagedStack(repo: string): Promise<PackagedStack> {
+  const reusable = currentCheckoutPackage(repo);
+  if (reusable !== undefined) return { directory: reusable, reused: true, release: () => undefined };
+  const directory = mkdtempSync(path.join(tmpdir(), 'vmo-package-'));
+  await promisify(execFile)('npx', ['sls', 'package', '--stage', STAGE, '--package', directory], {
+    cwd: repo,
+    env: credentialFreeEnvironment(),
+    timeout: 240_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return { directory, reused: false, release: () => rmSync(directory, { recursive: true, force: true }) };
+}
