@@ -1,8 +1,13 @@
-/** Tests are TypeScript compiled by swc to CommonJS; ESM-only dependencies (middy) are compiled too. */
-module.exports = {
+/**
+ * Tests are TypeScript compiled by swc to CommonJS; ESM-only dependencies (middy) are compiled too.
+ * Three projects, by what a test needs (`npm test` runs all; `npm run test:unit` only the first, in seconds):
+ * - unit: pure code, no process or socket;
+ * - integration: the real SDK over HTTP against dynalite and the EC2 simulator, the local Lambda runtime, the CLI,
+ *   the packaged template;
+ * - system: the whole product at once (the sandbox, the chaos runs).
+ */
+const shared = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/tests'],
-  testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.(t|j|mj|cj)s$': [
       '@swc/jest',
@@ -10,7 +15,30 @@ module.exports = {
     ],
   },
   transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
+};
+
+/** Pure tests outside tests/unit: properties of the slot policy, the sweep order, the token bucket, settings parsing. */
+const PURE_RELIABILITY = [
+  '<rootDir>/tests/reliability/ledger-slots.property.test.ts',
+  '<rootDir>/tests/reliability/sweep-order.property.test.ts',
+  '<rootDir>/tests/reliability/token-bucket.property.test.ts',
+  '<rootDir>/tests/reliability/sweep-settings.test.ts',
+];
+
+module.exports = {
+  // Fails the run at once, naming the fix, when jest was started on a Node older than the one we deploy.
+  globalSetup: '<rootDir>/tests/support/require-node-24.cjs',
   testTimeout: 60000,
   // Integration suites each start their own loopback servers; two workers match the 2-core machines.
   maxWorkers: 2,
+  projects: [
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/tests/unit/**/*.test.ts', ...PURE_RELIABILITY] },
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/tests/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/unit/', '<rootDir>/tests/sandbox/', '<rootDir>/tests/chaos/', ...PURE_RELIABILITY],
+    },
+    { ...shared, displayName: 'system', testMatch: ['<rootDir>/tests/sandbox/**/*.test.ts', '<rootDir>/tests/chaos/**/*.test.ts'] },
+  ],
 };

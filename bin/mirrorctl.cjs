@@ -5,6 +5,13 @@
  * step to forget or go stale, and the CLI executes exactly the shared/ code the Lambdas are bundled from.
  */
 const path = require('node:path');
+
+// Run outside npm scripts (a shell, a linked bin), `#!/usr/bin/env node` finds the system Node, which may be older
+// than the Node 24 we deploy on: then re-run on the repository's own Node 24 (the `node` dev dependency), or refuse.
+const { runOnRequiredNode } = require('./required-node.cjs');
+const exitCode = runOnRequiredNode(__filename, process.argv.slice(2));
+if (exitCode !== undefined) process.exit(exitCode);
+
 require('tsx/cjs/api').register();
 
 const { run, processIo } = require(path.join(__dirname, '..', 'cli', 'main.ts'));

@@ -3,6 +3,7 @@
  * tests pass buffers); commands call shared/ exactly as the Lambdas do, rendering lives in render/.
  */
 import { Command, CommanderError } from 'commander';
+import { version } from '../package.json';
 import { ConfigError } from '../shared/domain/errors';
 import { registerPlan } from './commands/plan';
 import { registerReconcile } from './commands/reconcile';
@@ -17,6 +18,7 @@ export { ExitCode } from './exit-codes';
 function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const program = new Command('mirrorctl')
     .description('Operate vpc-mirror-orchestrator: dry-run plans, fleet status and drift, reconcile on demand.')
+    .version(`${version} (Node.js ${process.version})`)
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .showHelpAfterError('(run with --help for usage)')

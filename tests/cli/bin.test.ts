@@ -1,6 +1,7 @@
 /** The installed entry point: bin/mirrorctl.cjs as a real process (tsx loads cli/main.ts), against loopback servers. */
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { PlanReport } from '../../cli/views/plan';
 import { Ec2Seeder, setFunctionEnvironment, startTestCloud, type TestCloud } from '../support/test-cloud';
@@ -22,10 +23,24 @@ afterAll(async () => {
 });
 
 function mirrorctl(...args: string[]) {
-  return execFileAsync(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+  return execFileAsync(systemNode(), [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+}
+
+/** The first `node` on PATH outside node_modules: what a shell runs `mirrorctl` with (Node 20 on the CI machines). */
+function systemNode(): string {
+  const directories = (process.env['PATH'] ?? '').split(delimiter).filter((directory) => directory && !directory.includes('node_modules'));
+  const found = directories.map((directory) => join(directory, 'node')).find((candidate) => existsSync(candidate));
+  return found ?? process.execPath;
 }
 
 describe('bin/mirrorctl.cjs', () => {
+  it('runs on Node 24 and prints no Node-version warning, even when a shell starts it with an older system Node', async () => {
+    const { stdout, stderr } = await mirrorctl('--version');
+
+    expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+ \(Node\.js v24\.\d+\.\d+\)$/);
+    expect(stderr).not.toContain('NodeVersionSupportWarning');
+  });
+
   it('prints the help and exits 0', async () => {
     const { stdout } = await mirrorctl('--help');
 
@@ -36,11 +51,12 @@ describe('bin/mirrorctl.cjs', () => {
   it('answers plan --json with only a JSON document on stdout', async () => {
     const instance = await new Ec2Seeder(cloud).launch({ type: 'm5.large', tags: { 'traffic-mirror': 'true' } });
 
-    const { stdout } = await mirrorctl('plan', '--json');
+    const { stdout, stderr } = await mirrorctl('plan', '--json');
 
     const report = JSON.parse(stdout) as PlanReport;
     expect(report.instances.map((planned) => planned.instanceId)).toEqual([instance.instanceId]);
     expect(report.totals.attach).toBe(1);
+    expect(stderr).not.toContain('NodeVersionSupportWarning');
   });
 
   it('exits 2 on a configuration error', async () => {

@@ -94,7 +94,7 @@ export function checkRuntime(template: CfnTemplate): string[] {
   if (functions.length === 0) return ['no AWS::Lambda::Function in the template'];
   return functions.flatMap(([id, fn]) => {
     const problems: string[] = [];
-    if (props(fn)['Runtime'] !== 'nodejs22.x') problems.push(`${id}: Runtime is ${String(props(fn)['Runtime'])}, want nodejs22.x`);
+    if (props(fn)['Runtime'] !== 'nodejs24.x') problems.push(`${id}: Runtime is ${String(props(fn)['Runtime'])}, want nodejs24.x`);
     if (JSON.stringify(props(fn)['Architectures']) !== JSON.stringify(['arm64'])) {
       problems.push(`${id}: Architectures is ${JSON.stringify(props(fn)['Architectures'])}, want ["arm64"]`);
     }
