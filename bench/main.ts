@@ -59,7 +59,7 @@ async function main(): Promise<void> {
         }),
       );
     }
-    // What-if: the SDK left to the Lambda runtime (nodejs22.x ships SDK v3); here it loads from node_modules.
+    // What-if: the SDK left to the Lambda runtime (nodejs24.x ships SDK v3); here it loads from node_modules.
     if (first && !(settings.esbuild.external ?? []).some((pattern) => pattern.startsWith('@aws-sdk'))) {
       variants.push(
         await buildVariant(settings, ROOT, first, 'SDK external', { external: [...(settings.esbuild.external ?? []), '@aws-sdk/*', '@smithy/*'] }),

@@ -679,11 +679,9 @@ export class LocalLambda {
       AWS_DEFAULT_REGION: this.options.region,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
       // Lambda sets it; Powertools reads it to tell cold starts.
       AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-      // The deployed runtime is nodejs22.x: the SDK's "upgrade from Node 20" warning is noise about this machine.
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       AWS_LAMBDA_FUNCTION_NAME: this.functionName,
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(this.options.memorySizeMb),

@@ -45,10 +45,6 @@ const program = new Command()
       'Colours: only on a terminal; NO_COLOR=1 turns them off, FORCE_COLOR=1 forces them.',
   );
 
-// The SDK's advice to move this machine to Node 22 says nothing about the product (Lambda runs nodejs22.x) and
-// would be the first thing a reader sees.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 async function main(): Promise<number> {
   try {
     program.parse();

@@ -167,11 +167,13 @@ describe('startLocalCloud with `sls package` zips', () => {
       deploy: {},
     });
 
-    const result = await cloud.lambdas['sweep']?.invoke({ behave: 'env', names: ['LAMBDA_TASK_ROOT'] });
-    const taskRoot = (result?.value as { LAMBDA_TASK_ROOT: string }).LAMBDA_TASK_ROOT;
+    const sweep = cloud.lambdas['sweep'];
+    if (sweep === undefined) throw new Error('the sweep function was not deployed');
+    const result = await sweep.invoke({ behave: 'env', names: ['LAMBDA_TASK_ROOT'] });
+    const taskRoot = (result.value as { LAMBDA_TASK_ROOT: string }).LAMBDA_TASK_ROOT;
     await cloud.stop();
 
-    expect(result?.ok).toBe(true);
+    expect(result.ok).toBe(true);
     expect(path.basename(taskRoot)).toMatch(/^local-cloud-artifact-/);
     expect(existsSync(taskRoot)).toBe(false);
   });
@@ -269,7 +271,7 @@ async function bundleEchoHandler(root: string): Promise<void> {
     bundle: true,
     platform: 'node',
     format: 'cjs',
-    target: 'node20',
+    target: 'node24',
     logLevel: 'silent',
   });
 }

@@ -189,7 +189,7 @@ describe('LocalEventBus chaos hooks', () => {
     const target = new RecordingTarget();
     const bus = new LocalEventBus({ rules: [{ name: 'all', pattern: { source: ['aws.ec2'] }, target }], chaos: { dropRate: 1 } });
 
-    tenEvents().forEach((event) => bus.put(event));
+    for (const event of tenEvents()) bus.put(event);
 
     expect(target.received).toEqual([]);
     expect(bus.stats()).toMatchObject({ matched: 10, dropped: 10, deliveries: 0 });
@@ -212,7 +212,7 @@ describe('LocalEventBus chaos hooks', () => {
       chaos: { seed: 7, delayRate: 1, maxDelayMs: 50 },
     });
 
-    tenEvents().forEach((event) => bus.put(event));
+    for (const event of tenEvents()) bus.put(event);
     const delayedAtOnce = target.received.length;
     const drained = await bus.drain(5_000);
 
@@ -225,7 +225,7 @@ describe('LocalEventBus chaos hooks', () => {
     const run = (seed: number) => {
       const target = new RecordingTarget();
       const bus = new LocalEventBus({ rules: [{ name: 'all', pattern: { source: ['aws.ec2'] }, target }], chaos: { seed, dropRate: 0.5 } });
-      tenEvents().forEach((event) => bus.put(event));
+      for (const event of tenEvents()) bus.put(event);
       return (target.received as EventEnvelope[]).map((event) => event.id);
     };
 

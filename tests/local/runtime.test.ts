@@ -77,6 +77,16 @@ describe('LocalLambda', () => {
     delete process.env['LOCAL_LAMBDA_TEST_LEAK'];
   });
 
+  it('runs the handler on the Node major the stack deploys (nodejs24.x), with the SDK left to warn if it were older', async () => {
+    const fn = lambda({ environment: {} });
+
+    const runtime = await fn.invoke({ behave: 'runtime' });
+    const suppressed = await fn.invoke({ behave: 'env', names: ['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] });
+
+    expect(runtime.value).toEqual({ nodeVersion: expect.stringMatching(/^v24\./), executionEnv: 'AWS_Lambda_nodejs24.x' });
+    expect(suppressed.value).toEqual({ AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: null });
+  });
+
   it('retries a failing async invocation twice, then dead-letters an on-failure record', async () => {
     const deadLetters = new DeadLetterQueue(path.join(scratch, 'dlq.jsonl'));
     const fn = lambda({ deadLetters, onFailureDestination: 'arn:aws:sqs:eu-west-1:111122223333:dlq' });
