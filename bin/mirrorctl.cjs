@@ -29,7 +29,7 @@ run(process.argv.slice(2), processIo()).then(
     process.exitCode = exitCode;
   },
   (error) => {
-    process.stderr.write(`mirrorctl: ${error && error.stack ? error.stack : String(error)}\n`);
+    process.stderr.write(`mirrorctl: ${error?.stack ? error.stack : String(error)}\n`);
     process.exitCode = 1;
   },
 );

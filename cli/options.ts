@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { CliIo } from './io';
 
 /** Options every command takes: the instances in scope, where AWS is, and overrides of the main configuration variables. */

@@ -4,6 +4,7 @@ import { ExitCode } from '../exit-codes';
 import type { CliIo } from '../io';
 import { addCommonOptions, type CommonOptions } from '../options';
 import { reconcileInstances } from '../reconcile-run';
+import type { DecisionRecord } from '../../shared/converge';
 import { renderReconcile } from '../render/reconcile';
 import { resolveScope } from '../scope';
 import { buildReconcileReport } from '../views/reconcile';
@@ -27,7 +28,7 @@ export function registerReconcile(program: Command, io: CliIo, setExitCode: (cod
         const { deps } = context.session;
         const scope = await resolveScope(options.instance ?? [], deps);
         const progress = context.progress(scope.instanceIds.length);
-        let records;
+        let records: DecisionRecord[];
         try {
           records = await reconcileInstances(scope.instanceIds, triggerEventId, deps, progress.tick);
         } finally {

@@ -73,7 +73,7 @@ function callHandler(handler, event, context) {
 try {
   const { handler, initMs } = await load();
   process.on('message', async (/** @type {any} */ message) => {
-    if (!message || message.type !== 'invoke') return;
+    if (message?.type !== 'invoke') return;
     const { requestId, payload, deadline, context: base } = message;
     process.stdout.write(`${REQUEST_MARK}${requestId}\n`);
     process.stderr.write(`${REQUEST_MARK}${requestId}\n`);

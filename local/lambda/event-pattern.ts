@@ -37,10 +37,10 @@ export function validatePattern(pattern: unknown, path = ''): asserts pattern is
       if (!Array.isArray(node) || node.length < 2) {
         throw new InvalidPatternError('$or needs an array of at least two patterns', here);
       }
-      node.forEach((alternative, index) => validatePattern(alternative, `${here}[${index}]`));
+      for (const [index, alternative] of node.entries()) validatePattern(alternative, `${here}[${index}]`);
     } else if (Array.isArray(node)) {
       if (node.length === 0) throw new InvalidPatternError('a match list must not be empty', here);
-      node.forEach((rule, index) => validateRule(rule, `${here}[${index}]`));
+      for (const [index, rule] of node.entries()) validateRule(rule, `${here}[${index}]`);
     } else if (isPlainObject(node)) {
       validatePattern(node, here);
     } else {

@@ -170,7 +170,7 @@ async function setStage({ driver, cloud, scenario, note, settle }: StoryHands, l
   const nlbTarget = await driver.createLoadBalancerTarget(loadBalancerArn(cloud, 'capture', '0123456789abcdef'));
   const secopsTarget = await driver.createLoadBalancerTarget(loadBalancerArn(cloud, 'secops', 'fedcba9876543210'));
   const filterId = await driver.createFilter();
-  scenario.targetHosts.forEach((host, index) => labels.targets.set(interfaceTargets[index] as string, host.name));
+  for (const [index, host] of scenario.targetHosts.entries()) labels.targets.set(interfaceTargets[index] as string, host.name);
   labels.targets.set(nlbTarget, 'nlb');
   labels.targets.set(secopsTarget, 'secops-nlb');
   const crowded = scenario.fleet.filter((spec) => spec.handMadeSessions > 0);

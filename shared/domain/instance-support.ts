@@ -42,7 +42,7 @@ function normalizeType(instanceType: string): string {
 
 function isMetalSize(instanceType: string): boolean {
   const size = normalizeType(instanceType).split('.')[1];
-  return size !== undefined && size.startsWith('metal');
+  return size?.startsWith('metal') === true;
 }
 
 const SUPPORTED: Support = { supported: true };

@@ -5,7 +5,6 @@ const saved = { ...process.env };
 function loadHandler(name: string): unknown {
   let loaded: unknown;
   jest.isolateModules(() => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     loaded = require(`../../functions/${name}`);
   });
   return loaded;

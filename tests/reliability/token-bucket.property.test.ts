@@ -36,7 +36,7 @@ describe('TokenBucket', () => {
     for (let i = 0; i < 7; i += 1) await take();
 
     expect(grants.slice(0, 3)).toEqual([0, 0, 0]);
-    grants.slice(3).forEach((at, index) => expect(at).toBeCloseTo((index + 1) * 500, 6));
+    for (const [index, at] of grants.slice(3).entries()) expect(at).toBeCloseTo((index + 1) * 500, 6);
     expect(bucket.stats()).toEqual({ taken: 7, waitedMs: 2000 });
   });
 

@@ -6,7 +6,7 @@ import {
   DescribeInstancesCommand,
   DescribeTrafficMirrorFiltersCommand,
   DescribeTrafficMirrorSessionsCommand,
-  EC2ServiceException,
+  type EC2ServiceException,
 } from '@aws-sdk/client-ec2';
 import { Ec2Error } from '../../local/ec2-sim';
 import { errorCodeOf, launch, mirrorFilter, nlbTarget, startHarness, type Harness } from './sim-harness';

@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { DescribeInstancesCommand, EC2ServiceException } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, type EC2ServiceException } from '@aws-sdk/client-ec2';
 import { startHarness, type Harness } from './sim-harness';
 
 interface RawAnswer {
@@ -81,7 +81,7 @@ describe('the EC2 Query protocol', () => {
 
   it('escapes XML in values it echoes', async () => {
     const answer = await post(
-      'Action=CreateTrafficMirrorFilter&Version=2016-11-15&Description=' + encodeURIComponent('a<b>&"c\'</description>'),
+      `Action=CreateTrafficMirrorFilter&Version=2016-11-15&Description=${encodeURIComponent('a<b>&"c\'</description>')}`,
     );
     expect(answer.status).toBe(200);
     expect(answer.body).not.toContain('a<b>');

@@ -13,7 +13,6 @@ export interface LedgerTable {
 }
 
 export async function startLedgerTable(tableName = 'vpc-mirror-ledger-test'): Promise<LedgerTable> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const dynalite = require('dynalite') as (options: Record<string, number>) => Server;
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));

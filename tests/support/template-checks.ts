@@ -70,12 +70,12 @@ export function roleStatements(role: CfnResource | undefined): PolicyStatement[]
 function allIdentityStatements(template: CfnTemplate): Array<[where: string, statement: PolicyStatement]> {
   const result: Array<[string, PolicyStatement]> = [];
   for (const [id, role] of resourcesOfType(template, 'AWS::IAM::Role')) {
-    roleStatements(role).forEach((statement, index) => result.push([`${id}.Statement[${index}]`, statement]));
+    for (const [index, statement] of roleStatements(role).entries()) result.push([`${id}.Statement[${index}]`, statement]);
   }
   for (const type of ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']) {
     for (const [id, policy] of resourcesOfType(template, type)) {
       const document = props(policy)['PolicyDocument'] as { Statement?: PolicyStatement | PolicyStatement[] } | undefined;
-      asList(document?.Statement).forEach((statement, index) => result.push([`${id}.Statement[${index}]`, statement]));
+      for (const [index, statement] of asList(document?.Statement).entries()) result.push([`${id}.Statement[${index}]`, statement]);
     }
   }
   return result;

@@ -142,7 +142,7 @@ function addCfnLintFormats(ajv: Ajv): void {
 }
 
 function present(data: unknown, key: string): boolean {
-  return data !== null && typeof data === 'object' && Object.prototype.hasOwnProperty.call(data, key);
+  return data !== null && typeof data === 'object' && Object.hasOwn(data, key);
 }
 
 function addCfnLintKeywords(ajv: Ajv): void {

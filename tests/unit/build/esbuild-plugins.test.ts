@@ -5,7 +5,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { inlineSchemaTraitKeys } = require('../../../build/esbuild-plugins.cjs') as { inlineSchemaTraitKeys: (source: string) => string };
 
 describe('inlineSchemaTraitKeys', () => {
