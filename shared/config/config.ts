@@ -99,7 +99,16 @@ const tagKey = text('a tag key of 1..128 characters, not starting with aws:', 12
 const tagValue = text('a tag value of 1..256 characters', 256);
 const filterId = id(FILTER_ID_PATTERN, 'a traffic mirror filter id (tmf- + 8 or 17 hex)');
 const tableName = text('a DynamoDB table name (3..255 of A-Z a-z 0-9 _ . -)', 255, /^[A-Za-z0-9_.-]{3,255}$/);
-const eventBusName = text('an event bus name or ARN', 1600, /^[A-Za-z0-9._\-/:]+$/);
+/**
+ * A bus name (1..256 of A-Z a-z 0-9 . _ - /) or a bus ARN: PutEvents takes either, and serverless.yml grants
+ * PutEvents on exactly that bus (build/event-bus-arn.cjs holds the same two patterns).
+ */
+export const EVENT_BUS_PATTERN = /^(?:[/._A-Za-z0-9-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[/._A-Za-z0-9-]{1,256})$/;
+const eventBusName = text(
+  'an event bus name (A-Z a-z 0-9 . _ - /) or an event bus ARN (arn:<partition>:events:<region>:<account>:event-bus/<name>)',
+  1600,
+  EVENT_BUS_PATTERN,
+);
 
 export function loadConfig(env: Env): Config {
   const poolTargetIds = read(env, 'MIRROR_TARGET_IDS', targetIdList, () =>

@@ -26,8 +26,8 @@ import {
   type PolicyStatement,
 } from '../support/template-checks';
 import { CFN_SCHEMAS } from '../support/fixtures-path';
-import { packagedStack, TEMPLATE_FILE, type PackagedStack } from '../support/packaged-stack';
-import { resolveIntrinsics } from '../support/template-placeholders';
+import { packagedStack, packageWithParams, TEMPLATE_FILE, type PackagedStack } from '../support/packaged-stack';
+import { DEFAULT_PLACEHOLDER_CONTEXT, resolveIntrinsics } from '../support/template-placeholders';
 import { loadResourceSchemas, type ResourceSchemas } from '../support/template-schemas';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -350,6 +350,23 @@ describe('IAM', () => {
       ['tmf-0123456789abcdef0', 'tmf-0123456789abcdef1', 'tmf-0123456789abcdef2'].map(filterArn),
     );
   });
+
+  it('publishes outcomes only to the bus EVENT_BUS_NAME names, whether a name or an ARN', async () => {
+    expect(grantedResources(template, 'PublishOutcomes')).toBe(`arn:aws:events:us-east-1:${DEFAULT_PLACEHOLDER_CONTEXT.accountId}:event-bus/default`);
+
+    const centralBus = 'arn:aws:events:eu-west-1:111122223333:event-bus/security-outcomes';
+    const packaged = await packageWithParams(REPO, { eventBusName: centralBus });
+    try {
+      const withCentralBus = JSON.parse(readFileSync(path.join(packaged.directory, TEMPLATE_FILE), 'utf8')) as CfnTemplate;
+      expect(grantedResources(withCentralBus, 'PublishOutcomes')).toBe(centralBus);
+      const busNames = resourcesOfType(withCentralBus, 'AWS::Lambda::Function').map(
+        ([, fn]) => (fn.Properties?.['Environment'] as { Variables?: Record<string, unknown> } | undefined)?.Variables?.['EVENT_BUS_NAME'],
+      );
+      expect(busNames).toEqual(FUNCTIONS.map(() => centralBus));
+    } finally {
+      packaged.release();
+    }
+  }, 300_000);
 });
 
 /** The template as CloudFormation would see it with these stack parameter values. */

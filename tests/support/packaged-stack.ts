@@ -51,8 +51,14 @@ export function currentCheckoutPackage(repo: string): string | undefined {
 export async function packagedStack(repo: string): Promise<PackagedStack> {
   const reusable = currentCheckoutPackage(repo);
   if (reusable !== undefined) return { directory: reusable, reused: true, release: () => undefined };
+  return packageWithParams(repo, {});
+}
+
+/** The stack packaged afresh into a temporary folder, with these `--param` values. */
+export async function packageWithParams(repo: string, params: Readonly<Record<string, string>>): Promise<PackagedStack> {
   const directory = mkdtempSync(path.join(tmpdir(), 'vmo-package-'));
-  await promisify(execFile)('npx', ['sls', 'package', '--stage', STAGE, '--package', directory], {
+  const paramArgs = Object.entries(params).map(([name, value]) => `--param=${name}=${value}`);
+  await promisify(execFile)('npx', ['sls', 'package', '--stage', STAGE, '--package', directory, ...paramArgs], {
     cwd: repo,
     env: credentialFreeEnvironment(),
     timeout: 240_000,
