@@ -1,5 +1,5 @@
 /**
- * The fastest any implementation can create N sessions: EC2's mutating bucket (aws-facts.md: 50 tokens, 5 per
+ * The fastest any implementation can create N sessions: EC2's mutating bucket (docs/AWS-FACTS.md: 50 tokens, 5 per
  * second, per action) lets 50 creates through at once and then 5 per second; the simulator refills `timeScale`
  * times faster.
  */

@@ -4,7 +4,7 @@
  */
 import { seededRandom } from '../../local/random';
 
-/** Nitro sizes that are supported mirror sources (aws-facts.md): the burst is about attaching, not refusing. */
+/** Nitro sizes that are supported mirror sources (docs/AWS-FACTS.md): the burst is about attaching, not refusing. */
 export const SUPPORTED_TYPES = ['m5.large', 'm5.xlarge', 'c5.large', 'c5.2xlarge', 'r5.large', 't3.medium'] as const;
 /** Families AWS refuses as sources: only used when --unsupported-share asks for refusals in the mix. */
 export const UNSUPPORTED_TYPES = ['m6i.large', 't2.micro', 'c7g.large'] as const;

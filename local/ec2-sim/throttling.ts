@@ -1,5 +1,5 @@
 /**
- * EC2's request throttling: a token bucket per action category (aws-facts.md). Off by default. `timeScale`
+ * EC2's request throttling: a token bucket per action category (docs/AWS-FACTS.md). Off by default. `timeScale`
  * multiplies the refill rate, so a benchmark can compress minutes of AWS behaviour into seconds.
  */
 import type { Params } from './protocol/query';

@@ -55,7 +55,7 @@ export type TargetLimits = Pick<Limits, 'sourcesPerInterfaceTarget' | 'sourcesPe
 
 /**
  * The simulator's snapshot as the invariants read it. A network-interface target's limit is 10 sources, or 100
- * when its ENI sits on a full-host size (aws-facts.md); load balancer targets have none.
+ * when its ENI sits on a full-host size (docs/AWS-FACTS.md); load balancer targets have none.
  */
 export function worldFromSnapshot(snapshot: SimulatorSnapshot, limits: TargetLimits = AWS_LIMITS): MirrorWorld {
   const eniById = new Map(snapshot.networkInterfaces.map((eni) => [eni.networkInterfaceId, eni]));

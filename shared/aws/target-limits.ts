@@ -1,6 +1,6 @@
 /**
  * Sources a network-interface target accepts: 10, or 100 when the target ENI sits on one of the largest full-host
- * sizes (aws-facts.md). Kept as data so a new size is a one-line change.
+ * sizes (docs/AWS-FACTS.md). Kept as data so a new size is a one-line change.
  */
 const FULL_HOST_TARGET_TYPES: ReadonlySet<string> = new Set([
   'c5.18xlarge',

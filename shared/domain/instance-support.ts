@@ -1,5 +1,5 @@
 /**
- * Which instance types can be traffic mirror sources. The tables are the ones in aws-facts.md (late 2026) kept as
+ * Which instance types can be traffic mirror sources. The tables are the ones in docs/AWS-FACTS.md (late 2026) kept as
  * data: when AWS changes its lists, edit a table here, or add types at deploy time with MIRROR_SUPPORTED_TYPES /
  * MIRROR_UNSUPPORTED_TYPES without a release. EC2's own NetworkInterfaceNotSupported stays the final word.
  */

@@ -1,5 +1,5 @@
 /**
- * The instance-type catalogue: one row per family, as data. Facts from /work/shared/aws-facts.md (late 2026);
+ * The instance-type catalogue: one row per family, as data. Facts from docs/AWS-FACTS.md (late 2026);
  * update the rows, not the code, when AWS changes its lists.
  *   hypervisor      what DescribeInstanceTypes reports for the virtualised sizes (bare metal reports none)
  *   mirrorSource    whether Traffic Mirroring accepts its ENIs as sources (bare-metal sizes never)

@@ -1,4 +1,4 @@
-/** Traffic Mirroring quotas (aws-facts.md). None can be raised on AWS; tests may lower them to reach them fast. */
+/** Traffic Mirroring quotas (docs/AWS-FACTS.md). None can be raised on AWS; tests may lower them to reach them fast. */
 export interface Limits {
   readonly sessionsPerInterface: number;
   readonly sourcesPerInterfaceTarget: number;

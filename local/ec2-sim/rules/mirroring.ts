@@ -1,4 +1,4 @@
-/** Traffic Mirroring's rules about sources and targets (aws-facts.md), as checks that throw EC2's error codes. */
+/** Traffic Mirroring's rules about sources and targets (docs/AWS-FACTS.md), as checks that throw EC2's error codes. */
 import { Ec2Error } from '../protocol/errors';
 import type { NetworkInterface, SimState, TrafficMirrorTarget } from '../model/state';
 import { FULL_HOST_TARGET_TYPES, lookupInstanceType } from './catalogue';
