@@ -28,8 +28,12 @@ describe('the packaged stack', () => {
     expect(currentCheckoutPackage(repo)).toBe(path.join(repo, '.serverless'));
   });
 
-  it('packages afresh when serverless.yml changed after the packaging, or the output is for another stage', () => {
+  it('packages afresh when serverless.yml or a build/ helper changed after the packaging, or the output is for another stage', () => {
     expect(currentCheckoutPackage(checkout('stale', 'dev', -60))).toBeUndefined();
+    const helperChanged = checkout('helper-changed', 'dev', 60);
+    mkdirSync(path.join(helperChanged, 'build'));
+    writeFileSync(path.join(helperChanged, 'build', 'event-bus-arn.cjs'), 'module.exports = {};\n');
+    expect(currentCheckoutPackage(helperChanged)).toBeUndefined();
     expect(currentCheckoutPackage(checkout('prod', 'prod', 60))).toBeUndefined();
     expect(currentCheckoutPackage(path.join(scratch(), 'never-packaged'))).toBeUndefined();
   });

@@ -5,15 +5,21 @@
  * checkout's `.serverless/` is never written or deleted by a test.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
 export const TEMPLATE_FILE = 'cloudformation-template-update-stack.json';
 const STAGE = 'dev';
-/** What the packaged output is made from: newer than the output means the output is stale. */
-const INPUTS = ['serverless.yml', 'package.json', 'package-lock.json'];
+/**
+ * What the packaged template is made from (serverless.yml and the package-time helpers it loads from build/): any
+ * of them newer than the output means the output is stale.
+ */
+function inputsOf(repo: string): string[] {
+  const helpers = existsSync(path.join(repo, 'build')) ? readdirSync(path.join(repo, 'build')).map((name) => path.join('build', name)) : [];
+  return ['serverless.yml', 'package.json', 'package-lock.json', ...helpers];
+}
 
 export interface PackagedStack {
   /** The folder holding the template and the function zips. */
@@ -44,7 +50,7 @@ export function currentCheckoutPackage(repo: string): string | undefined {
   const stage = (JSON.parse(readFileSync(state, 'utf8')) as { service?: { provider?: { stage?: string } } }).service?.provider?.stage;
   if (stage !== STAGE) return undefined;
   const builtAt = statSync(template).mtimeMs;
-  const stale = INPUTS.some((input) => existsSync(path.join(repo, input)) && statSync(path.join(repo, input)).mtimeMs > builtAt);
+  const stale = inputsOf(repo).some((input) => existsSync(path.join(repo, input)) && statSync(path.join(repo, input)).mtimeMs > builtAt);
   return stale ? undefined : directory;
 }
 
