@@ -5,7 +5,7 @@
  * Idempotent: converging twice is converging once (ClientToken = reservation id, conditional ledger writes).
  */
 import { PermanentError, RetryableError } from '../domain/errors';
-import type { Decision, Reason } from '../domain/types';
+import type { Decision, Reason, SessionFacts } from '../domain/types';
 import { Ec2RefusalError } from '../aws/error-mapping';
 import { countOutcome } from '../observability';
 import { mapWithConcurrency } from './concurrency';
@@ -55,6 +55,8 @@ type DetachDecision = Extract<Decision, { action: 'detach' }>;
 class InstanceRun {
   readonly records: DecisionRecord[] = [];
   private readonly events: OutcomeEvent[] = [];
+  /** Sessions this run deleted: the observations were read before, and must not bring them back to the ledger. */
+  private readonly deletedSessionIds = new Set<string>();
 
   constructor(
     private readonly plan: InstancePlan,
@@ -167,6 +169,11 @@ class InstanceRun {
     return undefined;
   }
 
+  /** What EC2 showed on the ENI at read time, less what this run has deleted since. */
+  private observedNow(eniId: string): SessionFacts[] {
+    return (this.plan.observedByEni.get(eniId) ?? []).filter((session) => !this.deletedSessionIds.has(session.sessionId));
+  }
+
   private async detach(decision: DetachDecision): Promise<void> {
     const { ec2, ledger } = this.deps;
     const session = [...this.plan.observedByEni.values()].flat().find((candidate) => candidate.sessionId === decision.sessionId);
@@ -176,6 +183,7 @@ class InstanceRun {
     }
     await ledger.markSlotReleasing(decision.eniId, decision.sessionId);
     const deletion = await ec2.deleteSession(decision.sessionId);
+    this.deletedSessionIds.add(decision.sessionId);
     const remaining = await ledger.removeSlot(decision.eniId, { sessionId: decision.sessionId });
     await this.releaseTargetIfUnused(decision.targetId, decision.eniId, remaining?.slots);
     // Duplicate events converge at once (stopping and stopped): only the call whose delete took effect reports it.
@@ -215,7 +223,7 @@ class InstanceRun {
           targetId: candidate,
           numberCandidates: decision.sessionNumberCandidates,
           preferredSessionNumber: config.preferredSessionNumber,
-          observedSessions: this.plan.observedByEni.get(decision.eniId) ?? [],
+          observedSessions: this.observedNow(decision.eniId),
         });
       } catch (error) {
         if (source === 'reserved') await ledger.releaseTargetSource(candidate, decision.eniId);
