@@ -4,9 +4,8 @@
  * a few instances in parallel. One JSON log line per decision; history in the ledger; outcome events published.
  * Idempotent: converging twice is converging once (ClientToken = reservation id, conditional ledger writes).
  */
-import { PermanentError, RetryableError } from '../domain/errors';
+import { Ec2RefusalError, PermanentError, RetryableError } from '../domain/errors';
 import type { Decision, Reason, SessionFacts } from '../domain/types';
-import { Ec2RefusalError } from '../aws/error-mapping';
 import { countOutcome } from '../observability';
 import { mapWithConcurrency } from './concurrency';
 import { readAndPlan, type InstancePlan } from './read-and-plan';

@@ -3,6 +3,7 @@
  * Lambda's bounded async retries and the on-failure destination apply to both; the distinction tells callers
  * whether an in-process retry is worth it and tells operators what kind of failure they are looking at.
  */
+import type { Reason } from './types';
 
 /** Not worth retrying: the input or the configuration is wrong, or AWS said no for good. */
 export class PermanentError extends Error {
@@ -42,5 +43,24 @@ export class ConfigError extends PermanentError {
     options?: ErrorOptions,
   ) {
     super(message.startsWith(`${variable}:`) ? message : `${variable}: ${message}`, options);
+  }
+}
+
+/** 'target': another target candidate may work. 'interface': this ENI cannot be mirrored as asked, for now. */
+export type RefusalScope = 'target' | 'interface';
+
+/**
+ * EC2 said no for good to creating a session (a limit, an unsupported interface, a parameter it rejects): an
+ * outcome with a reason, never a failure to retry. `code` is EC2's error code, for the detail.
+ */
+export class Ec2RefusalError extends PermanentError {
+  constructor(
+    readonly code: string,
+    readonly scope: RefusalScope,
+    readonly reason: Reason,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${code}: ${message}`, options);
   }
 }

@@ -81,7 +81,15 @@ export type Reason =
   | 'network-interface-not-supported'
   | 'interface-detached'
   | 'settings-changed'
-  | 'duplicate-managed-session';
+  | 'duplicate-managed-session'
+  /** EC2's quota of sessions per account and Region is reached (TrafficMirrorSessionLimitExceeded). */
+  | 'account-session-limit'
+  /** EC2 rejected a parameter of the create (InvalidParameterValue, ...): the detail names it. */
+  | 'invalid-parameter'
+  /** The function's role may not create the session (UnauthorizedOperation). */
+  | 'not-authorized'
+  /** Any other permanent answer of EC2 to the create; the detail carries its code. */
+  | 'ec2-refused';
 
 export type Decision =
   | {
