@@ -5,6 +5,7 @@
  * Idempotent: converging twice is converging once (ClientToken = reservation id, conditional ledger writes).
  */
 import { Ec2RefusalError, PermanentError, RetryableError } from '../domain/errors';
+import { matchesDesired } from '../domain/plan';
 import type { Decision, Reason, SessionFacts } from '../domain/types';
 import { countOutcome } from '../observability';
 import { mapWithConcurrency } from './concurrency';
@@ -173,9 +174,48 @@ class InstanceRun {
     return (this.plan.observedByEni.get(eniId) ?? []).filter((session) => !this.deletedSessionIds.has(session.sessionId));
   }
 
-  private async detach(decision: DetachDecision): Promise<void> {
+  /**
+   * EC2 answered IdempotentParameterMismatch: a session with this reservation's ClientToken exists, made with other
+   * settings (an invocation on the previous settings created it and died before recording it). Find it by its
+   * reservation tag; adopt it when it is what we want now, else delete it and attach anew. Never forget it: when EC2
+   * does not list it yet, the reservation stays and the failure is retryable.
+   */
+  private async resolveTokenMismatch(decision: AttachDecision, reservationId: string): Promise<void> {
+    const { ec2, ledger, config } = this.deps;
+    const { eniId } = decision;
+    const existing = (await ec2.describeSessionsOnInterfaces([eniId])).find(
+      (session) => session.managed && session.reservationId === reservationId,
+    );
+    if (existing === undefined) {
+      throw new RetryableError(`${eniId}: EC2 holds a session with ClientToken ${reservationId} but does not list it yet`);
+    }
+    const activated = await ledger.activateSlot(eniId, reservationId, existing.sessionId);
+    const desired = {
+      filterId: decision.filterId,
+      targetIds: new Set(decision.targetCandidates),
+      virtualNetworkId: config.virtualNetworkId,
+      packetLength: config.packetLength,
+    };
+    if (matchesDesired(existing, desired)) {
+      await this.note({
+        action: activated ? 'attach' : 'keep',
+        eniId,
+        sessionId: existing.sessionId,
+        targetId: existing.targetId,
+        sessionNumber: existing.sessionNumber,
+        reason: activated ? decision.reason : 'already-mirrored',
+        detail: 'made by an earlier attempt with this reservation; it has the current settings: adopted',
+      });
+      return;
+    }
+    await this.detach({ action: 'detach', instanceId: decision.instanceId, eniId, sessionId: existing.sessionId, targetId: existing.targetId, reason: 'settings-changed' }, existing);
+    await this.attach(decision, true);
+  }
+
+  /** `known`: the session as read after planning, when the plan's observations predate it. */
+  private async detach(decision: DetachDecision, known?: SessionFacts): Promise<void> {
     const { ec2, ledger } = this.deps;
-    const session = [...this.plan.observedByEni.values()].flat().find((candidate) => candidate.sessionId === decision.sessionId);
+    const session = known ?? [...this.plan.observedByEni.values()].flat().find((candidate) => candidate.sessionId === decision.sessionId);
     // Ownership is checked here as well as in planning: a session without our owner tag is never deleted.
     if (!session?.managed) {
       throw new PermanentError(`refusing to delete ${decision.sessionId}: it does not carry our owner tag`);
@@ -200,7 +240,7 @@ class InstanceRun {
     });
   }
 
-  private async attach(decision: AttachDecision): Promise<void> {
+  private async attach(decision: AttachDecision, afterTokenMismatch = false): Promise<void> {
     const { ec2, ledger, config } = this.deps;
     const tried: string[] = [];
     for (const candidate of decision.targetCandidates) {
@@ -262,6 +302,10 @@ class InstanceRun {
       } catch (error) {
         // Transient: keep the reservation, so Lambda's retry reuses its ClientToken and cannot make a second session.
         if (!(error instanceof PermanentError)) throw error;
+        if (error instanceof Ec2RefusalError && error.code === 'IdempotentParameterMismatch' && !afterTokenMismatch) {
+          await this.resolveTokenMismatch(decision, slot.reservationId);
+          return;
+        }
         // EC2 said no for good: nothing was created, undo both reservations.
         const remaining = await ledger.removeSlot(decision.eniId, { reservationId: slot.reservationId });
         await this.releaseTargetIfUnused(slot.targetId, decision.eniId, remaining?.slots);

@@ -160,7 +160,8 @@ function planRunning(
   ]);
 }
 
-interface Desired {
+/** What a managed session on an eligible ENI must look like; unset VNI and packet length mean AWS's choice. */
+export interface Desired {
   readonly filterId: string;
   readonly targetIds: ReadonlySet<string>;
   readonly virtualNetworkId: number | undefined;
@@ -389,7 +390,7 @@ function loadsAfterDetaches(
   return loads;
 }
 
-function matchesDesired(session: SessionFacts, desired: Desired): boolean {
+export function matchesDesired(session: SessionFacts, desired: Desired): boolean {
   return (
     session.filterId === desired.filterId &&
     desired.targetIds.has(session.targetId) &&
