@@ -18,6 +18,10 @@ export const INSTANCE_CONCURRENCY = 4;
 /** Polls, in ms, for another invocation's reservation to become a session (~2.5 s in all) before replaying it. */
 const IN_FLIGHT_POLL_MS: readonly number[] = [100, 200, 400, 800, 1000];
 
+/** How long a target EC2 called full gets no new source (a sweep runs every 10 minutes). */
+export const TARGET_FULL_RECHECK_MS = 10 * 60_000;
+const TARGET_FULL_CODES: ReadonlySet<string> = new Set(['TrafficMirrorSourcesPerTargetLimitExceeded', 'TrafficMirrorSessionsPerTargetLimitExceeded']);
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface ConvergeTrigger {
@@ -140,8 +144,10 @@ class InstanceRun {
           });
         }
       } else {
+        // Counted on its target first: a crash in between then leaves a source the next run's slot explains,
+        // never a slot whose target does not count it.
+        await ledger.reserveTargetSource(session.targetId, session.eniId, null, 'existing-session');
         await ledger.learnForeignSessions(session.eniId, this.plan.instanceId, this.plan.observedByEni.get(session.eniId) ?? [session]);
-        await ledger.reserveTargetSource(session.targetId, session.eniId, null);
       }
     }
     for (const eniId of this.plan.foreignDriftEnis) {
@@ -249,9 +255,9 @@ class InstanceRun {
         tried.push(`${candidate}: not found`);
         continue;
       }
-      const source = await ledger.reserveTargetSource(candidate, decision.eniId, target.sourceLimit);
+      const source = await ledger.reserveTargetSource(candidate, decision.eniId, target.sourceLimit, 'new-session');
       if (source === 'full') {
-        tried.push(`${candidate}: ${target.sourceLimit} sources already`);
+        tried.push(`${candidate}: full (${target.sourceLimit ?? 'no'} source limit in the ledger, or EC2 said full less than ${TARGET_FULL_RECHECK_MS / 60_000} min ago)`);
         continue;
       }
       let slot;
@@ -310,6 +316,8 @@ class InstanceRun {
         const remaining = await ledger.removeSlot(decision.eniId, { reservationId: slot.reservationId });
         await this.releaseTargetIfUnused(slot.targetId, decision.eniId, remaining?.slots);
         if (error instanceof Ec2RefusalError && error.scope === 'target') {
+          // Full on EC2 though not in the ledger (hand-made sessions): remember it rather than pay a call each time.
+          if (TARGET_FULL_CODES.has(error.code)) await ledger.markTargetFull(slot.targetId, new Date(this.deps.clock.now().getTime() + TARGET_FULL_RECHECK_MS));
           tried.push(`${slot.targetId}: ${error.code}`);
           continue;
         }
