@@ -6,7 +6,7 @@
  */
 import { Ec2RefusalError, PermanentError, RetryableError } from '../domain/errors';
 import { matchesDesired } from '../domain/plan';
-import type { Decision, Reason, SessionFacts } from '../domain/types';
+import type { ApplyReason, Decision, RecordReason, SessionFacts } from '../domain/types';
 import { countOutcome } from '../observability';
 import { mapWithConcurrency } from './concurrency';
 import { readAndPlan, type InstancePlan } from './read-and-plan';
@@ -38,7 +38,7 @@ export interface DecisionRecord {
   readonly sessionId?: string;
   readonly targetId?: string;
   readonly sessionNumber?: number;
-  readonly reason: Reason | string;
+  readonly reason: RecordReason;
   readonly detail?: string;
   readonly triggerEventId: string;
 }
@@ -343,6 +343,13 @@ class InstanceRun {
   }
 }
 
+/** A 'fail' record: retryable or not in the reason, the error's name and message in the detail. */
+export function failureRecord(instanceId: string, triggerEventId: string, error: unknown): DecisionRecord {
+  const reason: ApplyReason = error instanceof RetryableError ? 'transient-failure' : 'permanent-failure';
+  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return { action: 'fail', instanceId, reason, detail, triggerEventId };
+}
+
 export function summarize(records: readonly DecisionRecord[]): ConvergeSummary {
   const count = (action: RecordedAction) => records.filter((record) => record.action === action).length;
   return {
@@ -376,13 +383,7 @@ export async function applyPlans(plans: readonly InstancePlan[], trigger: Conver
       await run.run();
     } catch (error) {
       failures.push(error);
-      const record: DecisionRecord = {
-        action: 'fail',
-        instanceId: plan.instanceId,
-        reason: error instanceof Error ? error.name : 'Error',
-        detail: error instanceof Error ? error.message : String(error),
-        triggerEventId: trigger.eventId,
-      };
+      const record = failureRecord(plan.instanceId, trigger.eventId, error);
       deps.logger.error('decision', { ...record, error: error as Error });
       run.records.push(record);
     }

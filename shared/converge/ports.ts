@@ -4,7 +4,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import type { InstanceFacts, InstanceTypeFacts, Reason, SessionFacts, TargetFacts } from '../domain/types';
+import type { InstanceFacts, InstanceTypeFacts, RecordReason, SessionFacts, TargetFacts } from '../domain/types';
 import type { Config } from '../config/config';
 
 export interface CreateSessionRequest {
@@ -88,7 +88,7 @@ export interface HistoryEntry {
   readonly instanceId: string;
   readonly eniId?: string;
   readonly action: 'attach' | 'detach' | 'skip' | 'refuse' | 'release';
-  readonly reason: Reason | string;
+  readonly reason: RecordReason;
   readonly detail?: string;
   readonly sessionId?: string;
   readonly targetId?: string;
@@ -123,7 +123,7 @@ export interface LedgerPort {
 
 export interface OutcomeEvent {
   readonly action: 'attach' | 'detach' | 'refuse';
-  readonly reason: Reason | string;
+  readonly reason: RecordReason;
   readonly detail?: string;
   readonly instanceId: string;
   readonly eniId?: string;

@@ -91,6 +91,22 @@ export type Reason =
   /** Any other permanent answer of EC2 to the create; the detail carries its code. */
   | 'ec2-refused';
 
+/**
+ * What apply records beyond planning's reasons: a session someone else deleted first, a reservation a concurrent
+ * invocation handled, a ledger slot EC2 no longer backs, a target source nothing explains, and failures (the
+ * detail carries the error).
+ */
+export type ApplyReason =
+  | 'already-detached'
+  | 'handled-by-concurrent-invocation'
+  | 'session-gone'
+  | 'target-source-orphaned'
+  | 'transient-failure'
+  | 'permanent-failure';
+
+/** Every reason a decision record, a history entry or an outcome event can carry. */
+export type RecordReason = Reason | ApplyReason;
+
 export type Decision =
   | {
       readonly action: 'attach';
