@@ -7,8 +7,8 @@ import { Ec2RefusalError, PermanentError, RetryableError, type RefusalScope } fr
 import type { Reason } from '../domain/types';
 
 const REFUSALS: Readonly<Record<string, { scope: RefusalScope; reason: Reason }>> = {
-  TrafficMirrorSourcesPerTargetLimitExceeded: { scope: 'target', reason: 'target-pool-full' },
-  TrafficMirrorSessionsPerTargetLimitExceeded: { scope: 'target', reason: 'target-pool-full' },
+  TrafficMirrorSourcesPerTargetLimitExceeded: { scope: 'target-full', reason: 'target-pool-full' },
+  TrafficMirrorSessionsPerTargetLimitExceeded: { scope: 'target-full', reason: 'target-pool-full' },
   'InvalidTrafficMirrorTargetId.NotFound': { scope: 'target', reason: 'target-pool-full' },
   'InvalidTrafficMirrorTargetId.Malformed': { scope: 'target', reason: 'target-pool-full' },
   // The target's own ENI is a mirror source: that target cannot serve anyone until it stops being one.
@@ -22,7 +22,7 @@ const REFUSALS: Readonly<Record<string, { scope: RefusalScope; reason: Reason }>
   'InvalidTrafficMirrorFilterId.Malformed': { scope: 'interface', reason: 'filter-not-allowed' },
   // Our ClientToken (the reservation id) was used with other parameters: a session with that token exists, made
   // with the settings of the time; converge finds it by its reservation tag and adopts or replaces it.
-  IdempotentParameterMismatch: { scope: 'interface', reason: 'settings-changed' },
+  IdempotentParameterMismatch: { scope: 'token-reused', reason: 'settings-changed' },
   // The account's quota of sessions per Region (10,000): nothing helps until sessions are deleted somewhere.
   TrafficMirrorSessionLimitExceeded: { scope: 'interface', reason: 'account-session-limit' },
 };

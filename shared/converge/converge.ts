@@ -20,7 +20,6 @@ const IN_FLIGHT_POLL_MS: readonly number[] = [100, 200, 400, 800, 1000];
 
 /** How long a target EC2 called full gets no new source (a sweep runs every 10 minutes). */
 export const TARGET_FULL_RECHECK_MS = 10 * 60_000;
-const TARGET_FULL_CODES: ReadonlySet<string> = new Set(['TrafficMirrorSourcesPerTargetLimitExceeded', 'TrafficMirrorSessionsPerTargetLimitExceeded']);
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -308,16 +307,16 @@ class InstanceRun {
       } catch (error) {
         // Transient: keep the reservation, so Lambda's retry reuses its ClientToken and cannot make a second session.
         if (!(error instanceof PermanentError)) throw error;
-        if (error instanceof Ec2RefusalError && error.code === 'IdempotentParameterMismatch' && !afterTokenMismatch) {
+        if (error instanceof Ec2RefusalError && error.scope === 'token-reused' && !afterTokenMismatch) {
           await this.resolveTokenMismatch(decision, slot.reservationId);
           return;
         }
         // EC2 said no for good: nothing was created, undo both reservations.
         const remaining = await ledger.removeSlot(decision.eniId, { reservationId: slot.reservationId });
         await this.releaseTargetIfUnused(slot.targetId, decision.eniId, remaining?.slots);
-        if (error instanceof Ec2RefusalError && error.scope === 'target') {
+        if (error instanceof Ec2RefusalError && (error.scope === 'target' || error.scope === 'target-full')) {
           // Full on EC2 though not in the ledger (hand-made sessions): remember it rather than pay a call each time.
-          if (TARGET_FULL_CODES.has(error.code)) await ledger.markTargetFull(slot.targetId, new Date(this.deps.clock.now().getTime() + TARGET_FULL_RECHECK_MS));
+          if (error.scope === 'target-full') await ledger.markTargetFull(slot.targetId, new Date(this.deps.clock.now().getTime() + TARGET_FULL_RECHECK_MS));
           tried.push(`${slot.targetId}: ${error.code}`);
           continue;
         }

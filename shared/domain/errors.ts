@@ -46,8 +46,12 @@ export class ConfigError extends PermanentError {
   }
 }
 
-/** 'target': another target candidate may work. 'interface': this ENI cannot be mirrored as asked, for now. */
-export type RefusalScope = 'target' | 'interface';
+/**
+ * What a refusal means for the attach. 'target': another target candidate may work. 'target-full': the same, and
+ * this target has no room on EC2 (worth remembering). 'interface': this ENI cannot be mirrored as asked, for now.
+ * 'token-reused': the ClientToken (our reservation id) already made a session, with other parameters.
+ */
+export type RefusalScope = 'target' | 'target-full' | 'interface' | 'token-reused';
 
 /**
  * EC2 said no for good to creating a session (a limit, an unsupported interface, a parameter it rejects): an
