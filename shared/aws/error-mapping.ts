@@ -24,7 +24,7 @@ const REFUSALS: Readonly<Record<string, { scope: RefusalScope; reason: Reason }>
   // with the settings of the time; converge finds it by its reservation tag and adopts or replaces it.
   IdempotentParameterMismatch: { scope: 'token-reused', reason: 'settings-changed' },
   // The account's quota of sessions per Region (10,000): nothing helps until sessions are deleted somewhere.
-  TrafficMirrorSessionLimitExceeded: { scope: 'interface', reason: 'account-session-limit' },
+  TrafficMirrorSessionLimitExceeded: { scope: 'account', reason: 'account-session-limit' },
 };
 
 /** Reasons for the other permanent answers EC2 can give to CreateTrafficMirrorSession. */

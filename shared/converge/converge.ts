@@ -52,6 +52,12 @@ export interface ConvergeSummary {
   readonly decisions: readonly DecisionRecord[];
 }
 
+/** What one applyPlans learns that holds for every instance it applies. */
+interface RunWide {
+  /** EC2 refused a create of this run at the account's session quota: the other attaches are refused without a call. */
+  accountQuotaRefusal?: string;
+}
+
 type AttachDecision = Extract<Decision, { action: 'attach' }>;
 type DetachDecision = Extract<Decision, { action: 'detach' }>;
 
@@ -65,6 +71,7 @@ class InstanceRun {
     private readonly plan: InstancePlan,
     private readonly deps: ConvergeDeps,
     private readonly triggerEventId: string,
+    private readonly runWide: RunWide,
   ) {}
 
   private async note(record: Omit<DecisionRecord, 'triggerEventId' | 'instanceId'>): Promise<void> {
@@ -247,6 +254,10 @@ class InstanceRun {
 
   private async attach(decision: AttachDecision, afterTokenMismatch = false): Promise<void> {
     const { ec2, ledger, config } = this.deps;
+    if (this.runWide.accountQuotaRefusal !== undefined) {
+      await this.note({ action: 'refuse', eniId: decision.eniId, reason: 'account-session-limit', detail: `not tried: an earlier create of this run was refused (${this.runWide.accountQuotaRefusal})` });
+      return;
+    }
     const tried: string[] = [];
     for (const candidate of decision.targetCandidates) {
       const target = this.plan.targets.get(candidate);
@@ -321,6 +332,7 @@ class InstanceRun {
           continue;
         }
         if (error instanceof Ec2RefusalError) {
+          if (error.scope === 'account') this.runWide.accountQuotaRefusal = error.message;
           await this.note({ action: 'refuse', eniId: decision.eniId, targetId: slot.targetId, reason: error.reason, detail: error.message });
           return;
         }
@@ -376,8 +388,9 @@ export class ConvergeError extends RetryableError {
 /** Applies already-read plans; converge = readAndPlan + applyPlans. */
 export async function applyPlans(plans: readonly InstancePlan[], trigger: ConvergeTrigger, deps: ConvergeDeps): Promise<ConvergeSummary> {
   const failures: unknown[] = [];
+  const runWide: RunWide = {};
   const perInstance = await mapWithConcurrency(plans, INSTANCE_CONCURRENCY, async (plan) => {
-    const run = new InstanceRun(plan, deps, trigger.eventId);
+    const run = new InstanceRun(plan, deps, trigger.eventId, runWide);
     try {
       await run.run();
     } catch (error) {

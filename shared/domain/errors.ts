@@ -49,9 +49,10 @@ export class ConfigError extends PermanentError {
 /**
  * What a refusal means for the attach. 'target': another target candidate may work. 'target-full': the same, and
  * this target has no room on EC2 (worth remembering). 'interface': this ENI cannot be mirrored as asked, for now.
- * 'token-reused': the ClientToken (our reservation id) already made a session, with other parameters.
+ * 'account': no ENI can be, until sessions are deleted somewhere in the account. 'token-reused': the ClientToken
+ * (our reservation id) already made a session, with other parameters.
  */
-export type RefusalScope = 'target' | 'target-full' | 'interface' | 'token-reused';
+export type RefusalScope = 'target' | 'target-full' | 'interface' | 'account' | 'token-reused';
 
 /**
  * EC2 said no for good to creating a session (a limit, an unsupported interface, a parameter it rejects): an

@@ -4,12 +4,12 @@
  * the cause goes away. Real adapters over HTTP against the simulator and dynalite.
  */
 import { Ec2Error } from '../../local/ec2-sim';
-import { converge } from '../../shared/converge';
+import { converge, INSTANCE_CONCURRENCY } from '../../shared/converge';
 import { sweep } from '../../shared/converge/sweep';
 import { DEFAULT_SWEEP_SETTINGS } from '../../shared/converge/sweep-settings';
 import { auditLedger, OWNER_TAG, scanTable } from '../reliability/support/ledger-audit';
 import { endpointsOf, wire, type Wiring } from '../reliability/support/deps';
-import { Ec2Seeder, sessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
+import { Ec2Seeder, sessionsOn, startTestCloud, type Launched, type TestCloud } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
 const SWEEP_SETTINGS = { ...DEFAULT_SWEEP_SETTINGS, mutationsPerSecond: 50, mutationBurst: 50 };
@@ -64,6 +64,20 @@ describe('converge when EC2 refuses the create for good', () => {
 
     expect(later).toMatchObject({ attached: 1, failed: 0 });
     expect(ownedSessions(second.eniIds)).toHaveLength(1);
+    expect(await ledgerProblems()).toEqual([]);
+  });
+
+  it('stops calling EC2 at the account quota once a create of the run was refused: at most one call per instance in flight', async () => {
+    cloud.sim.setLimits({ sessionsPerAccount: 0 });
+    const instances: Launched[] = [];
+    for (let i = 0; i < 3 * INSTANCE_CONCURRENCY; i += 1) instances.push(await seed.launch({ tags: TAG }));
+    cloud.sim.resetCalls();
+
+    const summary = await converge(instances.map((instance) => instance.instanceId), { eventId: 'at-quota' }, wiring.deps);
+
+    expect(summary).toMatchObject({ refused: instances.length, failed: 0 });
+    expect(new Set(summary.decisions.filter((d) => d.action === 'refuse').map((d) => d.reason))).toEqual(new Set(['account-session-limit']));
+    expect(cloud.sim.calls().CreateTrafficMirrorSession?.total).toBeLessThanOrEqual(INSTANCE_CONCURRENCY);
     expect(await ledgerProblems()).toEqual([]);
   });
 

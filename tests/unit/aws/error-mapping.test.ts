@@ -35,7 +35,7 @@ describe('toDomainError', () => {
     ['TrafficMirrorSessionsPerTargetLimitExceeded', 'target-full', 'target-pool-full'],
     ['InvalidTrafficMirrorTargetId.NotFound', 'target', 'target-pool-full'],
     ['InterfaceInUseByTrafficMirrorSession', 'target', 'target-pool-full'],
-    ['TrafficMirrorSessionLimitExceeded', 'interface', 'account-session-limit'],
+    ['TrafficMirrorSessionLimitExceeded', 'account', 'account-session-limit'],
   ])('makes %s a permanent refusal scoped to the %s, reason %s', (code, scope, reason) => {
     const mapped = toDomainError(ec2Error(code), 'CreateTrafficMirrorSession');
 
