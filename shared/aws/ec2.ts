@@ -4,6 +4,7 @@
  */
 import {
   CreateTrafficMirrorSessionCommand,
+  type CreateTrafficMirrorSessionCommandOutput,
   DeleteTrafficMirrorSessionCommand,
   DescribeInstancesCommand,
   DescribeInstanceTypesCommand,
@@ -282,7 +283,7 @@ export function createEc2Adapter(options: Ec2AdapterOptions): Ec2Port {
 
   async function createSession(request: CreateSessionRequest): Promise<{ sessionId: string }> {
     const operation = `CreateTrafficMirrorSession ${request.eniId} -> ${request.targetId}`;
-    let answer;
+    let answer: CreateTrafficMirrorSessionCommandOutput;
     try {
       answer = await client.send(
         new CreateTrafficMirrorSessionCommand({
