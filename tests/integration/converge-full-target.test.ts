@@ -72,6 +72,7 @@ describe('a target EC2 says is full', () => {
     const later = await converge([first.instanceId], { eventId: 'later' }, wiring(TARGET_FULL_RECHECK_MS + 1_000).deps);
     expect(later).toMatchObject({ attached: 1, failed: 0 });
     expect(ownedSessions(first.eniIds)).toHaveLength(1);
+    expect(auditLedger(await scanTable(cloud.documents, cloud.table.tableName), cloud.sim.snapshot())).toEqual([]);
   });
 });
 
