@@ -5,7 +5,7 @@
  * Idempotent: converging twice is converging once (ClientToken = reservation id, conditional ledger writes).
  */
 import { Ec2RefusalError, PermanentError, RetryableError } from '../domain/errors';
-import { matchesDesired } from '../domain/plan';
+import { matchesDesired, type Desired } from '../domain/plan';
 import type { ApplyReason, Decision, RecordReason, SessionFacts } from '../domain/types';
 import { countOutcome } from '../observability';
 import { mapWithConcurrency } from './concurrency';
@@ -193,7 +193,7 @@ class InstanceRun {
    * does not list it yet, the reservation stays and the failure is retryable.
    */
   private async resolveTokenMismatch(decision: AttachDecision, reservationId: string): Promise<void> {
-    const { ec2, ledger, config } = this.deps;
+    const { ec2, ledger } = this.deps;
     const { eniId } = decision;
     const existing = (await ec2.describeSessionsOnInterfaces([eniId])).find(
       (session) => session.managed && session.reservationId === reservationId,
@@ -202,13 +202,7 @@ class InstanceRun {
       throw new RetryableError(`${eniId}: EC2 holds a session with ClientToken ${reservationId} but does not list it yet`);
     }
     const activated = await ledger.activateSlot(eniId, reservationId, existing.sessionId);
-    const desired = {
-      filterId: decision.filterId,
-      targetIds: new Set(decision.targetCandidates),
-      virtualNetworkId: config.virtualNetworkId,
-      packetLength: config.packetLength,
-    };
-    if (matchesDesired(existing, desired)) {
+    if (matchesDesired(existing, this.desiredFor(decision))) {
       await this.note({
         action: activated ? 'attach' : 'keep',
         eniId,
@@ -220,8 +214,37 @@ class InstanceRun {
       });
       return;
     }
-    await this.detach({ action: 'detach', instanceId: decision.instanceId, eniId, sessionId: existing.sessionId, targetId: existing.targetId, reason: 'settings-changed' }, existing);
+    await this.replace(decision, existing);
+  }
+
+  /**
+   * The ledger holds a session for this ENI that planning did not see (another invocation made it meanwhile, perhaps
+   * one still on the previous settings, during a redeploy): read it, and replace it when its settings are not ours.
+   * False when it is right, or EC2 does not list it yet (then it is kept; the next converge looks again).
+   */
+  private async replaceIfOutdated(decision: AttachDecision, sessionId: string): Promise<boolean> {
+    const session = (await this.deps.ec2.describeSessionsOnInterfaces([decision.eniId])).find((candidate) => candidate.sessionId === sessionId);
+    if (session === undefined || matchesDesired(session, this.desiredFor(decision))) return false;
+    await this.replace(decision, session);
+    return true;
+  }
+
+  private async replace(decision: AttachDecision, outdated: SessionFacts): Promise<void> {
+    await this.detach(
+      { action: 'detach', instanceId: decision.instanceId, eniId: decision.eniId, sessionId: outdated.sessionId, targetId: outdated.targetId, reason: 'settings-changed' },
+      outdated,
+    );
     await this.attach(decision, true);
+  }
+
+  private desiredFor(decision: AttachDecision): Desired {
+    const { config } = this.deps;
+    return {
+      filterId: decision.filterId,
+      targetIds: new Set(decision.targetCandidates),
+      virtualNetworkId: config.virtualNetworkId,
+      packetLength: config.packetLength,
+    };
   }
 
   /** `known`: the session as read after planning, when the plan's observations predate it. */
@@ -252,7 +275,7 @@ class InstanceRun {
     });
   }
 
-  private async attach(decision: AttachDecision, afterTokenMismatch = false): Promise<void> {
+  private async attach(decision: AttachDecision, replacedOnce = false): Promise<void> {
     const { ec2, ledger, config } = this.deps;
     if (this.runWide.accountQuotaRefusal !== undefined) {
       await this.note({ action: 'refuse', eniId: decision.eniId, reason: 'account-session-limit', detail: `not tried: an earlier create of this run was refused (${this.runWide.accountQuotaRefusal})` });
@@ -296,6 +319,7 @@ class InstanceRun {
       const settled = slot.kind === 'existing' && slot.sessionId === undefined ? await this.awaitOtherAttach(decision.eniId, slot.reservationId) : undefined;
       const existingSessionId = slot.kind === 'existing' ? (slot.sessionId ?? (settled?.kind === 'active' ? settled.sessionId : undefined)) : undefined;
       if (existingSessionId !== undefined) {
+        if (!replacedOnce && (await this.replaceIfOutdated(decision, existingSessionId))) return;
         await this.note({ action: 'keep', eniId: decision.eniId, sessionId: existingSessionId, targetId: slot.targetId, sessionNumber: slot.sessionNumber, reason: 'already-mirrored' });
         return;
       }
@@ -318,7 +342,7 @@ class InstanceRun {
       } catch (error) {
         // Transient: keep the reservation, so Lambda's retry reuses its ClientToken and cannot make a second session.
         if (!(error instanceof PermanentError)) throw error;
-        if (error instanceof Ec2RefusalError && error.scope === 'token-reused' && !afterTokenMismatch) {
+        if (error instanceof Ec2RefusalError && error.scope === 'token-reused' && !replacedOnce) {
           await this.resolveTokenMismatch(decision, slot.reservationId);
           return;
         }

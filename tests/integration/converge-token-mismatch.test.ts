@@ -74,6 +74,20 @@ describe('converge when its ClientToken was used with other parameters', () => {
     expect(await ledgerProblems()).toEqual([]);
   });
 
+  it('replaces a session an invocation on the old settings made and recorded while this one was planning', async () => {
+    const [oldFilter, newFilter] = [await seed.filter(), await seed.filter()];
+    const instance = await seed.launch({ tags: TAG });
+    const current = wiringFor(newFilter);
+    const [plan] = await readAndPlan([instance.instanceId], current.deps);
+    await converge([instance.instanceId], { eventId: 'old-settings' }, wiringFor(oldFilter).deps);
+
+    const summary = await applyPlans(plan ? [plan] : [], { eventId: 'new-settings' }, current.deps);
+
+    expect(summary).toMatchObject({ attached: 1, detached: 1, failed: 0 });
+    expect(ownedSessions(instance.eniIds)).toEqual([expect.objectContaining({ trafficMirrorFilterId: newFilter })]);
+    expect(await ledgerProblems()).toEqual([]);
+  });
+
   it('adopts the session when it already has the new settings (AWS stored the 8500 now configured)', async () => {
     const filterId = await seed.filter();
     const instance = await seed.launch({ tags: TAG });
