@@ -10,7 +10,7 @@ import type { ApplyReason, Decision, RecordReason, SessionFacts } from '../domai
 import { countOutcome } from '../observability';
 import { mapWithConcurrency } from './concurrency';
 import { readAndPlan, type InstancePlan } from './read-and-plan';
-import type { ConvergeDeps, HistoryEntry, OutcomeEvent } from './ports';
+import type { ConvergeDeps, HistoryEntry, OutcomeEvent, SlotReservation } from './ports';
 
 /** Instances applied in parallel: enough to overlap latency, few enough to stay under EC2's mutating rate. */
 export const INSTANCE_CONCURRENCY = 4;
@@ -293,7 +293,7 @@ class InstanceRun {
         tried.push(`${candidate}: full (${target.sourceLimit ?? 'no'} source limit in the ledger, or EC2 said full less than ${TARGET_FULL_RECHECK_MS / 60_000} min ago)`);
         continue;
       }
-      let slot;
+      let slot: SlotReservation;
       try {
         slot = await ledger.reserveSlot({
           eniId: decision.eniId,
