@@ -2,21 +2,11 @@
  * reconcile = the Lambdas' converge (readAndPlan, then applyPlans), fed in slices so a large fleet shows progress and
  * a failing instance is reported on its own line instead of hiding the others' results.
  */
-import { applyPlans, ConvergeError, INSTANCE_CONCURRENCY, readAndPlan, type ConvergeDeps, type DecisionRecord } from '../shared/converge';
+import { applyPlans, ConvergeError, failureRecord, INSTANCE_CONCURRENCY, readAndPlan, type ConvergeDeps, type DecisionRecord } from '../shared/converge';
 import { mapWithConcurrency } from '../shared/converge/concurrency';
 
 /** Instances read per batch: large enough to keep DescribeInstances batched, small enough for a moving progress bar. */
 const READ_BATCH = 50;
-
-function failureRecord(instanceId: string, triggerEventId: string, error: unknown): DecisionRecord {
-  return {
-    action: 'fail',
-    instanceId,
-    reason: error instanceof Error ? error.name : 'Error',
-    detail: error instanceof Error ? error.message : String(error),
-    triggerEventId,
-  };
-}
 
 /**
  * Converges every instance; returns every decision record, failures included as 'fail' records. Throws only when a

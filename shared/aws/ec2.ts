@@ -4,6 +4,7 @@
  */
 import {
   CreateTrafficMirrorSessionCommand,
+  type CreateTrafficMirrorSessionCommandOutput,
   DeleteTrafficMirrorSessionCommand,
   DescribeInstancesCommand,
   DescribeInstanceTypesCommand,
@@ -21,7 +22,7 @@ import {
 import type { InstanceFacts, InstanceState, InstanceTypeFacts, SessionFacts, TargetKind } from '../domain/types';
 import type { Clock, CreateSessionRequest, DescribedTarget, Ec2Port } from '../converge/ports';
 import { chunks } from './chunks';
-import { hasCode, toDomainError, withDomainErrors } from './error-mapping';
+import { hasCode, toCreateSessionError, toDomainError, withDomainErrors } from './error-mapping';
 import { INSTANCE_TAG, OWNER_TAG, RESERVATION_TAG } from './ownership';
 import { interfaceTargetSourceLimit } from './target-limits';
 
@@ -281,8 +282,10 @@ export function createEc2Adapter(options: Ec2AdapterOptions): Ec2Port {
   }
 
   async function createSession(request: CreateSessionRequest): Promise<{ sessionId: string }> {
-    const answer = await withDomainErrors(`CreateTrafficMirrorSession ${request.eniId} -> ${request.targetId}`, () =>
-      client.send(
+    const operation = `CreateTrafficMirrorSession ${request.eniId} -> ${request.targetId}`;
+    let answer: CreateTrafficMirrorSessionCommandOutput;
+    try {
+      answer = await client.send(
         new CreateTrafficMirrorSessionCommand({
           NetworkInterfaceId: request.eniId,
           TrafficMirrorTargetId: request.targetId,
@@ -303,8 +306,10 @@ export function createEc2Adapter(options: Ec2AdapterOptions): Ec2Port {
             },
           ],
         }),
-      ),
-    );
+      );
+    } catch (error) {
+      throw toCreateSessionError(error, operation);
+    }
     const sessionId = answer.TrafficMirrorSession?.TrafficMirrorSessionId;
     if (sessionId === undefined) throw toDomainError(new Error('answer carries no session id'), 'CreateTrafficMirrorSession');
     return { sessionId };

@@ -3,27 +3,12 @@
  * scope (does trying another target help, or is this ENI done for?); throttling, 5xx and network failures are
  * RetryableError so Lambda's bounded retries apply; anything else is a PermanentError carrying the AWS code.
  */
-import { PermanentError, RetryableError } from '../domain/errors';
+import { Ec2RefusalError, PermanentError, RetryableError, type RefusalScope } from '../domain/errors';
 import type { Reason } from '../domain/types';
 
-/** 'target': another target candidate may work. 'interface': this ENI cannot be mirrored as asked. */
-export type RefusalScope = 'target' | 'interface';
-
-export class Ec2RefusalError extends PermanentError {
-  constructor(
-    readonly code: string,
-    readonly scope: RefusalScope,
-    readonly reason: Reason,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(`${code}: ${message}`, options);
-  }
-}
-
 const REFUSALS: Readonly<Record<string, { scope: RefusalScope; reason: Reason }>> = {
-  TrafficMirrorSourcesPerTargetLimitExceeded: { scope: 'target', reason: 'target-pool-full' },
-  TrafficMirrorSessionsPerTargetLimitExceeded: { scope: 'target', reason: 'target-pool-full' },
+  TrafficMirrorSourcesPerTargetLimitExceeded: { scope: 'target-full', reason: 'target-pool-full' },
+  TrafficMirrorSessionsPerTargetLimitExceeded: { scope: 'target-full', reason: 'target-pool-full' },
   'InvalidTrafficMirrorTargetId.NotFound': { scope: 'target', reason: 'target-pool-full' },
   'InvalidTrafficMirrorTargetId.Malformed': { scope: 'target', reason: 'target-pool-full' },
   // The target's own ENI is a mirror source: that target cannot serve anyone until it stops being one.
@@ -35,8 +20,21 @@ const REFUSALS: Readonly<Record<string, { scope: RefusalScope; reason: Reason }>
   'InvalidNetworkInterfaceId.Malformed': { scope: 'interface', reason: 'interface-detached' },
   'InvalidTrafficMirrorFilterId.NotFound': { scope: 'interface', reason: 'filter-not-allowed' },
   'InvalidTrafficMirrorFilterId.Malformed': { scope: 'interface', reason: 'filter-not-allowed' },
-  // Our ClientToken (the reservation id) was used with other parameters: the settings changed since it was made.
-  IdempotentParameterMismatch: { scope: 'interface', reason: 'settings-changed' },
+  // Our ClientToken (the reservation id) was used with other parameters: a session with that token exists, made
+  // with the settings of the time; converge finds it by its reservation tag and adopts or replaces it.
+  IdempotentParameterMismatch: { scope: 'token-reused', reason: 'settings-changed' },
+  // The account's quota of sessions per Region (10,000): nothing helps until sessions are deleted somewhere.
+  TrafficMirrorSessionLimitExceeded: { scope: 'account', reason: 'account-session-limit' },
+};
+
+/** Reasons for the other permanent answers EC2 can give to CreateTrafficMirrorSession. */
+const OTHER_CREATE_REFUSALS: Readonly<Record<string, Reason>> = {
+  InvalidParameterValue: 'invalid-parameter',
+  InvalidParameter: 'invalid-parameter',
+  InvalidParameterCombination: 'invalid-parameter',
+  MissingParameter: 'invalid-parameter',
+  UnauthorizedOperation: 'not-authorized',
+  AccessDenied: 'not-authorized',
 };
 
 const THROTTLING_CODES = new Set([
@@ -106,6 +104,26 @@ export function toDomainError(error: unknown, operation: string): PermanentError
   if (refusal !== undefined) return new Ec2RefusalError(code, refusal.scope, refusal.reason, `${operation}: ${message}`, { cause: error });
   if (isTransient(error)) return new RetryableError(`${operation} failed transiently (${code}): ${message}`, { cause: error });
   return new PermanentError(`${operation} failed (${code}): ${message}`, { cause: error });
+}
+
+/**
+ * Maps what CreateTrafficMirrorSession throws: every permanent answer from EC2 (one with an error code and a
+ * client fault) is a refusal of this ENI with a reason, so one instance EC2 will not mirror never fails a batch or
+ * a sweep. Transient failures stay retryable; errors of our own making (no AWS answer) stay permanent failures.
+ */
+export function toCreateSessionError(error: unknown, operation: string): PermanentError | RetryableError {
+  const mapped = toDomainError(error, operation);
+  if (mapped instanceof Ec2RefusalError || mapped instanceof RetryableError || !isAwsAnswer(error)) return mapped;
+  const code = errorCode(error) ?? 'UnknownError';
+  const reason = OTHER_CREATE_REFUSALS[code] ?? 'ec2-refused';
+  const message = error instanceof Error ? error.message : String(error);
+  return new Ec2RefusalError(code, 'interface', reason, `${operation}: ${message}`, { cause: error });
+}
+
+function isAwsAnswer(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const shape = error as SdkErrorShape;
+  return shape.$fault === 'client' && shape.$metadata?.httpStatusCode !== undefined;
 }
 
 /** Runs one SDK call (or a series of pages) and lets whatever it throws leave through toDomainError. */

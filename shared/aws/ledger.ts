@@ -25,6 +25,7 @@ import type {
   Slot,
   SlotRequest,
   SlotReservation,
+  TargetSourcePurpose,
   TargetSourceReservation,
 } from '../converge/ports';
 import { chunks } from './chunks';
@@ -219,9 +220,17 @@ export function createLedger(options: LedgerOptions): LedgerPort {
     return loads;
   }
 
-  async function reserveTargetSource(targetId: string, eniId: string, limit: number | null): Promise<TargetSourceReservation> {
+  async function reserveTargetSource(
+    targetId: string,
+    eniId: string,
+    limit: number | null,
+    purpose: TargetSourcePurpose = 'existing-session',
+  ): Promise<TargetSourceReservation> {
     const notHeld = '(attribute_not_exists(sources) OR NOT contains(sources, :eniId))';
+    // A session EC2 already has is counted whatever; only a new one waits for a target EC2 called full.
+    const notMarkedFull = purpose === 'new-session' ? ' AND (attribute_not_exists(fullUntil) OR fullUntil <= :now)' : '';
     for (let attempt = 0; attempt < MAX_RACE_ATTEMPTS; attempt += 1) {
+      const now = clock.now().toISOString();
       try {
         await send('UpdateItem', () =>
           documents.send(
@@ -230,14 +239,15 @@ export function createLedger(options: LedgerOptions): LedgerPort {
               Key: targetKey(targetId),
               UpdateExpression: 'ADD sources :eniSet, sourceCount :one SET targetId = :targetId, updatedAt = :at',
               ConditionExpression:
-                limit === null ? notHeld : `${notHeld} AND (attribute_not_exists(sourceCount) OR sourceCount < :limit)`,
+                (limit === null ? notHeld : `${notHeld} AND (attribute_not_exists(sourceCount) OR sourceCount < :limit)`) + notMarkedFull,
               ExpressionAttributeValues: {
                 ':eniSet': new Set([eniId]),
                 ':eniId': eniId,
                 ':one': 1,
                 ':targetId': targetId,
-                ':at': clock.now().toISOString(),
+                ':at': now,
                 ...(limit === null ? {} : { ':limit': limit }),
+                ...(notMarkedFull === '' ? {} : { ':now': now }),
               },
             }),
           ),
@@ -253,6 +263,7 @@ export function createLedger(options: LedgerOptions): LedgerPort {
       const sources = answer.Item?.sources as Set<string> | undefined;
       if (sources?.has(eniId)) return 'already-held';
       if (limit !== null && Number(answer.Item?.sourceCount ?? 0) >= limit) return 'full';
+      if (notMarkedFull !== '' && String(answer.Item?.fullUntil ?? '') > now) return 'full';
       await jitter(attempt);
     }
     throw new RetryableError(`ledger: lost the race on target ${targetId} ${MAX_RACE_ATTEMPTS} times`);
@@ -265,7 +276,8 @@ export function createLedger(options: LedgerOptions): LedgerPort {
           new UpdateCommand({
             TableName: tableName,
             Key: targetKey(targetId),
-            UpdateExpression: 'DELETE sources :eniSet ADD sourceCount :minusOne SET updatedAt = :at',
+            // A source we give back is room on EC2 too: a target marked full is worth trying again at once.
+            UpdateExpression: 'DELETE sources :eniSet ADD sourceCount :minusOne SET updatedAt = :at REMOVE fullUntil',
             ConditionExpression: 'contains(sources, :eniId)',
             ExpressionAttributeValues: { ':eniSet': new Set([eniId]), ':eniId': eniId, ':minusOne': -1, ':at': clock.now().toISOString() },
           }),
@@ -275,6 +287,19 @@ export function createLedger(options: LedgerOptions): LedgerPort {
       // Not (or no longer) a source of this target: releasing is already done.
       if (!isConditionFailure(error)) throw error;
     }
+  }
+
+  async function markTargetFull(targetId: string, until: Date): Promise<void> {
+    await send('UpdateItem', () =>
+      documents.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: targetKey(targetId),
+          UpdateExpression: 'SET fullUntil = :until, targetId = :targetId, updatedAt = :at',
+          ExpressionAttributeValues: { ':until': until.toISOString(), ':targetId': targetId, ':at': clock.now().toISOString() },
+        }),
+      ),
+    );
   }
 
   async function reserveSlot(request: SlotRequest): Promise<SlotReservation> {
@@ -402,6 +427,7 @@ export function createLedger(options: LedgerOptions): LedgerPort {
     readTargetLoads,
     reserveTargetSource,
     releaseTargetSource,
+    markTargetFull,
     reserveSlot,
     activateSlot,
     markSlotReleasing,

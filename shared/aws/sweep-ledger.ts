@@ -4,9 +4,10 @@
  * target source and reserving the ENI slot, or a hand-made session deleted by hand, leaves one behind.
  * Single-item writes, like the rest of the ledger; the cursor has one writer (the sweep runs one at a time).
  */
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../converge/ports';
-import type { SweepLedgerPort, TargetSources } from '../converge/sweep-ports';
+import type { SlotHoldersByTarget, SweepLedgerPort, TargetSources } from '../converge/sweep-ports';
+import type { Slot } from '../converge/ports';
 import { hasCode, toDomainError, withDomainErrors } from './error-mapping';
 import { targetKey } from './ledger';
 
@@ -58,6 +59,32 @@ export function createSweepLedger(options: SweepLedgerOptions): SweepLedgerPort 
     }
   }
 
+  async function readManagedSlotHolders(): Promise<SlotHoldersByTarget> {
+    const holders = new Map<string, string[]>();
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await withDomainErrors('DynamoDB Scan', () =>
+        documents.send(
+          new ScanCommand({
+            TableName: tableName,
+            FilterExpression: 'begins_with(pk, :eni)',
+            ProjectionExpression: 'eniId, slots',
+            ExpressionAttributeValues: { ':eni': 'eni#' },
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) {
+        const slots = Object.values((item.slots ?? {}) as Record<string, Slot>);
+        for (const targetId of new Set(slots.flatMap((slot) => (slot.owner === 'managed' && slot.targetId ? [slot.targetId] : [])))) {
+          holders.set(targetId, [...(holders.get(targetId) ?? []), String(item.eniId)]);
+        }
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return holders;
+  }
+
   const cursor = {
     async read(): Promise<string | undefined> {
       const answer = await withDomainErrors('DynamoDB GetItem', () => documents.send(new GetCommand({ TableName: tableName, Key: CURSOR_KEY, ConsistentRead: true })));
@@ -76,5 +103,5 @@ export function createSweepLedger(options: SweepLedgerOptions): SweepLedgerPort 
     },
   };
 
-  return { cursor, readTargetSources, releaseSourceIfUnchanged };
+  return { cursor, readTargetSources, releaseSourceIfUnchanged, readManagedSlotHolders };
 }

@@ -7,6 +7,7 @@
 import * as z from 'zod/mini';
 import { ConfigError } from '../domain/errors';
 import { MAX_SESSION_NUMBER, MIN_SESSION_NUMBER } from '../domain/session-number';
+import { MAX_PACKET_LENGTH, MIN_PACKET_LENGTH } from '../domain/mirroring-limits';
 import type { EniScope, PlanSettings } from '../domain/types';
 
 export interface Config extends PlanSettings {
@@ -24,7 +25,6 @@ export const FILTER_ID_PATTERN = /^tmf-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 const INSTANCE_TYPE_OR_FAMILY_PATTERN = /^[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)?$/;
 
 const MAX_VNI = 16_777_215;
-const MAX_PACKET_LENGTH = 65_535;
 const MAX_HISTORY_TTL_DAYS = 3_650;
 
 const quoted = (value: unknown): string => JSON.stringify(value);
@@ -129,7 +129,7 @@ export function loadConfig(env: Env): Config {
     eniScope: read<EniScope>(env, 'MIRROR_ENI_SCOPE', oneOf(['all', 'primary']), () => 'all'),
     preferredSessionNumber: read(env, 'MIRROR_SESSION_NUMBER', integer(MIN_SESSION_NUMBER, MAX_SESSION_NUMBER), () => 1),
     virtualNetworkId: read<number | undefined>(env, 'MIRROR_VNI', integer(0, MAX_VNI), () => undefined),
-    packetLength: read<number | undefined>(env, 'MIRROR_PACKET_LENGTH', integer(1, MAX_PACKET_LENGTH), () => undefined),
+    packetLength: read<number | undefined>(env, 'MIRROR_PACKET_LENGTH', integer(MIN_PACKET_LENGTH, MAX_PACKET_LENGTH), () => undefined),
     targetOverrideTagKey: read(env, 'MIRROR_TARGET_TAG_KEY', tagKey, () => 'traffic-mirror-target'),
     filterOverrideTagKey: read(env, 'MIRROR_FILTER_TAG_KEY', tagKey, () => 'traffic-mirror-filter'),
     allowedOverrideTargetIds: read(env, 'MIRROR_ALLOWED_TARGET_IDS', targetIdList, () => []),

@@ -4,19 +4,22 @@
  * a few instances in parallel. One JSON log line per decision; history in the ledger; outcome events published.
  * Idempotent: converging twice is converging once (ClientToken = reservation id, conditional ledger writes).
  */
-import { PermanentError, RetryableError } from '../domain/errors';
-import type { Decision, Reason } from '../domain/types';
-import { Ec2RefusalError } from '../aws/error-mapping';
+import { Ec2RefusalError, PermanentError, RetryableError } from '../domain/errors';
+import { matchesDesired, type Desired } from '../domain/plan';
+import type { ApplyReason, Decision, RecordReason, SessionFacts } from '../domain/types';
 import { countOutcome } from '../observability';
 import { mapWithConcurrency } from './concurrency';
 import { readAndPlan, type InstancePlan } from './read-and-plan';
-import type { ConvergeDeps, HistoryEntry, OutcomeEvent } from './ports';
+import type { ConvergeDeps, HistoryEntry, OutcomeEvent, SlotReservation } from './ports';
 
 /** Instances applied in parallel: enough to overlap latency, few enough to stay under EC2's mutating rate. */
 export const INSTANCE_CONCURRENCY = 4;
 
 /** Polls, in ms, for another invocation's reservation to become a session (~2.5 s in all) before replaying it. */
 const IN_FLIGHT_POLL_MS: readonly number[] = [100, 200, 400, 800, 1000];
+
+/** How long a target EC2 called full gets no new source (a sweep runs every 10 minutes). */
+export const TARGET_FULL_RECHECK_MS = 10 * 60_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -34,7 +37,7 @@ export interface DecisionRecord {
   readonly sessionId?: string;
   readonly targetId?: string;
   readonly sessionNumber?: number;
-  readonly reason: Reason | string;
+  readonly reason: RecordReason;
   readonly detail?: string;
   readonly triggerEventId: string;
 }
@@ -49,17 +52,26 @@ export interface ConvergeSummary {
   readonly decisions: readonly DecisionRecord[];
 }
 
+/** What one applyPlans learns that holds for every instance it applies. */
+interface RunWide {
+  /** EC2 refused a create of this run at the account's session quota: the other attaches are refused without a call. */
+  accountQuotaRefusal?: string;
+}
+
 type AttachDecision = Extract<Decision, { action: 'attach' }>;
 type DetachDecision = Extract<Decision, { action: 'detach' }>;
 
 class InstanceRun {
   readonly records: DecisionRecord[] = [];
   private readonly events: OutcomeEvent[] = [];
+  /** Sessions this run deleted: the observations were read before, and must not bring them back to the ledger. */
+  private readonly deletedSessionIds = new Set<string>();
 
   constructor(
     private readonly plan: InstancePlan,
     private readonly deps: ConvergeDeps,
     private readonly triggerEventId: string,
+    private readonly runWide: RunWide,
   ) {}
 
   private async note(record: Omit<DecisionRecord, 'triggerEventId' | 'instanceId'>): Promise<void> {
@@ -138,8 +150,10 @@ class InstanceRun {
           });
         }
       } else {
+        // Counted on its target first: a crash in between then leaves a source the next run's slot explains,
+        // never a slot whose target does not count it.
+        await ledger.reserveTargetSource(session.targetId, session.eniId, null, 'existing-session');
         await ledger.learnForeignSessions(session.eniId, this.plan.instanceId, this.plan.observedByEni.get(session.eniId) ?? [session]);
-        await ledger.reserveTargetSource(session.targetId, session.eniId, null);
       }
     }
     for (const eniId of this.plan.foreignDriftEnis) {
@@ -167,15 +181,83 @@ class InstanceRun {
     return undefined;
   }
 
-  private async detach(decision: DetachDecision): Promise<void> {
+  /** What EC2 showed on the ENI at read time, less what this run has deleted since. */
+  private observedNow(eniId: string): SessionFacts[] {
+    return (this.plan.observedByEni.get(eniId) ?? []).filter((session) => !this.deletedSessionIds.has(session.sessionId));
+  }
+
+  /**
+   * EC2 answered IdempotentParameterMismatch: a session with this reservation's ClientToken exists, made with other
+   * settings (an invocation on the previous settings created it and died before recording it). Find it by its
+   * reservation tag; adopt it when it is what we want now, else delete it and attach anew. Never forget it: when EC2
+   * does not list it yet, the reservation stays and the failure is retryable.
+   */
+  private async resolveTokenMismatch(decision: AttachDecision, reservationId: string): Promise<void> {
     const { ec2, ledger } = this.deps;
-    const session = [...this.plan.observedByEni.values()].flat().find((candidate) => candidate.sessionId === decision.sessionId);
+    const { eniId } = decision;
+    const existing = (await ec2.describeSessionsOnInterfaces([eniId])).find(
+      (session) => session.managed && session.reservationId === reservationId,
+    );
+    if (existing === undefined) {
+      throw new RetryableError(`${eniId}: EC2 holds a session with ClientToken ${reservationId} but does not list it yet`);
+    }
+    const activated = await ledger.activateSlot(eniId, reservationId, existing.sessionId);
+    if (matchesDesired(existing, this.desiredFor(decision))) {
+      await this.note({
+        action: activated ? 'attach' : 'keep',
+        eniId,
+        sessionId: existing.sessionId,
+        targetId: existing.targetId,
+        sessionNumber: existing.sessionNumber,
+        reason: activated ? decision.reason : 'already-mirrored',
+        detail: 'made by an earlier attempt with this reservation; it has the current settings: adopted',
+      });
+      return;
+    }
+    await this.replace(decision, existing);
+  }
+
+  /**
+   * The ledger holds a session for this ENI that planning did not see (another invocation made it meanwhile, perhaps
+   * one still on the previous settings, during a redeploy): read it, and replace it when its settings are not ours.
+   * False when it is right, or EC2 does not list it yet (then it is kept; the next converge looks again).
+   */
+  private async replaceIfOutdated(decision: AttachDecision, sessionId: string): Promise<boolean> {
+    const session = (await this.deps.ec2.describeSessionsOnInterfaces([decision.eniId])).find((candidate) => candidate.sessionId === sessionId);
+    if (session === undefined || matchesDesired(session, this.desiredFor(decision))) return false;
+    await this.replace(decision, session);
+    return true;
+  }
+
+  private async replace(decision: AttachDecision, outdated: SessionFacts): Promise<void> {
+    await this.detach(
+      { action: 'detach', instanceId: decision.instanceId, eniId: decision.eniId, sessionId: outdated.sessionId, targetId: outdated.targetId, reason: 'settings-changed' },
+      outdated,
+    );
+    await this.attach(decision, true);
+  }
+
+  private desiredFor(decision: AttachDecision): Desired {
+    const { config } = this.deps;
+    return {
+      filterId: decision.filterId,
+      targetIds: new Set(decision.targetCandidates),
+      virtualNetworkId: config.virtualNetworkId,
+      packetLength: config.packetLength,
+    };
+  }
+
+  /** `known`: the session as read after planning, when the plan's observations predate it. */
+  private async detach(decision: DetachDecision, known?: SessionFacts): Promise<void> {
+    const { ec2, ledger } = this.deps;
+    const session = known ?? [...this.plan.observedByEni.values()].flat().find((candidate) => candidate.sessionId === decision.sessionId);
     // Ownership is checked here as well as in planning: a session without our owner tag is never deleted.
     if (!session?.managed) {
       throw new PermanentError(`refusing to delete ${decision.sessionId}: it does not carry our owner tag`);
     }
     await ledger.markSlotReleasing(decision.eniId, decision.sessionId);
     const deletion = await ec2.deleteSession(decision.sessionId);
+    this.deletedSessionIds.add(decision.sessionId);
     const remaining = await ledger.removeSlot(decision.eniId, { sessionId: decision.sessionId });
     await this.releaseTargetIfUnused(decision.targetId, decision.eniId, remaining?.slots);
     // Duplicate events converge at once (stopping and stopped): only the call whose delete took effect reports it.
@@ -193,8 +275,12 @@ class InstanceRun {
     });
   }
 
-  private async attach(decision: AttachDecision): Promise<void> {
+  private async attach(decision: AttachDecision, replacedOnce = false): Promise<void> {
     const { ec2, ledger, config } = this.deps;
+    if (this.runWide.accountQuotaRefusal !== undefined) {
+      await this.note({ action: 'refuse', eniId: decision.eniId, reason: 'account-session-limit', detail: `not tried: an earlier create of this run was refused (${this.runWide.accountQuotaRefusal})` });
+      return;
+    }
     const tried: string[] = [];
     for (const candidate of decision.targetCandidates) {
       const target = this.plan.targets.get(candidate);
@@ -202,12 +288,12 @@ class InstanceRun {
         tried.push(`${candidate}: not found`);
         continue;
       }
-      const source = await ledger.reserveTargetSource(candidate, decision.eniId, target.sourceLimit);
+      const source = await ledger.reserveTargetSource(candidate, decision.eniId, target.sourceLimit, 'new-session');
       if (source === 'full') {
-        tried.push(`${candidate}: ${target.sourceLimit} sources already`);
+        tried.push(`${candidate}: full (${target.sourceLimit ?? 'no'} source limit in the ledger, or EC2 said full less than ${TARGET_FULL_RECHECK_MS / 60_000} min ago)`);
         continue;
       }
-      let slot;
+      let slot: SlotReservation;
       try {
         slot = await ledger.reserveSlot({
           eniId: decision.eniId,
@@ -215,7 +301,7 @@ class InstanceRun {
           targetId: candidate,
           numberCandidates: decision.sessionNumberCandidates,
           preferredSessionNumber: config.preferredSessionNumber,
-          observedSessions: this.plan.observedByEni.get(decision.eniId) ?? [],
+          observedSessions: this.observedNow(decision.eniId),
         });
       } catch (error) {
         if (source === 'reserved') await ledger.releaseTargetSource(candidate, decision.eniId);
@@ -233,6 +319,7 @@ class InstanceRun {
       const settled = slot.kind === 'existing' && slot.sessionId === undefined ? await this.awaitOtherAttach(decision.eniId, slot.reservationId) : undefined;
       const existingSessionId = slot.kind === 'existing' ? (slot.sessionId ?? (settled?.kind === 'active' ? settled.sessionId : undefined)) : undefined;
       if (existingSessionId !== undefined) {
+        if (!replacedOnce && (await this.replaceIfOutdated(decision, existingSessionId))) return;
         await this.note({ action: 'keep', eniId: decision.eniId, sessionId: existingSessionId, targetId: slot.targetId, sessionNumber: slot.sessionNumber, reason: 'already-mirrored' });
         return;
       }
@@ -255,14 +342,21 @@ class InstanceRun {
       } catch (error) {
         // Transient: keep the reservation, so Lambda's retry reuses its ClientToken and cannot make a second session.
         if (!(error instanceof PermanentError)) throw error;
+        if (error instanceof Ec2RefusalError && error.scope === 'token-reused' && !replacedOnce) {
+          await this.resolveTokenMismatch(decision, slot.reservationId);
+          return;
+        }
         // EC2 said no for good: nothing was created, undo both reservations.
         const remaining = await ledger.removeSlot(decision.eniId, { reservationId: slot.reservationId });
         await this.releaseTargetIfUnused(slot.targetId, decision.eniId, remaining?.slots);
-        if (error instanceof Ec2RefusalError && error.scope === 'target') {
+        if (error instanceof Ec2RefusalError && (error.scope === 'target' || error.scope === 'target-full')) {
+          // Full on EC2 though not in the ledger (hand-made sessions): remember it rather than pay a call each time.
+          if (error.scope === 'target-full') await ledger.markTargetFull(slot.targetId, new Date(this.deps.clock.now().getTime() + TARGET_FULL_RECHECK_MS));
           tried.push(`${slot.targetId}: ${error.code}`);
           continue;
         }
         if (error instanceof Ec2RefusalError) {
+          if (error.scope === 'account') this.runWide.accountQuotaRefusal = error.message;
           await this.note({ action: 'refuse', eniId: decision.eniId, targetId: slot.targetId, reason: error.reason, detail: error.message });
           return;
         }
@@ -282,6 +376,13 @@ class InstanceRun {
       detail: `no target could take ${decision.eniId} (${tried.join('; ') || 'no candidates'}); add a target to the pool`,
     });
   }
+}
+
+/** A 'fail' record: retryable or not in the reason, the error's name and message in the detail. */
+export function failureRecord(instanceId: string, triggerEventId: string, error: unknown): DecisionRecord {
+  const reason: ApplyReason = error instanceof RetryableError ? 'transient-failure' : 'permanent-failure';
+  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return { action: 'fail', instanceId, reason, detail, triggerEventId };
 }
 
 export function summarize(records: readonly DecisionRecord[]): ConvergeSummary {
@@ -311,19 +412,14 @@ export class ConvergeError extends RetryableError {
 /** Applies already-read plans; converge = readAndPlan + applyPlans. */
 export async function applyPlans(plans: readonly InstancePlan[], trigger: ConvergeTrigger, deps: ConvergeDeps): Promise<ConvergeSummary> {
   const failures: unknown[] = [];
+  const runWide: RunWide = {};
   const perInstance = await mapWithConcurrency(plans, INSTANCE_CONCURRENCY, async (plan) => {
-    const run = new InstanceRun(plan, deps, trigger.eventId);
+    const run = new InstanceRun(plan, deps, trigger.eventId, runWide);
     try {
       await run.run();
     } catch (error) {
       failures.push(error);
-      const record: DecisionRecord = {
-        action: 'fail',
-        instanceId: plan.instanceId,
-        reason: error instanceof Error ? error.name : 'Error',
-        detail: error instanceof Error ? error.message : String(error),
-        triggerEventId: trigger.eventId,
-      };
+      const record = failureRecord(plan.instanceId, trigger.eventId, error);
       deps.logger.error('decision', { ...record, error: error as Error });
       run.records.push(record);
     }

@@ -4,7 +4,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import type { InstanceFacts, InstanceTypeFacts, Reason, SessionFacts, TargetFacts } from '../domain/types';
+import type { InstanceFacts, InstanceTypeFacts, RecordReason, SessionFacts, TargetFacts } from '../domain/types';
 import type { Config } from '../config/config';
 
 export interface CreateSessionRequest {
@@ -64,6 +64,9 @@ export interface EniLedger {
 
 export type TargetSourceReservation = 'reserved' | 'already-held' | 'full';
 
+/** 'new-session': for an attach, refused while EC2's last word on the target was "full". 'existing-session': counting a session EC2 has. */
+export type TargetSourcePurpose = 'new-session' | 'existing-session';
+
 export interface SlotRequest {
   readonly eniId: string;
   readonly instanceId: string;
@@ -85,7 +88,7 @@ export interface HistoryEntry {
   readonly instanceId: string;
   readonly eniId?: string;
   readonly action: 'attach' | 'detach' | 'skip' | 'refuse' | 'release';
-  readonly reason: Reason | string;
+  readonly reason: RecordReason;
   readonly detail?: string;
   readonly sessionId?: string;
   readonly targetId?: string;
@@ -98,8 +101,11 @@ export interface LedgerPort {
   /** ENI items last written for this instance (found through gsi1, so also after the instance is gone). */
   readInstanceEniLedgers(instanceId: string): Promise<EniLedger[]>;
   readTargetLoads(targetIds: readonly string[]): Promise<Map<string, number>>;
-  reserveTargetSource(targetId: string, eniId: string, limit: number | null): Promise<TargetSourceReservation>;
+  reserveTargetSource(targetId: string, eniId: string, limit: number | null, purpose?: TargetSourcePurpose): Promise<TargetSourceReservation>;
+  /** Releasing a source also clears a full mark: the source freed is room on EC2 as well. */
   releaseTargetSource(targetId: string, eniId: string): Promise<void>;
+  /** EC2 refused a new source on this target (limit exceeded by sessions the ledger does not count): no new source until `until`. */
+  markTargetFull(targetId: string, until: Date): Promise<void>;
   reserveSlot(request: SlotRequest): Promise<SlotReservation>;
   /**
    * Marks the reserved slot active with its session. True when this call did it; false when the slot was already
@@ -117,7 +123,7 @@ export interface LedgerPort {
 
 export interface OutcomeEvent {
   readonly action: 'attach' | 'detach' | 'refuse';
-  readonly reason: Reason | string;
+  readonly reason: RecordReason;
   readonly detail?: string;
   readonly instanceId: string;
   readonly eniId?: string;

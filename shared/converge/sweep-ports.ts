@@ -20,6 +20,13 @@ export interface TargetAuditPort {
   releaseSourceIfUnchanged(targetId: string, eniId: string, seenUpdatedAt: string): Promise<boolean>;
 }
 
-export interface SweepLedgerPort extends TargetAuditPort {
+/** Target id -> ENIs holding a managed slot on it, from every ENI item of the ledger. */
+export type SlotHoldersByTarget = ReadonlyMap<string, readonly string[]>;
+
+export interface SlotHolderPort {
+  readManagedSlotHolders(): Promise<SlotHoldersByTarget>;
+}
+
+export interface SweepLedgerPort extends TargetAuditPort, SlotHolderPort {
   readonly cursor: SweepCursorPort;
 }

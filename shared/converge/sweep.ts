@@ -17,6 +17,7 @@ import { DEFAULT_SWEEP_SETTINGS, type SweepSettings } from './sweep-settings';
 import { TokenBucket } from './token-bucket';
 import type { ConvergeDeps, Ec2Port } from './ports';
 import type { SweepLedgerPort } from './sweep-ports';
+import { restoreUncountedSources } from './target-recount';
 
 export interface SweepScope {
   /** Instances carrying the opt-in tag (any state). */
@@ -114,7 +115,9 @@ async function auditTargetSources(trigger: ConvergeTrigger, deps: ConvergeDeps, 
   const targetIds = [...new Set([...deps.config.poolTargetIds, ...deps.config.allowedOverrideTargetIds])];
   const now = deps.clock.now().getTime();
   const released: DecisionRecord[] = [];
-  for (const target of await ledger.readTargetSources(targetIds)) {
+  const targets = await ledger.readTargetSources(targetIds);
+  await restoreUncountedSources(trigger, deps, ledger, targets, targetIds);
+  for (const target of targets) {
     if (target.sources.length === 0 || !(now - Date.parse(target.updatedAt) > SLOT_GRACE_MS)) continue;
     const eniLedgers = await deps.ledger.readEniLedgers(target.sources);
     const unaccounted = target.sources.filter((eniId) => !(eniLedgers.get(eniId)?.slots ?? []).some((slot) => slot.targetId === target.targetId));

@@ -3,6 +3,7 @@
  * Lambda's bounded async retries and the on-failure destination apply to both; the distinction tells callers
  * whether an in-process retry is worth it and tells operators what kind of failure they are looking at.
  */
+import type { Reason } from './types';
 
 /** Not worth retrying: the input or the configuration is wrong, or AWS said no for good. */
 export class PermanentError extends Error {
@@ -42,5 +43,29 @@ export class ConfigError extends PermanentError {
     options?: ErrorOptions,
   ) {
     super(message.startsWith(`${variable}:`) ? message : `${variable}: ${message}`, options);
+  }
+}
+
+/**
+ * What a refusal means for the attach. 'target': another target candidate may work. 'target-full': the same, and
+ * this target has no room on EC2 (worth remembering). 'interface': this ENI cannot be mirrored as asked, for now.
+ * 'account': no ENI can be, until sessions are deleted somewhere in the account. 'token-reused': the ClientToken
+ * (our reservation id) already made a session, with other parameters.
+ */
+export type RefusalScope = 'target' | 'target-full' | 'interface' | 'account' | 'token-reused';
+
+/**
+ * EC2 said no for good to creating a session (a limit, an unsupported interface, a parameter it rejects): an
+ * outcome with a reason, never a failure to retry. `code` is EC2's error code, for the detail.
+ */
+export class Ec2RefusalError extends PermanentError {
+  constructor(
+    readonly code: string,
+    readonly scope: RefusalScope,
+    readonly reason: Reason,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${code}: ${message}`, options);
   }
 }

@@ -11,6 +11,7 @@
  * and target sources before it takes new ones.
  */
 import { classifyInstanceType } from './instance-support';
+import { AWS_DEFAULT_PACKET_LENGTH } from './mirroring-limits';
 import { freeSessionNumbers, MAX_SESSIONS_PER_ENI } from './session-number';
 import { rankTargets } from './target-choice';
 import type {
@@ -159,7 +160,8 @@ function planRunning(
   ]);
 }
 
-interface Desired {
+/** What a managed session on an eligible ENI must look like; unset VNI and packet length mean AWS's choice. */
+export interface Desired {
   readonly filterId: string;
   readonly targetIds: ReadonlySet<string>;
   readonly virtualNetworkId: number | undefined;
@@ -388,14 +390,24 @@ function loadsAfterDetaches(
   return loads;
 }
 
-function matchesDesired(session: SessionFacts, desired: Desired): boolean {
+export function matchesDesired(session: SessionFacts, desired: Desired): boolean {
   return (
     session.filterId === desired.filterId &&
     desired.targetIds.has(session.targetId) &&
     // No configured VNI: AWS picked one at random, any value is right.
     (desired.virtualNetworkId === undefined || session.virtualNetworkId === desired.virtualNetworkId) &&
-    session.packetLength === desired.packetLength
+    packetLengthMatches(session.packetLength, desired.packetLength)
   );
+}
+
+/**
+ * No configured packet length means "what AWS stores when none is given": nothing (the whole packet), or 8500 on
+ * sessions to a Network Load Balancer. 8500 is accepted for every target kind, so that a default AWS fills in
+ * without documenting it can never make a steady session look changed (and be re-created on every converge).
+ */
+function packetLengthMatches(actual: number | undefined, desired: number | undefined): boolean {
+  if (desired === undefined) return actual === undefined || actual === AWS_DEFAULT_PACKET_LENGTH;
+  return actual === desired;
 }
 
 function detachAllOrSkip(instanceId: string, sessions: readonly SessionFacts[], reason: Reason): Decision[] {

@@ -81,7 +81,31 @@ export type Reason =
   | 'network-interface-not-supported'
   | 'interface-detached'
   | 'settings-changed'
-  | 'duplicate-managed-session';
+  | 'duplicate-managed-session'
+  /** EC2's quota of sessions per account and Region is reached (TrafficMirrorSessionLimitExceeded). */
+  | 'account-session-limit'
+  /** EC2 rejected a parameter of the create (InvalidParameterValue, ...): the detail names it. */
+  | 'invalid-parameter'
+  /** The function's role may not create the session (UnauthorizedOperation). */
+  | 'not-authorized'
+  /** Any other permanent answer of EC2 to the create; the detail carries its code. */
+  | 'ec2-refused';
+
+/**
+ * What apply records beyond planning's reasons: a session someone else deleted first, a reservation a concurrent
+ * invocation handled, a ledger slot EC2 no longer backs, a target source nothing explains, and failures (the
+ * detail carries the error).
+ */
+export type ApplyReason =
+  | 'already-detached'
+  | 'handled-by-concurrent-invocation'
+  | 'session-gone'
+  | 'target-source-orphaned'
+  | 'transient-failure'
+  | 'permanent-failure';
+
+/** Every reason a decision record, a history entry or an outcome event can carry. */
+export type RecordReason = Reason | ApplyReason;
 
 export type Decision =
   | {

@@ -2,6 +2,7 @@
  * mirrorctl reconcile: the Lambdas' converge run from the CLI against the simulator and dynalite; the final state on
  * EC2, in the ledger and on the event bus is what is checked.
  */
+import { Ec2Error } from '../../local/ec2-sim';
 import { run } from '../../cli/main';
 import type { ReconcileReport } from '../../cli/views/reconcile';
 import { Ec2Seeder, historyOf, ledgerItem, sessionsOn, setFunctionEnvironment, startTestCloud, type TestCloud } from '../support/test-cloud';
@@ -69,29 +70,45 @@ describe('mirrorctl reconcile', () => {
     expect(cloud.sim.calls().CreateTrafficMirrorSession).toBeUndefined();
   });
 
-  it('reports each instance EC2 fails for as a failure and exits 1, while the other instances converge', async () => {
-    // A network load balancer takes at most 8500 mirrored bytes per packet: EC2 answers InvalidParameterValue.
-    const nlb = await seed.loadBalancerTarget('strict');
-    const first = await seed.launch({ type: 'm5.large', tags: TAG });
-    const second = await seed.launch({ type: 'm5.large', tags: TAG });
-    // Sent by its override tag to the interface target, which takes 9000 bytes.
-    const good = await seed.launch({ type: 'm5.large', tags: { ...TAG, 'traffic-mirror-target': poolTargetIds[0] as string }, zone: 'eu-west-1a' });
+  it('reports each instance EC2 refuses as a refusal with its reason, while the other instances converge', async () => {
+    const first = await seed.launch({ type: 'm5.large', tags: TAG, zone: 'eu-west-1a' });
+    const second = await seed.launch({ type: 'm5.large', tags: TAG, zone: 'eu-west-1a' });
+    const good = await seed.launch({ type: 'm5.large', tags: TAG, zone: 'eu-west-1a' });
+    const refusedEnis = [...first.eniIds, ...second.eniIds];
+    const remove = cloud.sim.hook('CreateTrafficMirrorSession', 'before', (params) => {
+      if (refusedEnis.includes(params.NetworkInterfaceId ?? '')) throw new Ec2Error('InvalidParameterValue', 'The packet length is not valid.');
+    });
 
-    const { exitCode, report, io } = await reconcile(
-      ['--targets', nlb, '--instance', first.instanceId, '--instance', second.instanceId, '--instance', good.instanceId],
-      { MIRROR_PACKET_LENGTH: '9000', MIRROR_ALLOWED_TARGET_IDS: poolTargetIds[0] },
-    );
+    const { exitCode, report, io } = await reconcile(['--instance', first.instanceId, '--instance', second.instanceId, '--instance', good.instanceId]);
+    remove();
 
-    expect(exitCode).toBe(1);
-    expect(report.totals).toMatchObject({ attach: 1, fail: 2 });
-    const failures = report.decisions.filter((record) => record.action === 'fail');
-    expect(failures.map((record) => record.instanceId).sort()).toEqual([first.instanceId, second.instanceId].sort());
-    for (const failure of failures) expect(failure.detail).toMatch(/InvalidParameterValue/);
-    expect(sessionsOn(cloud, [...first.eniIds, ...second.eniIds])).toEqual([]);
-    expect(sessionsOn(cloud, good.eniIds)).toEqual([expect.objectContaining({ trafficMirrorTargetId: poolTargetIds[0], packetLength: 9000 })]);
+    expect(exitCode).toBe(0);
+    expect(report.totals).toMatchObject({ attach: 1, refuse: 2, fail: 0 });
+    const refusals = report.decisions.filter((record) => record.action === 'refuse');
+    expect(refusals.map((record) => record.instanceId).sort()).toEqual([first.instanceId, second.instanceId].sort());
+    for (const refusal of refusals) expect(refusal).toMatchObject({ reason: 'invalid-parameter', detail: expect.stringMatching(/InvalidParameterValue/) });
+    expect(sessionsOn(cloud, refusedEnis)).toEqual([]);
+    expect(sessionsOn(cloud, good.eniIds)).toHaveLength(1);
     // Nothing reserved stays behind: the ledger holds no slot for the ENIs EC2 refused.
     expect(await ledgerItem(cloud, `eni#${first.eniIds[0]}`, 'slots')).toBeUndefined();
     expect(io.stderrText()).toBe('');
+  });
+
+  it('reports each instance that fails as a failure and exits 1, while the other instances converge', async () => {
+    const first = await seed.launch({ type: 'm5.large', tags: TAG, zone: 'eu-west-1a' });
+    const good = await seed.launch({ type: 'm5.large', tags: TAG, zone: 'eu-west-1a' });
+    const remove = cloud.sim.hook('CreateTrafficMirrorSession', 'before', (params) => {
+      if (params.NetworkInterfaceId === first.eniIds[0]) throw new Ec2Error('InternalError', 'An internal error has occurred.', 500);
+    });
+
+    const { exitCode, report } = await reconcile(['--instance', first.instanceId, '--instance', good.instanceId]);
+    remove();
+
+    expect(exitCode).toBe(1);
+    expect(report.totals).toMatchObject({ attach: 1, fail: 1 });
+    expect(report.decisions.find((record) => record.action === 'fail')).toMatchObject({ instanceId: first.instanceId, detail: expect.stringMatching(/InternalError/) });
+    expect(sessionsOn(cloud, first.eniIds)).toEqual([]);
+    expect(sessionsOn(cloud, good.eniIds)).toHaveLength(1);
   });
 
   it('draws a progress bar on a terminal stderr for a large fleet, and stdout still holds only the JSON', async () => {

@@ -81,7 +81,8 @@ describe('state-change handler fed by its SQS queue', () => {
     const [unsupported] = await launchTagged(1, 't2.micro');
     const brokenEni = broken?.eniIds[0] as string;
     const removeHook = cloud.sim.hook('CreateTrafficMirrorSession', 'before', (params) => {
-      if (params['NetworkInterfaceId'] === brokenEni) throw new Ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.');
+      // Failing on every attempt the SDK makes: the failure outlives its retries and reaches converge.
+      if (params['NetworkInterfaceId'] === brokenEni) throw new Ec2Error('InternalError', 'An internal error has occurred.', 500);
     });
     const records = [healthy, broken, unsupported].map((instance) => runningRecord(instance?.instanceId as string).record);
 
@@ -100,6 +101,24 @@ describe('state-change handler fed by its SQS queue', () => {
     // The record comes back (SQS redelivers it): now it converges.
     expect(await invoke([records[1] as SQSRecord])).toEqual({ batchItemFailures: [] });
     expect(managedSessionsOn([brokenEni])).toHaveLength(1);
+  });
+
+  it('acknowledges a record whose create EC2 refuses for good at the account quota: nothing comes back, nothing is dead-lettered', async () => {
+    const [instance] = await launchTagged(1);
+    cloud.sim.setLimits({ sessionsPerAccount: cloud.sim.snapshot().sessions.length });
+    const { record } = runningRecord(instance?.instanceId as string);
+    cloud.sim.resetCalls();
+
+    let response: SQSBatchResponse;
+    try {
+      response = await invoke([record]);
+    } finally {
+      cloud.sim.setLimits({ sessionsPerAccount: 10_000 });
+    }
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(managedSessionsOn(instance?.eniIds ?? [])).toEqual([]);
+    expect(cloud.sim.calls()['CreateTrafficMirrorSession']?.errors).toMatchObject({ TrafficMirrorSessionLimitExceeded: 1 });
   });
 
   it('converges an instance named by several records of the batch once; those and an ignored event succeed', async () => {

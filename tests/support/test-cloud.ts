@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CreateNetworkInterfaceCommand,
+  CreateTagsCommand,
   CreateTrafficMirrorFilterCommand,
   CreateTrafficMirrorSessionCommand,
   CreateTrafficMirrorTargetCommand,
@@ -151,6 +152,11 @@ export class Ec2Seeder {
     return answer.TrafficMirrorTarget?.TrafficMirrorTargetId as string;
   }
 
+  async gatewayEndpointTarget(endpointId = 'vpce-0123456789abcdef0'): Promise<string> {
+    const answer = await this.cloud.ec2.send(new CreateTrafficMirrorTargetCommand({ GatewayLoadBalancerEndpointId: endpointId }));
+    return answer.TrafficMirrorTarget?.TrafficMirrorTargetId as string;
+  }
+
   async filter(): Promise<string> {
     const answer = await this.cloud.ec2.send(new CreateTrafficMirrorFilterCommand({ Description: 'test filter' }));
     return answer.TrafficMirrorFilter?.TrafficMirrorFilterId as string;
@@ -177,6 +183,12 @@ export class Ec2Seeder {
 
   async terminate(instanceId: string): Promise<void> {
     await this.cloud.ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
+    await this.cloud.sim.settle();
+  }
+
+  async tag(instanceId: string, tags: Record<string, string>): Promise<void> {
+    const list = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+    await this.cloud.ec2.send(new CreateTagsCommand({ Resources: [instanceId], Tags: list }));
     await this.cloud.sim.settle();
   }
 

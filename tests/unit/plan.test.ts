@@ -112,6 +112,14 @@ describe('planInstance', () => {
       expect(summary(plan)).toEqual([`keep:already-mirrored@${ENI_1}`]);
     });
 
+    it('accepts the 8500 bytes AWS stores on an NLB session when no packet length is configured', () => {
+      const existing = session({ eniId: ENI_1, packetLength: 8500 });
+
+      const plan = planInstance(planInput({ sessions: [existing] }), planSettings());
+
+      expect(summary(plan)).toEqual([`keep:already-mirrored@${ENI_1}`]);
+    });
+
     it('keeps the lowest-numbered of duplicate managed sessions and detaches the others', () => {
       const sessions = [5, 2, 9].map((sessionNumber) => session({ eniId: ENI_1, sessionNumber }));
 

@@ -11,8 +11,8 @@ import {
   EC2ServiceException,
   type _InstanceType,
 } from '@aws-sdk/client-ec2';
-import { PermanentError, RetryableError } from '../../../shared/domain/errors';
-import { Ec2RefusalError, toDomainError } from '../../../shared/aws/error-mapping';
+import { Ec2RefusalError, PermanentError, RetryableError } from '../../../shared/domain/errors';
+import { toCreateSessionError, toDomainError } from '../../../shared/aws/error-mapping';
 import { createEc2Adapter } from '../../../shared/aws/ec2';
 
 function ec2Error(code: string, status = 400): EC2ServiceException {
@@ -29,12 +29,13 @@ describe('toDomainError', () => {
     ['TrafficMirrorSessionsPerInterfaceLimitExceeded', 'interface', 'interface-session-limit'],
     ['InterfaceInUseByTrafficMirrorTarget', 'interface', 'interface-is-mirror-target'],
     ['InvalidNetworkInterfaceID.NotFound', 'interface', 'interface-detached'],
-    ['IdempotentParameterMismatch', 'interface', 'settings-changed'],
+    ['IdempotentParameterMismatch', 'token-reused', 'settings-changed'],
     ['InvalidTrafficMirrorFilterId.NotFound', 'interface', 'filter-not-allowed'],
-    ['TrafficMirrorSourcesPerTargetLimitExceeded', 'target', 'target-pool-full'],
-    ['TrafficMirrorSessionsPerTargetLimitExceeded', 'target', 'target-pool-full'],
+    ['TrafficMirrorSourcesPerTargetLimitExceeded', 'target-full', 'target-pool-full'],
+    ['TrafficMirrorSessionsPerTargetLimitExceeded', 'target-full', 'target-pool-full'],
     ['InvalidTrafficMirrorTargetId.NotFound', 'target', 'target-pool-full'],
     ['InterfaceInUseByTrafficMirrorSession', 'target', 'target-pool-full'],
+    ['TrafficMirrorSessionLimitExceeded', 'account', 'account-session-limit'],
   ])('makes %s a permanent refusal scoped to the %s, reason %s', (code, scope, reason) => {
     const mapped = toDomainError(ec2Error(code), 'CreateTrafficMirrorSession');
 
@@ -57,7 +58,6 @@ describe('toDomainError', () => {
 
   it.each([
     ['InvalidInstanceID.Malformed', ec2Error('InvalidInstanceID.Malformed')],
-    ['TrafficMirrorSessionLimitExceeded (account quota)', ec2Error('TrafficMirrorSessionLimitExceeded')],
     ['UnauthorizedOperation', ec2Error('UnauthorizedOperation', 403)],
     ['a programming error', new TypeError('x is undefined')],
   ])('makes %s permanent but not a refusal', (_, error) => {
@@ -65,6 +65,23 @@ describe('toDomainError', () => {
 
     expect(mapped).toBeInstanceOf(PermanentError);
     expect(mapped).not.toBeInstanceOf(Ec2RefusalError);
+  });
+
+  it.each([
+    ['InvalidParameterValue', 'invalid-parameter'],
+    ['InvalidParameterCombination', 'invalid-parameter'],
+    ['UnauthorizedOperation', 'not-authorized'],
+    ['SomethingEc2InventsLater', 'ec2-refused'],
+  ])('makes %s at create time a refusal of the interface, reason %s', (code, reason) => {
+    const mapped = toCreateSessionError(ec2Error(code), 'CreateTrafficMirrorSession');
+
+    expect(mapped).toBeInstanceOf(Ec2RefusalError);
+    expect(mapped).toMatchObject({ code, scope: 'interface', reason });
+  });
+
+  it('keeps transient failures and our own errors at create time out of refusals', () => {
+    expect(toCreateSessionError(ec2Error('InternalError', 500), 'op')).toBeInstanceOf(RetryableError);
+    expect(toCreateSessionError(new TypeError('x is undefined'), 'op')).not.toBeInstanceOf(Ec2RefusalError);
   });
 
   it('passes domain errors through unchanged', () => {

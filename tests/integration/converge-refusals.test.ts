@@ -1,0 +1,98 @@
+/**
+ * Permanent answers of EC2 at create time are refusals with a reason, never failures: no crash loop, no
+ * dead-lettered record, the sweep goes on for every other instance, and the instance is mirrored by itself once
+ * the cause goes away. Real adapters over HTTP against the simulator and dynalite.
+ */
+import { Ec2Error } from '../../local/ec2-sim';
+import { converge, INSTANCE_CONCURRENCY } from '../../shared/converge';
+import { sweep } from '../../shared/converge/sweep';
+import { DEFAULT_SWEEP_SETTINGS } from '../../shared/converge/sweep-settings';
+import { auditLedger, OWNER_TAG, scanTable } from '../reliability/support/ledger-audit';
+import { endpointsOf, wire, type Wiring } from '../reliability/support/deps';
+import { Ec2Seeder, sessionsOn, startTestCloud, type Launched, type TestCloud } from '../support/test-cloud';
+
+const TAG = { 'traffic-mirror': 'true' };
+const SWEEP_SETTINGS = { ...DEFAULT_SWEEP_SETTINGS, mutationsPerSecond: 50, mutationBurst: 50 };
+
+let cloud: TestCloud;
+let seed: Ec2Seeder;
+let filterId: string;
+let nlbTarget: string;
+let wiring: Wiring;
+
+function ownedSessions(eniIds: readonly string[]) {
+  return sessionsOn(cloud, eniIds).filter((session) => session.tags[OWNER_TAG] !== undefined);
+}
+
+async function ledgerProblems(): Promise<string[]> {
+  const problems = auditLedger(await scanTable(cloud.documents, cloud.table.tableName), cloud.sim.snapshot());
+  return problems.map((problem) => `${problem.subject}: ${problem.message}`);
+}
+
+beforeEach(async () => {
+  cloud = await startTestCloud();
+  seed = new Ec2Seeder(cloud);
+  filterId = await seed.filter();
+  nlbTarget = await seed.loadBalancerTarget();
+  wiring = wire(endpointsOf(cloud), { targetIds: [nlbTarget], filterId, ec2MaxAttempts: 1 });
+});
+
+afterEach(async () => {
+  wiring.destroy();
+  await cloud?.stop();
+});
+
+describe('converge when EC2 refuses the create for good', () => {
+  it('refuses with reason account-session-limit at the account quota, and attaches by itself once the quota frees', async () => {
+    const first = await seed.launch({ tags: TAG });
+    await converge([first.instanceId], { eventId: 'first' }, wiring.deps);
+    cloud.sim.setLimits({ sessionsPerAccount: 1 });
+    const second = await seed.launch({ tags: TAG });
+
+    const summary = await converge([second.instanceId], { eventId: 'at-quota' }, wiring.deps);
+
+    expect(summary).toMatchObject({ refused: 1, failed: 0, attached: 0 });
+    expect(summary.decisions).toContainEqual(expect.objectContaining({ action: 'refuse', eniId: second.eniIds[0], reason: 'account-session-limit' }));
+    expect(cloud.bus.events).toContainEqual(
+      expect.objectContaining({ detailType: 'Mirror Session Refused', detail: expect.objectContaining({ reason: 'account-session-limit' }) }),
+    );
+    expect(ownedSessions(second.eniIds)).toEqual([]);
+    expect(await ledgerProblems()).toEqual([]);
+
+    cloud.sim.setLimits({ sessionsPerAccount: 10_000 });
+    const later = await sweep({ eventId: 'sweep-after-quota' }, wiring.deps, { ledger: wiring.sweepLedger, settings: SWEEP_SETTINGS });
+
+    expect(later).toMatchObject({ attached: 1, failed: 0 });
+    expect(ownedSessions(second.eniIds)).toHaveLength(1);
+    expect(await ledgerProblems()).toEqual([]);
+  });
+
+  it('stops calling EC2 at the account quota once a create of the run was refused: at most one call per instance in flight', async () => {
+    cloud.sim.setLimits({ sessionsPerAccount: 0 });
+    const instances: Launched[] = [];
+    for (let i = 0; i < 3 * INSTANCE_CONCURRENCY; i += 1) instances.push(await seed.launch({ tags: TAG }));
+    cloud.sim.resetCalls();
+
+    const summary = await converge(instances.map((instance) => instance.instanceId), { eventId: 'at-quota' }, wiring.deps);
+
+    expect(summary).toMatchObject({ refused: instances.length, failed: 0 });
+    expect(new Set(summary.decisions.filter((d) => d.action === 'refuse').map((d) => d.reason))).toEqual(new Set(['account-session-limit']));
+    expect(cloud.sim.calls().CreateTrafficMirrorSession?.total).toBeLessThanOrEqual(INSTANCE_CONCURRENCY);
+    expect(await ledgerProblems()).toEqual([]);
+  });
+
+  it('refuses one instance with reason invalid-parameter while the sweep mirrors every other instance', async () => {
+    const rejected = await seed.launch({ tags: TAG });
+    const others = [await seed.launch({ tags: TAG }), await seed.launch({ tags: TAG })];
+    cloud.sim.hook('CreateTrafficMirrorSession', 'before', (params) => {
+      if (params.NetworkInterfaceId === rejected.eniIds[0]) throw new Ec2Error('InvalidParameterValue', 'The value for parameter X is not valid.');
+    });
+
+    const run = await sweep({ eventId: 'sweep' }, wiring.deps, { ledger: wiring.sweepLedger, settings: SWEEP_SETTINGS });
+
+    expect(run).toMatchObject({ attached: 2, refused: 1, failed: 0 });
+    expect(run.decisions).toContainEqual(expect.objectContaining({ action: 'refuse', instanceId: rejected.instanceId, reason: 'invalid-parameter' }));
+    expect(ownedSessions(others.flatMap((instance) => instance.eniIds))).toHaveLength(2);
+    expect(await ledgerProblems()).toEqual([]);
+  });
+});
