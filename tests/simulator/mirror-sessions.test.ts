@@ -257,6 +257,43 @@ describe('traffic mirror sessions', () => {
     expect(modified.TrafficMirrorSession?.Description).toBeUndefined();
   });
 
+  describe('PacketLength on a Network Load Balancer target', () => {
+    it('is 8500 when the request gives none', async () => {
+      const eni = (await launch(h, 'c5.large')).eniIds[0] as string;
+
+      const created = await create({ NetworkInterfaceId: eni });
+
+      expect(created.TrafficMirrorSession?.PacketLength).toBe(8500);
+      const sessionId = created.TrafficMirrorSession?.TrafficMirrorSessionId as string;
+      const described = await h.ec2.send(new DescribeTrafficMirrorSessionsCommand({ TrafficMirrorSessionIds: [sessionId] }));
+      expect(described.TrafficMirrorSessions?.[0]?.PacketLength).toBe(8500);
+    });
+
+    it('goes back to 8500 when ModifyTrafficMirrorSession removes packet-length', async () => {
+      const eni = (await launch(h, 'c5.large')).eniIds[0] as string;
+      const created = await create({ NetworkInterfaceId: eni, PacketLength: 200 });
+      const sessionId = created.TrafficMirrorSession?.TrafficMirrorSessionId as string;
+
+      const modified = await h.ec2.send(
+        new ModifyTrafficMirrorSessionCommand({ TrafficMirrorSessionId: sessionId, RemoveFields: ['packet-length'] }),
+      );
+
+      expect(created.TrafficMirrorSession?.PacketLength).toBe(200);
+      expect(modified.TrafficMirrorSession?.PacketLength).toBe(8500);
+    });
+
+    it('refuses more than 8500', async () => {
+      const eni = (await launch(h, 'c5.large')).eniIds[0] as string;
+      expect(await errorCodeOf(create({ NetworkInterfaceId: eni, PacketLength: 8501 }))).toBe('InvalidParameterValue');
+    });
+
+    it('stays unset (the whole packet) on a network-interface target', async () => {
+      const eni = (await launch(h, 'c5.large')).eniIds[0] as string;
+      const created = await create({ NetworkInterfaceId: eni, TrafficMirrorTargetId: await eniTarget(h) });
+      expect(created.TrafficMirrorSession?.PacketLength).toBeUndefined();
+    });
+  });
+
   it('refuses sessions past the account quota', async () => {
     const small = await startHarness({ limits: { sessionsPerAccount: 2 } });
     try {
@@ -275,6 +312,33 @@ describe('traffic mirror sessions', () => {
       await send(1);
       await send(2);
       expect(await errorCodeOf(send(3))).toBe('TrafficMirrorSessionLimitExceeded');
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('refuses new sessions once setLimits lowers the account quota below what the account holds', async () => {
+    const small = await startHarness();
+    try {
+      const filter = await mirrorFilter(small);
+      const target = await nlbTarget(small);
+      const eni = (await launch(small, 'c5.large')).eniIds[0] as string;
+      const send = (n: number) =>
+        small.ec2.send(
+          new CreateTrafficMirrorSessionCommand({
+            NetworkInterfaceId: eni,
+            TrafficMirrorTargetId: target,
+            TrafficMirrorFilterId: filter,
+            SessionNumber: n,
+          }),
+        );
+      await send(1);
+      await send(2);
+
+      small.sim.setLimits({ sessionsPerAccount: 1 });
+
+      expect(await errorCodeOf(send(3))).toBe('TrafficMirrorSessionLimitExceeded');
+      expect(small.sim.snapshot().sessions).toHaveLength(2);
     } finally {
       await small.close();
     }
