@@ -19,6 +19,7 @@ import {
   paginateDescribeTrafficMirrorTargets,
   paginateDescribeSubnets,
 } from '@aws-sdk/client-ec2';
+import { allInstanceTypes } from '../../local/ec2-sim';
 import { errorCodeOf, launch, mirrorFilter, nlbTarget, startHarness, type Harness } from './sim-harness';
 
 async function collect<T>(pages: AsyncIterable<T>): Promise<T[]> {
@@ -39,6 +40,7 @@ describe('Describe* filters and pagination', () => {
     h = await startHarness();
     const fleet = await h.ec2.send(
       new RunInstancesCommand({
+        ImageId: 'ami-0123456789abcdef0',
         MinCount: 12,
         MaxCount: 12,
         InstanceType: 'c5.large',
@@ -227,6 +229,36 @@ describe('Describe* filters and pagination', () => {
     expect(metal.InstanceTypes?.every((t) => t.BareMetal && t.Hypervisor === undefined)).toBe(true);
     const pages = await collect(paginateDescribeInstanceTypes({ client: h.ec2, pageSize: 100 }, {}));
     expect(pages.length).toBeGreaterThan(1);
+  });
+
+  describe('pages as AWS cuts them', () => {
+    it('answers DescribeInstanceTypes at most 100 types a page, with a NextToken, even without MaxResults', async () => {
+      const first = await h.ec2.send(new DescribeInstanceTypesCommand({}));
+
+      expect(first.InstanceTypes).toHaveLength(100);
+      expect(first.NextToken).toEqual(expect.any(String));
+      const pages = await collect(paginateDescribeInstanceTypes({ client: h.ec2 }, {}));
+      const names = pages.flatMap((p) => (p.InstanceTypes ?? []).map((t) => t.InstanceType));
+      expect(names).toHaveLength(allInstanceTypes().length);
+      expect(new Set(names).size).toBe(names.length);
+    });
+
+    it('refuses DescribeInstanceTypes MaxResults outside 5..100', async () => {
+      expect(await errorCodeOf(h.ec2.send(new DescribeInstanceTypesCommand({ MaxResults: 4 })))).toBe('InvalidParameterValue');
+      expect(await errorCodeOf(h.ec2.send(new DescribeInstanceTypesCommand({ MaxResults: 101 })))).toBe('InvalidParameterValue');
+      await expect(h.ec2.send(new DescribeInstanceTypesCommand({ MaxResults: 100 }))).resolves.toMatchObject({ NextToken: expect.any(String) });
+    });
+
+    it('answers a filtered page short or empty, with a NextToken, so only following NextToken finds everything', async () => {
+      const filter = { Filters: [{ Name: 'instance-state-name', Values: ['stopped'] }], MaxResults: 5 };
+
+      const first = await h.ec2.send(new DescribeInstancesCommand(filter));
+
+      expect(instanceIdsOf(first)).toEqual([]);
+      expect(first.NextToken).toEqual(expect.any(String));
+      const pages = await collect(paginateDescribeInstances({ client: h.ec2 }, filter));
+      expect(pages.flatMap(instanceIdsOf)).toEqual([stoppedId]);
+    });
   });
 
   it('describes the default subnets, one per zone, filterable by zone', async () => {

@@ -171,7 +171,7 @@ describe('event forwarding by PutEvents', () => {
     const port = (receiver.address() as AddressInfo).port;
     const h = await startHarness({ eventBridgeEndpoint: `http://127.0.0.1:${port}` });
     try {
-      await h.ec2.send(new RunInstancesCommand({ MinCount: 12, MaxCount: 12, InstanceType: 'm5.large' }));
+      await h.ec2.send(new RunInstancesCommand({ ImageId: 'ami-0123456789abcdef0', MinCount: 12, MaxCount: 12, InstanceType: 'm5.large' }));
       await h.sim.settle();
 
       expect(received.every((r) => r.body.Entries.length >= 1 && r.body.Entries.length <= 10)).toBe(true);

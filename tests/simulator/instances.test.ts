@@ -29,6 +29,7 @@ describe('instances', () => {
   it('launches MaxCount instances in one reservation, pending first, running once settled', async () => {
     const result = await h.ec2.send(
       new RunInstancesCommand({
+        ImageId: 'ami-0123456789abcdef0',
         MinCount: 1,
         MaxCount: 3,
         InstanceType: 'm5.xlarge',
@@ -75,11 +76,13 @@ describe('instances', () => {
     ['an unknown subnet', { SubnetId: 'subnet-0123456789abcdef0' }, 'InvalidSubnetID.NotFound'],
     ['a malformed subnet', { SubnetId: 'subnet-x' }, 'InvalidSubnetID.Malformed'],
     ['MinCount over MaxCount', { MinCount: 3, MaxCount: 2 }, 'InvalidParameterValue'],
+    ['a launch without ImageId', { ImageId: undefined }, 'MissingParameter'],
+    ['a malformed ImageId', { ImageId: 'ami-xyz' }, 'InvalidAMIID.Malformed'],
     ['interfaces without device index 0', { NetworkInterfaces: [{ DeviceIndex: 1 }] }, 'InvalidParameterValue'],
     ['interfaces and an instance-level subnet', { SubnetId: 'subnet-00000000000000001', NetworkInterfaces: [{ DeviceIndex: 0 }] }, 'InvalidParameterCombination'],
     ['an unknown TagSpecification resource type', { TagSpecifications: [{ ResourceType: 'vpc' as never, Tags: [{ Key: 'a', Value: 'b' }] }] }, 'InvalidParameterValue'],
   ])('refuses %s', async (_what, input, code) => {
-    const call = h.ec2.send(new RunInstancesCommand({ MinCount: 1, MaxCount: 1, InstanceType: 'm5.large', ...input }));
+    const call = h.ec2.send(new RunInstancesCommand({ ImageId: 'ami-0123456789abcdef0', MinCount: 1, MaxCount: 1, InstanceType: 'm5.large', ...input }));
     expect(await errorCodeOf(call)).toBe(code);
   });
 

@@ -48,7 +48,7 @@ describe('traffic mirror sessions', () => {
     });
 
     const session = created.TrafficMirrorSession;
-    expect(session?.TrafficMirrorSessionId).toMatch(/^tmms-[0-9a-f]{17}$/);
+    expect(session?.TrafficMirrorSessionId).toMatch(/^tms-[0-9a-f]{17}$/);
     expect(session).toMatchObject({
       NetworkInterfaceId: eni,
       TrafficMirrorTargetId: nlbTargetId,
@@ -111,7 +111,7 @@ describe('traffic mirror sessions', () => {
     async (instanceType) => {
       const { eniIds } = await launch(h, instanceType);
       await expect(create({ NetworkInterfaceId: eniIds[0] as string })).resolves.toMatchObject({
-        TrafficMirrorSession: { NetworkInterfaceId: eniIds[0], TrafficMirrorSessionId: expect.stringMatching(/^tmms-/) },
+        TrafficMirrorSession: { NetworkInterfaceId: eniIds[0], TrafficMirrorSessionId: expect.stringMatching(/^tms-/) },
       });
     },
   );
@@ -174,9 +174,9 @@ describe('traffic mirror sessions', () => {
       'InvalidTrafficMirrorFilterId.NotFound',
     );
     expect(
-      await errorCodeOf(h.ec2.send(new DeleteTrafficMirrorSessionCommand({ TrafficMirrorSessionId: 'tmms-0123456789abcdef0' }))),
+      await errorCodeOf(h.ec2.send(new DeleteTrafficMirrorSessionCommand({ TrafficMirrorSessionId: 'tms-0123456789abcdef0' }))),
     ).toBe('InvalidTrafficMirrorSessionId.NotFound');
-    expect(await errorCodeOf(h.ec2.send(new DeleteTrafficMirrorSessionCommand({ TrafficMirrorSessionId: 'tmms-1' })))).toBe(
+    expect(await errorCodeOf(h.ec2.send(new DeleteTrafficMirrorSessionCommand({ TrafficMirrorSessionId: 'tms-1' })))).toBe(
       'InvalidTrafficMirrorSessionId.Malformed',
     );
   });

@@ -53,7 +53,7 @@ describe('traffic mirror targets', () => {
   it.each<[string, CreateTrafficMirrorTargetCommandInput, string]>([
     ['no kind at all', {}, 'MissingParameter'],
     ['two kinds at once', { NetworkLoadBalancerArn: NLB_ARN, GatewayLoadBalancerEndpointId: 'vpce-0123456789abcdef0' }, 'InvalidParameterCombination'],
-    ['an ARN that is not a network load balancer', { NetworkLoadBalancerArn: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/web/1' }, 'InvalidParameterValue'],
+    ['an ARN that is not a network load balancer', { NetworkLoadBalancerArn: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/web/1' }, 'InvalidNetworkLoadBalancerArn.Malformed'],
     ['a malformed endpoint id', { GatewayLoadBalancerEndpointId: 'vpce-nope' }, 'InvalidVpcEndpointId.Malformed'],
     ['an unknown ENI', { NetworkInterfaceId: 'eni-0123456789abcdef0' }, 'InvalidNetworkInterfaceID.NotFound'],
     ['a malformed ENI', { NetworkInterfaceId: 'eni-1' }, 'InvalidNetworkInterfaceId.Malformed'],

@@ -56,7 +56,7 @@ export async function launch(
   instanceType: string,
   extra: Partial<ConstructorParameters<typeof RunInstancesCommand>[0]> = {},
 ): Promise<{ instanceId: string; eniIds: string[] }> {
-  const result = await harness.ec2.send(new RunInstancesCommand({ MinCount: 1, MaxCount: 1, InstanceType: instanceType as never, ...extra }));
+  const result = await harness.ec2.send(new RunInstancesCommand({ ImageId: 'ami-0123456789abcdef0', MinCount: 1, MaxCount: 1, InstanceType: instanceType as never, ...extra }));
   await harness.sim.settle();
   const instance = result.Instances?.[0];
   const eniIds = [...(instance?.NetworkInterfaces ?? [])]

@@ -108,6 +108,7 @@ export class Ec2Seeder {
     const tags = Object.entries(options.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
     const answer = await this.cloud.ec2.send(
       new RunInstancesCommand({
+        ImageId: 'ami-0123456789abcdef0',
         MinCount: 1,
         MaxCount: 1,
         InstanceType: (options.type ?? 'm5.large') as _InstanceType,

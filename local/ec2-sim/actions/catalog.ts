@@ -4,7 +4,7 @@ import { list } from '../protocol/query';
 import { allInstanceTypes, lookupInstanceType, type InstanceTypeInfo } from '../rules/catalogue';
 import type { Subnet } from '../model/state';
 import type { ActionHandler } from './context';
-import { applyFilters, paginate, type FilterFields } from './describe';
+import { filterMatcher, paginate, type FilterFields } from './describe';
 import { resolveAll } from './lookup';
 import { instanceTypeXml, subnetXml } from './serialize';
 
@@ -25,11 +25,13 @@ export const describeInstanceTypes: ActionHandler = (_ctx, params) => {
     'vcpu-info.default-vcpus': (t) => t.vcpus,
     'memory-info.size-in-mib': (t) => t.memoryMiB,
   };
-  const matching = applyFilters(candidates, params, fields);
-  const { page, nextToken } = paginate(matching, params, {
+  const matches = filterMatcher(params, fields);
+  const { page, nextToken } = paginate(candidates, params, {
+    matches,
     action: 'DescribeInstanceTypes',
     min: 5,
     max: 100,
+    defaultPageSize: 100,
     idCount: names.length,
     cursorOf: (t) => CATALOGUE_ORDER.get(t.instanceType) ?? -1,
   });
@@ -49,8 +51,9 @@ export const describeSubnets: ActionHandler = (ctx, params) => {
     state: () => 'available',
     'owner-id': () => ctx.accountId,
   };
-  const matching = applyFilters(candidates, params, fields, (s) => s.tags);
-  const { page, nextToken } = paginate(matching, params, {
+  const matches = filterMatcher(params, fields, (s) => s.tags);
+  const { page, nextToken } = paginate(candidates, params, {
+    matches,
     action: 'DescribeSubnets',
     min: 5,
     max: 1000,

@@ -1,4 +1,9 @@
-/** What every Describe* shares: Filter.N matching (with tag filters and wildcards) and MaxResults/NextToken. */
+/**
+ * What every Describe* shares: Filter.N matching (with tag filters and wildcards) and MaxResults/NextToken.
+ * As on AWS, a page is cut from everything the caller may see and the filters are applied to that page, so a
+ * filtered page can be short or empty and still carry a NextToken (EC2 API reference, "Pagination"): a client
+ * must follow NextToken until it is absent, never stop at a short page.
+ */
 import { Ec2Error, invalidCombination } from '../protocol/errors';
 import { filters as parseFilters, optionalInt, type Params } from '../protocol/query';
 import type { Tags } from '../model/state';
@@ -6,7 +11,8 @@ import type { Tags } from '../model/state';
 /** Per filter name: the item's values for it (a filter matches when any value matches any filter value). */
 export type FilterFields<T> = Record<string, (item: T) => ReadonlyArray<string | number | boolean | undefined> | string | number | boolean | undefined>;
 
-export function applyFilters<T>(items: T[], params: Params, fields: FilterFields<T>, tagsOf?: (item: T) => Tags): T[] {
+/** The Filter.N of the request as one predicate (unknown filter names are refused here, before any paging). */
+export function filterMatcher<T>(params: Params, fields: FilterFields<T>, tagsOf?: (item: T) => Tags): (item: T) => boolean {
   const specs = parseFilters(params);
   const matchers = specs.map((spec) => {
     const patterns = spec.values.map(wildcard);
@@ -16,7 +22,7 @@ export function applyFilters<T>(items: T[], params: Params, fields: FilterFields
       return values.some((value) => patterns.some((pattern) => pattern.test(value)));
     };
   });
-  return items.filter((item) => matchers.every((matches) => matches(item)));
+  return (item) => matchers.every((matches) => matches(item));
 }
 
 function fieldFor<T>(name: string, fields: FilterFields<T>, tagsOf?: (item: T) => Tags): (item: T) => string[] {
@@ -48,28 +54,37 @@ export interface PageSpec<T> {
   /** MaxResults bounds. */
   readonly min: number;
   readonly max: number;
+  /** The page size without MaxResults; absent: everything in one answer. DescribeInstanceTypes: 100. */
+  readonly defaultPageSize?: number;
   /** How many ids the request named (InstanceId.N, ...). */
   readonly idCount: number;
   /** DescribeInstances and DescribeNetworkInterfaces refuse MaxResults together with an id list. */
   readonly exclusiveWithIds?: boolean;
   /** A stable, increasing position (creation order): a page starts after the last item of the previous one. */
   readonly cursorOf: (item: T) => number;
+  /** The request's filters: applied to each page after it is cut. */
+  readonly matches: (item: T) => boolean;
 }
 
-/** One page of `items` and the token for the next. Tokens are cursors, so deleting seen items skips nothing. */
-export function paginate<T>(items: T[], params: Params, spec: PageSpec<T>): { page: T[]; nextToken?: string } {
+/**
+ * One page of `candidates` (filtered) and the token for the next. A page holds at most `MaxResults` candidates
+ * before filtering, and a NextToken comes whenever candidates remain after it, however few of the page matched.
+ * Tokens are cursors, so deleting seen items skips nothing.
+ */
+export function paginate<T>(candidates: T[], params: Params, spec: PageSpec<T>): { page: T[]; nextToken?: string } {
   const maxResults = optionalInt(params, 'MaxResults', spec.min, spec.max);
   if (maxResults !== undefined && spec.exclusiveWithIds && spec.idCount > 0) {
     throw invalidCombination('The parameter instancesSet cannot be used with the parameter maxResults');
   }
-  if (maxResults === undefined && !params.NextToken) return { page: items };
+  const pageSize = maxResults ?? spec.defaultPageSize;
+  if (pageSize === undefined && !params.NextToken) return { page: candidates.filter(spec.matches) };
   const after = params.NextToken ? decodeToken(params.NextToken, spec.action) : -1;
-  const remaining = items
+  const remaining = candidates
     .filter((item) => spec.cursorOf(item) > after)
     .sort((a, b) => spec.cursorOf(a) - spec.cursorOf(b));
-  if (maxResults === undefined || remaining.length <= maxResults) return { page: remaining };
-  const page = remaining.slice(0, maxResults);
-  return { page, nextToken: encodeToken(spec.cursorOf(page[page.length - 1] as T), spec.action) };
+  if (pageSize === undefined || remaining.length <= pageSize) return { page: remaining.filter(spec.matches) };
+  const cut = remaining.slice(0, pageSize);
+  return { page: cut.filter(spec.matches), nextToken: encodeToken(spec.cursorOf(cut[cut.length - 1] as T), spec.action) };
 }
 
 function encodeToken(cursor: number, action: string): string {

@@ -1,16 +1,15 @@
 /** RunInstances, Start/Stop/TerminateInstances and DescribeInstances. */
 import { Ec2Error, invalidCombination, invalidValue, missingParameter } from '../protocol/errors';
-import { list, optionalBool, optionalInt, structList, type Params } from '../protocol/query';
+import { list, optionalBool, optionalInt, required, structList, type Params } from '../protocol/query';
 import { lookupInstanceType } from '../rules/catalogue';
 import { STATE_CODES, type Instance, type InstanceStateName, type NetworkInterface, type Subnet } from '../model/state';
 import { isVisible, type ActionContext, type ActionHandler } from './context';
-import { applyFilters, paginate, type FilterFields } from './describe';
+import { filterMatcher, paginate, type FilterFields } from './describe';
 import { resolve, resolveAll } from './lookup';
 import { reservationXml, stateXml } from './serialize';
 import { instanceTagsChanged, setTags, tagsByResourceType } from './tagging';
 
 const DEFAULT_INSTANCE_TYPE = 'm5.large';
-const DEFAULT_IMAGE_ID = 'ami-0000000000000000a';
 const INTERFACE_TYPES = ['interface', 'efa', 'efa-only', 'trunk'];
 
 interface InterfacePlan {
@@ -28,7 +27,8 @@ export const runInstances: ActionHandler = (ctx, params) => {
   if (minCount > maxCount) throw invalidValue('MinCount', String(minCount), 'MinCount must not exceed MaxCount');
   const instanceType = params.InstanceType ?? DEFAULT_INSTANCE_TYPE;
   if (!lookupInstanceType(instanceType)) throw invalidValue('InstanceType', instanceType);
-  const imageId = params.ImageId ?? DEFAULT_IMAGE_ID;
+  // AWS requires ImageId unless a launch template names one, and launch templates are not simulated.
+  const imageId = required(params, 'ImageId');
   if (!/^ami-([0-9a-f]{8}|[0-9a-f]{17})$/.test(imageId)) throw new Ec2Error('InvalidAMIID.Malformed', `Invalid id: "${imageId}"`);
   const tagsByType = tagsByResourceType(ctx, params, ['instance', 'network-interface', 'volume']);
   const plans = planInterfaces(ctx, params, maxCount);
@@ -229,8 +229,9 @@ export const describeInstances: ActionHandler = (ctx, params) => {
     'network-interface.attachment.device-index': (i) =>
       ctx.state.interfacesOfInstance(i.instanceId).map((e) => e.attachment?.deviceIndex),
   };
-  const matching = applyFilters(candidates, params, fields, (i) => i.tags);
-  const { page, nextToken } = paginate(matching, params, {
+  const matches = filterMatcher(params, fields, (i) => i.tags);
+  const { page, nextToken } = paginate(candidates, params, {
+    matches,
     action: 'DescribeInstances',
     min: 5,
     max: 1000,

@@ -3,7 +3,7 @@ import { Ec2Error, invalidCombination, missingParameter } from '../protocol/erro
 import { list, optionalInt, required } from '../protocol/query';
 import type { NetworkInterface } from '../model/state';
 import { isVisible, type ActionHandler } from './context';
-import { applyFilters, paginate, type FilterFields } from './describe';
+import { filterMatcher, paginate, type FilterFields } from './describe';
 import { createInterface, interfaceInUse, interfaceType } from './instances';
 import { resolve, resolveAll } from './lookup';
 import { networkInterfaceXml } from './serialize';
@@ -47,7 +47,7 @@ export const attachNetworkInterface: ActionHandler = (ctx, params) => {
 export const detachNetworkInterface: ActionHandler = (ctx, params) => {
   const attachmentId = required(params, 'AttachmentId');
   if (!/^eni-attach-([0-9a-f]{8}|[0-9a-f]{17})$/.test(attachmentId)) {
-    throw new Ec2Error('InvalidAttachmentID.Malformed', `Invalid id: "${attachmentId}"`);
+    throw new Ec2Error('InvalidNetworkInterfaceAttachmentId.Malformed', `Invalid id: "${attachmentId}"`);
   }
   const eni = [...ctx.state.networkInterfaces.values()].find((e) => e.attachment?.attachmentId === attachmentId);
   if (!eni?.attachment) throw new Ec2Error('InvalidAttachmentID.NotFound', `The attachment ID '${attachmentId}' does not exist`);
@@ -94,8 +94,9 @@ export const describeNetworkInterfaces: ActionHandler = (ctx, params) => {
     'requester-managed': () => false,
     'source-dest-check': () => true,
   };
-  const matching = applyFilters(candidates, params, fields, (e) => e.tags);
-  const { page, nextToken } = paginate(matching, params, {
+  const matches = filterMatcher(params, fields, (e) => e.tags);
+  const { page, nextToken } = paginate(candidates, params, {
+    matches,
     action: 'DescribeNetworkInterfaces',
     min: 5,
     max: 1000,

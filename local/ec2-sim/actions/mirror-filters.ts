@@ -3,7 +3,7 @@ import { Ec2Error } from '../protocol/errors';
 import { list, required } from '../protocol/query';
 import type { TrafficMirrorFilter } from '../model/state';
 import { isVisible, type ActionHandler } from './context';
-import { applyFilters, paginate, type FilterFields } from './describe';
+import { filterMatcher, paginate, type FilterFields } from './describe';
 import { resolve, resolveAll } from './lookup';
 import { filterXml } from './serialize';
 import { setTags, tagsByResourceType } from './tagging';
@@ -43,8 +43,9 @@ export const describeTrafficMirrorFilters: ActionHandler = (ctx, params) => {
     'traffic-mirror-filter-id': (f) => f.trafficMirrorFilterId,
     description: (f) => f.description,
   };
-  const matching = applyFilters(candidates, params, fields, (f) => f.tags);
-  const { page, nextToken } = paginate(matching, params, {
+  const matches = filterMatcher(params, fields, (f) => f.tags);
+  const { page, nextToken } = paginate(candidates, params, {
+    matches,
     action: 'DescribeTrafficMirrorFilters',
     min: 5,
     max: 1000,

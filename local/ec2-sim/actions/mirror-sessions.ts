@@ -5,7 +5,7 @@ import type { TrafficMirrorSession, TrafficMirrorTarget } from '../model/state';
 import { NLB_PACKET_LENGTH_MAX, PACKET_LENGTH_MAX, SESSION_NUMBER_RANGE, VNI_RANGE } from '../rules/limits';
 import { checkSessionNumberFree, checkSourceSupported, checkTargetHasRoom } from '../rules/mirroring';
 import { isVisible, type ActionHandler } from './context';
-import { applyFilters, paginate, type FilterFields } from './describe';
+import { filterMatcher, paginate, type FilterFields } from './describe';
 import { resolve, resolveAll } from './lookup';
 import { sessionXml } from './serialize';
 import { setTags, tagsByResourceType } from './tagging';
@@ -117,8 +117,9 @@ export const describeTrafficMirrorSessions: ActionHandler = (ctx, params) => {
     description: (s) => s.description,
     'owner-id': (s) => s.ownerId,
   };
-  const matching = applyFilters(candidates, params, fields, (s) => s.tags);
-  const { page, nextToken } = paginate(matching, params, {
+  const matches = filterMatcher(params, fields, (s) => s.tags);
+  const { page, nextToken } = paginate(candidates, params, {
+    matches,
     action: 'DescribeTrafficMirrorSessions',
     min: 5,
     max: 1000,

@@ -3,7 +3,7 @@ import { Ec2Error, invalidCombination, invalidValue, missingParameter } from '..
 import { list, required, type Params } from '../protocol/query';
 import type { TargetType, TrafficMirrorTarget } from '../model/state';
 import { isVisible, type ActionContext, type ActionHandler } from './context';
-import { applyFilters, paginate, type FilterFields } from './describe';
+import { filterMatcher, paginate, type FilterFields } from './describe';
 import { resolve, resolveAll } from './lookup';
 import { targetXml } from './serialize';
 import { setTags, tagsByResourceType } from './tagging';
@@ -54,7 +54,7 @@ function kindOf(
   }
   if (params.NetworkLoadBalancerArn !== undefined) {
     const arn = params.NetworkLoadBalancerArn;
-    if (!NLB_ARN.test(arn)) throw invalidValue('NetworkLoadBalancerArn', arn);
+    if (!NLB_ARN.test(arn)) throw new Ec2Error('InvalidNetworkLoadBalancerArn.Malformed', `Invalid load balancer ARN: "${arn}"`);
     return { type: 'network-load-balancer', networkLoadBalancerArn: arn };
   }
   const endpointId = params.GatewayLoadBalancerEndpointId as string;
@@ -84,8 +84,9 @@ export const describeTrafficMirrorTargets: ActionHandler = (ctx, params) => {
     description: (t) => t.description,
     'owner-id': (t) => t.ownerId,
   };
-  const matching = applyFilters(candidates, params, fields, (t) => t.tags);
-  const { page, nextToken } = paginate(matching, params, {
+  const matches = filterMatcher(params, fields, (t) => t.tags);
+  const { page, nextToken } = paginate(candidates, params, {
+    matches,
     action: 'DescribeTrafficMirrorTargets',
     min: 5,
     max: 1000,

@@ -11,7 +11,7 @@ const KIND_BY_PREFIX: Array<[string, ResourceKind]> = [
   ['eni-', 'networkInterface'],
   ['tmt-', 'trafficMirrorTarget'],
   ['tmf-', 'trafficMirrorFilter'],
-  ['tmms-', 'trafficMirrorSession'],
+  ['tms-', 'trafficMirrorSession'],
   ['subnet-', 'subnet'],
 ];
 

@@ -8,7 +8,7 @@ export const ID_PREFIX = {
   reservation: 'r',
   trafficMirrorTarget: 'tmt',
   trafficMirrorFilter: 'tmf',
-  trafficMirrorSession: 'tmms',
+  trafficMirrorSession: 'tms',
   subnet: 'subnet',
 } as const;
 

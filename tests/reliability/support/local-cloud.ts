@@ -68,6 +68,7 @@ export async function startReliabilityCloud(options: ReliabilityCloudOptions): P
       const count = launchOptions.count ?? 1;
       const answer = await ec2.send(
         new RunInstancesCommand({
+          ImageId: 'ami-0123456789abcdef0',
           MinCount: count,
           MaxCount: count,
           InstanceType: (launchOptions.type ?? 'm5.large') as _InstanceType,
