@@ -1,10 +1,12 @@
 /**
  * Instance state machine: pending -> running, stopping -> stopped, shutting-down -> terminated, each second step
  * after a configurable delay. Every change emits the state-change event; reaching `terminated` deletes the ENIs
- * marked DeleteOnTermination (and with them their sessions) and detaches the others.
+ * marked DeleteOnTermination (and with them their sessions) and detaches the others. ENI attachments go
+ * `attaching` -> `attached` the same way: with the instance reaching `running`, or one delay after
+ * AttachNetworkInterface.
  */
 import type { EventHub } from './events';
-import type { Instance, InstanceStateName, SimState } from './model/state';
+import type { Attachment, Instance, InstanceStateName, SimState } from './model/state';
 
 export class Lifecycle {
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -37,6 +39,13 @@ export class Lifecycle {
     this.schedule(instance, 'shutting-down', 'terminated');
   }
 
+  /** An ENI attached to a running or stopped instance: `attached` after one delay. */
+  attaching(attachment: Attachment): void {
+    this.after(attachment.attachmentId, () => {
+      if (attachment.status === 'attaching') attachment.status = 'attached';
+    });
+  }
+
   /** Forget terminated instances older than the retention, as EC2 does after about an hour. */
   purgeExpired(now: number): void {
     for (const instanceId of this.state.terminated) {
@@ -58,17 +67,28 @@ export class Lifecycle {
   }
 
   private schedule(instance: Instance, from: InstanceStateName, to: InstanceStateName): void {
-    const id = instance.instanceId;
-    clearTimeout(this.timers.get(id));
-    const timer = setTimeout(() => {
-      this.timers.delete(id);
+    this.after(instance.instanceId, () => {
       if (instance.state === from) this.complete(instance, to);
+    });
+  }
+
+  /** Runs `step` one transition delay from now; a later call with the same key replaces it. */
+  private after(key: string, step: () => void): void {
+    clearTimeout(this.timers.get(key));
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      step();
       if (this.timers.size === 0) this.wakeWaiters();
     }, this.transitionDelayMs);
-    this.timers.set(id, timer);
+    this.timers.set(key, timer);
   }
 
   private complete(instance: Instance, to: InstanceStateName): void {
+    if (to === 'running') {
+      for (const eni of this.state.interfacesOfInstance(instance.instanceId)) {
+        if (eni.attachment?.status === 'attaching') eni.attachment.status = 'attached';
+      }
+    }
     if (to === 'terminated') {
       instance.terminatedAt = Date.now();
       this.state.terminated.add(instance.instanceId);

@@ -20,6 +20,7 @@ export interface SimulatorSnapshot {
     instanceId?: string;
     deviceIndex?: number;
     deleteOnTermination?: boolean;
+    attachmentStatus?: 'attaching' | 'attached';
     tags: Record<string, string>;
   }>;
   targets: Array<{
@@ -68,6 +69,7 @@ export function snapshotOf(state: SimState): SimulatorSnapshot {
             instanceId: e.attachment.instanceId,
             deviceIndex: e.attachment.deviceIndex,
             deleteOnTermination: e.attachment.deleteOnTermination,
+            attachmentStatus: e.attachment.status,
           }
         : {}),
       tags: tagsOf(e.tags),

@@ -32,10 +32,11 @@ export const runInstances: ActionHandler = (ctx, params) => {
   if (!/^ami-([0-9a-f]{8}|[0-9a-f]{17})$/.test(imageId)) throw new Ec2Error('InvalidAMIID.Malformed', `Invalid id: "${imageId}"`);
   const tagsByType = tagsByResourceType(ctx, params, ['instance', 'network-interface', 'volume']);
   const plans = planInterfaces(ctx, params, maxCount);
+  const count = launchableCount(plans, minCount, maxCount);
 
   const reservationId = ctx.ids.next('reservation');
   const launched: Instance[] = [];
-  for (let index = 0; index < maxCount; index++) {
+  for (let index = 0; index < count; index++) {
     const instanceId = ctx.ids.next('instance');
     const attachTime = new Date(ctx.now());
     const interfaces = plans.map((plan) => {
@@ -47,6 +48,7 @@ export const runInstances: ActionHandler = (ctx, params) => {
         deviceIndex: plan.deviceIndex,
         deleteOnTermination: plan.deleteOnTermination,
         attachTime,
+        status: 'attaching',
       });
       return eni;
     });
@@ -60,6 +62,7 @@ export const runInstances: ActionHandler = (ctx, params) => {
       vpcId: primary.vpcId,
       availabilityZone: primary.availabilityZone,
       privateIpAddress: primary.privateIpAddress,
+      privateDnsName: primary.privateDnsName,
       launchTime: attachTime,
       amiLaunchIndex: index,
       ...(params.ClientToken ? { clientToken: params.ClientToken } : {}),
@@ -78,6 +81,8 @@ export const runInstances: ActionHandler = (ctx, params) => {
 };
 
 export function createInterface(ctx: ActionContext, subnet: Subnet, interfaceType: string, description: string): NetworkInterface {
+  const privateIpAddress = subnet.addresses.take();
+  if (privateIpAddress === undefined) throw insufficientAddresses(subnet);
   const networkInterfaceId = ctx.ids.next('networkInterface');
   const eni: NetworkInterface = {
     networkInterfaceId,
@@ -86,13 +91,42 @@ export function createInterface(ctx: ActionContext, subnet: Subnet, interfaceTyp
     availabilityZone: subnet.availabilityZone,
     interfaceType,
     description,
-    privateIpAddress: ctx.state.allocateIp(subnet),
+    privateIpAddress,
+    privateDnsName: privateDnsName(privateIpAddress, ctx.region),
     macAddress: ctx.ids.mac(),
     tags: new Map(),
   };
   ctx.state.networkInterfaces.set(networkInterfaceId, eni);
   ctx.state.register(networkInterfaceId, ctx.now());
   return eni;
+}
+
+/** AWS's internal DNS names: ec2.internal in us-east-1, <region>.compute.internal elsewhere (VPC User Guide). */
+function privateDnsName(ip: string, region: string): string {
+  const domain = region === 'us-east-1' ? 'ec2.internal' : `${region}.compute.internal`;
+  return `ip-${ip.replace(/\./g, '-')}.${domain}`;
+}
+
+function insufficientAddresses(subnet: Subnet): Ec2Error {
+  return new Ec2Error(
+    'InsufficientFreeAddressesInSubnet',
+    `There are not enough free addresses in subnet '${subnet.subnetId}' to satisfy the requested number of instances.`,
+  );
+}
+
+/**
+ * How many of the requested instances the subnets have addresses for: AWS launches MaxCount if it can and at
+ * least MinCount, or refuses the whole call.
+ */
+function launchableCount(plans: InterfacePlan[], minCount: number, maxCount: number): number {
+  const newPerSubnet = new Map<Subnet, number>();
+  for (const plan of plans) if (!plan.existing) newPerSubnet.set(plan.subnet, (newPerSubnet.get(plan.subnet) ?? 0) + 1);
+  let count = maxCount;
+  for (const [subnet, perInstance] of newPerSubnet) {
+    count = Math.min(count, Math.floor(subnet.addresses.available / perInstance));
+    if (count < minCount) throw insufficientAddresses(subnet);
+  }
+  return count;
 }
 
 export function interfaceType(params: Params, name: string): string {

@@ -1,7 +1,7 @@
 /** Create/Attach/Detach/Delete/DescribeNetworkInterfaces. */
 import { Ec2Error, invalidCombination, missingParameter } from '../protocol/errors';
 import { list, optionalInt, required } from '../protocol/query';
-import type { NetworkInterface } from '../model/state';
+import type { Attachment, NetworkInterface } from '../model/state';
 import { isVisible, type ActionHandler } from './context';
 import { filterMatcher, paginate, type FilterFields } from './describe';
 import { createInterface, interfaceInUse, interfaceType } from './instances';
@@ -33,15 +33,17 @@ export const attachNetworkInterface: ActionHandler = (ctx, params) => {
   if (ctx.state.interfacesOfInstance(instance.instanceId).some((e) => e.attachment?.deviceIndex === deviceIndex)) {
     throw new Ec2Error('InvalidParameterValue', `Instance '${instance.instanceId}' already has an interface attached at device index '${deviceIndex}'.`);
   }
-  const attachmentId = ctx.ids.next('attachment');
-  ctx.state.attach(eni, {
-    attachmentId,
+  const attachment: Attachment = {
+    attachmentId: ctx.ids.next('attachment'),
     instanceId: instance.instanceId,
     deviceIndex,
     deleteOnTermination: false,
     attachTime: new Date(ctx.now()),
-  });
-  return { attachmentId, networkCardIndex: 0 };
+    status: 'attaching',
+  };
+  ctx.state.attach(eni, attachment);
+  ctx.lifecycle.attaching(attachment);
+  return { attachmentId: attachment.attachmentId, networkCardIndex: 0 };
 };
 
 export const detachNetworkInterface: ActionHandler = (ctx, params) => {
@@ -78,7 +80,7 @@ export const describeNetworkInterfaces: ActionHandler = (ctx, params) => {
     'attachment.instance-id': (e) => e.attachment?.instanceId,
     'attachment.attachment-id': (e) => e.attachment?.attachmentId,
     'attachment.device-index': (e) => e.attachment?.deviceIndex,
-    'attachment.status': (e) => (e.attachment ? 'attached' : undefined),
+    'attachment.status': (e) => e.attachment?.status,
     'attachment.delete-on-termination': (e) => e.attachment?.deleteOnTermination,
     'attachment.instance-owner-id': (e) => (e.attachment ? ctx.accountId : undefined),
     'availability-zone': (e) => e.availabilityZone,

@@ -28,7 +28,7 @@ function instanceXml(state: SimState, instance: Instance, accountId: string): Xm
     instanceId: instance.instanceId,
     imageId: instance.imageId,
     instanceState: stateXml(instance.state),
-    privateDnsName: instance.state === 'terminated' ? '' : privateDns(instance.privateIpAddress),
+    privateDnsName: instance.state === 'terminated' ? '' : instance.privateDnsName,
     dnsName: '',
     reason: instance.stateTransitionReason,
     amiLaunchIndex: instance.amiLaunchIndex,
@@ -77,10 +77,10 @@ function interfaceCommonXml(eni: NetworkInterface, accountId: string): Xml {
     ownerId: accountId,
     macAddress: eni.macAddress,
     privateIpAddress: eni.privateIpAddress,
-    privateDnsName: privateDns(eni.privateIpAddress),
+    privateDnsName: eni.privateDnsName,
     sourceDestCheck: true,
     groupSet: [DEFAULT_GROUP],
-    privateIpAddressesSet: [{ privateIpAddress: eni.privateIpAddress, privateDnsName: privateDns(eni.privateIpAddress), primary: true }],
+    privateIpAddressesSet: [{ privateIpAddress: eni.privateIpAddress, privateDnsName: eni.privateDnsName, primary: true }],
     ipv6AddressesSet: [],
     interfaceType: eni.interfaceType,
   };
@@ -91,7 +91,7 @@ function attachmentCommonXml(attachment: NonNullable<NetworkInterface['attachmen
     attachmentId: attachment.attachmentId,
     deviceIndex: attachment.deviceIndex,
     networkCardIndex: 0,
-    status: 'attached',
+    status: attachment.status,
     attachTime: attachment.attachTime,
     deleteOnTermination: attachment.deleteOnTermination,
   };
@@ -167,7 +167,7 @@ export function subnetXml(subnet: Subnet, accountId: string, region: string): Xm
     ownerId: accountId,
     cidrBlock: subnet.cidrBlock,
     ipv6CidrBlockAssociationSet: [],
-    availableIpAddressCount: Math.max(0, 4091 - subnet.nextHost),
+    availableIpAddressCount: subnet.addresses.available,
     availabilityZone: subnet.availabilityZone,
     availabilityZoneId: subnet.availabilityZoneId,
     defaultForAz: true,
@@ -191,8 +191,4 @@ export function instanceTypeXml(info: InstanceTypeInfo): Xml {
     memoryInfo: { sizeInMiB: info.memoryMiB },
     networkInfo: { maximumNetworkInterfaces: info.vcpus <= 2 ? 3 : info.vcpus <= 8 ? 4 : 8, ipv6Supported: true },
   };
-}
-
-function privateDns(ip: string): string {
-  return `ip-${ip.replace(/\./g, '-')}.ec2.internal`;
 }

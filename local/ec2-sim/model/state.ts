@@ -1,4 +1,6 @@
 /** The simulator's resources: plain records in maps, mutated only by the action handlers and the lifecycle. */
+import { SubnetAddresses } from './addresses';
+
 export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
 
 export const STATE_CODES: Readonly<Record<InstanceStateName, number>> = {
@@ -18,7 +20,7 @@ export interface Subnet {
   readonly availabilityZone: string;
   readonly availabilityZoneId: string;
   readonly cidrBlock: string;
-  nextHost: number;
+  readonly addresses: SubnetAddresses;
   readonly tags: Tags;
 }
 
@@ -28,6 +30,7 @@ export interface Attachment {
   readonly deviceIndex: number;
   readonly deleteOnTermination: boolean;
   readonly attachTime: Date;
+  status: 'attaching' | 'attached';
 }
 
 export interface NetworkInterface {
@@ -38,6 +41,7 @@ export interface NetworkInterface {
   readonly interfaceType: string;
   readonly description: string;
   readonly privateIpAddress: string;
+  readonly privateDnsName: string;
   readonly macAddress: string;
   attachment?: Attachment;
   readonly tags: Tags;
@@ -52,6 +56,7 @@ export interface Instance {
   readonly vpcId: string;
   readonly availabilityZone: string;
   readonly privateIpAddress: string;
+  readonly privateDnsName: string;
   readonly launchTime: Date;
   readonly amiLaunchIndex: number;
   readonly clientToken?: string;
@@ -177,11 +182,14 @@ export class SimState {
       .sort((a, b) => (a.attachment?.deviceIndex ?? 0) - (b.attachment?.deviceIndex ?? 0));
   }
 
-  /** Deleting an ENI deletes its sessions, as AWS does. */
+  /** Deleting an ENI deletes its sessions, as AWS does, and gives its address back to the subnet. */
   deleteNetworkInterface(networkInterfaceId: string): void {
     for (const session of this.sessionsOnInterface(networkInterfaceId)) this.removeSession(session.trafficMirrorSessionId);
     const eni = this.networkInterfaces.get(networkInterfaceId);
-    if (eni) this.detach(eni);
+    if (eni) {
+      this.detach(eni);
+      this.subnets.get(eni.subnetId)?.addresses.release(eni.privateIpAddress);
+    }
     this.networkInterfaces.delete(networkInterfaceId);
   }
 
@@ -247,12 +255,6 @@ export class SimState {
     return this.vnisInUse.has(vni);
   }
 
-  allocateIp(subnet: Subnet): string {
-    const base = subnet.cidrBlock.split('/')[0]?.split('.').map(Number) ?? [10, 0, 0, 0];
-    const host = subnet.nextHost++;
-    return `${base[0]}.${base[1]}.${(base[2] ?? 0) + Math.floor(host / 256)}.${host % 256}`;
-  }
-
   private index(session: TrafficMirrorSession): void {
     const onEni = this.sessionIdsByEni.get(session.networkInterfaceId) ?? new Set<string>();
     onEni.add(session.trafficMirrorSessionId);
@@ -286,14 +288,15 @@ export function tagList(tags: Tags): Array<{ key: string; value: string }> {
 export function createDefaultSubnets(state: SimState, region: string): void {
   ['a', 'b', 'c'].forEach((letter, index) => {
     const subnetId = `subnet-${String(index + 1).padStart(17, '0')}`;
+    const cidrBlock = `172.31.${index * 16}.0/20`;
     state.register(subnetId, 0);
     state.subnets.set(subnetId, {
       subnetId,
       vpcId: 'vpc-00000000000000001',
       availabilityZone: `${region}${letter}`,
       availabilityZoneId: `${regionShort(region)}-az${index + 1}`,
-      cidrBlock: `172.31.${index * 16}.0/20`,
-      nextHost: 4,
+      cidrBlock,
+      addresses: new SubnetAddresses(cidrBlock),
       tags: new Map(),
     });
   });
