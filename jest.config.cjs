@@ -11,6 +11,8 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
   testTimeout: 60000,
+  // Every EC2 simulator a suite starts validates its answers against AWS's EC2 model; violations fail the suite.
+  setupFilesAfterEnv: ['<rootDir>/tests/support/ec2-conformance.ts'],
   // Integration suites each start their own loopback servers; two workers match the 2-core machines.
   maxWorkers: 2,
 };

@@ -13,6 +13,7 @@ import { Lifecycle } from './lifecycle';
 import { IdGenerator } from './model/ids';
 import { seededRandom } from './model/random';
 import { createDefaultSubnets, SimState } from './model/state';
+import type { Params } from './protocol/query';
 import type { XmlValue } from './protocol/xml';
 import { AWS_LIMITS, type Limits } from './rules/limits';
 import { createEc2Server } from './server';
@@ -54,6 +55,11 @@ export interface SimulatorOptions {
   cloudTrailEvents?: boolean;
   /** Lower quotas to reach them quickly in tests. Default: AWS's. */
   limits?: Partial<Limits>;
+  /**
+   * Check every answer against AWS's EC2 service model (needs the aws-sdk v2 package, a dev dependency) and record
+   * what does not conform. Default: on when the environment has EC2_SIM_VALIDATE_RESPONSES=1.
+   */
+  validateResponses?: boolean;
 }
 
 export interface Simulator {
@@ -77,6 +83,8 @@ export interface Simulator {
   settle(): Promise<void>;
   /** Event deliveries (listeners, PutEvents) that failed; they never fail the EC2 request. */
   eventDeliveryFailures(): number;
+  /** What response validation found so far (empty when it is off). */
+  responseViolations(): string[];
 }
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
@@ -103,8 +111,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const hooks = new Hooks();
   const idempotency: ActionContext['idempotency'] = new Map<string, { fingerprint: string; response: Record<string, XmlValue> }>();
   let consistencyWindowMs = 0;
+  // Imported only when on: aws-sdk v2 (the model) is a dev dependency the simulator must not need otherwise.
+  const validation = (options.validateResponses ?? process.env.EC2_SIM_VALIDATE_RESPONSES === '1')
+    ? (await import('./conformance')).createResponseValidation()
+    : undefined;
 
   const server = createEc2Server({
+    ...(validation ? { inspect: (action: string, params: Params, xml: string) => validation.check(action, params, xml) } : {}),
     counters,
     throttler,
     faults,
@@ -165,5 +178,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       await events.settle();
     },
     eventDeliveryFailures: () => events.deliveryFailures(),
+    responseViolations: () => validation?.violations() ?? [],
   };
 }

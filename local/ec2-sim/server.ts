@@ -25,6 +25,8 @@ export interface ServerParts {
   readonly hooks: Hooks;
   /** A context for one request (the state, ids, lifecycle, ... plus the request id). */
   context(requestId: string): ActionContext;
+  /** Sees every successful answer as sent (response validation against the service model, when on). */
+  inspect?(action: string, params: Params, xml: string): void;
 }
 
 export function createEc2Server(parts: ServerParts): Server {
@@ -55,7 +57,9 @@ async function handle(parts: ServerParts, request: IncomingMessage, response: Se
   try {
     const result = await execute(parts, action, params, requestId);
     parts.counters.record(action, { kind: 'ok' });
-    send(response, 200, successXml(action, requestId, result), requestId);
+    const xml = successXml(action, requestId, result);
+    parts.inspect?.(action, params, xml);
+    send(response, 200, xml, requestId);
   } catch (error) {
     const ec2Error = error instanceof Ec2Error ? error : internalError();
     if (!(error instanceof Ec2Error) && !(error instanceof HookFailure)) reportBug(error);

@@ -1,6 +1,8 @@
 /**
- * The instance-type catalogue: one row per family, as data. Facts from /work/shared/aws-facts.md (late 2026);
- * update the rows, not the code, when AWS changes its lists.
+ * The instance-type catalogue: one row per family, as data. Mirroring support from the project's AWS facts sheet
+ * (late 2026); each family's sizes are those of the InstanceType enum in AWS's EC2 service model (aws-sdk v2),
+ * and for families newer than that model (m8g, c8g, x8g) those of r8g, their Graviton4 sibling the model has.
+ * Update the rows, not the code, when AWS changes its lists.
  *   hypervisor      what DescribeInstanceTypes reports for the virtualised sizes (bare metal reports none)
  *   mirrorSource    whether Traffic Mirroring accepts its ENIs as sources (bare-metal sizes never)
  *   sizes           the sizes this simulator knows ('metal' sizes are bare metal)
@@ -18,9 +20,15 @@ interface FamilyRow {
 const BURST = ['nano', 'micro', 'small', 'medium', 'large', 'xlarge', '2xlarge'];
 const STD = ['large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge', '24xlarge'];
 const STD_METAL = [...STD, 'metal'];
-const GRAVITON = ['medium', ...STD, 'metal'];
+/** Graviton2 and Graviton3 families: up to 16xlarge. */
+const GRAVITON = ['medium', 'large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge', 'metal'];
+const GRAVITON4 = ['medium', ...STD, '48xlarge', 'metal-24xl', 'metal-48xl'];
+const INTEL6 = [...STD, '32xlarge', 'metal'];
+const AMD6 = [...STD, '32xlarge', '48xlarge', 'metal'];
+const INTEL7 = [...STD, '48xlarge', 'metal-24xl', 'metal-48xl'];
+const AMD7 = ['medium', ...STD, '32xlarge', '48xlarge', 'metal-48xl'];
 const C5 = ['large', 'xlarge', '2xlarge', '4xlarge', '9xlarge', '12xlarge', '18xlarge', '24xlarge', 'metal'];
-const XEN_OLD = ['large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '10xlarge', '16xlarge'];
+const XEN_OLD = ['large', 'xlarge', '2xlarge', '4xlarge', '10xlarge', '16xlarge'];
 
 function row(hypervisor: Hypervisor, mirrorSource: boolean, sizes: readonly string[], memoryPerVcpu = 4): FamilyRow {
   return { hypervisor, mirrorSource, sizes, memoryPerVcpu };
@@ -54,41 +62,41 @@ export const FAMILIES: Readonly<Record<string, FamilyRow>> = {
   p3dn: row('nitro', true, ['24xlarge'], 8),
   d3: row('nitro', true, ['xlarge', '2xlarge', '4xlarge', '8xlarge'], 8),
   // Nitro families on AWS's exclusion list.
-  m8g: row('nitro', false, GRAVITON),
-  m6a: row('nitro', false, STD_METAL),
-  m6i: row('nitro', false, STD_METAL),
-  m6id: row('nitro', false, STD_METAL),
-  m6idn: row('nitro', false, STD_METAL),
-  m6in: row('nitro', false, STD_METAL),
-  m7a: row('nitro', false, GRAVITON),
+  m8g: row('nitro', false, GRAVITON4),
+  m6a: row('nitro', false, AMD6),
+  m6i: row('nitro', false, INTEL6),
+  m6id: row('nitro', false, INTEL6),
+  m6idn: row('nitro', false, INTEL6),
+  m6in: row('nitro', false, INTEL6),
+  m7a: row('nitro', false, AMD7),
   m7g: row('nitro', false, GRAVITON),
   m7gd: row('nitro', false, GRAVITON),
-  m7i: row('nitro', false, STD_METAL),
+  m7i: row('nitro', false, INTEL7),
   'm7i-flex': row('nitro', false, ['large', 'xlarge', '2xlarge', '4xlarge', '8xlarge']),
-  c8g: row('nitro', false, GRAVITON, 2),
-  c6a: row('nitro', false, STD_METAL, 2),
+  c8g: row('nitro', false, GRAVITON4, 2),
+  c6a: row('nitro', false, AMD6, 2),
   c6gd: row('nitro', false, GRAVITON, 2),
-  c6gn: row('nitro', false, GRAVITON, 2),
-  c6i: row('nitro', false, STD_METAL, 2),
-  c6id: row('nitro', false, STD_METAL, 2),
-  c6in: row('nitro', false, STD_METAL, 2),
-  c7a: row('nitro', false, GRAVITON, 2),
+  c6gn: row('nitro', false, GRAVITON.filter((size) => size !== 'metal'), 2),
+  c6i: row('nitro', false, INTEL6, 2),
+  c6id: row('nitro', false, INTEL6, 2),
+  c6in: row('nitro', false, INTEL6, 2),
+  c7a: row('nitro', false, AMD7, 2),
   c7g: row('nitro', false, GRAVITON, 2),
   c7gd: row('nitro', false, GRAVITON, 2),
   c7gn: row('nitro', false, GRAVITON, 2),
-  c7i: row('nitro', false, STD_METAL, 2),
-  r8g: row('nitro', false, GRAVITON, 8),
-  r6a: row('nitro', false, STD_METAL, 8),
-  r6i: row('nitro', false, STD_METAL, 8),
-  r6id: row('nitro', false, STD_METAL, 8),
-  r6idn: row('nitro', false, STD_METAL, 8),
-  r6in: row('nitro', false, STD_METAL, 8),
-  r7a: row('nitro', false, GRAVITON, 8),
+  c7i: row('nitro', false, INTEL7, 2),
+  r8g: row('nitro', false, GRAVITON4, 8),
+  r6a: row('nitro', false, AMD6, 8),
+  r6i: row('nitro', false, INTEL6, 8),
+  r6id: row('nitro', false, INTEL6, 8),
+  r6idn: row('nitro', false, INTEL6, 8),
+  r6in: row('nitro', false, INTEL6, 8),
+  r7a: row('nitro', false, AMD7, 8),
   r7g: row('nitro', false, GRAVITON, 8),
   r7gd: row('nitro', false, GRAVITON, 8),
-  r7i: row('nitro', false, STD_METAL, 8),
-  r7iz: row('nitro', false, STD_METAL, 8),
-  x8g: row('nitro', false, GRAVITON, 16),
+  r7i: row('nitro', false, INTEL7, 8),
+  r7iz: row('nitro', false, ['large', 'xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge', '32xlarge', 'metal-16xl', 'metal-32xl'], 8),
+  x8g: row('nitro', false, GRAVITON4, 16),
   x2idn: row('nitro', false, ['16xlarge', '24xlarge', '32xlarge', 'metal'], 16),
   x2iedn: row('nitro', false, ['xlarge', '2xlarge', '4xlarge', '8xlarge', '16xlarge', '24xlarge', '32xlarge', 'metal'], 32),
   x2iezn: row('nitro', false, ['2xlarge', '4xlarge', '6xlarge', '8xlarge', '12xlarge', 'metal'], 32),
