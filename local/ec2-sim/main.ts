@@ -1,6 +1,6 @@
 /** `npm run sim -- --port 4599`: the simulator as a process; prints one line with its URL when ready. */
 import { Command, InvalidArgumentError } from 'commander';
-import { startSimulator } from './index';
+import { AWS_LIMITS, startSimulator, type Limits } from './index';
 
 function integer(name: string, min: number) {
   return (value: string): number => {
@@ -14,6 +14,13 @@ function positive(value: string): number {
   const parsed = Number(value);
   if (!(parsed > 0)) throw new InvalidArgumentError('must be a number > 0');
   return parsed;
+}
+
+/** `--limit sessionsPerAccount=5`: lowers one of AWS's quotas (repeatable). */
+function limit(value: string, earlier: Partial<Limits>): Partial<Limits> {
+  const [name = '', raw = ''] = value.split('=');
+  if (!(name in AWS_LIMITS)) throw new InvalidArgumentError(`unknown quota '${name}'; one of ${Object.keys(AWS_LIMITS).join(', ')}`);
+  return { ...earlier, [name]: integer(name, 0)(raw) };
 }
 
 const program = new Command()
@@ -30,7 +37,9 @@ const program = new Command()
   .option('--event-bus-name <name>', 'event bus for forwarded events')
   .option('--cloudtrail-events', 'also emit CloudTrail events for CreateTags/DeleteTags', false)
   .option('--eventual-consistency <ms>', 'new resources answer NotFound for this long', integer('window', 0), 0)
-  .option('--log-events', 'print every emitted event as a JSON line on stdout', false);
+  .option('--log-events', 'print every emitted event as a JSON line on stdout', false)
+  .option('--limit <name=value>', 'lower a quota, e.g. sessionsPerAccount=5 (repeatable)', limit, {})
+  .option('--validate-responses', "check every answer against AWS's EC2 model (needs the aws-sdk v2 package)", false);
 
 async function main(): Promise<void> {
   const opts = program.parse().opts<{
@@ -46,6 +55,8 @@ async function main(): Promise<void> {
     cloudtrailEvents: boolean;
     eventualConsistency: number;
     logEvents: boolean;
+    limit: Partial<Limits>;
+    validateResponses: boolean;
   }>();
   const sim = await startSimulator({
     port: opts.port,
@@ -57,12 +68,16 @@ async function main(): Promise<void> {
     ...(opts.eventBridgeEndpoint ? { eventBridgeEndpoint: opts.eventBridgeEndpoint } : {}),
     ...(opts.eventBusName ? { eventBusName: opts.eventBusName } : {}),
     cloudTrailEvents: opts.cloudtrailEvents,
+    limits: opts.limit,
+    ...(opts.validateResponses ? { validateResponses: true } : {}),
   });
   sim.setEventualConsistency(opts.eventualConsistency);
   if (opts.logEvents) sim.onEvent((event) => console.log(JSON.stringify(event)));
   console.log(`ec2-sim listening on ${sim.url} (region ${sim.region}, account ${sim.accountId})`);
   const shutdown = () => {
-    void sim.stop().then(() => process.exit(0));
+    const violations = sim.responseViolations();
+    for (const violation of violations) console.error(`ec2-sim: answer outside the EC2 model: ${violation}`);
+    void sim.stop().then(() => process.exit(violations.length > 0 ? 1 : 0));
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);

@@ -2,11 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import {
   CreateTagsCommand,
+  CreateTrafficMirrorFilterCommand,
+  CreateTrafficMirrorSessionCommand,
+  CreateTrafficMirrorTargetCommand,
   DeleteTagsCommand,
   DescribeSubnetsCommand,
   DescribeTrafficMirrorFiltersCommand,
   DescribeTrafficMirrorTargetsCommand,
   EC2Client,
+  RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { errorCodeOf, launch, mirrorFilter, nlbTarget, startHarness, type Harness } from './sim-harness';
 
@@ -62,36 +66,68 @@ describe('CreateTags and DeleteTags', () => {
 });
 
 describe('npm run sim', () => {
-  let child: ChildProcess | undefined;
+  const children: ChildProcess[] = [];
+  const clients: EC2Client[] = [];
 
   afterAll(async () => {
-    if (child?.pid !== undefined && child.exitCode === null) {
-      const exited = new Promise((resolve) => child?.once('exit', resolve));
+    for (const client of clients) client.destroy();
+    for (const child of children) {
+      if (child.pid === undefined || child.exitCode !== null) continue;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       await exited;
     }
   });
 
-  it('starts on a free port, prints one line with its URL and serves the SDK', async () => {
-    child = spawn(process.execPath, ['--import', 'tsx', 'local/ec2-sim/main.ts', '--port', '0', '--seed', '3'], {
+  /** Starts the simulator process; answers an SDK client on the URL of its first line. */
+  async function startProcess(args: string[], region = 'eu-west-1'): Promise<EC2Client> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'local/ec2-sim/main.ts', '--port', '0', ...args], {
       cwd: `${__dirname}/../..`,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
+    children.push(child);
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     const first = await new Promise<string>((resolve, reject) => {
       lines.once('line', resolve);
-      child?.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
+      child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
     });
+    lines.close();
     const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(first)?.[1];
     expect(url).toBeDefined();
+    const client = new EC2Client({ endpoint: url, region, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
+    clients.push(client);
+    return client;
+  }
 
-    const ec2 = new EC2Client({ endpoint: url, region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
-    try {
-      const subnets = await ec2.send(new DescribeSubnetsCommand({}));
-      expect(subnets.Subnets).toHaveLength(3);
-    } finally {
-      ec2.destroy();
-      lines.close();
-    }
+  it('starts on a free port, prints one line with its URL and serves the SDK', async () => {
+    const ec2 = await startProcess(['--seed', '3']);
+
+    const subnets = await ec2.send(new DescribeSubnetsCommand({}));
+
+    expect(subnets.Subnets).toHaveLength(3);
+  });
+
+  it('lowers a quota with --limit and serves the Region --region names', async () => {
+    const ec2 = await startProcess(['--region', 'us-east-1', '--limit', 'sessionsPerAccount=0', '--transition-delay', '0'], 'us-east-1');
+    const launched = await ec2.send(new RunInstancesCommand({ ImageId: 'ami-0123456789abcdef0', MinCount: 1, MaxCount: 1 }));
+    const target = await ec2.send(
+      new CreateTrafficMirrorTargetCommand({
+        NetworkLoadBalancerArn: 'arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/net/mirror/0123456789abcdef',
+      }),
+    );
+    const filter = await ec2.send(new CreateTrafficMirrorFilterCommand({}));
+
+    const session = ec2.send(
+      new CreateTrafficMirrorSessionCommand({
+        NetworkInterfaceId: launched.Instances?.[0]?.NetworkInterfaces?.[0]?.NetworkInterfaceId,
+        TrafficMirrorTargetId: target.TrafficMirrorTarget?.TrafficMirrorTargetId,
+        TrafficMirrorFilterId: filter.TrafficMirrorFilter?.TrafficMirrorFilterId,
+        SessionNumber: 1,
+      }),
+    );
+
+    expect(launched.Instances?.[0]?.Placement?.AvailabilityZone).toBe('us-east-1a');
+    expect(launched.Instances?.[0]?.PrivateDnsName).toMatch(/\.ec2\.internal$/);
+    expect(await errorCodeOf(session)).toBe('TrafficMirrorSessionLimitExceeded');
   });
 });
