@@ -110,7 +110,7 @@ function privateDnsName(ip: string, region: string): string {
 function insufficientAddresses(subnet: Subnet): Ec2Error {
   return new Ec2Error(
     'InsufficientFreeAddressesInSubnet',
-    `There are not enough free addresses in subnet '${subnet.subnetId}' to satisfy the requested number of instances.`,
+    `There are not enough free addresses in subnet '${subnet.subnetId}' to satisfy the request.`,
   );
 }
 
