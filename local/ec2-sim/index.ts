@@ -117,7 +117,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     : undefined;
 
   const server = createEc2Server({
-    ...(validation ? { inspect: (action: string, params: Params, xml: string) => validation.check(action, params, xml) } : {}),
+    ...(validation
+      ? {
+          inspect: (action: string, params: Params, xml: string) => validation.check(action, params, xml),
+          inspectError: (action: string, xml: string) => validation.checkError(action, xml),
+        }
+      : {}),
     counters,
     throttler,
     faults,

@@ -27,6 +27,8 @@ export interface ServerParts {
   context(requestId: string): ActionContext;
   /** Sees every successful answer as sent (response validation against the service model, when on). */
   inspect?(action: string, params: Params, xml: string): void;
+  /** Sees every error answer as sent. */
+  inspectError?(action: string, xml: string): void;
 }
 
 export function createEc2Server(parts: ServerParts): Server {
@@ -66,7 +68,9 @@ async function handle(parts: ServerParts, request: IncomingMessage, response: Se
     if (action) {
       parts.counters.record(action, error instanceof Throttled ? { kind: 'throttled' } : { kind: 'error', code: ec2Error.code });
     }
-    send(response, ec2Error.status, errorXml(ec2Error.code, ec2Error.message, requestId), requestId);
+    const xml = errorXml(ec2Error.code, ec2Error.message, requestId);
+    parts.inspectError?.(action, xml);
+    send(response, ec2Error.status, xml, requestId);
   }
 }
 

@@ -1,4 +1,10 @@
-import { createResponseValidation, loadServiceModel, takeRecordedResponseViolations, validateResponse } from '../../local/ec2-sim/conformance';
+import {
+  createResponseValidation,
+  loadServiceModel,
+  takeRecordedResponseViolations,
+  validateErrorResponse,
+  validateResponse,
+} from '../../local/ec2-sim/conformance';
 import { launch, mirrorFilter, nlbTarget, startHarness, type Harness } from './sim-harness';
 import { CreateTrafficMirrorSessionCommand } from '@aws-sdk/client-ec2';
 
@@ -110,5 +116,14 @@ describe("response validation against AWS's EC2 model", () => {
     expect(validation.violations()).toHaveLength(1);
     expect(takeRecordedResponseViolations()).toEqual(validation.violations());
     expect(takeRecordedResponseViolations()).toEqual([]);
+  });
+
+  it("accepts the simulator's error answers and refuses one that is not in EC2's error shape", async () => {
+    const notFound = await rawAnswer(h, { Action: 'DeleteTrafficMirrorSession', TrafficMirrorSessionId: 'tms-0123456789abcdef0' });
+    const withoutCode = notFound.replace(/<Code>.*<\/Code>/, '');
+
+    expect(notFound).toContain('<Code>InvalidTrafficMirrorSessionId.NotFound</Code>');
+    expect(validateErrorResponse('DeleteTrafficMirrorSession', notFound)).toEqual([]);
+    expect(validateErrorResponse('DeleteTrafficMirrorSession', withoutCode)).toEqual([expect.stringContaining('has no Code')]);
   });
 });

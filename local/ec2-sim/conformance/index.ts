@@ -4,9 +4,9 @@
  * simulator started in it sent anything the model does not allow (tests/support/ec2-conformance.ts).
  */
 import { loadServiceModel, type ServiceModel } from './service-model';
-import { validateResponse } from './validator';
+import { validateErrorResponse, validateResponse } from './validator';
 
-export { validateResponse } from './validator';
+export { validateErrorResponse, validateResponse } from './validator';
 export { loadServiceModel, type ServiceModel } from './service-model';
 
 const REGISTRY = Symbol.for('ec2-sim.responseViolations');
@@ -16,6 +16,7 @@ let model: ServiceModel | undefined;
 
 export interface ResponseValidation {
   check(action: string, params: Readonly<Record<string, string>>, xml: string): void;
+  checkError(action: string, xml: string): void;
   violations(): string[];
 }
 
@@ -23,11 +24,16 @@ export function createResponseValidation(): ResponseValidation {
   model ??= loadServiceModel();
   const loaded = model;
   const found: string[] = [];
+  const record = (violations: string[]) => {
+    found.push(...violations);
+    registry().push(...violations);
+  };
   return {
     check(action, params, xml) {
-      const violations = validateResponse(loaded, action, params, xml);
-      found.push(...violations);
-      registry().push(...violations);
+      record(validateResponse(loaded, action, params, xml));
+    },
+    checkError(action, xml) {
+      record(validateErrorResponse(action, xml));
     },
     violations: () => [...found],
   };

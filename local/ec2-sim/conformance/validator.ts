@@ -158,3 +158,31 @@ function checkPagination(
   if (value === '') report(`/${token[0]}`, 'an empty NextToken (AWS leaves the element out on the last page)');
   if (value !== '' && value === params[paginator.input_token]) report(`/${token[0]}`, 'the NextToken the request came with: a client would loop');
 }
+
+/**
+ * An error answer in EC2's shape, which no operation's model describes: `<Response><Errors><Error>` with a non-empty
+ * `Code` and a `Message`, and a `RequestID` (EC2 API reference, "Error codes": error response structure).
+ */
+export function validateErrorResponse(action: string, xml: string): string[] {
+  const violations: string[] = [];
+  const report = (path: string, problem: string) => violations.push(`${action || '(no action)'} error ${path}: ${problem}`);
+  const root = elementsOf(parser.parse(xml) as XmlNode[]).find(([name]) => name !== '?xml');
+  if (!root || root[0] !== 'Response') {
+    report('/', `root element is ${root?.[0] ?? 'missing'}, EC2's is Response`);
+    return violations;
+  }
+  const children = elementsOf(root[1]);
+  const names = children.map(([name]) => name);
+  if (names.join(',') !== 'Errors,RequestID') report('Response', `holds <${names.join('>, <')}>, EC2's holds <Errors>, <RequestID>`);
+  const errors = elementsOf(children.find(([name]) => name === 'Errors')?.[1] ?? []);
+  if (errors.length === 0 || errors.some(([name]) => name !== 'Error')) report('Response/Errors', 'must hold one or more <Error>');
+  for (const [, error] of errors) {
+    const members = elementsOf(error);
+    const code = members.find(([name]) => name === 'Code');
+    if (!code || textOf(code[1]) === '') report('Response/Errors/Error', 'has no Code');
+    if (!members.some(([name]) => name === 'Message')) report('Response/Errors/Error', 'has no Message');
+    const unknown = members.filter(([name]) => name !== 'Code' && name !== 'Message');
+    if (unknown.length > 0) report('Response/Errors/Error', `holds <${unknown.map(([name]) => name).join('>, <')}>`);
+  }
+  return violations;
+}
