@@ -3,10 +3,10 @@
  * after a configurable delay. Every change emits the state-change event; reaching `terminated` deletes the ENIs
  * marked DeleteOnTermination (and with them their sessions) and detaches the others. ENI attachments go
  * `attaching` -> `attached` the same way: with the instance reaching `running`, or one delay after
- * AttachNetworkInterface.
+ * AttachNetworkInterface; DetachNetworkInterface leaves them `detaching` for one delay.
  */
 import type { EventHub } from './events';
-import type { Attachment, Instance, InstanceStateName, SimState } from './model/state';
+import type { Attachment, Instance, InstanceStateName, NetworkInterface, SimState } from './model/state';
 
 export class Lifecycle {
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -43,6 +43,16 @@ export class Lifecycle {
   attaching(attachment: Attachment): void {
     this.after(attachment.attachmentId, () => {
       if (attachment.status === 'attaching') attachment.status = 'attached';
+    });
+  }
+
+  /** A detach: `detaching` for one delay, then the ENI is `available` (AttachmentStatus in the API reference). */
+  detaching(eni: NetworkInterface): void {
+    const attachment = eni.attachment;
+    if (!attachment) return;
+    attachment.status = 'detaching';
+    this.after(attachment.attachmentId, () => {
+      if (eni.attachment === attachment) this.state.detach(eni);
     });
   }
 

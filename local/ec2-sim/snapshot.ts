@@ -20,7 +20,7 @@ export interface SimulatorSnapshot {
     instanceId?: string;
     deviceIndex?: number;
     deleteOnTermination?: boolean;
-    attachmentStatus?: 'attaching' | 'attached';
+    attachmentStatus?: 'attaching' | 'attached' | 'detaching';
     tags: Record<string, string>;
   }>;
   targets: Array<{

@@ -5,6 +5,7 @@ import {
   DescribeInstancesCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSubnetsCommand,
+  DetachNetworkInterfaceCommand,
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
@@ -134,5 +135,26 @@ describe('ENI attachment states', () => {
       new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'attachment.status', Values: ['attached'] }, { Name: 'network-interface-id', Values: [eniId] }] }),
     );
     expect(attached.NetworkInterfaces?.map((e) => e.NetworkInterfaceId)).toEqual([eniId]);
+  });
+
+  it('answers DetachNetworkInterface with the attachment `detaching`, then the ENI `available`', async () => {
+    const { instanceId } = await launch(h, 'c5.large');
+    const created = await h.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: SUBNET_A }));
+    const eniId = created.NetworkInterface?.NetworkInterfaceId as string;
+    const attached = await h.ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eniId, InstanceId: instanceId, DeviceIndex: 1 }));
+    await h.sim.settle();
+    const statusWhenAnswered: Array<string | undefined> = [];
+    const unhook = h.sim.hook('DetachNetworkInterface', 'after', () => {
+      statusWhenAnswered.push(h.sim.snapshot().networkInterfaces.find((e) => e.networkInterfaceId === eniId)?.attachmentStatus);
+    });
+
+    await h.ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: attached.AttachmentId }));
+    unhook();
+    await h.sim.settle();
+
+    expect(statusWhenAnswered).toEqual(['detaching']);
+    const described = await h.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eniId] }));
+    expect(described.NetworkInterfaces?.[0]).toMatchObject({ Status: 'available' });
+    expect(described.NetworkInterfaces?.[0]?.Attachment).toBeUndefined();
   });
 });

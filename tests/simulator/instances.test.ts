@@ -167,6 +167,7 @@ describe('network interfaces', () => {
     );
 
     await h.ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: attached.AttachmentId }));
+    await h.sim.settle();
     await h.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eniId }));
     expect(
       await errorCodeOf(h.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eniId] }))),

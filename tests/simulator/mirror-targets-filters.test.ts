@@ -128,6 +128,7 @@ describe('deleting a source ENI', () => {
     const described = await h.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [secondary] }));
 
     await h.ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: described.NetworkInterfaces?.[0]?.Attachment?.AttachmentId }));
+    await h.sim.settle();
     expect(h.sim.snapshot().sessions.map((s) => s.networkInterfaceId)).toEqual([secondary]);
     await h.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: secondary }));
 

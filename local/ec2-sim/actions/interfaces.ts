@@ -56,7 +56,7 @@ export const detachNetworkInterface: ActionHandler = (ctx, params) => {
   if (eni.attachment.deviceIndex === 0) {
     throw new Ec2Error('OperationNotPermitted', 'The network interface at device index 0 cannot be detached.');
   }
-  ctx.state.detach(eni);
+  if (eni.attachment.status !== 'detaching') ctx.lifecycle.detaching(eni);
   return { return: true };
 };
 

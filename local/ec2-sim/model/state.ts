@@ -30,7 +30,7 @@ export interface Attachment {
   readonly deviceIndex: number;
   readonly deleteOnTermination: boolean;
   readonly attachTime: Date;
-  status: 'attaching' | 'attached';
+  status: 'attaching' | 'attached' | 'detaching';
 }
 
 export interface NetworkInterface {
