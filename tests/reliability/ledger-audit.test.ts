@@ -2,7 +2,7 @@
  * The ledger audit is the oracle of the reliability suites' "consistent ledger" checks: each rule must find the one
  * inconsistency it is about, or those checks could pass on any table.
  */
-import type { SimulatorSnapshot } from '../../local/ec2-sim';
+import type { SimulatorSnapshot } from '@vpc-mirror-orchestrator/ec2-sim';
 import { auditLedger, OWNER_TAG } from './support/ledger-audit';
 
 const ENI = 'eni-0aaaaaaaaaaaaaaa1';

@@ -1,6 +1,6 @@
 /** checkInvariants: each invariant holds on a correct world and catches the one thing it is about. */
 import { checkInvariants, computeEligibleEnis, worldFromSnapshot, type MirrorWorld, type WorldSession } from '../../local/sandbox/invariants';
-import type { SimulatorSnapshot } from '../../local/ec2-sim';
+import type { SimulatorSnapshot } from '@vpc-mirror-orchestrator/ec2-sim';
 
 const OWNER = { ownerTagKey: 'vpc-mirror-orchestrator:owner', ownerId: 'vpc-mirror-orchestrator-dev' };
 const ours = { [OWNER.ownerTagKey]: OWNER.ownerId };

@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { startSimulator, type Simulator } from '../../local/ec2-sim';
+import { startSimulator, type Simulator } from '@vpc-mirror-orchestrator/ec2-sim';
 import { startCapturingEventBus, type CapturingEventBus } from './event-bus';
 import { startLedgerTable, type LedgerTable } from './ledger-table';
 

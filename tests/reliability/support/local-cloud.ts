@@ -18,7 +18,7 @@ import {
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../../local/cloud';
-import type { Simulator } from '../../../local/ec2-sim';
+import type { Simulator } from '@vpc-mirror-orchestrator/ec2-sim';
 import { auditLedger, OWNER_TAG, scanTable, type LedgerProblem } from './ledger-audit';
 import type { Endpoints } from './deps';
 

@@ -8,7 +8,8 @@ import { launch, startHarness, type Harness } from './sim-harness';
 
 type AnyEvent = EventBridgeEvent<string, Record<string, unknown>>;
 
-const FIXTURES = '/work/shared/fixtures/events';
+/** AWS's own event shapes (EventBridge samples), kept with the package so that it needs nothing of the product. */
+const FIXTURES = join(__dirname, 'fixtures');
 const fixture = (name: string): AnyEvent => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as AnyEvent;
 const keysOf = (value: object) => Object.keys(value).sort();
 

@@ -1,4 +1,4 @@
-import { Throttler, categoryOf } from '../../local/ec2-sim/throttling';
+import { Throttler, categoryOf } from '../src/throttling';
 
 describe('throttling categories', () => {
   it.each([

@@ -2,7 +2,7 @@
  * Runs before every test file (jest setupFilesAfterEnv): every EC2 simulator the file starts checks its answers
  * against AWS's EC2 service model, and after the file's tests the violations found must be none.
  */
-import { takeRecordedResponseViolations } from '../../local/ec2-sim/conformance';
+import { takeRecordedResponseViolations } from '../src/conformance';
 
 process.env.EC2_SIM_VALIDATE_RESPONSES = '1';
 

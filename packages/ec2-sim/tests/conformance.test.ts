@@ -4,7 +4,7 @@ import {
   takeRecordedResponseViolations,
   validateErrorResponse,
   validateResponse,
-} from '../../local/ec2-sim/conformance';
+} from '../src/conformance';
 import { launch, mirrorFilter, nlbTarget, startHarness, type Harness } from './sim-harness';
 import { CreateTrafficMirrorSessionCommand } from '@aws-sdk/client-ec2';
 

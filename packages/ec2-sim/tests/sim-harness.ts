@@ -5,7 +5,7 @@ import {
   EC2Client,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../../local/ec2-sim';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../src';
 
 export interface Harness {
   readonly sim: Simulator;

@@ -19,7 +19,7 @@ import {
   paginateDescribeTrafficMirrorTargets,
   paginateDescribeSubnets,
 } from '@aws-sdk/client-ec2';
-import { allInstanceTypes } from '../../local/ec2-sim';
+import { allInstanceTypes } from '../src';
 import { errorCodeOf, launch, mirrorFilter, nlbTarget, startHarness, type Harness } from './sim-harness';
 
 async function collect<T>(pages: AsyncIterable<T>): Promise<T[]> {

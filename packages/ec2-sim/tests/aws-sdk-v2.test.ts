@@ -4,7 +4,7 @@
  */
 process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE = '1';
 import EC2 from 'aws-sdk/clients/ec2';
-import { startSimulator, type Simulator } from '../../local/ec2-sim';
+import { startSimulator, type Simulator } from '../src';
 
 const IMAGE_ID = 'ami-0123456789abcdef0';
 const NLB_ARN = 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/net/mirror/0123456789abcdef';

@@ -81,8 +81,8 @@ describe('npm run sim', () => {
 
   /** Starts the simulator process; answers an SDK client on the URL of its first line. */
   async function startProcess(args: string[], region = 'eu-west-1'): Promise<EC2Client> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'local/ec2-sim/main.ts', '--port', '0', ...args], {
-      cwd: `${__dirname}/../..`,
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--port', '0', ...args], {
+      cwd: `${__dirname}/..`,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     children.push(child);

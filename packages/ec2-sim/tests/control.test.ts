@@ -8,7 +8,7 @@ import {
   DescribeTrafficMirrorSessionsCommand,
   EC2ServiceException,
 } from '@aws-sdk/client-ec2';
-import { Ec2Error } from '../../local/ec2-sim';
+import { Ec2Error } from '../src';
 import { errorCodeOf, launch, mirrorFilter, nlbTarget, startHarness, type Harness } from './sim-harness';
 
 /** A refill so slow that no token comes back during a test: bucket sizes can be counted exactly. */
