@@ -111,9 +111,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const hooks = new Hooks();
   const idempotency: ActionContext['idempotency'] = new Map<string, { fingerprint: string; response: Record<string, XmlValue> }>();
   let consistencyWindowMs = 0;
-  // Imported only when on: aws-sdk v2 (the model) is a dev dependency the simulator must not need otherwise.
+  // Loaded only when on: aws-sdk v2 (the model) is a dev dependency the simulator must not need otherwise. A lazy
+  // require rather than import(): the sources run as CommonJS (tsx, swc), and import() would take Node's ES module
+  // resolver, which refuses a directory and a .ts file when only tsx's CommonJS hook is registered (the bin).
   const validation = (options.validateResponses ?? process.env.EC2_SIM_VALIDATE_RESPONSES === '1')
-    ? (await import('./conformance')).createResponseValidation()
+    ? (require('./conformance') as typeof import('./conformance')).createResponseValidation()
     : undefined;
 
   const server = createEc2Server({

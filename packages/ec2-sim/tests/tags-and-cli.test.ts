@@ -65,7 +65,7 @@ describe('CreateTags and DeleteTags', () => {
   });
 });
 
-describe('npm run sim', () => {
+describe('the ec2-sim process (bin, and npm run sim)', () => {
   const children: ChildProcess[] = [];
   const clients: EC2Client[] = [];
 
@@ -79,9 +79,9 @@ describe('npm run sim', () => {
     }
   });
 
-  /** Starts the simulator process; answers an SDK client on the URL of its first line. */
+  /** Starts the simulator process through its bin; answers an SDK client on the URL of its first line. */
   async function startProcess(args: string[], region = 'eu-west-1'): Promise<EC2Client> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--port', '0', ...args], {
+    const child = spawn(process.execPath, ['bin/ec2-sim.cjs', '--port', '0', ...args], {
       cwd: `${__dirname}/..`,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -107,8 +107,11 @@ describe('npm run sim', () => {
     expect(subnets.Subnets).toHaveLength(3);
   });
 
-  it('lowers a quota with --limit and serves the Region --region names', async () => {
-    const ec2 = await startProcess(['--region', 'us-east-1', '--limit', 'sessionsPerAccount=0', '--transition-delay', '0'], 'us-east-1');
+  it('lowers a quota with --limit and serves the Region --region names, checking its answers against the model', async () => {
+    const ec2 = await startProcess(
+      ['--region', 'us-east-1', '--limit', 'sessionsPerAccount=0', '--transition-delay', '0', '--validate-responses'],
+      'us-east-1',
+    );
     const launched = await ec2.send(new RunInstancesCommand({ ImageId: 'ami-0123456789abcdef0', MinCount: 1, MaxCount: 1 }));
     const target = await ec2.send(
       new CreateTrafficMirrorTargetCommand({
