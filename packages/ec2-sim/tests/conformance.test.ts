@@ -107,7 +107,7 @@ describe("response validation against AWS's EC2 model", () => {
     ]);
   });
 
-  it('records what a simulator sent wrong where the suite-wide afterAll (tests/support/ec2-conformance.ts) finds it', () => {
+  it('records what a simulator sent wrong where the suite-wide afterAll (testing/conformance-setup.ts) finds it', () => {
     const validation = createResponseValidation();
     const wrongType = sessionsXml.replace(/<sessionNumber>1<\/sessionNumber>/, '<sessionNumber>one</sessionNumber>');
 

@@ -1,7 +1,7 @@
 /**
  * Opt-in response validation against AWS's EC2 service model. Each violation is kept by the simulator that sent
  * the response and in a registry on the global object, so a test setup can assert, after every suite, that no
- * simulator started in it sent anything the model does not allow (tests/support/ec2-conformance.ts).
+ * simulator started in it sent anything the model does not allow (testing/conformance-setup.ts).
  */
 import { loadServiceModel, type ServiceModel } from './service-model';
 import { validateErrorResponse, validateResponse } from './validator';
