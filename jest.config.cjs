@@ -8,6 +8,8 @@
  */
 const shared = {
   testEnvironment: 'node',
+  // Every EC2 simulator a suite starts validates its answers against AWS's EC2 model; violations fail the suite.
+  setupFilesAfterEnv: ['@vpc-mirror-orchestrator/ec2-sim/testing/conformance-setup'],
   transform: {
     '^.+\\.(t|j|mj|cj)s$': [
       '@swc/jest',
@@ -36,7 +38,7 @@ module.exports = {
     {
       ...shared,
       displayName: 'integration',
-      testMatch: ['<rootDir>/tests/**/*.test.ts'],
+      testMatch: ['<rootDir>/tests/**/*.test.ts', '<rootDir>/packages/*/tests/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/unit/', '<rootDir>/tests/sandbox/', '<rootDir>/tests/chaos/', ...PURE_RELIABILITY],
     },
     { ...shared, displayName: 'system', testMatch: ['<rootDir>/tests/sandbox/**/*.test.ts', '<rootDir>/tests/chaos/**/*.test.ts'] },

@@ -1,13 +1,2 @@
-/** A small seedable PRNG (mulberry32): the same seed gives the same ids, fleets, faults and chaos choices. */
-export type Random = () => number;
-
-export function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seedable PRNG the simulator uses (mulberry32), so that one seed drives ids, fleets, faults and chaos alike. */
+export { seededRandom, type Random } from '@vpc-mirror-orchestrator/ec2-sim';

@@ -1,5 +1,5 @@
 /** What one burst measured: raw figures, turned into report rows by burst/rows.ts. */
-import type { CallCount } from '../../local/ec2-sim';
+import type { CallCount } from '@vpc-mirror-orchestrator/ec2-sim';
 import type { LambdaStats } from '../../local/lambda/runtime';
 import type { QueueStats } from '../../local/lambda/local-queue';
 import type { EventSourceStats } from '../../local/lambda/queue-event-source';

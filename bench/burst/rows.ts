@@ -1,5 +1,5 @@
 /** Turns a burst measurement into report rows (with goals) and findings (what missed, with the evidence). */
-import type { CallCount } from '../../local/ec2-sim';
+import type { CallCount } from '@vpc-mirror-orchestrator/ec2-sim';
 import { atMost, exactly, formatNumber, informative, judged, type ReportRow } from '../report/model';
 import { median, quantile, ratio } from '../stats';
 

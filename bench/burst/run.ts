@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { startLocalCloud, readStack, type LocalCloud } from '../../local/cloud';
-import type { CallCount, Simulator } from '../../local/ec2-sim';
+import type { CallCount, Simulator } from '@vpc-mirror-orchestrator/ec2-sim';
 import { checkInvariants, computeEligibleEnis, worldFromSnapshot } from '../../local/sandbox/invariants';
 import { OWNER_TAG } from '../../shared/aws/ownership';
 import { startDynamoCounter, type DynamoCounter } from '../dynamo-counter';

@@ -55,6 +55,7 @@ export async function createTargetPool(ec2: EC2Client, plan: FleetPlan): Promise
   for (const zone of zones) {
     const hosts = await ec2.send(
       new RunInstancesCommand({
+        ImageId: 'ami-0123456789abcdef0',
         MinCount: plan.targets.interfaceTargetsPerZone,
         MaxCount: plan.targets.interfaceTargetsPerZone,
         InstanceType: 'c5.large',
@@ -105,6 +106,7 @@ export function burstRequests(plan: FleetPlan, zones: readonly string[], tagKey:
     for (let offset = 0; offset < count; offset += MAX_PER_CALL) {
       const size = Math.min(MAX_PER_CALL, count - offset);
       requests.push({
+        ImageId: 'ami-0123456789abcdef0',
         MinCount: size,
         MaxCount: size,
         InstanceType: spec.instanceType as _InstanceType,

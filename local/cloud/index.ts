@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../ec2-sim';
+import { startSimulator, type Simulator, type SimulatorOptions } from '@vpc-mirror-orchestrator/ec2-sim';
 import { DeadLetterQueue, redrivenLetter, redrivenMessage } from '../lambda/dead-letters';
 import { DEFAULT_BUS, LocalEventBus, type BusChaos, type EventEnvelope } from '../lambda/event-bus';
 import { matchesPattern } from '../lambda/event-pattern';

@@ -5,7 +5,7 @@
  * The oracle for "should this ENI be mirrored" is deliberately NOT the product's own planning: it is the world's
  * truth (the simulator's instance-type catalogue, the tags, the states), so a planning bug cannot hide itself.
  */
-import { AWS_LIMITS, FULL_HOST_TARGET_TYPES, lookupInstanceType, type Limits, type SimulatorSnapshot } from '../ec2-sim';
+import { AWS_LIMITS, FULL_HOST_TARGET_TYPES, lookupInstanceType, type Limits, type SimulatorSnapshot } from '@vpc-mirror-orchestrator/ec2-sim';
 
 const SESSIONS_PER_ENI_LIMIT = AWS_LIMITS.sessionsPerInterface;
 

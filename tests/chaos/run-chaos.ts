@@ -8,7 +8,7 @@
  */
 import { CreateTrafficMirrorSessionCommand } from '@aws-sdk/client-ec2';
 import { performance } from 'node:perf_hooks';
-import { seededRandom } from '../../local/ec2-sim';
+import { seededRandom } from '@vpc-mirror-orchestrator/ec2-sim';
 import { checkInvariants, worldFromSnapshot, type Violation, type WorldSession } from '../../local/sandbox/invariants';
 import { SLOT_GRACE_MS } from '../../shared/converge';
 import { sweep, type SweepSummary } from '../../shared/converge/sweep';

@@ -2,7 +2,7 @@
  * mirrorctl reconcile: the Lambdas' converge run from the CLI against the simulator and dynalite; the final state on
  * EC2, in the ledger and on the event bus is what is checked.
  */
-import { Ec2Error } from '../../local/ec2-sim';
+import { Ec2Error } from '@vpc-mirror-orchestrator/ec2-sim';
 import { run } from '../../cli/main';
 import type { ReconcileReport } from '../../cli/views/reconcile';
 import { Ec2Seeder, historyOf, ledgerItem, sessionsOn, setFunctionEnvironment, startTestCloud, type TestCloud } from '../support/test-cloud';

@@ -3,7 +3,7 @@
  * them), and the partial batch response names only the records that must come back.
  */
 import type { Handler, SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import { Ec2Error } from '../../local/ec2-sim';
+import { Ec2Error } from '@vpc-mirror-orchestrator/ec2-sim';
 import { sqsEvent, sqsRecord } from '../../local/lambda/sqs-event';
 import { createLambdaContext } from '../support/lambda-context';
 import { Ec2Seeder, fixtureEvent, historyOf, sessionsOn, setFunctionEnvironment, startTestCloud, type Launched, type TestCloud } from '../support/test-cloud';

@@ -3,7 +3,7 @@
  * dead-lettered record, the sweep goes on for every other instance, and the instance is mirrored by itself once
  * the cause goes away. Real adapters over HTTP against the simulator and dynalite.
  */
-import { Ec2Error } from '../../local/ec2-sim';
+import { Ec2Error } from '@vpc-mirror-orchestrator/ec2-sim';
 import { converge, INSTANCE_CONCURRENCY } from '../../shared/converge';
 import { sweep } from '../../shared/converge/sweep';
 import { DEFAULT_SWEEP_SETTINGS } from '../../shared/converge/sweep-settings';

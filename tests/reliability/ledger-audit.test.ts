@@ -2,12 +2,12 @@
  * The ledger audit is the oracle of the reliability suites' "consistent ledger" checks: each rule must find the one
  * inconsistency it is about, or those checks could pass on any table.
  */
-import type { SimulatorSnapshot } from '../../local/ec2-sim';
+import type { SimulatorSnapshot } from '@vpc-mirror-orchestrator/ec2-sim';
 import { auditLedger, OWNER_TAG } from './support/ledger-audit';
 
 const ENI = 'eni-0aaaaaaaaaaaaaaa1';
 const TARGET = 'tmt-0bbbbbbbbbbbbbbb2';
-const SESSION = 'tmms-0ccccccccccccccc3';
+const SESSION = 'tms-0ccccccccccccccc3';
 
 type Item = Record<string, unknown>;
 
@@ -56,13 +56,13 @@ describe('auditLedger', () => {
   });
 
   it('ignores hand-made sessions that the ledger does not name', () => {
-    const handMade = { id: 'tmms-0ddddddddddddddd4', eniId: ENI, managed: false };
+    const handMade = { id: 'tms-0ddddddddddddddd4', eniId: ENI, managed: false };
 
     expect(auditLedger([eniItem({ '1': activeSlot }), targetItem], snapshotWith([ourSession, handMade]))).toEqual([]);
   });
 
   it('reports more than 3 slots on an ENI', () => {
-    const foreign = (n: number) => ({ sessionNumber: n, owner: 'foreign', state: 'active', sessionId: `tmms-foreign-${n}` });
+    const foreign = (n: number) => ({ sessionNumber: n, owner: 'foreign', state: 'active', sessionId: `tms-foreign-${n}` });
     const items = [eniItem({ '1': activeSlot, '2': foreign(2), '3': foreign(3), '4': foreign(4) }), targetItem];
 
     expect(auditLedger(items, snapshotWith([ourSession]))).toContainEqual({ subject: ENI, message: '4 slots (limit 3)' });

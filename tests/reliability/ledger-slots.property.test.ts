@@ -21,7 +21,7 @@ const slotFor = (sessionNumber: number, index: number) =>
     sessionNumber,
     owner,
     state: owner === 'foreign' ? 'active' : state,
-    ...(hasSession || owner === 'foreign' ? { sessionId: `tmms-${String(index).padStart(17, '0')}` } : {}),
+    ...(hasSession || owner === 'foreign' ? { sessionId: `tms-${String(index).padStart(17, '0')}` } : {}),
     targetId: 'tmt-0000000000000000a',
     ...(owner === 'managed' ? { reservationId: `r-${index}` } : {}),
     updatedAt: '2026-11-25T09:00:00.000Z',
@@ -37,7 +37,7 @@ const observedArb = fc.uniqueArray(fc.integer({ min: 1, max: 8 }), { maxLength: 
         ...nums.map((sessionNumber) =>
           fc.record({ managed: fc.boolean(), idIndex: fc.integer({ min: 0, max: 9 }) }).map(
             ({ managed, idIndex }): SessionFacts => ({
-              sessionId: `tmms-${String(idIndex).padStart(17, '0')}`,
+              sessionId: `tms-${String(idIndex).padStart(17, '0')}`,
               eniId: ENI,
               targetId: 'tmt-0000000000000000b',
               filterId: 'tmf-0000000000000000c',

@@ -7,7 +7,7 @@ const ATTACH_LINE =
   '"function_memory_size":"256","function_name":"vpc-mirror-orchestrator-dev-stateChange",' +
   '"function_request_id":"25dd6b64-501c-4aa9-a83b-b2faf242eb2b","sampling_rate":0,' +
   '"xray_trace_id":"1-6b06acd5-676df7b822b64eecb9be662d","instanceId":"i-4edaa36434ef2510c","action":"attach",' +
-  '"eniId":"eni-632d4e86a538cc03a","sessionId":"tmms-a086c41ff0d16986b","targetId":"tmt-65a881cd424e42a85",' +
+  '"eniId":"eni-632d4e86a538cc03a","sessionId":"tms-a086c41ff0d16986b","targetId":"tmt-65a881cd424e42a85",' +
   '"sessionNumber":1,"reason":"eligible","triggerEventId":"0fe74b75-ec96-4601-a68b-6b18e69ade8e"}';
 
 describe('parseLogLine', () => {
@@ -21,7 +21,7 @@ describe('parseLogLine', () => {
         eniId: 'eni-632d4e86a538cc03a',
         action: 'attach',
         reason: 'eligible',
-        sessionId: 'tmms-a086c41ff0d16986b',
+        sessionId: 'tms-a086c41ff0d16986b',
         targetId: 'tmt-65a881cd424e42a85',
         sessionNumber: 1,
         triggerEventId: '0fe74b75-ec96-4601-a68b-6b18e69ade8e',

@@ -1,6 +1,6 @@
 /** checkInvariants: each invariant holds on a correct world and catches the one thing it is about. */
 import { checkInvariants, computeEligibleEnis, worldFromSnapshot, type MirrorWorld, type WorldSession } from '../../local/sandbox/invariants';
-import type { SimulatorSnapshot } from '../../local/ec2-sim';
+import type { SimulatorSnapshot } from '@vpc-mirror-orchestrator/ec2-sim';
 
 const OWNER = { ownerTagKey: 'vpc-mirror-orchestrator:owner', ownerId: 'vpc-mirror-orchestrator-dev' };
 const ours = { [OWNER.ownerTagKey]: OWNER.ownerId };
@@ -41,7 +41,7 @@ function world(sessions: WorldSession[]): MirrorWorld {
   };
 }
 
-const mirrored = [session('tmms-a', 'eni-web0', 'tmt-eni', 1), session('tmms-b', 'eni-web1', 'tmt-nlb', 1)];
+const mirrored = [session('tms-a', 'eni-web0', 'tmt-eni', 1), session('tms-b', 'eni-web1', 'tmt-nlb', 1)];
 
 function violated(input: MirrorWorld, extra: Partial<Parameters<typeof checkInvariants>[1]> = {}): string[] {
   return checkInvariants(input, { ...OWNER, ...extra }).violations.map((violation) => `${violation.invariant} ${violation.subject}`);
@@ -66,11 +66,11 @@ describe('checkInvariants', () => {
 
   it('catches an eligible ENI left unmirrored and one mirrored twice', () => {
     expect(violated(world([mirrored[0] as WorldSession]))).toEqual(['eligible-mirrored-once eni-web1']);
-    expect(violated(world([...mirrored, session('tmms-c', 'eni-web1', 'tmt-nlb', 2)]))).toEqual(['eligible-mirrored-once eni-web1']);
+    expect(violated(world([...mirrored, session('tms-c', 'eni-web1', 'tmt-nlb', 2)]))).toEqual(['eligible-mirrored-once eni-web1']);
   });
 
   it('excuses an ENI whose three slots are all taken by hand-made sessions', () => {
-    const handMade = [1, 2, 3].map((n) => session(`tmms-h${n}`, 'eni-web1', 'tmt-nlb', n, { team: 'secops' }));
+    const handMade = [1, 2, 3].map((n) => session(`tms-h${n}`, 'eni-web1', 'tmt-nlb', n, { team: 'secops' }));
     expect(violated(world([mirrored[0] as WorldSession, ...handMade]))).toEqual([]);
   });
 
@@ -94,34 +94,34 @@ describe('checkInvariants', () => {
   });
 
   it('catches a managed session on an untagged or unsupported instance', () => {
-    expect(violated(world([...mirrored, session('tmms-x', 'eni-idle', 'tmt-nlb', 1)]))).toEqual(['nothing-unwanted-mirrored eni-idle']);
-    expect(violated(world([...mirrored, session('tmms-y', 'eni-legacy', 'tmt-nlb', 1)]))).toEqual([
+    expect(violated(world([...mirrored, session('tms-x', 'eni-idle', 'tmt-nlb', 1)]))).toEqual(['nothing-unwanted-mirrored eni-idle']);
+    expect(violated(world([...mirrored, session('tms-y', 'eni-legacy', 'tmt-nlb', 1)]))).toEqual([
       'nothing-unwanted-mirrored eni-legacy',
     ]);
   });
 
   it('catches a fourth session on an ENI and duplicate session numbers', () => {
-    const crowded = [1, 2, 3].map((n) => session(`tmms-h${n}`, 'eni-web0', 'tmt-nlb', n + 1, { team: 'secops' }));
+    const crowded = [1, 2, 3].map((n) => session(`tms-h${n}`, 'eni-web0', 'tmt-nlb', n + 1, { team: 'secops' }));
     expect(violated(world([...mirrored, ...crowded]))).toContain('eni-session-limit eni-web0');
-    expect(violated(world([...mirrored, session('tmms-h', 'eni-web1', 'tmt-nlb', 1, {})]))).toEqual(['eni-session-limit eni-web1']);
+    expect(violated(world([...mirrored, session('tms-h', 'eni-web1', 'tmt-nlb', 1, {})]))).toEqual(['eni-session-limit eni-web1']);
   });
 
   it('catches a target serving more sources than its limit', () => {
     const overloaded = [
-      session('tmms-a', 'eni-web0', 'tmt-eni', 1),
-      session('tmms-b', 'eni-web1', 'tmt-eni', 1),
-      session('tmms-h', 'eni-idle', 'tmt-eni', 1, {}),
+      session('tms-a', 'eni-web0', 'tmt-eni', 1),
+      session('tms-b', 'eni-web1', 'tmt-eni', 1),
+      session('tms-h', 'eni-idle', 'tmt-eni', 1, {}),
     ];
     expect(violated(world(overloaded))).toEqual(['target-source-limit tmt-eni']);
   });
 
   it('catches a hand-made session deleted or changed, but not one that went with its ENI', () => {
-    const handMade = session('tmms-h', 'eni-idle', 'tmt-nlb', 5, { team: 'secops' });
-    expect(violated(world(mirrored), { handMadeBaseline: [handMade] })).toEqual(['hand-made-untouched tmms-h']);
+    const handMade = session('tms-h', 'eni-idle', 'tmt-nlb', 5, { team: 'secops' });
+    expect(violated(world(mirrored), { handMadeBaseline: [handMade] })).toEqual(['hand-made-untouched tms-h']);
     expect(violated(world([...mirrored, { ...handMade, sessionNumber: 6 }]), { handMadeBaseline: [handMade] })).toEqual([
-      'hand-made-untouched tmms-h',
+      'hand-made-untouched tms-h',
     ]);
-    const gone = session('tmms-g', 'eni-deleted', 'tmt-nlb', 1, {});
+    const gone = session('tms-g', 'eni-deleted', 'tmt-nlb', 1, {});
     expect(violated(world(mirrored), { handMadeBaseline: [gone] })).toEqual([]);
   });
 

@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { startSimulator, type Simulator } from '../../local/ec2-sim';
+import { startSimulator, type Simulator } from '@vpc-mirror-orchestrator/ec2-sim';
 import { EVENT_FIXTURES } from './fixtures-path';
 import { startCapturingEventBus, type CapturingEventBus } from './event-bus';
 import { startLedgerTable, type LedgerTable } from './ledger-table';
@@ -109,6 +109,7 @@ export class Ec2Seeder {
     const tags = Object.entries(options.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
     const answer = await this.cloud.ec2.send(
       new RunInstancesCommand({
+        ImageId: 'ami-0123456789abcdef0',
         MinCount: 1,
         MaxCount: 1,
         InstanceType: (options.type ?? 'm5.large') as _InstanceType,

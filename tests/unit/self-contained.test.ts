@@ -13,8 +13,6 @@ const TEXT_FILE = /\.(ts|cts|mts|js|cjs|mjs|json|jsonc|ya?ml|md)$|^\.(editorconf
 const NOT_REPOSITORY_PATHS: Readonly<Record<string, readonly string[]>> = {
   // Source paths inside a bundle's source map, relative to the map, quoted in a comment.
   'bench/profile/summarize.ts': ['../../../..'],
-  // An import as a test file under tests/ writes it, in a code example.
-  'docs/SIMULATOR.md': ['../../local/ec2-sim'],
   // The line above, quoted in this file.
   'tests/unit/self-contained.test.ts': ['../../../..'],
 };

@@ -7,7 +7,7 @@
  *   EC2 refuses a source beyond the target's limit, and converge then tries the next target.
  */
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { SimulatorSnapshot } from '../../../local/ec2-sim';
+import type { SimulatorSnapshot } from '@vpc-mirror-orchestrator/ec2-sim';
 
 export const OWNER_TAG = 'vpc-mirror-orchestrator:owner';
 

@@ -18,7 +18,7 @@ import {
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../../local/cloud';
-import type { Simulator } from '../../../local/ec2-sim';
+import type { Simulator } from '@vpc-mirror-orchestrator/ec2-sim';
 import { auditLedger, OWNER_TAG, scanTable, type LedgerProblem } from './ledger-audit';
 import type { Endpoints } from './deps';
 
@@ -68,6 +68,7 @@ export async function startReliabilityCloud(options: ReliabilityCloudOptions): P
       const count = launchOptions.count ?? 1;
       const answer = await ec2.send(
         new RunInstancesCommand({
+          ImageId: 'ami-0123456789abcdef0',
           MinCount: count,
           MaxCount: count,
           InstanceType: (launchOptions.type ?? 'm5.large') as _InstanceType,

@@ -1,0 +1,190 @@
+/**
+ * The local EC2 simulator: Traffic Mirroring and the instance/ENI surface around it, over EC2's real Query
+ * protocol on 127.0.0.1, so the unmodified AWS SDK (retries, error parsing) talks to it. See docs/SIMULATOR.md.
+ */
+import type { AddressInfo } from 'node:net';
+import type { EventBridgeEvent } from 'aws-lambda';
+import type { ActionContext } from './actions/context';
+import { CallCounters, type CallCount } from './counters';
+import { EventHub } from './events';
+import { FaultInjector, type Fault } from './faults';
+import { Hooks, type Hook, type HookPhase } from './hooks';
+import { Lifecycle } from './lifecycle';
+import { IdGenerator } from './model/ids';
+import { seededRandom } from './model/random';
+import { createDefaultSubnets, SimState } from './model/state';
+import type { Params } from './protocol/query';
+import type { XmlValue } from './protocol/xml';
+import { AWS_LIMITS, type Limits } from './rules/limits';
+import { createEc2Server } from './server';
+import { snapshotOf, type SimulatorSnapshot } from './snapshot';
+import { Throttler, type ThrottlingSettings } from './throttling';
+
+export type { CallCount } from './counters';
+export type { SimulatorSnapshot } from './snapshot';
+export type { Fault } from './faults';
+export type { Limits } from './rules/limits';
+export { AWS_LIMITS } from './rules/limits';
+export { FAMILIES, FULL_HOST_TARGET_TYPES, allInstanceTypes, lookupInstanceType, type InstanceTypeInfo } from './rules/catalogue';
+export { seededRandom, type Random } from './model/random';
+export type { HookPhase, Hook } from './hooks';
+/** Throw one from a hook to answer that exact call with an EC2 error of your choice. */
+export { Ec2Error } from './protocol/errors';
+export type { ThrottlingSettings } from './throttling';
+
+export interface SimulatorOptions {
+  /** 0 = a free port (default). */
+  port?: number;
+  /** Default '127.0.0.1'. */
+  host?: string;
+  /** Default 'eu-west-1'; the default subnets are in its zones a, b and c. */
+  region?: string;
+  /** Default '111122223333'. */
+  accountId?: string;
+  /** Seeds resource ids and fault randomness (default: random). */
+  seed?: number;
+  /** Delay of each second step (pending->running, stopping->stopped, shutting-down->terminated). Default 20 ms. */
+  transitionDelayMs?: number;
+  /** How long terminated instances stay describable. Default 1 hour. */
+  terminatedRetentionMs?: number;
+  throttling?: ThrottlingSettings;
+  /** Forward every event by PutEvents to this EventBridge endpoint (e.g. the local bus). */
+  eventBridgeEndpoint?: string;
+  eventBusName?: string;
+  /** Also emit `AWS API Call via CloudTrail` events for CreateTags/DeleteTags. Default false. */
+  cloudTrailEvents?: boolean;
+  /** Lower quotas to reach them quickly in tests. Default: AWS's. */
+  limits?: Partial<Limits>;
+  /**
+   * Check every answer against AWS's EC2 service model (needs the aws-sdk v2 package, a dev dependency) and record
+   * what does not conform. Default: on when the environment has EC2_SIM_VALIDATE_RESPONSES=1.
+   */
+  validateResponses?: boolean;
+}
+
+export interface Simulator {
+  /** http://127.0.0.1:PORT */
+  readonly url: string;
+  readonly region: string;
+  readonly accountId: string;
+  stop(): Promise<void>;
+  onEvent(listener: (event: EventBridgeEvent<string, unknown>) => void): () => void;
+  calls(): Record<string, CallCount>;
+  resetCalls(): void;
+  setThrottling(t: ThrottlingSettings): void;
+  setFault(action: string | '*', fault: Fault | undefined): void;
+  /** New resources answer NotFound (and are absent from Describe listings) for this long. 0 = consistent. */
+  setEventualConsistency(ms: number): void;
+  /** Changes quotas from now on (for example lowers the account's session quota below what it holds). */
+  setLimits(changes: Partial<Limits>): void;
+  hook(action: string, phase: HookPhase, fn: Hook): () => void;
+  snapshot(): SimulatorSnapshot;
+  /** Resolves when pending state transitions and event deliveries are done. */
+  settle(): Promise<void>;
+  /** Event deliveries (listeners, PutEvents) that failed; they never fail the EC2 request. */
+  eventDeliveryFailures(): number;
+  /** What response validation found so far (empty when it is off). */
+  responseViolations(): string[];
+}
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const region = options.region ?? 'eu-west-1';
+  const accountId = options.accountId ?? '111122223333';
+  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
+  let limits: Limits = { ...AWS_LIMITS, ...options.limits };
+  const state = new SimState();
+  createDefaultSubnets(state, region);
+  const ids = new IdGenerator(seededRandom(seed));
+  const events = new EventHub({
+    region,
+    accountId,
+    cloudTrailEvents: options.cloudTrailEvents ?? false,
+    ...(options.eventBridgeEndpoint ? { eventBridgeEndpoint: options.eventBridgeEndpoint } : {}),
+    ...(options.eventBusName ? { eventBusName: options.eventBusName } : {}),
+  });
+  const lifecycle = new Lifecycle(state, events, options.transitionDelayMs ?? 20, options.terminatedRetentionMs ?? 3_600_000);
+  const counters = new CallCounters();
+  const throttler = new Throttler();
+  throttler.configure(options.throttling ?? { enabled: false });
+  // A separate stream from the ids: turning faults on must not change which ids a seed produces.
+  const faults = new FaultInjector(seededRandom(seed ^ 0x5bd1e995));
+  const hooks = new Hooks();
+  const idempotency: ActionContext['idempotency'] = new Map<string, { fingerprint: string; response: Record<string, XmlValue> }>();
+  let consistencyWindowMs = 0;
+  // Loaded only when on: aws-sdk v2 (the model) is a dev dependency the simulator must not need otherwise. A lazy
+  // require rather than import(): the sources run as CommonJS (tsx, swc), and import() would take Node's ES module
+  // resolver, which refuses a directory and a .ts file when only tsx's CommonJS hook is registered (the bin).
+  const validation = (options.validateResponses ?? process.env.EC2_SIM_VALIDATE_RESPONSES === '1')
+    ? (require('./conformance') as typeof import('./conformance')).createResponseValidation()
+    : undefined;
+
+  const server = createEc2Server({
+    ...(validation
+      ? {
+          inspect: (action: string, params: Params, xml: string) => validation.check(action, params, xml),
+          inspectError: (action: string, xml: string) => validation.checkError(action, xml),
+        }
+      : {}),
+    counters,
+    throttler,
+    faults,
+    hooks,
+    context: (requestId) => ({
+      state,
+      ids,
+      lifecycle,
+      events,
+      region,
+      accountId,
+      limits,
+      requestId,
+      consistencyWindowMs,
+      idempotency,
+      now: () => Date.now(),
+    }),
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://${host}:${port}`,
+    region,
+    accountId,
+    async stop() {
+      lifecycle.close();
+      await events.settle();
+      events.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+    onEvent: (listener) => events.subscribe(listener),
+    calls: () => counters.snapshot(),
+    resetCalls: () => counters.reset(),
+    setThrottling: (settings) => throttler.configure(settings),
+    setFault: (action, fault) => faults.set(action, fault),
+    setEventualConsistency(ms) {
+      if (!(ms >= 0)) throw new RangeError('eventual consistency window must be >= 0 ms');
+      consistencyWindowMs = ms;
+    },
+    setLimits(changes) {
+      limits = { ...limits, ...changes };
+    },
+    hook: (action, phase, fn) => hooks.add(action, phase, fn),
+    snapshot: () => snapshotOf(state),
+    async settle() {
+      await lifecycle.settle();
+      await events.settle();
+    },
+    eventDeliveryFailures: () => events.deliveryFailures(),
+    responseViolations: () => validation?.violations() ?? [],
+  };
+}

@@ -1,0 +1,250 @@
+import {
+  CreateTagsCommand,
+  CreateTrafficMirrorFilterCommand,
+  CreateTrafficMirrorSessionCommand,
+  DeleteTrafficMirrorFilterCommand,
+  DescribeInstancesCommand,
+  DescribeTrafficMirrorFiltersCommand,
+  DescribeTrafficMirrorSessionsCommand,
+  type EC2ServiceException,
+} from '@aws-sdk/client-ec2';
+import { Ec2Error } from '../src';
+import { errorCodeOf, launch, mirrorFilter, nlbTarget, startHarness, type Harness } from './sim-harness';
+
+/** A refill so slow that no token comes back during a test: bucket sizes can be counted exactly. */
+const FROZEN = { enabled: true, timeScale: 1e-9 };
+
+describe('throttling', () => {
+  let h: Harness;
+
+  beforeEach(async () => {
+    h = await startHarness({ throttling: FROZEN });
+  });
+  afterEach(() => h.close());
+
+  it('allows a burst of 50 mutating calls, then answers RequestLimitExceeded with HTTP 503 and counts it as throttled', async () => {
+    for (let i = 0; i < 50; i++) await h.ec2.send(new CreateTrafficMirrorFilterCommand({}));
+
+    const error = await h.ec2.send(new CreateTrafficMirrorFilterCommand({})).then(
+      () => undefined,
+      (e: unknown) => e as EC2ServiceException,
+    );
+    expect(error?.name).toBe('RequestLimitExceeded');
+    expect(error?.$metadata.httpStatusCode).toBe(503);
+    expect(h.sim.calls().CreateTrafficMirrorFilter).toEqual({ total: 51, ok: 50, throttled: 1, errors: {} });
+  });
+
+  it('gives unfiltered DescribeInstances a bucket of 50 and filtered ones their own of 100', async () => {
+    for (let i = 0; i < 50; i++) await h.ec2.send(new DescribeInstancesCommand({}));
+    expect(await errorCodeOf(h.ec2.send(new DescribeInstancesCommand({})))).toBe('RequestLimitExceeded');
+
+    const filtered = new DescribeInstancesCommand({ Filters: [{ Name: 'instance-state-name', Values: ['running'] }] });
+    for (let i = 0; i < 100; i++) await h.ec2.send(filtered);
+    expect(await errorCodeOf(h.ec2.send(filtered))).toBe('RequestLimitExceeded');
+  });
+
+  it('gives CreateTags a bucket of 100', async () => {
+    h.sim.setThrottling({ enabled: false });
+    const { instanceId } = await launch(h, 'm5.large');
+    h.sim.setThrottling(FROZEN);
+    const tag = new CreateTagsCommand({ Resources: [instanceId], Tags: [{ Key: 'k', Value: 'v' }] });
+    for (let i = 0; i < 100; i++) await h.ec2.send(tag);
+    expect(await errorCodeOf(h.ec2.send(tag))).toBe('RequestLimitExceeded');
+  });
+
+  it('lets the SDK retry its way through when the refill is fast', async () => {
+    h.sim.setThrottling({ enabled: true, timeScale: 10_000 });
+    const patient = h.client(5);
+    for (let i = 0; i < 60; i++) await patient.send(new CreateTrafficMirrorFilterCommand({}));
+    expect(h.sim.calls().CreateTrafficMirrorFilter?.ok).toBe(60);
+  });
+
+  it('is off by default', async () => {
+    const free = await startHarness();
+    try {
+      for (let i = 0; i < 60; i++) await free.ec2.send(new CreateTrafficMirrorFilterCommand({}));
+      expect(free.sim.calls().CreateTrafficMirrorFilter?.throttled).toBe(0);
+    } finally {
+      await free.close();
+    }
+  });
+});
+
+describe('faults', () => {
+  let h: Harness;
+
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(() => h.close());
+
+  it('answers InternalError with HTTP 500 at error rate 1, and only for that action', async () => {
+    h.sim.setFault('DescribeInstances', { errorRate: 1, errorCode: 'InternalError' });
+
+    const error = await h.ec2.send(new DescribeInstancesCommand({})).then(
+      () => undefined,
+      (e: unknown) => e as EC2ServiceException,
+    );
+    expect(error?.name).toBe('InternalError');
+    expect(error?.$metadata.httpStatusCode).toBe(500);
+    await expect(h.ec2.send(new DescribeTrafficMirrorFiltersCommand({}))).resolves.toBeDefined();
+    expect(h.sim.calls().DescribeInstances?.errors).toEqual({ InternalError: 1 });
+
+    h.sim.setFault('DescribeInstances', undefined);
+    await expect(h.ec2.send(new DescribeInstancesCommand({}))).resolves.toBeDefined();
+  });
+
+  it('injects RequestLimitExceeded on every action with "*", counted as an error, not as throttling', async () => {
+    h.sim.setFault('*', { errorRate: 1 });
+    expect(await errorCodeOf(h.ec2.send(new DescribeInstancesCommand({})))).toBe('RequestLimitExceeded');
+    expect(h.sim.calls().DescribeInstances).toEqual({ total: 1, ok: 0, throttled: 0, errors: { RequestLimitExceeded: 1 } });
+  });
+
+  it('reproduces the same faults from the same seed', async () => {
+    const outcomes = async (seed: number) => {
+      const seeded = await startHarness({ seed });
+      try {
+        seeded.sim.setFault('DescribeInstances', { errorRate: 0.5, errorCode: 'InternalError' });
+        const results: boolean[] = [];
+        for (let i = 0; i < 30; i++) {
+          results.push(await seeded.ec2.send(new DescribeInstancesCommand({})).then(() => true, () => false));
+        }
+        return results;
+      } finally {
+        await seeded.close();
+      }
+    };
+    const first = await outcomes(42);
+    expect(await outcomes(42)).toEqual(first);
+    expect(first).toContain(true);
+    expect(first).toContain(false);
+  });
+
+  it('delays an action by its added latency', async () => {
+    h.sim.setFault('DescribeInstances', { latencyMs: 400 });
+    const finished: string[] = [];
+    const slow = h.ec2.send(new DescribeInstancesCommand({})).then(() => finished.push('slow'));
+    const quick = h.ec2.send(new DescribeTrafficMirrorFiltersCommand({})).then(() => finished.push('quick'));
+    await Promise.all([slow, quick]);
+    expect(finished).toEqual(['quick', 'slow']);
+  });
+
+  it('hides new resources for the eventual-consistency window', async () => {
+    h.sim.setEventualConsistency(3_600_000);
+    const filterId = await mirrorFilter(h);
+
+    expect(
+      await errorCodeOf(h.ec2.send(new DescribeTrafficMirrorFiltersCommand({ TrafficMirrorFilterIds: [filterId] }))),
+    ).toBe('InvalidTrafficMirrorFilterId.NotFound');
+    expect(await errorCodeOf(h.ec2.send(new DeleteTrafficMirrorFilterCommand({ TrafficMirrorFilterId: filterId })))).toBe(
+      'InvalidTrafficMirrorFilterId.NotFound',
+    );
+    const listed = await h.ec2.send(new DescribeTrafficMirrorFiltersCommand({}));
+    expect(listed.TrafficMirrorFilters?.map((f) => f.TrafficMirrorFilterId)).not.toContain(filterId);
+
+    h.sim.setEventualConsistency(0);
+    const found = await h.ec2.send(new DescribeTrafficMirrorFiltersCommand({ TrafficMirrorFilterIds: [filterId] }));
+    expect(found.TrafficMirrorFilters?.map((f) => f.TrafficMirrorFilterId)).toEqual([filterId]);
+  });
+});
+
+describe('hooks, counters and seeds', () => {
+  let h: Harness;
+
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(() => h.close());
+
+  const sessionSetup = async () => {
+    const filterId = await mirrorFilter(h);
+    const targetId = await nlbTarget(h);
+    const eni = (await launch(h, 'c5.large')).eniIds[0] as string;
+    return new CreateTrafficMirrorSessionCommand({
+      NetworkInterfaceId: eni,
+      TrafficMirrorTargetId: targetId,
+      TrafficMirrorFilterId: filterId,
+      SessionNumber: 1,
+    });
+  };
+
+  it('runs `before` hooks before the change and `after` hooks once it is applied, before the answer', async () => {
+    const command = await sessionSetup();
+    const seen: Array<[string, number, string | undefined]> = [];
+    h.sim.hook('CreateTrafficMirrorSession', 'before', (params) => {
+      seen.push(['before', h.sim.snapshot().sessions.length, params.NetworkInterfaceId]);
+    });
+    h.sim.hook('CreateTrafficMirrorSession', 'after', async () => {
+      seen.push(['after', h.sim.snapshot().sessions.length, undefined]);
+    });
+
+    await h.ec2.send(command);
+    expect(seen).toEqual([
+      ['before', 0, command.input.NetworkInterfaceId],
+      ['after', 1, undefined],
+    ]);
+  });
+
+  it('answers InternalError when an `after` hook throws, with the change applied (a crash between apply and answer)', async () => {
+    const command = await sessionSetup();
+    h.sim.hook('CreateTrafficMirrorSession', 'after', () => {
+      throw new Error('process killed');
+    });
+
+    expect(await errorCodeOf(h.ec2.send(command))).toBe('InternalError');
+    const sessions = await h.ec2.send(new DescribeTrafficMirrorSessionsCommand({}));
+    expect(sessions.TrafficMirrorSessions).toHaveLength(1);
+  });
+
+  it('answers the EC2 error a hook throws, for exactly the call it chose', async () => {
+    const command = await sessionSetup();
+    h.sim.hook('CreateTrafficMirrorSession', 'before', (params) => {
+      if (params.SessionNumber === '1') throw new Ec2Error('RequestLimitExceeded', 'chaos', 503);
+    });
+
+    expect(await errorCodeOf(h.ec2.send(command))).toBe('RequestLimitExceeded');
+    expect(h.sim.snapshot().sessions).toHaveLength(0);
+    command.input.SessionNumber = 2;
+    await expect(h.ec2.send(command)).resolves.toMatchObject({ TrafficMirrorSession: { SessionNumber: 2 } });
+    expect(h.sim.snapshot().sessions).toHaveLength(1);
+  });
+
+  it('lets an SDK retry with the same ClientToken recover the session an interrupted call created', async () => {
+    const command = await sessionSetup();
+    let interruptions = 0;
+    h.sim.hook('CreateTrafficMirrorSession', 'after', () => {
+      if (interruptions++ === 0) throw new Error('process killed');
+    });
+
+    const answer = await h.client(3).send(command);
+    expect(answer.$metadata.attempts).toBe(2);
+    const sessions = await h.ec2.send(new DescribeTrafficMirrorSessionsCommand({}));
+    expect(sessions.TrafficMirrorSessions?.map((s) => s.TrafficMirrorSessionId)).toEqual([
+      answer.TrafficMirrorSession?.TrafficMirrorSessionId,
+    ]);
+  });
+
+  it('counts calls per action and outcome, and resets', async () => {
+    await h.ec2.send(new DescribeInstancesCommand({}));
+    await errorCodeOf(h.ec2.send(new DescribeInstancesCommand({ InstanceIds: ['i-0123456789abcdef0'] })));
+    expect(h.sim.calls().DescribeInstances).toEqual({ total: 2, ok: 1, throttled: 0, errors: { 'InvalidInstanceID.NotFound': 1 } });
+
+    h.sim.resetCalls();
+    expect(h.sim.calls()).toEqual({});
+  });
+
+  it('generates the same ids from the same seed', async () => {
+    const idsFrom = async (seed: number) => {
+      const seeded = await startHarness({ seed });
+      try {
+        const { instanceId, eniIds } = await launch(seeded, 'm5.large');
+        return [instanceId, ...eniIds, await mirrorFilter(seeded)];
+      } finally {
+        await seeded.close();
+      }
+    };
+    const first = await idsFrom(99);
+    expect(await idsFrom(99)).toEqual(first);
+    expect(await idsFrom(100)).not.toEqual(first);
+  });
+});
