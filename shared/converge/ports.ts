@@ -39,6 +39,11 @@ export interface Ec2Port {
   listTaggedInstanceIds(tagKey: string, tagValue: string): Promise<string[]>;
   /** Every session carrying our owner tag. */
   listManagedSessions(): Promise<SessionFacts[]>;
+  /**
+   * The instance each ENI is attached to, or null when EC2 shows it detached (status available). ENIs EC2 does not
+   * show (deleted, or too new for an eventually consistent Describe) are absent.
+   */
+  describeInterfaceAttachments(eniIds: readonly string[]): Promise<Map<string, string | null>>;
 }
 
 export type SlotOwner = 'managed' | 'foreign';
