@@ -1,7 +1,7 @@
 /** Outcome events to EventBridge (schema pinned in docs/ARCHITECTURE.md), in PutEvents batches of 10. */
 import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { RetryableError } from '../domain/errors';
-import type { Clock, OutcomeEvent, PublisherPort } from '../converge/ports';
+import type { OutcomeEvent, PublisherPort } from '../converge/ports';
 import { chunks } from './chunks';
 import { withDomainErrors } from './error-mapping';
 
@@ -20,14 +20,11 @@ export interface PublisherOptions {
   readonly client: EventBridgeClient;
   readonly eventBusName: string;
   readonly ownerId: string;
-  readonly clock?: Clock;
 }
 
 export function createPublisher(options: PublisherOptions): PublisherPort {
-  const clock = options.clock ?? { now: () => new Date() };
-
   function toEntry(event: OutcomeEvent): PutEventsRequestEntry {
-    const detail = { schemaVersion: OUTCOME_SCHEMA_VERSION, ...event, ownerId: options.ownerId, at: clock.now().toISOString() };
+    const detail = { schemaVersion: OUTCOME_SCHEMA_VERSION, ...event, ownerId: options.ownerId };
     return {
       EventBusName: options.eventBusName,
       Source: OUTCOME_SOURCE,

@@ -12,6 +12,7 @@ import type { Trigger } from '../domain/events';
 import { mapWithConcurrency } from './concurrency';
 import { applyPlans, ConvergeError, INSTANCE_CONCURRENCY, summarize, type ConvergeSummary, type DecisionRecord } from './converge';
 import { handleTrigger, readTrigger } from './handle-trigger';
+import { flushOutboxBeforeConverge } from './outbox';
 import type { ConvergeDeps } from './ports';
 import { readAndPlan } from './read-and-plan';
 
@@ -30,7 +31,9 @@ function isSqsEvent(event: unknown): event is SQSEvent {
  * The handler body of the event-driven functions: an SQS batch gets a partial batch response; a direct
  * EventBridge event is converged as before and throws on failure (async retries, then the on-failure destination).
  */
-export function handleTriggerEvent(event: unknown, deps: ConvergeDeps): Promise<SQSBatchResponse | ConvergeSummary> {
+export async function handleTriggerEvent(event: unknown, deps: ConvergeDeps): Promise<SQSBatchResponse | ConvergeSummary> {
+  // Outcome events an earlier invocation could not send go first (at least once, shared/converge/outbox.ts).
+  await flushOutboxBeforeConverge(deps);
   return isSqsEvent(event) ? handleSqsBatch(event, deps) : handleTrigger(event, deps);
 }
 

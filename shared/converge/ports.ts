@@ -98,7 +98,15 @@ export interface HistoryEntry {
   readonly triggerEventId: string;
 }
 
-export interface LedgerPort {
+/** Outcome events written with their change and deleted once published (shared/aws/outbox.ts). */
+export interface OutboxPort {
+  addToOutbox(event: OutcomeEvent): Promise<void>;
+  /** The oldest events written before `writtenBefore`, at most `limit`. */
+  readOutbox(writtenBefore: Date, limit: number): Promise<OutcomeEvent[]>;
+  removeFromOutbox(events: readonly OutcomeEvent[]): Promise<void>;
+}
+
+export interface LedgerPort extends OutboxPort {
   readEniLedgers(eniIds: readonly string[]): Promise<Map<string, EniLedger>>;
   /** ENI items last written for this instance (found through gsi1, so also after the instance is gone). */
   readInstanceEniLedgers(instanceId: string): Promise<EniLedger[]>;
@@ -121,6 +129,10 @@ export interface LedgerPort {
 }
 
 export interface OutcomeEvent {
+  /** Stable across every publication of this event: consumers dedupe on it (delivery is at least once). */
+  readonly outcomeId: string;
+  /** When the change was made (ISO 8601), not when the event was sent. */
+  readonly at: string;
   readonly action: 'attach' | 'detach' | 'refuse';
   readonly reason: Reason | string;
   readonly detail?: string;

@@ -13,6 +13,7 @@
  */
 import { PermanentError } from '../domain/errors';
 import { applyPlans, converge, ConvergeError, type ConvergeSummary, type ConvergeTrigger, type DecisionRecord } from './converge';
+import { flushOutbox, SWEEP_FLUSH_LIMIT } from './outbox';
 import { findSessionOwners, planOrphanDetaches } from './orphan-sessions';
 import { SLOT_GRACE_MS } from './read-and-plan';
 import { DEFAULT_SWEEP_SETTINGS, type SweepSettings } from './sweep-settings';
@@ -45,6 +46,8 @@ export interface SweepSummary extends ConvergeSummary {
   /** In scope but left for the next run (per-run bound or time reserve). */
   readonly deferred: number;
   readonly targetSourcesReleased: number;
+  /** Outcome events earlier runs could not send, sent by this run. */
+  readonly outboxFlushed: number;
   readonly mutations: number;
   /** Total time our mutating calls waited for the token bucket. */
   readonly pacedMs: number;
@@ -207,6 +210,12 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
   }
 
   const released = context.ledger && converged === chosen.length ? await auditTargetSources(trigger, deps, context.ledger) : [];
+  let outboxFlushed = 0;
+  try {
+    outboxFlushed = await flushOutbox(deps, SWEEP_FLUSH_LIMIT);
+  } catch (error) {
+    failures.push(error);
+  }
   const after = bucket.stats();
   const result: SweepSummary = {
     ...summary,
@@ -215,6 +224,7 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
     converged,
     deferred: scope.tagged.length + scope.cleanup.length - converged,
     targetSourcesReleased: released.length,
+    outboxFlushed,
     mutations: after.taken - before.taken,
     pacedMs: after.waitedMs - before.waitedMs,
   };
