@@ -8,13 +8,14 @@
  */
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { InvalidEventError } from '../domain/errors';
-import type { Trigger } from '../domain/events';
+import type { EventClaims, Trigger } from '../domain/events';
+import { catchUp, logLeftToSweep, partitionByClaims } from './catch-up';
 import { mapWithConcurrency } from './concurrency';
 import { applyPlans, ConvergeError, INSTANCE_CONCURRENCY, summarize, type ConvergeSummary, type DecisionRecord } from './converge';
 import { handleTrigger, readTrigger } from './handle-trigger';
 import { flushOutboxBeforeConverge } from './outbox';
 import type { ConvergeDeps } from './ports';
-import { readAndPlan } from './read-and-plan';
+import { readAndPlan, type InstancePlan } from './read-and-plan';
 
 /** True for Lambda's SQS event source shape: every record comes from aws:sqs. */
 function isSqsEvent(event: unknown): event is SQSEvent {
@@ -38,8 +39,9 @@ export async function handleTriggerEvent(event: unknown, deps: ConvergeDeps): Pr
 }
 
 interface NamedInstance {
-  /** The latest record naming the instance gives the trigger event id of its decisions. */
+  /** The latest record naming the instance gives the trigger event id of its decisions, and the claims to check. */
   eventId: string;
+  claims: EventClaims | undefined;
   readonly messageIds: Set<string>;
 }
 
@@ -59,28 +61,37 @@ export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps): Promi
       continue;
     }
     for (const instanceId of trigger.instanceIds) {
-      const named = byInstance.get(instanceId) ?? { eventId: trigger.eventId, messageIds: new Set<string>() };
+      const named = byInstance.get(instanceId) ?? { eventId: trigger.eventId, claims: undefined, messageIds: new Set<string>() };
       named.eventId = trigger.eventId;
+      named.claims = trigger.claims;
       named.messageIds.add(record.messageId);
       byInstance.set(instanceId, named);
     }
   }
 
-  const plans = await readAndPlan([...byInstance.keys()], deps);
   const decisions: DecisionRecord[] = [];
   const failedInstances: string[] = [];
-  await mapWithConcurrency(plans, INSTANCE_CONCURRENCY, async (plan) => {
-    const named = byInstance.get(plan.instanceId);
-    if (named === undefined) return;
-    try {
-      decisions.push(...(await applyPlans([plan], { eventId: named.eventId }, deps)).decisions);
-    } catch (error) {
-      // applyPlans has logged the instance's `fail` decision; a ConvergeError also carries what was done before it.
-      if (error instanceof ConvergeError) decisions.push(...error.summary.decisions);
-      failedInstances.push(plan.instanceId);
-      for (const messageId of named.messageIds) failed.add(messageId);
-    }
-  });
+  const applyEach = (plans: readonly InstancePlan[]) =>
+    mapWithConcurrency(plans, INSTANCE_CONCURRENCY, async (plan) => {
+      const named = byInstance.get(plan.instanceId);
+      if (named === undefined) return;
+      try {
+        decisions.push(...(await applyPlans([plan], { eventId: named.eventId }, deps)).decisions);
+      } catch (error) {
+        // applyPlans has logged the instance's `fail` decision; a ConvergeError also carries what was done before it.
+        if (error instanceof ConvergeError) decisions.push(...error.summary.decisions);
+        failedInstances.push(plan.instanceId);
+        for (const messageId of named.messageIds) failed.add(messageId);
+      }
+    });
+
+  const claimsOf = (instanceId: string) => byInstance.get(instanceId)?.claims;
+  const { ready, lagging } = partitionByClaims(await readAndPlan([...byInstance.keys()], deps), claimsOf);
+  await applyEach(ready);
+  // Instances whose read is behind their event wait for EC2 to catch up, after the others are done.
+  const caught = await catchUp(lagging, claimsOf, deps);
+  await applyEach(caught.plans);
+  logLeftToSweep(caught.behind, (instanceId) => byInstance.get(instanceId)?.eventId, deps);
 
   const batchItemFailures: SQSBatchItemFailure[] = event.Records.filter((record) => failed.has(record.messageId)).map((record) => ({
     itemIdentifier: record.messageId,
@@ -91,6 +102,7 @@ export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps): Promi
     ignored,
     instances: byInstance.size,
     failedInstances,
+    behindInstances: caught.behind.map((item) => item.instanceId),
     attached,
     detached,
     refused,

@@ -6,8 +6,10 @@
  */
 import { InvalidEventError } from '../domain/errors';
 import { parseTrigger, type Trigger } from '../domain/events';
-import { converge, type ConvergeSummary } from './converge';
+import { catchUp, logLeftToSweep, partitionByClaims } from './catch-up';
+import { applyPlans, type ConvergeSummary } from './converge';
 import type { ConvergeDeps } from './ports';
+import { readAndPlan } from './read-and-plan';
 
 const NOTHING_DONE: ConvergeSummary = { attached: 0, detached: 0, refused: 0, skipped: 0, kept: 0, failed: 0, decisions: [] };
 
@@ -37,7 +39,12 @@ export async function handleTrigger(event: unknown, deps: ConvergeDeps): Promise
     deps.logger.info('event ignored', { triggerEventId: trigger.eventId, kind: trigger.kind, reason: trigger.ignoredReason });
     return NOTHING_DONE;
   }
-  const summary = await converge(trigger.instanceIds, trigger, deps);
+  // converge, with instances whose read is behind the event read again first (catch-up.ts).
+  const claimsOf = () => trigger.claims;
+  const { ready, lagging } = partitionByClaims(await readAndPlan(trigger.instanceIds, deps), claimsOf);
+  const caught = await catchUp(lagging, claimsOf, deps);
+  logLeftToSweep(caught.behind, () => trigger.eventId, deps);
+  const summary = await applyPlans([...ready, ...caught.plans], trigger, deps);
   logOutcome(trigger, summary, deps);
   return summary;
 }

@@ -1,9 +1,10 @@
 /**
  * Trigger events built in code, in the shapes EventBridge delivers (EC2 state change, Tag Change on Resource,
- * CloudTrail CreateTags), and SQS records carrying them as Lambda's event source mapping does.
+ * CloudTrail CreateTags), and SQS batches carrying them as Lambda's event source mapping does.
  */
 import { randomUUID } from 'node:crypto';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
+import { sqsEvent, sqsRecord } from '../../local/lambda/sqs-event';
 
 const ACCOUNT = '111122223333';
 const REGION = 'eu-west-1';
@@ -38,27 +39,9 @@ export function cloudTrailCreateTagsEvent(instanceIds: readonly string[], tags: 
   }, id);
 }
 
-export function sqsRecord(body: unknown, options: { receiveCount?: number; messageId?: string; attributes?: Record<string, string> } = {}): SQSRecord {
-  return {
-    messageId: options.messageId ?? randomUUID(),
-    receiptHandle: randomUUID(),
-    body: JSON.stringify(body),
-    attributes: {
-      ApproximateReceiveCount: String(options.receiveCount ?? 1),
-      SentTimestamp: String(Date.now()),
-      SenderId: 'AROAEVENTBRIDGE',
-      ApproximateFirstReceiveTimestamp: String(Date.now()),
-    },
-    messageAttributes: Object.fromEntries(
-      Object.entries(options.attributes ?? {}).map(([name, value]) => [name, { stringValue: value, dataType: 'String', stringListValues: [], binaryListValues: [] }]),
-    ),
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:trigger-queue`,
-    awsRegion: REGION,
-  };
-}
+const QUEUE_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT}:trigger-queue`;
 
-export function sqsBatch(records: SQSRecord[]): SQSEvent {
-  return { Records: records };
+/** One SQS batch carrying these events, as the event source mapping delivers it. */
+export function sqsBatchOf(...events: unknown[]): SQSEvent {
+  return sqsEvent(events.map((event) => sqsRecord({ body: JSON.stringify(event), queueArn: QUEUE_ARN })));
 }
