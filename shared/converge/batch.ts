@@ -16,6 +16,7 @@ import { handleTrigger, readTrigger } from './handle-trigger';
 import { flushOutboxBeforeConverge } from './outbox';
 import type { ConvergeDeps } from './ports';
 import { readAndPlan, type InstancePlan } from './read-and-plan';
+import { mustSplit, requestParts } from './split';
 
 /** True for Lambda's SQS event source shape: every record comes from aws:sqs. */
 function isSqsEvent(event: unknown): event is SQSEvent {
@@ -48,6 +49,7 @@ interface NamedInstance {
 export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps): Promise<SQSBatchResponse> {
   const failed = new Set<string>();
   const byInstance = new Map<string, NamedInstance>();
+  const toSplit: { record: SQSRecord; trigger: Trigger }[] = [];
   let ignored = 0;
   for (const record of event.Records) {
     const trigger = readRecord(record, deps);
@@ -60,6 +62,10 @@ export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps): Promi
       deps.logger.info('event ignored', { messageId: record.messageId, triggerEventId: trigger.eventId, kind: trigger.kind, reason: trigger.ignoredReason });
       continue;
     }
+    if (mustSplit(trigger, new Set(byInstance.keys()))) {
+      toSplit.push({ record, trigger });
+      continue;
+    }
     for (const instanceId of trigger.instanceIds) {
       const named = byInstance.get(instanceId) ?? { eventId: trigger.eventId, claims: undefined, messageIds: new Set<string>() };
       named.eventId = trigger.eventId;
@@ -67,6 +73,11 @@ export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps): Promi
       named.messageIds.add(record.messageId);
       byInstance.set(instanceId, named);
     }
+  }
+
+  // Too large for this invocation: handed on in parts, each converged by its own invocation (split.ts).
+  for (const { record, trigger } of toSplit) {
+    if (!(await requestParts(trigger, deps, { messageId: record.messageId }))) failed.add(record.messageId);
   }
 
   const decisions: DecisionRecord[] = [];
@@ -100,6 +111,7 @@ export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps): Promi
   deps.logger.info('converged batch', {
     records: event.Records.length,
     ignored,
+    split: toSplit.length,
     instances: byInstance.size,
     failedInstances,
     behindInstances: caught.behind.map((item) => item.instanceId),

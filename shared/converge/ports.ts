@@ -6,6 +6,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { InstanceFacts, InstanceTypeFacts, Reason, SessionFacts, TargetFacts } from '../domain/types';
 import type { Config } from '../config/config';
+import type { EventClaims } from '../domain/events';
 
 export interface CreateSessionRequest {
   readonly instanceId: string;
@@ -144,8 +145,20 @@ export interface OutcomeEvent {
   readonly triggerEventId: string;
 }
 
+/** One part of a trigger too large for one invocation, converged by its own invocation (shared/converge/split.ts). */
+export interface ConvergeRequest {
+  readonly parentEventId: string;
+  /** 1-based. */
+  readonly part: number;
+  readonly parts: number;
+  readonly instanceIds: readonly string[];
+  readonly claims?: EventClaims;
+}
+
 export interface PublisherPort {
   publish(events: readonly OutcomeEvent[]): Promise<void>;
+  /** Puts one Converge Instances Requested event per part on the default bus, where the stack's rule routes it. */
+  requestConverge(requests: readonly ConvergeRequest[]): Promise<void>;
 }
 
 export interface Clock {

@@ -10,7 +10,11 @@ import { InvalidEventError } from './errors';
 // zod/mini loads no locale; English is what `zod` itself configures, so issue messages stay the same words.
 z.config(en());
 
-export type TriggerKind = 'state-change' | 'tag-change' | 'cloudtrail-tags' | 'schedule';
+export type TriggerKind = 'state-change' | 'tag-change' | 'cloudtrail-tags' | 'schedule' | 'converge-request';
+
+/** Our own event asking to converge one part of a trigger too large for one invocation (shared/converge/split.ts). */
+export const CONVERGE_REQUEST_SOURCE = 'vpc-mirror-orchestrator';
+export const CONVERGE_REQUEST_DETAIL_TYPE = 'Converge Instances Requested';
 
 /**
  * What an event says about its instances that a read must show too: a `running` state, or the values of our tag
@@ -88,6 +92,19 @@ const tagsCallParameters = z.object({
   ),
 });
 
+const claimsSchema = z.object({
+  state: z.optional(z.literal('running')),
+  tags: z.optional(z.record(tagKey, z.nullable(z.string().check(z.maxLength(256))))),
+});
+
+const convergeRequestDetail = z.object({
+  parentEventId: shortString,
+  part: z.number().check(z.int(), z.minimum(1)),
+  parts: z.number().check(z.int(), z.minimum(1)),
+  instanceIds: z.array(instanceId).check(z.minLength(1), z.maxLength(MAX_EVENT_RESOURCES)),
+  claims: z.optional(claimsSchema),
+});
+
 export function parseTrigger(event: unknown, options: ParseOptions): Trigger {
   const eventId = readEventId(event);
   try {
@@ -114,6 +131,16 @@ function parseEnvelope(event: unknown, eventId: string | undefined, options: Par
   }
   if (detailType === 'Tag Change on Resource' && base.source === 'aws.tag') return parseTagChange(base, options);
   if (detailType === 'AWS API Call via CloudTrail' && base.source === 'aws.ec2') return parseCloudTrail(base, options);
+  if (detailType === CONVERGE_REQUEST_DETAIL_TYPE && base.source === CONVERGE_REQUEST_SOURCE) {
+    const detail = validate(convergeRequestDetail, base.detail, base.id, 'detail');
+    return {
+      // Decisions name the event that asked for the change, and which part of it this was.
+      eventId: `${detail.parentEventId}#part-${detail.part}-of-${detail.parts}`,
+      kind: 'converge-request',
+      instanceIds: unique(detail.instanceIds),
+      ...(detail.claims ? { claims: detail.claims } : {}),
+    };
+  }
   if (detailType === 'Scheduled Event' && base.source === 'aws.events') {
     return { eventId: base.id, kind: 'schedule', instanceIds: [] };
   }
