@@ -5,6 +5,9 @@
  * named it, and the answer is a partial batch response: only the records that were malformed or named an instance
  * whose converge failed come back (bounded by the queue's maxReceiveCount, then the DLQ keeps the message).
  * Refusals are outcomes, not failures. Reading EC2 or the ledger failing fails the whole batch (thrown).
+ * Before that: outcome events earlier runs left in the outbox are sent (outbox.ts); a record that would take the
+ * invocation past its bound is split into parts instead (split.ts); instances whose read is behind what their event
+ * says are read again, bounded, after the others are applied (catch-up.ts).
  */
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { InvalidEventError } from '../domain/errors';
