@@ -84,6 +84,17 @@ describe('a trigger too large for one invocation', () => {
     expect(history.map((item) => item.triggerEventId)).toEqual(['ct-1000#part-2-of-3']);
   });
 
+  it('is split the same way when it comes as a direct EventBridge event, without converging anything itself', async () => {
+    const fleet = await launchTagged(MAX_INSTANCES_PER_INVOCATION + 1);
+    cloud.sim.resetCalls();
+
+    const summary = await handleTriggerEvent(cloudTrailCreateTagsEvent(fleet.map((instance) => instance.instanceId), TAG, 'ct-direct'), wiring.deps);
+
+    expect(summary).toMatchObject({ attached: 0, failed: 0 });
+    expect(creates()).toBe(0);
+    expect(parts().map((part) => (part.detail.instanceIds as string[]).length)).toEqual([MAX_INSTANCES_PER_INVOCATION, 1]);
+  });
+
   it('in a batch, converges records in place up to the bound and splits the record that would pass it', async () => {
     const fleet = await launchTagged(MAX_INSTANCES_PER_INVOCATION + 5);
     const first = fleet.slice(0, 20).map((instance) => instance.instanceId);
