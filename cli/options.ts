@@ -12,6 +12,10 @@ export interface CommonOptions {
   readonly filter?: string;
   readonly tag?: { readonly key: string; readonly value: string };
   readonly json?: boolean;
+  /** Read the configuration of this deployed stack (CloudFormation outputs, the functions' environment). */
+  readonly stack?: string;
+  /** The stack of `sls deploy --stage <stage>`: vpc-mirror-orchestrator-<stage>. */
+  readonly stage?: string;
 }
 
 /** Which variable each override flag stands for: a ConfigError about the variable then names the flag too. */
@@ -48,13 +52,21 @@ export function addCommonOptions(command: Command): Command {
     .addOption(
       new Option('--tag <key=value>', 'opt-in tag (overrides MIRROR_TAG_KEY / MIRROR_TAG_VALUE)').argParser(parseTag),
     )
-    .addOption(new Option('--json', 'machine-readable JSON on stdout, nothing else on stdout'));
+    .addOption(new Option('--json', 'machine-readable JSON on stdout, nothing else on stdout'))
+    .addOption(new Option('--stack <name>', 'read the configuration of this deployed stack (flags and variables override it)'))
+    .addOption(new Option('--stage <stage>', 'the stack of `sls deploy --stage <stage>` (vpc-mirror-orchestrator-<stage>)'));
 }
 
 /** The configuration environment with the flags applied on top, as the Lambdas would see it. */
-export function configEnvironment(env: CliIo['env'], options: CommonOptions): Record<string, string | undefined> {
+export function configEnvironment(
+  env: CliIo['env'],
+  options: CommonOptions,
+  stack: Readonly<Record<string, string>> = {},
+): Record<string, string | undefined> {
+  const setInEnvironment = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   return {
-    ...env,
+    ...stack,
+    ...setInEnvironment,
     ...(options.table !== undefined && { LEDGER_TABLE_NAME: options.table }),
     ...(options.targets !== undefined && { MIRROR_TARGET_IDS: options.targets }),
     ...(options.filter !== undefined && { MIRROR_FILTER_ID: options.filter }),

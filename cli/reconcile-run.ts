@@ -4,6 +4,8 @@
  */
 import { applyPlans, ConvergeError, INSTANCE_CONCURRENCY, readAndPlan, type ConvergeDeps, type DecisionRecord } from '../shared/converge';
 import { mapWithConcurrency } from '../shared/converge/concurrency';
+import { failureReason } from './failures';
+import type { UndeliveredEvents } from './outcome-delivery';
 
 /** Instances read per batch: large enough to keep DescribeInstances batched, small enough for a moving progress bar. */
 const READ_BATCH = 50;
@@ -12,20 +14,36 @@ function failureRecord(instanceId: string, triggerEventId: string, error: unknow
   return {
     action: 'fail',
     instanceId,
-    reason: error instanceof Error ? error.name : 'Error',
+    reason: failureReason(error),
     detail: error instanceof Error ? error.message : String(error),
     triggerEventId,
   };
 }
 
 /**
+ * What one instance's converge reported when it threw. Converge names a failure by our error class; the user sees
+ * the AWS error code instead. A failure that is only the delivery of outcome events is no failure of the instance:
+ * its changes were made, and its events are reported as pending.
+ */
+function recordsOfFailure(error: ConvergeError, delivery: UndeliveredEvents): DecisionRecord[] {
+  const failures = error.failures.filter((failure) => !delivery.isDeliveryFailure(failure));
+  const [cause] = failures;
+  return error.summary.decisions.flatMap((record) => {
+    if (record.action !== 'fail') return [record];
+    return cause === undefined ? [] : [{ ...record, reason: failureReason(cause) }];
+  });
+}
+
+/**
  * Converges every instance; returns every decision record, failures included as 'fail' records. Throws only when a
- * read fails (EC2 or the ledger unreachable, no credentials): then nothing of that batch was changed.
+ * read fails (EC2 or the ledger unreachable, no credentials): then nothing of that batch was changed. `deps` must
+ * publish through `delivery.publisher`.
  */
 export async function reconcileInstances(
   instanceIds: readonly string[],
   triggerEventId: string,
   deps: ConvergeDeps,
+  delivery: UndeliveredEvents,
   onInstanceDone: () => void,
 ): Promise<DecisionRecord[]> {
   const records: DecisionRecord[] = [];
@@ -36,7 +54,7 @@ export async function reconcileInstances(
         return (await applyPlans([plan], { eventId: triggerEventId }, deps)).decisions;
       } catch (error) {
         // applyPlans reports what was done before the failure in ConvergeError.summary; other errors carry no summary.
-        return error instanceof ConvergeError ? error.summary.decisions : [failureRecord(plan.instanceId, triggerEventId, error)];
+        return error instanceof ConvergeError ? recordsOfFailure(error, delivery) : [failureRecord(plan.instanceId, triggerEventId, error)];
       } finally {
         onInstanceDone();
       }

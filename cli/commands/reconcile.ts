@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { ExitCode } from '../exit-codes';
 import type { CliIo } from '../io';
 import { addCommonOptions, type CommonOptions } from '../options';
+import { trackUndelivered } from '../outcome-delivery';
 import { reconcileInstances } from '../reconcile-run';
 import type { DecisionRecord } from '../../shared/converge';
 import { renderReconcile } from '../render/reconcile';
@@ -18,23 +19,25 @@ export function registerReconcile(program: Command, io: CliIo, setExitCode: (cod
       .description(
         'Runs the same converge as the Lambdas on every instance in scope: attaches, detaches and ledger repairs, ' +
           'each recorded in the ledger history and published as an outcome event, with trigger id mirrorctl-<uuid>. ' +
-          'Shows a progress bar on a terminal for large fleets, then a summary. Exit code 1 when any instance failed.',
+          'Shows a progress bar on a terminal for large fleets, then a summary. Exit code 1 when any instance failed. ' +
+          'Outcome events EventBridge did not take are reported as pending, not as failures: the changes are made.',
       )
   )
     .addHelpText('after', '\nExamples:\n  mirrorctl reconcile\n  mirrorctl reconcile --instance i-0123456789abcdef0 --json\n')
     .action(
       action<CommonOptions>(io, setExitCode, async (context, options) => {
         const triggerEventId = `mirrorctl-${randomUUID()}`;
-        const { deps } = context.session;
+        const delivery = trackUndelivered(context.session.deps.publisher);
+        const deps = { ...context.session.deps, publisher: delivery.publisher };
         const scope = await resolveScope(options.instance ?? [], deps);
         const progress = context.progress(scope.instanceIds.length);
         let records: DecisionRecord[];
         try {
-          records = await reconcileInstances(scope.instanceIds, triggerEventId, deps, progress.tick);
+          records = await reconcileInstances(scope.instanceIds, triggerEventId, deps, delivery, progress.tick);
         } finally {
           progress.stop();
         }
-        const report = buildReconcileReport(records, scope, triggerEventId);
+        const report = buildReconcileReport(records, scope, triggerEventId, delivery);
         context.emit(report, renderReconcile);
         return report.totals.fail > 0 ? ExitCode.findings : ExitCode.ok;
       }),

@@ -1,5 +1,6 @@
 /** What reconcile did, as data (also the --json document). */
 import type { DecisionRecord, RecordedAction } from '../../shared/converge';
+import type { UndeliveredEvents } from '../outcome-delivery';
 import type { Scope } from '../scope';
 
 export interface ReconcileReport {
@@ -8,11 +9,20 @@ export interface ReconcileReport {
   readonly scope: Scope;
   readonly totals: Readonly<Record<RecordedAction, number>>;
   readonly decisions: readonly DecisionRecord[];
+  /** Outcome events of changes that were made but that EventBridge did not take (yet). */
+  readonly pendingEvents: { readonly count: number; readonly reason?: string };
 }
 
 const ACTIONS: readonly RecordedAction[] = ['attach', 'detach', 'keep', 'skip', 'refuse', 'release', 'fail'];
 
-export function buildReconcileReport(records: readonly DecisionRecord[], scope: Scope, triggerEventId: string): ReconcileReport {
+export function buildReconcileReport(
+  records: readonly DecisionRecord[],
+  scope: Scope,
+  triggerEventId: string,
+  delivery: Pick<UndeliveredEvents, 'pending' | 'reason'>,
+): ReconcileReport {
+  const reason = delivery.reason();
+  const pendingEvents = { count: delivery.pending().length, ...(reason !== undefined && { reason }) };
   const totals = Object.fromEntries(ACTIONS.map((action) => [action, records.filter((record) => record.action === action).length]));
-  return { command: 'reconcile', triggerEventId, scope, totals: totals as Record<RecordedAction, number>, decisions: records };
+  return { command: 'reconcile', triggerEventId, scope, totals: totals as Record<RecordedAction, number>, decisions: records, pendingEvents };
 }
