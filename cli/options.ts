@@ -5,6 +5,7 @@ import type { CliIo } from './io';
 export interface CommonOptions {
   /** --instance, repeatable; absent: the sweep's scope. */
   readonly instance?: readonly string[];
+  /** Also drops static keys from the environment, so the profile's credentials are the ones used. */
   readonly profile?: string;
   readonly region?: string;
   readonly table?: string;
@@ -79,7 +80,12 @@ export function configEnvironment(
  * go there before anything from shared/aws is loaded.
  */
 export function applyAwsLocation(options: CommonOptions): void {
-  if (options.profile !== undefined) process.env.AWS_PROFILE = options.profile;
+  if (options.profile !== undefined) {
+    process.env.AWS_PROFILE = options.profile;
+    // --profile says which credentials to use: static keys in the environment would compete with it (the SDK warns
+    // and may prefer them in a later version).
+    for (const variable of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) delete process.env[variable];
+  }
   if (options.region !== undefined) process.env.AWS_REGION = options.region;
 }
 

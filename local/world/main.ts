@@ -52,7 +52,7 @@ async function main(): Promise<number> {
     `${exports.join('\n')}\n\n` +
       `# Local world ready: targets ${world.targetIds.join(', ')}, filter ${world.filterId}\n` +
       `# fleet: ${fleet}\n` +
-      `# The lines above are in ${envFile}: in another shell, \`source ${options.exportFile}\` then \`npx mirrorctl status\`.\n` +
+      `# The lines above are in ${options.exportFile}: in another shell, \`source ${options.exportFile}\` then \`npx mirrorctl status\`.\n` +
       '# Ctrl-C stops it.\n',
   );
 
