@@ -81,6 +81,15 @@ describe('npm run local', () => {
     expect(mirrored).toHaveLength(3);
   });
 
+  it('prints the variables docs/CLI.md shows in its session transcript, in the same order', () => {
+    const doc = readFileSync(path.join(REPO, 'docs', 'CLI.md'), 'utf8');
+    const transcript = doc.slice(doc.indexOf('    $ npm run local'), doc.indexOf('    # Ctrl-C stops it.'));
+    const documented = [...transcript.matchAll(/^ {4}export ([A-Z0-9_]+)=/gm)].map((match) => match[1]);
+
+    expect(documented.length).toBeGreaterThan(0);
+    expect(Object.keys(exportsOf(stdout))).toEqual(documented);
+  });
+
   it('stops every server and removes the export file on Ctrl-C', async () => {
     const ec2 = exportsOf(stdout).AWS_ENDPOINT_URL_EC2 as string;
     const exited = new Promise<void>((resolve) => world.once('exit', () => resolve()));
