@@ -2,7 +2,7 @@
  * --stack / --stage: the deployed stack's settings as configuration variables. The stack is the base; the
  * environment's variables override it, and the flags override both (cli/options.ts configEnvironment).
  */
-import { readDeployedStack } from '../shared/aws/deployment';
+import { readDeployedStack } from './aws/deployment';
 import { ConfigurationError, UsageError } from './exit-codes';
 
 /** serverless.yml's `service`: `sls deploy --stage prod` names the stack vpc-mirror-orchestrator-prod. */

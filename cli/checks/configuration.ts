@@ -5,7 +5,7 @@
  */
 import type { Config } from '../../shared/config/config';
 import type { ConvergeDeps } from '../../shared/converge';
-import { describeMirrorResources } from '../../shared/aws/mirror-resources';
+import { describeMirrorResources } from '../aws/mirror-resources';
 
 export type ConfigurationProblemKind = 'target-not-found' | 'filter-not-found' | 'target-is-mirror-source';
 

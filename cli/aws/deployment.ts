@@ -1,11 +1,12 @@
 /**
+ * mirrorctl's own AWS adapter (the functions never make these calls, so their roles do not grant them).
  * A deployed stack as CloudFormation and Lambda describe it: the stack's outputs and the environment its sweep
  * function runs with. mirrorctl --stack learns the table, owner id, targets, filter, tag and bus from here, so it
  * agrees with the functions without anyone copying values by hand.
  */
 import { CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { errorCode } from './error-mapping';
+import { errorCode } from '../../shared/aws/error-mapping';
 
 /** The sweep function's logical id in the packaged template (Serverless: `<Key>LambdaFunction`). */
 const SWEEP_FUNCTION_LOGICAL_ID = 'SweepLambdaFunction';

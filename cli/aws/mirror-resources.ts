@@ -1,4 +1,5 @@
 /**
+ * mirrorctl's own AWS adapter (the functions never make these calls, so their roles do not grant them).
  * What the operator's configuration names, as EC2 shows it to this account in this Region: the traffic mirror
  * targets (with their owner and, for network-interface targets, the instance their ENI belongs to) and the filters.
  * Read with Filters rather than ids, so an id EC2 does not show is simply absent instead of failing the whole call.
@@ -8,9 +9,9 @@ import {
   DescribeTrafficMirrorFiltersCommand,
   DescribeTrafficMirrorTargetsCommand,
 } from '@aws-sdk/client-ec2';
-import { chunks } from './chunks';
-import { ec2 } from './clients';
-import { withDomainErrors } from './error-mapping';
+import { chunks } from '../../shared/aws/chunks';
+import { ec2 } from '../../shared/aws/clients';
+import { withDomainErrors } from '../../shared/aws/error-mapping';
 
 /** EC2 accepts up to 200 values per filter; 100 keeps requests small. */
 const FILTER_VALUES_PER_CALL = 100;
