@@ -6,6 +6,8 @@ import { applyPlans, ConvergeError, INSTANCE_CONCURRENCY, readAndPlan, type Conv
 import { mapWithConcurrency } from '../shared/converge/concurrency';
 import { failureReason } from './failures';
 import type { UndeliveredEvents } from './outcome-delivery';
+import type { Scope } from './scope';
+import { notFoundInstances } from './views/findings';
 
 /** Instances read per batch: large enough to keep DescribeInstances batched, small enough for a moving progress bar. */
 const READ_BATCH = 50;
@@ -34,21 +36,33 @@ function recordsOfFailure(error: ConvergeError, delivery: UndeliveredEvents): De
   });
 }
 
+export interface ReconcileOutcome {
+  readonly records: readonly DecisionRecord[];
+  /** Named instances nobody knows: left alone, not even a history entry. */
+  readonly notFound: readonly string[];
+}
+
 /**
- * Converges every instance; returns every decision record, failures included as 'fail' records. Throws only when a
- * read fails (EC2 or the ledger unreachable, no credentials): then nothing of that batch was changed. `deps` must
- * publish through `delivery.publisher`.
+ * Converges every instance in scope; returns every decision record, failures included as 'fail' records. Throws only
+ * when a read fails (EC2 or the ledger unreachable, no credentials): then nothing of that batch was changed. `deps`
+ * must publish through `delivery.publisher`.
  */
 export async function reconcileInstances(
-  instanceIds: readonly string[],
+  scope: Scope,
   triggerEventId: string,
   deps: ConvergeDeps,
   delivery: UndeliveredEvents,
   onInstanceDone: () => void,
-): Promise<DecisionRecord[]> {
+): Promise<ReconcileOutcome> {
   const records: DecisionRecord[] = [];
+  const notFound: string[] = [];
+  const { instanceIds } = scope;
   for (let start = 0; start < instanceIds.length; start += READ_BATCH) {
-    const plans = await readAndPlan(instanceIds.slice(start, start + READ_BATCH), deps);
+    const read = await readAndPlan(instanceIds.slice(start, start + READ_BATCH), deps);
+    const unknown = new Set(notFoundInstances(read, scope));
+    notFound.push(...unknown);
+    for (let done = 0; done < unknown.size; done += 1) onInstanceDone();
+    const plans = read.filter((plan) => !unknown.has(plan.instanceId));
     const perInstance = await mapWithConcurrency(plans, INSTANCE_CONCURRENCY, async (plan) => {
       try {
         return (await applyPlans([plan], { eventId: triggerEventId }, deps)).decisions;
@@ -61,5 +75,5 @@ export async function reconcileInstances(
     });
     records.push(...perInstance.flat());
   }
-  return records;
+  return { records, notFound };
 }

@@ -14,7 +14,7 @@ export function registerPlan(program: Command, io: CliIo, setExitCode: (code: nu
   addCommonOptions(
     program
       .command('plan')
-      .summary('dry run: what converge would attach or detach, and why (writes nothing)')
+      .summary('dry run: what converge would attach or detach, and why (writes nothing; exit 3 on configuration problems)')
       .description(
         'Reads EC2 and the ledger and plans exactly as the Lambdas do, without writing anything: no EC2 call that ' +
           'changes state, no ledger write, no event. Default scope: every instance tagged for mirroring, named by ' +

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { ExitCode } from '../exit-codes';
+import { ExitCode, worstOf } from '../exit-codes';
 import type { CliIo } from '../io';
 import { addCommonOptions, type CommonOptions } from '../options';
 import { trackUndelivered } from '../outcome-delivery';
-import { reconcileInstances } from '../reconcile-run';
-import type { DecisionRecord } from '../../shared/converge';
+import { reconcileInstances, type ReconcileOutcome } from '../reconcile-run';
 import { renderReconcile } from '../render/reconcile';
 import { resolveScope } from '../scope';
 import { buildReconcileReport } from '../views/reconcile';
@@ -31,15 +30,15 @@ export function registerReconcile(program: Command, io: CliIo, setExitCode: (cod
         const deps = { ...context.session.deps, publisher: delivery.publisher };
         const scope = await resolveScope(options.instance ?? [], deps);
         const progress = context.progress(scope.instanceIds.length);
-        let records: DecisionRecord[];
+        let outcome: ReconcileOutcome;
         try {
-          records = await reconcileInstances(scope.instanceIds, triggerEventId, deps, delivery, progress.tick);
+          outcome = await reconcileInstances(scope, triggerEventId, deps, delivery, progress.tick);
         } finally {
           progress.stop();
         }
-        const report = buildReconcileReport(records, scope, triggerEventId, delivery);
+        const report = buildReconcileReport(outcome, scope, triggerEventId, delivery);
         context.emit(report, renderReconcile);
-        return report.totals.fail > 0 ? ExitCode.findings : ExitCode.ok;
+        return worstOf(report.totals.fail > 0 ? ExitCode.findings : ExitCode.ok, report.notFound.length > 0 ? ExitCode.configuration : ExitCode.ok);
       }),
     );
 }

@@ -14,7 +14,7 @@ export function registerStatus(program: Command, io: CliIo, setExitCode: (code: 
   addCommonOptions(
     program
       .command('status')
-      .summary('ENIs, live sessions, ledger slots and drift per instance (exit 1 on drift)')
+      .summary('ENIs, live sessions, ledger slots and drift per instance (exit 1 on drift, 3 on configuration problems)')
       .description(
         'Per instance in scope: its ENIs, the sessions EC2 shows on them (ours and hand-made: number, target), the ' +
           'ledger slots, and drift: sessions missing from the ledger, ledger slots without a session, stale ' +

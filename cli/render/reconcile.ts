@@ -37,6 +37,9 @@ export function renderReconcile(report: ReconcileReport, colors: Colors, width?:
     totals.fail > 0 ? colors.red(String(totals.fail)) : '0',
   ];
   lines.push(renderTable(['attached', 'detached', 'released', 'kept', 'skipped', 'refused', 'failed'], [counts], colors, width));
+  for (const instanceId of report.notFound) {
+    lines.push(`${colors.red('not found')} ${instanceId}: no such instance, and no ledger entry or session names it (exit code 3)`);
+  }
   const { pendingEvents } = report;
   if (pendingEvents.count > 0) {
     lines.push(

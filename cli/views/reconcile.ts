@@ -1,6 +1,7 @@
 /** What reconcile did, as data (also the --json document). */
 import type { DecisionRecord, RecordedAction } from '../../shared/converge';
 import type { UndeliveredEvents } from '../outcome-delivery';
+import type { ReconcileOutcome } from '../reconcile-run';
 import type { Scope } from '../scope';
 
 export interface ReconcileReport {
@@ -9,6 +10,8 @@ export interface ReconcileReport {
   readonly scope: Scope;
   readonly totals: Readonly<Record<RecordedAction, number>>;
   readonly decisions: readonly DecisionRecord[];
+  /** Instances named with --instance that EC2 does not know and for which converge had nothing to do. */
+  readonly notFound: readonly string[];
   /** Outcome events of changes that were made but that EventBridge did not take (yet). */
   readonly pendingEvents: { readonly count: number; readonly reason?: string };
 }
@@ -16,7 +19,7 @@ export interface ReconcileReport {
 const ACTIONS: readonly RecordedAction[] = ['attach', 'detach', 'keep', 'skip', 'refuse', 'release', 'fail'];
 
 export function buildReconcileReport(
-  records: readonly DecisionRecord[],
+  { records, notFound }: ReconcileOutcome,
   scope: Scope,
   triggerEventId: string,
   delivery: Pick<UndeliveredEvents, 'pending' | 'reason'>,
@@ -24,5 +27,5 @@ export function buildReconcileReport(
   const reason = delivery.reason();
   const pendingEvents = { count: delivery.pending().length, ...(reason !== undefined && { reason }) };
   const totals = Object.fromEntries(ACTIONS.map((action) => [action, records.filter((record) => record.action === action).length]));
-  return { command: 'reconcile', triggerEventId, scope, totals: totals as Record<RecordedAction, number>, decisions: records, pendingEvents };
+  return { command: 'reconcile', triggerEventId, scope, totals: totals as Record<RecordedAction, number>, decisions: records, notFound, pendingEvents };
 }

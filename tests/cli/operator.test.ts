@@ -93,6 +93,14 @@ describe('instances, options and errors', () => {
     expect(stdout).toContain('not found i-0123456789abcdef0: no such instance in eu-west-1');
   });
 
+  it('says "not found" for an unknown instance in reconcile too, exits 3 and writes nothing for it', async () => {
+    const { code, stdout } = await mirrorctl(['reconcile', '--json', '--instance', 'i-0fedcba9876543210'], env);
+
+    expect(code).toBe(3);
+    expect((JSON.parse(stdout) as ReconcileReport).notFound).toEqual(['i-0fedcba9876543210']);
+    expect(await historyOf(cloud, 'i-0fedcba9876543210')).toEqual([]);
+  });
+
   it('takes options before the command as well as after it', async () => {
     const instance = await seed.launch({ tags: TAG });
 
