@@ -5,6 +5,7 @@
  * did not take are pending, not failures.
  */
 import { createServer } from 'node:net';
+import { Ec2Error } from '../../local/ec2-sim/protocol/errors';
 import type { PlanReport } from '../../cli/views/plan';
 import type { ReconcileReport } from '../../cli/views/reconcile';
 import type { StatusReport } from '../../cli/views/status';
@@ -126,6 +127,22 @@ describe('instances, options and errors', () => {
     expect(stdout).toBe('');
     expect(stderr).toMatch(/^mirrorctl: no AWS credentials for profile nosuchprofile, Region eu-west-1/);
     expect(stderr).not.toMatch(/PermanentError|RetryableError|CredentialsProviderError/);
+  });
+
+  it('names the profile and the Region when EC2 refuses access, and exits 3', async () => {
+    // EC2's answer to a role without ec2:DescribeInstances (HTTP 403).
+    const refuse = cloud.sim.hook('DescribeInstances', 'before', () => {
+      throw new Ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.', 403);
+    });
+    try {
+      const { code, stderr } = await mirrorctl(['status', '--instance', 'i-0123456789abcdef0'], env);
+
+      expect(code).toBe(3);
+      expect(stderr).toMatch(/^mirrorctl: AWS refused access \(UnauthorizedOperation\) for profile \(default\), Region eu-west-1: /);
+      expect(stderr).not.toMatch(/PermanentError|RetryableError/);
+    } finally {
+      refuse();
+    }
   });
 
   it('says AWS cannot be reached, with the Region, when EC2 is unreachable (exit 1)', async () => {
