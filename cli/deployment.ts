@@ -2,6 +2,7 @@
  * --stack / --stage: the deployed stack's settings as configuration variables. The stack is the base; the
  * environment's variables override it, and the flags override both (cli/options.ts configEnvironment).
  */
+import { errorCode } from '../shared/aws/error-mapping';
 import { readDeployedStack } from './aws/deployment';
 import { ConfigurationError, UsageError } from './exit-codes';
 
@@ -24,8 +25,12 @@ export function stackNameOf(choice: StackChoice): string | undefined {
 
 /** The configuration variables the stack defines; throws ConfigurationError (exit 3) when it is not there. */
 export async function stackEnvironment(stackName: string, region: string | undefined): Promise<Record<string, string>> {
-  const stack = await readDeployedStack(stackName);
   const where = region ?? 'the profile\'s Region';
+  const stack = await readDeployedStack(stackName).catch((error: unknown) => {
+    // Lambda's answer when the function the stack names is gone (deleted by hand, or the stack is mid-update).
+    if (errorCode(error) !== 'ResourceNotFoundException') throw error;
+    throw new ConfigurationError(`the sweep function of stack "${stackName}" is not found in ${where}: is the stack deployed completely?`);
+  });
   if (!stack.found) throw new ConfigurationError(`stack "${stackName}" not found in ${where}: check --stack / --stage and --region`);
   if (stack.functionName === undefined) {
     throw new ConfigurationError(`stack "${stackName}" in ${where} has no sweep function: is it a vpc-mirror-orchestrator stack?`);
