@@ -10,7 +10,7 @@ import { ConfigurationError, UsageError } from './exit-codes';
 export const SERVICE_NAME = 'vpc-mirror-orchestrator';
 
 /** What the functions read that mirrorctl needs too (plus the outputs that name the table and the owner). */
-const FUNCTION_VARIABLE = /^(MIRROR_[A-Z_]+|LEDGER_TABLE_NAME|EVENT_BUS_NAME|HISTORY_TTL_DAYS)$/;
+export const CONFIGURATION_VARIABLE = /^(MIRROR_[A-Z_]+|LEDGER_TABLE_NAME|EVENT_BUS_NAME|HISTORY_TTL_DAYS)$/;
 
 export interface StackChoice {
   readonly stack?: string;
@@ -35,7 +35,7 @@ export async function stackEnvironment(stackName: string, region: string | undef
   if (stack.functionName === undefined) {
     throw new ConfigurationError(`stack "${stackName}" in ${where} has no sweep function: is it a vpc-mirror-orchestrator stack?`);
   }
-  const variables = Object.fromEntries(Object.entries(stack.functionVariables).filter(([name]) => FUNCTION_VARIABLE.test(name)));
+  const variables = Object.fromEntries(Object.entries(stack.functionVariables).filter(([name]) => CONFIGURATION_VARIABLE.test(name)));
   return {
     ...variables,
     ...(stack.outputs.LedgerTableName !== undefined && { LEDGER_TABLE_NAME: stack.outputs.LedgerTableName }),

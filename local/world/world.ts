@@ -3,12 +3,10 @@
  * the EC2 simulator, the event bus, the functions deployed behind the stack's own rules) plus a few targets, a filter
  * and a small fleet, all on 127.0.0.1. Its `env` is what a shell needs for `mirrorctl` to talk to it.
  */
+import { CONFIGURATION_VARIABLE } from '../../cli/deployment';
 import { startLocalCloud, type LocalCloud } from '../cloud';
 import { FleetDriver } from '../sandbox/fleet';
 import type { InstanceSpec } from '../sandbox/scenario';
-
-/** What the functions read that mirrorctl needs too: the same pattern as mirrorctl --stack (cli/deployment.ts). */
-const CONFIGURATION_VARIABLE = /^(MIRROR_[A-Z_]+|LEDGER_TABLE_NAME|EVENT_BUS_NAME|HISTORY_TTL_DAYS)$/;
 
 export interface LocalWorld {
   /** Variables that make mirrorctl (and any SDK client) talk to this world. */
