@@ -14,6 +14,7 @@ import { cloudEnvironment, mirrorctl } from './bin-run';
 
 const REPO = path.join(__dirname, '..', '..');
 const STACK = 'vpc-mirror-orchestrator-dev';
+const OLDER_STACK = 'vpc-mirror-orchestrator-older';
 const OWNER_TAG = 'vpc-mirror-orchestrator:owner';
 
 let cloud: TestCloud;
@@ -34,8 +35,17 @@ beforeAll(async () => {
   // `sls deploy --param targetIds=... --param filterId=...` packages exactly this template before CloudFormation runs it.
   packaged = await packageWithParams(REPO, { targetIds: targetId, filterId });
   const template = JSON.parse(readFileSync(path.join(packaged.directory, TEMPLATE_FILE), 'utf8'));
+  // The same deployment as a stack made before the SweepFunctionName output existed.
+  const { SweepFunctionName: _, ...olderOutputs } = template.Outputs;
   stackApi = await startStackApi([
     { stackName: STACK, region: 'eu-west-1', accountId: '111122223333', physicalIds: { LedgerTable: cloud.table.tableName }, template },
+    {
+      stackName: OLDER_STACK,
+      region: 'eu-west-1',
+      accountId: '111122223333',
+      physicalIds: { LedgerTable: cloud.table.tableName },
+      template: { ...template, Outputs: olderOutputs },
+    },
   ]);
   env = cloudEnvironment(cloud, { AWS_ENDPOINT_URL_CLOUDFORMATION: stackApi.url, AWS_ENDPOINT_URL_LAMBDA: stackApi.url });
 }, 240_000);
@@ -85,6 +95,16 @@ describe('mirrorctl --stack', () => {
       expect(run.code).toBe(0);
       expect((JSON.parse(run.stdout) as PlanReport).instances[0]?.decisions[0]).toMatchObject({ targetCandidates: [otherTargetId] });
     }
+  });
+
+  it('finds the sweep function of an older stack without the SweepFunctionName output through ListStackResources', async () => {
+    const instance = await seed.launch({ tags: { 'traffic-mirror': 'true' } });
+
+    const { code, stdout } = await mirrorctl(['plan', '--stack', OLDER_STACK, '--json', '--instance', instance.instanceId], env);
+
+    expect(code).toBe(0);
+    expect((JSON.parse(stdout) as PlanReport).instances[0]?.decisions[0]).toMatchObject({ action: 'attach', filterId, targetCandidates: [targetId] });
+    expect(stackApi.calls.ListStackResources).toBeGreaterThan(0);
   });
 
   it('exits 3 naming the stack and the Region when the stack does not exist, and reads nothing else', async () => {
