@@ -1,0 +1,100 @@
+/**
+ * The model-based test (issue 9): random, seeded sequences of what the world, the operators and the delivery
+ * machinery do (tests/model/support/commands.ts), played against the real product code over the real SDK
+ * (simulator + dynalite), then quiescence plus one sweep and the checks of tests/model/support/final-checks.ts.
+ * A failure names the seed and the shrunk sequence; replay it with MODEL_SEEDS=<seed>.
+ *   npm test:          MODEL_SEEDS=1,2 MODEL_RUNS=1 MODEL_COMMANDS=25 (defaults)
+ *   npm run test:chaos: more seeds, runs and commands (package.json)
+ * Figures per seed are printed and written to .ci-out/model-last-run.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import fc from 'fast-check';
+import { operations, type ModelState } from './support/commands';
+import { addFigures, emptyFigures, type ModelFigures } from './support/figures';
+import { settleAndCheck } from './support/final-checks';
+import { ModelCloud } from './support/model-cloud';
+
+const numbers = (raw: string | undefined, fallback: string) => (raw ?? fallback).split(',').map((item) => Number(item.trim())).filter(Number.isInteger);
+const SEEDS = numbers(process.env.MODEL_SEEDS, '1,2');
+const RUNS = Number(process.env.MODEL_RUNS ?? 1);
+const COMMANDS = Number(process.env.MODEL_COMMANDS ?? 25);
+/** Bound on one seed's runs and shrinking: a failure found is then reported as far as it was shrunk. */
+const SEED_BUDGET_MS = Number(process.env.MODEL_SEED_BUDGET_MS ?? 40_000);
+const OUT = path.resolve(__dirname, '../../.ci-out/model-last-run.json');
+
+interface SeedResult {
+  readonly figures: ModelFigures;
+  /** The violations of the last failing run (the most shrunk counterexample). */
+  readonly violations: readonly string[];
+  /** Every kind of violation met while playing and shrinking (ids blanked), with one example each. */
+  readonly kinds: Record<string, string>;
+  readonly counterexample?: string;
+}
+
+/** A violation without its resource ids, so that the same defect met on other resources counts once. */
+function kindOf(violation: string): string {
+  return violation.replace(/\b(i|eni|tms|tmt|tmf|m)-[0-9a-f]+\b/g, '$1-*').replace(/\d+/g, 'N');
+}
+
+const results: SeedResult[] = [];
+
+afterAll(() => {
+  if (results.length === 0) return;
+  const total = emptyFigures(0);
+  for (const result of results) addFigures(total, result.figures);
+  const summary = {
+    command: `MODEL_SEEDS=${SEEDS.join(',')} MODEL_RUNS=${RUNS} MODEL_COMMANDS=${COMMANDS} npx jest tests/model`,
+    finishedAt: new Date().toISOString(),
+    seeds: SEEDS,
+    totals: { ...total, seed: undefined },
+    results,
+  };
+  mkdirSync(path.dirname(OUT), { recursive: true });
+  writeFileSync(OUT, `${JSON.stringify(summary, null, 2)}\n`);
+  const lines = results.map(({ figures: f, kinds }) =>
+    [
+      `seed ${f.seed}: ${f.runs} runs, ${f.operations} operations, ${f.instances} instances, ${f.configurationChanges} configuration changes`,
+      `(${f.refusedConfigurations} refused), ${f.ledgerLosses} ledger losses, ${f.quotasPlayed} quotas, ${f.crashes} crashes,`,
+      `${f.deliveries} deliveries (${f.duplicates} duplicated, ${f.reorders} reordered batches, ${f.drops} dropped, ${f.deadLettered} dead-lettered),`,
+      `${f.sweeps} sweeps, ${f.violations} violations found (${Object.keys(kinds).length} kinds)`,
+    ].join(' '),
+  );
+  process.stdout.write(`\nmodel-based test:\n${lines.join('\n')}\nwritten to ${OUT}\n`);
+});
+
+describe('the model-based test', () => {
+  it.each(SEEDS)('seed %i: whatever is played, quiescence plus one sweep leaves every eligible ENI mirrored once on the current settings, nothing else, and a consistent ledger', async (seed) => {
+    const figures = emptyFigures(seed);
+    let lastViolations: string[] = [];
+    const kinds: Record<string, string> = {};
+    const property = fc.asyncProperty(fc.noBias(fc.commands([operations], { maxCommands: COMMANDS, size: 'max' })), async (commands) => {
+      const cloud = await ModelCloud.start(seed);
+      try {
+        await fc.asyncModelRun(() => ({ model: {} as ModelState, real: cloud }), commands);
+        const violations = await settleAndCheck(cloud);
+        cloud.figures.runs = 1;
+        cloud.figures.instances = cloud.instances.length;
+        cloud.figures.violations = violations.length;
+        addFigures(figures, cloud.figures);
+        if (violations.length > 0) lastViolations = violations;
+        for (const violation of violations) kinds[kindOf(violation)] ??= violation;
+        expect(violations).toEqual([]);
+      } finally {
+        await cloud.stopAll();
+      }
+    });
+
+    let counterexample: string | undefined;
+    try {
+      await fc.assert(property, { seed, numRuns: RUNS, plugins: [fc.interruptAfterTimeLimit(SEED_BUDGET_MS)] });
+    } catch (error) {
+      const cause = (error as Error).cause;
+      counterexample = `${(error as Error).message}${cause instanceof Error ? `\nCaused by: ${cause.message.slice(0, 2000)}` : ''}`;
+    }
+    results.push({ figures, violations: lastViolations, kinds, ...(counterexample ? { counterexample } : {}) });
+
+    expect(figures.operations).toBeGreaterThan(0);
+    if (counterexample) throw new Error(`${counterexample}\nViolations of the shrunk counterexample:\n  ${lastViolations.join('\n  ')}`);
+  }, 600_000);
+});
