@@ -3,7 +3,8 @@
  * machinery do (tests/model/support/commands.ts), played against the real product code over the real SDK
  * (simulator + dynalite), then quiescence plus one sweep and the checks of tests/model/support/final-checks.ts.
  * A failure names the seed and the shrunk sequence; replay it with MODEL_SEEDS=<seed>.
- *   npm test:          MODEL_SEEDS=1,2 MODEL_RUNS=1 MODEL_COMMANDS=25 (defaults)
+ *   npm test:          MODEL_SEEDS=1,2,3 MODEL_RUNS=8 MODEL_COMMANDS=40 MODEL_SEED_BUDGET_MS=15000 (defaults)
+ *   a counterexample:  MODEL_SEEDS=<seed> MODEL_PATH=<path> (both printed with it)
  *   npm run test:chaos: more seeds, runs and commands (package.json)
  * Figures per seed are printed and written to .ci-out/model-last-run.json.
  */
@@ -16,11 +17,13 @@ import { settleAndCheck } from './support/final-checks';
 import { ModelCloud } from './support/model-cloud';
 
 const numbers = (raw: string | undefined, fallback: string) => (raw ?? fallback).split(',').map((item) => Number(item.trim())).filter(Number.isInteger);
-const SEEDS = numbers(process.env.MODEL_SEEDS, '1,2');
-const RUNS = Number(process.env.MODEL_RUNS ?? 1);
-const COMMANDS = Number(process.env.MODEL_COMMANDS ?? 25);
+const SEEDS = numbers(process.env.MODEL_SEEDS, '1,2,3');
+const RUNS = Number(process.env.MODEL_RUNS ?? 8);
+const COMMANDS = Number(process.env.MODEL_COMMANDS ?? 40);
 /** Bound on one seed's runs and shrinking: a failure found is then reported as far as it was shrunk. */
-const SEED_BUDGET_MS = Number(process.env.MODEL_SEED_BUDGET_MS ?? 40_000);
+const SEED_BUDGET_MS = Number(process.env.MODEL_SEED_BUDGET_MS ?? 15_000);
+/** Replays one counterexample: the `path` fast-check printed for MODEL_SEEDS=<its seed>. */
+const PATH = process.env.MODEL_PATH;
 const OUT = path.resolve(__dirname, '../../.ci-out/model-last-run.json');
 
 interface SeedResult {
@@ -78,7 +81,7 @@ describe('the model-based test', () => {
         cloud.figures.violations = violations.length;
         addFigures(figures, cloud.figures);
         if (violations.length > 0) lastViolations = violations;
-        for (const violation of violations) kinds[kindOf(violation)] ??= violation;
+        for (const violation of violations) kinds[kindOf(violation)] ??= `${violation}\n    played: ${String(commands)}`;
         expect(violations).toEqual([]);
       } finally {
         await cloud.stopAll();
@@ -87,7 +90,7 @@ describe('the model-based test', () => {
 
     let counterexample: string | undefined;
     try {
-      await fc.assert(property, { seed, numRuns: RUNS, plugins: [fc.interruptAfterTimeLimit(SEED_BUDGET_MS)] });
+      await fc.assert(property, { seed, numRuns: RUNS, plugins: [fc.interruptAfterTimeLimit(SEED_BUDGET_MS)], ...(PATH ? { path: PATH, endOnFailure: true } : {}) });
     } catch (error) {
       const cause = (error as Error).cause;
       counterexample = `${(error as Error).message}${cause instanceof Error ? `\nCaused by: ${cause.message.slice(0, 2000)}` : ''}`;

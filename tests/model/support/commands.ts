@@ -26,6 +26,7 @@ class Operation implements Command {
     cloud.figures.operations += 1;
     await this.act(cloud);
     cloud.observe();
+    await cloud.checkLedgerMemory(this.label);
   }
 
   toString(): string {

@@ -88,9 +88,9 @@ export async function settleAndCheck(cloud: ModelCloud): Promise<string[]> {
   await cloud.drainEvents();
   const violations = eventDrivenViolations(cloud);
 
-  cloud.setConsistency(0);
+  await cloud.setConsistency(0);
   cloud.setQuota(false); // the quota frees up: whoever waited for it is attached by the next sweep
-  cloud.passTime();
+  await cloud.passTime();
   const swept = await cloud.sweep('final');
   if (swept === undefined) violations.push('sweep: the sweep after quiescence did not complete');
   violations.push(...invariantViolations(cloud));

@@ -29,6 +29,7 @@ import { EventQueues, type QueuedMessage } from './event-queues';
 import { emptyFigures, type ModelFigures } from './figures';
 
 export const OWNER_TAG = 'vpc-mirror-orchestrator:owner';
+const RESERVATION_TAG = 'vpc-mirror-orchestrator:reservation';
 /** Network-interface targets accept this many sources here (AWS: 10), so that hand-made sessions fill them. */
 export const SOURCES_PER_INTERFACE_TARGET = 3;
 /** The lowered account quota: this many sessions more than the account holds when it is lowered. */
@@ -90,6 +91,8 @@ export class ModelCloud {
   private current: Invocation | undefined;
   private handMadeNumber = 100;
   private readonly removeListeners: Array<() => void> = [];
+  /** Sessions the ledger may not know: they lived when the model wiped it, or were reported already. */
+  private readonly forgivenSessions = new Set<string>();
 
   private constructor(
     readonly cloud: TestCloud,
@@ -220,6 +223,7 @@ export class ModelCloud {
   /** The ledger's slots and target counts are gone (a replaced table, a point-in-time restore); history stays. */
   async loseLedger(): Promise<void> {
     this.figures.ledgerLosses += 1;
+    for (const session of this.sim.snapshot().sessions) this.forgivenSessions.add(session.trafficMirrorSessionId);
     const items = await scanTable(this.cloud.documents, this.cloud.table.tableName);
     for (const item of items.filter((candidate) => /^(eni|target)#/.test(String(candidate.pk)))) {
       await this.cloud.documents.send(new DeleteCommand({ TableName: this.cloud.table.tableName, Key: { pk: item.pk, sk: item.sk } }));
@@ -233,9 +237,16 @@ export class ModelCloud {
     this.sim.setLimits({ sessionsPerAccount: this.accountQuota });
   }
 
-  setConsistency(ms: number): void {
+  /**
+   * From now on, what is created stays invisible to Describe for `ms`. The simulator's window applies to every
+   * resource younger than it, so the model first lets it pass: what exists already has long been visible in EC2.
+   */
+  async setConsistency(ms: number): Promise<void> {
+    if (ms > 0 && this.consistencyMs === 0) {
+      this.figures.consistencyWindows += 1;
+      await new Promise((resolve) => setTimeout(resolve, ms + 20));
+    }
     this.consistencyMs = ms;
-    if (ms > 0) this.figures.consistencyWindows += 1;
     this.sim.setEventualConsistency(ms);
   }
 
@@ -249,9 +260,10 @@ export class ModelCloud {
     this.crashPoint = point;
   }
 
-  /** Time passes beyond the grace period that protects reservations of attaches in flight. */
-  passTime(): void {
+  /** Time passes beyond the grace period that protects reservations of attaches in flight, and EC2 catches up. */
+  async passTime(): Promise<void> {
     this.clockOffsetMs += SLOT_GRACE_MS + 60_000;
+    if (this.consistencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.consistencyMs + 20));
   }
 
   // --- The product ---------------------------------------------------------------------------------------------
@@ -307,6 +319,28 @@ export class ModelCloud {
       this.findings.push({ kind: 'sweep threw with no fault injected', message: `${label}: ${String(result.error)} (${result.loggedErrors.join(' | ')})` });
     }
     return undefined;
+  }
+
+  /**
+   * Between invocations, the ledger knows every live session of ours: a slot names it, or a reservation left by a
+   * crash carries its ClientToken. Sessions that lived when the model wiped the ledger are excused.
+   */
+  async checkLedgerMemory(after: string): Promise<void> {
+    const items = await scanTable(this.cloud.documents, this.cloud.table.tableName);
+    const known = new Set<string>();
+    for (const item of items.filter((candidate) => String(candidate.pk).startsWith('eni#'))) {
+      for (const slot of Object.values((item.slots ?? {}) as Record<string, { sessionId?: string; reservationId?: string }>)) {
+        if (slot.sessionId !== undefined) known.add(slot.sessionId);
+        if (slot.reservationId !== undefined) known.add(slot.reservationId);
+      }
+    }
+    for (const session of this.sim.snapshot().sessions) {
+      const id = session.trafficMirrorSessionId;
+      if (session.tags[OWNER_TAG] !== OWNER_ID || this.forgivenSessions.has(id)) continue;
+      if (known.has(id) || known.has(session.tags[RESERVATION_TAG] ?? '')) continue;
+      this.forgivenSessions.add(id); // reported once
+      this.findings.push({ kind: 'ledger forgot a live session', message: `${id} on ${session.networkInterfaceId} (filter ${session.trafficMirrorFilterId}) after ${after}` });
+    }
   }
 
   /** Remembers the managed sessions EC2 holds now (to check later that each was announced). */
