@@ -5,6 +5,7 @@
  * A failure names the seed and the shrunk sequence; replay it with MODEL_SEEDS=<seed>.
  *   npm test:          MODEL_SEEDS=1,2,3 MODEL_RUNS=8 MODEL_COMMANDS=40 MODEL_SEED_BUDGET_MS=15000 (defaults)
  *   a counterexample:  MODEL_SEEDS=<seed> MODEL_PATH=<path> (both printed with it)
+ *   one defect:        MODEL_FOCUS=<regular expression>: only the violations it matches fail (and are shrunk)
  *   npm run test:chaos: more seeds, runs and commands (package.json)
  * Figures per seed are printed and written to .ci-out/model-last-run.json.
  */
@@ -22,6 +23,8 @@ const RUNS = Number(process.env.MODEL_RUNS ?? 8);
 const COMMANDS = Number(process.env.MODEL_COMMANDS ?? 40);
 /** Bound on one seed's runs and shrinking: a failure found is then reported as far as it was shrunk. */
 const SEED_BUDGET_MS = Number(process.env.MODEL_SEED_BUDGET_MS ?? 15_000);
+/** Diagnosis: only violations matching this pattern fail a run, so fast-check shrinks towards that one defect. */
+const FOCUS = process.env.MODEL_FOCUS ? new RegExp(process.env.MODEL_FOCUS) : undefined;
 /** Replays one counterexample: the `path` fast-check printed for MODEL_SEEDS=<its seed>. */
 const PATH = process.env.MODEL_PATH;
 const OUT = path.resolve(__dirname, '../../.ci-out/model-last-run.json');
@@ -49,7 +52,7 @@ afterAll(() => {
   const total = emptyFigures(0);
   for (const result of results) addFigures(total, result.figures);
   const summary = {
-    command: `MODEL_SEEDS=${SEEDS.join(',')} MODEL_RUNS=${RUNS} MODEL_COMMANDS=${COMMANDS} npx jest tests/model`,
+    command: `MODEL_SEEDS=${SEEDS.join(',')} MODEL_RUNS=${RUNS} MODEL_COMMANDS=${COMMANDS}${FOCUS ? ` MODEL_FOCUS='${FOCUS.source}'` : ''} npx jest tests/model`,
     finishedAt: new Date().toISOString(),
     seeds: SEEDS,
     totals: { ...total, seed: undefined },
@@ -78,7 +81,7 @@ describe('the model-based test', () => {
       const cloud = await ModelCloud.start(seed);
       try {
         await fc.asyncModelRun(() => ({ model: {} as ModelState, real: cloud }), commands);
-        const violations = await settleAndCheck(cloud);
+        const violations = (await settleAndCheck(cloud)).filter((violation) => FOCUS === undefined || FOCUS.test(violation));
         if (!reporting) return; // a run the time budget cut short finishes unreported
         cloud.figures.runs = 1;
         cloud.figures.instances = cloud.instances.length;
