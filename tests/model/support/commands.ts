@@ -120,7 +120,7 @@ export const operations: fc.Arbitrary<Command> = fc.oneof(
     7,
     fc
       .record({ count: fc.integer({ min: 1, max: 10 }), order: fc.constantFrom('oldest' as const, 'newest' as const), duplicate: fc.boolean() })
-      .map(({ count, order, duplicate }) => new Operation(`deliver(${count}, ${order}${duplicate ? ', duplicated' : ''})`, (cloud) => cloud.deliver(count, order, duplicate))),
+      .map(({ count, order, duplicate }) => new Operation(`deliver(${count}, ${order}${duplicate ? ', duplicated' : ''})`, async (cloud) => void (await cloud.deliver(count, order, duplicate)))),
   ),
   weighted(1, fc.integer({ min: 1, max: 3 }).map((n) => new Operation(`drop-events(${n})`, (cloud) => cloud.drop(n)))),
   weighted(2, fc.constant(new Operation('sweep', async (cloud) => void (await cloud.sweep('scheduled'))))),

@@ -15,7 +15,7 @@ import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { AWS_LIMITS, type Simulator } from '../../../local/ec2-sim';
 import type { WorldSession } from '../../../local/sandbox/invariants';
 import { loadConfig } from '../../../shared/config/config';
-import { SLOT_GRACE_MS, type ConvergeDeps } from '../../../shared/converge';
+import { SLOT_GRACE_MS } from '../../../shared/converge';
 import { handleSqsBatch } from '../../../shared/converge/batch';
 import { sweep, type SweepSummary } from '../../../shared/converge/sweep';
 import type { SweepSettings } from '../../../shared/converge/sweep-settings';
@@ -23,10 +23,11 @@ import { endpointsOf, wire } from '../../reliability/support/deps';
 import { startCloudWith } from '../../reliability/support/in-process-cloud';
 import { scanTable } from '../../reliability/support/ledger-audit';
 import { Ec2Seeder, type Launched, type TestCloud } from '../../support/test-cloud';
-import { freezable, Invocation, never, type CrashPoint } from './crash';
+import type { CrashPoint } from './crash';
 import { environmentOf, FILTER_TAG_KEY, FIRST_DEPLOYMENT, OWNER_ID, TARGET_TAG_KEY, type Deployment, type OverrideValue, type TargetRole, type WorldIds } from './deployment';
-import { EventQueues, type QueuedMessage } from './event-queues';
+import { BATCH_SIZE, EventQueues, type QueuedMessage } from './event-queues';
 import { emptyFigures, type ModelFigures } from './figures';
+import { Invoker, type InvocationBody, type InvocationResult } from './invoker';
 
 export const OWNER_TAG = 'vpc-mirror-orchestrator:owner';
 const RESERVATION_TAG = 'vpc-mirror-orchestrator:reservation';
@@ -48,30 +49,6 @@ export interface Finding {
   readonly message: string;
 }
 
-type InvocationResult<T> = (
-  | { readonly outcome: 'done'; readonly value: T }
-  | { readonly outcome: 'crashed' }
-  | { readonly outcome: 'threw'; readonly error: unknown }
-) & { readonly loggedErrors: readonly string[] };
-
-/** The logger's error lines of one invocation, kept to explain a failure ('decision' lines carry the error). */
-function recordingErrors(logger: ConvergeDeps['logger'], lines: string[]): ConvergeDeps['logger'] {
-  return new Proxy(logger, {
-    get(target, key, receiver) {
-      const value: unknown = Reflect.get(target, key, receiver);
-      if (typeof value !== 'function') return value;
-      // Powertools' Logger keeps #private fields: its methods must run on the Logger itself, not on the proxy.
-      if (key !== 'error') return (value as (...a: unknown[]) => unknown).bind(target);
-      return (message: string, ...extra: unknown[]) => {
-        const fields = extra.find((item): item is Record<string, unknown> => typeof item === 'object' && item !== null) ?? {};
-        const error = fields.error instanceof Error ? `${fields.error.name}: ${fields.error.message}` : '';
-        lines.push([message, fields.action, fields.reason, error].filter(Boolean).join(' '));
-        return (value as (...a: unknown[]) => unknown).apply(target, [message, ...extra]);
-      };
-    },
-  });
-}
-
 export class ModelCloud {
   readonly instances: ModelInstance[] = [];
   /** Sessions made by hand that still exist as they were made. */
@@ -87,8 +64,7 @@ export class ModelCloud {
   accountQuota: number = AWS_LIMITS.sessionsPerAccount;
   consistencyMs = 0;
   private clockOffsetMs = 0;
-  private crashPoint: CrashPoint | undefined;
-  private current: Invocation | undefined;
+  private readonly invoker: Invoker;
   private handMadeNumber = 100;
   private readonly removeListeners: Array<() => void> = [];
   /** Sessions the ledger may not know: they lived when the model wiped it, or were reported already. */
@@ -101,11 +77,8 @@ export class ModelCloud {
   ) {
     this.figures = emptyFigures(seed);
     this.removeListeners.push(cloud.sim.onEvent((event) => this.queues.publish(event as unknown as Record<string, unknown>)));
-    for (const action of ['CreateTrafficMirrorSession', 'DeleteTrafficMirrorSession'] as const) {
-      for (const phase of ['before', 'after'] as const) {
-        this.removeListeners.push(cloud.sim.hook(action, phase, () => (this.current?.reaches(action, phase) ? never<void>() : undefined)));
-      }
-    }
+    this.invoker = new Invoker(cloud.sim);
+    this.removeListeners.push(() => this.invoker.dispose());
   }
 
   static async start(seed: number): Promise<ModelCloud> {
@@ -257,7 +230,7 @@ export class ModelCloud {
   }
 
   armCrash(point: CrashPoint): void {
-    this.crashPoint = point;
+    this.invoker.arm(point);
   }
 
   /** Time passes beyond the grace period that protects reservations of attaches in flight, and EC2 catches up. */
@@ -269,9 +242,10 @@ export class ModelCloud {
   // --- The product ---------------------------------------------------------------------------------------------
 
   /** One receive of up to 10 messages of one queue by its function; what is not deleted comes back later. */
-  async deliver(count: number, order: 'oldest' | 'newest', duplicate: boolean): Promise<void> {
+  /** Returns how many messages were received. */
+  async deliver(count: number, order: 'oldest' | 'newest', duplicate: boolean): Promise<number> {
     const messages = this.queues.take(count, order);
-    if (messages.length === 0) return;
+    if (messages.length === 0) return 0;
     this.figures.deliveries += messages.length;
     if (order === 'newest' && messages.length > 1) this.figures.reorders += 1;
     const event = this.queues.receive(messages);
@@ -298,6 +272,7 @@ export class ModelCloud {
       for (const message of messages) if (!failed.includes(message)) this.queues.duplicate(message);
       this.figures.duplicates += messages.length - failed.length;
     }
+    return messages.length;
   }
 
   drop(count: number): void {
@@ -350,20 +325,14 @@ export class ModelCloud {
     }
   }
 
-  /** Clears crash plans and quota, then delivers every event (retries included) until nothing is left in flight. */
-  async drainEvents(maxRounds = 30): Promise<void> {
-    this.crashPoint = undefined;
+  /** Disarms crashes, then delivers every event, retries included, until none is left in flight. */
+  async drainEvents(maxRounds = 10): Promise<void> {
+    this.invoker.arm(undefined);
     for (let round = 0; round < maxRounds && this.queues.waiting.length > 0; round += 1) {
-      const returnedBefore = this.queues.waiting.filter((message) => message.receives > 0).length;
-      while (this.queues.waiting.some((message) => message.receives === 0)) {
-        await this.deliver(10, 'oldest', false);
-      }
-      // What came back waits for its visibility timeout: by then EC2 has caught up with an earlier change.
-      if (this.queues.waiting.length > 0 || returnedBefore > 0) await new Promise((resolve) => setTimeout(resolve, this.consistencyMs + 20));
-      while (this.queues.waiting.length > 0 && this.queues.waiting.every((message) => message.receives > 0)) {
-        await this.deliver(10, 'oldest', false);
-        if (this.queues.waiting.some((message) => message.receives === 0)) break;
-      }
+      // What came back waits for its visibility timeout: by then EC2 has caught up with what it was behind.
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, this.consistencyMs + 20));
+      let due = this.queues.waiting.length;
+      while (due > 0) due -= Math.max(1, await this.deliver(Math.min(due, BATCH_SIZE), 'oldest', false));
     }
   }
 
@@ -372,9 +341,8 @@ export class ModelCloud {
     await this.cloud.stop();
   }
 
-  private async invoke<T>(kind: 'batch' | 'sweep', run: (deps: ConvergeDeps, sweepLedger: ReturnType<typeof wire>['sweepLedger']) => Promise<T>): Promise<InvocationResult<T>> {
-    const invocation = new Invocation(this.crashPoint);
-    this.crashPoint = undefined;
+  /** One invocation as a fresh container on the deployment and clock of the moment. */
+  private async invoke<T>(kind: 'batch' | 'sweep', body: InvocationBody<T>): Promise<InvocationResult<T>> {
     if (kind === 'batch') this.figures.batchInvocations += 1;
     const wiring = wire(endpointsOf(this.cloud), {
       targetIds: this.deployment.pool.map((role) => this.ids.targets[role]),
@@ -383,30 +351,9 @@ export class ModelCloud {
       clockOffsetMs: this.clockOffsetMs,
       ec2MaxAttempts: 3,
     });
-    const isDead = () => invocation.isDead();
-    const loggedErrors: string[] = [];
-    const deps: ConvergeDeps = {
-      ...wiring.deps,
-      logger: recordingErrors(wiring.deps.logger, loggedErrors),
-      ec2: freezable(wiring.deps.ec2, isDead),
-      ledger: freezable(wiring.deps.ledger, isDead),
-      publisher: freezable(wiring.deps.publisher, isDead),
-    };
-    this.current = invocation;
-    try {
-      const outcome = await Promise.race([run(deps, freezable(wiring.sweepLedger, isDead)), invocation.crashed]);
-      if (outcome === 'crashed') {
-        this.figures.crashes += 1;
-        return { outcome: 'crashed', loggedErrors };
-      }
-      return { outcome: 'done', value: outcome as T, loggedErrors };
-    } catch (error) {
-      return { outcome: 'threw', error, loggedErrors };
-    } finally {
-      this.current = undefined;
-      // A dead invocation's client is left open: its last request never gets an answer, as with a killed process.
-      if (!invocation.isDead()) wiring.destroy();
-      this.observe();
-    }
+    const result = await this.invoker.invoke(wiring, body);
+    if (result.outcome === 'crashed') this.figures.crashes += 1;
+    this.observe();
+    return result;
   }
 }
