@@ -101,7 +101,7 @@ export const operations: fc.Arbitrary<Command> = fc.oneof(
   weighted(1, index.map((i) => onInstance('start', i, (cloud, instance) => cloud.start(instance.instanceId)))),
   weighted(1, index.map((i) => onInstance('terminate', i, (cloud, instance) => cloud.terminate(instance.instanceId)))),
   weighted(
-    1,
+    2,
     fc
       .tuple(index, fc.nat({ max: 1 }), fc.constantFrom(...TARGET_ROLES))
       .map(([i, eni, target]) => onInstance(`hand-made(eni ${eni}, ${target})`, i, (cloud, instance) => cloud.addHandMade(instance, eni, target))),
@@ -111,11 +111,11 @@ export const operations: fc.Arbitrary<Command> = fc.oneof(
   weighted(1, fc.constant(new Operation('lose-ledger', (cloud) => cloud.loseLedger()))),
   weighted(1, fc.boolean().map((lowered) => new Operation(lowered ? 'lower-account-quota' : 'restore-account-quota', (cloud) => cloud.setQuota(lowered)))),
   weighted(
-    1,
+    2,
     fc.constantFrom(0, CONSISTENCY_WINDOW_MS).map((ms) => new Operation(`eventual-consistency(${ms} ms)`, (cloud) => cloud.setConsistency(ms))),
   ),
   weighted(1, fc.integer({ min: 1, max: 3 }).map((n) => new Operation(`fail-outcome-events(${n})`, (cloud) => cloud.failOutcomes(n)))),
-  weighted(2, crashPoint.map((point) => new Operation(`crash-next-invocation(${point.phase} ${point.action} #${point.nth})`, (cloud) => cloud.armCrash(point)))),
+  weighted(3, crashPoint.map((point) => new Operation(`crash-next-invocation(${point.phase} ${point.action} #${point.nth})`, (cloud) => cloud.armCrash(point)))),
   weighted(
     7,
     fc
