@@ -4,7 +4,7 @@
  * (simulator + dynalite), then quiescence plus one sweep and the checks of tests/model/support/final-checks.ts.
  * A failure names the seed and the shrunk sequence; replay it with MODEL_SEEDS=<seed>.
  *   npm test:          MODEL_SEEDS=1,2,3 MODEL_RUNS=8 MODEL_COMMANDS=40 MODEL_SEED_BUDGET_MS=15000 (defaults)
- *   a counterexample:  MODEL_SEEDS=<seed> MODEL_PATH=<path> (both printed with it)
+ *   a counterexample:  MODEL_SEEDS=<seed> MODEL_PATH=<path> MODEL_REPLAY_PATH=<replayPath> (all printed with it)
  *   one defect:        MODEL_FOCUS=<regular expression>: only the violations it matches fail (and are shrunk)
  *   npm run test:chaos: more seeds, runs and commands (package.json)
  * Figures per seed are printed and written to .ci-out/model-last-run.json.
@@ -16,6 +16,7 @@ import { operations, type ModelState } from './support/commands';
 import { addFigures, emptyFigures, type ModelFigures } from './support/figures';
 import { settleAndCheck } from './support/final-checks';
 import { ModelCloud } from './support/model-cloud';
+import { ISSUE_9_SCENARIOS } from './support/scenarios';
 
 const numbers = (raw: string | undefined, fallback: string) => (raw ?? fallback).split(',').map((item) => Number(item.trim())).filter(Number.isInteger);
 const SEEDS = numbers(process.env.MODEL_SEEDS, '1,2,3');
@@ -27,6 +28,8 @@ const SEED_BUDGET_MS = Number(process.env.MODEL_SEED_BUDGET_MS ?? 15_000);
 const FOCUS = process.env.MODEL_FOCUS ? new RegExp(process.env.MODEL_FOCUS) : undefined;
 /** Replays one counterexample: the `path` fast-check printed for MODEL_SEEDS=<its seed>. */
 const PATH = process.env.MODEL_PATH;
+/** ...with the commands' own replay path (the replayPath printed at the end of the counterexample). */
+const REPLAY_PATH = process.env.MODEL_REPLAY_PATH;
 const OUT = path.resolve(__dirname, '../../.ci-out/model-last-run.json');
 
 interface SeedResult {
@@ -96,7 +99,7 @@ describe('the model-based test', () => {
     };
     // fast-check stops waiting for a run when the time budget is up; the run still owns its servers until it ends.
     const inFlight = new Set<Promise<void>>();
-    const property = fc.asyncProperty(fc.noBias(fc.commands([operations], { maxCommands: COMMANDS, size: 'max' })), async (commands) => {
+    const property = fc.asyncProperty(fc.noBias(fc.commands([operations], { maxCommands: COMMANDS, size: 'max', ...(REPLAY_PATH ? { replayPath: REPLAY_PATH } : {}) })), async (commands) => {
       const run = play(commands);
       inFlight.add(run);
       try {
@@ -121,4 +124,19 @@ describe('the model-based test', () => {
     // The time budget may cut a seed short; at least one whole run must have been played and checked.
     expect(figures.runs).toBeGreaterThan(0);
   }, 600_000);
+});
+
+describe('the model-based test on issue 9, item by item', () => {
+  it.each(ISSUE_9_SCENARIOS.map((scenario) => [scenario.item, scenario.title, scenario] as const))('item %s: %s', async (_item, _title, scenario) => {
+    const cloud = await ModelCloud.start(9);
+    try {
+      await fc.asyncModelRun(() => ({ model: {} as ModelState, real: cloud }), scenario.operations);
+      const violations = await settleAndCheck(cloud);
+
+      expect(cloud.figures.operations).toBe(scenario.operations.length);
+      expect(violations).toEqual([]);
+    } finally {
+      await cloud.stopAll();
+    }
+  }, 120_000);
 });

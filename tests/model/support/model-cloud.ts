@@ -314,7 +314,9 @@ export class ModelCloud {
       if (session.tags[OWNER_TAG] !== OWNER_ID || this.forgivenSessions.has(id)) continue;
       if (known.has(id) || known.has(session.tags[RESERVATION_TAG] ?? '')) continue;
       this.forgivenSessions.add(id); // reported once
-      this.findings.push({ kind: 'ledger forgot a live session', message: `${id} on ${session.networkInterfaceId} (filter ${session.trafficMirrorFilterId}) after ${after}` });
+      const mismatches = this.sim.calls().CreateTrafficMirrorSession?.errors.IdempotentParameterMismatch ?? 0;
+      const context = `filter ${session.trafficMirrorFilterId}; EC2 has answered IdempotentParameterMismatch ${mismatches} times so far`;
+      this.findings.push({ kind: 'ledger forgot a live session', message: `${id} on ${session.networkInterfaceId} (${context}) after ${after}` });
     }
   }
 
