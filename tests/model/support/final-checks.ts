@@ -8,13 +8,12 @@
  *     with EC2, every session of ours was announced (and its end too), and a second sweep makes no mutating call.
  */
 import { checkInvariants, worldFromSnapshot, type InvariantOptions } from '../../../local/sandbox/invariants';
-import { AWS_LIMITS, type CallCount } from '../../../local/ec2-sim';
 import { auditLedger, scanTable } from '../../reliability/support/ledger-audit';
 import { FILTER_TAG_KEY, OWNER_ID, TARGET_TAG_KEY } from './deployment';
-import { OWNER_TAG, SOURCES_PER_INTERFACE_TARGET, type ModelCloud } from './model-cloud';
+import { OWNER_TAG, TARGET_LIMITS, type ModelCloud } from './model-cloud';
 
 const MUTATING_ACTIONS = ['CreateTrafficMirrorSession', 'DeleteTrafficMirrorSession', 'ModifyTrafficMirrorSession', 'CreateTags', 'DeleteTags'];
-const TARGET_LIMITS = { sourcesPerInterfaceTarget: SOURCES_PER_INTERFACE_TARGET, sourcesPerFullHostInterfaceTarget: AWS_LIMITS.sourcesPerFullHostInterfaceTarget };
+type CallCounts = ReturnType<ModelCloud['sim']['calls']>;
 
 function invariantOptions(cloud: ModelCloud): InvariantOptions {
   const { deployment, ids } = cloud;
@@ -70,7 +69,7 @@ function outcomeViolations(cloud: ModelCloud): string[] {
 }
 
 /** Mutating calls made between two readings of the simulator's counters, by action and error code. */
-function mutatingCallsBetween(before: Record<string, CallCount>, after: Record<string, CallCount>): string[] {
+function mutatingCallsBetween(before: CallCounts, after: CallCounts): string[] {
   return MUTATING_ACTIONS.flatMap((action) => {
     const made = (after[action]?.total ?? 0) - (before[action]?.total ?? 0);
     if (made === 0) return [];

@@ -3,10 +3,10 @@
  * kills it at the crash point armed for it: the simulator hook never answers, and every later port call of the
  * invocation never returns (tests/model/support/crash.ts). Its logger's error lines are kept to explain a failure.
  */
-import type { Simulator } from '../../../local/ec2-sim';
 import type { ConvergeDeps } from '../../../shared/converge';
 import type { SweepLedgerPort } from '../../../shared/converge/sweep-ports';
 import type { Wiring } from '../../reliability/support/deps';
+import type { TestCloud } from '../../support/test-cloud';
 import { freezable, Invocation, never, type CrashPoint } from './crash';
 
 export type InvocationResult<T> = (
@@ -40,7 +40,7 @@ export class Invoker {
   private current: Invocation | undefined;
   private readonly removeHooks: Array<() => void> = [];
 
-  constructor(sim: Simulator) {
+  constructor(sim: TestCloud['sim']) {
     for (const action of ['CreateTrafficMirrorSession', 'DeleteTrafficMirrorSession'] as const) {
       for (const phase of ['before', 'after'] as const) {
         this.removeHooks.push(sim.hook(action, phase, () => (this.current?.reaches(action, phase) ? never<void>() : undefined)));

@@ -33,6 +33,11 @@ export const OWNER_TAG = 'vpc-mirror-orchestrator:owner';
 const RESERVATION_TAG = 'vpc-mirror-orchestrator:reservation';
 /** Network-interface targets accept this many sources here (AWS: 10), so that hand-made sessions fill them. */
 export const SOURCES_PER_INTERFACE_TARGET = 3;
+/** What the invariants compute target limits from (local/sandbox/invariants.ts). */
+export const TARGET_LIMITS = {
+  sourcesPerInterfaceTarget: SOURCES_PER_INTERFACE_TARGET,
+  sourcesPerFullHostInterfaceTarget: AWS_LIMITS.sourcesPerFullHostInterfaceTarget,
+};
 /** The lowered account quota: this many sessions more than the account holds when it is lowered. */
 const QUOTA_HEADROOM = 1;
 /** The sweep as deployed, but not paced to EC2's real refill rate (the simulator does not throttle here). */
