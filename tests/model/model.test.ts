@@ -3,7 +3,7 @@
  * machinery do (tests/model/support/commands.ts), played against the real product code over the real SDK
  * (simulator + dynalite), then quiescence plus one sweep and the checks of tests/model/support/final-checks.ts.
  * A failure names the seed and the shrunk sequence; replay it with MODEL_SEEDS=<seed>.
- *   npm test:          MODEL_SEEDS=1,2,3 MODEL_RUNS=8 MODEL_COMMANDS=40 MODEL_SEED_BUDGET_MS=15000 (defaults)
+ *   npm test:          MODEL_SEEDS=1,2,3 MODEL_RUNS=8 MODEL_COMMANDS=40 MODEL_SEED_BUDGET_MS=10000 (defaults)
  *   a counterexample:  MODEL_SEEDS=<seed> MODEL_PATH=<path> MODEL_REPLAY_PATH=<replayPath> (all printed with it)
  *   one defect:        MODEL_FOCUS=<regular expression>: only the violations it matches fail (and are shrunk)
  *   npm run test:chaos: more seeds, runs and commands (package.json)
@@ -23,7 +23,7 @@ const SEEDS = numbers(process.env.MODEL_SEEDS, '1,2,3');
 const RUNS = Number(process.env.MODEL_RUNS ?? 8);
 const COMMANDS = Number(process.env.MODEL_COMMANDS ?? 40);
 /** Bound on one seed's runs and shrinking: a failure found is then reported as far as it was shrunk. */
-const SEED_BUDGET_MS = Number(process.env.MODEL_SEED_BUDGET_MS ?? 15_000);
+const SEED_BUDGET_MS = Number(process.env.MODEL_SEED_BUDGET_MS ?? 10_000);
 /** Diagnosis: only violations matching this pattern fail a run, so fast-check shrinks towards that one defect. */
 const FOCUS = process.env.MODEL_FOCUS ? new RegExp(process.env.MODEL_FOCUS) : undefined;
 /** Replays one counterexample: the `path` fast-check printed for MODEL_SEEDS=<its seed>. */
