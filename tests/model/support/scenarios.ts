@@ -84,4 +84,14 @@ export const ISSUE_9_SCENARIOS: readonly Scenario[] = [
     title: 'an attach made by an invocation killed before its next attach is still announced',
     operations: [play.launch({ ...tagged, interfaces: 2 }), crash('before', 'CreateTrafficMirrorSession', 2), deliverAll()],
   },
+  {
+    item: '8 (crash, two instances)',
+    title: 'an attach made for one instance of a batch killed at the next instance is still announced',
+    operations: [play.launch(tagged), play.launch(tagged), crash('before', 'CreateTrafficMirrorSession', 2), deliverAll()],
+  },
+  {
+    item: '8 (crash after a detach)',
+    title: 'a session deleted by an invocation killed right after the delete is announced as detached',
+    operations: [play.launch(tagged), deliverAll(), play.deploy({ filter: 'b', pool: ['eni-a', 'nlb'] }), crash('after', 'DeleteTrafficMirrorSession', 1), play.sweep()],
+  },
 ];
