@@ -32,6 +32,9 @@ export interface WorldSession {
   readonly filterId: string;
   readonly sessionNumber: number;
   readonly tags: Readonly<Record<string, string>>;
+  /** As EC2 holds them (AWS fills in a VNI, and 8500 bytes on NLB targets, when none is given). */
+  readonly virtualNetworkId?: number;
+  readonly packetLength?: number;
 }
 
 export interface WorldTarget {
@@ -79,6 +82,8 @@ export function worldFromSnapshot(snapshot: SimulatorSnapshot, limits: TargetLim
       filterId: session.trafficMirrorFilterId,
       sessionNumber: session.sessionNumber,
       tags: session.tags,
+      virtualNetworkId: session.virtualNetworkId,
+      ...(session.packetLength !== undefined ? { packetLength: session.packetLength } : {}),
     })),
     targets: snapshot.targets.map((target) => {
       if (target.type !== 'network-interface') return { targetId: target.trafficMirrorTargetId, kind: target.type, sourceLimit: null };
@@ -114,6 +119,19 @@ export interface InvariantOptions {
    * allowed target must be mirrored to that target. Without this option override tags are ignored.
    */
   readonly targetOverride?: { readonly tagKey: string; readonly allowedTargetIds: readonly string[] };
+  /**
+   * Per-instance filter override (MIRROR_FILTER_TAG_KEY): a tag naming a filter outside `allowedFilterIds` (the
+   * configured filter plus MIRROR_ALLOWED_FILTER_IDS) means no mirroring; an allowed one is the session's filter.
+   */
+  readonly filterOverride?: { readonly tagKey: string; readonly allowedFilterIds: readonly string[] };
+  /**
+   * The deployment's current settings: every managed session must be on them (the filter, or the instance's allowed
+   * filter override; a target of the pool or the override; the VNI and packet length when configured; unset ones
+   * match whatever AWS chose). Without this option the 'current-settings' check is not made.
+   */
+  readonly desiredSettings?: { readonly filterId: string; readonly virtualNetworkId?: number; readonly packetLength?: number };
+  /** The account's session quota when a test lowered it: an ENI left unmirrored while the account is full is excused. */
+  readonly sessionsPerAccount?: number;
   /** Explicit set of ENIs that must be mirrored, overriding the computed eligibility. */
   readonly eligibleEnis?: Iterable<string>;
   /** Sessions not ours as they were before the run: each must still exist unchanged (unless its ENI is gone). */
@@ -125,7 +143,8 @@ export type InvariantName =
   | 'nothing-unwanted-mirrored'
   | 'eni-session-limit'
   | 'target-source-limit'
-  | 'hand-made-untouched';
+  | 'hand-made-untouched'
+  | 'current-settings';
 
 export interface Violation {
   readonly invariant: InvariantName;
@@ -154,6 +173,7 @@ const DESCRIPTIONS: Record<InvariantName, string> = {
   'eni-session-limit': `no ENI holds more than ${SESSIONS_PER_ENI_LIMIT} sessions`,
   'target-source-limit': 'no target serves more sources than its limit',
   'hand-made-untouched': 'hand-made sessions are untouched',
+  'current-settings': 'every managed session is on the current settings (filter, target, VNI, packet length)',
 };
 
 function defaultIsSupportedType(instanceType: string): boolean {
@@ -173,6 +193,8 @@ export function computeEligibleEnis(world: MirrorWorld, options: InvariantOption
     if (!isSupported(instance.instanceType)) continue;
     const override = overrideTargetOf(instance, options);
     if (override !== undefined && !options.targetOverride?.allowedTargetIds.includes(override)) continue;
+    const filterOverride = overrideFilterOf(instance, options);
+    if (filterOverride !== undefined && !options.filterOverride?.allowedFilterIds.includes(filterOverride)) continue;
     const enis = options.eniScope === 'primary' ? instance.networkInterfaces.slice(0, 1) : instance.networkInterfaces;
     for (const eni of enis) {
       if (eni.interfaceType === 'interface' && !targetEnis.has(eni.eniId)) eligible.add(eni.eniId);
@@ -221,6 +243,7 @@ export function checkInvariants(input: SimulatorSnapshot | MirrorWorld, options:
       continue;
     }
     if (managed.length === 0 && foreign >= SESSIONS_PER_ENI_LIMIT) continue; // no room: a refusal is correct
+    if (managed.length === 0 && options.sessionsPerAccount !== undefined && world.sessions.length >= options.sessionsPerAccount) continue;
     if (managed.length === 0 && (override !== undefined ? [override] : poolIds).every(isFull)) continue; // targets full
     onceViolations.push({
       invariant: 'eligible-mirrored-once',
@@ -306,6 +329,26 @@ export function checkInvariants(input: SimulatorSnapshot | MirrorWorld, options:
   }
   add('hand-made-untouched', baseline.length, handMadeViolations);
 
+  if (options.desiredSettings) {
+    const desired = options.desiredSettings;
+    const filterByEni = new Map<string, string>();
+    for (const instance of world.instances) {
+      const filterId = overrideFilterOf(instance, options);
+      if (filterId !== undefined) for (const eni of instance.networkInterfaces) filterByEni.set(eni.eniId, filterId);
+    }
+    const settingsViolations = managedSessions.flatMap((session) => {
+      const wrong = settingsMismatch(session, {
+        filterId: filterByEni.get(session.eniId) ?? desired.filterId,
+        targetIds: overrideByEni.has(session.eniId) ? [overrideByEni.get(session.eniId) as string] : poolIds,
+        virtualNetworkId: desired.virtualNetworkId,
+        packetLength: desired.packetLength,
+      });
+      if (wrong === undefined) return [];
+      return [{ invariant: 'current-settings' as const, subject: session.eniId, message: `managed session ${session.sessionId} on ${session.eniId}: ${wrong}` }];
+    });
+    add('current-settings', managedSessions.length, settingsViolations);
+  }
+
   const violations = checks.flatMap((check) => check.violations);
   return { ok: violations.length === 0, checks, violations };
 }
@@ -315,6 +358,33 @@ function overrideTargetOf(instance: WorldInstance, options: InvariantOptions): s
   if (!options.targetOverride) return undefined;
   const value = instance.tags[options.targetOverride.tagKey]?.trim();
   return value ? value : undefined;
+}
+
+/** The filter an instance's override tag names (blank counts as absent), when filter overrides apply. */
+function overrideFilterOf(instance: WorldInstance, options: InvariantOptions): string | undefined {
+  if (!options.filterOverride) return undefined;
+  const value = instance.tags[options.filterOverride.tagKey]?.trim();
+  return value ? value : undefined;
+}
+
+interface ExpectedSettings {
+  readonly filterId: string;
+  readonly targetIds: readonly string[];
+  readonly virtualNetworkId: number | undefined;
+  readonly packetLength: number | undefined;
+}
+
+function settingsMismatch(session: WorldSession, expected: ExpectedSettings): string | undefined {
+  const wrong: string[] = [];
+  if (session.filterId !== expected.filterId) wrong.push(`filter ${session.filterId}, expected ${expected.filterId}`);
+  if (!expected.targetIds.includes(session.targetId)) wrong.push(`target ${session.targetId}, expected one of ${expected.targetIds.join(', ')}`);
+  if (expected.virtualNetworkId !== undefined && session.virtualNetworkId !== expected.virtualNetworkId) {
+    wrong.push(`VNI ${String(session.virtualNetworkId)}, expected ${expected.virtualNetworkId}`);
+  }
+  if (expected.packetLength !== undefined && session.packetLength !== expected.packetLength) {
+    wrong.push(`packet length ${String(session.packetLength)}, expected ${expected.packetLength}`);
+  }
+  return wrong.length > 0 ? wrong.join('; ') : undefined;
 }
 
 function sourcesOf(world: MirrorWorld, targetId: string): Set<string> {
