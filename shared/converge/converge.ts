@@ -10,6 +10,7 @@ import { matchesDesired, type Desired } from '../domain/plan';
 import type { ApplyReason, Decision, RecordReason, SessionFacts } from '../domain/types';
 import { countOutcome } from '../observability';
 import { mapWithConcurrency } from './concurrency';
+import { attachOutcomeId, detachOutcomeId } from './outcome-ids';
 import { publishFromOutbox } from './outbox';
 import { readAndPlan, type InstancePlan } from './read-and-plan';
 import type { ConvergeDeps, HistoryEntry, OutcomeEvent, SlotReservation } from './ports';
@@ -62,6 +63,9 @@ interface RunWide {
 
 type AttachDecision = Extract<Decision, { action: 'attach' }>;
 type DetachDecision = Extract<Decision, { action: 'detach' }>;
+type NoteInput = Omit<DecisionRecord, 'triggerEventId' | 'instanceId'>;
+/** What an attach announcement says beyond the ENI and the reservation. */
+type AttachFacts = Pick<DecisionRecord, 'sessionId' | 'targetId' | 'sessionNumber' | 'reason' | 'detail'> & { readonly sessionId: string };
 
 class InstanceRun {
   readonly records: DecisionRecord[] = [];
@@ -76,19 +80,51 @@ class InstanceRun {
     private readonly runWide: RunWide,
   ) {}
 
-  private async note(record: Omit<DecisionRecord, 'triggerEventId' | 'instanceId'>): Promise<void> {
-    const full: DecisionRecord = { instanceId: this.plan.instanceId, ...record, triggerEventId: this.triggerEventId };
-    this.records.push(full);
-    this.deps.logger.info('decision', { ...full });
-    if (full.action === 'keep' || full.action === 'fail') return;
+  private full(record: NoteInput): DecisionRecord {
+    return { instanceId: this.plan.instanceId, ...record, triggerEventId: this.triggerEventId };
+  }
+
+  /**
+   * `outcomeId`: the change's derived id (outcome-ids.ts) when a killed run may leave the change to be announced
+   * again by whoever resolves it; a random one otherwise.
+   */
+  private async note(record: NoteInput, outcomeId?: string): Promise<void> {
+    const full = this.full(record);
     if (full.action === 'attach' || full.action === 'detach' || full.action === 'refuse') {
       // Into the outbox before the history: once the change is recorded, its event cannot be lost.
-      const event: OutcomeEvent = { ...full, action: full.action, outcomeId: randomUUID(), at: this.deps.clock.now().toISOString() };
+      const event: OutcomeEvent = { ...full, action: full.action, outcomeId: outcomeId ?? randomUUID(), at: this.deps.clock.now().toISOString() };
       await this.deps.ledger.addToOutbox(event);
       this.events.push(event);
     }
+    await this.logAndRecord(full);
+  }
+
+  private async logAndRecord(full: DecisionRecord): Promise<void> {
+    this.records.push(full);
+    this.deps.logger.info('decision', { ...full });
+    if (full.action === 'keep' || full.action === 'fail') return;
     const history: HistoryEntry = { ...full, action: full.action };
     await this.deps.ledger.recordHistory(history);
+  }
+
+  /**
+   * Activates the reservation's slot on the session EC2 made for it, and announces the attach when this call is
+   * the one that activates it. The event goes into the outbox before the activation: a run killed in between
+   * leaves either the slot reserved (the next converge activates and announces it) or the event in the outbox
+   * (flushed), both under the reservation's outcomeId. False (and no event) when the slot was already active.
+   */
+  private async activateAndAnnounce(eniId: string, reservationId: string, facts: AttachFacts): Promise<boolean> {
+    const { ledger, clock } = this.deps;
+    const full = this.full({ action: 'attach', eniId, ...facts });
+    const event: OutcomeEvent = { ...full, action: 'attach', outcomeId: attachOutcomeId(reservationId), at: clock.now().toISOString() };
+    await ledger.addToOutbox(event);
+    if (!(await ledger.activateSlot(eniId, reservationId, facts.sessionId))) {
+      await ledger.removeFromOutbox([event]);
+      return false;
+    }
+    this.events.push(event);
+    await this.logAndRecord(full);
+    return true;
   }
 
   async run(): Promise<void> {
@@ -125,6 +161,25 @@ class InstanceRun {
     const { ledger } = this.deps;
     for (const { eniId, slot, reason } of this.plan.staleSlots) {
       const match = slot.reservationId !== undefined ? { reservationId: slot.reservationId } : { sessionId: slot.sessionId };
+      if (slot.state === 'releasing' && slot.sessionId !== undefined) {
+        // A run marked it for deletion and did not live to remove the slot: EC2 no longer has the session, so the
+        // detach it made (or that happened meanwhile) is announced now, before the mark that says so is gone.
+        await this.note(
+          {
+            action: 'detach',
+            eniId,
+            sessionId: slot.sessionId,
+            ...(slot.targetId ? { targetId: slot.targetId } : {}),
+            sessionNumber: slot.sessionNumber,
+            reason,
+            detail: 'marked for deletion by an earlier run that did not record the outcome; EC2 no longer has it',
+          },
+          detachOutcomeId(slot.sessionId),
+        );
+        const remaining = await ledger.removeSlot(eniId, match);
+        if (slot.targetId !== undefined) await this.releaseTargetIfUnused(slot.targetId, eniId, remaining?.slots);
+        continue;
+      }
       const remaining = await ledger.removeSlot(eniId, match);
       if (slot.targetId !== undefined) await this.releaseTargetIfUnused(slot.targetId, eniId, remaining?.slots);
       await this.note({
@@ -141,17 +196,13 @@ class InstanceRun {
       if (reservationId !== undefined) {
         // An earlier attempt made the session and died (or lost the answer) before recording it: announce it now,
         // once (only the activation that succeeds reports it).
-        if (await ledger.activateSlot(session.eniId, reservationId, session.sessionId)) {
-          await this.note({
-            action: 'attach',
-            eniId: session.eniId,
-            sessionId: session.sessionId,
-            targetId: session.targetId,
-            sessionNumber: session.sessionNumber,
-            reason: 'eligible',
-            detail: 'made by an earlier attempt that did not record it (crash or lost answer); recorded now',
-          });
-        }
+        await this.activateAndAnnounce(session.eniId, reservationId, {
+          sessionId: session.sessionId,
+          targetId: session.targetId,
+          sessionNumber: session.sessionNumber,
+          reason: 'eligible',
+          detail: 'made by an earlier attempt that did not record it (crash or lost answer); recorded now',
+        });
       } else {
         // Counted on its target first: a crash in between then leaves a source the next run's slot explains,
         // never a slot whose target does not count it.
@@ -204,17 +255,14 @@ class InstanceRun {
     if (existing === undefined) {
       throw new RetryableError(`${eniId}: EC2 holds a session with ClientToken ${reservationId} but does not list it yet`);
     }
-    const activated = await ledger.activateSlot(eniId, reservationId, existing.sessionId);
-    if (matchesDesired(existing, this.desiredFor(decision))) {
-      await this.note({
-        action: activated ? 'attach' : 'keep',
-        eniId,
-        sessionId: existing.sessionId,
-        targetId: existing.targetId,
-        sessionNumber: existing.sessionNumber,
-        reason: activated ? decision.reason : 'already-mirrored',
-        detail: 'made by an earlier attempt with this reservation; it has the current settings: adopted',
-      });
+    const current = matchesDesired(existing, this.desiredFor(decision));
+    // Adopted into the ledger, it is announced as attached whatever comes next: a replacement then announces its
+    // detach, so every session of ours is announced from birth to end.
+    const facts = { sessionId: existing.sessionId, targetId: existing.targetId, sessionNumber: existing.sessionNumber };
+    const adopted = `made by an earlier attempt with this reservation; adopted${current ? '' : ', to be replaced: its settings are not the current ones'}`;
+    const activated = await this.activateAndAnnounce(eniId, reservationId, { ...facts, reason: decision.reason, detail: adopted });
+    if (current) {
+      if (!activated) await this.note({ action: 'keep', eniId, ...facts, reason: 'already-mirrored', detail: adopted });
       return;
     }
     await this.replace(decision, existing);
@@ -258,24 +306,30 @@ class InstanceRun {
     if (!session?.managed) {
       throw new PermanentError(`refusing to delete ${decision.sessionId}: it does not carry our owner tag`);
     }
+    // The releasing mark is the intent: a run killed after the delete leaves it, and whoever finds the session
+    // gone announces the detach (repairLedger) under the same outcomeId as this run would have.
     await ledger.markSlotReleasing(decision.eniId, decision.sessionId);
     const deletion = await ec2.deleteSession(decision.sessionId);
     this.deletedSessionIds.add(decision.sessionId);
-    const remaining = await ledger.removeSlot(decision.eniId, { sessionId: decision.sessionId });
-    await this.releaseTargetIfUnused(decision.targetId, decision.eniId, remaining?.slots);
     // Duplicate events converge at once (stopping and stopped): only the call whose delete took effect reports it.
+    // Announced before the slot goes, so that no moment leaves the deletion both unannounced and unmarked.
     if (deletion === 'already-gone') {
       await this.note({ action: 'skip', eniId: decision.eniId, sessionId: decision.sessionId, targetId: decision.targetId, reason: 'already-detached' });
-      return;
+    } else {
+      await this.note(
+        {
+          action: 'detach',
+          eniId: decision.eniId,
+          sessionId: decision.sessionId,
+          targetId: decision.targetId,
+          sessionNumber: session.sessionNumber,
+          reason: decision.reason,
+        },
+        detachOutcomeId(decision.sessionId),
+      );
     }
-    await this.note({
-      action: 'detach',
-      eniId: decision.eniId,
-      sessionId: decision.sessionId,
-      targetId: decision.targetId,
-      sessionNumber: session.sessionNumber,
-      reason: decision.reason,
-    });
+    const remaining = await ledger.removeSlot(decision.eniId, { sessionId: decision.sessionId });
+    await this.releaseTargetIfUnused(decision.targetId, decision.eniId, remaining?.slots);
   }
 
   private async attach(decision: AttachDecision, replacedOnce = false): Promise<void> {
@@ -367,9 +421,10 @@ class InstanceRun {
       }
       // Attaches racing on one reservation all get the same session back (same ClientToken): the one whose
       // activation lands reports the attach, the others see it already mirrored.
-      const activated = await ledger.activateSlot(decision.eniId, slot.reservationId, sessionId);
-      const action = activated ? 'attach' : 'keep';
-      await this.note({ action, eniId: decision.eniId, sessionId, targetId: slot.targetId, sessionNumber: slot.sessionNumber, reason: activated ? decision.reason : 'already-mirrored' });
+      const facts = { sessionId, targetId: slot.targetId, sessionNumber: slot.sessionNumber };
+      if (!(await this.activateAndAnnounce(decision.eniId, slot.reservationId, { ...facts, reason: decision.reason }))) {
+        await this.note({ action: 'keep', eniId: decision.eniId, ...facts, reason: 'already-mirrored' });
+      }
       return;
     }
     await this.note({

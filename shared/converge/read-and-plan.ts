@@ -58,12 +58,22 @@ function withTargetInterfacesMarked(instance: InstanceFacts | undefined, targetE
   };
 }
 
-/** Managed slots the ledger holds that EC2 no longer backs (see SLOT_GRACE_MS for why recent ones are trusted). */
+/** Within SLOT_GRACE_MS of its last change, a slot EC2 does not back may be one Describe does not list yet. */
+function isRecent(slot: Slot, now: Date): boolean {
+  return slot.state !== 'releasing' && now.getTime() - Date.parse(slot.updatedAt) <= SLOT_GRACE_MS;
+}
+
+/**
+ * Managed slots the ledger holds that EC2 no longer backs (see SLOT_GRACE_MS for why recent ones are trusted).
+ * `survivingEnis`: ENIs of terminated instances that EC2 still shows (kept on termination): a session on one may be
+ * too new for Describe, so a recent slot there gets the grace too; on an ENI deleted with its instance it cannot.
+ */
 function findStaleSlots(
   ledger: EniLedger,
   observed: readonly SessionFacts[],
   instance: InstanceFacts | undefined,
   now: Date,
+  survivingEnis: ReadonlySet<string>,
 ): StaleSlot[] {
   const terminated = instance?.state === 'terminated';
   const attached = instance !== undefined && !terminated && instance.networkInterfaces.some((eni) => eni.eniId === ledger.eniId);
@@ -75,8 +85,8 @@ function findStaleSlots(
       (slot.sessionId !== undefined && observedIds.has(slot.sessionId)) ||
       (slot.reservationId !== undefined && observedReservations.has(slot.reservationId));
     if (backed) return [];
-    if (terminated) return [{ eniId: ledger.eniId, slot, reason: 'instance-gone' }];
-    const expired = slot.state === 'releasing' || now.getTime() - Date.parse(slot.updatedAt) > SLOT_GRACE_MS;
+    const expired = !isRecent(slot, now);
+    if (terminated) return expired || !survivingEnis.has(ledger.eniId) ? [{ eniId: ledger.eniId, slot, reason: 'instance-gone' }] : [];
     // An instance Describe does not show may be one launched a moment ago (EC2 is eventually consistent), with
     // its sessions not listed yet either: its slots get the same grace as a session not listed yet.
     if (instance === undefined) return expired ? [{ eniId: ledger.eniId, slot, reason: 'instance-gone' }] : [];
@@ -107,6 +117,26 @@ function findUnrecordedSessions(ledger: EniLedger | undefined, observed: readonl
     });
 }
 
+/**
+ * The ENIs of terminated instances that still exist, among those whose ledger holds a recent managed slot: only
+ * then is Describe asked (a terminate right after an attach), so an ordinary terminate costs no extra call.
+ */
+async function findSurvivingEnis(
+  ids: readonly string[],
+  instances: ReadonlyMap<string, InstanceFacts>,
+  remembered: ReadonlyMap<string, readonly EniLedger[]>,
+  now: Date,
+  deps: ConvergeDeps,
+): Promise<Set<string>> {
+  const candidates = ids
+    .filter((id) => instances.get(id)?.state === 'terminated')
+    .flatMap((id) => remembered.get(id) ?? [])
+    .filter((item) => item.slots.some((slot) => slot.owner === 'managed' && isRecent(slot, now)))
+    .map((item) => item.eniId);
+  if (candidates.length === 0) return new Set();
+  return new Set((await deps.ec2.describeInterfaceAttachments(unique(candidates))).keys());
+}
+
 export async function readAndPlan(instanceIds: readonly string[], deps: ConvergeDeps): Promise<InstancePlan[]> {
   const { ec2, ledger, config, clock } = deps;
   const ids = unique(instanceIds);
@@ -131,6 +161,7 @@ export async function readAndPlan(instanceIds: readonly string[], deps: Converge
   const sessionsByEni = groupByEni(await ec2.describeSessionsOnInterfaces(allEnis));
   const loads = await ledger.readTargetLoads([...targets.keys()]);
   const now = clock.now();
+  const survivingEnis = await findSurvivingEnis(ids, instances, remembered, now, deps);
 
   const plans = ids.map((instanceId) => {
     const instance = withTargetInterfacesMarked(instances.get(instanceId), targetEnis);
@@ -147,7 +178,7 @@ export async function readAndPlan(instanceIds: readonly string[], deps: Converge
       const item = ledgers.get(eniId);
       const belongsHere = ownEnis.has(eniId) || item?.instanceId === instanceId;
       if (!belongsHere) continue;
-      const stale = item ? findStaleSlots(item, observed, instance, now) : [];
+      const stale = item ? findStaleSlots(item, observed, instance, now, survivingEnis) : [];
       staleSlots.push(...stale);
       unrecordedSessions.push(...findUnrecordedSessions(item, observed.filter((s) => s.instanceId === instanceId || ownEnis.has(eniId))));
       if (hasForeignDrift(item, observed)) foreignDriftEnis.push(eniId);

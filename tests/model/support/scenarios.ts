@@ -75,6 +75,11 @@ export const ISSUE_9_SCENARIOS: readonly Scenario[] = [
     ],
   },
   {
+    item: '5 (eventual consistency)',
+    title: 'a terminate converged before Describe lists a new session on the kept ENI does not make the ledger forget it',
+    operations: [play.launch({ ...tagged, keepsPrimary: true }), play.consistency(300), play.sweep(), play.terminate(0), deliverAll()],
+  },
+  {
     item: '8',
     title: 'an attach whose outcome event PutEvents refused is still announced',
     operations: [play.failOutcomes(3), play.launch(tagged), deliverAll()],
