@@ -3,7 +3,7 @@
  * a failing instance is reported on its own line instead of hiding the others' results.
  */
 import { applyPlans, ConvergeError, failureRecord, INSTANCE_CONCURRENCY, readAndPlan, type ConvergeDeps, type DecisionRecord } from '../shared/converge';
-import { mapWithConcurrency } from '../shared/converge/concurrency';
+import { mapWithConcurrency } from '../shared/util/concurrency';
 
 /** Instances read per batch: large enough to keep DescribeInstances batched, small enough for a moving progress bar. */
 const READ_BATCH = 50;

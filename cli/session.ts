@@ -5,7 +5,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ConfigError } from '../shared/domain/errors';
 import { loadConfig, type Config } from '../shared/config/config';
-import { defaultDeps, type ConvergeDeps } from '../shared/converge';
+import type { ConvergeDeps } from '../shared/converge';
+import { defaultDeps } from '../shared/wiring/deps';
 import { UsageError } from './exit-codes';
 import type { CliIo } from './io';
 import { applyAwsLocation, configEnvironment, originOf, type CommonOptions } from './options';

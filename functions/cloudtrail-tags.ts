@@ -8,8 +8,9 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { EventBridgeEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadConfig } from '../shared/config/config';
-import { defaultDeps, type ConvergeSummary } from '../shared/converge';
-import { handleTriggerEvent } from '../shared/converge/batch';
+import type { ConvergeSummary } from '../shared/converge';
+import { defaultDeps } from '../shared/wiring/deps';
+import { handleTriggerEvent } from '../shared/lambda/batch';
 import { logger, metrics } from '../shared/observability';
 
 type CloudTrailTagsEvent = EventBridgeEvent<'AWS API Call via CloudTrail', { eventName: string; requestParameters?: unknown }>;

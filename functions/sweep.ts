@@ -6,11 +6,11 @@ import type { ScheduledEvent } from 'aws-lambda';
 import { loadConfig } from '../shared/config/config';
 import { dynamoDocuments } from '../shared/aws/clients';
 import { createSweepLedger } from '../shared/aws/sweep-ledger';
-import { defaultDeps } from '../shared/converge';
-import { handleScheduledSweep } from '../shared/converge/sweep-handler';
-import { loadSweepSettings } from '../shared/converge/sweep-settings';
+import { defaultDeps } from '../shared/wiring/deps';
+import { handleScheduledSweep } from '../shared/lambda/sweep-handler';
+import { loadSweepSettings } from '../shared/config/sweep-settings';
 import type { SweepSummary } from '../shared/converge/sweep';
-import { TokenBucket } from '../shared/converge/token-bucket';
+import { TokenBucket } from '../shared/util/token-bucket';
 import { logger, metrics } from '../shared/observability';
 
 const config = loadConfig(process.env);

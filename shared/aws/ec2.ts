@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { InstanceFacts, InstanceState, InstanceTypeFacts, SessionFacts, TargetKind } from '../domain/types';
 import type { Clock, CreateSessionRequest, DescribedTarget, Ec2Port } from '../converge/ports';
-import { chunks } from './chunks';
+import { chunks } from '../util/chunks';
 import { hasCode, toCreateSessionError, toDomainError, withDomainErrors } from './error-mapping';
 import { INSTANCE_TAG, OWNER_TAG, RESERVATION_TAG } from './ownership';
 import { interfaceTargetSourceLimit } from './target-limits';

@@ -28,7 +28,7 @@ import type {
   TargetSourcePurpose,
   TargetSourceReservation,
 } from '../converge/ports';
-import { chunks } from './chunks';
+import { chunks } from '../util/chunks';
 import { hasCode, toDomainError } from './error-mapping';
 import { createOutbox } from './outbox';
 

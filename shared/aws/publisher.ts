@@ -6,7 +6,7 @@ import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } 
 import { RetryableError } from '../domain/errors';
 import { CONVERGE_REQUEST_DETAIL_TYPE, CONVERGE_REQUEST_SOURCE } from '../domain/events';
 import type { ConvergeRequest, OutcomeEvent, PublisherPort } from '../converge/ports';
-import { chunks } from './chunks';
+import { chunks } from '../util/chunks';
 import { withDomainErrors } from './error-mapping';
 
 export const OUTCOME_SOURCE = 'vpc-mirror-orchestrator';

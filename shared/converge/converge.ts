@@ -9,7 +9,7 @@ import { Ec2RefusalError, PermanentError, RetryableError } from '../domain/error
 import { matchesDesired, type Desired } from '../domain/plan';
 import type { ApplyReason, Decision, RecordReason, SessionFacts } from '../domain/types';
 import { countOutcome } from '../observability';
-import { mapWithConcurrency } from './concurrency';
+import { mapWithConcurrency } from '../util/concurrency';
 import { publishFromOutbox } from './outbox';
 import { readAndPlan, type InstancePlan } from './read-and-plan';
 import type { ConvergeDeps, HistoryEntry, OutcomeEvent, SlotReservation } from './ports';

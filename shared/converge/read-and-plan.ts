@@ -4,7 +4,7 @@
  */
 import { planInstance } from '../domain/plan';
 import type { Decision, InstanceFacts, PlanInput, SessionFacts } from '../domain/types';
-import { mapWithConcurrency } from './concurrency';
+import { mapWithConcurrency } from '../util/concurrency';
 import type { ConvergeDeps, DescribedTarget, EniLedger, Slot } from './ports';
 
 /** How long an active or reserved slot may be invisible on EC2 before we call it gone (EC2 is eventually consistent). */

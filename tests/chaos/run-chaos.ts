@@ -12,7 +12,7 @@ import { seededRandom } from '@vpc-mirror-orchestrator/ec2-sim';
 import { checkInvariants, worldFromSnapshot, type Violation, type WorldSession } from '../../local/sandbox/invariants';
 import { SLOT_GRACE_MS } from '../../shared/converge';
 import { sweep, type SweepSummary } from '../../shared/converge/sweep';
-import { DEFAULT_SWEEP_SETTINGS } from '../../shared/converge/sweep-settings';
+import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
 import { fixtureEvent } from '../support/test-cloud';
 import { wire } from '../reliability/support/deps';
 import { OWNER_TAG } from '../reliability/support/ledger-audit';

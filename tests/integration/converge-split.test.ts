@@ -4,8 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse } from 'aws-lambda';
-import { handleTriggerEvent } from '../../shared/converge/batch';
-import { MAX_INSTANCES_PER_INVOCATION } from '../../shared/converge/split';
+import { handleTriggerEvent } from '../../shared/lambda/batch';
+import { MAX_INSTANCES_PER_INVOCATION } from '../../shared/lambda/split';
 import type { PublishedEvent } from '../support/event-bus';
 import { Ec2Seeder, historyOf, sessionsOn, startTestCloud, type Launched, type TestCloud } from '../support/test-cloud';
 import { cloudTrailCreateTagsEvent, sqsBatchOf } from '../support/trigger-events';

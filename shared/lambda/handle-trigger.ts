@@ -7,9 +7,9 @@
 import { InvalidEventError, RetryableError } from '../domain/errors';
 import { parseTrigger, type Trigger } from '../domain/events';
 import { catchUp, logLeftToSweep, partitionByClaims } from './catch-up';
-import { applyPlans, type ConvergeSummary } from './converge';
-import type { ConvergeDeps } from './ports';
-import { readAndPlan } from './read-and-plan';
+import { applyPlans, type ConvergeSummary } from '../converge/converge';
+import type { ConvergeDeps } from '../converge/ports';
+import { readAndPlan } from '../converge/read-and-plan';
 import { mustSplit, requestParts } from './split';
 
 const NOTHING_DONE: ConvergeSummary = { attached: 0, detached: 0, refused: 0, skipped: 0, kept: 0, failed: 0, decisions: [] };

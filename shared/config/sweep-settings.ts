@@ -3,7 +3,7 @@
  * a bad value fails the cold start with a ConfigError naming the variable. All optional.
  */
 import { ConfigError } from '../domain/errors';
-import type { Env } from '../config/config';
+import type { Env } from './config';
 
 export interface SweepSettings {
   /** Instances converged per run at most; the rest wait for the next run (a cursor remembers where we stopped). */

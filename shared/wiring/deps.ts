@@ -5,7 +5,7 @@ import { createEc2Adapter } from '../aws/ec2';
 import { createLedger } from '../aws/ledger';
 import { createPublisher } from '../aws/publisher';
 import { logger, metrics } from '../observability';
-import type { ConvergeDeps } from './ports';
+import type { ConvergeDeps } from '../converge/ports';
 
 const systemClock = { now: () => new Date() };
 

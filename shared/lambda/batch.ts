@@ -13,12 +13,12 @@ import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 
 import { InvalidEventError } from '../domain/errors';
 import type { EventClaims, Trigger } from '../domain/events';
 import { catchUp, logLeftToSweep, partitionByClaims } from './catch-up';
-import { mapWithConcurrency } from './concurrency';
-import { applyPlans, ConvergeError, INSTANCE_CONCURRENCY, summarize, type ConvergeSummary, type DecisionRecord } from './converge';
+import { mapWithConcurrency } from '../util/concurrency';
+import { applyPlans, ConvergeError, INSTANCE_CONCURRENCY, summarize, type ConvergeSummary, type DecisionRecord } from '../converge/converge';
 import { handleTrigger, readTrigger } from './handle-trigger';
-import { flushOutboxBeforeConverge } from './outbox';
-import type { ConvergeDeps } from './ports';
-import { readAndPlan, type InstancePlan } from './read-and-plan';
+import { flushOutboxBeforeConverge } from '../converge/outbox';
+import type { ConvergeDeps } from '../converge/ports';
+import { readAndPlan, type InstancePlan } from '../converge/read-and-plan';
 import { mustSplit, requestParts } from './split';
 
 /** True for Lambda's SQS event source shape: every record comes from aws:sqs. */

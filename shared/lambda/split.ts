@@ -17,7 +17,7 @@
  * so in practice only CloudTrail records are split).
  */
 import type { Trigger } from '../domain/events';
-import type { ConvergeDeps, ConvergeRequest } from './ports';
+import type { ConvergeDeps, ConvergeRequest } from '../converge/ports';
 
 export const MAX_INSTANCES_PER_INVOCATION = 25;
 

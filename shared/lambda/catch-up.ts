@@ -13,8 +13,8 @@
  */
 import type { EventClaims } from '../domain/events';
 import { readBehindEvent } from '../domain/event-claims';
-import type { ConvergeDeps } from './ports';
-import { readAndPlan, type InstancePlan } from './read-and-plan';
+import type { ConvergeDeps } from '../converge/ports';
+import { readAndPlan, type InstancePlan } from '../converge/read-and-plan';
 
 export const CATCH_UP_DELAYS_MS: readonly number[] = [500, 1000, 2000, 4000];
 
