@@ -1,8 +1,8 @@
 /** What one burst measured: raw figures, turned into report rows by burst/rows.ts. */
 import type { CallCount } from '@vpc-mirror-orchestrator/ec2-sim';
-import type { LambdaStats } from '../../local/lambda/runtime';
-import type { QueueStats } from '../../local/lambda/local-queue';
-import type { EventSourceStats } from '../../local/lambda/queue-event-source';
+import type { LambdaStats } from '../../packages/local-lambda/src/runtime';
+import type { QueueStats } from '../../packages/local-lambda/src/local-queue';
+import type { EventSourceStats } from '../../packages/local-lambda/src/queue-event-source';
 import type { InvariantReport } from '../../local/sandbox/invariants';
 import type { DynamoCounts } from '../dynamo-counter';
 

@@ -8,28 +8,28 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { startSimulator, type Simulator, type SimulatorOptions } from '@vpc-mirror-orchestrator/ec2-sim';
-import { DeadLetterQueue, redrivenLetter, redrivenMessage } from '../lambda/dead-letters';
-import { DEFAULT_BUS, LocalEventBus, type BusChaos, type EventEnvelope } from '../lambda/event-bus';
-import { matchesPattern } from '../lambda/event-pattern';
-import { LocalQueue } from '../lambda/local-queue';
-import { QueueEventSource, type BatchReport } from '../lambda/queue-event-source';
-import { LocalLambda, type AsyncInvokeOutcome, type InvocationReport, type LambdaLogLine } from '../lambda/runtime';
+import { DeadLetterQueue, redrivenLetter, redrivenMessage } from '../../packages/local-lambda/src/dead-letters';
+import { DEFAULT_BUS, LocalEventBus, type BusChaos, type EventEnvelope } from '../../packages/local-lambda/src/event-bus';
+import { matchesPattern } from '../../packages/local-lambda/src/event-pattern';
+import { LocalQueue } from '../../packages/local-lambda/src/local-queue';
+import { QueueEventSource, type BatchReport } from '../../packages/local-lambda/src/queue-event-source';
+import { LocalLambda, type AsyncInvokeOutcome, type InvocationReport, type LambdaLogLine } from '../../packages/local-lambda/src/runtime';
 import { makeUnpackDir, resolveCode, type CodeSource } from './artifacts';
 import { createTable, planTable, startDynalite } from './ledger-table';
 import { readStack, type Stack, type StackFunction } from './stack';
 
 export { readStack } from './stack';
 export type { Stack, StackFunction, StackQueue, StackQueueSource, StackRule, StackSchedule } from './stack';
-export { LocalLambda } from '../lambda/runtime';
-export type { AsyncInvokeOutcome, InvocationReport, InvokeResult, LambdaLogLine, LambdaStats } from '../lambda/runtime';
-export { LocalEventBus } from '../lambda/event-bus';
-export type { BusChaos, BusStats, EventEnvelope, ReceivedEvent } from '../lambda/event-bus';
-export { DeadLetterQueue } from '../lambda/dead-letters';
-export type { DeadLetter, OnFailureRecord, RedrivenMessage } from '../lambda/dead-letters';
-export { LocalQueue } from '../lambda/local-queue';
-export type { QueueMessage, QueueStats } from '../lambda/local-queue';
-export { QueueEventSource } from '../lambda/queue-event-source';
-export type { BatchReport, EventSourceStats } from '../lambda/queue-event-source';
+export { LocalLambda } from '../../packages/local-lambda/src/runtime';
+export type { AsyncInvokeOutcome, InvocationReport, InvokeResult, LambdaLogLine, LambdaStats } from '../../packages/local-lambda/src/runtime';
+export { LocalEventBus } from '../../packages/local-lambda/src/event-bus';
+export type { BusChaos, BusStats, EventEnvelope, ReceivedEvent } from '../../packages/local-lambda/src/event-bus';
+export { DeadLetterQueue } from '../../packages/local-lambda/src/dead-letters';
+export type { DeadLetter, OnFailureRecord, RedrivenMessage } from '../../packages/local-lambda/src/dead-letters';
+export { LocalQueue } from '../../packages/local-lambda/src/local-queue';
+export type { QueueMessage, QueueStats } from '../../packages/local-lambda/src/local-queue';
+export { QueueEventSource } from '../../packages/local-lambda/src/queue-event-source';
+export type { BatchReport, EventSourceStats } from '../../packages/local-lambda/src/queue-event-source';
 
 export interface DeployOptions {
   /**

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EventBridgeClient, PutEventsCommand, TestEventPatternCommand } from '@aws-sdk/client-eventbridge';
-import { LocalEventBus, type BusTarget, type EventEnvelope } from '../../local/lambda/event-bus';
+import { LocalEventBus, type BusTarget, type EventEnvelope } from '../../packages/local-lambda/src/event-bus';
 import { EVENT_FIXTURES } from '../support/fixtures-path';
-import { LocalLambda, type AsyncInvokeOutcome } from '../../local/lambda/runtime';
+import { LocalLambda, type AsyncInvokeOutcome } from '../../packages/local-lambda/src/runtime';
 
 const REPO = path.resolve(__dirname, '../..');
 const fixture = (name: string): EventEnvelope => JSON.parse(readFileSync(path.join(EVENT_FIXTURES, name), 'utf8'));

@@ -4,10 +4,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DeadLetterQueue, redrivenLetter } from '../../local/lambda/dead-letters';
-import { LocalQueue } from '../../local/lambda/local-queue';
-import { QueueEventSource, type QueueEventSourceOptions } from '../../local/lambda/queue-event-source';
-import { LocalLambda } from '../../local/lambda/runtime';
+import { DeadLetterQueue, redrivenLetter } from '../../packages/local-lambda/src/dead-letters';
+import { LocalQueue } from '../../packages/local-lambda/src/local-queue';
+import { QueueEventSource, type QueueEventSourceOptions } from '../../packages/local-lambda/src/queue-event-source';
+import { LocalLambda } from '../../packages/local-lambda/src/runtime';
 import { useScratchDir } from '../support/scratch-dir';
 
 const REPO = path.resolve(__dirname, '../..');

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
-import { DeadLetterQueue } from '../../local/lambda/dead-letters';
-import { LocalLambda, type LambdaLogLine, type LocalLambdaOptions } from '../../local/lambda/runtime';
+import { DeadLetterQueue } from '../../packages/local-lambda/src/dead-letters';
+import { LocalLambda, type LambdaLogLine, type LocalLambdaOptions } from '../../packages/local-lambda/src/runtime';
 import { isAlive } from '../support/processes';
 
 const HANDLERS = path.resolve(__dirname, 'fixtures/handlers');

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { matchesPattern, validatePattern, type EventPattern } from './event-pattern';
-import { seededRandom } from '../random';
+import { seededRandom } from '../../../local/random';
 
 export { seededRandom };
 
