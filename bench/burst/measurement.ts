@@ -1,8 +1,6 @@
 /** What one burst measured: raw figures, turned into report rows by burst/rows.ts. */
 import type { CallCount } from '@vpc-mirror-orchestrator/ec2-sim';
-import type { LambdaStats } from '../../packages/local-lambda/src/runtime';
-import type { QueueStats } from '../../packages/local-lambda/src/local-queue';
-import type { EventSourceStats } from '../../packages/local-lambda/src/queue-event-source';
+import type { LambdaStats, QueueStats, EventSourceStats } from '@vpc-mirror-orchestrator/local-lambda';
 import type { InvariantReport } from '../../local/sandbox/invariants';
 import type { DynamoCounts } from '../dynamo-counter';
 

@@ -8,28 +8,40 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { startSimulator, type Simulator, type SimulatorOptions } from '@vpc-mirror-orchestrator/ec2-sim';
-import { DeadLetterQueue, redrivenLetter, redrivenMessage } from '../../packages/local-lambda/src/dead-letters';
-import { DEFAULT_BUS, LocalEventBus, type BusChaos, type EventEnvelope } from '../../packages/local-lambda/src/event-bus';
-import { matchesPattern } from '../../packages/local-lambda/src/event-pattern';
-import { LocalQueue } from '../../packages/local-lambda/src/local-queue';
-import { QueueEventSource, type BatchReport } from '../../packages/local-lambda/src/queue-event-source';
-import { LocalLambda, type AsyncInvokeOutcome, type InvocationReport, type LambdaLogLine } from '../../packages/local-lambda/src/runtime';
+import {
+  DeadLetterQueue,
+  redrivenLetter,
+  redrivenMessage,
+  DEFAULT_BUS,
+  LocalEventBus,
+  type BusChaos,
+  type EventEnvelope,
+  matchesPattern,
+  LocalQueue,
+  QueueEventSource,
+  type BatchReport,
+  LocalLambda,
+  type AsyncInvokeOutcome,
+  type InvocationReport,
+  type LambdaLogLine,
+} from '@vpc-mirror-orchestrator/local-lambda';
+import { OUTCOME_SOURCE } from '../../shared/aws/publisher';
 import { makeUnpackDir, resolveCode, type CodeSource } from './artifacts';
 import { createTable, planTable, startDynalite } from './ledger-table';
 import { readStack, type Stack, type StackFunction } from './stack';
 
 export { readStack } from './stack';
 export type { Stack, StackFunction, StackQueue, StackQueueSource, StackRule, StackSchedule } from './stack';
-export { LocalLambda } from '../../packages/local-lambda/src/runtime';
-export type { AsyncInvokeOutcome, InvocationReport, InvokeResult, LambdaLogLine, LambdaStats } from '../../packages/local-lambda/src/runtime';
-export { LocalEventBus } from '../../packages/local-lambda/src/event-bus';
-export type { BusChaos, BusStats, EventEnvelope, ReceivedEvent } from '../../packages/local-lambda/src/event-bus';
-export { DeadLetterQueue } from '../../packages/local-lambda/src/dead-letters';
-export type { DeadLetter, OnFailureRecord, RedrivenMessage } from '../../packages/local-lambda/src/dead-letters';
-export { LocalQueue } from '../../packages/local-lambda/src/local-queue';
-export type { QueueMessage, QueueStats } from '../../packages/local-lambda/src/local-queue';
-export { QueueEventSource } from '../../packages/local-lambda/src/queue-event-source';
-export type { BatchReport, EventSourceStats } from '../../packages/local-lambda/src/queue-event-source';
+export { LocalLambda } from '@vpc-mirror-orchestrator/local-lambda';
+export type { AsyncInvokeOutcome, InvocationReport, InvokeResult, LambdaLogLine, LambdaStats } from '@vpc-mirror-orchestrator/local-lambda';
+export { LocalEventBus } from '@vpc-mirror-orchestrator/local-lambda';
+export type { BusChaos, BusStats, EventEnvelope, ReceivedEvent } from '@vpc-mirror-orchestrator/local-lambda';
+export { DeadLetterQueue } from '@vpc-mirror-orchestrator/local-lambda';
+export type { DeadLetter, OnFailureRecord, RedrivenMessage } from '@vpc-mirror-orchestrator/local-lambda';
+export { LocalQueue } from '@vpc-mirror-orchestrator/local-lambda';
+export type { QueueMessage, QueueStats } from '@vpc-mirror-orchestrator/local-lambda';
+export { QueueEventSource } from '@vpc-mirror-orchestrator/local-lambda';
+export type { BatchReport, EventSourceStats } from '@vpc-mirror-orchestrator/local-lambda';
 
 export interface DeployOptions {
   /**
@@ -148,7 +160,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const table = planTable(stack.ledgerTable, tableName);
     await createTable(dynamo.endpoint, region, table);
 
-    const bus = new LocalEventBus({ region, accountId, ...(options.chaos ? { chaos: options.chaos } : {}) });
+    const bus = new LocalEventBus({ region, accountId, outcomeSources: [OUTCOME_SOURCE], ...(options.chaos ? { chaos: options.chaos } : {}) });
     const eventBridgeEndpoint = await bus.listen();
     stoppers.push({ name: 'event bus', stop: () => bus.stop() });
 

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { validatePattern, type EventPattern } from '../../packages/local-lambda/src/event-pattern';
+import { validatePattern, type EventPattern } from '@vpc-mirror-orchestrator/local-lambda';
 
 export interface StackRule {
   /** e.g. stateChange-rule-1 */

@@ -3,8 +3,7 @@
  * rules, the functions and their environment): what the runner needs, named for what it is used for.
  */
 import { startLocalCloud, type LocalCloud } from '../cloud';
-import type { EventEnvelope } from '../../packages/local-lambda/src/event-bus';
-import type { LambdaLogLine } from '../../packages/local-lambda/src/runtime';
+import type { EventEnvelope, LambdaLogLine } from '@vpc-mirror-orchestrator/local-lambda';
 import { worldFromSnapshot, type MirrorWorld } from './invariants';
 import { OWNER_TAG } from '../../shared/aws/ownership';
 import type { DeadLetterReport } from './summary';

@@ -12,7 +12,7 @@ import { describeInstances, describeTargets, type HistoryEntry, type SandboxSumm
 import { readHistory } from './history';
 import { startSandboxCloud, type SandboxCloud } from './cloud';
 import { OWNER_TAG } from '../../shared/aws/ownership';
-import type { EventEnvelope } from '../../packages/local-lambda/src/event-bus';
+import type { EventEnvelope } from '@vpc-mirror-orchestrator/local-lambda';
 
 
 /** Generous: a cold start under tsx on a busy two-core machine takes seconds; an idle one settles in well under 1 s. */

@@ -4,10 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DeadLetterQueue, redrivenLetter } from '../../packages/local-lambda/src/dead-letters';
-import { LocalQueue } from '../../packages/local-lambda/src/local-queue';
-import { QueueEventSource, type QueueEventSourceOptions } from '../../packages/local-lambda/src/queue-event-source';
-import { LocalLambda } from '../../packages/local-lambda/src/runtime';
+import { DeadLetterQueue, redrivenLetter, LocalQueue, QueueEventSource, type QueueEventSourceOptions, LocalLambda } from '@vpc-mirror-orchestrator/local-lambda';
 import { useScratchDir } from '../support/scratch-dir';
 
 const REPO = path.resolve(__dirname, '../..');

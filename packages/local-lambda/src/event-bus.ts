@@ -1,17 +1,15 @@
 /**
  * LocalEventBus: the local EventBridge. Rules (pattern -> target) come from the stack; every event put on the bus
  * goes, as an async invocation, to each enabled rule whose pattern matches. It also listens on 127.0.0.1 for
- * EventBridge's PutEvents (AWS JSON 1.1), so the EC2 simulator and the product's outcome publisher reach it
- * through the real SDK (AWS_ENDPOINT_URL_EVENTBRIDGE). Chaos hooks duplicate, delay (reorder) and drop
- * deliveries, driven by a seeded random source so a run can be replayed.
+ * EventBridge's PutEvents (AWS JSON 1.1), so any publisher reaches it through the real SDK
+ * (AWS_ENDPOINT_URL_EVENTBRIDGE). Chaos hooks duplicate, delay (reorder) and drop deliveries, driven by a seeded
+ * random source so a run can be replayed.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { matchesPattern, validatePattern, type EventPattern } from './event-pattern';
-import { seededRandom } from '../../../local/random';
-
-export { seededRandom };
+import { seededRandom } from './random';
 
 export interface EventEnvelope {
   readonly version: '0';
@@ -91,7 +89,7 @@ export interface LocalEventBusOptions {
   readonly accountId?: string;
   readonly rules?: readonly BusRule[];
   readonly chaos?: BusChaos;
-  /** Sources whose events are kept apart for inspection (outcomes()). Default: vpc-mirror-orchestrator. */
+  /** Sources whose events are kept apart for inspection (outcomes()), e.g. an application's own source. Default: none. */
   readonly outcomeSources?: readonly string[];
   /** How many received events are kept (oldest dropped first). Default 50,000. */
   readonly maxRecorded?: number;
@@ -120,7 +118,7 @@ export class LocalEventBus {
   constructor(options: LocalEventBusOptions = {}) {
     this.region = options.region ?? 'us-east-1';
     this.accountId = options.accountId ?? '000000000000';
-    this.outcomeSources = new Set(options.outcomeSources ?? ['vpc-mirror-orchestrator']);
+    this.outcomeSources = new Set(options.outcomeSources ?? []);
     this.maxRecorded = options.maxRecorded ?? 50_000;
     for (const rule of options.rules ?? []) this.addRule(rule);
     this.setChaos(options.chaos);
@@ -185,7 +183,7 @@ export class LocalEventBus {
     return [...this.received];
   }
 
-  /** Events published by the product (source vpc-mirror-orchestrator by default). */
+  /** Events whose source is one of the outcome sources given at construction. */
   outcomes(): readonly EventEnvelope[] {
     return this.received.filter((received) => this.outcomeSources.has(received.event.source)).map((received) => received.event);
   }

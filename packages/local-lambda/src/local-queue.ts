@@ -30,7 +30,7 @@ export interface ReceivedMessage extends QueueMessage {
 }
 
 export interface LocalQueueOptions {
-  /** Logical id in the stack (StateChangeQueue). */
+  /** Logical id of the queue in the stack. */
   readonly logicalId: string;
   readonly name: string;
   readonly arn: string;
