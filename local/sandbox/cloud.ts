@@ -4,7 +4,7 @@
  */
 import { startLocalCloud, type LocalCloud } from '../cloud';
 import type { EventEnvelope, LambdaLogLine } from '@vpc-mirror-orchestrator/local-lambda';
-import { worldFromSnapshot, type MirrorWorld } from './invariants';
+import { worldFromSnapshot, type MirrorWorld } from '../oracle/invariants';
 import { OWNER_TAG } from '../../shared/aws/ownership';
 import type { DeadLetterReport } from './summary';
 

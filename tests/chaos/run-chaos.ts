@@ -9,14 +9,14 @@
 import { CreateTrafficMirrorSessionCommand } from '@aws-sdk/client-ec2';
 import { performance } from 'node:perf_hooks';
 import { seededRandom } from '@vpc-mirror-orchestrator/ec2-sim';
-import { checkInvariants, worldFromSnapshot, type Violation, type WorldSession } from '../../local/sandbox/invariants';
+import { checkInvariants, worldFromSnapshot, type Violation, type WorldSession } from '../../local/oracle/invariants';
 import { SLOT_GRACE_MS } from '../../shared/converge';
 import { sweep, type SweepSummary } from '../../shared/converge/sweep';
 import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
 import { fixtureEvent } from '../support/test-cloud';
-import { wire } from '../reliability/support/deps';
-import { OWNER_TAG } from '../reliability/support/ledger-audit';
-import { startReliabilityCloud, type ReliabilityCloud } from '../reliability/support/local-cloud';
+import { wire } from '../support/deps';
+import { OWNER_TAG } from '../../local/oracle/ledger-audit';
+import { startReliabilityCloud, type ReliabilityCloud } from '../support/local-cloud';
 import { chaosSchedule, type ChaosStep } from './schedule';
 
 export interface ChaosOptions {

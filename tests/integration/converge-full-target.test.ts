@@ -8,8 +8,8 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { converge, SLOT_GRACE_MS, TARGET_FULL_RECHECK_MS } from '../../shared/converge';
 import { sweep } from '../../shared/converge/sweep';
 import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
-import { auditLedger, OWNER_TAG, scanTable } from '../reliability/support/ledger-audit';
-import { endpointsOf, wire, type Wiring } from '../reliability/support/deps';
+import { auditLedger, OWNER_TAG, scanTable } from '../../local/oracle/ledger-audit';
+import { endpointsOf, wire, type Wiring } from '../support/deps';
 import { Ec2Seeder, ledgerItem, sessionsOn, startTestCloud, targetLoads, type TestCloud } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };

@@ -7,8 +7,8 @@ import { Ec2Error } from '@vpc-mirror-orchestrator/ec2-sim';
 import { converge, INSTANCE_CONCURRENCY } from '../../shared/converge';
 import { sweep } from '../../shared/converge/sweep';
 import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
-import { auditLedger, OWNER_TAG, scanTable } from '../reliability/support/ledger-audit';
-import { endpointsOf, wire, type Wiring } from '../reliability/support/deps';
+import { auditLedger, OWNER_TAG, scanTable } from '../../local/oracle/ledger-audit';
+import { endpointsOf, wire, type Wiring } from '../support/deps';
 import { Ec2Seeder, sessionsOn, startTestCloud, type Launched, type TestCloud } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };

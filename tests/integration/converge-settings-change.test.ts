@@ -5,8 +5,8 @@
  * Real adapters over HTTP against the simulator and dynalite.
  */
 import { converge, type ConvergeDeps } from '../../shared/converge';
-import { auditLedger, OWNER_TAG, scanTable } from '../reliability/support/ledger-audit';
-import { endpointsOf, wire, type Wiring } from '../reliability/support/deps';
+import { auditLedger, OWNER_TAG, scanTable } from '../../local/oracle/ledger-audit';
+import { endpointsOf, wire, type Wiring } from '../support/deps';
 import { Ec2Seeder, sessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };

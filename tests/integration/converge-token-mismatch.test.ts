@@ -6,8 +6,8 @@
  * right, else replaces it; the ledger never forgets it. Real adapters over HTTP against the simulator and dynalite.
  */
 import { applyPlans, converge, readAndPlan } from '../../shared/converge';
-import { auditLedger, OWNER_TAG, scanTable } from '../reliability/support/ledger-audit';
-import { endpointsOf, wire, type Wiring } from '../reliability/support/deps';
+import { auditLedger, OWNER_TAG, scanTable } from '../../local/oracle/ledger-audit';
+import { endpointsOf, wire, type Wiring } from '../support/deps';
 import { Ec2Seeder, sessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };

@@ -4,7 +4,7 @@
  */
 import { sweep } from '../../shared/converge/sweep';
 import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
-import { endpointsOf, wire, type Wiring } from '../reliability/support/deps';
+import { endpointsOf, wire, type Wiring } from '../support/deps';
 import { Ec2Seeder, startTestCloud, type TestCloud } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };

@@ -5,9 +5,9 @@
  */
 import { converge, type ConvergeSummary } from '../../shared/converge';
 import { Ec2Seeder, sessionsOn, targetLoads, type TestCloud } from '../support/test-cloud';
-import { auditLedger, OWNER_TAG, scanTable } from './support/ledger-audit';
-import { endpointsOf, wire, type Wiring } from './support/deps';
-import { startCloudWith } from './support/in-process-cloud';
+import { auditLedger, OWNER_TAG, scanTable } from '../../local/oracle/ledger-audit';
+import { endpointsOf, wire, type Wiring } from '../support/deps';
+import { startCloudWith } from '../support/in-process-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
 const PARALLEL = 12;

@@ -7,9 +7,9 @@
 import { converge, ConvergeError, type ConvergeSummary } from '../../shared/converge';
 import { RetryableError } from '../../shared/domain/errors';
 import { Ec2Seeder, ledgerItem, sessionsOn, targetLoads, type Launched, type TestCloud } from '../support/test-cloud';
-import { auditLedger, OWNER_TAG, scanTable } from './support/ledger-audit';
-import { endpointsOf, wire, type Wiring, type WiringOptions } from './support/deps';
-import { startCloudWith } from './support/in-process-cloud';
+import { auditLedger, OWNER_TAG, scanTable } from '../../local/oracle/ledger-audit';
+import { endpointsOf, wire, type Wiring, type WiringOptions } from '../support/deps';
+import { startCloudWith } from '../support/in-process-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
 /** Lambda's async invocation: the first attempt and two retries. */

@@ -11,7 +11,7 @@ import { sweep } from '../../shared/converge/sweep';
 import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
 import { Ec2Seeder, startTestCloud, type TestCloud } from '../support/test-cloud';
 import { stateChangeEvent } from '../support/trigger-events';
-import { endpointsOf, wire, type Wiring } from './support/deps';
+import { endpointsOf, wire, type Wiring } from '../support/deps';
 
 const TAG = { 'traffic-mirror': 'true' };
 const SETTINGS = { ...DEFAULT_SWEEP_SETTINGS, mutationsPerSecond: 50, mutationBurst: 50 };

@@ -6,7 +6,7 @@
  */
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
 import { MAX_INSTANCES_PER_INVOCATION } from '../../shared/lambda/split';
-import { startReliabilityCloud, type ReliabilityCloud } from './support/local-cloud';
+import { startReliabilityCloud, type ReliabilityCloud } from '../support/local-cloud';
 
 const FLEET = 60;
 let rc: ReliabilityCloud;

@@ -6,13 +6,13 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { createEc2Adapter } from '../../../shared/aws/ec2';
-import { createLedger } from '../../../shared/aws/ledger';
-import { createPublisher } from '../../../shared/aws/publisher';
-import { createSweepLedger } from '../../../shared/aws/sweep-ledger';
-import { loadConfig } from '../../../shared/config/config';
-import type { ConvergeDeps } from '../../../shared/converge';
-import type { SweepLedgerPort } from '../../../shared/converge/sweep-ports';
+import { createEc2Adapter } from '../../shared/aws/ec2';
+import { createLedger } from '../../shared/aws/ledger';
+import { createPublisher } from '../../shared/aws/publisher';
+import { createSweepLedger } from '../../shared/aws/sweep-ledger';
+import { loadConfig } from '../../shared/config/config';
+import type { ConvergeDeps } from '../../shared/converge';
+import type { SweepLedgerPort } from '../../shared/converge/sweep-ports';
 
 export interface Endpoints {
   readonly ec2: string;

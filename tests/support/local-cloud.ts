@@ -17,9 +17,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../../local/cloud';
+import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../local/cloud';
 import type { Simulator } from '@vpc-mirror-orchestrator/ec2-sim';
-import { auditLedger, OWNER_TAG, scanTable, type LedgerProblem } from './ledger-audit';
+import { auditLedger, OWNER_TAG, scanTable, type LedgerProblem } from '../../local/oracle/ledger-audit';
 import type { Endpoints } from './deps';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };

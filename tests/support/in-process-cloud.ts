@@ -3,9 +3,9 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startSimulator, type SimulatorOptions } from '@vpc-mirror-orchestrator/ec2-sim';
-import { startCapturingEventBus } from '../../support/event-bus';
-import { startLedgerTable } from '../../support/ledger-table';
-import type { TestCloud } from '../../support/test-cloud';
+import { startCapturingEventBus } from './event-bus';
+import { startLedgerTable } from './ledger-table';
+import type { TestCloud } from './test-cloud';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
