@@ -3,7 +3,7 @@
  * that module builds the container's logger and metrics from the environment at load: the application only counts
  * on what it is given.
  */
-import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 export type OutcomeMetric = 'attached' | 'detached' | 'refused' | 'skipped' | 'failed';
 
