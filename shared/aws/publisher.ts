@@ -1,6 +1,6 @@
 /**
  * What we put on EventBridge, in PutEvents batches of 10: outcome events (schema pinned in docs/ARCHITECTURE.md), and
- * the parts of a trigger too large for one invocation (shared/converge/split.ts).
+ * the parts of a trigger too large for one invocation (shared/lambda/split.ts).
  */
 import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { RetryableError } from '../domain/errors';

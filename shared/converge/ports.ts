@@ -151,7 +151,7 @@ export interface OutcomeEvent {
   readonly triggerEventId: string;
 }
 
-/** One part of a trigger too large for one invocation, converged by its own invocation (shared/converge/split.ts). */
+/** One part of a trigger too large for one invocation, converged by its own invocation (shared/lambda/split.ts). */
 export interface ConvergeRequest {
   readonly parentEventId: string;
   /** 1-based. */

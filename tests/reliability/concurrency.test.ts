@@ -28,7 +28,7 @@ async function convergeAll(jobs: Array<{ wiring: Wiring; instanceIds: string[] }
   return Promise.allSettled(jobs.map((job, index) => converge(job.instanceIds, { eventId: `evt-${index}` }, job.wiring.deps)));
 }
 
-/** Slots, sessions and target items agree (tests/reliability/support/ledger-audit.ts). */
+/** Slots, sessions and target items agree (local/oracle/ledger-audit.ts). */
 async function expectConsistentLedger(): Promise<void> {
   expect(auditLedger(await scanTable(cloud.documents, cloud.table.tableName), cloud.sim.snapshot())).toEqual([]);
 }

@@ -40,7 +40,7 @@ async function convergeWithLambdaRetries(instanceIds: string[], made: Wiring): P
   return { errors };
 }
 
-/** Slots, sessions and target items agree (tests/reliability/support/ledger-audit.ts). */
+/** Slots, sessions and target items agree (local/oracle/ledger-audit.ts). */
 async function expectConsistentLedger(): Promise<void> {
   expect(auditLedger(await scanTable(cloud.documents, cloud.table.tableName), cloud.sim.snapshot())).toEqual([]);
 }
