@@ -15,14 +15,13 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { RetryableError } from '../domain/errors';
-import { freeSessionNumbers, MAX_SESSIONS_PER_ENI } from '../domain/session-number';
+import { chooseSlot, syncObservedSessions, type Slot } from '../domain/eni-slots';
 import type { SessionFacts } from '../domain/types';
 import type {
   Clock,
   EniLedger,
   HistoryEntry,
   LedgerPort,
-  Slot,
   SlotRequest,
   SlotReservation,
   TargetSourcePurpose,
@@ -72,34 +71,6 @@ function isConditionFailure(error: unknown): boolean {
 function jitter(attempt: number): Promise<void> {
   const ms = Math.floor(Math.random() * 10 * (attempt + 1));
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/**
- * Makes the slots agree with what EC2 shows: hand-made sessions become foreign slots (their numbers count against the
- * ENI's 3), foreign slots whose session is gone are dropped, and managed sessions the ledger lost are learned back.
- */
-export function syncObservedSessions(slots: readonly Slot[], observed: readonly SessionFacts[], at: string): Slot[] {
-  const observedIds = new Set(observed.map((session) => session.sessionId));
-  const next = slots.filter((slot) => slot.owner !== 'foreign' || (slot.sessionId !== undefined && observedIds.has(slot.sessionId)));
-  for (const session of observed) {
-    const known = next.some(
-      (slot) =>
-        slot.sessionId === session.sessionId ||
-        (session.reservationId !== undefined && slot.reservationId === session.reservationId),
-    );
-    if (known || next.some((slot) => slot.sessionNumber === session.sessionNumber)) continue;
-    next.push({
-      sessionNumber: session.sessionNumber,
-      owner: session.managed ? 'managed' : 'foreign',
-      state: 'active',
-      sessionId: session.sessionId,
-      targetId: session.targetId,
-      ...(session.reservationId !== undefined ? { reservationId: session.reservationId } : {}),
-      ...(session.instanceId !== undefined ? { instanceId: session.instanceId } : {}),
-      updatedAt: at,
-    });
-  }
-  return next;
 }
 
 function sameSlots(a: readonly Slot[], b: readonly Slot[]): boolean {
@@ -306,38 +277,9 @@ export function createLedger(options: LedgerOptions): LedgerPort {
   async function reserveSlot(request: SlotRequest): Promise<SlotReservation> {
     const at = clock.now().toISOString();
     const reservationId = `r-${randomUUID()}`;
-    return mutateEni<SlotReservation>(request.eniId, request.instanceId, (current) => {
-      const slots = syncObservedSessions(current?.slots ?? [], request.observedSessions, at);
-      const held = slots.find((slot) => slot.owner === 'managed' && slot.state !== 'releasing' && slot.reservationId !== undefined);
-      if (held?.reservationId !== undefined && held.targetId !== undefined) {
-        return {
-          slots,
-          result: {
-            kind: 'existing',
-            reservationId: held.reservationId,
-            sessionNumber: held.sessionNumber,
-            targetId: held.targetId,
-            ...(held.state === 'active' && held.sessionId !== undefined ? { sessionId: held.sessionId } : {}),
-          },
-        };
-      }
-      if (slots.length >= MAX_SESSIONS_PER_ENI) return { slots, result: { kind: 'full' } };
-      const used = slots.map((slot) => slot.sessionNumber);
-      const number =
-        request.numberCandidates.find((candidate) => !used.includes(candidate)) ??
-        freeSessionNumbers(used, request.preferredSessionNumber, 1)[0];
-      if (number === undefined) return { slots, result: { kind: 'full' } };
-      const slot: Slot = {
-        sessionNumber: number,
-        owner: 'managed',
-        state: 'reserved',
-        targetId: request.targetId,
-        reservationId,
-        instanceId: request.instanceId,
-        updatedAt: at,
-      };
-      return { slots: [...slots, slot], result: { kind: 'reserved', reservationId, sessionNumber: number, targetId: request.targetId } };
-    });
+    return mutateEni<SlotReservation>(request.eniId, request.instanceId, (current) =>
+      chooseSlot(syncObservedSessions(current?.slots ?? [], request.observedSessions, at), { ...request, reservationId }, at),
+    );
   }
 
   async function activateSlot(eniId: string, reservationId: string, sessionId: string): Promise<boolean> {

@@ -7,6 +7,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { InstanceFacts, InstanceTypeFacts, RecordReason, SessionFacts, TargetFacts } from '../domain/types';
 import type { Config } from '../config/config';
 import type { EventClaims } from '../domain/events';
+import type { Slot, SlotReservation } from '../domain/eni-slots';
 
 export interface CreateSessionRequest {
   readonly instanceId: string;
@@ -47,19 +48,7 @@ export interface Ec2Port {
   describeInterfaceAttachments(eniIds: readonly string[]): Promise<Map<string, string | null>>;
 }
 
-export type SlotOwner = 'managed' | 'foreign';
-export type SlotState = 'reserved' | 'active' | 'releasing';
-
-export interface Slot {
-  readonly sessionNumber: number;
-  readonly owner: SlotOwner;
-  readonly state: SlotState;
-  readonly sessionId?: string;
-  readonly targetId?: string;
-  readonly reservationId?: string;
-  readonly instanceId?: string;
-  readonly updatedAt: string;
-}
+export type { Slot, SlotOwner, SlotReservation, SlotState } from '../domain/eni-slots';
 
 export interface EniLedger {
   readonly eniId: string;
@@ -83,12 +72,6 @@ export interface SlotRequest {
   /** Every session EC2 showed on the ENI: hand-made ones are learned as foreign slots, numbers are avoided. */
   readonly observedSessions: readonly SessionFacts[];
 }
-
-export type SlotReservation =
-  | { readonly kind: 'reserved'; readonly reservationId: string; readonly sessionNumber: number; readonly targetId: string }
-  /** An earlier or concurrent attach holds a reservation for this ENI: reuse it (same ClientToken, same session). */
-  | { readonly kind: 'existing'; readonly reservationId: string; readonly sessionNumber: number; readonly targetId: string; readonly sessionId?: string }
-  | { readonly kind: 'full' };
 
 export interface HistoryEntry {
   readonly instanceId: string;
