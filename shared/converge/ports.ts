@@ -4,10 +4,11 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import type { InstanceFacts, InstanceTypeFacts, RecordReason, SessionFacts, TargetFacts } from '../domain/types';
+import type { InstanceFacts, InstanceTypeFacts, RecordReason, SessionFacts } from '../domain/types';
 import type { Config } from '../config/config';
 import type { EventClaims } from '../domain/events';
-import type { Slot, SlotReservation } from '../domain/eni-slots';
+import type { DescribedTarget } from '../domain/correlation';
+import type { EniLedger, Slot, SlotReservation } from '../domain/eni-slots';
 
 export interface CreateSessionRequest {
   readonly instanceId: string;
@@ -19,11 +20,6 @@ export interface CreateSessionRequest {
   readonly reservationId: string;
   readonly virtualNetworkId?: number;
   readonly packetLength?: number;
-}
-
-/** A target plus its own ENI (network-interface targets): that ENI can never be a mirror source. */
-export interface DescribedTarget extends TargetFacts {
-  readonly networkInterfaceId?: string;
 }
 
 export interface Ec2Port {
@@ -48,14 +44,8 @@ export interface Ec2Port {
   describeInterfaceAttachments(eniIds: readonly string[]): Promise<Map<string, string | null>>;
 }
 
-export type { Slot, SlotOwner, SlotReservation, SlotState } from '../domain/eni-slots';
-
-export interface EniLedger {
-  readonly eniId: string;
-  readonly instanceId?: string;
-  readonly slots: readonly Slot[];
-  readonly version: number;
-}
+export type { EniLedger, Slot, SlotOwner, SlotReservation, SlotState } from '../domain/eni-slots';
+export type { DescribedTarget } from '../domain/correlation';
 
 export type TargetSourceReservation = 'reserved' | 'already-held' | 'full';
 

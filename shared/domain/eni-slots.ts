@@ -20,6 +20,14 @@ export interface Slot {
   readonly updatedAt: string;
 }
 
+/** What the ledger holds for one ENI: its slots, the instance it was last seen on, the item's version. */
+export interface EniLedger {
+  readonly eniId: string;
+  readonly instanceId?: string;
+  readonly slots: readonly Slot[];
+  readonly version: number;
+}
+
 export type SlotReservation =
   | { readonly kind: 'reserved'; readonly reservationId: string; readonly sessionNumber: number; readonly targetId: string }
   /** An earlier or concurrent attach holds a reservation for this ENI: reuse it (same ClientToken, same session). */
