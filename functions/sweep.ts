@@ -5,7 +5,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { ScheduledEvent } from 'aws-lambda';
 import { loadConfig } from '../shared/config/config';
 import { dynamoDocuments } from '../shared/aws/clients';
-import { createSweepLedger } from '../shared/aws/sweep-ledger';
+import { createSweepLedger } from '../shared/aws/ledger/sweep';
 import { defaultDeps } from '../shared/wiring/deps';
 import { handleScheduledSweep } from '../shared/lambda/sweep-handler';
 import { loadSweepSettings } from '../shared/config/sweep-settings';

@@ -9,7 +9,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createEc2Adapter } from '../../shared/aws/ec2';
 import { createLedger } from '../../shared/aws/ledger';
 import { createPublisher } from '../../shared/aws/publisher';
-import { createSweepLedger } from '../../shared/aws/sweep-ledger';
+import { createSweepLedger } from '../../shared/aws/ledger/sweep';
 import { loadConfig } from '../../shared/config/config';
 import type { ConvergeDeps } from '../../shared/converge';
 import type { SweepLedgerPort } from '../../shared/converge/sweep-ports';

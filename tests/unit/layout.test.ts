@@ -69,7 +69,7 @@ describe('the layout', () => {
   it('accepts what the rooms allow', () => {
     expect(reasonsFor(withImport('shared/domain/plan.ts', "import * as z from 'zod/mini';"))).toEqual([]);
     expect(reasonsFor(withImport('shared/converge/converge.ts', "import type { Config } from '../config/config';"))).toEqual([]);
-    expect(reasonsFor(withImport('shared/aws/ledger.ts', "import type { SweepLedgerPort } from '../converge/sweep-ports';"))).toEqual([]);
+    expect(reasonsFor(withImport('shared/aws/ec2.ts', "import type { SweepLedgerPort } from '../converge/sweep-ports';"))).toEqual([]);
   });
 
   describe('refuses', () => {
@@ -110,7 +110,7 @@ describe('the layout', () => {
     });
 
     it('an adapter calling the application instead of implementing its ports', () => {
-      expect(reasonsFor(withImport('shared/aws/ledger.ts', "import { converge } from '../converge/converge';"))).toEqual([
+      expect(reasonsFor(withImport('shared/aws/ec2.ts', "import { converge } from '../converge/converge';"))).toEqual([
         '../converge/converge: aws may import only /(^|-)ports$/ from application',
       ]);
     });

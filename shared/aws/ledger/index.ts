@@ -14,9 +14,9 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { RetryableError } from '../domain/errors';
-import { chooseSlot, syncObservedSessions, type Slot } from '../domain/eni-slots';
-import type { SessionFacts } from '../domain/types';
+import { RetryableError } from '../../domain/errors';
+import { chooseSlot, syncObservedSessions, type Slot } from '../../domain/eni-slots';
+import type { SessionFacts } from '../../domain/types';
 import type {
   Clock,
   EniLedger,
@@ -26,9 +26,9 @@ import type {
   SlotReservation,
   TargetSourcePurpose,
   TargetSourceReservation,
-} from '../converge/ports';
-import { chunks } from '../util/chunks';
-import { hasCode, toDomainError } from './error-mapping';
+} from '../../converge/ports';
+import { chunks } from '../../util/chunks';
+import { hasCode, toDomainError } from '../error-mapping';
 import { createOutbox } from './outbox';
 
 const MAX_RACE_ATTEMPTS = 8;

@@ -9,8 +9,8 @@
  * calls, which EC2 refills at 5/s per account, far below a partition's 1,000 writes/s.
  */
 import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Clock, OutboxPort, OutcomeEvent } from '../converge/ports';
-import { toDomainError } from './error-mapping';
+import type { Clock, OutboxPort, OutcomeEvent } from '../../converge/ports';
+import { toDomainError } from '../error-mapping';
 
 const OUTBOX_PK = 'outbox';
 const SECONDS_PER_DAY = 86_400;

@@ -5,11 +5,11 @@
  * Single-item writes, like the rest of the ledger; the cursor has one writer (the sweep runs one at a time).
  */
 import { GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Clock } from '../converge/ports';
-import type { SlotHoldersByTarget, SweepLedgerPort, TargetSources } from '../converge/sweep-ports';
-import type { Slot } from '../converge/ports';
-import { hasCode, toDomainError, withDomainErrors } from './error-mapping';
-import { targetKey } from './ledger';
+import type { Clock } from '../../converge/ports';
+import type { SlotHoldersByTarget, SweepLedgerPort, TargetSources } from '../../converge/sweep-ports';
+import type { Slot } from '../../converge/ports';
+import { hasCode, toDomainError, withDomainErrors } from '../error-mapping';
+import { targetKey } from './index';
 
 const CURSOR_KEY = { pk: 'sweep#cursor', sk: 'cursor' };
 
