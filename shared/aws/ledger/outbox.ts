@@ -8,12 +8,11 @@
  * can never be delivered does not stay for ever). One partition is enough: outcome events follow mutating EC2
  * calls, which EC2 refills at 5/s per account, far below a partition's 1,000 writes/s.
  */
-import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock, OutboxPort, OutcomeEvent } from '../../converge/ports';
 import { toDomainError } from '../error-mapping';
-
-const OUTBOX_PK = 'outbox';
-const SECONDS_PER_DAY = 86_400;
+import { OUTBOX_PK, outboxKey } from './keys';
+import { expiresAt } from './table';
 
 export interface OutboxOptions {
   readonly documents: DynamoDBDocumentClient;
@@ -21,8 +20,6 @@ export interface OutboxOptions {
   readonly historyTtlDays: number;
   readonly clock?: Clock;
 }
-
-const sortKey = (event: OutcomeEvent) => `${event.at}#${event.outcomeId}`;
 
 function toOutcomeEvent(item: Record<string, unknown>): OutcomeEvent {
   const { pk: _pk, sk: _sk, expiresAt: _expiresAt, ...event } = item;
@@ -43,35 +40,33 @@ export function createOutbox(options: OutboxOptions): OutboxPort {
 
   return {
     async addToOutbox(event: OutcomeEvent): Promise<void> {
-      const expiresAt = Math.floor(clock.now().getTime() / 1000) + historyTtlDays * SECONDS_PER_DAY;
-      await send('PutItem', () => documents.send(new PutCommand({ TableName: tableName, Item: { pk: OUTBOX_PK, sk: sortKey(event), ...event, expiresAt } })));
+      const item = { ...outboxKey(event), ...event, expiresAt: expiresAt(clock.now(), historyTtlDays) };
+      await send('PutItem', () => documents.send(new PutCommand({ TableName: tableName, Item: item })));
     },
 
     async readOutbox(writtenBefore: Date, limit: number): Promise<OutcomeEvent[]> {
-      const events: OutcomeEvent[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await send('Query', () =>
-          documents.send(
-            new QueryCommand({
-              TableName: tableName,
-              KeyConditionExpression: 'pk = :pk AND sk < :before',
-              ExpressionAttributeValues: { ':pk': OUTBOX_PK, ':before': writtenBefore.toISOString() },
-              ConsistentRead: true,
-              Limit: limit - events.length,
-              ExclusiveStartKey: startKey,
-            }),
-          ),
+      return send('Query', async () => {
+        const events: OutcomeEvent[] = [];
+        const pages = paginateQuery(
+          { client: documents, pageSize: limit },
+          {
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk AND sk < :before',
+            ExpressionAttributeValues: { ':pk': OUTBOX_PK, ':before': writtenBefore.toISOString() },
+            ConsistentRead: true,
+          },
         );
-        events.push(...(page.Items ?? []).map(toOutcomeEvent));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey && events.length < limit);
-      return events;
+        for await (const page of pages) {
+          events.push(...(page.Items ?? []).map(toOutcomeEvent));
+          if (events.length >= limit) break;
+        }
+        return events.slice(0, limit);
+      });
     },
 
     async removeFromOutbox(events: readonly OutcomeEvent[]): Promise<void> {
       for (const event of events) {
-        await send('DeleteItem', () => documents.send(new DeleteCommand({ TableName: tableName, Key: { pk: OUTBOX_PK, sk: sortKey(event) } })));
+        await send('DeleteItem', () => documents.send(new DeleteCommand({ TableName: tableName, Key: outboxKey(event) })));
       }
     },
   };

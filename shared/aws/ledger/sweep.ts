@@ -4,14 +4,12 @@
  * target source and reserving the ENI slot, or a hand-made session deleted by hand, leaves one behind.
  * Single-item writes, like the rest of the ledger; the cursor has one writer (the sweep runs one at a time).
  */
-import { GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../converge/ports';
 import type { SlotHoldersByTarget, SweepLedgerPort, TargetSources } from '../../converge/sweep-ports';
 import type { Slot } from '../../converge/ports';
 import { hasCode, toDomainError, withDomainErrors } from '../error-mapping';
-import { targetKey } from './index';
-
-const CURSOR_KEY = { pk: 'sweep#cursor', sk: 'cursor' };
+import { CURSOR_KEY, ENI_PREFIX, targetKey } from './keys';
 
 export interface SweepLedgerOptions {
   readonly documents: DynamoDBDocumentClient;
@@ -61,27 +59,25 @@ export function createSweepLedger(options: SweepLedgerOptions): SweepLedgerPort 
 
   async function readManagedSlotHolders(): Promise<SlotHoldersByTarget> {
     const holders = new Map<string, string[]>();
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await withDomainErrors('DynamoDB Scan', () =>
-        documents.send(
-          new ScanCommand({
-            TableName: tableName,
-            FilterExpression: 'begins_with(pk, :eni)',
-            ProjectionExpression: 'eniId, slots',
-            ExpressionAttributeValues: { ':eni': 'eni#' },
-            ExclusiveStartKey: startKey,
-          }),
-        ),
+    await withDomainErrors('DynamoDB Scan', async () => {
+      const pages = paginateScan(
+        { client: documents },
+        {
+          TableName: tableName,
+          FilterExpression: 'begins_with(pk, :eni)',
+          ProjectionExpression: 'eniId, slots',
+          ExpressionAttributeValues: { ':eni': ENI_PREFIX },
+        },
       );
-      for (const item of page.Items ?? []) {
-        const slots = Object.values((item.slots ?? {}) as Record<string, Slot>);
-        for (const targetId of new Set(slots.flatMap((slot) => (slot.owner === 'managed' && slot.targetId ? [slot.targetId] : [])))) {
-          holders.set(targetId, [...(holders.get(targetId) ?? []), String(item.eniId)]);
+      for await (const page of pages) {
+        for (const item of page.Items ?? []) {
+          const slots = Object.values((item.slots ?? {}) as Record<string, Slot>);
+          for (const targetId of new Set(slots.flatMap((slot) => (slot.owner === 'managed' && slot.targetId ? [slot.targetId] : [])))) {
+            holders.set(targetId, [...(holders.get(targetId) ?? []), String(item.eniId)]);
+          }
         }
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    });
     return holders;
   }
 
