@@ -33,5 +33,5 @@ export function openSession(io: CliIo, options: CommonOptions): CliSession {
   // Decisions are rendered by the CLI; the Lambdas' JSON log lines would otherwise land on stdout (and break --json),
   // and metrics belong to the deployed functions.
   const logger = new Logger({ serviceName: 'mirrorctl', logLevel: 'SILENT' });
-  return { config, deps: { ...defaultDeps(config), logger, metrics: undefined } };
+  return { config, deps: defaultDeps(config, { logger, metrics: null }) };
 }

@@ -4,8 +4,6 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { ScheduledEvent } from 'aws-lambda';
 import { loadConfig } from '../shared/config/config';
-import { dynamoDocuments } from '../shared/aws/clients';
-import { createSweepLedger } from '../shared/aws/ledger/sweep';
 import { defaultDeps } from '../shared/wiring/deps';
 import { handleScheduledSweep } from '../shared/lambda/sweep-handler';
 import { loadSweepSettings } from '../shared/config/sweep-settings';
@@ -16,7 +14,6 @@ import { logger, metrics } from '../shared/observability';
 const config = loadConfig(process.env);
 const settings = loadSweepSettings(process.env);
 const deps = defaultDeps(config);
-const ledger = createSweepLedger({ documents: dynamoDocuments(), tableName: config.tableName });
 // Per container: runs reusing a warm container share one budget.
 const bucket = new TokenBucket({ capacity: settings.mutationBurst, refillPerSecond: settings.mutationsPerSecond });
 
@@ -24,5 +21,5 @@ export const handler = middy<ScheduledEvent, SweepSummary>()
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
   .handler((event, context) =>
-    handleScheduledSweep(event, deps, { ledger, settings, bucket, remainingTimeMs: () => context.getRemainingTimeInMillis() }),
+    handleScheduledSweep(event, deps, { ledger: deps.sweepLedger, settings, bucket, remainingTimeMs: () => context.getRemainingTimeInMillis() }),
   );

@@ -1,18 +1,15 @@
 /**
- * converge/sweep wired in-process with the real adapters over HTTP (simulator + dynalite + an EventBridge
- * endpoint), with a clock that may be shifted forward: "the sweep after the grace period" without waiting for it.
+ * converge/sweep wired in-process by the functions' own wiring (shared/wiring/deps.ts) with clients pointed at
+ * loopback (simulator + dynalite + an EventBridge endpoint), with a clock that may be shifted forward: "the sweep after the grace period" without waiting for it.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { createEc2Adapter } from '../../shared/aws/ec2';
-import { createLedger } from '../../shared/aws/ledger';
-import { createPublisher } from '../../shared/aws/publisher';
-import { createSweepLedger } from '../../shared/aws/ledger/sweep';
 import { loadConfig } from '../../shared/config/config';
 import type { ConvergeDeps } from '../../shared/converge';
 import type { SweepLedgerPort } from '../../shared/converge/sweep-ports';
+import { defaultDeps } from '../../shared/wiring/deps';
 
 export interface Endpoints {
   readonly ec2: string;
@@ -56,17 +53,15 @@ export function wire(endpoints: Endpoints, options: WiringOptions): Wiring {
     maxAttempts: options.ec2MaxAttempts ?? 8,
   });
   const events = new EventBridgeClient({ endpoint: endpoints.eventBridge, region: 'eu-west-1', credentials });
-  const deps: ConvergeDeps = {
-    ec2: createEc2Adapter({ client: ec2, ownerId: config.ownerId, clock }),
-    ledger: createLedger({ documents: endpoints.documents, tableName: config.tableName, historyTtlDays: config.historyTtlDays, clock }),
-    publisher: createPublisher({ client: events, eventBusName: config.eventBusName, ownerId: config.ownerId }),
-    config,
-    logger: new Logger({ serviceName: 'reliability-test', logLevel: (process.env.TEST_LOG_LEVEL ?? 'SILENT') as 'SILENT' }),
+  const deps = defaultDeps(config, {
+    clients: { ec2, documents: endpoints.documents, eventBridge: events },
     clock,
-  };
+    logger: new Logger({ serviceName: 'reliability-test', logLevel: (process.env.TEST_LOG_LEVEL ?? 'SILENT') as 'SILENT' }),
+    metrics: null,
+  });
   return {
     deps,
-    sweepLedger: createSweepLedger({ documents: endpoints.documents, tableName: config.tableName, clock }),
+    sweepLedger: deps.sweepLedger,
     destroy() {
       ec2.destroy();
       events.destroy();
