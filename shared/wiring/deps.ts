@@ -4,10 +4,7 @@
  * with the container's clients; the CLI and the tests call it with their own clients, clock or logger, so that what
  * they run is wired exactly as a deployed function is.
  */
-import type { EC2Client } from '@aws-sdk/client-ec2';
-import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { dynamoDocuments, ec2, eventBridge } from '../aws/clients';
+import { dynamoDocuments, ec2, eventBridge, type AwsClients } from '../aws/clients';
 import { createEc2Adapter } from '../aws/ec2';
 import { createLedger } from '../aws/ledger';
 import { createSweepLedger } from '../aws/ledger/sweep';
@@ -16,12 +13,6 @@ import { loadConfig, type Config } from '../config/config';
 import type { Clock, ConvergeDeps } from '../converge/ports';
 import type { SweepLedgerPort } from '../converge/sweep-ports';
 import { logger, metrics } from '../observability';
-
-export interface AwsClients {
-  readonly ec2: EC2Client;
-  readonly documents: DynamoDBDocumentClient;
-  readonly eventBridge: EventBridgeClient;
-}
 
 /** What a caller may supply instead of the container's own. */
 export interface WiringOverrides {
