@@ -4,7 +4,7 @@
  */
 import { startLocalCloud, type LocalCloud } from '../cloud';
 import type { EventEnvelope, LambdaLogLine } from '@vpc-mirror-orchestrator/local-lambda';
-import { worldFromSnapshot, type MirrorWorld } from '../oracle/invariants';
+import { worldFromSnapshot, type MirrorWorld } from '../oracle';
 import { OWNER_TAG } from '../../shared/aws/ownership';
 import type { DeadLetterReport } from './summary';
 

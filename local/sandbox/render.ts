@@ -5,7 +5,7 @@
 import pc from 'picocolors';
 import Table from 'cli-table3';
 import type { DecisionRecord, OtherLogEntry } from './decisions';
-import type { InvariantReport } from '../oracle/invariants';
+import type { InvariantReport } from '../oracle';
 import type { InstanceReport, SandboxSummary, TargetReport } from './summary';
 import type { StoryStep } from './scenario';
 

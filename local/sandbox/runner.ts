@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { buildScenario, type Scenario, type StoryAction, type StoryStep, type TargetLabel } from './scenario';
 import { FleetDriver } from './fleet';
 import { parseLogLine, type DecisionRecord, type OtherLogEntry } from './decisions';
-import { checkInvariants, type InvariantOptions, type InvariantReport, type MirrorWorld } from '../oracle/invariants';
+import { checkInvariants, type InvariantOptions, type InvariantReport, type MirrorWorld } from '../oracle';
 import { describeInstances, describeTargets, type HistoryEntry, type SandboxSummary, type StepCheck } from './summary';
 import { readHistory } from './history';
 import { startSandboxCloud, type SandboxCloud } from './cloud';

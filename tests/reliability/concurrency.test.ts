@@ -5,7 +5,7 @@
  */
 import { converge, type ConvergeSummary } from '../../shared/converge';
 import { Ec2Seeder, sessionsOn, targetLoads, type TestCloud } from '../support/test-cloud';
-import { auditLedger, OWNER_TAG, scanTable } from '../../local/oracle/ledger-audit';
+import { ledgerProblems, OWNER_TAG } from '../../local/oracle';
 import { endpointsOf, wire, type Wiring } from '../support/deps';
 import { startCloudWith } from '../support/in-process-cloud';
 
@@ -30,7 +30,7 @@ async function convergeAll(jobs: Array<{ wiring: Wiring; instanceIds: string[] }
 
 /** Slots, sessions and target items agree (local/oracle/ledger-audit.ts). */
 async function expectConsistentLedger(): Promise<void> {
-  expect(auditLedger(await scanTable(cloud.documents, cloud.table.tableName), cloud.sim.snapshot())).toEqual([]);
+  expect(await ledgerProblems({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot())).toEqual([]);
 }
 
 const managed = (eniIds: readonly string[]) => sessionsOn(cloud, eniIds).filter((s) => s.tags[OWNER_TAG] !== undefined);

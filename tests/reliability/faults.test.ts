@@ -7,7 +7,7 @@
 import { converge, ConvergeError, type ConvergeSummary } from '../../shared/converge';
 import { RetryableError } from '../../shared/domain/errors';
 import { Ec2Seeder, ledgerItem, sessionsOn, targetLoads, type Launched, type TestCloud } from '../support/test-cloud';
-import { auditLedger, OWNER_TAG, scanTable } from '../../local/oracle/ledger-audit';
+import { ledgerProblems, OWNER_TAG } from '../../local/oracle';
 import { endpointsOf, wire, type Wiring, type WiringOptions } from '../support/deps';
 import { startCloudWith } from '../support/in-process-cloud';
 
@@ -42,7 +42,7 @@ async function convergeWithLambdaRetries(instanceIds: string[], made: Wiring): P
 
 /** Slots, sessions and target items agree (local/oracle/ledger-audit.ts). */
 async function expectConsistentLedger(): Promise<void> {
-  expect(auditLedger(await scanTable(cloud.documents, cloud.table.tableName), cloud.sim.snapshot())).toEqual([]);
+  expect(await ledgerProblems({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot())).toEqual([]);
 }
 
 const managed = (eniIds: readonly string[]) => sessionsOn(cloud, eniIds).filter((s) => s.tags[OWNER_TAG] !== undefined);

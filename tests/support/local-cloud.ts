@@ -19,7 +19,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../local/cloud';
 import type { Simulator } from '@vpc-mirror-orchestrator/ec2-sim';
-import { auditLedger, OWNER_TAG, scanTable, type LedgerProblem } from '../../local/oracle/ledger-audit';
+import { ledgerProblems, OWNER_TAG, type LedgerProblem } from '../../local/oracle';
 import type { Endpoints } from './deps';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -140,7 +140,7 @@ export async function startReliabilityCloud(options: ReliabilityCloudOptions): P
         return sim.snapshot().sessions.filter((s) => eniIds.includes(s.networkInterfaceId) && s.tags[OWNER_TAG] !== undefined);
       },
       async ledgerProblems() {
-        return auditLedger(await scanTable(documents, cloud.tableName), sim.snapshot());
+        return ledgerProblems({ documents, tableName: cloud.tableName }, sim.snapshot());
       },
       async stop() {
         ec2.destroy();
