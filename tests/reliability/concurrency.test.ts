@@ -4,10 +4,9 @@
  * writes must keep every limit, and one ENI never gets two of our sessions.
  */
 import { converge, type ConvergeSummary } from '../../shared/converge';
-import { Ec2Seeder, sessionsOn, targetLoads, type TestCloud } from '../support/test-cloud';
+import { Ec2Seeder, sessionsOn, startTestCloud, targetLoads, type TestCloud } from '../support/test-cloud';
 import { ledgerProblems, OWNER_TAG } from '../../local/oracle';
 import { endpointsOf, wire, type Wiring } from '../support/deps';
-import { startCloudWith } from '../support/in-process-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
 const PARALLEL = 12;
@@ -36,7 +35,7 @@ async function expectConsistentLedger(): Promise<void> {
 const managed = (eniIds: readonly string[]) => sessionsOn(cloud, eniIds).filter((s) => s.tags[OWNER_TAG] !== undefined);
 
 beforeEach(async () => {
-  cloud = await startCloudWith({ seed: 21 });
+  cloud = await startTestCloud({ seed: 21 });
   seed = new Ec2Seeder(cloud);
   filterId = await seed.filter();
 });

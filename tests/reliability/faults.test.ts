@@ -6,10 +6,9 @@
  */
 import { converge, ConvergeError, type ConvergeSummary } from '../../shared/converge';
 import { RetryableError } from '../../shared/domain/errors';
-import { Ec2Seeder, ledgerItem, sessionsOn, targetLoads, type Launched, type TestCloud } from '../support/test-cloud';
+import { Ec2Seeder, ledgerItem, sessionsOn, startTestCloud, targetLoads, type Launched, type TestCloud } from '../support/test-cloud';
 import { ledgerProblems, OWNER_TAG } from '../../local/oracle';
 import { endpointsOf, wire, type Wiring, type WiringOptions } from '../support/deps';
-import { startCloudWith } from '../support/in-process-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
 /** Lambda's async invocation: the first attempt and two retries. */
@@ -53,8 +52,8 @@ async function launchFleet(count: number, interfaces = 1): Promise<Launched[]> {
   return fleet;
 }
 
-async function start(options: Parameters<typeof startCloudWith>[0] = {}): Promise<void> {
-  cloud = await startCloudWith({ seed: 31, ...options });
+async function start(options: Parameters<typeof startTestCloud>[0] = {}): Promise<void> {
+  cloud = await startTestCloud({ seed: 31, ...options });
   seed = new Ec2Seeder(cloud);
   filterId = await seed.filter();
   nlb = await seed.loadBalancerTarget();

@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { startSimulator, type Simulator } from '@vpc-mirror-orchestrator/ec2-sim';
+import { startSimulator, type Simulator, type SimulatorOptions } from '@vpc-mirror-orchestrator/ec2-sim';
 import { EVENT_FIXTURES } from './fixtures-path';
 import { startCapturingEventBus, type CapturingEventBus } from './event-bus';
 import { startLedgerTable, type LedgerTable } from './ledger-table';
@@ -39,9 +39,13 @@ export interface TestCloud {
   stop(): Promise<void>;
 }
 
-export async function startTestCloud(): Promise<TestCloud> {
-  const [sim, table, bus] = await Promise.all([startSimulator({ transitionDelayMs: 1 }), startLedgerTable(), startCapturingEventBus()]);
-  const ec2 = new EC2Client({ endpoint: sim.url, region: REGION, credentials: TEST_CREDENTIALS });
+/**
+ * `simulator`: options for the simulator (lowered quotas, seeds, faults). The seeding client retries like the
+ * functions' (up to 10 attempts), so arranging a test under injected throttling does not fail the arrangement.
+ */
+export async function startTestCloud(simulator: SimulatorOptions = {}): Promise<TestCloud> {
+  const [sim, table, bus] = await Promise.all([startSimulator({ transitionDelayMs: 1, ...simulator }), startLedgerTable(), startCapturingEventBus()]);
+  const ec2 = new EC2Client({ endpoint: sim.url, region: REGION, credentials: TEST_CREDENTIALS, maxAttempts: 10 });
   const dynamo = new DynamoDBClient({ endpoint: table.endpoint, region: REGION, credentials: TEST_CREDENTIALS });
   const documents = DynamoDBDocumentClient.from(dynamo);
   return {
