@@ -75,7 +75,7 @@ export interface HistoryEntry {
   readonly triggerEventId: string;
 }
 
-/** Outcome events written with their change and deleted once published (shared/aws/outbox.ts). */
+/** Outcome events written with their change and deleted once published (shared/aws/ledger/outbox.ts). */
 export interface OutboxPort {
   addToOutbox(event: OutcomeEvent): Promise<void>;
   /** The oldest events written before `writtenBefore`, at most `limit`. */

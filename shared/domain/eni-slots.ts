@@ -1,6 +1,6 @@
 /**
  * The ENI slot policy: what the ledger believes about the (at most 3) sessions on one source ENI, and which slot a
- * new attach takes. Pure: the ledger adapter (shared/aws/ledger.ts) reads the ENI item, applies these under the
+ * new attach takes. Pure: the ledger adapter (shared/aws/ledger/eni-slots.ts) reads the ENI item, applies these under the
  * item's version and writes the result.
  */
 import { freeSessionNumbers, MAX_SESSIONS_PER_ENI } from './session-number';
