@@ -8,7 +8,7 @@ import type { InstanceFacts, InstanceTypeFacts, RecordReason, SessionFacts } fro
 import type { Config } from '../config/config';
 import type { EventClaims } from '../domain/events';
 import type { DescribedTarget } from '../domain/correlation';
-import type { EniLedger, Slot, SlotReservation } from '../domain/eni-slots';
+import type { EniLedger, SlotReservation } from '../domain/eni-slots';
 
 export interface CreateSessionRequest {
   readonly instanceId: string;
