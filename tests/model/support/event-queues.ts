@@ -7,8 +7,7 @@
 import path from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import { readStack } from '../../../local/cloud/stack';
-import { matchesPattern } from '../../../local/lambda/event-pattern';
-import { sqsEvent, sqsRecord } from '../../../local/lambda/sqs-event';
+import { matchesPattern, sqsEvent, sqsRecord } from '@vpc-mirror-orchestrator/local-lambda';
 
 export interface QueuedMessage {
   readonly messageId: string;

@@ -7,8 +7,7 @@
  *     current settings, nothing else of ours, no limit exceeded, hand-made sessions untouched), the ledger agrees
  *     with EC2, every session of ours was announced (and its end too), and a second sweep makes no mutating call.
  */
-import { checkInvariants, worldFromSnapshot, type InvariantOptions } from '../../../local/sandbox/invariants';
-import { auditLedger, scanTable } from '../../reliability/support/ledger-audit';
+import { auditLedger, checkInvariants, scanTable, worldFromSnapshot, type InvariantOptions } from '../../../local/oracle';
 import { FILTER_TAG_KEY, OWNER_ID, TARGET_TAG_KEY } from './deployment';
 import { OWNER_TAG, TARGET_LIMITS, type ModelCloud } from './model-cloud';
 

@@ -5,7 +5,7 @@
  */
 import type { ConvergeDeps } from '../../../shared/converge';
 import type { SweepLedgerPort } from '../../../shared/converge/sweep-ports';
-import type { Wiring } from '../../reliability/support/deps';
+import type { Wiring } from '../../support/deps';
 import type { TestCloud } from '../../support/test-cloud';
 import { freezable, Invocation, never, type CrashPoint } from './crash';
 

@@ -13,16 +13,14 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { AWS_LIMITS, type Simulator } from '@vpc-mirror-orchestrator/ec2-sim';
-import type { WorldSession } from '../../../local/sandbox/invariants';
 import { loadConfig } from '../../../shared/config/config';
 import { SLOT_GRACE_MS } from '../../../shared/converge';
-import { handleSqsBatch } from '../../../shared/converge/batch';
+import { handleSqsBatch } from '../../../shared/lambda/batch';
 import { sweep, type SweepSummary } from '../../../shared/converge/sweep';
-import type { SweepSettings } from '../../../shared/converge/sweep-settings';
-import { endpointsOf, wire } from '../../reliability/support/deps';
-import { startCloudWith } from '../../reliability/support/in-process-cloud';
-import { scanTable } from '../../reliability/support/ledger-audit';
-import { Ec2Seeder, type Launched, type TestCloud } from '../../support/test-cloud';
+import type { SweepSettings } from '../../../shared/config/sweep-settings';
+import { endpointsOf, wire } from '../../support/deps';
+import { scanTable, type WorldSession } from '../../../local/oracle';
+import { Ec2Seeder, startTestCloud, type Launched, type TestCloud } from '../../support/test-cloud';
 import type { CrashPoint } from './crash';
 import { environmentOf, FILTER_TAG_KEY, FIRST_DEPLOYMENT, OWNER_ID, TARGET_TAG_KEY, type Deployment, type OverrideValue, type TargetRole, type WorldIds } from './deployment';
 import { BATCH_SIZE, EventQueues, type QueuedMessage } from './event-queues';
@@ -87,7 +85,7 @@ export class ModelCloud {
   }
 
   static async start(seed: number): Promise<ModelCloud> {
-    const cloud = await startCloudWith({ seed, limits: { sourcesPerInterfaceTarget: SOURCES_PER_INTERFACE_TARGET } });
+    const cloud = await startTestCloud({ seed, limits: { sourcesPerInterfaceTarget: SOURCES_PER_INTERFACE_TARGET } });
     try {
       const seeder = new Ec2Seeder(cloud);
       const filter = async () => (await cloud.ec2.send(new CreateTrafficMirrorFilterCommand({}))).TrafficMirrorFilter?.TrafficMirrorFilterId as string;
