@@ -66,10 +66,17 @@ describe('converge when its ClientToken was used with other parameters', () => {
 
     const summary = await applyPlans(plan ? [plan] : [], { eventId: 'new-settings' }, current.deps);
 
-    expect(summary).toMatchObject({ attached: 1, detached: 1, failed: 0, refused: 0 });
+    // The adopted session is announced from its record to its end (attach, then detach), then its replacement.
+    expect(summary).toMatchObject({ attached: 2, detached: 1, failed: 0, refused: 0 });
     const sessions = ownedSessions(instance.eniIds);
     expect(sessions).toEqual([expect.objectContaining({ trafficMirrorFilterId: newFilter })]);
     expect(sessions[0]?.trafficMirrorSessionId).not.toBe(madeOnOldSettings?.trafficMirrorSessionId);
+    const changes = summary.decisions.filter((decision) => decision.action === 'attach' || decision.action === 'detach');
+    expect(changes.map(({ action, sessionId }) => [action, sessionId])).toEqual([
+      ['attach', madeOnOldSettings?.trafficMirrorSessionId],
+      ['detach', madeOnOldSettings?.trafficMirrorSessionId],
+      ['attach', sessions[0]?.trafficMirrorSessionId],
+    ]);
     expect(cloud.sim.calls().CreateTrafficMirrorSession?.errors).toMatchObject({ IdempotentParameterMismatch: 1 });
     expect(await ledgerProblems()).toEqual([]);
   });
