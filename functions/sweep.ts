@@ -4,7 +4,9 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { ScheduledEvent } from 'aws-lambda';
 import { loadConfig } from '../shared/config/config';
-import { dynamoDocuments } from '../shared/aws/clients';
+import { createAnnouncementLedger } from '../shared/aws/announcement-ledger';
+import { dynamoDocuments, ec2 } from '../shared/aws/clients';
+import { createInventory } from '../shared/aws/inventory';
 import { createSweepLedger } from '../shared/aws/sweep-ledger';
 import { defaultDeps } from '../shared/converge';
 import { handleScheduledSweep } from '../shared/converge/sweep-handler';
@@ -17,6 +19,10 @@ const config = loadConfig(process.env);
 const settings = loadSweepSettings(process.env);
 const deps = defaultDeps(config);
 const ledger = createSweepLedger({ documents: dynamoDocuments(), tableName: config.tableName });
+const unmanaged = {
+  inventory: createInventory({ client: ec2(), ownerId: config.ownerId }),
+  announcements: createAnnouncementLedger({ documents: dynamoDocuments(), tableName: config.tableName, historyTtlDays: config.historyTtlDays }),
+};
 // Per container: runs reusing a warm container share one budget.
 const bucket = new TokenBucket({ capacity: settings.mutationBurst, refillPerSecond: settings.mutationsPerSecond });
 
@@ -24,5 +30,5 @@ export const handler = middy<ScheduledEvent, SweepSummary>()
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
   .handler((event, context) =>
-    handleScheduledSweep(event, deps, { ledger, settings, bucket, remainingTimeMs: () => context.getRemainingTimeInMillis() }),
+    handleScheduledSweep(event, deps, { ledger, settings, bucket, unmanaged, remainingTimeMs: () => context.getRemainingTimeInMillis() }),
   );

@@ -122,7 +122,8 @@ export interface LedgerPort {
 }
 
 export interface OutcomeEvent {
-  readonly action: 'attach' | 'detach' | 'refuse';
+  /** detect: a session this deployment did not make, to a target nobody configured (never touched, only announced). */
+  readonly action: 'attach' | 'detach' | 'refuse' | 'detect';
   readonly reason: RecordReason;
   readonly detail?: string;
   readonly instanceId: string;
@@ -131,6 +132,11 @@ export interface OutcomeEvent {
   readonly targetId?: string;
   readonly sessionNumber?: number;
   readonly triggerEventId: string;
+  /** detect only: who owns the session and its target, when the product first saw it, and whether it is new. */
+  readonly sessionOwnerAccountId?: string;
+  readonly targetOwnerAccountId?: string;
+  readonly firstSeenAt?: string;
+  readonly change?: 'new' | 'changed';
 }
 
 export interface PublisherPort {

@@ -173,6 +173,7 @@ export async function readAndPlan(instanceIds: readonly string[], deps: Converge
       ledgerNumbersByEni,
       targets: described,
       targetLoads: loads,
+      now,
     };
     return { instanceId, input, staleSlots, unrecordedSessions, foreignDriftEnis, observedByEni, targets };
   });

@@ -2,10 +2,13 @@
 import { readTrigger } from './handle-trigger';
 import { sweep, type SweepContext, type SweepSummary } from './sweep';
 import type { ConvergeDeps } from './ports';
+import { GOVERNANCE_METRICS, recordMilliseconds } from '../observability/metric-names';
 
 export async function handleScheduledSweep(event: unknown, deps: ConvergeDeps, context: SweepContext): Promise<SweepSummary> {
   const trigger = readTrigger(event, deps);
+  const started = Date.now();
   const summary = await sweep(trigger, deps, context);
+  recordMilliseconds(deps.metrics, GOVERNANCE_METRICS.sweepDurationMs, Date.now() - started);
   const { decisions, ...counts } = summary;
   deps.logger.info('swept', { triggerEventId: trigger.eventId, kind: trigger.kind, ...counts });
   return summary;

@@ -18,6 +18,9 @@ import { TokenBucket } from './token-bucket';
 import type { ConvergeDeps, Ec2Port } from './ports';
 import type { SweepLedgerPort } from './sweep-ports';
 import { restoreUncountedSources } from './target-recount';
+import { coverageOf } from '../domain/coverage';
+import { GOVERNANCE_METRICS, recordCount, recordPercent } from '../observability/metric-names';
+import { watchUnmanagedSessions, type UnmanagedWatch } from './unmanaged-sessions';
 
 export interface SweepScope {
   /** Instances carrying the opt-in tag (any state). */
@@ -34,6 +37,8 @@ export interface SweepContext {
   readonly bucket?: TokenBucket;
   /** Time left before the Lambda timeout (context.getRemainingTimeInMillis). */
   readonly remainingTimeMs?: () => number;
+  /** Inventory of sessions not ours, and where announcements are remembered; without it they are not watched. */
+  readonly unmanaged?: UnmanagedWatch;
 }
 
 export interface SweepSummary extends ConvergeSummary {
@@ -46,6 +51,9 @@ export interface SweepSummary extends ConvergeSummary {
   readonly mutations: number;
   /** Total time our mutating calls waited for the token bucket. */
   readonly pacedMs: number;
+  /** Unknown unmanaged sessions seen, and announced by this run (absent when not watched). */
+  readonly unmanagedSessions?: number;
+  readonly unmanagedAnnounced?: number;
 }
 
 async function readSweepScope(deps: ConvergeDeps): Promise<SweepScope> {
@@ -180,6 +188,11 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
   if (context.ledger && lastTagged !== undefined) await context.ledger.cursor.write(lastTagged);
 
   const released = context.ledger && converged === chosen.length ? await auditTargetSources(trigger, deps, context.ledger) : [];
+  const unmanaged = context.unmanaged ? await watchUnmanagedSessions(trigger, deps, context.unmanaged) : undefined;
+  const coverage = coverageOf(summary.decisions);
+  recordCount(deps.metrics, GOVERNANCE_METRICS.eligibleEnis, coverage.eligibleEnis);
+  recordCount(deps.metrics, GOVERNANCE_METRICS.mirroredEnis, coverage.mirroredEnis);
+  recordPercent(deps.metrics, GOVERNANCE_METRICS.coveragePercent, coverage.percent);
   const after = bucket.stats();
   const result: SweepSummary = {
     ...summary,
@@ -190,6 +203,7 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
     targetSourcesReleased: released.length,
     mutations: after.taken - before.taken,
     pacedMs: after.waitedMs - before.waitedMs,
+    ...(unmanaged ? { unmanagedSessions: unmanaged.unknown.length, unmanagedAnnounced: unmanaged.announced.length } : {}),
   };
   if (failures.length === 0) return result;
   // Never swallowed: the run fails (Lambda retries it; the sweep is idempotent), after every batch had its turn.
