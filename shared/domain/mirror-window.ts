@@ -40,3 +40,25 @@ export function readMirrorWindow(tags: Readonly<Record<string, string>>, tagKey:
   }
   return parsed.getTime() <= now.getTime() ? { kind: 'ended', endsAt: parsed } : { kind: 'open', endsAt: parsed };
 }
+
+export interface DueWindow {
+  readonly instanceId: string;
+  readonly endsAt: Date;
+}
+
+/**
+ * The windows a one-minute tick must close: those ending before the next tick (within `lookAheadMs`), and those
+ * that ended less than `graceMs` ago (a tick that failed and was retried). Older ones are the sweep's. Sorted by
+ * end time; malformed values are not windows (converge refuses them when their tag changes).
+ */
+export function dueWindows(values: ReadonlyMap<string, string>, now: Date, lookAheadMs: number, graceMs: number): DueWindow[] {
+  const from = now.getTime() - graceMs;
+  const to = now.getTime() + lookAheadMs;
+  const due: DueWindow[] = [];
+  for (const [instanceId, value] of values) {
+    const endsAt = parseWindowEnd(value);
+    if (typeof endsAt === 'string') continue;
+    if (endsAt.getTime() > from && endsAt.getTime() <= to) due.push({ instanceId, endsAt });
+  }
+  return due.sort((a, b) => a.endsAt.getTime() - b.endsAt.getTime() || (a.instanceId < b.instanceId ? -1 : 1));
+}
