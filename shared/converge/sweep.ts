@@ -21,6 +21,7 @@ import { restoreUncountedSources } from './target-recount';
 import { coverageOf } from '../domain/coverage';
 import { GOVERNANCE_METRICS, recordCount, recordPercent } from '../observability/metric-names';
 import { watchUnmanagedSessions, type UnmanagedWatch } from './unmanaged-sessions';
+import { logTargetLoads } from './target-load';
 
 export interface SweepScope {
   /** Instances carrying the opt-in tag (any state). */
@@ -188,6 +189,7 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
   if (context.ledger && lastTagged !== undefined) await context.ledger.cursor.write(lastTagged);
 
   const released = context.ledger && converged === chosen.length ? await auditTargetSources(trigger, deps, context.ledger) : [];
+  await logTargetLoads(trigger, deps);
   const unmanaged = context.unmanaged ? await watchUnmanagedSessions(trigger, deps, context.unmanaged) : undefined;
   const coverage = coverageOf(summary.decisions);
   recordCount(deps.metrics, GOVERNANCE_METRICS.eligibleEnis, coverage.eligibleEnis);
