@@ -1,4 +1,5 @@
 /** What the governance features need beyond converge's ports: the account's whole inventory, and announcements. */
+import type { HistoryRecord } from '../domain/mirrored-intervals';
 import type { Announcement, InventorySession } from '../domain/unmanaged-sessions';
 
 export interface InventoryPort {
@@ -16,4 +17,9 @@ export interface AnnouncementPort {
    * False when another run recorded first: that run announces, this one stays quiet.
    */
   record(sessionId: string, announcement: Announcement, previousFingerprint: string | undefined): Promise<boolean>;
+}
+
+export interface HistoryReaderPort {
+  /** Every history item the ledger still holds (it keeps HISTORY_TTL_DAYS of it). */
+  readHistory(): Promise<HistoryRecord[]>;
 }

@@ -24,6 +24,11 @@ const ELIGIBLE_BUT_UNMIRRORED: ReadonlySet<RecordReason> = new Set<RecordReason>
   'permanent-failure',
 ]);
 
+/** An ENI that should be mirrored but is not, when a decision about it carries this reason. */
+export function isEligibleButUnmirrored(reason: RecordReason): boolean {
+  return ELIGIBLE_BUT_UNMIRRORED.has(reason);
+}
+
 export interface Coverage {
   readonly eligibleEnis: number;
   readonly mirroredEnis: number;

@@ -27,6 +27,9 @@ export interface InstanceFacts {
   readonly state: InstanceState;
   readonly instanceType: string;
   readonly availabilityZone: string;
+  /** For reports (coverage per VPC and account); planning does not use them. */
+  readonly vpcId?: string;
+  readonly accountId?: string;
   readonly tags: Readonly<Record<string, string>>;
   readonly networkInterfaces: readonly NetworkInterfaceFacts[];
 }
