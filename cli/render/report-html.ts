@@ -24,7 +24,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .mirrored { color: #1a7f37; } .unmirrored { color: #c62828; font-weight: 600; } .not-eligible { color: #5b6778; }
 .alert { background: #fdecea; border: 1px solid #f5c2c0; border-radius: 6px; padding: 8px 12px; }
 .ok { background: #e9f6ec; border: 1px solid #b7e0c2; border-radius: 6px; padding: 8px 12px; }
-code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; }
+code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; white-space: nowrap; }
 `;
 
 const BAR_WIDTH = 360;
