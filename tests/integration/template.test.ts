@@ -476,7 +476,9 @@ describe('governance', () => {
       properties(copy, id ?? '')['ScheduleExpression'] = 'rate(1 hour)';
     });
     expect(checkWindowEndSchedule(hourly)).toEqual([expect.stringContaining('want rate(1 minute)')]);
-    const broad = mutated((copy) => (roleStatements(copy.Resources['WindowEndSchedulerRole'])[0]!.Resource = '*'));
+    const broad = mutated((copy) => {
+      for (const statement of roleStatements(copy.Resources['WindowEndSchedulerRole'])) statement.Resource = '*';
+    });
     expect(checkWindowEndSchedule(broad)).toEqual([expect.stringContaining('may invoke')]);
   });
 
