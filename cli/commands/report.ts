@@ -1,9 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { createAnnouncementLedger } from '../../shared/aws/announcement-ledger';
-import { dynamoDocuments, ec2 } from '../../shared/aws/clients';
+import { dynamoDocuments } from '../../shared/aws/clients';
 import { createHistoryReader } from '../../shared/aws/history-reader';
-import { createInventory } from '../../shared/aws/inventory';
 import { readAndPlan } from '../../shared/converge';
 import { readTargetLoads } from '../../shared/converge/target-load';
 import { inventoryUnknownSessions } from '../../shared/converge/unmanaged-sessions';
@@ -16,6 +14,7 @@ import { renderReportHtml } from '../render/report-html';
 import { resolveScope } from '../scope';
 import { buildCoverageReport, type CoverageReport } from '../views/report';
 import { action } from './context';
+import { unmanagedWatch } from './unmanaged';
 
 type ReportFormat = 'html' | 'csv' | 'json';
 
@@ -66,10 +65,7 @@ export function registerReport(program: Command, io: CliIo, setExitCode: (code: 
         const since = options.since ?? new Date(until.getTime() - DEFAULT_RANGE_DAYS * 86_400_000);
         if (since.getTime() >= until.getTime()) throw new UsageError(`--since (${since.toISOString()}) must be before --until (${until.toISOString()})`);
         const documents = dynamoDocuments();
-        const watch = {
-          inventory: createInventory({ client: ec2(), ownerId: config.ownerId }),
-          announcements: createAnnouncementLedger({ documents, tableName: config.tableName, historyTtlDays: config.historyTtlDays }),
-        };
+        const watch = unmanagedWatch(session);
         const scope = await resolveScope(options.instance ?? [], deps);
         const [plans, targets, unknown, history] = await Promise.all([
           readAndPlan(scope.instanceIds, deps),

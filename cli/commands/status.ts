@@ -6,6 +6,8 @@ import { addCommonOptions, type CommonOptions } from '../options';
 import { renderStatus } from '../render/status';
 import { resolveScope } from '../scope';
 import { buildStatusReport } from '../views/status';
+import { unmanagedSessionsOf } from './unmanaged';
+import { renderUnmanaged } from '../render/unmanaged';
 import { action } from './context';
 
 export function registerStatus(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
@@ -33,8 +35,10 @@ export function registerStatus(program: Command, io: CliIo, setExitCode: (code: 
           deps.ec2.describeTargets(configuredTargetIds),
           deps.ledger.readTargetLoads(configuredTargetIds),
         ]);
-        const report = buildStatusReport({ plans, ledgers, configuredTargetIds, describedTargets, targetLoads, scope, config });
-        emit(report, renderStatus);
+        const status = buildStatusReport({ plans, ledgers, configuredTargetIds, describedTargets, targetLoads, scope, config });
+        // Shown, not counted as drift: reconcile never touches a session that is not ours.
+        const report = { ...status, unmanagedSessions: await unmanagedSessionsOf(session) };
+        emit(report, (shown, colors) => renderStatus(shown, colors) + renderUnmanaged(shown.unmanagedSessions, colors));
         return report.drift.total > 0 ? ExitCode.findings : ExitCode.ok;
       }),
     );

@@ -136,6 +136,20 @@ export interface ReportInputs {
   readonly now: Date;
 }
 
+/** What the reports say about a session nobody configured. */
+export function describeUnknownSessions(unknown: readonly UnknownSession[]): ReportUnknownSession[] {
+  return unknown.map(({ session, cause, firstSeenAt, status }) => ({
+    sessionId: session.sessionId,
+    eniId: session.eniId,
+    ...(session.instanceId !== undefined ? { instanceId: session.instanceId } : {}),
+    targetId: session.targetId,
+    ...(session.targetOwnerAccountId !== undefined ? { targetOwnerAccountId: session.targetOwnerAccountId } : {}),
+    cause,
+    firstSeenAt,
+    announced: status !== 'new',
+  }));
+}
+
 export function buildCoverageReport(inputs: ReportInputs): CoverageReport {
   const instances = inputs.plans.flatMap((plan) => reportInstance(plan) ?? []).sort((a, b) => a.instanceId.localeCompare(b.instanceId));
   const [total] = group(instances, () => 'all');
@@ -151,16 +165,7 @@ export function buildCoverageReport(inputs: ReportInputs): CoverageReport {
     },
     instances,
     targets: inputs.targets,
-    unknownSessions: inputs.unknown.map(({ session, cause, firstSeenAt, status }) => ({
-      sessionId: session.sessionId,
-      eniId: session.eniId,
-      ...(session.instanceId !== undefined ? { instanceId: session.instanceId } : {}),
-      targetId: session.targetId,
-      ...(session.targetOwnerAccountId !== undefined ? { targetOwnerAccountId: session.targetOwnerAccountId } : {}),
-      cause,
-      firstSeenAt,
-      announced: status !== 'new',
-    })),
+    unknownSessions: describeUnknownSessions(inputs.unknown),
     intervals: inputs.intervals,
   };
 }

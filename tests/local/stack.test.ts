@@ -148,7 +148,7 @@ functions:
       deadLetterTarget: JSON.stringify({ 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] }),
     });
     const tagRule = stack.rules.find((rule) => rule.functionKey === 'tagChange');
-    expect(tagRule?.pattern).toMatchObject({ detail: { 'changed-tag-keys': ['traffic-mirror', 'traffic-mirror-target', 'traffic-mirror-filter'] } });
+    expect(tagRule?.pattern).toMatchObject({ detail: { 'changed-tag-keys': ['traffic-mirror', 'traffic-mirror-target', 'traffic-mirror-filter', 'traffic-mirror-until'] } });
     expect(stack.rules.find((rule) => rule.functionKey === 'cloudtrailTags')?.enabled).toBe(false);
     expect(stack.functions.find((fn) => fn.key === 'sweep')?.queueSources).toEqual([]);
 
