@@ -86,7 +86,7 @@ export interface LocalCloud {
   readonly lambdas: Readonly<Record<string, LocalLambda>>;
   /** The event queues (rule -> queue -> function), by logical id (StateChangeQueue). */
   readonly queues: Readonly<Record<string, LocalQueue>>;
-  /** The SQS event source mappings, by function key; filled by deployFunctions(). */
+  /** The SQS event source mappings, by queue logical id (a function may consume several queues); filled by deployFunctions(). */
   readonly eventSources: Readonly<Record<string, QueueEventSource>>;
   readonly deadLetters: DeadLetterQueue;
   readonly dynamodbEndpoint: string;
@@ -264,7 +264,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         for (const source of fn.queueSources) {
           const queue = queues[source.queueLogicalId];
           if (queue === undefined) throw new Error(`${fn.key}: its sqs event names ${source.queueLogicalId}, which is not an AWS::SQS::Queue of ${stack.file}`);
-          eventSources[fn.key] = new QueueEventSource({
+          eventSources[source.queueLogicalId] = new QueueEventSource({
             queue,
             target: lambda,
             functionKey: fn.key,

@@ -219,6 +219,19 @@ export function createEc2Adapter(options: Ec2AdapterOptions): Ec2Port {
     return placement;
   }
 
+  async function describeInterfaceAttachments(eniIds: readonly string[]): Promise<Map<string, string | null>> {
+    const attachments = new Map<string, string | null>();
+    for (const batch of chunks(unique(eniIds), FILTER_VALUES_PER_CALL)) {
+      const answer = await withDomainErrors('DescribeNetworkInterfaces', () =>
+        client.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: batch }] })),
+      );
+      for (const eni of answer.NetworkInterfaces ?? []) {
+        if (eni.NetworkInterfaceId !== undefined) attachments.set(eni.NetworkInterfaceId, eni.Attachment?.InstanceId ?? null);
+      }
+    }
+    return attachments;
+  }
+
   function toDescribedTarget(target: TrafficMirrorTarget, placement: Map<string, { zone?: string; instanceType?: string }>): DescribedTarget | undefined {
     const kind = TARGET_KINDS[target.Type ?? ''];
     if (target.TrafficMirrorTargetId === undefined || kind === undefined) return undefined;
@@ -350,5 +363,6 @@ export function createEc2Adapter(options: Ec2AdapterOptions): Ec2Port {
     deleteSession,
     listTaggedInstanceIds,
     listManagedSessions,
+    describeInterfaceAttachments,
   };
 }

@@ -30,6 +30,7 @@ import type {
 } from '../converge/ports';
 import { chunks } from './chunks';
 import { hasCode, toDomainError } from './error-mapping';
+import { createOutbox } from './outbox';
 
 const MAX_RACE_ATTEMPTS = 8;
 const BATCH_GET_LIMIT = 100;
@@ -435,5 +436,6 @@ export function createLedger(options: LedgerOptions): LedgerPort {
     learnForeignSessions,
     recordHistory,
     listInstanceIds,
+    ...createOutbox(options),
   };
 }

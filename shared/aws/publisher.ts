@@ -1,12 +1,18 @@
-/** Outcome events to EventBridge (schema pinned in docs/ARCHITECTURE.md), in PutEvents batches of 10. */
+/**
+ * What we put on EventBridge, in PutEvents batches of 10: outcome events (schema pinned in docs/ARCHITECTURE.md), and
+ * the parts of a trigger too large for one invocation (shared/converge/split.ts).
+ */
 import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { RetryableError } from '../domain/errors';
-import type { Clock, OutcomeEvent, PublisherPort } from '../converge/ports';
+import { CONVERGE_REQUEST_DETAIL_TYPE, CONVERGE_REQUEST_SOURCE } from '../domain/events';
+import type { ConvergeRequest, OutcomeEvent, PublisherPort } from '../converge/ports';
 import { chunks } from './chunks';
 import { withDomainErrors } from './error-mapping';
 
 export const OUTCOME_SOURCE = 'vpc-mirror-orchestrator';
 export const OUTCOME_SCHEMA_VERSION = 1;
+/** The stack's rules live on the default bus, whatever bus the outcome events go to. */
+const RULES_BUS = 'default';
 const ENTRIES_PER_CALL = 10;
 const MAX_ATTEMPTS = 3;
 
@@ -21,14 +27,11 @@ export interface PublisherOptions {
   readonly client: EventBridgeClient;
   readonly eventBusName: string;
   readonly ownerId: string;
-  readonly clock?: Clock;
 }
 
 export function createPublisher(options: PublisherOptions): PublisherPort {
-  const clock = options.clock ?? { now: () => new Date() };
-
   function toEntry(event: OutcomeEvent): PutEventsRequestEntry {
-    const detail = { schemaVersion: OUTCOME_SCHEMA_VERSION, ...event, ownerId: options.ownerId, at: clock.now().toISOString() };
+    const detail = { schemaVersion: OUTCOME_SCHEMA_VERSION, ...event, ownerId: options.ownerId };
     return {
       EventBusName: options.eventBusName,
       Source: OUTCOME_SOURCE,
@@ -56,6 +59,18 @@ export function createPublisher(options: PublisherOptions): PublisherPort {
   return {
     async publish(events: readonly OutcomeEvent[]): Promise<void> {
       const entries = events.map(toEntry);
+      for (const batch of chunks(entries, ENTRIES_PER_CALL)) await putBatch(batch);
+    },
+
+    async requestConverge(requests: readonly ConvergeRequest[]): Promise<void> {
+      const entries = requests.map(
+        (request): PutEventsRequestEntry => ({
+          EventBusName: RULES_BUS,
+          Source: CONVERGE_REQUEST_SOURCE,
+          DetailType: CONVERGE_REQUEST_DETAIL_TYPE,
+          Detail: JSON.stringify({ ...request, ownerId: options.ownerId }),
+        }),
+      );
       for (const batch of chunks(entries, ENTRIES_PER_CALL)) await putBatch(batch);
     },
   };

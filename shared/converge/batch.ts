@@ -5,15 +5,21 @@
  * named it, and the answer is a partial batch response: only the records that were malformed or named an instance
  * whose converge failed come back (bounded by the queue's maxReceiveCount, then the DLQ keeps the message).
  * Refusals are outcomes, not failures. Reading EC2 or the ledger failing fails the whole batch (thrown).
+ * Before that: outcome events earlier runs left in the outbox are sent (outbox.ts); a record that would take the
+ * invocation past its bound is split into parts instead (split.ts); instances whose read is behind what their event
+ * says are read again, bounded, after the others are applied (catch-up.ts).
  */
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { InvalidEventError } from '../domain/errors';
-import type { Trigger } from '../domain/events';
+import type { EventClaims, Trigger } from '../domain/events';
+import { catchUp, logLeftToSweep, partitionByClaims } from './catch-up';
 import { mapWithConcurrency } from './concurrency';
 import { applyPlans, ConvergeError, INSTANCE_CONCURRENCY, summarize, type ConvergeSummary, type DecisionRecord } from './converge';
 import { handleTrigger, readTrigger } from './handle-trigger';
+import { flushOutboxBeforeConverge } from './outbox';
 import type { ConvergeDeps } from './ports';
-import { readAndPlan } from './read-and-plan';
+import { readAndPlan, type InstancePlan } from './read-and-plan';
+import { mustSplit, requestParts } from './split';
 
 /** True for Lambda's SQS event source shape: every record comes from aws:sqs. */
 function isSqsEvent(event: unknown): event is SQSEvent {
@@ -30,13 +36,16 @@ function isSqsEvent(event: unknown): event is SQSEvent {
  * The handler body of the event-driven functions: an SQS batch gets a partial batch response; a direct
  * EventBridge event is converged as before and throws on failure (async retries, then the on-failure destination).
  */
-export function handleTriggerEvent(event: unknown, deps: ConvergeDeps): Promise<SQSBatchResponse | ConvergeSummary> {
+export async function handleTriggerEvent(event: unknown, deps: ConvergeDeps): Promise<SQSBatchResponse | ConvergeSummary> {
+  // Outcome events an earlier invocation could not send go first (at least once, shared/converge/outbox.ts).
+  await flushOutboxBeforeConverge(deps);
   return isSqsEvent(event) ? handleSqsBatch(event, deps) : handleTrigger(event, deps);
 }
 
 interface NamedInstance {
-  /** The latest record naming the instance gives the trigger event id of its decisions. */
+  /** The latest record naming the instance gives the trigger event id of its decisions, and the claims to check. */
   eventId: string;
+  claims: EventClaims | undefined;
   eventTime: string | undefined;
   readonly messageIds: Set<string>;
 }
@@ -44,6 +53,7 @@ interface NamedInstance {
 export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps): Promise<SQSBatchResponse> {
   const failed = new Set<string>();
   const byInstance = new Map<string, NamedInstance>();
+  const toSplit: { record: SQSRecord; trigger: Trigger }[] = [];
   let ignored = 0;
   for (const record of event.Records) {
     const trigger = readRecord(record, deps);
@@ -56,30 +66,48 @@ export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps): Promi
       deps.logger.info('event ignored', { messageId: record.messageId, triggerEventId: trigger.eventId, kind: trigger.kind, reason: trigger.ignoredReason });
       continue;
     }
+    if (mustSplit(trigger, new Set(byInstance.keys()))) {
+      toSplit.push({ record, trigger });
+      continue;
+    }
     for (const instanceId of trigger.instanceIds) {
-      const named = byInstance.get(instanceId) ?? { eventId: trigger.eventId, eventTime: trigger.eventTime, messageIds: new Set<string>() };
+      const named = byInstance.get(instanceId) ?? { eventId: trigger.eventId, claims: undefined, eventTime: undefined, messageIds: new Set<string>() };
       named.eventId = trigger.eventId;
+      named.claims = trigger.claims;
       named.eventTime = trigger.eventTime;
       named.messageIds.add(record.messageId);
       byInstance.set(instanceId, named);
     }
   }
 
-  const plans = await readAndPlan([...byInstance.keys()], deps);
+  // Too large for this invocation: handed on in parts, each converged by its own invocation (split.ts).
+  for (const { record, trigger } of toSplit) {
+    if (!(await requestParts(trigger, deps, { messageId: record.messageId }))) failed.add(record.messageId);
+  }
+
   const decisions: DecisionRecord[] = [];
   const failedInstances: string[] = [];
-  await mapWithConcurrency(plans, INSTANCE_CONCURRENCY, async (plan) => {
-    const named = byInstance.get(plan.instanceId);
-    if (named === undefined) return;
-    try {
-      decisions.push(...(await applyPlans([plan], { eventId: named.eventId, ...(named.eventTime ? { eventTime: named.eventTime } : {}) }, deps)).decisions);
-    } catch (error) {
-      // applyPlans has logged the instance's `fail` decision; a ConvergeError also carries what was done before it.
-      if (error instanceof ConvergeError) decisions.push(...error.summary.decisions);
-      failedInstances.push(plan.instanceId);
-      for (const messageId of named.messageIds) failed.add(messageId);
-    }
-  });
+  const applyEach = (plans: readonly InstancePlan[]) =>
+    mapWithConcurrency(plans, INSTANCE_CONCURRENCY, async (plan) => {
+      const named = byInstance.get(plan.instanceId);
+      if (named === undefined) return;
+      try {
+        decisions.push(...(await applyPlans([plan], { eventId: named.eventId, ...(named.eventTime ? { eventTime: named.eventTime } : {}) }, deps)).decisions);
+      } catch (error) {
+        // applyPlans has logged the instance's `fail` decision; a ConvergeError also carries what was done before it.
+        if (error instanceof ConvergeError) decisions.push(...error.summary.decisions);
+        failedInstances.push(plan.instanceId);
+        for (const messageId of named.messageIds) failed.add(messageId);
+      }
+    });
+
+  const claimsOf = (instanceId: string) => byInstance.get(instanceId)?.claims;
+  const { ready, lagging } = partitionByClaims(await readAndPlan([...byInstance.keys()], deps), claimsOf);
+  await applyEach(ready);
+  // Instances whose read is behind their event wait for EC2 to catch up, after the others are done.
+  const caught = await catchUp(lagging, claimsOf, deps);
+  await applyEach(caught.plans);
+  logLeftToSweep(caught.behind, (instanceId) => byInstance.get(instanceId)?.eventId, deps);
 
   const batchItemFailures: SQSBatchItemFailure[] = event.Records.filter((record) => failed.has(record.messageId)).map((record) => ({
     itemIdentifier: record.messageId,
@@ -88,8 +116,10 @@ export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps): Promi
   deps.logger.info('converged batch', {
     records: event.Records.length,
     ignored,
+    split: toSplit.length,
     instances: byInstance.size,
     failedInstances,
+    behindInstances: caught.behind.map((item) => item.instanceId),
     attached,
     detached,
     refused,

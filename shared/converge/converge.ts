@@ -4,12 +4,14 @@
  * a few instances in parallel. One JSON log line per decision; history in the ledger; outcome events published.
  * Idempotent: converging twice is converging once (ClientToken = reservation id, conditional ledger writes).
  */
+import { randomUUID } from 'node:crypto';
 import { Ec2RefusalError, PermanentError, RetryableError } from '../domain/errors';
 import { matchesDesired, type Desired } from '../domain/plan';
 import type { ApplyReason, Decision, RecordReason, SessionFacts } from '../domain/types';
 import { countOutcome } from '../observability';
 import { GOVERNANCE_METRICS, recordMilliseconds } from '../observability/metric-names';
 import { mapWithConcurrency } from './concurrency';
+import { publishFromOutbox } from './outbox';
 import { readAndPlan, type InstancePlan } from './read-and-plan';
 import type { ConvergeDeps, HistoryEntry, OutcomeEvent, SlotReservation } from './ports';
 
@@ -82,9 +84,14 @@ class InstanceRun {
     this.records.push(full);
     this.deps.logger.info('decision', { ...full });
     if (full.action === 'keep' || full.action === 'fail') return;
+    if (full.action === 'attach' || full.action === 'detach' || full.action === 'refuse') {
+      // Into the outbox before the history: once the change is recorded, its event cannot be lost.
+      const event: OutcomeEvent = { ...full, action: full.action, outcomeId: randomUUID(), at: this.deps.clock.now().toISOString() };
+      await this.deps.ledger.addToOutbox(event);
+      this.events.push(event);
+    }
     const history: HistoryEntry = { ...full, action: full.action };
     await this.deps.ledger.recordHistory(history);
-    if (full.action === 'attach' || full.action === 'detach' || full.action === 'refuse') this.events.push({ ...full, action: full.action });
   }
 
   async run(): Promise<void> {
@@ -94,13 +101,9 @@ class InstanceRun {
     } catch (error) {
       failure = error;
     }
-    // What was done is announced even when a later step failed; a publishing error never hides that failure.
-    try {
-      if (this.events.length > 0) await this.deps.publisher.publish(this.events);
-    } catch (publishError) {
-      if (failure === undefined) throw publishError;
-      this.deps.logger.error('outcome events not published', { instanceId: this.plan.instanceId, error: publishError as Error });
-    }
+    // What was done is announced even when a later step failed. Events EventBridge does not take stay in the
+    // outbox for the next flush: the change is done, so the run does not fail for them.
+    await publishFromOutbox(this.events, this.deps);
     if (failure !== undefined) throw failure;
   }
 

@@ -17,7 +17,7 @@ export function defaultDeps(config: Config = loadConfig(process.env)): ConvergeD
   return {
     ec2: createEc2Adapter({ client: ec2(), ownerId: config.ownerId, clock: systemClock }),
     ledger: createLedger({ documents: dynamoDocuments(), tableName: config.tableName, historyTtlDays: config.historyTtlDays, clock: systemClock }),
-    publisher: createPublisher({ client: eventBridge(), eventBusName: config.eventBusName, ownerId: config.ownerId, clock: systemClock }),
+    publisher: createPublisher({ client: eventBridge(), eventBusName: config.eventBusName, ownerId: config.ownerId }),
     config,
     logger,
     metrics,

@@ -4,10 +4,13 @@
  * destination); an understood event that concerns nothing we manage is a logged no-op. This is the direct
  * (EventBridge -> function) path; batches from the function's queue go through batch.ts.
  */
-import { InvalidEventError } from '../domain/errors';
+import { InvalidEventError, RetryableError } from '../domain/errors';
 import { parseTrigger, readEventTime, type Trigger } from '../domain/events';
-import { converge, type ConvergeSummary } from './converge';
+import { catchUp, logLeftToSweep, partitionByClaims } from './catch-up';
+import { applyPlans, type ConvergeSummary } from './converge';
 import type { ConvergeDeps } from './ports';
+import { readAndPlan } from './read-and-plan';
+import { mustSplit, requestParts } from './split';
 
 const NOTHING_DONE: ConvergeSummary = { attached: 0, detached: 0, refused: 0, skipped: 0, kept: 0, failed: 0, decisions: [] };
 
@@ -44,7 +47,17 @@ export async function handleTrigger(event: unknown, deps: ConvergeDeps): Promise
     deps.logger.info('event ignored', { triggerEventId: trigger.eventId, kind: trigger.kind, reason: trigger.ignoredReason });
     return NOTHING_DONE;
   }
-  const summary = await converge(trigger.instanceIds, trigger, deps);
+  if (mustSplit(trigger, new Set())) {
+    // Too large for one invocation: handed on in parts (split.ts); failing to do so fails the invocation.
+    if (!(await requestParts(trigger, deps))) throw new RetryableError(`could not split trigger ${trigger.eventId} into parts`);
+    return NOTHING_DONE;
+  }
+  // converge, with instances whose read is behind the event read again first (catch-up.ts).
+  const claimsOf = () => trigger.claims;
+  const { ready, lagging } = partitionByClaims(await readAndPlan(trigger.instanceIds, deps), claimsOf);
+  const caught = await catchUp(lagging, claimsOf, deps);
+  logLeftToSweep(caught.behind, () => trigger.eventId, deps);
+  const summary = await applyPlans([...ready, ...caught.plans], trigger, deps);
   logOutcome(trigger, summary, deps);
   return summary;
 }

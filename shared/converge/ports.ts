@@ -6,6 +6,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { InstanceFacts, InstanceTypeFacts, RecordReason, SessionFacts, TargetFacts } from '../domain/types';
 import type { Config } from '../config/config';
+import type { EventClaims } from '../domain/events';
 
 export interface CreateSessionRequest {
   readonly instanceId: string;
@@ -39,6 +40,11 @@ export interface Ec2Port {
   listTaggedInstanceIds(tagKey: string, tagValue: string): Promise<string[]>;
   /** Every session carrying our owner tag. */
   listManagedSessions(): Promise<SessionFacts[]>;
+  /**
+   * The instance each ENI is attached to, or null when EC2 shows it detached (status available). ENIs EC2 does not
+   * show (deleted, or too new for an eventually consistent Describe) are absent.
+   */
+  describeInterfaceAttachments(eniIds: readonly string[]): Promise<Map<string, string | null>>;
 }
 
 export type SlotOwner = 'managed' | 'foreign';
@@ -96,7 +102,15 @@ export interface HistoryEntry {
   readonly triggerEventId: string;
 }
 
-export interface LedgerPort {
+/** Outcome events written with their change and deleted once published (shared/aws/outbox.ts). */
+export interface OutboxPort {
+  addToOutbox(event: OutcomeEvent): Promise<void>;
+  /** The oldest events written before `writtenBefore`, at most `limit`. */
+  readOutbox(writtenBefore: Date, limit: number): Promise<OutcomeEvent[]>;
+  removeFromOutbox(events: readonly OutcomeEvent[]): Promise<void>;
+}
+
+export interface LedgerPort extends OutboxPort {
   readEniLedgers(eniIds: readonly string[]): Promise<Map<string, EniLedger>>;
   /** ENI items last written for this instance (found through gsi1, so also after the instance is gone). */
   readInstanceEniLedgers(instanceId: string): Promise<EniLedger[]>;
@@ -122,6 +136,10 @@ export interface LedgerPort {
 }
 
 export interface OutcomeEvent {
+  /** Stable across every publication of this event: consumers dedupe on it (delivery is at least once). */
+  readonly outcomeId: string;
+  /** When the change was made (ISO 8601), not when the event was sent. */
+  readonly at: string;
   /** detect: a session this deployment did not make, to a target nobody configured (never touched, only announced). */
   readonly action: 'attach' | 'detach' | 'refuse' | 'detect';
   readonly reason: RecordReason;
@@ -139,8 +157,20 @@ export interface OutcomeEvent {
   readonly change?: 'new' | 'changed';
 }
 
+/** One part of a trigger too large for one invocation, converged by its own invocation (shared/converge/split.ts). */
+export interface ConvergeRequest {
+  readonly parentEventId: string;
+  /** 1-based. */
+  readonly part: number;
+  readonly parts: number;
+  readonly instanceIds: readonly string[];
+  readonly claims?: EventClaims;
+}
+
 export interface PublisherPort {
   publish(events: readonly OutcomeEvent[]): Promise<void>;
+  /** Puts one Converge Instances Requested event per part on the default bus, where the stack's rule routes it. */
+  requestConverge(requests: readonly ConvergeRequest[]): Promise<void>;
 }
 
 export interface Clock {

@@ -1,6 +1,7 @@
 /**
- * The scheduled sweep: converge every instance that is tagged for mirroring, named by one of our sessions, or
- * remembered by the ledger. Catches missed events, manual deletions, ENIs that vanished with their instance,
+ * The scheduled sweep: converge every instance that is tagged for mirroring, named by one of our sessions, holding
+ * the ENI of one of our sessions, or remembered by the ledger; then detach our sessions on ENIs that EC2 shows
+ * detached (orphan-sessions.ts): by session as well as by instance, whatever the ledger remembers. Catches missed events, manual deletions, ENIs that vanished with their instance,
  * reservations a crash left behind (read-and-plan resolves them after SLOT_GRACE_MS: session exists -> active,
  * else released with its target source), and target sources no slot accounts for (the audit below).
  *
@@ -11,11 +12,14 @@
  * through a token bucket, leaving EC2's per-account budget to the event handlers.
  */
 import { PermanentError } from '../domain/errors';
-import { converge, ConvergeError, type ConvergeSummary, type ConvergeTrigger, type DecisionRecord } from './converge';
+import { applyPlans, converge, ConvergeError, type ConvergeSummary, type ConvergeTrigger, type DecisionRecord } from './converge';
+import { flushOutbox, SWEEP_FLUSH_LIMIT } from './outbox';
+import { findSessionOwners, planOrphanDetaches } from './orphan-sessions';
 import { SLOT_GRACE_MS } from './read-and-plan';
 import { DEFAULT_SWEEP_SETTINGS, type SweepSettings } from './sweep-settings';
 import { TokenBucket } from './token-bucket';
 import type { ConvergeDeps, Ec2Port } from './ports';
+import type { SessionFacts } from '../domain/types';
 import type { SweepLedgerPort } from './sweep-ports';
 import { restoreUncountedSources } from './target-recount';
 import { coverageOf } from '../domain/coverage';
@@ -49,6 +53,8 @@ export interface SweepSummary extends ConvergeSummary {
   /** In scope but left for the next run (per-run bound or time reserve). */
   readonly deferred: number;
   readonly targetSourcesReleased: number;
+  /** Outcome events earlier runs could not send, sent by this run. */
+  readonly outboxFlushed: number;
   readonly mutations: number;
   /** Total time our mutating calls waited for the token bucket. */
   readonly pacedMs: number;
@@ -57,23 +63,33 @@ export interface SweepSummary extends ConvergeSummary {
   readonly unmanagedAnnounced?: number;
 }
 
-async function readSweepScope(deps: ConvergeDeps): Promise<SweepScope> {
+interface SweepReading {
+  readonly scope: SweepScope;
+  /** Our sessions on ENIs EC2 shows detached: no instance explains them. */
+  readonly orphans: readonly SessionFacts[];
+}
+
+async function readSweepScope(deps: ConvergeDeps): Promise<SweepReading> {
   const [tagged, managed, remembered] = await Promise.all([
     deps.ec2.listTaggedInstanceIds(deps.config.tagKey, deps.config.tagValue),
     deps.ec2.listManagedSessions(),
     deps.ledger.listInstanceIds(),
   ]);
+  const { holders, orphans } = await findSessionOwners(deps.ec2, managed);
   const taggedSet = new Set(tagged);
   const named = managed.flatMap((session) => (session.instanceId ? [session.instanceId] : []));
   return {
-    tagged: [...taggedSet].sort(),
-    cleanup: [...new Set([...named, ...remembered])].filter((id) => !taggedSet.has(id)).sort(),
+    scope: {
+      tagged: [...taggedSet].sort(),
+      cleanup: [...new Set([...named, ...holders, ...remembered])].filter((id) => !taggedSet.has(id)).sort(),
+    },
+    orphans,
   };
 }
 
 /** Every instance the sweep looks at (the CLI's default scope). */
 export async function sweepInstanceIds(deps: ConvergeDeps): Promise<string[]> {
-  const scope = await readSweepScope(deps);
+  const { scope } = await readSweepScope(deps);
   return [...scope.tagged, ...scope.cleanup].sort();
 }
 
@@ -154,13 +170,18 @@ async function auditTargetSources(trigger: ConvergeTrigger, deps: ConvergeDeps, 
   return released;
 }
 
+function outOfTime(context: SweepContext, settings: SweepSettings): boolean {
+  const remaining = context.remainingTimeMs?.();
+  return remaining !== undefined && remaining < settings.timeReserveMs;
+}
+
 export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, context: SweepContext = {}): Promise<SweepSummary> {
   const settings = context.settings ?? DEFAULT_SWEEP_SETTINGS;
   const bucket = context.bucket ?? new TokenBucket({ capacity: settings.mutationBurst, refillPerSecond: settings.mutationsPerSecond });
   const before = bucket.stats();
   const paced: ConvergeDeps = { ...deps, ec2: pacedEc2(deps.ec2, bucket) };
 
-  const scope = await readSweepScope(deps);
+  const { scope, orphans } = await readSweepScope(deps);
   const cursor = await context.ledger?.cursor.read();
   const chosen = orderForRun(scope, cursor).slice(0, settings.maxInstancesPerRun);
   const taggedSet = new Set(scope.tagged);
@@ -188,6 +209,18 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
   }
   if (context.ledger && lastTagged !== undefined) await context.ledger.cursor.write(lastTagged);
 
+  if (converged === chosen.length && !outOfTime(context, settings)) {
+    // Converging an instance may already have detached an orphan (a stray the ledger remembered): not twice.
+    const handled = new Set(summary.decisions.flatMap((decision) => (decision.sessionId ? [decision.sessionId] : [])));
+    const pending = orphans.filter((session) => !handled.has(session.sessionId)).slice(0, settings.maxInstancesPerRun);
+    try {
+      summary = add(summary, await applyPlans(planOrphanDetaches(pending), trigger, paced));
+    } catch (error) {
+      failures.push(error);
+      if (error instanceof ConvergeError) summary = add(summary, error.summary);
+    }
+  }
+
   const released = context.ledger && converged === chosen.length ? await auditTargetSources(trigger, deps, context.ledger) : [];
   await logTargetLoads(trigger, deps);
   const unmanaged = context.unmanaged ? await watchUnmanagedSessions(trigger, deps, context.unmanaged) : undefined;
@@ -195,6 +228,12 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
   recordCount(deps.metrics, GOVERNANCE_METRICS.eligibleEnis, coverage.eligibleEnis);
   recordCount(deps.metrics, GOVERNANCE_METRICS.mirroredEnis, coverage.mirroredEnis);
   recordPercent(deps.metrics, GOVERNANCE_METRICS.coveragePercent, coverage.percent);
+  let outboxFlushed = 0;
+  try {
+    outboxFlushed = await flushOutbox(deps, SWEEP_FLUSH_LIMIT);
+  } catch (error) {
+    failures.push(error);
+  }
   const after = bucket.stats();
   const result: SweepSummary = {
     ...summary,
@@ -203,6 +242,7 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
     converged,
     deferred: scope.tagged.length + scope.cleanup.length - converged,
     targetSourcesReleased: released.length,
+    outboxFlushed,
     mutations: after.taken - before.taken,
     pacedMs: after.waitedMs - before.waitedMs,
     ...(unmanaged ? { unmanagedSessions: unmanaged.unknown.length, unmanagedAnnounced: unmanaged.announced.length } : {}),

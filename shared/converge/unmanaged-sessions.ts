@@ -3,10 +3,12 @@
  * announce each unknown session once, again only when it changes, through the outcome publisher. Read-only
  * towards EC2: a session that is not ours is never modified or deleted.
  */
+import { createHash } from 'node:crypto';
 import { findUnknownSessions, type UnknownSession } from '../domain/unmanaged-sessions';
 import { GOVERNANCE_METRICS, recordCount } from '../observability/metric-names';
 import type { ConvergeTrigger } from './converge';
 import type { AnnouncementPort, InventoryPort } from './governance-ports';
+import { publishFromOutbox } from './outbox';
 import type { ConvergeDeps, OutcomeEvent } from './ports';
 
 export interface UnmanagedWatch {
@@ -34,9 +36,16 @@ export async function inventoryUnknownSessions(deps: ConvergeDeps, watch: Unmana
   return findUnknownSessions(inventory, knownTargetIds(deps), announced, deps.clock.now());
 }
 
-function toEvent(found: UnknownSession, trigger: ConvergeTrigger): OutcomeEvent {
+/** The same announcement (session and fingerprint) always has the same id, however often it is sent. */
+function outcomeIdOf(found: UnknownSession): string {
+  return createHash('sha256').update(`${found.session.sessionId}|${found.fingerprint}`).digest('hex').slice(0, 32);
+}
+
+function toEvent(found: UnknownSession, trigger: ConvergeTrigger, at: string): OutcomeEvent {
   const { session } = found;
   return {
+    outcomeId: outcomeIdOf(found),
+    at,
     action: 'detect',
     reason: found.cause,
     detail:
@@ -60,17 +69,21 @@ function toEvent(found: UnknownSession, trigger: ConvergeTrigger): OutcomeEvent 
 export async function watchUnmanagedSessions(trigger: ConvergeTrigger, deps: ConvergeDeps, watch: UnmanagedWatch): Promise<UnmanagedReport> {
   const unknown = await inventoryUnknownSessions(deps, watch);
   const announced: UnknownSession[] = [];
+  const events: OutcomeEvent[] = [];
   for (const found of unknown.filter((candidate) => candidate.status !== 'announced')) {
-    const event = toEvent(found, trigger);
-    deps.logger.warn('decision', { ...event });
-    // Published first, remembered after: a failure in between announces it again next run, never loses it.
-    await deps.publisher.publish([event]);
+    const event = toEvent(found, trigger, deps.clock.now().toISOString());
+    // Into the outbox before it is remembered as announced: from then on it is sent at least once (outbox.ts).
+    await deps.ledger.addToOutbox(event);
     const announcement = { fingerprint: found.fingerprint, firstSeenAt: found.firstSeenAt };
     if (!(await watch.announcements.record(found.session.sessionId, announcement, found.previousFingerprint))) {
       deps.logger.info('announcement already recorded by another run', { sessionId: found.session.sessionId });
     }
+    deps.logger.warn('decision', { ...event });
+    events.push(event);
     announced.push(found);
   }
+  // What EventBridge does not take now stays in the outbox for the next flush.
+  await publishFromOutbox(events, deps);
   recordCount(deps.metrics, GOVERNANCE_METRICS.unmanagedSessions, unknown.length);
   recordCount(deps.metrics, GOVERNANCE_METRICS.unmanagedSessionsAnnounced, announced.length);
   return { unknown, announced };

@@ -10,12 +10,28 @@ import { InvalidEventError } from './errors';
 // zod/mini loads no locale; English is what `zod` itself configures, so issue messages stay the same words.
 z.config(en());
 
-export type TriggerKind = 'state-change' | 'tag-change' | 'cloudtrail-tags' | 'schedule';
+export type TriggerKind = 'state-change' | 'tag-change' | 'cloudtrail-tags' | 'schedule' | 'converge-request';
+
+/** Our own event asking to converge one part of a trigger too large for one invocation (shared/converge/split.ts). */
+export const CONVERGE_REQUEST_SOURCE = 'vpc-mirror-orchestrator';
+export const CONVERGE_REQUEST_DETAIL_TYPE = 'Converge Instances Requested';
+
+/**
+ * What an event says about its instances that a read must show too: a `running` state, or the values of our tag
+ * keys after a tag change (null: the key was removed). A read that does not show it yet is behind the event
+ * (EC2's Describe is eventually consistent), not a sign that nothing is to be done.
+ */
+export interface EventClaims {
+  readonly state?: 'running';
+  readonly tags?: Readonly<Record<string, string | null>>;
+}
 
 export interface Trigger {
   readonly eventId: string;
   readonly kind: TriggerKind;
   readonly instanceIds: readonly string[];
+  /** The same for every instance the event names; absent when the event claims nothing a read could lag behind. */
+  readonly claims?: EventClaims;
   /** Set when the event is understood but concerns nothing we manage (instanceIds is then empty). */
   readonly ignoredReason?: string;
   /** The event's `time` (when EC2 saw the change), for the event-to-session latency metric. */
@@ -57,6 +73,8 @@ const tagChangeDetail = z.object({
   service: shortString,
   'resource-type': shortString,
   'changed-tag-keys': z.array(tagKey).check(z.maxLength(MAX_EVENT_RESOURCES)),
+  // The resource's tags after the change (absent in events older than the field).
+  tags: z.optional(z.record(z.string(), z.string())),
 });
 
 const cloudTrailDetail = z.object({
@@ -71,7 +89,22 @@ const tagsCallParameters = z.object({
       .check(z.minLength(1), z.maxLength(MAX_EVENT_RESOURCES)),
   }),
   // DeleteTags without a tag set deletes every tag of the resources.
-  tagSet: z.optional(z.object({ items: z.array(z.object({ key: tagKey })).check(z.maxLength(MAX_EVENT_RESOURCES)) })),
+  tagSet: z.optional(
+    z.object({ items: z.array(z.object({ key: tagKey, value: z.optional(z.string()) })).check(z.maxLength(MAX_EVENT_RESOURCES)) }),
+  ),
+});
+
+const claimsSchema = z.object({
+  state: z.optional(z.literal('running')),
+  tags: z.optional(z.record(tagKey, z.nullable(z.string().check(z.maxLength(256))))),
+});
+
+const convergeRequestDetail = z.object({
+  parentEventId: shortString,
+  part: z.number().check(z.int(), z.minimum(1)),
+  parts: z.number().check(z.int(), z.minimum(1)),
+  instanceIds: z.array(instanceId).check(z.minLength(1), z.maxLength(MAX_EVENT_RESOURCES)),
+  claims: z.optional(claimsSchema),
 });
 
 export function parseTrigger(event: unknown, options: ParseOptions): Trigger {
@@ -101,10 +134,21 @@ function parseEnvelope(event: unknown, eventId: string | undefined, options: Par
   const detailType = base['detail-type'];
   if (detailType === 'EC2 Instance State-change Notification' && base.source === 'aws.ec2') {
     const detail = validate(stateChangeDetail, base.detail, base.id, 'detail');
-    return { eventId: base.id, kind: 'state-change', instanceIds: [detail['instance-id']] };
+    const claims: EventClaims | undefined = detail.state === 'running' ? { state: 'running' } : undefined;
+    return { eventId: base.id, kind: 'state-change', instanceIds: [detail['instance-id']], ...(claims ? { claims } : {}) };
   }
   if (detailType === 'Tag Change on Resource' && base.source === 'aws.tag') return parseTagChange(base, options);
   if (detailType === 'AWS API Call via CloudTrail' && base.source === 'aws.ec2') return parseCloudTrail(base, options);
+  if (detailType === CONVERGE_REQUEST_DETAIL_TYPE && base.source === CONVERGE_REQUEST_SOURCE) {
+    const detail = validate(convergeRequestDetail, base.detail, base.id, 'detail');
+    return {
+      // Decisions name the event that asked for the change, and which part of it this was.
+      eventId: `${detail.parentEventId}#part-${detail.part}-of-${detail.parts}`,
+      kind: 'converge-request',
+      instanceIds: unique(detail.instanceIds),
+      ...(detail.claims ? { claims: detail.claims } : {}),
+    };
+  }
   if (detailType === 'Scheduled Event' && base.source === 'aws.events') {
     return { eventId: base.id, kind: 'schedule', instanceIds: [] };
   }
@@ -130,7 +174,10 @@ function parseTagChange(base: Envelope, options: ParseOptions): Trigger {
     return match;
   });
   if (instanceIds.length === 0) throw new InvalidEventError(base.id, 'resources: an instance tag change names no instance ARN');
-  return { eventId: base.id, kind: 'tag-change', instanceIds: unique(instanceIds) };
+  const after = detail.tags;
+  const claims: EventClaims | undefined =
+    after === undefined ? undefined : { tags: claimedTags(detail['changed-tag-keys'], options, (key) => after[key] ?? null) };
+  return { eventId: base.id, kind: 'tag-change', instanceIds: unique(instanceIds), ...(claims ? { claims } : {}) };
 }
 
 function parseCloudTrail(base: Envelope, options: ParseOptions): Trigger {
@@ -158,7 +205,27 @@ function parseCloudTrail(base: Envelope, options: ParseOptions): Trigger {
     throw new InvalidEventError(base.id, `${where}: ${quoted(malformed)} is not an instance id`);
   }
   if (instanceIds.length === 0) return ignored(`${detail.eventName} tagged no instance`);
-  return { eventId: base.id, kind: 'cloudtrail-tags', instanceIds: unique(instanceIds) };
+  return { eventId: base.id, kind: 'cloudtrail-tags', instanceIds: unique(instanceIds), ...cloudTrailClaims(detail.eventName, parameters.tagSet, options) };
+}
+
+/** CreateTags sets each key to its value; DeleteTags removes a key given without a value (with one: only if equal). */
+function cloudTrailClaims(
+  eventName: string,
+  tagSet: { items: { key: string; value?: string | undefined }[] } | undefined,
+  options: ParseOptions,
+): { claims?: EventClaims } {
+  if (tagSet === undefined) return {};
+  const relevant = new Set(relevantKeys(options));
+  const items = tagSet.items.filter((item) => relevant.has(item.key) && (eventName === 'CreateTags' || item.value === undefined));
+  if (items.length === 0) return {};
+  const tags: Record<string, string | null> = {};
+  for (const item of items) tags[item.key] = eventName === 'CreateTags' ? (item.value ?? '') : null;
+  return { claims: { tags } };
+}
+
+function claimedTags(keys: readonly string[], options: ParseOptions, valueOf: (key: string) => string | null): Record<string, string | null> {
+  const relevant = new Set(relevantKeys(options));
+  return Object.fromEntries(keys.filter((key) => relevant.has(key)).map((key) => [key, valueOf(key)]));
 }
 
 function relevantKeys(options: ParseOptions): string[] {

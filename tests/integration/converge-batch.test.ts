@@ -5,6 +5,7 @@
 import type { Handler, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { Ec2Error } from '@vpc-mirror-orchestrator/ec2-sim';
 import { sqsEvent, sqsRecord } from '../../local/lambda/sqs-event';
+import { CATCH_UP_DELAYS_MS } from '../../shared/converge/catch-up';
 import { createLambdaContext } from '../support/lambda-context';
 import { Ec2Seeder, fixtureEvent, historyOf, sessionsOn, setFunctionEnvironment, startTestCloud, type Launched, type TestCloud } from '../support/test-cloud';
 
@@ -68,7 +69,9 @@ describe('state-change handler fed by its SQS queue', () => {
     const eniIds = instances.flatMap((instance) => instance.eniIds);
     expect(managedSessionsOn(eniIds).map((session) => session.networkInterfaceId).sort()).toEqual([...eniIds].sort());
     const calls = callTotals();
-    expect(calls['DescribeInstances']).toBe(1);
+    // One read for the batch; the unknown instance's event says `running`, so it alone (no ENIs, no sessions to
+    // list) is read again after each catch-up delay (EC2 may not list a new instance yet), then left to the sweep.
+    expect(calls['DescribeInstances']).toBe(1 + CATCH_UP_DELAYS_MS.length);
     expect(calls['DescribeTrafficMirrorSessions']).toBe(1);
     expect(calls['CreateTrafficMirrorSession']).toBe(8);
     // Each instance's decisions carry the id of the event that named it.

@@ -11,6 +11,8 @@ let bus: CapturingEventBus;
 let client: EventBridgeClient;
 
 const outcome = (n: number): OutcomeEvent => ({
+  outcomeId: `outcome-${n}`,
+  at: AT.toISOString(),
   action: 'attach',
   reason: 'eligible',
   instanceId: 'i-0123456789abcdef0',
@@ -34,7 +36,7 @@ afterAll(async () => {
 beforeEach(() => bus.clear());
 
 describe('the outcome publisher', () => {
-  const publisher = () => createPublisher({ client, eventBusName: 'outcomes', ownerId: 'owner-1', clock: { now: () => AT } });
+  const publisher = () => createPublisher({ client, eventBusName: 'outcomes', ownerId: 'owner-1' });
 
   it('sends 23 events in batches of at most 10, in the pinned schema', async () => {
     const before = bus.requests();
@@ -47,7 +49,7 @@ describe('the outcome publisher', () => {
       source: 'vpc-mirror-orchestrator',
       detailType: 'Mirror Session Attached',
       eventBusName: 'outcomes',
-      detail: { schemaVersion: 1, ...outcome(0), ownerId: 'owner-1', at: AT.toISOString() },
+      detail: { schemaVersion: 1, ...outcome(0), ownerId: 'owner-1' },
     });
   });
 

@@ -241,7 +241,8 @@ describe('functions', () => {
   });
 
   it('take their events from their own encrypted queue in bounded, partially failing batches, with bounded retries into the dead-letter queue', () => {
-    expect(resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')).toHaveLength(3);
+    // One per event queue, plus ConvergePartsQueue (the parts of a trigger too large for one invocation).
+    expect(resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')).toHaveLength(4);
     expect(checkEventQueues(template)).toEqual([]);
     const [mappingId] = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').find(([id]) => id.startsWith('TagChange')) ?? [''];
     const allOrNothing = mutated((copy) => delete properties(copy, mappingId)['FunctionResponseTypes']);
@@ -262,7 +263,7 @@ describe('functions', () => {
         { 'Fn::GetAtt': ['TagChangeQueue', 'Arn'] },
       ];
     });
-    expect(checkEventQueues(readsOthers)).toEqual([expect.stringContaining('want only its own queue StateChangeQueue')]);
+    expect(checkEventQueues(readsOthers)).toEqual([expect.stringContaining('want only its own queues StateChangeQueue')]);
     const anyRuleMaySend = mutated((copy) => {
       const document = properties(copy, 'TagChangeQueuePolicy')['PolicyDocument'] as { Statement: Array<{ Condition?: unknown }> };
       delete document.Statement[0]?.Condition;
@@ -426,7 +427,7 @@ describe('event rules', () => {
     });
     expect(checkRuleDelivery(noDeadLetter)).toEqual([expect.stringContaining('TagChangeRule')]);
     const noQueuePolicy = mutated((copy) => delete copy.Resources['DeadLetterQueuePolicy']);
-    expect(checkRuleDelivery(noQueuePolicy)).toHaveLength(3);
+    expect(checkRuleDelivery(noQueuePolicy)).toHaveLength(4);
   });
 
   it('route state changes, tag changes and (disabled by default) CloudTrail tag calls to their queues; sweep on a schedule', () => {
@@ -458,6 +459,18 @@ describe('event rules', () => {
       },
       state: 'DISABLED',
     });
+    // Our own Converge Instances Requested events (split.ts), one part per invocation of the cloudtrailTags function.
+    expect(rulePattern('ConvergePartsQueue')).toEqual({
+      pattern: { 'source': ['vpc-mirror-orchestrator'], 'detail-type': ['Converge Instances Requested'] },
+      state: 'ENABLED',
+    });
+    const partsMapping = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').find(([id]) => id.endsWith('ConvergePartsQueue'))?.[1];
+    expect(partsMapping?.Properties).toMatchObject({ BatchSize: 1, ScalingConfig: { MaximumConcurrency: 2 } });
+    // Only the role that splits may put them, and only them, on the default bus.
+    const requesters = resourcesOfType(template, 'AWS::IAM::Role')
+      .filter(([, role]) => roleStatements(role).some((statement) => statement.Sid === 'RequestConvergeParts'))
+      .map(([id]) => id);
+    expect(requesters).toEqual(['CloudtrailTagsRole']);
     // No rule invokes an event function directly any more: every event goes through its queue.
     const direct = resourcesOfType(template, 'AWS::Events::Rule').filter(([, rule]) =>
       /"(StateChange|TagChange|CloudtrailTags)LambdaFunction"/.test(JSON.stringify(rule.Properties?.['Targets'])),

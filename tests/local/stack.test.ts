@@ -139,7 +139,7 @@ functions:
       expect.objectContaining({ name: 'vpc-mirror-orchestrator-dev-stateChange', functionKey: 'stateChange', queueLogicalId: 'StateChangeQueue', enabled: true }),
     ]);
     expect(stateChange?.onFailureDestination).toBeUndefined();
-    expect(stack.queues.map((queue) => queue.logicalId).sort()).toEqual(['CloudtrailTagsQueue', 'StateChangeQueue', 'TagChangeQueue']);
+    expect(stack.queues.map((queue) => queue.logicalId).sort()).toEqual(['CloudtrailTagsQueue', 'ConvergePartsQueue', 'StateChangeQueue', 'TagChangeQueue']);
     expect(stack.queues.find((queue) => queue.logicalId === 'TagChangeQueue')).toEqual({
       logicalId: 'TagChangeQueue',
       name: 'vpc-mirror-orchestrator-dev-TagChangeQueue',
@@ -149,13 +149,21 @@ functions:
     });
     const tagRule = stack.rules.find((rule) => rule.functionKey === 'tagChange');
     expect(tagRule?.pattern).toMatchObject({ detail: { 'changed-tag-keys': ['traffic-mirror', 'traffic-mirror-target', 'traffic-mirror-filter', 'traffic-mirror-until'] } });
-    expect(stack.rules.find((rule) => rule.functionKey === 'cloudtrailTags')?.enabled).toBe(false);
+    const cloudTrailRule = (of: typeof stack) => of.rules.find((rule) => rule.name === 'vpc-mirror-orchestrator-dev-cloudtrailTags');
+    expect(cloudTrailRule(stack)?.enabled).toBe(false);
+    // The parts of a trigger too large for one invocation: our own events, one part per invocation.
+    expect(stack.rules.find((rule) => rule.queueLogicalId === 'ConvergePartsQueue')).toEqual(
+      expect.objectContaining({ functionKey: 'cloudtrailTags', enabled: true, pattern: { source: ['vpc-mirror-orchestrator'], 'detail-type': ['Converge Instances Requested'] } }),
+    );
+    expect(stack.functions.find((fn) => fn.key === 'cloudtrailTags')?.queueSources[1]).toEqual(
+      { queueLogicalId: 'ConvergePartsQueue', batchSize: 1, maximumBatchingWindowSeconds: 0, reportBatchItemFailures: true, maximumConcurrency: 2, enabled: true },
+    );
     expect(stack.functions.find((fn) => fn.key === 'sweep')?.queueSources).toEqual([]);
 
     const tuned = readStack(path.resolve(__dirname, '../../serverless.yml'), {
       params: { cloudTrailEvents: 'true', queueMaxReceiveCount: '5', queueMaximumConcurrency: '4' },
     });
-    expect(tuned.rules.find((rule) => rule.functionKey === 'cloudtrailTags')?.enabled).toBe(true);
+    expect(cloudTrailRule(tuned)?.enabled).toBe(true);
     expect(tuned.queues.every((queue) => queue.maxReceiveCount === 5)).toBe(true);
     expect(tuned.functions.find((fn) => fn.key === 'tagChange')?.queueSources[0]?.maximumConcurrency).toBe(4);
   });

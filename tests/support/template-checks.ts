@@ -429,7 +429,7 @@ const QUEUE_CONSUMER_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:
  * Each SQS event source mapping: reports batch item failures, batches at most 10, has a concurrency bound; its
  * queue is encrypted, hidden long enough (VisibilityTimeout >= 6 x the function timeout), redrives to an SQS queue
  * of this stack after a bounded number of receives (2..maxReceiveCount), is fed by an event rule that the queue's
- * policy lets send (aws:SourceArn = that rule); the function's role reads that queue and no other.
+ * policy lets send (aws:SourceArn = that rule); the function's role reads that queue and no queue it does not consume.
  */
 export function checkEventQueues(template: CfnTemplate, maxReceiveCount = 10): string[] {
   const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping');
@@ -470,18 +470,29 @@ export function checkEventQueues(template: CfnTemplate, maxReceiveCount = 10): s
   });
 }
 
+/** The queues the function's event source mappings read (a function may consume several). */
+function queuesConsumedBy(template: CfnTemplate, functionId: string): Set<string> {
+  return new Set(
+    resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')
+      .filter(([, mapping]) => referencedLogicalId(props(mapping)['FunctionName']) === functionId)
+      .flatMap(([, mapping]) => referencedLogicalId(props(mapping)['EventSourceArn']) ?? []),
+  );
+}
+
 function consumerRoleProblems(template: CfnTemplate, fn: CfnResource, functionId: string, queueId: string): string[] {
   const roleId = functionRoleId(fn) ?? '';
   const problems: string[] = [];
   const statements = roleStatements(template.Resources[roleId]).filter(
     (statement) => statement.Effect === 'Allow' && actionsOf(statement).some((action) => action.startsWith('sqs:') && action !== 'sqs:SendMessage'),
   );
-  const granted = new Set(statements.flatMap(actionsOf));
+  const onThisQueue = statements.filter((statement) => asList(statement.Resource as unknown).some((resource) => referencedLogicalId(resource) === queueId));
+  const granted = new Set(onThisQueue.flatMap(actionsOf));
   for (const action of QUEUE_CONSUMER_ACTIONS) if (!granted.has(action)) problems.push(`${functionId}: its role ${roleId} lacks ${action} on ${queueId}`);
+  const consumed = queuesConsumedBy(template, functionId);
   for (const statement of statements) {
     const resources = asList(statement.Resource as unknown);
-    if (resources.length === 0 || !resources.every((resource) => referencedLogicalId(resource) === queueId)) {
-      problems.push(`${roleId}: ${actionsOf(statement).join(', ')} on ${JSON.stringify(statement.Resource)}, want only its own queue ${queueId}`);
+    if (resources.length === 0 || !resources.every((resource) => consumed.has(referencedLogicalId(resource) ?? ''))) {
+      problems.push(`${roleId}: ${actionsOf(statement).join(', ')} on ${JSON.stringify(statement.Resource)}, want only its own queues ${[...consumed].join(', ')}`);
     }
   }
   return problems;

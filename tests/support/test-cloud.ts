@@ -147,6 +147,12 @@ export class Ec2Seeder {
     return answer.TrafficMirrorTarget?.TrafficMirrorTargetId as string;
   }
 
+  /** A network-interface target on an ENI the caller chose (e.g. one of an instance tagged for mirroring). */
+  async interfaceTargetOn(eniId: string): Promise<string> {
+    const answer = await this.cloud.ec2.send(new CreateTrafficMirrorTargetCommand({ NetworkInterfaceId: eniId }));
+    return answer.TrafficMirrorTarget?.TrafficMirrorTargetId as string;
+  }
+
   async loadBalancerTarget(name = 'mirror'): Promise<string> {
     const arn = `arn:aws:elasticloadbalancing:${REGION}:111122223333:loadbalancer/net/${name}/0123456789abcdef`;
     const answer = await this.cloud.ec2.send(new CreateTrafficMirrorTargetCommand({ NetworkLoadBalancerArn: arn }));

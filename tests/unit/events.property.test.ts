@@ -98,7 +98,7 @@ describe('parseTrigger (properties)', () => {
         (eventId, instanceId, state) => {
           const event = { ...FIXTURES[0], id: eventId, detail: { 'instance-id': instanceId, state } };
 
-          expect(parseTrigger(event, options)).toEqual({ eventId, kind: 'state-change', instanceIds: [instanceId] });
+          expect(parseTrigger(event, options)).toMatchObject({ eventId, kind: 'state-change', instanceIds: [instanceId] });
         },
       ),
       RUNS,
@@ -114,7 +114,7 @@ describe('parseTrigger (properties)', () => {
           resources: instanceIds.map((instanceId) => `arn:aws:ec2:eu-west-1:111122223333:instance/${instanceId}`),
         };
 
-        expect(parseTrigger(event, options)).toEqual({ eventId, kind: 'tag-change', instanceIds });
+        expect(parseTrigger(event, options)).toMatchObject({ eventId, kind: 'tag-change', instanceIds });
       }),
       RUNS,
     );

@@ -23,7 +23,7 @@ describe('parseTrigger', () => {
     it.each(['state-change-running', 'state-change-stopped', 'state-change-terminated'])('names the instance of %s', (name) => {
       const event = loadEventFixture(name);
 
-      expect(parseTrigger(event, options)).toEqual({ eventId: event.id, kind: 'state-change', instanceIds: [FIXTURE_INSTANCE] });
+      expect(parseTrigger(event, options)).toMatchObject({ eventId: event.id, kind: 'state-change', instanceIds: [FIXTURE_INSTANCE] });
     });
 
     it('rejects an unknown state, with the event id', () => {
@@ -55,7 +55,7 @@ describe('parseTrigger', () => {
     it.each(['tag-change-added', 'tag-change-removed'])('names the instance of %s', (name) => {
       const event = loadEventFixture(name);
 
-      expect(parseTrigger(event, options)).toEqual({ eventId: event.id, kind: 'tag-change', instanceIds: [FIXTURE_INSTANCE] });
+      expect(parseTrigger(event, options)).toMatchObject({ eventId: event.id, kind: 'tag-change', instanceIds: [FIXTURE_INSTANCE] });
     });
 
     it('is relevant when only an override tag changed', () => {
@@ -108,7 +108,7 @@ describe('parseTrigger', () => {
     it('names the tagged instance of CreateTags', () => {
       const event = loadEventFixture('cloudtrail-create-tags');
 
-      expect(parseTrigger(event, options)).toEqual({ eventId: event.id, kind: 'cloudtrail-tags', instanceIds: [FIXTURE_INSTANCE] });
+      expect(parseTrigger(event, options)).toMatchObject({ eventId: event.id, kind: 'cloudtrail-tags', instanceIds: [FIXTURE_INSTANCE] });
     });
 
     it('keeps only instance ids among the tagged resources, once each', () => {

@@ -59,7 +59,7 @@ export function wire(endpoints: Endpoints, options: WiringOptions): Wiring {
   const deps: ConvergeDeps = {
     ec2: createEc2Adapter({ client: ec2, ownerId: config.ownerId, clock }),
     ledger: createLedger({ documents: endpoints.documents, tableName: config.tableName, historyTtlDays: config.historyTtlDays, clock }),
-    publisher: createPublisher({ client: events, eventBusName: config.eventBusName, ownerId: config.ownerId, clock }),
+    publisher: createPublisher({ client: events, eventBusName: config.eventBusName, ownerId: config.ownerId }),
     config,
     logger: new Logger({ serviceName: 'reliability-test', logLevel: (process.env.TEST_LOG_LEVEL ?? 'SILENT') as 'SILENT' }),
     clock,
