@@ -3,7 +3,7 @@
  * a failing instance is reported on its own line instead of hiding the others' results.
  */
 import { applyPlans, ConvergeError, failureRecord, INSTANCE_CONCURRENCY, readAndPlan, type ConvergeDeps, type DecisionRecord } from '../shared/converge';
-import { mapWithConcurrency } from '../shared/converge/concurrency';
+import { mapWithConcurrency } from '../shared/util/concurrency';
 import { failureReason } from './failures';
 import type { UndeliveredEvents } from './outcome-delivery';
 import type { Scope } from './scope';

@@ -5,7 +5,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ConfigError } from '../shared/domain/errors';
 import { loadConfig, type Config } from '../shared/config/config';
-import { defaultDeps, type ConvergeDeps } from '../shared/converge';
+import type { ConvergeDeps } from '../shared/converge';
+import { defaultDeps } from '../shared/wiring/deps';
 import { stackEnvironment, stackNameOf } from './deployment';
 import { UsageError } from './exit-codes';
 import type { CliIo } from './io';
@@ -38,5 +39,5 @@ export async function openSession(io: CliIo, options: CommonOptions): Promise<Cl
   // and metrics belong to the deployed functions.
   const logger = new Logger({ serviceName: 'mirrorctl', logLevel: 'SILENT' });
   const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'the profile\'s Region';
-  return { config, region, deps: { ...defaultDeps(config), logger, metrics: undefined } };
+  return { config, region, deps: defaultDeps(config, { logger, metrics: null }) };
 }

@@ -9,7 +9,7 @@ import {
   DescribeTrafficMirrorFiltersCommand,
   DescribeTrafficMirrorTargetsCommand,
 } from '@aws-sdk/client-ec2';
-import { chunks } from '../../shared/aws/chunks';
+import { chunks } from '../../shared/util/chunks';
 import { ec2 } from '../../shared/aws/clients';
 import { withDomainErrors } from '../../shared/aws/error-mapping';
 

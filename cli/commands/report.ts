@@ -1,11 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { dynamoDocuments } from '../../shared/aws/clients';
-import { createHistoryReader } from '../../shared/aws/history-reader';
 import { readAndPlan } from '../../shared/converge';
 import { readTargetLoads } from '../../shared/converge/target-load';
 import { inventoryUnknownSessions } from '../../shared/converge/unmanaged-sessions';
 import { mirroredIntervals } from '../../shared/domain/mirrored-intervals';
+import { governanceDeps } from '../../shared/wiring/governance';
 import { ExitCode, UsageError } from '../exit-codes';
 import type { CliIo } from '../io';
 import { addCommonOptions, type CommonOptions } from '../options';
@@ -14,7 +13,6 @@ import { renderReportHtml } from '../render/report-html';
 import { resolveScope } from '../scope';
 import { buildCoverageReport, type CoverageReport } from '../views/report';
 import { action } from './context';
-import { unmanagedWatch } from './unmanaged';
 
 type ReportFormat = 'html' | 'csv' | 'json';
 
@@ -64,14 +62,13 @@ export function registerReport(program: Command, io: CliIo, setExitCode: (code: 
         const until = options.until ?? now;
         const since = options.since ?? new Date(until.getTime() - DEFAULT_RANGE_DAYS * 86_400_000);
         if (since.getTime() >= until.getTime()) throw new UsageError(`--since (${since.toISOString()}) must be before --until (${until.toISOString()})`);
-        const documents = dynamoDocuments();
-        const watch = unmanagedWatch(session);
+        const governance = governanceDeps(config);
         const scope = await resolveScope(options.instance ?? [], deps);
         const [plans, targets, unknown, history] = await Promise.all([
           readAndPlan(scope.instanceIds, deps),
           readTargetLoads(deps),
-          inventoryUnknownSessions(deps, watch),
-          createHistoryReader({ documents, tableName: config.tableName }).readHistory(),
+          inventoryUnknownSessions(deps, governance.unmanaged),
+          governance.history.readHistory(),
         ]);
         const report = buildCoverageReport({ plans, targets, unknown, intervals: mirroredIntervals(history, since, until), since, until, now });
         const format: ReportFormat = options.json ? 'json' : options.format;

@@ -6,7 +6,7 @@ import { stripVTControlCharacters } from 'node:util';
 import pc from 'picocolors';
 import { renderTable, wrapText } from '../../cli/render/table';
 import type { DecisionRecord, OtherLogEntry } from './decisions';
-import type { InvariantReport } from './invariants';
+import type { InvariantReport } from '../oracle';
 import type { InstanceReport, SandboxSummary, TargetReport } from './summary';
 import type { StoryStep } from './scenario';
 

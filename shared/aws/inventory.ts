@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { InventoryPort } from '../converge/governance-ports';
 import type { InventorySession } from '../domain/unmanaged-sessions';
-import { chunks } from './chunks';
+import { chunks } from '../util/chunks';
 import { withDomainErrors } from './error-mapping';
 import { OWNER_TAG } from './ownership';
 

@@ -16,14 +16,14 @@ import { applyPlans, converge, ConvergeError, type ConvergeSummary, type Converg
 import { flushOutbox, SWEEP_FLUSH_LIMIT } from './outbox';
 import { findSessionOwners, planOrphanDetaches } from './orphan-sessions';
 import { SLOT_GRACE_MS } from './read-and-plan';
-import { DEFAULT_SWEEP_SETTINGS, type SweepSettings } from './sweep-settings';
-import { TokenBucket } from './token-bucket';
+import { DEFAULT_SWEEP_SETTINGS, type SweepSettings } from '../config/sweep-settings';
+import { TokenBucket } from '../util/token-bucket';
 import type { ConvergeDeps, Ec2Port } from './ports';
 import type { SessionFacts } from '../domain/types';
 import type { SweepLedgerPort } from './sweep-ports';
 import { restoreUncountedSources } from './target-recount';
 import { coverageOf } from '../domain/coverage';
-import { GOVERNANCE_METRICS, recordCount, recordPercent } from '../observability/metric-names';
+import { GOVERNANCE_METRICS, recordCount, recordPercent } from './governance-metrics';
 import { watchUnmanagedSessions, type UnmanagedWatch } from './unmanaged-sessions';
 import { logTargetLoads } from './target-load';
 

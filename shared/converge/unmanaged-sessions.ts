@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { findUnknownSessions, type UnknownSession } from '../domain/unmanaged-sessions';
-import { GOVERNANCE_METRICS, recordCount } from '../observability/metric-names';
+import { GOVERNANCE_METRICS, recordCount } from './governance-metrics';
 import type { ConvergeTrigger } from './converge';
 import type { AnnouncementPort, InventoryPort } from './governance-ports';
 import { publishFromOutbox } from './outbox';

@@ -5,7 +5,7 @@
  * at the next sweep. Instances whose window ended a little earlier (a failed tick) are converged at once.
  */
 import { dueWindows } from '../domain/mirror-window';
-import { GOVERNANCE_METRICS, recordCount } from '../observability/metric-names';
+import { GOVERNANCE_METRICS, recordCount } from './governance-metrics';
 import { converge, type ConvergeSummary, type ConvergeTrigger } from './converge';
 import type { InventoryPort } from './governance-ports';
 import type { ConvergeDeps } from './ports';

@@ -53,7 +53,7 @@ function documentedFleet(markdown: string): Map<string, string> {
 
 const normalize = (text: string): string =>
   text
-    .replace(/\b(i|eni|tmt|tmf|tmms)-[0-9a-f]{17}\b/g, '$1-*')
+    .replace(/\b(i|eni|tmt|tmf|tms)-[0-9a-f]{17}\b/g, '$1-*')
     .replace(/mirrorctl-[0-9a-f-]{36}/g, 'mirrorctl-*')
     .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:*')
     .trimEnd();

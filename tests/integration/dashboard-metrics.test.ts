@@ -46,17 +46,14 @@ describe('the dashboard', () => {
     const filterId = await seed.filter();
     setFunctionEnvironment(cloud, { targetIds: [targetId], filterId, extra: { POWERTOOLS_METRICS_NAMESPACE: NAMESPACE } });
     // Loaded after the environment is set, as a function's modules are at cold start.
-    const { defaultDeps } = await import('../../shared/converge/deps');
-    const { handleTrigger } = await import('../../shared/converge/handle-trigger');
-    const { handleScheduledSweep } = await import('../../shared/converge/sweep-handler');
+    const { defaultDeps } = await import('../../shared/wiring/deps');
+    const { governanceDeps } = await import('../../shared/wiring/governance');
+    const { handleTrigger } = await import('../../shared/lambda/handle-trigger');
+    const { handleScheduledSweep } = await import('../../shared/lambda/sweep-handler');
     const { endDueWindows } = await import('../../shared/converge/window-end');
-    const { createInventory } = await import('../../shared/aws/inventory');
-    const { createAnnouncementLedger } = await import('../../shared/aws/announcement-ledger');
-    const { dynamoDocuments, ec2 } = await import('../../shared/aws/clients');
     const { metrics } = await import('../../shared/observability');
     const deps = defaultDeps();
-    const inventory = createInventory({ client: ec2(), ownerId: deps.config.ownerId });
-    const announcements = createAnnouncementLedger({ documents: dynamoDocuments(), tableName: deps.config.tableName, historyTtlDays: 1 });
+    const { inventory, unmanaged } = governanceDeps(deps.config);
 
     const tagged = await seed.launch({ tags: { 'traffic-mirror': 'true' } });
     const unsupported = await seed.launch({ type: 't2.micro', tags: { 'traffic-mirror': 'true' } });
@@ -77,7 +74,7 @@ describe('the dashboard', () => {
     unhook();
     const windowed = await seed.launch({ tags: { 'traffic-mirror': 'true' } });
     await handleScheduledSweep({ id: 'sweep-metrics', source: 'aws.events', 'detail-type': 'Scheduled Event', time: new Date().toISOString(), detail: {} }, deps, {
-      unmanaged: { inventory, announcements },
+      unmanaged,
     });
     const denyDelete = cloud.sim.hook('DeleteTrafficMirrorSession', 'before', () => {
       throw new Ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.', 403);

@@ -5,8 +5,8 @@
  * its end time and mirrored again when the time is extended; a malformed end time is refused.
  */
 import { CreateTagsCommand, CreateTrafficMirrorSessionCommand, CreateTrafficMirrorTargetCommand } from '@aws-sdk/client-ec2';
-import type { EventEnvelope } from '../../local/lambda/event-bus';
-import { startReliabilityCloud, type ReliabilityCloud } from '../reliability/support/local-cloud';
+import type { EventEnvelope } from '@vpc-mirror-orchestrator/local-lambda';
+import { startReliabilityCloud, type ReliabilityCloud } from '../support/local-cloud';
 
 const UNTIL_KEY = 'traffic-mirror-until';
 const DETECTED = 'Unmanaged Mirror Session Detected';

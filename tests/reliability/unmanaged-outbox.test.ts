@@ -4,13 +4,12 @@
  * and no later sweep announces the unchanged session again.
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { createAnnouncementLedger } from '../../shared/aws/announcement-ledger';
-import { createInventory } from '../../shared/aws/inventory';
 import { OUTBOX_FLUSH_AFTER_MS } from '../../shared/converge/outbox';
 import { sweep } from '../../shared/converge/sweep';
-import { DEFAULT_SWEEP_SETTINGS } from '../../shared/converge/sweep-settings';
+import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
+import { governanceDeps } from '../../shared/wiring/governance';
 import { Ec2Seeder, startTestCloud, type TestCloud } from '../support/test-cloud';
-import { endpointsOf, wire, type Wiring } from './support/deps';
+import { endpointsOf, wire, type Wiring } from '../support/deps';
 
 const SETTINGS = { ...DEFAULT_SWEEP_SETTINGS, mutationsPerSecond: 50, mutationBurst: 50 };
 const DETECTED = 'Unmanaged Mirror Session Detected';
@@ -46,10 +45,7 @@ describe('unknown-session announcements', () => {
       const made = wire(endpointsOf(cloud), { targetIds: [poolTarget], filterId, clockOffsetMs });
       wirings.push(made);
       const clock = { now: () => new Date(Date.now() + clockOffsetMs) };
-      const unmanaged = {
-        inventory: createInventory({ client: cloud.ec2, ownerId: made.deps.config.ownerId }),
-        announcements: createAnnouncementLedger({ documents: cloud.documents, tableName: cloud.table.tableName, historyTtlDays: 1, clock }),
-      };
+      const { unmanaged } = governanceDeps(made.deps.config, { ec2: cloud.ec2, documents: cloud.documents }, clock);
       return sweep({ eventId }, made.deps, { ledger: made.sweepLedger, settings: SETTINGS, unmanaged });
     };
 
