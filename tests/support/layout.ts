@@ -73,10 +73,19 @@ export const PRODUCT_ROOMS: readonly ProductRoom[] = [
     packages: ['*'],
   },
   {
+    // mirrorctl's own adapters (CloudFormation, Lambda, the mirror resources it checks): the CLI's shared/aws.
+    name: 'cli adapters',
+    prefix: 'cli/aws/',
+    rooms: ['domain', 'util', 'config', 'application', 'aws', 'cli adapters'],
+    packages: ['*'],
+  },
+  {
     name: 'cli',
     prefix: 'cli/',
-    rooms: ['domain', 'util', 'config', 'application', 'observability', 'wiring', 'cli', 'package.json'],
+    rooms: ['domain', 'util', 'config', 'application', 'observability', 'wiring', 'cli adapters', 'aws', 'cli', 'package.json'],
     packages: ['*'],
+    // The CLI names AWS's error codes to the user: it reads them through the adapters' error mapping, nothing else.
+    only: { room: 'aws', file: /^error-mapping$/ },
   },
 ];
 
