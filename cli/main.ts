@@ -7,6 +7,7 @@ import { version } from '../package.json';
 import { ConfigError } from '../shared/domain/errors';
 import { registerPlan } from './commands/plan';
 import { registerReconcile } from './commands/reconcile';
+import { registerReport } from './commands/report';
 import { registerStatus } from './commands/status';
 import { CommandFailure } from './commands/context';
 import { ExitCode, UsageError } from './exit-codes';
@@ -35,6 +36,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   registerPlan(program, io, setExitCode);
   registerStatus(program, io, setExitCode);
   registerReconcile(program, io, setExitCode);
+  registerReport(program, io, setExitCode);
   return program;
 }
 

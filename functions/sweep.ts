@@ -4,6 +4,7 @@ import { handleScheduledSweep } from '../shared/lambda/sweep-handler';
 import { loadSweepSettings } from '../shared/config/sweep-settings';
 import type { SweepSummary } from '../shared/converge/sweep';
 import { TokenBucket } from '../shared/util/token-bucket';
+import { governanceDeps } from '../shared/wiring/governance';
 import { lambdaHandler } from './support/handlers';
 
 const settings = loadSweepSettings(process.env);
@@ -11,5 +12,11 @@ const settings = loadSweepSettings(process.env);
 const bucket = new TokenBucket({ capacity: settings.mutationBurst, refillPerSecond: settings.mutationsPerSecond });
 
 export const handler = lambdaHandler<ScheduledEvent, SweepSummary>((event, context, deps) =>
-  handleScheduledSweep(event, deps, { ledger: deps.sweepLedger, settings, bucket, remainingTimeMs: () => context.getRemainingTimeInMillis() }),
+  handleScheduledSweep(event, deps, {
+    ledger: deps.sweepLedger,
+    settings,
+    bucket,
+    unmanaged: governanceDeps(deps.config).unmanaged,
+    remainingTimeMs: () => context.getRemainingTimeInMillis(),
+  }),
 );

@@ -8,6 +8,8 @@ import { addCommonOptions, type CommonOptions } from '../options';
 import { renderStatus } from '../render/status';
 import { resolveScope } from '../scope';
 import { buildStatusReport } from '../views/status';
+import { unmanagedSessionsOf } from './unmanaged';
+import { renderUnmanaged } from '../render/unmanaged';
 import { action } from './context';
 
 export function registerStatus(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
@@ -37,8 +39,10 @@ export function registerStatus(program: Command, io: CliIo, setExitCode: (code: 
           deps.ledger.readTargetLoads(configuredTargetIds),
           findProblems(session, plans, scope),
         ]);
-        const report = buildStatusReport({ plans, ledgers, configuredTargetIds, describedTargets, targetLoads, scope, config, findings });
-        emit(report, renderStatus);
+        const status = buildStatusReport({ plans, ledgers, configuredTargetIds, describedTargets, targetLoads, scope, config, findings });
+        // Shown, not counted as drift: reconcile never touches a session that is not ours.
+        const report = { ...status, unmanagedSessions: await unmanagedSessionsOf(session) };
+        emit(report, (shown, colors, width) => renderStatus(shown, colors, width) + renderUnmanaged(shown.unmanagedSessions, colors, width));
         return worstOf(report.drift.total > 0 ? ExitCode.findings : ExitCode.ok, findingsExitCode(findings));
       }),
     );

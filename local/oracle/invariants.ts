@@ -132,6 +132,13 @@ export interface InvariantOptions {
   readonly desiredSettings?: { readonly filterId: string; readonly virtualNetworkId?: number; readonly packetLength?: number };
   /** The account's session quota when a test lowered it: an ENI left unmirrored while the account is full is excused. */
   readonly sessionsPerAccount?: number;
+  /**
+   * MIRROR_UNTIL_TAG_KEY: an instance whose end time has passed at `now` (or is not a time) must not be mirrored.
+   * Without it end-time tags are ignored.
+   */
+  readonly untilTagKey?: string;
+  /** When the world was read; default: the time of the check. */
+  readonly now?: Date;
   /** Explicit set of ENIs that must be mirrored, overriding the computed eligibility. */
   readonly eligibleEnis?: Iterable<string>;
   /** Sessions not ours as they were before the run: each must still exist unchanged (unless its ENI is gone). */
@@ -180,6 +187,14 @@ function defaultIsSupportedType(instanceType: string): boolean {
   return lookupInstanceType(instanceType)?.mirrorSource ?? false;
 }
 
+/** The end-time tag says mirroring is over: its time has passed, or it is not a time at all. */
+function windowClosed(tags: Readonly<Record<string, string>>, options: InvariantOptions): boolean {
+  const value = options.untilTagKey === undefined ? undefined : tags[options.untilTagKey];
+  if (value === undefined) return false;
+  const endsAt = Date.parse(value);
+  return Number.isNaN(endsAt) || endsAt <= (options.now ?? new Date()).getTime();
+}
+
 /** ENIs that must carry exactly one managed session, computed from the world's truth. */
 export function computeEligibleEnis(world: MirrorWorld, options: InvariantOptions): Set<string> {
   const tagKey = options.tagKey ?? 'traffic-mirror';
@@ -191,6 +206,7 @@ export function computeEligibleEnis(world: MirrorWorld, options: InvariantOption
     if (instance.state !== 'running') continue;
     if (instance.tags[tagKey] !== tagValue) continue;
     if (!isSupported(instance.instanceType)) continue;
+    if (windowClosed(instance.tags, options)) continue;
     const override = overrideTargetOf(instance, options);
     if (override !== undefined && !options.targetOverride?.allowedTargetIds.includes(override)) continue;
     const filterOverride = overrideFilterOf(instance, options);

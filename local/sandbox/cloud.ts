@@ -18,6 +18,7 @@ export interface SandboxCloud {
   readonly tagKey: string;
   readonly tagValue: string;
   readonly targetTagKey: string;
+  readonly untilTagKey: string;
   readonly ownerId: string;
   deployFunctions(configuration: Readonly<Record<string, string>>): Promise<void>;
   /** Bounded wait until the simulator, the bus and every function are quiet; throws when it times out. */
@@ -83,6 +84,7 @@ export async function startSandboxCloud(options: SandboxCloudOptions): Promise<S
     tagKey: setting('MIRROR_TAG_KEY', 'traffic-mirror'),
     tagValue: setting('MIRROR_TAG_VALUE', 'true'),
     targetTagKey: setting('MIRROR_TARGET_TAG_KEY', 'traffic-mirror-target'),
+    untilTagKey: setting('MIRROR_UNTIL_TAG_KEY', 'traffic-mirror-until'),
     ownerId,
     async deployFunctions(configuration) {
       await cloud.deployFunctions(configuration);

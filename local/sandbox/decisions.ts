@@ -4,7 +4,8 @@
  * kept aside as plain log entries so that warnings and errors are still shown.
  */
 
-export const DECISION_ACTIONS = ['attach', 'detach', 'keep', 'skip', 'refuse', 'fail'] as const;
+/** detect: a session not made by the orchestrator, to a target nobody configured (announced, never touched). */
+export const DECISION_ACTIONS = ['attach', 'detach', 'keep', 'skip', 'refuse', 'fail', 'detect'] as const;
 export type DecisionAction = (typeof DECISION_ACTIONS)[number];
 
 export interface DecisionRecord {

@@ -25,6 +25,8 @@ export interface FleetDriverOptions {
   readonly tagValue: string;
   /** MIRROR_TARGET_TAG_KEY: the per-instance target override tag. */
   readonly targetTagKey: string;
+  /** MIRROR_UNTIL_TAG_KEY: the end-time tag. */
+  readonly untilTagKey: string;
 }
 
 export interface HandMadeSession {
@@ -178,6 +180,19 @@ export class FleetDriver {
       new CreateTagsCommand({
         Resources: names.map((name) => this.instanceId(name)),
         Tags: [{ Key: this.options.tagKey, Value: this.options.tagValue }],
+      }),
+    );
+  }
+
+  /** The opt-in tag and an end time: mirroring ends at `endsAt`. */
+  async tagUntil(names: readonly string[], endsAt: Date): Promise<void> {
+    await this.client.send(
+      new CreateTagsCommand({
+        Resources: names.map((name) => this.instanceId(name)),
+        Tags: [
+          { Key: this.options.tagKey, Value: this.options.tagValue },
+          { Key: this.options.untilTagKey, Value: endsAt.toISOString() },
+        ],
       }),
     );
   }

@@ -155,6 +155,11 @@ function formatDecision(
     ].filter(Boolean);
     if (where.length > 0) parts.push(where.join(' '));
   }
+  // A session nobody configured: which one and where it copies to (a finding logged at WARN, not a failure).
+  if (decision.action === 'detect') {
+    parts.push(c.red(`${decision.sessionId ?? '?'} -> ${decision.targetId ? targetLabel(decision.targetId) : '?'} (left untouched)`));
+    return parts.join('  ').trimEnd();
+  }
   // A failure's detail is the error itself; a refusal's long explanation stays in the ledger and --json.
   if (decision.action === 'fail' && decision.detail) parts.push(c.red(decision.detail));
   if (decision.level === 'ERROR' || decision.level === 'WARN') parts.push(c.red(`[${decision.level}]`));
@@ -174,6 +179,7 @@ function actionColor(action: DecisionRecord['action'], c: Colors): (text: string
     case 'skip':
       return c.dim;
     case 'fail':
+    case 'detect':
       return c.red;
   }
 }

@@ -73,6 +73,7 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxR
     tagKey: cloud.tagKey,
     tagValue: cloud.tagValue,
     targetTagKey: cloud.targetTagKey,
+    untilTagKey: cloud.untilTagKey,
   });
   const settle = (): Promise<void> => cloud.settle(SETTLE_TIMEOUT_MS);
   const hands: StoryHands = { driver, cloud, scenario, note, settle, doomedEventIds: [] };
@@ -91,10 +92,11 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxR
       poolTargetIds: stage.poolTargetIds,
       // The stack configures no MIRROR_ALLOWED_TARGET_IDS: overrides may name pool targets only.
       targetOverride: { tagKey: cloud.targetTagKey, allowedTargetIds: stage.poolTargetIds },
+      untilTagKey: cloud.untilTagKey,
       // Read once the stage is set, before any event reached a function.
       handMadeBaseline: (await cloud.world()).sessions.filter((session) => session.tags[OWNER_TAG] !== cloud.ownerId),
     };
-    const stepChecks = await playStory({ ...hands, targetsByLabel: stage.targetsByLabel }, labels, invariantOptions, options);
+    const stepChecks = await playStory({ ...hands, targetsByLabel: stage.targetsByLabel, filterId: stage.filterId }, labels, invariantOptions, options);
 
     const world = await cloud.world();
     const launched = [...driver.launched.values()].filter((instance) => instance.role !== 'target-host');
@@ -230,6 +232,7 @@ interface StoryHands {
   readonly doomedEventIds: string[];
   /** Known once the stage is set. */
   readonly targetsByLabel?: ReadonlyMap<TargetLabel, string>;
+  readonly filterId?: string;
   readonly driver: FleetDriver;
   readonly cloud: SandboxCloud;
   readonly scenario: Scenario;
@@ -239,7 +242,7 @@ interface StoryHands {
 
 async function perform(
   action: StoryAction,
-  { driver, cloud, scenario, note, settle, targetsByLabel, doomedEventIds }: StoryHands,
+  { driver, cloud, scenario, note, settle, targetsByLabel, filterId, doomedEventIds }: StoryHands,
 ): Promise<void> {
   switch (action.kind) {
     case 'launch': {
@@ -278,6 +281,22 @@ async function perform(
     case 'sweep':
       note('EventBridge Scheduler fires the sweep');
       await cloud.invokeScheduled('sweep');
+      return;
+    case 'rogue-session': {
+      const targetId = targetsByLabel?.get(action.target);
+      if (targetId === undefined || filterId === undefined) throw new Error(`no target labelled ${action.target}, or no filter yet`);
+      const [session] = await driver.createHandMadeSessions(action.name, 1, targetId, filterId);
+      note(`someone mirrors ${action.name} to ${action.target} by hand: ${session?.sessionId ?? '?'}`);
+      return;
+    }
+    case 'tag-until': {
+      const endsAt = new Date(Date.now() + action.seconds * 1000);
+      note(`tag ${action.names.join(', ')} ${cloud.tagKey}=${cloud.tagValue} ${cloud.untilTagKey}=${endsAt.toISOString()}`);
+      return driver.tagUntil(action.names, endsAt);
+    }
+    case 'window-tick':
+      note('EventBridge Scheduler fires the window-end tick');
+      await cloud.invokeScheduled('windowEnd');
       return;
   }
 }

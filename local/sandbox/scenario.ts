@@ -53,6 +53,12 @@ export type StoryAction =
   | { readonly kind: 'lose-events'; readonly lost: boolean }
   /** EventBridge Scheduler fires the sweep function with a Scheduled Event. */
   | { readonly kind: 'sweep' }
+  /** Someone outside the orchestrator mirrors the instance's first ENI to a target, by hand. */
+  | { readonly kind: 'rogue-session'; readonly name: string; readonly target: TargetLabel }
+  /** An incident capture: the opt-in tag plus an end time `seconds` from now (MIRROR_UNTIL_TAG_KEY). */
+  | { readonly kind: 'tag-until'; readonly names: readonly string[]; readonly seconds: number }
+  /** EventBridge Scheduler's one-minute tick fires the window-end function. */
+  | { readonly kind: 'window-tick' }
   /** EventBridge delivers a state-change event without an instance id (a shape the handler does not know). */
   | { readonly kind: 'malformed-event' };
 
@@ -194,6 +200,18 @@ export function buildScenario(options: ScenarioOptions = {}): Scenario {
         { kind: 'lose-events', lost: false },
         { kind: 'sweep' },
       ],
+    },
+    {
+      title: 'someone mirrors rogue-1 to secops-nlb by hand; then the scheduled sweep',
+      expect:
+        'the sweep announces the session as Unmanaged Mirror Session Detected (secops-nlb is in neither the pool ' +
+        'nor the allow-list) and touches nothing; capture-1\'s hand-made sessions to it were announced by the last sweep',
+      actions: [{ kind: 'rogue-session', name: 'rogue-1', target: 'secops-nlb' }, { kind: 'sweep' }],
+    },
+    {
+      title: 'incident: capture batch-1 for 3 seconds (traffic-mirror-until)',
+      expect: 'batch-1 is mirrored at once; the window-end tick removes its session at the end time (mirror-window-ended)',
+      actions: [{ kind: 'tag-until', names: ['batch-1'], seconds: 3 }, { kind: 'window-tick' }],
     },
     {
       title: 'a state-change event arrives without an instance id',

@@ -61,6 +61,7 @@ export async function startLocalWorld(options: LocalWorldOptions = {}): Promise<
       tagKey: environment.MIRROR_TAG_KEY || 'traffic-mirror',
       tagValue: environment.MIRROR_TAG_VALUE || 'true',
       targetTagKey: environment.MIRROR_TARGET_TAG_KEY || 'traffic-mirror-target',
+      untilTagKey: environment.MIRROR_UNTIL_TAG_KEY || 'traffic-mirror-until',
     });
     const driver = fleet;
     await driver.launch(TARGET_HOSTS);

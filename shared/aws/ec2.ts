@@ -59,6 +59,9 @@ function toInstanceFacts(instance: Instance): InstanceFacts | undefined {
     state: (instance.State?.Name ?? 'pending') as InstanceState,
     instanceType: instance.InstanceType ?? '',
     availabilityZone,
+    ...(instance.VpcId !== undefined ? { vpcId: instance.VpcId } : {}),
+    // The account owning the instance's interfaces is the instance's account (DescribeInstances has no field for it).
+    ...(instance.NetworkInterfaces?.[0]?.OwnerId !== undefined ? { accountId: instance.NetworkInterfaces[0].OwnerId } : {}),
     tags: tagRecord(instance.Tags),
     networkInterfaces: (instance.NetworkInterfaces ?? []).flatMap((eni) =>
       eni.NetworkInterfaceId === undefined

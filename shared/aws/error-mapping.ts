@@ -77,6 +77,11 @@ export function errorCode(error: unknown): string | undefined {
   return shape.name ?? shape.code;
 }
 
+export function isThrottling(error: unknown): boolean {
+  const code = errorCode(error);
+  return code !== undefined && THROTTLING_CODES.has(code);
+}
+
 export function hasCode(error: unknown, ...codes: string[]): boolean {
   const code = errorCode(error);
   return code !== undefined && codes.includes(code);

@@ -20,6 +20,7 @@ export const DETAIL_TYPES: Readonly<Record<OutcomeEvent['action'], string>> = {
   attach: 'Mirror Session Attached',
   detach: 'Mirror Session Detached',
   refuse: 'Mirror Session Refused',
+  detect: 'Unmanaged Mirror Session Detected',
 };
 
 export interface PublisherOptions {

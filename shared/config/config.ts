@@ -132,6 +132,7 @@ export function loadConfig(env: Env): Config {
     packetLength: read<number | undefined>(env, 'MIRROR_PACKET_LENGTH', integer(MIN_PACKET_LENGTH, MAX_PACKET_LENGTH), () => undefined),
     targetOverrideTagKey: read(env, 'MIRROR_TARGET_TAG_KEY', tagKey, () => 'traffic-mirror-target'),
     filterOverrideTagKey: read(env, 'MIRROR_FILTER_TAG_KEY', tagKey, () => 'traffic-mirror-filter'),
+    untilTagKey: read(env, 'MIRROR_UNTIL_TAG_KEY', tagKey, () => 'traffic-mirror-until'),
     allowedOverrideTargetIds: read(env, 'MIRROR_ALLOWED_TARGET_IDS', targetIdList, () => []),
     allowedOverrideFilterIds: read(env, 'MIRROR_ALLOWED_FILTER_IDS', filterIdList, () => []),
     extraSupportedTypes: read(env, 'MIRROR_SUPPORTED_TYPES', typeList, () => []),
@@ -154,6 +155,10 @@ function checkConsistency(config: Config): void {
   if (config.filterOverrideTagKey === config.targetOverrideTagKey) {
     const both = quoted(config.filterOverrideTagKey);
     throw new ConfigError('MIRROR_FILTER_TAG_KEY', `must differ from MIRROR_TARGET_TAG_KEY, both are ${both}`);
+  }
+  const otherKeys = [config.tagKey, config.targetOverrideTagKey, config.filterOverrideTagKey];
+  if (config.untilTagKey !== undefined && otherKeys.includes(config.untilTagKey)) {
+    throw new ConfigError('MIRROR_UNTIL_TAG_KEY', `must differ from the opt-in and override tag keys, got ${quoted(config.untilTagKey)}`);
   }
   const listedTwice = config.extraSupportedTypes.find((type) => config.extraUnsupportedTypes.includes(type));
   if (listedTwice !== undefined) {

@@ -9,6 +9,7 @@ import { Ec2RefusalError, PermanentError, RetryableError } from '../domain/error
 import { matchesDesired, type Desired } from '../domain/plan';
 import type { ApplyReason, Decision, RecordReason, SessionFacts } from '../domain/types';
 import { mapWithConcurrency } from '../util/concurrency';
+import { GOVERNANCE_METRICS, recordMilliseconds } from './governance-metrics';
 import { countOutcome } from './outcome-metrics';
 import { attachOutcomeId, detachOutcomeId } from './outcome-ids';
 import { publishFromOutbox } from './outbox';
@@ -28,6 +29,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 export interface ConvergeTrigger {
   readonly eventId: string;
+  /** When the triggering event happened (EventBridge's `time`); absent for sweeps and CLI runs. */
+  readonly eventTime?: string;
 }
 
 export type RecordedAction = 'attach' | 'detach' | 'keep' | 'skip' | 'refuse' | 'release' | 'fail';
@@ -533,6 +536,9 @@ export async function applyPlans(plans: readonly InstancePlan[], trigger: Conver
   countOutcome(deps.metrics, 'refused', summary.refused);
   countOutcome(deps.metrics, 'skipped', summary.skipped);
   countOutcome(deps.metrics, 'failed', summary.failed);
+  if (summary.attached > 0 && trigger.eventTime !== undefined) {
+    recordMilliseconds(deps.metrics, GOVERNANCE_METRICS.eventToSessionMs, deps.clock.now().getTime() - Date.parse(trigger.eventTime));
+  }
   if (failures.length === 0) return summary;
   // Never swallowed: the invocation fails so Lambda retries (converge is idempotent) and then the DLQ gets it.
   const [first] = failures;

@@ -113,7 +113,8 @@ export interface OutcomeEvent {
   readonly outcomeId: string;
   /** When the change was made (ISO 8601), not when the event was sent. */
   readonly at: string;
-  readonly action: 'attach' | 'detach' | 'refuse';
+  /** detect: a session this deployment did not make, to a target nobody configured (never touched, only announced). */
+  readonly action: 'attach' | 'detach' | 'refuse' | 'detect';
   readonly reason: RecordReason;
   readonly detail?: string;
   readonly instanceId: string;
@@ -122,6 +123,11 @@ export interface OutcomeEvent {
   readonly targetId?: string;
   readonly sessionNumber?: number;
   readonly triggerEventId: string;
+  /** detect only: who owns the session and its target, when the product first saw it, and whether it is new. */
+  readonly sessionOwnerAccountId?: string;
+  readonly targetOwnerAccountId?: string;
+  readonly firstSeenAt?: string;
+  readonly change?: 'new' | 'changed';
 }
 
 /** One part of a trigger too large for one invocation, converged by its own invocation (shared/lambda/split.ts). */

@@ -22,6 +22,10 @@ import type { ConvergeDeps, Ec2Port } from './ports';
 import type { SessionFacts } from '../domain/types';
 import type { SweepLedgerPort } from './sweep-ports';
 import { restoreUncountedSources } from './target-recount';
+import { coverageOf } from '../domain/coverage';
+import { GOVERNANCE_METRICS, recordCount, recordPercent } from './governance-metrics';
+import { watchUnmanagedSessions, type UnmanagedWatch } from './unmanaged-sessions';
+import { logTargetLoads } from './target-load';
 
 export interface SweepScope {
   /** Instances carrying the opt-in tag (any state). */
@@ -38,6 +42,8 @@ export interface SweepContext {
   readonly bucket?: TokenBucket;
   /** Time left before the Lambda timeout (context.getRemainingTimeInMillis). */
   readonly remainingTimeMs?: () => number;
+  /** Inventory of sessions not ours, and where announcements are remembered; without it they are not watched. */
+  readonly unmanaged?: UnmanagedWatch;
 }
 
 export interface SweepSummary extends ConvergeSummary {
@@ -52,6 +58,9 @@ export interface SweepSummary extends ConvergeSummary {
   readonly mutations: number;
   /** Total time our mutating calls waited for the token bucket. */
   readonly pacedMs: number;
+  /** Unknown unmanaged sessions seen, and announced by this run (absent when not watched). */
+  readonly unmanagedSessions?: number;
+  readonly unmanagedAnnounced?: number;
 }
 
 interface SweepReading {
@@ -213,6 +222,12 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
   }
 
   const released = context.ledger && converged === chosen.length ? await auditTargetSources(trigger, deps, context.ledger) : [];
+  await logTargetLoads(trigger, deps);
+  const unmanaged = context.unmanaged ? await watchUnmanagedSessions(trigger, deps, context.unmanaged) : undefined;
+  const coverage = coverageOf(summary.decisions);
+  recordCount(deps.metrics, GOVERNANCE_METRICS.eligibleEnis, coverage.eligibleEnis);
+  recordCount(deps.metrics, GOVERNANCE_METRICS.mirroredEnis, coverage.mirroredEnis);
+  recordPercent(deps.metrics, GOVERNANCE_METRICS.coveragePercent, coverage.percent);
   let outboxFlushed = 0;
   try {
     outboxFlushed = await flushOutbox(deps, SWEEP_FLUSH_LIMIT);
@@ -230,6 +245,7 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
     outboxFlushed,
     mutations: after.taken - before.taken,
     pacedMs: after.waitedMs - before.waitedMs,
+    ...(unmanaged ? { unmanagedSessions: unmanaged.unknown.length, unmanagedAnnounced: unmanaged.announced.length } : {}),
   };
   if (failures.length === 0) return result;
   // Never swallowed: the run fails (Lambda retries it; the sweep is idempotent), after every batch had its turn.

@@ -198,6 +198,8 @@ export function correlate(observations: Observations): CorrelatedInstance[] {
       ledgerNumbersByEni,
       targets: described,
       targetLoads: loads,
+      // End-time tags are judged against the time of the reads.
+      now,
     };
     return { instanceId, input, staleSlots, unrecordedSessions, foreignDriftEnis, observedByEni, targets };
   });

@@ -34,6 +34,8 @@ export interface Trigger {
   readonly claims?: EventClaims;
   /** Set when the event is understood but concerns nothing we manage (instanceIds is then empty). */
   readonly ignoredReason?: string;
+  /** The event's `time` (when EC2 saw the change), for the event-to-session latency metric. */
+  readonly eventTime?: string;
 }
 
 export interface ParseOptions {
@@ -114,6 +116,12 @@ export function parseTrigger(event: unknown, options: ParseOptions): Trigger {
     // Unreachable for JSON input; kept so that the contract (only InvalidEventError) holds for any value.
     throw new InvalidEventError(eventId, `event could not be read: ${String(error)}`, { cause: error });
   }
+}
+
+/** The event's `time` when it is an ISO-8601 time; a missing or odd one only costs the latency metric. */
+export function readEventTime(event: unknown): string | undefined {
+  const result = z.object({ time: z.iso.datetime() }).safeParse(event);
+  return result.success ? result.data.time : undefined;
 }
 
 function readEventId(event: unknown): string | undefined {

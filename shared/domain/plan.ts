@@ -5,12 +5,14 @@
  *   desired = tagged with tagKey=tagValue AND running AND supported type
  *             -> exactly one managed session on each eligible ENI, with the filter, to an allowed target
  *   else    -> no managed sessions (stopped instances under stopPolicy 'keep' keep theirs)
+ *   an end-time tag (untilTagKey) that has passed, or is malformed, ends mirroring whatever the state
  *
  * Only sessions with `managed: true` are ever detached or kept; hand-made ones only count against the ENI's
  * 3 sessions and their numbers are avoided. All detaches come first in the result, so that apply frees slots
  * and target sources before it takes new ones.
  */
 import { classifyInstanceType } from './instance-support';
+import { readMirrorWindow } from './mirror-window';
 import { AWS_DEFAULT_PACKET_LENGTH } from './mirroring-limits';
 import { freeSessionNumbers, MAX_SESSIONS_PER_ENI } from './session-number';
 import { rankTargets } from './target-choice';
@@ -69,6 +71,14 @@ function decideForInstance(
   const { instanceId } = instance;
   if (instance.tags[settings.tagKey] !== settings.tagValue) {
     return detachAllOrSkip(instanceId, managed, 'not-tagged');
+  }
+  const window = input.now === undefined ? undefined : readMirrorWindow(instance.tags, settings.untilTagKey, input.now);
+  if (window?.kind === 'ended') return detachAllOrSkip(instanceId, managed, 'mirror-window-ended');
+  if (window?.kind === 'malformed') {
+    return [
+      ...managed.map((session) => detach(instanceId, session, 'mirror-window-invalid')),
+      refuse(instanceId, undefined, 'mirror-window-invalid', `Instance ${instanceId} is not mirrored: its ${window.detail}.`),
+    ];
   }
   switch (instance.state) {
     case 'running':

@@ -3,6 +3,8 @@
  * Nothing here imports AWS: adapters translate SDK shapes into these facts.
  */
 
+import type { UnknownCause } from './unmanaged-sessions';
+
 export type InstanceState = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
 
 export type TargetKind = 'network-interface' | 'network-load-balancer' | 'gateway-load-balancer-endpoint';
@@ -25,6 +27,9 @@ export interface InstanceFacts {
   readonly state: InstanceState;
   readonly instanceType: string;
   readonly availabilityZone: string;
+  /** For reports (coverage per VPC and account); planning does not use them. */
+  readonly vpcId?: string;
+  readonly accountId?: string;
   readonly tags: Readonly<Record<string, string>>;
   readonly networkInterfaces: readonly NetworkInterfaceFacts[];
 }
@@ -82,6 +87,10 @@ export type Reason =
   | 'interface-detached'
   | 'settings-changed'
   | 'duplicate-managed-session'
+  /** The instance's end-time tag (MIRROR_UNTIL_TAG_KEY) names a time that has passed. */
+  | 'mirror-window-ended'
+  /** The end-time tag is not an ISO-8601 UTC time: nothing is mirrored until it is fixed or removed. */
+  | 'mirror-window-invalid'
   /** EC2's quota of sessions per account and Region is reached (TrafficMirrorSessionLimitExceeded). */
   | 'account-session-limit'
   /** EC2 rejected a parameter of the create (InvalidParameterValue, ...): the detail names it. */
@@ -105,7 +114,7 @@ export type ApplyReason =
   | 'permanent-failure';
 
 /** Every reason a decision record, a history entry or an outcome event can carry. */
-export type RecordReason = Reason | ApplyReason;
+export type RecordReason = Reason | ApplyReason | UnknownCause;
 
 export type Decision =
   | {
@@ -172,6 +181,8 @@ export interface PlanInput {
   readonly targets: readonly TargetFacts[];
   /** Distinct sources per target id, from the ledger. */
   readonly targetLoads: ReadonlyMap<string, number>;
+  /** When the facts were read: an end-time tag is judged against it. Absent: end-time tags are not judged. */
+  readonly now?: Date;
 }
 
 /** The part of the configuration planning depends on (see shared/config). */
@@ -192,4 +203,6 @@ export interface PlanSettings {
   /** Type-support overrides on top of the built-in tables (exact types or families like 'm6i'). */
   readonly extraSupportedTypes: readonly string[];
   readonly extraUnsupportedTypes: readonly string[];
+  /** The tag whose ISO-8601 UTC value ends an instance's mirroring (MIRROR_UNTIL_TAG_KEY); absent: no windows. */
+  readonly untilTagKey?: string;
 }

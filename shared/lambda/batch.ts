@@ -46,6 +46,7 @@ interface NamedInstance {
   /** The latest record naming the instance gives the trigger event id of its decisions, and the claims to check. */
   eventId: string;
   claims: EventClaims | undefined;
+  eventTime: string | undefined;
   readonly messageIds: Set<string>;
 }
 
@@ -70,9 +71,10 @@ export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps): Promi
       continue;
     }
     for (const instanceId of trigger.instanceIds) {
-      const named = byInstance.get(instanceId) ?? { eventId: trigger.eventId, claims: undefined, messageIds: new Set<string>() };
+      const named = byInstance.get(instanceId) ?? { eventId: trigger.eventId, claims: undefined, eventTime: undefined, messageIds: new Set<string>() };
       named.eventId = trigger.eventId;
       named.claims = trigger.claims;
+      named.eventTime = trigger.eventTime;
       named.messageIds.add(record.messageId);
       byInstance.set(instanceId, named);
     }
@@ -90,7 +92,7 @@ export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps): Promi
       const named = byInstance.get(plan.instanceId);
       if (named === undefined) return;
       try {
-        decisions.push(...(await applyPlans([plan], { eventId: named.eventId }, deps)).decisions);
+        decisions.push(...(await applyPlans([plan], { eventId: named.eventId, ...(named.eventTime ? { eventTime: named.eventTime } : {}) }, deps)).decisions);
       } catch (error) {
         // applyPlans has logged the instance's `fail` decision; a ConvergeError also carries what was done before it.
         if (error instanceof ConvergeError) decisions.push(...error.summary.decisions);

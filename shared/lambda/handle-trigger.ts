@@ -5,7 +5,7 @@
  * (EventBridge -> function) path; batches from the function's queue go through batch.ts.
  */
 import { InvalidEventError, RetryableError } from '../domain/errors';
-import { parseTrigger, type Trigger } from '../domain/events';
+import { parseTrigger, readEventTime, type Trigger } from '../domain/events';
 import { catchUp, logLeftToSweep, partitionByClaims } from './catch-up';
 import { applyPlans, type ConvergeSummary } from '../converge/converge';
 import type { ConvergeDeps } from '../converge/ports';
@@ -17,10 +17,17 @@ const NOTHING_DONE: ConvergeSummary = { attached: 0, detached: 0, refused: 0, sk
 /** @param logContext extra fields for the 'invalid event' line (an SQS record's messageId). */
 export function readTrigger(event: unknown, deps: ConvergeDeps, logContext: Readonly<Record<string, unknown>> = {}): Trigger {
   try {
-    return parseTrigger(event, {
+    const eventTime = readEventTime(event);
+    const trigger = parseTrigger(event, {
       tagKey: deps.config.tagKey,
-      overrideTagKeys: [deps.config.targetOverrideTagKey, deps.config.filterOverrideTagKey],
+      overrideTagKeys: [
+        deps.config.targetOverrideTagKey,
+        deps.config.filterOverrideTagKey,
+        // Setting, extending or removing an end time changes what the instance should have now.
+        ...(deps.config.untilTagKey !== undefined ? [deps.config.untilTagKey] : []),
+      ],
     });
+    return eventTime === undefined ? trigger : { ...trigger, eventTime };
   } catch (error) {
     if (error instanceof InvalidEventError) {
       deps.logger.error('invalid event', { ...logContext, eventId: error.eventId ?? 'unknown', reason: error.message });

@@ -2,10 +2,13 @@
 import { readTrigger } from './handle-trigger';
 import { sweep, type SweepContext, type SweepSummary } from '../converge/sweep';
 import type { ConvergeDeps } from '../converge/ports';
+import { GOVERNANCE_METRICS, recordMilliseconds } from '../converge/governance-metrics';
 
 export async function handleScheduledSweep(event: unknown, deps: ConvergeDeps, context: SweepContext): Promise<SweepSummary> {
   const trigger = readTrigger(event, deps);
+  const started = Date.now();
   const summary = await sweep(trigger, deps, context);
+  recordMilliseconds(deps.metrics, GOVERNANCE_METRICS.sweepDurationMs, Date.now() - started);
   const { decisions, ...counts } = summary;
   deps.logger.info('swept', { triggerEventId: trigger.eventId, kind: trigger.kind, ...counts });
   return summary;

@@ -9,7 +9,9 @@ import { createEc2Adapter } from '../aws/ec2';
 import { createLedger } from '../aws/ledger';
 import { createSweepLedger } from '../aws/ledger/sweep';
 import { createPublisher } from '../aws/publisher';
+import { countThrottles } from '../aws/throttle-counter';
 import { loadConfig, type Config } from '../config/config';
+import { GOVERNANCE_METRICS, recordCount } from '../converge/governance-metrics';
 import type { Clock, ConvergeDeps } from '../converge/ports';
 import type { SweepLedgerPort } from '../converge/sweep-ports';
 import { logger, metrics } from '../observability';
@@ -36,6 +38,9 @@ export function defaultDeps(config: Config = loadConfig(process.env), overrides:
   const clients = overrides.clients ?? { ec2: ec2(), documents: dynamoDocuments(), eventBridge: eventBridge() };
   const clock = overrides.clock ?? systemClock;
   const { tableName, historyTtlDays, ownerId, eventBusName } = config;
+  const metricsPort = overrides.metrics === null ? undefined : (overrides.metrics ?? metrics);
+  // The SDK retries throttles quietly: each attempt EC2 throttled is counted for the dashboard.
+  if (metricsPort !== undefined) countThrottles(clients.ec2, () => recordCount(metricsPort, GOVERNANCE_METRICS.ec2Throttled, 1));
   return {
     ec2: createEc2Adapter({ client: clients.ec2, ownerId, clock }),
     ledger: createLedger({ documents: clients.documents, tableName, historyTtlDays, clock }),
@@ -43,7 +48,7 @@ export function defaultDeps(config: Config = loadConfig(process.env), overrides:
     publisher: createPublisher({ client: clients.eventBridge, eventBusName, ownerId }),
     config,
     logger: overrides.logger ?? logger,
-    metrics: overrides.metrics === null ? undefined : (overrides.metrics ?? metrics),
+    metrics: metricsPort,
     clock,
   };
 }

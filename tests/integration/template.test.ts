@@ -26,12 +26,13 @@ import {
   type PolicyStatement,
 } from '../support/template-checks';
 import { CFN_SCHEMAS } from '../support/fixtures-path';
+import { checkAlarmShape, checkWindowEndSchedule, dashboardBody, dashboardMetricNames } from '../support/governance-checks';
 import { packagedStack, packageWithParams, TEMPLATE_FILE, type PackagedStack } from '../support/packaged-stack';
 import { DEFAULT_PLACEHOLDER_CONTEXT, resolveIntrinsics } from '../support/template-placeholders';
 import { loadResourceSchemas, type ResourceSchemas } from '../support/template-schemas';
 
 const REPO = path.resolve(__dirname, '../..');
-const FUNCTIONS = ['stateChange', 'tagChange', 'cloudtrailTags', 'sweep'] as const;
+const FUNCTIONS = ['stateChange', 'tagChange', 'cloudtrailTags', 'sweep', 'windowEnd'] as const;
 const REQUIRED_ENVIRONMENT = {
   NODE_OPTIONS: '--enable-source-maps',
   MIRROR_OWNER_ID: 'vpc-mirror-orchestrator-dev',
@@ -53,6 +54,7 @@ const CONTRACT_VARIABLES = [
   'MIRROR_PACKET_LENGTH',
   'MIRROR_TARGET_TAG_KEY',
   'MIRROR_FILTER_TAG_KEY',
+  'MIRROR_UNTIL_TAG_KEY',
   'MIRROR_ALLOWED_TARGET_IDS',
   'MIRROR_ALLOWED_FILTER_IDS',
   'MIRROR_SUPPORTED_TYPES',
@@ -104,6 +106,8 @@ function iamCoverageProblems(candidate: CfnTemplate, called: readonly string[]):
   const sweepOnly = ['dynamodb:Scan'];
   const problems: string[] = [];
   for (const [roleId, granted] of grantedActions(candidate)) {
+    // The roles functions run with; the scheduler's own role is checked on its own below.
+    if (!JSON.stringify(candidate.Resources[roleId]?.Properties?.['AssumeRolePolicyDocument']).includes('lambda.amazonaws.com')) continue;
     const implicit = [...always, ...(consumers.has(roleId) ? ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'] : ['sqs:SendMessage'])];
     const needed = roleId === 'SweepRole' ? called : called.filter((action) => !sweepOnly.includes(action));
     for (const action of needed) if (!granted.has(action)) problems.push(`${roleId} lacks ${action}`);
@@ -442,7 +446,7 @@ describe('event rules', () => {
         'detail': {
           'service': ['ec2'],
           'resource-type': ['instance'],
-          'changed-tag-keys': ['traffic-mirror', 'traffic-mirror-target', 'traffic-mirror-filter'],
+          'changed-tag-keys': ['traffic-mirror', 'traffic-mirror-target', 'traffic-mirror-filter', 'traffic-mirror-until'],
         },
       },
       state: 'ENABLED',
@@ -474,5 +478,44 @@ describe('event rules', () => {
     expect(direct).toEqual([]);
     const schedule = resourcesOfType(template, 'AWS::Events::Rule').find(([id]) => id.startsWith('Sweep'))?.[1];
     expect(schedule?.Properties?.['ScheduleExpression']).toBe('rate(10 minutes)');
+  });
+});
+
+describe('governance', () => {
+  it('ticks the window-end function every minute through EventBridge Scheduler, with a role that may only invoke it', () => {
+    expect(checkWindowEndSchedule(template)).toEqual([]);
+    const hourly = mutated((copy) => {
+      const [id] = resourcesOfType(copy, 'AWS::Scheduler::Schedule')[0] ?? [];
+      properties(copy, id ?? '')['ScheduleExpression'] = 'rate(1 hour)';
+    });
+    expect(checkWindowEndSchedule(hourly)).toEqual([expect.stringContaining('want rate(1 minute)')]);
+    const broad = mutated((copy) => {
+      for (const statement of roleStatements(copy.Resources['WindowEndSchedulerRole'])) statement.Resource = '*';
+    });
+    expect(checkWindowEndSchedule(broad)).toEqual([expect.stringContaining('may invoke')]);
+  });
+
+  it('alarms on dead letters, function errors, low coverage and unknown sessions in the N-of-M shape, missing data not breaching', () => {
+    const alarms = ['DeadLetterQueueAlarm', 'FunctionErrorsAlarm', 'CoverageAlarm', 'UnknownSessionsAlarm'];
+    expect(alarms.flatMap((id) => checkAlarmShape(template, id))).toEqual([]);
+    const breaching = mutated((copy) => (properties(copy, 'CoverageAlarm')['TreatMissingData'] = 'breaching'));
+    expect(checkAlarmShape(breaching, 'CoverageAlarm')).toEqual([expect.stringContaining('not notBreaching')]);
+    const oneOfNothing = mutated((copy) => delete properties(copy, 'UnknownSessionsAlarm')['DatapointsToAlarm']);
+    expect(checkAlarmShape(oneOfNothing, 'UnknownSessionsAlarm')).toEqual([expect.stringContaining('not N of M')]);
+    expect(properties(template, 'CoverageAlarm')).toMatchObject({ MetricName: 'coveragePercent', ComparisonOperator: 'LessThanThreshold', Threshold: 95 });
+    expect(properties(template, 'UnknownSessionsAlarm')).toMatchObject({ MetricName: 'unmanagedSessions', ComparisonOperator: 'GreaterThanThreshold', Threshold: 0 });
+  });
+
+  it('has a dashboard showing coverage, target load, refusals, unmanaged sessions, dead letters, throttling, latency and sweep time', () => {
+    const widgets = dashboardBody(template).widgets;
+    const text = JSON.stringify(widgets);
+    expect(dashboardMetricNames(template, 'VpcMirrorOrchestrator')).toEqual(
+      expect.arrayContaining(['coveragePercent', 'unmanagedSessions', 'ec2Throttled', 'eventToSessionMs', 'sweepDurationMs']),
+    );
+    expect(text).toContain('ApproximateNumberOfMessagesVisible');
+    expect(text).toContain('"stat":"p50"');
+    expect(text).toContain('"stat":"p99"');
+    const queries = widgets.filter((widget) => widget.type === 'log').map((widget) => String(widget.properties['query']));
+    expect(queries).toEqual([expect.stringContaining("message = 'target load'"), expect.stringContaining("action = 'refuse'")]);
   });
 });

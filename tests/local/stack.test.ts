@@ -148,7 +148,7 @@ functions:
       deadLetterTarget: JSON.stringify({ 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] }),
     });
     const tagRule = stack.rules.find((rule) => rule.functionKey === 'tagChange');
-    expect(tagRule?.pattern).toMatchObject({ detail: { 'changed-tag-keys': ['traffic-mirror', 'traffic-mirror-target', 'traffic-mirror-filter'] } });
+    expect(tagRule?.pattern).toMatchObject({ detail: { 'changed-tag-keys': ['traffic-mirror', 'traffic-mirror-target', 'traffic-mirror-filter', 'traffic-mirror-until'] } });
     const cloudTrailRule = (of: typeof stack) => of.rules.find((rule) => rule.name === 'vpc-mirror-orchestrator-dev-cloudtrailTags');
     expect(cloudTrailRule(stack)?.enabled).toBe(false);
     // The parts of a trigger too large for one invocation: our own events, one part per invocation.

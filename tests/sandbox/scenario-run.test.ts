@@ -65,28 +65,45 @@ describe('the sandbox story on a small fleet', () => {
     expect(attachedBySweep.map((decision) => decision.eniId).sort()).toEqual([eth0, eth1].sort());
   });
 
-  it('leaves untagged and unsupported instances unmirrored, and records why in the ledger', () => {
-    for (const name of ['batch-1', 'legacy-1', 'app-m6i', 'metal-1']) {
+  it('leaves unsupported instances unmirrored, and records why in the ledger', () => {
+    for (const name of ['legacy-1', 'app-m6i', 'metal-1']) {
       for (const eniId of enisOf(name)) expect(sessionsOn(eniId)).toHaveLength(0);
     }
     const refusal = (name: string) => historyOf(name).find((entry) => entry.action === 'refuse')?.reason;
     expect(refusal('legacy-1')).toBe('unsupported-instance-type');
     expect(refusal('app-m6i')).toBe('unsupported-instance-type');
     expect(refusal('metal-1')).toBe('bare-metal');
-    expect(historyOf('batch-1').some((entry) => entry.action === 'attach')).toBe(false);
     const reasonsOf = (name: string) => run.summary.instances.find((instance) => instance.name === name)?.notMirroredReasons;
     expect(reasonsOf('metal-1')).toEqual(['bare-metal']);
-    expect(reasonsOf('batch-1')).toEqual(['not-tagged']);
     expect(reasonsOf('capture-1')).toEqual(['eth0: interface-session-limit']);
     expect(reasonsOf('web-1')).toEqual([]);
+  });
+
+  it('mirrors the untagged batch-1 only for its incident window, and the window-end tick ends it after the end time', () => {
+    const entries = [...historyOf('batch-1')].sort((a, b) => a.at.localeCompare(b.at));
+    expect(entries.filter((entry) => entry.action === 'attach' || entry.action === 'detach').map((entry) => [entry.action, entry.reason])).toEqual([
+      ['attach', 'eligible'],
+      ['detach', 'mirror-window-ended'],
+    ]);
+    for (const eniId of enisOf('batch-1')) expect(sessionsOn(eniId)).toHaveLength(0);
+    const ended = run.summary.decisions.find((decision) => decision.instanceId === idOf('batch-1') && decision.action === 'detach');
+    expect(ended?.functionName.endsWith('windowEnd')).toBe(true);
   });
 
   it('mirrors to the target an override tag names when it is allowed, and refuses a target outside the allow-list', () => {
     const [pcap] = enisOf('pcap-1');
     expect(managedOn(pcap as string).map((session) => session.targetId)).toEqual([run.targetIds.get('nlb')]);
     expect(run.poolTargetIds).toContain(run.targetIds.get('nlb'));
-    for (const eniId of enisOf('rogue-1')) expect(sessionsOn(eniId)).toHaveLength(0);
+    for (const eniId of enisOf('rogue-1')) expect(managedOn(eniId)).toHaveLength(0);
     expect(historyOf('rogue-1').some((entry) => entry.action === 'refuse' && entry.reason === 'target-not-allowed')).toBe(true);
+  });
+
+  it('announces the session someone made by hand from rogue-1 to secops-nlb once, and leaves it in place', () => {
+    const [eniId] = enisOf('rogue-1');
+    const rogue = sessionsOn(eniId as string);
+    expect(rogue).toEqual([expect.objectContaining({ targetId: run.targetIds.get('secops-nlb') })]);
+    const detected = run.summary.decisions.filter((decision) => decision.action === 'detect' && decision.eniId === eniId);
+    expect(detected.map((decision) => [decision.sessionId, decision.reason])).toEqual([[rogue[0]?.sessionId, 'target-not-configured']]);
   });
 
   it('refuses the ENI that already holds three hand-made sessions and leaves them as they were', () => {

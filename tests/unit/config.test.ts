@@ -38,6 +38,7 @@ describe('loadConfig', () => {
       virtualNetworkId: undefined,
       packetLength: undefined,
       targetOverrideTagKey: 'traffic-mirror-target',
+      untilTagKey: 'traffic-mirror-until',
       filterOverrideTagKey: 'traffic-mirror-filter',
       allowedOverrideTargetIds: [],
       allowedOverrideFilterIds: [],
@@ -136,6 +137,7 @@ describe('loadConfig', () => {
     [{ MIRROR_TARGET_TAG_KEY: 'traffic-mirror' }, 'MIRROR_TARGET_TAG_KEY'],
     [{ MIRROR_FILTER_TAG_KEY: 'traffic-mirror' }, 'MIRROR_FILTER_TAG_KEY'],
     [{ MIRROR_FILTER_TAG_KEY: 'traffic-mirror-target' }, 'MIRROR_FILTER_TAG_KEY'],
+    [{ MIRROR_UNTIL_TAG_KEY: 'traffic-mirror' }, 'MIRROR_UNTIL_TAG_KEY'],
     [{ MIRROR_SUPPORTED_TYPES: 'm6i', MIRROR_UNSUPPORTED_TYPES: 'M6I' }, 'MIRROR_UNSUPPORTED_TYPES'],
   ])('refuses contradicting variables %j', (env, variable) => {
     expect(configError({ ...minimalEnv, ...env }).variable).toBe(variable);

@@ -1,0 +1,38 @@
+/**
+ * Every metric name the code emits, in one place: the dashboard and the alarms in serverless.yml name these, and
+ * a test checks each name they reference is really emitted by a run.
+ */
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+
+export const GOVERNANCE_METRICS = {
+  /** Unknown unmanaged sessions seen by the sweep (a gauge, emitted every run, 0 included). */
+  unmanagedSessions: 'unmanagedSessions',
+  /** Unknown sessions announced this run (new or changed). */
+  unmanagedSessionsAnnounced: 'unmanagedSessionsAnnounced',
+  /** Eligible ENIs the sweep run looked at, how many are mirrored, and the ratio in percent. */
+  eligibleEnis: 'eligibleEnis',
+  mirroredEnis: 'mirroredEnis',
+  coveragePercent: 'coveragePercent',
+  /** Wall time of a sweep run. */
+  sweepDurationMs: 'sweepDurationMs',
+  /** From the triggering event's time to the sessions of its instances being created. */
+  eventToSessionMs: 'eventToSessionMs',
+  /** EC2 answers that were throttling errors, each attempt counted (the SDK retries them). */
+  ec2Throttled: 'ec2Throttled',
+  /** Instances whose mirroring window the window-end function closed. */
+  windowsEnded: 'windowsEnded',
+} as const;
+
+export type GovernanceMetric = (typeof GOVERNANCE_METRICS)[keyof typeof GOVERNANCE_METRICS];
+
+export function recordCount(target: Metrics | undefined, metric: GovernanceMetric, value: number): void {
+  target?.addMetric(metric, MetricUnit.Count, value);
+}
+
+export function recordMilliseconds(target: Metrics | undefined, metric: GovernanceMetric, value: number): void {
+  target?.addMetric(metric, MetricUnit.Milliseconds, Math.max(0, Math.round(value)));
+}
+
+export function recordPercent(target: Metrics | undefined, metric: GovernanceMetric, value: number): void {
+  target?.addMetric(metric, MetricUnit.Percent, value);
+}

@@ -1,0 +1,34 @@
+/**
+ * Each configured target's load against its source limit, from the ledger and EC2's description. The sweep logs it
+ * once per run (`target load` lines, read by the dashboard) and mirrorctl report shows it.
+ */
+import type { TargetKind } from '../domain/types';
+import type { ConvergeTrigger } from './converge';
+import type { ConvergeDeps } from './ports';
+
+export interface TargetLoad {
+  readonly targetId: string;
+  /** undefined: EC2 does not know the target (deleted, or not shared with this account). */
+  readonly kind?: TargetKind;
+  readonly sources: number;
+  /** null: no limit (load balancers); undefined: the target could not be described. */
+  readonly sourceLimit?: number | null;
+}
+
+export async function readTargetLoads(deps: ConvergeDeps): Promise<TargetLoad[]> {
+  const targetIds = [...new Set([...deps.config.poolTargetIds, ...deps.config.allowedOverrideTargetIds])];
+  const [described, loads] = await Promise.all([deps.ec2.describeTargets(targetIds), deps.ledger.readTargetLoads(targetIds)]);
+  return targetIds.map((targetId): TargetLoad => {
+    const target = described.find((candidate) => candidate.targetId === targetId);
+    const sources = loads.get(targetId) ?? 0;
+    return target === undefined ? { targetId, sources } : { targetId, kind: target.kind, sources, sourceLimit: target.sourceLimit };
+  });
+}
+
+export async function logTargetLoads(trigger: ConvergeTrigger, deps: ConvergeDeps): Promise<TargetLoad[]> {
+  const loads = await readTargetLoads(deps);
+  for (const load of loads) {
+    deps.logger.info('target load', { triggerEventId: trigger.eventId, ...load, sourceLimit: load.sourceLimit === undefined ? 'unknown' : (load.sourceLimit ?? 'unlimited') });
+  }
+  return loads;
+}
