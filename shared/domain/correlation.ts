@@ -52,9 +52,13 @@ function withTargetInterfacesMarked(instance: InstanceFacts | undefined, targetE
   };
 }
 
-/** Within SLOT_GRACE_MS of its last change, a slot EC2 does not back may be one Describe does not list yet. */
+/**
+ * Within SLOT_GRACE_MS of its last change, a slot EC2 does not back may be one Describe does not list yet, or, when
+ * it is marked releasing, one whose run is between its delete and its own announcement (stopping and stopped
+ * converge at once): taking that over would announce the same detach twice, under two reasons.
+ */
 export function isRecentSlot(slot: Slot, now: Date): boolean {
-  return slot.state !== 'releasing' && now.getTime() - Date.parse(slot.updatedAt) <= SLOT_GRACE_MS;
+  return now.getTime() - Date.parse(slot.updatedAt) <= SLOT_GRACE_MS;
 }
 
 /**
