@@ -17,7 +17,7 @@ const SPOKE_FILE = path.join(REPO, 'deploy', 'spoke.yml');
 
 /** What a StackSet operator passes (the template has no default for them). */
 const DEPLOYMENT_PARAMETERS: Record<string, unknown> = {
-  HubEventBusArn: 'arn:aws:events:us-east-1:111122223333:event-bus/vpc-mirror-orchestrator-hub',
+  HubAccountId: '111122223333',
   HubFunctionRoleArns: ['arn:aws:iam::111122223333:role/vpc-mirror-orchestrator-prod-stateChange'],
   MirrorTargetIds: ['tmt-0123456789abcdef0', 'tmt-0fedcba9876543210'],
   MirrorFilterIds: ['tmf-0123456789abcdef0'],

@@ -6,7 +6,7 @@
 import { OWNER_TAG_KEY, roleStatements, type CfnResource, type CfnTemplate, type PolicyStatement } from './template-checks';
 
 const HUB_ROLES = { Ref: 'HubFunctionRoleArns' };
-const HUB_BUS = { Ref: 'HubEventBusArn' };
+const HUB_BUS = { 'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${HubAccountId}:event-bus/${HubEventBusName}' };
 const OWNER_ID = { Ref: 'OwnerId' };
 
 function same(a: unknown, b: unknown): boolean {
@@ -84,7 +84,7 @@ export function checkForwarding(template: CfnTemplate, forwarderId = 'ForwarderR
     const targets = asList(rule.Properties?.['Targets'] as Array<{ Arn?: unknown; RoleArn?: unknown }> | undefined);
     if (targets.length === 0) problems.push(`${ruleId}: no target`);
     for (const [index, target] of targets.entries()) {
-      if (!same(target.Arn, HUB_BUS)) problems.push(`${ruleId}.Targets[${index}]: Arn ${JSON.stringify(target.Arn)}, want Ref HubEventBusArn`);
+      if (!same(target.Arn, HUB_BUS)) problems.push(`${ruleId}.Targets[${index}]: Arn ${JSON.stringify(target.Arn)}, want the hub bus of this Region`);
       if (!same(target.RoleArn, { 'Fn::GetAtt': [forwarderId, 'Arn'] })) {
         problems.push(`${ruleId}.Targets[${index}]: RoleArn ${JSON.stringify(target.RoleArn)}, want the ${forwarderId}`);
       }
@@ -101,7 +101,7 @@ export function checkForwarding(template: CfnTemplate, forwarderId = 'ForwarderR
   for (const [index, statement] of grants.entries()) {
     if (statement.Effect !== 'Allow') continue;
     if (!same(asList(statement.Action), ['events:PutEvents']) || !same(statement.Resource, HUB_BUS)) {
-      problems.push(`${forwarderId}.Statement[${index}]: may ${JSON.stringify(statement.Action)} on ${JSON.stringify(statement.Resource)}, want only events:PutEvents on Ref HubEventBusArn`);
+      problems.push(`${forwarderId}.Statement[${index}]: may ${JSON.stringify(statement.Action)} on ${JSON.stringify(statement.Resource)}, want only events:PutEvents on the hub bus of this Region`);
     }
   }
   return problems;
