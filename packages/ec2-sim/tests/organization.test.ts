@@ -14,6 +14,7 @@ import {
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import STS from 'aws-sdk/clients/sts';
 import { startSimulator, type Simulator } from '../src';
 import { errorCodeOf } from './sim-harness';
 
@@ -134,6 +135,22 @@ describe('ec2-sim organization: accounts, Regions, STS and RAM-shared targets', 
       expect(await instanceIds(asSpoke)).toEqual([memberInstance.instanceId]);
       const identity = await sts(credentials?.AccessKeyId as string).send(new GetCallerIdentityCommand({}));
       expect(identity.Account).toBe(MEMBER);
+    });
+
+    it("answers aws-sdk v2's STS client, which reads the XML by AWS's STS model", async () => {
+      const v2 = new STS({ endpoint: sim.url, region: 'eu-west-1', credentials: { accessKeyId: 'AKIDSECURITY', secretAccessKey: 'secret' }, maxRetries: 0 });
+
+      const assumed = await v2.assumeRole({ RoleArn: SPOKE_ROLE, RoleSessionName: 'hub-converge', DurationSeconds: 900 }).promise();
+      const refused = await v2.assumeRole({ RoleArn: `arn:aws:iam::${OTHER_MEMBER}:role/absent`, RoleSessionName: 'hub-converge' }).promise().catch((error: { code: string; statusCode: number }) => error);
+
+      expect(assumed.Credentials).toEqual({
+        AccessKeyId: expect.stringMatching(/^ASIA/),
+        SecretAccessKey: expect.any(String),
+        SessionToken: expect.any(String),
+        Expiration: expect.any(Date),
+      });
+      expect(assumed.AssumedRoleUser?.AssumedRoleId).toMatch(/^AROA[0-9A-F]{16}:hub-converge$/);
+      expect(refused).toMatchObject({ code: 'AccessDenied', statusCode: 403 });
     });
 
     it('refuses a role that does not exist in that account with AccessDenied (a missing spoke role)', async () => {
