@@ -13,6 +13,8 @@ import { defaultDeps } from '../../shared/wiring/deps';
 
 export interface Endpoints {
   readonly ec2: string;
+  /** The Region clients sign with: the simulator keeps one EC2 per Region, chosen by the signature's scope. */
+  readonly region: string;
   readonly eventBridge: string;
   readonly tableName: string;
   readonly documents: DynamoDBDocumentClient;
@@ -47,12 +49,12 @@ export function wire(endpoints: Endpoints, options: WiringOptions): Wiring {
   const clock = { now: () => new Date(Date.now() + offset) };
   const ec2 = new EC2Client({
     endpoint: endpoints.ec2,
-    region: 'eu-west-1',
+    region: endpoints.region,
     credentials,
     retryMode: 'adaptive',
     maxAttempts: options.ec2MaxAttempts ?? 8,
   });
-  const events = new EventBridgeClient({ endpoint: endpoints.eventBridge, region: 'eu-west-1', credentials });
+  const events = new EventBridgeClient({ endpoint: endpoints.eventBridge, region: endpoints.region, credentials });
   const deps = defaultDeps(config, {
     clients: { ec2, documents: endpoints.documents, eventBridge: events },
     clock,
@@ -70,6 +72,6 @@ export function wire(endpoints: Endpoints, options: WiringOptions): Wiring {
 }
 
 /** The endpoints of a TestCloud (tests/support/test-cloud.ts). */
-export function endpointsOf(cloud: { sim: { url: string }; bus: { endpoint: string }; table: { tableName: string }; documents: DynamoDBDocumentClient }): Endpoints {
-  return { ec2: cloud.sim.url, eventBridge: cloud.bus.endpoint, tableName: cloud.table.tableName, documents: cloud.documents };
+export function endpointsOf(cloud: { sim: { url: string; region: string }; bus: { endpoint: string }; table: { tableName: string }; documents: DynamoDBDocumentClient }): Endpoints {
+  return { ec2: cloud.sim.url, region: cloud.sim.region, eventBridge: cloud.bus.endpoint, tableName: cloud.table.tableName, documents: cloud.documents };
 }

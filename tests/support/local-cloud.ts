@@ -87,7 +87,7 @@ export async function startReliabilityCloud(options: ReliabilityCloudOptions): P
       filterId,
       targetIds,
       ownerId,
-      endpoints: { ec2: cloud.ec2Endpoint as string, eventBridge: cloud.eventBridgeEndpoint, tableName: cloud.tableName, documents },
+      endpoints: { ec2: cloud.ec2Endpoint as string, region, eventBridge: cloud.eventBridgeEndpoint, tableName: cloud.tableName, documents },
       launch,
       tag: (instanceId) => driver.tag(instanceId, OPT_IN_TAG),
       untag: (instanceId) => driver.untag(instanceId, 'traffic-mirror'),

@@ -6,16 +6,16 @@ import type { AddressInfo } from 'node:net';
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { ActionContext } from './actions/context';
 import { CallCounters, type CallCount } from './counters';
-import { EventHub } from './events';
 import { FaultInjector, type Fault } from './faults';
 import { Hooks, type Hook, type HookPhase } from './hooks';
-import { Lifecycle } from './lifecycle';
 import { IdGenerator } from './model/ids';
 import { seededRandom } from './model/random';
-import { createDefaultSubnets, SimState } from './model/state';
 import type { Params } from './protocol/query';
-import type { XmlValue } from './protocol/xml';
 import { AWS_LIMITS, type Limits } from './rules/limits';
+import { AccessKeys } from './org/identity';
+import { Organization } from './org/sharing';
+import { answerSts, Roles } from './org/sts';
+import { Worlds } from './org/worlds';
 import { createEc2Server } from './server';
 import { snapshotOf, type SimulatorSnapshot } from './snapshot';
 import { Throttler, type ThrottlingSettings } from './throttling';
@@ -39,8 +39,16 @@ export interface SimulatorOptions {
   host?: string;
   /** Default 'eu-west-1'; the default subnets are in its zones a, b and c. */
   region?: string;
-  /** Default '111122223333'. */
+  /** Default '111122223333': the account of every access key not in `accessKeys`. */
   accountId?: string;
+  /**
+   * Access key id -> account id: requests signed with these keys act in that account (its own instances, ENIs,
+   * sessions, targets). Each account has separate state per Region, the Region being the one of the request's SigV4
+   * credential scope. Keys issued by AssumeRole act in the role's account.
+   */
+  accessKeys?: Record<string, string>;
+  /** IAM role ARNs that exist (`arn:aws:iam::<account>:role/<name>`): AssumeRole grants them, refuses any other. */
+  roles?: string[];
   /** Seeds resource ids and fault randomness (default: random). */
   seed?: number;
   /** Delay of each second step (pending->running, stopping->stopped, shutting-down->terminated). Default 20 ms. */
@@ -78,7 +86,13 @@ export interface Simulator {
   /** Changes quotas from now on (for example lowers the account's session quota below what it holds). */
   setLimits(changes: Partial<Limits>): void;
   hook(action: string, phase: HookPhase, fn: Hook): () => void;
-  snapshot(): SimulatorSnapshot;
+  /** The default account in the default Region; or the given account and Region. */
+  snapshot(scope?: { accountId: string; region?: string }): SimulatorSnapshot;
+  /** Makes a role exist (AssumeRole grants it) or not (a missing spoke role). */
+  addRole(roleArn: string): void;
+  removeRole(roleArn: string): void;
+  /** Shares a target through AWS RAM with another account of its Region (owner: the default account unless given). */
+  shareTarget(targetId: string, share: { withAccountId: string; ownerAccountId?: string; region?: string }): void;
   /** Resolves when pending state transitions and event deliveries are done. */
   settle(): Promise<void>;
   /** Event deliveries (listeners, PutEvents) that failed; they never fail the EC2 request. */
@@ -92,24 +106,27 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const accountId = options.accountId ?? '111122223333';
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
   let limits: Limits = { ...AWS_LIMITS, ...options.limits };
-  const state = new SimState();
-  createDefaultSubnets(state, region);
   const ids = new IdGenerator(seededRandom(seed));
-  const events = new EventHub({
-    region,
-    accountId,
-    cloudTrailEvents: options.cloudTrailEvents ?? false,
-    ...(options.eventBridgeEndpoint ? { eventBridgeEndpoint: options.eventBridgeEndpoint } : {}),
-    ...(options.eventBusName ? { eventBusName: options.eventBusName } : {}),
+  const worlds = new Worlds({
+    transitionDelayMs: options.transitionDelayMs ?? 20,
+    terminatedRetentionMs: options.terminatedRetentionMs ?? 3_600_000,
+    events: {
+      cloudTrailEvents: options.cloudTrailEvents ?? false,
+      ...(options.eventBridgeEndpoint ? { eventBridgeEndpoint: options.eventBridgeEndpoint } : {}),
+      ...(options.eventBusName ? { eventBusName: options.eventBusName } : {}),
+    },
   });
-  const lifecycle = new Lifecycle(state, events, options.transitionDelayMs ?? 20, options.terminatedRetentionMs ?? 3_600_000);
+  const home = worlds.get(accountId, region);
+  const organization = new Organization(worlds);
+  const keys = new AccessKeys(options.accessKeys ?? {}, accountId, region);
+  const roles = new Roles();
+  for (const roleArn of options.roles ?? []) roles.add(roleArn);
   const counters = new CallCounters();
   const throttler = new Throttler();
   throttler.configure(options.throttling ?? { enabled: false });
   // A separate stream from the ids: turning faults on must not change which ids a seed produces.
   const faults = new FaultInjector(seededRandom(seed ^ 0x5bd1e995));
   const hooks = new Hooks();
-  const idempotency: ActionContext['idempotency'] = new Map<string, { fingerprint: string; response: Record<string, XmlValue> }>();
   let consistencyWindowMs = 0;
   // Loaded only when on: aws-sdk v2 (the model) is a dev dependency the simulator must not need otherwise. A lazy
   // require rather than import(): the sources run as CommonJS (tsx, swc), and import() would take Node's ES module
@@ -129,19 +146,26 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     throttler,
     faults,
     hooks,
-    context: (requestId) => ({
-      state,
-      ids,
-      lifecycle,
-      events,
-      region,
-      accountId,
-      limits,
-      requestId,
-      consistencyWindowMs,
-      idempotency,
-      now: () => Date.now(),
-    }),
+    callerOf: (authorization) => keys.callerOf(authorization),
+    sts: (params, caller, requestId) => answerSts(params, caller, roles, keys, requestId),
+    context: (requestId, caller): ActionContext => {
+      const world = worlds.get(caller.accountId, caller.region);
+      return {
+        state: world.state,
+        ids,
+        lifecycle: world.lifecycle,
+        events: world.events,
+        region: world.region,
+        accountId: world.accountId,
+        limits,
+        requestId,
+        consistencyWindowMs,
+        idempotency: world.idempotency,
+        world,
+        organization,
+        now: () => Date.now(),
+      };
+    },
   });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -158,15 +182,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     region,
     accountId,
     async stop() {
-      lifecycle.close();
-      await events.settle();
-      events.close();
+      for (const world of worlds.all()) world.lifecycle.close();
+      for (const world of worlds.all()) {
+        await world.events.settle();
+        world.events.close();
+      }
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
     },
-    onEvent: (listener) => events.subscribe(listener),
+    onEvent: (listener) => worlds.subscribe(listener),
     calls: () => counters.snapshot(),
     resetCalls: () => counters.reset(),
     setThrottling: (settings) => throttler.configure(settings),
@@ -179,12 +205,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       limits = { ...limits, ...changes };
     },
     hook: (action, phase, fn) => hooks.add(action, phase, fn),
-    snapshot: () => snapshotOf(state),
-    async settle() {
-      await lifecycle.settle();
-      await events.settle();
+    snapshot: (scope) => snapshotOf(scope ? worlds.get(scope.accountId, scope.region ?? region).state : home.state),
+    addRole: (roleArn) => roles.add(roleArn),
+    removeRole: (roleArn) => roles.remove(roleArn),
+    shareTarget(targetId, share) {
+      organization.share(worlds.get(share.ownerAccountId ?? accountId, share.region ?? region), targetId, share.withAccountId);
     },
-    eventDeliveryFailures: () => events.deliveryFailures(),
+    async settle() {
+      for (const world of worlds.all()) {
+        await world.lifecycle.settle();
+        await world.events.settle();
+      }
+    },
+    eventDeliveryFailures: () => worlds.all().reduce((sum, world) => sum + world.events.deliveryFailures(), 0),
     responseViolations: () => validation?.violations() ?? [],
   };
 }

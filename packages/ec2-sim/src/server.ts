@@ -13,6 +13,8 @@ import type { Hooks } from './hooks';
 import { Ec2Error, internalError, missingParameter, requestLimitExceeded } from './protocol/errors';
 import { parseQuery, type Params } from './protocol/query';
 import { errorXml, successXml, type XmlValue } from './protocol/xml';
+import type { Caller } from './org/identity';
+import { isStsRequest, type StsAnswer } from './org/sts';
 import type { Throttler } from './throttling';
 
 const API_VERSION = '2016-11-15';
@@ -23,8 +25,12 @@ export interface ServerParts {
   readonly throttler: Throttler;
   readonly faults: FaultInjector;
   readonly hooks: Hooks;
-  /** A context for one request (the state, ids, lifecycle, ... plus the request id). */
-  context(requestId: string): ActionContext;
+  /** Who sends a request, from its Authorization header (account from the access key, Region from the scope). */
+  callerOf(authorization: string | undefined): Caller;
+  /** A context for one request in the caller's account and Region (the state, ids, lifecycle, ... and the request id). */
+  context(requestId: string, caller: Caller): ActionContext;
+  /** STS's Query protocol (Version 2011-06-15), served on the same port. */
+  sts(params: Params, caller: Caller, requestId: string): StsAnswer;
   /** Sees every successful answer as sent (response validation against the service model, when on). */
   inspect?(action: string, params: Params, xml: string): void;
   /** Sees every error answer as sent. */
@@ -56,8 +62,14 @@ async function handle(parts: ServerParts, request: IncomingMessage, response: Se
   }
   const params = request.method === 'GET' ? parseQuery(new URL(request.url ?? '/', 'http://x').search.slice(1)) : parseQuery(body);
   const action = params.Action ?? '';
+  const caller = parts.callerOf(request.headers.authorization);
+  if (isStsRequest(params)) {
+    const answer = parts.sts(params, caller, requestId);
+    send(response, answer.status, answer.xml, requestId);
+    return;
+  }
   try {
-    const result = await execute(parts, action, params, requestId);
+    const result = await execute(parts, action, params, requestId, caller);
     parts.counters.record(action, { kind: 'ok' });
     const xml = successXml(action, requestId, result);
     parts.inspect?.(action, params, xml);
@@ -98,7 +110,13 @@ async function runHooks(parts: ServerParts, action: string, phase: 'before' | 'a
   }
 }
 
-async function execute(parts: ServerParts, action: string, params: Params, requestId: string): Promise<Record<string, XmlValue>> {
+async function execute(
+  parts: ServerParts,
+  action: string,
+  params: Params,
+  requestId: string,
+  caller: Caller,
+): Promise<Record<string, XmlValue>> {
   if (!action) throw missingParameter('Action');
   const handler = ACTIONS[action];
   if (!handler) throw new Ec2Error('InvalidAction', `The action ${action} is not valid for this web service.`);
@@ -115,7 +133,7 @@ async function execute(parts: ServerParts, action: string, params: Params, reque
   if (params.DryRun === 'true') {
     throw new Ec2Error('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
   }
-  const context = parts.context(requestId);
+  const context = parts.context(requestId, caller);
   context.lifecycle.purgeExpired(Date.now());
   const result = IDEMPOTENT_ACTIONS.has(action) && params.ClientToken
     ? idempotent(context, action, params, () => handler(context, params))

@@ -21,7 +21,8 @@ export async function startHarness(options: SimulatorOptions = {}): Promise<Harn
   const client = (maxAttempts: number) => {
     const made = new EC2Client({
       endpoint: sim.url,
-      region: 'eu-west-1',
+      // The simulator keeps one EC2 per Region, chosen by the request's signing Region: sign in the simulator's.
+      region: sim.region,
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
       maxAttempts,
     });

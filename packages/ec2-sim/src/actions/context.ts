@@ -6,6 +6,8 @@ import type { SimState } from '../model/state';
 import type { Lifecycle } from '../lifecycle';
 import type { EventHub } from '../events';
 import type { Limits } from '../rules/limits';
+import type { Organization } from '../org/sharing';
+import type { World } from '../org/worlds';
 
 export interface ActionContext {
   readonly state: SimState;
@@ -16,6 +18,9 @@ export interface ActionContext {
   readonly accountId: string;
   readonly limits: Limits;
   readonly requestId: string;
+  /** The caller's (account, Region), and the accounts around it (targets shared through RAM). */
+  readonly world: World;
+  readonly organization: Organization;
   /** Resources created less than this long ago answer NotFound (EC2's eventual consistency). */
   readonly consistencyWindowMs: number;
   /** ClientToken -> the parameters it was first used with and the answer given. */

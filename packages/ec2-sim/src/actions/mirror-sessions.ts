@@ -4,7 +4,7 @@ import { list, optionalInt, required, type Params } from '../protocol/query';
 import type { TrafficMirrorSession, TrafficMirrorTarget } from '../model/state';
 import { NLB_PACKET_LENGTH_MAX, PACKET_LENGTH_MAX, SESSION_NUMBER_RANGE, VNI_RANGE } from '../rules/limits';
 import { checkSessionNumberFree, checkSourceSupported, checkTargetHasRoom } from '../rules/mirroring';
-import { isVisible, type ActionHandler } from './context';
+import { isVisible, type ActionContext, type ActionHandler } from './context';
 import { filterMatcher, paginate, type FilterFields } from './describe';
 import { resolve, resolveAll } from './lookup';
 import { sessionXml } from './serialize';
@@ -20,7 +20,7 @@ export const createTrafficMirrorSession: ActionHandler = (ctx, params) => {
   const tags = tagsByResourceType(ctx, params, ['traffic-mirror-session']).get('traffic-mirror-session') ?? [];
 
   const eni = resolve(ctx, 'networkInterface', eniId);
-  const target = resolve(ctx, 'trafficMirrorTarget', targetId);
+  const target = usableTarget(ctx, targetId);
   const filter = resolve(ctx, 'trafficMirrorFilter', filterId);
   const packetLength = packetLengthFor(params, target) ?? defaultPacketLength(target);
   checkSourceSupported(ctx.state, eni);
@@ -31,7 +31,7 @@ export const createTrafficMirrorSession: ActionHandler = (ctx, params) => {
     );
   }
   checkSessionNumberFree(ctx.state, eniId, sessionNumber);
-  checkTargetHasRoom(ctx.state, target, eniId, ctx.limits);
+  checkTargetHasRoom(ctx.organization.loadOf(ctx.world, target), target, eniId, ctx.limits);
   if (ctx.state.sessions.size >= ctx.limits.sessionsPerAccount) {
     throw new Ec2Error('TrafficMirrorSessionLimitExceeded', 'The maximum number of traffic mirror sessions has been reached.');
   }
@@ -68,8 +68,8 @@ export const modifyTrafficMirrorSession: ActionHandler = (ctx, params) => {
   const badField = removeFields.find((field) => !REMOVABLE_FIELDS.includes(field));
   if (badField !== undefined) throw invalidValue('RemoveField', badField);
   const target = params.TrafficMirrorTargetId !== undefined
-    ? resolve(ctx, 'trafficMirrorTarget', params.TrafficMirrorTargetId)
-    : resolve(ctx, 'trafficMirrorTarget', session.trafficMirrorTargetId);
+    ? usableTarget(ctx, params.TrafficMirrorTargetId)
+    : usableTarget(ctx, session.trafficMirrorTargetId);
   const filter = params.TrafficMirrorFilterId !== undefined
     ? resolve(ctx, 'trafficMirrorFilter', params.TrafficMirrorFilterId)
     : undefined;
@@ -77,7 +77,7 @@ export const modifyTrafficMirrorSession: ActionHandler = (ctx, params) => {
   const virtualNetworkId = optionalInt(params, 'VirtualNetworkId', VNI_RANGE.min, VNI_RANGE.max);
   const packetLength = packetLengthFor(params, target);
   if (target.trafficMirrorTargetId !== session.trafficMirrorTargetId) {
-    checkTargetHasRoom(ctx.state, target, session.networkInterfaceId, ctx.limits);
+    checkTargetHasRoom(ctx.organization.loadOf(ctx.world, target), target, session.networkInterfaceId, ctx.limits);
   }
   if (sessionNumber !== undefined) {
     checkSessionNumberFree(ctx.state, session.networkInterfaceId, sessionNumber, session.trafficMirrorSessionId);
@@ -105,7 +105,9 @@ export const describeTrafficMirrorSessions: ActionHandler = (ctx, params) => {
   const ids = list(params, 'TrafficMirrorSessionId');
   const candidates = ids.length > 0
     ? resolveAll(ctx, 'trafficMirrorSession', ids)
-    : [...ctx.state.sessions.values()].filter((s) => isVisible(ctx, s.trafficMirrorSessionId));
+    : [...ctx.state.sessions.values(), ...ctx.organization.sessionsOnTargetsOf(ctx.world)].filter((s) =>
+        isVisible(ctx, s.trafficMirrorSessionId),
+      );
   const fields: FilterFields<TrafficMirrorSession> = {
     'traffic-mirror-session-id': (s) => s.trafficMirrorSessionId,
     'traffic-mirror-target-id': (s) => s.trafficMirrorTargetId,
@@ -128,6 +130,12 @@ export const describeTrafficMirrorSessions: ActionHandler = (ctx, params) => {
   });
   return { trafficMirrorSessionSet: page.map(sessionXml), nextToken };
 };
+
+/** The caller's own target or one shared with it through RAM; EC2's NotFound otherwise. */
+function usableTarget(ctx: ActionContext, targetId: string): TrafficMirrorTarget {
+  const shared = ctx.state.targets.has(targetId) ? undefined : ctx.organization.usableTarget(ctx.world, targetId);
+  return shared ?? resolve(ctx, 'trafficMirrorTarget', targetId);
+}
 
 function sessionNumberOf(params: Params): number {
   return optionalInt(params, 'SessionNumber', SESSION_NUMBER_RANGE.min, SESSION_NUMBER_RANGE.max) as number;

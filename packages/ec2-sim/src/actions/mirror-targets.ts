@@ -64,7 +64,7 @@ function kindOf(
 
 export const deleteTrafficMirrorTarget: ActionHandler = (ctx, params) => {
   const target = resolve(ctx, 'trafficMirrorTarget', required(params, 'TrafficMirrorTargetId'));
-  if (ctx.state.sourceCountOfTarget(target.trafficMirrorTargetId) > 0) {
+  if (ctx.organization.loadOf(ctx.world, target).sourceCount > 0) {
     throw new Ec2Error('TrafficMirrorTargetInUseException', `Traffic mirror target ${target.trafficMirrorTargetId} is in use by a session.`);
   }
   ctx.state.removeTarget(target.trafficMirrorTargetId);
@@ -73,9 +73,11 @@ export const deleteTrafficMirrorTarget: ActionHandler = (ctx, params) => {
 
 export const describeTrafficMirrorTargets: ActionHandler = (ctx, params) => {
   const ids = list(params, 'TrafficMirrorTargetId');
+  const shared = ctx.organization.sharedWith(ctx.world);
+  const sharedIds = new Set(shared.map((t) => t.trafficMirrorTargetId));
   const candidates = ids.length > 0
-    ? resolveAll(ctx, 'trafficMirrorTarget', ids)
-    : [...ctx.state.targets.values()].filter((t) => isVisible(ctx, t.trafficMirrorTargetId));
+    ? [...resolveAll(ctx, 'trafficMirrorTarget', ids.filter((id) => !sharedIds.has(id))), ...shared.filter((t) => ids.includes(t.trafficMirrorTargetId))]
+    : [...ctx.state.targets.values(), ...shared].filter((t) => isVisible(ctx, t.trafficMirrorTargetId));
   const fields: FilterFields<TrafficMirrorTarget> = {
     'traffic-mirror-target-id': (t) => t.trafficMirrorTargetId,
     'network-interface-id': (t) => t.networkInterfaceId,

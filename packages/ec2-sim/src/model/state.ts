@@ -118,6 +118,18 @@ class Counter<K> {
   }
 }
 
+/** A counter of creations, shared by the states of one simulator. */
+export class CreationOrder {
+  private readonly order = new Map<string, number>();
+  private next = 0;
+  record(id: string): void {
+    this.order.set(id, this.next++);
+  }
+  of(id: string): number {
+    return this.order.get(id) ?? -1;
+  }
+}
+
 /**
  * All resources, with indexes so that the per-request rule checks stay cheap at benchmark scale (thousands of
  * instances and sessions). Attachments, targets and sessions change only through the methods here.
@@ -129,8 +141,11 @@ export class SimState {
   readonly filters = new Map<string, TrafficMirrorFilter>();
   /** Creation time of every resource, for the eventual-consistency window. */
   readonly createdAt = new Map<string, number>();
-  /** Creation order of every resource: the pagination cursor, stable when earlier items are deleted. */
-  private readonly creationOrder = new Map<string, number>();
+  /**
+   * Creation order of every resource: the pagination cursor, stable when earlier items are deleted. One order for
+   * every account and Region of a simulator, so a listing that mixes accounts (a shared target's sessions) pages.
+   */
+  constructor(private readonly creationOrder: CreationOrder = new CreationOrder()) {}
   /** Terminated instances, until they are forgotten. */
   readonly terminated = new Set<string>();
 
@@ -155,11 +170,11 @@ export class SimState {
   /** Records a new resource's creation (time and order). */
   register(id: string, now: number): void {
     this.createdAt.set(id, now);
-    this.creationOrder.set(id, this.creationOrder.size);
+    this.creationOrder.record(id);
   }
 
   orderOf(id: string): number {
-    return this.creationOrder.get(id) ?? -1;
+    return this.creationOrder.of(id);
   }
 
   attach(eni: NetworkInterface, attachment: Attachment): void {

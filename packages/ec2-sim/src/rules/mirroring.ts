@@ -3,6 +3,7 @@ import { Ec2Error } from '../protocol/errors';
 import type { NetworkInterface, SimState, TrafficMirrorTarget } from '../model/state';
 import { FULL_HOST_TARGET_TYPES, lookupInstanceType } from './catalogue';
 import type { Limits } from './limits';
+import type { TargetLoad } from '../org/sharing';
 
 /** A source must be an `interface`-type ENI on a supported instance type, and not itself a mirror target. */
 export function checkSourceSupported(state: SimState, eni: NetworkInterface): void {
@@ -30,10 +31,11 @@ function sourceLimitOf(state: SimState, target: TrafficMirrorTarget, limits: Lim
     : limits.sourcesPerInterfaceTarget;
 }
 
-export function checkTargetHasRoom(state: SimState, target: TrafficMirrorTarget, sourceEniId: string, limits: Limits): void {
-  const limit = sourceLimitOf(state, target, limits);
-  const full = limit !== null && state.sourceCountOfTarget(target.trafficMirrorTargetId) >= limit;
-  if (full && !state.targetServes(target.trafficMirrorTargetId, sourceEniId)) {
+/** The limit counts the target's sources in every account (a target shared through RAM serves several). */
+export function checkTargetHasRoom(load: TargetLoad, target: TrafficMirrorTarget, sourceEniId: string, limits: Limits): void {
+  const limit = sourceLimitOf(load.ownerState, target, limits);
+  const full = limit !== null && load.sourceCount >= limit;
+  if (full && !load.serves(sourceEniId)) {
     throw new Ec2Error(
       'TrafficMirrorSourcesPerTargetLimitExceeded',
       `Traffic mirror target ${target.trafficMirrorTargetId} already has the maximum of ${limit} sources.`,
