@@ -52,7 +52,7 @@ export interface DeadLetter {
    * before queues existed: read it as 'lambda-on-failure'.
    */
   readonly kind: 'lambda-on-failure' | 'sqs-redrive';
-  /** The function's key in serverless.yml (stateChange); for a redriven message, the queue's consumer. */
+  /** The function's key in serverless.yml (instanceEvents); for a redriven message, the queue's consumer. */
   readonly functionKey: string;
   /** destinations.onFailure as written in serverless.yml, or the queue's RedrivePolicy.deadLetterTargetArn. */
   readonly destination: string | undefined;
