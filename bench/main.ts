@@ -13,6 +13,7 @@ import { buildBundles, buildVariant, type BuiltBundle } from './bundles/build';
 import { loadBundleSettings } from './bundles/settings';
 import { runBurst } from './burst/section';
 import { runLatency } from './latency/section';
+import { runSweepBench } from './sweep/section';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -55,6 +56,18 @@ async function main(): Promise<void> {
       const reason = error instanceof Error ? error.message : String(error);
       log(`latency failed: ${reason}`);
       sections.push({ title: 'Single-event latency', rows: [notMeasured('latency', '-', `the measurement failed: ${reason}`)] });
+    }
+  }
+  if (!options.skipSweep) {
+    try {
+      const swept = await runSweepBench(ROOT, dir, options, log);
+      sections.push(swept.section);
+      findings.push(...swept.findings);
+    } catch (error) {
+      failed = true;
+      const reason = error instanceof Error ? error.message : String(error);
+      log(`sweep failed: ${reason}`);
+      sections.push({ title: 'Steady-state sweep', rows: [notMeasured('sweep', '-', `the measurement failed: ${reason}`)] });
     }
   }
   if (!options.skipBundles) {
