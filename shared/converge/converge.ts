@@ -17,8 +17,28 @@ import type { ConvergeDeps, HistoryEntry, OutcomeEvent, SlotReservation } from '
 /** Instances applied in parallel: enough to overlap latency, few enough to stay under EC2's mutating rate. */
 export const INSTANCE_CONCURRENCY = 4;
 
-/** Polls, in ms, for another invocation's reservation to become a session (~2.5 s in all) before replaying it. */
-const IN_FLIGHT_POLL_MS: readonly number[] = [100, 200, 400, 800, 1000];
+/** Pauses between a racer's reads of the holder's reservation: quick at first, then once a second. */
+const HOLDER_POLL_MS: readonly number[] = [100, 200, 400, 800];
+const HOLDER_POLL_CAP_MS = 1_000;
+/**
+ * The longest a racer waits on a live holder, well inside the event functions' 60 s timeout. Past it the racer
+ * leaves the ENI to the holder, which records the outcome; it never replays a reservation that is still held.
+ */
+const MAX_HOLDER_WAIT_MS = 40_000;
+/**
+ * A reservation's hold (Slot.heldUntil): renewed every quarter of it while EC2 keeps the holder's create waiting,
+ * so it lapses this long after its holder died (a crash, a Lambda timeout) and never while the holder is alive.
+ */
+const RESERVATION_HOLD_MS = 20_000;
+
+/** What a racer learned from the ledger about another invocation's reservation on the same ENI. */
+type HolderOutcome =
+  | { readonly kind: 'active'; readonly sessionId: string }
+  | { readonly kind: 'released' }
+  /** Its hold lapsed or was dropped: its holder died or gave up (a transient failure), so the create is replayed. */
+  | { readonly kind: 'abandoned' }
+  /** Still live when the racer stopped waiting: the holder will record the outcome. */
+  | { readonly kind: 'still-held' };
 
 /** How long a target EC2 called full gets no new source (a sweep runs every 10 minutes). */
 export const TARGET_FULL_RECHECK_MS = 10 * 60_000;
@@ -171,17 +191,39 @@ class InstanceRun {
 
   /**
    * Another invocation holds a reservation for this ENI (a duplicate event converging at the same moment, or a run
-   * that crashed). Replaying its ClientToken is safe but spends a token of EC2's mutating budget, so first give the
-   * live holder a moment to finish; only a holder that stays silent (crashed) gets its create replayed.
+   * that crashed). Replaying its ClientToken is safe but spends a token of EC2's mutating budget, so wait on the
+   * outcome the holder records in the ledger (the slot becomes active, or goes) for as long as the holder keeps its
+   * hold, however slowly EC2 answers it: only a reservation whose hold lapsed or was dropped gets its create replayed.
    */
-  private async awaitOtherAttach(eniId: string, reservationId: string): Promise<{ kind: 'active'; sessionId: string } | { kind: 'released' } | undefined> {
-    for (const delayMs of IN_FLIGHT_POLL_MS) {
-      await sleep(delayMs);
+  private async awaitOtherAttach(eniId: string, reservationId: string): Promise<HolderOutcome> {
+    const started = this.deps.clock.now().getTime();
+    for (let poll = 0; ; poll += 1) {
+      await sleep(HOLDER_POLL_MS[poll] ?? HOLDER_POLL_CAP_MS);
       const slot = (await this.deps.ledger.readEniLedgers([eniId])).get(eniId)?.slots.find((candidate) => candidate.reservationId === reservationId);
       if (slot === undefined) return { kind: 'released' };
       if (slot.state === 'active' && slot.sessionId !== undefined) return { kind: 'active', sessionId: slot.sessionId };
+      const now = this.deps.clock.now().getTime();
+      if (slot.heldUntil === undefined || Date.parse(slot.heldUntil) <= now) return { kind: 'abandoned' };
+      if (now - started >= MAX_HOLDER_WAIT_MS) return { kind: 'still-held' };
     }
-    return undefined;
+  }
+
+  private holdUntil(): string {
+    return new Date(this.deps.clock.now().getTime() + RESERVATION_HOLD_MS).toISOString();
+  }
+
+  /** Renews the reservation's hold while `work` runs (EC2 may keep a create waiting for long under throttling). */
+  private async whileHeld<T>(eniId: string, reservationId: string, work: () => Promise<T>): Promise<T> {
+    const renewal = setInterval(() => {
+      this.deps.ledger.holdSlot(eniId, reservationId, this.holdUntil()).catch((error: unknown) => {
+        this.deps.logger.warn('reservation hold not renewed', { eniId, reservationId, error: error as Error });
+      });
+    }, RESERVATION_HOLD_MS / 4);
+    try {
+      return await work();
+    } finally {
+      clearInterval(renewal);
+    }
   }
 
   /** What EC2 showed on the ENI at read time, less what this run has deleted since. */
@@ -305,6 +347,7 @@ class InstanceRun {
           numberCandidates: decision.sessionNumberCandidates,
           preferredSessionNumber: config.preferredSessionNumber,
           observedSessions: this.observedNow(decision.eniId),
+          heldUntil: this.holdUntil(),
         });
       } catch (error) {
         if (source === 'reserved') await ledger.releaseTargetSource(candidate, decision.eniId);
@@ -330,9 +373,21 @@ class InstanceRun {
         await this.note({ action: 'skip', eniId: decision.eniId, reason: 'handled-by-concurrent-invocation', detail: 'another invocation took and released this reservation: it recorded the outcome' });
         return;
       }
+      if (settled?.kind === 'still-held') {
+        await this.note({
+          action: 'skip',
+          eniId: decision.eniId,
+          reason: 'handled-by-concurrent-invocation',
+          detail: `another invocation has held reservation ${slot.reservationId} for over ${MAX_HOLDER_WAIT_MS / 1000} s (EC2 is slow): it records the outcome`,
+        });
+        return;
+      }
+      // Replaying a reservation whose holder is gone: hold it, so that other invocations now wait on this one.
+      if (settled?.kind === 'abandoned') await ledger.holdSlot(decision.eniId, slot.reservationId, this.holdUntil());
+      const reservationId = slot.reservationId;
       let sessionId: string;
       try {
-        ({ sessionId } = await ec2.createSession({
+        ({ sessionId } = await this.whileHeld(decision.eniId, reservationId, () => ec2.createSession({
           instanceId: decision.instanceId,
           eniId: decision.eniId,
           targetId: slot.targetId,
@@ -341,10 +396,17 @@ class InstanceRun {
           reservationId: slot.reservationId,
           ...(config.virtualNetworkId !== undefined ? { virtualNetworkId: config.virtualNetworkId } : {}),
           ...(config.packetLength !== undefined ? { packetLength: config.packetLength } : {}),
-        }));
+        })));
       } catch (error) {
-        // Transient: keep the reservation, so Lambda's retry reuses its ClientToken and cannot make a second session.
-        if (!(error instanceof PermanentError)) throw error;
+        // Transient: keep the reservation, so Lambda's retry reuses its ClientToken and cannot make a second session,
+        // but drop its hold: nobody is working on it now, whoever comes next replays it without waiting.
+        if (!(error instanceof PermanentError)) {
+          await ledger.holdSlot(decision.eniId, reservationId, undefined).catch((dropError: unknown) => {
+            // The hold then lapses by itself within RESERVATION_HOLD_MS; the create's own error is what matters.
+            this.deps.logger.warn('reservation hold not dropped', { eniId: decision.eniId, reservationId, error: dropError as Error });
+          });
+          throw error;
+        }
         if (error instanceof Ec2RefusalError && error.scope === 'token-reused' && !replacedOnce) {
           await this.resolveTokenMismatch(decision, slot.reservationId);
           return;

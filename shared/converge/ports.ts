@@ -59,6 +59,12 @@ export interface Slot {
   readonly reservationId?: string;
   readonly instanceId?: string;
   readonly updatedAt: string;
+  /**
+   * A reservation's hold: until when its holder is known to be alive and working on it (set when reserved, renewed
+   * while EC2 keeps the create waiting, dropped when the holder gives up). Another invocation waits on a held
+   * reservation for its outcome and replays its ClientToken only once the hold has lapsed or was dropped.
+   */
+  readonly heldUntil?: string;
 }
 
 export interface EniLedger {
@@ -82,6 +88,8 @@ export interface SlotRequest {
   readonly preferredSessionNumber: number;
   /** Every session EC2 showed on the ENI: hand-made ones are learned as foreign slots, numbers are avoided. */
   readonly observedSessions: readonly SessionFacts[];
+  /** The new reservation's hold (Slot.heldUntil), ISO time. */
+  readonly heldUntil: string;
 }
 
 export type SlotReservation =
@@ -126,6 +134,8 @@ export interface LedgerPort extends OutboxPort {
    * active with that session (a concurrent attach sharing the reservation got there first) or is gone.
    */
   activateSlot(eniId: string, reservationId: string, sessionId: string): Promise<boolean>;
+  /** Sets (renews, takes over) or, with undefined, drops the hold of a reservation still waiting for its session. */
+  holdSlot(eniId: string, reservationId: string, heldUntil: string | undefined): Promise<void>;
   markSlotReleasing(eniId: string, sessionId: string): Promise<void>;
   /** Removes the slot matching the reservation or session; returns what remains (undefined: no item). */
   removeSlot(eniId: string, match: { reservationId?: string; sessionId?: string }): Promise<EniLedger | undefined>;

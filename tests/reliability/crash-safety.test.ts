@@ -115,7 +115,8 @@ describe('a handler killed during an attach', () => {
     const sessions = rc.managedSessionsOn([eniId]);
     expect(sessions).toHaveLength(1);
     expect(leftOver[0]?.message).toContain(reservationOf(sessions[0] as { tags: Record<string, string> }));
-  });
+    // Each retry, then the sweep, first waits out the killed holder's hold on the reservation (20 s) before replaying.
+  }, 3 * 60_000);
 
   it('before CreateTrafficMirrorSession, then untagged with the events lost: the sweep after the grace period releases the slot and the target source', async () => {
     const [instance] = await rc.launch();

@@ -170,6 +170,7 @@ describe('sweep resolving what a crash left in the ledger', () => {
       numberCandidates: [1],
       preferredSessionNumber: 1,
       observedSessions: [],
+      heldUntil: new Date(deps.clock.now().getTime() + 60_000).toISOString(),
     });
     expect(slot.kind).toBe('reserved');
     await seed.untag(instance.instanceId, 'traffic-mirror');
