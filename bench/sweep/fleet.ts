@@ -48,10 +48,11 @@ async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<voi
   await Promise.all(workers);
 }
 
-async function launch(ec2: EC2Client, count: number, instanceType: string, tags: Record<string, string>): Promise<LaunchedGroup> {
+/** Calls of at most MAX_PER_CALL instances, dealt round-robin over the zones (a default subnet holds 4,091 addresses). */
+async function launch(ec2: EC2Client, zones: readonly string[], count: number, instanceType: string, tags: Record<string, string>): Promise<LaunchedGroup> {
   const instanceIds: string[] = [];
   const eniIds: string[] = [];
-  for (let offset = 0; offset < count; offset += MAX_PER_CALL) {
+  for (let offset = 0, call = 0; offset < count; offset += MAX_PER_CALL, call += 1) {
     const size = Math.min(MAX_PER_CALL, count - offset);
     const answer = await ec2.send(
       new RunInstancesCommand({
@@ -59,6 +60,7 @@ async function launch(ec2: EC2Client, count: number, instanceType: string, tags:
         InstanceType: instanceType as _InstanceType,
         MinCount: size,
         MaxCount: size,
+        Placement: { AvailabilityZone: zones[call % zones.length] },
         ...(Object.keys(tags).length > 0
           ? { TagSpecifications: [{ ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }] }
           : {}),
@@ -85,16 +87,17 @@ export async function launchSweepFleet(
   ec2: EC2Client,
   instances: number,
   identity: { readonly tagKey: string; readonly tagValue: string; readonly targetId: string; readonly filterId: string },
+  zones: readonly string[],
 ): Promise<SweepFleet> {
   const shape = sweepFleetShape(instances);
   const tag = { [identity.tagKey]: identity.tagValue };
-  await launch(ec2, shape.tagged, 'm5.large', tag);
-  const stopped = await launch(ec2, shape.stopped, 'm5.large', tag);
+  await launch(ec2, zones, shape.tagged, 'm5.large', tag);
+  const stopped = await launch(ec2, zones, shape.stopped, 'm5.large', tag);
   for (let offset = 0; offset < stopped.instanceIds.length; offset += MAX_PER_CALL) {
     await ec2.send(new StopInstancesCommand({ InstanceIds: stopped.instanceIds.slice(offset, offset + MAX_PER_CALL) }));
   }
-  await launch(ec2, shape.refused, 't2.micro', tag);
-  const handMade = await launch(ec2, shape.handMade, 'm5.large', tag);
+  await launch(ec2, zones, shape.refused, 't2.micro', tag);
+  const handMade = await launch(ec2, zones, shape.handMade, 'm5.large', tag);
   await inParallel(handMade.eniIds, async (eniId) => {
     await ec2.send(
       new CreateTrafficMirrorSessionCommand({
@@ -106,7 +109,7 @@ export async function launchSweepFleet(
       }),
     );
   });
-  await launch(ec2, shape.untagged, 'm5.large', {});
+  await launch(ec2, zones, shape.untagged, 'm5.large', {});
   return { shape, handMade };
 }
 

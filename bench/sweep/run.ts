@@ -16,7 +16,7 @@ import type { BenchOptions } from '../options';
 import { launchSweepFleet, untagHandMade, type SweepFleetShape } from './fleet';
 
 const INIT_TIMEOUT_MS = 120_000;
-const MAX_SETUP_PASSES = 6;
+const MAX_SETUP_PASSES = 4;
 
 export interface SweepRun {
   readonly wallMs: number;
@@ -46,6 +46,8 @@ export interface SweepMeasurement {
   readonly runsPerDay: number;
   /** Ledger items when the pass started (history included). */
   readonly ledgerItems: number;
+  /** Whether setup reached a complete pass with no change (a starving sweep never does). */
+  readonly settled: boolean;
   readonly setupSeconds: number;
   readonly loadAverage: { readonly start: number; readonly end: number; readonly cores: number };
 }
@@ -93,8 +95,8 @@ async function pass(
   return { changes, completed: visited.size >= (listed ?? 0), neverVisited: Math.max(0, (listed ?? 0) - visited.size) };
 }
 
-/** Sweeps until a pass makes no change. */
-async function settle(cloud: LocalCloud, maxInstancesPerRun: number, log: (line: string) => void): Promise<void> {
+/** Sweeps until a complete pass makes no change; false when MAX_SETUP_PASSES passes were not enough (starvation). */
+async function settle(cloud: LocalCloud, maxInstancesPerRun: number, log: (line: string) => void): Promise<boolean> {
   for (let attempt = 1; attempt <= MAX_SETUP_PASSES; attempt++) {
     const { changes, completed } = await pass(
       cloud,
@@ -103,9 +105,9 @@ async function settle(cloud: LocalCloud, maxInstancesPerRun: number, log: (line:
       () => undefined,
     );
     log(`sweep setup pass ${attempt}: ${changes} changes${completed ? '' : ' (pass incomplete)'}`);
-    if (changes === 0) return;
+    if (changes === 0 && completed) return true;
   }
-  throw new Error(`the fleet did not settle in ${MAX_SETUP_PASSES} sweep passes`);
+  return false;
 }
 
 /** Every item of the ledger, history included, read past the counter (the bench's own reads are not the sweep's). */
@@ -177,7 +179,7 @@ export async function runSweepOnce(
     const handMadeTarget = pool.loadBalancerTargetIds[0];
     if (!handMadeTarget) throw new Error('the target pool has no load balancer target');
     log(`sweep x${instances}: launching the fleet`);
-    const fleet = await launchSweepFleet(ec2, instances, { tagKey, tagValue, targetId: handMadeTarget, filterId: pool.filterId });
+    const fleet = await launchSweepFleet(ec2, instances, { tagKey, tagValue, targetId: handMadeTarget, filterId: pool.filterId }, pool.zones);
     await cloud.deployFunctions({
       MIRROR_TARGET_IDS: pool.targetIds.join(','),
       MIRROR_FILTER_ID: pool.filterId,
@@ -186,9 +188,9 @@ export async function runSweepOnce(
       SWEEP_MUTATION_BURST: '50',
     });
     log(`sweep x${instances}: settling ${JSON.stringify(fleet.shape)}`);
-    await settle(cloud, maxInstancesPerRun, log);
+    const settledTagged = await settle(cloud, maxInstancesPerRun, log);
     await untagHandMade(ec2, fleet, tagKey);
-    await settle(cloud, maxInstancesPerRun, log);
+    const settled = (await settle(cloud, maxInstancesPerRun, log)) && settledTagged;
     await simulator.settle();
     const setupSeconds = (performance.now() - setupStarted) / 1000;
     const ledgerItems = await countItems(cloud);
@@ -238,6 +240,7 @@ export async function runSweepOnce(
       maxInstancesPerRun,
       runsPerDay: 86_400_000 / rateMs,
       ledgerItems,
+      settled,
       setupSeconds,
       loadAverage: { start: loadAtStart, end: os.loadavg()[0] ?? 0, cores: os.availableParallelism() },
     };

@@ -31,6 +31,13 @@ function fleetRows(measurements: readonly SweepMeasurement[]): ReportRow[] {
       `${formatNumber(tracked)} tracked`,
       `${shape.tagged} tagged and running, ${shape.stopped} tagged and stopped, ${shape.refused} tagged but refused (t2.micro), ${shape.handMade} untagged with a hand-made session the ledger remembers, ${shape.untagged} untagged; one ENI each; ledger ${formatNumber(first.ledgerItems)} items when the pass started; settled in ${formatNumber(first.setupSeconds, 0)} s`,
     ),
+    judged(
+      `${n}: fleet settled before the pass (a complete sweep pass with no change)`,
+      measurements.filter((m) => !m.settled).length,
+      exactly(0),
+      measurements.map((m) => (m.settled ? 'yes' : 'no')).join(', '),
+      'no: within 4 passes, some instance was never visited or kept changing',
+    ),
     measurements.every((m) => m.passCompleted)
       ? judged(
           `${n}: runs for a full pass`,
