@@ -44,6 +44,7 @@ export interface LedgerOptions {
 }
 
 const eniKey = (eniId: string) => ({ pk: `eni#${eniId}`, sk: 'slots' });
+const decisionsKey = (instanceId: string) => ({ pk: `decisions#${instanceId}`, sk: 'last' });
 export const targetKey = (targetId: string) => ({ pk: `target#${targetId}`, sk: 'load' });
 
 interface EniItem {
@@ -416,6 +417,24 @@ export function createLedger(options: LedgerOptions): LedgerPort {
     );
   }
 
+  async function readLastDecisions(instanceIds: readonly string[]): Promise<Map<string, Readonly<Record<string, string>>>> {
+    const items = await batchGet([...new Set(instanceIds)].map(decisionsKey));
+    return new Map(items.map((item) => [String(item.instanceId), (item.decisions ?? {}) as Record<string, string>]));
+  }
+
+  async function writeLastDecisions(instanceId: string, decisions: Readonly<Record<string, string>>): Promise<void> {
+    const now = clock.now();
+    await send('PutItem', () =>
+      documents.send(
+        new PutCommand({
+          TableName: tableName,
+          // Expires with the history it summarises: an instance gone for that long has nothing left to compare.
+          Item: { ...decisionsKey(instanceId), instanceId, decisions, at: now.toISOString(), expiresAt: Math.floor(now.getTime() / 1000) + historyTtlDays * SECONDS_PER_DAY },
+        }),
+      ),
+    );
+  }
+
   async function listInstanceIds(): Promise<string[]> {
     const ids = new Set<string>();
     let startKey: Record<string, unknown> | undefined;
@@ -451,6 +470,8 @@ export function createLedger(options: LedgerOptions): LedgerPort {
     removeSlot,
     learnForeignSessions,
     recordHistory,
+    readLastDecisions,
+    writeLastDecisions,
     listInstanceIds,
     ...createOutbox(options),
   };

@@ -88,19 +88,29 @@ class InstanceRun {
   private readonly events: OutcomeEvent[] = [];
   /** Sessions this run deleted: the observations were read before, and must not bring them back to the ledger. */
   private readonly deletedSessionIds = new Set<string>();
+  /** This run's decisions, "action:reason" by ENI id ('-': the instance), compared with and then replacing the last. */
+  private readonly decided: Record<string, string> = {};
 
   constructor(
     private readonly plan: InstancePlan,
     private readonly deps: ConvergeDeps,
     private readonly triggerEventId: string,
     private readonly runWide: RunWide,
+    private readonly lastDecisions: Readonly<Record<string, string>>,
   ) {}
 
   private async note(record: Omit<DecisionRecord, 'triggerEventId' | 'instanceId'>): Promise<void> {
     const full: DecisionRecord = { instanceId: this.plan.instanceId, ...record, triggerEventId: this.triggerEventId };
     this.records.push(full);
     this.deps.logger.info('decision', { ...full });
+    const key = full.eniId ?? '-';
+    const value = `${full.action}:${full.reason}`;
+    // A failure leaves the last decision standing: the next run compares with what was actually done.
+    if (full.action !== 'fail') this.decided[key] = value;
     if (full.action === 'keep' || full.action === 'fail') return;
+    // The same skip or refusal as last time (a stopped or refused instance, sweep after sweep): nothing changed, so
+    // no history item and no second announcement; history grows with changes, not with runs.
+    if ((full.action === 'skip' || full.action === 'refuse') && this.lastDecisions[key] === value) return;
     if (full.action === 'attach' || full.action === 'detach' || full.action === 'refuse') {
       // Into the outbox before the history: once the change is recorded, its event cannot be lost.
       const event: OutcomeEvent = { ...full, action: full.action, outcomeId: randomUUID(), at: this.deps.clock.now().toISOString() };
@@ -118,6 +128,9 @@ class InstanceRun {
     } catch (error) {
       failure = error;
     }
+    await this.rememberDecisions().catch((error: unknown) => {
+      failure ??= error;
+    });
     // What was done is announced even when a later step failed. Events EventBridge does not take stay in the
     // outbox for the next flush: the change is done, so the run does not fail for them.
     await publishFromOutbox(this.events, this.deps);
@@ -224,6 +237,13 @@ class InstanceRun {
     } finally {
       clearInterval(renewal);
     }
+  }
+
+  /** Replaces the last decisions when this run's differ (written on change only: a steady instance costs no write). */
+  private async rememberDecisions(): Promise<void> {
+    const entries = (record: Readonly<Record<string, string>>) => JSON.stringify(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+    if (Object.keys(this.decided).length === 0 || entries(this.decided) === entries(this.lastDecisions)) return;
+    await this.deps.ledger.writeLastDecisions(this.plan.instanceId, this.decided);
   }
 
   /** What EC2 showed on the ENI at read time, less what this run has deleted since. */
@@ -478,8 +498,9 @@ export class ConvergeError extends RetryableError {
 export async function applyPlans(plans: readonly InstancePlan[], trigger: ConvergeTrigger, deps: ConvergeDeps): Promise<ConvergeSummary> {
   const failures: unknown[] = [];
   const runWide: RunWide = {};
+  const lastDecisions = plans.length === 0 ? new Map() : await deps.ledger.readLastDecisions(plans.map((plan) => plan.instanceId));
   const perInstance = await mapWithConcurrency(plans, INSTANCE_CONCURRENCY, async (plan) => {
-    const run = new InstanceRun(plan, deps, trigger.eventId, runWide);
+    const run = new InstanceRun(plan, deps, trigger.eventId, runWide, lastDecisions.get(plan.instanceId) ?? {});
     try {
       await run.run();
     } catch (error) {
