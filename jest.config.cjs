@@ -4,7 +4,7 @@
  * - unit: pure code, no process or socket;
  * - integration: the real SDK over HTTP against dynalite and the EC2 simulator, the local Lambda runtime, the CLI,
  *   the packaged template;
- * - system: the whole product at once (the sandbox, the chaos runs).
+ * - system: the whole product at once (the sandbox, the chaos runs, the model-based test).
  */
 const shared = {
   testEnvironment: 'node',
@@ -39,8 +39,8 @@ module.exports = {
       ...shared,
       displayName: 'integration',
       testMatch: ['<rootDir>/tests/**/*.test.ts', '<rootDir>/packages/*/tests/**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/unit/', '<rootDir>/tests/sandbox/', '<rootDir>/tests/chaos/', ...PURE_RELIABILITY],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/unit/', '<rootDir>/tests/sandbox/', '<rootDir>/tests/chaos/', '<rootDir>/tests/model/', ...PURE_RELIABILITY],
     },
-    { ...shared, displayName: 'system', testMatch: ['<rootDir>/tests/sandbox/**/*.test.ts', '<rootDir>/tests/chaos/**/*.test.ts'] },
+    { ...shared, displayName: 'system', testMatch: ['<rootDir>/tests/sandbox/**/*.test.ts', '<rootDir>/tests/chaos/**/*.test.ts', '<rootDir>/tests/model/**/*.test.ts'] },
   ],
 };

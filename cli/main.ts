@@ -8,15 +8,17 @@ import { ConfigError } from '../shared/domain/errors';
 import { registerPlan } from './commands/plan';
 import { registerReconcile } from './commands/reconcile';
 import { registerStatus } from './commands/status';
+import { CommandFailure } from './commands/context';
 import { ExitCode, UsageError } from './exit-codes';
 import { processIo, type CliIo } from './io';
+import { addCommonOptions } from './options';
 
 export { processIo } from './io';
 export type { CliIo, OutputStream } from './io';
 export { ExitCode } from './exit-codes';
 
 function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
-  const program = new Command('mirrorctl')
+  const program = addCommonOptions(new Command('mirrorctl'))
     .description('Operate vpc-mirror-orchestrator: dry-run plans, fleet status and drift, reconcile on demand.')
     .version(`${version} (Node.js ${process.version})`)
     .exitOverride()
@@ -24,9 +26,11 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
-      '\nConfiguration comes from the Lambdas\' variables (MIRROR_TARGET_IDS, MIRROR_FILTER_ID, LEDGER_TABLE_NAME, ...);\n' +
-        'AWS access from the standard credential chain, --profile / --region, or AWS_ENDPOINT_URL_<SERVICE>.\n' +
-        'Exit codes: 0 ok, 1 drift (status) or failures (reconcile), 2 usage or configuration error.\n',
+      '\nConfiguration: --stack <name> or --stage <stage> reads it from the deployed stack; the Lambdas\' variables\n' +
+        '(MIRROR_TARGET_IDS, MIRROR_FILTER_ID, LEDGER_TABLE_NAME, ...) and the flags override it. Options go before or\n' +
+        'after the command. AWS access: the standard credential chain, --profile / --region, AWS_ENDPOINT_URL_<SERVICE>.\n' +
+        'Exit codes: 0 nothing to do, 1 drift reconcile can fix (or failures, AWS unreachable), 2 usage,\n' +
+        '3 configuration or access problem (a target, filter, table, stack or credentials to fix by hand).\n',
     );
   registerPlan(program, io, setExitCode);
   registerStatus(program, io, setExitCode);
@@ -49,8 +53,11 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
       io.stderr.write(`mirrorctl: ${error.message}\n`);
       return ExitCode.usage;
     }
-    const described = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    io.stderr.write(`mirrorctl: ${described}\n`);
+    if (error instanceof CommandFailure) {
+      io.stderr.write(`mirrorctl: ${error.failure.message}\n`);
+      return error.failure.exitCode;
+    }
+    io.stderr.write(`mirrorctl: ${error instanceof Error ? error.message : String(error)}\n`);
     return ExitCode.findings;
   }
 }

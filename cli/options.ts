@@ -5,6 +5,7 @@ import type { CliIo } from './io';
 export interface CommonOptions {
   /** --instance, repeatable; absent: the sweep's scope. */
   readonly instance?: readonly string[];
+  /** Also drops static keys from the environment, so the profile's credentials are the ones used. */
   readonly profile?: string;
   readonly region?: string;
   readonly table?: string;
@@ -12,6 +13,10 @@ export interface CommonOptions {
   readonly filter?: string;
   readonly tag?: { readonly key: string; readonly value: string };
   readonly json?: boolean;
+  /** Read the configuration of this deployed stack (CloudFormation outputs, the functions' environment). */
+  readonly stack?: string;
+  /** The stack of `sls deploy --stage <stage>`: vpc-mirror-orchestrator-<stage>. */
+  readonly stage?: string;
 }
 
 /** Which variable each override flag stands for: a ConfigError about the variable then names the flag too. */
@@ -48,13 +53,21 @@ export function addCommonOptions(command: Command): Command {
     .addOption(
       new Option('--tag <key=value>', 'opt-in tag (overrides MIRROR_TAG_KEY / MIRROR_TAG_VALUE)').argParser(parseTag),
     )
-    .addOption(new Option('--json', 'machine-readable JSON on stdout, nothing else on stdout'));
+    .addOption(new Option('--json', 'machine-readable JSON on stdout, nothing else on stdout'))
+    .addOption(new Option('--stack <name>', 'read the configuration of this deployed stack (flags and variables override it)'))
+    .addOption(new Option('--stage <stage>', 'the stack of `sls deploy --stage <stage>` (vpc-mirror-orchestrator-<stage>)'));
 }
 
 /** The configuration environment with the flags applied on top, as the Lambdas would see it. */
-export function configEnvironment(env: CliIo['env'], options: CommonOptions): Record<string, string | undefined> {
+export function configEnvironment(
+  env: CliIo['env'],
+  options: CommonOptions,
+  stack: Readonly<Record<string, string>> = {},
+): Record<string, string | undefined> {
+  const setInEnvironment = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   return {
-    ...env,
+    ...stack,
+    ...setInEnvironment,
     ...(options.table !== undefined && { LEDGER_TABLE_NAME: options.table }),
     ...(options.targets !== undefined && { MIRROR_TARGET_IDS: options.targets }),
     ...(options.filter !== undefined && { MIRROR_FILTER_ID: options.filter }),
@@ -67,7 +80,12 @@ export function configEnvironment(env: CliIo['env'], options: CommonOptions): Re
  * go there before anything from shared/aws is loaded.
  */
 export function applyAwsLocation(options: CommonOptions): void {
-  if (options.profile !== undefined) process.env.AWS_PROFILE = options.profile;
+  if (options.profile !== undefined) {
+    process.env.AWS_PROFILE = options.profile;
+    // --profile says which credentials to use: static keys in the environment would compete with it (the SDK warns
+    // and may prefer them in a later version).
+    for (const variable of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) delete process.env[variable];
+  }
   if (options.region !== undefined) process.env.AWS_REGION = options.region;
 }
 

@@ -3,35 +3,72 @@
  * a failing instance is reported on its own line instead of hiding the others' results.
  */
 import { applyPlans, ConvergeError, failureRecord, INSTANCE_CONCURRENCY, readAndPlan, type ConvergeDeps, type DecisionRecord } from '../shared/converge';
-import { mapWithConcurrency } from '../shared/converge/concurrency';
+import { mapWithConcurrency } from '../shared/util/concurrency';
+import { failureReason } from './failures';
+import type { UndeliveredEvents } from './outcome-delivery';
+import type { Scope } from './scope';
+import { notFoundInstances } from './views/findings';
 
 /** Instances read per batch: large enough to keep DescribeInstances batched, small enough for a moving progress bar. */
 const READ_BATCH = 50;
 
+/** A failure as the user reads it: the AWS error code (never one of our class names), then the message. */
+function userFacingFailure(record: DecisionRecord, error: unknown): DecisionRecord {
+  return { ...record, detail: `${failureReason(error)}: ${error instanceof Error ? error.message : String(error)}` };
+}
+
 /**
- * Converges every instance; returns every decision record, failures included as 'fail' records. Throws only when a
- * read fails (EC2 or the ledger unreachable, no credentials): then nothing of that batch was changed.
+ * What one instance's converge reported when it threw. Converge names a failure by our error class; the user sees
+ * the AWS error code instead. A failure that is only the delivery of outcome events is no failure of the instance:
+ * its changes were made, and its events are reported as pending.
+ */
+function recordsOfFailure(error: ConvergeError, delivery: UndeliveredEvents): DecisionRecord[] {
+  const failures = error.failures.filter((failure) => !delivery.isDeliveryFailure(failure));
+  const [cause] = failures;
+  return error.summary.decisions.flatMap((record) => {
+    if (record.action !== 'fail') return [record];
+    return cause === undefined ? [] : [userFacingFailure(record, cause)];
+  });
+}
+
+export interface ReconcileOutcome {
+  readonly records: readonly DecisionRecord[];
+  /** Named instances nobody knows: left alone, not even a history entry. */
+  readonly notFound: readonly string[];
+}
+
+/**
+ * Converges every instance in scope; returns every decision record, failures included as 'fail' records. Throws only
+ * when a read fails (EC2 or the ledger unreachable, no credentials): then nothing of that batch was changed. `deps`
+ * must publish through `delivery.publisher`.
  */
 export async function reconcileInstances(
-  instanceIds: readonly string[],
+  scope: Scope,
   triggerEventId: string,
   deps: ConvergeDeps,
+  delivery: UndeliveredEvents,
   onInstanceDone: () => void,
-): Promise<DecisionRecord[]> {
+): Promise<ReconcileOutcome> {
   const records: DecisionRecord[] = [];
+  const notFound: string[] = [];
+  const { instanceIds } = scope;
   for (let start = 0; start < instanceIds.length; start += READ_BATCH) {
-    const plans = await readAndPlan(instanceIds.slice(start, start + READ_BATCH), deps);
+    const read = await readAndPlan(instanceIds.slice(start, start + READ_BATCH), deps);
+    const unknown = new Set(notFoundInstances(read, scope));
+    notFound.push(...unknown);
+    for (let done = 0; done < unknown.size; done += 1) onInstanceDone();
+    const plans = read.filter((plan) => !unknown.has(plan.instanceId));
     const perInstance = await mapWithConcurrency(plans, INSTANCE_CONCURRENCY, async (plan) => {
       try {
         return (await applyPlans([plan], { eventId: triggerEventId }, deps)).decisions;
       } catch (error) {
         // applyPlans reports what was done before the failure in ConvergeError.summary; other errors carry no summary.
-        return error instanceof ConvergeError ? error.summary.decisions : [failureRecord(plan.instanceId, triggerEventId, error)];
+        return error instanceof ConvergeError ? recordsOfFailure(error, delivery) : [userFacingFailure(failureRecord(plan.instanceId, triggerEventId, error), error)];
       } finally {
         onInstanceDone();
       }
     });
     records.push(...perInstance.flat());
   }
-  return records;
+  return { records, notFound };
 }

@@ -5,19 +5,23 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ConfigError } from '../shared/domain/errors';
 import { loadConfig, type Config } from '../shared/config/config';
-import { defaultDeps, type ConvergeDeps } from '../shared/converge';
+import type { ConvergeDeps } from '../shared/converge';
+import { defaultDeps } from '../shared/wiring/deps';
+import { stackEnvironment, stackNameOf } from './deployment';
 import { UsageError } from './exit-codes';
 import type { CliIo } from './io';
 import { applyAwsLocation, configEnvironment, originOf, type CommonOptions } from './options';
 
 export interface CliSession {
   readonly config: Config;
+  /** The Region the commands talk to, for messages ("not visible ... in eu-west-1"). */
+  readonly region: string;
   readonly deps: ConvergeDeps;
 }
 
-function loadCliConfig(io: CliIo, options: CommonOptions): Config {
+function loadCliConfig(io: CliIo, options: CommonOptions, stack: Readonly<Record<string, string>>): Config {
   try {
-    return loadConfig(configEnvironment(io.env, options));
+    return loadConfig(configEnvironment(io.env, options, stack));
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const origin = originOf(error.variable, options);
@@ -25,12 +29,15 @@ function loadCliConfig(io: CliIo, options: CommonOptions): Config {
   }
 }
 
-export function openSession(io: CliIo, options: CommonOptions): CliSession {
+export async function openSession(io: CliIo, options: CommonOptions): Promise<CliSession> {
   // shared/aws creates its SDK clients on first use (in defaultDeps below), from the environment completed here.
   applyAwsLocation(options);
-  const config = loadCliConfig(io, options);
+  const stackName = stackNameOf(options);
+  const stack = stackName === undefined ? {} : await stackEnvironment(stackName, process.env.AWS_REGION);
+  const config = loadCliConfig(io, options, stack);
   // Decisions are rendered by the CLI; the Lambdas' JSON log lines would otherwise land on stdout (and break --json),
   // and metrics belong to the deployed functions.
   const logger = new Logger({ serviceName: 'mirrorctl', logLevel: 'SILENT' });
-  return { config, deps: { ...defaultDeps(config), logger, metrics: undefined } };
+  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'the profile\'s Region';
+  return { config, region, deps: defaultDeps(config, { logger, metrics: null }) };
 }

@@ -1,9 +1,7 @@
 /** What one burst measured: raw figures, turned into report rows by burst/rows.ts. */
 import type { CallCount } from '@vpc-mirror-orchestrator/ec2-sim';
-import type { LambdaStats } from '../../local/lambda/runtime';
-import type { QueueStats } from '../../local/lambda/local-queue';
-import type { EventSourceStats } from '../../local/lambda/queue-event-source';
-import type { InvariantReport } from '../../local/sandbox/invariants';
+import type { LambdaStats, QueueStats, EventSourceStats } from '@vpc-mirror-orchestrator/local-lambda';
+import type { InvariantReport } from '../../local/oracle';
 import type { DynamoCounts } from '../dynamo-counter';
 
 export interface ConvergenceTimes {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { startLocalCloud, readStack, type LocalCloud } from '../../local/cloud';
 import type { CallCount, Simulator } from '@vpc-mirror-orchestrator/ec2-sim';
-import { checkInvariants, computeEligibleEnis, worldFromSnapshot } from '../../local/sandbox/invariants';
+import { checkInvariants, computeEligibleEnis, worldFromSnapshot } from '../../local/oracle';
 import { OWNER_TAG } from '../../shared/aws/ownership';
 import { startDynamoCounter, type DynamoCounter } from '../dynamo-counter';
 import { burstRequests, createTargetPool, launchBurst } from '../fleet/launch';

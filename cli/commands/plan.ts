@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { readAndPlan } from '../../shared/converge';
-import { ExitCode } from '../exit-codes';
+import { ExitCode, worstOf } from '../exit-codes';
+import { findingsExitCode } from '../views/findings';
+import { findProblems } from './findings';
 import type { CliIo } from '../io';
 import { addCommonOptions, type CommonOptions } from '../options';
 import { renderPlan } from '../render/plan';
@@ -12,11 +14,12 @@ export function registerPlan(program: Command, io: CliIo, setExitCode: (code: nu
   addCommonOptions(
     program
       .command('plan')
-      .summary('dry run: what converge would attach or detach, and why (writes nothing)')
+      .summary('dry run: what converge would attach or detach, and why (writes nothing; exit 3 on configuration problems)')
       .description(
         'Reads EC2 and the ledger and plans exactly as the Lambdas do, without writing anything: no EC2 call that ' +
           'changes state, no ledger write, no event. Default scope: every instance tagged for mirroring, named by ' +
-          'one of our sessions, or remembered by the ledger.',
+          'one of our sessions, or remembered by the ledger. Checks that the configured targets and filters exist and ' +
+          'can be used: exit code 3 when not, or when a named instance is not found.',
       )
   )
     .addHelpText('after', '\nExamples:\n  mirrorctl plan\n  mirrorctl plan --instance i-0123456789abcdef0 --json\n')
@@ -24,8 +27,9 @@ export function registerPlan(program: Command, io: CliIo, setExitCode: (code: nu
       action<CommonOptions>(io, setExitCode, async ({ session, emit }, options) => {
         const scope = await resolveScope(options.instance ?? [], session.deps);
         const plans = await readAndPlan(scope.instanceIds, session.deps);
-        emit(buildPlanReport(plans, scope, session.config), renderPlan);
-        return ExitCode.ok;
+        const findings = await findProblems(session, plans, scope);
+        emit(buildPlanReport(plans, scope, session.config, findings), renderPlan);
+        return worstOf(ExitCode.ok, findingsExitCode(findings));
       }),
     );
 }

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { ExitCode } from '../exit-codes';
+import { ExitCode, worstOf } from '../exit-codes';
 import type { CliIo } from '../io';
 import { addCommonOptions, type CommonOptions } from '../options';
-import { reconcileInstances } from '../reconcile-run';
-import type { DecisionRecord } from '../../shared/converge';
+import { trackUndelivered } from '../outcome-delivery';
+import { reconcileInstances, type ReconcileOutcome } from '../reconcile-run';
 import { renderReconcile } from '../render/reconcile';
 import { resolveScope } from '../scope';
 import { buildReconcileReport } from '../views/reconcile';
+import { flushOutbox, SWEEP_FLUSH_LIMIT } from '../../shared/converge/outbox';
 import { action } from './context';
 
 export function registerReconcile(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
@@ -18,25 +19,31 @@ export function registerReconcile(program: Command, io: CliIo, setExitCode: (cod
       .description(
         'Runs the same converge as the Lambdas on every instance in scope: attaches, detaches and ledger repairs, ' +
           'each recorded in the ledger history and published as an outcome event, with trigger id mirrorctl-<uuid>. ' +
-          'Shows a progress bar on a terminal for large fleets, then a summary. Exit code 1 when any instance failed.',
+          'Shows a progress bar on a terminal for large fleets, then a summary. Exit code 1 when any instance failed. ' +
+          'Outcome events EventBridge did not take are reported as pending, not as failures: the changes are made, and ' +
+            'the events stay in the ledger\'s outbox until a later reconcile or the sweep sends them.',
       )
   )
     .addHelpText('after', '\nExamples:\n  mirrorctl reconcile\n  mirrorctl reconcile --instance i-0123456789abcdef0 --json\n')
     .action(
       action<CommonOptions>(io, setExitCode, async (context, options) => {
         const triggerEventId = `mirrorctl-${randomUUID()}`;
-        const { deps } = context.session;
+        const delivery = trackUndelivered(context.session.deps.publisher);
+        const deps = { ...context.session.deps, publisher: delivery.publisher };
+        // Events an earlier run (a reconcile whose bus was unreachable, a crashed Lambda) left in the ledger's outbox
+        // are announced first, under their original outcomeId, so consumers that dedupe count each change once.
+        const flushedEvents = await flushOutbox(deps, SWEEP_FLUSH_LIMIT);
         const scope = await resolveScope(options.instance ?? [], deps);
         const progress = context.progress(scope.instanceIds.length);
-        let records: DecisionRecord[];
+        let outcome: ReconcileOutcome;
         try {
-          records = await reconcileInstances(scope.instanceIds, triggerEventId, deps, progress.tick);
+          outcome = await reconcileInstances(scope, triggerEventId, deps, delivery, progress.tick);
         } finally {
           progress.stop();
         }
-        const report = buildReconcileReport(records, scope, triggerEventId);
+        const report = buildReconcileReport(outcome, scope, triggerEventId, delivery, flushedEvents);
         context.emit(report, renderReconcile);
-        return report.totals.fail > 0 ? ExitCode.findings : ExitCode.ok;
+        return worstOf(report.totals.fail > 0 ? ExitCode.findings : ExitCode.ok, report.notFound.length > 0 ? ExitCode.configuration : ExitCode.ok);
       }),
     );
 }

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { readAndPlan } from '../../shared/converge';
-import { ExitCode } from '../exit-codes';
+import { ExitCode, worstOf } from '../exit-codes';
+import { findingsExitCode } from '../views/findings';
+import { findProblems } from './findings';
 import type { CliIo } from '../io';
 import { addCommonOptions, type CommonOptions } from '../options';
 import { renderStatus } from '../render/status';
@@ -12,12 +14,13 @@ export function registerStatus(program: Command, io: CliIo, setExitCode: (code: 
   addCommonOptions(
     program
       .command('status')
-      .summary('ENIs, live sessions, ledger slots and drift per instance (exit 1 on drift)')
+      .summary('ENIs, live sessions, ledger slots and drift per instance (exit 1 on drift, 3 on configuration problems)')
       .description(
         'Per instance in scope: its ENIs, the sessions EC2 shows on them (ours and hand-made: number, target), the ' +
           'ledger slots, and drift: sessions missing from the ledger, ledger slots without a session, stale ' +
           'reservations, eligible ENIs left unmirrored, our sessions that should go. Reads only. Exit code 1 when ' +
-          'there is drift, so it can gate a pipeline.',
+          'there is drift reconcile can fix, 3 when the configuration (targets, filters) or a named instance needs ' +
+          'fixing by hand, so it can gate a pipeline.',
       )
   )
     .addHelpText('after', '\nExamples:\n  mirrorctl status\n  mirrorctl status --json | jq \'.drift\'\n')
@@ -28,14 +31,15 @@ export function registerStatus(program: Command, io: CliIo, setExitCode: (code: 
         const plans = await readAndPlan(scope.instanceIds, deps);
         const eniIds = [...new Set(plans.flatMap((plan) => [...plan.observedByEni.keys()]))];
         const configuredTargetIds = [...new Set([...config.poolTargetIds, ...config.allowedOverrideTargetIds])];
-        const [ledgers, describedTargets, targetLoads] = await Promise.all([
+        const [ledgers, describedTargets, targetLoads, findings] = await Promise.all([
           deps.ledger.readEniLedgers(eniIds),
           deps.ec2.describeTargets(configuredTargetIds),
           deps.ledger.readTargetLoads(configuredTargetIds),
+          findProblems(session, plans, scope),
         ]);
-        const report = buildStatusReport({ plans, ledgers, configuredTargetIds, describedTargets, targetLoads, scope, config });
+        const report = buildStatusReport({ plans, ledgers, configuredTargetIds, describedTargets, targetLoads, scope, config, findings });
         emit(report, renderStatus);
-        return report.drift.total > 0 ? ExitCode.findings : ExitCode.ok;
+        return worstOf(report.drift.total > 0 ? ExitCode.findings : ExitCode.ok, findingsExitCode(findings));
       }),
     );
 }

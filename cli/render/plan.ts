@@ -2,7 +2,8 @@ import type { Decision } from '../../shared/domain/types';
 import type { Colors } from '../colors';
 import type { PlanReport, PlannedInstance } from '../views/plan';
 import { paintAction } from './actions';
-import { table } from './table';
+import { renderFindings } from './findings';
+import { renderTable, wrapText } from './table';
 
 function instanceState(instance: PlannedInstance): string {
   const parts = [instance.state, instance.instanceType, instance.tagged ? 'tagged' : 'untagged'];
@@ -21,18 +22,18 @@ function sessionCell(decision: Decision): string {
   }
 }
 
-export function renderPlan(report: PlanReport, colors: Colors): string {
+export function renderPlan(report: PlanReport, colors: Colors, width?: number): string {
   const lines: string[] = [];
   const scope = report.scope.source === 'sweep' ? 'tagged instances, managed sessions and ledger entries' : 'named instances';
   lines.push(`${colors.bold('Plan')} (dry run) for ${report.instances.length} instance(s): ${scope}`);
   if (report.instances.length === 0) {
-    lines.push('Nothing in scope.');
-    return `${lines.join('\n')}\n`;
+    lines.push('Nothing in scope.', ...renderFindings(report.findings, colors));
+    return `${lines.map((line) => wrapText(line, width)).join('\n')}\n`;
   }
-  const decisions = table(['Instance', 'State', 'ENI', 'Action', 'Session -> target', 'Reason'], colors);
+  const rows: string[][] = [];
   for (const instance of report.instances) {
     for (const decision of instance.decisions) {
-      decisions.push([
+      rows.push([
         instance.instanceId,
         instanceState(instance),
         decision.eniId ?? '-',
@@ -42,7 +43,7 @@ export function renderPlan(report: PlanReport, colors: Colors): string {
       ]);
     }
   }
-  lines.push(decisions.toString());
+  lines.push(renderTable(['Instance', 'State', 'ENI', 'Action', 'Session -> target', 'Reason'], rows, colors, width));
 
   const refusals = report.instances.flatMap((instance) => instance.decisions.filter((decision) => decision.action === 'refuse'));
   for (const refusal of refusals) {
@@ -63,6 +64,7 @@ export function renderPlan(report: PlanReport, colors: Colors): string {
   lines.push(
     `Would attach ${totals.attach}, detach ${totals.detach}, keep ${totals.keep}, skip ${totals.skip}, refuse ${totals.refuse}; ` +
       `ledger repairs ${totals.ledgerRepairs}. ${colors.dim('Nothing was written.')}`,
+    ...renderFindings(report.findings, colors),
   );
-  return `${lines.join('\n')}\n`;
+  return `${lines.map((line) => wrapText(line, width)).join('\n')}\n`;
 }

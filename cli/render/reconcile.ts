@@ -2,36 +2,32 @@ import type { RecordedAction } from '../../shared/converge';
 import type { Colors } from '../colors';
 import type { ReconcileReport } from '../views/reconcile';
 import { paintAction } from './actions';
-import { table } from './table';
+import { renderTable, wrapText } from './table';
 
 /** Keeps and skips are the quiet majority on a healthy fleet: counted, not listed. */
 const LISTED: ReadonlySet<RecordedAction> = new Set(['attach', 'detach', 'release', 'refuse', 'fail']);
 
-export function renderReconcile(report: ReconcileReport, colors: Colors): string {
+export function renderReconcile(report: ReconcileReport, colors: Colors, width?: number): string {
   const lines = [`${colors.bold('Reconcile')} of ${report.scope.instanceIds.length} instance(s), trigger ${report.triggerEventId}`];
   const changes = report.decisions.filter((record) => LISTED.has(record.action));
   if (changes.length > 0) {
-    const detail = table(['Instance', 'ENI', 'Action', 'Session', 'Target', 'Reason'], colors);
-    for (const record of changes) {
-      detail.push([
+    const rows = changes.map((record) => [
         record.instanceId,
         record.eniId ?? '-',
         paintAction(record.action, colors),
         record.sessionId ?? (record.sessionNumber !== undefined ? `#${record.sessionNumber}` : ''),
         record.targetId ?? '',
         record.reason,
-      ]);
-    }
-    lines.push(detail.toString());
+    ]);
+    lines.push(renderTable(['Instance', 'ENI', 'Action', 'Session', 'Target', 'Reason'], rows, colors, width));
     for (const record of changes) {
       if (record.detail !== undefined && record.action !== 'release') {
-        lines.push(`${paintAction(record.action, colors)} ${record.instanceId}${record.eniId ? ` ${record.eniId}` : ''}: ${record.detail}`);
+        lines.push(wrapText(`${paintAction(record.action, colors)} ${record.instanceId}${record.eniId ? ` ${record.eniId}` : ''}: ${record.detail}`, width));
       }
     }
   }
-  const summary = table(['attached', 'detached', 'released', 'kept', 'skipped', 'refused', 'failed'], colors);
   const { totals } = report;
-  summary.push([
+  const counts = [
     String(totals.attach),
     String(totals.detach),
     String(totals.release),
@@ -39,7 +35,23 @@ export function renderReconcile(report: ReconcileReport, colors: Colors): string
     String(totals.skip),
     totals.refuse > 0 ? colors.red(String(totals.refuse)) : '0',
     totals.fail > 0 ? colors.red(String(totals.fail)) : '0',
-  ]);
-  lines.push(summary.toString());
+  ];
+  lines.push(renderTable(['attached', 'detached', 'released', 'kept', 'skipped', 'refused', 'failed'], [counts], colors, width));
+  for (const instanceId of report.notFound) {
+    lines.push(`${colors.red('not found')} ${instanceId}: no such instance, and no ledger entry or session names it (exit code 3)`);
+  }
+  const { pendingEvents, flushedEvents } = report;
+  if (flushedEvents > 0) {
+    lines.push(wrapText(`${flushedEvents} outcome event(s) left by earlier runs sent from the ledger's outbox.`, width));
+  }
+  if (pendingEvents.count > 0) {
+    lines.push(
+      wrapText(
+        `${colors.yellow(`${pendingEvents.count} outcome event(s) pending`)}: the changes are made, EventBridge did not take their events ` +
+          `(${pendingEvents.reason ?? 'unknown'}); they stay in the ledger's outbox for the next reconcile or sweep.`,
+        width,
+      ),
+    );
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -1,6 +1,7 @@
 import type { Colors } from '../colors';
 import { DRIFT_KINDS, type StatusEni, type StatusInstance, type StatusReport } from '../views/status';
-import { table } from './table';
+import { renderFindings } from './findings';
+import { renderTable, wrapText } from './table';
 
 function sessionsCell(eni: StatusEni, colors: Colors): string {
   if (eni.sessions.length === 0) return colors.dim('none');
@@ -23,46 +24,46 @@ function ledgerCell(eni: StatusEni, colors: Colors): string {
     .join('\n');
 }
 
-function renderInstance(instance: StatusInstance, colors: Colors): string[] {
+function renderInstance(instance: StatusInstance, colors: Colors, width: number | undefined): string[] {
   const facts = [instance.state, instance.instanceType, instance.tagged ? 'tagged' : 'untagged'].filter((part) => part !== undefined);
   const driftNote = instance.drift.length === 0 ? colors.green('in sync') : colors.yellow(`drift: ${instance.drift.length}`);
   const lines = [`${colors.bold(instance.instanceId)}  ${facts.join('  ')}  ${driftNote}`];
   if (instance.enis.length > 0) {
-    const enis = table(['ENI', 'Device', 'Sessions on EC2', 'Ledger slots'], colors);
-    for (const eni of instance.enis) {
-      enis.push([eni.eniId, eni.attached ? String(eni.deviceIndex ?? '-') : colors.yellow('detached'), sessionsCell(eni, colors), ledgerCell(eni, colors)]);
-    }
-    lines.push(enis.toString());
+    const rows = instance.enis.map((eni) => [
+      eni.eniId,
+      eni.attached ? String(eni.deviceIndex ?? '-') : colors.yellow('detached'),
+      sessionsCell(eni, colors),
+      ledgerCell(eni, colors),
+    ]);
+    lines.push(renderTable(['ENI', 'Device', 'Sessions on EC2', 'Ledger slots'], rows, colors, width));
   }
   for (const drift of instance.drift) {
-    lines.push(`  ${colors.yellow('drift')} ${drift.kind}${drift.eniId ? ` ${drift.eniId}` : ''}: ${drift.detail}`);
+    lines.push(wrapText(`  ${colors.yellow('drift')} ${drift.kind}${drift.eniId ? ` ${drift.eniId}` : ''}: ${drift.detail}`, width));
   }
   for (const refusal of instance.refusals) {
-    lines.push(`  ${colors.red('refused')} ${refusal.reason}${refusal.eniId ? ` ${refusal.eniId}` : ''}: ${refusal.detail}`);
+    lines.push(wrapText(`  ${colors.red('refused')} ${refusal.reason}${refusal.eniId ? ` ${refusal.eniId}` : ''}: ${refusal.detail}`, width));
   }
   return lines;
 }
 
-export function renderStatus(report: StatusReport, colors: Colors): string {
+export function renderStatus(report: StatusReport, colors: Colors, width?: number): string {
   const scope = report.scope.source === 'sweep' ? 'tagged instances, managed sessions and ledger entries' : 'named instances';
   const lines = [`${colors.bold('Status')} of ${report.instances.length} instance(s): ${scope}`, ''];
-  for (const instance of report.instances) lines.push(...renderInstance(instance, colors), '');
+  for (const instance of report.instances) lines.push(...renderInstance(instance, colors, width), '');
 
-  const targets = table(['Target', 'Kind', 'Source limit', 'Sources (ledger)'], colors);
-  for (const target of report.targets) {
-    targets.push(
+  const targetRows = report.targets.map((target) =>
       target.exists
         ? [target.targetId, target.kind ?? '', target.sourceLimit === null ? 'none' : String(target.sourceLimit ?? ''), String(target.ledgerSources)]
         : [target.targetId, colors.red('not found on EC2'), '', String(target.ledgerSources)],
-    );
-  }
-  lines.push(targets.toString());
+  );
+  lines.push(renderTable(['Target', 'Kind', 'Source limit', 'Sources (ledger)'], targetRows, colors, width));
 
   if (report.drift.total === 0) {
     lines.push(colors.green('No drift.'));
   } else {
     const kinds = DRIFT_KINDS.filter((kind) => report.drift.byKind[kind] > 0).map((kind) => `${kind} ${report.drift.byKind[kind]}`);
-    lines.push(`${colors.yellow(`Drift: ${report.drift.total}`)} (${kinds.join(', ')}). Run \`mirrorctl reconcile\` to converge.`);
+    lines.push(wrapText(`${colors.yellow(`Drift: ${report.drift.total}`)} (${kinds.join(', ')}). Run \`mirrorctl reconcile\` to converge.`, width));
   }
+  lines.push(...renderFindings(report.findings, colors).map((line) => wrapText(line, width)));
   return `${lines.join('\n')}\n`;
 }

@@ -3,6 +3,7 @@ import type { Config } from '../../shared/config/config';
 import type { Action, Decision } from '../../shared/domain/types';
 import type { InstancePlan } from '../../shared/converge';
 import type { Scope } from '../scope';
+import type { Findings } from './findings';
 import { summarizeInstance, type InstanceSummary } from './instance-summary';
 
 /** Ledger fixes converge makes before applying decisions (EC2 moved on without us). */
@@ -28,6 +29,8 @@ export interface PlanReport {
   readonly scope: Scope;
   readonly instances: readonly PlannedInstance[];
   readonly totals: Readonly<Record<Action, number>> & { readonly ledgerRepairs: number };
+  /** What reconcile cannot fix: configuration problems, named instances nobody knows. */
+  readonly findings: Findings;
 }
 
 function ledgerRepairsOf(plan: InstancePlan): LedgerRepair[] {
@@ -51,7 +54,7 @@ function ledgerRepairsOf(plan: InstancePlan): LedgerRepair[] {
   ];
 }
 
-export function buildPlanReport(plans: readonly InstancePlan[], scope: Scope, config: Config): PlanReport {
+export function buildPlanReport(plans: readonly InstancePlan[], scope: Scope, config: Config, findings: Findings): PlanReport {
   const instances = plans.map((plan) => ({
     ...summarizeInstance(plan, config),
     decisions: plan.decisions,
@@ -71,5 +74,6 @@ export function buildPlanReport(plans: readonly InstancePlan[], scope: Scope, co
       refuse: count('refuse'),
       ledgerRepairs: instances.reduce((sum, instance) => sum + instance.ledgerRepairs.length, 0),
     },
+    findings,
   };
 }

@@ -7,6 +7,7 @@ import type { Config } from '../../shared/config/config';
 import type { DescribedTarget, EniLedger, InstancePlan, Slot } from '../../shared/converge';
 import type { Reason } from '../../shared/domain/types';
 import type { Scope } from '../scope';
+import type { Findings } from './findings';
 import { summarizeInstance, type InstanceSummary } from './instance-summary';
 
 export type DriftKind =
@@ -81,6 +82,8 @@ export interface StatusReport {
   readonly instances: readonly StatusInstance[];
   readonly targets: readonly StatusTarget[];
   readonly drift: { readonly total: number; readonly byKind: Readonly<Record<DriftKind, number>> };
+  /** What reconcile cannot fix: configuration problems, named instances nobody knows. */
+  readonly findings: Findings;
 }
 
 function slotRecords(slot: Slot, sessionId: string, reservationId: string | undefined): boolean {
@@ -170,6 +173,7 @@ export function buildStatusReport(input: {
   readonly targetLoads: ReadonlyMap<string, number>;
   readonly scope: Scope;
   readonly config: Config;
+  readonly findings: Findings;
 }): StatusReport {
   const instances = input.plans.map((plan) => ({
     ...summarizeInstance(plan, input.config),
@@ -192,5 +196,5 @@ export function buildStatusReport(input: {
       ledgerSources: input.targetLoads.get(targetId) ?? 0,
     };
   });
-  return { command: 'status', scope: input.scope, instances, targets, drift: { total: all.length, byKind } };
+  return { command: 'status', scope: input.scope, instances, targets, drift: { total: all.length, byKind }, findings: input.findings };
 }

@@ -9,103 +9,21 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { validatePattern, type EventPattern } from '../lambda/event-pattern';
+import { validatePattern, type EventPattern } from '@vpc-mirror-orchestrator/local-lambda';
+import {
+  StackError,
+  type ReadStackOptions,
+  type Stack,
+  type StackFunction,
+  type StackQueue,
+  type StackQueueSource,
+  type StackRule,
+  type StackSchedule,
+} from './stack-model';
+import { collectParams, stageOf, VariableResolver } from './variables';
+import { asRecord, numberOr } from './yaml-values';
 
-export interface StackRule {
-  /** e.g. instanceEvents-rule-1 */
-  readonly name: string;
-  readonly functionKey: string;
-  readonly pattern: EventPattern;
-  /** Bus name from `eventBus` (an ARN is reduced to its name); undefined means the default bus. */
-  readonly eventBusName: string | undefined;
-  readonly enabled: boolean;
-  /** Set when the rule targets a queue (rule -> queue -> function): the queue's logical id. */
-  readonly queueLogicalId?: string;
-}
-
-/** An AWS::SQS::Queue resource. */
-export interface StackQueue {
-  readonly logicalId: string;
-  /** QueueName, else <service>-<stage>-<logicalId> (CloudFormation would generate one). */
-  readonly name: string;
-  readonly visibilityTimeoutSeconds: number | undefined;
-  /** RedrivePolicy.maxReceiveCount. */
-  readonly maxReceiveCount: number | undefined;
-  /** RedrivePolicy.deadLetterTargetArn as written (JSON of the intrinsic). */
-  readonly deadLetterTarget: string | undefined;
-}
-
-/** A function's `events: - sqs:` (an SQS event source mapping). */
-export interface StackQueueSource {
-  readonly queueLogicalId: string;
-  readonly batchSize: number;
-  readonly maximumBatchingWindowSeconds: number;
-  readonly reportBatchItemFailures: boolean;
-  /** ScalingConfig.MaximumConcurrency; undefined: Lambda's own scaling. */
-  readonly maximumConcurrency: number | undefined;
-  readonly enabled: boolean;
-}
-
-export interface StackSchedule {
-  readonly name: string;
-  readonly functionKey: string;
-  /** `rate(5 minutes)` or `cron(...)` */
-  readonly expression: string;
-  readonly rateMs: number | undefined;
-  readonly enabled: boolean;
-  readonly input: unknown;
-}
-
-export interface StackFunction {
-  /** The key under `functions:` (instanceEvents). */
-  readonly key: string;
-  /** The deployed name: <service>-<stage>-<key>. */
-  readonly functionName: string;
-  /** As written: functions/instance-events.handler */
-  readonly handler: string;
-  /** Repo-relative module path without extension (functions/instance-events) and the export (handler). */
-  readonly modulePath: string;
-  readonly exportName: string;
-  readonly timeoutSeconds: number;
-  readonly memorySizeMb: number;
-  readonly maximumRetryAttempts: number;
-  readonly reservedConcurrency: number | undefined;
-  readonly onFailureDestination: string | undefined;
-  /** provider.environment merged with the function's, resolved; unresolvable entries are absent. */
-  readonly environment: Readonly<Record<string, string>>;
-  /** Rules that reach this function, directly or through its queue. */
-  readonly rules: readonly StackRule[];
-  readonly schedules: readonly StackSchedule[];
-  /** SQS event source mappings. */
-  readonly queueSources: readonly StackQueueSource[];
-}
-
-export interface Stack {
-  readonly file: string;
-  readonly service: string;
-  readonly stage: string;
-  readonly region: string;
-  readonly functions: readonly StackFunction[];
-  readonly rules: readonly StackRule[];
-  readonly schedules: readonly StackSchedule[];
-  /** Every AWS::SQS::Queue of resources.Resources except the dead-letter queue targets (which only receive). */
-  readonly queues: readonly StackQueue[];
-  /** resources.Resources.LedgerTable.Properties, variables resolved (intrinsics left as they are). */
-  readonly ledgerTable: Readonly<Record<string, unknown>>;
-  /** Where a value could not be resolved locally (dotted paths), e.g. provider.environment.LEDGER_TABLE_NAME. */
-  readonly unresolved: readonly string[];
-}
-
-export class StackError extends Error {
-  override readonly name = 'StackError';
-}
-
-export interface ReadStackOptions {
-  /** Defaults to provider.stage, else dev. */
-  readonly stage?: string;
-  /** Overrides for ${param:NAME}, winning over params.<stage> and params.default. */
-  readonly params?: Readonly<Record<string, string>>;
-}
+export * from './stack-model';
 
 const LAMBDA_DEFAULT_TIMEOUT_SECONDS = 6;
 const LAMBDA_DEFAULT_MEMORY_MB = 1024;
@@ -126,7 +44,7 @@ export function readStack(serverlessYmlPath: string, options: ReadStackOptions =
   if (!service) throw new StackError(`${file}: service is missing`);
   const stage = options.stage ?? stageOf(rawProvider['stage']);
   const params = collectParams(document, stage, options.params ?? {});
-  const resolver = new VariableResolver(document, { service, stage, params }, unresolved);
+  const resolver = new VariableResolver(document, { service, stage, params });
 
   const provider = asRecord(resolver.resolve(rawProvider, 'provider'), 'provider');
   const region = typeof provider['region'] === 'string' ? provider['region'] : 'us-east-1';
@@ -355,144 +273,4 @@ function environmentOf(raw: unknown, where: string, unresolved: string[]): Recor
     }
   }
   return result;
-}
-
-function collectParams(document: Record<string, unknown>, stage: string, overrides: Readonly<Record<string, string>>): Record<string, unknown> {
-  const params = document['params'] === undefined ? {} : asRecord(document['params'], 'params');
-  const byDefault = params['default'] === undefined ? {} : asRecord(params['default'], 'params.default');
-  const byStage = params[stage] === undefined ? {} : asRecord(params[stage], `params.${stage}`);
-  return { ...byDefault, ...byStage, ...overrides };
-}
-
-interface VariableSources {
-  readonly service: string;
-  readonly stage: string;
-  readonly params: Record<string, unknown>;
-}
-
-/** Resolves ${param:X}, ${self:a.b}, ${sls:stage}, ${opt:stage}, ${env:X}, with `, fallback` defaults. */
-class VariableResolver {
-  constructor(
-    private readonly document: Record<string, unknown>,
-    private readonly sources: VariableSources,
-    private readonly unresolved: string[],
-  ) {}
-
-  resolve(value: unknown, where: string, depth = 0): unknown {
-    if (depth > 20) throw new StackError(`${where}: variables nest too deeply (a cycle?)`);
-    if (typeof value === 'string') return this.resolveString(value, where, depth);
-    if (Array.isArray(value)) return value.map((item, index) => this.resolve(item, `${where}[${index}]`, depth));
-    if (value !== null && typeof value === 'object') {
-      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, this.resolve(item, `${where}.${key}`, depth)]));
-    }
-    return value;
-  }
-
-  /**
-   * Innermost variables first, repeatedly, so ${strToBool(${param:x})} works. A string that is exactly one
-   * variable keeps the value's type (false stays a boolean). CloudFormation's own ${AWS::Region} style
-   * placeholders (Fn::Sub) are left alone.
-   */
-  private resolveString(text: string, where: string, depth: number): unknown {
-    let current = text;
-    for (let round = 0; round < 20; round += 1) {
-      const whole = /^\$\{([^{}]+)\}$/.exec(current);
-      if (whole?.[1] !== undefined && this.isVariable(whole[1])) {
-        return this.resolve(this.lookup(whole[1], where), where, depth + 1);
-      }
-      let replaced = false;
-      const next = current.replace(/\$\{([^{}]+)\}/g, (match, expression: string) => {
-        if (!this.isVariable(expression)) return match;
-        replaced = true;
-        const value = this.resolve(this.lookup(expression, where), where, depth + 1);
-        return value === undefined || value === null ? '' : String(value);
-      });
-      if (!replaced) return next;
-      current = next;
-    }
-    throw new StackError(`${where}: variables nest too deeply in ${text}`);
-  }
-
-  private isVariable(expression: string): boolean {
-    return /^\s*(param|self|sls|opt|env):/.test(expression) || /^\s*strToBool\(/.test(expression);
-  }
-
-  private lookup(expression: string, where: string): unknown {
-    const toBool = /^\s*strToBool\((.*)\)\s*$/.exec(expression);
-    if (toBool) return String(toBool[1]).trim().replace(/^(['"])(.*)\1$/, '$2') === 'true';
-    const [reference = '', ...fallbacks] = splitTopLevel(expression);
-    const value = this.lookupReference(reference.trim());
-    if (value !== undefined) return value;
-    const fallback = fallbacks[0]?.trim();
-    if (fallback !== undefined) return parseFallback(fallback, (inner) => this.lookupReference(inner));
-    throw new StackError(`${where}: cannot resolve \${${expression}}`);
-  }
-
-  private lookupReference(reference: string): unknown {
-    const colon = reference.indexOf(':');
-    const source = reference.slice(0, colon);
-    const address = reference.slice(colon + 1);
-    switch (source) {
-      case 'param':
-        return this.sources.params[address];
-      case 'sls':
-        return address === 'stage' ? this.sources.stage : undefined;
-      case 'opt':
-        return address === 'stage' ? this.sources.stage : undefined;
-      case 'env':
-        return process.env[address];
-      case 'self':
-        if (address === 'service') return this.sources.service;
-        return address.split('.').reduce<unknown>(
-          (node, key) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined),
-          this.document,
-        );
-      default:
-        return undefined;
-    }
-  }
-}
-
-function splitTopLevel(expression: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let current = '';
-  for (const char of expression) {
-    if (char === '(' || char === '[') depth += 1;
-    if (char === ')' || char === ']') depth -= 1;
-    if (char === ',' && depth === 0) {
-      parts.push(current);
-      current = '';
-    } else current += char;
-  }
-  parts.push(current);
-  return parts;
-}
-
-function parseFallback(fallback: string, lookup: (reference: string) => unknown): unknown {
-  const quoted = /^(['"])(.*)\1$/.exec(fallback);
-  if (quoted) return quoted[2];
-  if (/^-?\d+(\.\d+)?$/.test(fallback)) return Number(fallback);
-  if (fallback === 'true' || fallback === 'false') return fallback === 'true';
-  if (fallback === 'null') return null;
-  return lookup(fallback);
-}
-
-/** provider.stage as written: a literal, or ${opt:stage, 'dev'} whose fallback applies locally. */
-function stageOf(raw: unknown): string {
-  if (typeof raw !== 'string') return 'dev';
-  if (!raw.includes('${')) return raw;
-  const fallback = /,\s*['"]?([\w-]+)['"]?\s*\}$/.exec(raw);
-  return fallback?.[1] ?? 'dev';
-}
-
-function numberOr(value: unknown, fallback: number): number {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
-  return fallback;
-}
-
-function asRecord(value: unknown, where: string): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new StackError(`${where} must be a mapping`);
-  return value as Record<string, unknown>;
 }

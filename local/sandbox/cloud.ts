@@ -3,9 +3,8 @@
  * rules, the functions and their environment): what the runner needs, named for what it is used for.
  */
 import { startLocalCloud, type LocalCloud } from '../cloud';
-import type { EventEnvelope } from '../lambda/event-bus';
-import type { LambdaLogLine } from '../lambda/runtime';
-import { worldFromSnapshot, type MirrorWorld } from './invariants';
+import type { EventEnvelope, LambdaLogLine } from '@vpc-mirror-orchestrator/local-lambda';
+import { worldFromSnapshot, type MirrorWorld } from '../oracle';
 import { OWNER_TAG } from '../../shared/aws/ownership';
 import type { DeadLetterReport } from './summary';
 

@@ -39,7 +39,7 @@ export async function readHistory(options: HistoryReaderOptions, instanceIds: re
   }
 }
 
-/** The ledger writes each HistoryEntry as the item's attributes (shared/aws/ledger.ts recordHistory), with `at`. */
+/** The ledger writes each HistoryEntry as the item's attributes (shared/aws/ledger/history.ts), with `at`. */
 function toEntry(instanceId: string, item: Record<string, unknown>): HistoryEntry {
   return {
     instanceId,

@@ -5,7 +5,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_INSTANCES, MIN_INSTANCES } from './scenario';
 import { runSandbox } from './runner';
-import { colorsFor, createRenderer } from './render';
+import { colorsFor, createRenderer, widthFor } from './render';
 import { toJsonSummary } from './json';
 
 interface CliOptions {
@@ -60,6 +60,7 @@ async function main(): Promise<number> {
   const renderer = createRenderer({
     write: options.quiet ? () => undefined : (text) => logStream.write(text),
     color: colorsFor(logStream),
+    ...(widthFor(logStream) !== undefined && { width: widthFor(logStream) }),
     names,
     targetLabels,
   });
@@ -78,7 +79,14 @@ async function main(): Promise<number> {
   if (options.json) {
     process.stdout.write(`${JSON.stringify(toJsonSummary(run.summary), null, 2)}\n`);
   } else {
-    const report = createRenderer({ write: (text) => process.stdout.write(text), color: colorsFor(process.stdout), names, targetLabels });
+    const width = widthFor(process.stdout);
+    const report = createRenderer({
+      write: (text) => process.stdout.write(text),
+      color: colorsFor(process.stdout),
+      ...(width !== undefined && { width }),
+      names,
+      targetLabels,
+    });
     report.finalReport(run.summary);
   }
   return run.summary.ok ? 0 : 1;

@@ -2,10 +2,11 @@
  * What a person reads: one line per decision as it happens, a header per story step, then a table per instance
  * and the invariants. Colour only when the stream is a terminal and NO_COLOR is unset (picocolors decides).
  */
+import { stripVTControlCharacters } from 'node:util';
 import pc from 'picocolors';
-import Table from 'cli-table3';
+import { renderTable, wrapText } from '../../cli/render/table';
 import type { DecisionRecord, OtherLogEntry } from './decisions';
-import type { InvariantReport } from './invariants';
+import type { InvariantReport } from '../oracle';
 import type { InstanceReport, SandboxSummary, TargetReport } from './summary';
 import type { StoryStep } from './scenario';
 
@@ -29,6 +30,13 @@ export interface RendererOptions {
   readonly names: ReadonlyMap<string, string>;
   /** target id -> a readable label (ids-1, nlb). */
   readonly targetLabels: ReadonlyMap<string, string>;
+  /** The terminal's columns: lines are fitted to it (80 and more). Undefined (a pipe, a file): whole lines. */
+  readonly width?: number;
+}
+
+/** The width the sandbox's streams should be fitted to: a terminal's columns, nothing for a pipe or a file. */
+export function widthFor(stream: NodeJS.WriteStream): number | undefined {
+  return stream.isTTY ? stream.columns : undefined;
 }
 
 /** picocolors says no (NO_COLOR, --no-color, TERM=dumb) -> no; FORCE_COLOR -> yes; else only on a terminal. */
@@ -41,7 +49,8 @@ export function colorsFor(stream: NodeJS.WriteStream): boolean {
 
 export function createRenderer(options: RendererOptions): Renderer {
   const c = pc.createColors(options.color ?? pc.isColorSupported);
-  const line = (text: string): void => options.write(`${text}\n`);
+  const { width } = options;
+  const line = (text: string): void => options.write(`${wrapText(text, width, ' '.repeat(HANGING_INDENT))}\n`);
   const instanceLabel = (instanceId: string): string => {
     const name = options.names.get(instanceId) ?? '?';
     return `${name.padEnd(NAME_WIDTH)} ${c.dim(instanceId.padEnd(INSTANCE_ID_WIDTH))}`;
@@ -54,11 +63,14 @@ export function createRenderer(options: RendererOptions): Renderer {
     },
     stepHeader(index, total, step) {
       line('');
-      line(c.bold(c.cyan(`── step ${index}/${total}: ${step.title} `.padEnd(100, '─'))));
+      line(c.bold(c.cyan(`── step ${index}/${total}: ${step.title} `.padEnd(Math.min(100, width ?? 100), '─'))));
       line(c.dim(`   expect: ${step.expect}`));
     },
     decision(decision) {
-      line(formatDecision(decision, c, instanceLabel, targetLabel));
+      // On a terminal narrower than the full line, the function and the instance id give way to the fleet's name.
+      const full = formatDecision(decision, c, instanceLabel, targetLabel);
+      const fits = width === undefined || stripVTControlCharacters(full).length <= width;
+      line(fits ? full : formatDecision(decision, c, instanceLabel, targetLabel, (instanceId) => (options.names.get(instanceId) ?? instanceId).padEnd(NAME_WIDTH)));
     },
     logEntry(entry) {
       if (entry.level !== 'WARN' && entry.level !== 'ERROR' && entry.level !== 'CRITICAL') return;
@@ -80,8 +92,8 @@ export function createRenderer(options: RendererOptions): Renderer {
     finalReport(summary) {
       line('');
       line(c.bold('Final state'));
-      line(instanceTable(summary.instances, c, targetLabel));
-      line(targetTable(summary.targets));
+      options.write(`${instanceTable(summary.instances, c, targetLabel, width)}\n`);
+      options.write(`${targetTable(summary.targets, c, width)}\n`);
       line('');
       line(c.bold('Invariants'));
       for (const text of invariantLines(summary.invariants, c)) line(text);
@@ -116,18 +128,22 @@ const NAME_WIDTH = 10;
 const INSTANCE_ID_WIDTH = 19;
 const ENI_ID_WIDTH = 21;
 const REASON_WIDTH = 25;
+/** Continuation lines of a wrapped decision start under its ENI column (clock + name). */
+const HANGING_INDENT = 14;
 
 function formatDecision(
   decision: DecisionRecord,
   c: Colors,
   instanceLabel: (instanceId: string) => string,
   targetLabel: (targetId: string) => string,
+  /** Set for a narrow terminal: the label that replaces the function and the instance columns. */
+  compactLabel?: (instanceId: string) => string,
 ): string {
   const paint = actionColor(decision.action, c);
   const parts = [
     c.dim(clock(decision.time)),
-    fn(decision.functionName),
-    instanceLabel(decision.instanceId),
+    ...(compactLabel ? [] : [fn(decision.functionName)]),
+    compactLabel ? compactLabel(decision.instanceId) : instanceLabel(decision.instanceId),
     (decision.eniId ?? '-').padEnd(ENI_ID_WIDTH),
     paint(decision.action.padEnd(ACTION_WIDTH)),
     decision.reason.padEnd(REASON_WIDTH),
@@ -162,7 +178,7 @@ function actionColor(action: DecisionRecord['action'], c: Colors): (text: string
   }
 }
 
-/** Shorter function names in the log: `vpc-mirror-orchestrator-dev-stateChange` -> `stateChange`. */
+/** Shorter function names in the log: `vpc-mirror-orchestrator-dev-instanceEvents` -> `instanceEvents`. */
 function fn(functionName: string): string {
   const short = functionName.split('-').pop() ?? functionName;
   return short.padEnd(14);
@@ -173,14 +189,8 @@ function clock(iso: string): string {
   return (match?.[1] ?? iso).padEnd(12);
 }
 
-function instanceTable(instances: readonly InstanceReport[], c: Colors, targetLabel: (id: string) => string): string {
-  const table = new Table({
-    head: ['instance', 'type', 'zone', 'state', 'tagged', 'ENIs', 'sessions (number -> target)', 'not mirrored because'],
-    style: { head: [], border: [] },
-    wordWrap: true,
-    colWidths: [null, null, null, null, null, null, null, 44] as unknown as number[],
-  });
-  for (const instance of instances) {
+function instanceTable(instances: readonly InstanceReport[], c: Colors, targetLabel: (id: string) => string, width: number | undefined): string {
+  const rows = instances.map((instance) => {
     const sessions = instance.enis.flatMap((eni) =>
       eni.sessions.map((session) => {
         const who = session.managed ? '' : c.dim(' (hand-made)');
@@ -188,7 +198,7 @@ function instanceTable(instances: readonly InstanceReport[], c: Colors, targetLa
       }),
     );
     const mirrored = instance.enis.filter((eni) => eni.sessions.some((session) => session.managed)).length;
-    table.push([
+    return [
       `${instance.name}\n${c.dim(instance.instanceId)}`,
       instance.instanceType,
       instance.zone,
@@ -197,23 +207,20 @@ function instanceTable(instances: readonly InstanceReport[], c: Colors, targetLa
       `${mirrored}/${instance.enis.length} mirrored`,
       sessions.join('\n') || c.dim('none'),
       instance.notMirroredReasons.join('\n') || '',
-    ]);
-  }
-  return table.toString();
+    ];
+  });
+  const head = ['instance', 'type', 'zone', 'state', 'tagged', 'ENIs', 'sessions (number -> target)', 'not mirrored because'];
+  return renderTable(head, rows, c, width);
 }
 
-function targetTable(targets: readonly TargetReport[]): string {
-  const table = new Table({ head: ['target', 'kind', 'zone', 'sources', 'limit'], style: { head: [], border: [] } });
-  for (const target of targets) {
-    table.push([
-      `${target.label} ${target.targetId}`,
+function targetTable(targets: readonly TargetReport[], c: Colors, width: number | undefined): string {
+  const rows = targets.map((target) => [
       target.kind,
       target.zone ?? 'any',
       String(target.sources),
       target.sourceLimit === null ? 'none' : String(target.sourceLimit),
-    ]);
-  }
-  return table.toString();
+  ]);
+  return renderTable(['target', 'kind', 'zone', 'sources', 'limit'], rows, c, width);
 }
 
 function stateText(state: string, c: Colors): string {

@@ -7,12 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { buildScenario, type Scenario, type StoryAction, type StoryStep, type TargetLabel } from './scenario';
 import { FleetDriver } from './fleet';
 import { parseLogLine, type DecisionRecord, type OtherLogEntry } from './decisions';
-import { checkInvariants, type InvariantOptions, type InvariantReport, type MirrorWorld } from './invariants';
+import { checkInvariants, type InvariantOptions, type InvariantReport, type MirrorWorld } from '../oracle';
 import { describeInstances, describeTargets, type HistoryEntry, type SandboxSummary, type StepCheck } from './summary';
 import { readHistory } from './history';
 import { startSandboxCloud, type SandboxCloud } from './cloud';
 import { OWNER_TAG } from '../../shared/aws/ownership';
-import type { EventEnvelope } from '../lambda/event-bus';
+import type { EventEnvelope } from '@vpc-mirror-orchestrator/local-lambda';
 
 
 /** Generous: a cold start under tsx on a busy two-core machine takes seconds; an idle one settles in well under 1 s. */

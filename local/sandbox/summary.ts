@@ -3,7 +3,7 @@
  * decisions and the invariants. Rendered as tables for people and printed as JSON for `--json`.
  */
 import type { DecisionRecord } from './decisions';
-import type { InvariantReport, MirrorWorld, Violation } from './invariants';
+import type { InvariantReport, MirrorWorld, Violation } from '../oracle';
 import type { Role } from './scenario';
 
 export interface SessionReport {

@@ -15,6 +15,13 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 const EC2_MAX_ATTEMPTS = 8;
 const DEFAULT_MAX_ATTEMPTS = 5;
 
+/** The clients the adapters need; shared/wiring takes these from a caller (the CLI, tests) instead of the container's. */
+export interface AwsClients {
+  readonly ec2: EC2Client;
+  readonly documents: DynamoDBDocumentClient;
+  readonly eventBridge: EventBridgeClient;
+}
+
 let ec2Client: EC2Client | undefined;
 let documentClient: DynamoDBDocumentClient | undefined;
 let eventBridgeClient: EventBridgeClient | undefined;

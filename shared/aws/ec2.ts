@@ -1,16 +1,13 @@
 /**
- * EC2 adapter: batched, paginated reads translated into domain facts, and the two writes (create/delete session).
+ * EC2 adapter: batched reads (the SDK's paginators) translated into domain facts, and the two writes (create/delete session).
  * Every SDK error leaves through toDomainError.
  */
 import {
   CreateTrafficMirrorSessionCommand,
   type CreateTrafficMirrorSessionCommandOutput,
   DeleteTrafficMirrorSessionCommand,
-  DescribeInstancesCommand,
   DescribeInstanceTypesCommand,
   DescribeNetworkInterfacesCommand,
-  DescribeTrafficMirrorSessionsCommand,
-  DescribeTrafficMirrorTargetsCommand,
   type EC2Client,
   type Filter,
   type _InstanceType,
@@ -18,10 +15,13 @@ import {
   type Tag,
   type TrafficMirrorSession,
   type TrafficMirrorTarget,
+  paginateDescribeInstances,
+  paginateDescribeTrafficMirrorSessions,
+  paginateDescribeTrafficMirrorTargets,
 } from '@aws-sdk/client-ec2';
 import type { InstanceFacts, InstanceState, InstanceTypeFacts, SessionFacts, TargetKind } from '../domain/types';
 import type { Clock, CreateSessionRequest, DescribedTarget, Ec2Port } from '../converge/ports';
-import { chunks } from './chunks';
+import { chunks } from '../util/chunks';
 import { hasCode, toCreateSessionError, toDomainError, withDomainErrors } from './error-mapping';
 import { INSTANCE_TAG, OWNER_TAG, RESERVATION_TAG } from './ownership';
 import { interfaceTargetSourceLimit } from './target-limits';
@@ -37,6 +37,8 @@ export interface Ec2AdapterOptions {
   readonly ownerId: string;
   readonly clock?: Clock;
   readonly targetCacheTtlMs?: number;
+  /** MaxResults of each Describe page (EC2: 5..1000). Default 1000. */
+  readonly pageSize?: number;
 }
 
 function unique(items: readonly string[]): string[] {
@@ -102,21 +104,19 @@ export function createEc2Adapter(options: Ec2AdapterOptions): Ec2Port {
   const { client, ownerId } = options;
   const clock = options.clock ?? { now: () => new Date() };
   const targetTtlMs = options.targetCacheTtlMs ?? TARGET_CACHE_TTL_MS;
+  const pageSize = options.pageSize ?? PAGE_SIZE;
   // Per container: instance types never change, targets rarely do (hence the short TTL).
   const typeCache = new Map<string, InstanceTypeFacts | null>();
   const targetCache = new Map<string, { target: DescribedTarget | null; expiresAt: number }>();
 
   async function describeInstancesByFilter(filters: Filter[], operation: string): Promise<Instance[]> {
-    const instances: Instance[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await withDomainErrors(operation, () =>
-        client.send(new DescribeInstancesCommand({ Filters: filters, MaxResults: PAGE_SIZE, NextToken: nextToken })),
-      );
-      for (const reservation of page.Reservations ?? []) instances.push(...(reservation.Instances ?? []));
-      nextToken = page.NextToken;
-    } while (nextToken);
-    return instances;
+    return withDomainErrors(operation, async () => {
+      const instances: Instance[] = [];
+      for await (const page of paginateDescribeInstances({ client, pageSize }, { Filters: filters })) {
+        for (const reservation of page.Reservations ?? []) instances.push(...(reservation.Instances ?? []));
+      }
+      return instances;
+    });
   }
 
   async function describeInstances(instanceIds: readonly string[]): Promise<Map<string, InstanceFacts>> {
@@ -169,16 +169,14 @@ export function createEc2Adapter(options: Ec2AdapterOptions): Ec2Port {
   }
 
   async function describeSessions(filters: Filter[]): Promise<TrafficMirrorSession[]> {
-    const sessions: TrafficMirrorSession[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await withDomainErrors('DescribeTrafficMirrorSessions', () =>
-        client.send(new DescribeTrafficMirrorSessionsCommand({ Filters: filters.length > 0 ? filters : undefined, MaxResults: PAGE_SIZE, NextToken: nextToken })),
-      );
-      sessions.push(...(page.TrafficMirrorSessions ?? []));
-      nextToken = page.NextToken;
-    } while (nextToken);
-    return sessions;
+    return withDomainErrors('DescribeTrafficMirrorSessions', async () => {
+      const sessions: TrafficMirrorSession[] = [];
+      const input = { Filters: filters.length > 0 ? filters : undefined };
+      for await (const page of paginateDescribeTrafficMirrorSessions({ client, pageSize }, input)) {
+        sessions.push(...(page.TrafficMirrorSessions ?? []));
+      }
+      return sessions;
+    });
   }
 
   async function describeSessionsOnInterfaces(eniIds: readonly string[]): Promise<SessionFacts[]> {
@@ -269,20 +267,12 @@ export function createEc2Adapter(options: Ec2AdapterOptions): Ec2Port {
     const now = clock.now().getTime();
     const described: TrafficMirrorTarget[] = [];
     for (const batch of chunks(stale, FILTER_VALUES_PER_CALL)) {
-      let nextToken: string | undefined;
-      do {
-        const page = await withDomainErrors('DescribeTrafficMirrorTargets', () =>
-          client.send(
-            new DescribeTrafficMirrorTargetsCommand({
-              Filters: [{ Name: 'traffic-mirror-target-id', Values: batch }],
-              MaxResults: PAGE_SIZE,
-              NextToken: nextToken,
-            }),
-          ),
-        );
-        described.push(...(page.TrafficMirrorTargets ?? []));
-        nextToken = page.NextToken;
-      } while (nextToken);
+      await withDomainErrors('DescribeTrafficMirrorTargets', async () => {
+        const input = { Filters: [{ Name: 'traffic-mirror-target-id', Values: batch }] };
+        for await (const page of paginateDescribeTrafficMirrorTargets({ client, pageSize }, input)) {
+          described.push(...(page.TrafficMirrorTargets ?? []));
+        }
+      });
     }
     const interfaceIds = described.flatMap((t) => (t.Type === 'network-interface' && t.NetworkInterfaceId ? [t.NetworkInterfaceId] : []));
     const placement = await describeTargetInterfaces(interfaceIds);

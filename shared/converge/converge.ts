@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { Ec2RefusalError, PermanentError, RetryableError } from '../domain/errors';
 import { matchesDesired, type Desired } from '../domain/plan';
 import type { ApplyReason, Decision, RecordReason, SessionFacts } from '../domain/types';
-import { countOutcome } from '../observability';
-import { mapWithConcurrency } from './concurrency';
+import { mapWithConcurrency } from '../util/concurrency';
+import { countOutcome } from './outcome-metrics';
 import { publishFromOutbox } from './outbox';
 import { readAndPlan, type InstancePlan } from './read-and-plan';
 import type { ConvergeDeps, HistoryEntry, OutcomeEvent, SlotReservation } from './ports';
@@ -82,6 +82,13 @@ interface RunWide {
 
 type AttachDecision = Extract<Decision, { action: 'attach' }>;
 type DetachDecision = Extract<Decision, { action: 'detach' }>;
+/** A slot reserved for an attach: new, or one an earlier or concurrent attach holds. */
+type HeldSlot = Exclude<SlotReservation, { kind: 'full' }>;
+type ExistingSlot = Extract<SlotReservation, { kind: 'existing' }>;
+type Reservation = { readonly kind: 'target-full' } | { readonly kind: 'interface-full' } | { readonly kind: 'slot'; readonly slot: HeldSlot };
+/** One target candidate tried: done (attached, kept, refused or left to another invocation), or why not this one. */
+type TargetAttempt = { readonly done: true } | { readonly done: false; readonly tried: string };
+const DONE: TargetAttempt = { done: true };
 
 class InstanceRun {
   readonly records: DecisionRecord[] = [];
@@ -340,119 +347,17 @@ class InstanceRun {
     });
   }
 
+  /** Attach: the first target candidate that takes the ENI; refused when none does. */
   private async attach(decision: AttachDecision, replacedOnce = false): Promise<void> {
-    const { ec2, ledger, config } = this.deps;
     if (this.runWide.accountQuotaRefusal !== undefined) {
       await this.note({ action: 'refuse', eniId: decision.eniId, reason: 'account-session-limit', detail: `not tried: an earlier create of this run was refused (${this.runWide.accountQuotaRefusal})` });
       return;
     }
     const tried: string[] = [];
     for (const candidate of decision.targetCandidates) {
-      const target = this.plan.targets.get(candidate);
-      if (target === undefined) {
-        tried.push(`${candidate}: not found`);
-        continue;
-      }
-      const source = await ledger.reserveTargetSource(candidate, decision.eniId, target.sourceLimit, 'new-session');
-      if (source === 'full') {
-        tried.push(`${candidate}: full (${target.sourceLimit ?? 'no'} source limit in the ledger, or EC2 said full less than ${TARGET_FULL_RECHECK_MS / 60_000} min ago)`);
-        continue;
-      }
-      let slot: SlotReservation;
-      try {
-        slot = await ledger.reserveSlot({
-          eniId: decision.eniId,
-          instanceId: decision.instanceId,
-          targetId: candidate,
-          numberCandidates: decision.sessionNumberCandidates,
-          preferredSessionNumber: config.preferredSessionNumber,
-          observedSessions: this.observedNow(decision.eniId),
-          heldUntil: this.holdUntil(),
-        });
-      } catch (error) {
-        if (source === 'reserved') await ledger.releaseTargetSource(candidate, decision.eniId);
-        throw error;
-      }
-      if (slot.kind === 'full') {
-        if (source === 'reserved') await ledger.releaseTargetSource(candidate, decision.eniId);
-        await this.note({ action: 'refuse', eniId: decision.eniId, reason: 'interface-session-limit', detail: `${decision.eniId} already has 3 sessions (ledger)` });
-        return;
-      }
-      // A reservation made earlier (crashed run) or concurrently (duplicate event) wins: same ClientToken, one session.
-      if (slot.kind === 'existing' && slot.targetId !== candidate && source === 'reserved') {
-        await ledger.releaseTargetSource(candidate, decision.eniId);
-      }
-      const settled = slot.kind === 'existing' && slot.sessionId === undefined ? await this.awaitOtherAttach(decision.eniId, slot.reservationId) : undefined;
-      const existingSessionId = slot.kind === 'existing' ? (slot.sessionId ?? (settled?.kind === 'active' ? settled.sessionId : undefined)) : undefined;
-      if (existingSessionId !== undefined) {
-        if (!replacedOnce && (await this.replaceIfOutdated(decision, existingSessionId))) return;
-        await this.note({ action: 'keep', eniId: decision.eniId, sessionId: existingSessionId, targetId: slot.targetId, sessionNumber: slot.sessionNumber, reason: 'already-mirrored' });
-        return;
-      }
-      if (settled?.kind === 'released') {
-        await this.note({ action: 'skip', eniId: decision.eniId, reason: 'handled-by-concurrent-invocation', detail: 'another invocation took and released this reservation: it recorded the outcome' });
-        return;
-      }
-      if (settled?.kind === 'still-held') {
-        await this.note({
-          action: 'skip',
-          eniId: decision.eniId,
-          reason: 'handled-by-concurrent-invocation',
-          detail: `another invocation has held reservation ${slot.reservationId} for over ${MAX_HOLDER_WAIT_MS / 1000} s (EC2 is slow): it records the outcome`,
-        });
-        return;
-      }
-      // Replaying a reservation whose holder is gone: hold it, so that other invocations now wait on this one.
-      if (settled?.kind === 'abandoned') await ledger.holdSlot(decision.eniId, slot.reservationId, this.holdUntil());
-      const reservationId = slot.reservationId;
-      let sessionId: string;
-      try {
-        ({ sessionId } = await this.whileHeld(decision.eniId, reservationId, () => ec2.createSession({
-          instanceId: decision.instanceId,
-          eniId: decision.eniId,
-          targetId: slot.targetId,
-          filterId: decision.filterId,
-          sessionNumber: slot.sessionNumber,
-          reservationId: slot.reservationId,
-          ...(config.virtualNetworkId !== undefined ? { virtualNetworkId: config.virtualNetworkId } : {}),
-          ...(config.packetLength !== undefined ? { packetLength: config.packetLength } : {}),
-        })));
-      } catch (error) {
-        // Transient: keep the reservation, so Lambda's retry reuses its ClientToken and cannot make a second session,
-        // but drop its hold: nobody is working on it now, whoever comes next replays it without waiting.
-        if (!(error instanceof PermanentError)) {
-          await ledger.holdSlot(decision.eniId, reservationId, undefined).catch((dropError: unknown) => {
-            // The hold then lapses by itself within RESERVATION_HOLD_MS; the create's own error is what matters.
-            this.deps.logger.warn('reservation hold not dropped', { eniId: decision.eniId, reservationId, error: dropError as Error });
-          });
-          throw error;
-        }
-        if (error instanceof Ec2RefusalError && error.scope === 'token-reused' && !replacedOnce) {
-          await this.resolveTokenMismatch(decision, slot.reservationId);
-          return;
-        }
-        // EC2 said no for good: nothing was created, undo both reservations.
-        const remaining = await ledger.removeSlot(decision.eniId, { reservationId: slot.reservationId });
-        await this.releaseTargetIfUnused(slot.targetId, decision.eniId, remaining?.slots);
-        if (error instanceof Ec2RefusalError && (error.scope === 'target' || error.scope === 'target-full')) {
-          // Full on EC2 though not in the ledger (hand-made sessions): remember it rather than pay a call each time.
-          if (error.scope === 'target-full') await ledger.markTargetFull(slot.targetId, new Date(this.deps.clock.now().getTime() + TARGET_FULL_RECHECK_MS));
-          tried.push(`${slot.targetId}: ${error.code}`);
-          continue;
-        }
-        if (error instanceof Ec2RefusalError) {
-          if (error.scope === 'account') this.runWide.accountQuotaRefusal = error.message;
-          await this.note({ action: 'refuse', eniId: decision.eniId, targetId: slot.targetId, reason: error.reason, detail: error.message });
-          return;
-        }
-        throw error;
-      }
-      // Attaches racing on one reservation all get the same session back (same ClientToken): the one whose
-      // activation lands reports the attach, the others see it already mirrored.
-      const activated = await ledger.activateSlot(decision.eniId, slot.reservationId, sessionId);
-      const action = activated ? 'attach' : 'keep';
-      await this.note({ action, eniId: decision.eniId, sessionId, targetId: slot.targetId, sessionNumber: slot.sessionNumber, reason: activated ? decision.reason : 'already-mirrored' });
-      return;
+      const attempt = await this.attachOnTarget(decision, candidate, replacedOnce);
+      if (attempt.done) return;
+      tried.push(attempt.tried);
     }
     await this.note({
       action: 'refuse',
@@ -460,6 +365,146 @@ class InstanceRun {
       reason: 'target-pool-full',
       detail: `no target could take ${decision.eniId} (${tried.join('; ') || 'no candidates'}); add a target to the pool`,
     });
+  }
+
+  /** One target candidate: reserve on it, then settle what a reservation already holds, or create the session. */
+  private async attachOnTarget(decision: AttachDecision, candidate: string, replacedOnce: boolean): Promise<TargetAttempt> {
+    const target = this.plan.targets.get(candidate);
+    if (target === undefined) return { done: false, tried: `${candidate}: not found` };
+    const reservation = await this.reserve(decision, candidate, target.sourceLimit);
+    if (reservation.kind === 'target-full') {
+      return { done: false, tried: `${candidate}: full (${target.sourceLimit ?? 'no'} source limit in the ledger, or EC2 said full less than ${TARGET_FULL_RECHECK_MS / 60_000} min ago)` };
+    }
+    if (reservation.kind === 'interface-full') {
+      await this.note({ action: 'refuse', eniId: decision.eniId, reason: 'interface-session-limit', detail: `${decision.eniId} already has 3 sessions (ledger)` });
+      return DONE;
+    }
+    const { slot } = reservation;
+    if (slot.kind === 'existing' && (await this.settleExisting(decision, slot, replacedOnce))) return DONE;
+    return this.createSession(decision, slot, replacedOnce);
+  }
+
+  /** Steps 1 and 2: a source on the target, then a slot on the ENI; the source is given back when no slot is had. */
+  private async reserve(decision: AttachDecision, candidate: string, sourceLimit: number | null): Promise<Reservation> {
+    const { ledger, config } = this.deps;
+    const source = await ledger.reserveTargetSource(candidate, decision.eniId, sourceLimit, 'new-session');
+    if (source === 'full') return { kind: 'target-full' };
+    const releaseSource = async () => {
+      if (source === 'reserved') await ledger.releaseTargetSource(candidate, decision.eniId);
+    };
+    let slot: SlotReservation;
+    try {
+      slot = await ledger.reserveSlot({
+        eniId: decision.eniId,
+        instanceId: decision.instanceId,
+        targetId: candidate,
+        numberCandidates: decision.sessionNumberCandidates,
+        preferredSessionNumber: config.preferredSessionNumber,
+        observedSessions: this.observedNow(decision.eniId),
+        heldUntil: this.holdUntil(),
+      });
+    } catch (error) {
+      await releaseSource();
+      throw error;
+    }
+    if (slot.kind === 'full') {
+      await releaseSource();
+      return { kind: 'interface-full' };
+    }
+    // A reservation made earlier (crashed run) or concurrently (duplicate event) wins: same ClientToken, one session.
+    if (slot.kind === 'existing' && slot.targetId !== candidate) await releaseSource();
+    return { kind: 'slot', slot };
+  }
+
+  /**
+   * A reservation already held for this ENI: keep its session (or replace it when its settings are outdated), or
+   * leave the ENI to the invocation that took and released it, or that still holds it past the wait. False when its
+   * hold lapsed or was dropped (its holder crashed or gave up): this run then holds it and replays its create under
+   * the same ClientToken.
+   */
+  private async settleExisting(decision: AttachDecision, slot: ExistingSlot, replacedOnce: boolean): Promise<boolean> {
+    const settled = slot.sessionId === undefined ? await this.awaitOtherAttach(decision.eniId, slot.reservationId) : undefined;
+    const sessionId = slot.sessionId ?? (settled?.kind === 'active' ? settled.sessionId : undefined);
+    if (sessionId !== undefined) {
+      if (!replacedOnce && (await this.replaceIfOutdated(decision, sessionId))) return true;
+      await this.note({ action: 'keep', eniId: decision.eniId, sessionId, targetId: slot.targetId, sessionNumber: slot.sessionNumber, reason: 'already-mirrored' });
+      return true;
+    }
+    if (settled?.kind === 'released') {
+      await this.note({ action: 'skip', eniId: decision.eniId, reason: 'handled-by-concurrent-invocation', detail: 'another invocation took and released this reservation: it recorded the outcome' });
+      return true;
+    }
+    if (settled?.kind === 'still-held') {
+      await this.note({
+        action: 'skip',
+        eniId: decision.eniId,
+        reason: 'handled-by-concurrent-invocation',
+        detail: `another invocation has held reservation ${slot.reservationId} for over ${MAX_HOLDER_WAIT_MS / 1000} s (EC2 is slow): it records the outcome`,
+      });
+      return true;
+    }
+    // Replaying a reservation whose holder is gone: hold it, so that other invocations now wait on this one.
+    if (settled?.kind === 'abandoned') await this.deps.ledger.holdSlot(decision.eniId, slot.reservationId, this.holdUntil());
+    return false;
+  }
+
+  /** Steps 3 and 4: CreateTrafficMirrorSession under the reservation's ClientToken, then the slot marked active. */
+  private async createSession(decision: AttachDecision, slot: HeldSlot, replacedOnce: boolean): Promise<TargetAttempt> {
+    const { ec2, ledger, config } = this.deps;
+    const { reservationId } = slot;
+    let sessionId: string;
+    try {
+      ({ sessionId } = await this.whileHeld(decision.eniId, reservationId, () =>
+        ec2.createSession({
+          instanceId: decision.instanceId,
+          eniId: decision.eniId,
+          targetId: slot.targetId,
+          filterId: decision.filterId,
+          sessionNumber: slot.sessionNumber,
+          reservationId,
+          ...(config.virtualNetworkId !== undefined ? { virtualNetworkId: config.virtualNetworkId } : {}),
+          ...(config.packetLength !== undefined ? { packetLength: config.packetLength } : {}),
+        }),
+      ));
+    } catch (error) {
+      if (error instanceof PermanentError) return this.onCreateRefused(decision, slot, error, replacedOnce);
+      // Transient: keep the reservation, so Lambda's retry reuses its ClientToken and cannot make a second session,
+      // but drop its hold: nobody works on it now, so whoever comes next replays it without waiting.
+      await ledger.holdSlot(decision.eniId, reservationId, undefined).catch((dropError: unknown) => {
+        // The hold then lapses by itself within RESERVATION_HOLD_MS; the create's own error is what matters.
+        this.deps.logger.warn('reservation hold not dropped', { eniId: decision.eniId, reservationId, error: dropError as Error });
+      });
+      throw error;
+    }
+    // Attaches racing on one reservation all get the same session back (same ClientToken): the one whose
+    // activation lands reports the attach, the others see it already mirrored.
+    const activated = await ledger.activateSlot(decision.eniId, slot.reservationId, sessionId);
+    const action = activated ? 'attach' : 'keep';
+    await this.note({ action, eniId: decision.eniId, sessionId, targetId: slot.targetId, sessionNumber: slot.sessionNumber, reason: activated ? decision.reason : 'already-mirrored' });
+    return DONE;
+  }
+
+  /**
+   * EC2 said no for good: nothing was created, so both reservations are undone. A target refusal moves on to the
+   * next candidate; a reused ClientToken is resolved; any other refusal is the outcome.
+   */
+  private async onCreateRefused(decision: AttachDecision, slot: HeldSlot, error: PermanentError, replacedOnce: boolean): Promise<TargetAttempt> {
+    const { ledger, clock } = this.deps;
+    if (error instanceof Ec2RefusalError && error.scope === 'token-reused' && !replacedOnce) {
+      await this.resolveTokenMismatch(decision, slot.reservationId);
+      return DONE;
+    }
+    const remaining = await ledger.removeSlot(decision.eniId, { reservationId: slot.reservationId });
+    await this.releaseTargetIfUnused(slot.targetId, decision.eniId, remaining?.slots);
+    if (!(error instanceof Ec2RefusalError)) throw error;
+    if (error.scope === 'target' || error.scope === 'target-full') {
+      // Full on EC2 though not in the ledger (hand-made sessions): remember it rather than pay a call each time.
+      if (error.scope === 'target-full') await ledger.markTargetFull(slot.targetId, new Date(clock.now().getTime() + TARGET_FULL_RECHECK_MS));
+      return { done: false, tried: `${slot.targetId}: ${error.code}` };
+    }
+    if (error.scope === 'account') this.runWide.accountQuotaRefusal = error.message;
+    await this.note({ action: 'refuse', eniId: decision.eniId, targetId: slot.targetId, reason: error.reason, detail: error.message });
+    return DONE;
   }
 }
 

@@ -3,5 +3,4 @@ export type { ConvergeSummary, ConvergeTrigger, DecisionRecord, RecordedAction }
 export { readAndPlan, SLOT_GRACE_MS } from './read-and-plan';
 export type { InstancePlan, StaleReason, StaleSlot, UnrecordedSession } from './read-and-plan';
 export { sweepInstanceIds } from './sweep';
-export { defaultDeps } from './deps';
 export type * from './ports';

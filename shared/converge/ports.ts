@@ -4,9 +4,11 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import type { InstanceFacts, InstanceTypeFacts, RecordReason, SessionFacts, TargetFacts } from '../domain/types';
+import type { InstanceFacts, InstanceTypeFacts, RecordReason, SessionFacts } from '../domain/types';
 import type { Config } from '../config/config';
 import type { EventClaims } from '../domain/events';
+import type { DescribedTarget } from '../domain/correlation';
+import type { EniLedger, SlotReservation } from '../domain/eni-slots';
 
 export interface CreateSessionRequest {
   readonly instanceId: string;
@@ -18,11 +20,6 @@ export interface CreateSessionRequest {
   readonly reservationId: string;
   readonly virtualNetworkId?: number;
   readonly packetLength?: number;
-}
-
-/** A target plus its own ENI (network-interface targets): that ENI can never be a mirror source. */
-export interface DescribedTarget extends TargetFacts {
-  readonly networkInterfaceId?: string;
 }
 
 export interface Ec2Port {
@@ -47,32 +44,8 @@ export interface Ec2Port {
   describeInterfaceAttachments(eniIds: readonly string[]): Promise<Map<string, string | null>>;
 }
 
-export type SlotOwner = 'managed' | 'foreign';
-export type SlotState = 'reserved' | 'active' | 'releasing';
-
-export interface Slot {
-  readonly sessionNumber: number;
-  readonly owner: SlotOwner;
-  readonly state: SlotState;
-  readonly sessionId?: string;
-  readonly targetId?: string;
-  readonly reservationId?: string;
-  readonly instanceId?: string;
-  readonly updatedAt: string;
-  /**
-   * A reservation's hold: until when its holder is known to be alive and working on it (set when reserved, renewed
-   * while EC2 keeps the create waiting, dropped when the holder gives up). Another invocation waits on a held
-   * reservation for its outcome and replays its ClientToken only once the hold has lapsed or was dropped.
-   */
-  readonly heldUntil?: string;
-}
-
-export interface EniLedger {
-  readonly eniId: string;
-  readonly instanceId?: string;
-  readonly slots: readonly Slot[];
-  readonly version: number;
-}
+export type { EniLedger, Slot, SlotOwner, SlotReservation, SlotState } from '../domain/eni-slots';
+export type { DescribedTarget } from '../domain/correlation';
 
 export type TargetSourceReservation = 'reserved' | 'already-held' | 'full';
 
@@ -92,12 +65,6 @@ export interface SlotRequest {
   readonly heldUntil: string;
 }
 
-export type SlotReservation =
-  | { readonly kind: 'reserved'; readonly reservationId: string; readonly sessionNumber: number; readonly targetId: string }
-  /** An earlier or concurrent attach holds a reservation for this ENI: reuse it (same ClientToken, same session). */
-  | { readonly kind: 'existing'; readonly reservationId: string; readonly sessionNumber: number; readonly targetId: string; readonly sessionId?: string }
-  | { readonly kind: 'full' };
-
 export interface HistoryEntry {
   readonly instanceId: string;
   readonly eniId?: string;
@@ -110,7 +77,7 @@ export interface HistoryEntry {
   readonly triggerEventId: string;
 }
 
-/** Outcome events written with their change and deleted once published (shared/aws/outbox.ts). */
+/** Outcome events written with their change and deleted once published (shared/aws/ledger/outbox.ts). */
 export interface OutboxPort {
   addToOutbox(event: OutcomeEvent): Promise<void>;
   /** The oldest events written before `writtenBefore`, at most `limit`. */
@@ -167,7 +134,7 @@ export interface OutcomeEvent {
   readonly triggerEventId: string;
 }
 
-/** One part of a trigger too large for one invocation, converged by its own invocation (shared/converge/split.ts). */
+/** One part of a trigger too large for one invocation, converged by its own invocation (shared/lambda/split.ts). */
 export interface ConvergeRequest {
   readonly parentEventId: string;
   /** 1-based. */

@@ -18,8 +18,8 @@ import { applyPlans, converge, ConvergeError, type ConvergeSummary, type Converg
 import { flushOutbox, SWEEP_FLUSH_LIMIT } from './outbox';
 import { findSessionOwners, planOrphanDetaches } from './orphan-sessions';
 import { SLOT_GRACE_MS } from './read-and-plan';
-import { DEFAULT_SWEEP_SETTINGS, type SweepSettings } from './sweep-settings';
-import { TokenBucket } from './token-bucket';
+import { DEFAULT_SWEEP_SETTINGS, type SweepSettings } from '../config/sweep-settings';
+import { TokenBucket } from '../util/token-bucket';
 import type { ConvergeDeps, Ec2Port } from './ports';
 import type { SessionFacts } from '../domain/types';
 import type { SweepLedgerPort } from './sweep-ports';

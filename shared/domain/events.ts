@@ -12,7 +12,7 @@ z.config(en());
 
 export type TriggerKind = 'state-change' | 'tag-change' | 'cloudtrail-tags' | 'schedule' | 'converge-request';
 
-/** Our own event asking to converge one part of a trigger too large for one invocation (shared/converge/split.ts). */
+/** Our own event asking to converge one part of a trigger too large for one invocation (shared/lambda/split.ts). */
 export const CONVERGE_REQUEST_SOURCE = 'vpc-mirror-orchestrator';
 export const CONVERGE_REQUEST_DETAIL_TYPE = 'Converge Instances Requested';
 

@@ -1,6 +1,6 @@
 /** One Powertools logger and one metrics object per container, shared by every module. */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ConfigError } from '../domain/errors';
 
 export const SERVICE_NAME = 'vpc-mirror-orchestrator';
@@ -30,10 +30,3 @@ export function metricsNamespace(env: Readonly<Record<string, string | undefined
 
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 export const metrics = new Metrics({ namespace: metricsNamespace(process.env), serviceName: SERVICE_NAME });
-
-export type OutcomeMetric = 'attached' | 'detached' | 'refused' | 'skipped' | 'failed';
-
-export function countOutcome(target: Metrics | undefined, metric: OutcomeMetric, count: number): void {
-  if (target === undefined || count === 0) return;
-  target.addMetric(metric, MetricUnit.Count, count);
-}

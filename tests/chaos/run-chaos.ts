@@ -9,14 +9,13 @@
 import { CreateTrafficMirrorSessionCommand } from '@aws-sdk/client-ec2';
 import { performance } from 'node:perf_hooks';
 import { seededRandom } from '@vpc-mirror-orchestrator/ec2-sim';
-import { checkInvariants, worldFromSnapshot, type Violation, type WorldSession } from '../../local/sandbox/invariants';
+import { judgeEndState, OWNER_TAG, worldFromSnapshot, type WorldSession } from '../../local/oracle';
 import { SLOT_GRACE_MS } from '../../shared/converge';
 import { sweep, type SweepSummary } from '../../shared/converge/sweep';
-import { DEFAULT_SWEEP_SETTINGS } from '../../shared/converge/sweep-settings';
+import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
 import { fixtureEvent } from '../support/test-cloud';
-import { wire } from '../reliability/support/deps';
-import { OWNER_TAG } from '../reliability/support/ledger-audit';
-import { startReliabilityCloud, type ReliabilityCloud } from '../reliability/support/local-cloud';
+import { wire } from '../support/deps';
+import { startReliabilityCloud, type ReliabilityCloud } from '../support/local-cloud';
 import { chaosSchedule, type ChaosStep } from './schedule';
 
 export interface ChaosOptions {
@@ -223,17 +222,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
     const swept = lambdaSweep.value as SweepSummary | undefined;
 
     const snapshot = rc.sim.snapshot();
-    const report = checkInvariants(snapshot, {
+    const verdict = await judgeEndState(snapshot, { documents: rc.documents, tableName: rc.cloud.tableName }, {
       ownerTagKey: OWNER_TAG,
       ownerId: rc.ownerId,
       poolTargetIds: rc.targetIds,
       handMadeBaseline: handMade,
     });
-    const ledgerProblems = await rc.ledgerProblems();
+    const report = verdict.invariants;
     const violations: string[] = [
       ...transientViolations,
-      ...report.violations.map((violation: Violation) => `${violation.invariant}: ${violation.message}`),
-      ...ledgerProblems.map((problem) => `ledger: ${problem.subject}: ${problem.message}`),
+      ...verdict.problems,
       ...(lambdaSweep.status === 'succeeded' ? [] : [`sweep Lambda: ${lambdaSweep.status} ${lambdaSweep.error?.errorMessage ?? ''}`]),
     ];
     const eligible = report.checks.find((check) => check.name === 'eligible-mirrored-once')?.examined ?? 0;

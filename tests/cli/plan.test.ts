@@ -127,14 +127,15 @@ describe('mirrorctl plan', () => {
     expect(() => JSON.parse(json.stdoutText())).not.toThrow();
   });
 
-  it('exits 1 with the AWS error on stderr and nothing on stdout when the ledger table does not exist', async () => {
+  it('exits 3 naming the table and the Region, and nothing on stdout, when the ledger table does not exist', async () => {
     const io = captureIo();
 
     const exitCode = await run(['plan', '--json', '--table', 'no-such-table'], io);
 
-    expect(exitCode).toBe(1);
+    expect(exitCode).toBe(3);
     expect(io.stdoutText()).toBe('');
-    expect(io.stderrText()).toMatch(/^mirrorctl: .*ResourceNotFoundException/);
+    expect(io.stderrText()).toMatch(/^mirrorctl: ledger table "no-such-table" not found in Region eu-west-1/);
+    expect(io.stderrText()).not.toMatch(/PermanentError|RetryableError/);
   });
 
   it('colours a terminal, unless NO_COLOR is set, and never colours --json', async () => {

@@ -65,7 +65,12 @@ describe('mirrorctl configuration errors', () => {
   });
 
   it('applies --profile and --region to the environment the SDK clients are created from', async () => {
-    const saved = { AWS_PROFILE: process.env.AWS_PROFILE, AWS_REGION: process.env.AWS_REGION };
+    const saved = {
+      AWS_PROFILE: process.env.AWS_PROFILE,
+      AWS_REGION: process.env.AWS_REGION,
+      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY,
+    };
     try {
       // The configuration error stops the run right after the AWS location is applied: no client is created.
       await runWith(['plan', '--profile', 'mirror-ops', '--region', 'eu-west-3'], envWithout('MIRROR_TARGET_IDS'));

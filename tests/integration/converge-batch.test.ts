@@ -4,8 +4,8 @@
  */
 import type { Handler, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { Ec2Error } from '@vpc-mirror-orchestrator/ec2-sim';
-import { sqsEvent, sqsRecord } from '../../local/lambda/sqs-event';
-import { CATCH_UP_DELAYS_MS } from '../../shared/converge/catch-up';
+import { sqsEvent, sqsRecord } from '@vpc-mirror-orchestrator/local-lambda';
+import { CATCH_UP_DELAYS_MS } from '../../shared/lambda/catch-up';
 import { createLambdaContext } from '../support/lambda-context';
 import { Ec2Seeder, fixtureEvent, historyOf, sessionsOn, setFunctionEnvironment, startTestCloud, type Launched, type TestCloud } from '../support/test-cloud';
 

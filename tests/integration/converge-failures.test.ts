@@ -1,17 +1,15 @@
 /**
  * What converge does when EC2 says no at create time, or fails half-way: refusals undo the ledger, target refusals
- * fall through to the next candidate, a lost answer is retried into the same session. converge is wired here with
- * the real adapters over HTTP, but its own EC2 client (one attempt, so a transient failure reaches converge).
+ * fall through to the next candidate, a lost answer is retried into the same session. converge is wired here by the
+ * functions' wiring over HTTP, but with its own EC2 client (one attempt, so a transient failure reaches converge).
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { createEc2Adapter } from '../../shared/aws/ec2';
-import { createLedger } from '../../shared/aws/ledger';
-import { createPublisher } from '../../shared/aws/publisher';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { loadConfig } from '../../shared/config/config';
 import { converge, SLOT_GRACE_MS, type ConvergeDeps } from '../../shared/converge';
 import { RetryableError } from '../../shared/domain/errors';
+import { defaultDeps } from '../../shared/wiring/deps';
 import { Ec2Seeder, ledgerItem, sessionsOn, startTestCloud, targetLoads, type TestCloud } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
@@ -33,14 +31,11 @@ function depsWith(env: Record<string, string> = {}): ConvergeDeps {
     LEDGER_TABLE_NAME: cloud.table.tableName,
     ...env,
   });
-  return {
-    ec2: createEc2Adapter({ client: ec2Client, ownerId: config.ownerId }),
-    ledger: createLedger({ documents: cloud.documents, tableName: config.tableName, historyTtlDays: config.historyTtlDays }),
-    publisher: createPublisher({ client: eventBridgeClient, eventBusName: config.eventBusName, ownerId: config.ownerId }),
-    config,
+  return defaultDeps(config, {
+    clients: { ec2: ec2Client, documents: cloud.documents, eventBridge: eventBridgeClient },
     logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
-    clock: { now: () => new Date() },
-  };
+    metrics: null,
+  });
 }
 
 beforeAll(async () => {

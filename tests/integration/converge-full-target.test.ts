@@ -7,9 +7,9 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { converge, SLOT_GRACE_MS, TARGET_FULL_RECHECK_MS } from '../../shared/converge';
 import { sweep } from '../../shared/converge/sweep';
-import { DEFAULT_SWEEP_SETTINGS } from '../../shared/converge/sweep-settings';
-import { auditLedger, OWNER_TAG, scanTable } from '../reliability/support/ledger-audit';
-import { endpointsOf, wire, type Wiring } from '../reliability/support/deps';
+import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
+import { ledgerProblems, OWNER_TAG } from '../../local/oracle';
+import { endpointsOf, wire, type Wiring } from '../support/deps';
 import { Ec2Seeder, ledgerItem, sessionsOn, startTestCloud, targetLoads, type TestCloud } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
@@ -72,7 +72,7 @@ describe('a target EC2 says is full', () => {
     const later = await converge([first.instanceId], { eventId: 'later' }, wiring(TARGET_FULL_RECHECK_MS + 1_000).deps);
     expect(later).toMatchObject({ attached: 1, failed: 0 });
     expect(ownedSessions(first.eniIds)).toHaveLength(1);
-    expect(auditLedger(await scanTable(cloud.documents, cloud.table.tableName), cloud.sim.snapshot())).toEqual([]);
+    expect(await ledgerProblems({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot())).toEqual([]);
   });
 });
 
@@ -95,6 +95,6 @@ describe('the sweep audit of target sources', () => {
     await sweep({ eventId: 'sweep' }, later.deps, { ledger: later.sweepLedger, settings: SWEEP_SETTINGS });
 
     expect((await targetLoads(cloud)).get(interfaceTarget)).toEqual({ count: 1, sources: [eniId] });
-    expect(auditLedger(await scanTable(cloud.documents, cloud.table.tableName), cloud.sim.snapshot())).toEqual([]);
+    expect(await ledgerProblems({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot())).toEqual([]);
   });
 });

@@ -6,9 +6,9 @@
 import { Ec2Error } from '@vpc-mirror-orchestrator/ec2-sim';
 import { converge, INSTANCE_CONCURRENCY } from '../../shared/converge';
 import { sweep } from '../../shared/converge/sweep';
-import { DEFAULT_SWEEP_SETTINGS } from '../../shared/converge/sweep-settings';
-import { auditLedger, OWNER_TAG, scanTable } from '../reliability/support/ledger-audit';
-import { endpointsOf, wire, type Wiring } from '../reliability/support/deps';
+import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
+import { ledgerProblems as auditedLedger, OWNER_TAG } from '../../local/oracle';
+import { endpointsOf, wire, type Wiring } from '../support/deps';
 import { Ec2Seeder, sessionsOn, startTestCloud, type Launched, type TestCloud } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
@@ -25,7 +25,7 @@ function ownedSessions(eniIds: readonly string[]) {
 }
 
 async function ledgerProblems(): Promise<string[]> {
-  const problems = auditLedger(await scanTable(cloud.documents, cloud.table.tableName), cloud.sim.snapshot());
+  const problems = await auditedLedger({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot());
   return problems.map((problem) => `${problem.subject}: ${problem.message}`);
 }
 

@@ -5,8 +5,8 @@
  * Real adapters over HTTP against the simulator and dynalite.
  */
 import { converge, type ConvergeDeps } from '../../shared/converge';
-import { auditLedger, OWNER_TAG, scanTable } from '../reliability/support/ledger-audit';
-import { endpointsOf, wire, type Wiring } from '../reliability/support/deps';
+import { ledgerProblems as auditedLedger, OWNER_TAG } from '../../local/oracle';
+import { endpointsOf, wire, type Wiring } from '../support/deps';
 import { Ec2Seeder, sessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
@@ -35,7 +35,7 @@ function ownedSessions(eniIds: readonly string[]) {
 }
 
 async function ledgerProblems(): Promise<string[]> {
-  const problems = auditLedger(await scanTable(cloud.documents, cloud.table.tableName), cloud.sim.snapshot());
+  const problems = await auditedLedger({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot());
   return problems.map((problem) => `${problem.subject}: ${problem.message}`);
 }
 

@@ -4,12 +4,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse } from 'aws-lambda';
-import { handleTriggerEvent } from '../../shared/converge/batch';
-import { MAX_INSTANCES_PER_INVOCATION } from '../../shared/converge/split';
+import { handleTriggerEvent } from '../../shared/lambda/batch';
+import { MAX_INSTANCES_PER_INVOCATION } from '../../shared/lambda/split';
 import type { PublishedEvent } from '../support/event-bus';
 import { Ec2Seeder, historyOf, sessionsOn, startTestCloud, type Launched, type TestCloud } from '../support/test-cloud';
 import { cloudTrailCreateTagsEvent, sqsBatchOf } from '../support/trigger-events';
-import { endpointsOf, wire, type Wiring } from '../reliability/support/deps';
+import { endpointsOf, wire, type Wiring } from '../support/deps';
 
 const TAG = { 'traffic-mirror': 'true' };
 const OWNER_TAG = 'vpc-mirror-orchestrator:owner';

@@ -53,6 +53,27 @@ describe('the EC2 adapter', () => {
     });
   });
 
+  it('reads every page of instances, sessions and targets', async () => {
+    const paging = createEc2Adapter({ client, ownerId: 'vpc-mirror-orchestrator', pageSize: 5 });
+    const filter = await seed.filter();
+    const targets = [];
+    for (let index = 0; index < 6; index += 1) targets.push(await seed.loadBalancerTarget(`paged-${index}`));
+    const instances = [];
+    for (let index = 0; index < 7; index += 1) instances.push(await seed.launch({ type: 'm5.large' }));
+    const eniIds = instances.map((instance) => instance.eniIds[0] as string);
+    for (const [index, eniId] of eniIds.entries()) await seed.handMadeSession(eniId, targets[index % targets.length] as string, filter, 1);
+
+    const [described, sessions, found] = await Promise.all([
+      paging.describeInstances(instances.map((instance) => instance.instanceId)),
+      paging.describeSessionsOnInterfaces(eniIds),
+      paging.describeTargets(targets),
+    ]);
+
+    expect(described.size).toBe(7);
+    expect(new Set(sessions.map((session) => session.eniId))).toEqual(new Set(eniIds));
+    expect(found.map((target) => target.targetId)).toEqual(targets);
+  });
+
   it('tells our sessions from hand-made ones by the owner tag', async () => {
     const instance = await seed.launch({ type: 'm5.large' });
     const eniId = instance.eniIds[0] as string;

@@ -3,8 +3,8 @@
  * length left to AWS (it stores 8500 on NLB sessions). Real adapters over HTTP against the simulator and dynalite.
  */
 import { sweep } from '../../shared/converge/sweep';
-import { DEFAULT_SWEEP_SETTINGS } from '../../shared/converge/sweep-settings';
-import { endpointsOf, wire, type Wiring } from '../reliability/support/deps';
+import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
+import { endpointsOf, wire, type Wiring } from '../support/deps';
 import { Ec2Seeder, startTestCloud, type TestCloud } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };

@@ -12,8 +12,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { build } from 'esbuild';
 import { startLocalCloud, type LocalCloud } from '../../local/cloud';
-import type { BatchReport } from '../../local/lambda/queue-event-source';
-import type { InvocationReport, LambdaLogLine } from '../../local/lambda/runtime';
+import type { BatchReport, InvocationReport, LambdaLogLine } from '@vpc-mirror-orchestrator/local-lambda';
 import { isAlive } from '../support/processes';
 import { useScratchDir } from '../support/scratch-dir';
 

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EventBridgeClient, PutEventsCommand, TestEventPatternCommand } from '@aws-sdk/client-eventbridge';
-import { LocalEventBus, type BusTarget, type EventEnvelope } from '../../local/lambda/event-bus';
+import { LocalEventBus, type BusTarget, type EventEnvelope, LocalLambda, type AsyncInvokeOutcome } from '@vpc-mirror-orchestrator/local-lambda';
 import { EVENT_FIXTURES } from '../support/fixtures-path';
-import { LocalLambda, type AsyncInvokeOutcome } from '../../local/lambda/runtime';
 
 const REPO = path.resolve(__dirname, '../..');
 const fixture = (name: string): EventEnvelope => JSON.parse(readFileSync(path.join(EVENT_FIXTURES, name), 'utf8'));
@@ -39,6 +38,7 @@ describe('LocalEventBus over the real EventBridge SDK', () => {
     bus = new LocalEventBus({
       region: 'eu-west-1',
       accountId: '111122223333',
+      outcomeSources: ['vpc-mirror-orchestrator'],
       rules: [{ name: 'state-change', pattern: { source: ['aws.ec2'], 'detail-type': ['EC2 Instance State-change Notification'] }, target }],
     });
     const endpoint = await bus.listen();

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { InvalidPatternError, matchesPattern, validatePattern, type EventPattern } from '../../local/lambda/event-pattern';
+import { InvalidPatternError, matchesPattern, validatePattern, type EventPattern } from '@vpc-mirror-orchestrator/local-lambda';
 import { readStack } from '../../local/cloud/stack';
 import { EVENT_FIXTURES } from '../support/fixtures-path';
 

@@ -4,10 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DeadLetterQueue, redrivenLetter } from '../../local/lambda/dead-letters';
-import { LocalQueue } from '../../local/lambda/local-queue';
-import { QueueEventSource, type QueueEventSourceOptions } from '../../local/lambda/queue-event-source';
-import { LocalLambda } from '../../local/lambda/runtime';
+import { DeadLetterQueue, redrivenLetter, LocalQueue, QueueEventSource, type QueueEventSourceOptions, LocalLambda } from '@vpc-mirror-orchestrator/local-lambda';
 import { useScratchDir } from '../support/scratch-dir';
 
 const REPO = path.resolve(__dirname, '../..');

@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
-import { DeadLetterQueue } from '../../local/lambda/dead-letters';
-import { LocalLambda, type LambdaLogLine, type LocalLambdaOptions } from '../../local/lambda/runtime';
+import { DeadLetterQueue, LocalLambda, type LambdaLogLine, type LocalLambdaOptions } from '@vpc-mirror-orchestrator/local-lambda';
 import { isAlive } from '../support/processes';
 
 const HANDLERS = path.resolve(__dirname, 'fixtures/handlers');

@@ -6,7 +6,7 @@
  */
 import type { LambdaLogLine } from '../../local/cloud';
 import { fixtureEvent } from '../support/test-cloud';
-import { startReliabilityCloud, type ReliabilityCloud } from './support/local-cloud';
+import { startReliabilityCloud, type ReliabilityCloud } from '../support/local-cloud';
 
 const STATE_CHANGE = 'EC2 Instance State-change Notification';
 const envelope = (id: string, detail: unknown, extra: Record<string, unknown> = {}) => ({

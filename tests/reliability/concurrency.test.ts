@@ -4,10 +4,9 @@
  * writes must keep every limit, and one ENI never gets two of our sessions.
  */
 import { converge, type ConvergeSummary } from '../../shared/converge';
-import { Ec2Seeder, sessionsOn, targetLoads, type TestCloud } from '../support/test-cloud';
-import { auditLedger, OWNER_TAG, scanTable } from './support/ledger-audit';
-import { endpointsOf, wire, type Wiring } from './support/deps';
-import { startCloudWith } from './support/in-process-cloud';
+import { Ec2Seeder, sessionsOn, startTestCloud, targetLoads, type TestCloud } from '../support/test-cloud';
+import { ledgerProblems, OWNER_TAG } from '../../local/oracle';
+import { endpointsOf, wire, type Wiring } from '../support/deps';
 
 const TAG = { 'traffic-mirror': 'true' };
 const PARALLEL = 12;
@@ -28,15 +27,15 @@ async function convergeAll(jobs: Array<{ wiring: Wiring; instanceIds: string[] }
   return Promise.allSettled(jobs.map((job, index) => converge(job.instanceIds, { eventId: `evt-${index}` }, job.wiring.deps)));
 }
 
-/** Slots, sessions and target items agree (tests/reliability/support/ledger-audit.ts). */
+/** Slots, sessions and target items agree (local/oracle/ledger-audit.ts). */
 async function expectConsistentLedger(): Promise<void> {
-  expect(auditLedger(await scanTable(cloud.documents, cloud.table.tableName), cloud.sim.snapshot())).toEqual([]);
+  expect(await ledgerProblems({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot())).toEqual([]);
 }
 
 const managed = (eniIds: readonly string[]) => sessionsOn(cloud, eniIds).filter((s) => s.tags[OWNER_TAG] !== undefined);
 
 beforeEach(async () => {
-  cloud = await startCloudWith({ seed: 21 });
+  cloud = await startTestCloud({ seed: 21 });
   seed = new Ec2Seeder(cloud);
   filterId = await seed.filter();
 });

@@ -8,10 +8,10 @@
  */
 import { sweep, type SweepSummary } from '../../shared/converge/sweep';
 import { SLOT_GRACE_MS } from '../../shared/converge';
-import { DEFAULT_SWEEP_SETTINGS } from '../../shared/converge/sweep-settings';
+import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
 import { fixtureEvent } from '../support/test-cloud';
-import { startReliabilityCloud, type ReliabilityCloud } from './support/local-cloud';
-import { wire } from './support/deps';
+import { startReliabilityCloud, type ReliabilityCloud } from '../support/local-cloud';
+import { wire } from '../support/deps';
 
 let rc: ReliabilityCloud;
 

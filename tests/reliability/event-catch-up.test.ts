@@ -5,10 +5,10 @@
  */
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
 import type { SQSBatchResponse } from 'aws-lambda';
-import { handleTriggerEvent } from '../../shared/converge/batch';
+import { handleTriggerEvent } from '../../shared/lambda/batch';
 import { Ec2Seeder, sessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
 import { sqsBatchOf, stateChangeEvent, tagChangeEvent } from '../support/trigger-events';
-import { endpointsOf, wire, type Wiring } from './support/deps';
+import { endpointsOf, wire, type Wiring } from '../support/deps';
 
 const TAG = { 'traffic-mirror': 'true' };
 const OWNER_TAG = 'vpc-mirror-orchestrator:owner';

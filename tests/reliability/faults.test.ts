@@ -6,10 +6,9 @@
  */
 import { converge, ConvergeError, type ConvergeSummary } from '../../shared/converge';
 import { RetryableError } from '../../shared/domain/errors';
-import { Ec2Seeder, ledgerItem, sessionsOn, targetLoads, type Launched, type TestCloud } from '../support/test-cloud';
-import { auditLedger, OWNER_TAG, scanTable } from './support/ledger-audit';
-import { endpointsOf, wire, type Wiring, type WiringOptions } from './support/deps';
-import { startCloudWith } from './support/in-process-cloud';
+import { Ec2Seeder, ledgerItem, sessionsOn, startTestCloud, targetLoads, type Launched, type TestCloud } from '../support/test-cloud';
+import { ledgerProblems, OWNER_TAG } from '../../local/oracle';
+import { endpointsOf, wire, type Wiring, type WiringOptions } from '../support/deps';
 
 const TAG = { 'traffic-mirror': 'true' };
 /** Lambda's async invocation: the first attempt and two retries. */
@@ -40,9 +39,9 @@ async function convergeWithLambdaRetries(instanceIds: string[], made: Wiring): P
   return { errors };
 }
 
-/** Slots, sessions and target items agree (tests/reliability/support/ledger-audit.ts). */
+/** Slots, sessions and target items agree (local/oracle/ledger-audit.ts). */
 async function expectConsistentLedger(): Promise<void> {
-  expect(auditLedger(await scanTable(cloud.documents, cloud.table.tableName), cloud.sim.snapshot())).toEqual([]);
+  expect(await ledgerProblems({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot())).toEqual([]);
 }
 
 const managed = (eniIds: readonly string[]) => sessionsOn(cloud, eniIds).filter((s) => s.tags[OWNER_TAG] !== undefined);
@@ -53,8 +52,8 @@ async function launchFleet(count: number, interfaces = 1): Promise<Launched[]> {
   return fleet;
 }
 
-async function start(options: Parameters<typeof startCloudWith>[0] = {}): Promise<void> {
-  cloud = await startCloudWith({ seed: 31, ...options });
+async function start(options: Parameters<typeof startTestCloud>[0] = {}): Promise<void> {
+  cloud = await startTestCloud({ seed: 31, ...options });
   seed = new Ec2Seeder(cloud);
   filterId = await seed.filter();
   nlb = await seed.loadBalancerTarget();

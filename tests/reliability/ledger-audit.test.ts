@@ -3,7 +3,7 @@
  * inconsistency it is about, or those checks could pass on any table.
  */
 import type { SimulatorSnapshot } from '@vpc-mirror-orchestrator/ec2-sim';
-import { auditLedger, OWNER_TAG } from './support/ledger-audit';
+import { auditLedger, OWNER_TAG } from '../../local/oracle';
 
 const ENI = 'eni-0aaaaaaaaaaaaaaa1';
 const TARGET = 'tmt-0bbbbbbbbbbbbbbb2';

@@ -3,7 +3,7 @@
  * agree with what EC2 shows), over generated slot sets and observed sessions.
  */
 import fc from 'fast-check';
-import { syncObservedSessions } from '../../shared/aws/ledger';
+import { syncObservedSessions } from '../../shared/domain/eni-slots';
 import type { Slot } from '../../shared/converge/ports';
 import type { SessionFacts } from '../../shared/domain/types';
 

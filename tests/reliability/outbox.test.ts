@@ -5,13 +5,13 @@
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { converge } from '../../shared/converge';
-import { handleTriggerEvent } from '../../shared/converge/batch';
+import { handleTriggerEvent } from '../../shared/lambda/batch';
 import { OUTBOX_FLUSH_AFTER_MS } from '../../shared/converge/outbox';
 import { sweep } from '../../shared/converge/sweep';
-import { DEFAULT_SWEEP_SETTINGS } from '../../shared/converge/sweep-settings';
+import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
 import { Ec2Seeder, startTestCloud, type TestCloud } from '../support/test-cloud';
 import { stateChangeEvent } from '../support/trigger-events';
-import { endpointsOf, wire, type Wiring } from './support/deps';
+import { endpointsOf, wire, type Wiring } from '../support/deps';
 
 const TAG = { 'traffic-mirror': 'true' };
 const SETTINGS = { ...DEFAULT_SWEEP_SETTINGS, mutationsPerSecond: 50, mutationBurst: 50 };

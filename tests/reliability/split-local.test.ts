@@ -5,8 +5,8 @@
  * bus, ConvergePartsRule routes them to ConvergePartsQueue, and each part is converged by its own invocation.
  */
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
-import { MAX_INSTANCES_PER_INVOCATION } from '../../shared/converge/split';
-import { startReliabilityCloud, type ReliabilityCloud } from './support/local-cloud';
+import { MAX_INSTANCES_PER_INVOCATION } from '../../shared/lambda/split';
+import { startReliabilityCloud, type ReliabilityCloud } from '../support/local-cloud';
 
 const FLEET = 60;
 let rc: ReliabilityCloud;

@@ -6,9 +6,9 @@
 import { AttachNetworkInterfaceCommand, CreateTrafficMirrorSessionCommand, DescribeNetworkInterfacesCommand, DetachNetworkInterfaceCommand } from '@aws-sdk/client-ec2';
 import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { sweep } from '../../shared/converge/sweep';
-import { DEFAULT_SWEEP_SETTINGS } from '../../shared/converge/sweep-settings';
+import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
 import { Ec2Seeder, sessionsOn, startTestCloud, type Launched, type TestCloud } from '../support/test-cloud';
-import { endpointsOf, wire, type Wiring } from './support/deps';
+import { endpointsOf, wire, type Wiring } from '../support/deps';
 
 const TAG = { 'traffic-mirror': 'true' };
 const OWNER_TAG = 'vpc-mirror-orchestrator:owner';

@@ -6,10 +6,10 @@
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
 import { SLOT_GRACE_MS } from '../../shared/converge';
 import { sweep } from '../../shared/converge/sweep';
-import { DEFAULT_SWEEP_SETTINGS, type SweepSettings } from '../../shared/converge/sweep-settings';
-import { TokenBucket } from '../../shared/converge/token-bucket';
+import { DEFAULT_SWEEP_SETTINGS, type SweepSettings } from '../../shared/config/sweep-settings';
+import { TokenBucket } from '../../shared/util/token-bucket';
 import { Ec2Seeder, ledgerItem, sessionsOn, startTestCloud, targetLoads, type Launched, type TestCloud } from '../support/test-cloud';
-import { endpointsOf, wire, type Wiring } from './support/deps';
+import { endpointsOf, wire, type Wiring } from '../support/deps';
 
 const TAG = { 'traffic-mirror': 'true' };
 const OWNER_TAG = 'vpc-mirror-orchestrator:owner';

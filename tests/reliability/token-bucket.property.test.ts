@@ -3,7 +3,7 @@
  * more than the burst plus what the refill rate earned in it, and nobody waits when a token is there.
  */
 import fc from 'fast-check';
-import { TokenBucket } from '../../shared/converge/token-bucket';
+import { TokenBucket } from '../../shared/util/token-bucket';
 
 function fakeBucket(capacity: number, refillPerSecond: number) {
   let now = 0;

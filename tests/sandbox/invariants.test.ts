@@ -1,5 +1,5 @@
 /** checkInvariants: each invariant holds on a correct world and catches the one thing it is about. */
-import { checkInvariants, computeEligibleEnis, worldFromSnapshot, type MirrorWorld, type WorldSession } from '../../local/sandbox/invariants';
+import { checkInvariants, computeEligibleEnis, worldFromSnapshot, type MirrorWorld, type WorldSession } from '../../local/oracle';
 import type { SimulatorSnapshot } from '@vpc-mirror-orchestrator/ec2-sim';
 
 const OWNER = { ownerTagKey: 'vpc-mirror-orchestrator:owner', ownerId: 'vpc-mirror-orchestrator-dev' };

@@ -5,7 +5,7 @@
 import { runSandbox, type SandboxRun } from '../../local/sandbox/runner';
 import { OWNER_TAG } from '../../shared/aws/ownership';
 import { MIN_INSTANCES } from '../../local/sandbox/scenario';
-import type { WorldSession } from '../../local/sandbox/invariants';
+import type { WorldSession } from '../../local/oracle';
 import { INSTANCE_TAG } from '../../shared/aws/ownership';
 
 jest.setTimeout(180_000);

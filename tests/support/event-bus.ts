@@ -20,6 +20,8 @@ export interface CapturingEventBus {
   failNextEntries(count: number): void;
   /** PutEvents requests received. */
   requests(): number;
+  /** Entries answered as failed so far (failNextEntries). */
+  failedEntries(): number;
   clear(): void;
   stop(): Promise<void>;
 }
@@ -32,6 +34,7 @@ export async function startCapturingEventBus(): Promise<CapturingEventBus> {
   const events: PublishedEvent[] = [];
   let entriesToFail = 0;
   let requestCount = 0;
+  let failedCount = 0;
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -48,6 +51,7 @@ export async function startCapturingEventBus(): Promise<CapturingEventBus> {
       const answers = entries.map((entry) => {
         if (entriesToFail > 0) {
           entriesToFail -= 1;
+          failedCount += 1;
           return { ErrorCode: 'InternalFailure', ErrorMessage: 'try again' };
         }
         events.push({
@@ -71,6 +75,7 @@ export async function startCapturingEventBus(): Promise<CapturingEventBus> {
       entriesToFail = count;
     },
     requests: () => requestCount,
+    failedEntries: () => failedCount,
     clear: () => events.splice(0, events.length),
     stop: () =>
       new Promise<void>((resolve) => {

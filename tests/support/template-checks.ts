@@ -348,7 +348,7 @@ const DOCUMENT_COMMAND_ACTION: Readonly<Record<string, string>> = {
 };
 
 /**
- * The IAM actions a set of TypeScript sources can call: every `XxxCommand` imported from an AWS SDK package,
+ * The IAM actions a set of TypeScript sources can call: every `XxxCommand` or `paginateXxx` imported from an AWS SDK package,
  * mapped to its action (ec2:CreateTrafficMirrorSession, dynamodb:BatchGetItem, events:PutEvents).
  */
 export function iamActionsCalledBy(sources: readonly string[]): string[] {
@@ -360,7 +360,9 @@ export function iamActionsCalledBy(sources: readonly string[]): string[] {
       if (service === undefined) continue;
       for (const raw of names.split(',')) {
         const name = raw.replace(/^\s*type\s+/, '').split(/\s+as\s+/)[0]?.trim() ?? '';
-        const command = /^([A-Za-z]+)Command$/.exec(name)?.[1];
+        // A command (DescribeInstancesCommand) or the SDK's paginator of one (paginateDescribeInstances).
+        const match = /^([A-Za-z]+)Command$/.exec(name) ?? /^paginate([A-Z][A-Za-z]+)$/.exec(name);
+        const command = match?.[1];
         if (command === undefined) continue;
         const action = sdkPackage === '@aws-sdk/lib-dynamodb' ? (DOCUMENT_COMMAND_ACTION[command] ?? command) : command;
         actions.add(`${service}:${action}`);

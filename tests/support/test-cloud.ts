@@ -15,13 +15,14 @@ import {
   DeleteTrafficMirrorSessionCommand,
   EC2Client,
   RunInstancesCommand,
+  StartInstancesCommand,
   StopInstancesCommand,
   TerminateInstancesCommand,
   type _InstanceType,
 } from '@aws-sdk/client-ec2';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { startSimulator, type Simulator } from '@vpc-mirror-orchestrator/ec2-sim';
+import { startSimulator, type Simulator, type SimulatorOptions } from '@vpc-mirror-orchestrator/ec2-sim';
 import { EVENT_FIXTURES } from './fixtures-path';
 import { startCapturingEventBus, type CapturingEventBus } from './event-bus';
 import { startLedgerTable, type LedgerTable } from './ledger-table';
@@ -39,9 +40,13 @@ export interface TestCloud {
   stop(): Promise<void>;
 }
 
-export async function startTestCloud(): Promise<TestCloud> {
-  const [sim, table, bus] = await Promise.all([startSimulator({ transitionDelayMs: 1 }), startLedgerTable(), startCapturingEventBus()]);
-  const ec2 = new EC2Client({ endpoint: sim.url, region: REGION, credentials: TEST_CREDENTIALS });
+/**
+ * `simulator`: options for the simulator (lowered quotas, seeds, faults). The seeding client retries like the
+ * functions' (up to 10 attempts), so arranging a test under injected throttling does not fail the arrangement.
+ */
+export async function startTestCloud(simulator: SimulatorOptions = {}): Promise<TestCloud> {
+  const [sim, table, bus] = await Promise.all([startSimulator({ transitionDelayMs: 1, ...simulator }), startLedgerTable(), startCapturingEventBus()]);
+  const ec2 = new EC2Client({ endpoint: sim.url, region: REGION, credentials: TEST_CREDENTIALS, maxAttempts: 10 });
   const dynamo = new DynamoDBClient({ endpoint: table.endpoint, region: REGION, credentials: TEST_CREDENTIALS });
   const documents = DynamoDBDocumentClient.from(dynamo);
   return {
@@ -99,35 +104,58 @@ export interface Launched {
   readonly eniIds: string[];
 }
 
+/** What the EC2 driver works through: an SDK client on the simulator, and the simulator to settle transitions. */
+export interface Ec2World {
+  readonly ec2: EC2Client;
+  readonly sim: Simulator;
+  /** Default eu-west-1 (the test cloud's). */
+  readonly region?: string;
+}
+
+/**
+ * The one EC2 driver of the tests: arranges instances, targets, filters and hand-made sessions through the real
+ * SDK, and changes their state (tags, stop, start, terminate) as an operator would, waiting for the simulator to
+ * settle each transition. Works on the in-process test cloud and on the local cloud alike.
+ */
 export class Ec2Seeder {
-  constructor(private readonly cloud: TestCloud) {}
+  private readonly region: string;
+
+  constructor(private readonly cloud: Ec2World) {
+    this.region = cloud.region ?? REGION;
+  }
 
   async launch(options: LaunchOptions = {}): Promise<Launched> {
-    const count = options.interfaces ?? 1;
-    const zone = options.zone ?? `${REGION}a`;
+    const [launched] = await this.launchMany(1, options);
+    if (launched === undefined) throw new Error('RunInstances returned no instance');
+    return launched;
+  }
+
+  /** `count` instances in one RunInstances call, as an Auto Scaling group launches them. */
+  async launchMany(count: number, options: LaunchOptions = {}): Promise<Launched[]> {
+    const interfaces = options.interfaces ?? 1;
+    const zone = options.zone ?? `${this.region}a`;
     const kept = options.keepPrimaryOnTermination ? await this.detachedInterface(zone) : undefined;
     const tags = Object.entries(options.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
     const answer = await this.cloud.ec2.send(
       new RunInstancesCommand({
         ImageId: 'ami-0123456789abcdef0',
-        MinCount: 1,
-        MaxCount: 1,
+        MinCount: count,
+        MaxCount: count,
         InstanceType: (options.type ?? 'm5.large') as _InstanceType,
         Placement: { AvailabilityZone: zone },
-        NetworkInterfaces: Array.from({ length: count }, (_, index) =>
+        NetworkInterfaces: Array.from({ length: interfaces }, (_, index) =>
           index === 0 && kept ? { DeviceIndex: 0, NetworkInterfaceId: kept, DeleteOnTermination: false } : { DeviceIndex: index },
         ),
         ...(tags.length > 0 ? { TagSpecifications: [{ ResourceType: 'instance', Tags: tags }] } : {}),
       }),
     );
     await this.cloud.sim.settle();
-    const instance = answer.Instances?.[0];
-    const instanceId = instance?.InstanceId;
-    if (instanceId === undefined) throw new Error('RunInstances returned no instance');
-    const eniIds = [...(instance?.NetworkInterfaces ?? [])]
-      .sort((a, b) => (a.Attachment?.DeviceIndex ?? 0) - (b.Attachment?.DeviceIndex ?? 0))
-      .map((eni) => eni.NetworkInterfaceId as string);
-    return { instanceId, eniIds };
+    return (answer.Instances ?? []).map((instance) => ({
+      instanceId: instance.InstanceId as string,
+      eniIds: [...(instance.NetworkInterfaces ?? [])]
+        .sort((a, b) => (a.Attachment?.DeviceIndex ?? 0) - (b.Attachment?.DeviceIndex ?? 0))
+        .map((eni) => eni.NetworkInterfaceId as string),
+    }));
   }
 
   async detachedInterface(zone: string): Promise<string> {
@@ -141,14 +169,20 @@ export class Ec2Seeder {
   }
 
   /** A network-interface target on its own (untagged) host in `zone`. */
-  async interfaceTarget(zone = `${REGION}a`, hostType = 'c5.large'): Promise<string> {
+  async interfaceTarget(zone = `${this.region}a`, hostType = 'c5.large'): Promise<string> {
     const host = await this.launch({ type: hostType, zone });
     const answer = await this.cloud.ec2.send(new CreateTrafficMirrorTargetCommand({ NetworkInterfaceId: host.eniIds[0] }));
     return answer.TrafficMirrorTarget?.TrafficMirrorTargetId as string;
   }
 
+  /** A network-interface target on an ENI the caller chose (e.g. one of an instance tagged for mirroring). */
+  async interfaceTargetOn(eniId: string): Promise<string> {
+    const answer = await this.cloud.ec2.send(new CreateTrafficMirrorTargetCommand({ NetworkInterfaceId: eniId }));
+    return answer.TrafficMirrorTarget?.TrafficMirrorTargetId as string;
+  }
+
   async loadBalancerTarget(name = 'mirror'): Promise<string> {
-    const arn = `arn:aws:elasticloadbalancing:${REGION}:111122223333:loadbalancer/net/${name}/0123456789abcdef`;
+    const arn = `arn:aws:elasticloadbalancing:${this.region}:111122223333:loadbalancer/net/${name}/0123456789abcdef`;
     const answer = await this.cloud.ec2.send(new CreateTrafficMirrorTargetCommand({ NetworkLoadBalancerArn: arn }));
     return answer.TrafficMirrorTarget?.TrafficMirrorTargetId as string;
   }
@@ -179,6 +213,11 @@ export class Ec2Seeder {
 
   async stop(instanceId: string): Promise<void> {
     await this.cloud.ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
+    await this.cloud.sim.settle();
+  }
+
+  async start(instanceId: string): Promise<void> {
+    await this.cloud.ec2.send(new StartInstancesCommand({ InstanceIds: [instanceId] }));
     await this.cloud.sim.settle();
   }
 

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
-import { sqsEvent, sqsRecord } from '../../local/lambda/sqs-event';
+import { sqsEvent, sqsRecord } from '@vpc-mirror-orchestrator/local-lambda';
 
 const ACCOUNT = '111122223333';
 const REGION = 'eu-west-1';

@@ -1,5 +1,5 @@
 import type { Trigger } from '../../shared/domain/events';
-import { MAX_INSTANCES_PER_INVOCATION, mustSplit, splitIntoParts } from '../../shared/converge/split';
+import { MAX_INSTANCES_PER_INVOCATION, mustSplit, splitIntoParts } from '../../shared/lambda/split';
 
 const ids = (count: number, from = 0) => Array.from({ length: count }, (_, index) => `i-${(from + index).toString(16).padStart(17, '0')}`);
 const trigger = (instanceIds: string[]): Trigger => ({ eventId: 'ct-1', kind: 'cloudtrail-tags', instanceIds, claims: { tags: { 'traffic-mirror': 'true' } } });

@@ -1,0 +1,91 @@
+/**
+ * The bus's HTTP endpoint on 127.0.0.1: EventBridge's AWS JSON 1.1 protocol for PutEvents and TestEventPattern,
+ * so the real SDK reaches the local bus through AWS_ENDPOINT_URL_EVENTBRIDGE.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { matchesPattern, validatePattern } from './event-pattern';
+import { MAX_ENTRIES_PER_PUT, type PutEventsEntry, type PutEventsResult } from './put-events';
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface BusEndpoint {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Listens on 127.0.0.1:`port` (0: any free port) and answers with `putEvents`. */
+export async function startBusEndpoint(putEvents: (entries: readonly PutEventsEntry[]) => PutEventsResult, port = 0): Promise<BusEndpoint> {
+  const server = createServer((request, response) => void handle(request, response, putEvents));
+  server.keepAliveTimeout = 1_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function handle(
+  request: IncomingMessage,
+  response: ServerResponse,
+  putEvents: (entries: readonly PutEventsEntry[]) => PutEventsResult,
+): Promise<void> {
+  const requestId = randomUUID();
+  const reply = (status: number, body: unknown) => {
+    response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId });
+    response.end(JSON.stringify(body));
+  };
+  const fail = (status: number, type: string, message: string) => reply(status, { __type: type, message });
+  try {
+    const target = String(request.headers['x-amz-target'] ?? '');
+    const text = await readBody(request);
+    if (request.method !== 'POST') return fail(400, 'UnknownOperationException', `${request.method} is not supported`);
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(text || '{}') as Record<string, unknown>;
+    } catch {
+      return fail(400, 'SerializationException', 'the request body is not JSON');
+    }
+    if (target === 'AWSEvents.PutEvents') {
+      const entries = body['Entries'];
+      if (!Array.isArray(entries) || entries.length === 0 || entries.length > MAX_ENTRIES_PER_PUT) {
+        return fail(400, 'ValidationException', `Entries must hold 1 to ${MAX_ENTRIES_PER_PUT} entries`);
+      }
+      return reply(200, putEvents(entries as PutEventsEntry[]));
+    }
+    if (target === 'AWSEvents.TestEventPattern') {
+      const pattern: unknown = JSON.parse(String(body['EventPattern']));
+      validatePattern(pattern);
+      return reply(200, { Result: matchesPattern(pattern, JSON.parse(String(body['Event']))) });
+    }
+    return fail(400, 'UnknownOperationException', `the local bus does not implement ${target || 'this operation'}`);
+  } catch (error) {
+    fail(400, 'ValidationException', (error as Error).message);
+  }
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new Error('request body too large'));
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}

@@ -1,0 +1,214 @@
+/**
+ * The ENI items: one per source ENI, its session slots replaced whole under an optimistic `version`. The slot
+ * policy (which slot an attach takes, what EC2's sessions teach) is the domain's (shared/domain/eni-slots.ts); here
+ * it is applied in a read-modify-write that re-reads and retries a lost race a bounded number of times.
+ */
+import { randomUUID } from 'node:crypto';
+import { DeleteCommand, GetCommand, PutCommand, paginateQuery, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { chooseSlot, syncObservedSessions, type EniLedger, type Slot, type SlotReservation } from '../../domain/eni-slots';
+import { RetryableError } from '../../domain/errors';
+import type { SessionFacts } from '../../domain/types';
+import type { SlotRequest } from '../../converge/ports';
+import { ENI_PREFIX, eniKey, INSTANCE_INDEX, instanceIndexKey, instanceIndexPk } from './keys';
+import { batchGet, isConditionFailure, jitter, MAX_RACE_ATTEMPTS, send, type LedgerTable } from './table';
+
+interface EniItem {
+  pk: string;
+  sk: string;
+  gsi1pk?: string;
+  gsi1sk?: string;
+  eniId: string;
+  instanceId?: string;
+  slots: Record<string, Slot>;
+  version: number;
+  updatedAt: string;
+}
+
+function toEniLedger(item: Record<string, unknown>): EniLedger {
+  const raw = item as unknown as EniItem;
+  const slots = Object.values(raw.slots ?? {}).sort((a, b) => a.sessionNumber - b.sessionNumber);
+  return { eniId: raw.eniId, ...(raw.instanceId ? { instanceId: raw.instanceId } : {}), slots, version: raw.version };
+}
+
+function sameSlots(a: readonly Slot[], b: readonly Slot[]): boolean {
+  const key = (slots: readonly Slot[]) => JSON.stringify([...slots].sort((x, y) => x.sessionNumber - y.sessionNumber));
+  return key(a) === key(b);
+}
+
+export function createEniSlots(table: LedgerTable) {
+  const { documents, tableName, clock } = table;
+
+  async function readEni(eniId: string): Promise<EniLedger | undefined> {
+    const answer = await send('GetItem', () =>
+      documents.send(new GetCommand({ TableName: tableName, Key: eniKey(eniId), ConsistentRead: true })),
+    );
+    return answer.Item ? toEniLedger(answer.Item) : undefined;
+  }
+
+  /**
+   * Read-modify-write of one ENI item under its version. `change` returns the new slots (undefined: nothing to
+   * write) and a result; an empty slot list deletes the item.
+   */
+  async function mutateEni<R>(
+    eniId: string,
+    instanceId: string | undefined,
+    change: (current: EniLedger | undefined) => { slots?: Slot[]; result: R },
+  ): Promise<R> {
+    for (let attempt = 0; attempt < MAX_RACE_ATTEMPTS; attempt += 1) {
+      const current = await readEni(eniId);
+      const { slots, result } = change(current);
+      if (slots === undefined || (current !== undefined && sameSlots(current.slots, slots))) return result;
+      if (slots.length === 0 && current === undefined) return result;
+      const versionCondition = current
+        ? { ConditionExpression: 'version = :version', ExpressionAttributeValues: { ':version': current.version } }
+        : { ConditionExpression: 'attribute_not_exists(pk)' };
+      try {
+        if (slots.length === 0) {
+          await send('DeleteItem', () =>
+            documents.send(new DeleteCommand({ TableName: tableName, Key: eniKey(eniId), ...versionCondition })),
+          );
+        } else {
+          const owner = instanceId ?? current?.instanceId;
+          const item: EniItem = {
+            ...eniKey(eniId),
+            ...(owner ? { ...instanceIndexKey(owner, eniId), instanceId: owner } : {}),
+            eniId,
+            slots: Object.fromEntries(slots.map((slot) => [String(slot.sessionNumber), slot])),
+            version: (current?.version ?? 0) + 1,
+            updatedAt: clock.now().toISOString(),
+          };
+          await send('PutItem', () => documents.send(new PutCommand({ TableName: tableName, Item: item, ...versionCondition })));
+        }
+        return result;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        await jitter(attempt);
+      }
+    }
+    throw new RetryableError(`ledger: lost the race on ${eniId} ${MAX_RACE_ATTEMPTS} times`);
+  }
+
+  async function readEniLedgers(eniIds: readonly string[]): Promise<Map<string, EniLedger>> {
+    const items = await batchGet(table, [...new Set(eniIds)].map(eniKey));
+    return new Map(items.map((item) => toEniLedger(item)).map((ledger) => [ledger.eniId, ledger]));
+  }
+
+  async function readInstanceEniLedgers(instanceId: string): Promise<EniLedger[]> {
+    return send('Query', async () => {
+      const ledgers: EniLedger[] = [];
+      const pages = paginateQuery(
+        { client: documents },
+        {
+          TableName: tableName,
+          IndexName: INSTANCE_INDEX,
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': instanceIndexPk(instanceId) },
+        },
+      );
+      for await (const page of pages) ledgers.push(...(page.Items ?? []).map(toEniLedger));
+      return ledgers;
+    });
+  }
+
+  async function reserveSlot(request: SlotRequest): Promise<SlotReservation> {
+    const at = clock.now().toISOString();
+    const reservationId = `r-${randomUUID()}`;
+    return mutateEni<SlotReservation>(request.eniId, request.instanceId, (current) =>
+      chooseSlot(syncObservedSessions(current?.slots ?? [], request.observedSessions, at), { ...request, reservationId }, at),
+    );
+  }
+
+  async function activateSlot(eniId: string, reservationId: string, sessionId: string): Promise<boolean> {
+    const at = clock.now().toISOString();
+    return mutateEni(eniId, undefined, (current) => {
+      const slots = current?.slots ?? [];
+      const slot = slots.find((candidate) => candidate.reservationId === reservationId);
+      if (slot === undefined || (slot.state === 'active' && slot.sessionId === sessionId)) return { result: false };
+      return {
+        slots: slots.map((candidate) => {
+          if (candidate !== slot) return candidate;
+          const { heldUntil: _done, ...active } = slot;
+          return { ...active, state: 'active' as const, sessionId, updatedAt: at };
+        }),
+        result: true,
+      };
+    });
+  }
+
+  async function holdSlot(eniId: string, reservationId: string, heldUntil: string | undefined): Promise<void> {
+    await mutateEni(eniId, undefined, (current) => {
+      const slots = current?.slots ?? [];
+      const slot = slots.find((candidate) => candidate.reservationId === reservationId && candidate.state === 'reserved');
+      if (slot === undefined || slot.heldUntil === heldUntil) return { result: undefined };
+      const { heldUntil: _previous, ...rest } = slot;
+      return {
+        slots: slots.map((candidate) => (candidate === slot ? { ...rest, ...(heldUntil !== undefined ? { heldUntil } : {}) } : candidate)),
+        result: undefined,
+      };
+    });
+  }
+
+  async function markSlotReleasing(eniId: string, sessionId: string): Promise<void> {
+    const at = clock.now().toISOString();
+    await mutateEni(eniId, undefined, (current) => {
+      const slots = current?.slots ?? [];
+      const slot = slots.find((candidate) => candidate.sessionId === sessionId && candidate.owner === 'managed');
+      if (slot === undefined || slot.state === 'releasing') return { result: undefined };
+      return {
+        slots: slots.map((candidate) => (candidate === slot ? { ...slot, state: 'releasing' as const, updatedAt: at } : candidate)),
+        result: undefined,
+      };
+    });
+  }
+
+  async function removeSlot(eniId: string, match: { reservationId?: string; sessionId?: string }): Promise<EniLedger | undefined> {
+    return mutateEni(eniId, undefined, (current) => {
+      if (current === undefined) return { result: undefined };
+      const matches = (slot: Slot) =>
+        slot.owner === 'managed' &&
+        ((match.reservationId !== undefined && slot.reservationId === match.reservationId) ||
+          (match.sessionId !== undefined && slot.sessionId === match.sessionId));
+      const slots = current.slots.filter((slot) => !matches(slot));
+      return { slots, result: { ...current, slots } };
+    });
+  }
+
+  async function learnForeignSessions(eniId: string, instanceId: string, observedSessions: readonly SessionFacts[]): Promise<void> {
+    const at = clock.now().toISOString();
+    await mutateEni(eniId, instanceId, (current) => ({
+      slots: syncObservedSessions(current?.slots ?? [], observedSessions, at),
+      result: undefined,
+    }));
+  }
+
+  /** Every instance an ENI item names: what the sweep converges besides the tagged instances. */
+  async function listInstanceIds(): Promise<string[]> {
+    return send('Scan', async () => {
+      const ids = new Set<string>();
+      const pages = paginateScan(
+        { client: documents },
+        {
+          TableName: tableName,
+          FilterExpression: 'begins_with(pk, :eni)',
+          ProjectionExpression: 'instanceId',
+          ExpressionAttributeValues: { ':eni': ENI_PREFIX },
+        },
+      );
+      for await (const page of pages)
+        for (const item of page.Items ?? []) if (typeof item.instanceId === 'string') ids.add(item.instanceId);
+      return [...ids];
+    });
+  }
+
+  return {
+    readEniLedgers,
+    readInstanceEniLedgers,
+    reserveSlot,
+    activateSlot,
+    holdSlot,
+    markSlotReleasing,
+    removeSlot,
+    learnForeignSessions,
+    listInstanceIds,
+  };
+}

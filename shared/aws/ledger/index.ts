@@ -1,0 +1,29 @@
+/**
+ * The DynamoDB ledger (item shapes pinned in docs/ARCHITECTURE.md), one file per kind of item it stores: ENI slots
+ * (eni-slots.ts), target loads (target-load.ts), history (history.ts), the outbox (outbox.ts); their keys in
+ * keys.ts. Every write is a single-item conditional write; a lost race re-reads and retries a bounded number of
+ * times, then becomes a RetryableError.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Clock, LedgerPort } from '../../converge/ports';
+import { createEniSlots } from './eni-slots';
+import { createHistory } from './history';
+import { createOutbox } from './outbox';
+import { createTargetLoad } from './target-load';
+
+export interface LedgerOptions {
+  readonly documents: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly historyTtlDays: number;
+  readonly clock?: Clock;
+}
+
+export function createLedger(options: LedgerOptions): LedgerPort {
+  const table = { documents: options.documents, tableName: options.tableName, clock: options.clock ?? { now: () => new Date() } };
+  return {
+    ...createEniSlots(table),
+    ...createTargetLoad(table),
+    ...createHistory(table, options.historyTtlDays),
+    ...createOutbox(options),
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * The sweep's own ledger items: its cursor (`pk=sweep#cursor`, `sk=cursor`) and the audit of target items
+ * (`pk=target#<id>`, `sk=load`) for sources no slot and no session account for: a crash between reserving the
+ * target source and reserving the ENI slot, or a hand-made session deleted by hand, leaves one behind.
+ * Single-item writes, like the rest of the ledger; the cursor has one writer (the sweep runs one at a time).
+ */
+import { GetCommand, PutCommand, UpdateCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Clock } from '../../converge/ports';
+import type { SlotHoldersByTarget, SweepLedgerPort, TargetSources } from '../../converge/sweep-ports';
+import type { Slot } from '../../converge/ports';
+import { hasCode, toDomainError, withDomainErrors } from '../error-mapping';
+import { CURSOR_KEY, ENI_PREFIX, targetKey } from './keys';
+
+export interface SweepLedgerOptions {
+  readonly documents: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly clock?: Clock;
+}
+
+export function createSweepLedger(options: SweepLedgerOptions): SweepLedgerPort {
+  const { documents, tableName } = options;
+  const clock = options.clock ?? { now: () => new Date() };
+
+  async function readTargetSources(targetIds: readonly string[]): Promise<TargetSources[]> {
+    const found: TargetSources[] = [];
+    for (const targetId of new Set(targetIds)) {
+      const answer = await withDomainErrors('DynamoDB GetItem', () => documents.send(new GetCommand({ TableName: tableName, Key: targetKey(targetId), ConsistentRead: true })));
+      if (answer.Item === undefined) continue;
+      const sources = answer.Item.sources as Set<string> | undefined;
+      found.push({ targetId, sources: [...(sources ?? [])].sort(), updatedAt: String(answer.Item.updatedAt ?? '') });
+    }
+    return found;
+  }
+
+  async function releaseSourceIfUnchanged(targetId: string, eniId: string, seenUpdatedAt: string): Promise<boolean> {
+    try {
+      await documents.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: targetKey(targetId),
+          UpdateExpression: 'DELETE sources :eniSet ADD sourceCount :minusOne SET updatedAt = :at',
+          ConditionExpression: 'contains(sources, :eniId) AND updatedAt = :seen',
+          ExpressionAttributeValues: {
+            ':eniSet': new Set([eniId]),
+            ':eniId': eniId,
+            ':minusOne': -1,
+            ':seen': seenUpdatedAt,
+            ':at': clock.now().toISOString(),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      // Someone reserved or released on this target since we looked: leave it to the next sweep.
+      if (hasCode(error, 'ConditionalCheckFailedException')) return false;
+      throw toDomainError(error, 'DynamoDB UpdateItem');
+    }
+  }
+
+  async function readManagedSlotHolders(): Promise<SlotHoldersByTarget> {
+    const holders = new Map<string, string[]>();
+    await withDomainErrors('DynamoDB Scan', async () => {
+      const pages = paginateScan(
+        { client: documents },
+        {
+          TableName: tableName,
+          FilterExpression: 'begins_with(pk, :eni)',
+          ProjectionExpression: 'eniId, slots',
+          ExpressionAttributeValues: { ':eni': ENI_PREFIX },
+        },
+      );
+      for await (const page of pages) {
+        for (const item of page.Items ?? []) {
+          const slots = Object.values((item.slots ?? {}) as Record<string, Slot>);
+          for (const targetId of new Set(slots.flatMap((slot) => (slot.owner === 'managed' && slot.targetId ? [slot.targetId] : [])))) {
+            holders.set(targetId, [...(holders.get(targetId) ?? []), String(item.eniId)]);
+          }
+        }
+      }
+    });
+    return holders;
+  }
+
+  const cursor = {
+    async read(): Promise<string | undefined> {
+      const answer = await withDomainErrors('DynamoDB GetItem', () => documents.send(new GetCommand({ TableName: tableName, Key: CURSOR_KEY, ConsistentRead: true })));
+      const value = answer.Item?.lastInstanceId;
+      return typeof value === 'string' && value !== '' ? value : undefined;
+    },
+    async write(lastInstanceId: string | undefined): Promise<void> {
+      await withDomainErrors('DynamoDB PutItem', () =>
+        documents.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: { ...CURSOR_KEY, lastInstanceId: lastInstanceId ?? '', updatedAt: clock.now().toISOString() },
+          }),
+        ),
+      );
+    },
+  };
+
+  return { cursor, readTargetSources, releaseSourceIfUnchanged, readManagedSlotHolders };
+}

@@ -1,0 +1,105 @@
+/**
+ * The target items: per traffic mirror target, the ENIs it serves (`sources`, a string set) and their count,
+ * updated with ADD/DELETE under a limit condition, and `fullUntil` when EC2 refused a source beyond its limit.
+ */
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { RetryableError } from '../../domain/errors';
+import type { TargetSourcePurpose, TargetSourceReservation } from '../../converge/ports';
+import { targetIdOf, targetKey } from './keys';
+import { batchGet, isConditionFailure, jitter, MAX_RACE_ATTEMPTS, send, type LedgerTable } from './table';
+
+export function createTargetLoad(table: LedgerTable) {
+  const { documents, tableName, clock } = table;
+
+  async function readTargetLoads(targetIds: readonly string[]): Promise<Map<string, number>> {
+    const ids = [...new Set(targetIds)];
+    const items = await batchGet(table, ids.map(targetKey));
+    const loads = new Map<string, number>(ids.map((id) => [id, 0]));
+    for (const item of items) loads.set(targetIdOf(String(item.pk)), Number(item.sourceCount ?? 0));
+    return loads;
+  }
+
+  async function reserveTargetSource(
+    targetId: string,
+    eniId: string,
+    limit: number | null,
+    purpose: TargetSourcePurpose = 'existing-session',
+  ): Promise<TargetSourceReservation> {
+    const notHeld = '(attribute_not_exists(sources) OR NOT contains(sources, :eniId))';
+    // A session EC2 already has is counted whatever; only a new one waits for a target EC2 called full.
+    const notMarkedFull = purpose === 'new-session' ? ' AND (attribute_not_exists(fullUntil) OR fullUntil <= :now)' : '';
+    for (let attempt = 0; attempt < MAX_RACE_ATTEMPTS; attempt += 1) {
+      const now = clock.now().toISOString();
+      try {
+        await send('UpdateItem', () =>
+          documents.send(
+            new UpdateCommand({
+              TableName: tableName,
+              Key: targetKey(targetId),
+              UpdateExpression: 'ADD sources :eniSet, sourceCount :one SET targetId = :targetId, updatedAt = :at',
+              ConditionExpression:
+                (limit === null ? notHeld : `${notHeld} AND (attribute_not_exists(sourceCount) OR sourceCount < :limit)`) + notMarkedFull,
+              ExpressionAttributeValues: {
+                ':eniSet': new Set([eniId]),
+                ':eniId': eniId,
+                ':one': 1,
+                ':targetId': targetId,
+                ':at': now,
+                ...(limit === null ? {} : { ':limit': limit }),
+                ...(notMarkedFull === '' ? {} : { ':now': now }),
+              },
+            }),
+          ),
+        );
+        return 'reserved';
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      // Which condition failed? Re-read: ours already, or full. Neither means the item changed under us: retry.
+      const answer = await send('GetItem', () =>
+        documents.send(new GetCommand({ TableName: tableName, Key: targetKey(targetId), ConsistentRead: true })),
+      );
+      const sources = answer.Item?.sources as Set<string> | undefined;
+      if (sources?.has(eniId)) return 'already-held';
+      if (limit !== null && Number(answer.Item?.sourceCount ?? 0) >= limit) return 'full';
+      if (notMarkedFull !== '' && String(answer.Item?.fullUntil ?? '') > now) return 'full';
+      await jitter(attempt);
+    }
+    throw new RetryableError(`ledger: lost the race on target ${targetId} ${MAX_RACE_ATTEMPTS} times`);
+  }
+
+  async function releaseTargetSource(targetId: string, eniId: string): Promise<void> {
+    try {
+      await send('UpdateItem', () =>
+        documents.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: targetKey(targetId),
+            // A source we give back is room on EC2 too: a target marked full is worth trying again at once.
+            UpdateExpression: 'DELETE sources :eniSet ADD sourceCount :minusOne SET updatedAt = :at REMOVE fullUntil',
+            ConditionExpression: 'contains(sources, :eniId)',
+            ExpressionAttributeValues: { ':eniSet': new Set([eniId]), ':eniId': eniId, ':minusOne': -1, ':at': clock.now().toISOString() },
+          }),
+        ),
+      );
+    } catch (error) {
+      // Not (or no longer) a source of this target: releasing is already done.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async function markTargetFull(targetId: string, until: Date): Promise<void> {
+    await send('UpdateItem', () =>
+      documents.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: targetKey(targetId),
+          UpdateExpression: 'SET fullUntil = :until, targetId = :targetId, updatedAt = :at',
+          ExpressionAttributeValues: { ':until': until.toISOString(), ':targetId': targetId, ':at': clock.now().toISOString() },
+        }),
+      ),
+    );
+  }
+
+  return { readTargetLoads, reserveTargetSource, releaseTargetSource, markTargetFull };
+}

@@ -1,0 +1,128 @@
+/**
+ * The ENI slot policy: what the ledger believes about the (at most 3) sessions on one source ENI, and which slot a
+ * new attach takes. Pure: the ledger adapter (shared/aws/ledger/eni-slots.ts) reads the ENI item, applies these under the
+ * item's version and writes the result.
+ */
+import { freeSessionNumbers, MAX_SESSIONS_PER_ENI } from './session-number';
+import type { SessionFacts } from './types';
+
+export type SlotOwner = 'managed' | 'foreign';
+export type SlotState = 'reserved' | 'active' | 'releasing';
+
+export interface Slot {
+  readonly sessionNumber: number;
+  readonly owner: SlotOwner;
+  readonly state: SlotState;
+  readonly sessionId?: string;
+  readonly targetId?: string;
+  readonly reservationId?: string;
+  readonly instanceId?: string;
+  readonly updatedAt: string;
+  /**
+   * A reservation's hold: until when its holder is known to be alive and working on it (set when reserved, renewed
+   * while EC2 keeps the create waiting, dropped when the holder gives up). Another invocation waits on a held
+   * reservation for its outcome and replays its ClientToken only once the hold has lapsed or was dropped.
+   */
+  readonly heldUntil?: string;
+}
+
+/** What the ledger holds for one ENI: its slots, the instance it was last seen on, the item's version. */
+export interface EniLedger {
+  readonly eniId: string;
+  readonly instanceId?: string;
+  readonly slots: readonly Slot[];
+  readonly version: number;
+}
+
+export type SlotReservation =
+  | { readonly kind: 'reserved'; readonly reservationId: string; readonly sessionNumber: number; readonly targetId: string }
+  /** An earlier or concurrent attach holds a reservation for this ENI: reuse it (same ClientToken, same session). */
+  | {
+      readonly kind: 'existing';
+      readonly reservationId: string;
+      readonly sessionNumber: number;
+      readonly targetId: string;
+      readonly sessionId?: string;
+    }
+  | { readonly kind: 'full' };
+
+/** What an attach asks of one ENI's slots. */
+export interface SlotWish {
+  readonly instanceId: string;
+  readonly targetId: string;
+  /** Numbers free at plan time, best first; re-checked against the slots. */
+  readonly numberCandidates: readonly number[];
+  readonly preferredSessionNumber: number;
+  /** The id the new slot gets (also the session's ClientToken). */
+  readonly reservationId: string;
+  /** The new reservation's hold (Slot.heldUntil), ISO time. */
+  readonly heldUntil: string;
+}
+
+/**
+ * Makes the slots agree with what EC2 shows: hand-made sessions become foreign slots (their numbers count against the
+ * ENI's 3), foreign slots whose session is gone are dropped, and managed sessions the ledger lost are learned back.
+ */
+export function syncObservedSessions(slots: readonly Slot[], observed: readonly SessionFacts[], at: string): Slot[] {
+  const observedIds = new Set(observed.map((session) => session.sessionId));
+  const next = slots.filter((slot) => slot.owner !== 'foreign' || (slot.sessionId !== undefined && observedIds.has(slot.sessionId)));
+  for (const session of observed) {
+    const known = next.some(
+      (slot) =>
+        slot.sessionId === session.sessionId || (session.reservationId !== undefined && slot.reservationId === session.reservationId),
+    );
+    if (known || next.some((slot) => slot.sessionNumber === session.sessionNumber)) continue;
+    next.push({
+      sessionNumber: session.sessionNumber,
+      owner: session.managed ? 'managed' : 'foreign',
+      state: 'active',
+      sessionId: session.sessionId,
+      targetId: session.targetId,
+      ...(session.reservationId !== undefined ? { reservationId: session.reservationId } : {}),
+      ...(session.instanceId !== undefined ? { instanceId: session.instanceId } : {}),
+      updatedAt: at,
+    });
+  }
+  return next;
+}
+
+/**
+ * The slot an attach takes, given the ENI's slots (already synced with EC2): a managed reservation already held is
+ * reused (same ClientToken, so never a second session); else the first candidate number no slot uses (or the lowest
+ * free one from the preferred number) becomes a new `reserved` slot; 'full' when the ENI has its 3 or no number is
+ * free. Returns the slots to write with the answer.
+ */
+export function chooseSlot(slots: readonly Slot[], wish: SlotWish, at: string): { slots: Slot[]; result: SlotReservation } {
+  const held = slots.find((slot) => slot.owner === 'managed' && slot.state !== 'releasing' && slot.reservationId !== undefined);
+  if (held?.reservationId !== undefined && held.targetId !== undefined) {
+    return {
+      slots: [...slots],
+      result: {
+        kind: 'existing',
+        reservationId: held.reservationId,
+        sessionNumber: held.sessionNumber,
+        targetId: held.targetId,
+        ...(held.state === 'active' && held.sessionId !== undefined ? { sessionId: held.sessionId } : {}),
+      },
+    };
+  }
+  if (slots.length >= MAX_SESSIONS_PER_ENI) return { slots: [...slots], result: { kind: 'full' } };
+  const used = slots.map((slot) => slot.sessionNumber);
+  const number =
+    wish.numberCandidates.find((candidate) => !used.includes(candidate)) ?? freeSessionNumbers(used, wish.preferredSessionNumber, 1)[0];
+  if (number === undefined) return { slots: [...slots], result: { kind: 'full' } };
+  const slot: Slot = {
+    sessionNumber: number,
+    owner: 'managed',
+    state: 'reserved',
+    targetId: wish.targetId,
+    reservationId: wish.reservationId,
+    instanceId: wish.instanceId,
+    updatedAt: at,
+    heldUntil: wish.heldUntil,
+  };
+  return {
+    slots: [...slots, slot],
+    result: { kind: 'reserved', reservationId: wish.reservationId, sessionNumber: number, targetId: wish.targetId },
+  };
+}

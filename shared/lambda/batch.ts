@@ -1,0 +1,147 @@
+/**
+ * A batch of trigger events from the function's SQS queue (EventBridge rule -> queue -> event source mapping):
+ * every record is parsed on its own, the instances they name are read and planned ONCE (one DescribeInstances,
+ * one DescribeTrafficMirrorSessions for up to 10 events), each instance is applied under the id of the event that
+ * named it, and the answer is a partial batch response: only the records that were malformed or named an instance
+ * whose converge failed come back (bounded by the queue's maxReceiveCount, then the DLQ keeps the message).
+ * Refusals are outcomes, not failures. Reading EC2 or the ledger failing fails the whole batch (thrown).
+ * Before that: outcome events earlier runs left in the outbox are sent (outbox.ts); a record that would take the
+ * invocation past its bound is split into parts instead (split.ts); instances whose read is behind what their event
+ * says are read again, bounded, after the others are applied (catch-up.ts).
+ */
+import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { InvalidEventError } from '../domain/errors';
+import type { EventClaims, Trigger } from '../domain/events';
+import { catchUp, logLeftToSweep, partitionByClaims } from './catch-up';
+import { mapWithConcurrency } from '../util/concurrency';
+import { applyPlans, ConvergeError, INSTANCE_CONCURRENCY, summarize, type ConvergeSummary, type DecisionRecord } from '../converge/converge';
+import { handleTrigger, readTrigger } from './handle-trigger';
+import { flushOutboxBeforeConverge } from '../converge/outbox';
+import type { ConvergeDeps } from '../converge/ports';
+import { readAndPlan, type InstancePlan } from '../converge/read-and-plan';
+import { mustSplit, requestParts } from './split';
+
+/** True for Lambda's SQS event source shape: every record comes from aws:sqs. */
+function isSqsEvent(event: unknown): event is SQSEvent {
+  if (event === null || typeof event !== 'object') return false;
+  const records = (event as { Records?: unknown }).Records;
+  return (
+    Array.isArray(records) &&
+    records.length > 0 &&
+    records.every((record) => record !== null && typeof record === 'object' && (record as { eventSource?: unknown }).eventSource === 'aws:sqs')
+  );
+}
+
+/**
+ * The handler body of the event-driven functions: an SQS batch gets a partial batch response; a direct
+ * EventBridge event is converged as before and throws on failure (async retries, then the on-failure destination).
+ */
+export async function handleTriggerEvent(event: unknown, deps: ConvergeDeps): Promise<SQSBatchResponse | ConvergeSummary> {
+  // Outcome events an earlier invocation could not send go first (at least once, shared/converge/outbox.ts).
+  await flushOutboxBeforeConverge(deps);
+  return isSqsEvent(event) ? handleSqsBatch(event, deps) : handleTrigger(event, deps);
+}
+
+interface NamedInstance {
+  /** The latest record naming the instance gives the trigger event id of its decisions, and the claims to check. */
+  eventId: string;
+  claims: EventClaims | undefined;
+  readonly messageIds: Set<string>;
+}
+
+export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps): Promise<SQSBatchResponse> {
+  const failed = new Set<string>();
+  const byInstance = new Map<string, NamedInstance>();
+  const toSplit: { record: SQSRecord; trigger: Trigger }[] = [];
+  let ignored = 0;
+  for (const record of event.Records) {
+    const trigger = readRecord(record, deps);
+    if (trigger === undefined) {
+      failed.add(record.messageId);
+      continue;
+    }
+    if (trigger.ignoredReason !== undefined) {
+      ignored += 1;
+      deps.logger.info('event ignored', { messageId: record.messageId, triggerEventId: trigger.eventId, kind: trigger.kind, reason: trigger.ignoredReason });
+      continue;
+    }
+    if (mustSplit(trigger, new Set(byInstance.keys()))) {
+      toSplit.push({ record, trigger });
+      continue;
+    }
+    for (const instanceId of trigger.instanceIds) {
+      const named = byInstance.get(instanceId) ?? { eventId: trigger.eventId, claims: undefined, messageIds: new Set<string>() };
+      named.eventId = trigger.eventId;
+      named.claims = trigger.claims;
+      named.messageIds.add(record.messageId);
+      byInstance.set(instanceId, named);
+    }
+  }
+
+  // Too large for this invocation: handed on in parts, each converged by its own invocation (split.ts).
+  for (const { record, trigger } of toSplit) {
+    if (!(await requestParts(trigger, deps, { messageId: record.messageId }))) failed.add(record.messageId);
+  }
+
+  const decisions: DecisionRecord[] = [];
+  const failedInstances: string[] = [];
+  const applyEach = (plans: readonly InstancePlan[]) =>
+    mapWithConcurrency(plans, INSTANCE_CONCURRENCY, async (plan) => {
+      const named = byInstance.get(plan.instanceId);
+      if (named === undefined) return;
+      try {
+        decisions.push(...(await applyPlans([plan], { eventId: named.eventId }, deps)).decisions);
+      } catch (error) {
+        // applyPlans has logged the instance's `fail` decision; a ConvergeError also carries what was done before it.
+        if (error instanceof ConvergeError) decisions.push(...error.summary.decisions);
+        failedInstances.push(plan.instanceId);
+        for (const messageId of named.messageIds) failed.add(messageId);
+      }
+    });
+
+  const claimsOf = (instanceId: string) => byInstance.get(instanceId)?.claims;
+  const { ready, lagging } = partitionByClaims(await readAndPlan([...byInstance.keys()], deps), claimsOf);
+  await applyEach(ready);
+  // Instances whose read is behind their event wait for EC2 to catch up, after the others are done.
+  const caught = await catchUp(lagging, claimsOf, deps);
+  await applyEach(caught.plans);
+  logLeftToSweep(caught.behind, (instanceId) => byInstance.get(instanceId)?.eventId, deps);
+
+  const batchItemFailures: SQSBatchItemFailure[] = event.Records.filter((record) => failed.has(record.messageId)).map((record) => ({
+    itemIdentifier: record.messageId,
+  }));
+  const { attached, detached, refused, skipped, kept } = summarize(decisions);
+  deps.logger.info('converged batch', {
+    records: event.Records.length,
+    ignored,
+    split: toSplit.length,
+    instances: byInstance.size,
+    failedInstances,
+    behindInstances: caught.behind.map((item) => item.instanceId),
+    attached,
+    detached,
+    refused,
+    skipped,
+    kept,
+    retriedRecords: batchItemFailures.map((failure) => failure.itemIdentifier),
+  });
+  return { batchItemFailures };
+}
+
+/** The record's trigger, or undefined when the record is malformed (logged with its message id and event id). */
+function readRecord(record: SQSRecord, deps: ConvergeDeps): Trigger | undefined {
+  const where = { messageId: record.messageId, receiveCount: record.attributes?.ApproximateReceiveCount };
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch (error) {
+    deps.logger.error('invalid event', { ...where, eventId: 'unknown', reason: `message body is not JSON: ${(error as Error).message}` });
+    return undefined;
+  }
+  try {
+    return readTrigger(body, deps, where);
+  } catch (error) {
+    if (error instanceof InvalidEventError) return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * The one place that builds the real dependencies: SDK clients, the EC2 adapter, the ledger (and the sweep's part
+ * of it), the outcome publisher, the configuration, logger, metrics and clock. The functions call it at module load
+ * with the container's clients; the CLI and the tests call it with their own clients, clock or logger, so that what
+ * they run is wired exactly as a deployed function is.
+ */
+import { dynamoDocuments, ec2, eventBridge, type AwsClients } from '../aws/clients';
+import { createEc2Adapter } from '../aws/ec2';
+import { createLedger } from '../aws/ledger';
+import { createSweepLedger } from '../aws/ledger/sweep';
+import { createPublisher } from '../aws/publisher';
+import { loadConfig, type Config } from '../config/config';
+import type { Clock, ConvergeDeps } from '../converge/ports';
+import type { SweepLedgerPort } from '../converge/sweep-ports';
+import { logger, metrics } from '../observability';
+
+/** What a caller may supply instead of the container's own. */
+export interface WiringOverrides {
+  /** Default: the container's clients (shared/aws/clients.ts), endpoints from AWS_ENDPOINT_URL_<SERVICE>. */
+  readonly clients?: AwsClients;
+  readonly clock?: Clock;
+  readonly logger?: ConvergeDeps['logger'];
+  /** undefined: no metrics (the CLI). Default: the container's. */
+  readonly metrics?: ConvergeDeps['metrics'] | null;
+}
+
+export interface RealDeps extends ConvergeDeps {
+  /** The sweep's own ledger items (cursor, target audit). */
+  readonly sweepLedger: SweepLedgerPort;
+}
+
+const systemClock: Clock = { now: () => new Date() };
+
+/** Call once per container (module load): adapters keep per-container caches (instance types, targets). */
+export function defaultDeps(config: Config = loadConfig(process.env), overrides: WiringOverrides = {}): RealDeps {
+  const clients = overrides.clients ?? { ec2: ec2(), documents: dynamoDocuments(), eventBridge: eventBridge() };
+  const clock = overrides.clock ?? systemClock;
+  const { tableName, historyTtlDays, ownerId, eventBusName } = config;
+  return {
+    ec2: createEc2Adapter({ client: clients.ec2, ownerId, clock }),
+    ledger: createLedger({ documents: clients.documents, tableName, historyTtlDays, clock }),
+    sweepLedger: createSweepLedger({ documents: clients.documents, tableName, clock }),
+    publisher: createPublisher({ client: clients.eventBridge, eventBusName, ownerId }),
+    config,
+    logger: overrides.logger ?? logger,
+    metrics: overrides.metrics === null ? undefined : (overrides.metrics ?? metrics),
+    clock,
+  };
+}

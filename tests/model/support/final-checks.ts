@@ -1,0 +1,110 @@
+/**
+ * What must hold once the world is quiet: every event delivered (retries included), then one sweep after the grace
+ * period. Eligibility comes from the simulator's truth (local/sandbox/invariants.ts), never from the planner.
+ *   - before the sweep: an eligible ENI whose instance lost no event, in a run without crashes or a lowered quota,
+ *     is mirrored by the events alone;
+ *   - after it: the invariants on the current deployment (exactly one session of ours per eligible ENI on the
+ *     current settings, nothing else of ours, no limit exceeded, hand-made sessions untouched), the ledger agrees
+ *     with EC2, every session of ours was announced (and its end too), and a second sweep makes no mutating call.
+ */
+import { auditLedger, checkInvariants, scanTable, worldFromSnapshot, type InvariantOptions } from '../../../local/oracle';
+import { FILTER_TAG_KEY, OWNER_ID, TARGET_TAG_KEY } from './deployment';
+import { OWNER_TAG, TARGET_LIMITS, type ModelCloud } from './model-cloud';
+
+const MUTATING_ACTIONS = ['CreateTrafficMirrorSession', 'DeleteTrafficMirrorSession', 'ModifyTrafficMirrorSession', 'CreateTags', 'DeleteTags'];
+type CallCounts = ReturnType<ModelCloud['sim']['calls']>;
+
+function invariantOptions(cloud: ModelCloud): InvariantOptions {
+  const { deployment, ids } = cloud;
+  const pool = deployment.pool.map((role) => ids.targets[role]);
+  return {
+    ownerTagKey: OWNER_TAG,
+    ownerId: OWNER_ID,
+    poolTargetIds: pool,
+    handMadeBaseline: cloud.handMade,
+    targetOverride: { tagKey: TARGET_TAG_KEY, allowedTargetIds: [...pool, ids.targets.gwlb] },
+    filterOverride: { tagKey: FILTER_TAG_KEY, allowedFilterIds: [ids.filters[deployment.filter], ids.filters.allowed] },
+    desiredSettings: {
+      filterId: ids.filters[deployment.filter],
+      ...(deployment.virtualNetworkId !== undefined ? { virtualNetworkId: deployment.virtualNetworkId } : {}),
+      ...(deployment.packetLength !== undefined ? { packetLength: deployment.packetLength } : {}),
+    },
+    sessionsPerAccount: cloud.accountQuota,
+  };
+}
+
+function invariantViolations(cloud: ModelCloud): string[] {
+  const report = checkInvariants(worldFromSnapshot(cloud.sim.snapshot(), TARGET_LIMITS), invariantOptions(cloud));
+  return report.violations.map((violation) => `${violation.invariant}: ${violation.message}`);
+}
+
+/** Eligible ENIs left with no session of ours although every event of their instance was delivered. */
+function eventDrivenViolations(cloud: ModelCloud): string[] {
+  if (cloud.figures.crashes > 0 || cloud.figures.quotasPlayed > 0) return [];
+  const snapshot = cloud.sim.snapshot();
+  const report = checkInvariants(worldFromSnapshot(snapshot, TARGET_LIMITS), invariantOptions(cloud));
+  const instanceOf = new Map(snapshot.networkInterfaces.map((eni) => [eni.networkInterfaceId, eni.instanceId]));
+  return report.violations
+    .filter((violation) => violation.invariant === 'eligible-mirrored-once' && violation.message.includes('has 0 managed'))
+    .filter((violation) => !cloud.lostEventsOf.has(instanceOf.get(violation.subject) ?? ''))
+    .map((violation) => `mirrored-by-events: every event delivered, yet before any sweep ${violation.message}`);
+}
+
+/** Every session of ours seen during the run was announced as attached, and, once gone from a live ENI, as detached. */
+function outcomeViolations(cloud: ModelCloud): string[] {
+  const snapshot = cloud.sim.snapshot();
+  const live = new Set(snapshot.sessions.map((session) => session.trafficMirrorSessionId));
+  const enis = new Set(snapshot.networkInterfaces.map((eni) => eni.networkInterfaceId));
+  const announced = (detailType: string) =>
+    new Set(cloud.cloud.bus.events.filter((event) => event.detailType === detailType).map((event) => String(event.detail.sessionId)));
+  const attached = announced('Mirror Session Attached');
+  const detached = announced('Mirror Session Detached');
+  const problems: string[] = [];
+  for (const [sessionId, eniId] of cloud.seenManaged) {
+    if (!attached.has(sessionId)) problems.push(`outcome: session ${sessionId} on ${eniId} was never announced as attached`);
+    if (!live.has(sessionId) && enis.has(eniId) && !detached.has(sessionId)) problems.push(`outcome: session ${sessionId} on ${eniId} was removed and never announced as detached`);
+  }
+  return problems;
+}
+
+/** Mutating calls made between two readings of the simulator's counters, by action and error code. */
+function mutatingCallsBetween(before: CallCounts, after: CallCounts): string[] {
+  return MUTATING_ACTIONS.flatMap((action) => {
+    const made = (after[action]?.total ?? 0) - (before[action]?.total ?? 0);
+    if (made === 0) return [];
+    const errors = Object.entries(after[action]?.errors ?? {})
+      .map(([code, count]) => [code, count - (before[action]?.errors[code] ?? 0)] as const)
+      .filter(([, count]) => count > 0)
+      .map(([code, count]) => `${code} x${count}`);
+    return [`${action} x${made}${errors.length > 0 ? ` (failed: ${errors.join(', ')})` : ''}`];
+  });
+}
+
+/** Quiescence, one sweep, the checks, and a second sweep that must change nothing. Returns the violations. */
+export async function settleAndCheck(cloud: ModelCloud): Promise<string[]> {
+  cloud.failOutcomes(0);
+  await cloud.drainEvents();
+  const violations = eventDrivenViolations(cloud);
+
+  await cloud.setConsistency(0);
+  cloud.setQuota(false); // the quota frees up: whoever waited for it is attached by the next sweep
+  await cloud.passTime();
+  const swept = await cloud.sweep('final');
+  if (swept === undefined) violations.push('sweep: the sweep after quiescence did not complete');
+  violations.push(...invariantViolations(cloud));
+  const ledger = auditLedger(await scanTable(cloud.cloud.documents, cloud.cloud.table.tableName), cloud.sim.snapshot());
+  violations.push(...ledger.map((problem) => `ledger: ${problem.subject}: ${problem.message}`));
+
+  const before = cloud.sim.calls();
+  const steady = await cloud.sweep('steady');
+  const spent = mutatingCallsBetween(before, cloud.sim.calls());
+  if (spent.length > 0) {
+    const decisions = steady
+      ? steady.decisions.filter((d) => d.action === 'attach' || d.action === 'detach' || d.action === 'refuse').map((d) => `${d.action} ${d.eniId ?? d.instanceId} (${d.reason})`)
+      : ['the sweep did not complete'];
+    violations.push(`steady-state: a second sweep made mutating EC2 calls: ${spent.join(', ')}; decisions: ${decisions.join('; ')}`);
+  }
+  violations.push(...outcomeViolations(cloud));
+  violations.push(...cloud.findings.map((finding) => `${finding.kind}: ${finding.message}`));
+  return violations;
+}
