@@ -36,7 +36,7 @@ function fleetRows(measurements: readonly SweepMeasurement[]): ReportRow[] {
       measurements.filter((m) => !m.settled).length,
       exactly(0),
       measurements.map((m) => (m.settled ? 'yes' : 'no')).join(', '),
-      'no: within 4 passes, some instance was never visited or kept changing',
+      'per pass measured; a sweep that starves some instance, or keeps changing, does not settle within 4 passes',
     ),
     measurements.every((m) => m.passCompleted)
       ? judged(
