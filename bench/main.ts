@@ -12,6 +12,8 @@ import { measureFunctions } from './bundles/section';
 import { buildBundles, buildVariant, type BuiltBundle } from './bundles/build';
 import { loadBundleSettings } from './bundles/settings';
 import { runBurst } from './burst/section';
+import { runLatency } from './latency/section';
+import { runSweepBench } from './sweep/section';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -33,7 +35,7 @@ async function main(): Promise<void> {
   if (!options.skipBurst) {
     try {
       const burst = await runBurst(ROOT, dir, options, log);
-      sections.push(burst.section);
+      sections.push(...burst.sections);
       findings.push(...burst.findings);
     } catch (error) {
       // The bundle measurements still stand; the report says what broke instead of leaving no report at all.
@@ -42,6 +44,30 @@ async function main(): Promise<void> {
       log(`burst failed: ${reason}`);
       sections.push({ title: 'Burst (local cloud, EC2 throttling on)', rows: [notMeasured('burst', '-', `the burst failed: ${reason}`)] });
       findings.push(`The burst failed before it could be measured: ${reason}.`);
+    }
+  }
+  if (!options.skipLatency) {
+    try {
+      const latency = await runLatency(ROOT, dir, options, log);
+      sections.push(latency.section);
+      findings.push(...latency.findings);
+    } catch (error) {
+      failed = true;
+      const reason = error instanceof Error ? error.message : String(error);
+      log(`latency failed: ${reason}`);
+      sections.push({ title: 'Single-event latency', rows: [notMeasured('latency', '-', `the measurement failed: ${reason}`)] });
+    }
+  }
+  if (!options.skipSweep) {
+    try {
+      const swept = await runSweepBench(ROOT, dir, options, log);
+      sections.push(swept.section);
+      findings.push(...swept.findings);
+    } catch (error) {
+      failed = true;
+      const reason = error instanceof Error ? error.message : String(error);
+      log(`sweep failed: ${reason}`);
+      sections.push({ title: 'Steady-state sweep', rows: [notMeasured('sweep', '-', `the measurement failed: ${reason}`)] });
     }
   }
   if (!options.skipBundles) {

@@ -4,7 +4,8 @@ import { z } from 'zod';
 
 const BenchOptionsSchema = z.object({
   instances: z.number().int().min(1).max(5000),
-  timeScale: z.number().positive().max(1000),
+  /** Simulator time scales of the burst, headline first: 1 is EC2's real rates. */
+  timeScales: z.array(z.number().positive().max(1000)).min(1),
   concurrency: z.number().int().min(1).max(200),
   seed: z.number().int().min(0),
   /** Share of instances launched with a second (secondary) ENI. */
@@ -18,6 +19,12 @@ const BenchOptionsSchema = z.object({
   repeats: z.number().int().min(1).max(20),
   skipBundles: z.boolean(),
   skipBurst: z.boolean(),
+  skipLatency: z.boolean(),
+  skipSweep: z.boolean(),
+  /** Launches and tag changes measured one at a time on an idle system (each kind). */
+  latencySamples: z.number().int().min(5).max(1000),
+  /** Fleet sizes of the steady-state sweep. */
+  sweepFleets: z.array(z.number().int().min(100).max(12_000)).min(1),
   out: z.string().min(1),
   /** Every handler log line (JSONL with function, container, request and time) goes here, for diagnosis. */
   handlerLog: z.string().min(1).optional(),
@@ -28,6 +35,15 @@ const BenchOptionsSchema = z.object({
 });
 
 export type BenchOptions = z.infer<typeof BenchOptionsSchema>;
+
+function numberListArg(name: string): (value: string) => number[] {
+  return (value) =>
+    value.split(',').map((item) => {
+      const parsed = Number(item.trim());
+      if (item.trim() === '' || !Number.isFinite(parsed)) throw new InvalidArgumentError(`${name} must be comma-separated numbers, got "${value}"`);
+      return parsed;
+    });
+}
 
 function numberArg(name: string): (value: string) => number {
   return (value) => {
@@ -40,17 +56,25 @@ function numberArg(name: string): (value: string) => number {
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const program = new Command('bench')
     .description('Burst benchmark of the orchestrator on the local cloud (simulator + dynalite + local Lambda)')
-    .option('--instances <n>', 'tagged instances launched in the burst', numberArg('--instances'), 1000)
-    .option('--time-scale <x>', 'simulator time scale: throttling buckets refill this many times faster', numberArg('--time-scale'), 10)
+    // 300 instances: at EC2's real rates (x1) the physical limit alone is ~67 s a burst, so three repeats at three
+    // scales stay within ~10 minutes.
+    .option('--instances <n>', 'tagged instances launched in the burst', numberArg('--instances'), 300)
+    .option('--time-scales <list>', 'burst time scales, headline first (throttling buckets refill this many times faster)', numberListArg('--time-scales'), [1, 3, 10])
+    .option('--time-scale <x>', 'one burst time scale instead of --time-scales', numberArg('--time-scale'))
     .option('--concurrency <n>', 'Lambda containers per function (reserved concurrency)', numberArg('--concurrency'), 10)
     .option('--seed <n>', 'seed of the fleet generator and the simulator', numberArg('--seed'), 1)
     .option('--two-eni-share <f>', 'share of instances with a second ENI (0..1)', numberArg('--two-eni-share'), 0.3)
     .option('--unsupported-share <f>', 'share of instances of an unsupported type (0..1)', numberArg('--unsupported-share'), 0)
     .option('--converge-timeout <s>', 'give up waiting for convergence after this many seconds', numberArg('--converge-timeout'), 150)
     .option('--init-runs <n>', 'fresh node processes per bundle for the init-time median (>= 10)', numberArg('--init-runs'), 15)
-    .option('--repeats <n>', 'bursts to run; the table shows the one with the median converge ratio', numberArg('--repeats'), 1)
+    .option('--repeats <n>', 'runs of each burst, latency and sweep measurement; the report shows medians', numberArg('--repeats'), 3)
     .option('--skip-bundles', 'skip bundle size and init-time measurement', false)
-    .option('--skip-burst', 'skip the burst (bundle measurements only)', false)
+    .option('--skip-burst', 'skip the burst', false)
+    .option('--skip-latency', 'skip the single-event latency measurement', false)
+    .option('--skip-sweep', 'skip the steady-state sweep measurement', false)
+    .option('--latency-samples <n>', 'launches and tag changes measured one at a time (each)', numberArg('--latency-samples'), 100)
+    // 10,000: the simulator's default VPC (three /20 subnets) holds ~12,270 addresses, so 50,000 cannot be launched.
+    .option('--sweep-fleets <list>', 'fleet sizes of the steady-state sweep (at most ~12,000: the default VPC)', numberListArg('--sweep-fleets'), [10_000])
     .option('--out <file>', 'markdown report to write (relative to the repository root)', 'BENCHMARKS.md')
     .option('--functions <keys>', 'deploy only these functions, comma-separated (what-if; default all)', (value: string) => value.split(',').map((key) => key.trim()).filter(Boolean))
     .option('--handler-log <file>', 'write every handler log line to this JSONL file (diagnosis)')
@@ -61,7 +85,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const raw = program.opts<Record<string, unknown>>();
   const parsed = BenchOptionsSchema.safeParse({
     instances: raw['instances'],
-    timeScale: raw['timeScale'],
+    timeScales: raw['timeScale'] !== undefined ? [raw['timeScale']] : raw['timeScales'],
     concurrency: raw['concurrency'],
     seed: raw['seed'],
     twoEniShare: raw['twoEniShare'],
@@ -71,6 +95,10 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     repeats: raw['repeats'],
     skipBundles: raw['skipBundles'],
     skipBurst: raw['skipBurst'],
+    skipLatency: raw['skipLatency'],
+    skipSweep: raw['skipSweep'],
+    latencySamples: raw['latencySamples'],
+    sweepFleets: raw['sweepFleets'],
     out: raw['out'],
     handlerLog: raw['handlerLog'],
     handlerNodeOptions: raw['handlerNodeOptions'],
@@ -88,7 +116,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
 export function describeOptions(options: BenchOptions): string {
   const parts = [
     `--instances ${options.instances}`,
-    `--time-scale ${options.timeScale}`,
+    `--time-scales ${options.timeScales.join(',')}`,
     `--concurrency ${options.concurrency}`,
     `--seed ${options.seed}`,
     `--two-eni-share ${options.twoEniShare}`,
@@ -99,9 +127,33 @@ export function describeOptions(options: BenchOptions): string {
   ];
   if (options.skipBundles) parts.push('--skip-bundles');
   if (options.skipBurst) parts.push('--skip-burst');
+  if (options.skipLatency) parts.push('--skip-latency');
+  else parts.push(`--latency-samples ${options.latencySamples}`);
+  if (options.skipSweep) parts.push('--skip-sweep');
+  else parts.push(`--sweep-fleets ${options.sweepFleets.join(',')}`);
   parts.push(`--out ${options.out}`);
   if (options.functions) parts.push(`--functions ${options.functions.join(',')}`);
   if (options.handlerLog) parts.push(`--handler-log ${options.handlerLog}`);
   if (options.handlerNodeOptions !== undefined) parts.push(`--handler-node-options "${options.handlerNodeOptions}"`);
   return parts.join(' ');
+}
+
+export type BenchPart = 'burst' | 'latency' | 'sweep';
+
+/** The command that measures one part of the report on its own (the others skipped), as the report quotes it. */
+export function partCommand(options: BenchOptions, part: BenchPart): string {
+  const skips = (['burst', 'latency', 'sweep'] as const).filter((other) => other !== part).map((other) => `--skip-${other}`);
+  const own: Record<BenchPart, string[]> = {
+    burst: [
+      `--instances ${options.instances}`,
+      `--time-scales ${options.timeScales.join(',')}`,
+      `--concurrency ${options.concurrency}`,
+      `--seed ${options.seed}`,
+      `--two-eni-share ${options.twoEniShare}`,
+      `--unsupported-share ${options.unsupportedShare}`,
+    ],
+    latency: [`--latency-samples ${options.latencySamples}`, `--seed ${options.seed}`],
+    sweep: [`--sweep-fleets ${options.sweepFleets.join(',')}`, `--seed ${options.seed}`],
+  };
+  return `npm run bench -- --skip-bundles ${skips.join(' ')} ${own[part].join(' ')} --repeats ${options.repeats} --out /tmp/bench-${part}.md`;
 }

@@ -52,7 +52,7 @@ async function buildOne(
   exportName: string,
   root: string,
 ): Promise<BuiltBundle> {
-  // outbase = the repo root keeps the source layout (functions/state-change.js), as serverless-esbuild's zips do.
+  // outbase = the repo root keeps the source layout (functions/instance-events.js), as serverless-esbuild's zips do.
   const result = await build({
     ...settings.esbuild,
     absWorkingDir: root,

@@ -122,7 +122,18 @@ function withoutBenchCalls(calls: Record<string, CallCount>): Record<string, Cal
   return Object.fromEntries(Object.entries(calls).filter(([action]) => !BENCH_ONLY_ACTIONS.has(action)));
 }
 
-export async function runBurstOnce(root: string, packageDir: string, options: BenchOptions, log: (line: string) => void): Promise<BurstMeasurement> {
+/** The wait for convergence: --converge-timeout, or three times the physical limit when that is longer (x1 bursts). */
+function convergeTimeoutMs(options: BenchOptions, expectedSessions: number, timeScale: number): number {
+  return Math.max(options.convergeTimeoutSeconds, 3 * physicalLimitSeconds(expectedSessions, timeScale)) * 1000;
+}
+
+export async function runBurstOnce(
+  root: string,
+  packageDir: string,
+  options: BenchOptions,
+  timeScale: number,
+  log: (line: string) => void,
+): Promise<BurstMeasurement> {
   // --concurrency bounds both the functions' containers and, where events come through SQS, the event source
   // mappings' maximum concurrency (serverless.yml's queueMaximumConcurrency parameter).
   const params = { queueMaximumConcurrency: String(options.concurrency) };
@@ -153,7 +164,7 @@ export async function runBurstOnce(root: string, packageDir: string, options: Be
     reservedConcurrency: concurrency,
     initTimeoutMs: INIT_TIMEOUT_MS,
     // Lambda's async retry delays (1 and 2 minutes) shrink with the same time scale as EC2's buckets.
-    timeScale: 1 / options.timeScale,
+    timeScale: 1 / timeScale,
     onInvocation: (report) => {
       const firstInContainer = report.containerId !== undefined && !containersSeen.has(report.containerId);
       if (report.containerId !== undefined) containersSeen.add(report.containerId);
@@ -196,8 +207,8 @@ export async function runBurstOnce(root: string, packageDir: string, options: Be
     const requests = burstRequests(plan, pool.zones, identity.tagKey, identity.tagValue);
     simulator.resetCalls();
     counter.reset();
-    simulator.setThrottling({ enabled: true, timeScale: options.timeScale });
-    log(`burst: ${plan.instances.length} tagged instances (${plan.expectedSessions} ENIs) in ${requests.length} RunInstances calls, throttling on x${options.timeScale}`);
+    simulator.setThrottling({ enabled: true, timeScale });
+    log(`burst: ${plan.instances.length} tagged instances (${plan.expectedSessions} ENIs) in ${requests.length} RunInstances calls, throttling on x${timeScale}`);
     // Admitted creates by ClientToken: a token seen twice is an idempotent replay, a call that created nothing.
     const createsByToken = new Map<string, number>();
     const unhook = simulator.hook('CreateTrafficMirrorSession', 'before', (params) => {
@@ -220,12 +231,12 @@ export async function runBurstOnce(root: string, packageDir: string, options: Be
       pool.targetIds,
       plan.expectedSessions,
       started,
-      options.convergeTimeoutSeconds * 1000,
+      convergeTimeoutMs(options, plan.expectedSessions, timeScale),
       log,
     );
     log(
       times.convergedSeconds === undefined
-        ? `not converged after ${options.convergeTimeoutSeconds} s: ${times.sessionsAtEnd}/${plan.expectedSessions}`
+        ? `not converged after ${convergeTimeoutMs(options, plan.expectedSessions, timeScale) / 1000} s: ${times.sessionsAtEnd}/${plan.expectedSessions}`
         : `converged in ${times.convergedSeconds.toFixed(2)} s; waiting for the functions to go idle`,
     );
     const settleStarted = performance.now();
@@ -252,12 +263,12 @@ export async function runBurstOnce(root: string, packageDir: string, options: Be
       expectedSessions: plan.expectedSessions,
       interfaceTargets: pool.interfaceTargetIds.length,
       loadBalancerTargets: pool.loadBalancerTargetIds.length,
-      timeScale: options.timeScale,
+      timeScale,
       concurrency,
       memorySizeMb: Object.fromEntries(stack.functions.map((fn) => [fn.key, fn.memorySizeMb])),
       times,
       settleSeconds,
-      physicalLimitSeconds: physicalLimitSeconds(plan.expectedSessions, options.timeScale),
+      physicalLimitSeconds: physicalLimitSeconds(plan.expectedSessions, timeScale),
       ec2Calls: withoutBenchCalls(simulator.calls()),
       dynamo: counter.counts(),
       lambdas: Object.values(cloud.lambdas).map((lambda) => lambda.stats()),

@@ -1,15 +1,33 @@
-/** The "Burst" section of the report: one burst, or the median of several (--repeats). */
-import type { BenchOptions } from '../options';
-import { formatNumber, informative, type ReportSection } from '../report/model';
+/**
+ * The burst sections of the report: at each time scale (headline first: x1 is EC2's real rates), --repeats bursts,
+ * each on a fresh local cloud. A headline table holds the medians per scale; one section per scale shows the run with
+ * the median converge ratio in full.
+ */
+import { partCommand, type BenchOptions } from '../options';
+import { atMost, exactly, formatNumber, informative, judged, type ReportRow, type ReportSection } from '../report/model';
+import { median } from '../stats';
+import { burstFigures } from './figures';
 import type { BurstMeasurement } from './measurement';
-import { burstRows } from './rows';
+import { burstRows, CONVERGE_RATIO_GOAL, DYNAMO_REQUESTS_PER_SESSION_GOAL } from './rows';
 import { runBurstOnce } from './run';
 
-/** Converge time over the physical limit; a burst that did not converge ranks last. */
-function convergeRatio(measurement: BurstMeasurement): number {
-  const seconds = measurement.times.convergedSeconds;
-  if (seconds === undefined) return Number.POSITIVE_INFINITY;
-  return measurement.physicalLimitSeconds > 0 ? seconds / measurement.physicalLimitSeconds : seconds;
+const ratioText = (value: number): string => (Number.isFinite(value) ? formatNumber(value) : 'timed out');
+
+function headlineRows(timeScale: number, measurements: readonly BurstMeasurement[]): ReportRow[] {
+  const figures = measurements.map(burstFigures);
+  const medianOf = (pick: (f: (typeof figures)[number]) => number): number => median(figures.map(pick));
+  const runs = (pick: (f: (typeof figures)[number]) => number): string => `runs: ${figures.map((f) => ratioText(pick(f))).join(', ')}`;
+  const loads = measurements.map((m) => `${formatNumber(m.loadAverage.start, 1)}-${formatNumber(m.loadAverage.end, 1)}`).join(', ');
+  const first = measurements[0];
+  const scale = `x${timeScale}`;
+  return [
+    judged(`${scale}: time to converge / physical limit (median)`, medianOf((f) => f.convergeRatio), atMost(CONVERGE_RATIO_GOAL), ratioText(medianOf((f) => f.convergeRatio)),
+      `${runs((f) => f.convergeRatio)}; ${first ? `${first.expectedSessions} ENIs, limit ${formatNumber(first.physicalLimitSeconds, 1)} s` : ''}; 1-min load average per run (start-end) ${loads} on ${first?.loadAverage.cores ?? '?'} cores`),
+    judged(`${scale}: EC2 mutating calls per session (median)`, medianOf((f) => f.mutatingPerSession), atMost(1.0), undefined,
+      `${runs((f) => f.mutatingPerSession)}; ClientToken replays per session: ${figures.map((f) => formatNumber(f.replaysPerSession)).join(', ')}`),
+    judged(`${scale}: DynamoDB requests per session (median)`, medianOf((f) => f.dynamoPerSession), atMost(DYNAMO_REQUESTS_PER_SESSION_GOAL), undefined, runs((f) => f.dynamoPerSession)),
+    judged(`${scale}: failed invocations (all runs)`, figures.reduce((sum, f) => sum + f.failed, 0), exactly(0)),
+  ];
 }
 
 export async function runBurst(
@@ -17,24 +35,33 @@ export async function runBurst(
   packageDir: string,
   options: BenchOptions,
   log: (line: string) => void,
-): Promise<{ section: ReportSection; findings: string[] }> {
-  const measurements: BurstMeasurement[] = [];
-  for (let run = 1; run <= options.repeats; run++) {
-    if (options.repeats > 1) log(`burst ${run} of ${options.repeats}`);
-    measurements.push(await runBurstOnce(root, packageDir, options, log));
-  }
-  const ranked = [...measurements].sort((a, b) => convergeRatio(a) - convergeRatio(b));
-  const shown = ranked[Math.floor((ranked.length - 1) / 2)] as BurstMeasurement;
-  const { rows, findings } = burstRows(shown);
-  if (measurements.length > 1) {
-    const ratios = measurements.map((m) => (Number.isFinite(convergeRatio(m)) ? formatNumber(convergeRatio(m)) : 'timed out'));
+): Promise<{ sections: ReportSection[]; findings: string[] }> {
+  const headline: ReportRow[] = [];
+  const details: ReportSection[] = [];
+  const findings: string[] = [];
+  for (const timeScale of options.timeScales) {
+    const measurements: BurstMeasurement[] = [];
+    for (let run = 1; run <= options.repeats; run++) {
+      log(`burst x${timeScale}, run ${run} of ${options.repeats}`);
+      measurements.push(await runBurstOnce(root, packageDir, options, timeScale, log));
+    }
+    const ranked = [...measurements].sort((a, b) => burstFigures(a).convergeRatio - burstFigures(b).convergeRatio);
+    const shown = ranked[Math.floor((ranked.length - 1) / 2)] as BurstMeasurement;
+    const { rows, findings: found } = burstRows(shown);
     rows.unshift(
       informative(
-        `bursts run (the table shows the median one)`,
+        'bursts run (the table shows the median one)',
         String(measurements.length),
-        `converge ratios in run order: ${ratios.join(', ')}; shown: run ${measurements.indexOf(shown) + 1}`,
+        `converge ratios in run order: ${measurements.map((m) => ratioText(burstFigures(m).convergeRatio)).join(', ')}; shown: run ${measurements.indexOf(shown) + 1}`,
       ),
     );
+    headline.push(...headlineRows(timeScale, measurements));
+    details.push({ title: `Burst at time scale x${timeScale}${timeScale === 1 ? " (EC2's real rates)" : ''}, median run`, command: partCommand({ ...options, timeScales: [timeScale] }, 'burst'), rows });
+    findings.push(...found.map((finding) => `x${timeScale}: ${finding}`));
   }
-  return { section: { title: 'Burst (local cloud, EC2 throttling on)', rows }, findings };
+  const scales = options.timeScales.map((scale) => `x${scale}`).join(', ');
+  return {
+    sections: [{ title: `Headline: the burst at time scales ${scales} (medians of ${options.repeats} runs each)`, command: partCommand(options, 'burst'), rows: headline }, ...details],
+    findings,
+  };
 }

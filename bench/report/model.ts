@@ -52,6 +52,8 @@ export function notMeasured(metric: string, goal: string, why: string): ReportRo
 
 export interface ReportSection {
   readonly title: string;
+  /** The command that measures this section on its own. */
+  readonly command?: string;
   readonly rows: readonly ReportRow[];
 }
 

@@ -20,7 +20,7 @@ export function renderTerminal(report: BenchReport): string {
     for (const row of section.rows) {
       table.push([row.metric, row.measured, row.goal, colourVerdict(row.verdict), row.note ?? '']);
     }
-    lines.push(pc.bold(section.title), table.toString());
+    lines.push(pc.bold(section.title), ...(section.command === undefined ? [] : [pc.dim(section.command)]), table.toString());
   }
   if (report.findings.length > 0) {
     lines.push(pc.bold('Findings'), ...report.findings.map((finding) => `- ${finding}`));
@@ -52,7 +52,9 @@ export function renderMarkdown(report: BenchReport): string {
     '',
   ];
   for (const section of report.sections) {
-    out.push(`## ${section.title}`, '', '| metric | measured | goal | verdict | note |', '| --- | --- | --- | --- | --- |');
+    out.push(`## ${section.title}`, '');
+    if (section.command !== undefined) out.push(`Command: \`${section.command}\``, '');
+    out.push('| metric | measured | goal | verdict | note |', '| --- | --- | --- | --- | --- |');
     out.push(...section.rows.map(markdownRow), '');
   }
   if (report.findings.length > 0) {

@@ -66,9 +66,9 @@ export interface LocalCloud {
   readonly accountId: string;
   readonly simulator: Simulator | undefined;
   readonly bus: LocalEventBus;
-  /** Filled by deployFunctions(), keyed by function key (stateChange, tagChange, cloudtrailTags, sweep). */
+  /** Filled by deployFunctions(), keyed by function key (instanceEvents, cloudtrailTags, sweep). */
   readonly lambdas: Readonly<Record<string, LocalLambda>>;
-  /** The event queues (rule -> queue -> function), by logical id (StateChangeQueue). */
+  /** The event queues (rule -> queue -> function), by logical id (InstanceEventsQueue). */
   readonly queues: Readonly<Record<string, LocalQueue>>;
   /** The SQS event source mappings, by queue logical id (a function may consume several queues); filled by deployFunctions(). */
   readonly eventSources: Readonly<Record<string, QueueEventSource>>;

@@ -2,7 +2,7 @@
 import type { EventPattern } from '@vpc-mirror-orchestrator/local-lambda';
 
 export interface StackRule {
-  /** e.g. stateChange-rule-1 */
+  /** e.g. instanceEvents-rule-1 */
   readonly name: string;
   readonly functionKey: string;
   readonly pattern: EventPattern;
@@ -47,13 +47,13 @@ export interface StackSchedule {
 }
 
 export interface StackFunction {
-  /** The key under `functions:` (stateChange). */
+  /** The key under `functions:` (instanceEvents). */
   readonly key: string;
   /** The deployed name: <service>-<stage>-<key>. */
   readonly functionName: string;
-  /** As written: functions/state-change.handler */
+  /** As written: functions/instance-events.handler */
   readonly handler: string;
-  /** Repo-relative module path without extension (functions/state-change) and the export (handler). */
+  /** Repo-relative module path without extension (functions/instance-events) and the export (handler). */
   readonly modulePath: string;
   readonly exportName: string;
   readonly timeoutSeconds: number;

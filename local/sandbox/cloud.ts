@@ -49,7 +49,7 @@ export async function startSandboxCloud(options: SandboxCloudOptions): Promise<S
     simulator: { seed: options.seed, transitionDelayMs: 20 },
     // Two warm containers per event function are enough to show them racing on one instance (the ledger's job)
     // without paying for more cold starts than a two-core machine can absorb; the sweep keeps the stack's 1.
-    reservedConcurrency: { stateChange: 2, tagChange: 2, cloudtrailTags: 1, sweep: 1 },
+    reservedConcurrency: { instanceEvents: 4, cloudtrailTags: 1, sweep: 1 },
     logSink: (line: LambdaLogLine) => options.onHandlerLog(line.functionName, line.line),
   });
   const simulator = cloud.simulator;

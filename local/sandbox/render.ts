@@ -184,7 +184,7 @@ function actionColor(action: DecisionRecord['action'], c: Colors): (text: string
   }
 }
 
-/** Shorter function names in the log: `vpc-mirror-orchestrator-dev-stateChange` -> `stateChange`. */
+/** Shorter function names in the log: `vpc-mirror-orchestrator-dev-instanceEvents` -> `instanceEvents`. */
 function fn(functionName: string): string {
   const short = functionName.split('-').pop() ?? functionName;
   return short.padEnd(14);

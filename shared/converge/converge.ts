@@ -19,8 +19,28 @@ import type { ConvergeDeps, HistoryEntry, OutcomeEvent, SlotReservation } from '
 /** Instances applied in parallel: enough to overlap latency, few enough to stay under EC2's mutating rate. */
 export const INSTANCE_CONCURRENCY = 4;
 
-/** Polls, in ms, for another invocation's reservation to become a session (~2.5 s in all) before replaying it. */
-const IN_FLIGHT_POLL_MS: readonly number[] = [100, 200, 400, 800, 1000];
+/** Pauses between a racer's reads of the holder's reservation: quick at first, then once a second. */
+const HOLDER_POLL_MS: readonly number[] = [100, 200, 400, 800];
+const HOLDER_POLL_CAP_MS = 1_000;
+/**
+ * The longest a racer waits on a live holder, well inside the event functions' 60 s timeout. Past it the racer
+ * leaves the ENI to the holder, which records the outcome; it never replays a reservation that is still held.
+ */
+const MAX_HOLDER_WAIT_MS = 40_000;
+/**
+ * A reservation's hold (Slot.heldUntil): renewed every quarter of it while EC2 keeps the holder's create waiting,
+ * so it lapses this long after its holder died (a crash, a Lambda timeout) and never while the holder is alive.
+ */
+const RESERVATION_HOLD_MS = 20_000;
+
+/** What a racer learned from the ledger about another invocation's reservation on the same ENI. */
+type HolderOutcome =
+  | { readonly kind: 'active'; readonly sessionId: string }
+  | { readonly kind: 'released' }
+  /** Its hold lapsed or was dropped: its holder died or gave up (a transient failure), so the create is replayed. */
+  | { readonly kind: 'abandoned' }
+  /** Still live when the racer stopped waiting: the holder will record the outcome. */
+  | { readonly kind: 'still-held' };
 
 /** How long a target EC2 called full gets no new source (a sweep runs every 10 minutes). */
 export const TARGET_FULL_RECHECK_MS = 10 * 60_000;
@@ -82,12 +102,15 @@ class InstanceRun {
   private readonly events: OutcomeEvent[] = [];
   /** Sessions this run deleted: the observations were read before, and must not bring them back to the ledger. */
   private readonly deletedSessionIds = new Set<string>();
+  /** This run's decisions, "action:reason" by ENI id ('-': the instance), compared with and then replacing the last. */
+  private readonly decided: Record<string, string> = {};
 
   constructor(
     private readonly plan: InstancePlan,
     private readonly deps: ConvergeDeps,
     private readonly triggerEventId: string,
     private readonly runWide: RunWide,
+    private readonly lastDecisions: Readonly<Record<string, string>>,
   ) {}
 
   private full(record: NoteInput): DecisionRecord {
@@ -100,6 +123,12 @@ class InstanceRun {
    */
   private async note(record: NoteInput, outcomeId?: string): Promise<void> {
     const full = this.full(record);
+    // The same skip or refusal as last time (a stopped or refused instance, sweep after sweep): nothing changed, so
+    // no history item and no second announcement; history grows with changes, not with runs.
+    if (this.repeatsLastDecision(full)) {
+      this.log(full);
+      return;
+    }
     if (full.action === 'attach' || full.action === 'detach' || full.action === 'refuse') {
       // Into the outbox before the history: once the change is recorded, its event cannot be lost.
       const event: OutcomeEvent = { ...full, action: full.action, outcomeId: outcomeId ?? randomUUID(), at: this.deps.clock.now().toISOString() };
@@ -109,9 +138,19 @@ class InstanceRun {
     await this.logAndRecord(full);
   }
 
-  private async logAndRecord(full: DecisionRecord): Promise<void> {
+  private repeatsLastDecision(full: DecisionRecord): boolean {
+    return (full.action === 'skip' || full.action === 'refuse') && this.lastDecisions[full.eniId ?? '-'] === `${full.action}:${full.reason}`;
+  }
+
+  private log(full: DecisionRecord): void {
     this.records.push(full);
     this.deps.logger.info('decision', { ...full });
+    // A failure leaves the last decision standing: the next run compares with what was actually done.
+    if (full.action !== 'fail') this.decided[full.eniId ?? '-'] = `${full.action}:${full.reason}`;
+  }
+
+  private async logAndRecord(full: DecisionRecord): Promise<void> {
+    this.log(full);
     if (full.action === 'keep' || full.action === 'fail') return;
     const history: HistoryEntry = { ...full, action: full.action };
     await this.deps.ledger.recordHistory(history);
@@ -144,6 +183,9 @@ class InstanceRun {
     } catch (error) {
       failure = error;
     }
+    await this.rememberDecisions().catch((error: unknown) => {
+      failure ??= error;
+    });
     // What was done is announced even when a later step failed. Events EventBridge does not take stay in the
     // outbox for the next flush: the change is done, so the run does not fail for them.
     await publishFromOutbox(this.events, this.deps);
@@ -232,17 +274,46 @@ class InstanceRun {
 
   /**
    * Another invocation holds a reservation for this ENI (a duplicate event converging at the same moment, or a run
-   * that crashed). Replaying its ClientToken is safe but spends a token of EC2's mutating budget, so first give the
-   * live holder a moment to finish; only a holder that stays silent (crashed) gets its create replayed.
+   * that crashed). Replaying its ClientToken is safe but spends a token of EC2's mutating budget, so wait on the
+   * outcome the holder records in the ledger (the slot becomes active, or goes) for as long as the holder keeps its
+   * hold, however slowly EC2 answers it: only a reservation whose hold lapsed or was dropped gets its create replayed.
    */
-  private async awaitOtherAttach(eniId: string, reservationId: string): Promise<{ kind: 'active'; sessionId: string } | { kind: 'released' } | undefined> {
-    for (const delayMs of IN_FLIGHT_POLL_MS) {
-      await sleep(delayMs);
+  private async awaitOtherAttach(eniId: string, reservationId: string): Promise<HolderOutcome> {
+    const started = this.deps.clock.now().getTime();
+    for (let poll = 0; ; poll += 1) {
+      await sleep(HOLDER_POLL_MS[poll] ?? HOLDER_POLL_CAP_MS);
       const slot = (await this.deps.ledger.readEniLedgers([eniId])).get(eniId)?.slots.find((candidate) => candidate.reservationId === reservationId);
       if (slot === undefined) return { kind: 'released' };
       if (slot.state === 'active' && slot.sessionId !== undefined) return { kind: 'active', sessionId: slot.sessionId };
+      const now = this.deps.clock.now().getTime();
+      if (slot.heldUntil === undefined || Date.parse(slot.heldUntil) <= now) return { kind: 'abandoned' };
+      if (now - started >= MAX_HOLDER_WAIT_MS) return { kind: 'still-held' };
     }
-    return undefined;
+  }
+
+  private holdUntil(): string {
+    return new Date(this.deps.clock.now().getTime() + RESERVATION_HOLD_MS).toISOString();
+  }
+
+  /** Renews the reservation's hold while `work` runs (EC2 may keep a create waiting for long under throttling). */
+  private async whileHeld<T>(eniId: string, reservationId: string, work: () => Promise<T>): Promise<T> {
+    const renewal = setInterval(() => {
+      this.deps.ledger.holdSlot(eniId, reservationId, this.holdUntil()).catch((error: unknown) => {
+        this.deps.logger.warn('reservation hold not renewed', { eniId, reservationId, error: error as Error });
+      });
+    }, RESERVATION_HOLD_MS / 4);
+    try {
+      return await work();
+    } finally {
+      clearInterval(renewal);
+    }
+  }
+
+  /** Replaces the last decisions when this run's differ (written on change only: a steady instance costs no write). */
+  private async rememberDecisions(): Promise<void> {
+    const entries = (record: Readonly<Record<string, string>>) => JSON.stringify(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+    if (Object.keys(this.decided).length === 0 || entries(this.decided) === entries(this.lastDecisions)) return;
+    await this.deps.ledger.writeLastDecisions(this.plan.instanceId, this.decided);
   }
 
   /** What EC2 showed on the ENI at read time, less what this run has deleted since. */
@@ -396,6 +467,7 @@ class InstanceRun {
         numberCandidates: decision.sessionNumberCandidates,
         preferredSessionNumber: config.preferredSessionNumber,
         observedSessions: this.observedNow(decision.eniId),
+        heldUntil: this.holdUntil(),
       });
     } catch (error) {
       await releaseSource();
@@ -412,8 +484,9 @@ class InstanceRun {
 
   /**
    * A reservation already held for this ENI: keep its session (or replace it when its settings are outdated), or
-   * leave the ENI to the invocation that took and released it. False when its holder stayed silent (crashed): its
-   * create is then replayed under the same ClientToken.
+   * leave the ENI to the invocation that took and released it, or that still holds it past the wait. False when its
+   * hold lapsed or was dropped (its holder crashed or gave up): this run then holds it and replays its create under
+   * the same ClientToken.
    */
   private async settleExisting(decision: AttachDecision, slot: ExistingSlot, replacedOnce: boolean): Promise<boolean> {
     const settled = slot.sessionId === undefined ? await this.awaitOtherAttach(decision.eniId, slot.reservationId) : undefined;
@@ -427,28 +500,47 @@ class InstanceRun {
       await this.note({ action: 'skip', eniId: decision.eniId, reason: 'handled-by-concurrent-invocation', detail: 'another invocation took and released this reservation: it recorded the outcome' });
       return true;
     }
+    if (settled?.kind === 'still-held') {
+      await this.note({
+        action: 'skip',
+        eniId: decision.eniId,
+        reason: 'handled-by-concurrent-invocation',
+        detail: `another invocation has held reservation ${slot.reservationId} for over ${MAX_HOLDER_WAIT_MS / 1000} s (EC2 is slow): it records the outcome`,
+      });
+      return true;
+    }
+    // Replaying a reservation whose holder is gone: hold it, so that other invocations now wait on this one.
+    if (settled?.kind === 'abandoned') await this.deps.ledger.holdSlot(decision.eniId, slot.reservationId, this.holdUntil());
     return false;
   }
 
   /** Steps 3 and 4: CreateTrafficMirrorSession under the reservation's ClientToken, then the slot marked active. */
   private async createSession(decision: AttachDecision, slot: HeldSlot, replacedOnce: boolean): Promise<TargetAttempt> {
-    const { ec2, config } = this.deps;
+    const { ec2, ledger, config } = this.deps;
+    const { reservationId } = slot;
     let sessionId: string;
     try {
-      ({ sessionId } = await ec2.createSession({
-        instanceId: decision.instanceId,
-        eniId: decision.eniId,
-        targetId: slot.targetId,
-        filterId: decision.filterId,
-        sessionNumber: slot.sessionNumber,
-        reservationId: slot.reservationId,
-        ...(config.virtualNetworkId !== undefined ? { virtualNetworkId: config.virtualNetworkId } : {}),
-        ...(config.packetLength !== undefined ? { packetLength: config.packetLength } : {}),
-      }));
+      ({ sessionId } = await this.whileHeld(decision.eniId, reservationId, () =>
+        ec2.createSession({
+          instanceId: decision.instanceId,
+          eniId: decision.eniId,
+          targetId: slot.targetId,
+          filterId: decision.filterId,
+          sessionNumber: slot.sessionNumber,
+          reservationId,
+          ...(config.virtualNetworkId !== undefined ? { virtualNetworkId: config.virtualNetworkId } : {}),
+          ...(config.packetLength !== undefined ? { packetLength: config.packetLength } : {}),
+        }),
+      ));
     } catch (error) {
-      // Transient: keep the reservation, so Lambda's retry reuses its ClientToken and cannot make a second session.
-      if (!(error instanceof PermanentError)) throw error;
-      return this.onCreateRefused(decision, slot, error, replacedOnce);
+      if (error instanceof PermanentError) return this.onCreateRefused(decision, slot, error, replacedOnce);
+      // Transient: keep the reservation, so Lambda's retry reuses its ClientToken and cannot make a second session,
+      // but drop its hold: nobody works on it now, so whoever comes next replays it without waiting.
+      await ledger.holdSlot(decision.eniId, reservationId, undefined).catch((dropError: unknown) => {
+        // The hold then lapses by itself within RESERVATION_HOLD_MS; the create's own error is what matters.
+        this.deps.logger.warn('reservation hold not dropped', { eniId: decision.eniId, reservationId, error: dropError as Error });
+      });
+      throw error;
     }
     // Attaches racing on one reservation all get the same session back (same ClientToken): the one whose
     // activation lands reports the attach, the others see it already mirrored.
@@ -518,8 +610,9 @@ export class ConvergeError extends RetryableError {
 export async function applyPlans(plans: readonly InstancePlan[], trigger: ConvergeTrigger, deps: ConvergeDeps): Promise<ConvergeSummary> {
   const failures: unknown[] = [];
   const runWide: RunWide = {};
+  const lastDecisions = plans.length === 0 ? new Map() : await deps.ledger.readLastDecisions(plans.map((plan) => plan.instanceId));
   const perInstance = await mapWithConcurrency(plans, INSTANCE_CONCURRENCY, async (plan) => {
-    const run = new InstanceRun(plan, deps, trigger.eventId, runWide);
+    const run = new InstanceRun(plan, deps, trigger.eventId, runWide, lastDecisions.get(plan.instanceId) ?? {});
     try {
       await run.run();
     } catch (error) {

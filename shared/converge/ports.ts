@@ -61,6 +61,8 @@ export interface SlotRequest {
   readonly preferredSessionNumber: number;
   /** Every session EC2 showed on the ENI: hand-made ones are learned as foreign slots, numbers are avoided. */
   readonly observedSessions: readonly SessionFacts[];
+  /** The new reservation's hold (Slot.heldUntil), ISO time. */
+  readonly heldUntil: string;
 }
 
 export interface HistoryEntry {
@@ -99,6 +101,14 @@ export interface LedgerPort extends OutboxPort {
    * active with that session (a concurrent attach sharing the reservation got there first) or is gone.
    */
   activateSlot(eniId: string, reservationId: string, sessionId: string): Promise<boolean>;
+  /**
+   * The decisions last recorded for each instance, "action:reason" by ENI id ('-' for the instance as a whole):
+   * what lets a run record a skip or a refusal only when it differs from the last one.
+   */
+  readLastDecisions(instanceIds: readonly string[]): Promise<Map<string, Readonly<Record<string, string>>>>;
+  writeLastDecisions(instanceId: string, decisions: Readonly<Record<string, string>>): Promise<void>;
+  /** Sets (renews, takes over) or, with undefined, drops the hold of a reservation still waiting for its session. */
+  holdSlot(eniId: string, reservationId: string, heldUntil: string | undefined): Promise<void>;
   markSlotReleasing(eniId: string, sessionId: string): Promise<void>;
   /** Removes the slot matching the reservation or session; returns what remains (undefined: no item). */
   removeSlot(eniId: string, match: { reservationId?: string; sessionId?: string }): Promise<EniLedger | undefined>;

@@ -6,10 +6,12 @@
  * else released with its target source), and target sources no slot accounts for (the audit below).
  *
  * Bounded: at most `maxInstancesPerRun` instances per run, in steps of `batchSize`, and no step starts when less
- * than `timeReserveMs` of the Lambda timeout is left (the first step always runs). Order: instances to clean up first (named by our sessions or
- * the ledger but no longer tagged: they bill for nothing), then tagged ones round-robin from a cursor kept in the
- * ledger, so a fleet larger than one run is covered over successive runs. Paced: our mutating EC2 calls go
- * through a token bucket, leaving EC2's per-account budget to the event handlers.
+ * than `timeReserveMs` of the Lambda timeout is left (the first step always runs). Order: instances to clean up first
+ * (named by our sessions but no longer tagged: they bill for nothing, and drop out once cleaned), then every other
+ * tracked instance, tagged or only remembered by the ledger (hand-made sessions), round-robin from a cursor kept in
+ * the ledger and saved after every step: each is visited within ceil(tracked / per-run budget) runs whatever its
+ * kind, and a run cut short still moves the cursor. Paced: our mutating EC2 calls go through a token bucket,
+ * leaving EC2's per-account budget to the event handlers.
  */
 import { PermanentError } from '../domain/errors';
 import { applyPlans, converge, ConvergeError, type ConvergeSummary, type ConvergeTrigger, type DecisionRecord } from './converge';
@@ -30,8 +32,10 @@ import { logTargetLoads } from './target-load';
 export interface SweepScope {
   /** Instances carrying the opt-in tag (any state). */
   readonly tagged: readonly string[];
-  /** Named by our sessions or remembered by the ledger, and not tagged: mirroring must end there. */
+  /** Named by our sessions (or holding the ENI of one), and not tagged: mirroring must end there, first. */
   readonly cleanup: readonly string[];
+  /** Remembered by the ledger only (not tagged, no session of ours): visited in turn with the tagged ones. */
+  readonly remembered: readonly string[];
 }
 
 export interface SweepContext {
@@ -78,10 +82,12 @@ async function readSweepScope(deps: ConvergeDeps): Promise<SweepReading> {
   const { holders, orphans } = await findSessionOwners(deps.ec2, managed);
   const taggedSet = new Set(tagged);
   const named = managed.flatMap((session) => (session.instanceId ? [session.instanceId] : []));
+  const cleanup = new Set([...named, ...holders].filter((id) => !taggedSet.has(id)));
   return {
     scope: {
       tagged: [...taggedSet].sort(),
-      cleanup: [...new Set([...named, ...holders, ...remembered])].filter((id) => !taggedSet.has(id)).sort(),
+      cleanup: [...cleanup].sort(),
+      remembered: [...new Set(remembered)].filter((id) => !taggedSet.has(id) && !cleanup.has(id)).sort(),
     },
     orphans,
   };
@@ -90,14 +96,20 @@ async function readSweepScope(deps: ConvergeDeps): Promise<SweepReading> {
 /** Every instance the sweep looks at (the CLI's default scope). */
 export async function sweepInstanceIds(deps: ConvergeDeps): Promise<string[]> {
   const { scope } = await readSweepScope(deps);
-  return [...scope.tagged, ...scope.cleanup].sort();
+  return [...scope.tagged, ...scope.cleanup, ...scope.remembered].sort();
 }
 
-/** Cleanup first, then the tagged instances starting after `cursor` and wrapping around. */
+/** The instances visited in turn (tagged and remembered), in cursor order. */
+export function rotation(scope: SweepScope): string[] {
+  return [...scope.tagged, ...scope.remembered].sort();
+}
+
+/** Cleanup first, then the rotation (tagged and remembered) starting after `cursor` and wrapping around. */
 export function orderForRun(scope: SweepScope, cursor: string | undefined): string[] {
-  const start = cursor === undefined ? 0 : scope.tagged.findIndex((id) => id > cursor);
+  const turn = rotation(scope);
+  const start = cursor === undefined ? 0 : turn.findIndex((id) => id > cursor);
   const from = start < 0 ? 0 : start;
-  return [...scope.cleanup, ...scope.tagged.slice(from), ...scope.tagged.slice(0, from)];
+  return [...scope.cleanup, ...turn.slice(from), ...turn.slice(0, from)];
 }
 
 /** The same port with createSession/deleteSession held back by the bucket. */
@@ -184,12 +196,11 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
   const { scope, orphans } = await readSweepScope(deps);
   const cursor = await context.ledger?.cursor.read();
   const chosen = orderForRun(scope, cursor).slice(0, settings.maxInstancesPerRun);
-  const taggedSet = new Set(scope.tagged);
+  const inRotation = new Set(rotation(scope));
 
   let summary = emptySummary();
   const failures: unknown[] = [];
   let converged = 0;
-  let lastTagged: string | undefined;
   for (let index = 0; index < chosen.length; index += settings.batchSize) {
     // The first step always runs, so every run makes progress whatever the timeout.
     const remaining = index > 0 ? context.remainingTimeMs?.() : undefined;
@@ -205,9 +216,10 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
       if (error instanceof ConvergeError) summary = add(summary, error.summary);
     }
     converged += batch.length;
-    for (const id of batch) if (taggedSet.has(id)) lastTagged = id;
+    const last = batch.filter((id) => inRotation.has(id)).at(-1);
+    // Saved as it goes: a run that times out after this step still starts the next one further on.
+    if (last !== undefined && context.ledger) await context.ledger.cursor.write(last);
   }
-  if (context.ledger && lastTagged !== undefined) await context.ledger.cursor.write(lastTagged);
 
   if (converged === chosen.length && !outOfTime(context, settings)) {
     // Converging an instance may already have detached an orphan (a stray the ledger remembered): not twice.
@@ -238,9 +250,9 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
   const result: SweepSummary = {
     ...summary,
     decisions: [...summary.decisions, ...released],
-    listed: scope.tagged.length + scope.cleanup.length,
+    listed: scope.tagged.length + scope.cleanup.length + scope.remembered.length,
     converged,
-    deferred: scope.tagged.length + scope.cleanup.length - converged,
+    deferred: scope.tagged.length + scope.cleanup.length + scope.remembered.length - converged,
     targetSourcesReleased: released.length,
     outboxFlushed,
     mutations: after.taken - before.taken,

@@ -18,6 +18,12 @@ export interface Slot {
   readonly reservationId?: string;
   readonly instanceId?: string;
   readonly updatedAt: string;
+  /**
+   * A reservation's hold: until when its holder is known to be alive and working on it (set when reserved, renewed
+   * while EC2 keeps the create waiting, dropped when the holder gives up). Another invocation waits on a held
+   * reservation for its outcome and replays its ClientToken only once the hold has lapsed or was dropped.
+   */
+  readonly heldUntil?: string;
 }
 
 /** What the ledger holds for one ENI: its slots, the instance it was last seen on, the item's version. */
@@ -49,6 +55,8 @@ export interface SlotWish {
   readonly preferredSessionNumber: number;
   /** The id the new slot gets (also the session's ClientToken). */
   readonly reservationId: string;
+  /** The new reservation's hold (Slot.heldUntil), ISO time. */
+  readonly heldUntil: string;
 }
 
 /**
@@ -111,6 +119,7 @@ export function chooseSlot(slots: readonly Slot[], wish: SlotWish, at: string): 
     reservationId: wish.reservationId,
     instanceId: wish.instanceId,
     updatedAt: at,
+    heldUntil: wish.heldUntil,
   };
   return {
     slots: [...slots, slot],

@@ -82,8 +82,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
   const schedule = chaosSchedule({ seed: options.seed, initialInstances: options.initialInstances ?? 8, steps: options.steps ?? 30 });
   const rc: ReliabilityCloud = await startReliabilityCloud({
     simulator: { seed: options.seed, transitionDelayMs: 15 },
-    functions: ['stateChange', 'tagChange', 'sweep'],
-    reservedConcurrency: { stateChange: 2, tagChange: 2, sweep: 1 },
+    functions: ['instanceEvents', 'sweep'],
+    reservedConcurrency: { instanceEvents: 4, sweep: 1 },
     chaos: { seed: options.seed, ...BUS_CHAOS },
   });
   try {
@@ -170,7 +170,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
         }
         case 'storm': {
           if (!target) return;
-          const lambda = rc.cloud.lambdas['stateChange'];
+          const lambda = rc.cloud.lambdas['instanceEvents'];
           for (let copy = 0; copy < step.copies; copy += 1) {
             stormInvocations += 1;
             if (lambda) pending.push(lambda.invokeAsync(fixtureEvent('state-change-running', target.instanceId)));

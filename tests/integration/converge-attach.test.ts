@@ -25,8 +25,7 @@ let cloud: TestCloud;
 let seed: Ec2Seeder;
 let filterId: string;
 let poolTargetIds: string[];
-let stateChange: Handler<unknown, ConvergeSummary>;
-let tagChange: Handler<unknown, ConvergeSummary>;
+let instanceEvents: Handler<unknown, ConvergeSummary>;
 let cloudTrailTags: Handler<unknown, ConvergeSummary>;
 
 function invoke(handler: Handler<unknown, ConvergeSummary>, event: unknown): Promise<ConvergeSummary> {
@@ -44,8 +43,7 @@ beforeAll(async () => {
   poolTargetIds = [await seed.interfaceTarget('eu-west-1a'), await seed.interfaceTarget('eu-west-1b'), await seed.loadBalancerTarget()];
   setFunctionEnvironment(cloud, { targetIds: poolTargetIds, filterId });
   // Handlers read their configuration at module load: only now may they be loaded.
-  stateChange = (await import('../../functions/state-change')).handler as Handler<unknown, ConvergeSummary>;
-  tagChange = (await import('../../functions/tag-change')).handler as Handler<unknown, ConvergeSummary>;
+  instanceEvents = (await import('../../functions/instance-events')).handler as Handler<unknown, ConvergeSummary>;
   cloudTrailTags = (await import('../../functions/cloudtrail-tags')).handler as Handler<unknown, ConvergeSummary>;
 });
 
@@ -60,7 +58,7 @@ describe('converge on a running, tagged instance', () => {
     const instance = await seed.launch({ type: 'm5.large', tags: TAG, interfaces: 2, zone: 'eu-west-1a' });
     const event = fixtureEvent('state-change-running', instance.instanceId);
 
-    const summary = await invoke(stateChange, event);
+    const summary = await invoke(instanceEvents, event);
 
     expect(summary).toMatchObject({ attached: 2, failed: 0, refused: 0 });
     const sessions = sessionsOn(cloud, instance.eniIds);
@@ -107,7 +105,7 @@ describe('converge on a running, tagged instance', () => {
   it('does nothing for an instance that is not tagged, whatever the event claims', async () => {
     const instance = await seed.launch({ type: 'm5.large' });
 
-    const summary = await invoke(tagChange, fixtureEvent('tag-change-added', instance.instanceId));
+    const summary = await invoke(instanceEvents, fixtureEvent('tag-change-added', instance.instanceId));
 
     expect(summary).toMatchObject({ attached: 0, failed: 0 });
     expect(sessionsOn(cloud, instance.eniIds)).toEqual([]);
@@ -121,7 +119,7 @@ describe('converge on a running, tagged instance', () => {
   ])('refuses %s (%s) and creates nothing', async (type, reason) => {
     const instance = await seed.launch({ type, tags: TAG });
 
-    const summary = await invoke(stateChange, fixtureEvent('state-change-running', instance.instanceId));
+    const summary = await invoke(instanceEvents, fixtureEvent('state-change-running', instance.instanceId));
 
     expect(summary).toMatchObject({ attached: 0, failed: 0 });
     expect(summary.refused).toBeGreaterThan(0);
@@ -140,7 +138,7 @@ describe('converge next to hand-made sessions', () => {
     for (const number of [1, 2, 3]) handMade.push(await seed.handMadeSession(eniId, poolTargetIds[2] as string, filterId, number));
     const before = sessionsOn(cloud, [eniId]);
 
-    const summary = await invoke(stateChange, fixtureEvent('state-change-running', instance.instanceId));
+    const summary = await invoke(instanceEvents, fixtureEvent('state-change-running', instance.instanceId));
 
     expect(summary).toMatchObject({ attached: 0, refused: 1, failed: 0 });
     expect(sessionsOn(cloud, [eniId])).toEqual(before);
@@ -154,7 +152,7 @@ describe('converge next to hand-made sessions', () => {
     const eniId = instance.eniIds[0] as string;
     const handMade = await seed.handMadeSession(eniId, poolTargetIds[2] as string, filterId, 1);
 
-    const summary = await invoke(stateChange, fixtureEvent('state-change-running', instance.instanceId));
+    const summary = await invoke(instanceEvents, fixtureEvent('state-change-running', instance.instanceId));
 
     expect(summary).toMatchObject({ attached: 1, failed: 0 });
     const ours = ownedSessions([eniId]);
@@ -171,11 +169,11 @@ describe('converge is idempotent', () => {
     const instance = await seed.launch({ type: 'm5.large', tags: TAG, interfaces: 2 });
     const event = fixtureEvent('state-change-running', instance.instanceId);
 
-    const first = await invoke(stateChange, event);
+    const first = await invoke(instanceEvents, event);
     const afterFirst = sessionsOn(cloud, instance.eniIds);
     const loadsAfterFirst = await targetLoads(cloud);
-    const second = await invoke(stateChange, event);
-    const third = await invoke(stateChange, event);
+    const second = await invoke(instanceEvents, event);
+    const third = await invoke(instanceEvents, event);
 
     expect(first).toMatchObject({ attached: 2, kept: 0 });
     expect(second).toMatchObject({ attached: 0, kept: 2, detached: 0 });
@@ -189,7 +187,7 @@ describe('converge is idempotent', () => {
     const instance = await seed.launch({ type: 'm5.large', tags: TAG, interfaces: 2 });
     const event = fixtureEvent('state-change-running', instance.instanceId);
 
-    const summaries = await Promise.all([invoke(stateChange, event), invoke(stateChange, event), invoke(stateChange, event)]);
+    const summaries = await Promise.all([invoke(instanceEvents, event), invoke(instanceEvents, event), invoke(instanceEvents, event)]);
 
     expect(summaries.every((s) => s.failed === 0)).toBe(true);
     const sessions = sessionsOn(cloud, instance.eniIds);
@@ -208,7 +206,7 @@ describe('converge on bad or stale input', () => {
     cloud.sim.resetCalls();
     const malformed = { ...fixtureEvent('state-change-running', 'i-0123456789abcdef0'), detail: { state: 'running' } };
 
-    await expect(invoke(stateChange, malformed)).rejects.toBeInstanceOf(InvalidEventError);
+    await expect(invoke(instanceEvents, malformed)).rejects.toBeInstanceOf(InvalidEventError);
 
     expect(cloud.sim.calls()).toEqual({});
     expect(cloud.sim.snapshot().sessions).toEqual(before);
@@ -218,7 +216,7 @@ describe('converge on bad or stale input', () => {
   it('ends cleanly for an instance EC2 does not know', async () => {
     const before = cloud.sim.snapshot().sessions;
 
-    const summary = await invoke(stateChange, fixtureEvent('state-change-running', 'i-0fedcba9876543210'));
+    const summary = await invoke(instanceEvents, fixtureEvent('state-change-running', 'i-0fedcba9876543210'));
 
     expect(summary).toMatchObject({ attached: 0, detached: 0, failed: 0 });
     expect(summary.decisions).toEqual([expect.objectContaining({ action: 'skip', reason: 'instance-gone', instanceId: 'i-0fedcba9876543210' })]);

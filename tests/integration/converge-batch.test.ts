@@ -9,13 +9,13 @@ import { CATCH_UP_DELAYS_MS } from '../../shared/lambda/catch-up';
 import { createLambdaContext } from '../support/lambda-context';
 import { Ec2Seeder, fixtureEvent, historyOf, sessionsOn, setFunctionEnvironment, startTestCloud, type Launched, type TestCloud } from '../support/test-cloud';
 
-const QUEUE_ARN = 'arn:aws:sqs:eu-west-1:111122223333:vpc-mirror-orchestrator-test-stateChange';
+const QUEUE_ARN = 'arn:aws:sqs:eu-west-1:111122223333:vpc-mirror-orchestrator-test-instanceEvents';
 const OWNER_TAG = 'vpc-mirror-orchestrator:owner';
 const UNKNOWN_INSTANCE = 'i-0123456789abcdef0';
 
 let cloud: TestCloud;
 let seed: Ec2Seeder;
-let stateChange: Handler<unknown, SQSBatchResponse>;
+let instanceEvents: Handler<unknown, SQSBatchResponse>;
 let sequence = 0;
 
 function runningRecord(instanceId: string): { record: SQSRecord; eventId: string } {
@@ -25,7 +25,7 @@ function runningRecord(instanceId: string): { record: SQSRecord; eventId: string
 }
 
 function invoke(records: readonly SQSRecord[]): Promise<SQSBatchResponse> {
-  return stateChange(sqsEvent(records), createLambdaContext(), () => undefined) as Promise<SQSBatchResponse>;
+  return instanceEvents(sqsEvent(records), createLambdaContext(), () => undefined) as Promise<SQSBatchResponse>;
 }
 
 async function launchTagged(count: number, type = 'm5.large'): Promise<Launched[]> {
@@ -48,14 +48,14 @@ beforeAll(async () => {
   const filterId = await seed.filter();
   const targetId = await seed.loadBalancerTarget();
   setFunctionEnvironment(cloud, { targetIds: [targetId], filterId });
-  stateChange = (await import('../../functions/state-change')).handler as Handler<unknown, SQSBatchResponse>;
+  instanceEvents = (await import('../../functions/instance-events')).handler as Handler<unknown, SQSBatchResponse>;
 });
 
 afterAll(async () => {
   await cloud?.stop();
 });
 
-describe('state-change handler fed by its SQS queue', () => {
+describe('instance-events handler fed by its SQS queue', () => {
   it('converges a batch of 10 with one read of EC2 and reports only the malformed record', async () => {
     const instances = await launchTagged(8);
     const good = instances.map((instance) => runningRecord(instance.instanceId));

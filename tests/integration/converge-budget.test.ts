@@ -9,8 +9,7 @@ import { Ec2Seeder, fixtureEvent, sessionsOn, setFunctionEnvironment, startTestC
 
 let cloud: TestCloud;
 let seed: Ec2Seeder;
-let stateChange: Handler<unknown, ConvergeSummary>;
-let tagChange: Handler<unknown, ConvergeSummary>;
+let instanceEvents: Handler<unknown, ConvergeSummary>;
 
 const invoke = (handler: Handler<unknown, ConvergeSummary>, event: unknown) =>
   handler(event, createLambdaContext(), () => undefined) as Promise<ConvergeSummary>;
@@ -21,8 +20,7 @@ beforeAll(async () => {
   const filterId = await seed.filter();
   const nlbTargetId = await seed.loadBalancerTarget();
   setFunctionEnvironment(cloud, { targetIds: [nlbTargetId], filterId });
-  stateChange = (await import('../../functions/state-change')).handler as Handler<unknown, ConvergeSummary>;
-  tagChange = (await import('../../functions/tag-change')).handler as Handler<unknown, ConvergeSummary>;
+  instanceEvents = (await import('../../functions/instance-events')).handler as Handler<unknown, ConvergeSummary>;
 });
 
 afterAll(async () => {
@@ -37,10 +35,10 @@ describe('converge under duplicate events', () => {
 
     // Act: four converges of the same instance at the same moment.
     const summaries = await Promise.all([
-      invoke(stateChange, fixtureEvent('state-change-running', instance.instanceId, 'running-1')),
-      invoke(tagChange, fixtureEvent('tag-change-added', instance.instanceId, 'tag-1')),
-      invoke(stateChange, fixtureEvent('state-change-running', instance.instanceId, 'running-2')),
-      invoke(tagChange, fixtureEvent('tag-change-added', instance.instanceId, 'tag-2')),
+      invoke(instanceEvents, fixtureEvent('state-change-running', instance.instanceId, 'running-1')),
+      invoke(instanceEvents, fixtureEvent('tag-change-added', instance.instanceId, 'tag-1')),
+      invoke(instanceEvents, fixtureEvent('state-change-running', instance.instanceId, 'running-2')),
+      invoke(instanceEvents, fixtureEvent('tag-change-added', instance.instanceId, 'tag-2')),
     ]);
 
     // Assert: three sessions, three attaches reported in all, and no ClientToken replayed.
@@ -54,13 +52,13 @@ describe('converge under duplicate stop events', () => {
   it('reports one detach per session when the stopping and stopped events race', async () => {
     // Arrange: a mirrored instance with two ENIs, then stopped.
     const instance = await seed.launch({ tags: { 'traffic-mirror': 'true' }, interfaces: 2 });
-    await invoke(stateChange, fixtureEvent('state-change-running', instance.instanceId, 'running-a'));
+    await invoke(instanceEvents, fixtureEvent('state-change-running', instance.instanceId, 'running-a'));
     await seed.stop(instance.instanceId);
 
     // Act: both stop notifications converge at the same moment.
     const summaries = await Promise.all([
-      invoke(stateChange, fixtureEvent('state-change-stopped', instance.instanceId, 'stopping-a')),
-      invoke(stateChange, fixtureEvent('state-change-stopped', instance.instanceId, 'stopped-a')),
+      invoke(instanceEvents, fixtureEvent('state-change-stopped', instance.instanceId, 'stopping-a')),
+      invoke(instanceEvents, fixtureEvent('state-change-stopped', instance.instanceId, 'stopped-a')),
     ]);
 
     // Assert: the sessions are gone and each is reported detached once, in the summaries and as outcome events.

@@ -14,10 +14,10 @@ let cloud: TestCloud;
 let seed: Ec2Seeder;
 let filterId: string;
 let nlbTargetId: string;
-let stateChange: Handler<unknown, ConvergeSummary>;
+let instanceEvents: Handler<unknown, ConvergeSummary>;
 
 function invoke(event: unknown): Promise<ConvergeSummary> {
-  return stateChange(event, createLambdaContext(), () => undefined) as Promise<ConvergeSummary>;
+  return instanceEvents(event, createLambdaContext(), () => undefined) as Promise<ConvergeSummary>;
 }
 
 function foreignSlotNumbers(item: Record<string, unknown> | undefined): number[] {
@@ -43,7 +43,7 @@ beforeAll(async () => {
   filterId = await seed.filter();
   nlbTargetId = await seed.loadBalancerTarget();
   setFunctionEnvironment(cloud, { targetIds: [nlbTargetId], filterId });
-  stateChange = (await import('../../functions/state-change')).handler as Handler<unknown, ConvergeSummary>;
+  instanceEvents = (await import('../../functions/instance-events')).handler as Handler<unknown, ConvergeSummary>;
 });
 
 afterAll(async () => {

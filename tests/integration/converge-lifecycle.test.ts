@@ -26,8 +26,7 @@ let seed: Ec2Seeder;
 let filterId: string;
 let interfaceTargetId: string;
 let nlbTargetId: string;
-let stateChange: Handler<unknown, ConvergeSummary>;
-let tagChange: Handler<unknown, ConvergeSummary>;
+let instanceEvents: Handler<unknown, ConvergeSummary>;
 let sweepHandler: Handler<unknown, ConvergeSummary>;
 
 function invoke(handler: Handler<unknown, ConvergeSummary>, event: unknown): Promise<ConvergeSummary> {
@@ -50,7 +49,7 @@ const scheduledEvent = (id: string) => ({
 async function mirroredInstanceWithHandMadeSession(options: { keepPrimaryOnTermination?: boolean } = {}) {
   const instance = await seed.launch({ type: 'm5.large', tags: TAG, interfaces: 2, ...options });
   const handMadeId = await seed.handMadeSession(instance.eniIds[0] as string, nlbTargetId, filterId, 1);
-  const attached = await invoke(stateChange, fixtureEvent('state-change-running', instance.instanceId));
+  const attached = await invoke(instanceEvents, fixtureEvent('state-change-running', instance.instanceId));
   expect(attached).toMatchObject({ attached: 2, failed: 0 });
   cloud.bus.clear();
   return { instance, handMadeId };
@@ -73,8 +72,7 @@ beforeAll(async () => {
   interfaceTargetId = await seed.interfaceTarget('eu-west-1a');
   nlbTargetId = await seed.loadBalancerTarget();
   setFunctionEnvironment(cloud, { targetIds: [interfaceTargetId, nlbTargetId], filterId });
-  stateChange = (await import('../../functions/state-change')).handler as Handler<unknown, ConvergeSummary>;
-  tagChange = (await import('../../functions/tag-change')).handler as Handler<unknown, ConvergeSummary>;
+  instanceEvents = (await import('../../functions/instance-events')).handler as Handler<unknown, ConvergeSummary>;
   sweepHandler = (await import('../../functions/sweep')).handler as Handler<unknown, ConvergeSummary>;
 });
 
@@ -87,7 +85,7 @@ describe('converge when mirroring should end', () => {
     const { instance, handMadeId } = await mirroredInstanceWithHandMadeSession();
     await seed.stop(instance.instanceId);
 
-    const summary = await invoke(stateChange, fixtureEvent('state-change-stopped', instance.instanceId));
+    const summary = await invoke(instanceEvents, fixtureEvent('state-change-stopped', instance.instanceId));
 
     expect(summary).toMatchObject({ detached: 2, attached: 0, failed: 0 });
     await expectOnlyHandMadeLeft(instance, handMadeId);
@@ -102,7 +100,7 @@ describe('converge when mirroring should end', () => {
     const { instance, handMadeId } = await mirroredInstanceWithHandMadeSession();
     await seed.untag(instance.instanceId, TAG_KEY);
 
-    const summary = await invoke(tagChange, fixtureEvent('tag-change-removed', instance.instanceId));
+    const summary = await invoke(instanceEvents, fixtureEvent('tag-change-removed', instance.instanceId));
 
     expect(summary).toMatchObject({ detached: 2, failed: 0 });
     await expectOnlyHandMadeLeft(instance, handMadeId);
@@ -118,7 +116,7 @@ describe('converge when mirroring should end', () => {
     const survivor = instance.eniIds[0] as string;
     expect(sessionsOn(cloud, [survivor])).toHaveLength(2);
 
-    const summary = await invoke(stateChange, fixtureEvent('state-change-terminated', instance.instanceId));
+    const summary = await invoke(instanceEvents, fixtureEvent('state-change-terminated', instance.instanceId));
 
     expect(summary).toMatchObject({ detached: 1, failed: 0 });
     expect(summary.decisions).toContainEqual(expect.objectContaining({ action: 'release', eniId: instance.eniIds[1], reason: 'instance-gone' }));

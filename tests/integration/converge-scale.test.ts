@@ -14,7 +14,7 @@ let cloud: TestCloud;
 let interfaceTargets: string[];
 let nlbTarget: string;
 let instances: Launched[];
-let stateChange: Handler<unknown, ConvergeSummary>;
+let instanceEvents: Handler<unknown, ConvergeSummary>;
 
 beforeAll(async () => {
   cloud = await startTestCloud();
@@ -26,7 +26,7 @@ beforeAll(async () => {
   instances = [];
   for (let i = 0; i < INSTANCES; i += 1) instances.push(await seed.launch({ type: 'm5.large', tags: { 'traffic-mirror': 'true' }, zone: 'eu-west-1a' }));
   setFunctionEnvironment(cloud, { targetIds: [...interfaceTargets, nlbTarget], filterId });
-  stateChange = (await import('../../functions/state-change')).handler as Handler<unknown, ConvergeSummary>;
+  instanceEvents = (await import('../../functions/instance-events')).handler as Handler<unknown, ConvergeSummary>;
 });
 
 afterAll(async () => {
@@ -39,7 +39,7 @@ describe('converge under concurrency', () => {
 
     const summaries = await Promise.all(
       instances.map((instance) =>
-        stateChange(fixtureEvent('state-change-running', instance.instanceId), createLambdaContext(), () => undefined) as Promise<ConvergeSummary>,
+        instanceEvents(fixtureEvent('state-change-running', instance.instanceId), createLambdaContext(), () => undefined) as Promise<ConvergeSummary>,
       ),
     );
 

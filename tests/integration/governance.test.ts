@@ -15,7 +15,7 @@ let rc: ReliabilityCloud;
 
 beforeAll(async () => {
   rc = await startReliabilityCloud({
-    functions: ['tagChange', 'sweep', 'windowEnd'],
+    functions: ['instanceEvents', 'sweep', 'windowEnd'],
     simulator: { seed: 14, transitionDelayMs: 0 },
     interfaceTargets: 1,
     withLoadBalancerTarget: false,

@@ -1,5 +1,5 @@
 /** Handlers fail at module load, naming the variable, when their configuration is wrong: before any event. */
-const HANDLERS = ['state-change', 'tag-change', 'cloudtrail-tags', 'sweep'];
+const HANDLERS = ['instance-events', 'cloudtrail-tags', 'sweep'];
 const saved = { ...process.env };
 
 function loadHandler(name: string): unknown {

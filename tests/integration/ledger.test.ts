@@ -7,6 +7,8 @@ import type { SessionFacts } from '../../shared/domain/types';
 import { startLedgerTable, type LedgerTable } from '../support/ledger-table';
 
 const NOW = new Date('2026-10-02T14:05:11.000Z');
+/** A reservation's hold, a minute after NOW. */
+const HELD_UNTIL = '2026-10-02T14:06:11.000Z';
 
 let table: LedgerTable;
 let dynamo: DynamoDBClient;
@@ -64,7 +66,7 @@ describe('target source reservations', () => {
 
 describe('ENI slots', () => {
   it('gives concurrent reservations for one ENI the same reservation (one ClientToken, one session)', async () => {
-    const request = { eniId: 'eni-same', instanceId: 'i-0123456789abcdef0', targetId: 'tmt-x', numberCandidates: [1, 2, 3], preferredSessionNumber: 1, observedSessions: [] };
+    const request = { eniId: 'eni-same', instanceId: 'i-0123456789abcdef0', targetId: 'tmt-x', numberCandidates: [1, 2, 3], preferredSessionNumber: 1, observedSessions: [], heldUntil: HELD_UNTIL };
 
     const answers = await Promise.all([ledger.reserveSlot(request), ledger.reserveSlot(request), ledger.reserveSlot(request)]);
 
@@ -75,7 +77,7 @@ describe('ENI slots', () => {
 
   it('learns hand-made sessions, avoids their numbers, and is full at three', async () => {
     const eniId = 'eni-crowded';
-    const base = { eniId, instanceId: 'i-0123456789abcdef1', targetId: 'tmt-x', numberCandidates: [1, 2, 3], preferredSessionNumber: 1 };
+    const base = { eniId, instanceId: 'i-0123456789abcdef1', targetId: 'tmt-x', numberCandidates: [1, 2, 3], preferredSessionNumber: 1, heldUntil: HELD_UNTIL };
 
     const third = await ledger.reserveSlot({ ...base, observedSessions: [handMade(eniId, 'tms-1', 1), handMade(eniId, 'tms-2', 2)] });
     expect(third).toMatchObject({ kind: 'reserved', sessionNumber: 3 });
@@ -94,7 +96,7 @@ describe('ENI slots', () => {
 
   it('activates a reservation, finds the ENI through the instance (gsi1), and deletes the item when the last slot goes', async () => {
     const instanceId = 'i-0123456789abcdef2';
-    const reserved = await ledger.reserveSlot({ eniId: 'eni-life', instanceId, targetId: 'tmt-x', numberCandidates: [1], preferredSessionNumber: 1, observedSessions: [] });
+    const reserved = await ledger.reserveSlot({ eniId: 'eni-life', instanceId, targetId: 'tmt-x', numberCandidates: [1], preferredSessionNumber: 1, observedSessions: [], heldUntil: HELD_UNTIL });
     if (reserved.kind !== 'reserved') throw new Error('expected a reservation');
 
     await ledger.activateSlot('eni-life', reserved.reservationId, 'tms-life');

@@ -32,7 +32,7 @@ import { DEFAULT_PLACEHOLDER_CONTEXT, resolveIntrinsics } from '../support/templ
 import { loadResourceSchemas, type ResourceSchemas } from '../support/template-schemas';
 
 const REPO = path.resolve(__dirname, '../..');
-const FUNCTIONS = ['stateChange', 'tagChange', 'cloudtrailTags', 'sweep', 'windowEnd'] as const;
+const FUNCTIONS = ['instanceEvents', 'cloudtrailTags', 'sweep', 'windowEnd'] as const;
 const REQUIRED_ENVIRONMENT = {
   NODE_OPTIONS: '--enable-source-maps',
   MIRROR_OWNER_ID: 'vpc-mirror-orchestrator-dev',
@@ -173,7 +173,7 @@ describe('the packaged template against the CloudFormation resource schemas', ()
 
   it('rejects a resource that breaks its schema', () => {
     const broken = mutated((copy) => {
-      properties(copy, 'StateChangeLambdaFunction')['Runtime'] = 'nodejs99.x';
+      properties(copy, 'InstanceEventsLambdaFunction')['Runtime'] = 'nodejs99.x';
       properties(copy, 'LedgerTable')['KeySchema'] = [{ AttributeName: 'pk', KeyType: 'RANGE' }];
       properties(copy, 'DeadLetterQueue')['MessageRetentionPeriod'] = 2_000_000;
       // cfn-lint's extension keywords: Metrics excludes Statistic (dependentExcluded); MetricName xor Metrics.
@@ -181,7 +181,7 @@ describe('the packaged template against the CloudFormation resource schemas', ()
       delete properties(copy, 'DeadLetterQueueAlarm')['MetricName'];
     });
     const problems = schemaProblems(broken);
-    expect(problems.some((line) => line.startsWith('StateChangeLambdaFunction') && line.includes('/Runtime'))).toBe(true);
+    expect(problems.some((line) => line.startsWith('InstanceEventsLambdaFunction') && line.includes('/Runtime'))).toBe(true);
     expect(problems.some((line) => line.startsWith('LedgerTable') && line.includes('/KeySchema'))).toBe(true);
     expect(problems.some((line) => line.startsWith('DeadLetterQueue') && line.includes('/MessageRetentionPeriod'))).toBe(true);
     expect(problems.some((line) => line.startsWith('FunctionErrorsAlarm') && line.includes('mutually exclusive'))).toBe(true);
@@ -194,13 +194,13 @@ describe('functions', () => {
     expect(resourcesOfType(template, 'AWS::Lambda::Function')).toHaveLength(FUNCTIONS.length);
     expect(checkRuntime(template)).toEqual([]);
     expect(checkRuntime(mutated((copy) => (properties(copy, 'SweepLambdaFunction')['Architectures'] = ['x86_64'])))).toHaveLength(1);
-    expect(checkRuntime(mutated((copy) => (properties(copy, 'TagChangeLambdaFunction')['Runtime'] = 'nodejs22.x')))).toHaveLength(1);
+    expect(checkRuntime(mutated((copy) => (properties(copy, 'InstanceEventsLambdaFunction')['Runtime'] = 'nodejs22.x')))).toHaveLength(1);
   });
 
   it('each have their own role', () => {
     expect(checkRolePerFunction(template)).toEqual([]);
-    const shared = mutated((copy) => (properties(copy, 'SweepLambdaFunction')['Role'] = { 'Fn::GetAtt': ['StateChangeRole', 'Arn'] }));
-    expect(checkRolePerFunction(shared)).toEqual([expect.stringContaining('shares role StateChangeRole')]);
+    const shared = mutated((copy) => (properties(copy, 'SweepLambdaFunction')['Role'] = { 'Fn::GetAtt': ['InstanceEventsRole', 'Arn'] }));
+    expect(checkRolePerFunction(shared)).toEqual([expect.stringContaining('shares role InstanceEventsRole')]);
   });
 
   it('enable source maps and carry the owner id and service name', () => {
@@ -232,51 +232,60 @@ describe('functions', () => {
     });
     expect(checkOnFailureDestinations(cannotSend)).toEqual([expect.stringContaining('may not sqs:SendMessage')]);
     const deadConfig = mutated((copy) => {
-      copy.Resources['StateChangeLambdaEvConf'] = {
+      copy.Resources['InstanceEventsLambdaEvConf'] = {
         Type: 'AWS::Lambda::EventInvokeConfig',
-        Properties: { FunctionName: { Ref: 'StateChangeLambdaFunction' }, Qualifier: '$LATEST', MaximumRetryAttempts: 2 },
+        Properties: { FunctionName: { Ref: 'InstanceEventsLambdaFunction' }, Qualifier: '$LATEST', MaximumRetryAttempts: 2 },
       };
     });
-    expect(checkOnFailureDestinations(deadConfig)).toEqual([expect.stringContaining('StateChangeLambdaFunction: fed by')]);
+    expect(checkOnFailureDestinations(deadConfig)).toEqual([expect.stringContaining('InstanceEventsLambdaFunction: fed by')]);
   });
 
   it('take their events from their own encrypted queue in bounded, partially failing batches, with bounded retries into the dead-letter queue', () => {
     // One per event queue, plus ConvergePartsQueue (the parts of a trigger too large for one invocation).
-    expect(resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')).toHaveLength(4);
+    expect(resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')).toHaveLength(3);
     expect(checkEventQueues(template)).toEqual([]);
-    const [mappingId] = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').find(([id]) => id.startsWith('TagChange')) ?? [''];
+    const [mappingId] = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').find(([id]) => id.startsWith('InstanceEvents')) ?? [''];
     const allOrNothing = mutated((copy) => delete properties(copy, mappingId)['FunctionResponseTypes']);
     expect(checkEventQueues(allOrNothing)).toEqual([expect.stringContaining('ReportBatchItemFailures')]);
     const unbounded = mutated((copy) => delete properties(copy, mappingId)['ScalingConfig']);
     expect(checkEventQueues(unbounded)).toEqual([expect.stringContaining('MaximumConcurrency')]);
-    const forever = mutated((copy) => delete properties(copy, 'StateChangeQueue')['RedrivePolicy']);
-    expect(checkEventQueues(forever)).toEqual([expect.stringContaining('StateChangeQueue: no RedrivePolicy'), expect.stringContaining('maxReceiveCount undefined')]);
+    const forever = mutated((copy) => delete properties(copy, 'InstanceEventsQueue')['RedrivePolicy']);
+    expect(checkEventQueues(forever)).toEqual([expect.stringContaining('InstanceEventsQueue: no RedrivePolicy'), expect.stringContaining('maxReceiveCount undefined')]);
     const manyRetries = mutated((copy) => ((properties(copy, 'CloudtrailTagsQueue')['RedrivePolicy'] as Record<string, unknown>)['maxReceiveCount'] = 1000));
     expect(checkEventQueues(manyRetries)).toEqual([expect.stringContaining('maxReceiveCount 1000')]);
-    const plain = mutated((copy) => delete properties(copy, 'TagChangeQueue')['SqsManagedSseEnabled']);
-    expect(checkEventQueues(plain)).toEqual(['TagChangeQueue: not encrypted']);
-    const shortVisibility = mutated((copy) => (properties(copy, 'StateChangeQueue')['VisibilityTimeout'] = 60));
+    const plain = mutated((copy) => delete properties(copy, 'InstanceEventsQueue')['SqsManagedSseEnabled']);
+    expect(checkEventQueues(plain)).toEqual(['InstanceEventsQueue: not encrypted']);
+    const shortVisibility = mutated((copy) => (properties(copy, 'InstanceEventsQueue')['VisibilityTimeout'] = 60));
     expect(checkEventQueues(shortVisibility)).toEqual([expect.stringContaining('VisibilityTimeout 60')]);
     const readsOthers = mutated((copy) => {
-      statementWith(copy, 'StateChangeRole', 'sqs:ReceiveMessage').Resource = [
-        { 'Fn::GetAtt': ['StateChangeQueue', 'Arn'] },
-        { 'Fn::GetAtt': ['TagChangeQueue', 'Arn'] },
+      statementWith(copy, 'InstanceEventsRole', 'sqs:ReceiveMessage').Resource = [
+        { 'Fn::GetAtt': ['InstanceEventsQueue', 'Arn'] },
+        { 'Fn::GetAtt': ['CloudtrailTagsQueue', 'Arn'] },
       ];
     });
-    expect(checkEventQueues(readsOthers)).toEqual([expect.stringContaining('want only its own queues StateChangeQueue')]);
+    expect(checkEventQueues(readsOthers)).toEqual([expect.stringContaining('want only its own queues InstanceEventsQueue')]);
     const anyRuleMaySend = mutated((copy) => {
-      const document = properties(copy, 'TagChangeQueuePolicy')['PolicyDocument'] as { Statement: Array<{ Condition?: unknown }> };
+      const document = properties(copy, 'InstanceEventsQueuePolicy')['PolicyDocument'] as { Statement: Array<{ Condition?: unknown }> };
       delete document.Statement[0]?.Condition;
     });
-    expect(checkEventQueues(anyRuleMaySend)).toEqual([expect.stringContaining('TagChangeQueue: no queue policy')]);
+    // Both rules feeding the queue lose their grant.
+    expect(checkEventQueues(anyRuleMaySend)).toEqual([
+      expect.stringContaining('InstanceEventsQueue: no queue policy lets events.amazonaws.com send to it for StateChangeRule'),
+      expect.stringContaining('InstanceEventsQueue: no queue policy lets events.amazonaws.com send to it for TagChangeRule'),
+    ]);
+    const foreignSender = mutated((copy) => {
+      const document = properties(copy, 'InstanceEventsQueuePolicy')['PolicyDocument'] as { Statement: Array<{ Condition: { ArnEquals: Record<string, unknown[]> } }> };
+      document.Statement[0]?.Condition.ArnEquals['aws:SourceArn']?.push({ 'Fn::GetAtt': ['CloudtrailTagsRule', 'Arn'] });
+    });
+    expect(checkEventQueues(foreignSender)).toHaveLength(2);
   });
 
   it('log to their own log group, with retention', () => {
     expect(checkLogGroups(template)).toEqual([]);
-    const forever = mutated((copy) => delete properties(copy, 'StateChangeLogGroup')['RetentionInDays']);
-    expect(checkLogGroups(forever)).toEqual(['StateChangeLogGroup: no RetentionInDays']);
+    const forever = mutated((copy) => delete properties(copy, 'InstanceEventsLogGroup')['RetentionInDays']);
+    expect(checkLogGroups(forever)).toEqual(['InstanceEventsLogGroup: no RetentionInDays']);
     const othersGroup = mutated((copy) => {
-      statementWith(copy, 'SweepRole', 'logs:PutLogEvents').Resource = { 'Fn::GetAtt': ['StateChangeLogGroup', 'Arn'] };
+      statementWith(copy, 'SweepRole', 'logs:PutLogEvents').Resource = { 'Fn::GetAtt': ['InstanceEventsLogGroup', 'Arn'] };
     });
     expect(checkLogGroups(othersGroup)).toEqual([expect.stringContaining('SweepLambdaFunction: its role may not logs:PutLogEvents')]);
   });
@@ -285,7 +294,7 @@ describe('functions', () => {
 describe('IAM', () => {
   it('grants no wildcard action, and Resource * only to ec2:Describe*', () => {
     expect(checkNoWildcardActions(template)).toEqual([]);
-    const ec2Star = mutated((copy) => (statementWith(copy, 'TagChangeRole', 'ec2:DeleteTrafficMirrorSession').Action = 'ec2:*'));
+    const ec2Star = mutated((copy) => (statementWith(copy, 'InstanceEventsRole', 'ec2:DeleteTrafficMirrorSession').Action = 'ec2:*'));
     expect(checkNoWildcardActions(ec2Star)).toEqual([expect.stringContaining('wildcard action ec2:*')]);
     const star = mutated((copy) => (statementWith(copy, 'SweepRole', 'dynamodb:Scan').Action = '*'));
     expect(checkNoWildcardActions(star)).toEqual([expect.stringContaining("wildcard action *")]);
@@ -299,11 +308,11 @@ describe('IAM', () => {
     // The shared statement is one YAML anchor, but the packaged JSON holds a copy per role.
     expect(checkSessionOwnership(unconditionalDelete)).toEqual([expect.stringContaining('SweepRole.Statement')]);
     const otherOwner = mutated((copy) => {
-      const environment = properties(copy, 'TagChangeLambdaFunction')['Environment'] as { Variables: Record<string, unknown> };
+      const environment = properties(copy, 'InstanceEventsLambdaFunction')['Environment'] as { Variables: Record<string, unknown> };
       environment.Variables['MIRROR_OWNER_ID'] = 'someone-else';
     });
     expect(checkSessionOwnership(otherOwner).length).toBeGreaterThanOrEqual(2);
-    const anyTags = mutated((copy) => delete statementWith(copy, 'StateChangeRole', 'ec2:CreateTags').Condition);
+    const anyTags = mutated((copy) => delete statementWith(copy, 'InstanceEventsRole', 'ec2:CreateTags').Condition);
     expect(checkSessionOwnership(anyTags)).toEqual([expect.stringContaining('ec2:CreateAction')]);
   });
 
@@ -312,14 +321,14 @@ describe('IAM', () => {
     expect(called).toEqual(expect.arrayContaining(['ec2:CreateTrafficMirrorSession', 'dynamodb:UpdateItem', 'events:PutEvents']));
     expect(iamCoverageProblems(template, called)).toEqual([]);
     const withoutBatchGet = mutated((copy) => {
-      const statement = statementWith(copy, 'TagChangeRole', 'dynamodb:GetItem');
+      const statement = statementWith(copy, 'InstanceEventsRole', 'dynamodb:GetItem');
       statement.Action = ([] as string[]).concat(statement.Action ?? []).filter((action) => action !== 'dynamodb:BatchGetItem');
     });
-    expect(iamCoverageProblems(withoutBatchGet, called)).toEqual(['TagChangeRole lacks dynamodb:BatchGetItem']);
-    const withExtra = mutated((copy) => statementWith(copy, 'StateChangeRole', 'events:PutEvents').Action = ['events:PutEvents', 'events:PutRule']);
-    expect(iamCoverageProblems(withExtra, called)).toEqual(['StateChangeRole grants unused events:PutRule']);
-    const deadDestinationGrant = mutated((copy) => statementWith(copy, 'TagChangeRole', 'sqs:ReceiveMessage').Action = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:SendMessage']);
-    expect(iamCoverageProblems(deadDestinationGrant, called)).toEqual(['TagChangeRole grants unused sqs:SendMessage']);
+    expect(iamCoverageProblems(withoutBatchGet, called)).toEqual(['InstanceEventsRole lacks dynamodb:BatchGetItem']);
+    const withExtra = mutated((copy) => statementWith(copy, 'InstanceEventsRole', 'events:PutEvents').Action = ['events:PutEvents', 'events:PutRule']);
+    expect(iamCoverageProblems(withExtra, called)).toEqual(['InstanceEventsRole grants unused events:PutRule']);
+    const deadDestinationGrant = mutated((copy) => statementWith(copy, 'InstanceEventsRole', 'sqs:ReceiveMessage').Action = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:SendMessage']);
+    expect(iamCoverageProblems(deadDestinationGrant, called)).toEqual(['InstanceEventsRole grants unused sqs:SendMessage']);
     expect(iamActionsCalledBy(["import { BatchWriteCommand, type GetCommandInput } from '@aws-sdk/lib-dynamodb';"])).toEqual(['dynamodb:BatchWriteItem']);
   });
 
@@ -385,11 +394,11 @@ function deployedWith(values: Readonly<Record<string, string>>): CfnTemplate {
   });
 }
 
-/** The Resource of a statement (by Sid) of the stateChange role, intrinsics evaluated. */
+/** The Resource of a statement (by Sid) of the instanceEvents role, intrinsics evaluated. */
 function grantedResources(candidate: CfnTemplate, sid: string): unknown {
-  const statement = roleStatements(candidate.Resources['StateChangeRole']).find((each) => each.Sid === sid);
-  if (statement === undefined) throw new Error(`StateChangeRole has no statement ${sid}`);
-  return resolveIntrinsics(statement.Resource, candidate, `StateChangeRole.${sid}`);
+  const statement = roleStatements(candidate.Resources['InstanceEventsRole']).find((each) => each.Sid === sid);
+  if (statement === undefined) throw new Error(`InstanceEventsRole has no statement ${sid}`);
+  return resolveIntrinsics(statement.Resource, candidate, `InstanceEventsRole.${sid}`);
 }
 
 describe('resources', () => {
@@ -411,12 +420,15 @@ describe('resources', () => {
 });
 
 describe('event rules', () => {
-  /** The rule whose target is this queue (rule -> queue -> function). */
-  function rulePattern(queueLogicalId: string): { pattern: unknown; state: unknown } {
-    const rule = resourcesOfType(template, 'AWS::Events::Rule').find(([, candidate]) =>
-      JSON.stringify(candidate.Properties?.['Targets']).includes(`"${queueLogicalId}"`),
-    )?.[1];
-    return { pattern: rule?.Properties?.['EventPattern'], state: rule?.Properties?.['State'] };
+  /** A rule's pattern, state and the queues it targets (rule -> queue -> function). */
+  function rulePattern(ruleLogicalId: string): { pattern: unknown; state: unknown; queues: string[] } {
+    const rule = template.Resources[ruleLogicalId];
+    const targets = (rule?.Properties?.['Targets'] ?? []) as Array<{ Arn?: { 'Fn::GetAtt'?: [string, string] } }>;
+    return {
+      pattern: rule?.Properties?.['EventPattern'],
+      state: rule?.Properties?.['State'],
+      queues: targets.map((target) => target.Arn?.['Fn::GetAtt']?.[0] ?? JSON.stringify(target.Arn)),
+    };
   }
 
   it('retry delivery a bounded time, then hand undeliverable events to the dead-letter queue', () => {
@@ -430,8 +442,10 @@ describe('event rules', () => {
     expect(checkRuleDelivery(noQueuePolicy)).toHaveLength(4);
   });
 
-  it('route state changes, tag changes and (disabled by default) CloudTrail tag calls to their queues; sweep on a schedule', () => {
-    expect(rulePattern('StateChangeQueue')).toEqual({
+  it('route state changes and tag changes to one queue, (disabled by default) CloudTrail tag calls to theirs; sweep on a schedule', () => {
+    // An instance's state change and tag change meet in one queue, so a launch's two events share a batch.
+    expect(rulePattern('StateChangeRule')).toEqual({
+      queues: ['InstanceEventsQueue'],
       pattern: {
         'source': ['aws.ec2'],
         'detail-type': ['EC2 Instance State-change Notification'],
@@ -439,7 +453,8 @@ describe('event rules', () => {
       },
       state: 'ENABLED',
     });
-    expect(rulePattern('TagChangeQueue')).toEqual({
+    expect(rulePattern('TagChangeRule')).toEqual({
+      queues: ['InstanceEventsQueue'],
       pattern: {
         'source': ['aws.tag'],
         'detail-type': ['Tag Change on Resource'],
@@ -451,7 +466,8 @@ describe('event rules', () => {
       },
       state: 'ENABLED',
     });
-    expect(rulePattern('CloudtrailTagsQueue')).toEqual({
+    expect(rulePattern('CloudtrailTagsRule')).toEqual({
+      queues: ['CloudtrailTagsQueue'],
       pattern: {
         'source': ['aws.ec2'],
         'detail-type': ['AWS API Call via CloudTrail'],
@@ -460,7 +476,8 @@ describe('event rules', () => {
       state: 'DISABLED',
     });
     // Our own Converge Instances Requested events (split.ts), one part per invocation of the cloudtrailTags function.
-    expect(rulePattern('ConvergePartsQueue')).toEqual({
+    expect(rulePattern('ConvergePartsRule')).toEqual({
+      queues: ['ConvergePartsQueue'],
       pattern: { 'source': ['vpc-mirror-orchestrator'], 'detail-type': ['Converge Instances Requested'] },
       state: 'ENABLED',
     });
@@ -473,7 +490,7 @@ describe('event rules', () => {
     expect(requesters).toEqual(['CloudtrailTagsRole']);
     // No rule invokes an event function directly any more: every event goes through its queue.
     const direct = resourcesOfType(template, 'AWS::Events::Rule').filter(([, rule]) =>
-      /"(StateChange|TagChange|CloudtrailTags)LambdaFunction"/.test(JSON.stringify(rule.Properties?.['Targets'])),
+      /"(InstanceEvents|CloudtrailTags)LambdaFunction"/.test(JSON.stringify(rule.Properties?.['Targets'])),
     );
     expect(direct).toEqual([]);
     const schedule = resourcesOfType(template, 'AWS::Events::Rule').find(([id]) => id.startsWith('Sweep'))?.[1];

@@ -179,13 +179,13 @@ describe('startLocalCloud with `sls package` zips', () => {
 });
 
 describe('startLocalCloud with the real stack and handlers', () => {
-  it('mirrors a tagged instance end to end: simulator event -> bus -> rule -> queue -> stateChange batch -> session and outcome event', async () => {
+  it('mirrors a tagged instance end to end: simulator events -> bus -> rules -> one queue -> one instanceEvents batch -> session and outcome event', async () => {
     const batches: BatchReport[] = [];
     const logs: LambdaLogLine[] = [];
     const cloud = await startLocalCloud({
       rootDir: REPO,
       simulator: { seed: 11, transitionDelayMs: 0 },
-      functions: ['stateChange', 'tagChange'],
+      functions: ['instanceEvents'],
       onBatch: (report) => batches.push(report),
       logSink: (line) => logs.push(line),
     });
@@ -222,10 +222,16 @@ describe('startLocalCloud with the real stack and handlers', () => {
       ]);
       const running = cloud.bus.events().find((received) => (received.event.detail as { state?: string }).state === 'running');
       expect(running?.matchedRules).toEqual(['vpc-mirror-orchestrator-dev-stateChange']);
-      expect(batches.some((batch) => batch.functionKey === 'stateChange' && batch.ok && batch.failedMessageIds.length === 0)).toBe(true);
+      const tagged = cloud.bus.events().find((received) => received.event['detail-type'] === 'Tag Change on Resource');
+      expect(tagged?.matchedRules).toEqual(['vpc-mirror-orchestrator-dev-tagChange']);
+      // The launch's two events met in one queue and shared one batch: the instance was converged once.
+      expect(batches).toEqual([expect.objectContaining({ functionKey: 'instanceEvents', ok: true, failedMessageIds: [] })]);
+      expect(batches[0]?.messageIds).toHaveLength(2);
+      const decisions = logs.filter((line) => line.json?.['message'] === 'decision');
+      expect(decisions.map((line) => line.json?.['action'])).toEqual(['attach']);
       // Settled means drained: every event queue is empty.
-      expect(Object.values(cloud.queues).map((queue) => queue.depth)).toEqual([0, 0]);
-      expect(cloud.queues['StateChangeQueue']?.stats()).toMatchObject({ redriven: 0 });
+      expect(Object.values(cloud.queues).map((queue) => queue.depth)).toEqual([0]);
+      expect(cloud.queues['InstanceEventsQueue']?.stats()).toMatchObject({ redriven: 0 });
       expect(cloud.deadLetters.entries()).toEqual([]);
 
       // A malformed event the rule still matches: logged with its ids, retried alone, then dead-lettered as sent.
@@ -247,14 +253,14 @@ describe('startLocalCloud with the real stack and handlers', () => {
       expect(letters).toHaveLength(1);
       expect(letters[0]).toMatchObject({
         kind: 'sqs-redrive',
-        functionKey: 'stateChange',
+        functionKey: 'instanceEvents',
         message: { body: JSON.stringify(malformed), receiveCount: 3, lastError: { errorType: 'BatchItemFailure' } },
         record: { requestPayload: { id: 'malformed-state-change-1' } },
       });
-      const invalid = logs.filter((line) => line.functionKey === 'stateChange' && line.json?.['message'] === 'invalid event');
+      const invalid = logs.filter((line) => line.functionKey === 'instanceEvents' && line.json?.['message'] === 'invalid event');
       expect(invalid).toHaveLength(3);
       expect(invalid[0]?.json).toMatchObject({ eventId: 'malformed-state-change-1', messageId: letters[0]?.message?.messageId, receiveCount: '1' });
-      expect(Object.values(cloud.queues).map((queue) => queue.depth)).toEqual([0, 0]);
+      expect(Object.values(cloud.queues).map((queue) => queue.depth)).toEqual([0]);
     } finally {
       ec2.destroy();
       await cloud.stop();

@@ -131,23 +131,25 @@ functions:
   it("reads the real stack's rule -> queue -> function chains, the queues' redrive and the event source mappings", () => {
     const stack = readStack(path.resolve(__dirname, '../../serverless.yml'));
 
-    const stateChange = stack.functions.find((fn) => fn.key === 'stateChange');
-    expect(stateChange?.queueSources).toEqual([
-      { queueLogicalId: 'StateChangeQueue', batchSize: 10, maximumBatchingWindowSeconds: 2, reportBatchItemFailures: true, maximumConcurrency: 10, enabled: true },
+    const instanceEvents = stack.functions.find((fn) => fn.key === 'instanceEvents');
+    expect(instanceEvents?.queueSources).toEqual([
+      { queueLogicalId: 'InstanceEventsQueue', batchSize: 10, maximumBatchingWindowSeconds: 2, reportBatchItemFailures: true, maximumConcurrency: 10, enabled: true },
     ]);
-    expect(stateChange?.rules).toEqual([
-      expect.objectContaining({ name: 'vpc-mirror-orchestrator-dev-stateChange', functionKey: 'stateChange', queueLogicalId: 'StateChangeQueue', enabled: true }),
+    // Both instance rules feed one queue: an instance's state change and tag change meet there.
+    expect(instanceEvents?.rules).toEqual([
+      expect.objectContaining({ name: 'vpc-mirror-orchestrator-dev-stateChange', functionKey: 'instanceEvents', queueLogicalId: 'InstanceEventsQueue', enabled: true }),
+      expect.objectContaining({ name: 'vpc-mirror-orchestrator-dev-tagChange', functionKey: 'instanceEvents', queueLogicalId: 'InstanceEventsQueue', enabled: true }),
     ]);
-    expect(stateChange?.onFailureDestination).toBeUndefined();
-    expect(stack.queues.map((queue) => queue.logicalId).sort()).toEqual(['CloudtrailTagsQueue', 'ConvergePartsQueue', 'StateChangeQueue', 'TagChangeQueue']);
-    expect(stack.queues.find((queue) => queue.logicalId === 'TagChangeQueue')).toEqual({
-      logicalId: 'TagChangeQueue',
-      name: 'vpc-mirror-orchestrator-dev-TagChangeQueue',
+    expect(instanceEvents?.onFailureDestination).toBeUndefined();
+    expect(stack.queues.map((queue) => queue.logicalId).sort()).toEqual(['CloudtrailTagsQueue', 'ConvergePartsQueue', 'InstanceEventsQueue']);
+    expect(stack.queues.find((queue) => queue.logicalId === 'InstanceEventsQueue')).toEqual({
+      logicalId: 'InstanceEventsQueue',
+      name: 'vpc-mirror-orchestrator-dev-InstanceEventsQueue',
       visibilityTimeoutSeconds: 420,
       maxReceiveCount: 3,
       deadLetterTarget: JSON.stringify({ 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] }),
     });
-    const tagRule = stack.rules.find((rule) => rule.functionKey === 'tagChange');
+    const tagRule = stack.rules.find((rule) => rule.name === 'vpc-mirror-orchestrator-dev-tagChange');
     expect(tagRule?.pattern).toMatchObject({ detail: { 'changed-tag-keys': ['traffic-mirror', 'traffic-mirror-target', 'traffic-mirror-filter', 'traffic-mirror-until'] } });
     const cloudTrailRule = (of: typeof stack) => of.rules.find((rule) => rule.name === 'vpc-mirror-orchestrator-dev-cloudtrailTags');
     expect(cloudTrailRule(stack)?.enabled).toBe(false);
@@ -165,7 +167,7 @@ functions:
     });
     expect(cloudTrailRule(tuned)?.enabled).toBe(true);
     expect(tuned.queues.every((queue) => queue.maxReceiveCount === 5)).toBe(true);
-    expect(tuned.functions.find((fn) => fn.key === 'tagChange')?.queueSources[0]?.maximumConcurrency).toBe(4);
+    expect(tuned.functions.find((fn) => fn.key === 'instanceEvents')?.queueSources[0]?.maximumConcurrency).toBe(4);
   });
 
   it('reads rates and leaves cron to manual runs', () => {

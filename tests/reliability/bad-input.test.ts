@@ -24,21 +24,21 @@ const envelope = (id: string, detail: unknown, extra: Record<string, unknown> = 
 
 /** Each with the id the log line must name ('unknown' when the event carries no readable id). */
 const BAD_EVENTS: Array<{ name: string; functionKey: string; loggedId: string; event: unknown }> = [
-  { name: 'no detail', functionKey: 'stateChange', loggedId: 'bad-no-detail', event: { ...envelope('bad-no-detail', {}), detail: undefined } },
-  { name: 'instance id of the wrong type', functionKey: 'stateChange', loggedId: 'bad-type', event: envelope('bad-type', { 'instance-id': 42, state: 'running' }) },
-  { name: 'instance id that is not an id', functionKey: 'stateChange', loggedId: 'bad-id', event: envelope('bad-id', { 'instance-id': 'i-../../etc/passwd', state: 'running' }) },
-  { name: 'unknown state', functionKey: 'stateChange', loggedId: 'bad-state', event: envelope('bad-state', { 'instance-id': 'i-0123456789abcdef0', state: 'exploded' }) },
+  { name: 'no detail', functionKey: 'instanceEvents', loggedId: 'bad-no-detail', event: { ...envelope('bad-no-detail', {}), detail: undefined } },
+  { name: 'instance id of the wrong type', functionKey: 'instanceEvents', loggedId: 'bad-type', event: envelope('bad-type', { 'instance-id': 42, state: 'running' }) },
+  { name: 'instance id that is not an id', functionKey: 'instanceEvents', loggedId: 'bad-id', event: envelope('bad-id', { 'instance-id': 'i-../../etc/passwd', state: 'running' }) },
+  { name: 'unknown state', functionKey: 'instanceEvents', loggedId: 'bad-state', event: envelope('bad-state', { 'instance-id': 'i-0123456789abcdef0', state: 'exploded' }) },
   {
     name: 'a 300 kB instance id',
-    functionKey: 'stateChange',
+    functionKey: 'instanceEvents',
     loggedId: 'bad-huge',
     event: envelope('bad-huge', { 'instance-id': `i-${'a'.repeat(300_000)}`, state: 'running' }),
   },
-  { name: 'no id at all', functionKey: 'stateChange', loggedId: 'unknown', event: { 'detail-type': STATE_CHANGE, source: 'aws.ec2', detail: {} } },
-  { name: 'not an object', functionKey: 'stateChange', loggedId: 'unknown', event: 'rm -rf /' },
+  { name: 'no id at all', functionKey: 'instanceEvents', loggedId: 'unknown', event: { 'detail-type': STATE_CHANGE, source: 'aws.ec2', detail: {} } },
+  { name: 'not an object', functionKey: 'instanceEvents', loggedId: 'unknown', event: 'rm -rf /' },
   {
     name: 'a tag change naming 1001 resources',
-    functionKey: 'tagChange',
+    functionKey: 'instanceEvents',
     loggedId: 'bad-resources',
     event: {
       ...envelope('bad-resources', { service: 'ec2', 'resource-type': 'instance', 'changed-tag-keys': ['traffic-mirror'], version: 2, tags: {} }),
@@ -55,8 +55,8 @@ const logs: LambdaLogLine[] = [];
 beforeAll(async () => {
   rc = await startReliabilityCloud({
     simulator: { seed: 41, transitionDelayMs: 2 },
-    functions: ['stateChange', 'tagChange'],
-    reservedConcurrency: { stateChange: 2, tagChange: 1 },
+    functions: ['instanceEvents'],
+    reservedConcurrency: { instanceEvents: 3 },
     logSink: (line) => logs.push(line),
   });
 });
@@ -74,7 +74,7 @@ describe('a batch with malformed and hostile events', () => {
       ...BAD_EVENTS.map((bad) => ({ ...bad, valid: false })),
       ...good.map((instance, index) => ({
         name: `valid ${index}`,
-        functionKey: 'stateChange',
+        functionKey: 'instanceEvents',
         loggedId: `good-${index}`,
         event: fixtureEvent('state-change-running', instance.instanceId, `good-${index}`),
         valid: true,

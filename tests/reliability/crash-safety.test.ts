@@ -15,14 +15,14 @@ import { wire } from '../support/deps';
 
 let rc: ReliabilityCloud;
 
-/** SIGKILLs the stateChange containers at `phase` of the next `times` calls of `action`. */
+/** SIGKILLs the instanceEvents containers at `phase` of the next `times` calls of `action`. */
 function crashAt(phase: 'before' | 'after', times: number, alsoDo?: () => Promise<void>, action = 'CreateTrafficMirrorSession') {
   let remaining = times;
   let killed = 0;
   const remove = rc.sim.hook(action, phase, async () => {
     if (remaining <= 0) return;
     remaining -= 1;
-    killed += rc.cloud.lambdas['stateChange']?.kill('all') ?? 0;
+    killed += rc.cloud.lambdas['instanceEvents']?.kill('all') ?? 0;
     await alsoDo?.();
     // The process is gone; for 'before' this also keeps the call from executing.
     throw new Error('injected crash');
@@ -37,8 +37,8 @@ function reservationOf(session: { tags: Record<string, string> }): string | unde
 beforeAll(async () => {
   rc = await startReliabilityCloud({
     simulator: { seed: 11, transitionDelayMs: 2 },
-    functions: ['stateChange', 'sweep'],
-    reservedConcurrency: { stateChange: 1, sweep: 1 },
+    functions: ['instanceEvents', 'sweep'],
+    reservedConcurrency: { instanceEvents: 1, sweep: 1 },
   });
   // The handlers are driven by the test's own events: the simulator's are dropped on the bus.
   rc.cloud.bus.setChaos({ seed: 1, dropRate: 1 });
@@ -58,7 +58,7 @@ describe('a handler killed during an attach', () => {
     const eniId = instance?.eniIds[0] as string;
     const crash = crashAt('before', 1);
 
-    const outcome = await rc.cloud.lambdas['stateChange']?.invokeAsync(fixtureEvent('state-change-running', instance?.instanceId as string));
+    const outcome = await rc.cloud.lambdas['instanceEvents']?.invokeAsync(fixtureEvent('state-change-running', instance?.instanceId as string));
     crash.remove();
 
     expect(crash.killed()).toBe(1);
@@ -75,7 +75,7 @@ describe('a handler killed during an attach', () => {
     const eniIds = instance?.eniIds as string[];
     const crash = crashAt('after', 1);
 
-    const outcome = await rc.cloud.lambdas['stateChange']?.invokeAsync(fixtureEvent('state-change-running', instance?.instanceId as string));
+    const outcome = await rc.cloud.lambdas['instanceEvents']?.invokeAsync(fixtureEvent('state-change-running', instance?.instanceId as string));
     crash.remove();
 
     expect(crash.killed()).toBe(1);
@@ -96,7 +96,7 @@ describe('a handler killed during an attach', () => {
     const deadBefore = rc.cloud.deadLetters.entries().length;
     const crash = crashAt('before', 3);
 
-    const outcome = await rc.cloud.lambdas['stateChange']?.invokeAsync(fixtureEvent('state-change-running', instance?.instanceId as string));
+    const outcome = await rc.cloud.lambdas['instanceEvents']?.invokeAsync(fixtureEvent('state-change-running', instance?.instanceId as string));
     crash.remove();
 
     expect(crash.killed()).toBe(3);
@@ -115,7 +115,8 @@ describe('a handler killed during an attach', () => {
     const sessions = rc.managedSessionsOn([eniId]);
     expect(sessions).toHaveLength(1);
     expect(leftOver[0]?.message).toContain(reservationOf(sessions[0] as { tags: Record<string, string> }));
-  });
+    // Each retry, then the sweep, first waits out the killed holder's hold on the reservation (20 s) before replaying.
+  }, 3 * 60_000);
 
   it('before CreateTrafficMirrorSession, then untagged with the events lost: the sweep after the grace period releases the slot and the target source', async () => {
     const [instance] = await rc.launch();
@@ -123,7 +124,7 @@ describe('a handler killed during an attach', () => {
     const eniId = instance?.eniIds[0] as string;
     const crash = crashAt('before', 1, () => rc.untag(instanceId));
 
-    const outcome = await rc.cloud.lambdas['stateChange']?.invokeAsync(fixtureEvent('state-change-running', instanceId));
+    const outcome = await rc.cloud.lambdas['instanceEvents']?.invokeAsync(fixtureEvent('state-change-running', instanceId));
     crash.remove();
     const withinGrace = await rc.cloud.runSchedule('sweep');
 
@@ -148,7 +149,7 @@ describe('a handler killed during an attach', () => {
     const instanceId = instance?.instanceId as string;
     const eniId = instance?.eniIds[0] as string;
     await rc.tag(instanceId);
-    const queue = Object.values(rc.cloud.queues).find((candidate) => candidate.logicalId.startsWith('StateChange'));
+    const queue = Object.values(rc.cloud.queues).find((candidate) => candidate.logicalId.startsWith('InstanceEvents'));
     const returnedBefore = queue?.stats().returned ?? 0;
     const crash = crashAt('before', 1);
 
@@ -170,13 +171,13 @@ describe('a handler killed during an attach', () => {
     const [instance] = await rc.launch();
     const instanceId = instance?.instanceId as string;
     const eniId = instance?.eniIds[0] as string;
-    const attached = await rc.cloud.lambdas['stateChange']?.invokeAsync(fixtureEvent('state-change-running', instanceId));
+    const attached = await rc.cloud.lambdas['instanceEvents']?.invokeAsync(fixtureEvent('state-change-running', instanceId));
     expect(attached?.status).toBe('succeeded');
     expect(rc.managedSessionsOn([eniId])).toHaveLength(1);
     await rc.untag(instanceId);
     const crash = crashAt('before', 1, undefined, 'DeleteTrafficMirrorSession');
 
-    const outcome = await rc.cloud.lambdas['stateChange']?.invokeAsync(fixtureEvent('state-change-running', instanceId));
+    const outcome = await rc.cloud.lambdas['instanceEvents']?.invokeAsync(fixtureEvent('state-change-running', instanceId));
     crash.remove();
 
     expect(crash.killed()).toBe(1);

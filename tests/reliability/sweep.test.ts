@@ -99,6 +99,61 @@ describe('sweep, bounded per run', () => {
     const next = await sweep(trigger('sweep-next'), deps, { ledger: sweepLedger, settings: settings({ batchSize: 3 }) });
     expect(next).toMatchObject({ converged: 4, attached: 3, kept: 1 });
   });
+
+  it('saves the cursor after every step, so a run cut short by its timeout still moves on', async () => {
+    const fleet: Launched[] = [];
+    for (let i = 0; i < 3; i += 1) fleet.push(await seed.launch({ tags: TAG }));
+    const { deps, sweepLedger } = wiring();
+    const firstInTurn = fleet.map((instance) => instance.instanceId).sort()[0];
+    // The second step never returns: the Lambda timeout will end the run there, before any end-of-run write.
+    let steps = 0;
+    let secondStepStarted: () => void = () => undefined;
+    const stuck = new Promise<void>((resolve) => {
+      secondStepStarted = resolve;
+    });
+    const stuckInSecondStep: typeof deps = {
+      ...deps,
+      ec2: {
+        ...deps.ec2,
+        describeInstances: (ids) => {
+          steps += 1;
+          if (steps < 2) return deps.ec2.describeInstances(ids);
+          secondStepStarted();
+          return new Promise(() => undefined);
+        },
+      },
+    };
+
+    void sweep(trigger('sweep-stuck'), stuckInSecondStep, { ledger: sweepLedger, settings: settings({ batchSize: 1 }) });
+    await stuck;
+
+    expect(await sweepLedger.cursor.read()).toBe(firstInTurn);
+  });
+
+  it('visits a tagged instance whose events were lost even when remembered instances outnumber a run', async () => {
+    // Arrange: three instances the ledger remembers for their hand-made sessions (mirrored once, then untagged).
+    const { deps, sweepLedger } = wiring();
+    const remembered: Launched[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const instance = await seed.launch({ tags: TAG });
+      await seed.handMadeSession(instance.eniIds[0] as string, nlbTarget, filterId, 5);
+      remembered.push(instance);
+    }
+    await sweep(trigger('sweep-learn'), deps, { ledger: sweepLedger, settings: settings({}) });
+    for (const instance of remembered) await seed.untag(instance.instanceId, 'traffic-mirror');
+    await sweep(trigger('sweep-untagged'), deps, { ledger: sweepLedger, settings: settings({}) });
+    expect(ours(remembered.flatMap((instance) => instance.eniIds))).toEqual([]);
+    // A tagged instance the event functions never heard of.
+    const missed = await seed.launch({ tags: {} });
+    await cloud.ec2.send(new CreateTagsCommand({ Resources: [missed.instanceId], Tags: [{ Key: 'traffic-mirror', Value: 'true' }] }));
+
+    // Act: runs of 2 instances, fewer than the 3 remembered ones; 4 instances in turn need ceil(4 / 2) = 2 runs.
+    const bounded = settings({ maxInstancesPerRun: 2, batchSize: 1 });
+    for (let run = 0; run < 2; run += 1) await sweep(trigger(`sweep-bounded-${run}`), deps, { ledger: sweepLedger, settings: bounded });
+
+    // Assert: the missed instance is mirrored.
+    expect(ours(missed.eniIds)).toHaveLength(1);
+  });
 });
 
 describe('sweep pacing', () => {
@@ -170,6 +225,7 @@ describe('sweep resolving what a crash left in the ledger', () => {
       numberCandidates: [1],
       preferredSessionNumber: 1,
       observedSessions: [],
+      heldUntil: new Date(deps.clock.now().getTime() + 60_000).toISOString(),
     });
     expect(slot.kind).toBe('reserved');
     await seed.untag(instance.instanceId, 'traffic-mirror');

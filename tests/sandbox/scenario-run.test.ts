@@ -134,7 +134,7 @@ describe('the sandbox story on a small fleet', () => {
 
   it('sends the malformed event, and only it, to the dead-letter queue after its receives', () => {
     expect(run.summary.deadLetters).toEqual([
-      expect.objectContaining({ kind: 'sqs-redrive', functionName: 'stateChange', expected: true }),
+      expect.objectContaining({ kind: 'sqs-redrive', functionName: 'instanceEvents', expected: true }),
     ]);
     expect(run.summary.missingDeadLetters).toEqual([]);
     const eventId = run.summary.deadLetters[0]?.eventId;

@@ -500,24 +500,29 @@ function consumerRoleProblems(template: CfnTemplate, fn: CfnResource, functionId
   return problems;
 }
 
-/** An event rule targets the queue, and the queue's policy lets EventBridge send for exactly that rule. */
+/**
+ * Event rules target the queue, and the queue's policy lets EventBridge send for exactly those rules (one rule, or a
+ * list of them when several rules feed one queue), no other source.
+ */
 function queueFeedProblems(template: CfnTemplate, queueId: string): string[] {
   const rules = resourcesOfType(template, 'AWS::Events::Rule').filter(([, rule]) =>
     asList(props(rule)['Targets'] as Array<Record<string, unknown>> | undefined).some((target) => referencedLogicalId(target['Arn']) === queueId),
   );
   if (rules.length === 0) return [`${queueId}: no event rule targets it`];
+  const feeders = new Set(rules.map(([ruleId]) => ruleId));
   return rules.flatMap(([ruleId]) => {
     const allowed = resourcesOfType(template, 'AWS::SQS::QueuePolicy').some(([, policy]) => {
       if (!asList(props(policy)['Queues'] as unknown[] | undefined).some((queue) => referencedLogicalId(queue) === queueId)) return false;
       const document = props(policy)['PolicyDocument'] as { Statement?: PolicyStatement | PolicyStatement[] } | undefined;
       return asList(document?.Statement).some((statement) => {
         const principal = (statement as { Principal?: { Service?: unknown } }).Principal;
-        const source = statement.Condition?.['ArnEquals']?.['aws:SourceArn'];
+        const sources = asList(statement.Condition?.['ArnEquals']?.['aws:SourceArn'] as unknown).map((source) => referencedLogicalId(source));
         return (
           statement.Effect === 'Allow' &&
           asList(principal?.Service as string | string[] | undefined).includes('events.amazonaws.com') &&
           actionsOf(statement).includes('sqs:SendMessage') &&
-          referencedLogicalId(source) === ruleId
+          sources.includes(ruleId) &&
+          sources.every((source) => source !== undefined && feeders.has(source))
         );
       });
     });

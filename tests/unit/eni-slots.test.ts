@@ -7,6 +7,7 @@ const wish: SlotWish = {
   numberCandidates: [1, 2],
   preferredSessionNumber: 1,
   reservationId: 'r-new',
+  heldUntil: '2026-12-04T12:00:20.000Z',
 };
 const slot = (sessionNumber: number, extra: Partial<Slot> = {}): Slot => ({
   sessionNumber,
@@ -30,6 +31,8 @@ describe('chooseSlot', () => {
       reservationId: 'r-new',
       instanceId: wish.instanceId,
       updatedAt: AT,
+      // Held by its holder until then: another invocation waits on it rather than replay its create.
+      heldUntil: wish.heldUntil,
     });
   });
 

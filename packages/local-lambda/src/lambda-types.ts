@@ -33,7 +33,7 @@ export interface InvocationReport {
 }
 
 export interface LocalLambdaOptions {
-  /** Key in serverless.yml (stateChange). */
+  /** Key in serverless.yml (instanceEvents). */
   readonly functionKey: string;
   /** Deployed-style name, AWS_LAMBDA_FUNCTION_NAME; defaults to functionKey. */
   readonly functionName?: string;

@@ -125,8 +125,25 @@ export function createEniSlots(table: LedgerTable) {
       const slot = slots.find((candidate) => candidate.reservationId === reservationId);
       if (slot === undefined || (slot.state === 'active' && slot.sessionId === sessionId)) return { result: false };
       return {
-        slots: slots.map((candidate) => (candidate === slot ? { ...slot, state: 'active' as const, sessionId, updatedAt: at } : candidate)),
+        slots: slots.map((candidate) => {
+          if (candidate !== slot) return candidate;
+          const { heldUntil: _done, ...active } = slot;
+          return { ...active, state: 'active' as const, sessionId, updatedAt: at };
+        }),
         result: true,
+      };
+    });
+  }
+
+  async function holdSlot(eniId: string, reservationId: string, heldUntil: string | undefined): Promise<void> {
+    await mutateEni(eniId, undefined, (current) => {
+      const slots = current?.slots ?? [];
+      const slot = slots.find((candidate) => candidate.reservationId === reservationId && candidate.state === 'reserved');
+      if (slot === undefined || slot.heldUntil === heldUntil) return { result: undefined };
+      const { heldUntil: _previous, ...rest } = slot;
+      return {
+        slots: slots.map((candidate) => (candidate === slot ? { ...rest, ...(heldUntil !== undefined ? { heldUntil } : {}) } : candidate)),
+        result: undefined,
       };
     });
   }
@@ -188,6 +205,7 @@ export function createEniSlots(table: LedgerTable) {
     readInstanceEniLedgers,
     reserveSlot,
     activateSlot,
+    holdSlot,
     markSlotReleasing,
     removeSlot,
     learnForeignSessions,

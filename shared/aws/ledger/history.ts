@@ -1,8 +1,11 @@
-/** The history items: every attach, detach, skip, refusal and ledger release, kept HISTORY_TTL_DAYS. */
+/**
+ * The history items: every attach, detach, skip, refusal and ledger release, kept HISTORY_TTL_DAYS; and each
+ * instance's last decisions, against which a run tells a new skip or refusal from the same one again.
+ */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { HistoryEntry } from '../../converge/ports';
-import { historyKey } from './keys';
-import { expiresAt, send, type LedgerTable } from './table';
+import { decisionsKey, historyKey } from './keys';
+import { batchGet, expiresAt, send, type LedgerTable } from './table';
 
 export function createHistory(table: LedgerTable, historyTtlDays: number) {
   const { documents, tableName, clock } = table;
@@ -20,5 +23,23 @@ export function createHistory(table: LedgerTable, historyTtlDays: number) {
     );
   }
 
-  return { recordHistory };
+  async function readLastDecisions(instanceIds: readonly string[]): Promise<Map<string, Readonly<Record<string, string>>>> {
+    const items = await batchGet(table, [...new Set(instanceIds)].map(decisionsKey));
+    return new Map(items.map((item) => [String(item.instanceId), (item.decisions ?? {}) as Record<string, string>]));
+  }
+
+  async function writeLastDecisions(instanceId: string, decisions: Readonly<Record<string, string>>): Promise<void> {
+    const now = clock.now();
+    await send('PutItem', () =>
+      documents.send(
+        new PutCommand({
+          TableName: tableName,
+          // Expires with the history it summarises: an instance gone that long has nothing left to compare with.
+          Item: { ...decisionsKey(instanceId), instanceId, decisions, at: now.toISOString(), expiresAt: expiresAt(now, historyTtlDays) },
+        }),
+      ),
+    );
+  }
+
+  return { recordHistory, readLastDecisions, writeLastDecisions };
 }

@@ -28,6 +28,9 @@ export const historyKey = (instanceId: string, at: string, eniId: string | undef
   sk: `${at}#${eniId ?? '-'}#${action}`,
 });
 
+/** One item per instance: its last decisions ("action:reason" by ENI), so a repeated skip or refusal is not recorded again. */
+export const decisionsKey = (instanceId: string): ItemKey => ({ pk: `decisions#${instanceId}`, sk: 'last' });
+
 /** One partition for every outcome event not yet published, oldest first. */
 export const OUTBOX_PK = 'outbox';
 export const outboxKey = (event: { readonly at: string; readonly outcomeId: string }): ItemKey => ({

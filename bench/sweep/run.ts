@@ -1,0 +1,252 @@
+/**
+ * One steady-state sweep measurement on the local cloud: the fleet of sweep/fleet.ts, settled by the sweep itself
+ * (throttling off, mutations allowed at 50/s so that setup takes seconds, not hours: in steady state the sweep makes
+ * no mutating call, so the pacing does not change what is measured), then one full pass of the deployed sweep
+ * function with the stack's own per-run budget at EC2's real rates, counted run by run.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { readStack, scheduledEvent, startLocalCloud, type LocalCloud } from '../../local/cloud';
+import type { SweepSummary } from '../../shared/converge/sweep';
+import { startDynamoCounter, type DynamoCounter } from '../dynamo-counter';
+import { createTargetPool } from '../fleet/launch';
+import { planFleet } from '../fleet/plan';
+import type { BenchOptions } from '../options';
+import { launchSweepFleet, untagHandMade, type SweepFleetShape } from './fleet';
+
+const INIT_TIMEOUT_MS = 120_000;
+const MAX_SETUP_PASSES = 4;
+
+export interface SweepRun {
+  readonly wallMs: number;
+  readonly ec2Calls: number;
+  readonly ec2MutatingCalls: number;
+  readonly dynamoRequests: number;
+  readonly dynamoByOperation: Readonly<Record<string, number>>;
+  readonly itemsRead: number;
+  readonly historyItemsWritten: number;
+  readonly outcomeEvents: number;
+  readonly refusedEvents: number;
+  readonly listed: number;
+  readonly converged: number;
+  readonly changes: number;
+}
+
+export interface SweepMeasurement {
+  readonly instances: number;
+  readonly shape: SweepFleetShape;
+  /** The runs of one full pass, in order (or of the attempt, when the pass did not complete). */
+  readonly runs: readonly SweepRun[];
+  /** Whether every listed instance was visited within the runs allowed (twice ceil(listed / budget), plus 2). */
+  readonly passCompleted: boolean;
+  /** Listed instances no run of the attempt visited (starvation). */
+  readonly neverVisited: number;
+  readonly maxInstancesPerRun: number;
+  readonly runsPerDay: number;
+  /** Ledger items when the pass started (history included). */
+  readonly ledgerItems: number;
+  /** Whether setup reached a complete pass with no change (a starving sweep never does). */
+  readonly settled: boolean;
+  readonly setupSeconds: number;
+  readonly loadAverage: { readonly start: number; readonly end: number; readonly cores: number };
+}
+
+function totalCalls(calls: Record<string, { total: number }>, select: (action: string) => boolean = () => true): number {
+  return Object.entries(calls).reduce((sum, [action, count]) => sum + (select(action) ? count.total : 0), 0);
+}
+
+async function invokeSweep(cloud: LocalCloud): Promise<{ summary: SweepSummary; wallMs: number }> {
+  const lambda = cloud.lambdas['sweep'];
+  if (!lambda) throw new Error('the sweep function is not deployed');
+  const schedule = cloud.stack.schedules.find((candidate) => candidate.functionKey === 'sweep');
+  const result = await lambda.invoke(scheduledEvent(schedule?.name ?? 'sweep', cloud.region, cloud.accountId));
+  if (!result.ok) throw new Error(`the sweep failed: ${result.error?.errorType ?? result.failure}: ${result.error?.errorMessage ?? ''}`);
+  return { summary: result.value as SweepSummary, wallMs: result.durationMs };
+}
+
+interface Pass {
+  readonly changes: number;
+  readonly completed: boolean;
+  readonly neverVisited: number;
+}
+
+/**
+ * Runs the sweep until every instance the first run listed has been visited (named by a decision), or until twice
+ * the runs a full pass should need (plus 2) have gone by: a sweep that starves some instances ends here, not never.
+ */
+async function pass(
+  cloud: LocalCloud,
+  maxInstancesPerRun: number,
+  beforeRun: () => void,
+  afterRun: (summary: SweepSummary, wallMs: number) => void,
+): Promise<Pass> {
+  const visited = new Set<string>();
+  let listed: number | undefined;
+  let changes = 0;
+  for (let run = 0; listed === undefined || (visited.size < listed && run < 2 * Math.ceil(listed / maxInstancesPerRun) + 2); run++) {
+    beforeRun();
+    const { summary, wallMs } = await invokeSweep(cloud);
+    afterRun(summary, wallMs);
+    listed ??= summary.listed;
+    for (const decision of summary.decisions) visited.add(decision.instanceId);
+    changes += summary.attached + summary.detached;
+  }
+  return { changes, completed: visited.size >= (listed ?? 0), neverVisited: Math.max(0, (listed ?? 0) - visited.size) };
+}
+
+/** Sweeps until a complete pass makes no change; false when MAX_SETUP_PASSES passes were not enough (starvation). */
+async function settle(cloud: LocalCloud, maxInstancesPerRun: number, log: (line: string) => void): Promise<boolean> {
+  for (let attempt = 1; attempt <= MAX_SETUP_PASSES; attempt++) {
+    const { changes, completed } = await pass(
+      cloud,
+      maxInstancesPerRun,
+      () => undefined,
+      () => undefined,
+    );
+    log(`sweep setup pass ${attempt}: ${changes} changes${completed ? '' : ' (pass incomplete)'}`);
+    if (changes === 0 && completed) return true;
+  }
+  return false;
+}
+
+/** Every item of the ledger, history included, read past the counter (the bench's own reads are not the sweep's). */
+async function countItems(cloud: LocalCloud): Promise<number> {
+  const { DynamoDBClient, ScanCommand } = await import('@aws-sdk/client-dynamodb');
+  const client = new DynamoDBClient({
+    endpoint: cloud.dynamodbEndpoint,
+    region: cloud.region,
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  });
+  let count = 0;
+  let startKey: Record<string, unknown> | undefined;
+  try {
+    do {
+      const page = await client.send(
+        new ScanCommand({ TableName: cloud.tableName, Select: 'COUNT', ExclusiveStartKey: startKey as never }),
+      );
+      count += page.Count ?? 0;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  } finally {
+    client.destroy();
+  }
+  return count;
+}
+
+export async function runSweepOnce(
+  root: string,
+  packageDir: string,
+  options: BenchOptions,
+  instances: number,
+  log: (line: string) => void,
+): Promise<SweepMeasurement> {
+  const stack = readStack(path.join(root, 'serverless.yml'));
+  const sweepFunction = stack.functions.find((fn) => fn.key === 'sweep');
+  const rateMs = stack.schedules.find((schedule) => schedule.functionKey === 'sweep')?.rateMs;
+  if (!sweepFunction || rateMs === undefined) throw new Error('serverless.yml has no sweep function on a rate schedule');
+  const maxInstancesPerRun = Number(sweepFunction.environment['SWEEP_MAX_INSTANCES'] || 500);
+  const cloud = await startLocalCloud({
+    rootDir: root,
+    functions: ['sweep'],
+    code: { kind: 'packaged', dir: packageDir },
+    simulator: { seed: options.seed },
+    reservedConcurrency: { sweep: 1 },
+    initTimeoutMs: INIT_TIMEOUT_MS,
+    timeScale: 1,
+  });
+  const ec2 = new EC2Client({
+    endpoint: cloud.ec2Endpoint,
+    region: cloud.region,
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+    maxAttempts: 10,
+  });
+  let counter: DynamoCounter | undefined;
+  try {
+    const simulator = cloud.simulator;
+    if (!simulator) throw new Error('the local cloud started without its EC2 simulator');
+    counter = await startDynamoCounter(cloud.dynamodbEndpoint, { inspectItems: true });
+    const environment = sweepFunction.environment;
+    const tagKey = environment['MIRROR_TAG_KEY'] || 'traffic-mirror';
+    const tagValue = environment['MIRROR_TAG_VALUE'] || 'true';
+    const setupStarted = performance.now();
+
+    simulator.setThrottling({ enabled: false });
+    const pool = await createTargetPool(
+      ec2,
+      planFleet({ instances: 0, twoEniShare: 0, unsupportedShare: 0, zones: 3, seed: options.seed }),
+    );
+    const handMadeTarget = pool.loadBalancerTargetIds[0];
+    if (!handMadeTarget) throw new Error('the target pool has no load balancer target');
+    log(`sweep x${instances}: launching the fleet`);
+    const fleet = await launchSweepFleet(ec2, instances, { tagKey, tagValue, targetId: handMadeTarget, filterId: pool.filterId }, pool.zones);
+    await cloud.deployFunctions({
+      MIRROR_TARGET_IDS: pool.targetIds.join(','),
+      MIRROR_FILTER_ID: pool.filterId,
+      AWS_ENDPOINT_URL_DYNAMODB: counter.endpoint,
+      SWEEP_MUTATIONS_PER_SECOND: '50',
+      SWEEP_MUTATION_BURST: '50',
+    });
+    log(`sweep x${instances}: settling ${JSON.stringify(fleet.shape)}`);
+    const settledTagged = await settle(cloud, maxInstancesPerRun, log);
+    await untagHandMade(ec2, fleet, tagKey);
+    const settled = (await settle(cloud, maxInstancesPerRun, log)) && settledTagged;
+    await simulator.settle();
+    const setupSeconds = (performance.now() - setupStarted) / 1000;
+    const ledgerItems = await countItems(cloud);
+
+    simulator.setThrottling({ enabled: true, timeScale: 1 });
+    const loadAtStart = os.loadavg()[0] ?? 0;
+    const runs: SweepRun[] = [];
+    let outcomesBefore = 0;
+    const dynamoCounter = counter;
+    const measured = await pass(
+      cloud,
+      maxInstancesPerRun,
+      () => {
+        simulator.resetCalls();
+        dynamoCounter.reset();
+        outcomesBefore = cloud.bus.outcomes().length;
+      },
+      (summary, wallMs) => {
+        const outcomes = cloud.bus.outcomes().slice(outcomesBefore);
+        const dynamo = dynamoCounter.counts();
+        const calls = simulator.calls();
+        runs.push({
+          wallMs,
+          ec2Calls: totalCalls(calls),
+          ec2MutatingCalls: totalCalls(calls, (action) => !action.startsWith('Describe')),
+          dynamoRequests: dynamo.requests,
+          dynamoByOperation: dynamo.byOperation,
+          itemsRead: dynamo.itemsRead,
+          historyItemsWritten: dynamo.historyItemsWritten,
+          outcomeEvents: outcomes.length,
+          refusedEvents: outcomes.filter((event) => event['detail-type'] === 'Mirror Session Refused').length,
+          listed: summary.listed,
+          converged: summary.converged,
+          changes: summary.attached + summary.detached,
+        });
+      },
+    );
+    log(
+      `sweep x${instances}: ${measured.completed ? 'full pass' : `pass NOT completed (${measured.neverVisited} never visited)`} in ${runs.length} runs`,
+    );
+    return {
+      instances,
+      shape: fleet.shape,
+      runs,
+      passCompleted: measured.completed,
+      neverVisited: measured.neverVisited,
+      maxInstancesPerRun,
+      runsPerDay: 86_400_000 / rateMs,
+      ledgerItems,
+      settled,
+      setupSeconds,
+      loadAverage: { start: loadAtStart, end: os.loadavg()[0] ?? 0, cores: os.availableParallelism() },
+    };
+  } finally {
+    ec2.destroy();
+    await cloud.stop().catch((error: unknown) => log(`stopping the local cloud: ${(error as Error).message}`));
+    await counter?.close();
+  }
+}

@@ -1,0 +1,87 @@
+/** The "Steady-state sweep" section: per fleet size, --repeats full passes over a settled fleet; medians. */
+import { partCommand, type BenchOptions } from '../options';
+import { atMost, exactly, formatNumber, informative, judged, type ReportRow, type ReportSection } from '../report/model';
+import { median } from '../stats';
+import { runSweepOnce, type SweepMeasurement, type SweepRun } from './run';
+
+const sum = (runs: readonly SweepRun[], pick: (run: SweepRun) => number): number => runs.reduce((total, run) => total + pick(run), 0);
+
+function fleetRows(measurements: readonly SweepMeasurement[]): ReportRow[] {
+  const first = measurements[0];
+  if (!first) return [];
+  const n = `${formatNumber(first.instances)} instances`;
+  const medianPerRun = (pick: (run: SweepRun) => number): number => median(measurements.map((m) => median(m.runs.map(pick))));
+  const medianPerPass = (pick: (run: SweepRun) => number): number => median(measurements.map((m) => sum(m.runs, pick)));
+  const perRun = (pick: (run: SweepRun) => number): string => `per run, median of each pass: ${measurements.map((m) => formatNumber(median(m.runs.map(pick)), 0)).join(', ')}`;
+  const historyPerDay = median(measurements.map((m) => (sum(m.runs, (run) => run.historyItemsWritten) / m.runs.length) * m.runsPerDay));
+  const refusedPerDay = median(measurements.map((m) => (sum(m.runs, (run) => run.refusedEvents) / m.runs.length) * m.runsPerDay));
+  const operations = Object.entries(
+    first.runs.reduce<Record<string, number>>((totals, run) => {
+      for (const [operation, count] of Object.entries(run.dynamoByOperation)) totals[operation] = (totals[operation] ?? 0) + count;
+      return totals;
+    }, {}),
+  )
+    .map(([operation, count]) => `${operation} ${formatNumber(count / first.runs.length, 1)}`)
+    .join(', ');
+  const { shape } = first;
+  const tracked = shape.tagged + shape.stopped + shape.refused + shape.handMade;
+  return [
+    informative(
+      `${n}: fleet`,
+      `${formatNumber(tracked)} tracked`,
+      `${shape.tagged} tagged and running, ${shape.stopped} tagged and stopped, ${shape.refused} tagged but refused (t2.micro), ${shape.handMade} untagged with a hand-made session the ledger remembers, ${shape.untagged} untagged; one ENI each; ledger ${formatNumber(first.ledgerItems)} items when the pass started; settled in ${formatNumber(first.setupSeconds, 0)} s`,
+    ),
+    judged(
+      `${n}: fleet settled before the pass (a complete sweep pass with no change)`,
+      measurements.filter((m) => !m.settled).length,
+      exactly(0),
+      measurements.map((m) => (m.settled ? 'yes' : 'no')).join(', '),
+      'per pass measured; a sweep that starves some instance, or keeps changing, does not settle within 4 passes',
+    ),
+    measurements.every((m) => m.passCompleted)
+      ? judged(
+          `${n}: runs for a full pass`,
+          median(measurements.map((m) => m.runs.length)),
+          atMost(Math.ceil(tracked / first.maxInstancesPerRun)),
+          undefined,
+          `per pass: ${measurements.map((m) => m.runs.length).join(', ')}; goal ceil(${tracked} tracked / ${first.maxInstancesPerRun} per run, SWEEP_MAX_INSTANCES)`,
+        )
+      : {
+          metric: `${n}: runs for a full pass`,
+          measured: 'never',
+          goal: `<= ${Math.ceil(tracked / first.maxInstancesPerRun)}`,
+          verdict: 'MISS',
+          note: `after ${measurements.map((m) => m.runs.length).join(', ')} runs, ${measurements.map((m) => m.neverVisited).join(', ')} listed instances were never visited (starvation)`,
+        },
+    informative(`${n}: wall time per run`, `${formatNumber(medianPerRun((run) => run.wallMs) / 1000, 1)} s`, `${perRun((run) => run.wallMs)} ms; the function's timeout is 300 s`),
+    informative(`${n}: EC2 calls per run`, formatNumber(medianPerRun((run) => run.ec2Calls), 0), `${perRun((run) => run.ec2Calls)}; per pass ${formatNumber(medianPerPass((run) => run.ec2Calls), 0)}`),
+    judged(`${n}: EC2 mutating calls per pass`, medianPerPass((run) => run.ec2MutatingCalls), exactly(0), undefined, 'steady state: nothing to change'),
+    informative(`${n}: DynamoDB requests per run`, formatNumber(medianPerRun((run) => run.dynamoRequests), 0), `${perRun((run) => run.dynamoRequests)}; by operation (mean per run, first pass): ${operations}`),
+    informative(`${n}: DynamoDB items read per run`, formatNumber(medianPerRun((run) => run.itemsRead), 0), `${perRun((run) => run.itemsRead)}; per pass ${formatNumber(medianPerPass((run) => run.itemsRead), 0)}`),
+    judged(`${n}: history items written per day when nothing changes`, historyPerDay, exactly(0), formatNumber(historyPerDay, 0), `history items per run x ${formatNumber(first.runsPerDay, 0)} runs a day (the sweep schedule)`),
+    judged(`${n}: Mirror Session Refused events per day when nothing changes`, refusedPerDay, exactly(0), formatNumber(refusedPerDay, 0), 'each one can fire the README alert rule'),
+    judged(`${n}: changes made during the measured pass`, medianPerPass((run) => run.changes), exactly(0), undefined, 'attach + detach: a steady fleet needs none'),
+    informative(
+      `${n}: machine load (1-min load average) per pass`,
+      measurements.map((m) => `${formatNumber(m.loadAverage.start, 1)}-${formatNumber(m.loadAverage.end, 1)}`).join(', '),
+      `${first.loadAverage.cores} cores; start-end of each pass`,
+    ),
+  ];
+}
+
+export async function runSweepBench(root: string, packageDir: string, options: BenchOptions, log: (line: string) => void): Promise<{ section: ReportSection; findings: string[] }> {
+  const rows: ReportRow[] = [];
+  for (const instances of options.sweepFleets) {
+    const measurements: SweepMeasurement[] = [];
+    for (let run = 1; run <= options.repeats; run++) {
+      log(`sweep over ${instances} instances, pass ${run} of ${options.repeats}`);
+      measurements.push(await runSweepOnce(root, packageDir, options, instances, log));
+    }
+    rows.push(...fleetRows(measurements));
+  }
+  const findings = rows.filter((row) => row.verdict === 'MISS').map((row) => `Sweep missed its goal: ${row.metric} ${row.measured} (goal ${row.goal}).`);
+  return {
+    section: { title: `Steady-state sweep (one full pass over a settled fleet, medians of ${options.repeats} passes)`, command: partCommand(options, 'sweep'), rows },
+    findings,
+  };
+}
