@@ -60,12 +60,12 @@ function trust(template: CfnTemplate, roleId: string): Record<string, unknown> {
   return document.Statement[0] as Record<string, unknown>;
 }
 
-/** The hub's grants as written in serverless.yml (StateChangeRole; the other function roles share its anchors). */
+/** The hub's grants as written in serverless.yml (InstanceEventsRole; the other function roles share its anchors). */
 function hubEc2Actions(): string[] {
   const hub = parse(readFileSync(path.join(REPO, 'serverless.yml'), 'utf8'), { maxAliasCount: -1 }) as {
     resources: CfnTemplate;
   };
-  return ec2ActionsOf(roleStatements(hub.resources.Resources['StateChangeRole']));
+  return ec2ActionsOf(roleStatements(hub.resources.Resources['InstanceEventsRole']));
 }
 
 describe('the spoke template', () => {

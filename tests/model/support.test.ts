@@ -21,14 +21,14 @@ function stateChange(instanceId: string, state: string): Record<string, unknown>
 }
 
 describe('the model event queues', () => {
-  it('route a running event to the state-change queue and drop a pending one, as the stack rules do', () => {
+  it('route a running event to the instance events queue and drop a pending one, as the stack rules do', () => {
     const queues = new EventQueues();
 
     queues.publish(stateChange('i-0a1b2c3d4e5f60718', 'pending'));
     queues.publish(stateChange('i-0a1b2c3d4e5f60718', 'running'));
 
     expect(queues.waiting).toHaveLength(1);
-    expect(queues.waiting[0]).toMatchObject({ queue: expect.stringMatching(/^StateChange/), instanceIds: ['i-0a1b2c3d4e5f60718'] });
+    expect(queues.waiting[0]).toMatchObject({ queue: 'InstanceEventsQueue', instanceIds: ['i-0a1b2c3d4e5f60718'] });
   });
 
   it('move a message that failed on every receive to the dead-letter queue after the queue allows no more', () => {
