@@ -11,10 +11,7 @@ const shared = {
   // Every EC2 simulator a suite starts validates its answers against AWS's EC2 model; violations fail the suite.
   setupFilesAfterEnv: ['@vpc-mirror-orchestrator/ec2-sim/testing/conformance-setup'],
   transform: {
-    '^.+\\.(t|j|mj|cj)s$': [
-      '@swc/jest',
-      { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
-    ],
+    '^.+\\.(t|j|mj|cj)s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },
   transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
 };
@@ -39,8 +36,19 @@ module.exports = {
       ...shared,
       displayName: 'integration',
       testMatch: ['<rootDir>/tests/**/*.test.ts', '<rootDir>/packages/*/tests/**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/unit/', '<rootDir>/tests/sandbox/', '<rootDir>/tests/chaos/', '<rootDir>/tests/model/', ...PURE_RELIABILITY],
+      testPathIgnorePatterns: [
+        '/node_modules/',
+        '<rootDir>/tests/unit/',
+        '<rootDir>/tests/sandbox/',
+        '<rootDir>/tests/chaos/',
+        '<rootDir>/tests/model/',
+        ...PURE_RELIABILITY,
+      ],
     },
-    { ...shared, displayName: 'system', testMatch: ['<rootDir>/tests/sandbox/**/*.test.ts', '<rootDir>/tests/chaos/**/*.test.ts', '<rootDir>/tests/model/**/*.test.ts'] },
+    {
+      ...shared,
+      displayName: 'system',
+      testMatch: ['<rootDir>/tests/sandbox/**/*.test.ts', '<rootDir>/tests/chaos/**/*.test.ts', '<rootDir>/tests/model/**/*.test.ts'],
+    },
   ],
 };

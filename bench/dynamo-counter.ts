@@ -46,7 +46,10 @@ function historyItemsWrittenBy(operation: string, body: string): number {
     };
     if (operation === 'PutItem') return isHistoryKey(request.Item) ? 1 : 0;
     if (operation === 'BatchWriteItem') {
-      return Object.values(request.RequestItems ?? {}).reduce((sum, writes) => sum + writes.filter((write) => isHistoryKey(write.PutRequest?.Item)).length, 0);
+      return Object.values(request.RequestItems ?? {}).reduce(
+        (sum, writes) => sum + writes.filter((write) => isHistoryKey(write.PutRequest?.Item)).length,
+        0,
+      );
     }
   } catch {
     // not JSON: nothing counted

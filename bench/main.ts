@@ -4,15 +4,15 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describeMachine } from './machine';
-import { describeOptions, parseBenchOptions } from './options';
-import { notMeasured, type BenchReport, type ReportSection } from './report/model';
-import { renderMarkdown, renderTerminal } from './report/render';
+import { type BuiltBundle, buildBundles, buildVariant } from './bundles/build';
 import { measureFunctions } from './bundles/section';
-import { buildBundles, buildVariant, type BuiltBundle } from './bundles/build';
 import { loadBundleSettings } from './bundles/settings';
 import { runBurst } from './burst/section';
 import { runLatency } from './latency/section';
+import { describeMachine } from './machine';
+import { describeOptions, parseBenchOptions } from './options';
+import { type BenchReport, notMeasured, type ReportSection } from './report/model';
+import { renderMarkdown, renderTerminal } from './report/render';
 import { runSweepBench } from './sweep/section';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -81,14 +81,19 @@ async function main(): Promise<void> {
     if (first && settings.esbuild.alias?.['@aws-sdk/credential-provider-node'] === undefined) {
       variants.push(
         await buildVariant(settings, ROOT, first, 'env credentials', {
-          alias: { ...settings.esbuild.alias, '@aws-sdk/credential-provider-node': path.join(ROOT, 'bench', 'bundles', 'env-credentials.ts') },
+          alias: {
+            ...settings.esbuild.alias,
+            '@aws-sdk/credential-provider-node': path.join(ROOT, 'bench', 'bundles', 'env-credentials.ts'),
+          },
         }),
       );
     }
     // What-if: the SDK left to the Lambda runtime (nodejs24.x ships SDK v3); here it loads from node_modules.
     if (first && !(settings.esbuild.external ?? []).some((pattern) => pattern.startsWith('@aws-sdk'))) {
       variants.push(
-        await buildVariant(settings, ROOT, first, 'SDK external', { external: [...(settings.esbuild.external ?? []), '@aws-sdk/*', '@smithy/*'] }),
+        await buildVariant(settings, ROOT, first, 'SDK external', {
+          external: [...(settings.esbuild.external ?? []), '@aws-sdk/*', '@smithy/*'],
+        }),
       );
     }
     const functions = measureFunctions(ROOT, bundles, variants, options.initRuns, options.seed, log);

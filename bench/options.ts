@@ -40,7 +40,8 @@ function numberListArg(name: string): (value: string) => number[] {
   return (value) =>
     value.split(',').map((item) => {
       const parsed = Number(item.trim());
-      if (item.trim() === '' || !Number.isFinite(parsed)) throw new InvalidArgumentError(`${name} must be comma-separated numbers, got "${value}"`);
+      if (item.trim() === '' || !Number.isFinite(parsed))
+        throw new InvalidArgumentError(`${name} must be comma-separated numbers, got "${value}"`);
       return parsed;
     });
 }
@@ -59,7 +60,12 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     // 300 instances: at EC2's real rates (x1) the physical limit alone is ~67 s a burst, so three repeats at three
     // scales stay within ~10 minutes.
     .option('--instances <n>', 'tagged instances launched in the burst', numberArg('--instances'), 300)
-    .option('--time-scales <list>', 'burst time scales, headline first (throttling buckets refill this many times faster)', numberListArg('--time-scales'), [1, 3, 10])
+    .option(
+      '--time-scales <list>',
+      'burst time scales, headline first (throttling buckets refill this many times faster)',
+      numberListArg('--time-scales'),
+      [1, 3, 10],
+    )
     .option('--time-scale <x>', 'one burst time scale instead of --time-scales', numberArg('--time-scale'))
     .option('--concurrency <n>', 'Lambda containers per function (reserved concurrency)', numberArg('--concurrency'), 10)
     .option('--seed <n>', 'seed of the fleet generator and the simulator', numberArg('--seed'), 1)
@@ -74,9 +80,19 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     .option('--skip-sweep', 'skip the steady-state sweep measurement', false)
     .option('--latency-samples <n>', 'launches and tag changes measured one at a time (each)', numberArg('--latency-samples'), 100)
     // 10,000: the simulator's default VPC (three /20 subnets) holds ~12,270 addresses, so 50,000 cannot be launched.
-    .option('--sweep-fleets <list>', 'fleet sizes of the steady-state sweep (at most ~12,000: the default VPC)', numberListArg('--sweep-fleets'), [10_000])
+    .option(
+      '--sweep-fleets <list>',
+      'fleet sizes of the steady-state sweep (at most ~12,000: the default VPC)',
+      numberListArg('--sweep-fleets'),
+      [10_000],
+    )
     .option('--out <file>', 'markdown report to write (relative to the repository root)', 'BENCHMARKS.md')
-    .option('--functions <keys>', 'deploy only these functions, comma-separated (what-if; default all)', (value: string) => value.split(',').map((key) => key.trim()).filter(Boolean))
+    .option('--functions <keys>', 'deploy only these functions, comma-separated (what-if; default all)', (value: string) =>
+      value
+        .split(',')
+        .map((key) => key.trim())
+        .filter(Boolean),
+    )
     .option('--handler-log <file>', 'write every handler log line to this JSONL file (diagnosis)')
     .option('--handler-node-options <flags>', "replace the functions' NODE_OPTIONS during the burst (what-if, profiling)")
     .addHelpText('after', '\nMethod and how to read the report: docs/PERFORMANCE.md');
@@ -105,7 +121,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     functions: raw['functions'],
   });
   if (!parsed.success) {
-    const flag = (key: string): string => `--${key === 'convergeTimeoutSeconds' ? 'converge-timeout' : key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    const flag = (key: string): string =>
+      `--${key === 'convergeTimeoutSeconds' ? 'converge-timeout' : key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
     const issues = parsed.error.issues.map((issue) => `${flag(issue.path.join('.'))}: ${issue.message}`).join('; ');
     return program.error(`invalid bench options: ${issues}`);
   }

@@ -25,7 +25,7 @@ export function stackNameOf(choice: StackChoice): string | undefined {
 
 /** The configuration variables the stack defines; throws ConfigurationError (exit 3) when it is not there. */
 export async function stackEnvironment(stackName: string, region: string | undefined): Promise<Record<string, string>> {
-  const where = region ?? 'the profile\'s Region';
+  const where = region ?? "the profile's Region";
   const stack = await readDeployedStack(stackName).catch((error: unknown) => {
     // Lambda's answer when the function the stack names is gone (deleted by hand, or the stack is mid-update).
     if (errorCode(error) !== 'ResourceNotFoundException') throw error;

@@ -54,7 +54,9 @@ export function describeFailure(error: unknown, where: Whereabouts): Failure {
   const code = codeOf(error);
   const root = rootOf(error);
   if (code === 'CredentialsProviderError' || /could not (load|resolve) credentials/i.test(messageOf(root))) {
-    const hint = where.profile ? `check that profile "${where.profile}" exists in ~/.aws/config and is logged in` : 'pass --profile or set AWS_PROFILE';
+    const hint = where.profile
+      ? `check that profile "${where.profile}" exists in ~/.aws/config and is logged in`
+      : 'pass --profile or set AWS_PROFILE';
     return { exitCode: ExitCode.configuration, message: `no AWS credentials for ${profileAndRegion(where)}: ${hint} (${messageOf(root)})` };
   }
   if (code === 'ResourceNotFoundException') {

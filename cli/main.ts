@@ -5,18 +5,18 @@
 import { Command, CommanderError } from 'commander';
 import { version } from '../package.json';
 import { ConfigError } from '../shared/domain/errors';
+import { CommandFailure } from './commands/context';
 import { registerPlan } from './commands/plan';
 import { registerReconcile } from './commands/reconcile';
 import { registerReport } from './commands/report';
 import { registerStatus } from './commands/status';
-import { CommandFailure } from './commands/context';
 import { ExitCode, UsageError } from './exit-codes';
-import { processIo, type CliIo } from './io';
+import { type CliIo, processIo } from './io';
 import { addCommonOptions } from './options';
 
-export { processIo } from './io';
-export type { CliIo, OutputStream } from './io';
 export { ExitCode } from './exit-codes';
+export type { CliIo, OutputStream } from './io';
+export { processIo } from './io';
 
 function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const program = addCommonOptions(new Command('mirrorctl'))
@@ -27,7 +27,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
-      '\nConfiguration: --stack <name> or --stage <stage> reads it from the deployed stack; the Lambdas\' variables\n' +
+      "\nConfiguration: --stack <name> or --stage <stage> reads it from the deployed stack; the Lambdas' variables\n" +
         '(MIRROR_TARGET_IDS, MIRROR_FILTER_ID, LEDGER_TABLE_NAME, ...) and the flags override it. Options go before or\n' +
         'after the command. AWS access: the standard credential chain, --profile / --region, AWS_ENDPOINT_URL_<SERVICE>.\n' +
         'Exit codes: 0 nothing to do, 1 drift reconcile can fix (or failures, AWS unreachable), 2 usage,\n' +

@@ -50,9 +50,7 @@ export function addCommonOptions(command: Command): Command {
     .addOption(new Option('--table <name>', 'ledger table (overrides LEDGER_TABLE_NAME)'))
     .addOption(new Option('--targets <ids>', 'comma-separated target pool (overrides MIRROR_TARGET_IDS)'))
     .addOption(new Option('--filter <id>', 'traffic mirror filter (overrides MIRROR_FILTER_ID)'))
-    .addOption(
-      new Option('--tag <key=value>', 'opt-in tag (overrides MIRROR_TAG_KEY / MIRROR_TAG_VALUE)').argParser(parseTag),
-    )
+    .addOption(new Option('--tag <key=value>', 'opt-in tag (overrides MIRROR_TAG_KEY / MIRROR_TAG_VALUE)').argParser(parseTag))
     .addOption(new Option('--json', 'machine-readable JSON on stdout, nothing else on stdout'))
     .addOption(new Option('--stack <name>', 'read the configuration of this deployed stack (flags and variables override it)'))
     .addOption(new Option('--stage <stage>', 'the stack of `sls deploy --stage <stage>` (vpc-mirror-orchestrator-<stage>)'));

@@ -2,7 +2,15 @@
  * reconcile = the Lambdas' converge (readAndPlan, then applyPlans), fed in slices so a large fleet shows progress and
  * a failing instance is reported on its own line instead of hiding the others' results.
  */
-import { applyPlans, ConvergeError, failureRecord, INSTANCE_CONCURRENCY, readAndPlan, type ConvergeDeps, type DecisionRecord } from '../shared/converge';
+import {
+  applyPlans,
+  type ConvergeDeps,
+  ConvergeError,
+  type DecisionRecord,
+  failureRecord,
+  INSTANCE_CONCURRENCY,
+  readAndPlan,
+} from '../shared/converge';
 import { mapWithConcurrency } from '../shared/util/concurrency';
 import { failureReason } from './failures';
 import type { UndeliveredEvents } from './outcome-delivery';
@@ -63,7 +71,9 @@ export async function reconcileInstances(
         return (await applyPlans([plan], { eventId: triggerEventId }, deps)).decisions;
       } catch (error) {
         // applyPlans reports what was done before the failure in ConvergeError.summary; other errors carry no summary.
-        return error instanceof ConvergeError ? recordsOfFailure(error, delivery) : [userFacingFailure(failureRecord(plan.instanceId, triggerEventId, error), error)];
+        return error instanceof ConvergeError
+          ? recordsOfFailure(error, delivery)
+          : [userFacingFailure(failureRecord(plan.instanceId, triggerEventId, error), error)];
       } finally {
         onInstanceDone();
       }

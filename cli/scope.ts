@@ -1,4 +1,4 @@
-import { sweepInstanceIds, type ConvergeDeps } from '../shared/converge';
+import { type ConvergeDeps, sweepInstanceIds } from '../shared/converge';
 
 /** Which instances a command looks at: the ones named with --instance, or the sweep's listing. */
 export interface Scope {

@@ -3,14 +3,14 @@
  * the Lambdas load it (flags on top), and the same ConvergeDeps wiring the Lambdas use, minus their stdout logger.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { ConfigError } from '../shared/domain/errors';
-import { loadConfig, type Config } from '../shared/config/config';
+import { type Config, loadConfig } from '../shared/config/config';
 import type { ConvergeDeps } from '../shared/converge';
+import { ConfigError } from '../shared/domain/errors';
 import { defaultDeps } from '../shared/wiring/deps';
 import { stackEnvironment, stackNameOf } from './deployment';
 import { UsageError } from './exit-codes';
 import type { CliIo } from './io';
-import { applyAwsLocation, configEnvironment, originOf, type CommonOptions } from './options';
+import { applyAwsLocation, type CommonOptions, configEnvironment, originOf } from './options';
 
 export interface CliSession {
   readonly config: Config;
@@ -38,6 +38,6 @@ export async function openSession(io: CliIo, options: CommonOptions): Promise<Cl
   // Decisions are rendered by the CLI; the Lambdas' JSON log lines would otherwise land on stdout (and break --json),
   // and metrics belong to the deployed functions.
   const logger = new Logger({ serviceName: 'mirrorctl', logLevel: 'SILENT' });
-  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'the profile\'s Region';
+  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "the profile's Region";
   return { config, region, deps: defaultDeps(config, { logger, metrics: null }) };
 }

@@ -1,8 +1,8 @@
 /** Scheduled sweep -> converge every tagged, managed or remembered instance, bounded per run and paced. */
 import type { ScheduledEvent } from 'aws-lambda';
-import { handleScheduledSweep } from '../shared/lambda/sweep-handler';
 import { loadSweepSettings } from '../shared/config/sweep-settings';
 import type { SweepSummary } from '../shared/converge/sweep';
+import { handleScheduledSweep } from '../shared/lambda/sweep-handler';
 import { TokenBucket } from '../shared/util/token-bucket';
 import { governanceDeps } from '../shared/wiring/governance';
 import { lambdaHandler } from './support/handlers';

@@ -34,7 +34,10 @@ function contributors(metafile: Metafile, outputFile: string, root: string): { n
     const key = contributor(input);
     totals.set(key, (totals.get(key) ?? 0) + bytesInOutput);
   }
-  return [...totals.entries()].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes).slice(0, 4);
+  return [...totals.entries()]
+    .map(([name, bytes]) => ({ name, bytes }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, 4);
 }
 
 function packagedZip(root: string, functionName: string): number | undefined {

@@ -105,7 +105,9 @@ export function measureInitTimes(
   seed: number,
   baselineName: string,
 ): Map<string, InitTimingResult> {
-  const subjects = conditions.flatMap((condition) => bundles.map((bundle) => ({ condition, bundle, key: `${condition.label}\u0000${bundle.name}` })));
+  const subjects = conditions.flatMap((condition) =>
+    bundles.map((bundle) => ({ condition, bundle, key: `${condition.label}\u0000${bundle.name}` })),
+  );
   const samples = new Map<string, { startToLoaded: number[]; load: number[]; rss: number[] }>();
   for (const subject of subjects) {
     runOnce(subject.bundle, subject.condition.environmentOf(subject.bundle));

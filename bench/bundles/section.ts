@@ -2,8 +2,8 @@
 import path from 'node:path';
 import { readStack } from '../../local/cloud/stack';
 import { atMost, formatNumber, informative, judged, type ReportRow, type ReportSection } from '../report/model';
-import { EMPTY_BASELINE, type BuiltBundle } from './build';
-import { lambdaLikeEnvironment, measureInitTimes, type InitTimingResult } from './init-time';
+import { type BuiltBundle, EMPTY_BASELINE } from './build';
+import { type InitTimingResult, lambdaLikeEnvironment, measureInitTimes } from './init-time';
 
 /** Lambda's own figure: a deployment package is judged in decimal megabytes. */
 const BUNDLE_GOAL_BYTES = 1_000_000;
@@ -39,9 +39,13 @@ export function measureFunctions(
   const sourceMapsFlag = /--enable-source-maps/.test(environmentOf(bundles[0] as BuiltBundle)['NODE_OPTIONS'] ?? '');
   const conditions = [
     { label: 'stack environment', environmentOf },
-    ...(sourceMapsFlag ? [{ label: 'without --enable-source-maps', environmentOf: (b: BuiltBundle) => withoutSourceMapsFlag(environmentOf(b)) }] : []),
+    ...(sourceMapsFlag
+      ? [{ label: 'without --enable-source-maps', environmentOf: (b: BuiltBundle) => withoutSourceMapsFlag(environmentOf(b)) }]
+      : []),
   ];
-  log(`measuring module initialisation: ${runs} fresh node processes per bundle and condition (${conditions.map((c) => c.label).join(', ')}), interleaved`);
+  log(
+    `measuring module initialisation: ${runs} fresh node processes per bundle and condition (${conditions.map((c) => c.label).join(', ')}), interleaved`,
+  );
   const results = measureInitTimes(measured, conditions, runs, seed, EMPTY_BASELINE);
   const timings = results.get('stack environment') as InitTimingResult;
   const withoutFlag: InitTimingResult | undefined = results.get('without --enable-source-maps');
@@ -66,7 +70,13 @@ export function measureFunctions(
     rows.push(
       isVariant
         ? informative(`what-if ${bundle.name}: bundle size`, kb(bundle.bytes), `not the deployed bundle; largest: ${contributors}`)
-        : judged(`${bundle.name}: bundle size`, bundle.bytes / 1e6, atMost(BUNDLE_GOAL_BYTES / 1e6, ' MB'), kb(bundle.bytes), `largest: ${contributors}${zip}`),
+        : judged(
+            `${bundle.name}: bundle size`,
+            bundle.bytes / 1e6,
+            atMost(BUNDLE_GOAL_BYTES / 1e6, ' MB'),
+            kb(bundle.bytes),
+            `largest: ${contributors}${zip}`,
+          ),
     );
     if (!isVariant && bundle.bytes > BUNDLE_GOAL_BYTES) oversized.push({ name: bundle.name, bytes: bundle.bytes, contributors });
     if (!timing) continue;
@@ -89,11 +99,13 @@ export function measureFunctions(
   }
   if (withoutFlag) {
     const variantNames = new Set(variants.map((variant) => variant.name));
-    const pairs = [...timings.byFunction.entries()].filter(([name]) => !variantNames.has(name)).flatMap(([name, timing]) => {
-      const alt = withoutFlag?.byFunction.get(name);
-      return alt ? [{ name, saved: timing.startToLoadedMs - alt.startToLoadedMs }] : [];
-    });
-    const savedMedian = pairs.length > 0 ? [...pairs].sort((a, b) => a.saved - b.saved)[Math.floor(pairs.length / 2)]?.saved ?? 0 : 0;
+    const pairs = [...timings.byFunction.entries()]
+      .filter(([name]) => !variantNames.has(name))
+      .flatMap(([name, timing]) => {
+        const alt = withoutFlag?.byFunction.get(name);
+        return alt ? [{ name, saved: timing.startToLoadedMs - alt.startToLoadedMs }] : [];
+      });
+    const savedMedian = pairs.length > 0 ? ([...pairs].sort((a, b) => a.saved - b.saved)[Math.floor(pairs.length / 2)]?.saved ?? 0) : 0;
     findings.push(
       `NODE_OPTIONS=--enable-source-maps (serverless.yml provider.environment) costs a median ${formatNumber(savedMedian, 1)} ms ` +
         `of module initialisation per function here (${pairs.map((p) => `${p.name} ${formatNumber(p.saved, 1)} ms`).join(', ')}).`,

@@ -92,13 +92,11 @@ export function loadBundleSettings(root: string): BundleSettings {
   const outputExtension = typeof userOptions['outputFileExtension'] === 'string' ? userOptions['outputFileExtension'] : '.js';
   if (outputExtension !== '.js') esbuildOptions['outExtension'] = { '.js': outputExtension };
 
-  const functions = Object.entries((service['functions'] ?? {}) as Record<string, Record<string, unknown>>).map(
-    ([name, definition]) => {
-      const handler = definition['handler'];
-      if (typeof handler !== 'string') throw new Error(`serverless.yml: function ${name} has no handler`);
-      return { name, ...resolveEntry(root, handler) };
-    },
-  );
+  const functions = Object.entries((service['functions'] ?? {}) as Record<string, Record<string, unknown>>).map(([name, definition]) => {
+    const handler = definition['handler'];
+    if (typeof handler !== 'string') throw new Error(`serverless.yml: function ${name} has no handler`);
+    return { name, ...resolveEntry(root, handler) };
+  });
   if (functions.length === 0) throw new Error('serverless.yml declares no functions');
   return { source: file, esbuild: esbuildOptions as BuildOptions, outputExtension, functions };
 }

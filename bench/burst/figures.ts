@@ -19,7 +19,8 @@ export function burstFigures(m: BurstMeasurement): BurstFigures {
     .filter(([action]) => !action.startsWith('Describe'))
     .reduce((sum, [, count]) => sum + count.total - count.throttled, 0);
   return {
-    convergeRatio: converged === undefined ? Number.POSITIVE_INFINITY : m.physicalLimitSeconds > 0 ? converged / m.physicalLimitSeconds : converged,
+    convergeRatio:
+      converged === undefined ? Number.POSITIVE_INFINITY : m.physicalLimitSeconds > 0 ? converged / m.physicalLimitSeconds : converged,
     mutatingPerSession: ratio(mutating, sessions),
     replaysPerSession: ratio(m.createReplays, sessions),
     dynamoPerSession: ratio(m.dynamo.requests, sessions),

@@ -1,6 +1,6 @@
 /** What one burst measured: raw figures, turned into report rows by burst/rows.ts. */
 import type { CallCount } from '@vpc-mirror-orchestrator/ec2-sim';
-import type { LambdaStats, QueueStats, EventSourceStats } from '@vpc-mirror-orchestrator/local-lambda';
+import type { EventSourceStats, LambdaStats, QueueStats } from '@vpc-mirror-orchestrator/local-lambda';
 import type { InvariantReport } from '../../local/oracle';
 import type { DynamoCounts } from '../dynamo-counter';
 
@@ -50,7 +50,12 @@ export interface BurstMeasurement {
   /** Attempt durations (ms): a container's first invocation (lazy compilation, first connections) and the rest. */
   readonly durations: { readonly firstInContainer: readonly number[]; readonly later: readonly number[] };
   /** CPU ms over the burst (launch to idle): handler containers, and this process (dynalite, simulator, bus). */
-  readonly cpu: { readonly handlerMs: number; readonly localCloudMs: number; readonly wallSeconds: number; readonly containersMeasured: number };
+  readonly cpu: {
+    readonly handlerMs: number;
+    readonly localCloudMs: number;
+    readonly wallSeconds: number;
+    readonly containersMeasured: number;
+  };
   /** 1-minute load average when the burst started and ended: other work on a shared machine shows here. */
   readonly loadAverage: { readonly start: number; readonly end: number; readonly cores: number };
 }

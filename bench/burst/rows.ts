@@ -4,6 +4,7 @@ import { atMost, exactly, formatNumber, informative, judged, type ReportRow } fr
 import { median, quantile, ratio } from '../stats';
 
 const values0 = (values: readonly number[]): string => (values.length === 0 ? '-' : formatNumber(median(values), 0));
+
 import type { BurstMeasurement } from './measurement';
 import { physicalLimitSeconds } from './physical-limit';
 
@@ -34,7 +35,9 @@ function perActionNote(calls: Readonly<Record<string, CallCount>>, select: (acti
     .filter(([action]) => select(action))
     .sort(([, a], [, b]) => b.total - a.total)
     .map(([action, count]) => {
-      const errors = Object.entries(count.errors).map(([code, n]) => `${code} ${n}`).join(', ');
+      const errors = Object.entries(count.errors)
+        .map(([code, n]) => `${code} ${n}`)
+        .join(', ');
       return `${action} ${formatNumber(ratio(count.total - count.throttled, sessions))}${count.throttled ? ` (+${count.throttled} throttled)` : ''}${errors ? ` [${errors}]` : ''}`;
     })
     .join('; ');
@@ -53,24 +56,54 @@ export function burstRows(m: BurstMeasurement): { rows: ReportRow[]; findings: s
     informative(
       'burst',
       `${m.instances} instances, ${m.expectedSessions} ENIs`,
-      `${m.instancesWithTwoEnis} instances with two ENIs; ${m.interfaceTargets} interface targets (10 sources each) + ${m.loadBalancerTargets} NLB targets; time scale x${m.timeScale}; containers per function ${Object.entries(m.concurrency).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+      `${m.instancesWithTwoEnis} instances with two ENIs; ${m.interfaceTargets} interface targets (10 sources each) + ${m.loadBalancerTargets} NLB targets; time scale x${m.timeScale}; containers per function ${Object.entries(
+        m.concurrency,
+      )
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
     ),
   );
   rows.push(
-    judged('ENIs mirrored when the wait ended', m.times.sessionsAtEnd, exactly(m.expectedSessions), `${m.times.sessionsAtEnd} / ${m.expectedSessions}`, `${sessions} managed sessions once idle`),
+    judged(
+      'ENIs mirrored when the wait ended',
+      m.times.sessionsAtEnd,
+      exactly(m.expectedSessions),
+      `${m.times.sessionsAtEnd} / ${m.expectedSessions}`,
+      `${sessions} managed sessions once idle`,
+    ),
   );
 
   const converged = m.times.convergedSeconds;
   const progress = `first session ${seconds(m.times.firstSessionSeconds)}, 50 % ${seconds(m.times.halfSeconds)}, 90 % ${seconds(m.times.ninetyPercentSeconds)}, converged ${seconds(converged)}; idle again ${seconds(m.settleSeconds)} later`;
   if (converged === undefined) {
-    rows.push({ metric: 'time to converge / physical limit', measured: 'timed out', goal: `<= ${CONVERGE_RATIO_GOAL}`, verdict: 'MISS', note: progress });
-    findings.push(`The burst did not converge within the wait (${m.times.sessionsAtEnd}/${m.expectedSessions} ENIs mirrored): ${progress}.`);
+    rows.push({
+      metric: 'time to converge / physical limit',
+      measured: 'timed out',
+      goal: `<= ${CONVERGE_RATIO_GOAL}`,
+      verdict: 'MISS',
+      note: progress,
+    });
+    findings.push(
+      `The burst did not converge within the wait (${m.times.sessionsAtEnd}/${m.expectedSessions} ENIs mirrored): ${progress}.`,
+    );
   } else if (m.physicalLimitSeconds === 0) {
-    rows.push(informative('time to converge / physical limit', 'n/a (limit 0)', `${seconds(converged)}; fewer than 51 sessions fit in the first bucket. ${progress}`));
+    rows.push(
+      informative(
+        'time to converge / physical limit',
+        'n/a (limit 0)',
+        `${seconds(converged)}; fewer than 51 sessions fit in the first bucket. ${progress}`,
+      ),
+    );
   } else {
     const convergeRatio = converged / m.physicalLimitSeconds;
     rows.push(
-      judged('time to converge / physical limit', convergeRatio, atMost(CONVERGE_RATIO_GOAL), `${formatNumber(convergeRatio)}`, `${seconds(converged)} vs limit ${seconds(m.physicalLimitSeconds)} = max(0, ${m.expectedSessions} - 50) / 5 / ${m.timeScale}; ${progress}`),
+      judged(
+        'time to converge / physical limit',
+        convergeRatio,
+        atMost(CONVERGE_RATIO_GOAL),
+        `${formatNumber(convergeRatio)}`,
+        `${seconds(converged)} vs limit ${seconds(m.physicalLimitSeconds)} = max(0, ${m.expectedSessions} - 50) / 5 / ${m.timeScale}; ${progress}`,
+      ),
     );
     if (convergeRatio > CONVERGE_RATIO_GOAL) {
       findings.push(
@@ -114,12 +147,30 @@ export function burstRows(m: BurstMeasurement): { rows: ReportRow[]; findings: s
   const mutatingPerSession = ratio(mutating.answered, sessions);
   const allPerSession = ratio(mutating.answered + nonMutating.answered, sessions);
   rows.push(
-    judged('EC2 mutating calls per session (answered)', mutatingPerSession, atMost(1.0), formatNumber(mutatingPerSession), perActionNote(m.ec2Calls, (a) => !isNonMutating(a), sessions)),
+    judged(
+      'EC2 mutating calls per session (answered)',
+      mutatingPerSession,
+      atMost(1.0),
+      formatNumber(mutatingPerSession),
+      perActionNote(m.ec2Calls, (a) => !isNonMutating(a), sessions),
+    ),
   );
   rows.push(
-    informative('EC2 non-mutating calls per session (answered)', formatNumber(ratio(nonMutating.answered, sessions)), perActionNote(m.ec2Calls, isNonMutating, sessions)),
+    informative(
+      'EC2 non-mutating calls per session (answered)',
+      formatNumber(ratio(nonMutating.answered, sessions)),
+      perActionNote(m.ec2Calls, isNonMutating, sessions),
+    ),
   );
-  rows.push(judged('EC2 calls per session, all (answered)', allPerSession, atMost(2.0), formatNumber(allPerSession), `${mutating.answered + nonMutating.answered} calls for ${sessions} sessions`));
+  rows.push(
+    judged(
+      'EC2 calls per session, all (answered)',
+      allPerSession,
+      atMost(2.0),
+      formatNumber(allPerSession),
+      `${mutating.answered + nonMutating.answered} calls for ${sessions} sessions`,
+    ),
+  );
   const throttledTotal = mutating.throttled + nonMutating.throttled;
   rows.push(
     informative(
@@ -142,12 +193,19 @@ export function burstRows(m: BurstMeasurement): { rows: ReportRow[]; findings: s
     );
   }
   if (allPerSession > 2.0) {
-    findings.push(`All EC2 calls per session ${formatNumber(allPerSession)} (goal <= 2.0); non-mutating per session: ${perActionNote(m.ec2Calls, isNonMutating, sessions)}.`);
+    findings.push(
+      `All EC2 calls per session ${formatNumber(allPerSession)} (goal <= 2.0); non-mutating per session: ${perActionNote(m.ec2Calls, isNonMutating, sessions)}.`,
+    );
   }
 
   const dynamoPerSession = ratio(m.dynamo.requests, sessions);
-  const byOperation = Object.entries(m.dynamo.byOperation).sort(([, a], [, b]) => b - a).map(([op, n]) => `${op} ${formatNumber(ratio(n, sessions))}`).join(', ');
-  const dynamoErrors = Object.entries(m.dynamo.errors).map(([type, n]) => `${type} ${n}`).join(', ');
+  const byOperation = Object.entries(m.dynamo.byOperation)
+    .sort(([, a], [, b]) => b - a)
+    .map(([op, n]) => `${op} ${formatNumber(ratio(n, sessions))}`)
+    .join(', ');
+  const dynamoErrors = Object.entries(m.dynamo.errors)
+    .map(([type, n]) => `${type} ${n}`)
+    .join(', ');
   rows.push(
     judged(
       'DynamoDB requests per session',
@@ -165,7 +223,10 @@ export function burstRows(m: BurstMeasurement): { rows: ReportRow[]; findings: s
   const failed = m.lambdas.reduce((sum, s) => sum + s.errors, 0) + failedRecords;
   const perFunction = m.lambdas
     .filter((s) => s.invocations > 0)
-    .map((s) => `${s.functionKey}: ${s.asyncInvocations ? `${s.asyncInvocations} async events, ` : ''}${s.invocations} invocations, ${s.errors} failed (${s.timeouts} timeouts, ${s.crashes} crashes, ${s.initFailures} init failures), ${s.coldStarts} cold starts, p50 ${formatNumber(s.durations.p50Ms, 0)} ms, p95 ${formatNumber(s.durations.p95Ms, 0)} ms`)
+    .map(
+      (s) =>
+        `${s.functionKey}: ${s.asyncInvocations ? `${s.asyncInvocations} async events, ` : ''}${s.invocations} invocations, ${s.errors} failed (${s.timeouts} timeouts, ${s.crashes} crashes, ${s.initFailures} init failures), ${s.coldStarts} cold starts, p50 ${formatNumber(s.durations.p50Ms, 0)} ms, p95 ${formatNumber(s.durations.p95Ms, 0)} ms`,
+    )
     .join('; ');
   rows.push(
     judged(
@@ -180,12 +241,20 @@ export function burstRows(m: BurstMeasurement): { rows: ReportRow[]; findings: s
     rows.push(
       informative(
         'SQS event sources: records per batch',
-        m.eventSources.filter((s) => s.batches > 0).map((s) => `${s.functionKey} ${formatNumber(ratio(s.records, s.batches), 1)}`).join(', ') || '-',
         m.eventSources
-          .map((s) => `${s.functionKey}: ${s.records} records in ${s.batches} batches (largest ${s.largestBatch}), ${s.failedBatches} failed batches, peak concurrency ${s.peakConcurrency}`)
+          .filter((s) => s.batches > 0)
+          .map((s) => `${s.functionKey} ${formatNumber(ratio(s.records, s.batches), 1)}`)
+          .join(', ') || '-',
+        m.eventSources
+          .map(
+            (s) =>
+              `${s.functionKey}: ${s.records} records in ${s.batches} batches (largest ${s.largestBatch}), ${s.failedBatches} failed batches, peak concurrency ${s.peakConcurrency}`,
+          )
           .join('; ') +
           '; ' +
-          m.queues.map((q) => `${q.name}: sent ${q.sent}, received ${q.received}, returned ${q.returned}, redriven ${q.redriven}`).join('; '),
+          m.queues
+            .map((q) => `${q.name}: sent ${q.sent}, received ${q.received}, returned ${q.returned}, redriven ${q.redriven}`)
+            .join('; '),
       ),
     );
   }
@@ -201,15 +270,29 @@ export function burstRows(m: BurstMeasurement): { rows: ReportRow[]; findings: s
       exactly(0),
       formatNumber(m.invariants.violations.length),
       m.invariants.checks.map((check) => `${check.name} ${check.violations.length}/${check.examined}`).join(', ') +
-        (m.invariants.violations.length > 0 ? `; first: ${m.invariants.violations.slice(0, 3).map((v) => v.message).join(' | ')}` : ''),
+        (m.invariants.violations.length > 0
+          ? `; first: ${m.invariants.violations
+              .slice(0, 3)
+              .map((v) => v.message)
+              .join(' | ')}`
+          : ''),
     ),
   );
   if (failed > 0) {
-    const kinds = Object.entries(m.failureKinds).sort(([, a], [, b]) => b - a).slice(0, 5).map(([kind, n]) => `${n} x ${kind}`).join('; ');
+    const kinds = Object.entries(m.failureKinds)
+      .sort(([, a], [, b]) => b - a)
+      .slice(0, 5)
+      .map(([kind, n]) => `${n} x ${kind}`)
+      .join('; ');
     findings.push(`${failed} failed attempts: ${kinds}.`);
   }
   if (m.invariants.violations.length > 0) {
-    findings.push(`Invariant violations: ${m.invariants.violations.slice(0, 5).map((v) => v.message).join('; ')}.`);
+    findings.push(
+      `Invariant violations: ${m.invariants.violations
+        .slice(0, 5)
+        .map((v) => v.message)
+        .join('; ')}.`,
+    );
   }
 
   const containers = m.lambdas.flatMap((s) => s.containers.map((c) => ({ fn: s.functionKey, ...c })));
@@ -261,6 +344,13 @@ export function burstRows(m: BurstMeasurement): { rows: ReportRow[]; findings: s
       `${m.loadAverage.cores} cores; a load well above the cores means other work shared the machine and every timing is inflated`,
     ),
   );
-  rows.push(informative('handler log lines by level', Object.entries(m.logLevels).map(([level, n]) => `${level} ${n}`).join(', ') || '-'));
+  rows.push(
+    informative(
+      'handler log lines by level',
+      Object.entries(m.logLevels)
+        .map(([level, n]) => `${level} ${n}`)
+        .join(', ') || '-',
+    ),
+  );
   return { rows, findings };
 }

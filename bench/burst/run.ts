@@ -7,17 +7,17 @@ import { createWriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { startLocalCloud, readStack, type LocalCloud } from '../../local/cloud';
 import type { CallCount, Simulator } from '@vpc-mirror-orchestrator/ec2-sim';
+import { type LocalCloud, readStack, startLocalCloud } from '../../local/cloud';
 import { checkInvariants, computeEligibleEnis, worldFromSnapshot } from '../../local/oracle';
 import { OWNER_TAG } from '../../shared/aws/ownership';
-import { startDynamoCounter, type DynamoCounter } from '../dynamo-counter';
+import { type DynamoCounter, startDynamoCounter } from '../dynamo-counter';
 import { burstRequests, createTargetPool, launchBurst } from '../fleet/launch';
 import { planFleet } from '../fleet/plan';
 import type { BenchOptions } from '../options';
+import { cpuByPid, ownCpuMs } from './cpu';
 import type { BurstMeasurement, ConvergenceTimes } from './measurement';
 import { physicalLimitSeconds } from './physical-limit';
-import { cpuByPid, ownCpuMs } from './cpu';
 
 const POLL_MS = 200;
 const PROGRESS_EVERY_MS = 5_000;
@@ -48,7 +48,11 @@ function identityOf(cloud: LocalCloud): Identity {
 }
 
 /** Managed sessions on eligible ENIs, read from the simulator in process (no API call, no token taken). */
-function mirroredEligible(simulator: Simulator, identity: Identity, poolTargetIds: readonly string[]): { eligible: number; mirrored: number } {
+function mirroredEligible(
+  simulator: Simulator,
+  identity: Identity,
+  poolTargetIds: readonly string[],
+): { eligible: number; mirrored: number } {
   const world = worldFromSnapshot(simulator.snapshot());
   const eligible = computeEligibleEnis(world, {
     ownerTagKey: OWNER_TAG,
@@ -84,15 +88,29 @@ async function watchConvergence(
     if (half === undefined && mirrored >= expected / 2) half = now;
     if (ninety === undefined && mirrored >= expected * 0.9) ninety = now;
     if (eligible === expected && mirrored === expected) {
-      return { convergedSeconds: now, firstSessionSeconds: first, halfSeconds: half, ninetyPercentSeconds: ninety, sessionsAtEnd: mirrored };
+      return {
+        convergedSeconds: now,
+        firstSessionSeconds: first,
+        halfSeconds: half,
+        ninetyPercentSeconds: ninety,
+        sessionsAtEnd: mirrored,
+      };
     }
     if (now * 1000 > timeoutMs) {
-      return { convergedSeconds: undefined, firstSessionSeconds: first, halfSeconds: half, ninetyPercentSeconds: ninety, sessionsAtEnd: mirrored };
+      return {
+        convergedSeconds: undefined,
+        firstSessionSeconds: first,
+        halfSeconds: half,
+        ninetyPercentSeconds: ninety,
+        sessionsAtEnd: mirrored,
+      };
     }
     if (performance.now() - lastProgress >= PROGRESS_EVERY_MS) {
       lastProgress = performance.now();
       const throttled = Object.values(simulator.calls()).reduce((sum, count) => sum + count.throttled, 0);
-      progress(`${now.toFixed(1)} s: ${mirrored}/${expected} ENIs mirrored (${eligible} eligible so far), ${throttled} EC2 calls throttled`);
+      progress(
+        `${now.toFixed(1)} s: ${mirrored}/${expected} ENIs mirrored (${eligible} eligible so far), ${throttled} EC2 calls throttled`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
@@ -115,7 +133,9 @@ async function prewarm(cloud: LocalCloud, concurrency: Readonly<Record<string, n
       if (count >= wanted) break;
     }
   }
-  log(`prewarmed ${triggered.map((key) => `${key} x${concurrency[key]}`).join(', ')} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  log(
+    `prewarmed ${triggered.map((key) => `${key} x${concurrency[key]}`).join(', ')} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
 }
 
 function withoutBenchCalls(calls: Record<string, CallCount>): Record<string, CallCount> {
@@ -147,7 +167,9 @@ export async function runBurstOnce(
   });
   // Every function gets --concurrency containers, except where the stack itself reserves fewer (the sweep).
   const concurrency = Object.fromEntries(
-    stack.functions.filter((fn) => options.functions?.includes(fn.key) ?? true).map((fn) => [fn.key, Math.min(fn.reservedConcurrency ?? options.concurrency, options.concurrency)]),
+    stack.functions
+      .filter((fn) => options.functions?.includes(fn.key) ?? true)
+      .map((fn) => [fn.key, Math.min(fn.reservedConcurrency ?? options.concurrency, options.concurrency)]),
   );
   const logLevels: Record<string, number> = {};
   const failureKinds: Record<string, number> = {};
@@ -174,7 +196,9 @@ export async function runBurstOnce(
       failureKinds[key] = (failureKinds[key] ?? 0) + 1;
     },
     logSink: (line) => {
-      handlerLog?.write(`${JSON.stringify({ at: line.at, fn: line.functionKey, container: line.containerId, request: line.requestId, line: line.json ?? line.line })}\n`);
+      handlerLog?.write(
+        `${JSON.stringify({ at: line.at, fn: line.functionKey, container: line.containerId, request: line.requestId, line: line.json ?? line.line })}\n`,
+      );
       const level = typeof line.json?.['level'] === 'string' ? (line.json['level'] as string) : line.stream;
       logLevels[level] = (logLevels[level] ?? 0) + 1;
     },
@@ -192,7 +216,9 @@ export async function runBurstOnce(
     const identity = identityOf(cloud);
     counter = await startDynamoCounter(cloud.dynamodbEndpoint);
 
-    log(`setup: filter and target pool (${plan.targets.interfaceTargetsPerZone} interface targets per zone, ${plan.targets.loadBalancerTargets} NLB targets), throttling off`);
+    log(
+      `setup: filter and target pool (${plan.targets.interfaceTargetsPerZone} interface targets per zone, ${plan.targets.loadBalancerTargets} NLB targets), throttling off`,
+    );
     simulator.setThrottling({ enabled: false });
     const pool = await createTargetPool(ec2, plan);
     await cloud.deployFunctions({
@@ -208,7 +234,9 @@ export async function runBurstOnce(
     simulator.resetCalls();
     counter.reset();
     simulator.setThrottling({ enabled: true, timeScale });
-    log(`burst: ${plan.instances.length} tagged instances (${plan.expectedSessions} ENIs) in ${requests.length} RunInstances calls, throttling on x${timeScale}`);
+    log(
+      `burst: ${plan.instances.length} tagged instances (${plan.expectedSessions} ENIs) in ${requests.length} RunInstances calls, throttling on x${timeScale}`,
+    );
     // Admitted creates by ClientToken: a token seen twice is an idempotent replay, a call that created nothing.
     const createsByToken = new Map<string, number>();
     const unhook = simulator.hook('CreateTrafficMirrorSession', 'before', (params) => {

@@ -3,7 +3,7 @@
  * each on a fresh local cloud. A headline table holds the medians per scale; one section per scale shows the run with
  * the median converge ratio in full.
  */
-import { partCommand, type BenchOptions } from '../options';
+import { type BenchOptions, partCommand } from '../options';
 import { atMost, exactly, formatNumber, informative, judged, type ReportRow, type ReportSection } from '../report/model';
 import { median } from '../stats';
 import { burstFigures } from './figures';
@@ -21,12 +21,32 @@ function headlineRows(timeScale: number, measurements: readonly BurstMeasurement
   const first = measurements[0];
   const scale = `x${timeScale}`;
   return [
-    judged(`${scale}: time to converge / physical limit (median)`, medianOf((f) => f.convergeRatio), atMost(CONVERGE_RATIO_GOAL), ratioText(medianOf((f) => f.convergeRatio)),
-      `${runs((f) => f.convergeRatio)}; ${first ? `${first.expectedSessions} ENIs, limit ${formatNumber(first.physicalLimitSeconds, 1)} s` : ''}; 1-min load average per run (start-end) ${loads} on ${first?.loadAverage.cores ?? '?'} cores`),
-    judged(`${scale}: EC2 mutating calls per session (median)`, medianOf((f) => f.mutatingPerSession), atMost(1.0), undefined,
-      `${runs((f) => f.mutatingPerSession)}; ClientToken replays per session: ${figures.map((f) => formatNumber(f.replaysPerSession)).join(', ')}`),
-    judged(`${scale}: DynamoDB requests per session (median)`, medianOf((f) => f.dynamoPerSession), atMost(DYNAMO_REQUESTS_PER_SESSION_GOAL), undefined, runs((f) => f.dynamoPerSession)),
-    judged(`${scale}: failed invocations (all runs)`, figures.reduce((sum, f) => sum + f.failed, 0), exactly(0)),
+    judged(
+      `${scale}: time to converge / physical limit (median)`,
+      medianOf((f) => f.convergeRatio),
+      atMost(CONVERGE_RATIO_GOAL),
+      ratioText(medianOf((f) => f.convergeRatio)),
+      `${runs((f) => f.convergeRatio)}; ${first ? `${first.expectedSessions} ENIs, limit ${formatNumber(first.physicalLimitSeconds, 1)} s` : ''}; 1-min load average per run (start-end) ${loads} on ${first?.loadAverage.cores ?? '?'} cores`,
+    ),
+    judged(
+      `${scale}: EC2 mutating calls per session (median)`,
+      medianOf((f) => f.mutatingPerSession),
+      atMost(1.0),
+      undefined,
+      `${runs((f) => f.mutatingPerSession)}; ClientToken replays per session: ${figures.map((f) => formatNumber(f.replaysPerSession)).join(', ')}`,
+    ),
+    judged(
+      `${scale}: DynamoDB requests per session (median)`,
+      medianOf((f) => f.dynamoPerSession),
+      atMost(DYNAMO_REQUESTS_PER_SESSION_GOAL),
+      undefined,
+      runs((f) => f.dynamoPerSession),
+    ),
+    judged(
+      `${scale}: failed invocations (all runs)`,
+      figures.reduce((sum, f) => sum + f.failed, 0),
+      exactly(0),
+    ),
   ];
 }
 
@@ -56,12 +76,23 @@ export async function runBurst(
       ),
     );
     headline.push(...headlineRows(timeScale, measurements));
-    details.push({ title: `Burst at time scale x${timeScale}${timeScale === 1 ? " (EC2's real rates)" : ''}, median run`, command: partCommand({ ...options, timeScales: [timeScale] }, 'burst'), rows });
+    details.push({
+      title: `Burst at time scale x${timeScale}${timeScale === 1 ? " (EC2's real rates)" : ''}, median run`,
+      command: partCommand({ ...options, timeScales: [timeScale] }, 'burst'),
+      rows,
+    });
     findings.push(...found.map((finding) => `x${timeScale}: ${finding}`));
   }
   const scales = options.timeScales.map((scale) => `x${scale}`).join(', ');
   return {
-    sections: [{ title: `Headline: the burst at time scales ${scales} (medians of ${options.repeats} runs each)`, command: partCommand(options, 'burst'), rows: headline }, ...details],
+    sections: [
+      {
+        title: `Headline: the burst at time scales ${scales} (medians of ${options.repeats} runs each)`,
+        command: partCommand(options, 'burst'),
+        rows: headline,
+      },
+      ...details,
+    ],
     findings,
   };
 }

@@ -4,16 +4,16 @@
  * simulator emits the state-change and tag-change events the orchestrator reacts to.
  */
 import {
+  type _InstanceType,
   CreateTrafficMirrorFilterCommand,
   CreateTrafficMirrorTargetCommand,
   type CreateTrafficMirrorTargetCommandInput,
   DescribeSubnetsCommand,
-  RunInstancesCommand,
   type EC2Client,
+  RunInstancesCommand,
   type RunInstancesCommandInput,
-  type _InstanceType,
 } from '@aws-sdk/client-ec2';
-import { launchGroups, type FleetPlan } from './plan';
+import { type FleetPlan, launchGroups } from './plan';
 
 export interface TargetPool {
   readonly filterId: string;
@@ -111,9 +111,7 @@ export function burstRequests(plan: FleetPlan, zones: readonly string[], tagKey:
         MaxCount: size,
         InstanceType: spec.instanceType as _InstanceType,
         Placement: { AvailabilityZone: zone },
-        ...(spec.eniCount === 2
-          ? { NetworkInterfaces: [{ DeviceIndex: 0 }, { DeviceIndex: 1 }] }
-          : {}),
+        ...(spec.eniCount === 2 ? { NetworkInterfaces: [{ DeviceIndex: 0 }, { DeviceIndex: 1 }] } : {}),
         TagSpecifications: [
           {
             ResourceType: 'instance',

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CreateTagsCommand, EC2Client, RunInstancesCommand, type RunInstancesCommandOutput } from '@aws-sdk/client-ec2';
 import type { Simulator } from '@vpc-mirror-orchestrator/ec2-sim';
-import { readStack, startLocalCloud, type LocalCloud } from '../../local/cloud';
+import { type LocalCloud, readStack, startLocalCloud } from '../../local/cloud';
 import { OWNER_TAG } from '../../shared/aws/ownership';
 import { createTargetPool } from '../fleet/launch';
 import { planFleet } from '../fleet/plan';
@@ -36,7 +36,8 @@ export interface LatencyMeasurement {
 async function sessionSeenAt(simulator: Simulator, ownerId: string, eniId: string): Promise<number | undefined> {
   const deadline = Date.now() + SAMPLE_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (simulator.snapshot().sessions.some((session) => session.networkInterfaceId === eniId && session.tags[OWNER_TAG] === ownerId)) return Date.now();
+    if (simulator.snapshot().sessions.some((session) => session.networkInterfaceId === eniId && session.tags[OWNER_TAG] === ownerId))
+      return Date.now();
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
   return undefined;
@@ -51,7 +52,12 @@ function launchedInstances(answer: RunInstancesCommandOutput): { instanceId: str
   });
 }
 
-export async function runLatencyOnce(root: string, packageDir: string, options: BenchOptions, log: (line: string) => void): Promise<LatencyMeasurement> {
+export async function runLatencyOnce(
+  root: string,
+  packageDir: string,
+  options: BenchOptions,
+  log: (line: string) => void,
+): Promise<LatencyMeasurement> {
   const stack = readStack(path.join(root, 'serverless.yml'));
   const converger = stack.functions.find((fn) => fn.rules.some((rule) => rule.name.endsWith('-stateChange')));
   if (!converger) throw new Error('serverless.yml has no function fed by the state-change rule');
@@ -65,11 +71,20 @@ export async function runLatencyOnce(root: string, packageDir: string, options: 
     initTimeoutMs: INIT_TIMEOUT_MS,
     timeScale: 1,
   });
-  const ec2 = new EC2Client({ endpoint: cloud.ec2Endpoint, region: cloud.region, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' }, maxAttempts: 10 });
+  const ec2 = new EC2Client({
+    endpoint: cloud.ec2Endpoint,
+    region: cloud.region,
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+    maxAttempts: 10,
+  });
   const eventAt = new Map<string, number>();
   const stopListening = cloud.bus.onEvent((received) => {
     const detail = received.event.detail as { 'instance-id'?: string; state?: string } | undefined;
-    if (received.event['detail-type'] === 'EC2 Instance State-change Notification' && detail?.state === 'running' && detail['instance-id']) {
+    if (
+      received.event['detail-type'] === 'EC2 Instance State-change Notification' &&
+      detail?.state === 'running' &&
+      detail['instance-id']
+    ) {
       eventAt.set(`launch ${detail['instance-id']}`, received.receivedAt);
     }
     if (received.event['detail-type'] === 'Tag Change on Resource') {
@@ -85,9 +100,17 @@ export async function runLatencyOnce(root: string, packageDir: string, options: 
     const tagValue = environment['MIRROR_TAG_VALUE'] || 'true';
 
     simulator.setThrottling({ enabled: false });
-    const pool = await createTargetPool(ec2, planFleet({ instances: 0, twoEniShare: 0, unsupportedShare: 0, zones: 3, seed: options.seed }));
+    const pool = await createTargetPool(
+      ec2,
+      planFleet({ instances: 0, twoEniShare: 0, unsupportedShare: 0, zones: 3, seed: options.seed }),
+    );
     const untagged = await ec2.send(
-      new RunInstancesCommand({ ImageId: 'ami-0123456789abcdef0', InstanceType: 'm5.large', MinCount: options.latencySamples, MaxCount: options.latencySamples }),
+      new RunInstancesCommand({
+        ImageId: 'ami-0123456789abcdef0',
+        InstanceType: 'm5.large',
+        MinCount: options.latencySamples,
+        MaxCount: options.latencySamples,
+      }),
     );
     const toTag = launchedInstances(untagged);
     await cloud.deployFunctions({ MIRROR_TARGET_IDS: pool.targetIds.join(','), MIRROR_FILTER_ID: pool.filterId });

@@ -57,7 +57,8 @@ function categorise(frame: CallFrame): { category: string; pkg: string } {
   if (/modules\/|cjs-module-lexer|get_format/.test(frame.url) || frame.functionName === 'wrapSafe') {
     return { category: 'module loading', pkg: frame.url || frame.functionName };
   }
-  if (frame.url.startsWith('node:') || frame.url === '') return { category: 'Node runtime (HTTP, streams, crypto, GC)', pkg: frame.url || frame.functionName };
+  if (frame.url.startsWith('node:') || frame.url === '')
+    return { category: 'Node runtime (HTTP, streams, crypto, GC)', pkg: frame.url || frame.functionName };
   return { category: 'unmapped', pkg: frame.url };
 }
 
@@ -83,4 +84,5 @@ const share = (ms: number) => `${((ms / busyMs) * 100).toFixed(1)} %`;
 process.stdout.write(`${files} profiles, ${(busyMs / 1000).toFixed(1)} s busy\n\nby category\n`);
 for (const [name, ms] of [...byCategory].sort((a, b) => b[1] - a[1])) process.stdout.write(`  ${share(ms).padStart(7)}  ${name}\n`);
 process.stdout.write('\nby package or file (top 15)\n');
-for (const [name, ms] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 15)) process.stdout.write(`  ${share(ms).padStart(7)}  ${name}\n`);
+for (const [name, ms] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 15))
+  process.stdout.write(`  ${share(ms).padStart(7)}  ${name}\n`);

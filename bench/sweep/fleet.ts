@@ -5,12 +5,12 @@
  * contiguous slices of the fleet: what the sweep sees does not depend on their order.
  */
 import {
+  type _InstanceType,
   CreateTrafficMirrorSessionCommand,
   DeleteTagsCommand,
+  type EC2Client,
   RunInstancesCommand,
   StopInstancesCommand,
-  type EC2Client,
-  type _InstanceType,
 } from '@aws-sdk/client-ec2';
 
 export interface SweepFleetShape {
@@ -49,7 +49,13 @@ async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<voi
 }
 
 /** Calls of at most MAX_PER_CALL instances, dealt round-robin over the zones (a default subnet holds 4,091 addresses). */
-async function launch(ec2: EC2Client, zones: readonly string[], count: number, instanceType: string, tags: Record<string, string>): Promise<LaunchedGroup> {
+async function launch(
+  ec2: EC2Client,
+  zones: readonly string[],
+  count: number,
+  instanceType: string,
+  tags: Record<string, string>,
+): Promise<LaunchedGroup> {
   const instanceIds: string[] = [];
   const eniIds: string[] = [];
   for (let offset = 0, call = 0; offset < count; offset += MAX_PER_CALL, call += 1) {

@@ -7,13 +7,13 @@
 import os from 'node:os';
 import path from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { readStack, scheduledEvent, startLocalCloud, type LocalCloud } from '../../local/cloud';
+import { type LocalCloud, readStack, scheduledEvent, startLocalCloud } from '../../local/cloud';
 import type { SweepSummary } from '../../shared/converge/sweep';
-import { startDynamoCounter, type DynamoCounter } from '../dynamo-counter';
+import { type DynamoCounter, startDynamoCounter } from '../dynamo-counter';
 import { createTargetPool } from '../fleet/launch';
 import { planFleet } from '../fleet/plan';
 import type { BenchOptions } from '../options';
-import { launchSweepFleet, untagHandMade, type SweepFleetShape } from './fleet';
+import { launchSweepFleet, type SweepFleetShape, untagHandMade } from './fleet';
 
 const INIT_TIMEOUT_MS = 120_000;
 const MAX_SETUP_PASSES = 4;
@@ -179,7 +179,12 @@ export async function runSweepOnce(
     const handMadeTarget = pool.loadBalancerTargetIds[0];
     if (!handMadeTarget) throw new Error('the target pool has no load balancer target');
     log(`sweep x${instances}: launching the fleet`);
-    const fleet = await launchSweepFleet(ec2, instances, { tagKey, tagValue, targetId: handMadeTarget, filterId: pool.filterId }, pool.zones);
+    const fleet = await launchSweepFleet(
+      ec2,
+      instances,
+      { tagKey, tagValue, targetId: handMadeTarget, filterId: pool.filterId },
+      pool.zones,
+    );
     await cloud.deployFunctions({
       MIRROR_TARGET_IDS: pool.targetIds.join(','),
       MIRROR_FILTER_ID: pool.filterId,

@@ -1,5 +1,5 @@
 /** The "Steady-state sweep" section: per fleet size, --repeats full passes over a settled fleet; medians. */
-import { partCommand, type BenchOptions } from '../options';
+import { type BenchOptions, partCommand } from '../options';
 import { atMost, exactly, formatNumber, informative, judged, type ReportRow, type ReportSection } from '../report/model';
 import { median } from '../stats';
 import { runSweepOnce, type SweepMeasurement, type SweepRun } from './run';
@@ -12,7 +12,8 @@ function fleetRows(measurements: readonly SweepMeasurement[]): ReportRow[] {
   const n = `${formatNumber(first.instances)} instances`;
   const medianPerRun = (pick: (run: SweepRun) => number): number => median(measurements.map((m) => median(m.runs.map(pick))));
   const medianPerPass = (pick: (run: SweepRun) => number): number => median(measurements.map((m) => sum(m.runs, pick)));
-  const perRun = (pick: (run: SweepRun) => number): string => `per run, median of each pass: ${measurements.map((m) => formatNumber(median(m.runs.map(pick)), 0)).join(', ')}`;
+  const perRun = (pick: (run: SweepRun) => number): string =>
+    `per run, median of each pass: ${measurements.map((m) => formatNumber(median(m.runs.map(pick)), 0)).join(', ')}`;
   const historyPerDay = median(measurements.map((m) => (sum(m.runs, (run) => run.historyItemsWritten) / m.runs.length) * m.runsPerDay));
   const refusedPerDay = median(measurements.map((m) => (sum(m.runs, (run) => run.refusedEvents) / m.runs.length) * m.runsPerDay));
   const operations = Object.entries(
@@ -53,14 +54,69 @@ function fleetRows(measurements: readonly SweepMeasurement[]): ReportRow[] {
           verdict: 'MISS',
           note: `after ${measurements.map((m) => m.runs.length).join(', ')} runs, ${measurements.map((m) => m.neverVisited).join(', ')} listed instances were never visited (starvation)`,
         },
-    informative(`${n}: wall time per run`, `${formatNumber(medianPerRun((run) => run.wallMs) / 1000, 1)} s`, `${perRun((run) => run.wallMs)} ms; the function's timeout is 300 s`),
-    informative(`${n}: EC2 calls per run`, formatNumber(medianPerRun((run) => run.ec2Calls), 0), `${perRun((run) => run.ec2Calls)}; per pass ${formatNumber(medianPerPass((run) => run.ec2Calls), 0)}`),
-    judged(`${n}: EC2 mutating calls per pass`, medianPerPass((run) => run.ec2MutatingCalls), exactly(0), undefined, 'steady state: nothing to change'),
-    informative(`${n}: DynamoDB requests per run`, formatNumber(medianPerRun((run) => run.dynamoRequests), 0), `${perRun((run) => run.dynamoRequests)}; by operation (mean per run, first pass): ${operations}`),
-    informative(`${n}: DynamoDB items read per run`, formatNumber(medianPerRun((run) => run.itemsRead), 0), `${perRun((run) => run.itemsRead)}; per pass ${formatNumber(medianPerPass((run) => run.itemsRead), 0)}`),
-    judged(`${n}: history items written per day when nothing changes`, historyPerDay, exactly(0), formatNumber(historyPerDay, 0), `history items per run x ${formatNumber(first.runsPerDay, 0)} runs a day (the sweep schedule)`),
-    judged(`${n}: Mirror Session Refused events per day when nothing changes`, refusedPerDay, exactly(0), formatNumber(refusedPerDay, 0), 'each one can fire the README alert rule'),
-    judged(`${n}: changes made during the measured pass`, medianPerPass((run) => run.changes), exactly(0), undefined, 'attach + detach: a steady fleet needs none'),
+    informative(
+      `${n}: wall time per run`,
+      `${formatNumber(medianPerRun((run) => run.wallMs) / 1000, 1)} s`,
+      `${perRun((run) => run.wallMs)} ms; the function's timeout is 300 s`,
+    ),
+    informative(
+      `${n}: EC2 calls per run`,
+      formatNumber(
+        medianPerRun((run) => run.ec2Calls),
+        0,
+      ),
+      `${perRun((run) => run.ec2Calls)}; per pass ${formatNumber(
+        medianPerPass((run) => run.ec2Calls),
+        0,
+      )}`,
+    ),
+    judged(
+      `${n}: EC2 mutating calls per pass`,
+      medianPerPass((run) => run.ec2MutatingCalls),
+      exactly(0),
+      undefined,
+      'steady state: nothing to change',
+    ),
+    informative(
+      `${n}: DynamoDB requests per run`,
+      formatNumber(
+        medianPerRun((run) => run.dynamoRequests),
+        0,
+      ),
+      `${perRun((run) => run.dynamoRequests)}; by operation (mean per run, first pass): ${operations}`,
+    ),
+    informative(
+      `${n}: DynamoDB items read per run`,
+      formatNumber(
+        medianPerRun((run) => run.itemsRead),
+        0,
+      ),
+      `${perRun((run) => run.itemsRead)}; per pass ${formatNumber(
+        medianPerPass((run) => run.itemsRead),
+        0,
+      )}`,
+    ),
+    judged(
+      `${n}: history items written per day when nothing changes`,
+      historyPerDay,
+      exactly(0),
+      formatNumber(historyPerDay, 0),
+      `history items per run x ${formatNumber(first.runsPerDay, 0)} runs a day (the sweep schedule)`,
+    ),
+    judged(
+      `${n}: Mirror Session Refused events per day when nothing changes`,
+      refusedPerDay,
+      exactly(0),
+      formatNumber(refusedPerDay, 0),
+      'each one can fire the README alert rule',
+    ),
+    judged(
+      `${n}: changes made during the measured pass`,
+      medianPerPass((run) => run.changes),
+      exactly(0),
+      undefined,
+      'attach + detach: a steady fleet needs none',
+    ),
     informative(
       `${n}: machine load (1-min load average) per pass`,
       measurements.map((m) => `${formatNumber(m.loadAverage.start, 1)}-${formatNumber(m.loadAverage.end, 1)}`).join(', '),
@@ -69,7 +125,12 @@ function fleetRows(measurements: readonly SweepMeasurement[]): ReportRow[] {
   ];
 }
 
-export async function runSweepBench(root: string, packageDir: string, options: BenchOptions, log: (line: string) => void): Promise<{ section: ReportSection; findings: string[] }> {
+export async function runSweepBench(
+  root: string,
+  packageDir: string,
+  options: BenchOptions,
+  log: (line: string) => void,
+): Promise<{ section: ReportSection; findings: string[] }> {
   const rows: ReportRow[] = [];
   for (const instances of options.sweepFleets) {
     const measurements: SweepMeasurement[] = [];
@@ -79,9 +140,15 @@ export async function runSweepBench(root: string, packageDir: string, options: B
     }
     rows.push(...fleetRows(measurements));
   }
-  const findings = rows.filter((row) => row.verdict === 'MISS').map((row) => `Sweep missed its goal: ${row.metric} ${row.measured} (goal ${row.goal}).`);
+  const findings = rows
+    .filter((row) => row.verdict === 'MISS')
+    .map((row) => `Sweep missed its goal: ${row.metric} ${row.measured} (goal ${row.goal}).`);
   return {
-    section: { title: `Steady-state sweep (one full pass over a settled fleet, medians of ${options.repeats} passes)`, command: partCommand(options, 'sweep'), rows },
+    section: {
+      title: `Steady-state sweep (one full pass over a settled fleet, medians of ${options.repeats} passes)`,
+      command: partCommand(options, 'sweep'),
+      rows,
+    },
     findings,
   };
 }

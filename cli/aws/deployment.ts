@@ -43,7 +43,11 @@ async function describeOutputs(client: CloudFormationClient, stackName: string):
     const answer = await client.send(new DescribeStacksCommand({ StackName: stackName }));
     const stack = answer.Stacks?.[0];
     if (stack === undefined) return undefined;
-    return Object.fromEntries((stack.Outputs ?? []).flatMap((output) => (output.OutputKey && output.OutputValue !== undefined ? [[output.OutputKey, output.OutputValue]] : [])));
+    return Object.fromEntries(
+      (stack.Outputs ?? []).flatMap((output) =>
+        output.OutputKey && output.OutputValue !== undefined ? [[output.OutputKey, output.OutputValue]] : [],
+      ),
+    );
   } catch (error) {
     // CloudFormation answers a stack that does not exist with a ValidationError ("Stack with id X does not exist").
     if (errorCode(error) === 'ValidationError' && /does not exist/.test((error as Error).message)) return undefined;

@@ -9,9 +9,9 @@ import {
   DescribeTrafficMirrorFiltersCommand,
   DescribeTrafficMirrorTargetsCommand,
 } from '@aws-sdk/client-ec2';
-import { chunks } from '../../shared/util/chunks';
 import { ec2 } from '../../shared/aws/clients';
 import { withDomainErrors } from '../../shared/aws/error-mapping';
+import { chunks } from '../../shared/util/chunks';
 
 /** EC2 accepts up to 200 values per filter; 100 keeps requests small. */
 const FILTER_VALUES_PER_CALL = 100;
@@ -33,7 +33,9 @@ export interface VisibleMirrorResources {
 
 export async function describeMirrorResources(targetIds: readonly string[], filterIds: readonly string[]): Promise<VisibleMirrorResources> {
   const [targets, filters] = await Promise.all([describeTargets(targetIds), describeFilterIds(filterIds)]);
-  const attachments = await describeAttachments([...targets.values()].flatMap((target) => (target.networkInterfaceId ? [target.networkInterfaceId] : [])));
+  const attachments = await describeAttachments(
+    [...targets.values()].flatMap((target) => (target.networkInterfaceId ? [target.networkInterfaceId] : [])),
+  );
   const withAttachments = new Map(
     [...targets].map(([id, target]) => {
       const instanceId = target.networkInterfaceId ? attachments.get(target.networkInterfaceId) : undefined;
@@ -50,7 +52,11 @@ async function describeTargets(targetIds: readonly string[]): Promise<Map<string
     do {
       const page = await withDomainErrors('DescribeTrafficMirrorTargets', () =>
         ec2().send(
-          new DescribeTrafficMirrorTargetsCommand({ Filters: [{ Name: 'traffic-mirror-target-id', Values: batch }], MaxResults: PAGE_SIZE, NextToken: nextToken }),
+          new DescribeTrafficMirrorTargetsCommand({
+            Filters: [{ Name: 'traffic-mirror-target-id', Values: batch }],
+            MaxResults: PAGE_SIZE,
+            NextToken: nextToken,
+          }),
         ),
       );
       for (const target of page.TrafficMirrorTargets ?? []) {
@@ -75,7 +81,11 @@ async function describeFilterIds(filterIds: readonly string[]): Promise<Set<stri
     do {
       const page = await withDomainErrors('DescribeTrafficMirrorFilters', () =>
         ec2().send(
-          new DescribeTrafficMirrorFiltersCommand({ Filters: [{ Name: 'traffic-mirror-filter-id', Values: batch }], MaxResults: PAGE_SIZE, NextToken: nextToken }),
+          new DescribeTrafficMirrorFiltersCommand({
+            Filters: [{ Name: 'traffic-mirror-filter-id', Values: batch }],
+            MaxResults: PAGE_SIZE,
+            NextToken: nextToken,
+          }),
         ),
       );
       for (const filter of page.TrafficMirrorFilters ?? []) if (filter.TrafficMirrorFilterId) found.add(filter.TrafficMirrorFilterId);

@@ -27,7 +27,9 @@ const FLAGS: Readonly<Record<string, string>> = { MIRROR_TARGET_IDS: '--targets'
 function configuredTargets(config: Config): Named[] {
   return [
     ...config.poolTargetIds.map((id) => ({ id, setting: 'MIRROR_TARGET_IDS' })),
-    ...config.allowedOverrideTargetIds.filter((id) => !config.poolTargetIds.includes(id)).map((id) => ({ id, setting: 'MIRROR_ALLOWED_TARGET_IDS' })),
+    ...config.allowedOverrideTargetIds
+      .filter((id) => !config.poolTargetIds.includes(id))
+      .map((id) => ({ id, setting: 'MIRROR_ALLOWED_TARGET_IDS' })),
   ];
 }
 

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { colorsFor, type Colors } from '../colors';
+import { type Colors, colorsFor } from '../colors';
 import { ConfigurationError, ExitCode, UsageError } from '../exit-codes';
 import { describeFailure, type Failure } from '../failures';
 import type { CliIo } from '../io';
 import type { CommonOptions } from '../options';
-import { startProgress, type Progress } from '../progress';
-import { openSession, type CliSession } from '../session';
+import { type Progress, startProgress } from '../progress';
+import { type CliSession, openSession } from '../session';
 
 /** What a command body gets: a ready session and the one way to print its result. */
 export interface CommandContext {

@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
 import { readAndPlan } from '../../shared/converge';
 import { ExitCode, worstOf } from '../exit-codes';
-import { findingsExitCode } from '../views/findings';
-import { findProblems } from './findings';
 import type { CliIo } from '../io';
 import { addCommonOptions, type CommonOptions } from '../options';
 import { renderPlan } from '../render/plan';
 import { resolveScope } from '../scope';
+import { findingsExitCode } from '../views/findings';
 import { buildPlanReport } from '../views/plan';
 import { action } from './context';
+import { findProblems } from './findings';
 
 export function registerPlan(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
   addCommonOptions(
@@ -20,7 +20,7 @@ export function registerPlan(program: Command, io: CliIo, setExitCode: (code: nu
           'changes state, no ledger write, no event. Default scope: every instance tagged for mirroring, named by ' +
           'one of our sessions, or remembered by the ledger. Checks that the configured targets and filters exist and ' +
           'can be used: exit code 3 when not, or when a named instance is not found.',
-      )
+      ),
   )
     .addHelpText('after', '\nExamples:\n  mirrorctl plan\n  mirrorctl plan --instance i-0123456789abcdef0 --json\n')
     .action(

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
+import { flushOutbox, SWEEP_FLUSH_LIMIT } from '../../shared/converge/outbox';
 import { ExitCode, worstOf } from '../exit-codes';
 import type { CliIo } from '../io';
 import { addCommonOptions, type CommonOptions } from '../options';
 import { trackUndelivered } from '../outcome-delivery';
-import { reconcileInstances, type ReconcileOutcome } from '../reconcile-run';
+import { type ReconcileOutcome, reconcileInstances } from '../reconcile-run';
 import { renderReconcile } from '../render/reconcile';
 import { resolveScope } from '../scope';
 import { buildReconcileReport } from '../views/reconcile';
-import { flushOutbox, SWEEP_FLUSH_LIMIT } from '../../shared/converge/outbox';
 import { action } from './context';
 
 export function registerReconcile(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
@@ -21,8 +21,8 @@ export function registerReconcile(program: Command, io: CliIo, setExitCode: (cod
           'each recorded in the ledger history and published as an outcome event, with trigger id mirrorctl-<uuid>. ' +
           'Shows a progress bar on a terminal for large fleets, then a summary. Exit code 1 when any instance failed. ' +
           'Outcome events EventBridge did not take are reported as pending, not as failures: the changes are made, and ' +
-            'the events stay in the ledger\'s outbox until a later reconcile or the sweep sends them.',
-      )
+          "the events stay in the ledger's outbox until a later reconcile or the sweep sends them.",
+      ),
   )
     .addHelpText('after', '\nExamples:\n  mirrorctl reconcile\n  mirrorctl reconcile --instance i-0123456789abcdef0 --json\n')
     .action(
@@ -43,7 +43,10 @@ export function registerReconcile(program: Command, io: CliIo, setExitCode: (cod
         }
         const report = buildReconcileReport(outcome, scope, triggerEventId, delivery, flushedEvents);
         context.emit(report, renderReconcile);
-        return worstOf(report.totals.fail > 0 ? ExitCode.findings : ExitCode.ok, report.notFound.length > 0 ? ExitCode.configuration : ExitCode.ok);
+        return worstOf(
+          report.totals.fail > 0 ? ExitCode.findings : ExitCode.ok,
+          report.notFound.length > 0 ? ExitCode.configuration : ExitCode.ok,
+        );
       }),
     );
 }

@@ -28,7 +28,8 @@ const DEFAULT_HTML_FILE = 'mirror-report.html';
 
 function parseTime(raw: string): Date {
   const time = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(raw) ? Date.parse(raw) : Number.NaN;
-  if (Number.isNaN(time)) throw new InvalidArgumentError(`expected an ISO-8601 date or time like 2026-12-01 or 2026-12-01T09:00:00Z, got "${raw}"`);
+  if (Number.isNaN(time))
+    throw new InvalidArgumentError(`expected an ISO-8601 date or time like 2026-12-01 or 2026-12-01T09:00:00Z, got "${raw}"`);
   return new Date(time);
 }
 
@@ -45,23 +46,29 @@ export function registerReport(program: Command, io: CliIo, setExitCode: (code: 
       .summary('coverage and audit report: one self-contained HTML file, or CSV / JSON')
       .description(
         'Coverage per account, VPC and Availability Zone with a chart; each instance with its ENIs and why any is not ' +
-          'mirrored; each target\'s load; sessions not made by the orchestrator to unknown targets; and every mirrored ' +
+          "mirrored; each target's load; sessions not made by the orchestrator to unknown targets; and every mirrored " +
           'interval between --since and --until from the ledger history (kept HISTORY_TTL_DAYS). Reads only. HTML is ' +
           `written to --output (default ${DEFAULT_HTML_FILE}); CSV and JSON go to stdout unless --output is given.`,
       )
       .addOption(new Option('--format <format>', 'html, csv or json').choices(['html', 'csv', 'json']).default('html'))
-      .addOption(new Option('--since <time>', `start of the audit range (default: ${DEFAULT_RANGE_DAYS} days before --until)`).argParser(parseTime))
+      .addOption(
+        new Option('--since <time>', `start of the audit range (default: ${DEFAULT_RANGE_DAYS} days before --until)`).argParser(parseTime),
+      )
       .addOption(new Option('--until <time>', 'end of the audit range (default: now)').argParser(parseTime))
       .addOption(new Option('--output <file>', 'where to write the report')),
   )
-    .addHelpText('after', '\nExamples:\n  mirrorctl report --since 2026-11-01 --output november.html\n  mirrorctl report --format csv > coverage.csv\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  mirrorctl report --since 2026-11-01 --output november.html\n  mirrorctl report --format csv > coverage.csv\n',
+    )
     .action(
       action<ReportOptions>(io, setExitCode, async ({ session }, options) => {
         const { deps, config } = session;
         const now = deps.clock.now();
         const until = options.until ?? now;
         const since = options.since ?? new Date(until.getTime() - DEFAULT_RANGE_DAYS * 86_400_000);
-        if (since.getTime() >= until.getTime()) throw new UsageError(`--since (${since.toISOString()}) must be before --until (${until.toISOString()})`);
+        if (since.getTime() >= until.getTime())
+          throw new UsageError(`--since (${since.toISOString()}) must be before --until (${until.toISOString()})`);
         const governance = governanceDeps(config);
         const scope = await resolveScope(options.instance ?? [], deps);
         const [plans, targets, unknown, history] = await Promise.all([
@@ -70,7 +77,15 @@ export function registerReport(program: Command, io: CliIo, setExitCode: (code: 
           inventoryUnknownSessions(deps, governance.unmanaged),
           governance.history.readHistory(),
         ]);
-        const report = buildCoverageReport({ plans, targets, unknown, intervals: mirroredIntervals(history, since, until), since, until, now });
+        const report = buildCoverageReport({
+          plans,
+          targets,
+          unknown,
+          intervals: mirroredIntervals(history, since, until),
+          since,
+          until,
+          now,
+        });
         const format: ReportFormat = options.json ? 'json' : options.format;
         const text = RENDER[format](report);
         const output = options.output ?? (format === 'html' ? DEFAULT_HTML_FILE : undefined);

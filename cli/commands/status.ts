@@ -1,16 +1,16 @@
 import type { Command } from 'commander';
 import { readAndPlan } from '../../shared/converge';
 import { ExitCode, worstOf } from '../exit-codes';
-import { findingsExitCode } from '../views/findings';
-import { findProblems } from './findings';
 import type { CliIo } from '../io';
 import { addCommonOptions, type CommonOptions } from '../options';
 import { renderStatus } from '../render/status';
-import { resolveScope } from '../scope';
-import { buildStatusReport } from '../views/status';
-import { unmanagedSessionsOf } from './unmanaged';
 import { renderUnmanaged } from '../render/unmanaged';
+import { resolveScope } from '../scope';
+import { findingsExitCode } from '../views/findings';
+import { buildStatusReport } from '../views/status';
 import { action } from './context';
+import { findProblems } from './findings';
+import { unmanagedSessionsOf } from './unmanaged';
 
 export function registerStatus(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
   addCommonOptions(
@@ -23,9 +23,9 @@ export function registerStatus(program: Command, io: CliIo, setExitCode: (code: 
           'reservations, eligible ENIs left unmirrored, our sessions that should go. Reads only. Exit code 1 when ' +
           'there is drift reconcile can fix, 3 when the configuration (targets, filters) or a named instance needs ' +
           'fixing by hand, so it can gate a pipeline.',
-      )
+      ),
   )
-    .addHelpText('after', '\nExamples:\n  mirrorctl status\n  mirrorctl status --json | jq \'.drift\'\n')
+    .addHelpText('after', "\nExamples:\n  mirrorctl status\n  mirrorctl status --json | jq '.drift'\n")
     .action(
       action<CommonOptions>(io, setExitCode, async ({ session, emit }, options) => {
         const { deps, config } = session;
@@ -42,7 +42,10 @@ export function registerStatus(program: Command, io: CliIo, setExitCode: (code: 
         const status = buildStatusReport({ plans, ledgers, configuredTargetIds, describedTargets, targetLoads, scope, config, findings });
         // Shown, not counted as drift: reconcile never touches a session that is not ours.
         const report = { ...status, unmanagedSessions: await unmanagedSessionsOf(session) };
-        emit(report, (shown, colors, width) => renderStatus(shown, colors, width) + renderUnmanaged(shown.unmanagedSessions, colors, width));
+        emit(
+          report,
+          (shown, colors, width) => renderStatus(shown, colors, width) + renderUnmanaged(shown.unmanagedSessions, colors, width),
+        );
         return worstOf(report.drift.total > 0 ? ExitCode.findings : ExitCode.ok, findingsExitCode(findings));
       }),
     );

@@ -1,6 +1,6 @@
 import type { Decision } from '../../shared/domain/types';
 import type { Colors } from '../colors';
-import type { PlanReport, PlannedInstance } from '../views/plan';
+import type { PlannedInstance, PlanReport } from '../views/plan';
 import { paintAction } from './actions';
 import { renderFindings } from './findings';
 import { renderTable, wrapText } from './table';
@@ -47,9 +47,12 @@ export function renderPlan(report: PlanReport, colors: Colors, width?: number): 
 
   const refusals = report.instances.flatMap((instance) => instance.decisions.filter((decision) => decision.action === 'refuse'));
   for (const refusal of refusals) {
-    if (refusal.action === 'refuse') lines.push(`${colors.red('refused')} ${refusal.instanceId}${refusal.eniId ? ` ${refusal.eniId}` : ''}: ${refusal.detail}`);
+    if (refusal.action === 'refuse')
+      lines.push(`${colors.red('refused')} ${refusal.instanceId}${refusal.eniId ? ` ${refusal.eniId}` : ''}: ${refusal.detail}`);
   }
-  const repairs = report.instances.flatMap((instance) => instance.ledgerRepairs.map((repair) => ({ instanceId: instance.instanceId, repair })));
+  const repairs = report.instances.flatMap((instance) =>
+    instance.ledgerRepairs.map((repair) => ({ instanceId: instance.instanceId, repair })),
+  );
   if (repairs.length > 0) {
     lines.push(colors.bold('Ledger repairs converge would make first:'));
     for (const { instanceId, repair } of repairs) {

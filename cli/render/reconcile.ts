@@ -12,17 +12,22 @@ export function renderReconcile(report: ReconcileReport, colors: Colors, width?:
   const changes = report.decisions.filter((record) => LISTED.has(record.action));
   if (changes.length > 0) {
     const rows = changes.map((record) => [
-        record.instanceId,
-        record.eniId ?? '-',
-        paintAction(record.action, colors),
-        record.sessionId ?? (record.sessionNumber !== undefined ? `#${record.sessionNumber}` : ''),
-        record.targetId ?? '',
-        record.reason,
+      record.instanceId,
+      record.eniId ?? '-',
+      paintAction(record.action, colors),
+      record.sessionId ?? (record.sessionNumber !== undefined ? `#${record.sessionNumber}` : ''),
+      record.targetId ?? '',
+      record.reason,
     ]);
     lines.push(renderTable(['Instance', 'ENI', 'Action', 'Session', 'Target', 'Reason'], rows, colors, width));
     for (const record of changes) {
       if (record.detail !== undefined && record.action !== 'release') {
-        lines.push(wrapText(`${paintAction(record.action, colors)} ${record.instanceId}${record.eniId ? ` ${record.eniId}` : ''}: ${record.detail}`, width));
+        lines.push(
+          wrapText(
+            `${paintAction(record.action, colors)} ${record.instanceId}${record.eniId ? ` ${record.eniId}` : ''}: ${record.detail}`,
+            width,
+          ),
+        );
       }
     }
   }

@@ -5,8 +5,27 @@
 import type { CoverageReport } from '../views/report';
 
 const COLUMNS = [
-  'record', 'group', 'account', 'vpc', 'zone', 'instanceId', 'state', 'eniId', 'coverage', 'reason', 'detail',
-  'sessionId', 'targetId', 'targetOwner', 'sources', 'sourceLimit', 'eligible', 'mirrored', 'percent', 'from', 'to',
+  'record',
+  'group',
+  'account',
+  'vpc',
+  'zone',
+  'instanceId',
+  'state',
+  'eniId',
+  'coverage',
+  'reason',
+  'detail',
+  'sessionId',
+  'targetId',
+  'targetOwner',
+  'sources',
+  'sourceLimit',
+  'eligible',
+  'mirrored',
+  'percent',
+  'from',
+  'to',
 ] as const;
 
 type Row = Partial<Record<(typeof COLUMNS)[number], string | number | boolean | null | undefined>>;
@@ -24,29 +43,63 @@ export function renderReportCsv(report: CoverageReport): string {
     ['zone', report.coverage.byZone],
   ] as const;
   for (const [kind, list] of groups) {
-    for (const group of list) rows.push({ record: 'coverage', group: `${kind}:${group.key}`, eligible: group.eligible, mirrored: group.mirrored, percent: group.percent });
+    for (const group of list)
+      rows.push({
+        record: 'coverage',
+        group: `${kind}:${group.key}`,
+        eligible: group.eligible,
+        mirrored: group.mirrored,
+        percent: group.percent,
+      });
   }
   for (const instance of report.instances) {
     for (const eni of instance.enis) {
       rows.push({
-        record: 'eni', account: instance.accountId, vpc: instance.vpcId, zone: instance.availabilityZone, instanceId: instance.instanceId,
-        state: instance.state, eniId: eni.eniId, coverage: eni.coverage, reason: eni.reason, detail: eni.detail, sessionId: eni.sessionId, targetId: eni.targetId,
+        record: 'eni',
+        account: instance.accountId,
+        vpc: instance.vpcId,
+        zone: instance.availabilityZone,
+        instanceId: instance.instanceId,
+        state: instance.state,
+        eniId: eni.eniId,
+        coverage: eni.coverage,
+        reason: eni.reason,
+        detail: eni.detail,
+        sessionId: eni.sessionId,
+        targetId: eni.targetId,
       });
     }
   }
   for (const target of report.targets) {
-    rows.push({ record: 'target', targetId: target.targetId, sources: target.sources, sourceLimit: target.sourceLimit === undefined ? 'unknown' : (target.sourceLimit ?? 'unlimited') });
+    rows.push({
+      record: 'target',
+      targetId: target.targetId,
+      sources: target.sources,
+      sourceLimit: target.sourceLimit === undefined ? 'unknown' : (target.sourceLimit ?? 'unlimited'),
+    });
   }
   for (const session of report.unknownSessions) {
     rows.push({
-      record: 'unmanaged', instanceId: session.instanceId, eniId: session.eniId, sessionId: session.sessionId, targetId: session.targetId,
-      targetOwner: session.targetOwnerAccountId, reason: session.cause, from: session.firstSeenAt,
+      record: 'unmanaged',
+      instanceId: session.instanceId,
+      eniId: session.eniId,
+      sessionId: session.sessionId,
+      targetId: session.targetId,
+      targetOwner: session.targetOwnerAccountId,
+      reason: session.cause,
+      from: session.firstSeenAt,
     });
   }
   for (const interval of report.intervals) {
     rows.push({
-      record: 'interval', instanceId: interval.instanceId, eniId: interval.eniId, sessionId: interval.sessionId, targetId: interval.targetId,
-      from: interval.from, to: interval.to, reason: interval.endReason,
+      record: 'interval',
+      instanceId: interval.instanceId,
+      eniId: interval.eniId,
+      sessionId: interval.sessionId,
+      targetId: interval.targetId,
+      from: interval.from,
+      to: interval.to,
+      reason: interval.endReason,
     });
   }
   const lines = [COLUMNS.join(','), ...rows.map((row) => COLUMNS.map((column) => csvCell(row[column])).join(','))];

@@ -54,7 +54,9 @@ export function coverageChart(title: string, groups: readonly CoverageGroup[]): 
 function table(headers: readonly string[], rows: ReadonlyArray<readonly string[]>, numeric: readonly number[] = []): string {
   if (rows.length === 0) return '<p class="meta">None.</p>';
   const head = headers.map((header, index) => `<th${numeric.includes(index) ? ' class="num"' : ''}>${escapeHtml(header)}</th>`).join('');
-  const body = rows.map((row) => `<tr>${row.map((cell, index) => `<td${numeric.includes(index) ? ' class="num"' : ''}>${cell}</td>`).join('')}</tr>`).join('');
+  const body = rows
+    .map((row) => `<tr>${row.map((cell, index) => `<td${numeric.includes(index) ? ' class="num"' : ''}>${cell}</td>`).join('')}</tr>`)
+    .join('');
   return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
 

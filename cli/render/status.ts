@@ -41,7 +41,9 @@ function renderInstance(instance: StatusInstance, colors: Colors, width: number 
     lines.push(wrapText(`  ${colors.yellow('drift')} ${drift.kind}${drift.eniId ? ` ${drift.eniId}` : ''}: ${drift.detail}`, width));
   }
   for (const refusal of instance.refusals) {
-    lines.push(wrapText(`  ${colors.red('refused')} ${refusal.reason}${refusal.eniId ? ` ${refusal.eniId}` : ''}: ${refusal.detail}`, width));
+    lines.push(
+      wrapText(`  ${colors.red('refused')} ${refusal.reason}${refusal.eniId ? ` ${refusal.eniId}` : ''}: ${refusal.detail}`, width),
+    );
   }
   return lines;
 }
@@ -52,9 +54,14 @@ export function renderStatus(report: StatusReport, colors: Colors, width?: numbe
   for (const instance of report.instances) lines.push(...renderInstance(instance, colors, width), '');
 
   const targetRows = report.targets.map((target) =>
-      target.exists
-        ? [target.targetId, target.kind ?? '', target.sourceLimit === null ? 'none' : String(target.sourceLimit ?? ''), String(target.ledgerSources)]
-        : [target.targetId, colors.red('not found on EC2'), '', String(target.ledgerSources)],
+    target.exists
+      ? [
+          target.targetId,
+          target.kind ?? '',
+          target.sourceLimit === null ? 'none' : String(target.sourceLimit ?? ''),
+          String(target.ledgerSources),
+        ]
+      : [target.targetId, colors.red('not found on EC2'), '', String(target.ledgerSources)],
   );
   lines.push(renderTable(['Target', 'Kind', 'Source limit', 'Sources (ledger)'], targetRows, colors, width));
 
@@ -62,7 +69,9 @@ export function renderStatus(report: StatusReport, colors: Colors, width?: numbe
     lines.push(colors.green('No drift.'));
   } else {
     const kinds = DRIFT_KINDS.filter((kind) => report.drift.byKind[kind] > 0).map((kind) => `${kind} ${report.drift.byKind[kind]}`);
-    lines.push(wrapText(`${colors.yellow(`Drift: ${report.drift.total}`)} (${kinds.join(', ')}). Run \`mirrorctl reconcile\` to converge.`, width));
+    lines.push(
+      wrapText(`${colors.yellow(`Drift: ${report.drift.total}`)} (${kinds.join(', ')}). Run \`mirrorctl reconcile\` to converge.`, width),
+    );
   }
   lines.push(...renderFindings(report.findings, colors).map((line) => wrapText(line, width)));
   return `${lines.join('\n')}\n`;

@@ -14,7 +14,13 @@ const MIN_COLUMN = 4;
 
 const visibleLength = (text: string): number => stripVTControlCharacters(text).length;
 const longestLine = (text: string): number => Math.max(0, ...text.split('\n').map(visibleLength));
-const longestWord = (text: string): number => Math.max(0, ...stripVTControlCharacters(text).split(/\s+/).map((word) => word.length));
+const longestWord = (text: string): number =>
+  Math.max(
+    0,
+    ...stripVTControlCharacters(text)
+      .split(/\s+/)
+      .map((word) => word.length),
+  );
 
 /** Content widths whose sum is at most `budget`: the widest columns give way first, never below `floor`. */
 function shrink(natural: readonly number[], floor: readonly number[], budget: number): number[] | undefined {
@@ -33,7 +39,12 @@ function shrink(natural: readonly number[], floor: readonly number[], budget: nu
 }
 
 /** A cli-table3 table whose only colour is ours (its built-in red headings and grey borders ignore NO_COLOR). */
-export function renderTable(head: readonly string[], rows: readonly (readonly string[])[], colors: Colors, width: number | undefined): string {
+export function renderTable(
+  head: readonly string[],
+  rows: readonly (readonly string[])[],
+  colors: Colors,
+  width: number | undefined,
+): string {
   const heading = head.map((title) => colors.bold(title));
   const style = { head: [], border: [] };
   const natural = head.map((title, column) => Math.max(visibleLength(title), ...rows.map((row) => longestLine(row[column] ?? ''))));
@@ -47,8 +58,19 @@ export function renderTable(head: readonly string[], rows: readonly (readonly st
   };
   if (fits || budget === undefined) return table({});
   // First try wrapping between words (ids stay whole); if the words themselves are too wide, break anywhere.
-  const byWords = shrink(natural, head.map((title, column) => Math.max(MIN_COLUMN, longestWord(title), ...rows.map((row) => longestWord(row[column] ?? '')))), budget);
-  const widths = byWords ?? shrink(natural, head.map(() => MIN_COLUMN), budget) ?? natural;
+  const byWords = shrink(
+    natural,
+    head.map((title, column) => Math.max(MIN_COLUMN, longestWord(title), ...rows.map((row) => longestWord(row[column] ?? '')))),
+    budget,
+  );
+  const widths =
+    byWords ??
+    shrink(
+      natural,
+      head.map(() => MIN_COLUMN),
+      budget,
+    ) ??
+    natural;
   return table({ colWidths: widths.map((column) => column + CELL_PADDING), wordWrap: true, wrapOnWordBoundary: byWords !== undefined });
 }
 
@@ -77,6 +99,7 @@ function chop(piece: string, limit: number, indent: string): string[] {
   if (visibleLength(piece) <= limit) return [piece];
   const plain = stripVTControlCharacters(piece);
   const pieces = [plain.slice(0, limit)];
-  for (let start = limit; start < plain.length; start += limit - indent.length) pieces.push(`${indent}${plain.slice(start, start + limit - indent.length)}`);
+  for (let start = limit; start < plain.length; start += limit - indent.length)
+    pieces.push(`${indent}${plain.slice(start, start + limit - indent.length)}`);
   return pieces;
 }

@@ -5,7 +5,14 @@ import { renderTable, wrapText } from './table';
 
 export function renderUnmanaged(sessions: readonly ReportUnknownSession[], colors: Colors, width: number | undefined): string {
   if (sessions.length === 0) return `${colors.green('No unmanaged session to an unknown target.')}\n`;
-  const rows = sessions.map((session) => [session.sessionId, session.eniId, session.instanceId ?? 'unattached', session.targetId, session.cause, session.firstSeenAt]);
+  const rows = sessions.map((session) => [
+    session.sessionId,
+    session.eniId,
+    session.instanceId ?? 'unattached',
+    session.targetId,
+    session.cause,
+    session.firstSeenAt,
+  ]);
   const heading = `${sessions.length} session(s) not made by the orchestrator mirror to a target nobody configured (left untouched):`;
   return `${colors.red(wrapText(heading, width))}\n${renderTable(['Unmanaged session', 'ENI', 'Instance', 'Target', 'Why unknown', 'First seen'], rows, colors, width)}\n`;
 }

@@ -1,6 +1,6 @@
 import type { Config } from '../../shared/config/config';
-import type { InstanceState } from '../../shared/domain/types';
 import type { InstancePlan } from '../../shared/converge';
+import type { InstanceState } from '../../shared/domain/types';
 
 /** The few facts about an instance every report starts with. */
 export interface InstanceSummary {

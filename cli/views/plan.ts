@@ -1,10 +1,10 @@
 /** The dry run as data: what converge would do to each instance in scope, and why. Also the --json document. */
 import type { Config } from '../../shared/config/config';
-import type { Action, Decision } from '../../shared/domain/types';
 import type { InstancePlan } from '../../shared/converge';
+import type { Action, Decision } from '../../shared/domain/types';
 import type { Scope } from '../scope';
 import type { Findings } from './findings';
-import { summarizeInstance, type InstanceSummary } from './instance-summary';
+import { type InstanceSummary, summarizeInstance } from './instance-summary';
 
 /** Ledger fixes converge makes before applying decisions (EC2 moved on without us). */
 export type LedgerRepair =
@@ -17,7 +17,13 @@ export type LedgerRepair =
       readonly reservationId?: string;
       readonly targetId?: string;
     }
-  | { readonly kind: 'record-session'; readonly eniId: string; readonly sessionId: string; readonly sessionNumber: number; readonly reservationId?: string };
+  | {
+      readonly kind: 'record-session';
+      readonly eniId: string;
+      readonly sessionId: string;
+      readonly sessionNumber: number;
+      readonly reservationId?: string;
+    };
 
 export interface PlannedInstance extends InstanceSummary {
   readonly decisions: readonly Decision[];
@@ -35,22 +41,26 @@ export interface PlanReport {
 
 function ledgerRepairsOf(plan: InstancePlan): LedgerRepair[] {
   return [
-    ...plan.staleSlots.map(({ eniId, slot }): LedgerRepair => ({
-      kind: 'release-stale-slot',
-      eniId,
-      sessionNumber: slot.sessionNumber,
-      state: slot.state,
-      ...(slot.sessionId !== undefined && { sessionId: slot.sessionId }),
-      ...(slot.reservationId !== undefined && { reservationId: slot.reservationId }),
-      ...(slot.targetId !== undefined && { targetId: slot.targetId }),
-    })),
-    ...plan.unrecordedSessions.map(({ session, reservationId }): LedgerRepair => ({
-      kind: 'record-session',
-      eniId: session.eniId,
-      sessionId: session.sessionId,
-      sessionNumber: session.sessionNumber,
-      ...(reservationId !== undefined && { reservationId }),
-    })),
+    ...plan.staleSlots.map(
+      ({ eniId, slot }): LedgerRepair => ({
+        kind: 'release-stale-slot',
+        eniId,
+        sessionNumber: slot.sessionNumber,
+        state: slot.state,
+        ...(slot.sessionId !== undefined && { sessionId: slot.sessionId }),
+        ...(slot.reservationId !== undefined && { reservationId: slot.reservationId }),
+        ...(slot.targetId !== undefined && { targetId: slot.targetId }),
+      }),
+    ),
+    ...plan.unrecordedSessions.map(
+      ({ session, reservationId }): LedgerRepair => ({
+        kind: 'record-session',
+        eniId: session.eniId,
+        sessionId: session.sessionId,
+        sessionNumber: session.sessionNumber,
+        ...(reservationId !== undefined && { reservationId }),
+      }),
+    ),
   ];
 }
 

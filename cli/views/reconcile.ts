@@ -30,5 +30,14 @@ export function buildReconcileReport(
   const reason = delivery.reason();
   const pendingEvents = { count: delivery.pending().length, ...(reason !== undefined && { reason }) };
   const totals = Object.fromEntries(ACTIONS.map((action) => [action, records.filter((record) => record.action === action).length]));
-  return { command: 'reconcile', triggerEventId, scope, totals: totals as Record<RecordedAction, number>, decisions: records, notFound, pendingEvents, flushedEvents };
+  return {
+    command: 'reconcile',
+    triggerEventId,
+    scope,
+    totals: totals as Record<RecordedAction, number>,
+    decisions: records,
+    notFound,
+    pendingEvents,
+    flushedEvents,
+  };
 }

@@ -79,7 +79,12 @@ function eniCoverage(decision: Decision): ReportEni {
     case 'attach':
       return { eniId, coverage: 'unmirrored', reason: 'not-yet-mirrored', detail: 'eligible; the next converge attaches it' };
     case 'refuse':
-      return { eniId, coverage: isEligibleButUnmirrored(decision.reason) ? 'unmirrored' : 'not-eligible', reason: decision.reason, detail: decision.detail };
+      return {
+        eniId,
+        coverage: isEligibleButUnmirrored(decision.reason) ? 'unmirrored' : 'not-eligible',
+        reason: decision.reason,
+        detail: decision.detail,
+      };
     default:
       return { eniId, coverage: 'not-eligible', reason: decision.reason };
   }
@@ -122,7 +127,12 @@ function group(instances: readonly ReportInstance[], keyOf: (instance: ReportIns
     groups.set(keyOf(instance), entry);
   }
   return [...groups.entries()]
-    .map(([key, { eligible, mirrored }]) => ({ key, eligible, mirrored, percent: eligible === 0 ? 100 : Math.round((mirrored / eligible) * 1000) / 10 }))
+    .map(([key, { eligible, mirrored }]) => ({
+      key,
+      eligible,
+      mirrored,
+      percent: eligible === 0 ? 100 : Math.round((mirrored / eligible) * 1000) / 10,
+    }))
     .sort((a, b) => a.key.localeCompare(b.key));
 }
 

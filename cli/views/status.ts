@@ -8,7 +8,7 @@ import type { DescribedTarget, EniLedger, InstancePlan, Slot } from '../../share
 import type { Reason } from '../../shared/domain/types';
 import type { Scope } from '../scope';
 import type { Findings } from './findings';
-import { summarizeInstance, type InstanceSummary } from './instance-summary';
+import { type InstanceSummary, summarizeInstance } from './instance-summary';
 
 export type DriftKind =
   /** A session on EC2 (ours or hand-made) the ledger does not record. */
@@ -95,8 +95,18 @@ function driftOf(plan: InstancePlan, ledgers: ReadonlyMap<string, EniLedger>): D
   for (const { session, reservationId } of plan.unrecordedSessions) {
     drift.push(
       reservationId === undefined
-        ? { kind: 'session-not-in-ledger', eniId: session.eniId, sessionId: session.sessionId, detail: `our session #${session.sessionNumber} has no ledger slot` }
-        : { kind: 'reservation-not-activated', eniId: session.eniId, sessionId: session.sessionId, detail: `ledger slot ${reservationId} is still reserved` },
+        ? {
+            kind: 'session-not-in-ledger',
+            eniId: session.eniId,
+            sessionId: session.sessionId,
+            detail: `our session #${session.sessionNumber} has no ledger slot`,
+          }
+        : {
+            kind: 'reservation-not-activated',
+            eniId: session.eniId,
+            sessionId: session.sessionId,
+            detail: `ledger slot ${reservationId} is still reserved`,
+          },
     );
   }
   // Hand-made sessions count against the ENI's 3; converge records them on the ENIs the instance has now.
@@ -104,7 +114,12 @@ function driftOf(plan: InstancePlan, ledgers: ReadonlyMap<string, EniLedger>): D
     const slots = ledgers.get(eniId)?.slots ?? [];
     for (const session of sessions) {
       if (session.managed || slots.some((slot) => slot.sessionId === session.sessionId)) continue;
-      drift.push({ kind: 'session-not-in-ledger', eniId, sessionId: session.sessionId, detail: `hand-made session #${session.sessionNumber} is not in the ledger` });
+      drift.push({
+        kind: 'session-not-in-ledger',
+        eniId,
+        sessionId: session.sessionId,
+        detail: `hand-made session #${session.sessionNumber} is not in the ledger`,
+      });
     }
   }
   // Hand-made sessions the ledger learned and EC2 no longer shows (deleted by hand, or gone with their ENI): their
@@ -132,9 +147,18 @@ function driftOf(plan: InstancePlan, ledgers: ReadonlyMap<string, EniLedger>): D
   }
   for (const decision of plan.decisions) {
     if (decision.action === 'attach') {
-      drift.push({ kind: 'eligible-eni-unmirrored', eniId: decision.eniId, detail: `eligible, no session (would attach to ${decision.targetCandidates[0] ?? '?'})` });
+      drift.push({
+        kind: 'eligible-eni-unmirrored',
+        eniId: decision.eniId,
+        detail: `eligible, no session (would attach to ${decision.targetCandidates[0] ?? '?'})`,
+      });
     } else if (decision.action === 'detach') {
-      drift.push({ kind: 'unwanted-managed-session', eniId: decision.eniId, sessionId: decision.sessionId, detail: `should be removed: ${decision.reason}` });
+      drift.push({
+        kind: 'unwanted-managed-session',
+        eniId: decision.eniId,
+        sessionId: decision.sessionId,
+        detail: `should be removed: ${decision.reason}`,
+      });
     }
   }
   return drift;
@@ -186,7 +210,10 @@ export function buildStatusReport(input: {
     ),
   }));
   const all = instances.flatMap((instance) => instance.drift);
-  const byKind = Object.fromEntries(DRIFT_KINDS.map((kind) => [kind, all.filter((drift) => drift.kind === kind).length])) as Record<DriftKind, number>;
+  const byKind = Object.fromEntries(DRIFT_KINDS.map((kind) => [kind, all.filter((drift) => drift.kind === kind).length])) as Record<
+    DriftKind,
+    number
+  >;
   const targets = input.configuredTargetIds.map((targetId) => {
     const described = input.describedTargets.find((target) => target.targetId === targetId);
     return {

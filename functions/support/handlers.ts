@@ -3,9 +3,10 @@
  * flushing around the work, and the real dependencies wired once per container (at module load, so the
  * adapters' caches and the SDK clients are kept warm between invocations).
  */
-import middy from '@middy/core';
+
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadConfig } from '../../shared/config/config';
 import type { ConvergeSummary } from '../../shared/converge';

@@ -21,16 +21,12 @@ import {
 } from '@vpc-mirror-orchestrator/local-lambda';
 import { OUTCOME_SOURCE } from '../../shared/aws/publisher';
 import { makeUnpackDir, resolveCode } from './artifacts';
+import type { DeployOptions, LocalCloud, LocalCloudOptions } from './cloud-types';
 import { createTable, planTable, startDynalite } from './ledger-table';
 import { settleCloud } from './settle';
 import { readStack, type StackFunction } from './stack';
 import { Stoppers } from './stoppers';
 import { cloudTrailProbe, DEFAULT_ACCOUNT, scheduledEvent } from './synthetic-events';
-
-import type { DeployOptions, LocalCloud, LocalCloudOptions } from './cloud-types';
-
-export type { DeployOptions, LocalCloud, LocalCloudOptions } from './cloud-types';
-export { scheduledEvent } from './synthetic-events';
 
 export type {
   AsyncInvokeOutcome,
@@ -51,8 +47,10 @@ export type {
   RedrivenMessage,
 } from '@vpc-mirror-orchestrator/local-lambda';
 export { DeadLetterQueue, LocalEventBus, LocalLambda, LocalQueue, QueueEventSource } from '@vpc-mirror-orchestrator/local-lambda';
+export type { DeployOptions, LocalCloud, LocalCloudOptions } from './cloud-types';
 export type { Stack, StackFunction, StackQueue, StackQueueSource, StackRule, StackSchedule } from './stack';
 export { readStack } from './stack';
+export { scheduledEvent } from './synthetic-events';
 
 const DEFAULT_CONCURRENCY = 4;
 

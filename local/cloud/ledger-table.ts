@@ -5,10 +5,17 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient, waitUntilTableExists, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 
-const TABLE_KEYS_DYNALITE_TAKES = new Set(['AttributeDefinitions', 'KeySchema', 'GlobalSecondaryIndexes', 'LocalSecondaryIndexes', 'BillingMode', 'ProvisionedThroughput']);
+const TABLE_KEYS_DYNALITE_TAKES = new Set([
+  'AttributeDefinitions',
+  'KeySchema',
+  'GlobalSecondaryIndexes',
+  'LocalSecondaryIndexes',
+  'BillingMode',
+  'ProvisionedThroughput',
+]);
 const INDEX_KEYS_DYNALITE_TAKES = new Set(['IndexName', 'KeySchema', 'Projection', 'ProvisionedThroughput']);
 
 export interface LocalDynamo {

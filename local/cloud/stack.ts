@@ -8,12 +8,12 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { type EventPattern, validatePattern } from '@vpc-mirror-orchestrator/local-lambda';
 import { parse } from 'yaml';
-import { validatePattern, type EventPattern } from '@vpc-mirror-orchestrator/local-lambda';
 import {
-  StackError,
   type ReadStackOptions,
   type Stack,
+  StackError,
   type StackFunction,
   type StackQueue,
   type StackQueueSource,
@@ -57,7 +57,9 @@ export function readStack(serverlessYmlPath: string, options: ReadStackOptions =
       .filter(([, raw]) => raw !== null && typeof raw === 'object' && (raw as Record<string, unknown>)['Type'] === type)
       .map(([logicalId]) => logicalId);
   const allQueues = logicalIdsOfType('AWS::SQS::Queue').map((logicalId) => readQueue(logicalId, resource(logicalId), service, stage));
-  const deadLetterTargets = new Set(allQueues.flatMap((queue) => (queue.deadLetterTarget ? [referencedId(JSON.parse(queue.deadLetterTarget))] : [])));
+  const deadLetterTargets = new Set(
+    allQueues.flatMap((queue) => (queue.deadLetterTarget ? [referencedId(JSON.parse(queue.deadLetterTarget))] : [])),
+  );
   const queues = allQueues.filter((queue) => !deadLetterTargets.has(queue.logicalId));
 
   const rawFunctions = asRecord(document['functions'] ?? {}, 'functions');
@@ -71,9 +73,15 @@ export function readStack(serverlessYmlPath: string, options: ReadStackOptions =
     }),
   );
 
-  const consumerOf = (queueLogicalId: string) => partialFunctions.find((fn) => fn.queueSources.some((source) => source.queueLogicalId === queueLogicalId));
-  const queueRules = logicalIdsOfType('AWS::Events::Rule').flatMap((logicalId) => readQueueRules(logicalId, resource(logicalId), consumerOf));
-  const functions = partialFunctions.map((fn) => ({ ...fn, rules: [...fn.rules, ...queueRules.filter((rule) => rule.functionKey === fn.key)] }));
+  const consumerOf = (queueLogicalId: string) =>
+    partialFunctions.find((fn) => fn.queueSources.some((source) => source.queueLogicalId === queueLogicalId));
+  const queueRules = logicalIdsOfType('AWS::Events::Rule').flatMap((logicalId) =>
+    readQueueRules(logicalId, resource(logicalId), consumerOf),
+  );
+  const functions = partialFunctions.map((fn) => ({
+    ...fn,
+    rules: [...fn.rules, ...queueRules.filter((rule) => rule.functionKey === fn.key)],
+  }));
 
   const ledger = resources['LedgerTable'];
   if (ledger === undefined) throw new StackError(`${file}: resources.Resources.LedgerTable is missing`);
@@ -117,7 +125,8 @@ function readFunction(key: string, raw: Record<string, unknown>, context: Functi
   const queueSources: StackQueueSource[] = [];
   events.forEach((entry, index) => {
     const event = asRecord(entry, `functions.${key}.events[${index}]`);
-    if (event['eventBridge'] !== undefined) rules.push(readRule(key, index, asRecord(event['eventBridge'], `functions.${key}.events[${index}].eventBridge`)));
+    if (event['eventBridge'] !== undefined)
+      rules.push(readRule(key, index, asRecord(event['eventBridge'], `functions.${key}.events[${index}].eventBridge`)));
     if (event['schedule'] !== undefined) schedules.push(readSchedule(key, index, event['schedule']));
     if (event['sqs'] !== undefined) queueSources.push(readQueueSource(event['sqs'], `functions.${key}.events[${index}].sqs`));
   });
@@ -132,7 +141,10 @@ function readFunction(key: string, raw: Record<string, unknown>, context: Functi
     maximumRetryAttempts: numberOr(raw['maximumRetryAttempts'], LAMBDA_DEFAULT_ASYNC_RETRIES),
     reservedConcurrency: typeof raw['reservedConcurrency'] === 'number' ? raw['reservedConcurrency'] : undefined,
     onFailureDestination: destinationOf(destinations['onFailure']),
-    environment: { ...context.providerEnvironment, ...environmentOf(raw['environment'], `functions.${key}.environment`, context.unresolved) },
+    environment: {
+      ...context.providerEnvironment,
+      ...environmentOf(raw['environment'], `functions.${key}.environment`, context.unresolved),
+    },
     rules,
     schedules,
     queueSources,
@@ -143,7 +155,9 @@ function readQueueSource(raw: unknown, where: string): StackQueueSource {
   const spec = typeof raw === 'string' ? { arn: raw } : asRecord(raw, where);
   const queueLogicalId = referencedId(spec['arn']);
   if (queueLogicalId === undefined) {
-    throw new StackError(`${where}.arn must be Fn::GetAtt [<queue logical id>, Arn] of a queue in this stack, got ${JSON.stringify(spec['arn'])}`);
+    throw new StackError(
+      `${where}.arn must be Fn::GetAtt [<queue logical id>, Arn] of a queue in this stack, got ${JSON.stringify(spec['arn'])}`,
+    );
   }
   return {
     queueLogicalId,
@@ -157,7 +171,8 @@ function readQueueSource(raw: unknown, where: string): StackQueueSource {
 
 function readQueue(logicalId: string, raw: Record<string, unknown>, service: string, stage: string): StackQueue {
   const properties = raw['Properties'] === undefined ? {} : asRecord(raw['Properties'], `${logicalId}.Properties`);
-  const redrive = properties['RedrivePolicy'] === undefined ? undefined : asRecord(properties['RedrivePolicy'], `${logicalId}.Properties.RedrivePolicy`);
+  const redrive =
+    properties['RedrivePolicy'] === undefined ? undefined : asRecord(properties['RedrivePolicy'], `${logicalId}.Properties.RedrivePolicy`);
   const target = redrive?.['deadLetterTargetArn'];
   return {
     logicalId,
@@ -169,7 +184,11 @@ function readQueue(logicalId: string, raw: Record<string, unknown>, service: str
 }
 
 /** An AWS::Events::Rule resource with an EventPattern: one StackRule per target that is a queue some function consumes. */
-function readQueueRules(logicalId: string, raw: Record<string, unknown>, consumerOf: (queueLogicalId: string) => { key: string } | undefined): StackRule[] {
+function readQueueRules(
+  logicalId: string,
+  raw: Record<string, unknown>,
+  consumerOf: (queueLogicalId: string) => { key: string } | undefined,
+): StackRule[] {
   const properties = raw['Properties'] === undefined ? {} : asRecord(raw['Properties'], `${logicalId}.Properties`);
   const pattern = properties['EventPattern'];
   if (pattern === undefined) return [];

@@ -8,7 +8,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SimulatorSnapshot } from '@vpc-mirror-orchestrator/ec2-sim';
 import { checkInvariants, type InvariantOptions, type InvariantReport } from './invariants';
-import { auditLedger, scanTable, type LedgerProblem } from './ledger-audit';
+import { auditLedger, type LedgerProblem, scanTable } from './ledger-audit';
 
 export * from './invariants';
 export * from './ledger-audit';

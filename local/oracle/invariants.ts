@@ -5,7 +5,13 @@
  * The oracle for "should this ENI be mirrored" is deliberately NOT the product's own planning: it is the world's
  * truth (the simulator's instance-type catalogue, the tags, the states), so a planning bug cannot hide itself.
  */
-import { AWS_LIMITS, FULL_HOST_TARGET_TYPES, lookupInstanceType, type Limits, type SimulatorSnapshot } from '@vpc-mirror-orchestrator/ec2-sim';
+import {
+  AWS_LIMITS,
+  FULL_HOST_TARGET_TYPES,
+  type Limits,
+  lookupInstanceType,
+  type SimulatorSnapshot,
+} from '@vpc-mirror-orchestrator/ec2-sim';
 
 const SESSIONS_PER_ENI_LIMIT = AWS_LIMITS.sessionsPerInterface;
 
@@ -360,7 +366,13 @@ export function checkInvariants(input: SimulatorSnapshot | MirrorWorld, options:
         packetLength: desired.packetLength,
       });
       if (wrong === undefined) return [];
-      return [{ invariant: 'current-settings' as const, subject: session.eniId, message: `managed session ${session.sessionId} on ${session.eniId}: ${wrong}` }];
+      return [
+        {
+          invariant: 'current-settings' as const,
+          subject: session.eniId,
+          message: `managed session ${session.sessionId} on ${session.eniId}: ${wrong}`,
+        },
+      ];
     });
     add('current-settings', managedSessions.length, settingsViolations);
   }
@@ -393,7 +405,8 @@ interface ExpectedSettings {
 function settingsMismatch(session: WorldSession, expected: ExpectedSettings): string | undefined {
   const wrong: string[] = [];
   if (session.filterId !== expected.filterId) wrong.push(`filter ${session.filterId}, expected ${expected.filterId}`);
-  if (!expected.targetIds.includes(session.targetId)) wrong.push(`target ${session.targetId}, expected one of ${expected.targetIds.join(', ')}`);
+  if (!expected.targetIds.includes(session.targetId))
+    wrong.push(`target ${session.targetId}, expected one of ${expected.targetIds.join(', ')}`);
   if (expected.virtualNetworkId !== undefined && session.virtualNetworkId !== expected.virtualNetworkId) {
     wrong.push(`VNI ${String(session.virtualNetworkId)}, expected ${expected.virtualNetworkId}`);
   }

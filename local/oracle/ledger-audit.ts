@@ -6,7 +6,7 @@
  *   equals the size of its source set (no leaked target slot). Hand-made sources are not counted by the ledger:
  *   EC2 refuses a source beyond the target's limit, and converge then tries the next target.
  */
-import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { SimulatorSnapshot } from '@vpc-mirror-orchestrator/ec2-sim';
 
 export const OWNER_TAG = 'vpc-mirror-orchestrator:owner';
@@ -55,7 +55,10 @@ export function auditLedger(items: readonly Record<string, unknown>[], snapshot:
         slotHolders.set(slot.targetId, holders);
       }
       if (slot.state !== 'active' || slot.sessionId === undefined) {
-        problems.push({ subject: eniId, message: `managed slot ${slot.sessionNumber} is ${slot.state} (reservation ${slot.reservationId})` });
+        problems.push({
+          subject: eniId,
+          message: `managed slot ${slot.sessionNumber} is ${slot.state} (reservation ${slot.reservationId})`,
+        });
         continue;
       }
       slotsNamingSession.set(slot.sessionId, (slotsNamingSession.get(slot.sessionId) ?? 0) + 1);
@@ -67,11 +70,13 @@ export function auditLedger(items: readonly Record<string, unknown>[], snapshot:
   }
   for (const session of managedSessions) {
     const count = slotsNamingSession.get(session.trafficMirrorSessionId) ?? 0;
-    if (count !== 1) problems.push({ subject: session.trafficMirrorSessionId, message: `managed session has ${count} ledger slots (expected 1)` });
+    if (count !== 1)
+      problems.push({ subject: session.trafficMirrorSessionId, message: `managed session has ${count} ledger slots (expected 1)` });
   }
   const targetItems = items.filter((candidate) => String(candidate.pk).startsWith('target#'));
   for (const targetId of slotHolders.keys()) {
-    if (!targetItems.some((item) => item.pk === `target#${targetId}`)) problems.push({ subject: targetId, message: 'slots name this target, which has no ledger item' });
+    if (!targetItems.some((item) => item.pk === `target#${targetId}`))
+      problems.push({ subject: targetId, message: 'slots name this target, which has no ledger item' });
   }
   for (const item of targetItems) {
     const targetId = String(item.pk).slice('target#'.length);

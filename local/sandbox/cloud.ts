@@ -2,10 +2,11 @@
  * The sandbox's view of the local cloud (local/cloud startLocalCloud: one source of truth for the table, the
  * rules, the functions and their environment): what the runner needs, named for what it is used for.
  */
-import { startLocalCloud, type LocalCloud } from '../cloud';
+
 import type { EventEnvelope, LambdaLogLine } from '@vpc-mirror-orchestrator/local-lambda';
-import { worldFromSnapshot, type MirrorWorld } from '../oracle';
 import { OWNER_TAG } from '../../shared/aws/ownership';
+import { type LocalCloud, startLocalCloud } from '../cloud';
+import { type MirrorWorld, worldFromSnapshot } from '../oracle';
 import type { DeadLetterReport } from './summary';
 
 export interface SandboxCloud {

@@ -10,10 +10,10 @@ import {
   DeleteTagsCommand,
   EC2Client,
   RunInstancesCommand,
+  type RunInstancesCommandInput,
   StartInstancesCommand,
   StopInstancesCommand,
   TerminateInstancesCommand,
-  type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
 import type { InstanceSpec, TargetLabel } from './scenario';
 import type { LaunchedInstance } from './summary';
@@ -144,9 +144,7 @@ export class FleetDriver {
   }
 
   async createFilter(): Promise<string> {
-    const answer = await this.client.send(
-      new CreateTrafficMirrorFilterCommand({ Description: 'all traffic' }),
-    );
+    const answer = await this.client.send(new CreateTrafficMirrorFilterCommand({ Description: 'all traffic' }));
     return required(answer.TrafficMirrorFilter?.TrafficMirrorFilterId, 'CreateTrafficMirrorFilter');
   }
 
@@ -163,9 +161,7 @@ export class FleetDriver {
             TrafficMirrorFilterId: filterId,
             SessionNumber: sessionNumber,
             Description: `hand-made capture ${sessionNumber}`,
-            TagSpecifications: [
-              { ResourceType: 'traffic-mirror-session', Tags: [{ Key: 'team', Value: 'secops' }] },
-            ],
+            TagSpecifications: [{ ResourceType: 'traffic-mirror-session', Tags: [{ Key: 'team', Value: 'secops' }] }],
           }),
         ),
       );
@@ -214,7 +210,6 @@ export class FleetDriver {
   async terminate(names: readonly string[]): Promise<void> {
     await this.client.send(new TerminateInstancesCommand({ InstanceIds: names.map((name) => this.instanceId(name)) }));
   }
-
 }
 
 async function retryNotFound<T>(call: () => Promise<T>): Promise<T> {

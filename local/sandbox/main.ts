@@ -3,10 +3,10 @@
  * `--json` prints a machine-readable summary on stdout (the log then goes to stderr).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_INSTANCES, MIN_INSTANCES } from './scenario';
-import { runSandbox } from './runner';
-import { colorsFor, createRenderer, widthFor } from './render';
 import { toJsonSummary } from './json';
+import { colorsFor, createRenderer, widthFor } from './render';
+import { runSandbox } from './runner';
+import { DEFAULT_INSTANCES, MIN_INSTANCES } from './scenario';
 
 interface CliOptions {
   readonly instances: number;

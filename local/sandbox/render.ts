@@ -5,10 +5,10 @@
 import { stripVTControlCharacters } from 'node:util';
 import pc from 'picocolors';
 import { renderTable, wrapText } from '../../cli/render/table';
-import type { DecisionRecord, OtherLogEntry } from './decisions';
 import type { InvariantReport } from '../oracle';
-import type { InstanceReport, SandboxSummary, TargetReport } from './summary';
+import type { DecisionRecord, OtherLogEntry } from './decisions';
 import type { StoryStep } from './scenario';
+import type { InstanceReport, SandboxSummary, TargetReport } from './summary';
 
 type Colors = ReturnType<typeof pc.createColors>;
 
@@ -70,7 +70,13 @@ export function createRenderer(options: RendererOptions): Renderer {
       // On a terminal narrower than the full line, the function and the instance id give way to the fleet's name.
       const full = formatDecision(decision, c, instanceLabel, targetLabel);
       const fits = width === undefined || stripVTControlCharacters(full).length <= width;
-      line(fits ? full : formatDecision(decision, c, instanceLabel, targetLabel, (instanceId) => (options.names.get(instanceId) ?? instanceId).padEnd(NAME_WIDTH)));
+      line(
+        fits
+          ? full
+          : formatDecision(decision, c, instanceLabel, targetLabel, (instanceId) =>
+              (options.names.get(instanceId) ?? instanceId).padEnd(NAME_WIDTH),
+            ),
+      );
     },
     logEntry(entry) {
       if (entry.level !== 'WARN' && entry.level !== 'ERROR' && entry.level !== 'CRITICAL') return;
@@ -111,9 +117,7 @@ export function createRenderer(options: RendererOptions): Renderer {
       line('');
       const failedSteps = summary.stepChecks.filter((check) => check.violations.length > 0);
       for (const check of failedSteps) line(c.red(`✘ after step ${check.step} (${check.title}): ${check.violations.length} violations`));
-      const verdict = summary.ok
-        ? c.green('all invariants hold, after every step and at the end')
-        : c.red('FAILED: see the ✘ lines above');
+      const verdict = summary.ok ? c.green('all invariants hold, after every step and at the end') : c.red('FAILED: see the ✘ lines above');
       line(
         `${verdict}: ${summary.decisions.length} decisions, ${summary.deadLetters.length} dead letters, ` +
           `${(summary.durationMs / 1000).toFixed(1)} s`,
@@ -195,7 +199,12 @@ function clock(iso: string): string {
   return (match?.[1] ?? iso).padEnd(12);
 }
 
-function instanceTable(instances: readonly InstanceReport[], c: Colors, targetLabel: (id: string) => string, width: number | undefined): string {
+function instanceTable(
+  instances: readonly InstanceReport[],
+  c: Colors,
+  targetLabel: (id: string) => string,
+  width: number | undefined,
+): string {
   const rows = instances.map((instance) => {
     const sessions = instance.enis.flatMap((eni) =>
       eni.sessions.map((session) => {
@@ -221,10 +230,10 @@ function instanceTable(instances: readonly InstanceReport[], c: Colors, targetLa
 
 function targetTable(targets: readonly TargetReport[], c: Colors, width: number | undefined): string {
   const rows = targets.map((target) => [
-      target.kind,
-      target.zone ?? 'any',
-      String(target.sources),
-      target.sourceLimit === null ? 'none' : String(target.sourceLimit),
+    target.kind,
+    target.zone ?? 'any',
+    String(target.sources),
+    target.sourceLimit === null ? 'none' : String(target.sourceLimit),
   ]);
   return renderTable(['target', 'kind', 'zone', 'sources', 'limit'], rows, c, width);
 }

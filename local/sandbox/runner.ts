@@ -4,16 +4,15 @@
  * to settle between steps, then reads the final state and checks the invariants.
  */
 import { randomUUID } from 'node:crypto';
-import { buildScenario, type Scenario, type StoryAction, type StoryStep, type TargetLabel } from './scenario';
-import { FleetDriver } from './fleet';
-import { parseLogLine, type DecisionRecord, type OtherLogEntry } from './decisions';
-import { checkInvariants, type InvariantOptions, type InvariantReport, type MirrorWorld } from '../oracle';
-import { describeInstances, describeTargets, type HistoryEntry, type SandboxSummary, type StepCheck } from './summary';
-import { readHistory } from './history';
-import { startSandboxCloud, type SandboxCloud } from './cloud';
-import { OWNER_TAG } from '../../shared/aws/ownership';
 import type { EventEnvelope } from '@vpc-mirror-orchestrator/local-lambda';
-
+import { OWNER_TAG } from '../../shared/aws/ownership';
+import { checkInvariants, type InvariantOptions, type InvariantReport, type MirrorWorld } from '../oracle';
+import { type SandboxCloud, startSandboxCloud } from './cloud';
+import { type DecisionRecord, type OtherLogEntry, parseLogLine } from './decisions';
+import { FleetDriver } from './fleet';
+import { readHistory } from './history';
+import { buildScenario, type Scenario, type StoryAction, type StoryStep, type TargetLabel } from './scenario';
+import { describeInstances, describeTargets, type HistoryEntry, type SandboxSummary, type StepCheck } from './summary';
 
 /** Generous: a cold start under tsx on a busy two-core machine takes seconds; an idle one settles in well under 1 s. */
 const SETTLE_TIMEOUT_MS = 45_000;
@@ -96,7 +95,12 @@ export async function runSandbox(options: SandboxOptions = {}): Promise<SandboxR
       // Read once the stage is set, before any event reached a function.
       handMadeBaseline: (await cloud.world()).sessions.filter((session) => session.tags[OWNER_TAG] !== cloud.ownerId),
     };
-    const stepChecks = await playStory({ ...hands, targetsByLabel: stage.targetsByLabel, filterId: stage.filterId }, labels, invariantOptions, options);
+    const stepChecks = await playStory(
+      { ...hands, targetsByLabel: stage.targetsByLabel, filterId: stage.filterId },
+      labels,
+      invariantOptions,
+      options,
+    );
 
     const world = await cloud.world();
     const launched = [...driver.launched.values()].filter((instance) => instance.role !== 'target-host');
@@ -182,9 +186,7 @@ async function setStage({ driver, cloud, scenario, note, settle }: StoryHands, l
   const poolTargetIds = [...interfaceTargets, nlbTarget];
   note(`targets ${poolTargetIds.map((id) => `${labels.targets.get(id)}=${id}`).join(', ')}; filter ${filterId}`);
   note(`hand-made: ${crowded.map((spec) => `${spec.name} eth0 x${spec.handMadeSessions}`).join(', ')}`);
-  const targetZones = new Map(
-    scenario.targetHosts.map((host, index) => [interfaceTargets[index] as string, driver.zoneName(host.zone)]),
-  );
+  const targetZones = new Map(scenario.targetHosts.map((host, index) => [interfaceTargets[index] as string, driver.zoneName(host.zone)]));
   const targetsByLabel = new Map<TargetLabel, string>([
     ['nlb', nlbTarget],
     ['secops-nlb', secopsTarget],
@@ -193,7 +195,12 @@ async function setStage({ driver, cloud, scenario, note, settle }: StoryHands, l
 }
 
 /** Each step: act, wait for the system to settle, check the invariants on what EC2 now holds. */
-async function playStory(hands: StoryHands, labels: Labels, invariantOptions: InvariantOptions, options: SandboxOptions): Promise<StepCheck[]> {
+async function playStory(
+  hands: StoryHands,
+  labels: Labels,
+  invariantOptions: InvariantOptions,
+  options: SandboxOptions,
+): Promise<StepCheck[]> {
   const { scenario, driver, cloud, settle } = hands;
   const stepChecks: StepCheck[] = [];
   for (const [index, step] of scenario.story.entries()) {
@@ -300,4 +307,3 @@ async function perform(
       return;
   }
 }
-

@@ -2,7 +2,7 @@
  * The sandbox scenario as data: the fleet (who exists, where, with what tags) and the story (what an operator and
  * the world do to it, step by step). The runner interprets it; nothing here talks to a server.
  */
-import { seededRandom, type Random } from '../random';
+import { type Random, seededRandom } from '../random';
 
 /** Zone letters; the runner appends them to the local cloud's region (us-east-1a, us-east-1b). */
 export const ZONES = ['a', 'b'] as const;
@@ -205,7 +205,7 @@ export function buildScenario(options: ScenarioOptions = {}): Scenario {
       title: 'someone mirrors rogue-1 to secops-nlb by hand; then the scheduled sweep',
       expect:
         'the sweep announces the session as Unmanaged Mirror Session Detected (secops-nlb is in neither the pool ' +
-        'nor the allow-list) and touches nothing; capture-1\'s hand-made sessions to it were announced by the last sweep',
+        "nor the allow-list) and touches nothing; capture-1's hand-made sessions to it were announced by the last sweep",
       actions: [{ kind: 'rogue-session', name: 'rogue-1', target: 'secops-nlb' }, { kind: 'sweep' }],
     },
     {

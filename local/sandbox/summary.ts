@@ -2,8 +2,9 @@
  * The end-of-run picture: per instance (what it is, what is mirrored, and why not where not), per target, the
  * decisions and the invariants. Rendered as tables for people and printed as JSON for `--json`.
  */
-import type { DecisionRecord } from './decisions';
+
 import type { InvariantReport, MirrorWorld, Violation } from '../oracle';
+import type { DecisionRecord } from './decisions';
 import type { Role } from './scenario';
 
 export interface SessionReport {
@@ -142,9 +143,7 @@ function notMirroredReasons(instanceId: string, enis: readonly EniReport[], inpu
     else latest.set(eniId ?? '-', action === 'detach' ? `detached: ${reason}` : reason);
   };
   const decisions = input.decisions.filter((decision) => decision.instanceId === instanceId);
-  const history = [...input.history]
-    .filter((entry) => entry.instanceId === instanceId)
-    .sort((a, b) => a.at.localeCompare(b.at));
+  const history = [...input.history].filter((entry) => entry.instanceId === instanceId).sort((a, b) => a.at.localeCompare(b.at));
   if (history.length > 0) for (const entry of history) record(entry.eniId, entry.action, entry.reason);
   else for (const decision of decisions) record(decision.eniId, decision.action, decision.reason);
 
@@ -159,7 +158,11 @@ function notMirroredReasons(instanceId: string, enis: readonly EniReport[], inpu
   return reasons;
 }
 
-export function describeTargets(world: MirrorWorld, labels: ReadonlyMap<string, string>, zones: ReadonlyMap<string, string>): TargetReport[] {
+export function describeTargets(
+  world: MirrorWorld,
+  labels: ReadonlyMap<string, string>,
+  zones: ReadonlyMap<string, string>,
+): TargetReport[] {
   return world.targets.map((target) => ({
     targetId: target.targetId,
     label: labels.get(target.targetId) ?? target.targetId,

@@ -52,7 +52,10 @@ function cfnError(response: ServerResponse, code: string, message: string): void
 function describeStack(stack: DeployedStack): string {
   const outputs = stack
     .outputs()
-    .map((output) => `<member>${element('OutputKey', output.key)}${element('OutputValue', output.value)}${element('Description', output.description)}</member>`)
+    .map(
+      (output) =>
+        `<member>${element('OutputKey', output.key)}${element('OutputValue', output.value)}${element('Description', output.description)}</member>`,
+    )
     .join('');
   return (
     `<member>${element('StackName', stack.name)}${element('StackId', stack.stackId)}` +

@@ -45,12 +45,16 @@ export class DeployedStack {
   outputs(): Array<{ key: string; value: string; description?: string }> {
     return Object.entries(this.deployed.template.Outputs ?? {}).flatMap(([key, output]) => {
       const value = this.resolve(output.Value);
-      return typeof value === 'string' ? [{ key, value, ...(output.Description !== undefined && { description: output.Description }) }] : [];
+      return typeof value === 'string'
+        ? [{ key, value, ...(output.Description !== undefined && { description: output.Description }) }]
+        : [];
     });
   }
 
   /** The Lambda function with this name or ARN, as GetFunctionConfiguration describes it. */
-  functionNamed(nameOrArn: string): { name: string; arn: string; runtime?: string; handler?: string; variables: Record<string, string> } | undefined {
+  functionNamed(
+    nameOrArn: string,
+  ): { name: string; arn: string; runtime?: string; handler?: string; variables: Record<string, string> } | undefined {
     const name = nameOrArn.startsWith('arn:') ? (nameOrArn.split(':')[6] ?? '') : nameOrArn;
     const found = this.resources().find((resource) => resource.type === 'AWS::Lambda::Function' && resource.physicalId === name);
     if (found === undefined) return undefined;

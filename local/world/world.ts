@@ -4,7 +4,7 @@
  * and a small fleet, all on 127.0.0.1. Its `env` is what a shell needs for `mirrorctl` to talk to it.
  */
 import { CONFIGURATION_VARIABLE } from '../../cli/deployment';
-import { startLocalCloud, type LocalCloud } from '../cloud';
+import { type LocalCloud, startLocalCloud } from '../cloud';
 import { FleetDriver } from '../sandbox/fleet';
 import type { InstanceSpec } from '../sandbox/scenario';
 
@@ -74,7 +74,9 @@ export async function startLocalWorld(options: LocalWorldOptions = {}): Promise<
     await driver.launch(FLEET);
     if (!(await cloud.settle(SETTLE_MS))) throw new Error(`the local world did not settle within ${SETTLE_MS} ms`);
 
-    const stackVariables = Object.fromEntries(Object.entries(environment).filter(([name, value]) => CONFIGURATION_VARIABLE.test(name) && value !== ''));
+    const stackVariables = Object.fromEntries(
+      Object.entries(environment).filter(([name, value]) => CONFIGURATION_VARIABLE.test(name) && value !== ''),
+    );
     const instances = new Map([...driver.launched].map(([name, launched]) => [name, launched.instanceId] as const));
     return {
       env: { ...cloud.env, ...stackVariables, ...configuration, LEDGER_TABLE_NAME: cloud.tableName },

@@ -3,10 +3,11 @@
  * and credentials are kept warm. Endpoints are never set here: local runs and tests point the SDK at loopback
  * servers through its own AWS_ENDPOINT_URL_<SERVICE> variables, so the production path is the tested path.
  */
-import { EC2Client } from '@aws-sdk/client-ec2';
+
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
  * EC2 throttles per action with token buckets refilling at 5-20 per second; adaptive mode adds client-side rate
@@ -32,10 +33,9 @@ export function ec2(): EC2Client {
 }
 
 export function dynamoDocuments(): DynamoDBDocumentClient {
-  documentClient ??= DynamoDBDocumentClient.from(
-    new DynamoDBClient({ retryMode: 'standard', maxAttempts: DEFAULT_MAX_ATTEMPTS }),
-    { marshallOptions: { removeUndefinedValues: true } },
-  );
+  documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({ retryMode: 'standard', maxAttempts: DEFAULT_MAX_ATTEMPTS }), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
   return documentClient;
 }
 

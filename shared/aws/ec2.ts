@@ -3,6 +3,7 @@
  * Every SDK error leaves through toDomainError.
  */
 import {
+  type _InstanceType,
   CreateTrafficMirrorSessionCommand,
   type CreateTrafficMirrorSessionCommandOutput,
   DeleteTrafficMirrorSessionCommand,
@@ -10,17 +11,16 @@ import {
   DescribeNetworkInterfacesCommand,
   type EC2Client,
   type Filter,
-  type _InstanceType,
   type Instance,
-  type Tag,
-  type TrafficMirrorSession,
-  type TrafficMirrorTarget,
   paginateDescribeInstances,
   paginateDescribeTrafficMirrorSessions,
   paginateDescribeTrafficMirrorTargets,
+  type Tag,
+  type TrafficMirrorSession,
+  type TrafficMirrorTarget,
 } from '@aws-sdk/client-ec2';
-import type { InstanceFacts, InstanceState, InstanceTypeFacts, SessionFacts, TargetKind } from '../domain/types';
 import type { Clock, CreateSessionRequest, DescribedTarget, Ec2Port } from '../converge/ports';
+import type { InstanceFacts, InstanceState, InstanceTypeFacts, SessionFacts, TargetKind } from '../domain/types';
 import { chunks } from '../util/chunks';
 import { hasCode, toCreateSessionError, toDomainError, withDomainErrors } from './error-mapping';
 import { INSTANCE_TAG, OWNER_TAG, RESERVATION_TAG } from './ownership';
@@ -230,7 +230,10 @@ export function createEc2Adapter(options: Ec2AdapterOptions): Ec2Port {
     return attachments;
   }
 
-  function toDescribedTarget(target: TrafficMirrorTarget, placement: Map<string, { zone?: string; instanceType?: string }>): DescribedTarget | undefined {
+  function toDescribedTarget(
+    target: TrafficMirrorTarget,
+    placement: Map<string, { zone?: string; instanceType?: string }>,
+  ): DescribedTarget | undefined {
     const kind = TARGET_KINDS[target.Type ?? ''];
     if (target.TrafficMirrorTargetId === undefined || kind === undefined) return undefined;
     if (kind !== 'network-interface') return { targetId: target.TrafficMirrorTargetId, kind, sourceLimit: null };

@@ -3,7 +3,7 @@
  * scope (does trying another target help, or is this ENI done for?); throttling, 5xx and network failures are
  * RetryableError so Lambda's bounded retries apply; anything else is a PermanentError carrying the AWS code.
  */
-import { Ec2RefusalError, PermanentError, RetryableError, type RefusalScope } from '../domain/errors';
+import { Ec2RefusalError, PermanentError, type RefusalScope, RetryableError } from '../domain/errors';
 import type { Reason } from '../domain/types';
 
 const REFUSALS: Readonly<Record<string, { scope: RefusalScope; reason: Reason }>> = {

@@ -50,7 +50,11 @@ export function createInventory(options: InventoryOptions): InventoryPort {
       do {
         const page = await withDomainErrors('DescribeTrafficMirrorTargets (inventory)', () =>
           client.send(
-            new DescribeTrafficMirrorTargetsCommand({ Filters: [{ Name: 'traffic-mirror-target-id', Values: batch }], MaxResults: PAGE_SIZE, NextToken: nextToken }),
+            new DescribeTrafficMirrorTargetsCommand({
+              Filters: [{ Name: 'traffic-mirror-target-id', Values: batch }],
+              MaxResults: PAGE_SIZE,
+              NextToken: nextToken,
+            }),
           ),
         );
         for (const target of page.TrafficMirrorTargets ?? []) {
@@ -109,7 +113,9 @@ export function createInventory(options: InventoryOptions): InventoryPort {
       let nextToken: string | undefined;
       do {
         const page = await withDomainErrors('DescribeInstances (tag-key)', () =>
-          client.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag-key', Values: [tagKey] }], MaxResults: PAGE_SIZE, NextToken: nextToken })),
+          client.send(
+            new DescribeInstancesCommand({ Filters: [{ Name: 'tag-key', Values: [tagKey] }], MaxResults: PAGE_SIZE, NextToken: nextToken }),
+          ),
         );
         const instances: Instance[] = (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? []);
         for (const instance of instances) {

@@ -2,10 +2,10 @@
  * What we put on EventBridge, in PutEvents batches of 10: outcome events (schema pinned in docs/ARCHITECTURE.md), and
  * the parts of a trigger too large for one invocation (shared/lambda/split.ts).
  */
-import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { type EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import type { ConvergeRequest, OutcomeEvent, PublisherPort } from '../converge/ports';
 import { RetryableError } from '../domain/errors';
 import { CONVERGE_REQUEST_DETAIL_TYPE, CONVERGE_REQUEST_SOURCE } from '../domain/events';
-import type { ConvergeRequest, OutcomeEvent, PublisherPort } from '../converge/ports';
 import { chunks } from '../util/chunks';
 import { withDomainErrors } from './error-mapping';
 

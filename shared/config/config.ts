@@ -6,8 +6,8 @@
  */
 import * as z from 'zod/mini';
 import { ConfigError } from '../domain/errors';
-import { MAX_SESSION_NUMBER, MIN_SESSION_NUMBER } from '../domain/session-number';
 import { MAX_PACKET_LENGTH, MIN_PACKET_LENGTH } from '../domain/mirroring-limits';
+import { MAX_SESSION_NUMBER, MIN_SESSION_NUMBER } from '../domain/session-number';
 import type { EniScope, PlanSettings } from '../domain/types';
 
 export interface Config extends PlanSettings {
@@ -41,16 +41,24 @@ function integer(min: number, max: number): Schema<number> {
 }
 
 function oneOf<const T extends readonly [string, ...string[]]>(values: T): Schema<T[number]> {
-  const trimmed = z.pipe(z.string(), z.transform((raw) => raw.trim()));
+  const trimmed = z.pipe(
+    z.string(),
+    z.transform((raw) => raw.trim()),
+  );
   return z.pipe(trimmed, z.enum(values, { error: (issue) => `must be one of ${values.join(' | ')}, got ${quoted(issue.input)}` }));
 }
 
 function text(what: string, maxLength: number, pattern?: RegExp): Schema<string> {
-  return z.pipe(z.string(), z.transform((raw) => raw.trim())).check(
-    z.refine((value) => value.length >= 1 && value.length <= maxLength && (pattern === undefined || pattern.test(value)), {
-      error: (issue) => `must be ${what}, got ${quoted(issue.input)}`,
-    }),
-  );
+  return z
+    .pipe(
+      z.string(),
+      z.transform((raw) => raw.trim()),
+    )
+    .check(
+      z.refine((value) => value.length >= 1 && value.length <= maxLength && (pattern === undefined || pattern.test(value)), {
+        error: (issue) => `must be ${what}, got ${quoted(issue.input)}`,
+      }),
+    );
 }
 
 function id(pattern: RegExp, what: string): Schema<string> {
@@ -59,7 +67,12 @@ function id(pattern: RegExp, what: string): Schema<string> {
 
 /** Comma-separated, whitespace around items trimmed, empty items (a trailing comma) ignored, duplicates refused. */
 function list(item: (value: string) => boolean, what: string, normalize: (value: string) => string = (v) => v) {
-  const items = z.transform((raw: string) => raw.split(',').map((value) => normalize(value.trim())).filter((value) => value !== ''));
+  const items = z.transform((raw: string) =>
+    raw
+      .split(',')
+      .map((value) => normalize(value.trim()))
+      .filter((value) => value !== ''),
+  );
   return z.pipe(z.string(), items).check(
     z.check<string[]>((ctx) => {
       const bad = ctx.value.find((value) => !item(value));
@@ -111,9 +124,7 @@ const eventBusName = text(
 );
 
 export function loadConfig(env: Env): Config {
-  const poolTargetIds = read(env, 'MIRROR_TARGET_IDS', targetIdList, () =>
-    required('MIRROR_TARGET_IDS', 'comma-separated tmt- ids'),
-  );
+  const poolTargetIds = read(env, 'MIRROR_TARGET_IDS', targetIdList, () => required('MIRROR_TARGET_IDS', 'comma-separated tmt- ids'));
   if (poolTargetIds.length === 0) {
     throw new ConfigError('MIRROR_TARGET_IDS', `must name at least one target, got ${quoted(env.MIRROR_TARGET_IDS)}`);
   }

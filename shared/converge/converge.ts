@@ -6,15 +6,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Ec2RefusalError, PermanentError, RetryableError } from '../domain/errors';
-import { matchesDesired, type Desired } from '../domain/plan';
+import { type Desired, matchesDesired } from '../domain/plan';
 import type { ApplyReason, Decision, RecordReason, SessionFacts } from '../domain/types';
 import { mapWithConcurrency } from '../util/concurrency';
 import { GOVERNANCE_METRICS, recordMilliseconds } from './governance-metrics';
-import { countOutcome } from './outcome-metrics';
-import { attachOutcomeId, detachOutcomeId } from './outcome-ids';
 import { publishFromOutbox } from './outbox';
-import { readAndPlan, type InstancePlan } from './read-and-plan';
+import { attachOutcomeId, detachOutcomeId } from './outcome-ids';
+import { countOutcome } from './outcome-metrics';
 import type { ConvergeDeps, HistoryEntry, OutcomeEvent, SlotReservation } from './ports';
+import { type InstancePlan, readAndPlan } from './read-and-plan';
 
 /** Instances applied in parallel: enough to overlap latency, few enough to stay under EC2's mutating rate. */
 export const INSTANCE_CONCURRENCY = 4;
@@ -92,7 +92,10 @@ type AttachFacts = Pick<DecisionRecord, 'sessionId' | 'targetId' | 'sessionNumbe
 /** A slot reserved for an attach: new, or one an earlier or concurrent attach holds. */
 type HeldSlot = Exclude<SlotReservation, { kind: 'full' }>;
 type ExistingSlot = Extract<SlotReservation, { kind: 'existing' }>;
-type Reservation = { readonly kind: 'target-full' } | { readonly kind: 'interface-full' } | { readonly kind: 'slot'; readonly slot: HeldSlot };
+type Reservation =
+  | { readonly kind: 'target-full' }
+  | { readonly kind: 'interface-full' }
+  | { readonly kind: 'slot'; readonly slot: HeldSlot };
 /** One target candidate tried: done (attached, kept, refused or left to another invocation), or why not this one. */
 type TargetAttempt = { readonly done: true } | { readonly done: false; readonly tried: string };
 const DONE: TargetAttempt = { done: true };
@@ -131,7 +134,12 @@ class InstanceRun {
     }
     if (full.action === 'attach' || full.action === 'detach' || full.action === 'refuse') {
       // Into the outbox before the history: once the change is recorded, its event cannot be lost.
-      const event: OutcomeEvent = { ...full, action: full.action, outcomeId: outcomeId ?? randomUUID(), at: this.deps.clock.now().toISOString() };
+      const event: OutcomeEvent = {
+        ...full,
+        action: full.action,
+        outcomeId: outcomeId ?? randomUUID(),
+        at: this.deps.clock.now().toISOString(),
+      };
       await this.deps.ledger.addToOutbox(event);
       this.events.push(event);
     }
@@ -139,7 +147,9 @@ class InstanceRun {
   }
 
   private repeatsLastDecision(full: DecisionRecord): boolean {
-    return (full.action === 'skip' || full.action === 'refuse') && this.lastDecisions[full.eniId ?? '-'] === `${full.action}:${full.reason}`;
+    return (
+      (full.action === 'skip' || full.action === 'refuse') && this.lastDecisions[full.eniId ?? '-'] === `${full.action}:${full.reason}`
+    );
   }
 
   private log(full: DecisionRecord): void {
@@ -199,11 +209,22 @@ class InstanceRun {
     for (const decision of decisions) if (decision.action === 'attach') await this.attach(decision);
     for (const decision of decisions) {
       if (decision.action === 'keep') {
-        await this.note({ action: 'keep', eniId: decision.eniId, sessionId: decision.sessionId, targetId: decision.targetId, reason: decision.reason });
+        await this.note({
+          action: 'keep',
+          eniId: decision.eniId,
+          sessionId: decision.sessionId,
+          targetId: decision.targetId,
+          reason: decision.reason,
+        });
       } else if (decision.action === 'skip') {
         await this.note({ action: 'skip', ...(decision.eniId ? { eniId: decision.eniId } : {}), reason: decision.reason });
       } else if (decision.action === 'refuse') {
-        await this.note({ action: 'refuse', ...(decision.eniId ? { eniId: decision.eniId } : {}), reason: decision.reason, detail: decision.detail });
+        await this.note({
+          action: 'refuse',
+          ...(decision.eniId ? { eniId: decision.eniId } : {}),
+          reason: decision.reason,
+          detail: decision.detail,
+        });
       }
     }
   }
@@ -267,7 +288,11 @@ class InstanceRun {
     }
   }
 
-  private async releaseTargetIfUnused(targetId: string, eniId: string, remaining: readonly { owner: string; targetId?: string }[] | undefined): Promise<void> {
+  private async releaseTargetIfUnused(
+    targetId: string,
+    eniId: string,
+    remaining: readonly { owner: string; targetId?: string }[] | undefined,
+  ): Promise<void> {
     const stillUsed = (remaining ?? []).some((slot) => slot.owner === 'managed' && slot.targetId === targetId);
     if (!stillUsed) await this.deps.ledger.releaseTargetSource(targetId, eniId);
   }
@@ -282,7 +307,9 @@ class InstanceRun {
     const started = this.deps.clock.now().getTime();
     for (let poll = 0; ; poll += 1) {
       await sleep(HOLDER_POLL_MS[poll] ?? HOLDER_POLL_CAP_MS);
-      const slot = (await this.deps.ledger.readEniLedgers([eniId])).get(eniId)?.slots.find((candidate) => candidate.reservationId === reservationId);
+      const slot = (await this.deps.ledger.readEniLedgers([eniId]))
+        .get(eniId)
+        ?.slots.find((candidate) => candidate.reservationId === reservationId);
       if (slot === undefined) return { kind: 'released' };
       if (slot.state === 'active' && slot.sessionId !== undefined) return { kind: 'active', sessionId: slot.sessionId };
       const now = this.deps.clock.now().getTime();
@@ -311,7 +338,8 @@ class InstanceRun {
 
   /** Replaces the last decisions when this run's differ (written on change only: a steady instance costs no write). */
   private async rememberDecisions(): Promise<void> {
-    const entries = (record: Readonly<Record<string, string>>) => JSON.stringify(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+    const entries = (record: Readonly<Record<string, string>>) =>
+      JSON.stringify(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
     if (Object.keys(this.decided).length === 0 || entries(this.decided) === entries(this.lastDecisions)) return;
     await this.deps.ledger.writeLastDecisions(this.plan.instanceId, this.decided);
   }
@@ -328,7 +356,7 @@ class InstanceRun {
    * does not list it yet, the reservation stays and the failure is retryable.
    */
   private async resolveTokenMismatch(decision: AttachDecision, reservationId: string): Promise<void> {
-    const { ec2, ledger } = this.deps;
+    const { ec2 } = this.deps;
     const { eniId } = decision;
     const existing = (await ec2.describeSessionsOnInterfaces([eniId])).find(
       (session) => session.managed && session.reservationId === reservationId,
@@ -355,7 +383,9 @@ class InstanceRun {
    * False when it is right, or EC2 does not list it yet (then it is kept; the next converge looks again).
    */
   private async replaceIfOutdated(decision: AttachDecision, sessionId: string): Promise<boolean> {
-    const session = (await this.deps.ec2.describeSessionsOnInterfaces([decision.eniId])).find((candidate) => candidate.sessionId === sessionId);
+    const session = (await this.deps.ec2.describeSessionsOnInterfaces([decision.eniId])).find(
+      (candidate) => candidate.sessionId === sessionId,
+    );
     if (session === undefined || matchesDesired(session, this.desiredFor(decision))) return false;
     await this.replace(decision, session);
     return true;
@@ -363,7 +393,14 @@ class InstanceRun {
 
   private async replace(decision: AttachDecision, outdated: SessionFacts): Promise<void> {
     await this.detach(
-      { action: 'detach', instanceId: decision.instanceId, eniId: decision.eniId, sessionId: outdated.sessionId, targetId: outdated.targetId, reason: 'settings-changed' },
+      {
+        action: 'detach',
+        instanceId: decision.instanceId,
+        eniId: decision.eniId,
+        sessionId: outdated.sessionId,
+        targetId: outdated.targetId,
+        reason: 'settings-changed',
+      },
       outdated,
     );
     await this.attach(decision, true);
@@ -395,7 +432,13 @@ class InstanceRun {
     // Duplicate events converge at once (stopping and stopped): only the call whose delete took effect reports it.
     // Announced before the slot goes, so that no moment leaves the deletion both unannounced and unmarked.
     if (deletion === 'already-gone') {
-      await this.note({ action: 'skip', eniId: decision.eniId, sessionId: decision.sessionId, targetId: decision.targetId, reason: 'already-detached' });
+      await this.note({
+        action: 'skip',
+        eniId: decision.eniId,
+        sessionId: decision.sessionId,
+        targetId: decision.targetId,
+        reason: 'already-detached',
+      });
     } else {
       await this.note(
         {
@@ -416,7 +459,12 @@ class InstanceRun {
   /** Attach: the first target candidate that takes the ENI; refused when none does. */
   private async attach(decision: AttachDecision, replacedOnce = false): Promise<void> {
     if (this.runWide.accountQuotaRefusal !== undefined) {
-      await this.note({ action: 'refuse', eniId: decision.eniId, reason: 'account-session-limit', detail: `not tried: an earlier create of this run was refused (${this.runWide.accountQuotaRefusal})` });
+      await this.note({
+        action: 'refuse',
+        eniId: decision.eniId,
+        reason: 'account-session-limit',
+        detail: `not tried: an earlier create of this run was refused (${this.runWide.accountQuotaRefusal})`,
+      });
       return;
     }
     const tried: string[] = [];
@@ -439,10 +487,18 @@ class InstanceRun {
     if (target === undefined) return { done: false, tried: `${candidate}: not found` };
     const reservation = await this.reserve(decision, candidate, target.sourceLimit);
     if (reservation.kind === 'target-full') {
-      return { done: false, tried: `${candidate}: full (${target.sourceLimit ?? 'no'} source limit in the ledger, or EC2 said full less than ${TARGET_FULL_RECHECK_MS / 60_000} min ago)` };
+      return {
+        done: false,
+        tried: `${candidate}: full (${target.sourceLimit ?? 'no'} source limit in the ledger, or EC2 said full less than ${TARGET_FULL_RECHECK_MS / 60_000} min ago)`,
+      };
     }
     if (reservation.kind === 'interface-full') {
-      await this.note({ action: 'refuse', eniId: decision.eniId, reason: 'interface-session-limit', detail: `${decision.eniId} already has 3 sessions (ledger)` });
+      await this.note({
+        action: 'refuse',
+        eniId: decision.eniId,
+        reason: 'interface-session-limit',
+        detail: `${decision.eniId} already has 3 sessions (ledger)`,
+      });
       return DONE;
     }
     const { slot } = reservation;
@@ -493,11 +549,23 @@ class InstanceRun {
     const sessionId = slot.sessionId ?? (settled?.kind === 'active' ? settled.sessionId : undefined);
     if (sessionId !== undefined) {
       if (!replacedOnce && (await this.replaceIfOutdated(decision, sessionId))) return true;
-      await this.note({ action: 'keep', eniId: decision.eniId, sessionId, targetId: slot.targetId, sessionNumber: slot.sessionNumber, reason: 'already-mirrored' });
+      await this.note({
+        action: 'keep',
+        eniId: decision.eniId,
+        sessionId,
+        targetId: slot.targetId,
+        sessionNumber: slot.sessionNumber,
+        reason: 'already-mirrored',
+      });
       return true;
     }
     if (settled?.kind === 'released') {
-      await this.note({ action: 'skip', eniId: decision.eniId, reason: 'handled-by-concurrent-invocation', detail: 'another invocation took and released this reservation: it recorded the outcome' });
+      await this.note({
+        action: 'skip',
+        eniId: decision.eniId,
+        reason: 'handled-by-concurrent-invocation',
+        detail: 'another invocation took and released this reservation: it recorded the outcome',
+      });
       return true;
     }
     if (settled?.kind === 'still-held') {
@@ -555,7 +623,12 @@ class InstanceRun {
    * EC2 said no for good: nothing was created, so both reservations are undone. A target refusal moves on to the
    * next candidate; a reused ClientToken is resolved; any other refusal is the outcome.
    */
-  private async onCreateRefused(decision: AttachDecision, slot: HeldSlot, error: PermanentError, replacedOnce: boolean): Promise<TargetAttempt> {
+  private async onCreateRefused(
+    decision: AttachDecision,
+    slot: HeldSlot,
+    error: PermanentError,
+    replacedOnce: boolean,
+  ): Promise<TargetAttempt> {
     const { ledger, clock } = this.deps;
     if (error instanceof Ec2RefusalError && error.scope === 'token-reused' && !replacedOnce) {
       await this.resolveTokenMismatch(decision, slot.reservationId);
@@ -566,7 +639,8 @@ class InstanceRun {
     if (!(error instanceof Ec2RefusalError)) throw error;
     if (error.scope === 'target' || error.scope === 'target-full') {
       // Full on EC2 though not in the ledger (hand-made sessions): remember it rather than pay a call each time.
-      if (error.scope === 'target-full') await ledger.markTargetFull(slot.targetId, new Date(clock.now().getTime() + TARGET_FULL_RECHECK_MS));
+      if (error.scope === 'target-full')
+        await ledger.markTargetFull(slot.targetId, new Date(clock.now().getTime() + TARGET_FULL_RECHECK_MS));
       return { done: false, tried: `${slot.targetId}: ${error.code}` };
     }
     if (error.scope === 'account') this.runWide.accountQuotaRefusal = error.message;
@@ -600,9 +674,12 @@ export class ConvergeError extends RetryableError {
     readonly summary: ConvergeSummary,
     readonly failures: readonly unknown[],
   ) {
-    super(`converge: ${failures.length} instance(s) failed; first: ${failures[0] instanceof Error ? failures[0].message : String(failures[0])}`, {
-      cause: failures[0],
-    });
+    super(
+      `converge: ${failures.length} instance(s) failed; first: ${failures[0] instanceof Error ? failures[0].message : String(failures[0])}`,
+      {
+        cause: failures[0],
+      },
+    );
   }
 }
 

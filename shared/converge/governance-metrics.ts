@@ -2,7 +2,7 @@
  * Every metric name the code emits, in one place: the dashboard and the alarms in serverless.yml name these, and
  * a test checks each name they reference is really emitted by a run.
  */
-import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 export const GOVERNANCE_METRICS = {
   /** Unknown unmanaged sessions seen by the sweep (a gauge, emitted every run, 0 included). */

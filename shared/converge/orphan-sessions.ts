@@ -7,8 +7,8 @@
  * path as every other detach (ledger slot, target source, history, outcome event).
  */
 import type { SessionFacts } from '../domain/types';
-import type { InstancePlan } from './read-and-plan';
 import type { Ec2Port } from './ports';
+import type { InstancePlan } from './read-and-plan';
 
 export interface SessionOwners {
   /** Instances holding the ENI of one of our sessions: converged like any other instance in scope. */

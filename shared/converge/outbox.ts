@@ -25,7 +25,10 @@ export async function publishFromOutbox(events: readonly OutcomeEvent[], deps: C
     await deps.ledger.removeFromOutbox(events);
   } catch (error) {
     // Only means the events are sent again later, under the same outcomeId.
-    deps.logger.warn('published outcome events left in the outbox', { outcomeIds: events.map((event) => event.outcomeId), error: error as Error });
+    deps.logger.warn('published outcome events left in the outbox', {
+      outcomeIds: events.map((event) => event.outcomeId),
+      error: error as Error,
+    });
   }
   return true;
 }

@@ -4,11 +4,11 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import type { InstanceFacts, InstanceTypeFacts, RecordReason, SessionFacts } from '../domain/types';
 import type { Config } from '../config/config';
-import type { EventClaims } from '../domain/events';
 import type { DescribedTarget } from '../domain/correlation';
 import type { EniLedger, SlotReservation } from '../domain/eni-slots';
+import type { EventClaims } from '../domain/events';
+import type { InstanceFacts, InstanceTypeFacts, RecordReason, SessionFacts } from '../domain/types';
 
 export interface CreateSessionRequest {
   readonly instanceId: string;
@@ -44,8 +44,8 @@ export interface Ec2Port {
   describeInterfaceAttachments(eniIds: readonly string[]): Promise<Map<string, string | null>>;
 }
 
-export type { EniLedger, Slot, SlotOwner, SlotReservation, SlotState } from '../domain/eni-slots';
 export type { DescribedTarget } from '../domain/correlation';
+export type { EniLedger, Slot, SlotOwner, SlotReservation, SlotState } from '../domain/eni-slots';
 
 export type TargetSourceReservation = 'reserved' | 'already-held' | 'full';
 
@@ -90,7 +90,12 @@ export interface LedgerPort extends OutboxPort {
   /** ENI items last written for this instance (found through gsi1, so also after the instance is gone). */
   readInstanceEniLedgers(instanceId: string): Promise<EniLedger[]>;
   readTargetLoads(targetIds: readonly string[]): Promise<Map<string, number>>;
-  reserveTargetSource(targetId: string, eniId: string, limit: number | null, purpose?: TargetSourcePurpose): Promise<TargetSourceReservation>;
+  reserveTargetSource(
+    targetId: string,
+    eniId: string,
+    limit: number | null,
+    purpose?: TargetSourcePurpose,
+  ): Promise<TargetSourceReservation>;
   /** Releasing a source also clears a full mark: the source freed is room on EC2 as well. */
   releaseTargetSource(targetId: string, eniId: string): Promise<void>;
   /** EC2 refused a new source on this target (limit exceeded by sessions the ledger does not count): no new source until `until`. */

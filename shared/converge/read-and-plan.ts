@@ -2,16 +2,15 @@
  * The read half of converge: batched reads of EC2 and the ledger for many instances at once, correlated into one
  * PlanInput per instance (shared/domain/correlation.ts) and planned. Reads only: the CLI's dry run is exactly this.
  */
-import { correlate, isRecentSlot, type CorrelatedInstance } from '../domain/correlation';
+import { type CorrelatedInstance, correlate, isRecentSlot } from '../domain/correlation';
 import type { EniLedger } from '../domain/eni-slots';
-import type { InstanceFacts } from '../domain/types';
 import { planInstance } from '../domain/plan';
-import type { Decision } from '../domain/types';
+import type { Decision, InstanceFacts } from '../domain/types';
 import { mapWithConcurrency } from '../util/concurrency';
 import type { ConvergeDeps } from './ports';
 
-export { SLOT_GRACE_MS } from '../domain/correlation';
 export type { StaleReason, StaleSlot, UnrecordedSession } from '../domain/correlation';
+export { SLOT_GRACE_MS } from '../domain/correlation';
 
 const LEDGER_READ_CONCURRENCY = 8;
 

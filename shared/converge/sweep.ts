@@ -13,21 +13,22 @@
  * kind, and a run cut short still moves the cursor. Paced: our mutating EC2 calls go through a token bucket,
  * leaving EC2's per-account budget to the event handlers.
  */
-import { PermanentError } from '../domain/errors';
-import { applyPlans, converge, ConvergeError, type ConvergeSummary, type ConvergeTrigger, type DecisionRecord } from './converge';
-import { flushOutbox, SWEEP_FLUSH_LIMIT } from './outbox';
-import { findSessionOwners, planOrphanDetaches } from './orphan-sessions';
-import { SLOT_GRACE_MS } from './read-and-plan';
+
 import { DEFAULT_SWEEP_SETTINGS, type SweepSettings } from '../config/sweep-settings';
-import { TokenBucket } from '../util/token-bucket';
-import type { ConvergeDeps, Ec2Port } from './ports';
-import type { SessionFacts } from '../domain/types';
-import type { SweepLedgerPort } from './sweep-ports';
-import { restoreUncountedSources } from './target-recount';
 import { coverageOf } from '../domain/coverage';
+import { PermanentError } from '../domain/errors';
+import type { SessionFacts } from '../domain/types';
+import { TokenBucket } from '../util/token-bucket';
+import { applyPlans, ConvergeError, type ConvergeSummary, type ConvergeTrigger, converge, type DecisionRecord } from './converge';
 import { GOVERNANCE_METRICS, recordCount, recordPercent } from './governance-metrics';
-import { watchUnmanagedSessions, type UnmanagedWatch } from './unmanaged-sessions';
+import { findSessionOwners, planOrphanDetaches } from './orphan-sessions';
+import { flushOutbox, SWEEP_FLUSH_LIMIT } from './outbox';
+import type { ConvergeDeps, Ec2Port } from './ports';
+import { SLOT_GRACE_MS } from './read-and-plan';
+import type { SweepLedgerPort } from './sweep-ports';
 import { logTargetLoads } from './target-load';
+import { restoreUncountedSources } from './target-recount';
+import { type UnmanagedWatch, watchUnmanagedSessions } from './unmanaged-sessions';
 
 export interface SweepScope {
   /** Instances carrying the opt-in tag (any state). */
@@ -157,7 +158,9 @@ async function auditTargetSources(trigger: ConvergeTrigger, deps: ConvergeDeps, 
   for (const target of targets) {
     if (target.sources.length === 0 || !(now - Date.parse(target.updatedAt) > SLOT_GRACE_MS)) continue;
     const eniLedgers = await deps.ledger.readEniLedgers(target.sources);
-    const unaccounted = target.sources.filter((eniId) => !(eniLedgers.get(eniId)?.slots ?? []).some((slot) => slot.targetId === target.targetId));
+    const unaccounted = target.sources.filter(
+      (eniId) => !(eniLedgers.get(eniId)?.slots ?? []).some((slot) => slot.targetId === target.targetId),
+    );
     if (unaccounted.length === 0) continue;
     const sessions = await deps.ec2.describeSessionsOnInterfaces(unaccounted);
     const orphans = unaccounted.filter((eniId) => !sessions.some((s) => s.eniId === eniId && s.targetId === target.targetId));
@@ -205,7 +208,11 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
     // The first step always runs, so every run makes progress whatever the timeout.
     const remaining = index > 0 ? context.remainingTimeMs?.() : undefined;
     if (remaining !== undefined && remaining < settings.timeReserveMs) {
-      deps.logger.warn('sweep stopped early', { triggerEventId: trigger.eventId, remainingMs: remaining, reserveMs: settings.timeReserveMs });
+      deps.logger.warn('sweep stopped early', {
+        triggerEventId: trigger.eventId,
+        remainingMs: remaining,
+        reserveMs: settings.timeReserveMs,
+      });
       break;
     }
     const batch = chosen.slice(index, index + settings.batchSize);
@@ -262,5 +269,8 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
   if (failures.length === 0) return result;
   // Never swallowed: the run fails (Lambda retries it; the sweep is idempotent), after every batch had its turn.
   if (failures.every((failure) => failure instanceof PermanentError)) throw failures[0];
-  throw new ConvergeError(result, failures.flatMap((failure) => (failure instanceof ConvergeError ? failure.failures : [failure])));
+  throw new ConvergeError(
+    result,
+    failures.flatMap((failure) => (failure instanceof ConvergeError ? failure.failures : [failure])),
+  );
 }

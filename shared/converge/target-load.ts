@@ -28,7 +28,11 @@ export async function readTargetLoads(deps: ConvergeDeps): Promise<TargetLoad[]>
 export async function logTargetLoads(trigger: ConvergeTrigger, deps: ConvergeDeps): Promise<TargetLoad[]> {
   const loads = await readTargetLoads(deps);
   for (const load of loads) {
-    deps.logger.info('target load', { triggerEventId: trigger.eventId, ...load, sourceLimit: load.sourceLimit === undefined ? 'unknown' : (load.sourceLimit ?? 'unlimited') });
+    deps.logger.info('target load', {
+      triggerEventId: trigger.eventId,
+      ...load,
+      sourceLimit: load.sourceLimit === undefined ? 'unknown' : (load.sourceLimit ?? 'unlimited'),
+    });
   }
   return loads;
 }

@@ -24,7 +24,12 @@ export async function restoreUncountedSources(
       if (counted.has(eniId)) continue;
       if ((await deps.ledger.reserveTargetSource(targetId, eniId, null, 'existing-session')) !== 'reserved') continue;
       restored += 1;
-      deps.logger.warn('target source restored', { triggerEventId: trigger.eventId, targetId, eniId, detail: `${eniId} holds a slot on ${targetId} that the target did not count` });
+      deps.logger.warn('target source restored', {
+        triggerEventId: trigger.eventId,
+        targetId,
+        eniId,
+        detail: `${eniId} holds a slot on ${targetId} that the target did not count`,
+      });
     }
   }
   return restored;

@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { findUnknownSessions, type UnknownSession } from '../domain/unmanaged-sessions';
-import { GOVERNANCE_METRICS, recordCount } from './governance-metrics';
 import type { ConvergeTrigger } from './converge';
+import { GOVERNANCE_METRICS, recordCount } from './governance-metrics';
 import type { AnnouncementPort, InventoryPort } from './governance-ports';
 import { publishFromOutbox } from './outbox';
 import type { ConvergeDeps, OutcomeEvent } from './ports';
@@ -66,7 +66,11 @@ function toEvent(found: UnknownSession, trigger: ConvergeTrigger, at: string): O
   };
 }
 
-export async function watchUnmanagedSessions(trigger: ConvergeTrigger, deps: ConvergeDeps, watch: UnmanagedWatch): Promise<UnmanagedReport> {
+export async function watchUnmanagedSessions(
+  trigger: ConvergeTrigger,
+  deps: ConvergeDeps,
+  watch: UnmanagedWatch,
+): Promise<UnmanagedReport> {
   const unknown = await inventoryUnknownSessions(deps, watch);
   const announced: UnknownSession[] = [];
   const events: OutcomeEvent[] = [];

@@ -5,8 +5,8 @@
  * at the next sweep. Instances whose window ended a little earlier (a failed tick) are converged at once.
  */
 import { dueWindows } from '../domain/mirror-window';
+import { type ConvergeSummary, type ConvergeTrigger, converge } from './converge';
 import { GOVERNANCE_METRICS, recordCount } from './governance-metrics';
-import { converge, type ConvergeSummary, type ConvergeTrigger } from './converge';
 import type { InventoryPort } from './governance-ports';
 import type { ConvergeDeps } from './ports';
 

@@ -42,9 +42,14 @@ export function coverageOf(records: readonly CoverageRecord[]): Coverage {
   for (const record of records) {
     if (record.eniId === undefined) continue;
     if (record.action === 'keep' || record.action === 'attach') mirrored.add(record.eniId);
-    else if ((record.action === 'refuse' || record.action === 'fail') && ELIGIBLE_BUT_UNMIRRORED.has(record.reason)) missing.add(record.eniId);
+    else if ((record.action === 'refuse' || record.action === 'fail') && ELIGIBLE_BUT_UNMIRRORED.has(record.reason))
+      missing.add(record.eniId);
   }
   for (const eniId of mirrored) missing.delete(eniId);
   const eligibleEnis = mirrored.size + missing.size;
-  return { eligibleEnis, mirroredEnis: mirrored.size, percent: eligibleEnis === 0 ? 100 : Math.round((mirrored.size / eligibleEnis) * 1000) / 10 };
+  return {
+    eligibleEnis,
+    mirroredEnis: mirrored.size,
+    percent: eligibleEnis === 0 ? 100 : Math.round((mirrored.size / eligibleEnis) * 1000) / 10,
+  };
 }

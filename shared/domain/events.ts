@@ -3,8 +3,9 @@
  * nothing else (state and tags are re-read from EC2). Anything malformed becomes an InvalidEventError carrying the
  * event id when one can be read; no other error ever leaves parseTrigger.
  */
-import * as z from 'zod/mini';
+
 import { en } from 'zod/locales';
+import * as z from 'zod/mini';
 import { InvalidEventError } from './errors';
 
 // zod/mini loads no locale; English is what `zod` itself configures, so issue messages stay the same words.
@@ -193,19 +194,28 @@ function parseCloudTrail(base: Envelope, options: ParseOptions): Trigger {
   }
   if (detail.errorCode !== undefined) return ignored(`${detail.eventName} failed with ${detail.errorCode}: nothing changed`);
   const parameters = validate(tagsCallParameters, base.detail.requestParameters, base.id, 'detail.requestParameters');
-  if (parameters.tagSet !== undefined && !touchesOurKeys(parameters.tagSet.items.map((tag) => tag.key), options)) {
+  if (
+    parameters.tagSet !== undefined &&
+    !touchesOurKeys(
+      parameters.tagSet.items.map((tag) => tag.key),
+      options,
+    )
+  ) {
     return ignored(`${detail.eventName} does not touch ${relevantKeys(options).join(', ')}`);
   }
-  const instanceIds = parameters.resourcesSet.items
-    .map((item) => item.resourceId)
-    .filter((resourceId) => resourceId.startsWith('i-'));
+  const instanceIds = parameters.resourcesSet.items.map((item) => item.resourceId).filter((resourceId) => resourceId.startsWith('i-'));
   const malformed = instanceIds.find((resourceId) => !INSTANCE_ID_PATTERN.test(resourceId));
   if (malformed !== undefined) {
     const where = 'detail.requestParameters.resourcesSet';
     throw new InvalidEventError(base.id, `${where}: ${quoted(malformed)} is not an instance id`);
   }
   if (instanceIds.length === 0) return ignored(`${detail.eventName} tagged no instance`);
-  return { eventId: base.id, kind: 'cloudtrail-tags', instanceIds: unique(instanceIds), ...cloudTrailClaims(detail.eventName, parameters.tagSet, options) };
+  return {
+    eventId: base.id,
+    kind: 'cloudtrail-tags',
+    instanceIds: unique(instanceIds),
+    ...cloudTrailClaims(detail.eventName, parameters.tagSet, options),
+  };
 }
 
 /** CreateTags sets each key to its value; DeleteTags removes a key given without a value (with one: only if equal). */
@@ -223,9 +233,13 @@ function cloudTrailClaims(
   return { claims: { tags } };
 }
 
-function claimedTags(keys: readonly string[], options: ParseOptions, valueOf: (key: string) => string | null): Record<string, string | null> {
+function claimedTags(
+  keys: readonly string[],
+  options: ParseOptions,
+  tagValueOf: (key: string) => string | null,
+): Record<string, string | null> {
   const relevant = new Set(relevantKeys(options));
-  return Object.fromEntries(keys.filter((key) => relevant.has(key)).map((key) => [key, valueOf(key)]));
+  return Object.fromEntries(keys.filter((key) => relevant.has(key)).map((key) => [key, tagValueOf(key)]));
 }
 
 function relevantKeys(options: ParseOptions): string[] {

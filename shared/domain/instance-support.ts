@@ -5,22 +5,76 @@
  */
 import type { InstanceTypeFacts } from './types';
 
-export type Support =
-  | { supported: true }
-  | { supported: false; reason: 'unsupported-instance-type' | 'bare-metal'; detail: string };
+export type Support = { supported: true } | { supported: false; reason: 'unsupported-instance-type' | 'bare-metal'; detail: string };
 
 /** Nitro families AWS excludes as mirror sources. */
 export const NITRO_EXCLUDED_FAMILIES: ReadonlySet<string> = new Set([
-  'm8g', 'm6a', 'm6i', 'm6id', 'm6idn', 'm6in', 'm7a', 'm7g', 'm7gd', 'm7i', 'm7i-flex',
-  'c8g', 'c6a', 'c6gd', 'c6gn', 'c6i', 'c6id', 'c6in', 'c7a', 'c7g', 'c7gd', 'c7gn', 'c7i',
-  'r8g', 'r6a', 'r6i', 'r6id', 'r6idn', 'r6in', 'r7a', 'r7g', 'r7gd', 'r7i', 'r7iz',
-  'x8g', 'x2idn', 'x2iedn', 'x2iezn', 'i4g', 'i4i', 'im4gn', 'is4gen', 'inf2', 'p5', 'trn1', 'trn1n',
-  'hpc6a', 'hpc6id', 'hpc7a', 'hpc7g',
+  'm8g',
+  'm6a',
+  'm6i',
+  'm6id',
+  'm6idn',
+  'm6in',
+  'm7a',
+  'm7g',
+  'm7gd',
+  'm7i',
+  'm7i-flex',
+  'c8g',
+  'c6a',
+  'c6gd',
+  'c6gn',
+  'c6i',
+  'c6id',
+  'c6in',
+  'c7a',
+  'c7g',
+  'c7gd',
+  'c7gn',
+  'c7i',
+  'r8g',
+  'r6a',
+  'r6i',
+  'r6id',
+  'r6idn',
+  'r6in',
+  'r7a',
+  'r7g',
+  'r7gd',
+  'r7i',
+  'r7iz',
+  'x8g',
+  'x2idn',
+  'x2iedn',
+  'x2iezn',
+  'i4g',
+  'i4i',
+  'im4gn',
+  'is4gen',
+  'inf2',
+  'p5',
+  'trn1',
+  'trn1n',
+  'hpc6a',
+  'hpc6id',
+  'hpc7a',
+  'hpc7g',
 ]);
 
 /** Xen (non-Nitro) families that ARE supported. Every other Xen family is not. */
 export const XEN_SUPPORTED_FAMILIES: ReadonlySet<string> = new Set([
-  'c4', 'd2', 'g3', 'g3s', 'h1', 'i3', 'm4', 'p2', 'p3', 'r4', 'x1', 'x1e',
+  'c4',
+  'd2',
+  'g3',
+  'g3s',
+  'h1',
+  'i3',
+  'm4',
+  'p2',
+  'p3',
+  'r4',
+  'x1',
+  'x1e',
 ]);
 
 /**
@@ -28,7 +82,21 @@ export const XEN_SUPPORTED_FAMILIES: ReadonlySet<string> = new Set([
  * common previous-generation types are still refused up front instead of failing at CreateTrafficMirrorSession.
  */
 export const XEN_UNSUPPORTED_FAMILIES: ReadonlySet<string> = new Set([
-  't1', 't2', 'm1', 'm2', 'm3', 'c1', 'c3', 'cc2', 'cg1', 'cr1', 'g2', 'hi1', 'hs1', 'i2', 'r3',
+  't1',
+  't2',
+  'm1',
+  'm2',
+  'm3',
+  'c1',
+  'c3',
+  'cc2',
+  'cg1',
+  'cr1',
+  'g2',
+  'hi1',
+  'hs1',
+  'i2',
+  'r3',
 ]);
 
 /** 'M7i-Flex.2XLarge' -> 'm7i-flex': the part before the dot, lowercase. */

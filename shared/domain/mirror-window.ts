@@ -17,7 +17,15 @@ export function parseWindowEnd(value: string): Date | string {
   const match = ISO_UTC.exec(value.trim());
   if (match === null) return 'is not an ISO-8601 UTC time like 2026-12-04T23:00:00Z';
   const [, year, month, day, hour, minute, second = '0', fraction = '0'] = match;
-  const millis = Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second), Number(fraction.padEnd(3, '0')));
+  const millis = Date.UTC(
+    Number(year),
+    Number(month) - 1,
+    Number(day),
+    Number(hour),
+    Number(minute),
+    Number(second),
+    Number(fraction.padEnd(3, '0')),
+  );
   const date = new Date(millis);
   // Date.UTC rolls 2026-02-30 over into March: a calendar date that does not exist is refused, not reinterpreted.
   const exists =

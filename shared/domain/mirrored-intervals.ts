@@ -58,5 +58,7 @@ export function mirroredIntervals(history: readonly HistoryRecord[], since: Date
       ...(!openAtEnd && end !== undefined ? { endReason: end.reason } : {}),
     });
   }
-  return intervals.sort((a, b) => a.instanceId.localeCompare(b.instanceId) || a.eniId.localeCompare(b.eniId) || a.from.localeCompare(b.from));
+  return intervals.sort(
+    (a, b) => a.instanceId.localeCompare(b.instanceId) || a.eniId.localeCompare(b.eniId) || a.from.localeCompare(b.from),
+  );
 }

@@ -16,26 +16,14 @@ import { readMirrorWindow } from './mirror-window';
 import { AWS_DEFAULT_PACKET_LENGTH } from './mirroring-limits';
 import { freeSessionNumbers, MAX_SESSIONS_PER_ENI } from './session-number';
 import { rankTargets } from './target-choice';
-import type {
-  Decision,
-  InstanceFacts,
-  NetworkInterfaceFacts,
-  PlanInput,
-  PlanSettings,
-  Reason,
-  SessionFacts,
-  TargetFacts,
-} from './types';
+import type { Decision, InstanceFacts, NetworkInterfaceFacts, PlanInput, PlanSettings, Reason, SessionFacts, TargetFacts } from './types';
 
 type StopPolicy = 'detach' | 'keep';
 export type PlanOptions = PlanSettings & { readonly stopPolicy: StopPolicy };
 
 export function planInstance(input: PlanInput, settings: PlanOptions): Decision[] {
   const decisions = decide(input, settings);
-  return [
-    ...decisions.filter((decision) => decision.action === 'detach'),
-    ...decisions.filter((decision) => decision.action !== 'detach'),
-  ];
+  return [...decisions.filter((decision) => decision.action === 'detach'), ...decisions.filter((decision) => decision.action !== 'detach')];
 }
 
 function decide(input: PlanInput, settings: PlanOptions): Decision[] {
@@ -153,9 +141,7 @@ function planRunning(
     virtualNetworkId: settings.virtualNetworkId,
     packetLength: settings.packetLength,
   };
-  const enis = [...instance.networkInterfaces].sort(
-    (a, b) => a.deviceIndex - b.deviceIndex || compareStrings(a.eniId, b.eniId),
-  );
+  const enis = [...instance.networkInterfaces].sort((a, b) => a.deviceIndex - b.deviceIndex || compareStrings(a.eniId, b.eniId));
   const assessments = enis.map((eni) => assessEni(instanceId, eni, desired, input, settings));
 
   // Targets are chosen once every detach of the plan is known: detaches run first and free target sources.
@@ -281,9 +267,7 @@ function assessEni(
       decisions: [
         keep(instanceId, kept, 'already-mirrored'),
         ...duplicates.map((session) => detach(instanceId, session, 'duplicate-managed-session')),
-        ...managed
-          .filter((session) => !matchesDesired(session, desired))
-          .map((session) => detach(instanceId, session, 'settings-changed')),
+        ...managed.filter((session) => !matchesDesired(session, desired)).map((session) => detach(instanceId, session, 'settings-changed')),
       ],
     };
   }
@@ -306,10 +290,7 @@ function assessEni(
       ],
     };
   }
-  const usedNumbers = [
-    ...sessions.map((session) => session.sessionNumber),
-    ...(input.ledgerNumbersByEni.get(eni.eniId) ?? []),
-  ];
+  const usedNumbers = [...sessions.map((session) => session.sessionNumber), ...(input.ledgerNumbersByEni.get(eni.eniId) ?? [])];
   const sessionNumberCandidates = freeSessionNumbers(usedNumbers, settings.preferredSessionNumber);
   if (sessionNumberCandidates.length === 0) {
     return {
@@ -369,21 +350,14 @@ function poolFullDetail(
   const usage = allowedTargets
     .map((target) => `${target.targetId} ${loads.get(target.targetId) ?? 0}/${target.sourceLimit ?? 'unlimited'}`)
     .join(', ');
-  return (
-    `${prefix} every allowed target is at its source limit (${usage}); ` +
-    'add a target to the pool or use a load balancer target.'
-  );
+  return `${prefix} every allowed target is at its source limit (${usage}); ` + 'add a target to the pool or use a load balancer target.';
 }
 
 /**
  * Target loads once the plan's detaches are done. Loads count distinct source ENIs, so detaching a session frees
  * its target's source only when no session left on that ENI (hand-made ones included) still uses the target.
  */
-function loadsAfterDetaches(
-  input: PlanInput,
-  strays: readonly SessionFacts[],
-  detachedIds: ReadonlySet<string>,
-): Map<string, number> {
+function loadsAfterDetaches(input: PlanInput, strays: readonly SessionFacts[], detachedIds: ReadonlySet<string>): Map<string, number> {
   const loads = new Map(input.targetLoads);
   const byEni = new Map<string, SessionFacts[]>();
   for (const session of uniqueSessions([...[...input.sessionsByEni.values()].flat(), ...strays])) {
@@ -456,7 +430,5 @@ function skip(instanceId: string, reason: Reason, eniId?: string): Decision {
 }
 
 function refuse(instanceId: string, eniId: string | undefined, reason: Reason, detail: string): Decision {
-  return eniId === undefined
-    ? { action: 'refuse', instanceId, reason, detail }
-    : { action: 'refuse', instanceId, eniId, reason, detail };
+  return eniId === undefined ? { action: 'refuse', instanceId, reason, detail } : { action: 'refuse', instanceId, eniId, reason, detail };
 }

@@ -17,11 +17,7 @@ function isValidSessionNumber(value: number): boolean {
  * Throws RangeError on a preferred number outside 1..32766 or a negative count: configuration validates both, so
  * this is a programming error.
  */
-export function freeSessionNumbers(
-  used: Iterable<number>,
-  preferred: number,
-  count: number = MAX_SESSIONS_PER_ENI,
-): number[] {
+export function freeSessionNumbers(used: Iterable<number>, preferred: number, count: number = MAX_SESSIONS_PER_ENI): number[] {
   if (!isValidSessionNumber(preferred)) {
     throw new RangeError(`preferred session number must be an integer 1..32766, got ${preferred}`);
   }

@@ -10,15 +10,22 @@
  * says are read again, bounded, after the others are applied (catch-up.ts).
  */
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { InvalidEventError } from '../domain/errors';
-import type { EventClaims, Trigger } from '../domain/events';
-import { catchUp, logLeftToSweep, partitionByClaims } from './catch-up';
-import { mapWithConcurrency } from '../util/concurrency';
-import { applyPlans, ConvergeError, INSTANCE_CONCURRENCY, summarize, type ConvergeSummary, type DecisionRecord } from '../converge/converge';
-import { handleTrigger, readTrigger } from './handle-trigger';
+import {
+  applyPlans,
+  ConvergeError,
+  type ConvergeSummary,
+  type DecisionRecord,
+  INSTANCE_CONCURRENCY,
+  summarize,
+} from '../converge/converge';
 import { flushOutboxBeforeConverge } from '../converge/outbox';
 import type { ConvergeDeps } from '../converge/ports';
-import { readAndPlan, type InstancePlan } from '../converge/read-and-plan';
+import { type InstancePlan, readAndPlan } from '../converge/read-and-plan';
+import { InvalidEventError } from '../domain/errors';
+import type { EventClaims, Trigger } from '../domain/events';
+import { mapWithConcurrency } from '../util/concurrency';
+import { catchUp, logLeftToSweep, partitionByClaims } from './catch-up';
+import { handleTrigger, readTrigger } from './handle-trigger';
 import { mustSplit, requestParts } from './split';
 
 /** True for Lambda's SQS event source shape: every record comes from aws:sqs. */
@@ -28,7 +35,9 @@ function isSqsEvent(event: unknown): event is SQSEvent {
   return (
     Array.isArray(records) &&
     records.length > 0 &&
-    records.every((record) => record !== null && typeof record === 'object' && (record as { eventSource?: unknown }).eventSource === 'aws:sqs')
+    records.every(
+      (record) => record !== null && typeof record === 'object' && (record as { eventSource?: unknown }).eventSource === 'aws:sqs',
+    )
   );
 }
 
@@ -63,7 +72,12 @@ export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps): Promi
     }
     if (trigger.ignoredReason !== undefined) {
       ignored += 1;
-      deps.logger.info('event ignored', { messageId: record.messageId, triggerEventId: trigger.eventId, kind: trigger.kind, reason: trigger.ignoredReason });
+      deps.logger.info('event ignored', {
+        messageId: record.messageId,
+        triggerEventId: trigger.eventId,
+        kind: trigger.kind,
+        reason: trigger.ignoredReason,
+      });
       continue;
     }
     if (mustSplit(trigger, new Set(byInstance.keys()))) {
@@ -71,7 +85,12 @@ export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps): Promi
       continue;
     }
     for (const instanceId of trigger.instanceIds) {
-      const named = byInstance.get(instanceId) ?? { eventId: trigger.eventId, claims: undefined, eventTime: undefined, messageIds: new Set<string>() };
+      const named = byInstance.get(instanceId) ?? {
+        eventId: trigger.eventId,
+        claims: undefined,
+        eventTime: undefined,
+        messageIds: new Set<string>(),
+      };
       named.eventId = trigger.eventId;
       named.claims = trigger.claims;
       named.eventTime = trigger.eventTime;
@@ -92,7 +111,10 @@ export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps): Promi
       const named = byInstance.get(plan.instanceId);
       if (named === undefined) return;
       try {
-        decisions.push(...(await applyPlans([plan], { eventId: named.eventId, ...(named.eventTime ? { eventTime: named.eventTime } : {}) }, deps)).decisions);
+        decisions.push(
+          ...(await applyPlans([plan], { eventId: named.eventId, ...(named.eventTime ? { eventTime: named.eventTime } : {}) }, deps))
+            .decisions,
+        );
       } catch (error) {
         // applyPlans has logged the instance's `fail` decision; a ConvergeError also carries what was done before it.
         if (error instanceof ConvergeError) decisions.push(...error.summary.decisions);

@@ -11,10 +11,11 @@
  * (ChangeMessageVisibility) needs an SQS client the functions do not bundle. Waiting here costs seconds of the
  * invocation, and only when a read is behind.
  */
-import type { EventClaims } from '../domain/events';
-import { readBehindEvent } from '../domain/event-claims';
+
 import type { ConvergeDeps } from '../converge/ports';
-import { readAndPlan, type InstancePlan } from '../converge/read-and-plan';
+import { type InstancePlan, readAndPlan } from '../converge/read-and-plan';
+import { readBehindEvent } from '../domain/event-claims';
+import type { EventClaims } from '../domain/events';
 
 export const CATCH_UP_DELAYS_MS: readonly number[] = [500, 1000, 2000, 4000];
 
@@ -71,7 +72,11 @@ export async function catchUp(
 }
 
 /** The acknowledged-anyway line: the record is done, the sweep will converge the instance once EC2 shows it. */
-export function logLeftToSweep(behind: readonly BehindRead[], eventIdOf: (instanceId: string) => string | undefined, deps: ConvergeDeps): void {
+export function logLeftToSweep(
+  behind: readonly BehindRead[],
+  eventIdOf: (instanceId: string) => string | undefined,
+  deps: ConvergeDeps,
+): void {
   const waitedMs = CATCH_UP_DELAYS_MS.reduce((sum, ms) => sum + ms, 0);
   for (const { instanceId, reason } of behind) {
     deps.logger.warn('read behind event: left to the sweep', { instanceId, triggerEventId: eventIdOf(instanceId), reason, waitedMs });

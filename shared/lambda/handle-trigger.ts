@@ -4,12 +4,13 @@
  * destination); an understood event that concerns nothing we manage is a logged no-op. This is the direct
  * (EventBridge -> function) path; batches from the function's queue go through batch.ts.
  */
-import { InvalidEventError, RetryableError } from '../domain/errors';
-import { parseTrigger, readEventTime, type Trigger } from '../domain/events';
-import { catchUp, logLeftToSweep, partitionByClaims } from './catch-up';
+
 import { applyPlans, type ConvergeSummary } from '../converge/converge';
 import type { ConvergeDeps } from '../converge/ports';
 import { readAndPlan } from '../converge/read-and-plan';
+import { InvalidEventError, RetryableError } from '../domain/errors';
+import { parseTrigger, readEventTime, type Trigger } from '../domain/events';
+import { catchUp, logLeftToSweep, partitionByClaims } from './catch-up';
 import { mustSplit, requestParts } from './split';
 
 const NOTHING_DONE: ConvergeSummary = { attached: 0, detached: 0, refused: 0, skipped: 0, kept: 0, failed: 0, decisions: [] };

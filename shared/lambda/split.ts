@@ -16,8 +16,9 @@
  * the batch past the bound; that record is split instead (state-change and tag-change events name one instance each,
  * so in practice only CloudTrail records are split).
  */
-import type { Trigger } from '../domain/events';
+
 import type { ConvergeDeps, ConvergeRequest } from '../converge/ports';
+import type { Trigger } from '../domain/events';
 
 export const MAX_INSTANCES_PER_INVOCATION = 25;
 
@@ -42,14 +43,28 @@ export function mustSplit(trigger: Trigger, alreadyNamed: ReadonlySet<string>): 
  * Publishes the parts of `trigger`; false (logged) when EventBridge did not take them all: the record is then
  * retried whole (a part sent twice is converged twice, which converge makes harmless).
  */
-export async function requestParts(trigger: Trigger, deps: ConvergeDeps, logContext: Readonly<Record<string, unknown>> = {}): Promise<boolean> {
+export async function requestParts(
+  trigger: Trigger,
+  deps: ConvergeDeps,
+  logContext: Readonly<Record<string, unknown>> = {},
+): Promise<boolean> {
   const parts = splitIntoParts(trigger);
   try {
     await deps.publisher.requestConverge(parts);
   } catch (error) {
-    deps.logger.error('trigger not split', { ...logContext, triggerEventId: trigger.eventId, instances: trigger.instanceIds.length, error: error as Error });
+    deps.logger.error('trigger not split', {
+      ...logContext,
+      triggerEventId: trigger.eventId,
+      instances: trigger.instanceIds.length,
+      error: error as Error,
+    });
     return false;
   }
-  deps.logger.info('trigger split', { ...logContext, triggerEventId: trigger.eventId, instances: trigger.instanceIds.length, parts: parts.length });
+  deps.logger.info('trigger split', {
+    ...logContext,
+    triggerEventId: trigger.eventId,
+    instances: trigger.instanceIds.length,
+    parts: parts.length,
+  });
   return true;
 }

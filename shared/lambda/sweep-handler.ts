@@ -1,8 +1,9 @@
 /** What the sweep function does per invocation: read the Scheduled Event, sweep, log one summary line. */
-import { readTrigger } from './handle-trigger';
-import { sweep, type SweepContext, type SweepSummary } from '../converge/sweep';
-import type { ConvergeDeps } from '../converge/ports';
+
 import { GOVERNANCE_METRICS, recordMilliseconds } from '../converge/governance-metrics';
+import type { ConvergeDeps } from '../converge/ports';
+import { type SweepContext, type SweepSummary, sweep } from '../converge/sweep';
+import { readTrigger } from './handle-trigger';
 
 export async function handleScheduledSweep(event: unknown, deps: ConvergeDeps, context: SweepContext): Promise<SweepSummary> {
   const trigger = readTrigger(event, deps);

@@ -4,13 +4,13 @@
  * with the container's clients; the CLI and the tests call it with their own clients, clock or logger, so that what
  * they run is wired exactly as a deployed function is.
  */
-import { dynamoDocuments, ec2, eventBridge, type AwsClients } from '../aws/clients';
+import { type AwsClients, dynamoDocuments, ec2, eventBridge } from '../aws/clients';
 import { createEc2Adapter } from '../aws/ec2';
 import { createLedger } from '../aws/ledger';
 import { createSweepLedger } from '../aws/ledger/sweep';
 import { createPublisher } from '../aws/publisher';
 import { countThrottles } from '../aws/throttle-counter';
-import { loadConfig, type Config } from '../config/config';
+import { type Config, loadConfig } from '../config/config';
 import { GOVERNANCE_METRICS, recordCount } from '../converge/governance-metrics';
 import type { Clock, ConvergeDeps } from '../converge/ports';
 import type { SweepLedgerPort } from '../converge/sweep-ports';

@@ -2,7 +2,7 @@
  * The real adapters of the governance features (issue 14): the account's whole mirroring inventory, the ledger's
  * announcements of unmanaged sessions and its history, for the sweep, the window-end function and the CLI.
  */
-import { dynamoDocuments, ec2, type AwsClients } from '../aws/clients';
+import { type AwsClients, dynamoDocuments, ec2 } from '../aws/clients';
 import { createInventory } from '../aws/inventory';
 import { createAnnouncementLedger } from '../aws/ledger/announcements';
 import { createHistoryReader } from '../aws/ledger/history-reader';
@@ -25,7 +25,10 @@ export function governanceDeps(config: Config, clients?: Pick<AwsClients, 'ec2' 
   const inventory = createInventory({ client, ownerId });
   return {
     inventory,
-    unmanaged: { inventory, announcements: createAnnouncementLedger({ documents, tableName, historyTtlDays, ...(clock ? { clock } : {}) }) },
+    unmanaged: {
+      inventory,
+      announcements: createAnnouncementLedger({ documents, tableName, historyTtlDays, ...(clock ? { clock } : {}) }),
+    },
     history: createHistoryReader({ documents, tableName }),
   };
 }

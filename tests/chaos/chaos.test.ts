@@ -6,9 +6,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Table from 'cli-table3';
-import { runChaos, type ChaosFigures } from './run-chaos';
+import { type ChaosFigures, runChaos } from './run-chaos';
 
-const SEEDS = (process.env.CHAOS_SEEDS ?? '1,2,3').split(',').map((seed) => Number(seed.trim())).filter(Number.isInteger);
+const SEEDS = (process.env.CHAOS_SEEDS ?? '1,2,3')
+  .split(',')
+  .map((seed) => Number(seed.trim()))
+  .filter(Number.isInteger);
 const STEPS = Number(process.env.CHAOS_STEPS ?? 30);
 const INSTANCES = Number(process.env.CHAOS_INSTANCES ?? 8);
 const OUT = path.resolve(__dirname, '../../.ci-out/chaos-last-run.json');
@@ -51,19 +54,25 @@ afterAll(() => {
   };
   mkdirSync(path.dirname(OUT), { recursive: true });
   writeFileSync(OUT, `${JSON.stringify(aggregate, null, 2)}\n`);
-  process.stdout.write(`\nchaos runs (steps ${STEPS}, initial instances ${INSTANCES}):\n${table.toString()}\naggregate written to ${OUT}\n`);
+  process.stdout.write(
+    `\nchaos runs (steps ${STEPS}, initial instances ${INSTANCES}):\n${table.toString()}\naggregate written to ${OUT}\n`,
+  );
 });
 
 describe('chaos', () => {
-  it.each(SEEDS)('seed %i: the fleet ends mirrored exactly as it should be, with a consistent ledger', async (seed) => {
-    const figures = await runChaos({ seed, steps: STEPS, initialInstances: INSTANCES });
-    runs.push(figures);
+  it.each(SEEDS)(
+    'seed %i: the fleet ends mirrored exactly as it should be, with a consistent ledger',
+    async (seed) => {
+      const figures = await runChaos({ seed, steps: STEPS, initialInstances: INSTANCES });
+      runs.push(figures);
 
-    expect(figures.violationDetails).toEqual([]);
-    expect(figures.changesAfterConverged).toBe(0);
-    // The run exercised what it claims to (a run where nothing happened would prove nothing).
-    expect(figures.eligibleEnis).toBeGreaterThan(0);
-    expect(figures.deliveries).toBeGreaterThan(0);
-    expect(figures.drops + figures.duplicates + figures.reorders).toBeGreaterThan(0);
-  }, 300_000);
+      expect(figures.violationDetails).toEqual([]);
+      expect(figures.changesAfterConverged).toBe(0);
+      // The run exercised what it claims to (a run where nothing happened would prove nothing).
+      expect(figures.eligibleEnis).toBeGreaterThan(0);
+      expect(figures.deliveries).toBeGreaterThan(0);
+      expect(figures.drops + figures.duplicates + figures.reorders).toBeGreaterThan(0);
+    },
+    300_000,
+  );
 });

@@ -6,17 +6,18 @@
  * the grace period (in-process: a child process's clock cannot be moved). Then the invariants, on the simulator's
  * final state, and the ledger audit.
  */
-import { CreateTrafficMirrorSessionCommand } from '@aws-sdk/client-ec2';
+
 import { performance } from 'node:perf_hooks';
+import { CreateTrafficMirrorSessionCommand } from '@aws-sdk/client-ec2';
 import { seededRandom } from '@vpc-mirror-orchestrator/ec2-sim';
-import { judgeEndState, OWNER_TAG, worldFromSnapshot, type WorldSession } from '../../local/oracle';
-import { SLOT_GRACE_MS } from '../../shared/converge';
-import { sweep, type SweepSummary } from '../../shared/converge/sweep';
+import { judgeEndState, OWNER_TAG, type WorldSession, worldFromSnapshot } from '../../local/oracle';
 import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
-import { fixtureEvent } from '../support/test-cloud';
+import { SLOT_GRACE_MS } from '../../shared/converge';
+import { type SweepSummary, sweep } from '../../shared/converge/sweep';
 import { wire } from '../support/deps';
-import { startReliabilityCloud, type ReliabilityCloud } from '../support/local-cloud';
-import { chaosSchedule, type ChaosStep } from './schedule';
+import { type ReliabilityCloud, startReliabilityCloud } from '../support/local-cloud';
+import { fixtureEvent } from '../support/test-cloud';
+import { type ChaosStep, chaosSchedule } from './schedule';
 
 export interface ChaosOptions {
   readonly seed: number;
@@ -210,24 +211,39 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
 
     // The scheduled sweep, as deployed (Lambda, now), then the next one after the grace period.
     const lambdaSweep = await rc.cloud.runSchedule('sweep');
-    const later = wire(rc.endpoints, { targetIds: rc.targetIds, filterId: rc.filterId, clockOffsetMs: SLOT_GRACE_MS + 60_000, env: { MIRROR_OWNER_ID: rc.ownerId } });
+    const later = wire(rc.endpoints, {
+      targetIds: rc.targetIds,
+      filterId: rc.filterId,
+      clockOffsetMs: SLOT_GRACE_MS + 60_000,
+      env: { MIRROR_OWNER_ID: rc.ownerId },
+    });
     let graceSweep: SweepSummary;
     let finalSweep: SweepSummary;
     try {
-      graceSweep = await sweep({ eventId: `chaos-${options.seed}-after-grace` }, later.deps, { ledger: later.sweepLedger, settings: DEFAULT_SWEEP_SETTINGS });
-      finalSweep = await sweep({ eventId: `chaos-${options.seed}-final` }, later.deps, { ledger: later.sweepLedger, settings: DEFAULT_SWEEP_SETTINGS });
+      graceSweep = await sweep({ eventId: `chaos-${options.seed}-after-grace` }, later.deps, {
+        ledger: later.sweepLedger,
+        settings: DEFAULT_SWEEP_SETTINGS,
+      });
+      finalSweep = await sweep({ eventId: `chaos-${options.seed}-final` }, later.deps, {
+        ledger: later.sweepLedger,
+        settings: DEFAULT_SWEEP_SETTINGS,
+      });
     } finally {
       later.destroy();
     }
     const swept = lambdaSweep.value as SweepSummary | undefined;
 
     const snapshot = rc.sim.snapshot();
-    const verdict = await judgeEndState(snapshot, { documents: rc.documents, tableName: rc.cloud.tableName }, {
-      ownerTagKey: OWNER_TAG,
-      ownerId: rc.ownerId,
-      poolTargetIds: rc.targetIds,
-      handMadeBaseline: handMade,
-    });
+    const verdict = await judgeEndState(
+      snapshot,
+      { documents: rc.documents, tableName: rc.cloud.tableName },
+      {
+        ownerTagKey: OWNER_TAG,
+        ownerId: rc.ownerId,
+        poolTargetIds: rc.targetIds,
+        handMadeBaseline: handMade,
+      },
+    );
     const report = verdict.invariants;
     const violations: string[] = [
       ...transientViolations,
@@ -237,7 +253,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
     const eligible = report.checks.find((check) => check.name === 'eligible-mirrored-once')?.examined ?? 0;
     const world = worldFromSnapshot(snapshot);
     const calls = rc.sim.calls();
-    const injected = Object.values(calls).reduce((sum, c) => sum + (c.errors.RequestLimitExceeded ?? 0) + (c.errors.InternalError ?? 0), 0) - hookErrors;
+    const injected =
+      Object.values(calls).reduce((sum, c) => sum + (c.errors.RequestLimitExceeded ?? 0) + (c.errors.InternalError ?? 0), 0) - hookErrors;
     const lambdaStats = Object.values(rc.cloud.lambdas).map((lambda) => lambda.stats());
     const bus = rc.cloud.bus.stats();
     const sources = Object.values(rc.cloud.eventSources).map((source) => source.stats());

@@ -2,7 +2,7 @@
  * A seeded chaos schedule: what the operators and the world do to the fleet, step by step. Pure data from a seed,
  * so a failing run is replayed exactly with the same seed (the bus, the faults and the crashes are seeded too).
  */
-import { seededRandom, type Random } from '@vpc-mirror-orchestrator/ec2-sim';
+import { type Random, seededRandom } from '@vpc-mirror-orchestrator/ec2-sim';
 
 /** Supported Nitro and Xen types, plus two EC2 refuses as sources (m6i is on the Nitro exclusion list, t2 is Xen). */
 const INSTANCE_TYPES = ['m5.large', 'm5.large', 'c5.large', 'r5.large', 'm4.large', 'm6i.large', 't2.micro'] as const;
@@ -52,7 +52,11 @@ export function chaosSchedule(options: ScheduleOptions): ChaosStep[] {
     else if (roll < 0.82) steps.push({ kind: 'storm', instance, copies: 2 + Math.floor(random() * 4) });
     else if (roll < 0.9) {
       const on = random() < 0.6;
-      steps.push({ kind: 'faults', errorRate: on ? 0.05 + random() * 0.15 : 0, errorCode: random() < 0.5 ? 'RequestLimitExceeded' : 'InternalError' });
+      steps.push({
+        kind: 'faults',
+        errorRate: on ? 0.05 + random() * 0.15 : 0,
+        errorCode: random() < 0.5 ? 'RequestLimitExceeded' : 'InternalError',
+      });
     } else steps.push({ kind: 'pause', ms: 50 + Math.floor(random() * 200) });
   }
   return steps;

@@ -17,7 +17,12 @@ export function cleanEnvironment(): Record<string, string> {
   const kept = Object.entries(process.env).filter(
     ([name, value]) => value !== undefined && !/^(AWS_|MIRROR_|LEDGER_TABLE_NAME$|EVENT_BUS_NAME$|HISTORY_TTL_DAYS$)/.test(name),
   );
-  return { ...(Object.fromEntries(kept) as Record<string, string>), NO_COLOR: '1', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
+  return {
+    ...(Object.fromEntries(kept) as Record<string, string>),
+    NO_COLOR: '1',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+  };
 }
 
 /** A shell pointed at the test cloud with test credentials, and no mirror configuration yet. */

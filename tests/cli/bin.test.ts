@@ -60,7 +60,9 @@ describe('bin/mirrorctl.cjs', () => {
   });
 
   it('exits 2 on a configuration error', async () => {
-    const failure = await mirrorctl('status', '--targets', 'nonsense').catch((error: { code: number; stdout: string; stderr: string }) => error);
+    const failure = await mirrorctl('status', '--targets', 'nonsense').catch(
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
 
     expect(failure).toMatchObject({ code: 2, stdout: '' });
     expect((failure as { stderr: string }).stderr).toContain('MIRROR_TARGET_IDS');

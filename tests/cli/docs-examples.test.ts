@@ -7,9 +7,9 @@
 import { execFile } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startStackApi, type StackApi } from '../../local/stack-api/server';
-import { startLocalWorld, type LocalWorld } from '../../local/world/world';
-import { packageWithParams, TEMPLATE_FILE, type PackagedStack } from '../support/packaged-stack';
+import { type StackApi, startStackApi } from '../../local/stack-api/server';
+import { type LocalWorld, startLocalWorld } from '../../local/world/world';
+import { type PackagedStack, packageWithParams, TEMPLATE_FILE } from '../support/packaged-stack';
 import { useScratchDir } from '../support/scratch-dir';
 import { BIN, cleanEnvironment } from './bin-run';
 
@@ -113,7 +113,9 @@ beforeAll(async () => {
   const access = Object.fromEntries(Object.entries(world.env).filter(([name]) => name.startsWith('AWS_')));
   stackEnv = { ...shellEnv, ...access, AWS_ENDPOINT_URL_CLOUDFORMATION: stackApi.url, AWS_ENDPOINT_URL_LAMBDA: stackApi.url };
   // The doc names instances by the ids of its session; this run's world may give a fleet name another id.
-  const renamed = [...documentedFleet(markdown)].map(([name, documentedId]) => [documentedId, world.instances.get(name) ?? documentedId] as const);
+  const renamed = [...documentedFleet(markdown)].map(
+    ([name, documentedId]) => [documentedId, world.instances.get(name) ?? documentedId] as const,
+  );
   translate = (command) => renamed.reduce((text, [from, to]) => text.split(from).join(to), command);
 }, 240_000);
 

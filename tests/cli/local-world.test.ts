@@ -2,7 +2,7 @@
  * `npm run local` as a newcomer runs it: one command, export lines on stdout (and in a file) that make mirrorctl talk
  * to it, the fleet already converged by the functions, and Ctrl-C stopping every server.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
@@ -20,7 +20,9 @@ let exportFile: string;
 const scratch = useScratchDir('mirrorctl-local-');
 
 function exportsOf(text: string): Record<string, string> {
-  return Object.fromEntries([...text.matchAll(/^export ([A-Z0-9_]+)='([^']*)'$/gm)].map((match) => [match[1] as string, match[2] as string]));
+  return Object.fromEntries(
+    [...text.matchAll(/^export ([A-Z0-9_]+)='([^']*)'$/gm)].map((match) => [match[1] as string, match[2] as string]),
+  );
 }
 
 function waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -50,7 +52,11 @@ function reachable(url: string): Promise<boolean> {
 beforeAll(async () => {
   exportFile = path.join(scratch(), 'mirrorctl.env');
   // Its own process group, as a shell runs a foreground job: Ctrl-C reaches npm, tsx and the world together.
-  world = spawn('npm', ['run', 'local', '--silent', '--', '--export-file', exportFile], { cwd: REPO, env: cleanEnvironment(), detached: true });
+  world = spawn('npm', ['run', 'local', '--silent', '--', '--export-file', exportFile], {
+    cwd: REPO,
+    env: cleanEnvironment(),
+    detached: true,
+  });
   world.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   world.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   await waitFor(() => stdout.includes('Ctrl-C stops it.'), READY_TIMEOUT_MS, 'the local world');
@@ -69,15 +75,26 @@ describe('npm run local', () => {
 
     expect(exportsOf(readFileSync(exportFile, 'utf8'))).toEqual(exported);
     expect(Object.keys(exported)).toEqual(
-      expect.arrayContaining(['AWS_ENDPOINT_URL_EC2', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_EVENTBRIDGE', 'LEDGER_TABLE_NAME', 'MIRROR_TARGET_IDS', 'MIRROR_FILTER_ID', 'MIRROR_OWNER_ID']),
+      expect.arrayContaining([
+        'AWS_ENDPOINT_URL_EC2',
+        'AWS_ENDPOINT_URL_DYNAMODB',
+        'AWS_ENDPOINT_URL_EVENTBRIDGE',
+        'LEDGER_TABLE_NAME',
+        'MIRROR_TARGET_IDS',
+        'MIRROR_FILTER_ID',
+        'MIRROR_OWNER_ID',
+      ]),
     );
-    for (const name of ['AWS_ENDPOINT_URL_EC2', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_EVENTBRIDGE']) expect(exported[name]).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    for (const name of ['AWS_ENDPOINT_URL_EC2', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_EVENTBRIDGE'])
+      expect(exported[name]).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(status.code).toBe(0);
     const report = JSON.parse(status.stdout) as StatusReport;
     expect(report.instances).toHaveLength(3);
     expect(report.drift.total).toBe(0);
     expect(report.findings.configuration).toEqual([]);
-    const mirrored = report.instances.flatMap((instance) => instance.enis.flatMap((eni) => eni.sessions)).filter((session) => session.owner === 'managed');
+    const mirrored = report.instances
+      .flatMap((instance) => instance.enis.flatMap((eni) => eni.sessions))
+      .filter((session) => session.owner === 'managed');
     expect(mirrored).toHaveLength(3);
   });
 

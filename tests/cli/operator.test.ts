@@ -47,7 +47,10 @@ describe('configuration problems (exit 3)', () => {
   it('plan reports a filter that does not exist as a configuration problem, exits 3 and writes nothing', async () => {
     const instance = await seed.launch({ tags: TAG });
 
-    const { code, stdout } = await mirrorctl(['plan', '--json', '--instance', instance.instanceId], { ...env, MIRROR_FILTER_ID: MISSING_FILTER });
+    const { code, stdout } = await mirrorctl(['plan', '--json', '--instance', instance.instanceId], {
+      ...env,
+      MIRROR_FILTER_ID: MISSING_FILTER,
+    });
 
     expect(code).toBe(3);
     const report = JSON.parse(stdout) as PlanReport;
@@ -61,14 +64,19 @@ describe('configuration problems (exit 3)', () => {
     const { code, stdout } = await mirrorctl(['status', '--targets', MISSING_TARGET], env);
 
     expect(code).toBe(3);
-    expect(stdout).toContain(`configuration target-not-found: traffic mirror target ${MISSING_TARGET} (MIRROR_TARGET_IDS / --targets) is not visible to this account in eu-west-1`);
+    expect(stdout).toContain(
+      `configuration target-not-found: traffic mirror target ${MISSING_TARGET} (MIRROR_TARGET_IDS / --targets) is not visible to this account in eu-west-1`,
+    );
   });
 
   it('status flags a target whose network interface belongs to an instance tagged for mirroring', async () => {
     const host = await seed.launch({ type: 'c5.large', tags: TAG });
     const sourceTarget = await seed.interfaceTargetOn(host.eniIds[0] as string);
 
-    const { code, stdout } = await mirrorctl(['status', '--json', '--instance', host.instanceId, '--targets', `${targetId},${sourceTarget}`], env);
+    const { code, stdout } = await mirrorctl(
+      ['status', '--json', '--instance', host.instanceId, '--targets', `${targetId},${sourceTarget}`],
+      env,
+    );
 
     expect(code).toBe(3);
     const report = JSON.parse(stdout) as StatusReport;
@@ -174,7 +182,10 @@ describe('reconcile with an unreachable event bus', () => {
 
   it('announces the pending events on a later run, once each, under the outcomeId the change was recorded with', async () => {
     const instance = await seed.launch({ tags: TAG, interfaces: 1 });
-    await mirrorctl(['reconcile', '--json', '--instance', instance.instanceId], { ...env, AWS_ENDPOINT_URL_EVENTBRIDGE: await closedPort() });
+    await mirrorctl(['reconcile', '--json', '--instance', instance.instanceId], {
+      ...env,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: await closedPort(),
+    });
     const kept = await outboxOf(cloud, instance.instanceId);
     expect(kept).toHaveLength(1);
     await ageOutbox(cloud, kept, 10 * 60_000);
@@ -195,7 +206,11 @@ describe('reconcile with an unreachable event bus', () => {
 /** The outbox items that announce this instance's changes. */
 async function outboxOf(testCloud: TestCloud, instanceId: string): Promise<Record<string, unknown>[]> {
   const answer = await testCloud.documents.send(
-    new QueryCommand({ TableName: testCloud.table.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'outbox' } }),
+    new QueryCommand({
+      TableName: testCloud.table.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': 'outbox' },
+    }),
   );
   return (answer.Items ?? []).filter((item) => item.instanceId === instanceId);
 }
@@ -205,6 +220,8 @@ async function ageOutbox(testCloud: TestCloud, items: readonly Record<string, un
   for (const item of items) {
     const at = new Date(Date.parse(String(item.at)) - byMs).toISOString();
     await testCloud.documents.send(new DeleteCommand({ TableName: testCloud.table.tableName, Key: { pk: item.pk, sk: item.sk } }));
-    await testCloud.documents.send(new PutCommand({ TableName: testCloud.table.tableName, Item: { ...item, at, sk: `${at}#${String(item.outcomeId)}` } }));
+    await testCloud.documents.send(
+      new PutCommand({ TableName: testCloud.table.tableName, Item: { ...item, at, sk: `${at}#${String(item.outcomeId)}` } }),
+    );
   }
 }

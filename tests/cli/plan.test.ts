@@ -5,7 +5,7 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { run } from '../../cli/main';
 import type { PlanReport } from '../../cli/views/plan';
-import { Ec2Seeder, setFunctionEnvironment, startTestCloud, type Launched, type TestCloud } from '../support/test-cloud';
+import { Ec2Seeder, type Launched, setFunctionEnvironment, startTestCloud, type TestCloud } from '../support/test-cloud';
 import { captureIo } from './cli-io';
 
 const TAG = { 'traffic-mirror': 'true' };

@@ -5,7 +5,15 @@
 import { Ec2Error } from '@vpc-mirror-orchestrator/ec2-sim';
 import { run } from '../../cli/main';
 import type { ReconcileReport } from '../../cli/views/reconcile';
-import { Ec2Seeder, historyOf, ledgerItem, sessionsOn, setFunctionEnvironment, startTestCloud, type TestCloud } from '../support/test-cloud';
+import {
+  Ec2Seeder,
+  historyOf,
+  ledgerItem,
+  sessionsOn,
+  setFunctionEnvironment,
+  startTestCloud,
+  type TestCloud,
+} from '../support/test-cloud';
 import { captureIo } from './cli-io';
 
 const TAG = { 'traffic-mirror': 'true' };
@@ -49,11 +57,16 @@ describe('mirrorctl reconcile', () => {
     expect(sessions.map((session) => session.networkInterfaceId).sort()).toEqual([...instance.eniIds].sort());
     for (const session of sessions) {
       expect(session.tags[OWNER_TAG]).toBe('vpc-mirror-orchestrator');
-      const item = (await ledgerItem(cloud, `eni#${session.networkInterfaceId}`, 'slots')) as { slots: Record<string, { state: string; sessionId: string }> };
+      const item = (await ledgerItem(cloud, `eni#${session.networkInterfaceId}`, 'slots')) as {
+        slots: Record<string, { state: string; sessionId: string }>;
+      };
       expect(item.slots[String(session.sessionNumber)]).toMatchObject({ state: 'active', sessionId: session.trafficMirrorSessionId });
     }
     const history = await historyOf(cloud, instance.instanceId);
-    expect(history.filter((entry) => entry.action === 'attach').map((entry) => entry.triggerEventId)).toEqual([report.triggerEventId, report.triggerEventId]);
+    expect(history.filter((entry) => entry.action === 'attach').map((entry) => entry.triggerEventId)).toEqual([
+      report.triggerEventId,
+      report.triggerEventId,
+    ]);
     const attached = cloud.bus.events.filter((event) => event.detailType === 'Mirror Session Attached');
     expect(attached.map((event) => event.detail.triggerEventId)).toEqual([report.triggerEventId, report.triggerEventId]);
   });
@@ -76,17 +89,26 @@ describe('mirrorctl reconcile', () => {
     const good = await seed.launch({ type: 'm5.large', tags: TAG, zone: 'eu-west-1a' });
     const refusedEnis = [...first.eniIds, ...second.eniIds];
     const remove = cloud.sim.hook('CreateTrafficMirrorSession', 'before', (params) => {
-      if (refusedEnis.includes(params.NetworkInterfaceId ?? '')) throw new Ec2Error('InvalidParameterValue', 'The packet length is not valid.');
+      if (refusedEnis.includes(params.NetworkInterfaceId ?? ''))
+        throw new Ec2Error('InvalidParameterValue', 'The packet length is not valid.');
     });
 
-    const { exitCode, report, io } = await reconcile(['--instance', first.instanceId, '--instance', second.instanceId, '--instance', good.instanceId]);
+    const { exitCode, report, io } = await reconcile([
+      '--instance',
+      first.instanceId,
+      '--instance',
+      second.instanceId,
+      '--instance',
+      good.instanceId,
+    ]);
     remove();
 
     expect(exitCode).toBe(0);
     expect(report.totals).toMatchObject({ attach: 1, refuse: 2, fail: 0 });
     const refusals = report.decisions.filter((record) => record.action === 'refuse');
     expect(refusals.map((record) => record.instanceId).sort()).toEqual([first.instanceId, second.instanceId].sort());
-    for (const refusal of refusals) expect(refusal).toMatchObject({ reason: 'invalid-parameter', detail: expect.stringMatching(/InvalidParameterValue/) });
+    for (const refusal of refusals)
+      expect(refusal).toMatchObject({ reason: 'invalid-parameter', detail: expect.stringMatching(/InvalidParameterValue/) });
     expect(sessionsOn(cloud, refusedEnis)).toEqual([]);
     expect(sessionsOn(cloud, good.eniIds)).toHaveLength(1);
     // Nothing reserved stays behind: the ledger holds no slot for the ENIs EC2 refused.
@@ -106,7 +128,10 @@ describe('mirrorctl reconcile', () => {
 
     expect(exitCode).toBe(1);
     expect(report.totals).toMatchObject({ attach: 1, fail: 1 });
-    expect(report.decisions.find((record) => record.action === 'fail')).toMatchObject({ instanceId: first.instanceId, detail: expect.stringMatching(/InternalError/) });
+    expect(report.decisions.find((record) => record.action === 'fail')).toMatchObject({
+      instanceId: first.instanceId,
+      detail: expect.stringMatching(/InternalError/),
+    });
     expect(sessionsOn(cloud, first.eniIds)).toEqual([]);
     expect(sessionsOn(cloud, good.eniIds)).toHaveLength(1);
   });

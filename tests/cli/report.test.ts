@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { run } from '../../cli/main';
-import { escapeHtml } from '../../cli/render/report-html';
 import { csvCell } from '../../cli/render/report-csv';
+import { escapeHtml } from '../../cli/render/report-html';
 import type { CoverageReport } from '../../cli/views/report';
 import { Ec2Seeder, setFunctionEnvironment, startTestCloud, type TestCloud } from '../support/test-cloud';
 import { captureIo } from './cli-io';
@@ -72,8 +72,12 @@ describe('mirrorctl report --format json', () => {
     expect(document.coverage.byAccount.map((group) => group.key)).toEqual([cloud.sim.accountId]);
     expect(document.coverage.byVpc).toHaveLength(1);
     expect(document.coverage.byVpc[0]?.key).toMatch(/^vpc-/);
-    const eniReasons = (instanceId: string) => document.instances.find((instance) => instance.instanceId === instanceId)?.enis.map((eni) => [eni.coverage, eni.reason]);
-    expect(eniReasons(fleet.mirrored.instanceId)).toEqual([['mirrored', 'already-mirrored'], ['mirrored', 'already-mirrored']]);
+    const eniReasons = (instanceId: string) =>
+      document.instances.find((instance) => instance.instanceId === instanceId)?.enis.map((eni) => [eni.coverage, eni.reason]);
+    expect(eniReasons(fleet.mirrored.instanceId)).toEqual([
+      ['mirrored', 'already-mirrored'],
+      ['mirrored', 'already-mirrored'],
+    ]);
     expect(eniReasons(fleet.unsupported.instanceId)).toEqual([['not-eligible', 'unsupported-instance-type']]);
     expect(eniReasons(fleet.full.instanceId)).toEqual([['unmirrored', 'interface-session-limit']]);
     // Untagged and unmirrored: out of the sweep's scope, it remains only in the audit intervals.
@@ -86,7 +90,13 @@ describe('mirrorctl report --format json', () => {
     // The ledger counts our sources (mirrored's two ENIs); hand-made sessions to the target are EC2's to count.
     expect(document.targets).toEqual([{ targetId: poolTarget, kind: 'network-interface', sources: 2, sourceLimit: 10 }]);
     expect(document.unknownSessions).toEqual([
-      expect.objectContaining({ sessionId: unknownSession, targetId: outsideTarget, instanceId: fleet.bystander.instanceId, cause: 'target-not-configured', announced: false }),
+      expect.objectContaining({
+        sessionId: unknownSession,
+        targetId: outsideTarget,
+        instanceId: fleet.bystander.instanceId,
+        cause: 'target-not-configured',
+        announced: false,
+      }),
     ]);
     const intervals = document.intervals.map((interval) => [interval.instanceId, interval.openAtEnd, interval.endReason]);
     expect(intervals).toEqual(
@@ -103,7 +113,10 @@ describe('mirrorctl report --format json', () => {
     const clipped = (await report('--format', 'json', '--until', beforeUntag)).io.json<CoverageReport>();
     const before = (await report('--format', 'json', '--since', '2026-01-01', '--until', '2026-01-02')).io.json<CoverageReport>();
 
-    expect(clipped.intervals.find((interval) => interval.instanceId === fleet.ended.instanceId)).toMatchObject({ openAtEnd: true, to: beforeUntag });
+    expect(clipped.intervals.find((interval) => interval.instanceId === fleet.ended.instanceId)).toMatchObject({
+      openAtEnd: true,
+      to: beforeUntag,
+    });
     expect(before.intervals).toEqual([]);
   });
 

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { PlanReport } from '../../cli/views/plan';
 import type { StatusReport } from '../../cli/views/status';
-import { startStackApi, type StackApi } from '../../local/stack-api/server';
-import { packageWithParams, TEMPLATE_FILE, type PackagedStack } from '../support/packaged-stack';
+import { type StackApi, startStackApi } from '../../local/stack-api/server';
+import { type PackagedStack, packageWithParams, TEMPLATE_FILE } from '../support/packaged-stack';
 import { Ec2Seeder, sessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
 import { cloudEnvironment, mirrorctl } from './bin-run';
 
@@ -69,7 +69,7 @@ describe('mirrorctl --stack', () => {
     expect(stackApi.calls.GetFunctionConfiguration).toBeGreaterThan(0);
   });
 
-  it('reconciles into the stack\'s ledger table with its owner id, so status --stage sees our sessions and no drift', async () => {
+  it("reconciles into the stack's ledger table with its owner id, so status --stage sees our sessions and no drift", async () => {
     const instance = await seed.launch({ tags: { 'traffic-mirror': 'true' } });
 
     const reconciled = await mirrorctl(['--stage', 'dev', 'reconcile', '--instance', instance.instanceId], env);
@@ -103,7 +103,11 @@ describe('mirrorctl --stack', () => {
     const { code, stdout } = await mirrorctl(['plan', '--stack', OLDER_STACK, '--json', '--instance', instance.instanceId], env);
 
     expect(code).toBe(0);
-    expect((JSON.parse(stdout) as PlanReport).instances[0]?.decisions[0]).toMatchObject({ action: 'attach', filterId, targetCandidates: [targetId] });
+    expect((JSON.parse(stdout) as PlanReport).instances[0]?.decisions[0]).toMatchObject({
+      action: 'attach',
+      filterId,
+      targetCandidates: [targetId],
+    });
     expect(stackApi.calls.ListStackResources).toBeGreaterThan(0);
   });
 

@@ -1,7 +1,7 @@
 /** mirrorctl status shows sessions not made by the orchestrator to targets nobody configured, and leaves them be. */
 import { run } from '../../cli/main';
-import type { StatusReport } from '../../cli/views/status';
 import type { ReportUnknownSession } from '../../cli/views/report';
+import type { StatusReport } from '../../cli/views/status';
 import { Ec2Seeder, sessionsOn, setFunctionEnvironment, startTestCloud, type TestCloud } from '../support/test-cloud';
 import { captureIo } from './cli-io';
 
@@ -35,7 +35,12 @@ describe('mirrorctl status', () => {
     const report = json.json<StatusReport & { unmanagedSessions: ReportUnknownSession[] }>();
     expect(exitCode).toBe(0);
     expect(report.unmanagedSessions).toEqual([
-      expect.objectContaining({ sessionId: unknown, targetId: outsideTarget, instanceId: bystander.instanceId, cause: 'target-not-configured' }),
+      expect.objectContaining({
+        sessionId: unknown,
+        targetId: outsideTarget,
+        instanceId: bystander.instanceId,
+        cause: 'target-not-configured',
+      }),
     ]);
     expect(text.stdoutText()).toContain('1 session(s) not made by the orchestrator mirror to a target nobody configured');
     expect(text.stdoutText()).toContain(unknown);

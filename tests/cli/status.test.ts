@@ -39,7 +39,15 @@ async function putReservedSlot(instanceId: string, eniId: string, reservationId:
         eniId,
         instanceId,
         slots: {
-          '1': { sessionNumber: 1, owner: 'managed', state: 'reserved', targetId: poolTargetIds[0], reservationId, instanceId, updatedAt: updatedAt.toISOString() },
+          '1': {
+            sessionNumber: 1,
+            owner: 'managed',
+            state: 'reserved',
+            targetId: poolTargetIds[0],
+            reservationId,
+            instanceId,
+            updatedAt: updatedAt.toISOString(),
+          },
         },
         version: 1,
         updatedAt: updatedAt.toISOString(),
@@ -72,7 +80,11 @@ describe('mirrorctl status', () => {
     const { exitCode, report } = await status();
 
     expect(exitCode).toBe(1);
-    expect(driftKinds(report, instance.instanceId)).toEqual(['eligible-eni-unmirrored', 'eligible-eni-unmirrored', 'session-not-in-ledger']);
+    expect(driftKinds(report, instance.instanceId)).toEqual([
+      'eligible-eni-unmirrored',
+      'eligible-eni-unmirrored',
+      'session-not-in-ledger',
+    ]);
     const eni = report.instances[0]?.enis.find((candidate) => candidate.eniId === instance.eniIds[0]);
     expect(eni?.sessions).toEqual([expect.objectContaining({ sessionId: handMade, sessionNumber: 1, owner: 'foreign', recorded: false })]);
     expect(report.drift.total).toBe(3);
@@ -91,7 +103,9 @@ describe('mirrorctl status', () => {
     expect(sessions.every((session) => session.recorded)).toBe(true);
     const slots = instance?.enis.flatMap((eni) => eni.ledger?.slots ?? []) ?? [];
     expect(slots.map((slot) => `${slot.owner}:${slot.state}`).sort()).toEqual(['foreign:active', 'managed:active', 'managed:active']);
-    expect(report.targets).toEqual([{ targetId: poolTargetIds[0], exists: true, kind: 'network-load-balancer', sourceLimit: null, ledgerSources: 2 }]);
+    expect(report.targets).toEqual([
+      { targetId: poolTargetIds[0], exists: true, kind: 'network-load-balancer', sourceLimit: null, ledgerSources: 2 },
+    ]);
   });
 
   it('flags our sessions on a stopped instance as unwanted, and ledger slots whose ENI went with a terminated instance', async () => {
@@ -125,7 +139,9 @@ describe('mirrorctl status', () => {
     const { exitCode, report } = await status('--instance', instance.instanceId);
 
     expect(exitCode).toBe(1);
-    expect(report.instances[0]?.drift).toEqual([expect.objectContaining({ kind: 'ledger-slot-without-session', eniId: instance.eniIds[0], sessionId: handMade })]);
+    expect(report.instances[0]?.drift).toEqual([
+      expect.objectContaining({ kind: 'ledger-slot-without-session', eniId: instance.eniIds[0], sessionId: handMade }),
+    ]);
   });
 
   it('flags a reservation that never became a session, and reconcile releases it', async () => {

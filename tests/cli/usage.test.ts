@@ -92,6 +92,7 @@ describe('mirrorctl --help', () => {
 
     expect(exitCode).toBe(0);
     expect(stdout).toContain(`Usage: mirrorctl ${command} [options]`);
-    for (const flag of ['--json', '--profile', '--region', '--table', '--targets', '--filter', '--tag', '--instance']) expect(stdout).toContain(flag);
+    for (const flag of ['--json', '--profile', '--region', '--table', '--targets', '--filter', '--tag', '--instance'])
+      expect(stdout).toContain(flag);
   });
 });

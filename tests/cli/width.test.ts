@@ -11,7 +11,13 @@ import { BIN, cloudEnvironment, mirrorctl } from './bin-run';
 let cloud: TestCloud;
 let env: Record<string, string>;
 
-const widest = (text: string): number => Math.max(...stripVTControlCharacters(text).replace(/\r/g, '').split('\n').map((line) => line.length));
+const widest = (text: string): number =>
+  Math.max(
+    ...stripVTControlCharacters(text)
+      .replace(/\r/g, '')
+      .split('\n')
+      .map((line) => line.length),
+  );
 
 /** Runs mirrorctl on a pseudo-terminal of `columns` columns (util-linux `script`), as a person at a terminal would. */
 function onTerminal(columns: number, args: readonly string[]): Promise<string> {
@@ -79,9 +85,18 @@ describe('sandbox lines', () => {
       targetLabels: new Map([['tmt-0123456789abcdef0', 'ids-1']]),
       ...(width !== undefined && { width }),
     });
-    renderer.stepHeader(1, 3, { title: 'launch the web tier', expect: 'every eligible ENI of a tagged instance is mirrored exactly once, by one session of ours', actions: [] } as never);
+    renderer.stepHeader(1, 3, {
+      title: 'launch the web tier',
+      expect: 'every eligible ENI of a tagged instance is mirrored exactly once, by one session of ours',
+      actions: [],
+    } as never);
     renderer.decision(decision);
-    renderer.decision({ ...decision, action: 'fail', reason: 'error', detail: 'CreateTrafficMirrorSession eni-0123456789abcdef0 -> tmt-0123456789abcdef0 failed (InternalError): try again' });
+    renderer.decision({
+      ...decision,
+      action: 'fail',
+      reason: 'error',
+      detail: 'CreateTrafficMirrorSession eni-0123456789abcdef0 -> tmt-0123456789abcdef0 failed (InternalError): try again',
+    });
     return out;
   }
 

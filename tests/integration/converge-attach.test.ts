@@ -3,8 +3,8 @@
  * refusing, hand-made sessions, idempotency and bad input.
  */
 import type { Handler } from 'aws-lambda';
-import { InvalidEventError } from '../../shared/domain/errors';
 import type { ConvergeSummary } from '../../shared/converge';
+import { InvalidEventError } from '../../shared/domain/errors';
 import { createLambdaContext } from '../support/lambda-context';
 import {
   Ec2Seeder,
@@ -14,8 +14,8 @@ import {
   sessionsOn,
   setFunctionEnvironment,
   startTestCloud,
-  targetLoads,
   type TestCloud,
+  targetLoads,
 } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
@@ -70,7 +70,10 @@ describe('converge on a running, tagged instance', () => {
         'vpc-mirror-orchestrator:owner': OWNER,
         'vpc-mirror-orchestrator:instance-id': instance.instanceId,
       });
-      const slots = (await ledgerItem(cloud, `eni#${session.networkInterfaceId}`, 'slots')) as { slots: Record<string, Record<string, unknown>>; gsi1pk: string };
+      const slots = (await ledgerItem(cloud, `eni#${session.networkInterfaceId}`, 'slots')) as {
+        slots: Record<string, Record<string, unknown>>;
+        gsi1pk: string;
+      };
       expect(slots.gsi1pk).toBe(`instance#${instance.instanceId}`);
       expect(slots.slots[String(session.sessionNumber)]).toMatchObject({
         owner: 'managed',
@@ -86,7 +89,13 @@ describe('converge on a running, tagged instance', () => {
     for (const published of attachedEvents) {
       expect(published.source).toBe('vpc-mirror-orchestrator');
       expect(published.eventBusName).toBe('mirror-outcomes');
-      expect(published.detail).toMatchObject({ schemaVersion: 1, action: 'attach', instanceId: instance.instanceId, triggerEventId: event.id, ownerId: OWNER });
+      expect(published.detail).toMatchObject({
+        schemaVersion: 1,
+        action: 'attach',
+        instanceId: instance.instanceId,
+        triggerEventId: event.id,
+        ownerId: OWNER,
+      });
     }
     const history = await historyOf(cloud, instance.instanceId);
     expect(history.filter((h) => h.action === 'attach')).toHaveLength(2);
@@ -219,7 +228,9 @@ describe('converge on bad or stale input', () => {
     const summary = await invoke(instanceEvents, fixtureEvent('state-change-running', 'i-0fedcba9876543210'));
 
     expect(summary).toMatchObject({ attached: 0, detached: 0, failed: 0 });
-    expect(summary.decisions).toEqual([expect.objectContaining({ action: 'skip', reason: 'instance-gone', instanceId: 'i-0fedcba9876543210' })]);
+    expect(summary.decisions).toEqual([
+      expect.objectContaining({ action: 'skip', reason: 'instance-gone', instanceId: 'i-0fedcba9876543210' }),
+    ]);
     expect(cloud.sim.snapshot().sessions).toEqual(before);
   });
 });

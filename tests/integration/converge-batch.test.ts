@@ -2,12 +2,22 @@
  * The state-change handler fed by its SQS queue: a batch of records is one converge (one read of EC2 for all of
  * them), and the partial batch response names only the records that must come back.
  */
-import type { Handler, SQSBatchResponse, SQSRecord } from 'aws-lambda';
+
 import { Ec2Error } from '@vpc-mirror-orchestrator/ec2-sim';
 import { sqsEvent, sqsRecord } from '@vpc-mirror-orchestrator/local-lambda';
+import type { Handler, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { CATCH_UP_DELAYS_MS } from '../../shared/lambda/catch-up';
 import { createLambdaContext } from '../support/lambda-context';
-import { Ec2Seeder, fixtureEvent, historyOf, sessionsOn, setFunctionEnvironment, startTestCloud, type Launched, type TestCloud } from '../support/test-cloud';
+import {
+  Ec2Seeder,
+  fixtureEvent,
+  historyOf,
+  type Launched,
+  sessionsOn,
+  setFunctionEnvironment,
+  startTestCloud,
+  type TestCloud,
+} from '../support/test-cloud';
 
 const QUEUE_ARN = 'arn:aws:sqs:eu-west-1:111122223333:vpc-mirror-orchestrator-test-instanceEvents';
 const OWNER_TAG = 'vpc-mirror-orchestrator:owner';
@@ -21,7 +31,10 @@ let sequence = 0;
 function runningRecord(instanceId: string): { record: SQSRecord; eventId: string } {
   sequence += 1;
   const eventId = `batch-event-${sequence}`;
-  return { record: sqsRecord({ queueArn: QUEUE_ARN, body: JSON.stringify(fixtureEvent('state-change-running', instanceId, eventId)) }), eventId };
+  return {
+    record: sqsRecord({ queueArn: QUEUE_ARN, body: JSON.stringify(fixtureEvent('state-change-running', instanceId, eventId)) }),
+    eventId,
+  };
 }
 
 function invoke(records: readonly SQSRecord[]): Promise<SQSBatchResponse> {
@@ -60,14 +73,26 @@ describe('instance-events handler fed by its SQS queue', () => {
     const instances = await launchTagged(8);
     const good = instances.map((instance) => runningRecord(instance.instanceId));
     const unknown = runningRecord(UNKNOWN_INSTANCE);
-    const malformed = sqsRecord({ queueArn: QUEUE_ARN, body: JSON.stringify({ ...fixtureEvent('state-change-running', 'i-nope', 'malformed-1') }) });
+    const malformed = sqsRecord({
+      queueArn: QUEUE_ARN,
+      body: JSON.stringify({ ...fixtureEvent('state-change-running', 'i-nope', 'malformed-1') }),
+    });
     cloud.sim.resetCalls();
 
-    const response = await invoke([...good.slice(0, 4).map((g) => g.record), malformed, unknown.record, ...good.slice(4).map((g) => g.record)]);
+    const response = await invoke([
+      ...good.slice(0, 4).map((g) => g.record),
+      malformed,
+      unknown.record,
+      ...good.slice(4).map((g) => g.record),
+    ]);
 
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: malformed.messageId }] });
     const eniIds = instances.flatMap((instance) => instance.eniIds);
-    expect(managedSessionsOn(eniIds).map((session) => session.networkInterfaceId).sort()).toEqual([...eniIds].sort());
+    expect(
+      managedSessionsOn(eniIds)
+        .map((session) => session.networkInterfaceId)
+        .sort(),
+    ).toEqual([...eniIds].sort());
     const calls = callTotals();
     // One read for the batch; the unknown instance's event says `running`, so it alone (no ENIs, no sessions to
     // list) is read again after each catch-up delay (EC2 may not list a new instance yet), then left to the sweep.

@@ -64,7 +64,9 @@ describe('converge under duplicate stop events', () => {
     // Assert: the sessions are gone and each is reported detached once, in the summaries and as outcome events.
     expect(sessionsOn(cloud, instance.eniIds)).toEqual([]);
     expect(summaries.reduce((sum, summary) => sum + summary.detached, 0)).toBe(2);
-    const detachEvents = cloud.bus.events.filter((event) => event.detailType === 'Mirror Session Detached' && event.detail.instanceId === instance.instanceId);
+    const detachEvents = cloud.bus.events.filter(
+      (event) => event.detailType === 'Mirror Session Detached' && event.detail.instanceId === instance.instanceId,
+    );
     expect(detachEvents).toHaveLength(2);
   });
 });

@@ -3,14 +3,15 @@
  * fall through to the next candidate, a lost answer is retried into the same session. converge is wired here by the
  * functions' wiring over HTTP, but with its own EC2 client (one attempt, so a transient failure reaches converge).
  */
-import { EC2Client } from '@aws-sdk/client-ec2';
+
 import { Logger } from '@aws-lambda-powertools/logger';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { loadConfig } from '../../shared/config/config';
-import { converge, SLOT_GRACE_MS, type ConvergeDeps } from '../../shared/converge';
+import { type ConvergeDeps, converge, SLOT_GRACE_MS } from '../../shared/converge';
 import { RetryableError } from '../../shared/domain/errors';
 import { defaultDeps } from '../../shared/wiring/deps';
-import { Ec2Seeder, ledgerItem, sessionsOn, startTestCloud, targetLoads, type TestCloud } from '../support/test-cloud';
+import { Ec2Seeder, ledgerItem, sessionsOn, startTestCloud, type TestCloud, targetLoads } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
 const OWNER_TAG = 'vpc-mirror-orchestrator:owner';
@@ -85,7 +86,9 @@ describe('converge when EC2 refuses at create time', () => {
     const summary = await converge([instance.instanceId], { eventId: 'evt-unsupported' }, depsWith({ MIRROR_SUPPORTED_TYPES: 'm6i' }));
 
     expect(summary).toMatchObject({ attached: 0, refused: 1, failed: 0 });
-    expect(summary.decisions).toContainEqual(expect.objectContaining({ action: 'refuse', eniId, reason: 'network-interface-not-supported' }));
+    expect(summary.decisions).toContainEqual(
+      expect.objectContaining({ action: 'refuse', eniId, reason: 'network-interface-not-supported' }),
+    );
     expect(sessionsOn(cloud, [eniId])).toEqual([]);
     expect(await ledgerItem(cloud, `eni#${eniId}`, 'slots')).toBeUndefined();
     expect([...(await targetLoads(cloud)).values()].some((load) => load.sources.includes(eniId))).toBe(false);
@@ -106,7 +109,9 @@ describe('converge when a create answer is lost', () => {
 
     await expect(firstTry).rejects.toBeInstanceOf(RetryableError);
     removeHook();
-    const reserved = (await ledgerItem(cloud, `eni#${eniId}`, 'slots')) as { slots: Record<string, { state: string; reservationId: string }> };
+    const reserved = (await ledgerItem(cloud, `eni#${eniId}`, 'slots')) as {
+      slots: Record<string, { state: string; reservationId: string }>;
+    };
     expect(Object.values(reserved.slots)).toEqual([expect.objectContaining({ state: 'reserved' })]);
 
     const retry = await converge([instance.instanceId], { eventId: 'evt-lost' }, depsWith());
@@ -114,9 +119,15 @@ describe('converge when a create answer is lost', () => {
     expect(retry.failed).toBe(0);
     const ours = sessionsOn(cloud, [eniId]).filter((s) => s.tags[OWNER_TAG] !== undefined);
     expect(ours).toHaveLength(1);
-    const slots = (await ledgerItem(cloud, `eni#${eniId}`, 'slots')) as { slots: Record<string, { state: string; sessionId: string; reservationId: string }> };
+    const slots = (await ledgerItem(cloud, `eni#${eniId}`, 'slots')) as {
+      slots: Record<string, { state: string; sessionId: string; reservationId: string }>;
+    };
     expect(Object.values(slots.slots)).toEqual([
-      expect.objectContaining({ state: 'active', sessionId: ours[0]?.trafficMirrorSessionId, reservationId: Object.values(reserved.slots)[0]?.reservationId }),
+      expect.objectContaining({
+        state: 'active',
+        sessionId: ours[0]?.trafficMirrorSessionId,
+        reservationId: Object.values(reserved.slots)[0]?.reservationId,
+      }),
     ]);
   });
 });
@@ -161,7 +172,9 @@ describe('converge after our session was deleted by hand', () => {
     const afterGrace = await converge([instance.instanceId], { eventId: 'evt-del-3' }, later(SLOT_GRACE_MS + 60_000));
 
     expect(withinGrace).toMatchObject({ attached: 0, kept: 1 });
-    expect(afterGrace.decisions).toContainEqual(expect.objectContaining({ action: 'release', eniId, sessionId: deleted, reason: 'session-gone' }));
+    expect(afterGrace.decisions).toContainEqual(
+      expect.objectContaining({ action: 'release', eniId, sessionId: deleted, reason: 'session-gone' }),
+    );
     expect(afterGrace).toMatchObject({ attached: 1, failed: 0 });
     const ours = sessionsOn(cloud, [eniId]).filter((s) => s.tags[OWNER_TAG] !== undefined);
     expect(ours).toHaveLength(1);
@@ -176,12 +189,18 @@ describe('converge with per-instance override tags', () => {
     const good = await seed.launch({ type: 'm5.large', tags: { ...TAG, 'traffic-mirror-target': allowed } });
     const bad = await seed.launch({ type: 'm5.large', tags: { ...TAG, 'traffic-mirror-target': foreign } });
 
-    const summary = await converge([good.instanceId, bad.instanceId], { eventId: 'evt-override' }, depsWith({ MIRROR_ALLOWED_TARGET_IDS: allowed }));
+    const summary = await converge(
+      [good.instanceId, bad.instanceId],
+      { eventId: 'evt-override' },
+      depsWith({ MIRROR_ALLOWED_TARGET_IDS: allowed }),
+    );
 
     expect(summary).toMatchObject({ attached: 1, failed: 0 });
     expect(sessionsOn(cloud, good.eniIds).map((s) => s.trafficMirrorTargetId)).toEqual([allowed]);
     expect(sessionsOn(cloud, bad.eniIds)).toEqual([]);
-    expect(summary.decisions).toContainEqual(expect.objectContaining({ action: 'refuse', instanceId: bad.instanceId, reason: 'target-not-allowed' }));
+    expect(summary.decisions).toContainEqual(
+      expect.objectContaining({ action: 'refuse', instanceId: bad.instanceId, reason: 'target-not-allowed' }),
+    );
   });
 });
 
@@ -192,6 +211,8 @@ describe('converge on a batch naming an instance EC2 no longer knows', () => {
     const summary = await converge(['i-0aaaaaaaaaaaaaaaa', instance.instanceId], { eventId: 'evt-batch' }, depsWith());
 
     expect(summary).toMatchObject({ attached: 1, failed: 0 });
-    expect(summary.decisions).toContainEqual(expect.objectContaining({ action: 'skip', instanceId: 'i-0aaaaaaaaaaaaaaaa', reason: 'instance-gone' }));
+    expect(summary.decisions).toContainEqual(
+      expect.objectContaining({ action: 'skip', instanceId: 'i-0aaaaaaaaaaaaaaaa', reason: 'instance-gone' }),
+    );
   });
 });

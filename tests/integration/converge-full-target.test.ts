@@ -5,12 +5,12 @@
  * HTTP against the simulator and dynalite; later times through the wiring's clock offset.
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ledgerProblems, OWNER_TAG } from '../../local/oracle';
+import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
 import { converge, SLOT_GRACE_MS, TARGET_FULL_RECHECK_MS } from '../../shared/converge';
 import { sweep } from '../../shared/converge/sweep';
-import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
-import { ledgerProblems, OWNER_TAG } from '../../local/oracle';
-import { endpointsOf, wire, type Wiring } from '../support/deps';
-import { Ec2Seeder, ledgerItem, sessionsOn, startTestCloud, targetLoads, type TestCloud } from '../support/test-cloud';
+import { endpointsOf, type Wiring, wire } from '../support/deps';
+import { Ec2Seeder, ledgerItem, sessionsOn, startTestCloud, type TestCloud, targetLoads } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
 const SWEEP_SETTINGS = { ...DEFAULT_SWEEP_SETTINGS, mutationsPerSecond: 50, mutationBurst: 50 };
@@ -63,7 +63,11 @@ describe('a target EC2 says is full', () => {
     expect(cloud.sim.calls().CreateTrafficMirrorSession?.errors).toEqual({ TrafficMirrorSourcesPerTargetLimitExceeded: 1 });
     expect(await ledgerItem(cloud, `target#${interfaceTarget}`, 'load')).toHaveProperty('fullUntil');
 
-    const meanwhile = await converge([first.instanceId, second.instanceId], { eventId: 'meanwhile' }, wiring(TARGET_FULL_RECHECK_MS / 2).deps);
+    const meanwhile = await converge(
+      [first.instanceId, second.instanceId],
+      { eventId: 'meanwhile' },
+      wiring(TARGET_FULL_RECHECK_MS / 2).deps,
+    );
     expect(meanwhile).toMatchObject({ refused: 2, failed: 0 });
     expect(meanwhile.decisions.filter((d) => d.action === 'refuse').map((d) => d.reason)).toEqual(['target-pool-full', 'target-pool-full']);
     expect(creates()).toBe(1);

@@ -8,13 +8,13 @@ import { createLambdaContext } from '../support/lambda-context';
 import {
   Ec2Seeder,
   fixtureEvent,
+  type Launched,
   ledgerItem,
   sessionsOn,
   setFunctionEnvironment,
   startTestCloud,
-  targetLoads,
-  type Launched,
   type TestCloud,
+  targetLoads,
 } from '../support/test-cloud';
 
 const TAG_KEY = 'traffic-mirror';
@@ -119,7 +119,9 @@ describe('converge when mirroring should end', () => {
     const summary = await invoke(instanceEvents, fixtureEvent('state-change-terminated', instance.instanceId));
 
     expect(summary).toMatchObject({ detached: 1, failed: 0 });
-    expect(summary.decisions).toContainEqual(expect.objectContaining({ action: 'release', eniId: instance.eniIds[1], reason: 'instance-gone' }));
+    expect(summary.decisions).toContainEqual(
+      expect.objectContaining({ action: 'release', eniId: instance.eniIds[1], reason: 'instance-gone' }),
+    );
     await expectOnlyHandMadeLeft(instance, handMadeId);
     expect(await ledgerItem(cloud, `eni#${instance.eniIds[1]}`, 'slots')).toBeUndefined();
   });

@@ -32,33 +32,37 @@ afterAll(async () => {
 });
 
 describe('converge racing on one reservation', () => {
-  it('waits for a holder slowed to 10x the old wait instead of replaying its ClientToken', async () => {
-    // Arrange: the first create EC2 receives is held for SLOW_HOLDER_MS (EC2 throttling the holder, say).
-    const instance = await seed.launch({ tags: { 'traffic-mirror': 'true' } });
-    cloud.sim.resetCalls();
-    let holderInCreate: () => void = () => undefined;
-    const holderReachedEc2 = new Promise<void>((resolve) => {
-      holderInCreate = resolve;
-    });
-    let creates = 0;
-    const unhook = cloud.sim.hook('CreateTrafficMirrorSession', 'before', async () => {
-      creates += 1;
-      if (creates > 1) return;
-      holderInCreate();
-      await new Promise((resolve) => setTimeout(resolve, SLOW_HOLDER_MS));
-    });
+  it(
+    'waits for a holder slowed to 10x the old wait instead of replaying its ClientToken',
+    async () => {
+      // Arrange: the first create EC2 receives is held for SLOW_HOLDER_MS (EC2 throttling the holder, say).
+      const instance = await seed.launch({ tags: { 'traffic-mirror': 'true' } });
+      cloud.sim.resetCalls();
+      let holderInCreate: () => void = () => undefined;
+      const holderReachedEc2 = new Promise<void>((resolve) => {
+        holderInCreate = resolve;
+      });
+      let creates = 0;
+      const unhook = cloud.sim.hook('CreateTrafficMirrorSession', 'before', async () => {
+        creates += 1;
+        if (creates > 1) return;
+        holderInCreate();
+        await new Promise((resolve) => setTimeout(resolve, SLOW_HOLDER_MS));
+      });
 
-    // Act: the holder reserves and calls EC2; the racer arrives while EC2 holds it.
-    const holder = invoke(fixtureEvent('state-change-running', instance.instanceId, 'running-holder'));
-    await holderReachedEc2;
-    const racer = invoke(fixtureEvent('tag-change-added', instance.instanceId, 'tag-racer'));
-    const [held, raced] = await Promise.all([holder, racer]);
-    unhook();
+      // Act: the holder reserves and calls EC2; the racer arrives while EC2 holds it.
+      const holder = invoke(fixtureEvent('state-change-running', instance.instanceId, 'running-holder'));
+      await holderReachedEc2;
+      const racer = invoke(fixtureEvent('tag-change-added', instance.instanceId, 'tag-racer'));
+      const [held, raced] = await Promise.all([holder, racer]);
+      unhook();
 
-    // Assert: one create in all, one session, reported attached once; the racer reports what the holder did.
-    expect(cloud.sim.calls().CreateTrafficMirrorSession?.total).toBe(1);
-    expect(sessionsOn(cloud, instance.eniIds)).toHaveLength(1);
-    expect(held.attached + raced.attached).toBe(1);
-    expect(raced.decisions.map((decision) => decision.action)).toEqual(['keep']);
-  }, 4 * SLOW_HOLDER_MS);
+      // Assert: one create in all, one session, reported attached once; the racer reports what the holder did.
+      expect(cloud.sim.calls().CreateTrafficMirrorSession?.total).toBe(1);
+      expect(sessionsOn(cloud, instance.eniIds)).toHaveLength(1);
+      expect(held.attached + raced.attached).toBe(1);
+      expect(raced.decisions.map((decision) => decision.action)).toEqual(['keep']);
+    },
+    4 * SLOW_HOLDER_MS,
+  );
 });

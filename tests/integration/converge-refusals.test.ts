@@ -4,12 +4,12 @@
  * the cause goes away. Real adapters over HTTP against the simulator and dynalite.
  */
 import { Ec2Error } from '@vpc-mirror-orchestrator/ec2-sim';
+import { ledgerProblems as auditedLedger, OWNER_TAG } from '../../local/oracle';
+import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
 import { converge, INSTANCE_CONCURRENCY } from '../../shared/converge';
 import { sweep } from '../../shared/converge/sweep';
-import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
-import { ledgerProblems as auditedLedger, OWNER_TAG } from '../../local/oracle';
-import { endpointsOf, wire, type Wiring } from '../support/deps';
-import { Ec2Seeder, sessionsOn, startTestCloud, type Launched, type TestCloud } from '../support/test-cloud';
+import { endpointsOf, type Wiring, wire } from '../support/deps';
+import { Ec2Seeder, type Launched, sessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
 const SWEEP_SETTINGS = { ...DEFAULT_SWEEP_SETTINGS, mutationsPerSecond: 50, mutationBurst: 50 };
@@ -52,9 +52,14 @@ describe('converge when EC2 refuses the create for good', () => {
     const summary = await converge([second.instanceId], { eventId: 'at-quota' }, wiring.deps);
 
     expect(summary).toMatchObject({ refused: 1, failed: 0, attached: 0 });
-    expect(summary.decisions).toContainEqual(expect.objectContaining({ action: 'refuse', eniId: second.eniIds[0], reason: 'account-session-limit' }));
+    expect(summary.decisions).toContainEqual(
+      expect.objectContaining({ action: 'refuse', eniId: second.eniIds[0], reason: 'account-session-limit' }),
+    );
     expect(cloud.bus.events).toContainEqual(
-      expect.objectContaining({ detailType: 'Mirror Session Refused', detail: expect.objectContaining({ reason: 'account-session-limit' }) }),
+      expect.objectContaining({
+        detailType: 'Mirror Session Refused',
+        detail: expect.objectContaining({ reason: 'account-session-limit' }),
+      }),
     );
     expect(ownedSessions(second.eniIds)).toEqual([]);
     expect(await ledgerProblems()).toEqual([]);
@@ -73,10 +78,16 @@ describe('converge when EC2 refuses the create for good', () => {
     for (let i = 0; i < 3 * INSTANCE_CONCURRENCY; i += 1) instances.push(await seed.launch({ tags: TAG }));
     cloud.sim.resetCalls();
 
-    const summary = await converge(instances.map((instance) => instance.instanceId), { eventId: 'at-quota' }, wiring.deps);
+    const summary = await converge(
+      instances.map((instance) => instance.instanceId),
+      { eventId: 'at-quota' },
+      wiring.deps,
+    );
 
     expect(summary).toMatchObject({ refused: instances.length, failed: 0 });
-    expect(new Set(summary.decisions.filter((d) => d.action === 'refuse').map((d) => d.reason))).toEqual(new Set(['account-session-limit']));
+    expect(new Set(summary.decisions.filter((d) => d.action === 'refuse').map((d) => d.reason))).toEqual(
+      new Set(['account-session-limit']),
+    );
     expect(cloud.sim.calls().CreateTrafficMirrorSession?.total).toBeLessThanOrEqual(INSTANCE_CONCURRENCY);
     expect(await ledgerProblems()).toEqual([]);
   });
@@ -85,13 +96,16 @@ describe('converge when EC2 refuses the create for good', () => {
     const rejected = await seed.launch({ tags: TAG });
     const others = [await seed.launch({ tags: TAG }), await seed.launch({ tags: TAG })];
     cloud.sim.hook('CreateTrafficMirrorSession', 'before', (params) => {
-      if (params.NetworkInterfaceId === rejected.eniIds[0]) throw new Ec2Error('InvalidParameterValue', 'The value for parameter X is not valid.');
+      if (params.NetworkInterfaceId === rejected.eniIds[0])
+        throw new Ec2Error('InvalidParameterValue', 'The value for parameter X is not valid.');
     });
 
     const run = await sweep({ eventId: 'sweep' }, wiring.deps, { ledger: wiring.sweepLedger, settings: SWEEP_SETTINGS });
 
     expect(run).toMatchObject({ attached: 2, refused: 1, failed: 0 });
-    expect(run.decisions).toContainEqual(expect.objectContaining({ action: 'refuse', instanceId: rejected.instanceId, reason: 'invalid-parameter' }));
+    expect(run.decisions).toContainEqual(
+      expect.objectContaining({ action: 'refuse', instanceId: rejected.instanceId, reason: 'invalid-parameter' }),
+    );
     expect(ownedSessions(others.flatMap((instance) => instance.eniIds))).toHaveLength(2);
     expect(await ledgerProblems()).toEqual([]);
   });

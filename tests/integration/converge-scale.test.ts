@@ -5,7 +5,16 @@
 import type { Handler } from 'aws-lambda';
 import type { ConvergeSummary } from '../../shared/converge';
 import { createLambdaContext } from '../support/lambda-context';
-import { Ec2Seeder, fixtureEvent, sessionsOn, setFunctionEnvironment, startTestCloud, targetLoads, type Launched, type TestCloud } from '../support/test-cloud';
+import {
+  Ec2Seeder,
+  fixtureEvent,
+  type Launched,
+  sessionsOn,
+  setFunctionEnvironment,
+  startTestCloud,
+  type TestCloud,
+  targetLoads,
+} from '../support/test-cloud';
 
 const INSTANCES = 25;
 const OWNER_TAG = 'vpc-mirror-orchestrator:owner';
@@ -24,7 +33,8 @@ beforeAll(async () => {
   interfaceTargets = [await seed.interfaceTarget('eu-west-1a'), await seed.interfaceTarget('eu-west-1a')];
   nlbTarget = await seed.loadBalancerTarget();
   instances = [];
-  for (let i = 0; i < INSTANCES; i += 1) instances.push(await seed.launch({ type: 'm5.large', tags: { 'traffic-mirror': 'true' }, zone: 'eu-west-1a' }));
+  for (let i = 0; i < INSTANCES; i += 1)
+    instances.push(await seed.launch({ type: 'm5.large', tags: { 'traffic-mirror': 'true' }, zone: 'eu-west-1a' }));
   setFunctionEnvironment(cloud, { targetIds: [...interfaceTargets, nlbTarget], filterId });
   instanceEvents = (await import('../../functions/instance-events')).handler as Handler<unknown, ConvergeSummary>;
 });
@@ -38,8 +48,13 @@ describe('converge under concurrency', () => {
     cloud.sim.resetCalls();
 
     const summaries = await Promise.all(
-      instances.map((instance) =>
-        instanceEvents(fixtureEvent('state-change-running', instance.instanceId), createLambdaContext(), () => undefined) as Promise<ConvergeSummary>,
+      instances.map(
+        (instance) =>
+          instanceEvents(
+            fixtureEvent('state-change-running', instance.instanceId),
+            createLambdaContext(),
+            () => undefined,
+          ) as Promise<ConvergeSummary>,
       ),
     );
 
@@ -68,7 +83,9 @@ describe('converge under concurrency', () => {
     const calls = cloud.sim.calls();
     const totalCalls = Object.values(calls).reduce((sum, count) => sum + count.total, 0);
     // Recorded for the report (EC2 calls per attached session); no timing is asserted.
-    console.info(`25-instance burst: ${totalCalls} EC2 calls for ${ours.length} sessions: ${JSON.stringify(Object.fromEntries(Object.entries(calls).map(([k, v]) => [k, v.total])))}`);
+    console.info(
+      `25-instance burst: ${totalCalls} EC2 calls for ${ours.length} sessions: ${JSON.stringify(Object.fromEntries(Object.entries(calls).map(([k, v]) => [k, v.total])))}`,
+    );
     // The ledger kept the limits: EC2 never had to refuse a create (its own limit check is the last line only).
     expect(calls.CreateTrafficMirrorSession).toMatchObject({ total: INSTANCES, ok: INSTANCES, errors: {} });
   });

@@ -4,9 +4,10 @@
  * EC2 has. And when nothing changes: a steady instance costs no mutating call, whatever AWS filled in by default.
  * Real adapters over HTTP against the simulator and dynalite.
  */
-import { converge, type ConvergeDeps } from '../../shared/converge';
+
 import { ledgerProblems as auditedLedger, OWNER_TAG } from '../../local/oracle';
-import { endpointsOf, wire, type Wiring } from '../support/deps';
+import { type ConvergeDeps, converge } from '../../shared/converge';
+import { endpointsOf, type Wiring, wire } from '../support/deps';
 import { Ec2Seeder, sessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
@@ -60,31 +61,39 @@ afterAll(async () => {
 });
 
 describe('converge after a settings change', () => {
-  const changes: ReadonlyArray<{ name: string; before: Record<string, string>; after: Record<string, string>; expected: Record<string, unknown> }> = [
+  const changes: ReadonlyArray<{
+    name: string;
+    before: Record<string, string>;
+    after: Record<string, string>;
+    expected: Record<string, unknown>;
+  }> = [
     { name: 'a new filter', before: {}, after: { MIRROR_FILTER_ID: 'other' }, expected: { trafficMirrorFilterId: 'other' } },
     { name: 'a new VNI', before: { MIRROR_VNI: '4242' }, after: { MIRROR_VNI: '4343' }, expected: { virtualNetworkId: 4343 } },
     { name: 'a new packet length', before: {}, after: { MIRROR_PACKET_LENGTH: '128' }, expected: { packetLength: 128 } },
     { name: 'the packet length unset', before: { MIRROR_PACKET_LENGTH: '128' }, after: {}, expected: { packetLength: undefined } },
   ];
 
-  it.each(changes)('replaces the session in the same converge after $name, and the ledger names only the new one', async ({ before, after, expected }) => {
-    const resolve = (env: Record<string, string>) =>
-      Object.fromEntries(Object.entries(env).map(([key, value]) => [key, value === 'other' ? otherFilterId : value]));
-    const instance = await seed.launch({ tags: TAG, zone: 'eu-west-1a' });
-    await converge([instance.instanceId], { eventId: 'first' }, depsFor([interfaceTarget], resolve(before)));
-    const [old] = ownedSessions(instance.eniIds);
+  it.each(changes)(
+    'replaces the session in the same converge after $name, and the ledger names only the new one',
+    async ({ before, after, expected }) => {
+      const resolve = (env: Record<string, string>) =>
+        Object.fromEntries(Object.entries(env).map(([key, value]) => [key, value === 'other' ? otherFilterId : value]));
+      const instance = await seed.launch({ tags: TAG, zone: 'eu-west-1a' });
+      await converge([instance.instanceId], { eventId: 'first' }, depsFor([interfaceTarget], resolve(before)));
+      const [old] = ownedSessions(instance.eniIds);
 
-    const summary = await converge([instance.instanceId], { eventId: 'redeploy' }, depsFor([interfaceTarget], resolve(after)));
+      const summary = await converge([instance.instanceId], { eventId: 'redeploy' }, depsFor([interfaceTarget], resolve(after)));
 
-    expect(summary).toMatchObject({ detached: 1, attached: 1, kept: 0, failed: 0 });
-    const sessions = ownedSessions(instance.eniIds);
-    expect(sessions).toHaveLength(1);
-    expect(sessions[0]?.trafficMirrorSessionId).not.toBe(old?.trafficMirrorSessionId);
-    const actual = sessions[0] as unknown as Record<string, unknown>;
-    const wanted = Object.fromEntries(Object.entries(expected).map(([key, value]) => [key, value === 'other' ? otherFilterId : value]));
-    expect(Object.fromEntries(Object.keys(wanted).map((key) => [key, actual[key]]))).toEqual(wanted);
-    expect(await ledgerProblems()).toEqual([]);
-  });
+      expect(summary).toMatchObject({ detached: 1, attached: 1, kept: 0, failed: 0 });
+      const sessions = ownedSessions(instance.eniIds);
+      expect(sessions).toHaveLength(1);
+      expect(sessions[0]?.trafficMirrorSessionId).not.toBe(old?.trafficMirrorSessionId);
+      const actual = sessions[0] as unknown as Record<string, unknown>;
+      const wanted = Object.fromEntries(Object.entries(expected).map(([key, value]) => [key, value === 'other' ? otherFilterId : value]));
+      expect(Object.fromEntries(Object.keys(wanted).map((key) => [key, actual[key]]))).toEqual(wanted);
+      expect(await ledgerProblems()).toEqual([]);
+    },
+  );
 
   it('moves the session when its target leaves the pool', async () => {
     const instance = await seed.launch({ tags: TAG, zone: 'eu-west-1a' });

@@ -6,10 +6,10 @@ import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { handleTriggerEvent } from '../../shared/lambda/batch';
 import { MAX_INSTANCES_PER_INVOCATION } from '../../shared/lambda/split';
+import { endpointsOf, type Wiring, wire } from '../support/deps';
 import type { PublishedEvent } from '../support/event-bus';
-import { Ec2Seeder, historyOf, sessionsOn, startTestCloud, type Launched, type TestCloud } from '../support/test-cloud';
+import { Ec2Seeder, historyOf, type Launched, sessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
 import { cloudTrailCreateTagsEvent, sqsBatchOf } from '../support/trigger-events';
-import { endpointsOf, wire, type Wiring } from '../support/deps';
 
 const TAG = { 'traffic-mirror': 'true' };
 const OWNER_TAG = 'vpc-mirror-orchestrator:owner';
@@ -30,7 +30,17 @@ async function launchTagged(count: number): Promise<Launched[]> {
 
 /** The event EventBridge delivers for a captured PutEvents entry. */
 function delivered(entry: PublishedEvent) {
-  return { version: '0', id: randomUUID(), 'detail-type': entry.detailType, source: entry.source, account: '111122223333', time: new Date().toISOString(), region: 'eu-west-1', resources: [], detail: entry.detail };
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': entry.detailType,
+    source: entry.source,
+    account: '111122223333',
+    time: new Date().toISOString(),
+    region: 'eu-west-1',
+    resources: [],
+    detail: entry.detail,
+  };
 }
 
 async function handle(...events: unknown[]): Promise<SQSBatchResponse> {
@@ -63,12 +73,20 @@ describe('a trigger too large for one invocation', () => {
     expect(parts().map((part) => (part.detail.instanceIds as string[]).length)).toEqual([25, 25, 10]);
     expect(parts().flatMap((part) => part.detail.instanceIds as string[])).toEqual(ids);
     expect(parts().map((part) => part.eventBusName)).toEqual(['default', 'default', 'default']);
-    expect(parts().map((part) => part.detail)).toEqual([1, 2, 3].map((part) => expect.objectContaining({ parentEventId: 'ct-1000', part, parts: 3 })));
+    expect(parts().map((part) => part.detail)).toEqual(
+      [1, 2, 3].map((part) => expect.objectContaining({ parentEventId: 'ct-1000', part, parts: 3 })),
+    );
   });
 
   it('has every part converged by its own invocation within the bound, so the whole fleet ends mirrored', async () => {
     const fleet = await launchTagged(60);
-    await handle(cloudTrailCreateTagsEvent(fleet.map((instance) => instance.instanceId), TAG, 'ct-1000'));
+    await handle(
+      cloudTrailCreateTagsEvent(
+        fleet.map((instance) => instance.instanceId),
+        TAG,
+        'ct-1000',
+      ),
+    );
 
     const perInvocation: number[] = [];
     for (const part of parts()) {
@@ -88,7 +106,14 @@ describe('a trigger too large for one invocation', () => {
     const fleet = await launchTagged(MAX_INSTANCES_PER_INVOCATION + 1);
     cloud.sim.resetCalls();
 
-    const summary = await handleTriggerEvent(cloudTrailCreateTagsEvent(fleet.map((instance) => instance.instanceId), TAG, 'ct-direct'), wiring.deps);
+    const summary = await handleTriggerEvent(
+      cloudTrailCreateTagsEvent(
+        fleet.map((instance) => instance.instanceId),
+        TAG,
+        'ct-direct',
+      ),
+      wiring.deps,
+    );
 
     expect(summary).toMatchObject({ attached: 0, failed: 0 });
     expect(creates()).toBe(0);
@@ -105,6 +130,8 @@ describe('a trigger too large for one invocation', () => {
 
     expect(answer.batchItemFailures).toEqual([]);
     expect(creates()).toBe(first.length);
-    expect(parts().map((part) => part.detail)).toEqual([expect.objectContaining({ parentEventId: 'ct-b', instanceIds: second, part: 1, parts: 1 })]);
+    expect(parts().map((part) => part.detail)).toEqual([
+      expect.objectContaining({ parentEventId: 'ct-b', instanceIds: second, part: 1, parts: 1 }),
+    ]);
   });
 });

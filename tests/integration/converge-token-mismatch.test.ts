@@ -5,9 +5,10 @@
  * existed replays the reservation. converge finds the session by its reservation tag and adopts it when it is
  * right, else replaces it; the ledger never forgets it. Real adapters over HTTP against the simulator and dynalite.
  */
-import { applyPlans, converge, readAndPlan } from '../../shared/converge';
+
 import { ledgerProblems as auditedLedger, OWNER_TAG } from '../../local/oracle';
-import { endpointsOf, wire, type Wiring } from '../support/deps';
+import { applyPlans, converge, readAndPlan } from '../../shared/converge';
+import { endpointsOf, type Wiring, wire } from '../support/deps';
 import { Ec2Seeder, sessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
@@ -107,7 +108,9 @@ describe('converge when its ClientToken was used with other parameters', () => {
     const summary = await applyPlans(plan ? [plan] : [], { eventId: 'new-settings' }, current.deps);
 
     expect(summary).toMatchObject({ attached: 1, detached: 0, failed: 0, refused: 0 });
-    expect(ownedSessions(instance.eniIds).map((session) => session.trafficMirrorSessionId)).toEqual([madeOnOldSettings?.trafficMirrorSessionId]);
+    expect(ownedSessions(instance.eniIds).map((session) => session.trafficMirrorSessionId)).toEqual([
+      madeOnOldSettings?.trafficMirrorSessionId,
+    ]);
     expect(cloud.sim.calls().DeleteTrafficMirrorSession).toBeUndefined();
     expect(await ledgerProblems()).toEqual([]);
   });

@@ -22,7 +22,10 @@ let dashboardNames: string[];
 beforeAll(async () => {
   const stack = await packagedStack(REPO);
   try {
-    dashboardNames = dashboardMetricNames(JSON.parse(readFileSync(path.join(stack.directory, TEMPLATE_FILE), 'utf8')) as CfnTemplate, NAMESPACE);
+    dashboardNames = dashboardMetricNames(
+      JSON.parse(readFileSync(path.join(stack.directory, TEMPLATE_FILE), 'utf8')) as CfnTemplate,
+      NAMESPACE,
+    );
   } finally {
     stack.release();
   }
@@ -35,8 +38,12 @@ afterAll(async () => {
 
 /** Names in an EMF document as Powertools writes it. */
 function emittedNames(document: unknown): string[] {
-  const directives = (document as { _aws?: { CloudWatchMetrics?: Array<{ Namespace: string; Metrics: Array<{ Name: string }> }> } })._aws?.CloudWatchMetrics ?? [];
-  return directives.filter((directive) => directive.Namespace === NAMESPACE).flatMap((directive) => directive.Metrics.map((metric) => metric.Name));
+  const directives =
+    (document as { _aws?: { CloudWatchMetrics?: Array<{ Namespace: string; Metrics: Array<{ Name: string }> }> } })._aws
+      ?.CloudWatchMetrics ?? [];
+  return directives
+    .filter((directive) => directive.Namespace === NAMESPACE)
+    .flatMap((directive) => directive.Metrics.map((metric) => metric.Name));
 }
 
 describe('the dashboard', () => {
@@ -60,7 +67,12 @@ describe('the dashboard', () => {
     const outsideTarget = await seed.interfaceTarget();
     const bystander = await seed.launch();
     await cloud.ec2.send(
-      new CreateTrafficMirrorSessionCommand({ NetworkInterfaceId: bystander.eniIds[0], TrafficMirrorTargetId: outsideTarget, TrafficMirrorFilterId: filterId, SessionNumber: 1 }),
+      new CreateTrafficMirrorSessionCommand({
+        NetworkInterfaceId: bystander.eniIds[0],
+        TrafficMirrorTargetId: outsideTarget,
+        TrafficMirrorFilterId: filterId,
+        SessionNumber: 1,
+      }),
     );
     let throttled = false;
     const unhook = cloud.sim.hook('DescribeInstances', 'before', () => {
@@ -73,9 +85,13 @@ describe('the dashboard', () => {
     await handleTrigger(fixtureEvent('tag-change-added', unsupported.instanceId), deps);
     unhook();
     const windowed = await seed.launch({ tags: { 'traffic-mirror': 'true' } });
-    await handleScheduledSweep({ id: 'sweep-metrics', source: 'aws.events', 'detail-type': 'Scheduled Event', time: new Date().toISOString(), detail: {} }, deps, {
-      unmanaged,
-    });
+    await handleScheduledSweep(
+      { id: 'sweep-metrics', source: 'aws.events', 'detail-type': 'Scheduled Event', time: new Date().toISOString(), detail: {} },
+      deps,
+      {
+        unmanaged,
+      },
+    );
     const denyDelete = cloud.sim.hook('DeleteTrafficMirrorSession', 'before', () => {
       throw new Ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.', 403);
     });

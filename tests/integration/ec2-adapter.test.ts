@@ -93,7 +93,13 @@ describe('the EC2 adapter', () => {
     expect(sessions).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ sessionId: handMade, managed: false, sessionNumber: 1 }),
-        expect.objectContaining({ sessionId: ours, managed: true, sessionNumber: 2, instanceId: instance.instanceId, reservationId: 'r-adapter-test' }),
+        expect.objectContaining({
+          sessionId: ours,
+          managed: true,
+          sessionNumber: 2,
+          instanceId: instance.instanceId,
+          reservationId: 'r-adapter-test',
+        }),
       ]),
     );
     expect((await adapter.listManagedSessions()).map((s) => s.sessionId)).toEqual([ours]);
@@ -104,7 +110,14 @@ describe('the EC2 adapter', () => {
   it('reuses the session for a repeated ClientToken instead of creating a second one', async () => {
     const instance = await seed.launch({ type: 'm5.large' });
     const [target, filter] = [await seed.loadBalancerTarget('again'), await seed.filter()];
-    const request = { instanceId: instance.instanceId, eniId: instance.eniIds[0] as string, targetId: target, filterId: filter, sessionNumber: 1, reservationId: 'r-same-token' };
+    const request = {
+      instanceId: instance.instanceId,
+      eniId: instance.eniIds[0] as string,
+      targetId: target,
+      filterId: filter,
+      sessionNumber: 1,
+      reservationId: 'r-same-token',
+    };
 
     const first = await adapter.createSession(request);
     const second = await adapter.createSession(request);

@@ -6,7 +6,7 @@
  */
 import { CreateTagsCommand, CreateTrafficMirrorSessionCommand, CreateTrafficMirrorTargetCommand } from '@aws-sdk/client-ec2';
 import type { EventEnvelope } from '@vpc-mirror-orchestrator/local-lambda';
-import { startReliabilityCloud, type ReliabilityCloud } from '../support/local-cloud';
+import { type ReliabilityCloud, startReliabilityCloud } from '../support/local-cloud';
 
 const UNTIL_KEY = 'traffic-mirror-until';
 const DETECTED = 'Unmanaged Mirror Session Detected';
@@ -27,7 +27,9 @@ afterAll(async () => {
 });
 
 function outcomes(detailType: string): Array<EventEnvelope & { detail: Record<string, unknown> }> {
-  return rc.cloud.bus.outcomes().filter((event) => event['detail-type'] === detailType) as Array<EventEnvelope & { detail: Record<string, unknown> }>;
+  return rc.cloud.bus.outcomes().filter((event) => event['detail-type'] === detailType) as Array<
+    EventEnvelope & { detail: Record<string, unknown> }
+  >;
 }
 
 async function tag(instanceId: string, tags: Record<string, string>): Promise<void> {
@@ -48,7 +50,14 @@ describe('unmanaged sessions', () => {
     const foreignTargetId = foreignTarget.TrafficMirrorTarget?.TrafficMirrorTargetId as string;
     const eniId = victim?.eniIds[0] as string;
     const session = (targetId: string, sessionNumber: number) =>
-      rc.ec2.send(new CreateTrafficMirrorSessionCommand({ NetworkInterfaceId: eniId, TrafficMirrorTargetId: targetId, TrafficMirrorFilterId: rc.filterId, SessionNumber: sessionNumber }));
+      rc.ec2.send(
+        new CreateTrafficMirrorSessionCommand({
+          NetworkInterfaceId: eniId,
+          TrafficMirrorTargetId: targetId,
+          TrafficMirrorFilterId: rc.filterId,
+          SessionNumber: sessionNumber,
+        }),
+      );
     const unknown = (await session(foreignTargetId, 1)).TrafficMirrorSession?.TrafficMirrorSessionId;
     await session(rc.targetIds[0] as string, 2);
     const before = sessionsOn([eniId]);

@@ -36,7 +36,11 @@ describe('handler start-up', () => {
     }
 
     // Compared by name: isolateModules gives each load its own copy of the error classes.
-    expect(thrown).toMatchObject({ name: 'ConfigError', variable: 'MIRROR_FILTER_ID', message: expect.stringMatching(/^MIRROR_FILTER_ID:/) });
+    expect(thrown).toMatchObject({
+      name: 'ConfigError',
+      variable: 'MIRROR_FILTER_ID',
+      message: expect.stringMatching(/^MIRROR_FILTER_ID:/),
+    });
   });
 
   it.each(HANDLERS)('%s loads and exports a handler when the configuration is valid', (name) => {

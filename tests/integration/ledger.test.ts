@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createLedger } from '../../shared/aws/ledger';
 import type { LedgerPort } from '../../shared/converge';
 import type { SessionFacts } from '../../shared/domain/types';
-import { startLedgerTable, type LedgerTable } from '../support/ledger-table';
+import { type LedgerTable, startLedgerTable } from '../support/ledger-table';
 
 const NOW = new Date('2026-10-02T14:05:11.000Z');
 /** A reservation's hold, a minute after NOW. */
@@ -26,7 +26,11 @@ const handMade = (eniId: string, sessionId: string, sessionNumber: number): Sess
 
 beforeAll(async () => {
   table = await startLedgerTable();
-  dynamo = new DynamoDBClient({ endpoint: table.endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  dynamo = new DynamoDBClient({
+    endpoint: table.endpoint,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   ledger = createLedger({ documents, tableName: table.tableName, historyTtlDays: 90, clock: { now: () => NOW } });
 });
@@ -66,7 +70,15 @@ describe('target source reservations', () => {
 
 describe('ENI slots', () => {
   it('gives concurrent reservations for one ENI the same reservation (one ClientToken, one session)', async () => {
-    const request = { eniId: 'eni-same', instanceId: 'i-0123456789abcdef0', targetId: 'tmt-x', numberCandidates: [1, 2, 3], preferredSessionNumber: 1, observedSessions: [], heldUntil: HELD_UNTIL };
+    const request = {
+      eniId: 'eni-same',
+      instanceId: 'i-0123456789abcdef0',
+      targetId: 'tmt-x',
+      numberCandidates: [1, 2, 3],
+      preferredSessionNumber: 1,
+      observedSessions: [],
+      heldUntil: HELD_UNTIL,
+    };
 
     const answers = await Promise.all([ledger.reserveSlot(request), ledger.reserveSlot(request), ledger.reserveSlot(request)]);
 
@@ -77,7 +89,14 @@ describe('ENI slots', () => {
 
   it('learns hand-made sessions, avoids their numbers, and is full at three', async () => {
     const eniId = 'eni-crowded';
-    const base = { eniId, instanceId: 'i-0123456789abcdef1', targetId: 'tmt-x', numberCandidates: [1, 2, 3], preferredSessionNumber: 1, heldUntil: HELD_UNTIL };
+    const base = {
+      eniId,
+      instanceId: 'i-0123456789abcdef1',
+      targetId: 'tmt-x',
+      numberCandidates: [1, 2, 3],
+      preferredSessionNumber: 1,
+      heldUntil: HELD_UNTIL,
+    };
 
     const third = await ledger.reserveSlot({ ...base, observedSessions: [handMade(eniId, 'tms-1', 1), handMade(eniId, 'tms-2', 2)] });
     expect(third).toMatchObject({ kind: 'reserved', sessionNumber: 3 });
@@ -90,19 +109,32 @@ describe('ENI slots', () => {
 
     if (third.kind !== 'reserved') throw new Error('expected a reservation');
     await ledger.removeSlot(eniId, { reservationId: third.reservationId });
-    const full = await ledger.reserveSlot({ ...base, observedSessions: [handMade(eniId, 'tms-1', 1), handMade(eniId, 'tms-2', 2), handMade(eniId, 'tms-3', 3)] });
+    const full = await ledger.reserveSlot({
+      ...base,
+      observedSessions: [handMade(eniId, 'tms-1', 1), handMade(eniId, 'tms-2', 2), handMade(eniId, 'tms-3', 3)],
+    });
     expect(full).toEqual({ kind: 'full' });
   });
 
   it('activates a reservation, finds the ENI through the instance (gsi1), and deletes the item when the last slot goes', async () => {
     const instanceId = 'i-0123456789abcdef2';
-    const reserved = await ledger.reserveSlot({ eniId: 'eni-life', instanceId, targetId: 'tmt-x', numberCandidates: [1], preferredSessionNumber: 1, observedSessions: [], heldUntil: HELD_UNTIL });
+    const reserved = await ledger.reserveSlot({
+      eniId: 'eni-life',
+      instanceId,
+      targetId: 'tmt-x',
+      numberCandidates: [1],
+      preferredSessionNumber: 1,
+      observedSessions: [],
+      heldUntil: HELD_UNTIL,
+    });
     if (reserved.kind !== 'reserved') throw new Error('expected a reservation');
 
     await ledger.activateSlot('eni-life', reserved.reservationId, 'tms-life');
 
     const [found] = await ledger.readInstanceEniLedgers(instanceId);
-    expect(found?.slots).toEqual([expect.objectContaining({ state: 'active', sessionId: 'tms-life', reservationId: reserved.reservationId })]);
+    expect(found?.slots).toEqual([
+      expect.objectContaining({ state: 'active', sessionId: 'tms-life', reservationId: reserved.reservationId }),
+    ]);
     await ledger.markSlotReleasing('eni-life', 'tms-life');
     expect((await ledger.readEniLedgers(['eni-life'])).get('eni-life')?.slots[0]?.state).toBe('releasing');
     await ledger.removeSlot('eni-life', { sessionId: 'tms-life' });
@@ -112,7 +144,13 @@ describe('ENI slots', () => {
 
 describe('history', () => {
   it('records an entry under the instance with an expiry HISTORY_TTL_DAYS ahead', async () => {
-    await ledger.recordHistory({ instanceId: 'i-0123456789abcdef3', eniId: 'eni-h', action: 'attach', reason: 'eligible', triggerEventId: 'evt-1' });
+    await ledger.recordHistory({
+      instanceId: 'i-0123456789abcdef3',
+      eniId: 'eni-h',
+      action: 'attach',
+      reason: 'eligible',
+      triggerEventId: 'evt-1',
+    });
 
     const answer = await documents.send(
       new GetCommand({ TableName: table.tableName, Key: { pk: 'history#i-0123456789abcdef3', sk: `${NOW.toISOString()}#eni-h#attach` } }),

@@ -1,9 +1,9 @@
 /** Outcome events over the real SDK to a loopback EventBridge endpoint: batching, schema, failed entries. */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { createPublisher } from '../../shared/aws/publisher';
-import { RetryableError } from '../../shared/domain/errors';
 import type { OutcomeEvent } from '../../shared/converge';
-import { startCapturingEventBus, type CapturingEventBus } from '../support/event-bus';
+import { RetryableError } from '../../shared/domain/errors';
+import { type CapturingEventBus, startCapturingEventBus } from '../support/event-bus';
 
 const AT = new Date('2026-10-02T14:05:11.000Z');
 
@@ -25,7 +25,11 @@ const outcome = (n: number): OutcomeEvent => ({
 
 beforeAll(async () => {
   bus = await startCapturingEventBus();
-  client = new EventBridgeClient({ endpoint: bus.endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  client = new EventBridgeClient({
+    endpoint: bus.endpoint,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
 });
 
 afterAll(async () => {

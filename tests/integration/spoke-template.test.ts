@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { CFN_SCHEMAS } from '../support/fixtures-path';
 import { checkForwarding, checkSpokeSessionOwnership, checkSpokeTrust, ec2ActionsOf } from '../support/spoke-checks';
-import { checkNoWildcardActions, roleStatements, type CfnTemplate, type PolicyStatement } from '../support/template-checks';
+import { type CfnTemplate, checkNoWildcardActions, type PolicyStatement, roleStatements } from '../support/template-checks';
 import { resolveIntrinsics } from '../support/template-placeholders';
 import { loadResourceSchemas } from '../support/template-schemas';
 
@@ -72,9 +72,13 @@ describe('the spoke template', () => {
   it('is valid against AWS CloudFormation resource schemas', () => {
     const problems = schemaProblems(spoke());
 
-    expect(Object.keys(spoke().Resources).sort()).toEqual(
-      ['CloudTrailTagsForwardRule', 'ForwarderRole', 'SpokeRole', 'StateChangeForwardRule', 'TagChangeForwardRule'],
-    );
+    expect(Object.keys(spoke().Resources).sort()).toEqual([
+      'CloudTrailTagsForwardRule',
+      'ForwarderRole',
+      'SpokeRole',
+      'StateChangeForwardRule',
+      'TagChangeForwardRule',
+    ]);
     expect(problems).toEqual([]);
   });
 

@@ -3,9 +3,10 @@
  * decision changes, not again on every run that reaches the same decision. Real adapters over HTTP against the
  * simulator and dynalite.
  */
-import { sweep } from '../../shared/converge/sweep';
+
 import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
-import { endpointsOf, wire, type Wiring } from '../support/deps';
+import { sweep } from '../../shared/converge/sweep';
+import { endpointsOf, type Wiring, wire } from '../support/deps';
 import { Ec2Seeder, historyOf, startTestCloud, type TestCloud } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
@@ -41,7 +42,9 @@ describe('sweeps over instances whose decision does not change', () => {
 
     const history = await historyOf(cloud, refused.instanceId);
     expect(history.map((item) => `${item.action}:${item.reason}`)).toEqual(['refuse:unsupported-instance-type']);
-    const announced = cloud.bus.events.filter((event) => event.detailType === 'Mirror Session Refused' && event.detail.instanceId === refused.instanceId);
+    const announced = cloud.bus.events.filter(
+      (event) => event.detailType === 'Mirror Session Refused' && event.detail.instanceId === refused.instanceId,
+    );
     expect(announced).toHaveLength(1);
   });
 

@@ -2,9 +2,10 @@
  * A steady fleet costs no mutating call, however many sweeps run, whatever the target kind and with VNI and packet
  * length left to AWS (it stores 8500 on NLB sessions). Real adapters over HTTP against the simulator and dynalite.
  */
-import { sweep } from '../../shared/converge/sweep';
+
 import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
-import { endpointsOf, wire, type Wiring } from '../support/deps';
+import { sweep } from '../../shared/converge/sweep';
+import { endpointsOf, type Wiring, wire } from '../support/deps';
 import { Ec2Seeder, startTestCloud, type TestCloud } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };

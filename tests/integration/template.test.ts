@@ -6,7 +6,11 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { CFN_SCHEMAS } from '../support/fixtures-path';
+import { checkAlarmShape, checkWindowEndSchedule, dashboardBody, dashboardMetricNames } from '../support/governance-checks';
+import { type PackagedStack, packagedStack, packageWithParams, TEMPLATE_FILE } from '../support/packaged-stack';
 import {
+  type CfnTemplate,
   checkDeadLetterQueue,
   checkEnvironment,
   checkEventQueues,
@@ -14,20 +18,16 @@ import {
   checkLogGroups,
   checkNoWildcardActions,
   checkOnFailureDestinations,
-  checkRuleDelivery,
   checkRolePerFunction,
+  checkRuleDelivery,
   checkRuntime,
   checkSessionOwnership,
   grantedActions,
   iamActionsCalledBy,
+  type PolicyStatement,
   resourcesOfType,
   roleStatements,
-  type CfnTemplate,
-  type PolicyStatement,
 } from '../support/template-checks';
-import { CFN_SCHEMAS } from '../support/fixtures-path';
-import { checkAlarmShape, checkWindowEndSchedule, dashboardBody, dashboardMetricNames } from '../support/governance-checks';
-import { packagedStack, packageWithParams, TEMPLATE_FILE, type PackagedStack } from '../support/packaged-stack';
 import { DEFAULT_PLACEHOLDER_CONTEXT, resolveIntrinsics } from '../support/template-placeholders';
 import { loadResourceSchemas, type ResourceSchemas } from '../support/template-schemas';
 
@@ -90,7 +90,8 @@ function sourceFiles(folders: readonly string[]): string[] {
 function queueConsumerRoles(candidate: CfnTemplate): Set<string> {
   return new Set(
     resourcesOfType(candidate, 'AWS::Lambda::EventSourceMapping').flatMap(([, mapping]) => {
-      const functionId = (mapping.Properties?.['FunctionName'] as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0] ?? '';
+      const functionId =
+        (mapping.Properties?.['FunctionName'] as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0] ?? '';
       const role = candidate.Resources[functionId]?.Properties?.['Role'] as { 'Fn::GetAtt'?: [string, string] } | undefined;
       return role?.['Fn::GetAtt'] ? [role['Fn::GetAtt'][0]] : [];
     }),
@@ -108,10 +109,14 @@ function iamCoverageProblems(candidate: CfnTemplate, called: readonly string[]):
   for (const [roleId, granted] of grantedActions(candidate)) {
     // The roles functions run with; the scheduler's own role is checked on its own below.
     if (!JSON.stringify(candidate.Resources[roleId]?.Properties?.['AssumeRolePolicyDocument']).includes('lambda.amazonaws.com')) continue;
-    const implicit = [...always, ...(consumers.has(roleId) ? ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'] : ['sqs:SendMessage'])];
+    const implicit = [
+      ...always,
+      ...(consumers.has(roleId) ? ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'] : ['sqs:SendMessage']),
+    ];
     const needed = roleId === 'SweepRole' ? called : called.filter((action) => !sweepOnly.includes(action));
     for (const action of needed) if (!granted.has(action)) problems.push(`${roleId} lacks ${action}`);
-    for (const action of granted) if (!needed.includes(action) && !implicit.includes(action)) problems.push(`${roleId} grants unused ${action}`);
+    for (const action of granted)
+      if (!needed.includes(action) && !implicit.includes(action)) problems.push(`${roleId} grants unused ${action}`);
   }
   return problems;
 }
@@ -244,14 +249,21 @@ describe('functions', () => {
     // One per event queue, plus ConvergePartsQueue (the parts of a trigger too large for one invocation).
     expect(resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')).toHaveLength(3);
     expect(checkEventQueues(template)).toEqual([]);
-    const [mappingId] = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').find(([id]) => id.startsWith('InstanceEvents')) ?? [''];
+    const [mappingId] = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').find(([id]) => id.startsWith('InstanceEvents')) ?? [
+      '',
+    ];
     const allOrNothing = mutated((copy) => delete properties(copy, mappingId)['FunctionResponseTypes']);
     expect(checkEventQueues(allOrNothing)).toEqual([expect.stringContaining('ReportBatchItemFailures')]);
     const unbounded = mutated((copy) => delete properties(copy, mappingId)['ScalingConfig']);
     expect(checkEventQueues(unbounded)).toEqual([expect.stringContaining('MaximumConcurrency')]);
     const forever = mutated((copy) => delete properties(copy, 'InstanceEventsQueue')['RedrivePolicy']);
-    expect(checkEventQueues(forever)).toEqual([expect.stringContaining('InstanceEventsQueue: no RedrivePolicy'), expect.stringContaining('maxReceiveCount undefined')]);
-    const manyRetries = mutated((copy) => ((properties(copy, 'CloudtrailTagsQueue')['RedrivePolicy'] as Record<string, unknown>)['maxReceiveCount'] = 1000));
+    expect(checkEventQueues(forever)).toEqual([
+      expect.stringContaining('InstanceEventsQueue: no RedrivePolicy'),
+      expect.stringContaining('maxReceiveCount undefined'),
+    ]);
+    const manyRetries = mutated(
+      (copy) => ((properties(copy, 'CloudtrailTagsQueue')['RedrivePolicy'] as Record<string, unknown>)['maxReceiveCount'] = 1000),
+    );
     expect(checkEventQueues(manyRetries)).toEqual([expect.stringContaining('maxReceiveCount 1000')]);
     const plain = mutated((copy) => delete properties(copy, 'InstanceEventsQueue')['SqsManagedSseEnabled']);
     expect(checkEventQueues(plain)).toEqual(['InstanceEventsQueue: not encrypted']);
@@ -274,7 +286,9 @@ describe('functions', () => {
       expect.stringContaining('InstanceEventsQueue: no queue policy lets events.amazonaws.com send to it for TagChangeRule'),
     ]);
     const foreignSender = mutated((copy) => {
-      const document = properties(copy, 'InstanceEventsQueuePolicy')['PolicyDocument'] as { Statement: Array<{ Condition: { ArnEquals: Record<string, unknown[]> } }> };
+      const document = properties(copy, 'InstanceEventsQueuePolicy')['PolicyDocument'] as {
+        Statement: Array<{ Condition: { ArnEquals: Record<string, unknown[]> } }>;
+      };
       document.Statement[0]?.Condition.ArnEquals['aws:SourceArn']?.push({ 'Fn::GetAtt': ['CloudtrailTagsRule', 'Arn'] });
     });
     expect(checkEventQueues(foreignSender)).toHaveLength(2);
@@ -297,7 +311,7 @@ describe('IAM', () => {
     const ec2Star = mutated((copy) => (statementWith(copy, 'InstanceEventsRole', 'ec2:DeleteTrafficMirrorSession').Action = 'ec2:*'));
     expect(checkNoWildcardActions(ec2Star)).toEqual([expect.stringContaining('wildcard action ec2:*')]);
     const star = mutated((copy) => (statementWith(copy, 'SweepRole', 'dynamodb:Scan').Action = '*'));
-    expect(checkNoWildcardActions(star)).toEqual([expect.stringContaining("wildcard action *")]);
+    expect(checkNoWildcardActions(star)).toEqual([expect.stringContaining('wildcard action *')]);
     const broad = mutated((copy) => (statementWith(copy, 'SweepRole', 'dynamodb:Scan').Resource = '*'));
     expect(checkNoWildcardActions(broad)).toEqual([expect.stringContaining("Resource '*' for dynamodb:Scan")]);
   });
@@ -325,16 +339,30 @@ describe('IAM', () => {
       statement.Action = ([] as string[]).concat(statement.Action ?? []).filter((action) => action !== 'dynamodb:BatchGetItem');
     });
     expect(iamCoverageProblems(withoutBatchGet, called)).toEqual(['InstanceEventsRole lacks dynamodb:BatchGetItem']);
-    const withExtra = mutated((copy) => statementWith(copy, 'InstanceEventsRole', 'events:PutEvents').Action = ['events:PutEvents', 'events:PutRule']);
+    const withExtra = mutated(
+      (copy) => (statementWith(copy, 'InstanceEventsRole', 'events:PutEvents').Action = ['events:PutEvents', 'events:PutRule']),
+    );
     expect(iamCoverageProblems(withExtra, called)).toEqual(['InstanceEventsRole grants unused events:PutRule']);
-    const deadDestinationGrant = mutated((copy) => statementWith(copy, 'InstanceEventsRole', 'sqs:ReceiveMessage').Action = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:SendMessage']);
+    const deadDestinationGrant = mutated(
+      (copy) =>
+        (statementWith(copy, 'InstanceEventsRole', 'sqs:ReceiveMessage').Action = [
+          'sqs:ReceiveMessage',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+          'sqs:SendMessage',
+        ]),
+    );
     expect(iamCoverageProblems(deadDestinationGrant, called)).toEqual(['InstanceEventsRole grants unused sqs:SendMessage']);
-    expect(iamActionsCalledBy(["import { BatchWriteCommand, type GetCommandInput } from '@aws-sdk/lib-dynamodb';"])).toEqual(['dynamodb:BatchWriteItem']);
+    expect(iamActionsCalledBy(["import { BatchWriteCommand, type GetCommandInput } from '@aws-sdk/lib-dynamodb';"])).toEqual([
+      'dynamodb:BatchWriteItem',
+    ]);
   });
 
   it('lets only the sweep scan the ledger', () => {
     const scanners = resourcesOfType(template, 'AWS::IAM::Role')
-      .filter(([, role]) => roleStatements(role).some((statement) => ([] as string[]).concat(statement.Action ?? []).includes('dynamodb:Scan')))
+      .filter(([, role]) =>
+        roleStatements(role).some((statement) => ([] as string[]).concat(statement.Action ?? []).includes('dynamodb:Scan')),
+      )
       .map(([id]) => id);
     expect(scanners).toEqual(['SweepRole']);
   });
@@ -366,7 +394,9 @@ describe('IAM', () => {
   });
 
   it('publishes outcomes only to the bus EVENT_BUS_NAME names, whether a name or an ARN', async () => {
-    expect(grantedResources(template, 'PublishOutcomes')).toBe(`arn:aws:events:us-east-1:${DEFAULT_PLACEHOLDER_CONTEXT.accountId}:event-bus/default`);
+    expect(grantedResources(template, 'PublishOutcomes')).toBe(
+      `arn:aws:events:us-east-1:${DEFAULT_PLACEHOLDER_CONTEXT.accountId}:event-bus/default`,
+    );
 
     const centralBus = 'arn:aws:events:eu-west-1:111122223333:event-bus/security-outcomes';
     const packaged = await packageWithParams(REPO, { eventBusName: centralBus });
@@ -406,7 +436,9 @@ describe('resources', () => {
     expect(checkLedgerTable(template)).toEqual([]);
     const noPitr = mutated((copy) => delete properties(copy, 'LedgerTable')['PointInTimeRecoverySpecification']);
     expect(checkLedgerTable(noPitr)).toEqual([expect.stringContaining('PointInTimeRecoverySpecification')]);
-    const otherTtl = mutated((copy) => (properties(copy, 'LedgerTable')['TimeToLiveSpecification'] = { AttributeName: 'ttl', Enabled: true }));
+    const otherTtl = mutated(
+      (copy) => (properties(copy, 'LedgerTable')['TimeToLiveSpecification'] = { AttributeName: 'ttl', Enabled: true }),
+    );
     expect(checkLedgerTable(otherTtl)).toEqual([expect.stringContaining('TimeToLiveSpecification')]);
   });
 
@@ -447,19 +479,19 @@ describe('event rules', () => {
     expect(rulePattern('StateChangeRule')).toEqual({
       queues: ['InstanceEventsQueue'],
       pattern: {
-        'source': ['aws.ec2'],
+        source: ['aws.ec2'],
         'detail-type': ['EC2 Instance State-change Notification'],
-        'detail': { state: ['running', 'stopping', 'stopped', 'shutting-down', 'terminated'] },
+        detail: { state: ['running', 'stopping', 'stopped', 'shutting-down', 'terminated'] },
       },
       state: 'ENABLED',
     });
     expect(rulePattern('TagChangeRule')).toEqual({
       queues: ['InstanceEventsQueue'],
       pattern: {
-        'source': ['aws.tag'],
+        source: ['aws.tag'],
         'detail-type': ['Tag Change on Resource'],
-        'detail': {
-          'service': ['ec2'],
+        detail: {
+          service: ['ec2'],
           'resource-type': ['instance'],
           'changed-tag-keys': ['traffic-mirror', 'traffic-mirror-target', 'traffic-mirror-filter', 'traffic-mirror-until'],
         },
@@ -469,19 +501,21 @@ describe('event rules', () => {
     expect(rulePattern('CloudtrailTagsRule')).toEqual({
       queues: ['CloudtrailTagsQueue'],
       pattern: {
-        'source': ['aws.ec2'],
+        source: ['aws.ec2'],
         'detail-type': ['AWS API Call via CloudTrail'],
-        'detail': { eventSource: ['ec2.amazonaws.com'], eventName: ['CreateTags', 'DeleteTags'] },
+        detail: { eventSource: ['ec2.amazonaws.com'], eventName: ['CreateTags', 'DeleteTags'] },
       },
       state: 'DISABLED',
     });
     // Our own Converge Instances Requested events (split.ts), one part per invocation of the cloudtrailTags function.
     expect(rulePattern('ConvergePartsRule')).toEqual({
       queues: ['ConvergePartsQueue'],
-      pattern: { 'source': ['vpc-mirror-orchestrator'], 'detail-type': ['Converge Instances Requested'] },
+      pattern: { source: ['vpc-mirror-orchestrator'], 'detail-type': ['Converge Instances Requested'] },
       state: 'ENABLED',
     });
-    const partsMapping = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').find(([id]) => id.endsWith('ConvergePartsQueue'))?.[1];
+    const partsMapping = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').find(([id]) =>
+      id.endsWith('ConvergePartsQueue'),
+    )?.[1];
     expect(partsMapping?.Properties).toMatchObject({ BatchSize: 1, ScalingConfig: { MaximumConcurrency: 2 } });
     // Only the role that splits may put them, and only them, on the default bus.
     const requesters = resourcesOfType(template, 'AWS::IAM::Role')
@@ -519,8 +553,16 @@ describe('governance', () => {
     expect(checkAlarmShape(breaching, 'CoverageAlarm')).toEqual([expect.stringContaining('not notBreaching')]);
     const oneOfNothing = mutated((copy) => delete properties(copy, 'UnknownSessionsAlarm')['DatapointsToAlarm']);
     expect(checkAlarmShape(oneOfNothing, 'UnknownSessionsAlarm')).toEqual([expect.stringContaining('not N of M')]);
-    expect(properties(template, 'CoverageAlarm')).toMatchObject({ MetricName: 'coveragePercent', ComparisonOperator: 'LessThanThreshold', Threshold: 95 });
-    expect(properties(template, 'UnknownSessionsAlarm')).toMatchObject({ MetricName: 'unmanagedSessions', ComparisonOperator: 'GreaterThanThreshold', Threshold: 0 });
+    expect(properties(template, 'CoverageAlarm')).toMatchObject({
+      MetricName: 'coveragePercent',
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 95,
+    });
+    expect(properties(template, 'UnknownSessionsAlarm')).toMatchObject({
+      MetricName: 'unmanagedSessions',
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+    });
   });
 
   it('has a dashboard showing coverage, target load, refusals, unmanaged sessions, dead letters, throttling, latency and sweep time', () => {

@@ -10,9 +10,9 @@ import {
   EC2Client,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { build } from 'esbuild';
-import { startLocalCloud, type LocalCloud } from '../../local/cloud';
 import type { BatchReport, InvocationReport, LambdaLogLine } from '@vpc-mirror-orchestrator/local-lambda';
+import { build } from 'esbuild';
+import { type LocalCloud, startLocalCloud } from '../../local/cloud';
 import { isAlive } from '../support/processes';
 import { useScratchDir } from '../support/scratch-dir';
 
@@ -51,7 +51,11 @@ describe('startLocalCloud with the fixture stack', () => {
     expect(Table?.GlobalSecondaryIndexes?.map((index) => [index.IndexName, index.KeySchema?.map((key) => key.AttributeName)])).toEqual([
       ['gsi1', ['gsi1pk', 'gsi1sk']],
     ]);
-    expect([...cloud.droppedTableProperties].sort()).toEqual(['PointInTimeRecoverySpecification', 'SSESpecification', 'TimeToLiveSpecification']);
+    expect([...cloud.droppedTableProperties].sort()).toEqual([
+      'PointInTimeRecoverySpecification',
+      'SSESpecification',
+      'TimeToLiveSpecification',
+    ]);
   });
 
   it('gives functions the stack environment, the local endpoints and the caller configuration', async () => {
@@ -59,7 +63,16 @@ describe('startLocalCloud with the fixture stack', () => {
 
     const result = await cloud.lambdas['stateChange']?.invoke({
       behave: 'env',
-      names: ['MIRROR_TAG_KEY', 'MIRROR_OWNER_ID', 'MIRROR_TARGET_IDS', 'LEDGER_TABLE_NAME', 'AWS_ENDPOINT_URL_EC2', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_EVENTBRIDGE', 'AWS_LAMBDA_FUNCTION_NAME'],
+      names: [
+        'MIRROR_TAG_KEY',
+        'MIRROR_OWNER_ID',
+        'MIRROR_TARGET_IDS',
+        'LEDGER_TABLE_NAME',
+        'AWS_ENDPOINT_URL_EC2',
+        'AWS_ENDPOINT_URL_DYNAMODB',
+        'AWS_ENDPOINT_URL_EVENTBRIDGE',
+        'AWS_LAMBDA_FUNCTION_NAME',
+      ],
     });
 
     expect(result?.value).toEqual({
@@ -72,7 +85,11 @@ describe('startLocalCloud with the fixture stack', () => {
       AWS_ENDPOINT_URL_EVENTBRIDGE: cloud.eventBridgeEndpoint,
       AWS_LAMBDA_FUNCTION_NAME: 'vpc-mirror-orchestrator-dev-stateChange',
     });
-    expect(cloud.env).toMatchObject({ AWS_ENDPOINT_URL_EC2: cloud.ec2Endpoint, LEDGER_TABLE_NAME: cloud.tableName, EVENT_BUS_NAME: 'default' });
+    expect(cloud.env).toMatchObject({
+      AWS_ENDPOINT_URL_EC2: cloud.ec2Endpoint,
+      LEDGER_TABLE_NAME: cloud.tableName,
+      EVENT_BUS_NAME: 'default',
+    });
   });
 
   it("routes the simulator's events through the stack's rules to the functions", async () => {
@@ -91,7 +108,8 @@ describe('startLocalCloud with the fixture stack', () => {
     );
     const instanceId = launched.Instances?.[0]?.InstanceId as string;
     const running = await cloud.bus.waitFor(
-      (event) => event['detail-type'] === 'EC2 Instance State-change Notification' && (event.detail as { state: string }).state === 'running',
+      (event) =>
+        event['detail-type'] === 'EC2 Instance State-change Notification' && (event.detail as { state: string }).state === 'running',
       20_000,
     );
     expect(await cloud.settle(30_000)).toBe(true);
@@ -111,7 +129,9 @@ describe('startLocalCloud with the fixture stack', () => {
       simulator: false,
     });
     try {
-      await expect(cloudWithBrokenHandler.deployFunctions({}, { prewarm: 1 })).rejects.toThrow(/broken: container failed to start: Error: MIRROR_TARGET_IDS is required/);
+      await expect(cloudWithBrokenHandler.deployFunctions({}, { prewarm: 1 })).rejects.toThrow(
+        /broken: container failed to start: Error: MIRROR_TARGET_IDS is required/,
+      );
     } finally {
       await cloudWithBrokenHandler.stop();
     }
@@ -193,7 +213,9 @@ describe('startLocalCloud with the real stack and handlers', () => {
     try {
       const subnets = await ec2.send(new DescribeSubnetsCommand({}));
       const target = await ec2.send(
-        new CreateTrafficMirrorTargetCommand({ NetworkLoadBalancerArn: 'arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/net/capture/0123456789abcdef' }),
+        new CreateTrafficMirrorTargetCommand({
+          NetworkLoadBalancerArn: 'arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/net/capture/0123456789abcdef',
+        }),
       );
       const filter = await ec2.send(new CreateTrafficMirrorFilterCommand({}));
       await cloud.deployFunctions({
@@ -259,7 +281,11 @@ describe('startLocalCloud with the real stack and handlers', () => {
       });
       const invalid = logs.filter((line) => line.functionKey === 'instanceEvents' && line.json?.['message'] === 'invalid event');
       expect(invalid).toHaveLength(3);
-      expect(invalid[0]?.json).toMatchObject({ eventId: 'malformed-state-change-1', messageId: letters[0]?.message?.messageId, receiveCount: '1' });
+      expect(invalid[0]?.json).toMatchObject({
+        eventId: 'malformed-state-change-1',
+        messageId: letters[0]?.message?.messageId,
+        receiveCount: '1',
+      });
       expect(Object.values(cloud.queues).map((queue) => queue.depth)).toEqual([0]);
     } finally {
       ec2.destroy();

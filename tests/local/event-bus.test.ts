@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EventBridgeClient, PutEventsCommand, TestEventPatternCommand } from '@aws-sdk/client-eventbridge';
-import { LocalEventBus, type BusTarget, type EventEnvelope, LocalLambda, type AsyncInvokeOutcome } from '@vpc-mirror-orchestrator/local-lambda';
+import {
+  type AsyncInvokeOutcome,
+  type BusTarget,
+  type EventEnvelope,
+  LocalEventBus,
+  LocalLambda,
+} from '@vpc-mirror-orchestrator/local-lambda';
 import { EVENT_FIXTURES } from '../support/fixtures-path';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -39,7 +45,9 @@ describe('LocalEventBus over the real EventBridge SDK', () => {
       region: 'eu-west-1',
       accountId: '111122223333',
       outcomeSources: ['vpc-mirror-orchestrator'],
-      rules: [{ name: 'state-change', pattern: { source: ['aws.ec2'], 'detail-type': ['EC2 Instance State-change Notification'] }, target }],
+      rules: [
+        { name: 'state-change', pattern: { source: ['aws.ec2'], 'detail-type': ['EC2 Instance State-change Notification'] }, target },
+      ],
     });
     const endpoint = await bus.listen();
     client = new EventBridgeClient({ endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
@@ -118,7 +126,9 @@ describe('LocalEventBus over the real EventBridge SDK', () => {
   it('answers TestEventPattern with the same matcher the rules use', async () => {
     const event = JSON.stringify(fixture('tag-change-added.json'));
 
-    const hit = await client.send(new TestEventPatternCommand({ Event: event, EventPattern: JSON.stringify({ detail: { 'changed-tag-keys': ['traffic-mirror'] } }) }));
+    const hit = await client.send(
+      new TestEventPatternCommand({ Event: event, EventPattern: JSON.stringify({ detail: { 'changed-tag-keys': ['traffic-mirror'] } }) }),
+    );
     const miss = await client.send(new TestEventPatternCommand({ Event: event, EventPattern: JSON.stringify({ source: ['aws.ec2'] }) }));
 
     expect([hit.Result, miss.Result]).toEqual([true, false]);
@@ -182,8 +192,7 @@ describe('LocalEventBus routing', () => {
 });
 
 describe('LocalEventBus chaos hooks', () => {
-  const tenEvents = () =>
-    Array.from({ length: 10 }, (_, index) => ({ ...fixture('state-change-running.json'), id: `event-${index}` }));
+  const tenEvents = () => Array.from({ length: 10 }, (_, index) => ({ ...fixture('state-change-running.json'), id: `event-${index}` }));
 
   it('drops every delivery at drop rate 1 and counts it', () => {
     const target = new RecordingTarget();
@@ -218,7 +227,11 @@ describe('LocalEventBus chaos hooks', () => {
 
     expect(delayedAtOnce).toBe(0);
     expect(drained).toBe(true);
-    expect((target.received as EventEnvelope[]).map((event) => event.id).sort()).toEqual(tenEvents().map((event) => event.id).sort());
+    expect((target.received as EventEnvelope[]).map((event) => event.id).sort()).toEqual(
+      tenEvents()
+        .map((event) => event.id)
+        .sort(),
+    );
   });
 
   it('makes the same choices for the same seed', () => {

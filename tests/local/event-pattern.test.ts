@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { InvalidPatternError, matchesPattern, validatePattern, type EventPattern } from '@vpc-mirror-orchestrator/local-lambda';
+import { type EventPattern, InvalidPatternError, matchesPattern, validatePattern } from '@vpc-mirror-orchestrator/local-lambda';
 import { readStack } from '../../local/cloud/stack';
 import { EVENT_FIXTURES } from '../support/fixtures-path';
 
@@ -161,10 +161,15 @@ describe("event pattern: the stack's rules against the shared event fixtures", (
   };
 
   /** The real stack sends an instance's state and tag changes to one function, so they share a batch. */
-  const inRealStack = (functionKey: string): string => (functionKey === 'stateChange' || functionKey === 'tagChange' ? 'instanceEvents' : functionKey);
+  const inRealStack = (functionKey: string): string =>
+    functionKey === 'stateChange' || functionKey === 'tagChange' ? 'instanceEvents' : functionKey;
 
   it('has a route expectation for every shared fixture', () => {
-    expect(readdirSync(EVENT_FIXTURES).filter((name) => name.endsWith('.json')).sort()).toEqual(Object.keys(expectedRoute).sort());
+    expect(
+      readdirSync(EVENT_FIXTURES)
+        .filter((name) => name.endsWith('.json'))
+        .sort(),
+    ).toEqual(Object.keys(expectedRoute).sort());
   });
 
   describe.each(candidates)('%s', (file) => {

@@ -4,7 +4,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DeadLetterQueue, redrivenLetter, LocalQueue, QueueEventSource, type QueueEventSourceOptions, LocalLambda } from '@vpc-mirror-orchestrator/local-lambda';
+import {
+  DeadLetterQueue,
+  LocalLambda,
+  LocalQueue,
+  QueueEventSource,
+  type QueueEventSourceOptions,
+  redrivenLetter,
+} from '@vpc-mirror-orchestrator/local-lambda';
 import { useScratchDir } from '../support/scratch-dir';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -33,7 +40,13 @@ describe('an SQS event source mapping on the local queue', () => {
     case_ += 1;
     journal = path.join(scratch(), `journal-${case_}.jsonl`);
     const deadLetters = new DeadLetterQueue();
-    const lambda = new LocalLambda({ functionKey: 'consumer', modulePath: HANDLER, cwd: REPO, timeoutSeconds: 20, reservedConcurrency: options.reservedConcurrency ?? 4 });
+    const lambda = new LocalLambda({
+      functionKey: 'consumer',
+      modulePath: HANDLER,
+      cwd: REPO,
+      timeoutSeconds: 20,
+      reservedConcurrency: options.reservedConcurrency ?? 4,
+    });
     const queue = new LocalQueue({
       logicalId: 'TestQueue',
       name: 'svc-test-queue',
@@ -60,7 +73,15 @@ describe('an SQS event source mapping on the local queue', () => {
       await lambda.stop();
     });
     const start = (mapping: Partial<QueueEventSourceOptions> = {}) => {
-      source = new QueueEventSource({ queue, target: lambda, functionKey: 'consumer', batchSize: 10, reportBatchItemFailures: true, timeScale: 0.001, ...mapping });
+      source = new QueueEventSource({
+        queue,
+        target: lambda,
+        functionKey: 'consumer',
+        batchSize: 10,
+        reportBatchItemFailures: true,
+        timeScale: 0.001,
+        ...mapping,
+      });
       return source;
     };
     const send = (behaviour: Record<string, unknown>) => queue.send(JSON.stringify({ ...behaviour, journal }));
@@ -97,10 +118,16 @@ describe('an SQS event source mapping on the local queue', () => {
     const source = start({ maximumConcurrency: 2 });
     await idle(source);
 
-    expect(batches().map((batch) => batch.length).sort((a, b) => b - a)).toEqual([10, 10, 5]);
+    expect(
+      batches()
+        .map((batch) => batch.length)
+        .sort((a, b) => b - a),
+    ).toEqual([10, 10, 5]);
     const delivered = batches().flat();
     expect(delivered.map((record) => record.messageId).sort()).toEqual([...ids].sort());
-    expect(delivered.every((record) => record.eventSource === 'aws:sqs' && record.eventSourceARN === QUEUE_ARN && record.receiveCount === '1')).toBe(true);
+    expect(
+      delivered.every((record) => record.eventSource === 'aws:sqs' && record.eventSourceARN === QUEUE_ARN && record.receiveCount === '1'),
+    ).toBe(true);
     expect(JSON.parse(delivered[0]?.body ?? '{}')).toMatchObject({ behave: 'ok' });
     expect(queue.stats()).toMatchObject({ sent: 25, deleted: 25, visible: 0, inFlight: 0, redriven: 0 });
   });
@@ -134,7 +161,12 @@ describe('an SQS event source mapping on the local queue', () => {
     expect(letters[0]).toMatchObject({
       kind: 'sqs-redrive',
       functionKey: 'consumer',
-      message: { messageId: badId, receiveCount: 3, body: JSON.stringify({ behave: 'fail', index: 2, journal }), lastError: { errorType: 'BatchItemFailure' } },
+      message: {
+        messageId: badId,
+        receiveCount: 3,
+        body: JSON.stringify({ behave: 'fail', index: 2, journal }),
+        lastError: { errorType: 'BatchItemFailure' },
+      },
       record: { requestPayload: { behave: 'fail', index: 2 }, requestContext: { approximateInvokeCount: 3 } },
     });
     expect(queue.stats()).toMatchObject({ deleted: 2, redriven: 1, visible: 0, inFlight: 0 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
-import { DeadLetterQueue, LocalLambda, type LambdaLogLine, type LocalLambdaOptions } from '@vpc-mirror-orchestrator/local-lambda';
+import { DeadLetterQueue, type LambdaLogLine, LocalLambda, type LocalLambdaOptions } from '@vpc-mirror-orchestrator/local-lambda';
 import { isAlive } from '../support/processes';
 
 const HANDLERS = path.resolve(__dirname, 'fixtures/handlers');
@@ -62,7 +62,14 @@ describe('LocalLambda', () => {
 
     const result = await fn.invoke({
       behave: 'env',
-      names: ['MIRROR_TAG_KEY', 'LEDGER_TABLE_NAME', 'AWS_LAMBDA_FUNCTION_NAME', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'LOCAL_LAMBDA_TEST_LEAK'],
+      names: [
+        'MIRROR_TAG_KEY',
+        'LEDGER_TABLE_NAME',
+        'AWS_LAMBDA_FUNCTION_NAME',
+        'AWS_REGION',
+        'AWS_ACCESS_KEY_ID',
+        'LOCAL_LAMBDA_TEST_LEAK',
+      ],
     });
 
     expect(result.value).toEqual({
@@ -205,13 +212,19 @@ describe('LocalLambda', () => {
       functionKey: 'fixture',
       json: { level: 'INFO', message: 'invoked', requestId: result.requestId },
     });
-    expect(mine.find((line) => line.stream === 'stderr')).toMatchObject({ line: `plain stderr line for ${result.requestId}`, json: undefined });
+    expect(mine.find((line) => line.stream === 'stderr')).toMatchObject({
+      line: `plain stderr line for ${result.requestId}`,
+      json: undefined,
+    });
   });
 
   it('kills containers on demand and leaves no child behind after stop', async () => {
     const fn = lambda({ reservedConcurrency: 3 });
     await fn.prewarm(3);
-    const pids = fn.stats().containers.map((container) => container.pid).filter((pid): pid is number => pid !== undefined);
+    const pids = fn
+      .stats()
+      .containers.map((container) => container.pid)
+      .filter((pid): pid is number => pid !== undefined);
     expect(pids).toHaveLength(3);
 
     const firstId = fn.containerIds()[0] as string;
@@ -227,10 +240,14 @@ describe('LocalLambda', () => {
 
 describe('LocalLambda containers when the parent dies', () => {
   it('exit when the parent process is killed without stop()', async () => {
-    const parent = spawn(process.execPath, ['--import', pathToFileURL(require.resolve('tsx')).href, path.join(__dirname, 'fixtures/orphan-parent.ts')], {
-      cwd: REPO,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const parent = spawn(
+      process.execPath,
+      ['--import', pathToFileURL(require.resolve('tsx')).href, path.join(__dirname, 'fixtures/orphan-parent.ts')],
+      {
+        cwd: REPO,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let pids: number[] = [];
     try {
       const firstLine = await new Promise<string>((resolve, reject) => {

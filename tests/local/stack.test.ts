@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { rateToMs, readStack, StackError } from '../../local/cloud/stack';
 import { planTable } from '../../local/cloud/ledger-table';
+import { rateToMs, readStack, StackError } from '../../local/cloud/stack';
 import { useScratchDir } from '../support/scratch-dir';
 
 describe('readStack', () => {
@@ -69,7 +69,13 @@ functions:
       environment: { TAG: 'traffic-mirror', OWNER: 'demo-qa' },
     });
     expect(fn?.rules).toEqual([
-      { name: 'one-rule-1', functionKey: 'one', pattern: { detail: { 'changed-tag-keys': ['traffic-mirror'] } }, eventBusName: undefined, enabled: false },
+      {
+        name: 'one-rule-1',
+        functionKey: 'one',
+        pattern: { detail: { 'changed-tag-keys': ['traffic-mirror'] } },
+        eventBusName: undefined,
+        enabled: false,
+      },
     ]);
     expect(fn?.schedules).toMatchObject([{ expression: 'rate(10 minutes)', rateMs: 600_000, enabled: true }]);
   });
@@ -79,45 +85,67 @@ functions:
 
     expect(stack.stage).toBe('prod');
     expect(stack.functions).toEqual([]);
-    expect(readStack(write(minimal(`
+    expect(
+      readStack(
+        write(
+          minimal(`
 functions:
   one:
     handler: f.handler
-`)), { params: { key: 'mirror-me' } }).functions[0]?.environment['TAG']).toBe('mirror-me');
+`),
+        ),
+        { params: { key: 'mirror-me' } },
+      ).functions[0]?.environment['TAG'],
+    ).toBe('mirror-me');
   });
 
   it('leaves CloudFormation placeholders in Fn::Sub strings alone', () => {
-    const stack = readStack(write(minimal(`
+    const stack = readStack(
+      write(
+        minimal(`
 functions:
   one:
     handler: f.handler
     environment:
       ARN_TEMPLATE: arn:\${AWS::Partition}:ec2:\${self:provider.region}
-`)));
+`),
+      ),
+    );
 
     expect(stack.functions[0]?.environment['ARN_TEMPLATE']).toBe('arn:${AWS::Partition}:ec2:eu-west-1');
   });
 
   it('names the variable it cannot resolve', () => {
-    const file = write(minimal(`
+    const file = write(
+      minimal(`
 functions:
   one:
     handler: f.handler
     environment:
       MISSING: \${param:nope}
-`));
+`),
+    );
 
     expect(() => readStack(file)).toThrow(StackError);
     expect(() => readStack(file)).toThrow(/functions\.one\.environment\.MISSING: cannot resolve \$\{param:nope\}/);
   });
 
   it('refuses a handler without an export and an invalid pattern', () => {
-    expect(() => readStack(write(minimal(`
+    expect(() =>
+      readStack(
+        write(
+          minimal(`
 functions:
   one:
     handler: no-export
-`)))).toThrow(/functions\.one\.handler/);
-    expect(() => readStack(write(minimal(`
+`),
+        ),
+      ),
+    ).toThrow(/functions\.one\.handler/);
+    expect(() =>
+      readStack(
+        write(
+          minimal(`
 functions:
   one:
     handler: f.handler
@@ -125,7 +153,10 @@ functions:
       - eventBridge:
           pattern:
             source: []
-`)))).toThrow(/functions\.one\.events\[0\]\.eventBridge\.pattern/);
+`),
+        ),
+      ),
+    ).toThrow(/functions\.one\.events\[0\]\.eventBridge\.pattern/);
   });
 
   it("reads the real stack's rule -> queue -> function chains, the queues' redrive and the event source mappings", () => {
@@ -133,15 +164,36 @@ functions:
 
     const instanceEvents = stack.functions.find((fn) => fn.key === 'instanceEvents');
     expect(instanceEvents?.queueSources).toEqual([
-      { queueLogicalId: 'InstanceEventsQueue', batchSize: 10, maximumBatchingWindowSeconds: 2, reportBatchItemFailures: true, maximumConcurrency: 10, enabled: true },
+      {
+        queueLogicalId: 'InstanceEventsQueue',
+        batchSize: 10,
+        maximumBatchingWindowSeconds: 2,
+        reportBatchItemFailures: true,
+        maximumConcurrency: 10,
+        enabled: true,
+      },
     ]);
     // Both instance rules feed one queue: an instance's state change and tag change meet there.
     expect(instanceEvents?.rules).toEqual([
-      expect.objectContaining({ name: 'vpc-mirror-orchestrator-dev-stateChange', functionKey: 'instanceEvents', queueLogicalId: 'InstanceEventsQueue', enabled: true }),
-      expect.objectContaining({ name: 'vpc-mirror-orchestrator-dev-tagChange', functionKey: 'instanceEvents', queueLogicalId: 'InstanceEventsQueue', enabled: true }),
+      expect.objectContaining({
+        name: 'vpc-mirror-orchestrator-dev-stateChange',
+        functionKey: 'instanceEvents',
+        queueLogicalId: 'InstanceEventsQueue',
+        enabled: true,
+      }),
+      expect.objectContaining({
+        name: 'vpc-mirror-orchestrator-dev-tagChange',
+        functionKey: 'instanceEvents',
+        queueLogicalId: 'InstanceEventsQueue',
+        enabled: true,
+      }),
     ]);
     expect(instanceEvents?.onFailureDestination).toBeUndefined();
-    expect(stack.queues.map((queue) => queue.logicalId).sort()).toEqual(['CloudtrailTagsQueue', 'ConvergePartsQueue', 'InstanceEventsQueue']);
+    expect(stack.queues.map((queue) => queue.logicalId).sort()).toEqual([
+      'CloudtrailTagsQueue',
+      'ConvergePartsQueue',
+      'InstanceEventsQueue',
+    ]);
     expect(stack.queues.find((queue) => queue.logicalId === 'InstanceEventsQueue')).toEqual({
       logicalId: 'InstanceEventsQueue',
       name: 'vpc-mirror-orchestrator-dev-InstanceEventsQueue',
@@ -150,16 +202,27 @@ functions:
       deadLetterTarget: JSON.stringify({ 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] }),
     });
     const tagRule = stack.rules.find((rule) => rule.name === 'vpc-mirror-orchestrator-dev-tagChange');
-    expect(tagRule?.pattern).toMatchObject({ detail: { 'changed-tag-keys': ['traffic-mirror', 'traffic-mirror-target', 'traffic-mirror-filter', 'traffic-mirror-until'] } });
+    expect(tagRule?.pattern).toMatchObject({
+      detail: { 'changed-tag-keys': ['traffic-mirror', 'traffic-mirror-target', 'traffic-mirror-filter', 'traffic-mirror-until'] },
+    });
     const cloudTrailRule = (of: typeof stack) => of.rules.find((rule) => rule.name === 'vpc-mirror-orchestrator-dev-cloudtrailTags');
     expect(cloudTrailRule(stack)?.enabled).toBe(false);
     // The parts of a trigger too large for one invocation: our own events, one part per invocation.
     expect(stack.rules.find((rule) => rule.queueLogicalId === 'ConvergePartsQueue')).toEqual(
-      expect.objectContaining({ functionKey: 'cloudtrailTags', enabled: true, pattern: { source: ['vpc-mirror-orchestrator'], 'detail-type': ['Converge Instances Requested'] } }),
+      expect.objectContaining({
+        functionKey: 'cloudtrailTags',
+        enabled: true,
+        pattern: { source: ['vpc-mirror-orchestrator'], 'detail-type': ['Converge Instances Requested'] },
+      }),
     );
-    expect(stack.functions.find((fn) => fn.key === 'cloudtrailTags')?.queueSources[1]).toEqual(
-      { queueLogicalId: 'ConvergePartsQueue', batchSize: 1, maximumBatchingWindowSeconds: 0, reportBatchItemFailures: true, maximumConcurrency: 2, enabled: true },
-    );
+    expect(stack.functions.find((fn) => fn.key === 'cloudtrailTags')?.queueSources[1]).toEqual({
+      queueLogicalId: 'ConvergePartsQueue',
+      batchSize: 1,
+      maximumBatchingWindowSeconds: 0,
+      reportBatchItemFailures: true,
+      maximumConcurrency: 2,
+      enabled: true,
+    });
     expect(stack.functions.find((fn) => fn.key === 'sweep')?.queueSources).toEqual([]);
 
     const tuned = readStack(path.resolve(__dirname, '../../serverless.yml'), {
@@ -185,7 +248,9 @@ describe('planTable', () => {
         BillingMode: 'PAY_PER_REQUEST',
         KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
         AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        GlobalSecondaryIndexes: [{ IndexName: 'gsi1', KeySchema: [], Projection: { ProjectionType: 'ALL' }, ContributorInsightsSpecification: { Enabled: true } }],
+        GlobalSecondaryIndexes: [
+          { IndexName: 'gsi1', KeySchema: [], Projection: { ProjectionType: 'ALL' }, ContributorInsightsSpecification: { Enabled: true } },
+        ],
         TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
         StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
       },
@@ -199,7 +264,11 @@ describe('planTable', () => {
       AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
       GlobalSecondaryIndexes: [{ IndexName: 'gsi1', KeySchema: [], Projection: { ProjectionType: 'ALL' } }],
     });
-    expect(plan.dropped).toEqual(['GlobalSecondaryIndexes.gsi1.ContributorInsightsSpecification', 'TimeToLiveSpecification', 'StreamSpecification']);
+    expect(plan.dropped).toEqual([
+      'GlobalSecondaryIndexes.gsi1.ContributorInsightsSpecification',
+      'TimeToLiveSpecification',
+      'StreamSpecification',
+    ]);
   });
 
   it('refuses a table without keys', () => {

@@ -12,13 +12,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
-import { operations, type ModelState } from './support/commands';
+import { type ModelState, operations } from './support/commands';
 import { addFigures, emptyFigures, type ModelFigures } from './support/figures';
 import { settleAndCheck } from './support/final-checks';
 import { ModelCloud } from './support/model-cloud';
 import { ISSUE_9_SCENARIOS } from './support/scenarios';
 
-const numbers = (raw: string | undefined, fallback: string) => (raw ?? fallback).split(',').map((item) => Number(item.trim())).filter(Number.isInteger);
+const numbers = (raw: string | undefined, fallback: string) =>
+  (raw ?? fallback)
+    .split(',')
+    .map((item) => Number(item.trim()))
+    .filter(Number.isInteger);
 const SEEDS = numbers(process.env.MODEL_SEEDS, '1,2,3');
 const RUNS = Number(process.env.MODEL_RUNS ?? 8);
 const COMMANDS = Number(process.env.MODEL_COMMANDS ?? 40);
@@ -75,68 +79,85 @@ afterAll(() => {
 });
 
 describe('the model-based test', () => {
-  it.each(SEEDS)('seed %i: whatever is played, quiescence plus one sweep leaves every eligible ENI mirrored once on the current settings, nothing else, and a consistent ledger', async (seed) => {
-    const figures = emptyFigures(seed);
-    let lastViolations: string[] = [];
-    const kinds: Record<string, string> = {};
-    let reporting = true;
-    const play = async (commands: Iterable<fc.AsyncCommand<ModelState, ModelCloud>>) => {
-      const cloud = await ModelCloud.start(seed);
+  it.each(SEEDS)(
+    'seed %i: whatever is played, quiescence plus one sweep leaves every eligible ENI mirrored once on the current settings, nothing else, and a consistent ledger',
+    async (seed) => {
+      const figures = emptyFigures(seed);
+      let lastViolations: string[] = [];
+      const kinds: Record<string, string> = {};
+      let reporting = true;
+      const play = async (commands: Iterable<fc.AsyncCommand<ModelState, ModelCloud>>) => {
+        const cloud = await ModelCloud.start(seed);
+        try {
+          await fc.asyncModelRun(() => ({ model: {} as ModelState, real: cloud }), commands);
+          const violations = (await settleAndCheck(cloud)).filter((violation) => FOCUS === undefined || FOCUS.test(violation));
+          if (!reporting) return; // a run the time budget cut short finishes unreported
+          cloud.figures.runs = 1;
+          cloud.figures.instances = cloud.instances.length;
+          cloud.figures.violations = violations.length;
+          addFigures(figures, cloud.figures);
+          if (violations.length > 0) lastViolations = violations;
+          for (const violation of violations) kinds[kindOf(violation)] ??= `${violation}\n    played: ${String(commands)}`;
+          expect(violations).toEqual([]);
+        } finally {
+          await cloud.stopAll();
+        }
+      };
+      // fast-check stops waiting for a run when the time budget is up; the run still owns its servers until it ends.
+      const inFlight = new Set<Promise<void>>();
+      const property = fc.asyncProperty(
+        fc.noBias(fc.commands([operations], { maxCommands: COMMANDS, size: 'max', ...(REPLAY_PATH ? { replayPath: REPLAY_PATH } : {}) })),
+        async (commands) => {
+          const run = play(commands);
+          inFlight.add(run);
+          try {
+            await run;
+          } finally {
+            inFlight.delete(run);
+          }
+        },
+      );
+
+      const details = await fc.check(property, {
+        seed,
+        numRuns: RUNS,
+        plugins: [fc.interruptAfterTimeLimit(SEED_BUDGET_MS)],
+        ...(PATH ? { path: PATH, endOnFailure: true } : {}),
+      });
+      reporting = false;
+      await Promise.allSettled([...inFlight]);
+      const counterexample = details.failed ? fc.defaultReportMessage(details) : undefined;
+      results.push({
+        figures,
+        violations: lastViolations,
+        kinds,
+        interrupted: details.interrupted,
+        ...(counterexample ? { counterexample } : {}),
+      });
+
+      if (counterexample) throw new Error(`${counterexample}\nViolations of the shrunk counterexample:\n  ${lastViolations.join('\n  ')}`);
+      // The time budget may cut a seed short; at least one whole run must have been played and checked.
+      expect(figures.runs).toBeGreaterThan(0);
+    },
+    600_000,
+  );
+});
+
+describe('the model-based test on issue 9, item by item', () => {
+  it.each(ISSUE_9_SCENARIOS.map((scenario) => [scenario.item, scenario.title, scenario] as const))(
+    'item %s: %s',
+    async (_item, _title, scenario) => {
+      const cloud = await ModelCloud.start(9);
       try {
-        await fc.asyncModelRun(() => ({ model: {} as ModelState, real: cloud }), commands);
-        const violations = (await settleAndCheck(cloud)).filter((violation) => FOCUS === undefined || FOCUS.test(violation));
-        if (!reporting) return; // a run the time budget cut short finishes unreported
-        cloud.figures.runs = 1;
-        cloud.figures.instances = cloud.instances.length;
-        cloud.figures.violations = violations.length;
-        addFigures(figures, cloud.figures);
-        if (violations.length > 0) lastViolations = violations;
-        for (const violation of violations) kinds[kindOf(violation)] ??= `${violation}\n    played: ${String(commands)}`;
+        await fc.asyncModelRun(() => ({ model: {} as ModelState, real: cloud }), scenario.operations);
+        const violations = await settleAndCheck(cloud);
+
+        expect(cloud.figures.operations).toBe(scenario.operations.length);
         expect(violations).toEqual([]);
       } finally {
         await cloud.stopAll();
       }
-    };
-    // fast-check stops waiting for a run when the time budget is up; the run still owns its servers until it ends.
-    const inFlight = new Set<Promise<void>>();
-    const property = fc.asyncProperty(fc.noBias(fc.commands([operations], { maxCommands: COMMANDS, size: 'max', ...(REPLAY_PATH ? { replayPath: REPLAY_PATH } : {}) })), async (commands) => {
-      const run = play(commands);
-      inFlight.add(run);
-      try {
-        await run;
-      } finally {
-        inFlight.delete(run);
-      }
-    });
-
-    const details = await fc.check(property, {
-      seed,
-      numRuns: RUNS,
-      plugins: [fc.interruptAfterTimeLimit(SEED_BUDGET_MS)],
-      ...(PATH ? { path: PATH, endOnFailure: true } : {}),
-    });
-    reporting = false;
-    await Promise.allSettled([...inFlight]);
-    const counterexample = details.failed ? fc.defaultReportMessage(details) : undefined;
-    results.push({ figures, violations: lastViolations, kinds, interrupted: details.interrupted, ...(counterexample ? { counterexample } : {}) });
-
-    if (counterexample) throw new Error(`${counterexample}\nViolations of the shrunk counterexample:\n  ${lastViolations.join('\n  ')}`);
-    // The time budget may cut a seed short; at least one whole run must have been played and checked.
-    expect(figures.runs).toBeGreaterThan(0);
-  }, 600_000);
-});
-
-describe('the model-based test on issue 9, item by item', () => {
-  it.each(ISSUE_9_SCENARIOS.map((scenario) => [scenario.item, scenario.title, scenario] as const))('item %s: %s', async (_item, _title, scenario) => {
-    const cloud = await ModelCloud.start(9);
-    try {
-      await fc.asyncModelRun(() => ({ model: {} as ModelState, real: cloud }), scenario.operations);
-      const violations = await settleAndCheck(cloud);
-
-      expect(cloud.figures.operations).toBe(scenario.operations.length);
-      expect(violations).toEqual([]);
-    } finally {
-      await cloud.stopAll();
-    }
-  }, 120_000);
+    },
+    120_000,
+  );
 });

@@ -3,8 +3,9 @@
  * none), a message that keeps failing ends in the dead-letter queue after the queue's maxReceiveCount, and a killed
  * invocation does nothing more through its ports.
  */
-import { EventQueues } from './support/event-queues';
+
 import { freezable, Invocation } from './support/crash';
+import { EventQueues } from './support/event-queues';
 
 function stateChange(instanceId: string, state: string): Record<string, unknown> {
   return {

@@ -5,8 +5,8 @@
  * same batch are converged as if nothing happened.
  */
 import type { LambdaLogLine } from '../../local/cloud';
+import { type ReliabilityCloud, startReliabilityCloud } from '../support/local-cloud';
 import { fixtureEvent } from '../support/test-cloud';
-import { startReliabilityCloud, type ReliabilityCloud } from '../support/local-cloud';
 
 const STATE_CHANGE = 'EC2 Instance State-change Notification';
 const envelope = (id: string, detail: unknown, extra: Record<string, unknown> = {}) => ({
@@ -24,27 +24,61 @@ const envelope = (id: string, detail: unknown, extra: Record<string, unknown> = 
 
 /** Each with the id the log line must name ('unknown' when the event carries no readable id). */
 const BAD_EVENTS: Array<{ name: string; functionKey: string; loggedId: string; event: unknown }> = [
-  { name: 'no detail', functionKey: 'instanceEvents', loggedId: 'bad-no-detail', event: { ...envelope('bad-no-detail', {}), detail: undefined } },
-  { name: 'instance id of the wrong type', functionKey: 'instanceEvents', loggedId: 'bad-type', event: envelope('bad-type', { 'instance-id': 42, state: 'running' }) },
-  { name: 'instance id that is not an id', functionKey: 'instanceEvents', loggedId: 'bad-id', event: envelope('bad-id', { 'instance-id': 'i-../../etc/passwd', state: 'running' }) },
-  { name: 'unknown state', functionKey: 'instanceEvents', loggedId: 'bad-state', event: envelope('bad-state', { 'instance-id': 'i-0123456789abcdef0', state: 'exploded' }) },
+  {
+    name: 'no detail',
+    functionKey: 'instanceEvents',
+    loggedId: 'bad-no-detail',
+    event: { ...envelope('bad-no-detail', {}), detail: undefined },
+  },
+  {
+    name: 'instance id of the wrong type',
+    functionKey: 'instanceEvents',
+    loggedId: 'bad-type',
+    event: envelope('bad-type', { 'instance-id': 42, state: 'running' }),
+  },
+  {
+    name: 'instance id that is not an id',
+    functionKey: 'instanceEvents',
+    loggedId: 'bad-id',
+    event: envelope('bad-id', { 'instance-id': 'i-../../etc/passwd', state: 'running' }),
+  },
+  {
+    name: 'unknown state',
+    functionKey: 'instanceEvents',
+    loggedId: 'bad-state',
+    event: envelope('bad-state', { 'instance-id': 'i-0123456789abcdef0', state: 'exploded' }),
+  },
   {
     name: 'a 300 kB instance id',
     functionKey: 'instanceEvents',
     loggedId: 'bad-huge',
     event: envelope('bad-huge', { 'instance-id': `i-${'a'.repeat(300_000)}`, state: 'running' }),
   },
-  { name: 'no id at all', functionKey: 'instanceEvents', loggedId: 'unknown', event: { 'detail-type': STATE_CHANGE, source: 'aws.ec2', detail: {} } },
+  {
+    name: 'no id at all',
+    functionKey: 'instanceEvents',
+    loggedId: 'unknown',
+    event: { 'detail-type': STATE_CHANGE, source: 'aws.ec2', detail: {} },
+  },
   { name: 'not an object', functionKey: 'instanceEvents', loggedId: 'unknown', event: 'rm -rf /' },
   {
     name: 'a tag change naming 1001 resources',
     functionKey: 'instanceEvents',
     loggedId: 'bad-resources',
     event: {
-      ...envelope('bad-resources', { service: 'ec2', 'resource-type': 'instance', 'changed-tag-keys': ['traffic-mirror'], version: 2, tags: {} }),
+      ...envelope('bad-resources', {
+        service: 'ec2',
+        'resource-type': 'instance',
+        'changed-tag-keys': ['traffic-mirror'],
+        version: 2,
+        tags: {},
+      }),
       'detail-type': 'Tag Change on Resource',
       source: 'aws.tag',
-      resources: Array.from({ length: 1001 }, (_, i) => `arn:aws:ec2:eu-west-1:111122223333:instance/i-${i.toString(16).padStart(17, '0')}`),
+      resources: Array.from(
+        { length: 1001 },
+        (_, i) => `arn:aws:ec2:eu-west-1:111122223333:instance/i-${i.toString(16).padStart(17, '0')}`,
+      ),
     },
   },
 ];
@@ -85,8 +119,18 @@ describe('a batch with malformed and hostile events', () => {
 
     batch.forEach((item, index) => {
       const outcome = outcomes[index];
-      if (item.valid) expect({ name: item.name, status: outcome?.status, attempts: outcome?.attempts }).toEqual({ name: item.name, status: 'succeeded', attempts: 1 });
-      else expect({ name: item.name, status: outcome?.status, attempts: outcome?.attempts }).toEqual({ name: item.name, status: 'dead-lettered', attempts: 3 });
+      if (item.valid)
+        expect({ name: item.name, status: outcome?.status, attempts: outcome?.attempts }).toEqual({
+          name: item.name,
+          status: 'succeeded',
+          attempts: 1,
+        });
+      else
+        expect({ name: item.name, status: outcome?.status, attempts: outcome?.attempts }).toEqual({
+          name: item.name,
+          status: 'dead-lettered',
+          attempts: 3,
+        });
     });
     // Nothing lost: one dead letter per bad event, carrying the event exactly as sent.
     const letters = rc.cloud.deadLetters.entries().filter((letter) => letter.kind === 'lambda-on-failure');
@@ -127,7 +171,10 @@ describe('a queue batch with malformed events among valid ones', () => {
     const good = await launching;
     expect(await rc.cloud.settle(60_000)).toBe(true);
 
-    const redriven = rc.cloud.deadLetters.entries().filter((letter) => letter.kind === 'sqs-redrive').slice(redrivenBefore);
+    const redriven = rc.cloud.deadLetters
+      .entries()
+      .filter((letter) => letter.kind === 'sqs-redrive')
+      .slice(redrivenBefore);
     expect(redriven).toHaveLength(QUEUED_BAD_EVENTS.length);
     for (const bad of QUEUED_BAD_EVENTS) {
       const letter = redriven.find((candidate) => (candidate.record.requestPayload as { id?: string } | undefined)?.id === bad.loggedId);

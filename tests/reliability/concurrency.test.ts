@@ -3,10 +3,11 @@
  * simulator and dynalite: for the same instance, the same ENI and the same target. The ledger's conditional
  * writes must keep every limit, and one ENI never gets two of our sessions.
  */
-import { converge, type ConvergeSummary } from '../../shared/converge';
-import { Ec2Seeder, sessionsOn, startTestCloud, targetLoads, type TestCloud } from '../support/test-cloud';
+
 import { ledgerProblems, OWNER_TAG } from '../../local/oracle';
-import { endpointsOf, wire, type Wiring } from '../support/deps';
+import { type ConvergeSummary, converge } from '../../shared/converge';
+import { endpointsOf, type Wiring, wire } from '../support/deps';
+import { Ec2Seeder, sessionsOn, startTestCloud, type TestCloud, targetLoads } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
 const PARALLEL = 12;

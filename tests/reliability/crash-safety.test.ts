@@ -6,12 +6,13 @@
  *     happens).
  * Lambda's async retry and/or the sweep must then converge to exactly one session and a consistent ledger.
  */
-import { sweep, type SweepSummary } from '../../shared/converge/sweep';
-import { SLOT_GRACE_MS } from '../../shared/converge';
+
 import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
-import { fixtureEvent } from '../support/test-cloud';
-import { startReliabilityCloud, type ReliabilityCloud } from '../support/local-cloud';
+import { SLOT_GRACE_MS } from '../../shared/converge';
+import { type SweepSummary, sweep } from '../../shared/converge/sweep';
 import { wire } from '../support/deps';
+import { type ReliabilityCloud, startReliabilityCloud } from '../support/local-cloud';
+import { fixtureEvent } from '../support/test-cloud';
 
 let rc: ReliabilityCloud;
 
@@ -58,7 +59,9 @@ describe('a handler killed during an attach', () => {
     const eniId = instance?.eniIds[0] as string;
     const crash = crashAt('before', 1);
 
-    const outcome = await rc.cloud.lambdas['instanceEvents']?.invokeAsync(fixtureEvent('state-change-running', instance?.instanceId as string));
+    const outcome = await rc.cloud.lambdas['instanceEvents']?.invokeAsync(
+      fixtureEvent('state-change-running', instance?.instanceId as string),
+    );
     crash.remove();
 
     expect(crash.killed()).toBe(1);
@@ -75,7 +78,9 @@ describe('a handler killed during an attach', () => {
     const eniIds = instance?.eniIds as string[];
     const crash = crashAt('after', 1);
 
-    const outcome = await rc.cloud.lambdas['instanceEvents']?.invokeAsync(fixtureEvent('state-change-running', instance?.instanceId as string));
+    const outcome = await rc.cloud.lambdas['instanceEvents']?.invokeAsync(
+      fixtureEvent('state-change-running', instance?.instanceId as string),
+    );
     crash.remove();
 
     expect(crash.killed()).toBe(1);
@@ -90,33 +95,39 @@ describe('a handler killed during an attach', () => {
     expect(attached.filter((eniId) => eniIds.includes(eniId as string)).sort()).toEqual([...eniIds].sort());
   });
 
-  it('before CreateTrafficMirrorSession on every attempt: the event is dead-lettered, and the scheduled sweep makes the one session with the same ClientToken', async () => {
-    const [instance] = await rc.launch();
-    const eniId = instance?.eniIds[0] as string;
-    const deadBefore = rc.cloud.deadLetters.entries().length;
-    const crash = crashAt('before', 3);
+  it(
+    'before CreateTrafficMirrorSession on every attempt: the event is dead-lettered, and the scheduled sweep makes the one session with the same ClientToken',
+    async () => {
+      const [instance] = await rc.launch();
+      const eniId = instance?.eniIds[0] as string;
+      const deadBefore = rc.cloud.deadLetters.entries().length;
+      const crash = crashAt('before', 3);
 
-    const outcome = await rc.cloud.lambdas['instanceEvents']?.invokeAsync(fixtureEvent('state-change-running', instance?.instanceId as string));
-    crash.remove();
+      const outcome = await rc.cloud.lambdas['instanceEvents']?.invokeAsync(
+        fixtureEvent('state-change-running', instance?.instanceId as string),
+      );
+      crash.remove();
 
-    expect(crash.killed()).toBe(3);
-    expect(outcome).toMatchObject({ status: 'dead-lettered', attempts: 3 });
-    const letters = rc.cloud.deadLetters.entries().slice(deadBefore);
-    expect(letters).toHaveLength(1);
-    expect(letters[0]?.record.requestContext).toMatchObject({ condition: 'RetriesExhausted', approximateInvokeCount: 3 });
-    expect(letters[0]?.record.responsePayload).toMatchObject({ errorType: 'Runtime.ExitError' });
-    expect(rc.managedSessionsOn([eniId])).toEqual([]);
-    const leftOver = (await rc.ledgerProblems()).filter((problem) => problem.subject === eniId);
-    expect(leftOver).toEqual([expect.objectContaining({ message: expect.stringContaining('is reserved') })]);
+      expect(crash.killed()).toBe(3);
+      expect(outcome).toMatchObject({ status: 'dead-lettered', attempts: 3 });
+      const letters = rc.cloud.deadLetters.entries().slice(deadBefore);
+      expect(letters).toHaveLength(1);
+      expect(letters[0]?.record.requestContext).toMatchObject({ condition: 'RetriesExhausted', approximateInvokeCount: 3 });
+      expect(letters[0]?.record.responsePayload).toMatchObject({ errorType: 'Runtime.ExitError' });
+      expect(rc.managedSessionsOn([eniId])).toEqual([]);
+      const leftOver = (await rc.ledgerProblems()).filter((problem) => problem.subject === eniId);
+      expect(leftOver).toEqual([expect.objectContaining({ message: expect.stringContaining('is reserved') })]);
 
-    const swept = await rc.cloud.runSchedule('sweep');
+      const swept = await rc.cloud.runSchedule('sweep');
 
-    expect(swept.status).toBe('succeeded');
-    const sessions = rc.managedSessionsOn([eniId]);
-    expect(sessions).toHaveLength(1);
-    expect(leftOver[0]?.message).toContain(reservationOf(sessions[0] as { tags: Record<string, string> }));
-    // Each retry, then the sweep, first waits out the killed holder's hold on the reservation (20 s) before replaying.
-  }, 3 * 60_000);
+      expect(swept.status).toBe('succeeded');
+      const sessions = rc.managedSessionsOn([eniId]);
+      expect(sessions).toHaveLength(1);
+      expect(leftOver[0]?.message).toContain(reservationOf(sessions[0] as { tags: Record<string, string> }));
+      // Each retry, then the sweep, first waits out the killed holder's hold on the reservation (20 s) before replaying.
+    },
+    3 * 60_000,
+  );
 
   it('before CreateTrafficMirrorSession, then untagged with the events lost: the sweep after the grace period releases the slot and the target source', async () => {
     const [instance] = await rc.launch();
@@ -133,10 +144,18 @@ describe('a handler killed during an attach', () => {
     // Within the grace period the reservation is trusted (EC2 may just not show its session yet).
     expect((await rc.ledgerProblems()).map((problem) => problem.subject)).toContain(eniId);
 
-    const later = wire(rc.endpoints, { targetIds: rc.targetIds, filterId: rc.filterId, clockOffsetMs: SLOT_GRACE_MS + 60_000, env: { MIRROR_OWNER_ID: rc.ownerId } });
+    const later = wire(rc.endpoints, {
+      targetIds: rc.targetIds,
+      filterId: rc.filterId,
+      clockOffsetMs: SLOT_GRACE_MS + 60_000,
+      env: { MIRROR_OWNER_ID: rc.ownerId },
+    });
     let afterGrace: SweepSummary;
     try {
-      afterGrace = await sweep({ eventId: 'sweep-after-grace' }, later.deps, { ledger: later.sweepLedger, settings: DEFAULT_SWEEP_SETTINGS });
+      afterGrace = await sweep({ eventId: 'sweep-after-grace' }, later.deps, {
+        ledger: later.sweepLedger,
+        settings: DEFAULT_SWEEP_SETTINGS,
+      });
     } finally {
       later.destroy();
     }

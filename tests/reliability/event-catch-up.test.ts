@@ -6,9 +6,9 @@
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { handleTriggerEvent } from '../../shared/lambda/batch';
+import { endpointsOf, type Wiring, wire } from '../support/deps';
 import { Ec2Seeder, sessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
 import { sqsBatchOf, stateChangeEvent, tagChangeEvent } from '../support/trigger-events';
-import { endpointsOf, wire, type Wiring } from '../support/deps';
 
 const TAG = { 'traffic-mirror': 'true' };
 const OWNER_TAG = 'vpc-mirror-orchestrator:owner';
@@ -50,7 +50,10 @@ describe('events ahead of EC2 Describe', () => {
     await eventuallyConsistent(1_500);
     const instance = await seed.launch({ tags: TAG });
 
-    const answer = (await handleTriggerEvent(sqsBatchOf(stateChangeEvent(instance.instanceId, 'running')), wiring().deps)) as SQSBatchResponse;
+    const answer = (await handleTriggerEvent(
+      sqsBatchOf(stateChangeEvent(instance.instanceId, 'running')),
+      wiring().deps,
+    )) as SQSBatchResponse;
 
     expect(answer.batchItemFailures).toEqual([]);
     expect(ours(instance.eniIds)).toHaveLength(1);
@@ -62,7 +65,9 @@ describe('events ahead of EC2 Describe', () => {
     // EC2 shows the tag a second after the event was delivered.
     const tagged = new Promise<void>((resolve, reject) => {
       setTimeout(() => {
-        cloud.ec2.send(new CreateTagsCommand({ Resources: [instance.instanceId], Tags: [{ Key: 'traffic-mirror', Value: 'true' }] })).then(() => resolve(), reject);
+        cloud.ec2
+          .send(new CreateTagsCommand({ Resources: [instance.instanceId], Tags: [{ Key: 'traffic-mirror', Value: 'true' }] }))
+          .then(() => resolve(), reject);
       }, 1_000);
     });
 

@@ -4,11 +4,12 @@
  * by Lambda's retry of the invocation, and end converged; permanent answers are not retried: they become refusals
  * with a reason and the ledger is left as it was.
  */
-import { converge, ConvergeError, type ConvergeSummary } from '../../shared/converge';
-import { RetryableError } from '../../shared/domain/errors';
-import { Ec2Seeder, ledgerItem, sessionsOn, startTestCloud, targetLoads, type Launched, type TestCloud } from '../support/test-cloud';
+
 import { ledgerProblems, OWNER_TAG } from '../../local/oracle';
-import { endpointsOf, wire, type Wiring, type WiringOptions } from '../support/deps';
+import { ConvergeError, type ConvergeSummary, converge } from '../../shared/converge';
+import { RetryableError } from '../../shared/domain/errors';
+import { endpointsOf, type Wiring, type WiringOptions, wire } from '../support/deps';
+import { Ec2Seeder, type Launched, ledgerItem, sessionsOn, startTestCloud, type TestCloud, targetLoads } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
 /** Lambda's async invocation: the first attempt and two retries. */
@@ -74,7 +75,10 @@ describe('converge under transient EC2 faults', () => {
     cloud.sim.setFault('*', { errorRate: 0.3, errorCode: 'RequestLimitExceeded' });
     cloud.sim.resetCalls();
 
-    const { summary, errors } = await convergeWithLambdaRetries(fleet.map((i) => i.instanceId), wiring());
+    const { summary, errors } = await convergeWithLambdaRetries(
+      fleet.map((i) => i.instanceId),
+      wiring(),
+    );
 
     const throttled = Object.values(cloud.sim.calls()).reduce((sum, c) => sum + (c.errors.RequestLimitExceeded ?? 0), 0);
     expect(throttled).toBeGreaterThan(0);
@@ -89,7 +93,10 @@ describe('converge under transient EC2 faults', () => {
     cloud.sim.setFault('CreateTrafficMirrorSession', { errorRate: 0.5, errorCode: 'InternalError' });
     cloud.sim.resetCalls();
 
-    const { summary, errors } = await convergeWithLambdaRetries(fleet.map((i) => i.instanceId), wiring({ ec2MaxAttempts: 1 }));
+    const { summary, errors } = await convergeWithLambdaRetries(
+      fleet.map((i) => i.instanceId),
+      wiring({ ec2MaxAttempts: 1 }),
+    );
 
     expect(cloud.sim.calls().CreateTrafficMirrorSession?.errors.InternalError ?? 0).toBeGreaterThan(0);
     expect(errors.length).toBeGreaterThan(0);
@@ -102,12 +109,24 @@ describe('converge under transient EC2 faults', () => {
   it('makes no second session while EC2 answers NotFound for what was just created (eventual consistency)', async () => {
     const fleet = await launchFleet(3);
     const made = wiring();
-    const first = await converge(fleet.map((i) => i.instanceId), { eventId: 'evt-ec-1' }, made.deps);
+    const first = await converge(
+      fleet.map((i) => i.instanceId),
+      { eventId: 'evt-ec-1' },
+      made.deps,
+    );
     // From now on, anything created in the last minute is invisible: the sessions just made, for one.
     cloud.sim.setEventualConsistency(60_000);
 
-    const again = await converge(fleet.map((i) => i.instanceId), { eventId: 'evt-ec-2' }, made.deps);
-    const thirdTime = await converge(fleet.map((i) => i.instanceId), { eventId: 'evt-ec-3' }, made.deps);
+    const again = await converge(
+      fleet.map((i) => i.instanceId),
+      { eventId: 'evt-ec-2' },
+      made.deps,
+    );
+    const thirdTime = await converge(
+      fleet.map((i) => i.instanceId),
+      { eventId: 'evt-ec-3' },
+      made.deps,
+    );
 
     expect(first).toMatchObject({ attached: 3, failed: 0 });
     expect(again.attached + thirdTime.attached).toBe(0);
@@ -129,7 +148,10 @@ describe('converge on permanent EC2 answers', () => {
 
     const summary = await converge([instance?.instanceId as string], { eventId: 'evt-limit' }, wiring().deps);
 
-    expect(cloud.sim.calls().CreateTrafficMirrorSession).toMatchObject({ total: 1, errors: { TrafficMirrorSessionsPerInterfaceLimitExceeded: 1 } });
+    expect(cloud.sim.calls().CreateTrafficMirrorSession).toMatchObject({
+      total: 1,
+      errors: { TrafficMirrorSessionsPerInterfaceLimitExceeded: 1 },
+    });
     expect(summary).toMatchObject({ attached: 0, refused: 1, failed: 0 });
     expect(summary.decisions).toContainEqual(expect.objectContaining({ action: 'refuse', eniId, reason: 'interface-session-limit' }));
     expect(managed([eniId])).toEqual([]);
@@ -146,10 +168,16 @@ describe('converge on permanent EC2 answers', () => {
     cloud.sim.resetCalls();
 
     // The configuration claims m6i is supported; EC2 (the final word) disagrees.
-    const summary = await converge([instance?.instanceId as string], { eventId: 'evt-unsupported' }, wiring({ env: { MIRROR_SUPPORTED_TYPES: 'm6i' } }).deps);
+    const summary = await converge(
+      [instance?.instanceId as string],
+      { eventId: 'evt-unsupported' },
+      wiring({ env: { MIRROR_SUPPORTED_TYPES: 'm6i' } }).deps,
+    );
 
     expect(cloud.sim.calls().CreateTrafficMirrorSession).toMatchObject({ total: 1, errors: { NetworkInterfaceNotSupported: 1 } });
-    expect(summary.decisions).toContainEqual(expect.objectContaining({ action: 'refuse', eniId, reason: 'network-interface-not-supported' }));
+    expect(summary.decisions).toContainEqual(
+      expect.objectContaining({ action: 'refuse', eniId, reason: 'network-interface-not-supported' }),
+    );
     await expectConsistentLedger();
   });
 
@@ -158,10 +186,16 @@ describe('converge on permanent EC2 answers', () => {
     const [instance] = await launchFleet(1);
     cloud.sim.resetCalls();
 
-    const summary = await converge([instance?.instanceId as string], { eventId: 'evt-no-target' }, wiring({ targetIds: ['tmt-0000000000000dead'] }).deps);
+    const summary = await converge(
+      [instance?.instanceId as string],
+      { eventId: 'evt-no-target' },
+      wiring({ targetIds: ['tmt-0000000000000dead'] }).deps,
+    );
 
     expect(cloud.sim.calls().CreateTrafficMirrorSession).toBeUndefined();
-    expect(summary.decisions).toContainEqual(expect.objectContaining({ action: 'refuse', reason: 'target-pool-full', detail: expect.stringContaining('tmt-0000000000000dead') }));
+    expect(summary.decisions).toContainEqual(
+      expect.objectContaining({ action: 'refuse', reason: 'target-pool-full', detail: expect.stringContaining('tmt-0000000000000dead') }),
+    );
     await expectConsistentLedger();
   });
 });

@@ -38,7 +38,10 @@ describe('auditLedger', () => {
   it('reports a managed slot left reserved', () => {
     const items = [eniItem({ '1': { ...activeSlot, state: 'reserved' } }), targetItem];
 
-    expect(auditLedger(items, snapshotWith([ourSession]))).toContainEqual({ subject: ENI, message: expect.stringContaining('is reserved') });
+    expect(auditLedger(items, snapshotWith([ourSession]))).toContainEqual({
+      subject: ENI,
+      message: expect.stringContaining('is reserved'),
+    });
   });
 
   it('reports an active slot naming a session that is not on its ENI', () => {
@@ -49,7 +52,10 @@ describe('auditLedger', () => {
 
   it('reports a managed session with no slot, and one with two', () => {
     const unrecorded = auditLedger([targetItem], snapshotWith([ourSession]));
-    const twice = auditLedger([eniItem({ '1': activeSlot, '2': { ...activeSlot, sessionNumber: 2 } }), targetItem], snapshotWith([ourSession]));
+    const twice = auditLedger(
+      [eniItem({ '1': activeSlot, '2': { ...activeSlot, sessionNumber: 2 } }), targetItem],
+      snapshotWith([ourSession]),
+    );
 
     expect(unrecorded).toContainEqual({ subject: SESSION, message: 'managed session has 0 ledger slots (expected 1)' });
     expect(twice).toContainEqual({ subject: SESSION, message: 'managed session has 2 ledger slots (expected 1)' });
@@ -69,7 +75,10 @@ describe('auditLedger', () => {
   });
 
   it('reports a target whose sources or count disagree with the slots, and slots on a target without an item', () => {
-    const leaked = auditLedger([eniItem({ '1': activeSlot }), { ...targetItem, sources: new Set([ENI, 'eni-0leaked000000000']), sourceCount: 2 }], snapshotWith([ourSession]));
+    const leaked = auditLedger(
+      [eniItem({ '1': activeSlot }), { ...targetItem, sources: new Set([ENI, 'eni-0leaked000000000']), sourceCount: 2 }],
+      snapshotWith([ourSession]),
+    );
     const miscounted = auditLedger([eniItem({ '1': activeSlot }), { ...targetItem, sourceCount: 2 }], snapshotWith([ourSession]));
     const missing = auditLedger([eniItem({ '1': activeSlot })], snapshotWith([ourSession]));
 

@@ -3,8 +3,8 @@
  * agree with what EC2 shows), over generated slot sets and observed sessions.
  */
 import fc from 'fast-check';
-import { syncObservedSessions } from '../../shared/domain/eni-slots';
 import type { Slot } from '../../shared/converge/ports';
+import { syncObservedSessions } from '../../shared/domain/eni-slots';
 import type { SessionFacts } from '../../shared/domain/types';
 
 const AT = '2026-11-25T10:00:00.000Z';
@@ -13,19 +13,23 @@ const ENI = 'eni-0123456789abcdef0';
 const numbers = fc.uniqueArray(fc.integer({ min: 1, max: 8 }), { maxLength: 5 });
 
 const slotFor = (sessionNumber: number, index: number) =>
-  fc.record({
-    owner: fc.constantFrom<'managed' | 'foreign'>('managed', 'foreign'),
-    state: fc.constantFrom<'reserved' | 'active' | 'releasing'>('reserved', 'active', 'releasing'),
-    hasSession: fc.boolean(),
-  }).map(({ owner, state, hasSession }): Slot => ({
-    sessionNumber,
-    owner,
-    state: owner === 'foreign' ? 'active' : state,
-    ...(hasSession || owner === 'foreign' ? { sessionId: `tms-${String(index).padStart(17, '0')}` } : {}),
-    targetId: 'tmt-0000000000000000a',
-    ...(owner === 'managed' ? { reservationId: `r-${index}` } : {}),
-    updatedAt: '2026-11-25T09:00:00.000Z',
-  }));
+  fc
+    .record({
+      owner: fc.constantFrom<'managed' | 'foreign'>('managed', 'foreign'),
+      state: fc.constantFrom<'reserved' | 'active' | 'releasing'>('reserved', 'active', 'releasing'),
+      hasSession: fc.boolean(),
+    })
+    .map(
+      ({ owner, state, hasSession }): Slot => ({
+        sessionNumber,
+        owner,
+        state: owner === 'foreign' ? 'active' : state,
+        ...(hasSession || owner === 'foreign' ? { sessionId: `tms-${String(index).padStart(17, '0')}` } : {}),
+        targetId: 'tmt-0000000000000000a',
+        ...(owner === 'managed' ? { reservationId: `r-${index}` } : {}),
+        updatedAt: '2026-11-25T09:00:00.000Z',
+      }),
+    );
 
 const slotsArb = numbers.chain((nums) => (nums.length === 0 ? fc.constant<Slot[]>([]) : fc.tuple(...nums.map((n, i) => slotFor(n, i)))));
 
@@ -33,21 +37,23 @@ const slotsArb = numbers.chain((nums) => (nums.length === 0 ? fc.constant<Slot[]
 const observedArb = fc.uniqueArray(fc.integer({ min: 1, max: 8 }), { maxLength: 3 }).chain((nums) =>
   nums.length === 0
     ? fc.constant<SessionFacts[]>([])
-    : fc.tuple(
-        ...nums.map((sessionNumber) =>
-          fc.record({ managed: fc.boolean(), idIndex: fc.integer({ min: 0, max: 9 }) }).map(
-            ({ managed, idIndex }): SessionFacts => ({
-              sessionId: `tms-${String(idIndex).padStart(17, '0')}`,
-              eniId: ENI,
-              targetId: 'tmt-0000000000000000b',
-              filterId: 'tmf-0000000000000000c',
-              sessionNumber,
-              managed,
-              ...(managed ? { reservationId: `r-${idIndex}`, instanceId: 'i-0123456789abcdef0' } : {}),
-            }),
+    : fc
+        .tuple(
+          ...nums.map((sessionNumber) =>
+            fc.record({ managed: fc.boolean(), idIndex: fc.integer({ min: 0, max: 9 }) }).map(
+              ({ managed, idIndex }): SessionFacts => ({
+                sessionId: `tms-${String(idIndex).padStart(17, '0')}`,
+                eniId: ENI,
+                targetId: 'tmt-0000000000000000b',
+                filterId: 'tmf-0000000000000000c',
+                sessionNumber,
+                managed,
+                ...(managed ? { reservationId: `r-${idIndex}`, instanceId: 'i-0123456789abcdef0' } : {}),
+              }),
+            ),
           ),
-        ),
-      ).filter((sessions) => new Set(sessions.map((session) => session.sessionId)).size === sessions.length),
+        )
+        .filter((sessions) => new Set(sessions.map((session) => session.sessionId)).size === sessions.length),
 );
 
 describe('syncObservedSessions', () => {
@@ -88,7 +94,8 @@ describe('syncObservedSessions', () => {
         const next = syncObservedSessions(slots, observed, AT);
         for (const session of observed) {
           const represented = next.some(
-            (slot) => slot.sessionId === session.sessionId || (session.reservationId !== undefined && slot.reservationId === session.reservationId),
+            (slot) =>
+              slot.sessionId === session.sessionId || (session.reservationId !== undefined && slot.reservationId === session.reservationId),
           );
           const numberTaken = next.some((slot) => slot.sessionNumber === session.sessionNumber);
           expect(represented || numberTaken).toBe(true);

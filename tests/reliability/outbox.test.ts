@@ -4,14 +4,14 @@
  * under a stable outcomeId.
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
 import { converge } from '../../shared/converge';
-import { handleTriggerEvent } from '../../shared/lambda/batch';
 import { OUTBOX_FLUSH_AFTER_MS } from '../../shared/converge/outbox';
 import { sweep } from '../../shared/converge/sweep';
-import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
+import { handleTriggerEvent } from '../../shared/lambda/batch';
+import { endpointsOf, type Wiring, wire } from '../support/deps';
 import { Ec2Seeder, startTestCloud, type TestCloud } from '../support/test-cloud';
 import { stateChangeEvent } from '../support/trigger-events';
-import { endpointsOf, wire, type Wiring } from '../support/deps';
 
 const TAG = { 'traffic-mirror': 'true' };
 const SETTINGS = { ...DEFAULT_SWEEP_SETTINGS, mutationsPerSecond: 50, mutationBurst: 50 };
@@ -31,7 +31,12 @@ function wiring(clockOffsetMs = 0): Wiring {
 
 async function outbox(): Promise<Record<string, unknown>[]> {
   const answer = await cloud.documents.send(
-    new QueryCommand({ TableName: cloud.table.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'outbox' }, ConsistentRead: true }),
+    new QueryCommand({
+      TableName: cloud.table.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': 'outbox' },
+      ConsistentRead: true,
+    }),
   );
   return answer.Items ?? [];
 }
@@ -72,7 +77,13 @@ describe('outcome events, at least once', () => {
     expect(run.outboxFlushed).toBe(1);
     expect(attachedEvents()).toEqual([
       expect.objectContaining({
-        detail: expect.objectContaining({ action: 'attach', instanceId: instance.instanceId, triggerEventId: 'evt-change', outcomeId: kept[0]?.outcomeId, at: kept[0]?.at }),
+        detail: expect.objectContaining({
+          action: 'attach',
+          instanceId: instance.instanceId,
+          triggerEventId: 'evt-change',
+          outcomeId: kept[0]?.outcomeId,
+          at: kept[0]?.at,
+        }),
       }),
     ]);
     expect(await outbox()).toEqual([]);

@@ -6,7 +6,7 @@
  */
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
 import { MAX_INSTANCES_PER_INVOCATION } from '../../shared/lambda/split';
-import { startReliabilityCloud, type ReliabilityCloud } from '../support/local-cloud';
+import { type ReliabilityCloud, startReliabilityCloud } from '../support/local-cloud';
 
 const FLEET = 60;
 let rc: ReliabilityCloud;
@@ -28,7 +28,9 @@ describe('a CloudTrail CreateTags naming more instances than one invocation conv
   it('is split into parts, each converged by its own invocation, and the whole fleet ends mirrored', async () => {
     const fleet = await rc.launch({ tagged: false, count: FLEET });
 
-    await rc.ec2.send(new CreateTagsCommand({ Resources: fleet.map((instance) => instance.instanceId), Tags: [{ Key: 'traffic-mirror', Value: 'true' }] }));
+    await rc.ec2.send(
+      new CreateTagsCommand({ Resources: fleet.map((instance) => instance.instanceId), Tags: [{ Key: 'traffic-mirror', Value: 'true' }] }),
+    );
     expect(await rc.cloud.settle(60_000)).toBe(true);
 
     const parts = Math.ceil(FLEET / MAX_INSTANCES_PER_INVOCATION);

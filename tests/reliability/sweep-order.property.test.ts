@@ -6,7 +6,10 @@
 import fc from 'fast-check';
 import { orderForRun, type SweepScope } from '../../shared/converge/sweep';
 
-const ids = fc.uniqueArray(fc.integer({ min: 0, max: 9999 }).map((n) => `i-${n.toString(16).padStart(17, '0')}`), { maxLength: 40 });
+const ids = fc.uniqueArray(
+  fc.integer({ min: 0, max: 9999 }).map((n) => `i-${n.toString(16).padStart(17, '0')}`),
+  { maxLength: 40 },
+);
 
 /** Disjoint tagged, cleanup and remembered lists, sorted as the sweep reads them. */
 const scopes = fc.tuple(ids, ids, ids).map(([tagged, cleanupRaw, rememberedRaw]): SweepScope => {
@@ -28,19 +31,23 @@ describe('orderForRun', () => {
 
   it('visits every tagged and remembered instance within ceil(rotation / room) bounded runs, even when the remembered outnumber a run', () => {
     fc.assert(
-      fc.property(scopes.filter((scope) => scope.tagged.length + scope.remembered.length > 0), fc.integer({ min: 1, max: 15 }), (raw, max) => {
-        // Cleanup instances drop out once cleaned; what must not starve is the rotation.
-        const scope = { ...raw, cleanup: [] };
-        const inTurn = scope.tagged.length + scope.remembered.length;
-        const seen = new Set<string>();
-        let cursor: string | undefined;
-        for (let run = 0; run < Math.ceil(inTurn / max); run += 1) {
-          const chosen = orderForRun(scope, cursor).slice(0, max);
-          for (const id of chosen) seen.add(id);
-          cursor = chosen[chosen.length - 1];
-        }
-        expect(seen.size).toBe(inTurn);
-      }),
+      fc.property(
+        scopes.filter((scope) => scope.tagged.length + scope.remembered.length > 0),
+        fc.integer({ min: 1, max: 15 }),
+        (raw, max) => {
+          // Cleanup instances drop out once cleaned; what must not starve is the rotation.
+          const scope = { ...raw, cleanup: [] };
+          const inTurn = scope.tagged.length + scope.remembered.length;
+          const seen = new Set<string>();
+          let cursor: string | undefined;
+          for (let run = 0; run < Math.ceil(inTurn / max); run += 1) {
+            const chosen = orderForRun(scope, cursor).slice(0, max);
+            for (const id of chosen) seen.add(id);
+            cursor = chosen[chosen.length - 1];
+          }
+          expect(seen.size).toBe(inTurn);
+        },
+      ),
     );
   });
 });

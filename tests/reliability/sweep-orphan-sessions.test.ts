@@ -3,12 +3,17 @@
  * running, tagged, eligible instance is removed, whatever the ledger remembers (a lost or replaced ledger, an ENI that
  * outlived its terminated instance, an ENI moved to another instance). Sessions without our owner tag stay.
  */
-import { AttachNetworkInterfaceCommand, CreateTrafficMirrorSessionCommand, DescribeNetworkInterfacesCommand, DetachNetworkInterfaceCommand } from '@aws-sdk/client-ec2';
+import {
+  AttachNetworkInterfaceCommand,
+  CreateTrafficMirrorSessionCommand,
+  DescribeNetworkInterfacesCommand,
+  DetachNetworkInterfaceCommand,
+} from '@aws-sdk/client-ec2';
 import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { sweep } from '../../shared/converge/sweep';
 import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
-import { Ec2Seeder, sessionsOn, startTestCloud, type Launched, type TestCloud } from '../support/test-cloud';
-import { endpointsOf, wire, type Wiring } from '../support/deps';
+import { sweep } from '../../shared/converge/sweep';
+import { endpointsOf, type Wiring, wire } from '../support/deps';
+import { Ec2Seeder, type Launched, sessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
 const OWNER_TAG = 'vpc-mirror-orchestrator:owner';
@@ -47,7 +52,9 @@ async function loseLedger(): Promise<void> {
 async function launchWithKeptSecondary(tags: Record<string, string>): Promise<Launched> {
   const instance = await seed.launch({ tags });
   const secondary = await seed.detachedInterface('eu-west-1a');
-  await cloud.ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: secondary, InstanceId: instance.instanceId, DeviceIndex: 1 }));
+  await cloud.ec2.send(
+    new AttachNetworkInterfaceCommand({ NetworkInterfaceId: secondary, InstanceId: instance.instanceId, DeviceIndex: 1 }),
+  );
   return { instanceId: instance.instanceId, eniIds: [...instance.eniIds, secondary] };
 }
 
@@ -81,7 +88,9 @@ describe('sweep, by session', () => {
     const run = await sweepOnce('after-loss');
 
     expect(ours(instance.eniIds)).toEqual([]);
-    expect(run.decisions).toContainEqual(expect.objectContaining({ action: 'detach', eniId: instance.eniIds[0], reason: 'interface-detached' }));
+    expect(run.decisions).toContainEqual(
+      expect.objectContaining({ action: 'detach', eniId: instance.eniIds[0], reason: 'interface-detached' }),
+    );
   });
 
   it('removes our session on a secondary ENI with DeleteOnTermination=false once its instance is terminated and the ledger lost', async () => {
@@ -130,7 +139,9 @@ describe('sweep, by session', () => {
 
     await sweepOnce('after-loss');
 
-    const left = sessionsOn(cloud, [eniId]).map((session) => session.trafficMirrorSessionId).sort();
+    const left = sessionsOn(cloud, [eniId])
+      .map((session) => session.trafficMirrorSessionId)
+      .sort();
     expect(left).toEqual([handMade, otherDeployment.TrafficMirrorSession?.TrafficMirrorSessionId].sort());
   });
 });

@@ -1,6 +1,7 @@
 /** The sweep's settings: defaults when unset or blank, and a bad value fails naming its variable. */
-import { ConfigError } from '../../shared/domain/errors';
+
 import { DEFAULT_SWEEP_SETTINGS, loadSweepSettings } from '../../shared/config/sweep-settings';
+import { ConfigError } from '../../shared/domain/errors';
 
 describe('loadSweepSettings', () => {
   it('takes the defaults when nothing (or blank) is set', () => {

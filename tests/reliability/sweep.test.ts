@@ -4,12 +4,12 @@
  * exists -> active; else released with its target source), orphaned target sources, hand-made sessions learned.
  */
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
+import { DEFAULT_SWEEP_SETTINGS, type SweepSettings } from '../../shared/config/sweep-settings';
 import { SLOT_GRACE_MS } from '../../shared/converge';
 import { sweep } from '../../shared/converge/sweep';
-import { DEFAULT_SWEEP_SETTINGS, type SweepSettings } from '../../shared/config/sweep-settings';
 import { TokenBucket } from '../../shared/util/token-bucket';
-import { Ec2Seeder, ledgerItem, sessionsOn, startTestCloud, targetLoads, type Launched, type TestCloud } from '../support/test-cloud';
-import { endpointsOf, wire, type Wiring } from '../support/deps';
+import { endpointsOf, type Wiring, wire } from '../support/deps';
+import { Ec2Seeder, type Launched, ledgerItem, sessionsOn, startTestCloud, type TestCloud, targetLoads } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
 const OWNER_TAG = 'vpc-mirror-orchestrator:owner';
@@ -65,7 +65,11 @@ describe('sweep, bounded per run', () => {
     // 3 + 3 + 1 new ones, then the rotation wraps around to instances already mirrored (kept).
     expect(runs.map((r) => r.attached)).toEqual([3, 3, 1]);
     const eniIds = fleet.flatMap((instance) => instance.eniIds);
-    expect(ours(eniIds).map((s) => s.networkInterfaceId).sort()).toEqual([...eniIds].sort());
+    expect(
+      ours(eniIds)
+        .map((s) => s.networkInterfaceId)
+        .sort(),
+    ).toEqual([...eniIds].sort());
   });
 
   it('cleans up untagged instances that still carry our sessions before converging tagged ones', async () => {
@@ -77,7 +81,10 @@ describe('sweep, bounded per run', () => {
     const newcomers: Launched[] = [];
     for (let i = 0; i < 3; i += 1) newcomers.push(await seed.launch({ tags: TAG }));
 
-    const run = await sweep(trigger('sweep-cleanup'), deps, { ledger: sweepLedger, settings: settings({ maxInstancesPerRun: 1, batchSize: 1 }) });
+    const run = await sweep(trigger('sweep-cleanup'), deps, {
+      ledger: sweepLedger,
+      settings: settings({ maxInstancesPerRun: 1, batchSize: 1 }),
+    });
 
     expect(run).toMatchObject({ converged: 1, detached: 1, attached: 0 });
     expect(ours(leaving.eniIds)).toEqual([]);
@@ -205,11 +212,15 @@ describe('sweep resolving what a crash left in the ledger', () => {
 
     // No new session: the one the crashed attempt made is recorded, and announced (for the first time).
     expect(run).toMatchObject({ attached: 1, failed: 0 });
-    expect(run.decisions).toContainEqual(expect.objectContaining({ action: 'attach', eniId, detail: expect.stringContaining('earlier attempt') }));
+    expect(run.decisions).toContainEqual(
+      expect.objectContaining({ action: 'attach', eniId, detail: expect.stringContaining('earlier attempt') }),
+    );
     const session = ours([eniId]);
     expect(session).toHaveLength(1);
     const after = (await ledgerItem(cloud, `eni#${eniId}`, 'slots')) as { slots: Record<string, { state: string; sessionId: string }> };
-    expect(Object.values(after.slots)).toEqual([expect.objectContaining({ state: 'active', sessionId: session[0]?.trafficMirrorSessionId })]);
+    expect(Object.values(after.slots)).toEqual([
+      expect.objectContaining({ state: 'active', sessionId: session[0]?.trafficMirrorSessionId }),
+    ]);
   });
 
   it('releases a stale reservation and its target source when no session exists, once the instance is no longer tagged', async () => {
@@ -254,7 +265,9 @@ describe('sweep resolving what a crash left in the ledger', () => {
 
     expect(within.targetSourcesReleased).toBe(0);
     expect(after.targetSourcesReleased).toBe(1);
-    expect(after.decisions).toContainEqual(expect.objectContaining({ action: 'release', eniId, targetId: interfaceTarget, reason: 'target-source-orphaned' }));
+    expect(after.decisions).toContainEqual(
+      expect.objectContaining({ action: 'release', eniId, targetId: interfaceTarget, reason: 'target-source-orphaned' }),
+    );
     expect((await targetLoads(cloud)).get(interfaceTarget)).toEqual({ count: 0, sources: [] });
   });
 

@@ -4,12 +4,12 @@
  * and no later sweep announces the unchanged session again.
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
 import { OUTBOX_FLUSH_AFTER_MS } from '../../shared/converge/outbox';
 import { sweep } from '../../shared/converge/sweep';
-import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
 import { governanceDeps } from '../../shared/wiring/governance';
+import { endpointsOf, type Wiring, wire } from '../support/deps';
 import { Ec2Seeder, startTestCloud, type TestCloud } from '../support/test-cloud';
-import { endpointsOf, wire, type Wiring } from '../support/deps';
 
 const SETTINGS = { ...DEFAULT_SWEEP_SETTINGS, mutationsPerSecond: 50, mutationBurst: 50 };
 const DETECTED = 'Unmanaged Mirror Session Detected';
@@ -28,7 +28,12 @@ afterEach(async () => {
 
 async function outboxActions(): Promise<unknown[]> {
   const answer = await cloud.documents.send(
-    new QueryCommand({ TableName: cloud.table.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'outbox' }, ConsistentRead: true }),
+    new QueryCommand({
+      TableName: cloud.table.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': 'outbox' },
+      ConsistentRead: true,
+    }),
   );
   return (answer.Items ?? []).map((item) => item.action);
 }

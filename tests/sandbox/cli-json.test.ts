@@ -41,7 +41,10 @@ describe('npm start --silent -- --json', () => {
 
   it('rejects a fleet too small for the story, naming the option', async () => {
     await expect(
-      run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'local', 'sandbox', 'main.ts'), '--instances', '3'], { cwd: ROOT, timeout: 60_000 }),
+      run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'local', 'sandbox', 'main.ts'), '--instances', '3'], {
+        cwd: ROOT,
+        timeout: 60_000,
+      }),
     ).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('--instances') });
   });
 });

@@ -1,11 +1,18 @@
 /** checkInvariants: each invariant holds on a correct world and catches the one thing it is about. */
-import { checkInvariants, computeEligibleEnis, worldFromSnapshot, type MirrorWorld, type WorldSession } from '../../local/oracle';
+
 import type { SimulatorSnapshot } from '@vpc-mirror-orchestrator/ec2-sim';
+import { checkInvariants, computeEligibleEnis, type MirrorWorld, type WorldSession, worldFromSnapshot } from '../../local/oracle';
 
 const OWNER = { ownerTagKey: 'vpc-mirror-orchestrator:owner', ownerId: 'vpc-mirror-orchestrator-dev' };
 const ours = { [OWNER.ownerTagKey]: OWNER.ownerId };
 
-function session(sessionId: string, eniId: string, targetId: string, sessionNumber: number, tags: Record<string, string> = ours): WorldSession {
+function session(
+  sessionId: string,
+  eniId: string,
+  targetId: string,
+  sessionNumber: number,
+  tags: Record<string, string> = ours,
+): WorldSession {
   return { sessionId, eniId, targetId, filterId: 'tmf-1', sessionNumber, tags };
 }
 
@@ -30,8 +37,20 @@ function world(sessions: WorldSession[]): MirrorWorld {
         tags: { 'traffic-mirror': 'true' },
         networkInterfaces: [{ eniId: 'eni-legacy', interfaceType: 'interface' }],
       },
-      { instanceId: 'i-idle', instanceType: 'm5.large', state: 'running', tags: {}, networkInterfaces: [{ eniId: 'eni-idle', interfaceType: 'interface' }] },
-      { instanceId: 'i-ids', instanceType: 'c5.4xlarge', state: 'running', tags: {}, networkInterfaces: [{ eniId: 'eni-ids', interfaceType: 'interface' }] },
+      {
+        instanceId: 'i-idle',
+        instanceType: 'm5.large',
+        state: 'running',
+        tags: {},
+        networkInterfaces: [{ eniId: 'eni-idle', interfaceType: 'interface' }],
+      },
+      {
+        instanceId: 'i-ids',
+        instanceType: 'c5.4xlarge',
+        state: 'running',
+        tags: {},
+        networkInterfaces: [{ eniId: 'eni-ids', interfaceType: 'interface' }],
+      },
     ],
     sessions,
     targets: [
@@ -59,7 +78,9 @@ describe('checkInvariants', () => {
     expect([...computeEligibleEnis(input, OWNER)].sort()).toEqual(['eni-web0', 'eni-web1']);
     const taggedTargetHost: MirrorWorld = {
       ...input,
-      instances: input.instances.map((instance) => (instance.instanceId === 'i-ids' ? { ...instance, tags: { 'traffic-mirror': 'true' } } : instance)),
+      instances: input.instances.map((instance) =>
+        instance.instanceId === 'i-ids' ? { ...instance, tags: { 'traffic-mirror': 'true' } } : instance,
+      ),
     };
     expect(computeEligibleEnis(taggedTargetHost, OWNER).has('eni-ids')).toBe(false);
   });
@@ -95,9 +116,7 @@ describe('checkInvariants', () => {
 
   it('catches a managed session on an untagged or unsupported instance', () => {
     expect(violated(world([...mirrored, session('tms-x', 'eni-idle', 'tmt-nlb', 1)]))).toEqual(['nothing-unwanted-mirrored eni-idle']);
-    expect(violated(world([...mirrored, session('tms-y', 'eni-legacy', 'tmt-nlb', 1)]))).toEqual([
-      'nothing-unwanted-mirrored eni-legacy',
-    ]);
+    expect(violated(world([...mirrored, session('tms-y', 'eni-legacy', 'tmt-nlb', 1)]))).toEqual(['nothing-unwanted-mirrored eni-legacy']);
   });
 
   it('catches a fourth session on an ENI and duplicate session numbers', () => {
@@ -128,19 +147,55 @@ describe('checkInvariants', () => {
   it('reads the simulator snapshot as it is, with the 100-source limit of a full-host target', () => {
     const snapshot: SimulatorSnapshot = {
       instances: [
-        { instanceId: 'i-web', instanceType: 'm5.large', state: 'running', stateCode: 16, availabilityZone: 'us-east-1a', subnetId: 'subnet-1', tags: { 'traffic-mirror': 'true' }, networkInterfaceIds: ['eni-web0'] },
-        { instanceId: 'i-big', instanceType: 'c5.18xlarge', state: 'running', stateCode: 16, availabilityZone: 'us-east-1a', subnetId: 'subnet-1', tags: {}, networkInterfaceIds: ['eni-big'] },
+        {
+          instanceId: 'i-web',
+          instanceType: 'm5.large',
+          state: 'running',
+          stateCode: 16,
+          availabilityZone: 'us-east-1a',
+          subnetId: 'subnet-1',
+          tags: { 'traffic-mirror': 'true' },
+          networkInterfaceIds: ['eni-web0'],
+        },
+        {
+          instanceId: 'i-big',
+          instanceType: 'c5.18xlarge',
+          state: 'running',
+          stateCode: 16,
+          availabilityZone: 'us-east-1a',
+          subnetId: 'subnet-1',
+          tags: {},
+          networkInterfaceIds: ['eni-big'],
+        },
       ],
       networkInterfaces: [
-        { networkInterfaceId: 'eni-web0', interfaceType: 'interface', subnetId: 'subnet-1', availabilityZone: 'us-east-1a', instanceId: 'i-web', deviceIndex: 0, tags: {} },
-        { networkInterfaceId: 'eni-big', interfaceType: 'interface', subnetId: 'subnet-1', availabilityZone: 'us-east-1a', instanceId: 'i-big', deviceIndex: 0, tags: {} },
+        {
+          networkInterfaceId: 'eni-web0',
+          interfaceType: 'interface',
+          subnetId: 'subnet-1',
+          availabilityZone: 'us-east-1a',
+          instanceId: 'i-web',
+          deviceIndex: 0,
+          tags: {},
+        },
+        {
+          networkInterfaceId: 'eni-big',
+          interfaceType: 'interface',
+          subnetId: 'subnet-1',
+          availabilityZone: 'us-east-1a',
+          instanceId: 'i-big',
+          deviceIndex: 0,
+          tags: {},
+        },
       ],
       targets: [{ trafficMirrorTargetId: 'tmt-big', type: 'network-interface', networkInterfaceId: 'eni-big', tags: {} }],
       filters: [],
       sessions: [],
       subnets: [],
     };
-    expect(worldFromSnapshot(snapshot).targets).toEqual([{ targetId: 'tmt-big', kind: 'network-interface', eniId: 'eni-big', sourceLimit: 100 }]);
+    expect(worldFromSnapshot(snapshot).targets).toEqual([
+      { targetId: 'tmt-big', kind: 'network-interface', eniId: 'eni-big', sourceLimit: 100 },
+    ]);
     const report = checkInvariants(snapshot, OWNER);
     expect(report.violations.map((violation) => violation.subject)).toEqual(['eni-web0']);
     expect(report.checks.find((check) => check.name === 'target-source-limit')?.examined).toBe(1);

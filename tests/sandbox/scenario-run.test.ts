@@ -2,11 +2,11 @@
  * The sandbox's story, played for real (dynalite, the EC2 simulator, the bus and the handlers in child
  * processes), checked on the final EC2 state and the ledger rather than on what is printed.
  */
-import { runSandbox, type SandboxRun } from '../../local/sandbox/runner';
-import { OWNER_TAG } from '../../shared/aws/ownership';
-import { MIN_INSTANCES } from '../../local/sandbox/scenario';
+
 import type { WorldSession } from '../../local/oracle';
-import { INSTANCE_TAG } from '../../shared/aws/ownership';
+import { runSandbox, type SandboxRun } from '../../local/sandbox/runner';
+import { MIN_INSTANCES } from '../../local/sandbox/scenario';
+import { INSTANCE_TAG, OWNER_TAG } from '../../shared/aws/ownership';
 
 jest.setTimeout(180_000);
 
@@ -24,13 +24,13 @@ describe('the sandbox story on a small fleet', () => {
   };
   /** Throws rather than answering []: a loop over no ENIs would check nothing. */
   const enisOf = (name: string): string[] => {
-    const eniIds = run.world.instances.find((instance) => instance.instanceId === idOf(name))?.networkInterfaces.map((eni) => eni.eniId) ?? [];
+    const eniIds =
+      run.world.instances.find((instance) => instance.instanceId === idOf(name))?.networkInterfaces.map((eni) => eni.eniId) ?? [];
     if (eniIds.length === 0) throw new Error(`${name} has no network interface in the final world`);
     return eniIds;
   };
   const sessionsOn = (eniId: string): WorldSession[] => run.world.sessions.filter((session) => session.eniId === eniId);
-  const managedOn = (eniId: string): WorldSession[] =>
-    sessionsOn(eniId).filter((session) => session.tags[OWNER_TAG] !== undefined);
+  const managedOn = (eniId: string): WorldSession[] => sessionsOn(eniId).filter((session) => session.tags[OWNER_TAG] !== undefined);
   const historyOf = (name: string) => run.history.filter((entry) => entry.instanceId === idOf(name));
 
   it('mirrors every ENI of a tagged Nitro instance exactly once, two-ENI instances included', () => {
@@ -81,7 +81,9 @@ describe('the sandbox story on a small fleet', () => {
 
   it('mirrors the untagged batch-1 only for its incident window, and the window-end tick ends it after the end time', () => {
     const entries = [...historyOf('batch-1')].sort((a, b) => a.at.localeCompare(b.at));
-    expect(entries.filter((entry) => entry.action === 'attach' || entry.action === 'detach').map((entry) => [entry.action, entry.reason])).toEqual([
+    expect(
+      entries.filter((entry) => entry.action === 'attach' || entry.action === 'detach').map((entry) => [entry.action, entry.reason]),
+    ).toEqual([
       ['attach', 'eligible'],
       ['detach', 'mirror-window-ended'],
     ]);
@@ -114,7 +116,9 @@ describe('the sandbox story on a small fleet', () => {
     expect(handMade.map((session) => session.sessionNumber).sort()).toEqual([1, 2, 3]);
     expect(managedOn(free as string)).toHaveLength(1);
     expect(
-      historyOf('capture-1').some((entry) => entry.eniId === crowded && entry.action === 'refuse' && entry.reason === 'interface-session-limit'),
+      historyOf('capture-1').some(
+        (entry) => entry.eniId === crowded && entry.action === 'refuse' && entry.reason === 'interface-session-limit',
+      ),
     ).toBe(true);
   });
 

@@ -2,10 +2,11 @@
  * converge/sweep wired in-process by the functions' own wiring (shared/wiring/deps.ts) with clients pointed at
  * loopback (simulator + dynalite + an EventBridge endpoint), with a clock that may be shifted forward: "the sweep after the grace period" without waiting for it.
  */
+
+import { Logger } from '@aws-lambda-powertools/logger';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { loadConfig } from '../../shared/config/config';
 import type { ConvergeDeps } from '../../shared/converge';
 import type { SweepLedgerPort } from '../../shared/converge/sweep-ports';
@@ -72,6 +73,17 @@ export function wire(endpoints: Endpoints, options: WiringOptions): Wiring {
 }
 
 /** The endpoints of a TestCloud (tests/support/test-cloud.ts). */
-export function endpointsOf(cloud: { sim: { url: string; region: string }; bus: { endpoint: string }; table: { tableName: string }; documents: DynamoDBDocumentClient }): Endpoints {
-  return { ec2: cloud.sim.url, region: cloud.sim.region, eventBridge: cloud.bus.endpoint, tableName: cloud.table.tableName, documents: cloud.documents };
+export function endpointsOf(cloud: {
+  sim: { url: string; region: string };
+  bus: { endpoint: string };
+  table: { tableName: string };
+  documents: DynamoDBDocumentClient;
+}): Endpoints {
+  return {
+    ec2: cloud.sim.url,
+    region: cloud.sim.region,
+    eventBridge: cloud.bus.endpoint,
+    tableName: cloud.table.tableName,
+    documents: cloud.documents,
+  };
 }

@@ -2,7 +2,7 @@
  * Checks of the governance part of the packaged template: the window-end schedule, the alarms' shape, and what the
  * dashboard shows. Each returns the problems it finds (empty: fine), like tests/support/template-checks.ts.
  */
-import { resourcesOfType, roleStatements, type CfnTemplate } from './template-checks';
+import { type CfnTemplate, resourcesOfType, roleStatements } from './template-checks';
 
 function props(template: CfnTemplate, id: string): Record<string, unknown> {
   return template.Resources[id]?.Properties ?? {};
@@ -39,7 +39,9 @@ export function dashboardMetricNames(template: CfnTemplate, namespace: string): 
   const names = dashboardBody(template).widgets.flatMap((widget) =>
     widget.type !== 'metric'
       ? []
-      : ((widget.properties['metrics'] as unknown[][] | undefined) ?? []).flatMap((row) => (row[0] === namespace && typeof row[1] === 'string' ? [row[1]] : [])),
+      : ((widget.properties['metrics'] as unknown[][] | undefined) ?? []).flatMap((row) =>
+          row[0] === namespace && typeof row[1] === 'string' ? [row[1]] : [],
+        ),
   );
   return [...new Set(names)].sort();
 }
@@ -47,16 +49,20 @@ export function dashboardMetricNames(template: CfnTemplate, namespace: string): 
 /** The one-minute EventBridge Scheduler schedule of the window-end function, and a role that may only invoke it. */
 export function checkWindowEndSchedule(template: CfnTemplate): string[] {
   const schedules = resourcesOfType(template, 'AWS::Scheduler::Schedule');
-  const [id, schedule] = schedules.find(([, candidate]) => JSON.stringify(candidate.Properties?.['Target']).includes('WindowEndLambdaFunction')) ?? [];
+  const [id, schedule] =
+    schedules.find(([, candidate]) => JSON.stringify(candidate.Properties?.['Target']).includes('WindowEndLambdaFunction')) ?? [];
   if (id === undefined || schedule === undefined) return ['no AWS::Scheduler::Schedule targets WindowEndLambdaFunction'];
   const p = schedule.Properties ?? {};
   const problems: string[] = [];
-  if (p['ScheduleExpression'] !== 'rate(1 minute)') problems.push(`${id}: ScheduleExpression ${String(p['ScheduleExpression'])}, want rate(1 minute)`);
-  if ((p['FlexibleTimeWindow'] as { Mode?: string } | undefined)?.Mode !== 'OFF') problems.push(`${id}: a flexible time window delays the tick`);
+  if (p['ScheduleExpression'] !== 'rate(1 minute)')
+    problems.push(`${id}: ScheduleExpression ${String(p['ScheduleExpression'])}, want rate(1 minute)`);
+  if ((p['FlexibleTimeWindow'] as { Mode?: string } | undefined)?.Mode !== 'OFF')
+    problems.push(`${id}: a flexible time window delays the tick`);
   const roleId = ((p['Target'] as { RoleArn?: { 'Fn::GetAtt'?: string[] } } | undefined)?.RoleArn?.['Fn::GetAtt'] ?? [])[0];
   const role = roleId === undefined ? undefined : template.Resources[roleId];
   if (role === undefined) return [...problems, `${id}: its target role is not a role of this stack`];
-  if (!JSON.stringify(role.Properties?.['AssumeRolePolicyDocument']).includes('scheduler.amazonaws.com')) problems.push(`${roleId}: not assumable by scheduler.amazonaws.com`);
+  if (!JSON.stringify(role.Properties?.['AssumeRolePolicyDocument']).includes('scheduler.amazonaws.com'))
+    problems.push(`${roleId}: not assumable by scheduler.amazonaws.com`);
   for (const statement of roleStatements(role)) {
     const actions = ([] as string[]).concat(statement.Action ?? []);
     if (actions.some((action) => action !== 'lambda:InvokeFunction')) problems.push(`${roleId}: grants ${actions.join(', ')}`);

@@ -3,12 +3,13 @@
  * processes running the real handlers), a filter and a target pool made through the EC2 SDK, and the tests' one
  * EC2 driver (Ec2Seeder) to launch instances and change them; the oracle reads the outcome.
  */
-import { EC2Client } from '@aws-sdk/client-ec2';
+
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../local/cloud';
 import type { Simulator } from '@vpc-mirror-orchestrator/ec2-sim';
-import { ledgerProblems, OWNER_TAG, type LedgerProblem } from '../../local/oracle';
+import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../local/cloud';
+import { type LedgerProblem, ledgerProblems, OWNER_TAG } from '../../local/oracle';
 import type { Endpoints } from './deps';
 import { Ec2Seeder } from './test-cloud';
 
@@ -87,7 +88,13 @@ export async function startReliabilityCloud(options: ReliabilityCloudOptions): P
       filterId,
       targetIds,
       ownerId,
-      endpoints: { ec2: cloud.ec2Endpoint as string, region, eventBridge: cloud.eventBridgeEndpoint, tableName: cloud.tableName, documents },
+      endpoints: {
+        ec2: cloud.ec2Endpoint as string,
+        region,
+        eventBridge: cloud.eventBridgeEndpoint,
+        tableName: cloud.tableName,
+        documents,
+      },
       launch,
       tag: (instanceId) => driver.tag(instanceId, OPT_IN_TAG),
       untag: (instanceId) => driver.untag(instanceId, 'traffic-mirror'),

@@ -3,7 +3,7 @@
  * the spoke role, what it may do to sessions, and where the forwarding rules send events. Each check returns its
  * violations, one readable line each; [] means it holds. Pure, so the tests also prove each fails when loosened.
  */
-import { OWNER_TAG_KEY, roleStatements, type CfnResource, type CfnTemplate, type PolicyStatement } from './template-checks';
+import { type CfnResource, type CfnTemplate, OWNER_TAG_KEY, type PolicyStatement, roleStatements } from './template-checks';
 
 const HUB_ROLES = { Ref: 'HubFunctionRoleArns' };
 const HUB_BUS = { 'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${HubAccountId}:event-bus/${HubEventBusName}' };
@@ -36,7 +36,8 @@ export function checkSpokeTrust(template: CfnTemplate, roleId = 'SpokeRole'): st
     if (!same(statement.Principal, { AWS: HUB_ROLES })) {
       problems.push(`${where}: Principal ${JSON.stringify(statement.Principal)}, want only { AWS: Ref HubFunctionRoleArns }`);
     }
-    if (!same(asList(statement.Action), ['sts:AssumeRole'])) problems.push(`${where}: Action ${JSON.stringify(statement.Action)}, want sts:AssumeRole`);
+    if (!same(asList(statement.Action), ['sts:AssumeRole']))
+      problems.push(`${where}: Action ${JSON.stringify(statement.Action)}, want sts:AssumeRole`);
     return problems;
   });
 }
@@ -58,7 +59,10 @@ export function checkSpokeSessionOwnership(template: CfnTemplate, roleId = 'Spok
     if (actions.includes('ec2:DeleteTrafficMirrorSession') && !same(condition(statement, `aws:ResourceTag/${OWNER_TAG_KEY}`), OWNER_ID)) {
       problems.push(`${where}: ec2:DeleteTrafficMirrorSession without StringEquals aws:ResourceTag/${OWNER_TAG_KEY} = Ref OwnerId`);
     }
-    if (actions.includes('ec2:CreateTrafficMirrorSession') && (resources.includes('traffic-mirror-session/') || resources.includes('"*"'))) {
+    if (
+      actions.includes('ec2:CreateTrafficMirrorSession') &&
+      (resources.includes('traffic-mirror-session/') || resources.includes('"*"'))
+    ) {
       if (!same(condition(statement, `aws:RequestTag/${OWNER_TAG_KEY}`), OWNER_ID)) {
         problems.push(`${where}: creating sessions without StringEquals aws:RequestTag/${OWNER_TAG_KEY} = Ref OwnerId`);
       }
@@ -84,7 +88,8 @@ export function checkForwarding(template: CfnTemplate, forwarderId = 'ForwarderR
     const targets = asList(rule.Properties?.['Targets'] as Array<{ Arn?: unknown; RoleArn?: unknown }> | undefined);
     if (targets.length === 0) problems.push(`${ruleId}: no target`);
     for (const [index, target] of targets.entries()) {
-      if (!same(target.Arn, HUB_BUS)) problems.push(`${ruleId}.Targets[${index}]: Arn ${JSON.stringify(target.Arn)}, want the hub bus of this Region`);
+      if (!same(target.Arn, HUB_BUS))
+        problems.push(`${ruleId}.Targets[${index}]: Arn ${JSON.stringify(target.Arn)}, want the hub bus of this Region`);
       if (!same(target.RoleArn, { 'Fn::GetAtt': [forwarderId, 'Arn'] })) {
         problems.push(`${ruleId}.Targets[${index}]: RoleArn ${JSON.stringify(target.RoleArn)}, want the ${forwarderId}`);
       }
@@ -93,7 +98,9 @@ export function checkForwarding(template: CfnTemplate, forwarderId = 'ForwarderR
   const forwarder = template.Resources[forwarderId];
   for (const [index, statement] of trustStatements(forwarder).entries()) {
     if (statement.Effect === 'Allow' && !same(statement.Principal, { Service: 'events.amazonaws.com' })) {
-      problems.push(`${forwarderId}.AssumeRolePolicyDocument.Statement[${index}]: Principal ${JSON.stringify(statement.Principal)}, want events.amazonaws.com`);
+      problems.push(
+        `${forwarderId}.AssumeRolePolicyDocument.Statement[${index}]: Principal ${JSON.stringify(statement.Principal)}, want events.amazonaws.com`,
+      );
     }
   }
   const grants = roleStatements(forwarder);
@@ -101,7 +108,9 @@ export function checkForwarding(template: CfnTemplate, forwarderId = 'ForwarderR
   for (const [index, statement] of grants.entries()) {
     if (statement.Effect !== 'Allow') continue;
     if (!same(asList(statement.Action), ['events:PutEvents']) || !same(statement.Resource, HUB_BUS)) {
-      problems.push(`${forwarderId}.Statement[${index}]: may ${JSON.stringify(statement.Action)} on ${JSON.stringify(statement.Resource)}, want only events:PutEvents on the hub bus of this Region`);
+      problems.push(
+        `${forwarderId}.Statement[${index}]: may ${JSON.stringify(statement.Action)} on ${JSON.stringify(statement.Resource)}, want only events:PutEvents on the hub bus of this Region`,
+      );
     }
   }
   return problems;

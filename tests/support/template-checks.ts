@@ -124,7 +124,8 @@ export function checkNoWildcardActions(template: CfnTemplate): string[] {
   return allIdentityStatements(template).flatMap(([where, statement]) => {
     if (statement.Effect !== 'Allow') return [];
     const problems: string[] = [];
-    if (statement.NotAction !== undefined || statement.NotResource !== undefined) problems.push(`${where}: NotAction/NotResource grants too much`);
+    if (statement.NotAction !== undefined || statement.NotResource !== undefined)
+      problems.push(`${where}: NotAction/NotResource grants too much`);
     for (const action of actionsOf(statement)) {
       if (action === '*' || action.endsWith(':*') || action.endsWith('*')) problems.push(`${where}: wildcard action ${action}`);
     }
@@ -234,7 +235,8 @@ export function checkOnFailureDestinations(template: CfnTemplate, maximumRetryAt
   const queueFed = queueFedFunctions(template);
   return resourcesOfType(template, 'AWS::Lambda::Function').flatMap(([id, fn]) => {
     const config = configs.find(([, candidate]) => referencedLogicalId(props(candidate)['FunctionName']) === id)?.[1];
-    if (queueFed.has(id)) return config === undefined ? [] : [`${id}: fed by ${queueFed.get(id) ?? 'a queue'}, its EventInvokeConfig does nothing`];
+    if (queueFed.has(id))
+      return config === undefined ? [] : [`${id}: fed by ${queueFed.get(id) ?? 'a queue'}, its EventInvokeConfig does nothing`];
     if (config === undefined) return [`${id}: no AWS::Lambda::EventInvokeConfig`];
     const problems: string[] = [];
     const destinationConfig = props(config)['DestinationConfig'] as { OnFailure?: { Destination?: unknown } } | undefined;
@@ -246,7 +248,8 @@ export function checkOnFailureDestinations(template: CfnTemplate, maximumRetryAt
       problems.push(`${id}: its role may not sqs:SendMessage to ${queueId}`);
     }
     const retries = props(config)['MaximumRetryAttempts'];
-    if (typeof retries !== 'number' || retries > maximumRetryAttempts) problems.push(`${id}: MaximumRetryAttempts ${String(retries)}, want <= ${maximumRetryAttempts}`);
+    if (typeof retries !== 'number' || retries > maximumRetryAttempts)
+      problems.push(`${id}: MaximumRetryAttempts ${String(retries)}, want <= ${maximumRetryAttempts}`);
     if (typeof props(config)['MaximumEventAgeInSeconds'] !== 'number') problems.push(`${id}: MaximumEventAgeInSeconds is not bounded`);
     return problems;
   });
@@ -261,7 +264,8 @@ export function checkLogGroups(template: CfnTemplate): string[] {
     const [groupId, resource] = group;
     const problems: string[] = [];
     if (typeof props(resource)['RetentionInDays'] !== 'number') problems.push(`${groupId}: no RetentionInDays`);
-    if (!asList(fn.DependsOn).includes(groupId)) problems.push(`${id}: does not DependsOn ${groupId} (Lambda would create it without retention)`);
+    if (!asList(fn.DependsOn).includes(groupId))
+      problems.push(`${id}: does not DependsOn ${groupId} (Lambda would create it without retention)`);
     if (!roleAllows(template, fn, 'logs:PutLogEvents', { 'Fn::GetAtt': [groupId, 'Arn'] })) {
       problems.push(`${id}: its role may not logs:PutLogEvents to ${groupId}`);
     }
@@ -283,7 +287,8 @@ export function checkLedgerTable(template: CfnTemplate, logicalId = 'LedgerTable
   const p = props(table);
   const problems: string[] = [];
   const expectEqual = (what: string, actual: unknown, want: unknown): void => {
-    if (JSON.stringify(actual) !== JSON.stringify(want)) problems.push(`${logicalId}: ${what} is ${JSON.stringify(actual)}, want ${JSON.stringify(want)}`);
+    if (JSON.stringify(actual) !== JSON.stringify(want))
+      problems.push(`${logicalId}: ${what} is ${JSON.stringify(actual)}, want ${JSON.stringify(want)}`);
   };
   expectEqual('PointInTimeRecoverySpecification', p['PointInTimeRecoverySpecification'], { PointInTimeRecoveryEnabled: true });
   expectEqual('TimeToLiveSpecification', p['TimeToLiveSpecification'], { AttributeName: 'expiresAt', Enabled: true });
@@ -312,7 +317,8 @@ export function checkDeadLetterQueue(template: CfnTemplate, logicalId = 'DeadLet
   const p = props(queue);
   const problems: string[] = [];
   if (p['SqsManagedSseEnabled'] !== true && p['KmsMasterKeyId'] === undefined) problems.push(`${logicalId}: not encrypted`);
-  if (p['MessageRetentionPeriod'] !== 1209600) problems.push(`${logicalId}: MessageRetentionPeriod ${String(p['MessageRetentionPeriod'])}, want 1209600 (14 days)`);
+  if (p['MessageRetentionPeriod'] !== 1209600)
+    problems.push(`${logicalId}: MessageRetentionPeriod ${String(p['MessageRetentionPeriod'])}, want 1209600 (14 days)`);
   const alarmed = resourcesOfType(template, 'AWS::CloudWatch::Alarm').some(([, alarm]) => {
     const a = props(alarm);
     const dimensions = asList(a['Dimensions'] as Array<{ Name?: string; Value?: unknown }> | undefined);
@@ -359,7 +365,11 @@ export function iamActionsCalledBy(sources: readonly string[]): string[] {
       const service = SDK_PACKAGE_SERVICE[sdkPackage];
       if (service === undefined) continue;
       for (const raw of names.split(',')) {
-        const name = raw.replace(/^\s*type\s+/, '').split(/\s+as\s+/)[0]?.trim() ?? '';
+        const name =
+          raw
+            .replace(/^\s*type\s+/, '')
+            .split(/\s+as\s+/)[0]
+            ?.trim() ?? '';
         // A command (DescribeInstancesCommand) or the SDK's paginator of one (paginateDescribeInstances).
         const match = /^([A-Za-z]+)Command$/.exec(name) ?? /^paginate([A-Z][A-Za-z]+)$/.exec(name);
         const command = match?.[1];
@@ -377,7 +387,11 @@ export function grantedActions(template: CfnTemplate): Map<string, Set<string>> 
   return new Map(
     resourcesOfType(template, 'AWS::IAM::Role').map(([id, role]) => [
       id,
-      new Set(roleStatements(role).filter((statement) => statement.Effect === 'Allow').flatMap(actionsOf)),
+      new Set(
+        roleStatements(role)
+          .filter((statement) => statement.Effect === 'Allow')
+          .flatMap(actionsOf),
+      ),
     ]),
   );
 }
@@ -449,7 +463,8 @@ export function checkEventQueues(template: CfnTemplate, maxReceiveCount = 10): s
     const fn = template.Resources[functionId];
     const queueId = referencedLogicalId(p['EventSourceArn']);
     const queue = queueId === undefined ? undefined : template.Resources[queueId];
-    if (queueId === undefined || queue?.Type !== 'AWS::SQS::Queue') return [...problems, `${id}: EventSourceArn is not an SQS queue of this stack`];
+    if (queueId === undefined || queue?.Type !== 'AWS::SQS::Queue')
+      return [...problems, `${id}: EventSourceArn is not an SQS queue of this stack`];
     if (fn?.Type !== 'AWS::Lambda::Function') return [...problems, `${id}: FunctionName is not a function of this stack`];
     const q = props(queue);
     if (q['SqsManagedSseEnabled'] !== true && q['KmsMasterKeyId'] === undefined) problems.push(`${queueId}: not encrypted`);
@@ -485,16 +500,22 @@ function consumerRoleProblems(template: CfnTemplate, fn: CfnResource, functionId
   const roleId = functionRoleId(fn) ?? '';
   const problems: string[] = [];
   const statements = roleStatements(template.Resources[roleId]).filter(
-    (statement) => statement.Effect === 'Allow' && actionsOf(statement).some((action) => action.startsWith('sqs:') && action !== 'sqs:SendMessage'),
+    (statement) =>
+      statement.Effect === 'Allow' && actionsOf(statement).some((action) => action.startsWith('sqs:') && action !== 'sqs:SendMessage'),
   );
-  const onThisQueue = statements.filter((statement) => asList(statement.Resource as unknown).some((resource) => referencedLogicalId(resource) === queueId));
+  const onThisQueue = statements.filter((statement) =>
+    asList(statement.Resource as unknown).some((resource) => referencedLogicalId(resource) === queueId),
+  );
   const granted = new Set(onThisQueue.flatMap(actionsOf));
-  for (const action of QUEUE_CONSUMER_ACTIONS) if (!granted.has(action)) problems.push(`${functionId}: its role ${roleId} lacks ${action} on ${queueId}`);
+  for (const action of QUEUE_CONSUMER_ACTIONS)
+    if (!granted.has(action)) problems.push(`${functionId}: its role ${roleId} lacks ${action} on ${queueId}`);
   const consumed = queuesConsumedBy(template, functionId);
   for (const statement of statements) {
     const resources = asList(statement.Resource as unknown);
     if (resources.length === 0 || !resources.every((resource) => consumed.has(referencedLogicalId(resource) ?? ''))) {
-      problems.push(`${roleId}: ${actionsOf(statement).join(', ')} on ${JSON.stringify(statement.Resource)}, want only its own queues ${[...consumed].join(', ')}`);
+      problems.push(
+        `${roleId}: ${actionsOf(statement).join(', ')} on ${JSON.stringify(statement.Resource)}, want only its own queues ${[...consumed].join(', ')}`,
+      );
     }
   }
   return problems;
@@ -506,7 +527,9 @@ function consumerRoleProblems(template: CfnTemplate, fn: CfnResource, functionId
  */
 function queueFeedProblems(template: CfnTemplate, queueId: string): string[] {
   const rules = resourcesOfType(template, 'AWS::Events::Rule').filter(([, rule]) =>
-    asList(props(rule)['Targets'] as Array<Record<string, unknown>> | undefined).some((target) => referencedLogicalId(target['Arn']) === queueId),
+    asList(props(rule)['Targets'] as Array<Record<string, unknown>> | undefined).some(
+      (target) => referencedLogicalId(target['Arn']) === queueId,
+    ),
   );
   if (rules.length === 0) return [`${queueId}: no event rule targets it`];
   const feeders = new Set(rules.map(([ruleId]) => ruleId));
@@ -516,7 +539,9 @@ function queueFeedProblems(template: CfnTemplate, queueId: string): string[] {
       const document = props(policy)['PolicyDocument'] as { Statement?: PolicyStatement | PolicyStatement[] } | undefined;
       return asList(document?.Statement).some((statement) => {
         const principal = (statement as { Principal?: { Service?: unknown } }).Principal;
-        const sources = asList(statement.Condition?.['ArnEquals']?.['aws:SourceArn'] as unknown).map((source) => referencedLogicalId(source));
+        const sources = asList(statement.Condition?.['ArnEquals']?.['aws:SourceArn'] as unknown).map((source) =>
+          referencedLogicalId(source),
+        );
         return (
           statement.Effect === 'Allow' &&
           asList(principal?.Service as string | string[] | undefined).includes('events.amazonaws.com') &&

@@ -14,7 +14,7 @@
  *   most of those values anyway (see template-placeholders.ts).
  * Any other unknown keyword or format makes ajv throw, so a schema update cannot silently skip a rule.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
@@ -137,7 +137,12 @@ function addCfnLintFormats(ajv: Ajv): void {
   });
   ajv.addFormat('ipv6-network', (value: string) => {
     const [address, prefix, ...rest] = value.split('/');
-    return rest.length === 0 && /^[0-9A-Fa-f:.]+$/.test(address ?? '') && (address ?? '').includes(':') && /^(12[0-8]|1[01]\d|[1-9]?\d)$/.test(prefix ?? '');
+    return (
+      rest.length === 0 &&
+      /^[0-9A-Fa-f:.]+$/.test(address ?? '') &&
+      (address ?? '').includes(':') &&
+      /^(12[0-8]|1[01]\d|[1-9]?\d)$/.test(prefix ?? '')
+    );
   });
 }
 
@@ -186,8 +191,7 @@ function addCfnLintKeywords(ajv: Ajv): void {
     keyword: 'maxUniqueItems',
     schemaType: 'number',
     error: { message: ({ schema }) => `must have at most ${String(schema)} distinct items` },
-    validate: (limit: number, data: unknown) =>
-      !Array.isArray(data) || new Set(data.map((item) => JSON.stringify(item))).size <= limit,
+    validate: (limit: number, data: unknown) => !Array.isArray(data) || new Set(data.map((item) => JSON.stringify(item))).size <= limit,
   });
   ajv.addKeyword({
     keyword: 'enumCaseInsensitive',

@@ -5,7 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  type _InstanceType,
   CreateNetworkInterfaceCommand,
   CreateTagsCommand,
   CreateTrafficMirrorFilterCommand,
@@ -18,14 +20,12 @@ import {
   StartInstancesCommand,
   StopInstancesCommand,
   TerminateInstancesCommand,
-  type _InstanceType,
 } from '@aws-sdk/client-ec2';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { startSimulator, type Simulator, type SimulatorOptions } from '@vpc-mirror-orchestrator/ec2-sim';
+import { type Simulator, type SimulatorOptions, startSimulator } from '@vpc-mirror-orchestrator/ec2-sim';
+import { type CapturingEventBus, startCapturingEventBus } from './event-bus';
 import { EVENT_FIXTURES } from './fixtures-path';
-import { startCapturingEventBus, type CapturingEventBus } from './event-bus';
-import { startLedgerTable, type LedgerTable } from './ledger-table';
+import { type LedgerTable, startLedgerTable } from './ledger-table';
 
 const REGION = 'eu-west-1';
 const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -45,7 +45,11 @@ export interface TestCloud {
  * functions' (up to 10 attempts), so arranging a test under injected throttling does not fail the arrangement.
  */
 export async function startTestCloud(simulator: SimulatorOptions = {}): Promise<TestCloud> {
-  const [sim, table, bus] = await Promise.all([startSimulator({ transitionDelayMs: 1, ...simulator }), startLedgerTable(), startCapturingEventBus()]);
+  const [sim, table, bus] = await Promise.all([
+    startSimulator({ transitionDelayMs: 1, ...simulator }),
+    startLedgerTable(),
+    startCapturingEventBus(),
+  ]);
   const ec2 = new EC2Client({ endpoint: sim.url, region: REGION, credentials: TEST_CREDENTIALS, maxAttempts: 10 });
   const dynamo = new DynamoDBClient({ endpoint: table.endpoint, region: REGION, credentials: TEST_CREDENTIALS });
   const documents = DynamoDBDocumentClient.from(dynamo);
@@ -64,7 +68,10 @@ export async function startTestCloud(simulator: SimulatorOptions = {}): Promise<
 }
 
 /** The environment a deployed function would have, pointing at this cloud. Call before loading a handler. */
-export function setFunctionEnvironment(cloud: TestCloud, settings: { targetIds: string[]; filterId: string; extra?: Record<string, string> }): void {
+export function setFunctionEnvironment(
+  cloud: TestCloud,
+  settings: { targetIds: string[]; filterId: string; extra?: Record<string, string> },
+): void {
   Object.assign(process.env, {
     AWS_REGION: REGION,
     AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
@@ -84,7 +91,9 @@ export function setFunctionEnvironment(cloud: TestCloud, settings: { targetIds: 
 
 /** A shared fixture event, rewritten to name `instanceId` (in `detail`, `resources` and CloudTrail's resourcesSet). */
 export function fixtureEvent(name: string, instanceId: string, id?: string): Record<string, unknown> {
-  const raw = readFileSync(join(EVENT_FIXTURES, `${name}.json`), 'utf8').split(FIXTURE_INSTANCE_ID).join(instanceId);
+  const raw = readFileSync(join(EVENT_FIXTURES, `${name}.json`), 'utf8')
+    .split(FIXTURE_INSTANCE_ID)
+    .join(instanceId);
   const event = JSON.parse(raw) as Record<string, unknown>;
   return id === undefined ? event : { ...event, id };
 }
@@ -262,7 +271,11 @@ export async function historyOf(cloud: TestCloud, instanceId: string): Promise<R
 
 export async function targetLoads(cloud: TestCloud): Promise<Map<string, { count: number; sources: string[] }>> {
   const answer = await cloud.documents.send(
-    new ScanCommand({ TableName: cloud.table.tableName, FilterExpression: 'begins_with(pk, :t)', ExpressionAttributeValues: { ':t': 'target#' } }),
+    new ScanCommand({
+      TableName: cloud.table.tableName,
+      FilterExpression: 'begins_with(pk, :t)',
+      ExpressionAttributeValues: { ':t': 'target#' },
+    }),
   );
   return new Map(
     (answer.Items ?? []).map((item) => [

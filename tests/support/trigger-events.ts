@@ -3,15 +3,25 @@
  * CloudTrail CreateTags), and SQS batches carrying them as Lambda's event source mapping does.
  */
 import { randomUUID } from 'node:crypto';
-import type { SQSEvent } from 'aws-lambda';
 import { sqsEvent, sqsRecord } from '@vpc-mirror-orchestrator/local-lambda';
+import type { SQSEvent } from 'aws-lambda';
 
 const ACCOUNT = '111122223333';
 const REGION = 'eu-west-1';
 const instanceArn = (instanceId: string) => `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/${instanceId}`;
 
 function envelope(detailType: string, source: string, resources: string[], detail: Record<string, unknown>, id?: string) {
-  return { version: '0', id: id ?? randomUUID(), 'detail-type': detailType, source, account: ACCOUNT, time: new Date().toISOString(), region: REGION, resources, detail };
+  return {
+    version: '0',
+    id: id ?? randomUUID(),
+    'detail-type': detailType,
+    source,
+    account: ACCOUNT,
+    time: new Date().toISOString(),
+    region: REGION,
+    resources,
+    detail,
+  };
 }
 
 export function stateChangeEvent(instanceId: string, state: string, id?: string) {
@@ -20,23 +30,35 @@ export function stateChangeEvent(instanceId: string, state: string, id?: string)
 
 /** `tags` are the resource's tags after the change, as the event carries them. */
 export function tagChangeEvent(instanceId: string, changedKeys: string[], tags: Record<string, string>, id?: string) {
-  return envelope('Tag Change on Resource', 'aws.tag', [instanceArn(instanceId)], { 'changed-tag-keys': changedKeys, service: 'ec2', 'resource-type': 'instance', version: 2, tags }, id);
+  return envelope(
+    'Tag Change on Resource',
+    'aws.tag',
+    [instanceArn(instanceId)],
+    { 'changed-tag-keys': changedKeys, service: 'ec2', 'resource-type': 'instance', version: 2, tags },
+    id,
+  );
 }
 
 export function cloudTrailCreateTagsEvent(instanceIds: readonly string[], tags: Record<string, string>, id?: string) {
-  return envelope('AWS API Call via CloudTrail', 'aws.ec2', [], {
-    eventVersion: '1.08',
-    eventSource: 'ec2.amazonaws.com',
-    eventName: 'CreateTags',
-    awsRegion: REGION,
-    requestParameters: {
-      resourcesSet: { items: instanceIds.map((resourceId) => ({ resourceId })) },
-      tagSet: { items: Object.entries(tags).map(([key, value]) => ({ key, value })) },
+  return envelope(
+    'AWS API Call via CloudTrail',
+    'aws.ec2',
+    [],
+    {
+      eventVersion: '1.08',
+      eventSource: 'ec2.amazonaws.com',
+      eventName: 'CreateTags',
+      awsRegion: REGION,
+      requestParameters: {
+        resourcesSet: { items: instanceIds.map((resourceId) => ({ resourceId })) },
+        tagSet: { items: Object.entries(tags).map(([key, value]) => ({ key, value })) },
+      },
+      responseElements: { _return: true },
+      eventID: randomUUID(),
+      eventType: 'AwsApiCall',
     },
-    responseElements: { _return: true },
-    eventID: randomUUID(),
-    eventType: 'AwsApiCall',
-  }, id);
+    id,
+  );
 }
 
 const QUEUE_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT}:trigger-queue`;

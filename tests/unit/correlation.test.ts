@@ -1,4 +1,4 @@
-import { correlate, SLOT_GRACE_MS, type Observations } from '../../shared/domain/correlation';
+import { correlate, type Observations, SLOT_GRACE_MS } from '../../shared/domain/correlation';
 import type { EniLedger, Slot } from '../../shared/domain/eni-slots';
 import { handMadeSession, INSTANCE_ID, instance, interfaceTarget, session, TARGET_A, ZONE_A } from './support/plan-builders';
 

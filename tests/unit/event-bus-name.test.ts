@@ -11,7 +11,13 @@ const { eventBusResource } = require('../../build/event-bus-arn.cjs') as { event
 const minimalEnv = { MIRROR_TARGET_IDS: 'tmt-0123456789abcdef0', MIRROR_FILTER_ID: 'tmf-0123456789abcdef0', LEDGER_TABLE_NAME: 'ledger' };
 const BUS_ARN = 'arn:aws:events:eu-west-1:111122223333:event-bus/security-outcomes';
 
-const ACCEPTED = ['default', 'mirror-outcomes', 'aws.partner/example.com/123/outcomes', BUS_ARN, 'arn:aws-us-gov:events:us-gov-west-1:111122223333:event-bus/x'];
+const ACCEPTED = [
+  'default',
+  'mirror-outcomes',
+  'aws.partner/example.com/123/outcomes',
+  BUS_ARN,
+  'arn:aws-us-gov:events:us-gov-west-1:111122223333:event-bus/x',
+];
 const REFUSED = [
   'outcomes:prod',
   'arn:aws:events:eu-west-1:111122223333:rule/not-a-bus',
@@ -36,12 +42,15 @@ describe('EVENT_BUS_NAME', () => {
     expect(loadConfig({ ...minimalEnv, EVENT_BUS_NAME: value }).eventBusName).toBe(value);
   });
 
-  it.each(REFUSED.map((value) => [value.length > 60 ? `${value.length} characters` : value, value]))('refuses %s at start, naming the variable', (_, value) => {
-    const error = startError(value);
+  it.each(REFUSED.map((value) => [value.length > 60 ? `${value.length} characters` : value, value]))(
+    'refuses %s at start, naming the variable',
+    (_, value) => {
+      const error = startError(value);
 
-    expect(error?.variable).toBe('EVENT_BUS_NAME');
-    expect(error?.message).toContain('event bus ARN (arn:<partition>:events:<region>:<account>:event-bus/<name>)');
-  });
+      expect(error?.variable).toBe('EVENT_BUS_NAME');
+      expect(error?.message).toContain('event bus ARN (arn:<partition>:events:<region>:<account>:event-bus/<name>)');
+    },
+  );
 });
 
 describe('the PutEvents grant of the packaged stack (build/event-bus-arn.cjs)', () => {

@@ -7,7 +7,15 @@ const options = { tagKey: 'traffic-mirror', overrideTagKeys: ['traffic-mirror-ta
 const INSTANCE = 'i-0a1b2c3d4e5f60718';
 
 function instance(overrides: Partial<InstanceFacts> = {}): InstanceFacts {
-  return { instanceId: INSTANCE, state: 'running', instanceType: 'm5.large', availabilityZone: 'eu-west-1a', tags: {}, networkInterfaces: [], ...overrides };
+  return {
+    instanceId: INSTANCE,
+    state: 'running',
+    instanceType: 'm5.large',
+    availabilityZone: 'eu-west-1a',
+    tags: {},
+    networkInterfaces: [],
+    ...overrides,
+  };
 }
 
 describe('what an event claims about its instances', () => {

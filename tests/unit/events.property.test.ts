@@ -69,22 +69,17 @@ describe('parseTrigger (properties)', () => {
 
   it('answers a real event with any part replaced by any JSON with a trigger or an InvalidEventError carrying its id', () => {
     fc.assert(
-      fc.property(
-        fc.constantFrom(...FIXTURES),
-        fc.array(fc.nat(), { maxLength: 5 }),
-        fc.jsonValue(),
-        (fixture, path, replacement) => {
-          const mutated = replaceAt(fixture, path, replacement);
+      fc.property(fc.constantFrom(...FIXTURES), fc.array(fc.nat(), { maxLength: 5 }), fc.jsonValue(), (fixture, path, replacement) => {
+        const mutated = replaceAt(fixture, path, replacement);
 
-          const outcome = parseOrInvalid(mutated);
+        const outcome = parseOrInvalid(mutated);
 
-          expectWellFormed(outcome);
-          const readableId = typeof mutated === 'object' && mutated !== null ? (mutated as { id?: unknown }).id : undefined;
-          if (outcome instanceof InvalidEventError && typeof readableId === 'string' && readableId.length >= 1 && readableId.length <= 256) {
-            expect(outcome.eventId).toBe(readableId);
-          }
-        },
-      ),
+        expectWellFormed(outcome);
+        const readableId = typeof mutated === 'object' && mutated !== null ? (mutated as { id?: unknown }).id : undefined;
+        if (outcome instanceof InvalidEventError && typeof readableId === 'string' && readableId.length >= 1 && readableId.length <= 256) {
+          expect(outcome.eventId).toBe(readableId);
+        }
+      }),
       RUNS,
     );
   });

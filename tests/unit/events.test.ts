@@ -79,7 +79,11 @@ describe('parseTrigger', () => {
         resources: ['arn:aws:ec2:eu-west-1:111122223333:volume/vol-0123456789abcdef0'],
       };
 
-      expect(parseTrigger(event, options)).toMatchObject({ kind: 'tag-change', instanceIds: [], ignoredReason: expect.stringContaining('volume') });
+      expect(parseTrigger(event, options)).toMatchObject({
+        kind: 'tag-change',
+        instanceIds: [],
+        ignoredReason: expect.stringContaining('volume'),
+      });
     });
 
     it('rejects an instance tag change whose resource is not an instance ARN', () => {
@@ -95,7 +99,10 @@ describe('parseTrigger', () => {
     });
 
     it('reads instance ARNs of other partitions', () => {
-      const event = { ...loadEventFixture('tag-change-added'), resources: ['arn:aws-us-gov:ec2:us-gov-west-1:111122223333:instance/i-0123abcd'] };
+      const event = {
+        ...loadEventFixture('tag-change-added'),
+        resources: ['arn:aws-us-gov:ec2:us-gov-west-1:111122223333:instance/i-0123abcd'],
+      };
 
       expect(parseTrigger(event, options).instanceIds).toEqual(['i-0123abcd']);
     });
@@ -113,7 +120,14 @@ describe('parseTrigger', () => {
 
     it('keeps only instance ids among the tagged resources, once each', () => {
       const event = cloudTrail({
-        resourcesSet: { items: [{ resourceId: 'vol-0123456789abcdef0' }, { resourceId: 'i-0123abcd' }, { resourceId: 'i-0123abcd' }, { resourceId: FIXTURE_INSTANCE }] },
+        resourcesSet: {
+          items: [
+            { resourceId: 'vol-0123456789abcdef0' },
+            { resourceId: 'i-0123abcd' },
+            { resourceId: 'i-0123abcd' },
+            { resourceId: FIXTURE_INSTANCE },
+          ],
+        },
         tagSet: { items: [{ key: 'traffic-mirror', value: 'true' }] },
       });
 
@@ -129,8 +143,14 @@ describe('parseTrigger', () => {
     it.each([
       ['another API call', { eventName: 'RunInstances' }],
       ['a call that failed', { errorCode: 'Client.UnauthorizedOperation' }],
-      ['tags we do not read', { requestParameters: { resourcesSet: { items: [{ resourceId: FIXTURE_INSTANCE }] }, tagSet: { items: [{ key: 'team' }] } } }],
-      ['no instance among the resources', { requestParameters: { resourcesSet: { items: [{ resourceId: 'sg-0123abcd' }] }, tagSet: { items: [{ key: 'traffic-mirror' }] } } }],
+      [
+        'tags we do not read',
+        { requestParameters: { resourcesSet: { items: [{ resourceId: FIXTURE_INSTANCE }] }, tagSet: { items: [{ key: 'team' }] } } },
+      ],
+      [
+        'no instance among the resources',
+        { requestParameters: { resourcesSet: { items: [{ resourceId: 'sg-0123abcd' }] }, tagSet: { items: [{ key: 'traffic-mirror' }] } } },
+      ],
     ])('ignores %s', (_, detail) => {
       const trigger = parseTrigger(withDetail(loadEventFixture('cloudtrail-create-tags'), detail), options);
 
@@ -146,7 +166,9 @@ describe('parseTrigger', () => {
     it('rejects more resources than any real call names', () => {
       const items = Array.from({ length: 1001 }, () => ({ resourceId: FIXTURE_INSTANCE }));
 
-      expect(invalidEvent(cloudTrail({ resourcesSet: { items }, tagSet: { items: [{ key: 'traffic-mirror' }] } })).message).toContain('resourcesSet');
+      expect(invalidEvent(cloudTrail({ resourcesSet: { items }, tagSet: { items: [{ key: 'traffic-mirror' }] } })).message).toContain(
+        'resourcesSet',
+      );
     });
 
     it('rejects a missing resource set, with the event id', () => {

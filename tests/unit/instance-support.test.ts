@@ -74,13 +74,19 @@ describe('classifyInstanceType', () => {
 
   describe('configuration overrides', () => {
     it('supports a family added by configuration', () => {
-      expect(classifyInstanceType('m6i.large', nitro('m6i.large'), { extraSupported: ['m6i'], extraUnsupported: [] })).toEqual({ supported: true });
+      expect(classifyInstanceType('m6i.large', nitro('m6i.large'), { extraSupported: ['m6i'], extraUnsupported: [] })).toEqual({
+        supported: true,
+      });
     });
 
     it('refuses a family removed by configuration', () => {
       const support = classifyInstanceType('m5.large', nitro('m5.large'), { extraSupported: [], extraUnsupported: ['m5'] });
 
-      expect(support).toMatchObject({ supported: false, reason: 'unsupported-instance-type', detail: expect.stringContaining('MIRROR_UNSUPPORTED_TYPES') });
+      expect(support).toMatchObject({
+        supported: false,
+        reason: 'unsupported-instance-type',
+        detail: expect.stringContaining('MIRROR_UNSUPPORTED_TYPES'),
+      });
     });
 
     it('lets an exact type beat its family', () => {
@@ -97,8 +103,12 @@ describe('classifyInstanceType', () => {
     });
 
     it('allows an exact bare-metal type, but not through its family', () => {
-      expect(classifyInstanceType('m5.metal', metal('m5.metal'), { extraSupported: ['m5.metal'], extraUnsupported: [] })).toEqual({ supported: true });
-      expect(classifyInstanceType('m5.metal', metal('m5.metal'), { extraSupported: ['m5'], extraUnsupported: [] })).toMatchObject({ reason: 'bare-metal' });
+      expect(classifyInstanceType('m5.metal', metal('m5.metal'), { extraSupported: ['m5.metal'], extraUnsupported: [] })).toEqual({
+        supported: true,
+      });
+      expect(classifyInstanceType('m5.metal', metal('m5.metal'), { extraSupported: ['m5'], extraUnsupported: [] })).toMatchObject({
+        reason: 'bare-metal',
+      });
     });
 
     it('compares types without regard to case', () => {

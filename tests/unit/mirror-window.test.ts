@@ -15,12 +15,17 @@ describe('parseWindowEnd', () => {
     expect((parseWindowEnd(value) as Date).toISOString()).toBe(expected);
   });
 
-  it.each(['tomorrow', '2026-12-04', '2026-12-04T23:00:00', '2026-12-04T23:00:00+01:00', '1733353200', '2026-02-30T10:00:00Z', '2026-12-04T24:00:00Z'])(
-    'refuses %j with a reason',
-    (value) => {
-      expect(typeof parseWindowEnd(value)).toBe('string');
-    },
-  );
+  it.each([
+    'tomorrow',
+    '2026-12-04',
+    '2026-12-04T23:00:00',
+    '2026-12-04T23:00:00+01:00',
+    '1733353200',
+    '2026-02-30T10:00:00Z',
+    '2026-12-04T24:00:00Z',
+  ])('refuses %j with a reason', (value) => {
+    expect(typeof parseWindowEnd(value)).toBe('string');
+  });
 });
 
 describe('readMirrorWindow', () => {
@@ -68,7 +73,9 @@ describe('planning with an end-time tag', () => {
   it('detaches every managed session once the end time has passed, with reason mirror-window-ended', () => {
     const mirrored = session({ eniId: 'eni-0000000000000000a' });
     const decisions = planInstance(planInput({ instance: tagged('2026-12-04T21:59:59Z'), sessions: [mirrored], now: NOW }), settings);
-    expect(decisions).toEqual([expect.objectContaining({ action: 'detach', sessionId: mirrored.sessionId, reason: 'mirror-window-ended' })]);
+    expect(decisions).toEqual([
+      expect.objectContaining({ action: 'detach', sessionId: mirrored.sessionId, reason: 'mirror-window-ended' }),
+    ]);
   });
 
   it('attaches nothing after the end time', () => {

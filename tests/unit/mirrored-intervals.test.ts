@@ -1,4 +1,4 @@
-import { mirroredIntervals, type HistoryRecord } from '../../shared/domain/mirrored-intervals';
+import { type HistoryRecord, mirroredIntervals } from '../../shared/domain/mirrored-intervals';
 
 const record = (at: string, action: string, sessionId: string, reason = 'eligible'): HistoryRecord => ({
   at,
@@ -21,7 +21,14 @@ describe('mirroredIntervals', () => {
       UNTIL,
     );
     expect(intervals).toEqual([
-      expect.objectContaining({ sessionId: 'tms-1', from: '2026-12-01T10:00:00.000Z', to: '2026-12-01T12:00:00.000Z', openAtStart: false, openAtEnd: false, endReason: 'mirror-window-ended' }),
+      expect.objectContaining({
+        sessionId: 'tms-1',
+        from: '2026-12-01T10:00:00.000Z',
+        to: '2026-12-01T12:00:00.000Z',
+        openAtStart: false,
+        openAtEnd: false,
+        endReason: 'mirror-window-ended',
+      }),
     ]);
   });
 

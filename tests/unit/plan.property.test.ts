@@ -4,7 +4,7 @@
  * first, then each attach takes the first target with room and the first free number) and checks the result.
  */
 import fc from 'fast-check';
-import { planInstance, type PlanOptions } from '../../shared/domain/plan';
+import { type PlanOptions, planInstance } from '../../shared/domain/plan';
 import { MAX_SESSIONS_PER_ENI } from '../../shared/domain/session-number';
 import type { Decision, InstanceFacts, PlanInput, SessionFacts, TargetFacts } from '../../shared/domain/types';
 import { INSTANCE_ID, planSettings } from './support/plan-builders';
@@ -31,23 +31,25 @@ interface World {
   readonly settings: PlanOptions;
 }
 
-const targetArb: fc.Arbitrary<TargetFacts[]> = fc.tuple(
-  ...TARGET_IDS.map((targetId) =>
-    fc.oneof(
-      fc.record({
-        targetId: fc.constant(targetId),
-        kind: fc.constant('network-interface' as const),
-        availabilityZone: fc.constantFrom(...ZONES),
-        sourceLimit: fc.constantFrom(1, 2, 3, 10) as fc.Arbitrary<number | null>,
-      }),
-      fc.record({
-        targetId: fc.constant(targetId),
-        kind: fc.constantFrom('network-load-balancer' as const, 'gateway-load-balancer-endpoint' as const),
-        sourceLimit: fc.constant(null),
-      }),
+const targetArb: fc.Arbitrary<TargetFacts[]> = fc
+  .tuple(
+    ...TARGET_IDS.map((targetId) =>
+      fc.oneof(
+        fc.record({
+          targetId: fc.constant(targetId),
+          kind: fc.constant('network-interface' as const),
+          availabilityZone: fc.constantFrom(...ZONES),
+          sourceLimit: fc.constantFrom(1, 2, 3, 10) as fc.Arbitrary<number | null>,
+        }),
+        fc.record({
+          targetId: fc.constant(targetId),
+          kind: fc.constantFrom('network-load-balancer' as const, 'gateway-load-balancer-endpoint' as const),
+          sourceLimit: fc.constant(null),
+        }),
+      ),
     ),
-  ),
-).map((targets) => targets as TargetFacts[]);
+  )
+  .map((targets) => targets as TargetFacts[]);
 
 const settingsArb: fc.Arbitrary<PlanOptions> = fc
   .record({
@@ -235,7 +237,11 @@ describe('planInstance (properties)', () => {
   it('never acts on a session it does not manage', () => {
     fc.assert(
       fc.property(worldArb, (world) => {
-        const managedIds = new Set(allSessions(world.input).filter((s) => s.managed).map((s) => s.sessionId));
+        const managedIds = new Set(
+          allSessions(world.input)
+            .filter((s) => s.managed)
+            .map((s) => s.sessionId),
+        );
 
         const plan = planInstance(world.input, world.settings);
 

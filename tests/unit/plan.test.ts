@@ -1,23 +1,23 @@
 import { planInstance } from '../../shared/domain/plan';
 import type { Decision } from '../../shared/domain/types';
 import {
+  eni,
   FILTER_ID,
+  handMadeSession,
   INSTANCE_ID,
+  instance,
+  interfaceTarget,
+  nlbTarget,
   OTHER_FILTER_ID,
+  planInput,
+  planSettings,
+  session,
   TARGET_A,
   TARGET_B,
   TARGET_NLB,
   TARGET_OUTSIDE_POOL,
   ZONE_A,
   ZONE_B,
-  eni,
-  handMadeSession,
-  instance,
-  interfaceTarget,
-  nlbTarget,
-  planInput,
-  planSettings,
-  session,
 } from './support/plan-builders';
 
 const ENI_1 = 'eni-0000000000000000a';
@@ -39,8 +39,24 @@ describe('planInstance', () => {
       const plan = planInstance(input, planSettings());
 
       expect(plan).toEqual([
-        { action: 'attach', instanceId: INSTANCE_ID, eniId: ENI_1, filterId: FILTER_ID, targetCandidates: [TARGET_A], sessionNumberCandidates: [1, 2, 3], reason: 'eligible' },
-        { action: 'attach', instanceId: INSTANCE_ID, eniId: ENI_2, filterId: FILTER_ID, targetCandidates: [TARGET_A], sessionNumberCandidates: [1, 2, 3], reason: 'eligible' },
+        {
+          action: 'attach',
+          instanceId: INSTANCE_ID,
+          eniId: ENI_1,
+          filterId: FILTER_ID,
+          targetCandidates: [TARGET_A],
+          sessionNumberCandidates: [1, 2, 3],
+          reason: 'eligible',
+        },
+        {
+          action: 'attach',
+          instanceId: INSTANCE_ID,
+          eniId: ENI_2,
+          filterId: FILTER_ID,
+          targetCandidates: [TARGET_A],
+          sessionNumberCandidates: [1, 2, 3],
+          reason: 'eligible',
+        },
       ]);
     });
 
@@ -50,7 +66,14 @@ describe('planInstance', () => {
       const plan = planInstance(planInput({ sessions: [existing] }), planSettings());
 
       expect(plan).toEqual([
-        { action: 'keep', instanceId: INSTANCE_ID, eniId: ENI_1, sessionId: existing.sessionId, targetId: TARGET_A, reason: 'already-mirrored' },
+        {
+          action: 'keep',
+          instanceId: INSTANCE_ID,
+          eniId: ENI_1,
+          sessionId: existing.sessionId,
+          targetId: TARGET_A,
+          reason: 'already-mirrored',
+        },
       ]);
     });
 
@@ -291,7 +314,7 @@ describe('planInstance', () => {
       expect(plan).toEqual([{ action: 'skip', instanceId: INSTANCE_ID, reason: 'not-running' }]);
     });
 
-    it('detaches a terminated instance\'s sessions even under stop policy keep', () => {
+    it("detaches a terminated instance's sessions even under stop policy keep", () => {
       const input = planInput({ instance: instance({ state: 'terminated' }), sessions: [session({ eniId: ENI_1 })] });
 
       const plan = planInstance(input, planSettings({ stopPolicy: 'keep' }));
@@ -334,7 +357,10 @@ describe('planInstance', () => {
     });
 
     it('refuses an ENI that is not of type interface', () => {
-      const input = planInput({ instance: instance({ networkInterfaces: [eni(ENI_1, { interfaceType: 'efa' })] }), sessions: [session({ eniId: ENI_1 })] });
+      const input = planInput({
+        instance: instance({ networkInterfaces: [eni(ENI_1, { interfaceType: 'efa' })] }),
+        sessions: [session({ eniId: ENI_1 })],
+      });
 
       const plan = planInstance(input, planSettings());
 
@@ -351,7 +377,9 @@ describe('planInstance', () => {
 
     it('gives every refusal a sentence a human can act on', () => {
       const input = planInput({
-        instance: instance({ networkInterfaces: [eni(ENI_1, { interfaceType: 'trunk' }), eni(ENI_2, { deviceIndex: 1, isMirrorTarget: true })] }),
+        instance: instance({
+          networkInterfaces: [eni(ENI_1, { interfaceType: 'trunk' }), eni(ENI_2, { deviceIndex: 1, isMirrorTarget: true })],
+        }),
       });
 
       const refusals = ofAction(planInstance(input, planSettings()), 'refuse');
@@ -365,7 +393,9 @@ describe('planInstance', () => {
     it('mirrors only the primary ENI under scope primary and detaches managed sessions on the others', () => {
       const onSecondary = session({ eniId: ENI_2 });
       const input = planInput({
-        instance: instance({ networkInterfaces: [eni(ENI_1), eni(ENI_2, { deviceIndex: 1 }), eni('eni-0000000000000000c', { deviceIndex: 2 })] }),
+        instance: instance({
+          networkInterfaces: [eni(ENI_1), eni(ENI_2, { deviceIndex: 1 }), eni('eni-0000000000000000c', { deviceIndex: 2 })],
+        }),
         sessions: [onSecondary],
       });
 
@@ -408,7 +438,10 @@ describe('planInstance', () => {
     });
 
     it('refuses a target that is neither in the pool nor allowed, and detaches managed sessions', () => {
-      const input = planInput({ instance: withTags({ 'traffic-mirror-target': TARGET_OUTSIDE_POOL }), sessions: [session({ eniId: ENI_1 })] });
+      const input = planInput({
+        instance: withTags({ 'traffic-mirror-target': TARGET_OUTSIDE_POOL }),
+        sessions: [session({ eniId: ENI_1 })],
+      });
 
       const plan = planInstance(input, planSettings());
 

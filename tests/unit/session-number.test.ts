@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { MAX_SESSION_NUMBER, MIN_SESSION_NUMBER, freeSessionNumbers } from '../../shared/domain/session-number';
+import { freeSessionNumbers, MAX_SESSION_NUMBER, MIN_SESSION_NUMBER } from '../../shared/domain/session-number';
 
 describe('freeSessionNumbers', () => {
   it('offers the preferred number and the next ones on an empty ENI', () => {

@@ -2,7 +2,12 @@ import type { Trigger } from '../../shared/domain/events';
 import { MAX_INSTANCES_PER_INVOCATION, mustSplit, splitIntoParts } from '../../shared/lambda/split';
 
 const ids = (count: number, from = 0) => Array.from({ length: count }, (_, index) => `i-${(from + index).toString(16).padStart(17, '0')}`);
-const trigger = (instanceIds: string[]): Trigger => ({ eventId: 'ct-1', kind: 'cloudtrail-tags', instanceIds, claims: { tags: { 'traffic-mirror': 'true' } } });
+const trigger = (instanceIds: string[]): Trigger => ({
+  eventId: 'ct-1',
+  kind: 'cloudtrail-tags',
+  instanceIds,
+  claims: { tags: { 'traffic-mirror': 'true' } },
+});
 
 describe('splitting a trigger too large for one invocation', () => {
   it('cuts it into parts of at most the bound, in order, each carrying the event id, its place and the claims', () => {

@@ -21,28 +21,42 @@ describe('rankTargets', () => {
 
   it('prefers the least loaded target by fill ratio within a group', () => {
     const targets = [eniTarget('tmt-small', 'a', 10), eniTarget('tmt-large', 'a', 100)];
-    const loads = new Map([['tmt-small', 3], ['tmt-large', 20]]);
+    const loads = new Map([
+      ['tmt-small', 3],
+      ['tmt-large', 20],
+    ]);
 
     expect(ids(rankTargets('a', targets, loads))).toEqual(['tmt-large', 'tmt-small']);
   });
 
   it('leaves out targets at or above their source limit', () => {
     const targets = [eniTarget('tmt-full', 'a', 10), eniTarget('tmt-over', 'a', 10), eniTarget('tmt-room', 'b', 10)];
-    const loads = new Map([['tmt-full', 10], ['tmt-over', 11], ['tmt-room', 9]]);
+    const loads = new Map([
+      ['tmt-full', 10],
+      ['tmt-over', 11],
+      ['tmt-room', 9],
+    ]);
 
     expect(ids(rankTargets('a', targets, loads))).toEqual(['tmt-room']);
   });
 
   it('never leaves out an unlimited load balancer target, and orders those by absolute load', () => {
     const targets = [nlb('tmt-busy'), gwlbe('tmt-quiet')];
-    const loads = new Map([['tmt-busy', 100_000], ['tmt-quiet', 5]]);
+    const loads = new Map([
+      ['tmt-busy', 100_000],
+      ['tmt-quiet', 5],
+    ]);
 
     expect(ids(rankTargets('a', targets, loads))).toEqual(['tmt-quiet', 'tmt-busy']);
   });
 
   it('breaks ties by target id, whatever the input order', () => {
     const targets = [eniTarget('tmt-b', 'a'), eniTarget('tmt-a', 'a'), eniTarget('tmt-c', 'a', 100)];
-    const loads = new Map([['tmt-a', 1], ['tmt-b', 1], ['tmt-c', 10]]);
+    const loads = new Map([
+      ['tmt-a', 1],
+      ['tmt-b', 1],
+      ['tmt-c', 10],
+    ]);
 
     expect(ids(rankTargets('a', targets, loads))).toEqual(['tmt-a', 'tmt-b', 'tmt-c']);
     expect(ids(rankTargets('a', [...targets].reverse(), loads))).toEqual(['tmt-a', 'tmt-b', 'tmt-c']);
@@ -67,14 +81,17 @@ describe('rankTargets', () => {
 
 describe('rankTargets (properties)', () => {
   const targetsArb = fc.uniqueArray(
-    fc.record({
-      targetId: fc.stringMatching(/^tmt-[0-9a-f]{17}$/),
-      kind: fc.constantFrom('network-interface' as const, 'network-load-balancer' as const, 'gateway-load-balancer-endpoint' as const),
-      availabilityZone: fc.constantFrom('a', 'b', 'c'),
-      sourceLimit: fc.constantFrom(1, 10, 100),
-    }).map((target): TargetFacts =>
-      target.kind === 'network-interface' ? target : { targetId: target.targetId, kind: target.kind, sourceLimit: null },
-    ),
+    fc
+      .record({
+        targetId: fc.stringMatching(/^tmt-[0-9a-f]{17}$/),
+        kind: fc.constantFrom('network-interface' as const, 'network-load-balancer' as const, 'gateway-load-balancer-endpoint' as const),
+        availabilityZone: fc.constantFrom('a', 'b', 'c'),
+        sourceLimit: fc.constantFrom(1, 10, 100),
+      })
+      .map(
+        (target): TargetFacts =>
+          target.kind === 'network-interface' ? target : { targetId: target.targetId, kind: target.kind, sourceLimit: null },
+      ),
     { maxLength: 8, selector: (target) => target.targetId },
   );
   const worldArb = targetsArb.chain((targets) =>

@@ -1,4 +1,4 @@
-import { classifySession, findUnknownSessions, sessionFingerprint, type InventorySession } from '../../shared/domain/unmanaged-sessions';
+import { classifySession, findUnknownSessions, type InventorySession, sessionFingerprint } from '../../shared/domain/unmanaged-sessions';
 
 const ACCOUNT = '111122223333';
 const POOL = new Set(['tmt-0aaaaaaaaaaaaaaa1']);
@@ -44,10 +44,18 @@ describe('findUnknownSessions', () => {
     const fresh = inventorySession({ sessionId: 'tms-000000000000000a3' });
     const announced = new Map([
       [same.sessionId, { fingerprint: sessionFingerprint(same), firstSeenAt: '2026-12-01T00:00:00.000Z' }],
-      [moved.sessionId, { fingerprint: sessionFingerprint({ ...moved, targetId: 'tmt-0ddddddddddddddd4' }), firstSeenAt: '2026-12-02T00:00:00.000Z' }],
+      [
+        moved.sessionId,
+        { fingerprint: sessionFingerprint({ ...moved, targetId: 'tmt-0ddddddddddddddd4' }), firstSeenAt: '2026-12-02T00:00:00.000Z' },
+      ],
     ]);
 
-    const found = findUnknownSessions([same, moved, fresh, inventorySession({ managed: true, sessionId: 'tms-000000000000000a4' })], POOL, announced, NOW);
+    const found = findUnknownSessions(
+      [same, moved, fresh, inventorySession({ managed: true, sessionId: 'tms-000000000000000a4' })],
+      POOL,
+      announced,
+      NOW,
+    );
 
     expect(found.map((entry) => [entry.session.sessionId, entry.status, entry.firstSeenAt])).toEqual([
       ['tms-000000000000000a1', 'announced', '2026-12-01T00:00:00.000Z'],

@@ -1,6 +1,7 @@
 /** Injected faults per action (or '*'): an error rate with a chosen error, and added latency. Seeded: reproducible. */
-import { Ec2Error, internalError, requestLimitExceeded } from './protocol/errors';
+
 import type { Random } from './model/random';
+import { Ec2Error, internalError, requestLimitExceeded } from './protocol/errors';
 
 export interface Fault {
   /** 0..1: share of requests that fail with `errorCode`. */

@@ -5,31 +5,31 @@
 import type { AddressInfo } from 'node:net';
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { ActionContext } from './actions/context';
-import { CallCounters, type CallCount } from './counters';
-import { FaultInjector, type Fault } from './faults';
-import { Hooks, type Hook, type HookPhase } from './hooks';
+import { type CallCount, CallCounters } from './counters';
+import { type Fault, FaultInjector } from './faults';
+import { type Hook, type HookPhase, Hooks } from './hooks';
 import { IdGenerator } from './model/ids';
 import { seededRandom } from './model/random';
-import type { Params } from './protocol/query';
-import { AWS_LIMITS, type Limits } from './rules/limits';
 import { AccessKeys } from './org/identity';
 import { Organization } from './org/sharing';
 import { answerSts, Roles } from './org/sts';
 import { Worlds } from './org/worlds';
+import type { Params } from './protocol/query';
+import { AWS_LIMITS, type Limits } from './rules/limits';
 import { createEc2Server } from './server';
-import { snapshotOf, type SimulatorSnapshot } from './snapshot';
+import { type SimulatorSnapshot, snapshotOf } from './snapshot';
 import { Throttler, type ThrottlingSettings } from './throttling';
 
 export type { CallCount } from './counters';
-export type { SimulatorSnapshot } from './snapshot';
 export type { Fault } from './faults';
-export type { Limits } from './rules/limits';
-export { AWS_LIMITS } from './rules/limits';
-export { FAMILIES, FULL_HOST_TARGET_TYPES, allInstanceTypes, lookupInstanceType, type InstanceTypeInfo } from './rules/catalogue';
-export { seededRandom, type Random } from './model/random';
-export type { HookPhase, Hook } from './hooks';
+export type { Hook, HookPhase } from './hooks';
+export { type Random, seededRandom } from './model/random';
 /** Throw one from a hook to answer that exact call with an EC2 error of your choice. */
 export { Ec2Error } from './protocol/errors';
+export { allInstanceTypes, FAMILIES, FULL_HOST_TARGET_TYPES, type InstanceTypeInfo, lookupInstanceType } from './rules/catalogue';
+export type { Limits } from './rules/limits';
+export { AWS_LIMITS } from './rules/limits';
+export type { SimulatorSnapshot } from './snapshot';
 export type { ThrottlingSettings } from './throttling';
 
 export interface SimulatorOptions {
@@ -131,9 +131,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   // Loaded only when on: aws-sdk v2 (the model) is a dev dependency the simulator must not need otherwise. A lazy
   // require rather than import(): the sources run as CommonJS (tsx, swc), and import() would take Node's ES module
   // resolver, which refuses a directory and a .ts file when only tsx's CommonJS hook is registered (the bin).
-  const validation = (options.validateResponses ?? process.env.EC2_SIM_VALIDATE_RESPONSES === '1')
-    ? (require('./conformance') as typeof import('./conformance')).createResponseValidation()
-    : undefined;
+  const validation =
+    (options.validateResponses ?? process.env.EC2_SIM_VALIDATE_RESPONSES === '1')
+      ? (require('./conformance') as typeof import('./conformance')).createResponseValidation()
+      : undefined;
 
   const server = createEc2Server({
     ...(validation

@@ -1,6 +1,6 @@
 /** `npm run sim -- --port 4599`: the simulator as a process; prints one line with its URL when ready. */
 import { Command, InvalidArgumentError } from 'commander';
-import { AWS_LIMITS, startSimulator, type Limits } from './index';
+import { AWS_LIMITS, type Limits, startSimulator } from './index';
 
 function integer(name: string, min: number) {
   return (value: string): number => {

@@ -10,11 +10,11 @@ import type { ActionContext } from './actions/context';
 import type { CallCounters } from './counters';
 import type { FaultInjector } from './faults';
 import type { Hooks } from './hooks';
-import { Ec2Error, internalError, missingParameter, requestLimitExceeded } from './protocol/errors';
-import { parseQuery, type Params } from './protocol/query';
-import { errorXml, successXml, type XmlValue } from './protocol/xml';
 import type { Caller } from './org/identity';
 import { isStsRequest, type StsAnswer } from './org/sts';
+import { Ec2Error, internalError, missingParameter, requestLimitExceeded } from './protocol/errors';
+import { type Params, parseQuery } from './protocol/query';
+import { errorXml, successXml, type XmlValue } from './protocol/xml';
 import type { Throttler } from './throttling';
 
 const API_VERSION = '2016-11-15';
@@ -135,19 +135,15 @@ async function execute(
   }
   const context = parts.context(requestId, caller);
   context.lifecycle.purgeExpired(Date.now());
-  const result = IDEMPOTENT_ACTIONS.has(action) && params.ClientToken
-    ? idempotent(context, action, params, () => handler(context, params))
-    : handler(context, params);
+  const result =
+    IDEMPOTENT_ACTIONS.has(action) && params.ClientToken
+      ? idempotent(context, action, params, () => handler(context, params))
+      : handler(context, params);
   await runHooks(parts, action, 'after', params);
   return result;
 }
 
-function idempotent(
-  context: ActionContext,
-  action: string,
-  params: Params,
-  run: () => Record<string, XmlValue>,
-): Record<string, XmlValue> {
+function idempotent(context: ActionContext, action: string, params: Params, run: () => Record<string, XmlValue>): Record<string, XmlValue> {
   const key = `${action}:${params.ClientToken}`;
   const fingerprint = JSON.stringify(
     Object.entries(params)

@@ -1,5 +1,5 @@
 /** A plain-object copy of the simulator's resources, for invariant checks in tests and the sandbox. */
-import { STATE_CODES, tagList, type InstanceStateName, type SimState, type TargetType } from './model/state';
+import { type InstanceStateName, type SimState, STATE_CODES, type TargetType, tagList } from './model/state';
 
 export interface SimulatorSnapshot {
   instances: Array<{

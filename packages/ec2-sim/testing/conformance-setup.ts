@@ -9,6 +9,8 @@ process.env.EC2_SIM_VALIDATE_RESPONSES = '1';
 afterAll(() => {
   const violations = takeRecordedResponseViolations();
   if (violations.length > 0) {
-    throw new Error(`The EC2 simulator sent ${violations.length} answer(s) AWS's EC2 model does not allow:\n${[...new Set(violations)].join('\n')}`);
+    throw new Error(
+      `The EC2 simulator sent ${violations.length} answer(s) AWS's EC2 model does not allow:\n${[...new Set(violations)].join('\n')}`,
+    );
   }
 });

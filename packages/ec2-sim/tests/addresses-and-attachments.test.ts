@@ -9,7 +9,7 @@ import {
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { errorCodeOf, launch, startHarness, type Harness } from './sim-harness';
+import { errorCodeOf, type Harness, launch, startHarness } from './sim-harness';
 
 const IMAGE_ID = 'ami-0123456789abcdef0';
 const SUBNET_A = 'subnet-00000000000000001';
@@ -132,7 +132,12 @@ describe('ENI attachment states', () => {
 
     expect(statusWhenAnswered).toEqual(['attaching']);
     const attached = await h.ec2.send(
-      new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'attachment.status', Values: ['attached'] }, { Name: 'network-interface-id', Values: [eniId] }] }),
+      new DescribeNetworkInterfacesCommand({
+        Filters: [
+          { Name: 'attachment.status', Values: ['attached'] },
+          { Name: 'network-interface-id', Values: [eniId] },
+        ],
+      }),
     );
     expect(attached.NetworkInterfaces?.map((e) => e.NetworkInterfaceId)).toEqual([eniId]);
   });
@@ -141,7 +146,9 @@ describe('ENI attachment states', () => {
     const { instanceId } = await launch(h, 'c5.large');
     const created = await h.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: SUBNET_A }));
     const eniId = created.NetworkInterface?.NetworkInterfaceId as string;
-    const attached = await h.ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eniId, InstanceId: instanceId, DeviceIndex: 1 }));
+    const attached = await h.ec2.send(
+      new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eniId, InstanceId: instanceId, DeviceIndex: 1 }),
+    );
     await h.sim.settle();
     const statusWhenAnswered: Array<string | undefined> = [];
     const unhook = h.sim.hook('DetachNetworkInterface', 'after', () => {

@@ -3,8 +3,9 @@
  * parser, built from AWS's service model, share nothing with SDK v3 or with the simulator.
  */
 process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE = '1';
+
 import EC2 from 'aws-sdk/clients/ec2';
-import { startSimulator, type Simulator } from '../src';
+import { type Simulator, startSimulator } from '../src';
 
 const IMAGE_ID = 'ami-0123456789abcdef0';
 const NLB_ARN = 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/net/mirror/0123456789abcdef';
@@ -117,7 +118,9 @@ describe('the simulator through aws-sdk v2', () => {
   });
 
   it("parses the simulator's errors into AWS's codes", async () => {
-    expect(await codeOf(ec2.runInstances({ ImageId: undefined as unknown as string, MinCount: 1, MaxCount: 1 }).promise())).toBe('MissingParameter');
+    expect(await codeOf(ec2.runInstances({ ImageId: undefined as unknown as string, MinCount: 1, MaxCount: 1 }).promise())).toBe(
+      'MissingParameter',
+    );
     expect(await codeOf(ec2.detachNetworkInterface({ AttachmentId: 'attach-1' }).promise())).toBe(
       'InvalidNetworkInterfaceAttachmentId.Malformed',
     );

@@ -1,3 +1,4 @@
+import { CreateTrafficMirrorSessionCommand } from '@aws-sdk/client-ec2';
 import {
   createResponseValidation,
   loadServiceModel,
@@ -5,8 +6,7 @@ import {
   validateErrorResponse,
   validateResponse,
 } from '../src/conformance';
-import { launch, mirrorFilter, nlbTarget, startHarness, type Harness } from './sim-harness';
-import { CreateTrafficMirrorSessionCommand } from '@aws-sdk/client-ec2';
+import { type Harness, launch, mirrorFilter, nlbTarget, startHarness } from './sim-harness';
 
 /** The raw XML the simulator answers a Query request with, as any client receives it. */
 async function rawAnswer(h: Harness, params: Record<string, string>): Promise<string> {

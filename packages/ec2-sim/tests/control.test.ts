@@ -9,7 +9,7 @@ import {
   type EC2ServiceException,
 } from '@aws-sdk/client-ec2';
 import { Ec2Error } from '../src';
-import { errorCodeOf, launch, mirrorFilter, nlbTarget, startHarness, type Harness } from './sim-harness';
+import { errorCodeOf, type Harness, launch, mirrorFilter, nlbTarget, startHarness } from './sim-harness';
 
 /** A refill so slow that no token comes back during a test: bucket sizes can be counted exactly. */
 const FROZEN = { enabled: true, timeScale: 1e-9 };
@@ -107,7 +107,12 @@ describe('faults', () => {
         seeded.sim.setFault('DescribeInstances', { errorRate: 0.5, errorCode: 'InternalError' });
         const results: boolean[] = [];
         for (let i = 0; i < 30; i++) {
-          results.push(await seeded.ec2.send(new DescribeInstancesCommand({})).then(() => true, () => false));
+          results.push(
+            await seeded.ec2.send(new DescribeInstancesCommand({})).then(
+              () => true,
+              () => false,
+            ),
+          );
         }
         return results;
       } finally {
@@ -133,9 +138,9 @@ describe('faults', () => {
     h.sim.setEventualConsistency(3_600_000);
     const filterId = await mirrorFilter(h);
 
-    expect(
-      await errorCodeOf(h.ec2.send(new DescribeTrafficMirrorFiltersCommand({ TrafficMirrorFilterIds: [filterId] }))),
-    ).toBe('InvalidTrafficMirrorFilterId.NotFound');
+    expect(await errorCodeOf(h.ec2.send(new DescribeTrafficMirrorFiltersCommand({ TrafficMirrorFilterIds: [filterId] })))).toBe(
+      'InvalidTrafficMirrorFilterId.NotFound',
+    );
     expect(await errorCodeOf(h.ec2.send(new DeleteTrafficMirrorFilterCommand({ TrafficMirrorFilterId: filterId })))).toBe(
       'InvalidTrafficMirrorFilterId.NotFound',
     );

@@ -9,18 +9,18 @@ import {
   DescribeTrafficMirrorFiltersCommand,
   DescribeTrafficMirrorSessionsCommand,
   DescribeTrafficMirrorTargetsCommand,
-  RunInstancesCommand,
-  StopInstancesCommand,
   paginateDescribeInstances,
   paginateDescribeInstanceTypes,
   paginateDescribeNetworkInterfaces,
+  paginateDescribeSubnets,
   paginateDescribeTrafficMirrorFilters,
   paginateDescribeTrafficMirrorSessions,
   paginateDescribeTrafficMirrorTargets,
-  paginateDescribeSubnets,
+  RunInstancesCommand,
+  StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { allInstanceTypes } from '../src';
-import { errorCodeOf, launch, mirrorFilter, nlbTarget, startHarness, type Harness } from './sim-harness';
+import { errorCodeOf, type Harness, launch, mirrorFilter, nlbTarget, startHarness } from './sim-harness';
 
 async function collect<T>(pages: AsyncIterable<T>): Promise<T[]> {
   const all: T[] = [];
@@ -44,7 +44,15 @@ describe('Describe* filters and pagination', () => {
         MinCount: 12,
         MaxCount: 12,
         InstanceType: 'c5.large',
-        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'traffic-mirror', Value: 'true' }, { Key: 'team', Value: 'pay' }] }],
+        TagSpecifications: [
+          {
+            ResourceType: 'instance',
+            Tags: [
+              { Key: 'traffic-mirror', Value: 'true' },
+              { Key: 'team', Value: 'pay' },
+            ],
+          },
+        ],
       }),
     );
     tagged = (fleet.Instances ?? []).map((i) => i.InstanceId as string);
@@ -107,7 +115,9 @@ describe('Describe* filters and pagination', () => {
         new DescribeInstancesCommand({ Filters: [{ Name: 'network-interface.network-interface-id', Values: [eni] }] }),
       );
       expect(instanceIdsOf(byEni)).toEqual([tagged[0]]);
-      const byInstanceId = await h.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: [tagged[1] as string] }] }));
+      const byInstanceId = await h.ec2.send(
+        new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: [tagged[1] as string] }] }),
+      );
       expect(instanceIdsOf(byInstanceId)).toEqual([tagged[1]]);
     });
 
@@ -129,7 +139,9 @@ describe('Describe* filters and pagination', () => {
     });
 
     it('names every unknown id in one NotFound error', async () => {
-      const call = h.ec2.send(new DescribeInstancesCommand({ InstanceIds: [tagged[0] as string, 'i-0000000000000000a', 'i-0000000000000000b'] }));
+      const call = h.ec2.send(
+        new DescribeInstancesCommand({ InstanceIds: [tagged[0] as string, 'i-0000000000000000a', 'i-0000000000000000b'] }),
+      );
       expect(await errorCodeOf(call)).toBe('InvalidInstanceID.NotFound');
     });
   });
@@ -148,7 +160,9 @@ describe('Describe* filters and pagination', () => {
       expect(one.NetworkInterfaces?.map((e) => e.Attachment?.InstanceId)).toEqual([tagged[0]]);
       const pages = await collect(paginateDescribeNetworkInterfaces({ client: h.ec2, pageSize: 5 }, {}));
       expect(pages.flatMap((p) => p.NetworkInterfaces ?? [])).toHaveLength(14);
-      await h.ec2.send(new CreateTagsCommand({ Resources: [one.NetworkInterfaces?.[0]?.NetworkInterfaceId as string], Tags: [{ Key: 'x', Value: '1' }] }));
+      await h.ec2.send(
+        new CreateTagsCommand({ Resources: [one.NetworkInterfaces?.[0]?.NetworkInterfaceId as string], Tags: [{ Key: 'x', Value: '1' }] }),
+      );
       const byTag = await h.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'tag:x', Values: ['1'] }] }));
       expect(byTag.NetworkInterfaces).toHaveLength(1);
     });
@@ -165,7 +179,9 @@ describe('Describe* filters and pagination', () => {
       const byTag = await h.ec2.send(new DescribeTrafficMirrorSessionsCommand({ Filters: [{ Name: 'tag:managed', Values: ['yes'] }] }));
       expect(byTag.TrafficMirrorSessions).toHaveLength(4);
       const eni = byTag.TrafficMirrorSessions?.[0]?.NetworkInterfaceId as string;
-      const byEni = await h.ec2.send(new DescribeTrafficMirrorSessionsCommand({ Filters: [{ Name: 'network-interface-id', Values: [eni] }] }));
+      const byEni = await h.ec2.send(
+        new DescribeTrafficMirrorSessionsCommand({ Filters: [{ Name: 'network-interface-id', Values: [eni] }] }),
+      );
       expect(byEni.TrafficMirrorSessions?.map((s) => s.NetworkInterfaceId)).toEqual([eni]);
       const byIds = await h.ec2.send(new DescribeTrafficMirrorSessionsCommand({ TrafficMirrorSessionIds: sessionIds.slice(0, 2) }));
       expect(byIds.TrafficMirrorSessions?.map((s) => s.TrafficMirrorSessionId)).toEqual(sessionIds.slice(0, 2));
@@ -246,7 +262,9 @@ describe('Describe* filters and pagination', () => {
     it('refuses DescribeInstanceTypes MaxResults outside 5..100', async () => {
       expect(await errorCodeOf(h.ec2.send(new DescribeInstanceTypesCommand({ MaxResults: 4 })))).toBe('InvalidParameterValue');
       expect(await errorCodeOf(h.ec2.send(new DescribeInstanceTypesCommand({ MaxResults: 101 })))).toBe('InvalidParameterValue');
-      await expect(h.ec2.send(new DescribeInstanceTypesCommand({ MaxResults: 100 }))).resolves.toMatchObject({ NextToken: expect.any(String) });
+      await expect(h.ec2.send(new DescribeInstanceTypesCommand({ MaxResults: 100 }))).resolves.toMatchObject({
+        NextToken: expect.any(String),
+      });
     });
 
     it('answers a filtered page short or empty, with a NextToken, so only following NextToken finds everything', async () => {

@@ -2,9 +2,15 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { CreateTagsCommand, DeleteTagsCommand, RunInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateTagsCommand,
+  DeleteTagsCommand,
+  RunInstancesCommand,
+  StopInstancesCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { launch, startHarness, type Harness } from './sim-harness';
+import { type Harness, launch, startHarness } from './sim-harness';
 
 type AnyEvent = EventBridgeEvent<string, Record<string, unknown>>;
 
@@ -61,7 +67,13 @@ describe('events', () => {
       TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: 'web-1' }] }],
     });
     await h.ec2.send(
-      new CreateTagsCommand({ Resources: [instanceId], Tags: [{ Key: 'traffic-mirror', Value: 'true' }, { Key: 'team', Value: 'payments' }] }),
+      new CreateTagsCommand({
+        Resources: [instanceId],
+        Tags: [
+          { Key: 'traffic-mirror', Value: 'true' },
+          { Key: 'team', Value: 'payments' },
+        ],
+      }),
     );
     await h.ec2.send(new DeleteTagsCommand({ Resources: [instanceId], Tags: [{ Key: 'traffic-mirror' }] }));
     await h.ec2.send(new DeleteTagsCommand({ Resources: [instanceId], Tags: [{ Key: 'absent' }] }));
@@ -77,7 +89,13 @@ describe('events', () => {
         version: 2,
         tags: { Name: 'web-1', 'traffic-mirror': 'true', team: 'payments' },
       },
-      { 'changed-tag-keys': ['traffic-mirror'], service: 'ec2', 'resource-type': 'instance', version: 3, tags: { Name: 'web-1', team: 'payments' } },
+      {
+        'changed-tag-keys': ['traffic-mirror'],
+        service: 'ec2',
+        'resource-type': 'instance',
+        version: 3,
+        tags: { Name: 'web-1', team: 'payments' },
+      },
     ]);
     const sample = fixture('tag-change-removed.json');
     for (const event of tagChanges) {
@@ -167,7 +185,7 @@ describe('event forwarding by PutEvents', () => {
     }
   });
 
-  it('batches at most 10 entries per PutEvents and keeps each instance\'s events in order', async () => {
+  it("batches at most 10 entries per PutEvents and keeps each instance's events in order", async () => {
     received = [];
     const port = (receiver.address() as AddressInfo).port;
     const h = await startHarness({ eventBridgeEndpoint: `http://127.0.0.1:${port}` });
@@ -176,7 +194,9 @@ describe('event forwarding by PutEvents', () => {
       await h.sim.settle();
 
       expect(received.every((r) => r.body.Entries.length >= 1 && r.body.Entries.length <= 10)).toBe(true);
-      const states = received.flatMap((r) => r.body.Entries).map((e) => JSON.parse(String(e.Detail)) as { 'instance-id': string; state: string });
+      const states = received
+        .flatMap((r) => r.body.Entries)
+        .map((e) => JSON.parse(String(e.Detail)) as { 'instance-id': string; state: string });
       expect(states).toHaveLength(24);
       const byInstance = new Map<string, string[]>();
       for (const { 'instance-id': id, state } of states) byInstance.set(id, [...(byInstance.get(id) ?? []), state]);

@@ -8,7 +8,7 @@ import {
   DescribeSubnetsCommand,
   DetachNetworkInterfaceCommand,
 } from '@aws-sdk/client-ec2';
-import { errorCodeOf, launch, startHarness, type Harness } from './sim-harness';
+import { errorCodeOf, type Harness, launch, startHarness } from './sim-harness';
 
 /**
  * Resource ids as AWS makes them (prefix + 17 hex; the CLI reference examples show `tms-` for sessions) and the
@@ -72,8 +72,8 @@ describe('resource ids', () => {
   });
 
   it('tags a session by its tms- id', async () => {
-    expect(await errorCodeOf(h.ec2.send(new CreateTagsCommand({ Resources: ['tms-0123456789abcdef0'], Tags: [{ Key: 'a', Value: 'b' }] })))).toBe(
-      'InvalidTrafficMirrorSessionId.NotFound',
-    );
+    expect(
+      await errorCodeOf(h.ec2.send(new CreateTagsCommand({ Resources: ['tms-0123456789abcdef0'], Tags: [{ Key: 'a', Value: 'b' }] }))),
+    ).toBe('InvalidTrafficMirrorSessionId.NotFound');
   });
 });

@@ -6,12 +6,12 @@ import {
   DescribeNetworkInterfacesCommand,
   DetachNetworkInterfaceCommand,
   RunInstancesCommand,
+  type RunInstancesCommandInput,
   StartInstancesCommand,
   StopInstancesCommand,
   TerminateInstancesCommand,
-  type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
-import { errorCodeOf, launch, startHarness, type Harness } from './sim-harness';
+import { errorCodeOf, type Harness, launch, startHarness } from './sim-harness';
 
 describe('instances', () => {
   let h: Harness;
@@ -79,10 +79,20 @@ describe('instances', () => {
     ['a launch without ImageId', { ImageId: undefined }, 'MissingParameter'],
     ['a malformed ImageId', { ImageId: 'ami-xyz' }, 'InvalidAMIID.Malformed'],
     ['interfaces without device index 0', { NetworkInterfaces: [{ DeviceIndex: 1 }] }, 'InvalidParameterValue'],
-    ['interfaces and an instance-level subnet', { SubnetId: 'subnet-00000000000000001', NetworkInterfaces: [{ DeviceIndex: 0 }] }, 'InvalidParameterCombination'],
-    ['an unknown TagSpecification resource type', { TagSpecifications: [{ ResourceType: 'vpc' as never, Tags: [{ Key: 'a', Value: 'b' }] }] }, 'InvalidParameterValue'],
+    [
+      'interfaces and an instance-level subnet',
+      { SubnetId: 'subnet-00000000000000001', NetworkInterfaces: [{ DeviceIndex: 0 }] },
+      'InvalidParameterCombination',
+    ],
+    [
+      'an unknown TagSpecification resource type',
+      { TagSpecifications: [{ ResourceType: 'vpc' as never, Tags: [{ Key: 'a', Value: 'b' }] }] },
+      'InvalidParameterValue',
+    ],
   ])('refuses %s', async (_what, input, code) => {
-    const call = h.ec2.send(new RunInstancesCommand({ ImageId: 'ami-0123456789abcdef0', MinCount: 1, MaxCount: 1, InstanceType: 'm5.large', ...input }));
+    const call = h.ec2.send(
+      new RunInstancesCommand({ ImageId: 'ami-0123456789abcdef0', MinCount: 1, MaxCount: 1, InstanceType: 'm5.large', ...input }),
+    );
     expect(await errorCodeOf(call)).toBe(code);
   });
 
@@ -156,7 +166,9 @@ describe('network interfaces', () => {
     const eniId = created.NetworkInterface?.NetworkInterfaceId as string;
     expect(created.NetworkInterface).toMatchObject({ Status: 'available', InterfaceType: 'interface', Description: 'extra' });
 
-    const attached = await h.ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eniId, InstanceId: instanceId, DeviceIndex: 1 }));
+    const attached = await h.ec2.send(
+      new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eniId, InstanceId: instanceId, DeviceIndex: 1 }),
+    );
     expect(attached.AttachmentId).toMatch(/^eni-attach-[0-9a-f]{17}$/);
     const byInstance = await h.ec2.send(
       new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [instanceId] }] }),
@@ -169,22 +181,24 @@ describe('network interfaces', () => {
     await h.ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: attached.AttachmentId }));
     await h.sim.settle();
     await h.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eniId }));
-    expect(
-      await errorCodeOf(h.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eniId] }))),
-    ).toBe('InvalidNetworkInterfaceID.NotFound');
+    expect(await errorCodeOf(h.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eniId] })))).toBe(
+      'InvalidNetworkInterfaceID.NotFound',
+    );
   });
 
   it('refuses to detach a primary ENI and to attach to a taken device index', async () => {
     const { instanceId, eniIds } = await launch(h, 'm5.large');
     const primary = await h.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eniIds[0] as string] }));
     const attachmentId = primary.NetworkInterfaces?.[0]?.Attachment?.AttachmentId;
-    expect(await errorCodeOf(h.ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: attachmentId })))).toBe(
-      'OperationNotPermitted',
-    );
+    expect(await errorCodeOf(h.ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: attachmentId })))).toBe('OperationNotPermitted');
 
     const created = await h.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: 'subnet-00000000000000001' }));
     const call = h.ec2.send(
-      new AttachNetworkInterfaceCommand({ NetworkInterfaceId: created.NetworkInterface?.NetworkInterfaceId, InstanceId: instanceId, DeviceIndex: 0 }),
+      new AttachNetworkInterfaceCommand({
+        NetworkInterfaceId: created.NetworkInterface?.NetworkInterfaceId,
+        InstanceId: instanceId,
+        DeviceIndex: 0,
+      }),
     );
     expect(await errorCodeOf(call)).toBe('InvalidParameterValue');
   });
@@ -193,7 +207,11 @@ describe('network interfaces', () => {
     const { instanceId } = await launch(h, 'm5.large');
     const created = await h.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: 'subnet-00000000000000002' }));
     const call = h.ec2.send(
-      new AttachNetworkInterfaceCommand({ NetworkInterfaceId: created.NetworkInterface?.NetworkInterfaceId, InstanceId: instanceId, DeviceIndex: 1 }),
+      new AttachNetworkInterfaceCommand({
+        NetworkInterfaceId: created.NetworkInterface?.NetworkInterfaceId,
+        InstanceId: instanceId,
+        DeviceIndex: 1,
+      }),
     );
     expect(await errorCodeOf(call)).toBe('InvalidParameterCombination');
   });

@@ -1,5 +1,6 @@
 import {
   CreateTrafficMirrorSessionCommand,
+  type CreateTrafficMirrorSessionCommandInput,
   CreateTrafficMirrorTargetCommand,
   DeleteTrafficMirrorFilterCommand,
   DeleteTrafficMirrorSessionCommand,
@@ -8,9 +9,8 @@ import {
   ModifyTrafficMirrorSessionCommand,
   StopInstancesCommand,
   TerminateInstancesCommand,
-  type CreateTrafficMirrorSessionCommandInput,
 } from '@aws-sdk/client-ec2';
-import { eniTarget, errorCodeOf, launch, mirrorFilter, nlbTarget, startHarness, type Harness } from './sim-harness';
+import { eniTarget, errorCodeOf, type Harness, launch, mirrorFilter, nlbTarget, startHarness } from './sim-harness';
 
 describe('traffic mirror sessions', () => {
   let h: Harness;
@@ -77,9 +77,7 @@ describe('traffic mirror sessions', () => {
     const eni = eniIds[0] as string;
     for (const number of [1, 2, 3]) await create({ NetworkInterfaceId: eni, SessionNumber: number });
 
-    expect(await errorCodeOf(create({ NetworkInterfaceId: eni, SessionNumber: 4 }))).toBe(
-      'TrafficMirrorSessionsPerInterfaceLimitExceeded',
-    );
+    expect(await errorCodeOf(create({ NetworkInterfaceId: eni, SessionNumber: 4 }))).toBe('TrafficMirrorSessionsPerInterfaceLimitExceeded');
   });
 
   it('refuses a session number already used on the ENI, and numbers outside 1..32766', async () => {
@@ -129,23 +127,23 @@ describe('traffic mirror sessions', () => {
     await h.ec2.send(new CreateTrafficMirrorTargetCommand({ NetworkInterfaceId: targetEnis[0] }));
     await create({ NetworkInterfaceId: sourceEnis[0] as string });
 
-    expect(await errorCodeOf(create({ NetworkInterfaceId: targetEnis[0] as string }))).toBe(
-      'InterfaceInUseByTrafficMirrorTarget',
+    expect(await errorCodeOf(create({ NetworkInterfaceId: targetEnis[0] as string }))).toBe('InterfaceInUseByTrafficMirrorTarget');
+    expect(await errorCodeOf(h.ec2.send(new CreateTrafficMirrorTargetCommand({ NetworkInterfaceId: sourceEnis[0] })))).toBe(
+      'InterfaceInUseByTrafficMirrorSession',
     );
-    expect(
-      await errorCodeOf(h.ec2.send(new CreateTrafficMirrorTargetCommand({ NetworkInterfaceId: sourceEnis[0] }))),
-    ).toBe('InterfaceInUseByTrafficMirrorSession');
   });
 
   it('limits a network-interface target to 10 sources, and counts a source once', async () => {
     const targetId = await eniTarget(h, 'c5.large');
     const sources: string[] = [];
-    for (let i = 0; i < 10; i++) sources.push(((await launch(h, 'c5.large')).eniIds[0]) as string);
+    for (let i = 0; i < 10; i++) sources.push((await launch(h, 'c5.large')).eniIds[0] as string);
     for (const eni of sources) await create({ NetworkInterfaceId: eni, TrafficMirrorTargetId: targetId });
 
     await expect(
       create({ NetworkInterfaceId: sources[0] as string, TrafficMirrorTargetId: targetId, SessionNumber: 2 }),
-    ).resolves.toMatchObject({ TrafficMirrorSession: { NetworkInterfaceId: sources[0], TrafficMirrorTargetId: targetId, SessionNumber: 2 } });
+    ).resolves.toMatchObject({
+      TrafficMirrorSession: { NetworkInterfaceId: sources[0], TrafficMirrorTargetId: targetId, SessionNumber: 2 },
+    });
     const eleventh = (await launch(h, 'c5.large')).eniIds[0] as string;
     expect(await errorCodeOf(create({ NetworkInterfaceId: eleventh, TrafficMirrorTargetId: targetId }))).toBe(
       'TrafficMirrorSourcesPerTargetLimitExceeded',
@@ -173,9 +171,9 @@ describe('traffic mirror sessions', () => {
     expect(await errorCodeOf(create({ NetworkInterfaceId: eni, TrafficMirrorFilterId: 'tmf-0123456789abcdef0' }))).toBe(
       'InvalidTrafficMirrorFilterId.NotFound',
     );
-    expect(
-      await errorCodeOf(h.ec2.send(new DeleteTrafficMirrorSessionCommand({ TrafficMirrorSessionId: 'tms-0123456789abcdef0' }))),
-    ).toBe('InvalidTrafficMirrorSessionId.NotFound');
+    expect(await errorCodeOf(h.ec2.send(new DeleteTrafficMirrorSessionCommand({ TrafficMirrorSessionId: 'tms-0123456789abcdef0' })))).toBe(
+      'InvalidTrafficMirrorSessionId.NotFound',
+    );
     expect(await errorCodeOf(h.ec2.send(new DeleteTrafficMirrorSessionCommand({ TrafficMirrorSessionId: 'tms-1' })))).toBe(
       'InvalidTrafficMirrorSessionId.Malformed',
     );

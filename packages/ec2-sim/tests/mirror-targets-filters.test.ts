@@ -2,14 +2,14 @@ import {
   CreateTrafficMirrorFilterCommand,
   CreateTrafficMirrorSessionCommand,
   CreateTrafficMirrorTargetCommand,
+  type CreateTrafficMirrorTargetCommandInput,
   DeleteNetworkInterfaceCommand,
   DeleteTrafficMirrorTargetCommand,
   DescribeNetworkInterfacesCommand,
   DescribeTrafficMirrorTargetsCommand,
   DetachNetworkInterfaceCommand,
-  type CreateTrafficMirrorTargetCommandInput,
 } from '@aws-sdk/client-ec2';
-import { errorCodeOf, launch, mirrorFilter, nlbTarget, startHarness, type Harness } from './sim-harness';
+import { errorCodeOf, type Harness, launch, mirrorFilter, nlbTarget, startHarness } from './sim-harness';
 
 const NLB_ARN = 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/net/mirror/50dc6c495c0c9188';
 
@@ -52,12 +52,24 @@ describe('traffic mirror targets', () => {
 
   it.each<[string, CreateTrafficMirrorTargetCommandInput, string]>([
     ['no kind at all', {}, 'MissingParameter'],
-    ['two kinds at once', { NetworkLoadBalancerArn: NLB_ARN, GatewayLoadBalancerEndpointId: 'vpce-0123456789abcdef0' }, 'InvalidParameterCombination'],
-    ['an ARN that is not a network load balancer', { NetworkLoadBalancerArn: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/web/1' }, 'InvalidNetworkLoadBalancerArn.Malformed'],
+    [
+      'two kinds at once',
+      { NetworkLoadBalancerArn: NLB_ARN, GatewayLoadBalancerEndpointId: 'vpce-0123456789abcdef0' },
+      'InvalidParameterCombination',
+    ],
+    [
+      'an ARN that is not a network load balancer',
+      { NetworkLoadBalancerArn: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/web/1' },
+      'InvalidNetworkLoadBalancerArn.Malformed',
+    ],
     ['a malformed endpoint id', { GatewayLoadBalancerEndpointId: 'vpce-nope' }, 'InvalidVpcEndpointId.Malformed'],
     ['an unknown ENI', { NetworkInterfaceId: 'eni-0123456789abcdef0' }, 'InvalidNetworkInterfaceID.NotFound'],
     ['a malformed ENI', { NetworkInterfaceId: 'eni-1' }, 'InvalidNetworkInterfaceId.Malformed'],
-    ['tags for another resource type', { NetworkLoadBalancerArn: NLB_ARN, TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'a', Value: 'b' }] }] }, 'InvalidParameterValue'],
+    [
+      'tags for another resource type',
+      { NetworkLoadBalancerArn: NLB_ARN, TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'a', Value: 'b' }] }] },
+      'InvalidParameterValue',
+    ],
   ])('refuses %s', async (_what, input, code) => {
     expect(await errorCodeOf(createTarget(input))).toBe(code);
   });

@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import STS from 'aws-sdk/clients/sts';
-import { startSimulator, type Simulator } from '../src';
+import { type Simulator, startSimulator } from '../src';
 import { errorCodeOf } from './sim-harness';
 
 const SECURITY = '111122223333';
@@ -49,7 +49,11 @@ describe('ec2-sim organization: accounts, Regions, STS and RAM-shared targets', 
     const client = new EC2Client({
       endpoint: sim.url,
       region,
-      credentials: { accessKeyId, secretAccessKey: secrets.secretAccessKey ?? 'secret', ...(secrets.sessionToken ? { sessionToken: secrets.sessionToken } : {}) },
+      credentials: {
+        accessKeyId,
+        secretAccessKey: secrets.secretAccessKey ?? 'secret',
+        ...(secrets.sessionToken ? { sessionToken: secrets.sessionToken } : {}),
+      },
       maxAttempts: 1,
     });
     clients.push(client);
@@ -68,7 +72,9 @@ describe('ec2-sim organization: accounts, Regions, STS and RAM-shared targets', 
   }
 
   async function launch(client: EC2Client): Promise<{ instanceId: string; eniId: string }> {
-    const result = await client.send(new RunInstancesCommand({ ImageId: 'ami-0123456789abcdef0', MinCount: 1, MaxCount: 1, InstanceType: 'm5.large' }));
+    const result = await client.send(
+      new RunInstancesCommand({ ImageId: 'ami-0123456789abcdef0', MinCount: 1, MaxCount: 1, InstanceType: 'm5.large' }),
+    );
     await sim.settle();
     const instance = result.Instances?.[0];
     return { instanceId: instance?.InstanceId as string, eniId: instance?.NetworkInterfaces?.[0]?.NetworkInterfaceId as string };
@@ -89,12 +95,14 @@ describe('ec2-sim organization: accounts, Regions, STS and RAM-shared targets', 
 
   async function mirrorSession(client: EC2Client, eniId: string, targetId: string): Promise<string> {
     const filter = await client.send(new CreateTrafficMirrorFilterCommand({}));
-    const made = await client.send(new CreateTrafficMirrorSessionCommand({
-      NetworkInterfaceId: eniId,
-      TrafficMirrorTargetId: targetId,
-      TrafficMirrorFilterId: filter.TrafficMirrorFilter?.TrafficMirrorFilterId as string,
-      SessionNumber: 1,
-    }));
+    const made = await client.send(
+      new CreateTrafficMirrorSessionCommand({
+        NetworkInterfaceId: eniId,
+        TrafficMirrorTargetId: targetId,
+        TrafficMirrorFilterId: filter.TrafficMirrorFilter?.TrafficMirrorFilterId as string,
+        SessionNumber: 1,
+      }),
+    );
     return made.TrafficMirrorSession?.TrafficMirrorSessionId as string;
   }
 
@@ -138,10 +146,18 @@ describe('ec2-sim organization: accounts, Regions, STS and RAM-shared targets', 
     });
 
     it("answers aws-sdk v2's STS client, which reads the XML by AWS's STS model", async () => {
-      const v2 = new STS({ endpoint: sim.url, region: 'eu-west-1', credentials: { accessKeyId: 'AKIDSECURITY', secretAccessKey: 'secret' }, maxRetries: 0 });
+      const v2 = new STS({
+        endpoint: sim.url,
+        region: 'eu-west-1',
+        credentials: { accessKeyId: 'AKIDSECURITY', secretAccessKey: 'secret' },
+        maxRetries: 0,
+      });
 
       const assumed = await v2.assumeRole({ RoleArn: SPOKE_ROLE, RoleSessionName: 'hub-converge', DurationSeconds: 900 }).promise();
-      const refused = await v2.assumeRole({ RoleArn: `arn:aws:iam::${OTHER_MEMBER}:role/absent`, RoleSessionName: 'hub-converge' }).promise().catch((error: { code: string; statusCode: number }) => error);
+      const refused = await v2
+        .assumeRole({ RoleArn: `arn:aws:iam::${OTHER_MEMBER}:role/absent`, RoleSessionName: 'hub-converge' })
+        .promise()
+        .catch((error: { code: string; statusCode: number }) => error);
 
       expect(assumed.Credentials).toEqual({
         AccessKeyId: expect.stringMatching(/^ASIA/),
@@ -156,7 +172,9 @@ describe('ec2-sim organization: accounts, Regions, STS and RAM-shared targets', 
     it('refuses a role that does not exist in that account with AccessDenied (a missing spoke role)', async () => {
       const missing = `arn:aws:iam::${OTHER_MEMBER}:role/vpc-mirror-spoke`;
 
-      const code = await errorCodeOf(sts('AKIDSECURITY').send(new AssumeRoleCommand({ RoleArn: missing, RoleSessionName: 'hub-converge' })));
+      const code = await errorCodeOf(
+        sts('AKIDSECURITY').send(new AssumeRoleCommand({ RoleArn: missing, RoleSessionName: 'hub-converge' })),
+      );
 
       expect(code).toBe('AccessDenied');
     });
@@ -164,7 +182,9 @@ describe('ec2-sim organization: accounts, Regions, STS and RAM-shared targets', 
     it('refuses a role once it is removed', async () => {
       sim.removeRole(SPOKE_ROLE);
 
-      const code = await errorCodeOf(sts('AKIDSECURITY').send(new AssumeRoleCommand({ RoleArn: SPOKE_ROLE, RoleSessionName: 'hub-converge' })));
+      const code = await errorCodeOf(
+        sts('AKIDSECURITY').send(new AssumeRoleCommand({ RoleArn: SPOKE_ROLE, RoleSessionName: 'hub-converge' })),
+      );
 
       expect(code).toBe('AccessDenied');
     });
@@ -181,8 +201,9 @@ describe('ec2-sim organization: accounts, Regions, STS and RAM-shared targets', 
       expect(member.TrafficMirrorTargets?.map((t) => [t.TrafficMirrorTargetId, t.OwnerId])).toEqual([[targetId, SECURITY]]);
       expect(other.TrafficMirrorTargets).toEqual([]);
       expect(memberInAnotherRegion.TrafficMirrorTargets).toEqual([]);
-      expect(await errorCodeOf(ec2('AKIDOTHER').send(new DescribeTrafficMirrorTargetsCommand({ TrafficMirrorTargetIds: [targetId] }))))
-        .toBe('InvalidTrafficMirrorTargetId.NotFound');
+      expect(
+        await errorCodeOf(ec2('AKIDOTHER').send(new DescribeTrafficMirrorTargetsCommand({ TrafficMirrorTargetIds: [targetId] }))),
+      ).toBe('InvalidTrafficMirrorTargetId.NotFound');
     });
 
     it('takes the member sessions, which only the member and the target owner see', async () => {
@@ -197,8 +218,9 @@ describe('ec2-sim organization: accounts, Regions, STS and RAM-shared targets', 
       expect(seenByOwner.TrafficMirrorSessions?.map((s) => [s.TrafficMirrorSessionId, s.OwnerId])).toEqual([[sessionId, MEMBER]]);
       expect(seenByMember.TrafficMirrorSessions?.map((s) => s.TrafficMirrorSessionId)).toEqual([sessionId]);
       expect(seenByOther.TrafficMirrorSessions).toEqual([]);
-      expect(await errorCodeOf(ec2('AKIDSECURITY').send(new DeleteTrafficMirrorTargetCommand({ TrafficMirrorTargetId: targetId }))))
-        .toBe('TrafficMirrorTargetInUseException');
+      expect(await errorCodeOf(ec2('AKIDSECURITY').send(new DeleteTrafficMirrorTargetCommand({ TrafficMirrorTargetId: targetId })))).toBe(
+        'TrafficMirrorTargetInUseException',
+      );
     });
 
     it('is refused to an account it is not shared with', async () => {

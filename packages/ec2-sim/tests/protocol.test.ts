@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { DescribeInstancesCommand, type EC2ServiceException } from '@aws-sdk/client-ec2';
-import { startHarness, type Harness } from './sim-harness';
+import { type Harness, startHarness } from './sim-harness';
 
 interface RawAnswer {
   readonly status: number;
@@ -46,7 +46,9 @@ describe('the EC2 Query protocol', () => {
     const answer = await post('Action=LaunchRockets&Version=2016-11-15');
 
     expect(answer.status).toBe(400);
-    expect(answer.body).toMatch(/<Response><Errors><Error><Code>InvalidAction<\/Code><Message>.+<\/Message><\/Error><\/Errors><RequestID>.+<\/RequestID><\/Response>/);
+    expect(answer.body).toMatch(
+      /<Response><Errors><Error><Code>InvalidAction<\/Code><Message>.+<\/Message><\/Error><\/Errors><RequestID>.+<\/RequestID><\/Response>/,
+    );
   });
 
   it.each([
@@ -89,9 +91,10 @@ describe('the EC2 Query protocol', () => {
   });
 
   it('gives the SDK the error code, message, HTTP status and request id', async () => {
-    const error = await h.ec2
-      .send(new DescribeInstancesCommand({ InstanceIds: ['i-0123456789abcdef0'] }))
-      .then(() => undefined, (e: unknown) => e as EC2ServiceException);
+    const error = await h.ec2.send(new DescribeInstancesCommand({ InstanceIds: ['i-0123456789abcdef0'] })).then(
+      () => undefined,
+      (e: unknown) => e as EC2ServiceException,
+    );
 
     expect(error?.name).toBe('InvalidInstanceID.NotFound');
     expect(error?.message).toContain('i-0123456789abcdef0');

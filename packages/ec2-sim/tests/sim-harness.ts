@@ -1,11 +1,6 @@
 /** Starting the simulator and pointing the real EC2 SDK at it, for the simulator's own suites. */
-import {
-  CreateTrafficMirrorFilterCommand,
-  CreateTrafficMirrorTargetCommand,
-  EC2Client,
-  RunInstancesCommand,
-} from '@aws-sdk/client-ec2';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../src';
+import { CreateTrafficMirrorFilterCommand, CreateTrafficMirrorTargetCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { type Simulator, type SimulatorOptions, startSimulator } from '../src';
 
 export interface Harness {
   readonly sim: Simulator;
@@ -57,7 +52,9 @@ export async function launch(
   instanceType: string,
   extra: Partial<ConstructorParameters<typeof RunInstancesCommand>[0]> = {},
 ): Promise<{ instanceId: string; eniIds: string[] }> {
-  const result = await harness.ec2.send(new RunInstancesCommand({ ImageId: 'ami-0123456789abcdef0', MinCount: 1, MaxCount: 1, InstanceType: instanceType as never, ...extra }));
+  const result = await harness.ec2.send(
+    new RunInstancesCommand({ ImageId: 'ami-0123456789abcdef0', MinCount: 1, MaxCount: 1, InstanceType: instanceType as never, ...extra }),
+  );
   await harness.sim.settle();
   const instance = result.Instances?.[0];
   const eniIds = [...(instance?.NetworkInterfaces ?? [])]

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import {
   CreateTagsCommand,
@@ -12,7 +12,7 @@ import {
   EC2Client,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { errorCodeOf, launch, mirrorFilter, nlbTarget, startHarness, type Harness } from './sim-harness';
+import { errorCodeOf, type Harness, launch, mirrorFilter, nlbTarget, startHarness } from './sim-harness';
 
 describe('CreateTags and DeleteTags', () => {
   let h: Harness;
@@ -27,7 +27,9 @@ describe('CreateTags and DeleteTags', () => {
     const filterId = await mirrorFilter(h);
     const targetId = await nlbTarget(h);
 
-    await h.ec2.send(new CreateTagsCommand({ Resources: [instanceId, eniIds[0] as string, filterId, targetId], Tags: [{ Key: 'env', Value: 'prod' }] }));
+    await h.ec2.send(
+      new CreateTagsCommand({ Resources: [instanceId, eniIds[0] as string, filterId, targetId], Tags: [{ Key: 'env', Value: 'prod' }] }),
+    );
 
     const snapshot = h.sim.snapshot();
     expect(snapshot.instances.find((i) => i.instanceId === instanceId)?.tags).toEqual({ env: 'prod' });
@@ -40,7 +42,16 @@ describe('CreateTags and DeleteTags', () => {
 
   it('deletes by key, by key and matching value, or all tags', async () => {
     const { instanceId } = await launch(h, 'm5.large');
-    await h.ec2.send(new CreateTagsCommand({ Resources: [instanceId], Tags: [{ Key: 'a', Value: '1' }, { Key: 'b', Value: '2' }, { Key: 'c', Value: '3' }] }));
+    await h.ec2.send(
+      new CreateTagsCommand({
+        Resources: [instanceId],
+        Tags: [
+          { Key: 'a', Value: '1' },
+          { Key: 'b', Value: '2' },
+          { Key: 'c', Value: '3' },
+        ],
+      }),
+    );
     const tagsNow = () => h.sim.snapshot().instances.find((i) => i.instanceId === instanceId)?.tags;
 
     await h.ec2.send(new DeleteTagsCommand({ Resources: [instanceId], Tags: [{ Key: 'b', Value: 'not-2' }] }));

@@ -1,4 +1,4 @@
-import { Throttler, categoryOf } from '../src/throttling';
+import { categoryOf, Throttler } from '../src/throttling';
 
 describe('throttling categories', () => {
   it.each([

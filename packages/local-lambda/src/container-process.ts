@@ -3,11 +3,11 @@
  * and serves invocations one at a time over IPC. Its stdout and stderr become log lines tagged with the request
  * they belong to; it dies with the parent process.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import type { LambdaErrorPayload } from './dead-letters';
 import { failure } from './failures';
 import type { AttemptResult, LambdaLogLine } from './lambda-types';

@@ -5,8 +5,9 @@
  * Plain JavaScript on purpose: it runs under `node --import tsx` for TypeScript sources and under plain `node`
  * for bundled artifacts. Usage: node container.mjs <module file> <export name>
  */
-import { pathToFileURL } from 'node:url';
+
 import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 
 /** Lines starting with this mark tell the parent which request the following log lines belong to. */
 const REQUEST_MARK = '\u001e__LOCAL_LAMBDA_REQUEST__ ';
@@ -24,7 +25,10 @@ function toErrorPayload(error) {
     return {
       errorType: error.name || 'Error',
       errorMessage: error.message,
-      stackTrace: (error.stack ?? '').split('\n').slice(1).map((line) => line.trim()),
+      stackTrace: (error.stack ?? '')
+        .split('\n')
+        .slice(1)
+        .map((line) => line.trim()),
     };
   }
   return { errorType: 'Error', errorMessage: typeof error === 'string' ? error : JSON.stringify(error) };

@@ -79,7 +79,12 @@ export function redrivenMessage(message: QueueMessage, queue: RedrivenMessage['q
 }
 
 /** The dead letter of a message redriven from `queue` after its last failed delivery to `functionKey`. */
-export function redrivenLetter(functionKey: string, destination: string | undefined, functionArn: string, message: RedrivenMessage): DeadLetter {
+export function redrivenLetter(
+  functionKey: string,
+  destination: string | undefined,
+  functionArn: string,
+  message: RedrivenMessage,
+): DeadLetter {
   let payload: unknown = message.body;
   try {
     payload = JSON.parse(message.body);
@@ -93,7 +98,12 @@ export function redrivenLetter(functionKey: string, destination: string | undefi
     record: {
       version: '1.0',
       timestamp: new Date().toISOString(),
-      requestContext: { requestId: message.messageId, functionArn: `${functionArn}:$LATEST`, condition: 'RetriesExhausted', approximateInvokeCount: message.receiveCount },
+      requestContext: {
+        requestId: message.messageId,
+        functionArn: `${functionArn}:$LATEST`,
+        condition: 'RetriesExhausted',
+        approximateInvokeCount: message.receiveCount,
+      },
       requestPayload: payload,
       responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
       responsePayload: message.lastError ?? { errorType: 'Unknown', errorMessage: 'no failure was reported for the last delivery' },

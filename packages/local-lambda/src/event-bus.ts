@@ -4,9 +4,9 @@
  * Around it: PutEvents' entry checks and envelopes (put-events.ts), the deliveries with their chaos hooks
  * (deliveries.ts) and the HTTP endpoint the real SDK reaches (bus-endpoint.ts).
  */
-import { startBusEndpoint, type BusEndpoint } from './bus-endpoint';
+import { type BusEndpoint, startBusEndpoint } from './bus-endpoint';
 import { Deliveries } from './deliveries';
-import { matchesPattern, validatePattern, type EventPattern } from './event-pattern';
+import { type EventPattern, matchesPattern, validatePattern } from './event-pattern';
 import { busNameOf, entryProblem, envelopeOf, type PutEventsEntry, type PutEventsResult } from './put-events';
 
 export type { PutEventsEntry, PutEventsResult } from './put-events';

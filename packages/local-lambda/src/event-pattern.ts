@@ -17,7 +17,10 @@ type PatternNode = readonly unknown[] | EventPattern | readonly EventPattern[];
 
 export class InvalidPatternError extends Error {
   override readonly name = 'InvalidPatternError';
-  constructor(message: string, readonly path: string) {
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
     super(`${message} (at ${path || '<root>'})`);
   }
 }
@@ -84,9 +87,7 @@ function validateNumeric(argument: unknown, path: string): void {
   const ok =
     Array.isArray(argument) &&
     (argument.length === 2 || argument.length === 4) &&
-    argument.every((item, index) =>
-      index % 2 === 0 ? typeof item === 'string' && NUMERIC_OPERATORS.has(item) : typeof item === 'number',
-    );
+    argument.every((item, index) => (index % 2 === 0 ? typeof item === 'string' && NUMERIC_OPERATORS.has(item) : typeof item === 'number'));
   if (!ok) throw new InvalidPatternError('numeric takes [op, number] or [op, number, op, number]', path);
 }
 
@@ -176,11 +177,15 @@ function numericMatches(conditions: (string | number)[], value: number): boolean
     const operator = conditions[index] as string;
     const bound = conditions[index + 1] as number;
     const ok =
-      operator === '=' ? value === bound
-      : operator === '<' ? value < bound
-      : operator === '<=' ? value <= bound
-      : operator === '>' ? value > bound
-      : value >= bound;
+      operator === '='
+        ? value === bound
+        : operator === '<'
+          ? value < bound
+          : operator === '<='
+            ? value <= bound
+            : operator === '>'
+              ? value > bound
+              : value >= bound;
     if (!ok) return false;
   }
   return true;

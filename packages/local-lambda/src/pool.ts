@@ -4,9 +4,9 @@
  * gap). A container that dies is forgotten, so the next invocation starts a fresh one.
  */
 import type { Container } from './container-process';
-import { delay, failure, isErrorPayload } from './failures';
 import { isDefined, maxDefined } from './durations';
-import { LambdaStoppedError, type ContainerStats } from './lambda-types';
+import { delay, failure, isErrorPayload } from './failures';
+import { type ContainerStats, LambdaStoppedError } from './lambda-types';
 
 const STOP_GRACE_MS = 2_000;
 

@@ -71,7 +71,15 @@ export class QueueEventSource {
   private windowOpen = false;
   private stopped = false;
   private readonly unsubscribe: () => void;
-  private readonly counters = { batches: 0, records: 0, succeededRecords: 0, failedRecords: 0, failedBatches: 0, peakConcurrency: 0, largestBatch: 0 };
+  private readonly counters = {
+    batches: 0,
+    records: 0,
+    succeededRecords: 0,
+    failedRecords: 0,
+    failedBatches: 0,
+    peakConcurrency: 0,
+    largestBatch: 0,
+  };
 
   constructor(private readonly options: QueueEventSourceOptions) {
     this.functionKey = options.functionKey;
@@ -176,22 +184,38 @@ export class QueueEventSource {
   }
 
   /** Lambda's reading of the response: which records failed, and why. */
-  private failedRecords(result: InvokeResult, batch: ReadonlySet<string>): { failed: string[]; error: LambdaErrorPayload; wholeBatchOk: boolean } {
+  private failedRecords(
+    result: InvokeResult,
+    batch: ReadonlySet<string>,
+  ): { failed: string[]; error: LambdaErrorPayload; wholeBatchOk: boolean } {
     const everything = [...batch];
     if (!result.ok) {
-      return { failed: everything, error: result.error ?? { errorType: 'Unknown', errorMessage: 'invocation failed' }, wholeBatchOk: false };
+      return {
+        failed: everything,
+        error: result.error ?? { errorType: 'Unknown', errorMessage: 'invocation failed' },
+        wholeBatchOk: false,
+      };
     }
     if (!this.options.reportBatchItemFailures) return { failed: [], error: noError(), wholeBatchOk: true };
     const value = result.value as Partial<SQSBatchResponse> | null | undefined;
     const failures = value?.batchItemFailures;
-    if (value === null || value === undefined || failures === undefined || failures === null) return { failed: [], error: noError(), wholeBatchOk: true };
-    const ids = Array.isArray(failures) ? failures.map((failure) => (failure as { itemIdentifier?: unknown } | null)?.itemIdentifier) : [undefined];
+    if (value === null || value === undefined || failures === undefined || failures === null)
+      return { failed: [], error: noError(), wholeBatchOk: true };
+    const ids = Array.isArray(failures)
+      ? failures.map((failure) => (failure as { itemIdentifier?: unknown } | null)?.itemIdentifier)
+      : [undefined];
     if (ids.some((id) => typeof id !== 'string' || !batch.has(id))) {
-      const error = { errorType: 'InvalidBatchItemFailures', errorMessage: `batchItemFailures names no record of the batch: ${JSON.stringify(failures).slice(0, 300)}` };
+      const error = {
+        errorType: 'InvalidBatchItemFailures',
+        errorMessage: `batchItemFailures names no record of the batch: ${JSON.stringify(failures).slice(0, 300)}`,
+      };
       return { failed: everything, error, wholeBatchOk: false };
     }
     const failed = [...new Set(ids as string[])];
-    const error = { errorType: 'BatchItemFailure', errorMessage: `${this.functionKey} reported the record in batchItemFailures (request ${result.requestId})` };
+    const error = {
+      errorType: 'BatchItemFailure',
+      errorMessage: `${this.functionKey} reported the record in batchItemFailures (request ${result.requestId})`,
+    };
     return { failed, error, wholeBatchOk: true };
   }
 }

@@ -8,19 +8,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { runInContainer, spawnContainer, type Container } from './container-process';
+import { pathToFileURL } from 'node:url';
+import { type Container, runInContainer, spawnContainer } from './container-process';
 import type { LambdaErrorPayload, OnFailureRecord } from './dead-letters';
 import { keep, summarize } from './durations';
 import { delay, failure, isErrorPayload, observe, stoppedPayload } from './failures';
 import {
-  LambdaStoppedError,
   type AsyncInvokeOutcome,
   type AttemptResult,
   type InvocationReport,
   type InvokeResult,
   type LambdaStats,
+  LambdaStoppedError,
   type LocalLambdaOptions,
 } from './lambda-types';
 import { ContainerPool } from './pool';

@@ -4,7 +4,7 @@
  * again only when it changes. The item expires HISTORY_TTL_DAYS after its last announcement: a session still there
  * then is announced again, which is a reminder, not noise.
  */
-import { BatchGetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { AnnouncementPort } from '../../converge/governance-ports';
 import type { Clock } from '../../converge/ports';
 import type { Announcement } from '../../domain/unmanaged-sessions';

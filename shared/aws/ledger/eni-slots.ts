@@ -5,12 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, paginateQuery, paginateScan } from '@aws-sdk/lib-dynamodb';
-import { chooseSlot, syncObservedSessions, type EniLedger, type Slot, type SlotReservation } from '../../domain/eni-slots';
+import type { SlotRequest } from '../../converge/ports';
+import { chooseSlot, type EniLedger, type Slot, type SlotReservation, syncObservedSessions } from '../../domain/eni-slots';
 import { RetryableError } from '../../domain/errors';
 import type { SessionFacts } from '../../domain/types';
-import type { SlotRequest } from '../../converge/ports';
 import { ENI_PREFIX, eniKey, INSTANCE_INDEX, instanceIndexKey, instanceIndexPk } from './keys';
-import { batchGet, isConditionFailure, jitter, MAX_RACE_ATTEMPTS, send, type LedgerTable } from './table';
+import { batchGet, isConditionFailure, jitter, type LedgerTable, MAX_RACE_ATTEMPTS, send } from './table';
 
 interface EniItem {
   pk: string;

@@ -1,5 +1,5 @@
 /** The ledger's history items (`pk=history#<instanceId>`), all of them, for the audit report: one paginated Scan. */
-import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { HistoryReaderPort } from '../../converge/governance-ports';
 import type { HistoryRecord } from '../../domain/mirrored-intervals';
 import { withDomainErrors } from '../error-mapping';

@@ -5,7 +5,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { HistoryEntry } from '../../converge/ports';
 import { decisionsKey, historyKey } from './keys';
-import { batchGet, expiresAt, send, type LedgerTable } from './table';
+import { batchGet, expiresAt, type LedgerTable, send } from './table';
 
 export function createHistory(table: LedgerTable, historyTtlDays: number) {
   const { documents, tableName, clock } = table;

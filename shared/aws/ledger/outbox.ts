@@ -8,7 +8,7 @@
  * can never be delivered does not stay for ever). One partition is enough: outcome events follow mutating EC2
  * calls, which EC2 refills at 5/s per account, far below a partition's 1,000 writes/s.
  */
-import { DeleteCommand, PutCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { Clock, OutboxPort, OutcomeEvent } from '../../converge/ports';
 import { toDomainError } from '../error-mapping';
 import { OUTBOX_PK, outboxKey } from './keys';

@@ -4,10 +4,9 @@
  * target source and reserving the ENI slot, or a hand-made session deleted by hand, leaves one behind.
  * Single-item writes, like the rest of the ledger; the cursor has one writer (the sweep runs one at a time).
  */
-import { GetCommand, PutCommand, UpdateCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Clock } from '../../converge/ports';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, paginateScan, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Clock, Slot } from '../../converge/ports';
 import type { SlotHoldersByTarget, SweepLedgerPort, TargetSources } from '../../converge/sweep-ports';
-import type { Slot } from '../../converge/ports';
 import { hasCode, toDomainError, withDomainErrors } from '../error-mapping';
 import { CURSOR_KEY, ENI_PREFIX, targetKey } from './keys';
 
@@ -24,7 +23,9 @@ export function createSweepLedger(options: SweepLedgerOptions): SweepLedgerPort 
   async function readTargetSources(targetIds: readonly string[]): Promise<TargetSources[]> {
     const found: TargetSources[] = [];
     for (const targetId of new Set(targetIds)) {
-      const answer = await withDomainErrors('DynamoDB GetItem', () => documents.send(new GetCommand({ TableName: tableName, Key: targetKey(targetId), ConsistentRead: true })));
+      const answer = await withDomainErrors('DynamoDB GetItem', () =>
+        documents.send(new GetCommand({ TableName: tableName, Key: targetKey(targetId), ConsistentRead: true })),
+      );
       if (answer.Item === undefined) continue;
       const sources = answer.Item.sources as Set<string> | undefined;
       found.push({ targetId, sources: [...(sources ?? [])].sort(), updatedAt: String(answer.Item.updatedAt ?? '') });
@@ -83,7 +84,9 @@ export function createSweepLedger(options: SweepLedgerOptions): SweepLedgerPort 
 
   const cursor = {
     async read(): Promise<string | undefined> {
-      const answer = await withDomainErrors('DynamoDB GetItem', () => documents.send(new GetCommand({ TableName: tableName, Key: CURSOR_KEY, ConsistentRead: true })));
+      const answer = await withDomainErrors('DynamoDB GetItem', () =>
+        documents.send(new GetCommand({ TableName: tableName, Key: CURSOR_KEY, ConsistentRead: true })),
+      );
       const value = answer.Item?.lastInstanceId;
       return typeof value === 'string' && value !== '' ? value : undefined;
     },

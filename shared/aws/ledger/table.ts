@@ -4,8 +4,8 @@
  * reads by key.
  */
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { RetryableError } from '../../domain/errors';
 import type { Clock } from '../../converge/ports';
+import { RetryableError } from '../../domain/errors';
 import { chunks } from '../../util/chunks';
 import { hasCode, toDomainError } from '../error-mapping';
 import type { ItemKey } from './keys';

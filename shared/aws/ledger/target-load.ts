@@ -3,10 +3,10 @@
  * updated with ADD/DELETE under a limit condition, and `fullUntil` when EC2 refused a source beyond its limit.
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { RetryableError } from '../../domain/errors';
 import type { TargetSourcePurpose, TargetSourceReservation } from '../../converge/ports';
+import { RetryableError } from '../../domain/errors';
 import { targetIdOf, targetKey } from './keys';
-import { batchGet, isConditionFailure, jitter, MAX_RACE_ATTEMPTS, send, type LedgerTable } from './table';
+import { batchGet, isConditionFailure, jitter, type LedgerTable, MAX_RACE_ATTEMPTS, send } from './table';
 
 export function createTargetLoad(table: LedgerTable) {
   const { documents, tableName, clock } = table;

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import type { CrashPoint } from './crash';
-import { describeDeployment, TARGET_ROLES, type Deployment, type OverrideValue, type TargetRole } from './deployment';
+import { type Deployment, describeDeployment, type OverrideValue, TARGET_ROLES, type TargetRole } from './deployment';
 import type { ModelCloud, ModelInstance } from './model-cloud';
 
 /** The model's own state: everything it needs is read from the simulator, the single source of truth. */
@@ -50,8 +50,9 @@ export interface LaunchOptions {
 /** Every operation, by name: the arbitraries below draw them, and tests/model/support/scenarios.ts spells some out. */
 export const play = {
   launch: (options: LaunchOptions) =>
-    new Operation(`launch(${options.type}, ${options.tagged ? 'tagged' : 'untagged'}, ${options.interfaces} ENI${options.keepsPrimary ? ', primary kept' : ''})`, (cloud) =>
-      cloud.launch(options),
+    new Operation(
+      `launch(${options.type}, ${options.tagged ? 'tagged' : 'untagged'}, ${options.interfaces} ENI${options.keepsPrimary ? ', primary kept' : ''})`,
+      (cloud) => cloud.launch(options),
     ),
   tag: (i: number) => onInstance('tag', i, (cloud, instance) => cloud.setTags(instance.instanceId, { 'traffic-mirror': 'true' })),
   untag: (i: number) => onInstance('untag', i, (cloud, instance) => cloud.deleteTag(instance.instanceId, 'traffic-mirror')),
@@ -60,16 +61,21 @@ export const play = {
   stop: (i: number) => onInstance('stop', i, (cloud, instance) => cloud.stop(instance.instanceId)),
   start: (i: number) => onInstance('start', i, (cloud, instance) => cloud.start(instance.instanceId)),
   terminate: (i: number) => onInstance('terminate', i, (cloud, instance) => cloud.terminate(instance.instanceId)),
-  handMade: (i: number, eni: number, target: TargetRole) => onInstance(`hand-made(eni ${eni}, ${target})`, i, (cloud, instance) => cloud.addHandMade(instance, eni, target)),
+  handMade: (i: number, eni: number, target: TargetRole) =>
+    onInstance(`hand-made(eni ${eni}, ${target})`, i, (cloud, instance) => cloud.addHandMade(instance, eni, target)),
   deleteHandMade: (i: number) => new Operation(`delete-hand-made(${i})`, (cloud) => cloud.deleteHandMade(i)),
   deploy: (d: Deployment) => new Operation(`deploy(${describeDeployment(d)})`, (cloud) => cloud.deploy(d)),
   loseLedger: () => new Operation('lose-ledger', (cloud) => cloud.loseLedger()),
   quota: (lowered: boolean) => new Operation(lowered ? 'lower-account-quota' : 'restore-account-quota', (cloud) => cloud.setQuota(lowered)),
   consistency: (ms: number) => new Operation(`eventual-consistency(${ms} ms)`, (cloud) => cloud.setConsistency(ms)),
   failOutcomes: (n: number) => new Operation(`fail-outcome-events(${n})`, (cloud) => cloud.failOutcomes(n)),
-  crash: (point: CrashPoint) => new Operation(`crash-next-invocation(${point.phase} ${point.action} #${point.nth})`, (cloud) => cloud.armCrash(point)),
+  crash: (point: CrashPoint) =>
+    new Operation(`crash-next-invocation(${point.phase} ${point.action} #${point.nth})`, (cloud) => cloud.armCrash(point)),
   deliver: (count: number, order: 'oldest' | 'newest', duplicate: boolean) =>
-    new Operation(`deliver(${count}, ${order}${duplicate ? ', duplicated' : ''})`, async (cloud) => void (await cloud.deliver(count, order, duplicate))),
+    new Operation(
+      `deliver(${count}, ${order}${duplicate ? ', duplicated' : ''})`,
+      async (cloud) => void (await cloud.deliver(count, order, duplicate)),
+    ),
   drop: (n: number) => new Operation(`drop-events(${n})`, (cloud) => cloud.drop(n)),
   sweep: () => new Operation('sweep', async (cloud) => void (await cloud.sweep('scheduled'))),
   passTime: () => new Operation('time-passes', (cloud) => cloud.passTime()),
@@ -117,12 +123,21 @@ export const operations: fc.Arbitrary<Command> = fc.oneof(
   weighted(5, launchOptions.map(play.launch)),
   weighted(2, index.map(play.tag)),
   weighted(1, index.map(play.untag)),
-  weighted(1, fc.tuple(index, overrideValue).map(([i, value]) => play.override('target', i, value))),
-  weighted(1, fc.tuple(index, overrideValue).map(([i, value]) => play.override('filter', i, value))),
+  weighted(
+    1,
+    fc.tuple(index, overrideValue).map(([i, value]) => play.override('target', i, value)),
+  ),
+  weighted(
+    1,
+    fc.tuple(index, overrideValue).map(([i, value]) => play.override('filter', i, value)),
+  ),
   weighted(1, index.map(play.stop)),
   weighted(1, index.map(play.start)),
   weighted(1, index.map(play.terminate)),
-  weighted(2, fc.tuple(index, fc.nat({ max: 1 }), fc.constantFrom(...TARGET_ROLES)).map(([i, eni, target]) => play.handMade(i, eni, target))),
+  weighted(
+    2,
+    fc.tuple(index, fc.nat({ max: 1 }), fc.constantFrom(...TARGET_ROLES)).map(([i, eni, target]) => play.handMade(i, eni, target)),
+  ),
   weighted(1, index.map(play.deleteHandMade)),
   weighted(2, deployment.map(play.deploy)),
   weighted(1, fc.constant(null).map(play.loseLedger)),
@@ -133,7 +148,11 @@ export const operations: fc.Arbitrary<Command> = fc.oneof(
   weighted(
     7,
     fc
-      .record({ count: fc.integer({ min: 1, max: 10 }), order: fc.constantFrom('oldest' as const, 'newest' as const), duplicate: fc.boolean() })
+      .record({
+        count: fc.integer({ min: 1, max: 10 }),
+        order: fc.constantFrom('oldest' as const, 'newest' as const),
+        duplicate: fc.boolean(),
+      })
       .map(({ count, order, duplicate }) => play.deliver(count, order, duplicate)),
   ),
   weighted(1, fc.integer({ min: 1, max: 3 }).map(play.drop)),

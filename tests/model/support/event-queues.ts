@@ -5,9 +5,9 @@
  * whether at all each event is delivered.
  */
 import path from 'node:path';
+import { matchesPattern, sqsEvent, sqsRecord } from '@vpc-mirror-orchestrator/local-lambda';
 import type { SQSEvent } from 'aws-lambda';
 import { readStack } from '../../../local/cloud/stack';
-import { matchesPattern, sqsEvent, sqsRecord } from '@vpc-mirror-orchestrator/local-lambda';
 
 export interface QueuedMessage {
   readonly messageId: string;

@@ -7,11 +7,17 @@
  *     current settings, nothing else of ours, no limit exceeded, hand-made sessions untouched), the ledger agrees
  *     with EC2, every session of ours was announced (and its end too), and a second sweep makes no mutating call.
  */
-import { auditLedger, checkInvariants, scanTable, worldFromSnapshot, type InvariantOptions } from '../../../local/oracle';
+import { auditLedger, checkInvariants, type InvariantOptions, scanTable, worldFromSnapshot } from '../../../local/oracle';
 import { FILTER_TAG_KEY, OWNER_ID, TARGET_TAG_KEY } from './deployment';
-import { OWNER_TAG, TARGET_LIMITS, type ModelCloud } from './model-cloud';
+import { type ModelCloud, OWNER_TAG, TARGET_LIMITS } from './model-cloud';
 
-const MUTATING_ACTIONS = ['CreateTrafficMirrorSession', 'DeleteTrafficMirrorSession', 'ModifyTrafficMirrorSession', 'CreateTags', 'DeleteTags'];
+const MUTATING_ACTIONS = [
+  'CreateTrafficMirrorSession',
+  'DeleteTrafficMirrorSession',
+  'ModifyTrafficMirrorSession',
+  'CreateTags',
+  'DeleteTags',
+];
 type CallCounts = ReturnType<ModelCloud['sim']['calls']>;
 
 function invariantOptions(cloud: ModelCloud): InvariantOptions {
@@ -62,7 +68,8 @@ function outcomeViolations(cloud: ModelCloud): string[] {
   const problems: string[] = [];
   for (const [sessionId, eniId] of cloud.seenManaged) {
     if (!attached.has(sessionId)) problems.push(`outcome: session ${sessionId} on ${eniId} was never announced as attached`);
-    if (!live.has(sessionId) && enis.has(eniId) && !detached.has(sessionId)) problems.push(`outcome: session ${sessionId} on ${eniId} was removed and never announced as detached`);
+    if (!live.has(sessionId) && enis.has(eniId) && !detached.has(sessionId))
+      problems.push(`outcome: session ${sessionId} on ${eniId} was removed and never announced as detached`);
   }
   return problems;
 }
@@ -100,7 +107,9 @@ export async function settleAndCheck(cloud: ModelCloud): Promise<string[]> {
   const spent = mutatingCallsBetween(before, cloud.sim.calls());
   if (spent.length > 0) {
     const decisions = steady
-      ? steady.decisions.filter((d) => d.action === 'attach' || d.action === 'detach' || d.action === 'refuse').map((d) => `${d.action} ${d.eniId ?? d.instanceId} (${d.reason})`)
+      ? steady.decisions
+          .filter((d) => d.action === 'attach' || d.action === 'detach' || d.action === 'refuse')
+          .map((d) => `${d.action} ${d.eniId ?? d.instanceId} (${d.reason})`)
       : ['the sweep did not complete'];
     violations.push(`steady-state: a second sweep made mutating EC2 calls: ${spent.join(', ')}; decisions: ${decisions.join('; ')}`);
   }

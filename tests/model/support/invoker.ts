@@ -7,7 +7,7 @@ import type { ConvergeDeps } from '../../../shared/converge';
 import type { SweepLedgerPort } from '../../../shared/converge/sweep-ports';
 import type { Wiring } from '../../support/deps';
 import type { TestCloud } from '../../support/test-cloud';
-import { freezable, Invocation, never, type CrashPoint } from './crash';
+import { type CrashPoint, freezable, Invocation, never } from './crash';
 
 export type InvocationResult<T> = (
   | { readonly outcome: 'done'; readonly value: T }

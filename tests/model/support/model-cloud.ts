@@ -13,19 +13,29 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { AWS_LIMITS, type Simulator } from '@vpc-mirror-orchestrator/ec2-sim';
-import { loadConfig } from '../../../shared/config/config';
-import { SLOT_GRACE_MS } from '../../../shared/converge';
-import { handleSqsBatch } from '../../../shared/lambda/batch';
-import { sweep, type SweepSummary } from '../../../shared/converge/sweep';
-import type { SweepSettings } from '../../../shared/config/sweep-settings';
-import { endpointsOf, wire } from '../../support/deps';
 import { scanTable, type WorldSession } from '../../../local/oracle';
-import { Ec2Seeder, startTestCloud, type Launched, type TestCloud } from '../../support/test-cloud';
+import { loadConfig } from '../../../shared/config/config';
+import type { SweepSettings } from '../../../shared/config/sweep-settings';
+import { SLOT_GRACE_MS } from '../../../shared/converge';
+import { type SweepSummary, sweep } from '../../../shared/converge/sweep';
+import { handleSqsBatch } from '../../../shared/lambda/batch';
+import { endpointsOf, wire } from '../../support/deps';
+import { Ec2Seeder, type Launched, startTestCloud, type TestCloud } from '../../support/test-cloud';
 import type { CrashPoint } from './crash';
-import { environmentOf, FILTER_TAG_KEY, FIRST_DEPLOYMENT, OWNER_ID, TARGET_TAG_KEY, type Deployment, type OverrideValue, type TargetRole, type WorldIds } from './deployment';
+import {
+  type Deployment,
+  environmentOf,
+  FILTER_TAG_KEY,
+  FIRST_DEPLOYMENT,
+  type OverrideValue,
+  OWNER_ID,
+  TARGET_TAG_KEY,
+  type TargetRole,
+  type WorldIds,
+} from './deployment';
 import { BATCH_SIZE, EventQueues, type QueuedMessage } from './event-queues';
 import { emptyFigures, type ModelFigures } from './figures';
-import { Invoker, type InvocationBody, type InvocationResult } from './invoker';
+import { type InvocationBody, type InvocationResult, Invoker } from './invoker';
 
 export const OWNER_TAG = 'vpc-mirror-orchestrator:owner';
 const RESERVATION_TAG = 'vpc-mirror-orchestrator:reservation';
@@ -39,7 +49,13 @@ export const TARGET_LIMITS = {
 /** The lowered account quota: this many sessions more than the account holds when it is lowered. */
 const QUOTA_HEADROOM = 1;
 /** The sweep as deployed, but not paced to EC2's real refill rate (the simulator does not throttle here). */
-const SWEEP_SETTINGS: SweepSettings = { maxInstancesPerRun: 500, batchSize: 10, mutationsPerSecond: 50, mutationBurst: 50, timeReserveMs: 0 };
+const SWEEP_SETTINGS: SweepSettings = {
+  maxInstancesPerRun: 500,
+  batchSize: 10,
+  mutationsPerSecond: 50,
+  mutationBurst: 50,
+  timeReserveMs: 0,
+};
 
 export interface ModelInstance extends Launched {
   /** The primary ENI outlives the instance (DeleteOnTermination=false). */
@@ -88,7 +104,8 @@ export class ModelCloud {
     const cloud = await startTestCloud({ seed, limits: { sourcesPerInterfaceTarget: SOURCES_PER_INTERFACE_TARGET } });
     try {
       const seeder = new Ec2Seeder(cloud);
-      const filter = async () => (await cloud.ec2.send(new CreateTrafficMirrorFilterCommand({}))).TrafficMirrorFilter?.TrafficMirrorFilterId as string;
+      const filter = async () =>
+        (await cloud.ec2.send(new CreateTrafficMirrorFilterCommand({}))).TrafficMirrorFilter?.TrafficMirrorFilterId as string;
       const gwlb = await cloud.ec2.send(new CreateTrafficMirrorTargetCommand({ GatewayLoadBalancerEndpointId: 'vpce-0a1b2c3d4e5f60718' }));
       const ids: WorldIds = {
         filters: { a: await filter(), b: await filter(), allowed: await filter(), refused: await filter() },
@@ -262,7 +279,10 @@ export class ModelCloud {
     } else failed = messages;
     if (failed.length > 0 && !disturbed) {
       const why = result.outcome === 'threw' ? String(result.error) : `in batchItemFailures: ${result.loggedErrors.join(' | ')}`;
-      this.findings.push({ kind: 'record failed with no fault injected', message: `${failed.map((m) => m.messageId).join(', ')} (${why}); instances ${failed.flatMap((m) => m.instanceIds).join(', ')}` });
+      this.findings.push({
+        kind: 'record failed with no fault injected',
+        message: `${failed.map((m) => m.messageId).join(', ')} (${why}); instances ${failed.flatMap((m) => m.instanceIds).join(', ')}`,
+      });
     }
     for (const message of failed) {
       this.queues.giveBack(message);
@@ -294,7 +314,10 @@ export class ModelCloud {
     );
     if (result.outcome === 'done') return result.value;
     if (result.outcome === 'threw' && this.consistencyMs === 0 && this.cloud.bus.failedEntries() === failedBefore) {
-      this.findings.push({ kind: 'sweep threw with no fault injected', message: `${label}: ${String(result.error)} (${result.loggedErrors.join(' | ')})` });
+      this.findings.push({
+        kind: 'sweep threw with no fault injected',
+        message: `${label}: ${String(result.error)} (${result.loggedErrors.join(' | ')})`,
+      });
     }
     return undefined;
   }
@@ -319,7 +342,10 @@ export class ModelCloud {
       this.forgivenSessions.add(id); // reported once
       const mismatches = this.sim.calls().CreateTrafficMirrorSession?.errors.IdempotentParameterMismatch ?? 0;
       const context = `filter ${session.trafficMirrorFilterId}; EC2 has answered IdempotentParameterMismatch ${mismatches} times so far`;
-      this.findings.push({ kind: 'ledger forgot a live session', message: `${id} on ${session.networkInterfaceId} (${context}) after ${after}` });
+      this.findings.push({
+        kind: 'ledger forgot a live session',
+        message: `${id} on ${session.networkInterfaceId} (${context}) after ${after}`,
+      });
     }
   }
 

@@ -97,6 +97,12 @@ export const ISSUE_9_SCENARIOS: readonly Scenario[] = [
   {
     item: '8 (crash after a detach)',
     title: 'a session deleted by an invocation killed right after the delete is announced as detached',
-    operations: [play.launch(tagged), deliverAll(), play.deploy({ filter: 'b', pool: ['eni-a', 'nlb'] }), crash('after', 'DeleteTrafficMirrorSession', 1), play.sweep()],
+    operations: [
+      play.launch(tagged),
+      deliverAll(),
+      play.deploy({ filter: 'b', pool: ['eni-a', 'nlb'] }),
+      crash('after', 'DeleteTrafficMirrorSession', 1),
+      play.sweep(),
+    ],
   },
 ];

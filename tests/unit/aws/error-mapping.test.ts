@@ -2,21 +2,27 @@
  * SDK errors -> domain errors, at the one edge where they are mapped. aws-sdk-client-mock stands in for EC2 here
  * only (the narrow case the team guide allows); everything else runs against the simulator.
  */
-import { mockClient } from 'aws-sdk-client-mock';
+
 import {
+  type _InstanceType,
   CreateTrafficMirrorSessionCommand,
   DeleteTrafficMirrorSessionCommand,
   DescribeInstanceTypesCommand,
   EC2Client,
   EC2ServiceException,
-  type _InstanceType,
 } from '@aws-sdk/client-ec2';
-import { Ec2RefusalError, PermanentError, RetryableError } from '../../../shared/domain/errors';
-import { toCreateSessionError, toDomainError } from '../../../shared/aws/error-mapping';
+import { mockClient } from 'aws-sdk-client-mock';
 import { createEc2Adapter } from '../../../shared/aws/ec2';
+import { toCreateSessionError, toDomainError } from '../../../shared/aws/error-mapping';
+import { Ec2RefusalError, PermanentError, RetryableError } from '../../../shared/domain/errors';
 
 function ec2Error(code: string, status = 400): EC2ServiceException {
-  return new EC2ServiceException({ name: code, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message: `${code} happened` });
+  return new EC2ServiceException({
+    name: code,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status },
+    message: `${code} happened`,
+  });
 }
 
 function networkError(code: string): Error {
@@ -94,7 +100,14 @@ describe('toDomainError', () => {
 describe('the EC2 adapter at the edge', () => {
   const mock = mockClient(EC2Client);
   const adapter = () => createEc2Adapter({ client: new EC2Client({ region: 'eu-west-1' }), ownerId: 'owner-1' });
-  const request = { instanceId: 'i-0123456789abcdef0', eniId: 'eni-0123456789abcdef0', targetId: 'tmt-0123456789abcdef0', filterId: 'tmf-0123456789abcdef0', sessionNumber: 1, reservationId: 'r-1' };
+  const request = {
+    instanceId: 'i-0123456789abcdef0',
+    eniId: 'eni-0123456789abcdef0',
+    targetId: 'tmt-0123456789abcdef0',
+    filterId: 'tmf-0123456789abcdef0',
+    sessionNumber: 1,
+    reservationId: 'r-1',
+  };
 
   afterEach(() => mock.reset());
   afterAll(() => mock.restore());
@@ -102,7 +115,11 @@ describe('the EC2 adapter at the edge', () => {
   it('turns NetworkInterfaceNotSupported at create time into a refusal', async () => {
     mock.on(CreateTrafficMirrorSessionCommand).rejects(ec2Error('NetworkInterfaceNotSupported'));
 
-    await expect(adapter().createSession(request)).rejects.toMatchObject({ name: 'Ec2RefusalError', reason: 'network-interface-not-supported', scope: 'interface' });
+    await expect(adapter().createSession(request)).rejects.toMatchObject({
+      name: 'Ec2RefusalError',
+      reason: 'network-interface-not-supported',
+      scope: 'interface',
+    });
   });
 
   it('sends the reservation id as ClientToken and the three ownership tags', async () => {

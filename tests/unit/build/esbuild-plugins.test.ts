@@ -9,7 +9,11 @@ const { inlineSchemaTraitKeys } = require('../../../build/esbuild-plugins.cjs') 
 
 describe('inlineSchemaTraitKeys', () => {
   it('writes the constant string in place of a computed key that names it', () => {
-    const source = ['const _xN = "xmlName";', 'const _SGI = "SecurityGroupId";', 'export var Shape = [3, n0, _SGI, { [_xN]: _SGI }, 0];'].join('\n');
+    const source = [
+      'const _xN = "xmlName";',
+      'const _SGI = "SecurityGroupId";',
+      'export var Shape = [3, n0, _SGI, { [_xN]: _SGI }, 0];',
+    ].join('\n');
 
     expect(inlineSchemaTraitKeys(source)).toBe(
       ['const _xN = "xmlName";', 'const _SGI = "SecurityGroupId";', 'export var Shape = [3, n0, _SGI, { "xmlName": _SGI }, 0];'].join('\n'),

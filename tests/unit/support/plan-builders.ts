@@ -3,13 +3,7 @@
  * unless a test says otherwise.
  */
 import type { PlanOptions } from '../../../shared/domain/plan';
-import type {
-  InstanceFacts,
-  NetworkInterfaceFacts,
-  PlanInput,
-  SessionFacts,
-  TargetFacts,
-} from '../../../shared/domain/types';
+import type { InstanceFacts, NetworkInterfaceFacts, PlanInput, SessionFacts, TargetFacts } from '../../../shared/domain/types';
 
 export const INSTANCE_ID = 'i-0a1b2c3d4e5f60718';
 export const FILTER_ID = 'tmf-0123456789abcdef0';
@@ -85,9 +79,7 @@ export function nlbTarget(targetId: string): TargetFacts {
 }
 
 /** Sessions are grouped by their ENI; every ENI of the instance gets an entry, as the EC2 adapter reads them. */
-export function planInput(
-  overrides: Partial<Omit<PlanInput, 'sessionsByEni'>> & { sessions?: readonly SessionFacts[] } = {},
-): PlanInput {
+export function planInput(overrides: Partial<Omit<PlanInput, 'sessionsByEni'>> & { sessions?: readonly SessionFacts[] } = {}): PlanInput {
   const { sessions = [], ...rest } = overrides;
   const facts = 'instance' in overrides ? overrides.instance : instance();
   const sessionsByEni = new Map<string, SessionFacts[]>();

@@ -1,10 +1,11 @@
 /** DescribeInstanceTypes (from the catalogue) and DescribeSubnets (the fixed default subnets). */
+
+import type { Subnet } from '../model/state';
 import { Ec2Error } from '../protocol/errors';
 import { list } from '../protocol/query';
-import { allInstanceTypes, lookupInstanceType, type InstanceTypeInfo } from '../rules/catalogue';
-import type { Subnet } from '../model/state';
+import { allInstanceTypes, type InstanceTypeInfo, lookupInstanceType } from '../rules/catalogue';
 import type { ActionHandler } from './context';
-import { filterMatcher, paginate, type FilterFields } from './describe';
+import { type FilterFields, filterMatcher, paginate } from './describe';
 import { resolveAll } from './lookup';
 import { instanceTypeXml, subnetXml } from './serialize';
 

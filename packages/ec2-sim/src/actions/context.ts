@@ -1,13 +1,14 @@
 /** What every action handler gets: the state, id generation, the lifecycle, events and the request's identity. */
-import type { Params } from '../protocol/query';
-import type { XmlValue } from '../protocol/xml';
+
+import type { EventHub } from '../events';
+import type { Lifecycle } from '../lifecycle';
 import type { IdGenerator } from '../model/ids';
 import type { SimState } from '../model/state';
-import type { Lifecycle } from '../lifecycle';
-import type { EventHub } from '../events';
-import type { Limits } from '../rules/limits';
 import type { Organization } from '../org/sharing';
 import type { World } from '../org/worlds';
+import type { Params } from '../protocol/query';
+import type { XmlValue } from '../protocol/xml';
+import type { Limits } from '../rules/limits';
 
 export interface ActionContext {
   readonly state: SimState;

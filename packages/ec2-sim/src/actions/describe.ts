@@ -4,12 +4,16 @@
  * filtered page can be short or empty and still carry a NextToken (EC2 API reference, "Pagination"): a client
  * must follow NextToken until it is absent, never stop at a short page.
  */
-import { Ec2Error, invalidCombination } from '../protocol/errors';
-import { filters as parseFilters, optionalInt, type Params } from '../protocol/query';
+
 import type { Tags } from '../model/state';
+import { Ec2Error, invalidCombination } from '../protocol/errors';
+import { optionalInt, type Params, filters as parseFilters } from '../protocol/query';
 
 /** Per filter name: the item's values for it (a filter matches when any value matches any filter value). */
-export type FilterFields<T> = Record<string, (item: T) => ReadonlyArray<string | number | boolean | undefined> | string | number | boolean | undefined>;
+export type FilterFields<T> = Record<
+  string,
+  (item: T) => ReadonlyArray<string | number | boolean | undefined> | string | number | boolean | undefined
+>;
 
 /** The Filter.N of the request as one predicate (unknown filter names are refused here, before any paging). */
 export function filterMatcher<T>(params: Params, fields: FilterFields<T>, tagsOf?: (item: T) => Tags): (item: T) => boolean {
@@ -45,7 +49,10 @@ function fieldFor<T>(name: string, fields: FilterFields<T>, tagsOf?: (item: T) =
 }
 
 function wildcard(value: string): RegExp {
-  const escaped = value.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const escaped = value
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`, 's');
 }
 
@@ -79,9 +86,7 @@ export function paginate<T>(candidates: T[], params: Params, spec: PageSpec<T>):
   const pageSize = maxResults ?? spec.defaultPageSize;
   if (pageSize === undefined && !params.NextToken) return { page: candidates.filter(spec.matches) };
   const after = params.NextToken ? decodeToken(params.NextToken, spec.action) : -1;
-  const remaining = candidates
-    .filter((item) => spec.cursorOf(item) > after)
-    .sort((a, b) => spec.cursorOf(a) - spec.cursorOf(b));
+  const remaining = candidates.filter((item) => spec.cursorOf(item) > after).sort((a, b) => spec.cursorOf(a) - spec.cursorOf(b));
   if (pageSize === undefined || remaining.length <= pageSize) return { page: remaining.filter(spec.matches) };
   const cut = remaining.slice(0, pageSize);
   return { page: cut.filter(spec.matches), nextToken: encodeToken(spec.cursorOf(cut[cut.length - 1] as T), spec.action) };

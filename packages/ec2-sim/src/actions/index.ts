@@ -1,6 +1,7 @@
 /** The Action name -> handler table: the EC2 surface this simulator covers. */
-import type { ActionHandler } from './context';
+
 import { describeInstanceTypes, describeSubnets } from './catalog';
+import type { ActionHandler } from './context';
 import { describeInstances, runInstances, startInstances, stopInstances, terminateInstances } from './instances';
 import {
   attachNetworkInterface,

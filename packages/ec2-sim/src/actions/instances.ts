@@ -1,10 +1,11 @@
 /** RunInstances, Start/Stop/TerminateInstances and DescribeInstances. */
+
+import { type Instance, type InstanceStateName, type NetworkInterface, STATE_CODES, type Subnet } from '../model/state';
 import { Ec2Error, invalidCombination, invalidValue, missingParameter } from '../protocol/errors';
-import { list, optionalBool, optionalInt, required, structList, type Params } from '../protocol/query';
+import { list, optionalBool, optionalInt, type Params, required, structList } from '../protocol/query';
 import { lookupInstanceType } from '../rules/catalogue';
-import { STATE_CODES, type Instance, type InstanceStateName, type NetworkInterface, type Subnet } from '../model/state';
-import { isVisible, type ActionContext, type ActionHandler } from './context';
-import { filterMatcher, paginate, type FilterFields } from './describe';
+import { type ActionContext, type ActionHandler, isVisible } from './context';
+import { type FilterFields, filterMatcher, paginate } from './describe';
 import { resolve, resolveAll } from './lookup';
 import { reservationXml, stateXml } from './serialize';
 import { instanceTagsChanged, setTags, tagsByResourceType } from './tagging';
@@ -243,7 +244,8 @@ export const terminateInstances = stateChangeAction(
 
 export const describeInstances: ActionHandler = (ctx, params) => {
   const ids = list(params, 'InstanceId');
-  const candidates = ids.length > 0 ? resolveAll(ctx, 'instance', ids) : [...ctx.state.instances.values()].filter((i) => isVisible(ctx, i.instanceId));
+  const candidates =
+    ids.length > 0 ? resolveAll(ctx, 'instance', ids) : [...ctx.state.instances.values()].filter((i) => isVisible(ctx, i.instanceId));
   const fields: FilterFields<Instance> = {
     'instance-id': (i) => i.instanceId,
     'instance-state-name': (i) => i.state,
@@ -260,8 +262,7 @@ export const describeInstances: ActionHandler = (ctx, params) => {
     'launch-index': (i) => i.amiLaunchIndex,
     'network-interface.network-interface-id': (i) => ctx.state.interfacesOfInstance(i.instanceId).map((e) => e.networkInterfaceId),
     'network-interface.subnet-id': (i) => ctx.state.interfacesOfInstance(i.instanceId).map((e) => e.subnetId),
-    'network-interface.attachment.device-index': (i) =>
-      ctx.state.interfacesOfInstance(i.instanceId).map((e) => e.attachment?.deviceIndex),
+    'network-interface.attachment.device-index': (i) => ctx.state.interfacesOfInstance(i.instanceId).map((e) => e.attachment?.deviceIndex),
   };
   const matches = filterMatcher(params, fields, (i) => i.tags);
   const { page, nextToken } = paginate(candidates, params, {

@@ -1,9 +1,10 @@
 /** Create/Attach/Detach/Delete/DescribeNetworkInterfaces. */
+
+import type { Attachment, NetworkInterface } from '../model/state';
 import { Ec2Error, invalidCombination, missingParameter } from '../protocol/errors';
 import { list, optionalInt, required } from '../protocol/query';
-import type { Attachment, NetworkInterface } from '../model/state';
-import { isVisible, type ActionHandler } from './context';
-import { filterMatcher, paginate, type FilterFields } from './describe';
+import { type ActionHandler, isVisible } from './context';
+import { type FilterFields, filterMatcher, paginate } from './describe';
 import { createInterface, interfaceInUse, interfaceType } from './instances';
 import { resolve, resolveAll } from './lookup';
 import { networkInterfaceXml } from './serialize';
@@ -31,7 +32,10 @@ export const attachNetworkInterface: ActionHandler = (ctx, params) => {
     throw invalidCombination(`The network interface and the instance are in different availability zones`);
   }
   if (ctx.state.interfacesOfInstance(instance.instanceId).some((e) => e.attachment?.deviceIndex === deviceIndex)) {
-    throw new Ec2Error('InvalidParameterValue', `Instance '${instance.instanceId}' already has an interface attached at device index '${deviceIndex}'.`);
+    throw new Ec2Error(
+      'InvalidParameterValue',
+      `Instance '${instance.instanceId}' already has an interface attached at device index '${deviceIndex}'.`,
+    );
   }
   const attachment: Attachment = {
     attachmentId: ctx.ids.next('attachment'),
@@ -72,9 +76,10 @@ export const deleteNetworkInterface: ActionHandler = (ctx, params) => {
 
 export const describeNetworkInterfaces: ActionHandler = (ctx, params) => {
   const ids = list(params, 'NetworkInterfaceId');
-  const candidates = ids.length > 0
-    ? resolveAll(ctx, 'networkInterface', ids)
-    : [...ctx.state.networkInterfaces.values()].filter((e) => isVisible(ctx, e.networkInterfaceId));
+  const candidates =
+    ids.length > 0
+      ? resolveAll(ctx, 'networkInterface', ids)
+      : [...ctx.state.networkInterfaces.values()].filter((e) => isVisible(ctx, e.networkInterfaceId));
   const fields: FilterFields<NetworkInterface> = {
     'network-interface-id': (e) => e.networkInterfaceId,
     'attachment.instance-id': (e) => e.attachment?.instanceId,

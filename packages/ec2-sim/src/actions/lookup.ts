@@ -1,8 +1,9 @@
 /** Resolving ids named in a request: malformed and unknown ids get EC2's own error codes. */
-import { Ec2Error } from '../protocol/errors';
-import { isWellFormed, type IdKind } from '../model/ids';
+
+import { type IdKind, isWellFormed } from '../model/ids';
 import type { SimState } from '../model/state';
-import { isVisible, type ActionContext } from './context';
+import { Ec2Error } from '../protocol/errors';
+import { type ActionContext, isVisible } from './context';
 
 interface KindErrors {
   readonly idKind: IdKind;

@@ -1,9 +1,10 @@
 /** Create/Describe/DeleteTrafficMirrorFilter(s). Filter rules and network services are not simulated: filters have none. */
+
+import type { TrafficMirrorFilter } from '../model/state';
 import { Ec2Error } from '../protocol/errors';
 import { list, required } from '../protocol/query';
-import type { TrafficMirrorFilter } from '../model/state';
-import { isVisible, type ActionHandler } from './context';
-import { filterMatcher, paginate, type FilterFields } from './describe';
+import { type ActionHandler, isVisible } from './context';
+import { type FilterFields, filterMatcher, paginate } from './describe';
 import { resolve, resolveAll } from './lookup';
 import { filterXml } from './serialize';
 import { setTags, tagsByResourceType } from './tagging';
@@ -36,9 +37,10 @@ export const deleteTrafficMirrorFilter: ActionHandler = (ctx, params) => {
 
 export const describeTrafficMirrorFilters: ActionHandler = (ctx, params) => {
   const ids = list(params, 'TrafficMirrorFilterId');
-  const candidates = ids.length > 0
-    ? resolveAll(ctx, 'trafficMirrorFilter', ids)
-    : [...ctx.state.filters.values()].filter((f) => isVisible(ctx, f.trafficMirrorFilterId));
+  const candidates =
+    ids.length > 0
+      ? resolveAll(ctx, 'trafficMirrorFilter', ids)
+      : [...ctx.state.filters.values()].filter((f) => isVisible(ctx, f.trafficMirrorFilterId));
   const fields: FilterFields<TrafficMirrorFilter> = {
     'traffic-mirror-filter-id': (f) => f.trafficMirrorFilterId,
     description: (f) => f.description,

@@ -1,11 +1,12 @@
 /** Create/Describe/Delete/ModifyTrafficMirrorSession(s), with the per-ENI, per-target and account quotas. */
-import { Ec2Error, invalidValue, missingParameter } from '../protocol/errors';
-import { list, optionalInt, required, type Params } from '../protocol/query';
+
 import type { TrafficMirrorSession, TrafficMirrorTarget } from '../model/state';
+import { Ec2Error, invalidValue, missingParameter } from '../protocol/errors';
+import { list, optionalInt, type Params, required } from '../protocol/query';
 import { NLB_PACKET_LENGTH_MAX, PACKET_LENGTH_MAX, SESSION_NUMBER_RANGE, VNI_RANGE } from '../rules/limits';
 import { checkSessionNumberFree, checkSourceSupported, checkTargetHasRoom } from '../rules/mirroring';
-import { isVisible, type ActionContext, type ActionHandler } from './context';
-import { filterMatcher, paginate, type FilterFields } from './describe';
+import { type ActionContext, type ActionHandler, isVisible } from './context';
+import { type FilterFields, filterMatcher, paginate } from './describe';
 import { resolve, resolveAll } from './lookup';
 import { sessionXml } from './serialize';
 import { setTags, tagsByResourceType } from './tagging';
@@ -67,12 +68,11 @@ export const modifyTrafficMirrorSession: ActionHandler = (ctx, params) => {
   const removeFields = list(params, 'RemoveField');
   const badField = removeFields.find((field) => !REMOVABLE_FIELDS.includes(field));
   if (badField !== undefined) throw invalidValue('RemoveField', badField);
-  const target = params.TrafficMirrorTargetId !== undefined
-    ? usableTarget(ctx, params.TrafficMirrorTargetId)
-    : usableTarget(ctx, session.trafficMirrorTargetId);
-  const filter = params.TrafficMirrorFilterId !== undefined
-    ? resolve(ctx, 'trafficMirrorFilter', params.TrafficMirrorFilterId)
-    : undefined;
+  const target =
+    params.TrafficMirrorTargetId !== undefined
+      ? usableTarget(ctx, params.TrafficMirrorTargetId)
+      : usableTarget(ctx, session.trafficMirrorTargetId);
+  const filter = params.TrafficMirrorFilterId !== undefined ? resolve(ctx, 'trafficMirrorFilter', params.TrafficMirrorFilterId) : undefined;
   const sessionNumber = params.SessionNumber !== undefined ? sessionNumberOf(params) : undefined;
   const virtualNetworkId = optionalInt(params, 'VirtualNetworkId', VNI_RANGE.min, VNI_RANGE.max);
   const packetLength = packetLengthFor(params, target);
@@ -103,11 +103,12 @@ export const modifyTrafficMirrorSession: ActionHandler = (ctx, params) => {
 
 export const describeTrafficMirrorSessions: ActionHandler = (ctx, params) => {
   const ids = list(params, 'TrafficMirrorSessionId');
-  const candidates = ids.length > 0
-    ? resolveAll(ctx, 'trafficMirrorSession', ids)
-    : [...ctx.state.sessions.values(), ...ctx.organization.sessionsOnTargetsOf(ctx.world)].filter((s) =>
-        isVisible(ctx, s.trafficMirrorSessionId),
-      );
+  const candidates =
+    ids.length > 0
+      ? resolveAll(ctx, 'trafficMirrorSession', ids)
+      : [...ctx.state.sessions.values(), ...ctx.organization.sessionsOnTargetsOf(ctx.world)].filter((s) =>
+          isVisible(ctx, s.trafficMirrorSessionId),
+        );
   const fields: FilterFields<TrafficMirrorSession> = {
     'traffic-mirror-session-id': (s) => s.trafficMirrorSessionId,
     'traffic-mirror-target-id': (s) => s.trafficMirrorTargetId,

@@ -1,9 +1,10 @@
 /** Create/Describe/DeleteTrafficMirrorTarget(s): network-interface, NLB and GWLB-endpoint targets. */
-import { Ec2Error, invalidCombination, invalidValue, missingParameter } from '../protocol/errors';
-import { list, required, type Params } from '../protocol/query';
+
 import type { TargetType, TrafficMirrorTarget } from '../model/state';
-import { isVisible, type ActionContext, type ActionHandler } from './context';
-import { filterMatcher, paginate, type FilterFields } from './describe';
+import { Ec2Error, invalidCombination, invalidValue, missingParameter } from '../protocol/errors';
+import { list, type Params, required } from '../protocol/query';
+import { type ActionContext, type ActionHandler, isVisible } from './context';
+import { type FilterFields, filterMatcher, paginate } from './describe';
 import { resolve, resolveAll } from './lookup';
 import { targetXml } from './serialize';
 import { setTags, tagsByResourceType } from './tagging';
@@ -65,7 +66,10 @@ function kindOf(
 export const deleteTrafficMirrorTarget: ActionHandler = (ctx, params) => {
   const target = resolve(ctx, 'trafficMirrorTarget', required(params, 'TrafficMirrorTargetId'));
   if (ctx.organization.loadOf(ctx.world, target).sourceCount > 0) {
-    throw new Ec2Error('TrafficMirrorTargetInUseException', `Traffic mirror target ${target.trafficMirrorTargetId} is in use by a session.`);
+    throw new Ec2Error(
+      'TrafficMirrorTargetInUseException',
+      `Traffic mirror target ${target.trafficMirrorTargetId} is in use by a session.`,
+    );
   }
   ctx.state.removeTarget(target.trafficMirrorTargetId);
   return { trafficMirrorTargetId: target.trafficMirrorTargetId };
@@ -75,9 +79,17 @@ export const describeTrafficMirrorTargets: ActionHandler = (ctx, params) => {
   const ids = list(params, 'TrafficMirrorTargetId');
   const shared = ctx.organization.sharedWith(ctx.world);
   const sharedIds = new Set(shared.map((t) => t.trafficMirrorTargetId));
-  const candidates = ids.length > 0
-    ? [...resolveAll(ctx, 'trafficMirrorTarget', ids.filter((id) => !sharedIds.has(id))), ...shared.filter((t) => ids.includes(t.trafficMirrorTargetId))]
-    : [...ctx.state.targets.values(), ...shared].filter((t) => isVisible(ctx, t.trafficMirrorTargetId));
+  const candidates =
+    ids.length > 0
+      ? [
+          ...resolveAll(
+            ctx,
+            'trafficMirrorTarget',
+            ids.filter((id) => !sharedIds.has(id)),
+          ),
+          ...shared.filter((t) => ids.includes(t.trafficMirrorTargetId)),
+        ]
+      : [...ctx.state.targets.values(), ...shared].filter((t) => isVisible(ctx, t.trafficMirrorTargetId));
   const fields: FilterFields<TrafficMirrorTarget> = {
     'traffic-mirror-target-id': (t) => t.trafficMirrorTargetId,
     'network-interface-id': (t) => t.networkInterfaceId,

@@ -1,18 +1,19 @@
 /** Resources -> the XML shapes EC2 answers with (element names as in the EC2 API model). */
-import type { XmlValue } from '../protocol/xml';
-import type { InstanceTypeInfo } from '../rules/catalogue';
+
 import {
-  STATE_CODES,
-  tagList,
   type Instance,
   type InstanceStateName,
   type NetworkInterface,
   type SimState,
+  STATE_CODES,
   type Subnet,
   type TrafficMirrorFilter,
   type TrafficMirrorSession,
   type TrafficMirrorTarget,
+  tagList,
 } from '../model/state';
+import type { XmlValue } from '../protocol/xml';
+import type { InstanceTypeInfo } from '../rules/catalogue';
 
 type Xml = Record<string, XmlValue>;
 

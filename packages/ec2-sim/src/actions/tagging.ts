@@ -1,7 +1,8 @@
 /** Tag validation and application, shared by CreateTags/DeleteTags and every TagSpecification. */
-import { Ec2Error } from '../protocol/errors';
-import { tagSpecifications, type Params, type TagSpec } from '../protocol/query';
+
 import type { Instance, Tags } from '../model/state';
+import { Ec2Error } from '../protocol/errors';
+import { type Params, type TagSpec, tagSpecifications } from '../protocol/query';
 import type { ActionContext } from './context';
 
 export function validateTags(ctx: ActionContext, tags: TagSpec[]): void {
@@ -33,9 +34,10 @@ export function setTags(ctx: ActionContext, target: Tags, tags: TagSpec[]): stri
 
 /** A tag without a value removes the key; with a value, only when the value matches. No tags: remove all. */
 export function removeTags(target: Tags, tags: TagSpec[]): string[] {
-  const doomed = tags.length === 0 ? [...target.keys()] : tags
-    .filter(({ key, value }) => target.has(key) && (value === undefined || target.get(key) === value))
-    .map(({ key }) => key);
+  const doomed =
+    tags.length === 0
+      ? [...target.keys()]
+      : tags.filter(({ key, value }) => target.has(key) && (value === undefined || target.get(key) === value)).map(({ key }) => key);
   for (const key of doomed) target.delete(key);
   return [...new Set(doomed)];
 }
@@ -51,10 +53,7 @@ export function tagsByResourceType(ctx: ActionContext, params: Params, allowed: 
   const byType = new Map<string, TagSpec[]>();
   for (const spec of tagSpecifications(params)) {
     if (!allowed.includes(spec.resourceType)) {
-      throw new Ec2Error(
-        'InvalidParameterValue',
-        `'${spec.resourceType}' is not a valid taggable resource type for this operation.`,
-      );
+      throw new Ec2Error('InvalidParameterValue', `'${spec.resourceType}' is not a valid taggable resource type for this operation.`);
     }
     validateTags(ctx, spec.tags);
     byType.set(spec.resourceType, [...(byType.get(spec.resourceType) ?? []), ...spec.tags]);

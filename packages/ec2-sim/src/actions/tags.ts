@@ -1,9 +1,10 @@
 /** CreateTags/DeleteTags on any simulated resource; instance tag changes emit Tag Change on Resource. */
+
+import type { Instance, Tags } from '../model/state';
 import { Ec2Error, missingParameter } from '../protocol/errors';
 import { list, tags as parseTags } from '../protocol/query';
-import type { Instance, Tags } from '../model/state';
 import type { ActionContext, ActionHandler } from './context';
-import { resolve, type ResourceKind } from './lookup';
+import { type ResourceKind, resolve } from './lookup';
 import { instanceTagsChanged, removeTags, setTags, validateTags } from './tagging';
 
 const KIND_BY_PREFIX: Array<[string, ResourceKind]> = [

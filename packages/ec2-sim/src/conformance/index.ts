@@ -6,8 +6,8 @@
 import { loadServiceModel, type ServiceModel } from './service-model';
 import { validateErrorResponse, validateResponse } from './validator';
 
-export { validateErrorResponse, validateResponse } from './validator';
 export { loadServiceModel, type ServiceModel } from './service-model';
+export { validateErrorResponse, validateResponse } from './validator';
 
 const REGISTRY = Symbol.for('ec2-sim.responseViolations');
 type Registry = { [REGISTRY]?: string[] };

@@ -88,7 +88,10 @@ function operationOutputTypes(typings: string): Map<string, string> {
 function parseTypings(typings: string): Map<string, TypingsType> {
   const types = new Map<string, TypingsType>();
   for (const match of typings.matchAll(/^ {2}export type (\w+) = ((?:"[^"]*"\|)+)string;$/gm)) {
-    const values = (match[2] as string).split('|').filter(Boolean).map((quoted) => quoted.slice(1, -1));
+    const values = (match[2] as string)
+      .split('|')
+      .filter(Boolean)
+      .map((quoted) => quoted.slice(1, -1));
     types.set(match[1] as string, { kind: 'enum', values: new Set(values) });
   }
   for (const match of typings.matchAll(/^ {2}export type (\w+) = (\w+)\[\];$/gm)) {

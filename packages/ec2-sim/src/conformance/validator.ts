@@ -80,7 +80,14 @@ function checkStructure(
   }
 }
 
-function checkValue(model: ServiceModel, shape: ShapeRef, typeName: string | undefined, children: XmlNode[], path: string, report: Report): void {
+function checkValue(
+  model: ServiceModel,
+  shape: ShapeRef,
+  typeName: string | undefined,
+  children: XmlNode[],
+  path: string,
+  report: Report,
+): void {
   const typing: TypingsType | undefined = typeName === undefined ? undefined : model.typings.get(typeName);
   const elements = elementsOf(children);
   switch (shape.type ?? 'string') {
@@ -156,7 +163,8 @@ function checkPagination(
   if (!token) return;
   const value = textOf(token[1]);
   if (value === '') report(`/${token[0]}`, 'an empty NextToken (AWS leaves the element out on the last page)');
-  if (value !== '' && value === params[paginator.input_token]) report(`/${token[0]}`, 'the NextToken the request came with: a client would loop');
+  if (value !== '' && value === params[paginator.input_token])
+    report(`/${token[0]}`, 'the NextToken the request came with: a client would loop');
 }
 
 /**

@@ -45,7 +45,11 @@ export class SubnetAddresses {
   }
 
   release(ip: string): void {
-    const host = ip.split('.').map(Number).reduce((sum, octet) => sum * 256 + octet, 0) - this.base;
+    const host =
+      ip
+        .split('.')
+        .map(Number)
+        .reduce((sum, octet) => sum * 256 + octet, 0) - this.base;
     if (host < RESERVED_AT_START || host >= this.nextHost || this.released.includes(host)) return;
     this.released.push(host);
     this.inUse--;

@@ -1,5 +1,5 @@
 /** Resource id formats (EC2's long ids: prefix + 17 hex) and their generation from a seedable source. */
-import { randomHex, type Random } from './random';
+import { type Random, randomHex } from './random';
 
 export const ID_PREFIX = {
   instance: 'i',

@@ -61,13 +61,29 @@ export function answerSts(params: Params, caller: Caller, roles: Roles, keys: Ac
 function assumeRole(params: Params, caller: Caller, roles: Roles, keys: AccessKeys, requestId: string): StsAnswer {
   const roleArn = params.RoleArn;
   const sessionName = params.RoleSessionName;
-  if (roleArn === undefined) return refused(400, 'ValidationError', "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null", requestId);
+  if (roleArn === undefined)
+    return refused(
+      400,
+      'ValidationError',
+      "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null",
+      requestId,
+    );
   if (sessionName === undefined || !SESSION_NAME.test(sessionName)) {
-    return refused(400, 'ValidationError', `1 validation error detected: Value '${sessionName ?? 'null'}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`, requestId);
+    return refused(
+      400,
+      'ValidationError',
+      `1 validation error detected: Value '${sessionName ?? 'null'}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+      requestId,
+    );
   }
   const match = ROLE_ARN.exec(roleArn);
   if (!match || !roles.has(roleArn)) {
-    return refused(403, 'AccessDenied', `User: arn:aws:iam::${caller.accountId}:user/simulated is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`, requestId);
+    return refused(
+      403,
+      'AccessDenied',
+      `User: arn:aws:iam::${caller.accountId}:user/simulated is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+      requestId,
+    );
   }
   const accountId = match[1] as string;
   const roleName = match[2] as string;

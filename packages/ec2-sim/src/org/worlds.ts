@@ -2,10 +2,11 @@
  * One EC2 per account and Region, as AWS keeps them: each (account, Region) has its own resources, lifecycle,
  * events and ClientTokens; ids come from one generator, so they are unique across them (as AWS's are).
  */
-import type { XmlValue } from '../protocol/xml';
+
 import { EventHub, type EventHubOptions, type EventListener } from '../events';
 import { Lifecycle } from '../lifecycle';
 import { CreationOrder, createDefaultSubnets, SimState } from '../model/state';
+import type { XmlValue } from '../protocol/xml';
 
 export interface World {
   readonly accountId: string;

@@ -18,8 +18,6 @@ export const invalidValue = (name: string, value: string, why?: string): Ec2Erro
 
 export const invalidCombination = (message: string): Ec2Error => new Ec2Error('InvalidParameterCombination', message);
 
-export const requestLimitExceeded = (): Ec2Error =>
-  new Ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503);
+export const requestLimitExceeded = (): Ec2Error => new Ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503);
 
-export const internalError = (): Ec2Error =>
-  new Ec2Error('InternalError', 'An internal error has occurred', 500);
+export const internalError = (): Ec2Error => new Ec2Error('InternalError', 'An internal error has occurred', 500);

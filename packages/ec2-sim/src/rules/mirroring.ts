@@ -1,9 +1,10 @@
 /** Traffic Mirroring's rules about sources and targets (docs/AWS-FACTS.md), as checks that throw EC2's error codes. */
-import { Ec2Error } from '../protocol/errors';
+
 import type { NetworkInterface, SimState, TrafficMirrorTarget } from '../model/state';
+import type { TargetLoad } from '../org/sharing';
+import { Ec2Error } from '../protocol/errors';
 import { FULL_HOST_TARGET_TYPES, lookupInstanceType } from './catalogue';
 import type { Limits } from './limits';
-import type { TargetLoad } from '../org/sharing';
 
 /** A source must be an `interface`-type ENI on a supported instance type, and not itself a mirror target. */
 export function checkSourceSupported(state: SimState, eni: NetworkInterface): void {
@@ -48,10 +49,7 @@ export function checkSessionNumberFree(state: SimState, eniId: string, sessionNu
     .sessionsOnInterface(eniId)
     .some((s) => s.sessionNumber === sessionNumber && s.trafficMirrorSessionId !== exceptSessionId);
   if (clash) {
-    throw new Ec2Error(
-      'InvalidParameterValue',
-      `Session number ${sessionNumber} is already in use on network interface ${eniId}.`,
-    );
+    throw new Ec2Error('InvalidParameterValue', `Session number ${sessionNumber} is already in use on network interface ${eniId}.`);
   }
 }
 
