@@ -21,8 +21,8 @@ let filterId: string;
 let interfaceTarget: string;
 const wirings: Wiring[] = [];
 
-function wiring(clockOffsetMs = 0): Wiring {
-  const made = wire(endpointsOf(cloud), { targetIds: [interfaceTarget], filterId, clockOffsetMs });
+function wiring(clockOffsetMs = 0, filter = filterId): Wiring {
+  const made = wire(endpointsOf(cloud), { targetIds: [interfaceTarget], filterId: filter, clockOffsetMs });
   wirings.push(made);
   return made;
 }
@@ -76,6 +76,49 @@ describe('a target EC2 says is full', () => {
     const later = await converge([first.instanceId], { eventId: 'later' }, wiring(TARGET_FULL_RECHECK_MS + 1_000).deps);
     expect(later).toMatchObject({ attached: 1, failed: 0 });
     expect(ownedSessions(first.eniIds)).toHaveLength(1);
+    expect(await ledgerProblems({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot())).toEqual([]);
+  });
+});
+
+describe('a target EC2 said is full, then one of our sessions on it replaced or removed', () => {
+  /** Nine hand-made sessions and `kept`'s own fill the target (10 sources); `waiting` is refused and marked full. */
+  async function fullTargetWithOneOfOurs() {
+    for (let i = 0; i < 9; i += 1) {
+      const other = await seed.launch({ zone: 'eu-west-1a' });
+      await seed.handMadeSession(other.eniIds[0] as string, interfaceTarget, filterId, 1);
+    }
+    const kept = await seed.launch({ tags: TAG, zone: 'eu-west-1a' });
+    const waiting = await seed.launch({ tags: TAG, zone: 'eu-west-1a' });
+    expect(await converge([kept.instanceId], { eventId: 'kept' }, wiring().deps)).toMatchObject({ attached: 1, failed: 0 });
+    expect(await converge([waiting.instanceId], { eventId: 'waiting' }, wiring().deps)).toMatchObject({ refused: 1, failed: 0 });
+    cloud.sim.resetCalls();
+    return { kept, waiting };
+  }
+
+  it('keeps the target marked full when a session of ours is replaced on it, so the next attach makes no create', async () => {
+    const { kept, waiting } = await fullTargetWithOneOfOurs();
+    const newFilter = await seed.filter();
+
+    // The filter changes: kept's session is deleted and made again on the same target, which is as full as before.
+    const replaced = await converge([kept.instanceId], { eventId: 'replace' }, wiring(60_000, newFilter).deps);
+    const retried = await converge([waiting.instanceId], { eventId: 'retry' }, wiring(120_000, newFilter).deps);
+
+    expect(replaced).toMatchObject({ detached: 1, attached: 1, failed: 0 });
+    expect(retried.decisions.filter((d) => d.action === 'refuse').map((d) => d.reason)).toEqual(['target-pool-full']);
+    expect(creates()).toBe(1);
+    expect(cloud.sim.calls().CreateTrafficMirrorSession?.errors ?? {}).toEqual({});
+  });
+
+  it('tries the target again at once when a session of ours leaves it', async () => {
+    const { kept, waiting } = await fullTargetWithOneOfOurs();
+
+    await seed.untag(kept.instanceId, 'traffic-mirror');
+    const removed = await converge([kept.instanceId], { eventId: 'untagged' }, wiring(60_000).deps);
+    const retried = await converge([waiting.instanceId], { eventId: 'retry' }, wiring(120_000).deps);
+
+    expect(removed).toMatchObject({ detached: 1, failed: 0 });
+    expect(retried).toMatchObject({ attached: 1, failed: 0 });
+    expect(ownedSessions(waiting.eniIds)).toHaveLength(1);
     expect(await ledgerProblems({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot())).toEqual([]);
   });
 });

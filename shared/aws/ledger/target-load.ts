@@ -1,6 +1,8 @@
 /**
  * The target items: per traffic mirror target, the ENIs it serves (`sources`, a string set) and their count,
- * updated with ADD/DELETE under a limit condition, and `fullUntil` when EC2 refused a source beyond its limit.
+ * updated with ADD/DELETE under a limit condition, and `fullUntil` when EC2 refused a source beyond its limit, with
+ * `fullAtCount`, our count at that moment: only a count below it is room EC2 has gained since (a session of ours
+ * gone). A release alone is no proof: a session replaced on the same target gives its source back and takes it again.
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TargetSourcePurpose, TargetSourceReservation } from '../../converge/ports';
@@ -26,8 +28,10 @@ export function createTargetLoad(table: LedgerTable) {
     purpose: TargetSourcePurpose = 'existing-session',
   ): Promise<TargetSourceReservation> {
     const notHeld = '(attribute_not_exists(sources) OR NOT contains(sources, :eniId))';
-    // A session EC2 already has is counted whatever; only a new one waits for a target EC2 called full.
-    const notMarkedFull = purpose === 'new-session' ? ' AND (attribute_not_exists(fullUntil) OR fullUntil <= :now)' : '';
+    // A session EC2 already has is counted whatever; only a new one waits for a target EC2 called full, unless
+    // fewer of our sources hold it than when EC2 said so.
+    const notMarkedFull =
+      purpose === 'new-session' ? ' AND (attribute_not_exists(fullUntil) OR fullUntil <= :now OR sourceCount < fullAtCount)' : '';
     for (let attempt = 0; attempt < MAX_RACE_ATTEMPTS; attempt += 1) {
       const now = clock.now().toISOString();
       try {
@@ -62,7 +66,7 @@ export function createTargetLoad(table: LedgerTable) {
       const sources = answer.Item?.sources as Set<string> | undefined;
       if (sources?.has(eniId)) return 'already-held';
       if (limit !== null && Number(answer.Item?.sourceCount ?? 0) >= limit) return 'full';
-      if (notMarkedFull !== '' && String(answer.Item?.fullUntil ?? '') > now) return 'full';
+      if (notMarkedFull !== '' && stillMarkedFull(answer.Item, now)) return 'full';
       await jitter(attempt);
     }
     throw new RetryableError(`ledger: lost the race on target ${targetId} ${MAX_RACE_ATTEMPTS} times`);
@@ -75,8 +79,8 @@ export function createTargetLoad(table: LedgerTable) {
           new UpdateCommand({
             TableName: tableName,
             Key: targetKey(targetId),
-            // A source we give back is room on EC2 too: a target marked full is worth trying again at once.
-            UpdateExpression: 'DELETE sources :eniSet ADD sourceCount :minusOne SET updatedAt = :at REMOVE fullUntil',
+            // A full mark stays: the count dropping below `fullAtCount` is what lets a new session try at once.
+            UpdateExpression: 'DELETE sources :eniSet ADD sourceCount :minusOne SET updatedAt = :at',
             ConditionExpression: 'contains(sources, :eniId)',
             ExpressionAttributeValues: { ':eniSet': new Set([eniId]), ':eniId': eniId, ':minusOne': -1, ':at': clock.now().toISOString() },
           }),
@@ -94,12 +98,25 @@ export function createTargetLoad(table: LedgerTable) {
         new UpdateCommand({
           TableName: tableName,
           Key: targetKey(targetId),
-          UpdateExpression: 'SET fullUntil = :until, targetId = :targetId, updatedAt = :at',
-          ExpressionAttributeValues: { ':until': until.toISOString(), ':targetId': targetId, ':at': clock.now().toISOString() },
+          UpdateExpression:
+            'SET fullUntil = :until, fullAtCount = if_not_exists(sourceCount, :zero), targetId = :targetId, updatedAt = :at',
+          ExpressionAttributeValues: {
+            ':until': until.toISOString(),
+            ':zero': 0,
+            ':targetId': targetId,
+            ':at': clock.now().toISOString(),
+          },
         }),
       ),
     );
   }
 
   return { readTargetLoads, reserveTargetSource, releaseTargetSource, markTargetFull };
+}
+
+/** EC2 called the target full less than the re-check time ago, and none of our sources has left it since. */
+function stillMarkedFull(item: Record<string, unknown> | undefined, now: string): boolean {
+  if (String(item?.fullUntil ?? '') <= now) return false;
+  const fullAtCount = item?.fullAtCount;
+  return fullAtCount === undefined || Number(item?.sourceCount ?? 0) >= Number(fullAtCount);
 }
