@@ -1,8 +1,8 @@
 /**
  * The target items: per traffic mirror target, the ENIs it serves (`sources`, a string set) and their count,
  * updated with ADD/DELETE under a limit condition, and `fullUntil` when EC2 refused a source beyond its limit, with
- * `fullAtCount`, our count at that moment: only a count below it is room EC2 has gained since (a session of ours
- * gone). A release alone is no proof: a session replaced on the same target gives its source back and takes it again.
+ * `freedSinceFull`: our sources given back since, less the new ones taken since. Only that balance is room EC2 has
+ * gained: a session replaced on the same target gives its source back and takes it again, leaving the target full.
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TargetSourcePurpose, TargetSourceReservation } from '../../converge/ports';
@@ -29,9 +29,9 @@ export function createTargetLoad(table: LedgerTable) {
   ): Promise<TargetSourceReservation> {
     const notHeld = '(attribute_not_exists(sources) OR NOT contains(sources, :eniId))';
     // A session EC2 already has is counted whatever; only a new one waits for a target EC2 called full, unless
-    // fewer of our sources hold it than when EC2 said so.
-    const notMarkedFull =
-      purpose === 'new-session' ? ' AND (attribute_not_exists(fullUntil) OR fullUntil <= :now OR sourceCount < fullAtCount)' : '';
+    // one of our sources was given back since and not yet taken again.
+    const isNew = purpose === 'new-session';
+    const notMarkedFull = isNew ? ' AND (attribute_not_exists(fullUntil) OR fullUntil <= :now OR freedSinceFull > :zero)' : '';
     for (let attempt = 0; attempt < MAX_RACE_ATTEMPTS; attempt += 1) {
       const now = clock.now().toISOString();
       try {
@@ -40,7 +40,7 @@ export function createTargetLoad(table: LedgerTable) {
             new UpdateCommand({
               TableName: tableName,
               Key: targetKey(targetId),
-              UpdateExpression: 'ADD sources :eniSet, sourceCount :one SET targetId = :targetId, updatedAt = :at',
+              UpdateExpression: `ADD sources :eniSet, sourceCount :one${isNew ? ', freedSinceFull :minusOne' : ''} SET targetId = :targetId, updatedAt = :at`,
               ConditionExpression:
                 (limit === null ? notHeld : `${notHeld} AND (attribute_not_exists(sourceCount) OR sourceCount < :limit)`) + notMarkedFull,
               ExpressionAttributeValues: {
@@ -50,7 +50,7 @@ export function createTargetLoad(table: LedgerTable) {
                 ':targetId': targetId,
                 ':at': now,
                 ...(limit === null ? {} : { ':limit': limit }),
-                ...(notMarkedFull === '' ? {} : { ':now': now }),
+                ...(isNew ? { ':now': now, ':zero': 0, ':minusOne': -1 } : {}),
               },
             }),
           ),
@@ -79,10 +79,16 @@ export function createTargetLoad(table: LedgerTable) {
           new UpdateCommand({
             TableName: tableName,
             Key: targetKey(targetId),
-            // A full mark stays: the count dropping below `fullAtCount` is what lets a new session try at once.
-            UpdateExpression: 'DELETE sources :eniSet ADD sourceCount :minusOne SET updatedAt = :at',
+            // A source we give back is room on EC2 too, for one new session: a full mark stays, the room is counted.
+            UpdateExpression: 'DELETE sources :eniSet ADD sourceCount :minusOne, freedSinceFull :one SET updatedAt = :at',
             ConditionExpression: 'contains(sources, :eniId)',
-            ExpressionAttributeValues: { ':eniSet': new Set([eniId]), ':eniId': eniId, ':minusOne': -1, ':at': clock.now().toISOString() },
+            ExpressionAttributeValues: {
+              ':eniSet': new Set([eniId]),
+              ':eniId': eniId,
+              ':minusOne': -1,
+              ':one': 1,
+              ':at': clock.now().toISOString(),
+            },
           }),
         ),
       );
@@ -99,7 +105,7 @@ export function createTargetLoad(table: LedgerTable) {
           TableName: tableName,
           Key: targetKey(targetId),
           UpdateExpression:
-            'SET fullUntil = :until, fullAtCount = if_not_exists(sourceCount, :zero), targetId = :targetId, updatedAt = :at',
+            'SET fullUntil = :until, freedSinceFull = :zero, targetId = :targetId, updatedAt = :at',
           ExpressionAttributeValues: {
             ':until': until.toISOString(),
             ':zero': 0,
@@ -114,9 +120,7 @@ export function createTargetLoad(table: LedgerTable) {
   return { readTargetLoads, reserveTargetSource, releaseTargetSource, markTargetFull };
 }
 
-/** EC2 called the target full less than the re-check time ago, and none of our sources has left it since. */
+/** EC2 called the target full less than the re-check time ago, and no source of ours it gave back is left unused. */
 function stillMarkedFull(item: Record<string, unknown> | undefined, now: string): boolean {
-  if (String(item?.fullUntil ?? '') <= now) return false;
-  const fullAtCount = item?.fullAtCount;
-  return fullAtCount === undefined || Number(item?.sourceCount ?? 0) >= Number(fullAtCount);
+  return String(item?.fullUntil ?? '') > now && Number(item?.freedSinceFull ?? 0) <= 0;
 }
