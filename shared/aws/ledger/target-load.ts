@@ -104,8 +104,7 @@ export function createTargetLoad(table: LedgerTable) {
         new UpdateCommand({
           TableName: tableName,
           Key: targetKey(targetId),
-          UpdateExpression:
-            'SET fullUntil = :until, freedSinceFull = :zero, targetId = :targetId, updatedAt = :at',
+          UpdateExpression: 'SET fullUntil = :until, freedSinceFull = :zero, targetId = :targetId, updatedAt = :at',
           ExpressionAttributeValues: {
             ':until': until.toISOString(),
             ':zero': 0,
