@@ -18,6 +18,7 @@ import type { Params } from './protocol/query';
 import { AWS_LIMITS, type Limits } from './rules/limits';
 import { createEc2Server } from './server';
 import { type SimulatorSnapshot, snapshotOf } from './snapshot';
+import { answerSsm, SSM_TARGET_PREFIX } from './ssm/json-protocol';
 import { Throttler, type ThrottlingSettings } from './throttling';
 
 export type { CallCount } from './counters';
@@ -149,6 +150,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     hooks,
     callerOf: (authorization) => keys.callerOf(authorization),
     sts: (params, caller, requestId) => answerSts(params, caller, roles, keys, requestId),
+    ssm(target, body, caller) {
+      const answer = answerSsm(target, body, worlds.get(caller.accountId, caller.region).parameters, caller);
+      validation?.checkSsm(target.slice(SSM_TARGET_PREFIX.length), answer.status, answer.body);
+      return answer;
+    },
     context: (requestId, caller): ActionContext => {
       const world = worlds.get(caller.accountId, caller.region);
       return {

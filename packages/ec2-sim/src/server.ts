@@ -1,7 +1,8 @@
 /**
- * The HTTP front: EC2's Query protocol on loopback. Per request: read a capped body, parse, count, throttle,
- * inject faults, run `before` hooks, execute (idempotent by ClientToken where EC2 is), run `after` hooks, answer XML.
- * Nothing a client sends can crash it: every failure becomes an EC2 error document.
+ * The HTTP front: EC2's Query protocol on loopback (STS's Query protocol too, and SSM's JSON protocol, told apart by
+ * its X-Amz-Target header). Per EC2 request: read a capped body, parse, count, throttle, inject faults, run `before`
+ * hooks, execute (idempotent by ClientToken where EC2 is), run `after` hooks, answer XML. Nothing a client sends can
+ * crash it: every failure becomes an error document of the protocol it came in.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -15,6 +16,7 @@ import { isStsRequest, type StsAnswer } from './org/sts';
 import { Ec2Error, internalError, missingParameter, requestLimitExceeded } from './protocol/errors';
 import { type Params, parseQuery } from './protocol/query';
 import { errorXml, successXml, type XmlValue } from './protocol/xml';
+import { isSsmRequest, type SsmAnswer } from './ssm/json-protocol';
 import type { Throttler } from './throttling';
 
 const API_VERSION = '2016-11-15';
@@ -31,6 +33,8 @@ export interface ServerParts {
   context(requestId: string, caller: Caller): ActionContext;
   /** STS's Query protocol (Version 2011-06-15), served on the same port. */
   sts(params: Params, caller: Caller, requestId: string): StsAnswer;
+  /** SSM Parameter Store's JSON 1.1 protocol (X-Amz-Target AmazonSSM.<Action>), served on the same port. */
+  ssm(target: string, body: string, caller: Caller): SsmAnswer;
   /** Sees every successful answer as sent (response validation against the service model, when on). */
   inspect?(action: string, params: Params, xml: string): void;
   /** Sees every error answer as sent. */
@@ -58,6 +62,12 @@ async function handle(parts: ServerParts, request: IncomingMessage, response: Se
   const body = await readBody(request);
   if (body === undefined) {
     send(response, 413, errorXml('RequestEntityTooLarge', `The request body exceeds ${MAX_BODY_BYTES} bytes`, requestId), requestId);
+    return;
+  }
+  const target = request.headers['x-amz-target'];
+  if (isSsmRequest(target)) {
+    const answer = parts.ssm(target, body, parts.callerOf(request.headers.authorization));
+    sendJson(response, answer.status, answer.body, requestId);
     return;
   }
   const params = request.method === 'GET' ? parseQuery(new URL(request.url ?? '/', 'http://x').search.slice(1)) : parseQuery(body);
@@ -185,4 +195,13 @@ function send(response: ServerResponse, status: number, xml: string, requestId: 
     'x-amzn-requestid': requestId,
   });
   response.end(xml);
+}
+
+function sendJson(response: ServerResponse, status: number, body: string, requestId: string): void {
+  response.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.1',
+    'content-length': Buffer.byteLength(body),
+    'x-amzn-requestid': requestId,
+  });
+  response.end(body);
 }
