@@ -11,7 +11,7 @@ import type { ActionContext } from './actions/context';
 import type { CallCounters } from './counters';
 import type { FaultInjector } from './faults';
 import type { Hooks } from './hooks';
-import type { Caller } from './org/identity';
+import { type Caller, scopeOf } from './org/identity';
 import { isStsRequest, type StsAnswer } from './org/sts';
 import { Ec2Error, internalError, missingParameter, requestLimitExceeded } from './protocol/errors';
 import { type Params, parseQuery } from './protocol/query';
@@ -80,7 +80,7 @@ async function handle(parts: ServerParts, request: IncomingMessage, response: Se
   }
   try {
     const result = await execute(parts, action, params, requestId, caller);
-    parts.counters.record(action, { kind: 'ok' });
+    parts.counters.record(action, { kind: 'ok' }, scopeOf(caller));
     const xml = successXml(action, requestId, result);
     parts.inspect?.(action, params, xml);
     send(response, 200, xml, requestId);
@@ -88,7 +88,11 @@ async function handle(parts: ServerParts, request: IncomingMessage, response: Se
     const ec2Error = error instanceof Ec2Error ? error : internalError();
     if (!(error instanceof Ec2Error) && !(error instanceof HookFailure)) reportBug(error);
     if (action) {
-      parts.counters.record(action, error instanceof Throttled ? { kind: 'throttled' } : { kind: 'error', code: ec2Error.code });
+      parts.counters.record(
+        action,
+        error instanceof Throttled ? { kind: 'throttled' } : { kind: 'error', code: ec2Error.code },
+        scopeOf(caller),
+      );
     }
     const xml = errorXml(ec2Error.code, ec2Error.message, requestId);
     parts.inspectError?.(action, xml);
@@ -134,10 +138,11 @@ async function execute(
   if (params.Version !== API_VERSION) {
     throw new Ec2Error('InvalidParameterValue', `Version ${params.Version} is not supported; use ${API_VERSION}.`);
   }
-  if (!parts.throttler.admit(action, params)) throw new Throttled();
-  const latency = parts.faults.latencyMs(action);
+  const scope = scopeOf(caller);
+  if (!parts.throttler.admit(action, params, scope)) throw new Throttled();
+  const latency = parts.faults.latencyMs(action, scope);
   if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
-  const injected = parts.faults.injectedError(action);
+  const injected = parts.faults.injectedError(action, scope);
   if (injected) throw injected;
   await runHooks(parts, action, 'before', params);
   if (params.DryRun === 'true') {
