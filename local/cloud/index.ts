@@ -111,7 +111,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridgeEndpoint,
-      ...(simulator ? { AWS_ENDPOINT_URL_EC2: simulator.url } : {}),
+      // The simulator also serves STS (the hub assumes spoke roles) and SSM (the organization document).
+      ...(simulator
+        ? { AWS_ENDPOINT_URL_EC2: simulator.url, AWS_ENDPOINT_URL_STS: simulator.url, AWS_ENDPOINT_URL_SSM: simulator.url }
+        : {}),
       LEDGER_TABLE_NAME: tableName,
       EVENT_BUS_NAME: eventBusName,
     };

@@ -3,6 +3,7 @@
  * rules, the functions and their environment): what the runner needs, named for what it is used for.
  */
 
+import type { SimulatorOptions, SimulatorSnapshot } from '@vpc-mirror-orchestrator/ec2-sim';
 import type { EventEnvelope, LambdaLogLine } from '@vpc-mirror-orchestrator/local-lambda';
 import { OWNER_TAG } from '../../shared/aws/ownership';
 import { type LocalCloud, startLocalCloud } from '../cloud';
@@ -26,7 +27,12 @@ export interface SandboxCloud {
   settle(timeoutMs: number): Promise<void>;
   /** Fires the function's schedule with a Scheduled Event, as EventBridge Scheduler would (async invoke). */
   invokeScheduled(functionKey: string): Promise<void>;
+  /** EC2's world: the default account's; with an organization, every account and Region's together. */
   world(): Promise<MirrorWorld>;
+  /** Shares a target of the security (default) account through AWS RAM with a member of its Region. */
+  shareTarget(targetId: string, share: { readonly withAccountId: string; readonly region: string }): void;
+  /** A member's spoke role, trusting only the given principals (deploy/spoke.yml's HubFunctionRoleArns). */
+  addRole(roleArn: string, trustedPrincipals: readonly string[]): void;
   /**
    * Checked right after every CreateTrafficMirrorSession: ENIs seen holding two of our sessions at once, even if a
    * later converge removed one (the final state and the per-step checks cannot show that). And how many creates.
@@ -37,17 +43,31 @@ export interface SandboxCloud {
   /** Bus chaos: drop every delivery to the functions (true) or deliver normally (false). */
   loseEvents(lost: boolean): void;
   deadLetters(): DeadLetterReport[];
+  /** The outcome events the functions put on the bus (attach, detach, refuse, detect). */
+  outcomes(): readonly EventEnvelope[];
   stop(): Promise<void>;
 }
 
 export interface SandboxCloudOptions {
   readonly seed: number;
   readonly onHandlerLog: (functionName: string, line: string) => void;
+  /**
+   * Several accounts and Regions: who the access keys act as, and every (account, Region) the world is read from
+   * (asked once the cloud runs: the Regions follow the stack's own).
+   */
+  readonly organization?: {
+    readonly accessKeys: NonNullable<SimulatorOptions['accessKeys']>;
+    readonly scopes: () => readonly { readonly accountId: string; readonly region: string }[];
+  };
 }
 
 export async function startSandboxCloud(options: SandboxCloudOptions): Promise<SandboxCloud> {
   const cloud: LocalCloud = await startLocalCloud({
-    simulator: { seed: options.seed, transitionDelayMs: 20 },
+    simulator: {
+      seed: options.seed,
+      transitionDelayMs: 20,
+      ...(options.organization ? { accessKeys: options.organization.accessKeys } : {}),
+    },
     // Two warm containers per event function are enough to show them racing on one instance (the ledger's job)
     // without paying for more cold starts than a two-core machine can absorb; the sweep keeps the stack's 1.
     reservedConcurrency: { instanceEvents: 4, cloudtrailTags: 1, sweep: 1 },
@@ -65,15 +85,18 @@ export async function startSandboxCloud(options: SandboxCloudOptions): Promise<S
     return value;
   };
   const ownerId = setting('MIRROR_OWNER_ID');
+  const scopes = options.organization?.scopes;
+  // Sessions live in the account and Region of their source ENI: with an organization, look in every one.
+  const snapshots = (): SimulatorSnapshot[] => (scopes ? scopes().map((scope) => simulator.snapshot(scope)) : [simulator.snapshot()]);
   let creates = 0;
   const duplicates: string[] = [];
   // The hook must never throw: a throwing hook would turn EC2's answer into an error the product then handles.
   simulator.hook('CreateTrafficMirrorSession', 'after', (params) => {
     creates += 1;
     const eniId = params.NetworkInterfaceId;
-    const ours = simulator
-      .snapshot()
-      .sessions.filter((session) => session.networkInterfaceId === eniId && session.tags[OWNER_TAG] === ownerId);
+    const ours = snapshots()
+      .flatMap((snapshot) => snapshot.sessions)
+      .filter((session) => session.networkInterfaceId === eniId && session.tags[OWNER_TAG] === ownerId);
     if (ours.length > 1) duplicates.push(`${eniId} held ${ours.length} managed sessions at once`);
   });
   return {
@@ -115,7 +138,13 @@ export async function startSandboxCloud(options: SandboxCloudOptions): Promise<S
       cloud.bus.setChaos(lost ? { seed: options.seed, dropRate: 1 } : undefined);
     },
     async world() {
-      return worldFromSnapshot(simulator.snapshot());
+      return worldFromSnapshot(mergeSnapshots(snapshots()));
+    },
+    shareTarget(targetId, share) {
+      simulator.shareTarget(targetId, share);
+    },
+    addRole(roleArn, trustedPrincipals) {
+      simulator.addRole(roleArn, { trustedPrincipals });
     },
     deadLetters() {
       return cloud.deadLetters.entries().map((letter) => {
@@ -128,6 +157,24 @@ export async function startSandboxCloud(options: SandboxCloudOptions): Promise<S
         };
       });
     },
+    outcomes: () => cloud.bus.outcomes(),
     stop: () => cloud.stop(),
   };
+}
+
+/** ENI, instance and resource ids are unique across accounts and Regions, so the worlds add up into one. */
+function mergeSnapshots(snapshots: readonly SimulatorSnapshot[]): SimulatorSnapshot {
+  const [first, ...rest] = snapshots;
+  if (!first) throw new Error('no snapshot to merge');
+  return rest.reduce<SimulatorSnapshot>(
+    (merged, next) => ({
+      instances: [...merged.instances, ...next.instances],
+      networkInterfaces: [...merged.networkInterfaces, ...next.networkInterfaces],
+      targets: [...merged.targets, ...next.targets],
+      filters: [...merged.filters, ...next.filters],
+      sessions: [...merged.sessions, ...next.sessions],
+      subnets: [...merged.subnets, ...next.subnets],
+    }),
+    first,
+  );
 }

@@ -79,6 +79,9 @@ export function parseLogLine(line: string, fallbackFunctionName = '?'): ParsedLo
   }
   const error = isObject(record.error) ? record.error : undefined;
   const context = [
+    // The hub serves several accounts and Regions: a line about one of them names it.
+    ['accountId', str(record.accountId)],
+    ['region', str(record.region)],
     ['eventId', str(record.eventId)],
     ['messageId', str(record.messageId)],
     ['reason', str(record.reason)],

@@ -27,6 +27,8 @@ export interface FleetDriverOptions {
   readonly targetTagKey: string;
   /** MIRROR_UNTIL_TAG_KEY: the end-time tag. */
   readonly untilTagKey: string;
+  /** The access key the simulator maps to the account acted in (default: one of the default account). */
+  readonly accessKeyId?: string;
 }
 
 export interface HandMadeSession {
@@ -49,7 +51,7 @@ export class FleetDriver {
     this.client = new EC2Client({
       endpoint: options.endpoint,
       region: options.region,
-      credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
+      credentials: { accessKeyId: options.accessKeyId ?? 'sandbox', secretAccessKey: 'sandbox' },
       maxAttempts: 8,
     });
   }
@@ -139,6 +141,13 @@ export class FleetDriver {
   async createLoadBalancerTarget(arn: string): Promise<string> {
     const answer = await this.client.send(
       new CreateTrafficMirrorTargetCommand({ NetworkLoadBalancerArn: arn, Description: 'capture NLB' }),
+    );
+    return required(answer.TrafficMirrorTarget?.TrafficMirrorTargetId, 'CreateTrafficMirrorTarget');
+  }
+
+  async createGatewayLoadBalancerEndpointTarget(endpointId: string): Promise<string> {
+    const answer = await this.client.send(
+      new CreateTrafficMirrorTargetCommand({ GatewayLoadBalancerEndpointId: endpointId, Description: 'capture GWLB endpoint' }),
     );
     return required(answer.TrafficMirrorTarget?.TrafficMirrorTargetId, 'CreateTrafficMirrorTarget');
   }

@@ -47,6 +47,7 @@ export function toJsonSummary(summary: SandboxSummary) {
     missingDeadLetters: summary.missingDeadLetters,
     createsWatched: summary.createsWatched,
     transientDuplicates: summary.transientDuplicates,
+    ...(summary.accounts ? { accounts: summary.accounts } : {}),
     steps: summary.stepChecks.map((check) => ({ step: check.step, title: check.title, violations: check.violations.length })),
     invariants: summary.invariants.checks.map((check) => ({
       name: check.name,

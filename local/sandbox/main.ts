@@ -4,15 +4,28 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { toJsonSummary } from './json';
+import { runOrganizationSandbox } from './organization/runner';
+import { MAX_ACCOUNTS, MAX_REGIONS, MIN_ACCOUNTS } from './organization/scenario';
 import { colorsFor, createRenderer, widthFor } from './render';
-import { runSandbox } from './runner';
+import { runSandbox, type SandboxOptions } from './runner';
 import { DEFAULT_INSTANCES, MIN_INSTANCES } from './scenario';
+import type { SandboxSummary } from './summary';
 
 interface CliOptions {
   readonly instances: number;
   readonly seed: number;
   readonly json: boolean;
   readonly quiet: boolean;
+  readonly accounts?: number;
+  readonly regions?: number;
+}
+
+function atMost(max: number, parse: (raw: string) => number) {
+  return (raw: string): number => {
+    const value = parse(raw);
+    if (value > max) throw new InvalidArgumentError(`must be an integer <= ${max}`);
+    return value;
+  };
 }
 
 function integer(min: number) {
@@ -35,6 +48,18 @@ const program = new Command()
       .argParser(integer(MIN_INSTANCES)),
   )
   .addOption(new Option('-s, --seed <number>', 'seed for the fleet tail and the simulator ids').default(1).argParser(integer(0)))
+  .addOption(
+    new Option(
+      '--accounts <count>',
+      `the organization story: the security account (the hub) and count-1 member accounts (${MIN_ACCOUNTS}..${MAX_ACCOUNTS}), ` +
+        'the last member without its spoke role; --instances does not apply',
+    ).argParser(atMost(MAX_ACCOUNTS, integer(MIN_ACCOUNTS))),
+  )
+  .addOption(
+    new Option('--regions <count>', `Regions of the organization story (1..${MAX_REGIONS}); implies --accounts 3 when not given`).argParser(
+      atMost(MAX_REGIONS, integer(1)),
+    ),
+  )
   .option('--json', 'print a machine-readable summary on stdout; the log goes to stderr', false)
   .option('-q, --quiet', 'no log, only the final report (or the JSON)', false)
   .exitOverride()
@@ -64,9 +89,7 @@ async function main(): Promise<number> {
     names,
     targetLabels,
   });
-  const run = await runSandbox({
-    instances: options.instances,
-    seed: options.seed,
+  const hooks: Omit<SandboxOptions, 'instances' | 'seed'> = {
     names,
     targetLabels,
     onBanner: (text) => renderer.banner(text),
@@ -75,7 +98,11 @@ async function main(): Promise<number> {
     onLogEntry: (entry) => renderer.logEntry(entry),
     onNote: (text) => renderer.note(text),
     onStepChecked: (report) => renderer.stepChecked(report),
-  });
+  };
+  const organization = options.accounts !== undefined || options.regions !== undefined;
+  const run: { readonly summary: SandboxSummary } = organization
+    ? await runOrganizationSandbox({ ...hooks, seed: options.seed, accounts: options.accounts ?? 3, regions: options.regions ?? 1 })
+    : await runSandbox({ ...hooks, instances: options.instances, seed: options.seed });
   if (options.json) {
     process.stdout.write(`${JSON.stringify(toJsonSummary(run.summary), null, 2)}\n`);
   } else {

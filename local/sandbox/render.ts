@@ -7,6 +7,7 @@ import pc from 'picocolors';
 import { renderTable, wrapText } from '../../cli/render/table';
 import type { InvariantReport } from '../oracle';
 import type { DecisionRecord, OtherLogEntry } from './decisions';
+import type { AccountReport } from './organization/report';
 import type { StoryStep } from './scenario';
 import type { InstanceReport, SandboxSummary, TargetReport } from './summary';
 
@@ -14,7 +15,7 @@ type Colors = ReturnType<typeof pc.createColors>;
 
 export interface Renderer {
   banner(text: string): void;
-  stepHeader(index: number, total: number, step: StoryStep): void;
+  stepHeader(index: number, total: number, step: Pick<StoryStep, 'title' | 'expect'>): void;
   decision(decision: DecisionRecord): void;
   logEntry(entry: OtherLogEntry): void;
   note(text: string): void;
@@ -100,6 +101,11 @@ export function createRenderer(options: RendererOptions): Renderer {
       line(c.bold('Final state'));
       options.write(`${instanceTable(summary.instances, c, targetLabel, width)}\n`);
       options.write(`${targetTable(summary.targets, c, width)}\n`);
+      if (summary.accounts) {
+        line('');
+        line(c.bold('Accounts'));
+        for (const text of accountLines(summary.accounts, c)) line(text);
+      }
       line('');
       line(c.bold('Invariants'));
       for (const text of invariantLines(summary.invariants, c)) line(text);
@@ -230,6 +236,7 @@ function instanceTable(
 
 function targetTable(targets: readonly TargetReport[], c: Colors, width: number | undefined): string {
   const rows = targets.map((target) => [
+    `${target.label}\n${c.dim(target.targetId)}`,
     target.kind,
     target.zone ?? 'any',
     String(target.sources),
@@ -252,4 +259,21 @@ function invariantLines(report: InvariantReport, c: Colors): string[] {
     for (const violation of check.violations) lines.push(`    ${c.red(violation.message)}`);
   }
   return lines;
+}
+
+/** Per account: ENIs mirrored in each Region; for one without a spoke role, what the hub reported (or that it did not). */
+function accountLines(accounts: readonly AccountReport[], c: Colors): string[] {
+  return accounts.flatMap((account) => {
+    const regions = account.regions.map((region) => `${region.region} ${region.mirrored}/${region.enis} ENIs mirrored`).join(', ');
+    const head = `${account.label} ${account.accountId} (${account.role}): ${regions}`;
+    if (account.hasSpokeRole) return [`${c.green('✔')} ${head}`];
+    if (!account.ok) {
+      const why = account.denialReports.length === 0 ? 'the hub never reported its missing spoke role' : 'sessions were made there';
+      return [c.red(`✘ ${head}: no spoke role, and ${why}`)];
+    }
+    return [
+      `${c.green('✔')} ${head}: no spoke role, reported by the hub and left untouched`,
+      ...account.denialReports.slice(0, 3).map((report) => `    ${c.dim(report)}`),
+    ];
+  });
 }

@@ -24,7 +24,7 @@ export interface SandboxOptions {
   readonly names?: Map<string, string>;
   readonly targetLabels?: Map<string, string>;
   readonly onBanner?: (text: string) => void;
-  readonly onStep?: (index: number, total: number, step: StoryStep) => void;
+  readonly onStep?: (index: number, total: number, step: Pick<StoryStep, 'title' | 'expect'>) => void;
   readonly onDecision?: (decision: DecisionRecord) => void;
   readonly onLogEntry?: (entry: OtherLogEntry) => void;
   readonly onNote?: (text: string) => void;

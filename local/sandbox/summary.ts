@@ -5,6 +5,7 @@
 
 import type { InvariantReport, MirrorWorld, Violation } from '../oracle';
 import type { DecisionRecord } from './decisions';
+import type { AccountReport } from './organization/report';
 import type { Role } from './scenario';
 
 export interface SessionReport {
@@ -86,6 +87,8 @@ export interface SandboxSummary {
   readonly createsWatched: number;
   readonly transientDuplicates: readonly string[];
   readonly durationMs: number;
+  /** The organization story only: each account, and for one without a spoke role, how the hub reported it. */
+  readonly accounts?: readonly AccountReport[];
 }
 
 export interface LaunchedInstance {
