@@ -10,20 +10,23 @@ import { type Fault, FaultInjector } from './faults';
 import { type Hook, type HookPhase, Hooks } from './hooks';
 import { IdGenerator } from './model/ids';
 import { seededRandom } from './model/random';
-import { AccessKeys } from './org/identity';
+import { AccessKeys, type KeyIdentity, scopeOf } from './org/identity';
 import { Organization } from './org/sharing';
-import { answerSts, Roles } from './org/sts';
+import { answerSts, Roles, type RoleTrust } from './org/sts';
 import { Worlds } from './org/worlds';
 import type { Params } from './protocol/query';
 import { AWS_LIMITS, type Limits } from './rules/limits';
 import { createEc2Server } from './server';
 import { type SimulatorSnapshot, snapshotOf } from './snapshot';
+import { answerSsm, SSM_TARGET_PREFIX } from './ssm/json-protocol';
 import { Throttler, type ThrottlingSettings } from './throttling';
 
 export type { CallCount } from './counters';
 export type { Fault } from './faults';
 export type { Hook, HookPhase } from './hooks';
 export { type Random, seededRandom } from './model/random';
+export type { KeyIdentity } from './org/identity';
+export type { RoleTrust } from './org/sts';
 /** Throw one from a hook to answer that exact call with an EC2 error of your choice. */
 export { Ec2Error } from './protocol/errors';
 export { allInstanceTypes, FAMILIES, FULL_HOST_TARGET_TYPES, type InstanceTypeInfo, lookupInstanceType } from './rules/catalogue';
@@ -44,11 +47,15 @@ export interface SimulatorOptions {
   /**
    * Access key id -> account id: requests signed with these keys act in that account (its own instances, ENIs,
    * sessions, targets). Each account has separate state per Region, the Region being the one of the request's SigV4
-   * credential scope. Keys issued by AssumeRole act in the role's account.
+   * credential scope. Keys issued by AssumeRole act in the role's account. A key may also name the principal it acts
+   * as (`{ accountId, principalArn: 'arn:aws:iam::<account>:role/hub' }`), which roles' trust is checked against.
    */
-  accessKeys?: Record<string, string>;
-  /** IAM role ARNs that exist (`arn:aws:iam::<account>:role/<name>`): AssumeRole grants them, refuses any other. */
-  roles?: string[];
+  accessKeys?: Record<string, KeyIdentity>;
+  /**
+   * IAM roles that exist (`arn:aws:iam::<account>:role/<name>`): AssumeRole grants them, refuses any other. A role
+   * given with `trustedPrincipals` (its trust policy's Principal.AWS) refuses every other caller with AccessDenied.
+   */
+  roles?: Array<string | ({ readonly arn: string } & RoleTrust)>;
   /** Seeds resource ids and fault randomness (default: random). */
   seed?: number;
   /** Delay of each second step (pending->running, stopping->stopped, shutting-down->terminated). Default 20 ms. */
@@ -70,6 +77,12 @@ export interface SimulatorOptions {
   validateResponses?: boolean;
 }
 
+/** One account in one Region; the Region defaults to the simulator's. */
+export interface Scope {
+  readonly accountId: string;
+  readonly region?: string;
+}
+
 export interface Simulator {
   /** http://127.0.0.1:PORT */
   readonly url: string;
@@ -77,19 +90,25 @@ export interface Simulator {
   readonly accountId: string;
   stop(): Promise<void>;
   onEvent(listener: (event: EventBridgeEvent<string, unknown>) => void): () => void;
-  calls(): Record<string, CallCount>;
+  /** Calls of every account and Region; or of the given account in the given (default: the default) Region. */
+  calls(scope?: Scope): Record<string, CallCount>;
   resetCalls(): void;
+  /** On AWS each account has its own buckets in each Region: so here (the settings apply to every one of them). */
   setThrottling(t: ThrottlingSettings): void;
-  setFault(action: string | '*', fault: Fault | undefined): void;
+  /** A fault everywhere; or only in the given account and Region, where it wins over one set everywhere. */
+  setFault(action: string | '*', fault: Fault | undefined, scope?: Scope): void;
   /** New resources answer NotFound (and are absent from Describe listings) for this long. 0 = consistent. */
   setEventualConsistency(ms: number): void;
-  /** Changes quotas from now on (for example lowers the account's session quota below what it holds). */
-  setLimits(changes: Partial<Limits>): void;
+  /**
+   * Changes quotas from now on (for example lowers the account's session quota below what it holds): in every
+   * account and Region, or only in the given one (which then wins over changes made everywhere).
+   */
+  setLimits(changes: Partial<Limits>, scope?: Scope): void;
   hook(action: string, phase: HookPhase, fn: Hook): () => void;
   /** The default account in the default Region; or the given account and Region. */
-  snapshot(scope?: { accountId: string; region?: string }): SimulatorSnapshot;
-  /** Makes a role exist (AssumeRole grants it) or not (a missing spoke role). */
-  addRole(roleArn: string): void;
+  snapshot(scope?: Scope): SimulatorSnapshot;
+  /** Makes a role exist (AssumeRole grants it, to the trusted principals only when given) or not (a missing spoke role). */
+  addRole(roleArn: string, trust?: RoleTrust): void;
   removeRole(roleArn: string): void;
   /** Shares a target through AWS RAM with another account of its Region (owner: the default account unless given). */
   shareTarget(targetId: string, share: { withAccountId: string; ownerAccountId?: string; region?: string }): void;
@@ -106,6 +125,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const accountId = options.accountId ?? '111122223333';
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
   let limits: Limits = { ...AWS_LIMITS, ...options.limits };
+  const limitsByScope = new Map<string, Partial<Limits>>();
+  const scopeKey = (scope: Scope) => scopeOf({ accountId: scope.accountId, region: scope.region ?? region });
   const ids = new IdGenerator(seededRandom(seed));
   const worlds = new Worlds({
     transitionDelayMs: options.transitionDelayMs ?? 20,
@@ -120,7 +141,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const organization = new Organization(worlds);
   const keys = new AccessKeys(options.accessKeys ?? {}, accountId, region);
   const roles = new Roles();
-  for (const roleArn of options.roles ?? []) roles.add(roleArn);
+  for (const role of options.roles ?? []) {
+    if (typeof role === 'string') roles.add(role);
+    else roles.add(role.arn, role);
+  }
   const counters = new CallCounters();
   const throttler = new Throttler();
   throttler.configure(options.throttling ?? { enabled: false });
@@ -149,6 +173,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     hooks,
     callerOf: (authorization) => keys.callerOf(authorization),
     sts: (params, caller, requestId) => answerSts(params, caller, roles, keys, requestId),
+    ssm(target, body, caller) {
+      const answer = answerSsm(target, body, worlds.get(caller.accountId, caller.region).parameters, caller);
+      validation?.checkSsm(target.slice(SSM_TARGET_PREFIX.length), answer.status, answer.body);
+      return answer;
+    },
     context: (requestId, caller): ActionContext => {
       const world = worlds.get(caller.accountId, caller.region);
       return {
@@ -158,7 +187,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         events: world.events,
         region: world.region,
         accountId: world.accountId,
-        limits,
+        limits: { ...limits, ...limitsByScope.get(scopeOf(world)) },
         requestId,
         consistencyWindowMs,
         idempotency: world.idempotency,
@@ -194,20 +223,25 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       });
     },
     onEvent: (listener) => worlds.subscribe(listener),
-    calls: () => counters.snapshot(),
+    calls: (scope) => counters.snapshot(scope ? scopeKey(scope) : undefined),
     resetCalls: () => counters.reset(),
     setThrottling: (settings) => throttler.configure(settings),
-    setFault: (action, fault) => faults.set(action, fault),
+    setFault: (action, fault, scope) => faults.set(action, fault, scope ? scopeKey(scope) : ''),
     setEventualConsistency(ms) {
       if (!(ms >= 0)) throw new RangeError('eventual consistency window must be >= 0 ms');
       consistencyWindowMs = ms;
     },
-    setLimits(changes) {
-      limits = { ...limits, ...changes };
+    setLimits(changes, scope) {
+      if (!scope) {
+        limits = { ...limits, ...changes };
+        return;
+      }
+      const key = scopeKey(scope);
+      limitsByScope.set(key, { ...limitsByScope.get(key), ...changes });
     },
     hook: (action, phase, fn) => hooks.add(action, phase, fn),
     snapshot: (scope) => snapshotOf(scope ? worlds.get(scope.accountId, scope.region ?? region).state : home.state),
-    addRole: (roleArn) => roles.add(roleArn),
+    addRole: (roleArn, trust) => roles.add(roleArn, trust),
     removeRole: (roleArn) => roles.remove(roleArn),
     shareTarget(targetId, share) {
       organization.share(worlds.get(share.ownerAccountId ?? accountId, share.region ?? region), targetId, share.withAccountId);

@@ -1,7 +1,8 @@
 /**
- * The HTTP front: EC2's Query protocol on loopback. Per request: read a capped body, parse, count, throttle,
- * inject faults, run `before` hooks, execute (idempotent by ClientToken where EC2 is), run `after` hooks, answer XML.
- * Nothing a client sends can crash it: every failure becomes an EC2 error document.
+ * The HTTP front: EC2's Query protocol on loopback (STS's Query protocol too, and SSM's JSON protocol, told apart by
+ * its X-Amz-Target header). Per EC2 request: read a capped body, parse, count, throttle, inject faults, run `before`
+ * hooks, execute (idempotent by ClientToken where EC2 is), run `after` hooks, answer XML. Nothing a client sends can
+ * crash it: every failure becomes an error document of the protocol it came in.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -10,11 +11,12 @@ import type { ActionContext } from './actions/context';
 import type { CallCounters } from './counters';
 import type { FaultInjector } from './faults';
 import type { Hooks } from './hooks';
-import type { Caller } from './org/identity';
+import { type Caller, scopeOf } from './org/identity';
 import { isStsRequest, type StsAnswer } from './org/sts';
 import { Ec2Error, internalError, missingParameter, requestLimitExceeded } from './protocol/errors';
 import { type Params, parseQuery } from './protocol/query';
 import { errorXml, successXml, type XmlValue } from './protocol/xml';
+import { isSsmRequest, type SsmAnswer } from './ssm/json-protocol';
 import type { Throttler } from './throttling';
 
 const API_VERSION = '2016-11-15';
@@ -31,6 +33,8 @@ export interface ServerParts {
   context(requestId: string, caller: Caller): ActionContext;
   /** STS's Query protocol (Version 2011-06-15), served on the same port. */
   sts(params: Params, caller: Caller, requestId: string): StsAnswer;
+  /** SSM Parameter Store's JSON 1.1 protocol (X-Amz-Target AmazonSSM.<Action>), served on the same port. */
+  ssm(target: string, body: string, caller: Caller): SsmAnswer;
   /** Sees every successful answer as sent (response validation against the service model, when on). */
   inspect?(action: string, params: Params, xml: string): void;
   /** Sees every error answer as sent. */
@@ -60,6 +64,12 @@ async function handle(parts: ServerParts, request: IncomingMessage, response: Se
     send(response, 413, errorXml('RequestEntityTooLarge', `The request body exceeds ${MAX_BODY_BYTES} bytes`, requestId), requestId);
     return;
   }
+  const target = request.headers['x-amz-target'];
+  if (isSsmRequest(target)) {
+    const answer = parts.ssm(target, body, parts.callerOf(request.headers.authorization));
+    sendJson(response, answer.status, answer.body, requestId);
+    return;
+  }
   const params = request.method === 'GET' ? parseQuery(new URL(request.url ?? '/', 'http://x').search.slice(1)) : parseQuery(body);
   const action = params.Action ?? '';
   const caller = parts.callerOf(request.headers.authorization);
@@ -70,7 +80,7 @@ async function handle(parts: ServerParts, request: IncomingMessage, response: Se
   }
   try {
     const result = await execute(parts, action, params, requestId, caller);
-    parts.counters.record(action, { kind: 'ok' });
+    parts.counters.record(action, { kind: 'ok' }, scopeOf(caller));
     const xml = successXml(action, requestId, result);
     parts.inspect?.(action, params, xml);
     send(response, 200, xml, requestId);
@@ -78,7 +88,11 @@ async function handle(parts: ServerParts, request: IncomingMessage, response: Se
     const ec2Error = error instanceof Ec2Error ? error : internalError();
     if (!(error instanceof Ec2Error) && !(error instanceof HookFailure)) reportBug(error);
     if (action) {
-      parts.counters.record(action, error instanceof Throttled ? { kind: 'throttled' } : { kind: 'error', code: ec2Error.code });
+      parts.counters.record(
+        action,
+        error instanceof Throttled ? { kind: 'throttled' } : { kind: 'error', code: ec2Error.code },
+        scopeOf(caller),
+      );
     }
     const xml = errorXml(ec2Error.code, ec2Error.message, requestId);
     parts.inspectError?.(action, xml);
@@ -124,10 +138,11 @@ async function execute(
   if (params.Version !== API_VERSION) {
     throw new Ec2Error('InvalidParameterValue', `Version ${params.Version} is not supported; use ${API_VERSION}.`);
   }
-  if (!parts.throttler.admit(action, params)) throw new Throttled();
-  const latency = parts.faults.latencyMs(action);
+  const scope = scopeOf(caller);
+  if (!parts.throttler.admit(action, params, scope)) throw new Throttled();
+  const latency = parts.faults.latencyMs(action, scope);
   if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
-  const injected = parts.faults.injectedError(action);
+  const injected = parts.faults.injectedError(action, scope);
   if (injected) throw injected;
   await runHooks(parts, action, 'before', params);
   if (params.DryRun === 'true') {
@@ -185,4 +200,13 @@ function send(response: ServerResponse, status: number, xml: string, requestId: 
     'x-amzn-requestid': requestId,
   });
   response.end(xml);
+}
+
+function sendJson(response: ServerResponse, status: number, body: string, requestId: string): void {
+  response.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.1',
+    'content-length': Buffer.byteLength(body),
+    'x-amzn-requestid': requestId,
+  });
+  response.end(body);
 }

@@ -1,5 +1,6 @@
 /**
- * EC2's request throttling: a token bucket per action category (docs/AWS-FACTS.md). Off by default. `timeScale`
+ * EC2's request throttling: a token bucket per action category (docs/AWS-FACTS.md), for each account and Region
+ * apart, as AWS meters (one account draining its budget leaves the others theirs). Off by default. `timeScale`
  * multiplies the refill rate, so a benchmark can compress minutes of AWS behaviour into seconds.
  */
 import type { Params } from './protocol/query';
@@ -34,7 +35,10 @@ export interface ThrottlingSettings {
   readonly scope?: 'action' | 'category';
 }
 
-/** Token buckets sized by the action's category, one per action (AWS meters per action) or per category. */
+/**
+ * Token buckets sized by the action's category, one per action (AWS meters per action) or per category, in each
+ * account and Region (`scope`, e.g. '111122223333/eu-west-1').
+ */
 export class Throttler {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private settings: Required<ThrottlingSettings> = { enabled: false, timeScale: 1, scope: 'action' };
@@ -47,12 +51,12 @@ export class Throttler {
     this.buckets.clear();
   }
 
-  /** Takes a token; false when the bucket is empty (the request is throttled). */
-  admit(action: string, params: Params): boolean {
+  /** Takes a token from the scope's bucket; false when it is empty (the request is throttled). */
+  admit(action: string, params: Params, scope = ''): boolean {
     if (!this.settings.enabled) return true;
     const category = categoryOf(action, params);
     const { capacity, refillPerSecond } = BUCKETS[category];
-    const key = this.settings.scope === 'action' ? `${category}:${action}` : category;
+    const key = `${scope}|${this.settings.scope === 'action' ? `${category}:${action}` : category}`;
     const now = this.now();
     const bucket = this.buckets.get(key) ?? { tokens: capacity, at: now };
     const refill = ((now - bucket.at) / 1000) * refillPerSecond * this.settings.timeScale;

@@ -5,6 +5,7 @@ import {
   takeRecordedResponseViolations,
   validateErrorResponse,
   validateResponse,
+  validateSsmResponse,
 } from '../src/conformance';
 import { type Harness, launch, mirrorFilter, nlbTarget, startHarness } from './sim-harness';
 
@@ -125,5 +126,43 @@ describe("response validation against AWS's EC2 model", () => {
     expect(notFound).toContain('<Code>InvalidTrafficMirrorSessionId.NotFound</Code>');
     expect(validateErrorResponse('DeleteTrafficMirrorSession', notFound)).toEqual([]);
     expect(validateErrorResponse('DeleteTrafficMirrorSession', withoutCode)).toEqual([expect.stringContaining('has no Code')]);
+  });
+});
+
+describe("SSM answers against AWS's SSM model", () => {
+  const parameter = {
+    Name: '/org',
+    Type: 'String',
+    Value: '{}',
+    Version: 1,
+    LastModifiedDate: 1_700_000_000.5,
+    ARN: 'arn:aws:ssm:eu-west-1:111122223333:parameter/org',
+    DataType: 'text',
+  };
+
+  it("accepts a GetParameter answer in the model's shape", () => {
+    expect(validateSsmResponse('GetParameter', 200, JSON.stringify({ Parameter: parameter }))).toEqual([]);
+  });
+
+  it('refuses a member the model does not have, and a timestamp that is not epoch seconds', () => {
+    const wrong = { Parameter: { ...parameter, LastModifiedDate: '2026-12-05T00:00:00Z', Owner: 'me' } };
+
+    expect(validateSsmResponse('GetParameter', 200, JSON.stringify(wrong))).toEqual([
+      expect.stringContaining('GetParameter.Parameter.LastModifiedDate: expected epoch seconds'),
+      expect.stringContaining('GetParameter.Parameter.Owner: not a member of the model'),
+    ]);
+  });
+
+  it('refuses an integer Version sent as text in PutParameter', () => {
+    expect(validateSsmResponse('PutParameter', 200, JSON.stringify({ Version: '2', Tier: 'Standard' }))).toEqual([
+      expect.stringContaining('PutParameter.Version: expected an integer'),
+    ]);
+  });
+
+  it('accepts an error body of __type and message only', () => {
+    expect(validateSsmResponse('GetParameter', 400, JSON.stringify({ __type: 'ParameterNotFound', message: '' }))).toEqual([]);
+    expect(validateSsmResponse('GetParameter', 400, JSON.stringify({ code: 'ParameterNotFound' }))).toEqual([
+      expect.stringContaining('an error body holds __type and message'),
+    ]);
   });
 });

@@ -179,6 +179,67 @@ describe('ec2-sim organization: accounts, Regions, STS and RAM-shared targets', 
       expect(code).toBe('AccessDenied');
     });
 
+    describe("a role's trust policy", () => {
+      const HUB_ROLE = `arn:aws:iam::${SECURITY}:role/vpc-mirror-hub-converge`;
+      const TRUSTING_ROLE = `arn:aws:iam::${OTHER_MEMBER}:role/vpc-mirror-spoke`;
+
+      it('admits a caller acting as the trusted role, and names its session in the credentials', async () => {
+        await sim.stop();
+        sim = await startSimulator({
+          accountId: SECURITY,
+          accessKeys: { AKIDHUB: { accountId: SECURITY, principalArn: HUB_ROLE } },
+          roles: [{ arn: TRUSTING_ROLE, trustedPrincipals: [HUB_ROLE] }],
+          validateResponses: true,
+        });
+
+        const assumed = await sts('AKIDHUB').send(new AssumeRoleCommand({ RoleArn: TRUSTING_ROLE, RoleSessionName: 'hub' }));
+        const hubIdentity = await sts('AKIDHUB').send(new GetCallerIdentityCommand({}));
+
+        expect(assumed.AssumedRoleUser?.Arn).toBe(`arn:aws:sts::${OTHER_MEMBER}:assumed-role/vpc-mirror-spoke/hub`);
+        expect(hubIdentity.Arn).toBe(HUB_ROLE);
+      });
+
+      it('admits the sessions of a trusted role (the hub function runs as one)', async () => {
+        const hubFunctionRole = `arn:aws:iam::${SECURITY}:role/hub-function`;
+        sim.addRole(hubFunctionRole);
+        sim.addRole(TRUSTING_ROLE, { trustedPrincipals: [hubFunctionRole] });
+        const asFunction = await sts('AKIDSECURITY').send(new AssumeRoleCommand({ RoleArn: hubFunctionRole, RoleSessionName: 'lambda' }));
+
+        const assumed = await sts(asFunction.Credentials?.AccessKeyId as string).send(
+          new AssumeRoleCommand({ RoleArn: TRUSTING_ROLE, RoleSessionName: 'hub' }),
+        );
+
+        expect(assumed.Credentials?.AccessKeyId).toMatch(/^ASIA/);
+      });
+
+      it('refuses any other caller with AccessDenied naming the caller', async () => {
+        sim.addRole(TRUSTING_ROLE, { trustedPrincipals: [HUB_ROLE] });
+
+        const refused = sts('AKIDMEMBER').send(new AssumeRoleCommand({ RoleArn: TRUSTING_ROLE, RoleSessionName: 'intruder' }));
+
+        await expect(refused).rejects.toMatchObject({
+          name: 'AccessDenied',
+          message: expect.stringContaining(`arn:aws:iam::${MEMBER}:user/simulated is not authorized to perform: sts:AssumeRole`),
+        });
+      });
+
+      it("admits every principal of an account its trust names by the account's root", async () => {
+        sim.addRole(TRUSTING_ROLE, { trustedPrincipals: [`arn:aws:iam::${MEMBER}:root`] });
+
+        const member = await sts('AKIDMEMBER').send(new AssumeRoleCommand({ RoleArn: TRUSTING_ROLE, RoleSessionName: 'member' }));
+        const security = errorCodeOf(
+          sts('AKIDSECURITY').send(new AssumeRoleCommand({ RoleArn: TRUSTING_ROLE, RoleSessionName: 'security' })),
+        );
+
+        expect(member.Credentials?.AccessKeyId).toMatch(/^ASIA/);
+        expect(await security).toBe('AccessDenied');
+      });
+
+      it('refuses to make a role trusting something that is not a principal', () => {
+        expect(() => sim.addRole(TRUSTING_ROLE, { trustedPrincipals: ['*'] })).toThrow(RangeError);
+      });
+    });
+
     it('refuses a role once it is removed', async () => {
       sim.removeRole(SPOKE_ROLE);
 

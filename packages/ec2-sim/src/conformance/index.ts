@@ -1,12 +1,15 @@
 /**
- * Opt-in response validation against AWS's EC2 service model. Each violation is kept by the simulator that sent
- * the response and in a registry on the global object, so a test setup can assert, after every suite, that no
- * simulator started in it sent anything the model does not allow (testing/conformance-setup.ts).
+ * Opt-in response validation against AWS's EC2 service model (and SSM's, for Parameter Store answers). Each
+ * violation is kept by the simulator that sent the response and in a registry on the global object, so a test setup
+ * can assert, after every suite, that no simulator started in it sent anything the model does not allow
+ * (testing/conformance-setup.ts).
  */
 import { loadServiceModel, type ServiceModel } from './service-model';
+import { validateSsmResponse } from './ssm-model';
 import { validateErrorResponse, validateResponse } from './validator';
 
 export { loadServiceModel, type ServiceModel } from './service-model';
+export { validateSsmResponse } from './ssm-model';
 export { validateErrorResponse, validateResponse } from './validator';
 
 const REGISTRY = Symbol.for('ec2-sim.responseViolations');
@@ -17,6 +20,8 @@ let model: ServiceModel | undefined;
 export interface ResponseValidation {
   check(action: string, params: Readonly<Record<string, string>>, xml: string): void;
   checkError(action: string, xml: string): void;
+  /** An SSM answer (JSON 1.1) against the SSM model. */
+  checkSsm(action: string, status: number, body: string): void;
   violations(): string[];
 }
 
@@ -34,6 +39,9 @@ export function createResponseValidation(): ResponseValidation {
     },
     checkError(action, xml) {
       record(validateErrorResponse(action, xml));
+    },
+    checkSsm(action, status, body) {
+      record(validateSsmResponse(action, status, body));
     },
     violations: () => [...found],
   };

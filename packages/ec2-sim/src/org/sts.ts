@@ -1,8 +1,10 @@
 /**
  * STS over the Query protocol (API version 2011-06-15), on the simulator's own port: AssumeRole of a role that
- * exists in its account returns temporary credentials acting in that account; any other role is refused with
- * AccessDenied (403), as STS answers when the role is missing or does not trust the caller. GetCallerIdentity
- * says which account a key acts in. The callers' permissions and the role's trust policy are not modelled.
+ * exists in its account and trusts the caller returns temporary credentials acting in that account as the
+ * assumed-role session; any other role is refused with AccessDenied (403), as STS answers when the role is missing
+ * or does not trust the caller. A role's trust is a list of trusted principal ARNs (the Principal.AWS of its trust
+ * policy), or anyone when none is given. GetCallerIdentity says which account and principal a key acts as. The
+ * callers' own permissions (sts:AssumeRole in their policies) and trust policy conditions are not modelled.
  */
 import { randomBytes } from 'node:crypto';
 import { XMLBuilder } from 'fast-xml-parser';
@@ -20,23 +22,54 @@ export interface StsAnswer {
   readonly xml: string;
 }
 
-export class Roles {
-  private readonly arns = new Set<string>();
+/** Who may assume a role: principal ARNs as a trust policy's `Principal.AWS` names them; absent = anyone. */
+export interface RoleTrust {
+  readonly trustedPrincipals?: readonly string[];
+}
 
-  add(roleArn: string): void {
+export class Roles {
+  private readonly trustByArn = new Map<string, RoleTrust>();
+
+  add(roleArn: string, trust: RoleTrust = {}): void {
     const match = ROLE_ARN.exec(roleArn);
     if (!match) throw new RangeError(`not an IAM role ARN: '${roleArn}'`);
     checkAccountId(match[1] as string, roleArn);
-    this.arns.add(roleArn);
+    for (const principal of trust.trustedPrincipals ?? []) checkPrincipal(principal);
+    this.trustByArn.set(roleArn, trust);
   }
 
   remove(roleArn: string): void {
-    this.arns.delete(roleArn);
+    this.trustByArn.delete(roleArn);
   }
 
-  has(roleArn: string): boolean {
-    return this.arns.has(roleArn);
+  /** The role exists and its trust policy lets this caller assume it. */
+  admits(roleArn: string, caller: Caller): boolean {
+    const trust = this.trustByArn.get(roleArn);
+    if (!trust) return false;
+    return trust.trustedPrincipals === undefined || trust.trustedPrincipals.some((principal) => trusts(principal, caller));
   }
+}
+
+const ACCOUNT_ROOT = /^arn:aws[a-z-]*:iam::(\d{12}):root$/;
+const IAM_PRINCIPAL = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
+
+function checkPrincipal(principal: string): void {
+  if (!/^\d{12}$/.test(principal) && !ACCOUNT_ROOT.test(principal) && !IAM_PRINCIPAL.test(principal)) {
+    throw new RangeError(`not a trusted principal (an account id, an account root, a role or a user ARN): '${principal}'`);
+  }
+}
+
+/**
+ * IAM's trust matching: an account id or its root trusts every principal of the account; a role ARN trusts the
+ * role's sessions (`arn:aws:sts::<account>:assumed-role/<name>/<session>`); a user ARN trusts that user.
+ */
+function trusts(principal: string, caller: Caller): boolean {
+  const root = ACCOUNT_ROOT.exec(principal);
+  if (/^\d{12}$/.test(principal) || root) return caller.accountId === (root?.[1] ?? principal);
+  if (caller.principalArn === principal) return true;
+  const role = ROLE_ARN.exec(principal);
+  const session = /^arn:aws[a-z-]*:sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/.exec(caller.principalArn);
+  return role !== null && session !== null && session[1] === role[1] && session[2] === role[2];
 }
 
 export function isStsRequest(params: Params): boolean {
@@ -49,7 +82,7 @@ export function answerSts(params: Params, caller: Caller, roles: Roles, keys: Ac
       return assumeRole(params, caller, roles, keys, requestId);
     case 'GetCallerIdentity':
       return ok('GetCallerIdentity', requestId, {
-        Arn: `arn:aws:iam::${caller.accountId}:user/simulated`,
+        Arn: caller.principalArn,
         UserId: caller.accessKeyId || 'anonymous',
         Account: caller.accountId,
       });
@@ -77,11 +110,11 @@ function assumeRole(params: Params, caller: Caller, roles: Roles, keys: AccessKe
     );
   }
   const match = ROLE_ARN.exec(roleArn);
-  if (!match || !roles.has(roleArn)) {
+  if (!match || !roles.admits(roleArn, caller)) {
     return refused(
       403,
       'AccessDenied',
-      `User: arn:aws:iam::${caller.accountId}:user/simulated is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+      `User: ${caller.principalArn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
       requestId,
     );
   }
@@ -89,7 +122,8 @@ function assumeRole(params: Params, caller: Caller, roles: Roles, keys: AccessKe
   const roleName = match[2] as string;
   const durationSeconds = Number(params.DurationSeconds ?? 3600);
   const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
-  keys.issue(accessKeyId, accountId);
+  const sessionArn = `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`;
+  keys.issue(accessKeyId, accountId, sessionArn);
   const roleId = `AROA${randomBytes(8).toString('hex').toUpperCase()}`;
   return ok('AssumeRole', requestId, {
     Credentials: {
@@ -100,7 +134,7 @@ function assumeRole(params: Params, caller: Caller, roles: Roles, keys: AccessKe
     },
     AssumedRoleUser: {
       AssumedRoleId: `${roleId}:${sessionName}`,
-      Arn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`,
+      Arn: sessionArn,
     },
   });
 }

@@ -1,12 +1,14 @@
 /**
  * One EC2 per account and Region, as AWS keeps them: each (account, Region) has its own resources, lifecycle,
- * events and ClientTokens; ids come from one generator, so they are unique across them (as AWS's are).
+ * events, ClientTokens and SSM parameters; ids come from one generator, so they are unique across them (as AWS's
+ * are).
  */
 
 import { EventHub, type EventHubOptions, type EventListener } from '../events';
 import { Lifecycle } from '../lifecycle';
 import { CreationOrder, createDefaultSubnets, SimState } from '../model/state';
 import type { XmlValue } from '../protocol/xml';
+import { ParameterStore } from '../ssm/parameter-store';
 
 export interface World {
   readonly accountId: string;
@@ -15,6 +17,8 @@ export interface World {
   readonly lifecycle: Lifecycle;
   readonly events: EventHub;
   readonly idempotency: Map<string, { fingerprint: string; response: Record<string, XmlValue> }>;
+  /** SSM Parameter Store of this account and Region. */
+  readonly parameters: ParameterStore;
 }
 
 export interface WorldSettings {
@@ -47,6 +51,7 @@ export class Worlds {
       events,
       lifecycle: new Lifecycle(state, events, this.settings.transitionDelayMs, this.settings.terminatedRetentionMs),
       idempotency: new Map(),
+      parameters: new ParameterStore(),
     };
     this.byKey.set(key, world);
     return world;
