@@ -23,7 +23,10 @@ export interface OrganizationZone {
 
 export interface OrganizationRegion {
   readonly targetIds: readonly string[];
+  /** The filter sessions use; RAM does not share filters, so each member account may name its own below. */
   readonly filterId: string;
+  /** Account id -> that account's filter in this Region (filters are per account); others use `filterId`. */
+  readonly accountFilterIds: Readonly<Record<string, string>>;
   readonly zones: Readonly<Record<string, OrganizationZone>>;
 }
 
@@ -127,6 +130,7 @@ const zone = object({ targetIds: targetIds(true) });
 const region = object({
   targetIds: targetIds(true),
   filterId: matching(FILTER_ID_PATTERN, FILTER_ID),
+  accountFilterIds: z.optional(keyedBy(ACCOUNT_ID_PATTERN, 'an AWS account id (12 digits)', matching(FILTER_ID_PATTERN, FILTER_ID))),
   zones: z.optional(keyedBy(ZONE_ID_PATTERN, 'an Availability Zone id (e.g. use1-az1)', zone)),
 });
 
@@ -184,7 +188,12 @@ export function parseOrganization(parameterName: string, text: string): Organiza
   const document: Organization = {
     ...rest,
     mutatingShare: mutatingShare ?? DEFAULT_MUTATING_SHARE,
-    regions: Object.fromEntries(Object.entries(regions).map(([name, { zones, ...pool }]) => [name, { ...pool, zones: zones ?? {} }])),
+    regions: Object.fromEntries(
+      Object.entries(regions).map(([name, { zones, accountFilterIds, ...pool }]) => [
+        name,
+        { ...pool, accountFilterIds: accountFilterIds ?? {}, zones: zones ?? {} },
+      ]),
+    ),
   };
   checkConsistency(parameterName, document);
   return document;
@@ -225,16 +234,17 @@ export const scopeKey = (scope: Scope): string => `${scope.accountId}/${scope.re
 /**
  * The configuration converge uses in one Region: the flat configuration (table, bus, owner, tag keys of the
  * overrides...) with the Region's pool and filter and every setting the document names in place of its flat value.
- * Undefined when the document does not list the Region.
+ * `accountId` picks that account's filter when the Region names one. Undefined when the document does not list the
+ * Region.
  */
-export function configForRegion(base: Config, document: Organization, region: string): Config | undefined {
+export function configForRegion(base: Config, document: Organization, region: string, accountId?: string): Config | undefined {
   const regionSettings = document.regions[region];
   if (regionSettings === undefined) return undefined;
   const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
   return Object.freeze({
     ...base,
     poolTargetIds: regionPool(regionSettings),
-    filterId: regionSettings.filterId,
+    filterId: (accountId === undefined ? undefined : regionSettings.accountFilterIds[accountId]) ?? regionSettings.filterId,
     ...optional('tagKey', document.tagKey),
     ...optional('tagValue', document.tagValue),
     ...optional('eniScope', document.eniScope),

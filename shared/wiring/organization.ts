@@ -113,7 +113,7 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
   async function depsFor(scope: Scope): Promise<ScopedDeps | undefined> {
     const current = await document();
     spokeRoleName = current.spokeRoleName;
-    const config = configForRegion(options.base, current, scope.region);
+    const config = configForRegion(options.base, current, scope.region, scope.accountId);
     if (config === undefined || !current.accounts.includes(scope.accountId)) return undefined;
     const key = scopeKey(scope);
     const known = built.get(key);

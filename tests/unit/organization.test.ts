@@ -39,8 +39,13 @@ describe('parseOrganization', () => {
       spokeRoleName: 'vpc-mirror-orchestrator-spoke',
       accounts: ['444455556666', '777788889999'],
       regions: {
-        'us-east-1': { targetIds: [TARGET_EAST], filterId: FILTER_EAST, zones: { 'use1-az1': { targetIds: [TARGET_EAST_ZONE] } } },
-        'eu-west-1': { targetIds: [TARGET_WEST], filterId: FILTER_WEST, zones: {} },
+        'us-east-1': {
+          targetIds: [TARGET_EAST],
+          filterId: FILTER_EAST,
+          accountFilterIds: {},
+          zones: { 'use1-az1': { targetIds: [TARGET_EAST_ZONE] } },
+        },
+        'eu-west-1': { targetIds: [TARGET_WEST], filterId: FILTER_WEST, accountFilterIds: {}, zones: {} },
       },
       mutatingShare: 0.5,
     });
@@ -103,6 +108,11 @@ describe('parseOrganization', () => {
         },
         `$.regions["us-east-1"].zones["use1-az2"].targetIds[0]: "${TARGET_EAST}" is already in the Region's pool`,
       ],
+      [
+        "an account's filter that is not a filter id",
+        { regions: { 'us-east-1': { targetIds: [TARGET_EAST], filterId: FILTER_EAST, accountFilterIds: { '444455556666': 'tmt-00000000' } } } },
+        '$.regions["us-east-1"].accountFilterIds["444455556666"]: "tmt-00000000" is not a traffic mirror filter id (tmf- + 8 or 17 lowercase hex)',
+      ],
       ['a share of nothing', { mutatingShare: 0 }, '$.mutatingShare: must be a number in (0, 1], got 0'],
       ['a share above the whole budget', { mutatingShare: 1.5 }, '$.mutatingShare: must be a number in (0, 1], got 1.5'],
       ['a misspelt field', { mutatingshare: 0.3 }, '$: unknown field "mutatingshare"'],
@@ -138,6 +148,15 @@ describe('configForRegion', () => {
       stopPolicy: 'keep',
       preferredSessionNumber: 7,
     });
+  });
+
+  it("uses an account's own filter where the Region names one (RAM does not share filters)", () => {
+    const memberFilter = 'tmf-0123456789abcdef9';
+    const regions = { 'eu-west-1': { targetIds: [TARGET_WEST], filterId: FILTER_WEST, accountFilterIds: { '777788889999': memberFilter } } };
+    const document = parseOrganization(PARAMETER, JSON.stringify(documentOf({ regions })));
+
+    expect(configForRegion(base, document, 'eu-west-1', '777788889999')?.filterId).toBe(memberFilter);
+    expect(configForRegion(base, document, 'eu-west-1', '444455556666')?.filterId).toBe(FILTER_WEST);
   });
 
   it('has nothing for a Region the document does not list', () => {
