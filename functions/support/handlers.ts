@@ -9,10 +9,13 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadConfig } from '../../shared/config/config';
+import { ORGANIZATION_PARAMETER_VARIABLE } from '../../shared/config/organization';
 import type { ConvergeSummary } from '../../shared/converge';
 import { handleTriggerEvent } from '../../shared/lambda/batch';
+import { handleOrganizationTriggerEvent } from '../../shared/lambda/organization-batch';
 import { logger, metrics } from '../../shared/observability';
 import { defaultDeps, type RealDeps } from '../../shared/wiring/deps';
+import { type OrganizationWiring, organizationWiring } from '../../shared/wiring/organization';
 
 /** A handler doing `work` with the container's dependencies. */
 export function lambdaHandler<E, R>(work: (event: E, context: Context, deps: RealDeps) => Promise<R>) {
@@ -23,7 +26,32 @@ export function lambdaHandler<E, R>(work: (event: E, context: Context, deps: Rea
     .handler((event, context) => work(event, context, deps));
 }
 
+/**
+ * The organization's wiring when MIRROR_ORGANIZATION_PARAMETER names the document, else undefined (one account and
+ * Region: the flat variables). The document itself is read at the first invocation (and every minute after):
+ * a malformed one fails that invocation with a message naming the parameter and the JSON path.
+ */
+export function organizationFromEnvironment(): OrganizationWiring | undefined {
+  const parameterName = process.env[ORGANIZATION_PARAMETER_VARIABLE]?.trim();
+  if (!parameterName) return undefined;
+  return organizationWiring({ base: loadConfig(process.env), parameterName });
+}
+
+/** A handler doing `work` with the organization's wiring (the hub of several accounts and Regions). */
+export function organizationHandler<E, R>(organization: OrganizationWiring, work: (event: E, context: Context) => Promise<R>) {
+  return middy<E, R>()
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics))
+    .handler((event, context) => work(event, context));
+}
+
 /** An event function: an SQS batch of EventBridge events (partial batch response), or one direct event. */
 export function convergeHandler<E>() {
+  const organization = organizationFromEnvironment();
+  if (organization !== undefined) {
+    return organizationHandler<E | SQSEvent, SQSBatchResponse | ConvergeSummary | undefined>(organization, (event) =>
+      handleOrganizationTriggerEvent(event, { organization, logger }),
+    );
+  }
   return lambdaHandler<E | SQSEvent, SQSBatchResponse | ConvergeSummary>((event, _context, deps) => handleTriggerEvent(event, deps));
 }

@@ -7,13 +7,15 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
  * EC2 throttles per action with token buckets refilling at 5-20 per second; adaptive mode adds client-side rate
  * limiting on top of standard retries, and 8 attempts ride out a burst without hiding a real outage for long.
  */
-const EC2_MAX_ATTEMPTS = 8;
+export const EC2_MAX_ATTEMPTS = 8;
 const DEFAULT_MAX_ATTEMPTS = 5;
 
 /** The clients the adapters need; shared/wiring takes these from a caller (the CLI, tests) instead of the container's. */
@@ -26,6 +28,8 @@ export interface AwsClients {
 let ec2Client: EC2Client | undefined;
 let documentClient: DynamoDBDocumentClient | undefined;
 let eventBridgeClient: EventBridgeClient | undefined;
+let stsClient: STSClient | undefined;
+let ssmClient: SSMClient | undefined;
 
 export function ec2(): EC2Client {
   ec2Client ??= new EC2Client({ retryMode: 'adaptive', maxAttempts: EC2_MAX_ATTEMPTS });
@@ -42,4 +46,16 @@ export function dynamoDocuments(): DynamoDBDocumentClient {
 export function eventBridge(): EventBridgeClient {
   eventBridgeClient ??= new EventBridgeClient({ retryMode: 'standard', maxAttempts: DEFAULT_MAX_ATTEMPTS });
   return eventBridgeClient;
+}
+
+/** Organization only: the hub assumes each spoke's role (shared/aws/spoke-clients.ts). */
+export function sts(): STSClient {
+  stsClient ??= new STSClient({ retryMode: 'standard', maxAttempts: DEFAULT_MAX_ATTEMPTS });
+  return stsClient;
+}
+
+/** Organization only: the document in Parameter Store (shared/aws/organization-document.ts). */
+export function ssm(): SSMClient {
+  ssmClient ??= new SSMClient({ retryMode: 'standard', maxAttempts: DEFAULT_MAX_ATTEMPTS });
+  return ssmClient;
 }

@@ -123,9 +123,17 @@ const eventBusName = text(
   EVENT_BUS_PATTERN,
 );
 
+/**
+ * With MIRROR_ORGANIZATION_PARAMETER set, each Region's pool and filter come from the organization document
+ * (shared/config/organization.ts, configForRegion): MIRROR_TARGET_IDS and MIRROR_FILTER_ID are then not required,
+ * and this configuration's own pool and filter (empty when unset) are never used to converge.
+ */
 export function loadConfig(env: Env): Config {
-  const poolTargetIds = read(env, 'MIRROR_TARGET_IDS', targetIdList, () => required('MIRROR_TARGET_IDS', 'comma-separated tmt- ids'));
-  if (poolTargetIds.length === 0) {
+  const organization = (env.MIRROR_ORGANIZATION_PARAMETER ?? '').trim() !== '';
+  const poolTargetIds = read(env, 'MIRROR_TARGET_IDS', targetIdList, () =>
+    organization ? [] : required('MIRROR_TARGET_IDS', 'comma-separated tmt- ids'),
+  );
+  if (poolTargetIds.length === 0 && !organization) {
     throw new ConfigError('MIRROR_TARGET_IDS', `must name at least one target, got ${quoted(env.MIRROR_TARGET_IDS)}`);
   }
 
@@ -133,7 +141,7 @@ export function loadConfig(env: Env): Config {
     tagKey: read(env, 'MIRROR_TAG_KEY', tagKey, () => 'traffic-mirror'),
     tagValue: read(env, 'MIRROR_TAG_VALUE', tagValue, () => 'true'),
     poolTargetIds,
-    filterId: read(env, 'MIRROR_FILTER_ID', filterId, () => required('MIRROR_FILTER_ID', 'a tmf- id')),
+    filterId: read(env, 'MIRROR_FILTER_ID', filterId, () => (organization ? '' : required('MIRROR_FILTER_ID', 'a tmf- id'))),
     tableName: read(env, 'LEDGER_TABLE_NAME', tableName, () => required('LEDGER_TABLE_NAME', 'the ledger table name')),
     eventBusName: read(env, 'EVENT_BUS_NAME', eventBusName, () => 'default'),
     ownerId: read(env, 'MIRROR_OWNER_ID', tagValue, () => 'vpc-mirror-orchestrator'),

@@ -21,6 +21,8 @@ export const GOVERNANCE_METRICS = {
   ec2Throttled: 'ec2Throttled',
   /** Instances whose mirroring window the window-end function closed. */
   windowsEnded: 'windowsEnded',
+  /** Organization: a scope the hub may not act in (spoke role missing or denied), with AccountId and Region dimensions. */
+  spokeAccessDenied: 'spokeAccessDenied',
 } as const;
 
 export type GovernanceMetric = (typeof GOVERNANCE_METRICS)[keyof typeof GOVERNANCE_METRICS];

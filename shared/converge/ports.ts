@@ -138,6 +138,9 @@ export interface OutcomeEvent {
   readonly targetId?: string;
   readonly sessionNumber?: number;
   readonly triggerEventId: string;
+  /** Organization: the account and Region of the instance (absent from a single-account deployment's events). */
+  readonly accountId?: string;
+  readonly region?: string;
   /** detect only: who owns the session and its target, when the product first saw it, and whether it is new. */
   readonly sessionOwnerAccountId?: string;
   readonly targetOwnerAccountId?: string;
@@ -153,6 +156,9 @@ export interface ConvergeRequest {
   readonly parts: number;
   readonly instanceIds: readonly string[];
   readonly claims?: EventClaims;
+  /** Organization: the account and Region of the instances (the part's own event comes from the hub's). */
+  readonly accountId?: string;
+  readonly region?: string;
 }
 
 export interface PublisherPort {

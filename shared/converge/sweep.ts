@@ -114,7 +114,7 @@ export function orderForRun(scope: SweepScope, cursor: string | undefined): stri
 }
 
 /** The same port with createSession/deleteSession held back by the bucket. */
-function pacedEc2(ec2: Ec2Port, bucket: TokenBucket): Ec2Port {
+export function pacedEc2(ec2: Ec2Port, bucket: TokenBucket): Ec2Port {
   return {
     ...ec2,
     createSession: async (request) => {

@@ -69,3 +69,19 @@ export class Ec2RefusalError extends PermanentError {
     super(`${code}: ${message}`, options);
   }
 }
+
+/**
+ * The hub may not act in a member account and Region: STS refused to let it assume the spoke role (missing, or not
+ * trusting the hub) or EC2 refused the assumed role (UnauthorizedOperation). Permanent for this run: reported for
+ * the scope and never retried in a loop; the next sweep tries again.
+ */
+export class SpokeAccessDeniedError extends PermanentError {
+  constructor(
+    readonly accountId: string,
+    readonly region: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

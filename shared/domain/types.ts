@@ -111,7 +111,9 @@ export type ApplyReason =
   | 'session-gone'
   | 'target-source-orphaned'
   | 'transient-failure'
-  | 'permanent-failure';
+  | 'permanent-failure'
+  /** Organization: the hub may not act in the instance's account (its spoke role is missing or denies). */
+  | 'spoke-access-denied';
 
 /** Every reason a decision record, a history entry or an outcome event can carry. */
 export type RecordReason = Reason | ApplyReason | UnknownCause;

@@ -29,7 +29,7 @@ import { handleTrigger, readTrigger } from './handle-trigger';
 import { mustSplit, requestParts } from './split';
 
 /** True for Lambda's SQS event source shape: every record comes from aws:sqs. */
-function isSqsEvent(event: unknown): event is SQSEvent {
+export function isSqsEvent(event: unknown): event is SQSEvent {
   if (event === null || typeof event !== 'object') return false;
   const records = (event as { Records?: unknown }).Records;
   return (

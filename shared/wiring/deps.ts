@@ -24,6 +24,8 @@ export interface WiringOverrides {
   readonly logger?: ConvergeDeps['logger'];
   /** undefined: no metrics (the CLI). Default: the container's. */
   readonly metrics?: ConvergeDeps['metrics'] | null;
+  /** Organization: the (account, Region) key prefix of the ledger (shared/aws/ledger/keys.ts). Default: home. */
+  readonly keyScope?: string;
 }
 
 export interface RealDeps extends ConvergeDeps {
@@ -43,8 +45,8 @@ export function defaultDeps(config: Config = loadConfig(process.env), overrides:
   if (metricsPort !== undefined) countThrottles(clients.ec2, () => recordCount(metricsPort, GOVERNANCE_METRICS.ec2Throttled, 1));
   return {
     ec2: createEc2Adapter({ client: clients.ec2, ownerId, clock }),
-    ledger: createLedger({ documents: clients.documents, tableName, historyTtlDays, clock }),
-    sweepLedger: createSweepLedger({ documents: clients.documents, tableName, clock }),
+    ledger: createLedger({ documents: clients.documents, tableName, historyTtlDays, clock, keyScope: overrides.keyScope }),
+    sweepLedger: createSweepLedger({ documents: clients.documents, tableName, clock, keyScope: overrides.keyScope }),
     publisher: createPublisher({ client: clients.eventBridge, eventBusName, ownerId }),
     config,
     logger: overrides.logger ?? logger,

@@ -49,7 +49,15 @@ export const PRODUCT_ROOMS: readonly ProductRoom[] = [
     name: 'aws',
     prefix: 'shared/aws/',
     rooms: ['domain', 'util', 'application', 'aws'],
-    packages: ['node:crypto', '@aws-sdk/client-ec2', '@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/client-eventbridge'],
+    packages: [
+      'node:crypto',
+      '@aws-sdk/client-ec2',
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/lib-dynamodb',
+      '@aws-sdk/client-eventbridge',
+      '@aws-sdk/client-sts',
+      '@aws-sdk/client-ssm',
+    ],
     // An adapter implements a port; it does not call the application.
     only: { room: 'application', file: /(^|-)ports$/ },
   },

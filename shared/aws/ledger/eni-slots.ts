@@ -36,11 +36,11 @@ function sameSlots(a: readonly Slot[], b: readonly Slot[]): boolean {
 }
 
 export function createEniSlots(table: LedgerTable) {
-  const { documents, tableName, clock } = table;
+  const { documents, tableName, clock, keyScope } = table;
 
   async function readEni(eniId: string): Promise<EniLedger | undefined> {
     const answer = await send('GetItem', () =>
-      documents.send(new GetCommand({ TableName: tableName, Key: eniKey(eniId), ConsistentRead: true })),
+      documents.send(new GetCommand({ TableName: tableName, Key: eniKey(eniId, keyScope), ConsistentRead: true })),
     );
     return answer.Item ? toEniLedger(answer.Item) : undefined;
   }
@@ -65,13 +65,13 @@ export function createEniSlots(table: LedgerTable) {
       try {
         if (slots.length === 0) {
           await send('DeleteItem', () =>
-            documents.send(new DeleteCommand({ TableName: tableName, Key: eniKey(eniId), ...versionCondition })),
+            documents.send(new DeleteCommand({ TableName: tableName, Key: eniKey(eniId, keyScope), ...versionCondition })),
           );
         } else {
           const owner = instanceId ?? current?.instanceId;
           const item: EniItem = {
-            ...eniKey(eniId),
-            ...(owner ? { ...instanceIndexKey(owner, eniId), instanceId: owner } : {}),
+            ...eniKey(eniId, keyScope),
+            ...(owner ? { ...instanceIndexKey(owner, eniId, keyScope), instanceId: owner } : {}),
             eniId,
             slots: Object.fromEntries(slots.map((slot) => [String(slot.sessionNumber), slot])),
             version: (current?.version ?? 0) + 1,
@@ -89,7 +89,7 @@ export function createEniSlots(table: LedgerTable) {
   }
 
   async function readEniLedgers(eniIds: readonly string[]): Promise<Map<string, EniLedger>> {
-    const items = await batchGet(table, [...new Set(eniIds)].map(eniKey));
+    const items = await batchGet(table, [...new Set(eniIds)].map((eniId) => eniKey(eniId, keyScope)));
     return new Map(items.map((item) => toEniLedger(item)).map((ledger) => [ledger.eniId, ledger]));
   }
 
@@ -102,7 +102,7 @@ export function createEniSlots(table: LedgerTable) {
           TableName: tableName,
           IndexName: INSTANCE_INDEX,
           KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': instanceIndexPk(instanceId) },
+          ExpressionAttributeValues: { ':pk': instanceIndexPk(instanceId, keyScope) },
         },
       );
       for await (const page of pages) ledgers.push(...(page.Items ?? []).map(toEniLedger));
@@ -191,7 +191,7 @@ export function createEniSlots(table: LedgerTable) {
           TableName: tableName,
           FilterExpression: 'begins_with(pk, :eni)',
           ProjectionExpression: 'instanceId',
-          ExpressionAttributeValues: { ':eni': ENI_PREFIX },
+          ExpressionAttributeValues: { ':eni': `${keyScope ?? ''}${ENI_PREFIX}` },
         },
       );
       for await (const page of pages)

@@ -8,7 +8,7 @@ import { decisionsKey, historyKey } from './keys';
 import { batchGet, expiresAt, type LedgerTable, send } from './table';
 
 export function createHistory(table: LedgerTable, historyTtlDays: number) {
-  const { documents, tableName, clock } = table;
+  const { documents, tableName, clock, keyScope } = table;
 
   async function recordHistory(entry: HistoryEntry): Promise<void> {
     const now = clock.now();
@@ -17,14 +17,14 @@ export function createHistory(table: LedgerTable, historyTtlDays: number) {
       documents.send(
         new PutCommand({
           TableName: tableName,
-          Item: { ...historyKey(entry.instanceId, at, entry.eniId, entry.action), ...entry, at, expiresAt: expiresAt(now, historyTtlDays) },
+          Item: { ...historyKey(entry.instanceId, at, entry.eniId, entry.action, keyScope), ...entry, at, expiresAt: expiresAt(now, historyTtlDays) },
         }),
       ),
     );
   }
 
   async function readLastDecisions(instanceIds: readonly string[]): Promise<Map<string, Readonly<Record<string, string>>>> {
-    const items = await batchGet(table, [...new Set(instanceIds)].map(decisionsKey));
+    const items = await batchGet(table, [...new Set(instanceIds)].map((instanceId) => decisionsKey(instanceId, keyScope)));
     return new Map(items.map((item) => [String(item.instanceId), (item.decisions ?? {}) as Record<string, string>]));
   }
 
@@ -35,7 +35,7 @@ export function createHistory(table: LedgerTable, historyTtlDays: number) {
         new PutCommand({
           TableName: tableName,
           // Expires with the history it summarises: an instance gone that long has nothing left to compare with.
-          Item: { ...decisionsKey(instanceId), instanceId, decisions, at: now.toISOString(), expiresAt: expiresAt(now, historyTtlDays) },
+          Item: { ...decisionsKey(instanceId, keyScope), instanceId, decisions, at: now.toISOString(), expiresAt: expiresAt(now, historyTtlDays) },
         }),
       ),
     );

@@ -16,10 +16,17 @@ export interface LedgerOptions {
   readonly tableName: string;
   readonly historyTtlDays: number;
   readonly clock?: Clock;
+  /** The (account, Region) whose ENI and instance items this ledger reads and writes (keys.ts); absent: home. */
+  readonly keyScope?: string;
 }
 
 export function createLedger(options: LedgerOptions): LedgerPort {
-  const table = { documents: options.documents, tableName: options.tableName, clock: options.clock ?? { now: () => new Date() } };
+  const table = {
+    documents: options.documents,
+    tableName: options.tableName,
+    clock: options.clock ?? { now: () => new Date() },
+    ...(options.keyScope ? { keyScope: options.keyScope } : {}),
+  };
   return {
     ...createEniSlots(table),
     ...createTargetLoad(table),

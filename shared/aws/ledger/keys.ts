@@ -4,17 +4,27 @@
  */
 export type ItemKey = { readonly pk: string; readonly sk: string };
 
+/**
+ * The (account, Region) an item belongs to, as a prefix of its partition key. The hub's home scope (its own account
+ * and Region, and every single-account deployment) keeps the prefix '' and so today's keys: no migration. Another
+ * scope's ENI, instance-index, history, decisions and cursor items start with `<account>#<region>#`, so one ledger
+ * holds the organization without two accounts' ENI or instance ids ever meeting. Target and outbox items are not
+ * scoped: a shared target's load counts sources from every account, and outcome events carry their scope.
+ */
+export const HOME_KEY_SCOPE = '';
+export const keyScopeOf = (accountId: string, region: string): string => `${accountId}#${region}#`;
+
 export const ENI_PREFIX = 'eni#';
 const TARGET_PREFIX = 'target#';
 
 /** One item per source ENI: its session slots. */
-export const eniKey = (eniId: string): ItemKey => ({ pk: `${ENI_PREFIX}${eniId}`, sk: 'slots' });
+export const eniKey = (eniId: string, keyScope = HOME_KEY_SCOPE): ItemKey => ({ pk: `${keyScope}${ENI_PREFIX}${eniId}`, sk: 'slots' });
 
 /** The index that finds an instance's ENI items. */
 export const INSTANCE_INDEX = 'gsi1';
-export const instanceIndexPk = (instanceId: string): string => `instance#${instanceId}`;
-export const instanceIndexKey = (instanceId: string, eniId: string) => ({
-  gsi1pk: instanceIndexPk(instanceId),
+export const instanceIndexPk = (instanceId: string, keyScope = HOME_KEY_SCOPE): string => `${keyScope}instance#${instanceId}`;
+export const instanceIndexKey = (instanceId: string, eniId: string, keyScope = HOME_KEY_SCOPE) => ({
+  gsi1pk: instanceIndexPk(instanceId, keyScope),
   gsi1sk: `${ENI_PREFIX}${eniId}`,
 });
 
@@ -23,13 +33,13 @@ export const targetKey = (targetId: string): ItemKey => ({ pk: `${TARGET_PREFIX}
 export const targetIdOf = (pk: string): string => pk.slice(TARGET_PREFIX.length);
 
 /** One item per recorded decision, newest last within the instance. */
-export const historyKey = (instanceId: string, at: string, eniId: string | undefined, action: string): ItemKey => ({
-  pk: `history#${instanceId}`,
+export const historyKey = (instanceId: string, at: string, eniId: string | undefined, action: string, keyScope = HOME_KEY_SCOPE): ItemKey => ({
+  pk: `${keyScope}history#${instanceId}`,
   sk: `${at}#${eniId ?? '-'}#${action}`,
 });
 
 /** One item per instance: its last decisions ("action:reason" by ENI), so a repeated skip or refusal is not recorded again. */
-export const decisionsKey = (instanceId: string): ItemKey => ({ pk: `decisions#${instanceId}`, sk: 'last' });
+export const decisionsKey = (instanceId: string, keyScope = HOME_KEY_SCOPE): ItemKey => ({ pk: `${keyScope}decisions#${instanceId}`, sk: 'last' });
 
 /** One partition for every outcome event not yet published, oldest first. */
 export const OUTBOX_PK = 'outbox';
@@ -38,5 +48,5 @@ export const outboxKey = (event: { readonly at: string; readonly outcomeId: stri
   sk: `${event.at}#${event.outcomeId}`,
 });
 
-/** The sweep's cursor: the last instance id it converged. */
-export const CURSOR_KEY: ItemKey = { pk: 'sweep#cursor', sk: 'cursor' };
+/** The sweep's cursor in a scope: the last instance id it converged there. */
+export const cursorKey = (keyScope = HOME_KEY_SCOPE): ItemKey => ({ pk: `${keyScope}sweep#cursor`, sk: 'cursor' });

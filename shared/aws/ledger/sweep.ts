@@ -8,17 +8,20 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand, paginateScan, Upda
 import type { Clock, Slot } from '../../converge/ports';
 import type { SlotHoldersByTarget, SweepLedgerPort, TargetSources } from '../../converge/sweep-ports';
 import { hasCode, toDomainError, withDomainErrors } from '../error-mapping';
-import { CURSOR_KEY, ENI_PREFIX, targetKey } from './keys';
+import { cursorKey, ENI_PREFIX, targetKey } from './keys';
 
 export interface SweepLedgerOptions {
   readonly documents: DynamoDBDocumentClient;
   readonly tableName: string;
   readonly clock?: Clock;
+  /** The scope whose cursor this is (keys.ts); absent: home. The target audit spans every scope. */
+  readonly keyScope?: string;
 }
 
 export function createSweepLedger(options: SweepLedgerOptions): SweepLedgerPort {
   const { documents, tableName } = options;
   const clock = options.clock ?? { now: () => new Date() };
+  const scopeCursorKey = cursorKey(options.keyScope);
 
   async function readTargetSources(targetIds: readonly string[]): Promise<TargetSources[]> {
     const found: TargetSources[] = [];
@@ -65,7 +68,9 @@ export function createSweepLedger(options: SweepLedgerOptions): SweepLedgerPort 
         { client: documents },
         {
           TableName: tableName,
-          FilterExpression: 'begins_with(pk, :eni)',
+          // Every scope's ENI items (home: eni#..., others: <account>#<region>#eni#...): a shared target's
+          // sources come from every account.
+          FilterExpression: 'contains(pk, :eni)',
           ProjectionExpression: 'eniId, slots',
           ExpressionAttributeValues: { ':eni': ENI_PREFIX },
         },
@@ -85,7 +90,7 @@ export function createSweepLedger(options: SweepLedgerOptions): SweepLedgerPort 
   const cursor = {
     async read(): Promise<string | undefined> {
       const answer = await withDomainErrors('DynamoDB GetItem', () =>
-        documents.send(new GetCommand({ TableName: tableName, Key: CURSOR_KEY, ConsistentRead: true })),
+        documents.send(new GetCommand({ TableName: tableName, Key: scopeCursorKey, ConsistentRead: true })),
       );
       const value = answer.Item?.lastInstanceId;
       return typeof value === 'string' && value !== '' ? value : undefined;
@@ -95,7 +100,7 @@ export function createSweepLedger(options: SweepLedgerOptions): SweepLedgerPort 
         documents.send(
           new PutCommand({
             TableName: tableName,
-            Item: { ...CURSOR_KEY, lastInstanceId: lastInstanceId ?? '', updatedAt: clock.now().toISOString() },
+            Item: { ...scopeCursorKey, lastInstanceId: lastInstanceId ?? '', updatedAt: clock.now().toISOString() },
           }),
         ),
       );

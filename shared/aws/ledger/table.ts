@@ -18,6 +18,8 @@ export interface LedgerTable {
   readonly documents: DynamoDBDocumentClient;
   readonly tableName: string;
   readonly clock: Clock;
+  /** The scope's key prefix (keys.ts); absent: the home scope. */
+  readonly keyScope?: string;
 }
 
 export function isConditionFailure(error: unknown): boolean {

@@ -1,0 +1,153 @@
+/**
+ * The hub's wiring for an organization: the document (SSM, parsed and cached a minute), and for each (account,
+ * Region) of it converge's dependencies: an EC2 client in that Region signing as the spoke role (the hub's own
+ * account as itself, shared/aws/spoke-clients.ts), paced at the document's share of the account's EC2 mutating
+ * budget, the ledger under the scope's keys, outcome events and log lines naming the account and Region.
+ * Usable from the functions and from cli/ (depsFor(scope)).
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { STSClient } from '@aws-sdk/client-sts';
+import { type AwsClients, dynamoDocuments, eventBridge, ssm as ssmClient, sts as stsClient } from '../aws/clients';
+import { HOME_KEY_SCOPE, keyScopeOf } from '../aws/ledger/keys';
+import { readParameterText } from '../aws/organization-document';
+import { callerAccountId, createSpokeClients, isSpokeAccessDenied } from '../aws/spoke-clients';
+import type { Config } from '../config/config';
+import { configForRegion, type Organization, parseOrganization, type Scope, scopeKey } from '../config/organization';
+import type { OrganizationPort, ScopedDeps } from '../converge/organization-ports';
+import type { ConvergeDeps, LedgerPort, OutcomeEvent, PublisherPort } from '../converge/ports';
+import { pacedEc2 } from '../converge/sweep';
+import { logger as containerLogger, metrics as containerMetrics } from '../observability';
+import { TokenBucket } from '../util/token-bucket';
+import { defaultDeps } from './deps';
+import { governanceDeps } from './governance';
+
+/** EC2's mutating bucket per account and Region (docs/AWS-FACTS.md): 50 at once, 5 more per second. */
+export const EC2_MUTATING_BUCKET = { capacity: 50, refillPerSecond: 5 } as const;
+export const DOCUMENT_CACHE_MS = 60_000;
+
+export interface OrganizationWiringOptions {
+  /** The flat configuration: table, bus, owner, tag keys of overrides; the document names the rest. */
+  readonly base: Config;
+  readonly parameterName: string;
+  /** Default: the container's. `ec2` is not used: each scope gets its own client. */
+  readonly clients?: Pick<AwsClients, 'documents' | 'eventBridge'> & { readonly sts: STSClient; readonly ssm: SSMClient };
+  /** Default: AWS_REGION. */
+  readonly homeRegion?: string;
+  /** Default: asked of STS (GetCallerIdentity) once. */
+  readonly homeAccountId?: string;
+  readonly clock?: ConvergeDeps['clock'];
+  readonly logger?: Logger;
+  /** null: no metrics. */
+  readonly metrics?: ConvergeDeps['metrics'] | null;
+  readonly cacheMs?: number;
+}
+
+export interface OrganizationWiring extends OrganizationPort {
+  destroy(): void;
+}
+
+/** Stamps the scope on every outcome event, where it is written to the outbox and where it is published. */
+function scopedOutcomes(ledger: LedgerPort, publisher: PublisherPort, scope: Scope): { ledger: LedgerPort; publisher: PublisherPort } {
+  const stamp = (event: OutcomeEvent): OutcomeEvent => ({ accountId: scope.accountId, region: scope.region, ...event });
+  return {
+    ledger: { ...ledger, addToOutbox: (event) => ledger.addToOutbox(stamp(event)) },
+    publisher: {
+      publish: (events) => publisher.publish(events.map(stamp)),
+      requestConverge: (requests) => publisher.requestConverge(requests.map((request) => ({ ...request, ...scope }))),
+    },
+  };
+}
+
+export function organizationWiring(options: OrganizationWiringOptions): OrganizationWiring {
+  const clients = options.clients ?? { documents: dynamoDocuments(), eventBridge: eventBridge(), sts: stsClient(), ssm: ssmClient() };
+  const homeRegion = options.homeRegion ?? process.env.AWS_REGION ?? '';
+  const now = () => (options.clock ?? { now: () => new Date() }).now().getTime();
+  const cacheMs = options.cacheMs ?? DOCUMENT_CACHE_MS;
+  const baseLogger = options.logger ?? containerLogger;
+  const metricsPort = options.metrics === null ? undefined : (options.metrics ?? containerMetrics);
+
+  let cached: { document: Organization; readAt: number } | undefined;
+  async function document(): Promise<Organization> {
+    if (cached === undefined || now() - cached.readAt >= cacheMs) {
+      const text = await readParameterText(clients.ssm, options.parameterName);
+      cached = { document: parseOrganization(options.parameterName, text), readAt: now() };
+    }
+    return cached.document;
+  }
+
+  let homeAccount: Promise<string> | undefined;
+  const homeAccountId = (): Promise<string> => {
+    homeAccount ??= options.homeAccountId !== undefined ? Promise.resolve(options.homeAccountId) : callerAccountId(clients.sts);
+    return homeAccount;
+  };
+
+  let spokeRoleName = '';
+  let spokeClients: ReturnType<typeof createSpokeClients> | undefined;
+  async function ec2For(scope: Scope) {
+    spokeClients ??= createSpokeClients({ sts: clients.sts, homeAccountId: await homeAccountId(), spokeRoleName: () => spokeRoleName });
+    return spokeClients.ec2For(scope);
+  }
+
+  /**
+   * One bucket per scope and container, at `mutatingShare` of EC2's. Each warm container paces itself alone: N
+   * containers converging the same account at once may together spend N times the share, so the function's
+   * reserved concurrency bounds the total; what EC2 still throttles, the SDK's adaptive retries absorb (and the
+   * ec2Throttled metric shows). Scopes never wait on each other: a burst over many accounts runs in parallel.
+   */
+  const buckets = new Map<string, TokenBucket>();
+  function bucketFor(scope: Scope, share: number): TokenBucket {
+    const key = `${scopeKey(scope)}@${share}`;
+    let bucket = buckets.get(key);
+    if (bucket === undefined) {
+      bucket = new TokenBucket({
+        capacity: Math.max(1, Math.floor(EC2_MUTATING_BUCKET.capacity * share)),
+        refillPerSecond: EC2_MUTATING_BUCKET.refillPerSecond * share,
+      });
+      buckets.set(key, bucket);
+    }
+    return bucket;
+  }
+
+  const built = new Map<string, { document: Organization; deps: ScopedDeps }>();
+  async function depsFor(scope: Scope): Promise<ScopedDeps | undefined> {
+    const current = await document();
+    spokeRoleName = current.spokeRoleName;
+    const config = configForRegion(options.base, current, scope.region, scope.accountId);
+    if (config === undefined || !current.accounts.includes(scope.accountId)) return undefined;
+    const key = scopeKey(scope);
+    const known = built.get(key);
+    if (known?.document === current) return known.deps;
+
+    const ec2 = await ec2For(scope);
+    const isHome = scope.accountId === (await homeAccountId()) && scope.region === homeRegion;
+    const keyScope = isHome ? HOME_KEY_SCOPE : keyScopeOf(scope.accountId, scope.region);
+    const scopedLogger = baseLogger.createChild();
+    scopedLogger.appendKeys({ accountId: scope.accountId, region: scope.region });
+    const plain = defaultDeps(config, {
+      clients: { ec2, documents: clients.documents, eventBridge: clients.eventBridge },
+      ...(options.clock ? { clock: options.clock } : {}),
+      logger: scopedLogger,
+      metrics: metricsPort ?? null,
+      keyScope,
+    });
+    const deps: ScopedDeps = {
+      ...plain,
+      ...scopedOutcomes(plain.ledger, plain.publisher, scope),
+      ec2: pacedEc2(plain.ec2, bucketFor(scope, current.mutatingShare)),
+      scope,
+      unmanaged: governanceDeps(config, { ec2, documents: clients.documents }, options.clock).unmanaged,
+    };
+    built.set(key, { document: current, deps });
+    return deps;
+  }
+
+  return {
+    document,
+    depsFor,
+    isAccessDenied: isSpokeAccessDenied,
+    destroy() {
+      spokeClients?.destroy();
+    },
+  };
+}
