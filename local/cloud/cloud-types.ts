@@ -40,6 +40,12 @@ export interface LocalCloudOptions {
   readonly tableName?: string;
   /** Passed to startSimulator (region, accountId and the bus wiring are filled in); false: no simulator. */
   readonly simulator?: Omit<SimulatorOptions, 'eventBridgeEndpoint'> | false;
+  /**
+   * How the simulator's EC2 events reach the bus. 'put-events' (default): by PutEvents, stamped with the bus's own
+   * account and Region, as one account sees them. 'service-events': each event as EC2 emitted it, with its own
+   * account and Region, as a member's spoke rule forwards it to the hub's bus (the organization stories).
+   */
+  readonly ec2Events?: 'put-events' | 'service-events';
   /** Chaos hooks on the bus (drop, duplicate, delay), seeded. */
   readonly chaos?: BusChaos;
   /** The repo's TypeScript (default) or `sls package` output. */

@@ -11,6 +11,7 @@ import {
   type AsyncInvokeOutcome,
   DEFAULT_BUS,
   DeadLetterQueue,
+  type EventEnvelope,
   LocalEventBus,
   LocalLambda,
   LocalQueue,
@@ -92,15 +93,17 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       const wantsCloudTrail = stack.rules.some(
         (rule) => rule.enabled && functions.some((fn) => fn.key === rule.functionKey) && matchesPattern(rule.pattern, cloudTrailProbe()),
       );
+      const serviceEvents = options.ec2Events === 'service-events';
       simulator = await startSimulator({
         cloudTrailEvents: wantsCloudTrail,
         ...(options.simulator ?? {}),
         region,
         accountId,
-        eventBridgeEndpoint,
-        eventBusName: DEFAULT_BUS,
+        ...(serviceEvents ? {} : { eventBridgeEndpoint, eventBusName: DEFAULT_BUS }),
       });
       const started = simulator;
+      // Delivered as the simulator emits them (asynchronously: its settle() waits for them), envelope untouched.
+      if (serviceEvents) started.onEvent((event) => bus.put(event as EventEnvelope, DEFAULT_BUS));
       stoppers.push({ name: 'EC2 simulator', stop: () => started.stop() });
     }
 

@@ -29,6 +29,8 @@ export interface SandboxCloud {
   invokeScheduled(functionKey: string): Promise<void>;
   /** EC2's world: the default account's; with an organization, every account and Region's together. */
   world(): Promise<MirrorWorld>;
+  /** One account's world in one Region, as that account sees it (its own instances and sessions). */
+  worldOf(scope: { readonly accountId: string; readonly region: string }): MirrorWorld;
   /** Shares a target of the security (default) account through AWS RAM with a member of its Region. */
   shareTarget(targetId: string, share: { readonly withAccountId: string; readonly region: string }): void;
   /** A member's spoke role, trusting only the given principals (deploy/spoke.yml's HubFunctionRoleArns). */
@@ -63,6 +65,7 @@ export interface SandboxCloudOptions {
 
 export async function startSandboxCloud(options: SandboxCloudOptions): Promise<SandboxCloud> {
   const cloud: LocalCloud = await startLocalCloud({
+    ...(options.organization ? { ec2Events: 'service-events' as const } : {}),
     simulator: {
       seed: options.seed,
       transitionDelayMs: 20,
@@ -139,6 +142,9 @@ export async function startSandboxCloud(options: SandboxCloudOptions): Promise<S
     },
     async world() {
       return worldFromSnapshot(mergeSnapshots(snapshots()));
+    },
+    worldOf(scope) {
+      return worldFromSnapshot(simulator.snapshot(scope));
     },
     shareTarget(targetId, share) {
       simulator.shareTarget(targetId, share);

@@ -67,7 +67,9 @@ function denialsOf(accountId: string, instanceIds: ReadonlySet<string>, input: A
   const fromDecisions = input.decisions
     .filter((decision) => instanceIds.has(decision.instanceId) && DENIED.test(`${decision.reason} ${decision.detail ?? ''}`))
     .map((decision) => `${decision.functionName}: ${decision.action} ${decision.instanceId} ${decision.reason}`);
+  // WARN and ERROR lines only: the metric lines (EMF, INFO) name the account too.
   const fromLog = input.logEntries
+    .filter((entry) => entry.level === 'WARN' || entry.level === 'ERROR')
     .filter(
       (entry) => `${entry.message} ${entry.context ?? ''}`.includes(accountId) && DENIED.test(`${entry.message} ${entry.context ?? ''}`),
     )

@@ -39,6 +39,8 @@ export interface OrganizationRun {
   readonly stage: OrganizationStage;
   readonly summary: SandboxSummary;
   readonly world: MirrorWorld;
+  /** Each account's world in each Region (key `<account>/<region>`), as that account sees it. */
+  readonly worlds: ReadonlyMap<string, MirrorWorld>;
   /** Instance name -> id. */
   readonly instanceIds: ReadonlyMap<string, string>;
 }
@@ -203,7 +205,12 @@ export async function runOrganizationSandbox(options: OrganizationSandboxOptions
       accounts,
     };
     const instanceIds = new Map(launched.map((instance) => [instance.name, instance.instanceId]));
-    return { scenario: story, stage, summary, world, instanceIds };
+    const worlds = new Map(
+      story.accounts.flatMap((account) =>
+        story.regions.map((region) => [`${account.accountId}/${region}`, cloud.worldOf({ accountId: account.accountId, region })] as const),
+      ),
+    );
+    return { scenario: story, stage, summary, world, worlds, instanceIds };
   } finally {
     for (const driver of drivers.values()) driver.close();
     await cloud.stop();
