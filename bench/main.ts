@@ -11,6 +11,7 @@ import { runBurst } from './burst/section';
 import { runLatency } from './latency/section';
 import { describeMachine } from './machine';
 import { describeOptions, parseBenchOptions } from './options';
+import { runOrganizationBench } from './org/section';
 import { type BenchReport, notMeasured, type ReportSection } from './report/model';
 import { renderMarkdown, renderTerminal } from './report/render';
 import { runSweepBench } from './sweep/section';
@@ -68,6 +69,18 @@ async function main(): Promise<void> {
       const reason = error instanceof Error ? error.message : String(error);
       log(`sweep failed: ${reason}`);
       sections.push({ title: 'Steady-state sweep', rows: [notMeasured('sweep', '-', `the measurement failed: ${reason}`)] });
+    }
+  }
+  if (options.org) {
+    try {
+      const organization = await runOrganizationBench(ROOT, dir, options, log);
+      sections.push(organization.section);
+      findings.push(...organization.findings);
+    } catch (error) {
+      failed = true;
+      const reason = error instanceof Error ? error.message : String(error);
+      log(`organization burst failed: ${reason}`);
+      sections.push({ title: 'Organization burst', rows: [notMeasured('organization burst', '-', `the burst failed: ${reason}`)] });
     }
   }
   if (!options.skipBundles) {

@@ -21,6 +21,11 @@ const BenchOptionsSchema = z.object({
   skipBurst: z.boolean(),
   skipLatency: z.boolean(),
   skipSweep: z.boolean(),
+  /** The organization burst: --org-instances spread over --org-accounts, the hub at --org-share of each budget. */
+  org: z.boolean(),
+  orgAccounts: z.number().int().min(2).max(50),
+  orgInstances: z.number().int().min(2).max(5000),
+  orgShare: z.number().positive().max(1),
   /** Launches and tag changes measured one at a time on an idle system (each kind). */
   latencySamples: z.number().int().min(5).max(1000),
   /** Fleet sizes of the steady-state sweep. */
@@ -78,6 +83,25 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     .option('--skip-burst', 'skip the burst', false)
     .option('--skip-latency', 'skip the single-event latency measurement', false)
     .option('--skip-sweep', 'skip the steady-state sweep measurement', false)
+    .option('--org', 'also run the organization burst (--org-instances over --org-accounts, at time scale 1)', false)
+    .option(
+      '--org-accounts <n>',
+      'accounts of the organization burst, the security account (the hub) included',
+      numberArg('--org-accounts'),
+      10,
+    )
+    .option(
+      '--org-instances <n>',
+      'tagged instances of the organization burst, spread evenly over the accounts',
+      numberArg('--org-instances'),
+      1000,
+    )
+    .option(
+      '--org-share <f>',
+      "the hub's share of each account's EC2 mutating budget (the document's mutatingShare)",
+      numberArg('--org-share'),
+      0.5,
+    )
     .option('--latency-samples <n>', 'launches and tag changes measured one at a time (each)', numberArg('--latency-samples'), 100)
     // 10,000: the simulator's default VPC (three /20 subnets) holds ~12,270 addresses, so 50,000 cannot be launched.
     .option(
@@ -113,6 +137,10 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     skipBurst: raw['skipBurst'],
     skipLatency: raw['skipLatency'],
     skipSweep: raw['skipSweep'],
+    org: raw['org'],
+    orgAccounts: raw['orgAccounts'],
+    orgInstances: raw['orgInstances'],
+    orgShare: raw['orgShare'],
     latencySamples: raw['latencySamples'],
     sweepFleets: raw['sweepFleets'],
     out: raw['out'],
@@ -148,6 +176,8 @@ export function describeOptions(options: BenchOptions): string {
   else parts.push(`--latency-samples ${options.latencySamples}`);
   if (options.skipSweep) parts.push('--skip-sweep');
   else parts.push(`--sweep-fleets ${options.sweepFleets.join(',')}`);
+  if (options.org)
+    parts.push(`--org --org-accounts ${options.orgAccounts} --org-instances ${options.orgInstances} --org-share ${options.orgShare}`);
   parts.push(`--out ${options.out}`);
   if (options.functions) parts.push(`--functions ${options.functions.join(',')}`);
   if (options.handlerLog) parts.push(`--handler-log ${options.handlerLog}`);
@@ -155,7 +185,7 @@ export function describeOptions(options: BenchOptions): string {
   return parts.join(' ');
 }
 
-export type BenchPart = 'burst' | 'latency' | 'sweep';
+export type BenchPart = 'burst' | 'latency' | 'sweep' | 'org';
 
 /** The command that measures one part of the report on its own (the others skipped), as the report quotes it. */
 export function partCommand(options: BenchOptions, part: BenchPart): string {
@@ -171,6 +201,12 @@ export function partCommand(options: BenchOptions, part: BenchPart): string {
     ],
     latency: [`--latency-samples ${options.latencySamples}`, `--seed ${options.seed}`],
     sweep: [`--sweep-fleets ${options.sweepFleets.join(',')}`, `--seed ${options.seed}`],
+    org: [
+      `--org --org-accounts ${options.orgAccounts} --org-instances ${options.orgInstances} --org-share ${options.orgShare}`,
+      `--concurrency ${options.concurrency}`,
+      `--seed ${options.seed}`,
+      `--two-eni-share ${options.twoEniShare}`,
+    ],
   };
   return `npm run bench -- --skip-bundles ${skips.join(' ')} ${own[part].join(' ')} --repeats ${options.repeats} --out /tmp/bench-${part}.md`;
 }

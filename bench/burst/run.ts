@@ -30,13 +30,13 @@ const INIT_TIMEOUT_MS = 120_000;
 /** Actions only the bench calls during the burst (the handlers never launch instances). */
 const BENCH_ONLY_ACTIONS = new Set(['RunInstances']);
 
-interface Identity {
+export interface Identity {
   readonly tagKey: string;
   readonly tagValue: string;
   readonly ownerId: string;
 }
 
-function identityOf(cloud: LocalCloud): Identity {
+export function identityOf(cloud: LocalCloud): Identity {
   const environment = cloud.stack.functions[0]?.environment ?? {};
   const ownerId = environment['MIRROR_OWNER_ID'];
   if (!ownerId) throw new Error('serverless.yml gives the functions no MIRROR_OWNER_ID');
@@ -121,7 +121,11 @@ async function watchConvergence(
  * machine, not the product. So the functions the burst triggers are started before the clock starts, a core's worth
  * at a time; cold start is measured on its own (the Functions section).
  */
-async function prewarm(cloud: LocalCloud, concurrency: Readonly<Record<string, number>>, log: (line: string) => void): Promise<void> {
+export async function prewarm(
+  cloud: LocalCloud,
+  concurrency: Readonly<Record<string, number>>,
+  log: (line: string) => void,
+): Promise<void> {
   const triggered = cloud.stack.functions.filter((fn) => fn.rules.some((rule) => rule.enabled)).map((fn) => fn.key);
   const started = performance.now();
   for (const key of triggered) {
