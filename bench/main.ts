@@ -10,8 +10,8 @@ import { loadBundleSettings } from './bundles/settings';
 import { runBurst } from './burst/section';
 import { runLatency } from './latency/section';
 import { describeMachine } from './machine';
-import { describeOptions, parseBenchOptions } from './options';
-import { runOrganizationBench } from './org/section';
+import { describeOptions, parseBenchOptions, partCommand } from './options';
+import { ORGANIZATION_RATIO_GOAL, runOrganizationBench } from './org/section';
 import { type BenchReport, notMeasured, type ReportSection } from './report/model';
 import { renderMarkdown, renderTerminal } from './report/render';
 import { runSweepBench } from './sweep/section';
@@ -82,6 +82,13 @@ async function main(): Promise<void> {
       log(`organization burst failed: ${reason}`);
       sections.push({ title: 'Organization burst', rows: [notMeasured('organization burst', '-', `the burst failed: ${reason}`)] });
     }
+  } else {
+    // Said, not left out: the report names the command that measures it.
+    sections.push({
+      title: 'Organization burst',
+      command: partCommand(options, 'org'),
+      rows: [notMeasured('organization: time to converge / organization limit', `<= ${ORGANIZATION_RATIO_GOAL}`, 'not run: add --org')],
+    });
   }
   if (!options.skipBundles) {
     const variants: BuiltBundle[] = [];
