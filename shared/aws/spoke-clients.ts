@@ -6,7 +6,7 @@
  * SpokeAccessDeniedError naming the account and Region, through whatever EC2 call needed the credentials.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { SpokeAccessDeniedError } from '../domain/errors';
 import { EC2_MAX_ATTEMPTS } from './clients';
 import { errorCode, toDomainError } from './error-mapping';

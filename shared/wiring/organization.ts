@@ -5,10 +5,7 @@
  * budget, the ledger under the scope's keys, outcome events and log lines naming the account and Region.
  * Usable from the functions and from cli/ (depsFor(scope)).
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
-import type { SSMClient } from '@aws-sdk/client-ssm';
-import type { STSClient } from '@aws-sdk/client-sts';
-import { type AwsClients, dynamoDocuments, eventBridge, ssm as ssmClient, sts as stsClient } from '../aws/clients';
+import { dynamoDocuments, eventBridge, type OrganizationClients, ssm as ssmClient, sts as stsClient } from '../aws/clients';
 import { HOME_KEY_SCOPE, keyScopeOf } from '../aws/ledger/keys';
 import { readParameterText } from '../aws/organization-document';
 import { callerAccountId, createSpokeClients, isSpokeAccessDenied } from '../aws/spoke-clients';
@@ -31,13 +28,13 @@ export interface OrganizationWiringOptions {
   readonly base: Config;
   readonly parameterName: string;
   /** Default: the container's. `ec2` is not used: each scope gets its own client. */
-  readonly clients?: Pick<AwsClients, 'documents' | 'eventBridge'> & { readonly sts: STSClient; readonly ssm: SSMClient };
+  readonly clients?: OrganizationClients;
   /** Default: AWS_REGION. */
   readonly homeRegion?: string;
   /** Default: asked of STS (GetCallerIdentity) once. */
   readonly homeAccountId?: string;
   readonly clock?: ConvergeDeps['clock'];
-  readonly logger?: Logger;
+  readonly logger?: ConvergeDeps['logger'];
   /** null: no metrics. */
   readonly metrics?: ConvergeDeps['metrics'] | null;
   readonly cacheMs?: number;
