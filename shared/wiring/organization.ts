@@ -11,7 +11,7 @@ import { readParameterText } from '../aws/organization-document';
 import { callerAccountId, createSpokeClients, isSpokeAccessDenied } from '../aws/spoke-clients';
 import type { Config } from '../config/config';
 import { configForRegion, type Organization, parseOrganization, type Scope, scopeKey } from '../config/organization';
-import type { OrganizationPort, ScopedDeps } from '../converge/organization-ports';
+import type { OrganizationPort, ScopedDeps, ScopePacing } from '../converge/organization-ports';
 import type { ConvergeDeps, LedgerPort, OutcomeEvent, PublisherPort } from '../converge/ports';
 import { pacedEc2 } from '../converge/sweep';
 import { logger as containerLogger, metrics as containerMetrics } from '../observability';
@@ -92,18 +92,17 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
    * reserved concurrency bounds the total; what EC2 still throttles, the SDK's adaptive retries absorb (and the
    * ec2Throttled metric shows). Scopes never wait on each other: a burst over many accounts runs in parallel.
    */
-  const buckets = new Map<string, TokenBucket>();
-  function bucketFor(scope: Scope, share: number): TokenBucket {
+  const pacings = new Map<string, ScopePacing>();
+  function pacingFor(scope: Scope, share: number): ScopePacing {
     const key = `${scopeKey(scope)}@${share}`;
-    let bucket = buckets.get(key);
-    if (bucket === undefined) {
-      bucket = new TokenBucket({
-        capacity: Math.max(1, Math.floor(EC2_MUTATING_BUCKET.capacity * share)),
-        refillPerSecond: EC2_MUTATING_BUCKET.refillPerSecond * share,
-      });
-      buckets.set(key, bucket);
+    let pacing = pacings.get(key);
+    if (pacing === undefined) {
+      const capacity = Math.max(1, Math.floor(EC2_MUTATING_BUCKET.capacity * share));
+      const refillPerSecond = EC2_MUTATING_BUCKET.refillPerSecond * share;
+      pacing = { capacity, refillPerSecond, bucket: new TokenBucket({ capacity, refillPerSecond }) };
+      pacings.set(key, pacing);
     }
-    return bucket;
+    return pacing;
   }
 
   const built = new Map<string, { document: Organization; deps: ScopedDeps }>();
@@ -128,10 +127,12 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
       metrics: metricsPort ?? null,
       keyScope,
     });
+    const pacing = pacingFor(scope, current.mutatingShare);
     const deps: ScopedDeps = {
       ...plain,
       ...scopedOutcomes(plain.ledger, plain.publisher, scope),
-      ec2: pacedEc2(plain.ec2, bucketFor(scope, current.mutatingShare)),
+      ec2: pacedEc2(plain.ec2, pacing.bucket),
+      pacing,
       scope,
       unmanaged: governanceDeps(config, { ec2, documents: clients.documents }, options.clock).unmanaged,
     };

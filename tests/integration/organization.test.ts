@@ -5,10 +5,16 @@
  * target the security account shares with it (RAM), a missing spoke role is reported while the rest of the batch
  * converges, and a malformed document is refused naming the parameter and the JSON path.
  */
+import { Logger } from '@aws-lambda-powertools/logger';
 import { DescribeTrafficMirrorSessionsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { STSClient } from '@aws-sdk/client-sts';
 import type { Handler, ScheduledEvent, SQSBatchResponse } from 'aws-lambda';
+import { loadConfig } from '../../shared/config/config';
+import { handleTriggerEvent } from '../../shared/lambda/batch';
 import type { OrganizationSweepSummary } from '../../shared/lambda/organization-sweep';
+import { type OrganizationWiring, organizationWiring } from '../../shared/wiring/organization';
 import { createLambdaContext } from '../support/lambda-context';
 import { Ec2Seeder, ledgerItem, setFunctionEnvironment, startTestCloud, type TestCloud, targetLoads } from '../support/test-cloud';
 import { sqsBatchOf, stateChangeEvent } from '../support/trigger-events';
@@ -268,5 +274,79 @@ describe('the hub of an organization', () => {
     } finally {
       await putDocument(JSON.stringify(organizationDocument()));
     }
+  });
+
+  describe('wired for one scope (depsFor, as mirrorctl would use it)', () => {
+    const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+    let wiring: OrganizationWiring;
+    let lines: Record<string, unknown>[];
+
+    beforeEach(() => {
+      lines = [];
+      const logger = new Logger({ serviceName: 'organization-test', logLevel: 'INFO' });
+      jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        for (const line of String(chunk).split('\n')) if (line.startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>);
+        return true;
+      });
+      const client = <T>(Make: new (config: object) => T, url: string): T => {
+        const made = new Make({ endpoint: url, region: DUBLIN, credentials });
+        clients.push(made as unknown as { destroy(): void });
+        return made;
+      };
+      wiring = organizationWiring({
+        base: loadConfig({ LEDGER_TABLE_NAME: cloud.table.tableName, MIRROR_ORGANIZATION_PARAMETER: PARAMETER }),
+        parameterName: PARAMETER,
+        clients: {
+          documents: cloud.documents,
+          eventBridge: client(EventBridgeClient, cloud.bus.endpoint),
+          sts: client(STSClient, cloud.sim.url),
+          ssm: client(SSMClient, cloud.sim.url),
+        },
+        homeRegion: DUBLIN,
+        logger,
+        metrics: null,
+      });
+    });
+
+    afterEach(() => {
+      jest.restoreAllMocks();
+      wiring.destroy();
+    });
+
+    it("paces each account's mutating calls on its own share of that account's EC2 budget", async () => {
+      const members = [await seederIn(MEMBER_KEY, DUBLIN).launch(TAGGED), await seederIn(MEMBER_KEY, DUBLIN).launch(TAGGED)];
+      const home = await seederIn('test', DUBLIN).launch(TAGGED);
+      const memberDeps = await wiring.depsFor({ accountId: MEMBER, region: DUBLIN });
+      const homeDeps = await wiring.depsFor({ accountId: SECURITY, region: DUBLIN });
+      if (memberDeps === undefined || homeDeps === undefined) throw new Error('both scopes are in the document');
+
+      await Promise.all([
+        handleTriggerEvent(sqsBatchOf(...members.map((m) => runningIn({ accountId: MEMBER, region: DUBLIN }, m.instanceId))), memberDeps),
+        handleTriggerEvent(sqsBatchOf(runningIn({ accountId: SECURITY, region: DUBLIN }, home.instanceId)), homeDeps),
+      ]);
+
+      // mutatingShare 0.5 of EC2's bucket (50, refilling 5/s), per account and Region.
+      expect([memberDeps.pacing.capacity, memberDeps.pacing.refillPerSecond]).toEqual([25, 2.5]);
+      expect(memberDeps.pacing.bucket).not.toBe(homeDeps.pacing.bucket);
+      expect(memberDeps.pacing.bucket.stats().taken).toBe(2);
+      expect(homeDeps.pacing.bucket.stats().taken).toBe(1);
+    });
+
+    it('names the account and Region in every log line of a scope', async () => {
+      const member = await seederIn(MEMBER_KEY, DUBLIN).launch(TAGGED);
+      const deps = await wiring.depsFor({ accountId: MEMBER, region: DUBLIN });
+      if (deps === undefined) throw new Error('the member is in the document');
+
+      await handleTriggerEvent(sqsBatchOf(runningIn({ accountId: MEMBER, region: DUBLIN }, member.instanceId)), deps);
+
+      const messages = lines.map((line) => line.message);
+      expect(messages).toEqual(expect.arrayContaining(['decision', 'converged batch']));
+      expect(lines.filter((line) => line.accountId !== MEMBER || line.region !== DUBLIN)).toEqual([]);
+    });
+
+    it('has nothing to converge in an account or Region the document does not list', async () => {
+      expect(await wiring.depsFor({ accountId: '999988887777', region: DUBLIN })).toBeUndefined();
+      expect(await wiring.depsFor({ accountId: MEMBER, region: 'ap-south-1' })).toBeUndefined();
+    });
   });
 });
