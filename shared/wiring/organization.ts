@@ -82,7 +82,9 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
   let spokeRoleName = '';
   let spokeClients: ReturnType<typeof createSpokeClients> | undefined;
   async function ec2For(scope: Scope) {
-    spokeClients ??= createSpokeClients({ sts: clients.sts, homeAccountId: await homeAccountId(), spokeRoleName: () => spokeRoleName });
+    // Awaited before the test: concurrent first calls must share one set of clients.
+    const home = await homeAccountId();
+    spokeClients ??= createSpokeClients({ sts: clients.sts, homeAccountId: home, spokeRoleName: () => spokeRoleName });
     return spokeClients.ec2For(scope);
   }
 
