@@ -30,7 +30,7 @@ function organizationSweepHandler() {
   const organization = organizationFromEnvironment();
   if (organization === undefined) return undefined;
   const buckets = new Map<string, TokenBucket>();
-  return organizationHandler<ScheduledEvent, OrganizationSweepSummary>(organization, (event, context) =>
+  return organizationHandler<ScheduledEvent, OrganizationSweepSummary>((event, context) =>
     sweepOrganization(event, { organization, logger }, { settings, buckets, remainingTimeMs: () => context.getRemainingTimeInMillis() }),
   );
 }

@@ -37,8 +37,8 @@ export function organizationFromEnvironment(): OrganizationWiring | undefined {
   return organizationWiring({ base: loadConfig(process.env), parameterName });
 }
 
-/** A handler doing `work` with the organization's wiring (the hub of several accounts and Regions). */
-export function organizationHandler<E, R>(organization: OrganizationWiring, work: (event: E, context: Context) => Promise<R>) {
+/** A handler of the organization's hub: `work` reaches each scope's dependencies through its OrganizationWiring. */
+export function organizationHandler<E, R>(work: (event: E, context: Context) => Promise<R>) {
   return middy<E, R>()
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
@@ -49,7 +49,7 @@ export function organizationHandler<E, R>(organization: OrganizationWiring, work
 export function convergeHandler<E>() {
   const organization = organizationFromEnvironment();
   if (organization !== undefined) {
-    return organizationHandler<E | SQSEvent, SQSBatchResponse | ConvergeSummary | undefined>(organization, (event) =>
+    return organizationHandler<E | SQSEvent, SQSBatchResponse | ConvergeSummary | undefined>((event) =>
       handleOrganizationTriggerEvent(event, { organization, logger }),
     );
   }

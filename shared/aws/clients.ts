@@ -25,6 +25,12 @@ export interface AwsClients {
   readonly eventBridge: EventBridgeClient;
 }
 
+/** The organization's hub also reads its document (SSM) and assumes spoke roles (STS). */
+export interface OrganizationClients extends Pick<AwsClients, 'documents' | 'eventBridge'> {
+  readonly sts: STSClient;
+  readonly ssm: SSMClient;
+}
+
 let ec2Client: EC2Client | undefined;
 let documentClient: DynamoDBDocumentClient | undefined;
 let eventBridgeClient: EventBridgeClient | undefined;

@@ -6,7 +6,7 @@
  * SpokeAccessDeniedError naming the account and Region, through whatever EC2 call needed the credentials.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { SpokeAccessDeniedError } from '../domain/errors';
 import { EC2_MAX_ATTEMPTS } from './clients';
 import { errorCode, toDomainError } from './error-mapping';
@@ -35,7 +35,6 @@ export interface SpokeClientOptions {
   readonly spokeRoleName: () => string;
   /** Named in the spoke's CloudTrail as the session of every call the hub makes there. */
   readonly sessionName?: string;
-  readonly now?: () => number;
 }
 
 export interface SpokeClients {
@@ -60,7 +59,6 @@ export function isSpokeAccessDenied(error: unknown): boolean {
 }
 
 export function createSpokeClients(options: SpokeClientOptions): SpokeClients {
-  const now = options.now ?? Date.now;
   const clients = new Map<string, EC2Client>();
 
   function assumedRole(scope: Scope) {
@@ -96,7 +94,7 @@ export function createSpokeClients(options: SpokeClientOptions): SpokeClients {
     };
     // Concurrent callers share one AssumeRole; a failure is not cached (the next call asks again).
     return async (): Promise<TemporaryCredentials> => {
-      if (current !== undefined && current.expiration.getTime() - now() > RENEW_BEFORE_EXPIRY_MS) return current;
+      if (current !== undefined && current.expiration.getTime() - Date.now() > RENEW_BEFORE_EXPIRY_MS) return current;
       pending ??= assume().finally(() => {
         pending = undefined;
       });

@@ -31,6 +31,18 @@ export function recordCount(target: Metrics | undefined, metric: GovernanceMetri
   target?.addMetric(metric, MetricUnit.Count, value);
 }
 
+/** One count with its own dimensions (e.g. AccountId and Region), apart from the function's shared ones. */
+export function recordScopedCount(
+  target: Metrics | undefined,
+  metric: GovernanceMetric,
+  dimensions: Record<string, string>,
+  value: number,
+): void {
+  const single = target?.singleMetric();
+  single?.addDimensions(dimensions);
+  single?.addMetric(metric, MetricUnit.Count, value);
+}
+
 export function recordMilliseconds(target: Metrics | undefined, metric: GovernanceMetric, value: number): void {
   target?.addMetric(metric, MetricUnit.Milliseconds, Math.max(0, Math.round(value)));
 }

@@ -2,6 +2,7 @@
 import type { Organization, Scope } from '../config/organization';
 import type { ConvergeDeps } from './ports';
 import type { SweepLedgerPort } from './sweep-ports';
+import type { TokenBucket } from '../util/token-bucket';
 import type { UnmanagedWatch } from './unmanaged-sessions';
 
 export interface ScopedDeps extends ConvergeDeps {
@@ -10,6 +11,14 @@ export interface ScopedDeps extends ConvergeDeps {
   readonly sweepLedger: SweepLedgerPort;
   /** Sessions not ours in the scope, for the sweep to watch. */
   readonly unmanaged: UnmanagedWatch;
+  /** The scope's own pacing of mutating EC2 calls: the document's share of the account's budget in the Region. */
+  readonly pacing: ScopePacing;
+}
+
+export interface ScopePacing {
+  readonly capacity: number;
+  readonly refillPerSecond: number;
+  readonly bucket: TokenBucket;
 }
 
 export interface OrganizationPort {

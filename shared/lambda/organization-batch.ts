@@ -79,7 +79,12 @@ async function handleOrganizationBatch(event: SQSEvent, deps: OrganizationHandle
         const answer = await convergeScope(scope, { Records: records }, bodies, deps);
         return answer !== undefined && 'batchItemFailures' in answer ? answer.batchItemFailures : [];
       } catch (error) {
-        deps.logger.error('scope failed', { accountId: scope.accountId, region: scope.region, records: records.length, error: error as Error });
+        deps.logger.error('scope failed', {
+          accountId: scope.accountId,
+          region: scope.region,
+          records: records.length,
+          error: error as Error,
+        });
         return records.map((record) => ({ itemIdentifier: record.messageId }));
       }
     }),

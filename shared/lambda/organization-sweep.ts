@@ -7,8 +7,8 @@
  * of a scope is logged and the next scope is swept.
  */
 import { createHash } from 'node:crypto';
-import type { SweepSettings } from '../config/sweep-settings';
 import { type Scope, scopeKey, scopesOf } from '../config/organization';
+import type { SweepSettings } from '../config/sweep-settings';
 import type { ScopedDeps } from '../converge/organization-ports';
 import type { SweepSummary } from '../converge/sweep';
 import { TokenBucket } from '../util/token-bucket';

@@ -5,8 +5,7 @@
  * events named (or one for the scope as a whole, instanceId '-', when none can be read: the sweep).
  */
 import { randomUUID } from 'node:crypto';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { GOVERNANCE_METRICS } from '../converge/governance-metrics';
+import { GOVERNANCE_METRICS, recordScopedCount } from '../converge/governance-metrics';
 import type { ScopedDeps } from '../converge/organization-ports';
 import type { OutcomeEvent } from '../converge/ports';
 import { readTrigger } from './handle-trigger';
@@ -27,7 +26,12 @@ function namedInstances(bodies: readonly unknown[], deps: ScopedDeps): Named[] {
   });
 }
 
-export async function reportSpokeAccessDenied(deps: ScopedDeps, error: unknown, bodies: readonly unknown[], triggerEventId = '-'): Promise<void> {
+export async function reportSpokeAccessDenied(
+  deps: ScopedDeps,
+  error: unknown,
+  bodies: readonly unknown[],
+  triggerEventId = '-',
+): Promise<void> {
   const { accountId, region } = deps.scope;
   const detail = error instanceof Error ? error.message : String(error);
   const named = namedInstances(bodies, deps);
@@ -38,9 +42,7 @@ export async function reportSpokeAccessDenied(deps: ScopedDeps, error: unknown, 
     detail,
     instances: named.map((item) => item.instanceId),
   });
-  const single = deps.metrics?.singleMetric();
-  single?.addDimensions({ AccountId: accountId, Region: region });
-  single?.addMetric(GOVERNANCE_METRICS.spokeAccessDenied, MetricUnit.Count, 1);
+  recordScopedCount(deps.metrics, GOVERNANCE_METRICS.spokeAccessDenied, { AccountId: accountId, Region: region }, 1);
 
   const at = deps.clock.now().toISOString();
   const subjects = named.length > 0 ? named : [{ instanceId: '-', triggerEventId }];

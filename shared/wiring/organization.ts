@@ -5,16 +5,13 @@
  * budget, the ledger under the scope's keys, outcome events and log lines naming the account and Region.
  * Usable from the functions and from cli/ (depsFor(scope)).
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
-import type { SSMClient } from '@aws-sdk/client-ssm';
-import type { STSClient } from '@aws-sdk/client-sts';
-import { type AwsClients, dynamoDocuments, eventBridge, ssm as ssmClient, sts as stsClient } from '../aws/clients';
+import { dynamoDocuments, eventBridge, type OrganizationClients, ssm as ssmClient, sts as stsClient } from '../aws/clients';
 import { HOME_KEY_SCOPE, keyScopeOf } from '../aws/ledger/keys';
 import { readParameterText } from '../aws/organization-document';
 import { callerAccountId, createSpokeClients, isSpokeAccessDenied } from '../aws/spoke-clients';
 import type { Config } from '../config/config';
 import { configForRegion, type Organization, parseOrganization, type Scope, scopeKey } from '../config/organization';
-import type { OrganizationPort, ScopedDeps } from '../converge/organization-ports';
+import type { OrganizationPort, ScopedDeps, ScopePacing } from '../converge/organization-ports';
 import type { ConvergeDeps, LedgerPort, OutcomeEvent, PublisherPort } from '../converge/ports';
 import { pacedEc2 } from '../converge/sweep';
 import { logger as containerLogger, metrics as containerMetrics } from '../observability';
@@ -31,13 +28,13 @@ export interface OrganizationWiringOptions {
   readonly base: Config;
   readonly parameterName: string;
   /** Default: the container's. `ec2` is not used: each scope gets its own client. */
-  readonly clients?: Pick<AwsClients, 'documents' | 'eventBridge'> & { readonly sts: STSClient; readonly ssm: SSMClient };
+  readonly clients?: OrganizationClients;
   /** Default: AWS_REGION. */
   readonly homeRegion?: string;
   /** Default: asked of STS (GetCallerIdentity) once. */
   readonly homeAccountId?: string;
   readonly clock?: ConvergeDeps['clock'];
-  readonly logger?: Logger;
+  readonly logger?: ConvergeDeps['logger'];
   /** null: no metrics. */
   readonly metrics?: ConvergeDeps['metrics'] | null;
   readonly cacheMs?: number;
@@ -85,7 +82,9 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
   let spokeRoleName = '';
   let spokeClients: ReturnType<typeof createSpokeClients> | undefined;
   async function ec2For(scope: Scope) {
-    spokeClients ??= createSpokeClients({ sts: clients.sts, homeAccountId: await homeAccountId(), spokeRoleName: () => spokeRoleName });
+    // Awaited before the test: concurrent first calls must share one set of clients.
+    const home = await homeAccountId();
+    spokeClients ??= createSpokeClients({ sts: clients.sts, homeAccountId: home, spokeRoleName: () => spokeRoleName });
     return spokeClients.ec2For(scope);
   }
 
@@ -95,18 +94,17 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
    * reserved concurrency bounds the total; what EC2 still throttles, the SDK's adaptive retries absorb (and the
    * ec2Throttled metric shows). Scopes never wait on each other: a burst over many accounts runs in parallel.
    */
-  const buckets = new Map<string, TokenBucket>();
-  function bucketFor(scope: Scope, share: number): TokenBucket {
+  const pacings = new Map<string, ScopePacing>();
+  function pacingFor(scope: Scope, share: number): ScopePacing {
     const key = `${scopeKey(scope)}@${share}`;
-    let bucket = buckets.get(key);
-    if (bucket === undefined) {
-      bucket = new TokenBucket({
-        capacity: Math.max(1, Math.floor(EC2_MUTATING_BUCKET.capacity * share)),
-        refillPerSecond: EC2_MUTATING_BUCKET.refillPerSecond * share,
-      });
-      buckets.set(key, bucket);
+    let pacing = pacings.get(key);
+    if (pacing === undefined) {
+      const capacity = Math.max(1, Math.floor(EC2_MUTATING_BUCKET.capacity * share));
+      const refillPerSecond = EC2_MUTATING_BUCKET.refillPerSecond * share;
+      pacing = { capacity, refillPerSecond, bucket: new TokenBucket({ capacity, refillPerSecond }) };
+      pacings.set(key, pacing);
     }
-    return bucket;
+    return pacing;
   }
 
   const built = new Map<string, { document: Organization; deps: ScopedDeps }>();
@@ -131,10 +129,12 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
       metrics: metricsPort ?? null,
       keyScope,
     });
+    const pacing = pacingFor(scope, current.mutatingShare);
     const deps: ScopedDeps = {
       ...plain,
       ...scopedOutcomes(plain.ledger, plain.publisher, scope),
-      ec2: pacedEc2(plain.ec2, bucketFor(scope, current.mutatingShare)),
+      ec2: pacedEc2(plain.ec2, pacing.bucket),
+      pacing,
       scope,
       unmanaged: governanceDeps(config, { ec2, documents: clients.documents }, options.clock).unmanaged,
     };

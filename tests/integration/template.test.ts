@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CFN_SCHEMAS } from '../support/fixtures-path';
 import { checkAlarmShape, checkWindowEndSchedule, dashboardBody, dashboardMetricNames } from '../support/governance-checks';
+import { checkDocumentRead, checkOrganizationBusPolicy, checkSpokeAssumption } from '../support/organization-checks';
 import { type PackagedStack, packagedStack, packageWithParams, TEMPLATE_FILE } from '../support/packaged-stack';
 import {
   type CfnTemplate,
@@ -61,6 +62,7 @@ const CONTRACT_VARIABLES = [
   'MIRROR_UNSUPPORTED_TYPES',
   'MIRROR_STOP_POLICY',
   'HISTORY_TTL_DAYS',
+  'MIRROR_ORGANIZATION_PARAMETER',
 ];
 
 let stack: PackagedStack;
@@ -103,6 +105,8 @@ function iamCoverageProblems(candidate: CfnTemplate, called: readonly string[]):
   // Granted without an SDK command of their own: tags on create, the log stream; then either the event source
   // mapping's reads of the function's queue, or the on-failure destination (async invocations only).
   const always = ['ec2:CreateTags', 'logs:CreateLogStream', 'logs:PutLogEvents'];
+  // Called without a grant: STS answers GetCallerIdentity for any credentials (the hub asks its own account).
+  const needsNoGrant = ['sts:GetCallerIdentity'];
   const consumers = queueConsumerRoles(candidate);
   const sweepOnly = ['dynamodb:Scan'];
   const problems: string[] = [];
@@ -113,7 +117,9 @@ function iamCoverageProblems(candidate: CfnTemplate, called: readonly string[]):
       ...always,
       ...(consumers.has(roleId) ? ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'] : ['sqs:SendMessage']),
     ];
-    const needed = roleId === 'SweepRole' ? called : called.filter((action) => !sweepOnly.includes(action));
+    const needed = (roleId === 'SweepRole' ? called : called.filter((action) => !sweepOnly.includes(action))).filter(
+      (action) => !needsNoGrant.includes(action),
+    );
     for (const action of needed) if (!granted.has(action)) problems.push(`${roleId} lacks ${action}`);
     for (const action of granted)
       if (!needed.includes(action) && !implicit.includes(action)) problems.push(`${roleId} grants unused ${action}`);
@@ -430,6 +436,48 @@ function grantedResources(candidate: CfnTemplate, sid: string): unknown {
   if (statement === undefined) throw new Error(`InstanceEventsRole has no statement ${sid}`);
   return resolveIntrinsics(statement.Resource, candidate, `InstanceEventsRole.${sid}`);
 }
+
+describe('organization', () => {
+  const spokeRole = 'arn:aws:iam::*:role/vpc-mirror-orchestrator-spoke';
+
+  it('lets every function assume only the spoke role, by its name, in any account', () => {
+    expect(checkSpokeAssumption(template, spokeRole)).toEqual([]);
+    const anyRole = mutated((copy) => (statementWith(copy, 'SweepRole', 'sts:AssumeRole').Resource = 'arn:aws:iam::*:role/*'));
+    expect(checkSpokeAssumption(anyRole, spokeRole)).toEqual([
+      expect.stringContaining('SweepRole: AssumeSpokeRoles may assume "arn:aws:iam::*:role/*"'),
+    ]);
+    const tagging = mutated(
+      (copy) => (statementWith(copy, 'InstanceEventsRole', 'sts:AssumeRole').Action = ['sts:AssumeRole', 'sts:TagSession']),
+    );
+    expect(checkSpokeAssumption(tagging, spokeRole)).toEqual([expect.stringContaining('grants sts:AssumeRole, sts:TagSession')]);
+  });
+
+  it('lets every function read only the organization document, and sets its parameter in the environment', () => {
+    const named = deployedWith({ OrganizationParameter: '/vpc-mirror-orchestrator/organization' });
+    const documentArn = `arn:aws:ssm:us-east-1:${DEFAULT_PLACEHOLDER_CONTEXT.accountId}:parameter/vpc-mirror-orchestrator/organization`;
+    expect(checkDocumentRead(named, documentArn)).toEqual([]);
+    // Unset (one account): the ARN names no parameter at all.
+    expect(checkDocumentRead(template, `arn:aws:ssm:us-east-1:${DEFAULT_PLACEHOLDER_CONTEXT.accountId}:parameter`)).toEqual([]);
+    const everyParameter = mutated(
+      (copy) => (statementWith(copy, 'WindowEndRole', 'ssm:GetParameter').Resource = 'arn:aws:ssm:*:*:parameter/*'),
+    );
+    expect(checkDocumentRead(everyParameter, `arn:aws:ssm:us-east-1:${DEFAULT_PLACEHOLDER_CONTEXT.accountId}:parameter`)).toEqual([
+      expect.stringContaining('WindowEndRole: ReadOrganizationDocument may read "arn:aws:ssm:*:*:parameter/*"'),
+    ]);
+    expect(checkEnvironment(template, { MIRROR_ORGANIZATION_PARAMETER: '' })).toEqual([]);
+  });
+
+  it('admits events on the default bus only from the organization, and only when one is named', () => {
+    expect(template.Resources['OrganizationEventsPolicy']?.Condition).toBe('HasOrganizationId');
+    const withOrganization = deployedWith({ OrganizationId: 'o-abcd123456' });
+    expect(checkOrganizationBusPolicy(withOrganization, 'o-abcd123456')).toEqual([]);
+    const anyone = mutated((copy) => {
+      copy.Parameters = { ...copy.Parameters, OrganizationId: { ...copy.Parameters?.['OrganizationId'], Default: 'o-abcd123456' } };
+      delete (properties(copy, 'OrganizationEventsPolicy')['Statement'] as { Condition?: unknown }).Condition;
+    });
+    expect(checkOrganizationBusPolicy(anyone, 'o-abcd123456')).toEqual([expect.stringContaining('without aws:PrincipalOrgID')]);
+  });
+});
 
 describe('resources', () => {
   it('keep the ledger table of the contract, with point-in-time recovery and TTL', () => {

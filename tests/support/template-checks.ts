@@ -339,6 +339,8 @@ const SDK_PACKAGE_SERVICE: Readonly<Record<string, string>> = {
   '@aws-sdk/client-dynamodb': 'dynamodb',
   '@aws-sdk/lib-dynamodb': 'dynamodb',
   '@aws-sdk/client-eventbridge': 'events',
+  '@aws-sdk/client-sts': 'sts',
+  '@aws-sdk/client-ssm': 'ssm',
 };
 
 /** lib-dynamodb's document commands are named after the items, not the API actions. */

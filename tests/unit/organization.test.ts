@@ -110,7 +110,11 @@ describe('parseOrganization', () => {
       ],
       [
         "an account's filter that is not a filter id",
-        { regions: { 'us-east-1': { targetIds: [TARGET_EAST], filterId: FILTER_EAST, accountFilterIds: { '444455556666': 'tmt-00000000' } } } },
+        {
+          regions: {
+            'us-east-1': { targetIds: [TARGET_EAST], filterId: FILTER_EAST, accountFilterIds: { '444455556666': 'tmt-00000000' } },
+          },
+        },
         '$.regions["us-east-1"].accountFilterIds["444455556666"]: "tmt-00000000" is not a traffic mirror filter id (tmf- + 8 or 17 lowercase hex)',
       ],
       ['a share of nothing', { mutatingShare: 0 }, '$.mutatingShare: must be a number in (0, 1], got 0'],
@@ -152,7 +156,9 @@ describe('configForRegion', () => {
 
   it("uses an account's own filter where the Region names one (RAM does not share filters)", () => {
     const memberFilter = 'tmf-0123456789abcdef9';
-    const regions = { 'eu-west-1': { targetIds: [TARGET_WEST], filterId: FILTER_WEST, accountFilterIds: { '777788889999': memberFilter } } };
+    const regions = {
+      'eu-west-1': { targetIds: [TARGET_WEST], filterId: FILTER_WEST, accountFilterIds: { '777788889999': memberFilter } },
+    };
     const document = parseOrganization(PARAMETER, JSON.stringify(documentOf({ regions })));
 
     expect(configForRegion(base, document, 'eu-west-1', '777788889999')?.filterId).toBe(memberFilter);

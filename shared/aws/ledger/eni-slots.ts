@@ -89,7 +89,10 @@ export function createEniSlots(table: LedgerTable) {
   }
 
   async function readEniLedgers(eniIds: readonly string[]): Promise<Map<string, EniLedger>> {
-    const items = await batchGet(table, [...new Set(eniIds)].map((eniId) => eniKey(eniId, keyScope)));
+    const items = await batchGet(
+      table,
+      [...new Set(eniIds)].map((eniId) => eniKey(eniId, keyScope)),
+    );
     return new Map(items.map((item) => toEniLedger(item)).map((ledger) => [ledger.eniId, ledger]));
   }
 

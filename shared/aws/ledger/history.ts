@@ -17,14 +17,22 @@ export function createHistory(table: LedgerTable, historyTtlDays: number) {
       documents.send(
         new PutCommand({
           TableName: tableName,
-          Item: { ...historyKey(entry.instanceId, at, entry.eniId, entry.action, keyScope), ...entry, at, expiresAt: expiresAt(now, historyTtlDays) },
+          Item: {
+            ...historyKey(entry.instanceId, at, entry.eniId, entry.action, keyScope),
+            ...entry,
+            at,
+            expiresAt: expiresAt(now, historyTtlDays),
+          },
         }),
       ),
     );
   }
 
   async function readLastDecisions(instanceIds: readonly string[]): Promise<Map<string, Readonly<Record<string, string>>>> {
-    const items = await batchGet(table, [...new Set(instanceIds)].map((instanceId) => decisionsKey(instanceId, keyScope)));
+    const items = await batchGet(
+      table,
+      [...new Set(instanceIds)].map((instanceId) => decisionsKey(instanceId, keyScope)),
+    );
     return new Map(items.map((item) => [String(item.instanceId), (item.decisions ?? {}) as Record<string, string>]));
   }
 
@@ -35,7 +43,13 @@ export function createHistory(table: LedgerTable, historyTtlDays: number) {
         new PutCommand({
           TableName: tableName,
           // Expires with the history it summarises: an instance gone that long has nothing left to compare with.
-          Item: { ...decisionsKey(instanceId, keyScope), instanceId, decisions, at: now.toISOString(), expiresAt: expiresAt(now, historyTtlDays) },
+          Item: {
+            ...decisionsKey(instanceId, keyScope),
+            instanceId,
+            decisions,
+            at: now.toISOString(),
+            expiresAt: expiresAt(now, historyTtlDays),
+          },
         }),
       ),
     );

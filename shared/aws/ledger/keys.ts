@@ -33,13 +33,22 @@ export const targetKey = (targetId: string): ItemKey => ({ pk: `${TARGET_PREFIX}
 export const targetIdOf = (pk: string): string => pk.slice(TARGET_PREFIX.length);
 
 /** One item per recorded decision, newest last within the instance. */
-export const historyKey = (instanceId: string, at: string, eniId: string | undefined, action: string, keyScope = HOME_KEY_SCOPE): ItemKey => ({
+export const historyKey = (
+  instanceId: string,
+  at: string,
+  eniId: string | undefined,
+  action: string,
+  keyScope = HOME_KEY_SCOPE,
+): ItemKey => ({
   pk: `${keyScope}history#${instanceId}`,
   sk: `${at}#${eniId ?? '-'}#${action}`,
 });
 
 /** One item per instance: its last decisions ("action:reason" by ENI), so a repeated skip or refusal is not recorded again. */
-export const decisionsKey = (instanceId: string, keyScope = HOME_KEY_SCOPE): ItemKey => ({ pk: `${keyScope}decisions#${instanceId}`, sk: 'last' });
+export const decisionsKey = (instanceId: string, keyScope = HOME_KEY_SCOPE): ItemKey => ({
+  pk: `${keyScope}decisions#${instanceId}`,
+  sk: 'last',
+});
 
 /** One partition for every outcome event not yet published, oldest first. */
 export const OUTBOX_PK = 'outbox';

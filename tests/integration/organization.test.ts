@@ -1,0 +1,352 @@
+/**
+ * The hub of an organization, through the real SDK against the simulator (accounts told apart by access key,
+ * Regions by SigV4 scope, STS AssumeRole of each spoke role, SSM Parameter Store holding the document): events from
+ * several accounts and two Regions are converged in the right account and Region, a member's session counts on a
+ * target the security account shares with it (RAM), a missing spoke role is reported while the rest of the batch
+ * converges, and a malformed document is refused naming the parameter and the JSON path.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DescribeTrafficMirrorSessionsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { STSClient } from '@aws-sdk/client-sts';
+import type { Handler, ScheduledEvent, SQSBatchResponse } from 'aws-lambda';
+import { loadConfig } from '../../shared/config/config';
+import { handleTriggerEvent } from '../../shared/lambda/batch';
+import type { OrganizationSweepSummary } from '../../shared/lambda/organization-sweep';
+import { type OrganizationWiring, organizationWiring } from '../../shared/wiring/organization';
+import { createLambdaContext } from '../support/lambda-context';
+import { Ec2Seeder, ledgerItem, setFunctionEnvironment, startTestCloud, type TestCloud, targetLoads } from '../support/test-cloud';
+import { sqsBatchOf, stateChangeEvent } from '../support/trigger-events';
+
+const SECURITY = '111122223333';
+const MEMBER = '444455556666';
+const NO_SPOKE = '777788889999';
+const DUBLIN = 'eu-west-1';
+const VIRGINIA = 'us-east-1';
+const SPOKE_ROLE_NAME = 'vpc-mirror-orchestrator-spoke';
+const PARAMETER = '/vpc-mirror-orchestrator/organization';
+const OWNER_TAG = 'vpc-mirror-orchestrator:owner';
+const TAGGED = { tags: { 'traffic-mirror': 'true' } };
+const MEMBER_KEY = 'AKIDMEMBER';
+const NO_SPOKE_KEY = 'AKIDNOSPOKE';
+
+interface Scope {
+  readonly accountId: string;
+  readonly region: string;
+}
+
+let cloud: TestCloud;
+let instanceEvents: Handler<unknown, SQSBatchResponse>;
+let sweepHandler: Handler<ScheduledEvent, OrganizationSweepSummary>;
+const clients: Array<{ destroy(): void }> = [];
+const targets: Record<string, string> = {};
+const filters: Record<string, string> = {};
+
+function clientIn(accessKeyId: string, region: string): EC2Client {
+  const client = new EC2Client({ endpoint: cloud.sim.url, region, credentials: { accessKeyId, secretAccessKey: 'test' }, maxAttempts: 5 });
+  clients.push(client);
+  return client;
+}
+
+function seederIn(accessKeyId: string, region: string): Ec2Seeder {
+  return new Ec2Seeder({ ec2: clientIn(accessKeyId, region), sim: cloud.sim, region });
+}
+
+/** An EC2 event as the spoke's rule forwards it: the member's account and Region in the envelope. */
+function runningIn(scope: Scope, instanceId: string) {
+  const event = stateChangeEvent(instanceId, 'running');
+  return {
+    ...event,
+    account: scope.accountId,
+    region: scope.region,
+    resources: [`arn:aws:ec2:${scope.region}:${scope.accountId}:instance/${instanceId}`],
+  };
+}
+
+function managedSessionsIn(scope: Scope, eniIds: readonly string[]) {
+  return cloud.sim
+    .snapshot(scope)
+    .sessions.filter((session) => eniIds.includes(session.networkInterfaceId) && session.tags[OWNER_TAG] !== undefined);
+}
+
+function invoke(...events: unknown[]): Promise<SQSBatchResponse> {
+  return instanceEvents(sqsBatchOf(...events), createLambdaContext(), () => undefined) as Promise<SQSBatchResponse>;
+}
+
+async function putDocument(text: string): Promise<void> {
+  const ssm = new SSMClient({ endpoint: cloud.sim.url, region: DUBLIN, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  await ssm.send(new PutParameterCommand({ Name: PARAMETER, Value: text, Type: 'String', Overwrite: true }));
+  ssm.destroy();
+}
+
+function organizationDocument() {
+  return {
+    spokeRoleName: SPOKE_ROLE_NAME,
+    accounts: [SECURITY, MEMBER, NO_SPOKE],
+    regions: {
+      [DUBLIN]: {
+        targetIds: [targets[DUBLIN]],
+        filterId: filters[`${SECURITY}/${DUBLIN}`],
+        accountFilterIds: { [MEMBER]: filters[`${MEMBER}/${DUBLIN}`], [NO_SPOKE]: filters[`${SECURITY}/${DUBLIN}`] },
+      },
+      [VIRGINIA]: {
+        targetIds: [targets[VIRGINIA]],
+        filterId: filters[`${MEMBER}/${VIRGINIA}`],
+      },
+    },
+    mutatingShare: 0.5,
+  };
+}
+
+beforeAll(async () => {
+  cloud = await startTestCloud({
+    accountId: SECURITY,
+    accessKeys: { [MEMBER_KEY]: MEMBER, [NO_SPOKE_KEY]: NO_SPOKE },
+    // The member's spoke role exists; NO_SPOKE's does not (its StackSet instance failed, say).
+    roles: [`arn:aws:iam::${MEMBER}:role/${SPOKE_ROLE_NAME}`],
+  });
+  // The security account owns one NLB target per Region and shares it with the member through RAM.
+  for (const region of [DUBLIN, VIRGINIA]) {
+    const targetId = await seederIn('test', region).loadBalancerTarget(`ids-${region}`);
+    cloud.sim.shareTarget(targetId, { withAccountId: MEMBER, region });
+    targets[region] = targetId;
+  }
+  filters[`${SECURITY}/${DUBLIN}`] = await seederIn('test', DUBLIN).filter();
+  filters[`${MEMBER}/${DUBLIN}`] = await seederIn(MEMBER_KEY, DUBLIN).filter();
+  filters[`${MEMBER}/${VIRGINIA}`] = await seederIn(MEMBER_KEY, VIRGINIA).filter();
+  await putDocument(JSON.stringify(organizationDocument()));
+
+  setFunctionEnvironment(cloud, {
+    targetIds: [],
+    filterId: '',
+    extra: {
+      MIRROR_TARGET_IDS: '',
+      MIRROR_FILTER_ID: '',
+      MIRROR_ORGANIZATION_PARAMETER: PARAMETER,
+      AWS_ENDPOINT_URL_STS: cloud.sim.url,
+      AWS_ENDPOINT_URL_SSM: cloud.sim.url,
+    },
+  });
+  instanceEvents = (await import('../../functions/instance-events')).handler as Handler<unknown, SQSBatchResponse>;
+  sweepHandler = (await import('../../functions/sweep')).handler as Handler<ScheduledEvent, OrganizationSweepSummary>;
+});
+
+afterAll(async () => {
+  for (const client of clients.splice(0)) client.destroy();
+  delete process.env.MIRROR_ORGANIZATION_PARAMETER;
+  await cloud?.stop();
+});
+
+describe('the hub of an organization', () => {
+  it('converges events from several accounts and two Regions in the account and Region each came from', async () => {
+    const memberDublin = await seederIn(MEMBER_KEY, DUBLIN).launch(TAGGED);
+    const memberVirginia = await seederIn(MEMBER_KEY, VIRGINIA).launch({ ...TAGGED, zone: `${VIRGINIA}a` });
+    const securityDublin = await seederIn('test', DUBLIN).launch(TAGGED);
+
+    const answer = await invoke(
+      runningIn({ accountId: MEMBER, region: DUBLIN }, memberDublin.instanceId),
+      runningIn({ accountId: MEMBER, region: VIRGINIA }, memberVirginia.instanceId),
+      runningIn({ accountId: SECURITY, region: DUBLIN }, securityDublin.instanceId),
+    );
+
+    expect(answer.batchItemFailures).toEqual([]);
+    const memberInDublin = managedSessionsIn({ accountId: MEMBER, region: DUBLIN }, memberDublin.eniIds);
+    expect(memberInDublin.map((session) => [session.trafficMirrorTargetId, session.trafficMirrorFilterId])).toEqual([
+      [targets[DUBLIN], filters[`${MEMBER}/${DUBLIN}`]],
+    ]);
+    expect(managedSessionsIn({ accountId: MEMBER, region: VIRGINIA }, memberVirginia.eniIds).map((s) => s.trafficMirrorTargetId)).toEqual([
+      targets[VIRGINIA],
+    ]);
+    expect(managedSessionsIn({ accountId: SECURITY, region: DUBLIN }, securityDublin.eniIds)).toHaveLength(1);
+    // Nothing was made where the instance is not: the security account holds no session of the member's ENIs.
+    expect(managedSessionsIn({ accountId: SECURITY, region: DUBLIN }, memberDublin.eniIds)).toEqual([]);
+  });
+
+  it("keeps a member's ENI under its account and Region in the ledger, and the home scope under today's keys", async () => {
+    const member = await seederIn(MEMBER_KEY, DUBLIN).launch(TAGGED);
+    const home = await seederIn('test', DUBLIN).launch(TAGGED);
+
+    await invoke(
+      runningIn({ accountId: MEMBER, region: DUBLIN }, member.instanceId),
+      runningIn({ accountId: SECURITY, region: DUBLIN }, home.instanceId),
+    );
+
+    expect(await ledgerItem(cloud, `${MEMBER}#${DUBLIN}#eni#${member.eniIds[0]}`, 'slots')).toMatchObject({ eniId: member.eniIds[0] });
+    expect(await ledgerItem(cloud, `eni#${member.eniIds[0]}`, 'slots')).toBeUndefined();
+    expect(await ledgerItem(cloud, `eni#${home.eniIds[0]}`, 'slots')).toMatchObject({ eniId: home.eniIds[0] });
+  });
+
+  it("counts a member's session on the target the security account shares, with the security account's own", async () => {
+    const member = await seederIn(MEMBER_KEY, DUBLIN).launch(TAGGED);
+    const home = await seederIn('test', DUBLIN).launch(TAGGED);
+
+    await invoke(
+      runningIn({ accountId: MEMBER, region: DUBLIN }, member.instanceId),
+      runningIn({ accountId: SECURITY, region: DUBLIN }, home.instanceId),
+    );
+
+    const load = (await targetLoads(cloud)).get(targets[DUBLIN] as string);
+    expect(load?.sources).toEqual(expect.arrayContaining([member.eniIds[0], home.eniIds[0]]));
+    expect(load?.count).toBe(load?.sources.length);
+    // The target's owner sees the member's session on it (AWS's visibility rule): what an audit of the count reads.
+    const ownerView = await clientIn('test', DUBLIN).send(
+      new DescribeTrafficMirrorSessionsCommand({ Filters: [{ Name: 'traffic-mirror-target-id', Values: [targets[DUBLIN] as string] }] }),
+    );
+    expect((ownerView.TrafficMirrorSessions ?? []).filter((session) => session.NetworkInterfaceId === member.eniIds[0])).toEqual([
+      expect.objectContaining({ OwnerId: MEMBER }),
+    ]);
+  });
+
+  it('reports an account whose spoke role is missing and converges the rest of the batch', async () => {
+    const member = await seederIn(MEMBER_KEY, DUBLIN).launch(TAGGED);
+    const orphan = await seederIn(NO_SPOKE_KEY, DUBLIN).launch(TAGGED);
+    cloud.bus.clear();
+
+    const answer = await invoke(
+      runningIn({ accountId: NO_SPOKE, region: DUBLIN }, orphan.instanceId),
+      runningIn({ accountId: MEMBER, region: DUBLIN }, member.instanceId),
+    );
+
+    expect(answer.batchItemFailures).toEqual([]);
+    expect(managedSessionsIn({ accountId: MEMBER, region: DUBLIN }, member.eniIds)).toHaveLength(1);
+    expect(managedSessionsIn({ accountId: NO_SPOKE, region: DUBLIN }, orphan.eniIds)).toEqual([]);
+    const refusals = cloud.bus.events.filter((event) => event.detail.reason === 'spoke-access-denied');
+    expect(refusals.map((event) => [event.detailType, event.detail.instanceId, event.detail.accountId, event.detail.region])).toEqual([
+      ['Mirror Session Refused', orphan.instanceId, NO_SPOKE, DUBLIN],
+    ]);
+    const attached = cloud.bus.events.filter((event) => event.detail.action === 'attach');
+    expect(attached.map((event) => [event.detail.instanceId, event.detail.accountId, event.detail.region])).toEqual([
+      [member.instanceId, MEMBER, DUBLIN],
+    ]);
+  });
+
+  it('sweeps every scope of the document, the denied one reported and skipped', async () => {
+    const member = await seederIn(MEMBER_KEY, VIRGINIA).launch({ ...TAGGED, zone: `${VIRGINIA}b` });
+    cloud.bus.clear();
+
+    const summary = (await sweepHandler(
+      {
+        id: 'sweep-org-1',
+        'detail-type': 'Scheduled Event',
+        source: 'aws.events',
+        account: SECURITY,
+        region: DUBLIN,
+        time: new Date().toISOString(),
+        resources: [],
+        detail: {},
+        version: '0',
+      } as ScheduledEvent,
+      // The sweep function's timeout (15 minutes): time for every scope above the 60 s reserve.
+      createLambdaContext('sweep', { getRemainingTimeInMillis: () => 900_000 }),
+      () => undefined,
+    )) as OrganizationSweepSummary;
+
+    const outcomes = Object.fromEntries(summary.scopes.map((scope) => [`${scope.accountId}/${scope.region}`, scope.outcome]));
+    expect(outcomes).toEqual({
+      [`${SECURITY}/${DUBLIN}`]: 'swept',
+      [`${SECURITY}/${VIRGINIA}`]: 'swept',
+      [`${MEMBER}/${DUBLIN}`]: 'swept',
+      [`${MEMBER}/${VIRGINIA}`]: 'swept',
+      [`${NO_SPOKE}/${DUBLIN}`]: 'access-denied',
+      [`${NO_SPOKE}/${VIRGINIA}`]: 'access-denied',
+    });
+    expect(managedSessionsIn({ accountId: MEMBER, region: VIRGINIA }, member.eniIds)).toHaveLength(1);
+    const refusals = cloud.bus.events.filter((event) => event.detail.reason === 'spoke-access-denied');
+    expect(refusals.map((event) => [event.detail.instanceId, event.detail.accountId, event.detail.region]).sort()).toEqual([
+      ['-', NO_SPOKE, DUBLIN],
+      ['-', NO_SPOKE, VIRGINIA],
+    ]);
+  });
+
+  it('refuses a malformed document, naming the parameter and the JSON path', async () => {
+    const broken = { ...organizationDocument(), accounts: [MEMBER, '4444'] };
+    await putDocument(JSON.stringify(broken));
+    try {
+      // The cached document is a minute old at most: a fresh handler module reads the parameter now.
+      jest.resetModules();
+      const fresh = (await import('../../functions/instance-events')).handler as Handler<unknown, SQSBatchResponse>;
+      const member = await seederIn(MEMBER_KEY, DUBLIN).launch(TAGGED);
+
+      const answer = fresh(runningIn({ accountId: MEMBER, region: DUBLIN }, member.instanceId), createLambdaContext(), () => undefined);
+
+      await expect(answer).rejects.toThrow(`${PARAMETER}: $.accounts[1]: "4444" is not an AWS account id (12 digits, as a string)`);
+    } finally {
+      await putDocument(JSON.stringify(organizationDocument()));
+    }
+  });
+
+  describe('wired for one scope (depsFor, as mirrorctl would use it)', () => {
+    const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+    let wiring: OrganizationWiring;
+    let lines: Record<string, unknown>[];
+
+    beforeEach(() => {
+      lines = [];
+      const logger = new Logger({ serviceName: 'organization-test', logLevel: 'INFO' });
+      jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        for (const line of String(chunk).split('\n')) if (line.startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>);
+        return true;
+      });
+      const client = <T>(Make: new (config: object) => T, url: string): T => {
+        const made = new Make({ endpoint: url, region: DUBLIN, credentials });
+        clients.push(made as unknown as { destroy(): void });
+        return made;
+      };
+      wiring = organizationWiring({
+        base: loadConfig({ LEDGER_TABLE_NAME: cloud.table.tableName, MIRROR_ORGANIZATION_PARAMETER: PARAMETER }),
+        parameterName: PARAMETER,
+        clients: {
+          documents: cloud.documents,
+          eventBridge: client(EventBridgeClient, cloud.bus.endpoint),
+          sts: client(STSClient, cloud.sim.url),
+          ssm: client(SSMClient, cloud.sim.url),
+        },
+        homeRegion: DUBLIN,
+        logger,
+        metrics: null,
+      });
+    });
+
+    afterEach(() => {
+      jest.restoreAllMocks();
+      wiring.destroy();
+    });
+
+    it("paces each account's mutating calls on its own share of that account's EC2 budget", async () => {
+      const members = [await seederIn(MEMBER_KEY, DUBLIN).launch(TAGGED), await seederIn(MEMBER_KEY, DUBLIN).launch(TAGGED)];
+      const home = await seederIn('test', DUBLIN).launch(TAGGED);
+      const memberDeps = await wiring.depsFor({ accountId: MEMBER, region: DUBLIN });
+      const homeDeps = await wiring.depsFor({ accountId: SECURITY, region: DUBLIN });
+      if (memberDeps === undefined || homeDeps === undefined) throw new Error('both scopes are in the document');
+
+      await Promise.all([
+        handleTriggerEvent(sqsBatchOf(...members.map((m) => runningIn({ accountId: MEMBER, region: DUBLIN }, m.instanceId))), memberDeps),
+        handleTriggerEvent(sqsBatchOf(runningIn({ accountId: SECURITY, region: DUBLIN }, home.instanceId)), homeDeps),
+      ]);
+
+      // mutatingShare 0.5 of EC2's bucket (50, refilling 5/s), per account and Region.
+      expect([memberDeps.pacing.capacity, memberDeps.pacing.refillPerSecond]).toEqual([25, 2.5]);
+      expect(memberDeps.pacing.bucket).not.toBe(homeDeps.pacing.bucket);
+      expect(memberDeps.pacing.bucket.stats().taken).toBe(2);
+      expect(homeDeps.pacing.bucket.stats().taken).toBe(1);
+    });
+
+    it('names the account and Region in every log line of a scope', async () => {
+      const member = await seederIn(MEMBER_KEY, DUBLIN).launch(TAGGED);
+      const deps = await wiring.depsFor({ accountId: MEMBER, region: DUBLIN });
+      if (deps === undefined) throw new Error('the member is in the document');
+
+      await handleTriggerEvent(sqsBatchOf(runningIn({ accountId: MEMBER, region: DUBLIN }, member.instanceId)), deps);
+
+      const messages = lines.map((line) => line.message);
+      expect(messages).toEqual(expect.arrayContaining(['decision', 'converged batch']));
+      expect(lines.filter((line) => line.accountId !== MEMBER || line.region !== DUBLIN)).toEqual([]);
+    });
+
+    it('has nothing to converge in an account or Region the document does not list', async () => {
+      expect(await wiring.depsFor({ accountId: '999988887777', region: DUBLIN })).toBeUndefined();
+      expect(await wiring.depsFor({ accountId: MEMBER, region: 'ap-south-1' })).toBeUndefined();
+    });
+  });
+});

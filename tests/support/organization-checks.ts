@@ -1,0 +1,76 @@
+/**
+ * The hub's organization grants in a packaged template: the functions assume only the spoke role (by name, any
+ * account), read only the organization document's parameter, and the default bus admits PutEvents only from the
+ * organization. Each check returns the problems it finds, empty when the property holds.
+ */
+import { type CfnTemplate, type PolicyStatement, resourcesOfType, roleStatements } from './template-checks';
+import { resolveIntrinsics } from './template-placeholders';
+
+const actionsOf = (statement: PolicyStatement): string[] => ([] as string[]).concat(statement.Action ?? []);
+
+/** Function roles (trusted by Lambda). */
+function functionRoles(template: CfnTemplate) {
+  return resourcesOfType(template, 'AWS::IAM::Role').filter(([, role]) =>
+    JSON.stringify(role.Properties?.['AssumeRolePolicyDocument']).includes('lambda.amazonaws.com'),
+  );
+}
+
+/** Every function role may sts:AssumeRole exactly arn:<partition>:iam::*:role/<spokeRoleName>, unconditioned by nothing else. */
+export function checkSpokeAssumption(template: CfnTemplate, spokeRoleArn: string): string[] {
+  return functionRoles(template).flatMap(([id, role]) => {
+    const grants = roleStatements(role).filter((statement) => actionsOf(statement).some((action) => action.startsWith('sts:')));
+    if (grants.length === 0) return [`${id}: may not assume the spoke role`];
+    return grants.flatMap((statement) => {
+      const problems: string[] = [];
+      if (statement.Effect !== 'Allow') problems.push(`${id}: ${statement.Sid} is not an Allow`);
+      if (actionsOf(statement).join(',') !== 'sts:AssumeRole')
+        problems.push(`${id}: ${statement.Sid} grants ${actionsOf(statement).join(', ')}`);
+      const resources = ([] as unknown[]).concat(statement.Resource ?? []);
+      if (resources.length !== 1 || resources[0] !== spokeRoleArn) {
+        problems.push(`${id}: ${statement.Sid} may assume ${JSON.stringify(statement.Resource)}, want only ${spokeRoleArn}`);
+      }
+      return problems;
+    });
+  });
+}
+
+/** Every function role may ssm:GetParameter only the parameter `parameterArn` (intrinsics evaluated), and no other SSM action. */
+export function checkDocumentRead(template: CfnTemplate, parameterArn: string): string[] {
+  return functionRoles(template).flatMap(([id, role]) => {
+    const grants = roleStatements(role).filter((statement) => actionsOf(statement).some((action) => action.startsWith('ssm:')));
+    if (grants.length === 0) return [`${id}: may not read the organization document`];
+    return grants.flatMap((statement) => {
+      const problems: string[] = [];
+      if (actionsOf(statement).join(',') !== 'ssm:GetParameter')
+        problems.push(`${id}: ${statement.Sid} grants ${actionsOf(statement).join(', ')}`);
+      const resource = resolveIntrinsics(statement.Resource, template, `${id}.${statement.Sid}`);
+      if (resource !== parameterArn)
+        problems.push(`${id}: ${statement.Sid} may read ${JSON.stringify(resource)}, want only ${parameterArn}`);
+      return problems;
+    });
+  });
+}
+
+/** The default bus's policy admits PutEvents from anyone only under aws:PrincipalOrgID = the organization. */
+export function checkOrganizationBusPolicy(template: CfnTemplate, organizationId: string): string[] {
+  const policies = resourcesOfType(template, 'AWS::Events::EventBusPolicy');
+  if (policies.length === 0) return ['no AWS::Events::EventBusPolicy'];
+  return policies.flatMap(([id, policy]) => {
+    const properties = resolveIntrinsics(policy.Properties ?? {}, template, id) as {
+      EventBusName?: string;
+      Statement?: { Effect?: string; Principal?: unknown; Action?: unknown; Condition?: Record<string, Record<string, unknown>> };
+    };
+    const statement = properties.Statement ?? {};
+    const problems: string[] = [];
+    if (properties.EventBusName !== 'default') problems.push(`${id}: on bus ${JSON.stringify(properties.EventBusName)}, want default`);
+    if (JSON.stringify(statement.Action) !== '"events:PutEvents"') problems.push(`${id}: allows ${JSON.stringify(statement.Action)}`);
+    const conditions = statement.Condition ?? {};
+    const orgIds = Object.entries(conditions).flatMap(([operator, keys]) =>
+      operator === 'StringEquals' && keys['aws:PrincipalOrgID'] !== undefined ? [keys['aws:PrincipalOrgID']] : [],
+    );
+    if (JSON.stringify(orgIds) !== JSON.stringify([organizationId])) {
+      problems.push(`${id}: admits ${JSON.stringify(statement.Principal)} without aws:PrincipalOrgID = ${organizationId}`);
+    }
+    return problems;
+  });
+}
