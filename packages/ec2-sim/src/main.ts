@@ -16,6 +16,17 @@ function positive(value: string): number {
   return parsed;
 }
 
+/** `--access-key AKIDMEMBER=444455556666`: requests signed with this key act in that account (repeatable). */
+function accessKey(value: string, earlier: Record<string, string>): Record<string, string> {
+  const [key = '', account = ''] = value.split('=');
+  if (!key || !/^\d{12}$/.test(account)) throw new InvalidArgumentError(`expected <access key id>=<12-digit account id>, got '${value}'`);
+  return { ...earlier, [key]: account };
+}
+
+function repeated(value: string, earlier: string[]): string[] {
+  return [...earlier, value];
+}
+
 /** `--limit sessionsPerAccount=5`: lowers one of AWS's quotas (repeatable). */
 function limit(value: string, earlier: Partial<Limits>): Partial<Limits> {
   const [name = '', raw = ''] = value.split('=');
@@ -39,6 +50,8 @@ const program = new Command()
   .option('--eventual-consistency <ms>', 'new resources answer NotFound for this long', integer('window', 0), 0)
   .option('--log-events', 'print every emitted event as a JSON line on stdout', false)
   .option('--limit <name=value>', 'lower a quota, e.g. sessionsPerAccount=5 (repeatable)', limit, {})
+  .option('--access-key <key=account>', 'requests signed with this access key act in that account (repeatable)', accessKey, {})
+  .option('--role <arn>', 'an IAM role that exists: STS AssumeRole grants it (repeatable)', repeated, [])
   .option('--validate-responses', "check every answer against AWS's EC2 model (needs the aws-sdk v2 package)", false);
 
 async function main(): Promise<void> {
@@ -56,6 +69,8 @@ async function main(): Promise<void> {
     eventualConsistency: number;
     logEvents: boolean;
     limit: Partial<Limits>;
+    accessKey: Record<string, string>;
+    role: string[];
     validateResponses: boolean;
   }>();
   const sim = await startSimulator({
@@ -69,6 +84,8 @@ async function main(): Promise<void> {
     ...(opts.eventBusName ? { eventBusName: opts.eventBusName } : {}),
     cloudTrailEvents: opts.cloudtrailEvents,
     limits: opts.limit,
+    accessKeys: opts.accessKey,
+    roles: opts.role,
     ...(opts.validateResponses ? { validateResponses: true } : {}),
   });
   sim.setEventualConsistency(opts.eventualConsistency);

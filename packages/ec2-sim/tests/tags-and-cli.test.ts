@@ -12,6 +12,7 @@ import {
   EC2Client,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { errorCodeOf, type Harness, launch, mirrorFilter, nlbTarget, startHarness } from './sim-harness';
 
 describe('CreateTags and DeleteTags', () => {
@@ -78,7 +79,7 @@ describe('CreateTags and DeleteTags', () => {
 
 describe('the ec2-sim process (bin, and npm run sim)', () => {
   const children: ChildProcess[] = [];
-  const clients: EC2Client[] = [];
+  const clients: Array<{ destroy(): void }> = [];
 
   afterAll(async () => {
     for (const client of clients) client.destroy();
@@ -92,6 +93,14 @@ describe('the ec2-sim process (bin, and npm run sim)', () => {
 
   /** Starts the simulator process through its bin; answers an SDK client on the URL of its first line. */
   async function startProcess(args: string[], region = 'eu-west-1'): Promise<EC2Client> {
+    const url = await startProcessAt(args);
+    const client = new EC2Client({ endpoint: url, region, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
+    clients.push(client);
+    return client;
+  }
+
+  /** Starts the simulator process through its bin; answers the URL its first line prints. */
+  async function startProcessAt(args: string[]): Promise<string> {
     const child = spawn(process.execPath, ['bin/ec2-sim.cjs', '--port', '0', ...args], {
       cwd: `${__dirname}/..`,
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -104,10 +113,8 @@ describe('the ec2-sim process (bin, and npm run sim)', () => {
     });
     lines.close();
     const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(first)?.[1];
-    expect(url).toBeDefined();
-    const client = new EC2Client({ endpoint: url, region, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
-    clients.push(client);
-    return client;
+    if (url === undefined) throw new Error(`no URL in the first line: ${first}`);
+    return url;
   }
 
   it('starts on a free port, prints one line with its URL and serves the SDK', async () => {
@@ -116,6 +123,33 @@ describe('the ec2-sim process (bin, and npm run sim)', () => {
     const subnets = await ec2.send(new DescribeSubnetsCommand({}));
 
     expect(subnets.Subnets).toHaveLength(3);
+  });
+
+  it('acts in the account --access-key names and grants the roles --role lists, through STS', async () => {
+    const url = await startProcessAt([
+      '--access-key',
+      'AKIDMEMBER=444455556666',
+      '--role',
+      'arn:aws:iam::444455556666:role/vpc-mirror-spoke',
+      '--validate-responses',
+    ]);
+    const sts = new STSClient({
+      endpoint: url,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'AKIDMEMBER', secretAccessKey: 'b' },
+      maxAttempts: 1,
+    });
+    clients.push(sts);
+
+    const identity = await sts.send(new GetCallerIdentityCommand({}));
+    const assumed = await sts.send(
+      new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::444455556666:role/vpc-mirror-spoke', RoleSessionName: 'hub' }),
+    );
+    const refused = sts.send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::444455556666:role/other', RoleSessionName: 'hub' }));
+
+    expect(identity.Account).toBe('444455556666');
+    expect(assumed.AssumedRoleUser?.Arn).toBe('arn:aws:sts::444455556666:assumed-role/vpc-mirror-spoke/hub');
+    expect(await errorCodeOf(refused)).toBe('AccessDenied');
   });
 
   it('lowers a quota with --limit and serves the Region --region names, checking its answers against the model', async () => {
