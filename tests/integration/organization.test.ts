@@ -10,6 +10,7 @@ import { DescribeTrafficMirrorSessionsCommand, EC2Client } from '@aws-sdk/client
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
+import { Ec2Error } from '@vpc-mirror-orchestrator/ec2-sim';
 import type { Handler, ScheduledEvent, SQSBatchResponse } from 'aws-lambda';
 import { loadConfig } from '../../shared/config/config';
 import { handleTriggerEvent } from '../../shared/lambda/batch';
@@ -219,6 +220,32 @@ describe('the hub of an organization', () => {
     expect(attached.map((event) => [event.detail.instanceId, event.detail.accountId, event.detail.region])).toEqual([
       [member.instanceId, MEMBER, DUBLIN],
     ]);
+  });
+
+  it('reports an account whose spoke role may not read EC2 there (UnauthorizedOperation), and converges the others', async () => {
+    const member = await seederIn(MEMBER_KEY, VIRGINIA).launch({ ...TAGGED, zone: `${VIRGINIA}a` });
+    const home = await seederIn('test', DUBLIN).launch(TAGGED);
+    const unhook = cloud.sim.hook('DescribeInstances', 'before', (params) => {
+      if (Object.values(params).includes(member.instanceId)) {
+        throw new Ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.', 403);
+      }
+    });
+    cloud.bus.clear();
+    try {
+      const answer = await invoke(
+        runningIn({ accountId: MEMBER, region: VIRGINIA }, member.instanceId),
+        runningIn({ accountId: SECURITY, region: DUBLIN }, home.instanceId),
+      );
+
+      expect(answer.batchItemFailures).toEqual([]);
+      expect(managedSessionsIn({ accountId: SECURITY, region: DUBLIN }, home.eniIds)).toHaveLength(1);
+      const refusals = cloud.bus.events.filter((event) => event.detail.reason === 'spoke-access-denied');
+      expect(refusals.map((event) => [event.detail.instanceId, event.detail.accountId, event.detail.region])).toEqual([
+        [member.instanceId, MEMBER, VIRGINIA],
+      ]);
+    } finally {
+      unhook();
+    }
   });
 
   it('sweeps every scope of the document, the denied one reported and skipped', async () => {
