@@ -1,8 +1,8 @@
 /** What the organization's handlers need from the wiring: converge's dependencies for one (account, Region). */
 import type { Organization, Scope } from '../config/organization';
+import type { TokenBucket } from '../util/token-bucket';
 import type { ConvergeDeps } from './ports';
 import type { SweepLedgerPort } from './sweep-ports';
-import type { TokenBucket } from '../util/token-bucket';
 import type { UnmanagedWatch } from './unmanaged-sessions';
 
 export interface ScopedDeps extends ConvergeDeps {

@@ -15,7 +15,7 @@ import type { Handler, ScheduledEvent, SQSBatchResponse } from 'aws-lambda';
 import { loadConfig } from '../../shared/config/config';
 import { handleTriggerEvent } from '../../shared/lambda/batch';
 import type { OrganizationSweepSummary } from '../../shared/lambda/organization-sweep';
-import { type OrganizationWiring, organizationWiring } from '../../shared/wiring/organization';
+import type { OrganizationWiring } from '../../shared/wiring/organization';
 import { createLambdaContext } from '../support/lambda-context';
 import { Ec2Seeder, ledgerItem, setFunctionEnvironment, startTestCloud, type TestCloud, targetLoads } from '../support/test-cloud';
 import { sqsBatchOf, stateChangeEvent } from '../support/trigger-events';
@@ -291,8 +291,11 @@ describe('the hub of an organization', () => {
     await putDocument(JSON.stringify(broken));
     try {
       // The cached document is a minute old at most: a fresh handler module reads the parameter now.
-      jest.resetModules();
-      const fresh = (await import('../../functions/instance-events')).handler as Handler<unknown, SQSBatchResponse>;
+      let fresh: Handler<unknown, SQSBatchResponse> | undefined;
+      await jest.isolateModulesAsync(async () => {
+        fresh = (await import('../../functions/instance-events')).handler as Handler<unknown, SQSBatchResponse>;
+      });
+      if (fresh === undefined) throw new Error('the handler module did not load');
       const member = await seederIn(MEMBER_KEY, DUBLIN).launch(TAGGED);
 
       const answer = fresh(runningIn({ accountId: MEMBER, region: DUBLIN }, member.instanceId), createLambdaContext(), () => undefined);
@@ -308,7 +311,9 @@ describe('the hub of an organization', () => {
     let wiring: OrganizationWiring;
     let lines: Record<string, unknown>[];
 
-    beforeEach(() => {
+    beforeEach(async () => {
+      // Loaded here, after setFunctionEnvironment: the container's logger reads its level when first imported.
+      const { organizationWiring } = await import('../../shared/wiring/organization');
       lines = [];
       const logger = new Logger({ serviceName: 'organization-test', logLevel: 'INFO' });
       jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {

@@ -146,4 +146,13 @@ describe('loadConfig', () => {
   it('returns a frozen configuration', () => {
     expect(Object.isFrozen(loadConfig(minimalEnv))).toBe(true);
   });
+
+  it("does not require the pool and filter of an organization's hub: each Region's come from the document", () => {
+    const hub = loadConfig({ LEDGER_TABLE_NAME: 'vpc-mirror-ledger', MIRROR_ORGANIZATION_PARAMETER: '/vpc-mirror/organization' });
+
+    expect([hub.poolTargetIds, hub.filterId]).toEqual([[], '']);
+    expect(configError({ LEDGER_TABLE_NAME: 'vpc-mirror-ledger', MIRROR_ORGANIZATION_PARAMETER: ' ' }).message).toMatch(
+      /^MIRROR_TARGET_IDS: is required/,
+    );
+  });
 });
