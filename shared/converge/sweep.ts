@@ -185,6 +185,13 @@ async function auditTargetSources(trigger: ConvergeTrigger, deps: ConvergeDeps, 
   return released;
 }
 
+/** One bounded step of the tracked-ENI index's backfill (a few Scan pages), logged until it is done. */
+async function backfillTrackedIndex(trigger: ConvergeTrigger, deps: ConvergeDeps, ledger: SweepLedgerPort): Promise<void> {
+  const step = await ledger.trackedIndex.step();
+  if (step.pages === 0) return;
+  deps.logger.info('tracked index backfill', { triggerEventId: trigger.eventId, ...step });
+}
+
 function outOfTime(context: SweepContext, settings: SweepSettings): boolean {
   const remaining = context.remainingTimeMs?.();
   return remaining !== undefined && remaining < settings.timeReserveMs;
@@ -196,6 +203,8 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
   const before = bucket.stats();
   const paced: ConvergeDeps = { ...deps, ec2: pacedEc2(deps.ec2, bucket) };
 
+  // First: a table the index already covers, new or just backfilled, is read through it in this very run.
+  if (context.ledger) await backfillTrackedIndex(trigger, deps, context.ledger);
   const { scope, orphans } = await readSweepScope(deps);
   const cursor = await context.ledger?.cursor.read();
   const chosen = orderForRun(scope, cursor).slice(0, settings.maxInstancesPerRun);
