@@ -83,7 +83,8 @@ async function addHistory(count: number): Promise<void> {
     const instanceId = `i-${index.toString(16).padStart(17, '0')}`;
     const at = new Date(Date.UTC(2026, 8, 1) + index * 60_000).toISOString();
     if (index % 10 === 0) return { ...decisionsKey(instanceId), instanceId, decisions: { '-': 'skip:instance-stopped' }, at };
-    if (index % 10 === 1) return { ...announcementKey(`tms-${index.toString(16).padStart(17, '0')}`), fingerprint: 'gone', firstSeenAt: at };
+    if (index % 10 === 1)
+      return { ...announcementKey(`tms-${index.toString(16).padStart(17, '0')}`), fingerprint: 'gone', firstSeenAt: at };
     return { ...historyKey(instanceId, at, `eni-${index.toString(16).padStart(17, '0')}`, 'attach'), instanceId, action: 'attach', at };
   });
   for (const batch of chunks(items, BATCH_WRITE_LIMIT)) {
@@ -115,7 +116,8 @@ describe('the sweep reads what it needs', () => {
     const { context } = await arrangeFleet();
     let wholeAccountReads = 0;
     cloud.sim.hook('DescribeTrafficMirrorSessions', 'before', (params) => {
-      if (!Object.keys(params).some((name) => name.startsWith('Filter.') || name.startsWith('TrafficMirrorSessionId.'))) wholeAccountReads += 1;
+      if (!Object.keys(params).some((name) => name.startsWith('Filter.') || name.startsWith('TrafficMirrorSessionId.')))
+        wholeAccountReads += 1;
     });
     cloud.sim.resetCalls();
 

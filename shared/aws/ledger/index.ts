@@ -27,8 +27,6 @@ export function createLedger(options: LedgerOptions): LedgerPort {
     ...createTargetLoad(table),
     ...createHistory(table, options.historyTtlDays),
     ...createOutbox(options),
-    listInstanceIds: async () => [...new Set(
-      (await tracked.readTrackedEnis()).flatMap((eni) => (eni.instanceId ? [eni.instanceId] : [])),
-    )],
+    listInstanceIds: async () => [...new Set((await tracked.readTrackedEnis()).flatMap((eni) => (eni.instanceId ? [eni.instanceId] : [])))],
   };
 }

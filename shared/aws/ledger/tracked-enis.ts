@@ -81,7 +81,9 @@ export function createTrackedEnis(table: LedgerTable, options: BackfillOptions =
 
   async function writeState(state: MigrationState): Promise<void> {
     await send('PutItem', () =>
-      documents.send(new PutCommand({ TableName: tableName, Item: { ...TRACKED_INDEX_MIGRATION_KEY, ...state, updatedAt: clock.now().toISOString() } })),
+      documents.send(
+        new PutCommand({ TableName: tableName, Item: { ...TRACKED_INDEX_MIGRATION_KEY, ...state, updatedAt: clock.now().toISOString() } }),
+      ),
     );
   }
 
