@@ -207,7 +207,7 @@ describe('the tracked-ENI index (gsi2)', () => {
   });
 
   it('holds nothing but ENI items', async () => {
-    await ledger.recordHistory({ instanceId: 'i-0123456789abcdef4', action: 'skip', reason: 'instance-stopped', triggerEventId: 'e-1' });
+    await ledger.recordHistory({ instanceId: 'i-0123456789abcdef4', action: 'skip', reason: 'not-running', triggerEventId: 'e-1' });
     await ledger.reserveTargetSource('tmt-index', 'eni-index', 10);
 
     const indexed = await indexedEniIds();

@@ -82,7 +82,7 @@ async function addHistory(count: number): Promise<void> {
   const items = Array.from({ length: count }, (_, index) => {
     const instanceId = `i-${index.toString(16).padStart(17, '0')}`;
     const at = new Date(Date.UTC(2026, 8, 1) + index * 60_000).toISOString();
-    if (index % 10 === 0) return { ...decisionsKey(instanceId), instanceId, decisions: { '-': 'skip:instance-stopped' }, at };
+    if (index % 10 === 0) return { ...decisionsKey(instanceId), instanceId, decisions: { '-': 'skip:not-running' }, at };
     if (index % 10 === 1)
       return { ...announcementKey(`tms-${index.toString(16).padStart(17, '0')}`), fingerprint: 'gone', firstSeenAt: at };
     return { ...historyKey(instanceId, at, `eni-${index.toString(16).padStart(17, '0')}`, 'attach'), instanceId, action: 'attach', at };
