@@ -79,7 +79,7 @@ function toInstanceFacts(instance: Instance): InstanceFacts | undefined {
   };
 }
 
-function toSessionFacts(session: TrafficMirrorSession, ownerId: string): SessionFacts | undefined {
+export function toSessionFacts(session: TrafficMirrorSession, ownerId: string): SessionFacts | undefined {
   if (session.TrafficMirrorSessionId === undefined || session.NetworkInterfaceId === undefined) return undefined;
   const tags = tagRecord(session.Tags);
   const managed = tags[OWNER_TAG] === ownerId;
@@ -91,6 +91,7 @@ function toSessionFacts(session: TrafficMirrorSession, ownerId: string): Session
     sessionNumber: session.SessionNumber ?? 0,
     ...(session.VirtualNetworkId !== undefined ? { virtualNetworkId: session.VirtualNetworkId } : {}),
     ...(session.PacketLength !== undefined ? { packetLength: session.PacketLength } : {}),
+    ...(session.OwnerId !== undefined ? { ownerAccountId: session.OwnerId } : {}),
     managed,
     ...(managed && tags[INSTANCE_TAG] !== undefined ? { instanceId: tags[INSTANCE_TAG] } : {}),
     ...(managed && tags[RESERVATION_TAG] !== undefined ? { reservationId: tags[RESERVATION_TAG] } : {}),
@@ -339,11 +340,10 @@ export function createEc2Adapter(options: Ec2AdapterOptions): Ec2Port {
     return unique(instances.flatMap((instance) => (instance.InstanceId ? [instance.InstanceId] : [])));
   }
 
-  async function listManagedSessions(): Promise<SessionFacts[]> {
-    // DescribeTrafficMirrorSessions has no tag filter: read all and keep ours.
+  async function listAccountSessions(): Promise<SessionFacts[]> {
     return (await describeSessions([])).flatMap((session) => {
       const fact = toSessionFacts(session, ownerId);
-      return fact?.managed ? [fact] : [];
+      return fact ? [fact] : [];
     });
   }
 
@@ -355,7 +355,7 @@ export function createEc2Adapter(options: Ec2AdapterOptions): Ec2Port {
     createSession,
     deleteSession,
     listTaggedInstanceIds,
-    listManagedSessions,
+    listAccountSessions,
     describeInterfaceAttachments,
   };
 }

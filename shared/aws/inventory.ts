@@ -12,10 +12,11 @@ import {
   type TrafficMirrorSession,
 } from '@aws-sdk/client-ec2';
 import type { InventoryPort } from '../converge/governance-ports';
+import type { SessionFacts } from '../domain/types';
 import type { InventorySession } from '../domain/unmanaged-sessions';
 import { chunks } from '../util/chunks';
+import { toSessionFacts } from './ec2';
 import { withDomainErrors } from './error-mapping';
-import { OWNER_TAG } from './ownership';
 
 const FILTER_VALUES_PER_CALL = 100;
 const PAGE_SIZE = 1000;
@@ -80,33 +81,37 @@ export function createInventory(options: InventoryOptions): InventoryPort {
     return attached;
   }
 
+  async function inventoryOf(facts: readonly SessionFacts[]): Promise<InventorySession[]> {
+    const sessions = facts.filter((s) => s.targetId !== '');
+    const theirs = sessions.filter((s) => !s.managed);
+    // Only sessions that are not ours need their target's owner and their instance: ours are never reported.
+    const owners = await targetOwners(theirs.map((s) => s.targetId));
+    const instances = await instancesOfInterfaces(theirs.map((s) => s.eniId));
+    return sessions.map((s): InventorySession => {
+      const instanceId = instances.get(s.eniId);
+      const targetOwnerAccountId = owners.get(s.targetId);
+      return {
+        sessionId: s.sessionId,
+        ...(s.ownerAccountId !== undefined ? { ownerAccountId: s.ownerAccountId } : {}),
+        eniId: s.eniId,
+        ...(instanceId !== undefined ? { instanceId } : {}),
+        targetId: s.targetId,
+        ...(targetOwnerAccountId !== undefined ? { targetOwnerAccountId } : {}),
+        filterId: s.filterId,
+        sessionNumber: s.sessionNumber,
+        ...(s.virtualNetworkId !== undefined ? { virtualNetworkId: s.virtualNetworkId } : {}),
+        ...(s.packetLength !== undefined ? { packetLength: s.packetLength } : {}),
+        managed: s.managed,
+      };
+    });
+  }
+
   return {
     async listAllSessions(): Promise<InventorySession[]> {
-      const sessions = (await allSessions()).filter((s) => s.TrafficMirrorSessionId && s.NetworkInterfaceId && s.TrafficMirrorTargetId);
-      const theirs = sessions.filter((s) => !s.Tags?.some((tag) => tag.Key === OWNER_TAG && tag.Value === ownerId));
-      // Only sessions that are not ours need their target's owner and their instance: ours are never reported.
-      const owners = await targetOwners(theirs.map((s) => s.TrafficMirrorTargetId ?? ''));
-      const instances = await instancesOfInterfaces(theirs.map((s) => s.NetworkInterfaceId ?? ''));
-      return sessions.map((s): InventorySession => {
-        const eniId = s.NetworkInterfaceId ?? '';
-        const targetId = s.TrafficMirrorTargetId ?? '';
-        const instanceId = instances.get(eniId);
-        const targetOwnerAccountId = owners.get(targetId);
-        return {
-          sessionId: s.TrafficMirrorSessionId ?? '',
-          ...(s.OwnerId !== undefined ? { ownerAccountId: s.OwnerId } : {}),
-          eniId,
-          ...(instanceId !== undefined ? { instanceId } : {}),
-          targetId,
-          ...(targetOwnerAccountId !== undefined ? { targetOwnerAccountId } : {}),
-          filterId: s.TrafficMirrorFilterId ?? '',
-          sessionNumber: s.SessionNumber ?? 0,
-          ...(s.VirtualNetworkId !== undefined ? { virtualNetworkId: s.VirtualNetworkId } : {}),
-          ...(s.PacketLength !== undefined ? { packetLength: s.PacketLength } : {}),
-          managed: !theirs.includes(s),
-        };
-      });
+      return inventoryOf((await allSessions()).flatMap((session) => toSessionFacts(session, ownerId) ?? []));
     },
+
+    inventoryOf,
 
     async listInstanceTagValues(tagKey: string): Promise<Map<string, string>> {
       const values = new Map<string, string>();

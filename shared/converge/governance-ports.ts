@@ -1,10 +1,13 @@
 /** What the governance features need beyond converge's ports: the account's whole inventory, and announcements. */
 import type { HistoryRecord } from '../domain/mirrored-intervals';
+import type { SessionFacts } from '../domain/types';
 import type { Announcement, InventorySession } from '../domain/unmanaged-sessions';
 
 export interface InventoryPort {
   /** Every traffic mirror session of the account, whoever made it, with its ENI's instance and its target's owner. */
   listAllSessions(): Promise<InventorySession[]>;
+  /** The same view of sessions already read (the sweep's one read of the account's sessions). */
+  inventoryOf(sessions: readonly SessionFacts[]): Promise<InventorySession[]>;
   /** Instance id -> value of `tagKey`, for every instance carrying that key (any state). */
   listInstanceTagValues(tagKey: string): Promise<Map<string, string>>;
 }

@@ -35,8 +35,11 @@ export interface Ec2Port {
   deleteSession(sessionId: string): Promise<'deleted' | 'already-gone'>;
   /** Instances carrying the opt-in tag, any state. */
   listTaggedInstanceIds(tagKey: string, tagValue: string): Promise<string[]>;
-  /** Every session carrying our owner tag. */
-  listManagedSessions(): Promise<SessionFacts[]>;
+  /**
+   * Every session of the account, ours (`managed`) and not: DescribeTrafficMirrorSessions has no tag filter, so the
+   * sweep reads them all once a run and serves both its own needs and the unmanaged watch from that one read.
+   */
+  listAccountSessions(): Promise<SessionFacts[]>;
   /**
    * The instance each ENI is attached to, or null when EC2 shows it detached (status available). ENIs EC2 does not
    * show (deleted, or too new for an eventually consistent Describe) are absent.

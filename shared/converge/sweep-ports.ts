@@ -1,4 +1,7 @@
-/** What the sweep needs beyond converge's ports: where it stopped last time, and the target items to audit. */
+/**
+ * What the sweep needs beyond converge's ports: where it stopped last time, the target items to audit, and the
+ * backfill of the index it reads tracked ENI items through.
+ */
 
 export interface SweepCursorPort {
   /** The last instance id a bounded run converged (runs resume after it); undefined: start from the beginning. */
@@ -20,13 +23,28 @@ export interface TargetAuditPort {
   releaseSourceIfUnchanged(targetId: string, eniId: string, seenUpdatedAt: string): Promise<boolean>;
 }
 
-/** Target id -> ENIs holding a managed slot on it, from every ENI item of the ledger. */
+/** Target id -> ENIs holding a managed slot on it, from every ENI item of the ledger (read through its index). */
 export type SlotHoldersByTarget = ReadonlyMap<string, readonly string[]>;
 
 export interface SlotHolderPort {
   readManagedSlotHolders(): Promise<SlotHoldersByTarget>;
 }
 
+export interface BackfillStep {
+  /** Every ENI item is in the index: the sweep reads tracked ENI items through it, never the whole table. */
+  readonly done: boolean;
+  /** ENI items this step added to the index. */
+  readonly indexed: number;
+  /** Scan pages this step read. */
+  readonly pages: number;
+}
+
+/** Puts ENI items written before the tracked-ENI index existed into it, a bounded step per sweep run. */
+export interface TrackedIndexBackfill {
+  step(): Promise<BackfillStep>;
+}
+
 export interface SweepLedgerPort extends TargetAuditPort, SlotHolderPort {
   readonly cursor: SweepCursorPort;
+  readonly trackedIndex: TrackedIndexBackfill;
 }

@@ -72,14 +72,17 @@ interface SweepReading {
   readonly scope: SweepScope;
   /** Our sessions on ENIs EC2 shows detached: no instance explains them. */
   readonly orphans: readonly SessionFacts[];
+  /** Sessions not ours, from the same read of the account's sessions: what the unmanaged watch looks at. */
+  readonly notOurs: readonly SessionFacts[];
 }
 
 async function readSweepScope(deps: ConvergeDeps): Promise<SweepReading> {
-  const [tagged, managed, remembered] = await Promise.all([
+  const [tagged, sessions, remembered] = await Promise.all([
     deps.ec2.listTaggedInstanceIds(deps.config.tagKey, deps.config.tagValue),
-    deps.ec2.listManagedSessions(),
+    deps.ec2.listAccountSessions(),
     deps.ledger.listInstanceIds(),
   ]);
+  const managed = sessions.filter((session) => session.managed);
   const { holders, orphans } = await findSessionOwners(deps.ec2, managed);
   const taggedSet = new Set(tagged);
   const named = managed.flatMap((session) => (session.instanceId ? [session.instanceId] : []));
@@ -91,6 +94,7 @@ async function readSweepScope(deps: ConvergeDeps): Promise<SweepReading> {
       remembered: [...new Set(remembered)].filter((id) => !taggedSet.has(id) && !cleanup.has(id)).sort(),
     },
     orphans,
+    notOurs: sessions.filter((session) => !session.managed),
   };
 }
 
@@ -185,6 +189,13 @@ async function auditTargetSources(trigger: ConvergeTrigger, deps: ConvergeDeps, 
   return released;
 }
 
+/** One bounded step of the tracked-ENI index's backfill (a few Scan pages), logged until it is done. */
+async function backfillTrackedIndex(trigger: ConvergeTrigger, deps: ConvergeDeps, ledger: SweepLedgerPort): Promise<void> {
+  const step = await ledger.trackedIndex.step();
+  if (step.pages === 0) return;
+  deps.logger.info('tracked index backfill', { triggerEventId: trigger.eventId, ...step });
+}
+
 function outOfTime(context: SweepContext, settings: SweepSettings): boolean {
   const remaining = context.remainingTimeMs?.();
   return remaining !== undefined && remaining < settings.timeReserveMs;
@@ -196,7 +207,9 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
   const before = bucket.stats();
   const paced: ConvergeDeps = { ...deps, ec2: pacedEc2(deps.ec2, bucket) };
 
-  const { scope, orphans } = await readSweepScope(deps);
+  // First: a table the index already covers, new or just backfilled, is read through it in this very run.
+  if (context.ledger) await backfillTrackedIndex(trigger, deps, context.ledger);
+  const { scope, orphans, notOurs } = await readSweepScope(deps);
   const cursor = await context.ledger?.cursor.read();
   const chosen = orderForRun(scope, cursor).slice(0, settings.maxInstancesPerRun);
   const inRotation = new Set(rotation(scope));
@@ -242,7 +255,8 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
 
   const released = context.ledger && converged === chosen.length ? await auditTargetSources(trigger, deps, context.ledger) : [];
   await logTargetLoads(trigger, deps);
-  const unmanaged = context.unmanaged ? await watchUnmanagedSessions(trigger, deps, context.unmanaged) : undefined;
+  // Converging never touches a session not ours: the sessions read at the start are still what the watch needs.
+  const unmanaged = context.unmanaged ? await watchUnmanagedSessions(trigger, deps, context.unmanaged, notOurs) : undefined;
   const coverage = coverageOf(summary.decisions);
   recordCount(deps.metrics, GOVERNANCE_METRICS.eligibleEnis, coverage.eligibleEnis);
   recordCount(deps.metrics, GOVERNANCE_METRICS.mirroredEnis, coverage.mirroredEnis);

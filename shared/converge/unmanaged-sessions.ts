@@ -4,6 +4,7 @@
  * towards EC2: a session that is not ours is never modified or deleted.
  */
 import { createHash } from 'node:crypto';
+import type { SessionFacts } from '../domain/types';
 import { findUnknownSessions, type UnknownSession } from '../domain/unmanaged-sessions';
 import type { ConvergeTrigger } from './converge';
 import { GOVERNANCE_METRICS, recordCount } from './governance-metrics';
@@ -28,9 +29,16 @@ export function knownTargetIds(deps: ConvergeDeps): ReadonlySet<string> {
   return new Set([...deps.config.poolTargetIds, ...deps.config.allowedOverrideTargetIds]);
 }
 
-/** Unknown sessions and what the ledger remembers of them, without announcing (the CLI's read). */
-export async function inventoryUnknownSessions(deps: ConvergeDeps, watch: UnmanagedWatch): Promise<UnknownSession[]> {
-  const inventory = await watch.inventory.listAllSessions();
+/**
+ * Unknown sessions and what the ledger remembers of them, without announcing (the CLI's read). `sessions`: the
+ * account's sessions already read (the sweep's one read); without them the inventory reads them itself.
+ */
+export async function inventoryUnknownSessions(
+  deps: ConvergeDeps,
+  watch: UnmanagedWatch,
+  sessions?: readonly SessionFacts[],
+): Promise<UnknownSession[]> {
+  const inventory = sessions ? await watch.inventory.inventoryOf(sessions) : await watch.inventory.listAllSessions();
   const theirs = inventory.filter((session) => !session.managed).map((session) => session.sessionId);
   const announced = await watch.announcements.read(theirs);
   return findUnknownSessions(inventory, knownTargetIds(deps), announced, deps.clock.now());
@@ -70,8 +78,9 @@ export async function watchUnmanagedSessions(
   trigger: ConvergeTrigger,
   deps: ConvergeDeps,
   watch: UnmanagedWatch,
+  sessions?: readonly SessionFacts[],
 ): Promise<UnmanagedReport> {
-  const unknown = await inventoryUnknownSessions(deps, watch);
+  const unknown = await inventoryUnknownSessions(deps, watch, sessions);
   const announced: UnknownSession[] = [];
   const events: OutcomeEvent[] = [];
   for (const found of unknown.filter((candidate) => candidate.status !== 'announced')) {

@@ -50,6 +50,8 @@ export interface SessionFacts {
   readonly sessionNumber: number;
   readonly virtualNetworkId?: number;
   readonly packetLength?: number;
+  /** The account that owns the session (DescribeTrafficMirrorSessions' OwnerId). */
+  readonly ownerAccountId?: string;
   /** True only when the session carries our owner tag with our owner id: the one thing that lets us touch it. */
   readonly managed: boolean;
   /** From our instance tag, on managed sessions. */

@@ -26,6 +26,8 @@ export interface WiringOverrides {
   readonly metrics?: ConvergeDeps['metrics'] | null;
   /** Organization: the (account, Region) key prefix of the ledger (shared/aws/ledger/keys.ts). Default: home. */
   readonly keyScope?: string;
+  /** Organization: every scope's key prefix, for the sweep's target audit (a shared target serves every account). */
+  readonly auditKeyScopes?: readonly string[];
 }
 
 export interface RealDeps extends ConvergeDeps {
@@ -46,7 +48,13 @@ export function defaultDeps(config: Config = loadConfig(process.env), overrides:
   return {
     ec2: createEc2Adapter({ client: clients.ec2, ownerId, clock }),
     ledger: createLedger({ documents: clients.documents, tableName, historyTtlDays, clock, keyScope: overrides.keyScope }),
-    sweepLedger: createSweepLedger({ documents: clients.documents, tableName, clock, keyScope: overrides.keyScope }),
+    sweepLedger: createSweepLedger({
+      documents: clients.documents,
+      tableName,
+      clock,
+      keyScope: overrides.keyScope,
+      ...(overrides.auditKeyScopes ? { auditKeyScopes: overrides.auditKeyScopes } : {}),
+    }),
     publisher: createPublisher({ client: clients.eventBridge, eventBusName, ownerId }),
     config,
     logger: overrides.logger ?? logger,

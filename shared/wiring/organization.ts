@@ -10,7 +10,7 @@ import { HOME_KEY_SCOPE, keyScopeOf } from '../aws/ledger/keys';
 import { readParameterText } from '../aws/organization-document';
 import { callerAccountId, createSpokeClients, isSpokeAccessDenied } from '../aws/spoke-clients';
 import type { Config } from '../config/config';
-import { configForRegion, type Organization, parseOrganization, type Scope, scopeKey } from '../config/organization';
+import { configForRegion, type Organization, parseOrganization, type Scope, scopeKey, scopesOf } from '../config/organization';
 import type { OrganizationPort, ScopedDeps, ScopePacing } from '../converge/organization-ports';
 import type { ConvergeDeps, LedgerPort, OutcomeEvent, PublisherPort } from '../converge/ports';
 import { pacedEc2 } from '../converge/sweep';
@@ -118,8 +118,10 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
     if (known?.document === current) return known.deps;
 
     const ec2 = await ec2For(scope);
-    const isHome = scope.accountId === (await homeAccountId()) && scope.region === homeRegion;
-    const keyScope = isHome ? HOME_KEY_SCOPE : keyScopeOf(scope.accountId, scope.region);
+    const hubAccountId = await homeAccountId();
+    const keyScopeFor = (each: Scope) =>
+      each.accountId === hubAccountId && each.region === homeRegion ? HOME_KEY_SCOPE : keyScopeOf(each.accountId, each.region);
+    const keyScope = keyScopeFor(scope);
     const scopedLogger = baseLogger.createChild();
     scopedLogger.appendKeys({ accountId: scope.accountId, region: scope.region });
     const plain = defaultDeps(config, {
@@ -128,6 +130,7 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
       logger: scopedLogger,
       metrics: metricsPort ?? null,
       keyScope,
+      auditKeyScopes: [...new Set([HOME_KEY_SCOPE, ...scopesOf(current).map(keyScopeFor)])],
     });
     const pacing = pacingFor(scope, current.mutatingShare);
     const deps: ScopedDeps = {

@@ -102,7 +102,9 @@ describe('the EC2 adapter', () => {
         }),
       ]),
     );
-    expect((await adapter.listManagedSessions()).map((s) => s.sessionId)).toEqual([ours]);
+    const account = await adapter.listAccountSessions();
+    expect(account.filter((s) => s.managed).map((s) => s.sessionId)).toEqual([ours]);
+    expect(account).toContainEqual(expect.objectContaining({ sessionId: handMade, managed: false, ownerAccountId: cloud.sim.accountId }));
     expect(await adapter.deleteSession(ours)).toBe('deleted');
     expect(await adapter.deleteSession(ours)).toBe('already-gone');
   });

@@ -1,6 +1,6 @@
 /** The DynamoDB ledger against dynalite: single-item conditional writes hold the limits under concurrent callers. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createLedger } from '../../shared/aws/ledger';
 import type { LedgerPort } from '../../shared/converge';
 import type { SessionFacts } from '../../shared/domain/types';
@@ -156,5 +156,63 @@ describe('history', () => {
       new GetCommand({ TableName: table.tableName, Key: { pk: 'history#i-0123456789abcdef3', sk: `${NOW.toISOString()}#eni-h#attach` } }),
     );
     expect(answer.Item).toMatchObject({ reason: 'eligible', triggerEventId: 'evt-1', expiresAt: NOW.getTime() / 1000 + 90 * 86_400 });
+  });
+});
+
+describe('the tracked-ENI index (gsi2)', () => {
+  /** ENI ids in the sparse index, read straight from its eight partitions. */
+  async function indexedEniIds(): Promise<string[]> {
+    const found: string[] = [];
+    for (let shard = 0; shard < 8; shard += 1) {
+      const answer = await documents.send(
+        new QueryCommand({
+          TableName: table.tableName,
+          IndexName: 'gsi2',
+          KeyConditionExpression: 'gsi2pk = :partition',
+          ExpressionAttributeValues: { ':partition': `tracked#${shard}` },
+        }),
+      );
+      found.push(...(answer.Items ?? []).map((item) => String(item.eniId)));
+    }
+    return found;
+  }
+
+  it('holds an ENI item through every write the ledger makes to it, and drops it with the item', async () => {
+    const eniId = 'eni-tracked';
+    const reserved = await ledger.reserveSlot({
+      eniId,
+      instanceId: 'i-0123456789abcdef3',
+      targetId: 'tmt-x',
+      numberCandidates: [1],
+      preferredSessionNumber: 1,
+      observedSessions: [],
+      heldUntil: HELD_UNTIL,
+    });
+    if (reserved.kind !== 'reserved') throw new Error('expected a reservation');
+    const afterReserve = await indexedEniIds();
+    await ledger.holdSlot(eniId, reserved.reservationId, undefined);
+    await ledger.activateSlot(eniId, reserved.reservationId, 'tms-tracked');
+    await ledger.learnForeignSessions(eniId, 'i-0123456789abcdef3', [handMade(eniId, 'tms-hand', 2)]);
+    await ledger.markSlotReleasing(eniId, 'tms-tracked');
+    const afterWrites = await indexedEniIds();
+    await ledger.removeSlot(eniId, { sessionId: 'tms-tracked' });
+    const afterManagedGone = await indexedEniIds();
+    await ledger.learnForeignSessions(eniId, 'i-0123456789abcdef3', []);
+
+    expect(afterReserve).toContain(eniId);
+    expect(afterWrites).toContain(eniId);
+    expect(afterManagedGone).toContain(eniId);
+    expect(await indexedEniIds()).not.toContain(eniId);
+    expect(await ledger.listInstanceIds()).not.toContain('i-0123456789abcdef3');
+  });
+
+  it('holds nothing but ENI items', async () => {
+    await ledger.recordHistory({ instanceId: 'i-0123456789abcdef4', action: 'skip', reason: 'not-running', triggerEventId: 'e-1' });
+    await ledger.reserveTargetSource('tmt-index', 'eni-index', 10);
+
+    const indexed = await indexedEniIds();
+
+    expect(indexed).not.toContain('undefined');
+    expect(indexed.every((eniId) => eniId.startsWith('eni-'))).toBe(true);
   });
 });

@@ -307,6 +307,14 @@ export function checkLedgerTable(template: CfnTemplate, logicalId = 'LedgerTable
       ],
       Projection: { ProjectionType: 'ALL' },
     },
+    {
+      IndexName: 'gsi2',
+      KeySchema: [
+        { AttributeName: 'gsi2pk', KeyType: 'HASH' },
+        { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['eniId', 'instanceId', 'slots'] },
+    },
   ]);
   return problems;
 }

@@ -4,12 +4,12 @@
  * it is applied in a read-modify-write that re-reads and retries a lost race a bounded number of times.
  */
 import { randomUUID } from 'node:crypto';
-import { DeleteCommand, GetCommand, PutCommand, paginateQuery, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { SlotRequest } from '../../converge/ports';
 import { chooseSlot, type EniLedger, type Slot, type SlotReservation, syncObservedSessions } from '../../domain/eni-slots';
 import { RetryableError } from '../../domain/errors';
 import type { SessionFacts } from '../../domain/types';
-import { ENI_PREFIX, eniKey, INSTANCE_INDEX, instanceIndexKey, instanceIndexPk } from './keys';
+import { eniKey, INSTANCE_INDEX, instanceIndexKey, instanceIndexPk, trackedIndexKey } from './keys';
 import { batchGet, isConditionFailure, jitter, type LedgerTable, MAX_RACE_ATTEMPTS, send } from './table';
 
 interface EniItem {
@@ -17,6 +17,8 @@ interface EniItem {
   sk: string;
   gsi1pk?: string;
   gsi1sk?: string;
+  gsi2pk: string;
+  gsi2sk: string;
   eniId: string;
   instanceId?: string;
   slots: Record<string, Slot>;
@@ -71,6 +73,7 @@ export function createEniSlots(table: LedgerTable) {
           const owner = instanceId ?? current?.instanceId;
           const item: EniItem = {
             ...eniKey(eniId, keyScope),
+            ...trackedIndexKey(eniId, keyScope),
             ...(owner ? { ...instanceIndexKey(owner, eniId, keyScope), instanceId: owner } : {}),
             eniId,
             slots: Object.fromEntries(slots.map((slot) => [String(slot.sessionNumber), slot])),
@@ -184,25 +187,6 @@ export function createEniSlots(table: LedgerTable) {
     }));
   }
 
-  /** Every instance an ENI item names: what the sweep converges besides the tagged instances. */
-  async function listInstanceIds(): Promise<string[]> {
-    return send('Scan', async () => {
-      const ids = new Set<string>();
-      const pages = paginateScan(
-        { client: documents },
-        {
-          TableName: tableName,
-          FilterExpression: 'begins_with(pk, :eni)',
-          ProjectionExpression: 'instanceId',
-          ExpressionAttributeValues: { ':eni': `${keyScope ?? ''}${ENI_PREFIX}` },
-        },
-      );
-      for await (const page of pages)
-        for (const item of page.Items ?? []) if (typeof item.instanceId === 'string') ids.add(item.instanceId);
-      return [...ids];
-    });
-  }
-
   return {
     readEniLedgers,
     readInstanceEniLedgers,
@@ -212,6 +196,5 @@ export function createEniSlots(table: LedgerTable) {
     markSlotReleasing,
     removeSlot,
     learnForeignSessions,
-    listInstanceIds,
   };
 }

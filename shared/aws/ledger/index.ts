@@ -1,8 +1,8 @@
 /**
  * The DynamoDB ledger (item shapes pinned in docs/ARCHITECTURE.md), one file per kind of item it stores: ENI slots
- * (eni-slots.ts), target loads (target-load.ts), history (history.ts), the outbox (outbox.ts); their keys in
- * keys.ts. Every write is a single-item conditional write; a lost race re-reads and retries a bounded number of
- * times, then becomes a RetryableError.
+ * (eni-slots.ts), target loads (target-load.ts), history (history.ts), the outbox (outbox.ts), the ENI items the
+ * sweep tracks (tracked-enis.ts); their keys in keys.ts. Every write is a single-item conditional write; a lost
+ * race re-reads and retries a bounded number of times, then becomes a RetryableError.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock, LedgerPort } from '../../converge/ports';
@@ -10,6 +10,7 @@ import { createEniSlots } from './eni-slots';
 import { createHistory } from './history';
 import { createOutbox } from './outbox';
 import { createTargetLoad } from './target-load';
+import { createTrackedEnis } from './tracked-enis';
 
 export interface LedgerOptions {
   readonly documents: DynamoDBDocumentClient;
@@ -27,10 +28,12 @@ export function createLedger(options: LedgerOptions): LedgerPort {
     clock: options.clock ?? { now: () => new Date() },
     ...(options.keyScope ? { keyScope: options.keyScope } : {}),
   };
+  const tracked = createTrackedEnis(table);
   return {
     ...createEniSlots(table),
     ...createTargetLoad(table),
     ...createHistory(table, options.historyTtlDays),
     ...createOutbox(options),
+    listInstanceIds: async () => [...new Set((await tracked.readTrackedEnis()).flatMap((eni) => (eni.instanceId ? [eni.instanceId] : [])))],
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Every key of the ledger table, in one place (item shapes pinned in docs/ARCHITECTURE.md): `pk` and `sk` strings,
- * and the `gsi1` index that finds an instance's ENI items after the instance is gone.
+ * the `gsi1` index that finds an instance's ENI items after the instance is gone, and the sparse `gsi2` index that
+ * holds every ENI item and nothing else (what the sweep tracks).
  */
 export type ItemKey = { readonly pk: string; readonly sk: string };
 
@@ -15,10 +16,12 @@ export const HOME_KEY_SCOPE = '';
 export const keyScopeOf = (accountId: string, region: string): string => `${accountId}#${region}#`;
 
 export const ENI_PREFIX = 'eni#';
+/** The sort key of every ENI item, and of no other item. */
+export const ENI_SORT_KEY = 'slots';
 const TARGET_PREFIX = 'target#';
 
 /** One item per source ENI: its session slots. */
-export const eniKey = (eniId: string, keyScope = HOME_KEY_SCOPE): ItemKey => ({ pk: `${keyScope}${ENI_PREFIX}${eniId}`, sk: 'slots' });
+export const eniKey = (eniId: string, keyScope = HOME_KEY_SCOPE): ItemKey => ({ pk: `${keyScope}${ENI_PREFIX}${eniId}`, sk: ENI_SORT_KEY });
 
 /** The index that finds an instance's ENI items. */
 export const INSTANCE_INDEX = 'gsi1';
@@ -27,6 +30,33 @@ export const instanceIndexKey = (instanceId: string, eniId: string, keyScope = H
   gsi1pk: instanceIndexPk(instanceId, keyScope),
   gsi1sk: `${ENI_PREFIX}${eniId}`,
 });
+
+/**
+ * The sparse index of tracked ENI items: only ENI items carry `gsi2pk`, so a Query of its partitions reads every ENI
+ * item and no history. Each scope has its own partitions (the key scope is their prefix), so a scope's sweep reads
+ * only its own ENIs, spread over TRACKED_SHARDS partitions by a hash of the ENI id so that a large fleet is not one
+ * hot partition.
+ */
+export const TRACKED_INDEX = 'gsi2';
+export const TRACKED_SHARDS = 8;
+export const trackedIndexPks = (keyScope = HOME_KEY_SCOPE): string[] =>
+  Array.from({ length: TRACKED_SHARDS }, (_, shard) => `${keyScope}tracked#${shard}`);
+export const trackedIndexKey = (eniId: string, keyScope = HOME_KEY_SCOPE) => ({
+  gsi2pk: `${keyScope}tracked#${fnv1a(eniId) % TRACKED_SHARDS}`,
+  gsi2sk: `${ENI_PREFIX}${eniId}`,
+});
+/** The key scope of an ENI item, read off its partition key (`<scope>eni#<id>`). */
+export const keyScopeOfEniPk = (pk: string): string => pk.slice(0, pk.lastIndexOf(ENI_PREFIX));
+
+/** 32-bit FNV-1a: a stable, evenly spread hash of a short string (no crypto needed, only a shard number). */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index += 1) {
+    hash ^= text.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}
 
 /** One item per traffic mirror target: the ENIs it serves as sources. */
 export const targetKey = (targetId: string): ItemKey => ({ pk: `${TARGET_PREFIX}${targetId}`, sk: 'load' });
@@ -56,6 +86,9 @@ export const outboxKey = (event: { readonly at: string; readonly outcomeId: stri
   pk: OUTBOX_PK,
   sk: `${event.at}#${event.outcomeId}`,
 });
+
+/** The backfill of `gsi2` on ENI items written before it existed: where its Scan stands, and whether it is done. */
+export const TRACKED_INDEX_MIGRATION_KEY: ItemKey = { pk: 'migration#tracked-index', sk: 'state' };
 
 /** The sweep's cursor in a scope: the last instance id it converged there. */
 export const cursorKey = (keyScope = HOME_KEY_SCOPE): ItemKey => ({ pk: `${keyScope}sweep#cursor`, sk: 'cursor' });

@@ -1,27 +1,35 @@
 /**
- * The sweep's own ledger items: its cursor (`pk=sweep#cursor`, `sk=cursor`) and the audit of target items
- * (`pk=target#<id>`, `sk=load`) for sources no slot and no session account for: a crash between reserving the
- * target source and reserving the ENI slot, or a hand-made session deleted by hand, leaves one behind.
+ * The sweep's own ledger items: its cursor (`pk=sweep#cursor`, `sk=cursor`), the audit of target items
+ * (`pk=target#<id>`, `sk=load`) for sources no slot and no session account for (a crash between reserving the
+ * target source and reserving the ENI slot, or a hand-made session deleted by hand, leaves one behind), and the
+ * backfill of the tracked-ENI index (tracked-enis.ts) the slot holders are read through.
  * Single-item writes, like the rest of the ledger; the cursor has one writer (the sweep runs one at a time).
  */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, paginateScan, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Clock, Slot } from '../../converge/ports';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Clock } from '../../converge/ports';
 import type { SlotHoldersByTarget, SweepLedgerPort, TargetSources } from '../../converge/sweep-ports';
 import { hasCode, toDomainError, withDomainErrors } from '../error-mapping';
-import { cursorKey, ENI_PREFIX, targetKey } from './keys';
+import { cursorKey, HOME_KEY_SCOPE, targetKey } from './keys';
+import { type BackfillOptions, createTrackedEnis } from './tracked-enis';
 
 export interface SweepLedgerOptions {
   readonly documents: DynamoDBDocumentClient;
   readonly tableName: string;
   readonly clock?: Clock;
-  /** The scope whose cursor this is (keys.ts); absent: home. The target audit spans every scope. */
+  /** The scope whose cursor this is (keys.ts); absent: home. */
   readonly keyScope?: string;
+  /** Every scope whose ENI items the target audit counts (a shared target's sources come from every account); default: this one. */
+  readonly auditKeyScopes?: readonly string[];
+  /** How much of the table one run's backfill step scans (tests make it small). */
+  readonly backfill?: BackfillOptions;
 }
 
 export function createSweepLedger(options: SweepLedgerOptions): SweepLedgerPort {
   const { documents, tableName } = options;
   const clock = options.clock ?? { now: () => new Date() };
   const scopeCursorKey = cursorKey(options.keyScope);
+  const tracked = createTrackedEnis({ documents, tableName, clock }, options.backfill);
+  const auditKeyScopes = options.auditKeyScopes ?? [options.keyScope ?? HOME_KEY_SCOPE];
 
   async function readTargetSources(targetIds: readonly string[]): Promise<TargetSources[]> {
     const found: TargetSources[] = [];
@@ -63,27 +71,10 @@ export function createSweepLedger(options: SweepLedgerOptions): SweepLedgerPort 
 
   async function readManagedSlotHolders(): Promise<SlotHoldersByTarget> {
     const holders = new Map<string, string[]>();
-    await withDomainErrors('DynamoDB Scan', async () => {
-      const pages = paginateScan(
-        { client: documents },
-        {
-          TableName: tableName,
-          // Every scope's ENI items (home: eni#..., others: <account>#<region>#eni#...): a shared target's
-          // sources come from every account.
-          FilterExpression: 'contains(pk, :eni)',
-          ProjectionExpression: 'eniId, slots',
-          ExpressionAttributeValues: { ':eni': ENI_PREFIX },
-        },
-      );
-      for await (const page of pages) {
-        for (const item of page.Items ?? []) {
-          const slots = Object.values((item.slots ?? {}) as Record<string, Slot>);
-          for (const targetId of new Set(slots.flatMap((slot) => (slot.owner === 'managed' && slot.targetId ? [slot.targetId] : [])))) {
-            holders.set(targetId, [...(holders.get(targetId) ?? []), String(item.eniId)]);
-          }
-        }
-      }
-    });
+    for (const eni of await tracked.readTrackedEnis(auditKeyScopes)) {
+      const targetIds = new Set(eni.slots.flatMap((slot) => (slot.owner === 'managed' && slot.targetId ? [slot.targetId] : [])));
+      for (const targetId of targetIds) holders.set(targetId, [...(holders.get(targetId) ?? []), eni.eniId]);
+    }
     return holders;
   }
 
@@ -107,5 +98,5 @@ export function createSweepLedger(options: SweepLedgerOptions): SweepLedgerPort 
     },
   };
 
-  return { cursor, readTargetSources, releaseSourceIfUnchanged, readManagedSlotHolders };
+  return { cursor, readTargetSources, releaseSourceIfUnchanged, readManagedSlotHolders, trackedIndex: tracked.backfill };
 }
