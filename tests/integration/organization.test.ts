@@ -173,9 +173,14 @@ describe('the hub of an organization', () => {
       runningIn({ accountId: SECURITY, region: DUBLIN }, home.instanceId),
     );
 
-    expect(await ledgerItem(cloud, `${MEMBER}#${DUBLIN}#eni#${member.eniIds[0]}`, 'slots')).toMatchObject({ eniId: member.eniIds[0] });
+    const memberItem = await ledgerItem(cloud, `${MEMBER}#${DUBLIN}#eni#${member.eniIds[0]}`, 'slots');
+    expect(memberItem).toMatchObject({ eniId: member.eniIds[0] });
+    // The sweep's index too: a member's ENI sits in its scope's own partitions, read by that scope's sweep alone.
+    expect(String(memberItem?.gsi2pk)).toMatch(new RegExp(`^${MEMBER}#${DUBLIN}#tracked#[0-7]$`));
     expect(await ledgerItem(cloud, `eni#${member.eniIds[0]}`, 'slots')).toBeUndefined();
-    expect(await ledgerItem(cloud, `eni#${home.eniIds[0]}`, 'slots')).toMatchObject({ eniId: home.eniIds[0] });
+    const homeItem = await ledgerItem(cloud, `eni#${home.eniIds[0]}`, 'slots');
+    expect(homeItem).toMatchObject({ eniId: home.eniIds[0] });
+    expect(String(homeItem?.gsi2pk)).toMatch(/^tracked#[0-7]$/);
   });
 
   it("counts a member's session on the target the security account shares, with the security account's own", async () => {
