@@ -12,6 +12,7 @@ import {
   readAndPlan,
 } from '../shared/converge';
 import { mapWithConcurrency } from '../shared/util/concurrency';
+import type { ScopeFields } from './across-scopes';
 import { failureReason } from './failures';
 import type { UndeliveredEvents } from './outcome-delivery';
 import type { Scope } from './scope';
@@ -40,7 +41,8 @@ function recordsOfFailure(error: ConvergeError, delivery: UndeliveredEvents): De
 }
 
 export interface ReconcileOutcome {
-  readonly records: readonly DecisionRecord[];
+  /** With an organization, each names its account and Region. */
+  readonly records: ReadonlyArray<DecisionRecord & ScopeFields>;
   /** Named instances nobody knows: left alone, not even a history entry. */
   readonly notFound: readonly string[];
 }
