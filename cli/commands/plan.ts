@@ -37,7 +37,7 @@ export function registerPlan(program: Command, io: CliIo, setExitCode: (code: nu
           const scope = await resolveScope(named, scoped.deps);
           const plans = await readAndPlan(scope.instanceIds, scoped.deps);
           const findings = await findProblems(scoped, plans, scope);
-          const shown = plansOfThisScope(session, plans, scope);
+          const shown = plansOfThisScope(session, plans);
           return { scope, report: buildPlanReport(shown, scope, scoped.config, findings, scopeFieldsOf(scoped.scope)) };
         });
         const [single] = done.results;

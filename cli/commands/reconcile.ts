@@ -47,7 +47,7 @@ export function registerReconcile(program: Command, io: CliIo, setExitCode: (cod
           const progress = context.progress(scope.instanceIds.length);
           let outcome: ReconcileOutcome;
           try {
-            outcome = await reconcileInstances(scope, triggerEventId, deps, delivery, progress.tick);
+            outcome = await reconcileInstances(scope, triggerEventId, deps, delivery, progress.tick, scoped.scope !== undefined);
           } finally {
             progress.stop();
           }

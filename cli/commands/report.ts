@@ -77,7 +77,7 @@ export function registerReport(program: Command, io: CliIo, setExitCode: (code: 
             readTargetLoads(scoped.deps),
             inventoryUnknownSessions(scoped.deps, scoped.unmanaged),
           ]);
-          const plans = plansOfThisScope(session, read, scope);
+          const plans = plansOfThisScope(session, read);
           return { reads: { region: scoped.region, where: scopeFieldsOf(scoped.scope), plans, unknown }, targets };
         });
         const report = buildCoverageReport({

@@ -2,22 +2,24 @@
  * The part every command shares when it runs across an organization: each scope's own instance listing, the named
  * instances a scope does not know left to the scope that does, and the scopes that could not be read.
  */
-import type { InstancePlan } from '../../shared/converge';
+
 import type { Scope as AccountRegion } from '../../shared/config/organization';
+import type { InstancePlan } from '../../shared/converge';
 import type { AcrossScopes } from '../across-scopes';
 import type { Scope } from '../scope';
 import type { CliSession } from '../session';
-import { notFoundInstances } from '../views/findings';
+import { knowsNothingOf } from '../views/findings';
 import { type ScopeOutcome, scopeOutcomes } from '../views/organization';
 
 /**
- * With an organization, an instance named with --instance lives in one scope: the others do not know it, and their
- * "gone" plan for it would be noise. A single account keeps every plan (the not-found finding says the rest).
+ * With an organization, an instance lives in one scope: the others do not know it, and their "gone" plan for it
+ * would be noise. That happens to instances named with --instance, and in the sweep's listing of the account that
+ * owns shared targets, which sees the members' sessions on them (AWS shows sessions to the target's owner). A single
+ * account keeps every plan (the not-found finding says the rest).
  */
-export function plansOfThisScope(session: CliSession, plans: readonly InstancePlan[], scope: Scope): InstancePlan[] {
+export function plansOfThisScope(session: CliSession, plans: readonly InstancePlan[]): InstancePlan[] {
   if (session.organization === undefined) return [...plans];
-  const unknown = new Set(notFoundInstances(plans, scope));
-  return plans.filter((plan) => !unknown.has(plan.instanceId));
+  return plans.filter((plan) => !knowsNothingOf(plan));
 }
 
 /** The instances the whole command covered: what was named, or every scope's sweep listing together. */

@@ -40,7 +40,7 @@ export function registerStatus(program: Command, io: CliIo, setExitCode: (code: 
           const { deps, config } = scoped;
           const scope = await resolveScope(named, deps);
           const read = await readAndPlan(scope.instanceIds, deps);
-          const plans = plansOfThisScope(session, read, scope);
+          const plans = plansOfThisScope(session, read);
           const eniIds = [...new Set(plans.flatMap((plan) => [...plan.observedByEni.keys()]))];
           const configuredTargetIds = [...new Set([...config.poolTargetIds, ...config.allowedOverrideTargetIds])];
           const [ledgers, describedTargets, targetLoads, findings] = await Promise.all([
@@ -50,7 +50,17 @@ export function registerStatus(program: Command, io: CliIo, setExitCode: (code: 
             findProblems(scoped, read, scope),
           ]);
           const where = scopeFieldsOf(scoped.scope);
-          const status = buildStatusReport({ plans, ledgers, configuredTargetIds, describedTargets, targetLoads, scope, config, findings, where });
+          const status = buildStatusReport({
+            plans,
+            ledgers,
+            configuredTargetIds,
+            describedTargets,
+            targetLoads,
+            scope,
+            config,
+            findings,
+            where,
+          });
           // Shown, not counted as drift: reconcile never touches a session that is not ours.
           const unmanagedSessions = (await unmanagedSessionsOf(scoped)).map((session) => ({ ...where, ...session }));
           return { scope, report: { ...status, unmanagedSessions } };

@@ -2,8 +2,8 @@ import type { Decision } from '../../shared/domain/types';
 import type { Colors } from '../colors';
 import type { PlannedInstance, PlanReport } from '../views/plan';
 import { paintAction } from './actions';
-import { scopesCovered } from './organization';
 import { renderFindings } from './findings';
+import { scopesCovered } from './organization';
 import { renderTable, wrapText } from './table';
 
 function instanceState(instance: PlannedInstance): string {

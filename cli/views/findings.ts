@@ -4,8 +4,8 @@
  */
 import type { InstancePlan } from '../../shared/converge';
 import type { ScopeFields, ScopeProblem } from '../across-scopes';
-import type { ConfigurationProblem } from '../checks/configuration';
 import { scopeProblemsExitCode } from '../across-scopes';
+import type { ConfigurationProblem } from '../checks/configuration';
 import { ExitCode } from '../exit-codes';
 import type { Scope } from '../scope';
 
@@ -23,15 +23,17 @@ export interface Findings {
 /** A named instance is "not found" when EC2 does not know it and converge would have nothing at all to do for it. */
 export function notFoundInstances(plans: readonly InstancePlan[], scope: Scope): string[] {
   if (scope.source !== 'instances') return [];
-  return plans
-    .filter(
-      (plan) =>
-        plan.input.instance === undefined &&
-        plan.staleSlots.length === 0 &&
-        plan.unrecordedSessions.length === 0 &&
-        plan.decisions.every((decision) => decision.action === 'skip'),
-    )
-    .map((plan) => plan.instanceId);
+  return plans.filter(knowsNothingOf).map((plan) => plan.instanceId);
+}
+
+/** EC2 does not know the instance here, and neither the ledger nor a session of ours gives converge anything to do. */
+export function knowsNothingOf(plan: InstancePlan): boolean {
+  return (
+    plan.input.instance === undefined &&
+    plan.staleSlots.length === 0 &&
+    plan.unrecordedSessions.length === 0 &&
+    plan.decisions.every((decision) => decision.action === 'skip')
+  );
 }
 
 export function findingsExitCode(findings: Findings): ExitCode {
