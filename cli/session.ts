@@ -73,9 +73,12 @@ function namedParameter(io: CliIo, options: CommonOptions): string | undefined {
 }
 
 export async function openSession(io: CliIo, options: CommonOptions): Promise<CliSession> {
-  // shared/aws creates its SDK clients on first use (in defaultDeps below), from the environment completed here.
-  applyAwsLocation(options, namedParameter(io, options) !== undefined);
   const stackName = stackNameOf(options);
+  // Several Regions with --stack: the stack (read in the profile's Region) says whether there is a document.
+  const severalRegions = (options.region?.length ?? 0) > 1;
+  const regionsPickScopes = namedParameter(io, options) !== undefined || (stackName !== undefined && severalRegions);
+  // shared/aws creates its SDK clients on first use (in defaultDeps below), from the environment completed here.
+  applyAwsLocation(options, regionsPickScopes);
   const stack = stackName === undefined ? {} : await stackEnvironment(stackName, process.env.AWS_REGION);
   const config = loadCliConfig(io, options, stack);
   // Decisions are rendered by the CLI; the Lambdas' JSON log lines would otherwise land on stdout (and break --json),
@@ -85,6 +88,7 @@ export async function openSession(io: CliIo, options: CommonOptions): Promise<Cl
   const deps = defaultDeps(config, { logger, metrics: null });
   const parameterName = configEnvironment(io.env, options, stack)[ORGANIZATION_PARAMETER_VARIABLE]?.trim();
   if (!parameterName) {
+    if (severalRegions) applyAwsLocation(options, false);
     if (options.account !== undefined) {
       throw new UsageError('--account needs an organization document (--organization-parameter or MIRROR_ORGANIZATION_PARAMETER)');
     }
