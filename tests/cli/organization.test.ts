@@ -207,6 +207,30 @@ describe('mirrorctl across an organization', () => {
   });
 });
 
+describe('mirrorctl with a spoke role that does not trust the hub', () => {
+  it('reports the scope as denied, naming the account and Region, and shows the others', async () => {
+    // The member deployed its spoke stack, but with another account's role as the only trusted principal.
+    world.cloud.sim.addRole(`arn:aws:iam::${world.deniedAccountId}:role/${world.scenario.spokeRoleName}`, {
+      trustedPrincipals: ['arn:aws:iam::999988887777:role/someone-else'],
+    });
+
+    const { exitCode, report } = await mirrorctl<StatusReport>(
+      'status',
+      '--json',
+      '--account',
+      `${world.deniedAccountId},${world.memberAccountId}`,
+    );
+
+    expect(exitCode).toBe(3);
+    expect(report.scopes?.map((scope) => [scope.accountId, scope.outcome])).toEqual([
+      ...world.regions.map(() => [world.memberAccountId, 'read']),
+      ...world.regions.map(() => [world.deniedAccountId, 'spoke-access-denied']),
+    ]);
+    expect(report.instances.length).toBeGreaterThan(0);
+    expect(report.instances.every((instance) => instance.accountId === world.memberAccountId)).toBe(true);
+  });
+});
+
 describe('mirrorctl without an organization document', () => {
   const single = () => {
     const { MIRROR_ORGANIZATION_PARAMETER: _, ...env } = process.env;
