@@ -4,17 +4,21 @@
  * converged and read with its own spoke role, narrowed by --account / --region, and the member whose spoke role is
  * missing reported by account and Region (exit 3) while the rest is shown.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { run } from '../../cli/main';
 import type { PlanReport } from '../../cli/views/plan';
 import type { ReconcileReport } from '../../cli/views/reconcile';
 import type { CoverageReport } from '../../cli/views/report';
 import type { StatusReport } from '../../cli/views/status';
+import { useScratchDir } from '../support/scratch-dir';
 import { captureIo } from './cli-io';
 import { type OrganizationWorld, startOrganizationWorld } from './organization-world';
 
 const OWNER_TAG = 'vpc-mirror-orchestrator:owner';
 
+const scratch = useScratchDir('mirrorctl-organization-');
 let world: OrganizationWorld;
 let reconciled: { exitCode: number; report: ReconcileReport };
 
@@ -194,6 +198,18 @@ describe('mirrorctl across an organization', () => {
     expect(columns.at(-1)).toBe('region');
     expect(eniRows.length).toBeGreaterThan(0);
     expect(new Set(eniRows.map((cells) => cells.at(-1)))).toEqual(new Set([world.regions[1]]));
+  });
+
+  it('lists coverage per Region and the accounts and Regions it could not read in the HTML report', async () => {
+    const output = path.join(scratch(), 'organization.html');
+
+    const { exitCode } = await mirrorctl('report', '--output', output);
+    const html = readFileSync(output, 'utf8');
+
+    expect(exitCode).toBe(3);
+    for (const region of world.regions) expect(html).toContain(`<td>${region}</td><td class="num">`);
+    expect(html).toContain('2 account(s) and Region(s) of the organization could not be read and are not counted above.');
+    expect(html).toContain(`<td>${world.deniedAccountId}</td><td>${world.regions[0]}</td><td>spoke-access-denied</td>`);
   });
 
   it('refuses an account or Region the document does not list, naming the document', async () => {
