@@ -30,8 +30,13 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
       "\nConfiguration: --stack <name> or --stage <stage> reads it from the deployed stack; the Lambdas' variables\n" +
         '(MIRROR_TARGET_IDS, MIRROR_FILTER_ID, LEDGER_TABLE_NAME, ...) and the flags override it. Options go before or\n' +
         'after the command. AWS access: the standard credential chain, --profile / --region, AWS_ENDPOINT_URL_<SERVICE>.\n' +
+        'Organization: with an organization document (MIRROR_ORGANIZATION_PARAMETER, the stack, or\n' +
+        '--organization-parameter) every command covers each account and Region the document lists, through each\n' +
+        "account's spoke role; --account and --region (repeatable or comma lists) narrow that. --region then picks the\n" +
+        "document's Regions, while the hub's own Region (ledger, document) stays the profile's or AWS_REGION. Without a\n" +
+        'document, --region is the one AWS Region (AWS_REGION) and --account is refused.\n' +
         'Exit codes: 0 nothing to do, 1 drift reconcile can fix (or failures, AWS unreachable), 2 usage,\n' +
-        '3 configuration or access problem (a target, filter, table, stack or credentials to fix by hand).\n',
+        '3 configuration or access problem (a target, filter, table, stack, credentials or spoke role to fix by hand).\n',
     );
   registerPlan(program, io, setExitCode);
   registerStatus(program, io, setExitCode);

@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { UsageError } from './exit-codes';
 import type { CliIo } from './io';
 
 /** Options every command takes: the instances in scope, where AWS is, and overrides of the main configuration variables. */
@@ -7,7 +8,15 @@ export interface CommonOptions {
   readonly instance?: readonly string[];
   /** Also drops static keys from the environment, so the profile's credentials are the ones used. */
   readonly profile?: string;
-  readonly region?: string;
+  /**
+   * --region, repeatable or comma lists. Without an organization document: the one AWS Region (AWS_REGION). With
+   * one: which of its Regions to show (the hub's own Region, where the ledger and the document are, stays AWS_REGION).
+   */
+  readonly region?: readonly string[];
+  /** --account, repeatable or comma lists: which of the organization document's accounts to show. */
+  readonly account?: readonly string[];
+  /** The SSM parameter holding the organization document (overrides MIRROR_ORGANIZATION_PARAMETER). */
+  readonly organizationParameter?: string;
   readonly table?: string;
   readonly targets?: string;
   readonly filter?: string;
@@ -46,7 +55,20 @@ export function addCommonOptions(command: Command): Command {
   return command
     .addOption(new Option('--instance <id>', 'only this instance (repeatable)').argParser(collectInstanceId))
     .addOption(new Option('--profile <name>', 'AWS shared-config profile (sets AWS_PROFILE)'))
-    .addOption(new Option('--region <region>', 'AWS Region (sets AWS_REGION)'))
+    .addOption(
+      new Option(
+        '--region <regions>',
+        'AWS Region (sets AWS_REGION); with an organization document, only these of its Regions (repeatable, comma lists)',
+      ).argParser(collectRegions),
+    )
+    .addOption(
+      new Option('--account <ids>', "only these of the organization document's accounts (repeatable, comma lists)").argParser(
+        collectAccounts,
+      ),
+    )
+    .addOption(
+      new Option('--organization-parameter <name>', 'SSM parameter of the organization document (overrides MIRROR_ORGANIZATION_PARAMETER)'),
+    )
     .addOption(new Option('--table <name>', 'ledger table (overrides LEDGER_TABLE_NAME)'))
     .addOption(new Option('--targets <ids>', 'comma-separated target pool (overrides MIRROR_TARGET_IDS)'))
     .addOption(new Option('--filter <id>', 'traffic mirror filter (overrides MIRROR_FILTER_ID)'))
@@ -70,22 +92,51 @@ export function configEnvironment(
     ...(options.targets !== undefined && { MIRROR_TARGET_IDS: options.targets }),
     ...(options.filter !== undefined && { MIRROR_FILTER_ID: options.filter }),
     ...(options.tag !== undefined && { MIRROR_TAG_KEY: options.tag.key, MIRROR_TAG_VALUE: options.tag.value }),
+    ...(options.organizationParameter !== undefined && { MIRROR_ORGANIZATION_PARAMETER: options.organizationParameter }),
   };
 }
 
 /**
  * The SDK clients in shared/aws read the process environment when they are created, so the profile and the Region
- * go there before anything from shared/aws is loaded.
+ * go there before anything from shared/aws is loaded. `--region` is the client Region only for one account: with an
+ * organization document (`organization`), it picks Regions of the document instead.
  */
-export function applyAwsLocation(options: CommonOptions): void {
+export function applyAwsLocation(options: CommonOptions, organization: boolean): void {
   if (options.profile !== undefined) {
     process.env.AWS_PROFILE = options.profile;
     // --profile says which credentials to use: static keys in the environment would compete with it (the SDK warns
     // and may prefer them in a later version).
     for (const variable of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) delete process.env[variable];
   }
-  if (options.region !== undefined) process.env.AWS_REGION = options.region;
+  if (organization || options.region === undefined) return;
+  const [region, ...more] = options.region;
+  if (more.length > 0) {
+    throw new UsageError(
+      `--region names ${options.region.length} Regions (${options.region.join(', ')}): several Regions need an organization ` +
+        'document (--organization-parameter or MIRROR_ORGANIZATION_PARAMETER)',
+    );
+  }
+  if (region !== undefined) process.env.AWS_REGION = region;
 }
+
+const REGION_PATTERN = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+const ACCOUNT_PATTERN = /^\d{12}$/;
+
+/** Repeatable, each value a comma list; duplicates once; each item checked against `pattern`. */
+function collectList(pattern: RegExp, what: string) {
+  return (raw: string, previous: readonly string[] | undefined): string[] => {
+    const items = raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+    const bad = items.find((item) => !pattern.test(item));
+    if (items.length === 0 || bad !== undefined) throw new InvalidArgumentError(`expected ${what}, got "${bad ?? raw}"`);
+    return [...new Set([...(previous ?? []), ...items])];
+  };
+}
+
+const collectRegions = collectList(REGION_PATTERN, 'a Region name like eu-west-1 (or a comma list)');
+const collectAccounts = collectList(ACCOUNT_PATTERN, 'an AWS account id of 12 digits (or a comma list)');
 
 const instanceIdPattern = /^i-[0-9a-f]{8}([0-9a-f]{9})?$/;
 

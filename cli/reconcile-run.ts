@@ -12,10 +12,11 @@ import {
   readAndPlan,
 } from '../shared/converge';
 import { mapWithConcurrency } from '../shared/util/concurrency';
+import type { ScopeFields } from './across-scopes';
 import { failureReason } from './failures';
 import type { UndeliveredEvents } from './outcome-delivery';
 import type { Scope } from './scope';
-import { notFoundInstances } from './views/findings';
+import { knowsNothingOf, notFoundInstances } from './views/findings';
 
 /** Instances read per batch: large enough to keep DescribeInstances batched, small enough for a moving progress bar. */
 const READ_BATCH = 50;
@@ -40,7 +41,8 @@ function recordsOfFailure(error: ConvergeError, delivery: UndeliveredEvents): De
 }
 
 export interface ReconcileOutcome {
-  readonly records: readonly DecisionRecord[];
+  /** With an organization, each names its account and Region. */
+  readonly records: ReadonlyArray<DecisionRecord & ScopeFields>;
   /** Named instances nobody knows: left alone, not even a history entry. */
   readonly notFound: readonly string[];
 }
@@ -48,7 +50,7 @@ export interface ReconcileOutcome {
 /**
  * Converges every instance in scope; returns every decision record, failures included as 'fail' records. Throws only
  * when a read fails (EC2 or the ledger unreachable, no credentials): then nothing of that batch was changed. `deps`
- * must publish through `delivery.publisher`.
+ * must publish through `delivery.publisher`. `organization`: leave alone the instances this scope knows nothing of.
  */
 export async function reconcileInstances(
   scope: Scope,
@@ -56,14 +58,17 @@ export async function reconcileInstances(
   deps: ConvergeDeps,
   delivery: UndeliveredEvents,
   onInstanceDone: () => void,
+  organization = false,
 ): Promise<ReconcileOutcome> {
   const records: DecisionRecord[] = [];
   const notFound: string[] = [];
   const { instanceIds } = scope;
   for (let start = 0; start < instanceIds.length; start += READ_BATCH) {
     const read = await readAndPlan(instanceIds.slice(start, start + READ_BATCH), deps);
-    const unknown = new Set(notFoundInstances(read, scope));
-    notFound.push(...unknown);
+    notFound.push(...notFoundInstances(read, scope));
+    // In an organization, instances of other scopes show up too (the owner of shared targets sees their sessions):
+    // converging them here would only record "gone" skips under the wrong scope.
+    const unknown = new Set(organization ? read.filter(knowsNothingOf).map((plan) => plan.instanceId) : notFoundInstances(read, scope));
     for (let done = 0; done < unknown.size; done += 1) onInstanceDone();
     const plans = read.filter((plan) => !unknown.has(plan.instanceId));
     const perInstance = await mapWithConcurrency(plans, INSTANCE_CONCURRENCY, async (plan) => {

@@ -8,6 +8,7 @@ import {
   DescribeNetworkInterfacesCommand,
   DescribeTrafficMirrorFiltersCommand,
   DescribeTrafficMirrorTargetsCommand,
+  type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { ec2 } from '../../shared/aws/clients';
 import { withDomainErrors } from '../../shared/aws/error-mapping';
@@ -31,9 +32,17 @@ export interface VisibleMirrorResources {
   readonly filterIds: ReadonlySet<string>;
 }
 
-export async function describeMirrorResources(targetIds: readonly string[], filterIds: readonly string[]): Promise<VisibleMirrorResources> {
-  const [targets, filters] = await Promise.all([describeTargets(targetIds), describeFilterIds(filterIds)]);
+/** Whose eyes to look through: an organization's scope has its own client (the spoke role's credentials). */
+export type MirrorResourcesClient = EC2Client;
+
+export async function describeMirrorResources(
+  targetIds: readonly string[],
+  filterIds: readonly string[],
+  client: MirrorResourcesClient = ec2(),
+): Promise<VisibleMirrorResources> {
+  const [targets, filters] = await Promise.all([describeTargets(client, targetIds), describeFilterIds(client, filterIds)]);
   const attachments = await describeAttachments(
+    client,
     [...targets.values()].flatMap((target) => (target.networkInterfaceId ? [target.networkInterfaceId] : [])),
   );
   const withAttachments = new Map(
@@ -45,13 +54,13 @@ export async function describeMirrorResources(targetIds: readonly string[], filt
   return { targets: withAttachments, filterIds: filters };
 }
 
-async function describeTargets(targetIds: readonly string[]): Promise<Map<string, VisibleTarget>> {
+async function describeTargets(client: EC2Client, targetIds: readonly string[]): Promise<Map<string, VisibleTarget>> {
   const found = new Map<string, VisibleTarget>();
   for (const batch of chunks([...new Set(targetIds)], FILTER_VALUES_PER_CALL)) {
     let nextToken: string | undefined;
     do {
       const page = await withDomainErrors('DescribeTrafficMirrorTargets', () =>
-        ec2().send(
+        client.send(
           new DescribeTrafficMirrorTargetsCommand({
             Filters: [{ Name: 'traffic-mirror-target-id', Values: batch }],
             MaxResults: PAGE_SIZE,
@@ -74,13 +83,13 @@ async function describeTargets(targetIds: readonly string[]): Promise<Map<string
   return found;
 }
 
-async function describeFilterIds(filterIds: readonly string[]): Promise<Set<string>> {
+async function describeFilterIds(client: EC2Client, filterIds: readonly string[]): Promise<Set<string>> {
   const found = new Set<string>();
   for (const batch of chunks([...new Set(filterIds)], FILTER_VALUES_PER_CALL)) {
     let nextToken: string | undefined;
     do {
       const page = await withDomainErrors('DescribeTrafficMirrorFilters', () =>
-        ec2().send(
+        client.send(
           new DescribeTrafficMirrorFiltersCommand({
             Filters: [{ Name: 'traffic-mirror-filter-id', Values: batch }],
             MaxResults: PAGE_SIZE,
@@ -95,11 +104,11 @@ async function describeFilterIds(filterIds: readonly string[]): Promise<Set<stri
   return found;
 }
 
-async function describeAttachments(eniIds: readonly string[]): Promise<Map<string, string>> {
+async function describeAttachments(client: EC2Client, eniIds: readonly string[]): Promise<Map<string, string>> {
   const attached = new Map<string, string>();
   for (const batch of chunks([...new Set(eniIds)], FILTER_VALUES_PER_CALL)) {
     const page = await withDomainErrors('DescribeNetworkInterfaces', () =>
-      ec2().send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: batch }] })),
+      client.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: batch }] })),
     );
     for (const eni of page.NetworkInterfaces ?? []) {
       if (eni.NetworkInterfaceId && eni.Attachment?.InstanceId) attached.set(eni.NetworkInterfaceId, eni.Attachment.InstanceId);

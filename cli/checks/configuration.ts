@@ -5,7 +5,7 @@
  */
 import type { Config } from '../../shared/config/config';
 import type { ConvergeDeps } from '../../shared/converge';
-import { describeMirrorResources } from '../aws/mirror-resources';
+import { describeMirrorResources, type MirrorResourcesClient } from '../aws/mirror-resources';
 
 export type ConfigurationProblemKind = 'target-not-found' | 'filter-not-found' | 'target-is-mirror-source';
 
@@ -53,12 +53,19 @@ function notFound(kind: 'target-not-found' | 'filter-not-found', named: Named, r
   };
 }
 
-export async function checkConfiguration(config: Config, deps: ConvergeDeps, region: string): Promise<ConfigurationProblem[]> {
+/** `client`: the EC2 client of the account and Region to check in (default: the credentials'). */
+export async function checkConfiguration(
+  config: Config,
+  deps: ConvergeDeps,
+  region: string,
+  client?: MirrorResourcesClient,
+): Promise<ConfigurationProblem[]> {
   const targets = configuredTargets(config);
   const filters = configuredFilters(config);
   const visible = await describeMirrorResources(
     targets.map((target) => target.id),
     filters.map((filter) => filter.id),
+    ...(client === undefined ? [] : [client]),
   );
   const problems: ConfigurationProblem[] = [];
   for (const target of targets) if (!visible.targets.has(target.id)) problems.push(notFound('target-not-found', target, region));

@@ -1,11 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { readAndPlan } from '../../shared/converge';
-import { readTargetLoads } from '../../shared/converge/target-load';
+import { readTargetLoads, type TargetLoad } from '../../shared/converge/target-load';
 import { inventoryUnknownSessions } from '../../shared/converge/unmanaged-sessions';
-import { mirroredIntervals } from '../../shared/domain/mirrored-intervals';
-import { governanceDeps } from '../../shared/wiring/governance';
-import { ExitCode, UsageError } from '../exit-codes';
+import { acrossScopes, scopeFieldsOf, scopeProblemsExitCode } from '../across-scopes';
+import { UsageError } from '../exit-codes';
 import type { CliIo } from '../io';
 import { addCommonOptions, type CommonOptions } from '../options';
 import { renderReportCsv } from '../render/report-csv';
@@ -13,6 +12,8 @@ import { renderReportHtml } from '../render/report-html';
 import { resolveScope } from '../scope';
 import { buildCoverageReport, type CoverageReport } from '../views/report';
 import { action } from './context';
+import { intervalsOf } from './report-history';
+import { outcomesOf, plansOfThisScope } from './scoped-work';
 
 type ReportFormat = 'html' | 'csv' | 'json';
 
@@ -45,7 +46,7 @@ export function registerReport(program: Command, io: CliIo, setExitCode: (code: 
       .command('report')
       .summary('coverage and audit report: one self-contained HTML file, or CSV / JSON')
       .description(
-        'Coverage per account, VPC and Availability Zone with a chart; each instance with its ENIs and why any is not ' +
+        'Coverage per account, Region, VPC and Availability Zone with a chart; each instance with its ENIs and why any is not ' +
           "mirrored; each target's load; sessions not made by the orchestrator to unknown targets; and every mirrored " +
           'interval between --since and --until from the ledger history (kept HISTORY_TTL_DAYS). Reads only. HTML is ' +
           `written to --output (default ${DEFAULT_HTML_FILE}); CSV and JSON go to stdout unless --output is given.`,
@@ -63,29 +64,34 @@ export function registerReport(program: Command, io: CliIo, setExitCode: (code: 
     )
     .action(
       action<ReportOptions>(io, setExitCode, async ({ session }, options) => {
-        const { deps, config } = session;
-        const now = deps.clock.now();
+        const now = session.deps.clock.now();
         const until = options.until ?? now;
         const since = options.since ?? new Date(until.getTime() - DEFAULT_RANGE_DAYS * 86_400_000);
         if (since.getTime() >= until.getTime())
           throw new UsageError(`--since (${since.toISOString()}) must be before --until (${until.toISOString()})`);
-        const governance = governanceDeps(config);
-        const scope = await resolveScope(options.instance ?? [], deps);
-        const [plans, targets, unknown, history] = await Promise.all([
-          readAndPlan(scope.instanceIds, deps),
-          readTargetLoads(deps),
-          inventoryUnknownSessions(deps, governance.unmanaged),
-          governance.history.readHistory(),
-        ]);
+        const named = options.instance ?? [];
+        const done = await acrossScopes(session, async (scoped) => {
+          const scope = await resolveScope(named, scoped.deps);
+          const [read, targets, unknown] = await Promise.all([
+            readAndPlan(scope.instanceIds, scoped.deps),
+            readTargetLoads(scoped.deps),
+            inventoryUnknownSessions(scoped.deps, scoped.unmanaged),
+          ]);
+          const plans = plansOfThisScope(session, read);
+          return { reads: { region: scoped.region, where: scopeFieldsOf(scoped.scope), plans, unknown }, targets };
+        });
         const report = buildCoverageReport({
-          plans,
-          targets,
-          unknown,
-          intervals: mirroredIntervals(history, since, until),
+          scopes: done.results.map((result) => result.value.reads),
+          targets: distinctTargets(done.results.flatMap((result) => result.value.targets)),
+          intervals: await intervalsOf(session, since, until),
           since,
           until,
           now,
+          ...(session.organization !== undefined && { outcomes: outcomesOf(session, done) }),
         });
+        for (const problem of done.problems) {
+          io.stderr.write(`mirrorctl: ${problem.kind} ${problem.accountId} ${problem.region}: not in the report: ${problem.detail}\n`);
+        }
         const format: ReportFormat = options.json ? 'json' : options.format;
         const text = RENDER[format](report);
         const output = options.output ?? (format === 'html' ? DEFAULT_HTML_FILE : undefined);
@@ -95,7 +101,14 @@ export function registerReport(program: Command, io: CliIo, setExitCode: (code: 
           writeFileSync(output, text);
           io.stderr.write(`mirrorctl: wrote the ${format} report to ${output}\n`);
         }
-        return ExitCode.ok;
+        return scopeProblemsExitCode(done.problems);
       }),
     );
+}
+
+/** A target shared with several accounts is counted once (its load is the ledger's, across accounts). */
+function distinctTargets(loads: readonly TargetLoad[]): TargetLoad[] {
+  const byId = new Map<string, TargetLoad>();
+  for (const load of loads) if (byId.get(load.targetId)?.kind === undefined) byId.set(load.targetId, load);
+  return [...byId.values()];
 }

@@ -3,6 +3,7 @@ import type { Colors } from '../colors';
 import type { PlannedInstance, PlanReport } from '../views/plan';
 import { paintAction } from './actions';
 import { renderFindings } from './findings';
+import { scopesCovered } from './organization';
 import { renderTable, wrapText } from './table';
 
 function instanceState(instance: PlannedInstance): string {
@@ -25,7 +26,8 @@ function sessionCell(decision: Decision): string {
 export function renderPlan(report: PlanReport, colors: Colors, width?: number): string {
   const lines: string[] = [];
   const scope = report.scope.source === 'sweep' ? 'tagged instances, managed sessions and ledger entries' : 'named instances';
-  lines.push(`${colors.bold('Plan')} (dry run) for ${report.instances.length} instance(s): ${scope}`);
+  lines.push(`${colors.bold('Plan')} (dry run) for ${report.instances.length} instance(s): ${scope}${scopesCovered(report.scopes)}`);
+  const organization = report.scopes !== undefined;
   if (report.instances.length === 0) {
     lines.push('Nothing in scope.', ...renderFindings(report.findings, colors));
     return `${lines.map((line) => wrapText(line, width)).join('\n')}\n`;
@@ -34,6 +36,7 @@ export function renderPlan(report: PlanReport, colors: Colors, width?: number): 
   for (const instance of report.instances) {
     for (const decision of instance.decisions) {
       rows.push([
+        ...(organization ? [instance.accountId ?? '', instance.region ?? ''] : []),
         instance.instanceId,
         instanceState(instance),
         decision.eniId ?? '-',
@@ -43,7 +46,8 @@ export function renderPlan(report: PlanReport, colors: Colors, width?: number): 
       ]);
     }
   }
-  lines.push(renderTable(['Instance', 'State', 'ENI', 'Action', 'Session -> target', 'Reason'], rows, colors, width));
+  const head = ['Instance', 'State', 'ENI', 'Action', 'Session -> target', 'Reason'];
+  lines.push(renderTable(organization ? ['Account', 'Region', ...head] : head, rows, colors, width));
 
   const refusals = report.instances.flatMap((instance) => instance.decisions.filter((decision) => decision.action === 'refuse'));
   for (const refusal of refusals) {

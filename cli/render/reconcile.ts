@@ -2,16 +2,21 @@ import type { RecordedAction } from '../../shared/converge';
 import type { Colors } from '../colors';
 import type { ReconcileReport } from '../views/reconcile';
 import { paintAction } from './actions';
+import { scopesCovered } from './organization';
 import { renderTable, wrapText } from './table';
 
 /** Keeps and skips are the quiet majority on a healthy fleet: counted, not listed. */
 const LISTED: ReadonlySet<RecordedAction> = new Set(['attach', 'detach', 'release', 'refuse', 'fail']);
 
 export function renderReconcile(report: ReconcileReport, colors: Colors, width?: number): string {
-  const lines = [`${colors.bold('Reconcile')} of ${report.scope.instanceIds.length} instance(s), trigger ${report.triggerEventId}`];
+  const lines = [
+    `${colors.bold('Reconcile')} of ${report.scope.instanceIds.length} instance(s)${scopesCovered(report.scopes)}, trigger ${report.triggerEventId}`,
+  ];
+  const organization = report.scopes !== undefined;
   const changes = report.decisions.filter((record) => LISTED.has(record.action));
   if (changes.length > 0) {
     const rows = changes.map((record) => [
+      ...(organization ? [record.accountId ?? '', record.region ?? ''] : []),
       record.instanceId,
       record.eniId ?? '-',
       paintAction(record.action, colors),
@@ -19,7 +24,8 @@ export function renderReconcile(report: ReconcileReport, colors: Colors, width?:
       record.targetId ?? '',
       record.reason,
     ]);
-    lines.push(renderTable(['Instance', 'ENI', 'Action', 'Session', 'Target', 'Reason'], rows, colors, width));
+    const head = ['Instance', 'ENI', 'Action', 'Session', 'Target', 'Reason'];
+    lines.push(renderTable(organization ? ['Account', 'Region', ...head] : head, rows, colors, width));
     for (const record of changes) {
       if (record.detail !== undefined && record.action !== 'release') {
         lines.push(
@@ -44,6 +50,10 @@ export function renderReconcile(report: ReconcileReport, colors: Colors, width?:
   lines.push(renderTable(['attached', 'detached', 'released', 'kept', 'skipped', 'refused', 'failed'], [counts], colors, width));
   for (const instanceId of report.notFound) {
     lines.push(`${colors.red('not found')} ${instanceId}: no such instance, and no ledger entry or session names it (exit code 3)`);
+  }
+  for (const scope of report.scopes ?? []) {
+    if (scope.outcome === 'read') continue;
+    lines.push(wrapText(`${colors.red(scope.outcome)} ${scope.accountId} ${scope.region}: not converged: ${scope.detail ?? ''}`, width));
   }
   const { pendingEvents, flushedEvents } = report;
   if (flushedEvents > 0) {

@@ -1,6 +1,7 @@
 /**
  * The report as one CSV table for machines (RFC 4180 quoting): a `record` column says what each row is (eni,
- * interval, target, unmanaged, coverage), and each kind fills the columns that apply to it.
+ * interval, target, unmanaged, coverage), and each kind fills the columns that apply to it. `region` came last, so
+ * the columns before it keep their places.
  */
 import type { CoverageReport } from '../views/report';
 
@@ -26,6 +27,7 @@ const COLUMNS = [
   'percent',
   'from',
   'to',
+  'region',
 ] as const;
 
 type Row = Partial<Record<(typeof COLUMNS)[number], string | number | boolean | null | undefined>>;
@@ -39,6 +41,7 @@ export function renderReportCsv(report: CoverageReport): string {
   const rows: Row[] = [];
   const groups = [
     ['account', report.coverage.byAccount],
+    ['region', report.coverage.byRegion],
     ['vpc', report.coverage.byVpc],
     ['zone', report.coverage.byZone],
   ] as const;
@@ -57,6 +60,7 @@ export function renderReportCsv(report: CoverageReport): string {
       rows.push({
         record: 'eni',
         account: instance.accountId,
+        region: instance.region,
         vpc: instance.vpcId,
         zone: instance.availabilityZone,
         instanceId: instance.instanceId,
@@ -81,6 +85,8 @@ export function renderReportCsv(report: CoverageReport): string {
   for (const session of report.unknownSessions) {
     rows.push({
       record: 'unmanaged',
+      account: session.accountId,
+      region: session.region,
       instanceId: session.instanceId,
       eniId: session.eniId,
       sessionId: session.sessionId,
@@ -93,6 +99,8 @@ export function renderReportCsv(report: CoverageReport): string {
   for (const interval of report.intervals) {
     rows.push({
       record: 'interval',
+      account: interval.accountId,
+      region: interval.region,
       instanceId: interval.instanceId,
       eniId: interval.eniId,
       sessionId: interval.sessionId,

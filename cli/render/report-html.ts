@@ -69,12 +69,25 @@ function instanceRows(instances: readonly ReportInstance[]): string[][] {
     instance.enis.map((eni, index) => [
       index === 0 ? `<code>${escapeHtml(instance.instanceId)}</code>` : '',
       index === 0 ? escapeHtml(`${instance.state} ${instance.instanceType ?? ''}`) : '',
-      index === 0 ? escapeHtml(`${instance.vpcId} / ${instance.availabilityZone}`) : '',
+      index === 0 ? escapeHtml(`${instance.accountId} ${instance.region} / ${instance.vpcId} / ${instance.availabilityZone}`) : '',
       `<code>${escapeHtml(eni.eniId)}</code>`,
       `<span class="${eni.coverage}">${escapeHtml(eni.coverage)}</span>`,
       escapeHtml(eni.reason) + (eni.detail ? `<br><small>${escapeHtml(eni.detail)}</small>` : ''),
       eni.sessionId ? `<code>${escapeHtml(eni.sessionId)}</code> → <code>${escapeHtml(eni.targetId)}</code>` : '',
     ]),
+  );
+}
+
+/** Organization: the accounts and Regions that could not be read, so are missing from the figures. */
+function scopesBlock(report: CoverageReport): string {
+  const missing = (report.scopes ?? []).filter((scope) => scope.outcome !== 'read');
+  if (missing.length === 0) return '';
+  return (
+    `<p class="alert">${missing.length} account(s) and Region(s) of the organization could not be read and are not counted above.</p>` +
+    table(
+      ['account', 'Region', 'why', 'detail'],
+      missing.map((scope) => [escapeHtml(scope.accountId), escapeHtml(scope.region), escapeHtml(scope.outcome), escapeHtml(scope.detail)]),
+    )
   );
 }
 
@@ -119,8 +132,10 @@ export function renderReportHtml(report: CoverageReport): string {
 ${coverageChart('By Availability Zone', coverage.byZone)}
 ${coverageChart('By VPC', coverage.byVpc)}
 ${table(['account', 'eligible ENIs', 'mirrored', 'coverage'], groupRows(coverage.byAccount), [1, 2, 3])}
+${table(['Region', 'eligible ENIs', 'mirrored', 'coverage'], groupRows(coverage.byRegion), [1, 2, 3])}
+${scopesBlock(report)}
 <h2>Instances and their network interfaces</h2>
-${table(['instance', 'state / type', 'VPC / zone', 'ENI', 'coverage', 'why', 'session → target'], instanceRows(report.instances))}
+${table(['instance', 'state / type', 'account Region / VPC / zone', 'ENI', 'coverage', 'why', 'session → target'], instanceRows(report.instances))}
 <h2>Targets</h2>
 ${table(
   ['target', 'kind', 'sources', 'limit'],

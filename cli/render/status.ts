@@ -1,6 +1,7 @@
 import type { Colors } from '../colors';
 import { DRIFT_KINDS, type StatusEni, type StatusInstance, type StatusReport } from '../views/status';
 import { renderFindings } from './findings';
+import { scopesCovered } from './organization';
 import { renderTable, wrapText } from './table';
 
 function sessionsCell(eni: StatusEni, colors: Colors): string {
@@ -50,20 +51,30 @@ function renderInstance(instance: StatusInstance, colors: Colors, width: number 
 
 export function renderStatus(report: StatusReport, colors: Colors, width?: number): string {
   const scope = report.scope.source === 'sweep' ? 'tagged instances, managed sessions and ledger entries' : 'named instances';
-  const lines = [`${colors.bold('Status')} of ${report.instances.length} instance(s): ${scope}`, ''];
-  for (const instance of report.instances) lines.push(...renderInstance(instance, colors, width), '');
+  const lines = [`${colors.bold('Status')} of ${report.instances.length} instance(s): ${scope}${scopesCovered(report.scopes)}`, ''];
+  const organization = report.scopes !== undefined;
+  let group: string | undefined;
+  for (const instance of report.instances) {
+    // An organization's instances come grouped by account and Region: each group gets its heading.
+    const where = `account ${instance.accountId} Region ${instance.region}`;
+    if (organization && where !== group) lines.push(colors.bold(`── ${where}`), '');
+    group = where;
+    lines.push(...renderInstance(instance, colors, width), '');
+  }
 
-  const targetRows = report.targets.map((target) =>
-    target.exists
+  const targetRows = report.targets.map((target) => [
+    ...(organization ? [target.accountId ?? '', target.region ?? ''] : []),
+    ...(target.exists
       ? [
           target.targetId,
           target.kind ?? '',
           target.sourceLimit === null ? 'none' : String(target.sourceLimit ?? ''),
           String(target.ledgerSources),
         ]
-      : [target.targetId, colors.red('not found on EC2'), '', String(target.ledgerSources)],
-  );
-  lines.push(renderTable(['Target', 'Kind', 'Source limit', 'Sources (ledger)'], targetRows, colors, width));
+      : [target.targetId, colors.red('not found on EC2'), '', String(target.ledgerSources)]),
+  ]);
+  const targetHead = ['Target', 'Kind', 'Source limit', 'Sources (ledger)'];
+  lines.push(renderTable(organization ? ['Account', 'Region', ...targetHead] : targetHead, targetRows, colors, width));
 
   if (report.drift.total === 0) {
     lines.push(colors.green('No drift.'));

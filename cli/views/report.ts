@@ -9,6 +9,8 @@ import { isEligibleButUnmirrored } from '../../shared/domain/coverage';
 import type { MirroredInterval } from '../../shared/domain/mirrored-intervals';
 import type { Decision } from '../../shared/domain/types';
 import type { UnknownSession } from '../../shared/domain/unmanaged-sessions';
+import type { ScopeFields } from '../across-scopes';
+import type { ScopeOutcome } from './organization';
 
 /** mirrored: a session of ours; unmirrored: should be and is not; not-eligible: not meant to be (untagged, ...). */
 export type EniCoverage = 'mirrored' | 'unmirrored' | 'not-eligible';
@@ -28,6 +30,8 @@ export interface ReportInstance {
   readonly state: string;
   readonly instanceType?: string;
   readonly accountId: string;
+  /** The Region the instance was read in. */
+  readonly region: string;
   readonly vpcId: string;
   readonly availabilityZone: string;
   readonly enis: readonly ReportEni[];
@@ -41,7 +45,7 @@ export interface CoverageGroup {
   readonly percent: number;
 }
 
-export interface ReportUnknownSession {
+export interface ReportUnknownSession extends ScopeFields {
   readonly sessionId: string;
   readonly eniId: string;
   readonly instanceId?: string;
@@ -60,13 +64,16 @@ export interface CoverageReport {
   readonly coverage: {
     readonly total: CoverageGroup;
     readonly byAccount: readonly CoverageGroup[];
+    readonly byRegion: readonly CoverageGroup[];
     readonly byVpc: readonly CoverageGroup[];
     readonly byZone: readonly CoverageGroup[];
   };
   readonly instances: readonly ReportInstance[];
   readonly targets: readonly TargetLoad[];
   readonly unknownSessions: readonly ReportUnknownSession[];
-  readonly intervals: readonly MirroredInterval[];
+  readonly intervals: ReadonlyArray<MirroredInterval & ScopeFields>;
+  /** Organization: each (account, Region) covered, read or why not (one not read has no instances here). */
+  readonly scopes?: readonly ScopeOutcome[];
 }
 
 const UNKNOWN = 'unknown';
@@ -91,7 +98,7 @@ function eniCoverage(decision: Decision): ReportEni {
 }
 
 /** One line per ENI of the instance: its own decision, else the instance-wide one (not tagged, unsupported, ...). */
-function reportInstance(plan: InstancePlan): ReportInstance | undefined {
+function reportInstance(plan: InstancePlan, region: string): ReportInstance | undefined {
   const instance = plan.input.instance;
   if (instance === undefined) return undefined;
   const instanceWide = plan.decisions.find((decision) => decision.eniId === undefined);
@@ -109,6 +116,7 @@ function reportInstance(plan: InstancePlan): ReportInstance | undefined {
     state: instance.state,
     instanceType: instance.instanceType,
     accountId: instance.accountId ?? UNKNOWN,
+    region,
     vpcId: instance.vpcId ?? UNKNOWN,
     availabilityZone: instance.availabilityZone || UNKNOWN,
     enis,
@@ -136,11 +144,19 @@ function group(instances: readonly ReportInstance[], keyOf: (instance: ReportIns
     .sort((a, b) => a.key.localeCompare(b.key));
 }
 
-export interface ReportInputs {
+/** One (account, Region)'s reads; for a single account, the one there is. */
+export interface ScopeReads {
+  readonly region: string;
+  readonly where: ScopeFields;
   readonly plans: readonly InstancePlan[];
-  readonly targets: readonly TargetLoad[];
   readonly unknown: readonly UnknownSession[];
-  readonly intervals: readonly MirroredInterval[];
+}
+
+export interface ReportInputs {
+  readonly scopes: readonly ScopeReads[];
+  readonly targets: readonly TargetLoad[];
+  readonly intervals: ReadonlyArray<MirroredInterval & ScopeFields>;
+  readonly outcomes?: readonly ScopeOutcome[];
   readonly since: Date;
   readonly until: Date;
   readonly now: Date;
@@ -161,7 +177,9 @@ export function describeUnknownSessions(unknown: readonly UnknownSession[]): Rep
 }
 
 export function buildCoverageReport(inputs: ReportInputs): CoverageReport {
-  const instances = inputs.plans.flatMap((plan) => reportInstance(plan) ?? []).sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+  const instances = inputs.scopes
+    .flatMap((scope) => scope.plans.flatMap((plan) => reportInstance(plan, scope.region) ?? []))
+    .sort((a, b) => a.instanceId.localeCompare(b.instanceId));
   const [total] = group(instances, () => 'all');
   return {
     command: 'report',
@@ -170,12 +188,16 @@ export function buildCoverageReport(inputs: ReportInputs): CoverageReport {
     coverage: {
       total: total ?? { key: 'all', eligible: 0, mirrored: 0, percent: 100 },
       byAccount: group(instances, (instance) => instance.accountId),
+      byRegion: group(instances, (instance) => instance.region),
       byVpc: group(instances, (instance) => instance.vpcId),
       byZone: group(instances, (instance) => instance.availabilityZone),
     },
     instances,
     targets: inputs.targets,
-    unknownSessions: describeUnknownSessions(inputs.unknown),
+    unknownSessions: inputs.scopes.flatMap((scope) =>
+      describeUnknownSessions(scope.unknown).map((session) => ({ ...scope.where, ...session })),
+    ),
     intervals: inputs.intervals,
+    ...(inputs.outcomes !== undefined && { scopes: inputs.outcomes }),
   };
 }

@@ -6,9 +6,12 @@
 import type { Config } from '../../shared/config/config';
 import type { DescribedTarget, EniLedger, InstancePlan, Slot } from '../../shared/converge';
 import type { Reason } from '../../shared/domain/types';
+import type { ScopeFields } from '../across-scopes';
 import type { Scope } from '../scope';
 import type { Findings } from './findings';
 import { type InstanceSummary, summarizeInstance } from './instance-summary';
+import type { ScopeOutcome } from './organization';
+import type { ReportUnknownSession } from './report';
 
 export type DriftKind =
   /** A session on EC2 (ours or hand-made) the ledger does not record. */
@@ -60,13 +63,14 @@ export interface StatusEni {
   readonly ledger: { readonly version: number; readonly slots: readonly Slot[] } | null;
 }
 
-export interface StatusInstance extends InstanceSummary {
+export interface StatusInstance extends InstanceSummary, ScopeFields {
   readonly enis: readonly StatusEni[];
   readonly drift: readonly Drift[];
   readonly refusals: ReadonlyArray<{ readonly eniId?: string; readonly reason: Reason; readonly detail: string }>;
 }
 
-export interface StatusTarget {
+/** With an organization, a target is listed once per account and Region whose pool names it. */
+export interface StatusTarget extends ScopeFields {
   readonly targetId: string;
   /** False when a configured target does not exist on EC2. */
   readonly exists: boolean;
@@ -84,6 +88,8 @@ export interface StatusReport {
   readonly drift: { readonly total: number; readonly byKind: Readonly<Record<DriftKind, number>> };
   /** What reconcile cannot fix: configuration problems, named instances nobody knows. */
   readonly findings: Findings;
+  /** Organization: each (account, Region) covered, read or why not. */
+  readonly scopes?: readonly ScopeOutcome[];
 }
 
 function slotRecords(slot: Slot, sessionId: string, reservationId: string | undefined): boolean {
@@ -198,8 +204,12 @@ export function buildStatusReport(input: {
   readonly scope: Scope;
   readonly config: Config;
   readonly findings: Findings;
+  /** The account and Region of every row, for an organization. */
+  readonly where?: ScopeFields;
 }): StatusReport {
+  const where = input.where ?? {};
   const instances = input.plans.map((plan) => ({
+    ...where,
     ...summarizeInstance(plan, input.config),
     enis: enisOf(plan, input.ledgers),
     drift: driftOf(plan, input.ledgers),
@@ -209,19 +219,46 @@ export function buildStatusReport(input: {
         : [],
     ),
   }));
-  const all = instances.flatMap((instance) => instance.drift);
-  const byKind = Object.fromEntries(DRIFT_KINDS.map((kind) => [kind, all.filter((drift) => drift.kind === kind).length])) as Record<
-    DriftKind,
-    number
-  >;
   const targets = input.configuredTargetIds.map((targetId) => {
     const described = input.describedTargets.find((target) => target.targetId === targetId);
     return {
+      ...where,
       targetId,
       exists: described !== undefined,
       ...(described !== undefined && { kind: described.kind, sourceLimit: described.sourceLimit }),
       ledgerSources: input.targetLoads.get(targetId) ?? 0,
     };
   });
-  return { command: 'status', scope: input.scope, instances, targets, drift: { total: all.length, byKind }, findings: input.findings };
+  return { command: 'status', scope: input.scope, instances, targets, drift: driftTotals(instances), findings: input.findings };
+}
+
+function driftTotals(instances: readonly StatusInstance[]): StatusReport['drift'] {
+  const all = instances.flatMap((instance) => instance.drift);
+  const byKind = Object.fromEntries(DRIFT_KINDS.map((kind) => [kind, all.filter((drift) => drift.kind === kind).length])) as Record<
+    DriftKind,
+    number
+  >;
+  return { total: all.length, byKind };
+}
+
+type StatusWithUnmanaged = StatusReport & { readonly unmanagedSessions: readonly ReportUnknownSession[] };
+
+/** The organization's status: every scope's instances, targets and unmanaged sessions, drift counted over all. */
+export function combineStatusReports(
+  reports: readonly StatusWithUnmanaged[],
+  scope: Scope,
+  findings: Findings,
+  scopes: readonly ScopeOutcome[],
+): StatusWithUnmanaged {
+  const instances = reports.flatMap((report) => report.instances);
+  return {
+    command: 'status',
+    scope,
+    instances,
+    targets: reports.flatMap((report) => report.targets),
+    drift: driftTotals(instances),
+    findings,
+    scopes,
+    unmanagedSessions: reports.flatMap((report) => report.unmanagedSessions),
+  };
 }

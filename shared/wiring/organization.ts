@@ -8,7 +8,7 @@
 import { dynamoDocuments, eventBridge, type OrganizationClients, ssm as ssmClient, sts as stsClient } from '../aws/clients';
 import { HOME_KEY_SCOPE, keyScopeOf } from '../aws/ledger/keys';
 import { readParameterText } from '../aws/organization-document';
-import { callerAccountId, createSpokeClients, isSpokeAccessDenied } from '../aws/spoke-clients';
+import { callerAccountId, createSpokeClients, isSpokeAccessDenied, type SpokeClients } from '../aws/spoke-clients';
 import type { Config } from '../config/config';
 import { configForRegion, type Organization, parseOrganization, type Scope, scopeKey, scopesOf } from '../config/organization';
 import type { OrganizationPort, ScopedDeps, ScopePacing } from '../converge/organization-ports';
@@ -41,6 +41,8 @@ export interface OrganizationWiringOptions {
 }
 
 export interface OrganizationWiring extends OrganizationPort {
+  /** The scope's EC2 client (the spoke role's credentials), for mirrorctl's own checks of what the document names. */
+  ec2ClientFor(scope: Scope): Promise<ReturnType<SpokeClients['ec2For']>>;
   destroy(): void;
 }
 
@@ -149,6 +151,7 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
     document,
     depsFor,
     isAccessDenied: isSpokeAccessDenied,
+    ec2ClientFor: ec2For,
     destroy() {
       spokeClients?.destroy();
     },

@@ -1,7 +1,8 @@
 /**
  * Every `$ mirrorctl ...` example of docs/CLI.md, run as written (through a shell, so pipes to jq work) against the
  * world `npm run local` starts, and for --stack / --stage against a loopback CloudFormation + Lambda serving the
- * packaged template. Each example states its exit code (`# exit N`); the output shown must appear, in order, in what
+ * packaged template, and those marked `# exit N in the organization` against an organization (security account and
+ * two members, one without its spoke role). Each example states its exit code (`# exit N`); the output shown must appear, in order, in what
  * the command prints (ids, ports and trigger ids aside: they differ from run to run; `...` stands for lines left out).
  */
 import { execFile } from 'node:child_process';
@@ -12,6 +13,7 @@ import { type LocalWorld, startLocalWorld } from '../../local/world/world';
 import { type PackagedStack, packageWithParams, TEMPLATE_FILE } from '../support/packaged-stack';
 import { useScratchDir } from '../support/scratch-dir';
 import { BIN, cleanEnvironment } from './bin-run';
+import { type OrganizationWorld, startOrganizationWorld } from './organization-world';
 
 const DOC = path.join(__dirname, '..', '..', 'docs', 'CLI.md');
 const REPO = path.join(__dirname, '..', '..');
@@ -21,6 +23,8 @@ interface Example {
   readonly command: string;
   readonly exitCode: number;
   readonly output: readonly string[];
+  /** `# exit N in the organization`: run against the organization (tests/cli/organization-world.ts), in order. */
+  readonly organization: boolean;
 }
 
 /** The examples, in document order: an indented `$ mirrorctl` line, then its indented output up to the next one. */
@@ -28,7 +32,7 @@ function examplesOf(markdown: string): Example[] {
   const lines = markdown.split('\n');
   const examples: Example[] = [];
   lines.forEach((text, index) => {
-    const match = /^ {4}\$ (mirrorctl .*?)\s+# exit (\d)$/.exec(text);
+    const match = /^ {4}\$ (mirrorctl .*?)\s+# exit (\d)( in the organization)?$/.exec(text);
     if (!match) {
       if (/^ {4}\$ mirrorctl /.test(text)) throw new Error(`docs/CLI.md:${index + 1}: example without "# exit N": ${text}`);
       return;
@@ -40,7 +44,13 @@ function examplesOf(markdown: string): Example[] {
       output.push(candidate.slice(4));
     }
     while (output.length > 0 && output[output.length - 1] === '') output.pop();
-    examples.push({ line: index + 1, command: match[1] as string, exitCode: Number(match[2]), output });
+    examples.push({
+      line: index + 1,
+      command: match[1] as string,
+      exitCode: Number(match[2]),
+      output,
+      organization: match[3] !== undefined,
+    });
   });
   return examples;
 }
@@ -86,6 +96,8 @@ let world: LocalWorld;
 let packaged: PackagedStack;
 let stackApi: StackApi;
 let worldEnv: Record<string, string>;
+let organization: OrganizationWorld;
+let organizationEnv: Record<string, string>;
 let stackEnv: Record<string, string>;
 let translate: (command: string) => string;
 
@@ -117,9 +129,12 @@ beforeAll(async () => {
     ([name, documentedId]) => [documentedId, world.instances.get(name) ?? documentedId] as const,
   );
   translate = (command) => renamed.reduce((text, [from, to]) => text.split(from).join(to), command);
+  organization = await startOrganizationWorld();
+  organizationEnv = { ...shellEnv, ...organization.env };
 }, 240_000);
 
 afterAll(async () => {
+  await organization?.stop();
   await stackApi?.stop();
   packaged?.release();
   await world?.stop();
@@ -131,7 +146,7 @@ describe('docs/CLI.md examples', () => {
   });
 
   it.each(examples.map((example) => [`line ${example.line}: ${example.command}`, example] as const))('%s', async (_, example) => {
-    const env = /--(stack|stage)\b/.test(example.command) ? stackEnv : worldEnv;
+    const env = example.organization ? organizationEnv : /--(stack|stage)\b/.test(example.command) ? stackEnv : worldEnv;
 
     const { code, output } = await shell(translate(example.command), env);
 

@@ -36,9 +36,12 @@ export interface OrganizationStage {
 
 export type DriverFor = (accountId: string, region: string) => FleetDriver;
 
+/** What the stage needs of the cloud: the sandbox's, or a test's simulator alike. */
+export type StageCloud = Pick<SandboxCloud, 'region' | 'ec2Endpoint' | 'shareTarget'>;
+
 export async function setOrganizationStage(
   scenario: OrganizationScenario,
-  cloud: SandboxCloud,
+  cloud: StageCloud,
   driverFor: DriverFor,
   targetLabels: Map<string, string>,
 ): Promise<OrganizationStage> {
