@@ -128,6 +128,7 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
       logger: scopedLogger,
       metrics: metricsPort ?? null,
       keyScope,
+      accountId: scope.accountId,
     });
     const pacing = pacingFor(scope, current.mutatingShare);
     const deps: ScopedDeps = {

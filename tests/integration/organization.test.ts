@@ -364,6 +364,22 @@ describe('the hub of an organization', () => {
       expect(homeDeps.pacing.bucket.stats().taken).toBe(1);
     });
 
+    it("takes as its own only the sessions its account made, not a member's it sees on the target it shares", async () => {
+      const member = await seederIn(MEMBER_KEY, DUBLIN).launch(TAGGED);
+      const home = await seederIn('test', DUBLIN).launch(TAGGED);
+      await invoke(
+        runningIn({ accountId: MEMBER, region: DUBLIN }, member.instanceId),
+        runningIn({ accountId: SECURITY, region: DUBLIN }, home.instanceId),
+      );
+      const homeDeps = await wiring.depsFor({ accountId: SECURITY, region: DUBLIN });
+      if (homeDeps === undefined) throw new Error('the security account is in the document');
+
+      const listed = await homeDeps.ec2.listManagedSessions();
+
+      expect(listed.map((session) => session.eniId)).toContain(home.eniIds[0]);
+      expect(listed.filter((session) => member.eniIds.includes(session.eniId))).toEqual([]);
+    });
+
     it('names the account and Region in every log line of a scope', async () => {
       const member = await seederIn(MEMBER_KEY, DUBLIN).launch(TAGGED);
       const deps = await wiring.depsFor({ accountId: MEMBER, region: DUBLIN });
