@@ -10,6 +10,7 @@ import { HOME_KEY_SCOPE, keyScopeOf } from '../aws/ledger/keys';
 import { readParameterText } from '../aws/organization-document';
 import { callerAccountId, createSpokeClients, isSpokeAccessDenied } from '../aws/spoke-clients';
 import type { Config } from '../config/config';
+import { ConfigError } from '../domain/errors';
 import { configForRegion, type Organization, parseOrganization, type Scope, scopeKey } from '../config/organization';
 import type { OrganizationPort, ScopedDeps, ScopePacing } from '../converge/organization-ports';
 import type { ConvergeDeps, LedgerPort, OutcomeEvent, PublisherPort } from '../converge/ports';
@@ -22,6 +23,8 @@ import { governanceDeps } from './governance';
 /** EC2's mutating bucket per account and Region (docs/AWS-FACTS.md): 50 at once, 5 more per second. */
 export const EC2_MUTATING_BUCKET = { capacity: 50, refillPerSecond: 5 } as const;
 export const DOCUMENT_CACHE_MS = 60_000;
+/** How long a malformed document's refusal is answered without reading the parameter again. */
+export const REFUSED_DOCUMENT_CACHE_MS = 10_000;
 
 export interface OrganizationWiringOptions {
   /** The flat configuration: table, bus, owner, tag keys of overrides; the document names the rest. */
@@ -38,6 +41,8 @@ export interface OrganizationWiringOptions {
   /** null: no metrics. */
   readonly metrics?: ConvergeDeps['metrics'] | null;
   readonly cacheMs?: number;
+  /** Start reading the document now rather than at the first call (the functions: at module load). */
+  readonly readAtStart?: boolean;
 }
 
 export interface OrganizationWiring extends OrganizationPort {
@@ -61,17 +66,42 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
   const homeRegion = options.homeRegion ?? process.env.AWS_REGION ?? '';
   const now = () => (options.clock ?? { now: () => new Date() }).now().getTime();
   const cacheMs = options.cacheMs ?? DOCUMENT_CACHE_MS;
+  const refusedCacheMs = Math.min(cacheMs, REFUSED_DOCUMENT_CACHE_MS);
   const baseLogger = options.logger ?? containerLogger;
   const metricsPort = options.metrics === null ? undefined : (options.metrics ?? containerMetrics);
 
-  let cached: { document: Organization; readAt: number } | undefined;
-  async function document(): Promise<Organization> {
-    if (cached === undefined || now() - cached.readAt >= cacheMs) {
+  /**
+   * The last reading: a document (kept `cacheMs`), or the ConfigError of a malformed one (kept `refusedCacheMs`:
+   * every invocation meanwhile fails at once with it, without asking SSM again, and a fixed document is read within
+   * that time). A failure to read (throttled, network) is not kept: the next invocation asks again.
+   */
+  let cached: { readonly document: Organization; readonly readAt: number } | { readonly refused: ConfigError; readonly readAt: number } | undefined;
+  let reading: Promise<Organization> | undefined;
+  async function read(): Promise<Organization> {
+    try {
       const text = await readParameterText(clients.ssm, options.parameterName);
-      cached = { document: parseOrganization(options.parameterName, text), readAt: now() };
+      const parsed = parseOrganization(options.parameterName, text);
+      cached = { document: parsed, readAt: now() };
+      return parsed;
+    } catch (error) {
+      if (error instanceof ConfigError) cached = { refused: error, readAt: now() };
+      throw error;
     }
-    return cached.document;
   }
+  function document(): Promise<Organization> {
+    if (cached !== undefined) {
+      const age = now() - cached.readAt;
+      if ('refused' in cached && age < refusedCacheMs) return Promise.reject(cached.refused);
+      if ('document' in cached && age < cacheMs) return Promise.resolve(cached.document);
+    }
+    // Concurrent invocations of one container share one read.
+    reading ??= read().finally(() => {
+      reading = undefined;
+    });
+    return reading;
+  }
+  // Read from the start (module load): a malformed document is known before the first event, and refused by it.
+  if (options.readAtStart) document().catch(() => undefined);
 
   let homeAccount: Promise<string> | undefined;
   const homeAccountId = (): Promise<string> => {

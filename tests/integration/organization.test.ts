@@ -306,6 +306,77 @@ describe('the hub of an organization', () => {
     }
   });
 
+  it('fails a whole SQS batch at once while the document is malformed, so its records end in the dead-letter queue', async () => {
+    const broken = { ...organizationDocument(), regions: { [DUBLIN]: { ...organizationDocument().regions[DUBLIN], targetIds: ['tmt-1'] } } };
+    await putDocument(JSON.stringify(broken));
+    try {
+      let fresh: Handler<unknown, SQSBatchResponse> | undefined;
+      await jest.isolateModulesAsync(async () => {
+        fresh = (await import('../../functions/instance-events')).handler as Handler<unknown, SQSBatchResponse>;
+      });
+      if (fresh === undefined) throw new Error('the handler module did not load');
+      const member = await seederIn(MEMBER_KEY, DUBLIN).launch(TAGGED);
+      const batch = sqsBatchOf(runningIn({ accountId: MEMBER, region: DUBLIN }, member.instanceId), { id: 'no-scope' });
+
+      const answer = fresh(batch, createLambdaContext(), () => undefined);
+
+      // An invocation error, not a partial batch response: every record comes back and counts a receive.
+      await expect(answer).rejects.toThrow(
+        `${PARAMETER}: $.regions["${DUBLIN}"].targetIds[0]: "tmt-1" is not a traffic mirror target id (tmt- + 8 or 17 lowercase hex)`,
+      );
+      expect(managedSessionsIn({ accountId: MEMBER, region: DUBLIN }, member.eniIds)).toEqual([]);
+    } finally {
+      await putDocument(JSON.stringify(organizationDocument()));
+    }
+  });
+
+  it('reads the document from the start and answers its refusal without reading again until the refusal is old', async () => {
+    const { organizationWiring, REFUSED_DOCUMENT_CACHE_MS } = await import('../../shared/wiring/organization');
+    await putDocument(JSON.stringify({ ...organizationDocument(), accounts: [MEMBER, '4444'] }));
+    const ssm = new SSMClient({ endpoint: cloud.sim.url, region: DUBLIN, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    clients.push(ssm);
+    let reads = 0;
+    let firstRead: () => void = () => undefined;
+    const readStarted = new Promise<void>((resolve) => {
+      firstRead = resolve;
+    });
+    ssm.middlewareStack.add(
+      (next) => async (args) => {
+        reads += 1;
+        firstRead();
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    let now = Date.parse('2026-12-05T01:00:00Z');
+    const wiring = organizationWiring({
+      base: loadConfig({ LEDGER_TABLE_NAME: cloud.table.tableName, MIRROR_ORGANIZATION_PARAMETER: PARAMETER }),
+      parameterName: PARAMETER,
+      clients: { documents: cloud.documents, eventBridge: new EventBridgeClient({}), sts: new STSClient({}), ssm },
+      homeAccountId: SECURITY,
+      homeRegion: DUBLIN,
+      clock: { now: () => new Date(now) },
+      metrics: null,
+      readAtStart: true,
+    });
+    try {
+      await readStarted;
+      const refusal = `${PARAMETER}: $.accounts[1]: "4444" is not an AWS account id (12 digits, as a string)`;
+
+      await expect(wiring.document()).rejects.toThrow(refusal);
+      await expect(wiring.document()).rejects.toThrow(refusal);
+      expect(reads).toBe(1);
+
+      await putDocument(JSON.stringify(organizationDocument()));
+      now += REFUSED_DOCUMENT_CACHE_MS;
+      await expect(wiring.document()).resolves.toMatchObject({ accounts: [SECURITY, MEMBER, NO_SPOKE] });
+      expect(reads).toBe(2);
+    } finally {
+      wiring.destroy();
+      await putDocument(JSON.stringify(organizationDocument()));
+    }
+  });
+
   describe('wired for one scope (depsFor, as mirrorctl would use it)', () => {
     const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
     let wiring: OrganizationWiring;
