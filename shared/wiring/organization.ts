@@ -41,6 +41,8 @@ export interface OrganizationWiringOptions {
   /** null: no metrics. */
   readonly metrics?: ConvergeDeps['metrics'] | null;
   readonly cacheMs?: number;
+  /** How many containers may converge one account at once (MIRROR_PACING_CONTAINERS, summed). Default 1. */
+  readonly pacingContainers?: number;
   /** Start reading the document now rather than at the first call (the functions: at module load). */
   readonly readAtStart?: boolean;
 }
@@ -119,18 +121,24 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
   }
 
   /**
-   * One bucket per scope and container, at `mutatingShare` of EC2's. Each warm container paces itself alone: N
-   * containers converging the same account at once may together spend N times the share, so the function's
-   * reserved concurrency bounds the total; what EC2 still throttles, the SDK's adaptive retries absorb (and the
-   * ec2Throttled metric shows). Scopes never wait on each other: a burst over many accounts runs in parallel.
+   * One bucket per scope and container, at `mutatingShare / containers` of EC2's, `containers` being how many may
+   * converge one account at once (MIRROR_PACING_CONTAINERS: every consumer's maximum concurrency, summed). So the
+   * hub's total rate in an account stays within the share however many containers are warm, without a shared
+   * counter: no DynamoDB round trip per call, no hot item every container fights over. The price: a container
+   * converging alone uses only its part, so a burst in one account converges up to `containers` times slower than
+   * the share would allow (docs/PERFORMANCE.md). The bucket is at least 1 token deep, so when the share is smaller
+   * than `containers` tokens the first burst may exceed it by that much; the rate never does. Scopes never wait on
+   * each other: a burst over many accounts runs in parallel.
    */
+  const containers = Math.max(1, options.pacingContainers ?? 1);
   const pacings = new Map<string, ScopePacing>();
   function pacingFor(scope: Scope, share: number): ScopePacing {
     const key = `${scopeKey(scope)}@${share}`;
     let pacing = pacings.get(key);
     if (pacing === undefined) {
-      const capacity = Math.max(1, Math.floor(EC2_MUTATING_BUCKET.capacity * share));
-      const refillPerSecond = EC2_MUTATING_BUCKET.refillPerSecond * share;
+      const part = share / containers;
+      const capacity = Math.max(1, Math.floor(EC2_MUTATING_BUCKET.capacity * part));
+      const refillPerSecond = EC2_MUTATING_BUCKET.refillPerSecond * part;
       pacing = { capacity, refillPerSecond, bucket: new TokenBucket({ capacity, refillPerSecond }) };
       pacings.set(key, pacing);
     }

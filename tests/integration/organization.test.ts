@@ -75,10 +75,15 @@ function invoke(...events: unknown[]): Promise<SQSBatchResponse> {
   return instanceEvents(sqsBatchOf(...events), createLambdaContext(), () => undefined) as Promise<SQSBatchResponse>;
 }
 
-async function putDocument(text: string): Promise<void> {
+/** An SSM client of the security account in the hub's Region, destroyed with the others after the tests. */
+function ssmClient(): SSMClient {
   const ssm = new SSMClient({ endpoint: cloud.sim.url, region: DUBLIN, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  await ssm.send(new PutParameterCommand({ Name: PARAMETER, Value: text, Type: 'String', Overwrite: true }));
-  ssm.destroy();
+  clients.push(ssm);
+  return ssm;
+}
+
+async function putDocument(text: string): Promise<void> {
+  await ssmClient().send(new PutParameterCommand({ Name: PARAMETER, Value: text, Type: 'String', Overwrite: true }));
 }
 
 function organizationDocument() {
@@ -333,8 +338,7 @@ describe('the hub of an organization', () => {
   it('reads the document from the start and answers its refusal without reading again until the refusal is old', async () => {
     const { organizationWiring, REFUSED_DOCUMENT_CACHE_MS } = await import('../../shared/wiring/organization');
     await putDocument(JSON.stringify({ ...organizationDocument(), accounts: [MEMBER, '4444'] }));
-    const ssm = new SSMClient({ endpoint: cloud.sim.url, region: DUBLIN, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-    clients.push(ssm);
+    const ssm = ssmClient();
     let reads = 0;
     let firstRead: () => void = () => undefined;
     const readStarted = new Promise<void>((resolve) => {
@@ -433,6 +437,31 @@ describe('the hub of an organization', () => {
       expect(memberDeps.pacing.bucket).not.toBe(homeDeps.pacing.bucket);
       expect(memberDeps.pacing.bucket.stats().taken).toBe(2);
       expect(homeDeps.pacing.bucket.stats().taken).toBe(1);
+    });
+
+    it('divides the share between the containers that may converge one account at once', async () => {
+      const { organizationWiring } = await import('../../shared/wiring/organization');
+      // What the stack sets by default: instanceEvents 10, cloudtrailTags 10 + 2 (its parts), sweep 1, windowEnd 1.
+      const containers = 24;
+      const shared = organizationWiring({
+        base: loadConfig({ LEDGER_TABLE_NAME: cloud.table.tableName, MIRROR_ORGANIZATION_PARAMETER: PARAMETER }),
+        parameterName: PARAMETER,
+        clients: { documents: cloud.documents, eventBridge: new EventBridgeClient({}), sts: new STSClient({}), ssm: ssmClient() },
+        homeAccountId: SECURITY,
+        homeRegion: DUBLIN,
+        metrics: null,
+        pacingContainers: containers,
+      });
+      try {
+        const deps = await shared.depsFor({ accountId: MEMBER, region: DUBLIN });
+        if (deps === undefined) throw new Error('the member is in the document');
+
+        // Every container at once spends at most mutatingShare 0.5 of EC2's refill (5/s) in the account.
+        expect(deps.pacing.refillPerSecond * containers).toBeCloseTo(0.5 * 5, 9);
+        expect(deps.pacing.capacity).toBe(1);
+      } finally {
+        shared.destroy();
+      }
     });
 
     it("takes as its own only the sessions its account made, not a member's it sees on the target it shares", async () => {

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CFN_SCHEMAS } from '../support/fixtures-path';
 import { checkAlarmShape, checkWindowEndSchedule, dashboardBody, dashboardMetricNames } from '../support/governance-checks';
-import { checkDocumentRead, checkOrganizationBusPolicy, checkSpokeAssumption } from '../support/organization-checks';
+import { checkDocumentRead, checkOrganizationBusPolicy, checkPacingContainers, checkSpokeAssumption } from '../support/organization-checks';
 import { type PackagedStack, packagedStack, packageWithParams, TEMPLATE_FILE } from '../support/packaged-stack';
 import {
   type CfnTemplate,
@@ -63,6 +63,7 @@ const CONTRACT_VARIABLES = [
   'MIRROR_STOP_POLICY',
   'HISTORY_TTL_DAYS',
   'MIRROR_ORGANIZATION_PARAMETER',
+  'MIRROR_PACING_CONTAINERS',
 ];
 
 let stack: PackagedStack;
@@ -465,6 +466,17 @@ describe('organization', () => {
       expect.stringContaining('WindowEndRole: ReadOrganizationDocument may read "arn:aws:ssm:*:*:parameter/*"'),
     ]);
     expect(checkEnvironment(template, { MIRROR_ORGANIZATION_PARAMETER: '' })).toEqual([]);
+  });
+
+  it('tells every function how many containers may converge at once, so that together they pace within the share', () => {
+    expect(checkPacingContainers(template)).toEqual([]);
+    const [partsId] = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').find(([, mapping]) =>
+      JSON.stringify(mapping.Properties?.['EventSourceArn']).includes('ConvergePartsQueue'),
+    ) ?? [''];
+    const moreParts = mutated((copy) => ((properties(copy, partsId)['ScalingConfig'] as Record<string, unknown>)['MaximumConcurrency'] = 5));
+    expect(checkPacingContainers(moreParts)).toHaveLength(FUNCTIONS.length);
+    const twoSweeps = mutated((copy) => (properties(copy, 'SweepLambdaFunction')['ReservedConcurrentExecutions'] = 2));
+    expect(checkPacingContainers(twoSweeps)).toEqual(expect.arrayContaining([expect.stringContaining('want 25')]));
   });
 
   it('admits events on the default bus only from the organization, and only when one is named', () => {
