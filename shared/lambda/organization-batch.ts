@@ -18,8 +18,8 @@ import { CONVERGE_REQUEST_DETAIL_TYPE } from '../domain/events';
 import { handleTriggerEvent, isSqsEvent } from './batch';
 import { reportSpokeAccessDenied } from './spoke-access';
 
-const ACCOUNT_ID = /^\d{12}$/;
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+export const ACCOUNT_ID_PATTERN = /^\d{12}$/;
+export const REGION_PATTERN = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 
 /** The (account, Region) an EventBridge event concerns; undefined when it names none. */
 export function scopeOfEvent(event: unknown): Scope | undefined {
@@ -30,7 +30,7 @@ export function scopeOfEvent(event: unknown): Scope | undefined {
     envelope['detail-type'] === CONVERGE_REQUEST_DETAIL_TYPE && detail.accountId !== undefined
       ? [detail.accountId, detail.region]
       : [envelope.account, envelope.region];
-  if (typeof accountId !== 'string' || !ACCOUNT_ID.test(accountId) || typeof region !== 'string' || !REGION.test(region)) return undefined;
+  if (typeof accountId !== 'string' || !ACCOUNT_ID_PATTERN.test(accountId) || typeof region !== 'string' || !REGION_PATTERN.test(region)) return undefined;
   return { accountId, region };
 }
 

@@ -291,6 +291,26 @@ describe('the hub of an organization', () => {
     ]);
   });
 
+  it("ends a member's mirroring window in the member's account and Region, at the tick", async () => {
+    const memberScope = { accountId: MEMBER, region: VIRGINIA };
+    const seeder = seederIn(MEMBER_KEY, VIRGINIA);
+    const member = await seeder.launch({ ...TAGGED, zone: `${VIRGINIA}a` });
+    await invoke(runningIn(memberScope, member.instanceId));
+    expect(managedSessionsIn(memberScope, member.eniIds)).toHaveLength(1);
+    await seeder.tag(member.instanceId, { 'traffic-mirror-until': new Date(Date.now() - 1_000).toISOString() });
+    cloud.bus.clear();
+    const windowEnd = (await import('../../functions/window-end')).handler as Handler<unknown, Array<{ accountId: string; detached: number }>>;
+
+    const results = await windowEnd({}, createLambdaContext('windowEnd'), () => undefined);
+
+    expect(managedSessionsIn(memberScope, member.eniIds)).toEqual([]);
+    expect(results?.find((result) => result.accountId === MEMBER && result.detached > 0)).toMatchObject({ region: VIRGINIA, detached: 1 });
+    const detached = cloud.bus.events.filter((event) => event.detail.reason === 'mirror-window-ended');
+    expect(detached.map((event) => [event.detail.instanceId, event.detail.accountId, event.detail.region])).toEqual([
+      [member.instanceId, MEMBER, VIRGINIA],
+    ]);
+  });
+
   it('refuses a malformed document, naming the parameter and the JSON path', async () => {
     const broken = { ...organizationDocument(), accounts: [MEMBER, '4444'] };
     await putDocument(JSON.stringify(broken));
