@@ -5,6 +5,7 @@
  * budget, the ledger under the scope's keys, outcome events and log lines naming the account and Region.
  * Usable from the functions and from cli/ (depsFor(scope)).
  */
+import { createEc2Adapter } from '../aws/ec2';
 import { dynamoDocuments, eventBridge, type OrganizationClients, ssm as ssmClient, sts as stsClient } from '../aws/clients';
 import { HOME_KEY_SCOPE, keyScopeOf } from '../aws/ledger/keys';
 import { readParameterText } from '../aws/organization-document';
@@ -169,12 +170,17 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
       accountId: scope.accountId,
     });
     const pacing = pacingFor(scope, current.mutatingShare);
+    // Read-only, and not filtered to one account's sessions: the target owner's view is what the audit counts.
+    const home = await homeAccountId();
+    const ownerClient = scope.accountId === home ? ec2 : await ec2For({ accountId: home, region: scope.region });
+    const targetOwnerView = createEc2Adapter({ client: ownerClient, ownerId: config.ownerId });
     const deps: ScopedDeps = {
       ...plain,
       ...scopedOutcomes(plain.ledger, plain.publisher, scope),
       ec2: pacedEc2(plain.ec2, pacing.bucket),
       pacing,
       scope,
+      targetOwnerView,
       unmanaged: governanceDeps(config, { ec2, documents: clients.documents }, options.clock).unmanaged,
     };
     built.set(key, { document: current, deps });

@@ -14,7 +14,9 @@ import { Ec2Error } from '@vpc-mirror-orchestrator/ec2-sim';
 import type { Handler, ScheduledEvent, SQSBatchResponse } from 'aws-lambda';
 import { loadConfig } from '../../shared/config/config';
 import { handleTriggerEvent } from '../../shared/lambda/batch';
+import { handleScheduledSweep } from '../../shared/lambda/sweep-handler';
 import type { OrganizationSweepSummary } from '../../shared/lambda/organization-sweep';
+import type { ScopeWindowEnd } from '../../shared/lambda/organization-window-end';
 import type { OrganizationWiring } from '../../shared/wiring/organization';
 import { createLambdaContext } from '../support/lambda-context';
 import { Ec2Seeder, ledgerItem, setFunctionEnvironment, startTestCloud, type TestCloud, targetLoads } from '../support/test-cloud';
@@ -69,6 +71,21 @@ function managedSessionsIn(scope: Scope, eniIds: readonly string[]) {
   return cloud.sim
     .snapshot(scope)
     .sessions.filter((session) => eniIds.includes(session.networkInterfaceId) && session.tags[OWNER_TAG] !== undefined);
+}
+
+/** The sweep's schedule tick, as EventBridge sends it in the hub's account and Region. */
+function scheduledEvent(id: string): ScheduledEvent {
+  return {
+    id,
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: SECURITY,
+    region: DUBLIN,
+    time: new Date().toISOString(),
+    resources: [],
+    detail: {},
+    version: '0',
+  };
 }
 
 function invoke(...events: unknown[]): Promise<SQSBatchResponse> {
@@ -258,17 +275,7 @@ describe('the hub of an organization', () => {
     cloud.bus.clear();
 
     const summary = (await sweepHandler(
-      {
-        id: 'sweep-org-1',
-        'detail-type': 'Scheduled Event',
-        source: 'aws.events',
-        account: SECURITY,
-        region: DUBLIN,
-        time: new Date().toISOString(),
-        resources: [],
-        detail: {},
-        version: '0',
-      } as ScheduledEvent,
+      scheduledEvent('sweep-org-1'),
       // The sweep function's timeout (15 minutes): time for every scope above the 60 s reserve.
       createLambdaContext('sweep', { getRemainingTimeInMillis: () => 900_000 }),
       () => undefined,
@@ -299,7 +306,7 @@ describe('the hub of an organization', () => {
     expect(managedSessionsIn(memberScope, member.eniIds)).toHaveLength(1);
     await seeder.tag(member.instanceId, { 'traffic-mirror-until': new Date(Date.now() - 1_000).toISOString() });
     cloud.bus.clear();
-    const windowEnd = (await import('../../functions/window-end')).handler as Handler<unknown, Array<{ accountId: string; detached: number }>>;
+    const windowEnd = (await import('../../functions/window-end')).handler as unknown as Handler<unknown, readonly ScopeWindowEnd[]>;
 
     const results = await windowEnd({}, createLambdaContext('windowEnd'), () => undefined);
 
@@ -403,6 +410,11 @@ describe('the hub of an organization', () => {
 
   describe('wired for one scope (depsFor, as mirrorctl would use it)', () => {
     const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+    const client = <T>(Make: new (config: object) => T, url: string): T => {
+      const made = new Make({ endpoint: url, region: DUBLIN, credentials });
+      clients.push(made as unknown as { destroy(): void });
+      return made;
+    };
     let wiring: OrganizationWiring;
     let lines: Record<string, unknown>[];
 
@@ -415,11 +427,6 @@ describe('the hub of an organization', () => {
         for (const line of String(chunk).split('\n')) if (line.startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>);
         return true;
       });
-      const client = <T>(Make: new (config: object) => T, url: string): T => {
-        const made = new Make({ endpoint: url, region: DUBLIN, credentials });
-        clients.push(made as unknown as { destroy(): void });
-        return made;
-      };
       wiring = organizationWiring({
         base: loadConfig({ LEDGER_TABLE_NAME: cloud.table.tableName, MIRROR_ORGANIZATION_PARAMETER: PARAMETER }),
         parameterName: PARAMETER,
@@ -481,6 +488,43 @@ describe('the hub of an organization', () => {
         expect(deps.pacing.capacity).toBe(1);
       } finally {
         shared.destroy();
+      }
+    });
+
+    it("keeps a shared target's count of the security account's source when a member's scope audits it", async () => {
+      const { organizationWiring } = await import('../../shared/wiring/organization');
+      const member = await seederIn(MEMBER_KEY, DUBLIN).launch(TAGGED);
+      const home = await seederIn('test', DUBLIN).launch(TAGGED);
+      await invoke(
+        runningIn({ accountId: MEMBER, region: DUBLIN }, member.instanceId),
+        runningIn({ accountId: SECURITY, region: DUBLIN }, home.instanceId),
+      );
+      // Later than the audit's grace: the target item is old enough to audit.
+      const later = organizationWiring({
+        base: loadConfig({ LEDGER_TABLE_NAME: cloud.table.tableName, MIRROR_ORGANIZATION_PARAMETER: PARAMETER }),
+        parameterName: PARAMETER,
+        clients: { documents: cloud.documents, eventBridge: client(EventBridgeClient, cloud.bus.endpoint), sts: client(STSClient, cloud.sim.url), ssm: ssmClient() },
+        homeAccountId: SECURITY,
+        homeRegion: DUBLIN,
+        clock: { now: () => new Date(Date.now() + 30 * 60_000) },
+        logger: new Logger({ serviceName: 'organization-test', logLevel: 'SILENT' }),
+        metrics: null,
+      });
+      try {
+        const memberDeps = await later.depsFor({ accountId: MEMBER, region: DUBLIN });
+        if (memberDeps === undefined) throw new Error('the member is in the document');
+
+        const summary = await handleScheduledSweep(scheduledEvent('audit-1'), memberDeps, {
+          ledger: memberDeps.sweepLedger,
+          targetOwnerView: memberDeps.targetOwnerView,
+        });
+
+        expect(summary.decisions.filter((decision) => decision.reason === 'target-source-orphaned')).toEqual([]);
+        expect((await targetLoads(cloud)).get(targets[DUBLIN] as string)?.sources).toEqual(
+          expect.arrayContaining([member.eniIds[0], home.eniIds[0]]),
+        );
+      } finally {
+        later.destroy();
       }
     });
 

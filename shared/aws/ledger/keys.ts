@@ -14,6 +14,10 @@ export type ItemKey = { readonly pk: string; readonly sk: string };
 export const HOME_KEY_SCOPE = '';
 export const keyScopeOf = (accountId: string, region: string): string => `${accountId}#${region}#`;
 
+const KEY_SCOPE_PREFIX = /^\d{12}#[a-z]{2}(?:-[a-z]+)+-\d{1,2}#/;
+/** A partition key without its scope prefix: `444455556666#eu-west-1#eni#eni-1` -> `eni#eni-1`; home keys unchanged. */
+export const unscopedPk = (pk: string): string => pk.replace(KEY_SCOPE_PREFIX, '');
+
 export const ENI_PREFIX = 'eni#';
 const TARGET_PREFIX = 'target#';
 
