@@ -14,7 +14,11 @@ function singleAccountHandler() {
   return lambdaHandler<unknown, WindowEndSummary>(async (_event, context, deps) => {
     const trigger = { eventId: `window-end-${context.awsRequestId}` };
     const summary = await endDueWindows(trigger, deps, governanceDeps(deps.config).inventory);
-    deps.logger.info('windows ended', { triggerEventId: trigger.eventId, instances: summary.instanceIds.length, detached: summary.detached });
+    deps.logger.info('windows ended', {
+      triggerEventId: trigger.eventId,
+      instances: summary.instanceIds.length,
+      detached: summary.detached,
+    });
     return summary;
   });
 }

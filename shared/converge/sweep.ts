@@ -255,7 +255,8 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
     }
   }
 
-  const released = context.ledger && converged === chosen.length ? await auditTargetSources(trigger, deps, context.ledger, context.targetOwnerView) : [];
+  const released =
+    context.ledger && converged === chosen.length ? await auditTargetSources(trigger, deps, context.ledger, context.targetOwnerView) : [];
   await logTargetLoads(trigger, deps);
   const unmanaged = context.unmanaged ? await watchUnmanagedSessions(trigger, deps, context.unmanaged) : undefined;
   const coverage = coverageOf(summary.decisions);

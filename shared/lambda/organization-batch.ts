@@ -30,7 +30,8 @@ export function scopeOfEvent(event: unknown): Scope | undefined {
     envelope['detail-type'] === CONVERGE_REQUEST_DETAIL_TYPE && detail.accountId !== undefined
       ? [detail.accountId, detail.region]
       : [envelope.account, envelope.region];
-  if (typeof accountId !== 'string' || !ACCOUNT_ID_PATTERN.test(accountId) || typeof region !== 'string' || !REGION_PATTERN.test(region)) return undefined;
+  if (typeof accountId !== 'string' || !ACCOUNT_ID_PATTERN.test(accountId) || typeof region !== 'string' || !REGION_PATTERN.test(region))
+    return undefined;
   return { accountId, region };
 }
 

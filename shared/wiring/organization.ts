@@ -5,17 +5,18 @@
  * budget, the ledger under the scope's keys, outcome events and log lines naming the account and Region.
  * Usable from the functions and from cli/ (depsFor(scope)).
  */
-import { createEc2Adapter } from '../aws/ec2';
+
 import { dynamoDocuments, eventBridge, type OrganizationClients, ssm as ssmClient, sts as stsClient } from '../aws/clients';
+import { createEc2Adapter } from '../aws/ec2';
 import { HOME_KEY_SCOPE, keyScopeOf } from '../aws/ledger/keys';
 import { readParameterText } from '../aws/organization-document';
 import { callerAccountId, createSpokeClients, isSpokeAccessDenied } from '../aws/spoke-clients';
 import type { Config } from '../config/config';
-import { ConfigError } from '../domain/errors';
 import { configForRegion, type Organization, parseOrganization, type Scope, scopeKey } from '../config/organization';
 import type { OrganizationPort, ScopedDeps, ScopePacing } from '../converge/organization-ports';
 import type { ConvergeDeps, LedgerPort, OutcomeEvent, PublisherPort } from '../converge/ports';
 import { pacedEc2 } from '../converge/sweep';
+import { ConfigError } from '../domain/errors';
 import { logger as containerLogger, metrics as containerMetrics } from '../observability';
 import { TokenBucket } from '../util/token-bucket';
 import { defaultDeps } from './deps';
@@ -78,7 +79,10 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
    * every invocation meanwhile fails at once with it, without asking SSM again, and a fixed document is read within
    * that time). A failure to read (throttled, network) is not kept: the next invocation asks again.
    */
-  let cached: { readonly document: Organization; readonly readAt: number } | { readonly refused: ConfigError; readonly readAt: number } | undefined;
+  let cached:
+    | { readonly document: Organization; readonly readAt: number }
+    | { readonly refused: ConfigError; readonly readAt: number }
+    | undefined;
   let reading: Promise<Organization> | undefined;
   async function read(): Promise<Organization> {
     try {

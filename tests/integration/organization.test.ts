@@ -14,9 +14,9 @@ import { Ec2Error } from '@vpc-mirror-orchestrator/ec2-sim';
 import type { Handler, ScheduledEvent, SQSBatchResponse } from 'aws-lambda';
 import { loadConfig } from '../../shared/config/config';
 import { handleTriggerEvent } from '../../shared/lambda/batch';
-import { handleScheduledSweep } from '../../shared/lambda/sweep-handler';
 import type { OrganizationSweepSummary } from '../../shared/lambda/organization-sweep';
 import type { ScopeWindowEnd } from '../../shared/lambda/organization-window-end';
+import { handleScheduledSweep } from '../../shared/lambda/sweep-handler';
 import type { OrganizationWiring } from '../../shared/wiring/organization';
 import { createLambdaContext } from '../support/lambda-context';
 import { Ec2Seeder, ledgerItem, setFunctionEnvironment, startTestCloud, type TestCloud, targetLoads } from '../support/test-cloud';
@@ -339,7 +339,10 @@ describe('the hub of an organization', () => {
   });
 
   it('fails a whole SQS batch at once while the document is malformed, so its records end in the dead-letter queue', async () => {
-    const broken = { ...organizationDocument(), regions: { [DUBLIN]: { ...organizationDocument().regions[DUBLIN], targetIds: ['tmt-1'] } } };
+    const broken = {
+      ...organizationDocument(),
+      regions: { [DUBLIN]: { ...organizationDocument().regions[DUBLIN], targetIds: ['tmt-1'] } },
+    };
     await putDocument(JSON.stringify(broken));
     try {
       let fresh: Handler<unknown, SQSBatchResponse> | undefined;
@@ -503,7 +506,12 @@ describe('the hub of an organization', () => {
       const later = organizationWiring({
         base: loadConfig({ LEDGER_TABLE_NAME: cloud.table.tableName, MIRROR_ORGANIZATION_PARAMETER: PARAMETER }),
         parameterName: PARAMETER,
-        clients: { documents: cloud.documents, eventBridge: client(EventBridgeClient, cloud.bus.endpoint), sts: client(STSClient, cloud.sim.url), ssm: ssmClient() },
+        clients: {
+          documents: cloud.documents,
+          eventBridge: client(EventBridgeClient, cloud.bus.endpoint),
+          sts: client(STSClient, cloud.sim.url),
+          ssm: ssmClient(),
+        },
         homeAccountId: SECURITY,
         homeRegion: DUBLIN,
         clock: { now: () => new Date(Date.now() + 30 * 60_000) },

@@ -483,7 +483,8 @@ describe('organization', () => {
     expect(checkSessionGrantRegions(hub, '*')).toEqual([]);
     const everywhere = mutated((copy) => {
       copy.Conditions = { ...copy.Conditions, IsOrganizationHub: { 'Fn::Equals': ['', ''] } };
-      for (const [name, value] of Object.entries(ids)) (copy.Parameters as Record<string, { Default?: unknown }>)[name] = { Default: value };
+      for (const [name, value] of Object.entries(ids))
+        (copy.Parameters as Record<string, { Default?: unknown }>)[name] = { Default: value };
     });
     // Four function roles, six grants each.
     expect(checkSessionGrantRegions(everywhere, 'us-east-1')).toHaveLength(24);
@@ -494,7 +495,9 @@ describe('organization', () => {
     const [partsId] = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').find(([, mapping]) =>
       JSON.stringify(mapping.Properties?.['EventSourceArn']).includes('ConvergePartsQueue'),
     ) ?? [''];
-    const moreParts = mutated((copy) => ((properties(copy, partsId)['ScalingConfig'] as Record<string, unknown>)['MaximumConcurrency'] = 5));
+    const moreParts = mutated(
+      (copy) => ((properties(copy, partsId)['ScalingConfig'] as Record<string, unknown>)['MaximumConcurrency'] = 5),
+    );
     expect(checkPacingContainers(moreParts)).toHaveLength(FUNCTIONS.length);
     const twoSweeps = mutated((copy) => (properties(copy, 'SweepLambdaFunction')['ReservedConcurrentExecutions'] = 2));
     expect(checkPacingContainers(twoSweeps)).toEqual(expect.arrayContaining([expect.stringContaining('want 25')]));

@@ -5,9 +5,9 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { keyScopeOf } from '../../shared/aws/ledger/keys';
-import { createLedger } from '../../shared/aws/ledger';
 import { readHistory } from '../../local/sandbox/history';
+import { createLedger } from '../../shared/aws/ledger';
+import { keyScopeOf } from '../../shared/aws/ledger/keys';
 import { type LedgerTable, startLedgerTable } from '../support/ledger-table';
 
 let table: LedgerTable;
@@ -15,7 +15,11 @@ let client: DynamoDBClient;
 
 beforeAll(async () => {
   table = await startLedgerTable();
-  client = new DynamoDBClient({ endpoint: table.endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  client = new DynamoDBClient({
+    endpoint: table.endpoint,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
 });
 
 afterAll(async () => {

@@ -85,18 +85,24 @@ export function checkPacingContainers(template: CfnTemplate): string[] {
   const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping');
   const fed = new Set(mappings.map(([, mapping]) => JSON.stringify(mapping.Properties?.['FunctionName'])));
   const concurrency = [
-    ...mappings.map(([, mapping]) => Number((mapping.Properties?.['ScalingConfig'] as { MaximumConcurrency?: unknown })?.MaximumConcurrency)),
+    ...mappings.map(([, mapping]) =>
+      Number((mapping.Properties?.['ScalingConfig'] as { MaximumConcurrency?: unknown })?.MaximumConcurrency),
+    ),
     ...functions
       .filter(([id]) => ![...fed].some((name) => name.includes(`"${id}"`)))
       .map(([, fn]) => Number(fn.Properties?.['ReservedConcurrentExecutions'])),
   ];
   const want = concurrency.reduce((sum, value) => sum + value, 0);
   return functions.flatMap(([id, fn]) => {
-    const raw = (fn.Properties?.['Environment'] as { Variables?: Record<string, unknown> } | undefined)?.Variables?.['MIRROR_PACING_CONTAINERS'];
+    const raw = (fn.Properties?.['Environment'] as { Variables?: Record<string, unknown> } | undefined)?.Variables?.[
+      'MIRROR_PACING_CONTAINERS'
+    ];
     const sum = String(raw ?? '')
       .split(',')
       .reduce((total, term) => total + Number(term), 0);
-    return Number.isFinite(want) && sum === want ? [] : [`${id}: MIRROR_PACING_CONTAINERS ${JSON.stringify(raw)} sums to ${sum}, want ${want}`];
+    return Number.isFinite(want) && sum === want
+      ? []
+      : [`${id}: MIRROR_PACING_CONTAINERS ${JSON.stringify(raw)} sums to ${sum}, want ${want}`];
   });
 }
 

@@ -1,7 +1,7 @@
-import { scopeOfPayload } from '../../shared/lambda/organization-window-end';
 import { CONVERGE_REQUEST_DETAIL_TYPE, CONVERGE_REQUEST_SOURCE } from '../../shared/domain/events';
 import { scopeOfEvent } from '../../shared/lambda/organization-batch';
 import { firstScopeIndex } from '../../shared/lambda/organization-sweep';
+import { scopeOfPayload } from '../../shared/lambda/organization-window-end';
 import { stateChangeEvent } from '../support/trigger-events';
 
 describe('scopeOfEvent', () => {
