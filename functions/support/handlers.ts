@@ -9,7 +9,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadConfig } from '../../shared/config/config';
-import { ORGANIZATION_PARAMETER_VARIABLE, pacingContainersFrom } from '../../shared/config/organization';
+import { ORGANIZATION_PARAMETER_VARIABLE } from '../../shared/config/organization';
 import type { ConvergeSummary } from '../../shared/converge';
 import { handleTriggerEvent } from '../../shared/lambda/batch';
 import { handleOrganizationTriggerEvent } from '../../shared/lambda/organization-batch';
@@ -35,12 +35,7 @@ export function lambdaHandler<E, R>(work: (event: E, context: Context, deps: Rea
 export function organizationFromEnvironment(): OrganizationWiring | undefined {
   const parameterName = process.env[ORGANIZATION_PARAMETER_VARIABLE]?.trim();
   if (!parameterName) return undefined;
-  return organizationWiring({
-    base: loadConfig(process.env),
-    parameterName,
-    pacingContainers: pacingContainersFrom(process.env),
-    readAtStart: true,
-  });
+  return organizationWiring({ base: loadConfig(process.env), parameterName, readAtStart: true });
 }
 
 /** A handler of the organization's hub: `work` reaches each scope's dependencies through its OrganizationWiring. */

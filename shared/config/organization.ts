@@ -59,24 +59,6 @@ export interface Scope {
 
 export const DEFAULT_MUTATING_SHARE = 0.5;
 
-/**
- * The environment variable listing the maximum concurrency of each consumer that converges (the stack sets it:
- * each event source mapping's maximumConcurrency and each reserved concurrency), e.g. `10,10,2,1,1`. Their sum is
- * how many containers may converge one account at once: each paces itself at mutatingShare / that sum.
- */
-export const PACING_CONTAINERS_VARIABLE = 'MIRROR_PACING_CONTAINERS';
-
-/** The sum of MIRROR_PACING_CONTAINERS; 1 when unset (one container, the tests and the CLI). */
-export function pacingContainersFrom(env: Readonly<Record<string, string | undefined>>): number {
-  const raw = (env[PACING_CONTAINERS_VARIABLE] ?? '').trim();
-  if (raw === '') return 1;
-  const terms = raw.split(',').map((term) => term.trim());
-  if (!terms.every((term) => /^\d{1,4}$/.test(term) && Number(term) >= 1)) {
-    throw new ConfigError(PACING_CONTAINERS_VARIABLE, `must be comma-separated integers 1..9999, got ${quoted(raw)}`);
-  }
-  return terms.reduce((sum, term) => sum + Number(term), 0);
-}
-
 const ACCOUNT_ID_PATTERN = /^\d{12}$/;
 /** Commercial, GovCloud, China and ISO partitions: two or more letter groups and a number, e.g. us-gov-west-1. */
 const REGION_PATTERN = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;

@@ -1,6 +1,6 @@
 /** What the organization's handlers need from the wiring: converge's dependencies for one (account, Region). */
 import type { Organization, Scope } from '../config/organization';
-import type { TokenBucket } from '../util/token-bucket';
+import type { Pacer } from '../util/token-bucket';
 import type { ConvergeDeps, Ec2Port } from './ports';
 import type { SweepLedgerPort } from './sweep-ports';
 import type { UnmanagedWatch } from './unmanaged-sessions';
@@ -20,7 +20,8 @@ export interface ScopedDeps extends ConvergeDeps {
 export interface ScopePacing {
   readonly capacity: number;
   readonly refillPerSecond: number;
-  readonly bucket: TokenBucket;
+  /** Shared by every container converging the scope (the ledger's pacing item). */
+  readonly bucket: Pacer;
 }
 
 export interface OrganizationPort {

@@ -18,7 +18,7 @@ import { DEFAULT_SWEEP_SETTINGS, type SweepSettings } from '../config/sweep-sett
 import { coverageOf } from '../domain/coverage';
 import { PermanentError } from '../domain/errors';
 import type { SessionFacts } from '../domain/types';
-import { TokenBucket } from '../util/token-bucket';
+import { type Pacer, TokenBucket } from '../util/token-bucket';
 import { applyPlans, ConvergeError, type ConvergeSummary, type ConvergeTrigger, converge, type DecisionRecord } from './converge';
 import { GOVERNANCE_METRICS, recordCount, recordPercent } from './governance-metrics';
 import { findSessionOwners, planOrphanDetaches } from './orphan-sessions';
@@ -120,7 +120,7 @@ export function orderForRun(scope: SweepScope, cursor: string | undefined): stri
 }
 
 /** The same port with createSession/deleteSession held back by the bucket. */
-export function pacedEc2(ec2: Ec2Port, bucket: TokenBucket): Ec2Port {
+export function pacedEc2(ec2: Ec2Port, bucket: Pacer): Ec2Port {
   return {
     ...ec2,
     createSession: async (request) => {

@@ -8,7 +8,8 @@
 
 import { dynamoDocuments, eventBridge, type OrganizationClients, ssm as ssmClient, sts as stsClient } from '../aws/clients';
 import { createEc2Adapter } from '../aws/ec2';
-import { HOME_KEY_SCOPE, keyScopeOf } from '../aws/ledger/keys';
+import { HOME_KEY_SCOPE, keyScopeOf, pacingKey } from '../aws/ledger/keys';
+import { LedgerTokenBucket } from '../aws/ledger/pacing';
 import { readParameterText } from '../aws/organization-document';
 import { callerAccountId, createSpokeClients, isSpokeAccessDenied } from '../aws/spoke-clients';
 import type { Config } from '../config/config';
@@ -18,7 +19,6 @@ import type { ConvergeDeps, LedgerPort, OutcomeEvent, PublisherPort } from '../c
 import { pacedEc2 } from '../converge/sweep';
 import { ConfigError } from '../domain/errors';
 import { logger as containerLogger, metrics as containerMetrics } from '../observability';
-import { TokenBucket } from '../util/token-bucket';
 import { defaultDeps } from './deps';
 import { governanceDeps } from './governance';
 
@@ -43,8 +43,8 @@ export interface OrganizationWiringOptions {
   /** null: no metrics. */
   readonly metrics?: ConvergeDeps['metrics'] | null;
   readonly cacheMs?: number;
-  /** How many containers may converge one account at once (MIRROR_PACING_CONTAINERS, summed). Default 1. */
-  readonly pacingContainers?: number;
+  /** How the pacing waits for a token (tests: a fake clock's). Default: setTimeout. */
+  readonly sleep?: (ms: number) => Promise<void>;
   /** Start reading the document now rather than at the first call (the functions: at module load). */
   readonly readAtStart?: boolean;
 }
@@ -126,25 +126,29 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
   }
 
   /**
-   * One bucket per scope and container, at `mutatingShare / containers` of EC2's, `containers` being how many may
-   * converge one account at once (MIRROR_PACING_CONTAINERS: every consumer's maximum concurrency, summed). So the
-   * hub's total rate in an account stays within the share however many containers are warm, without a shared
-   * counter: no DynamoDB round trip per call, no hot item every container fights over. The price: a container
-   * converging alone uses only its part, so a burst in one account converges up to `containers` times slower than
-   * the share would allow (docs/PERFORMANCE.md). The bucket is at least 1 token deep, so when the share is smaller
-   * than `containers` tokens the first burst may exceed it by that much; the rate never does. Scopes never wait on
-   * each other: a burst over many accounts runs in parallel.
+   * One bucket per scope at `mutatingShare` of EC2's, kept in the ledger (shared/aws/ledger/pacing.ts) so that every
+   * container converging the account draws on it: together they stay within the share, however many run, and one
+   * container alone may spend all of it. Each mutating call costs two DynamoDB requests, and a burst's containers
+   * contend on the item (docs/PERFORMANCE.md weighs this against a bucket per container). Scopes never wait on each
+   * other: a burst over many accounts runs in parallel.
    */
-  const containers = Math.max(1, options.pacingContainers ?? 1);
   const pacings = new Map<string, ScopePacing>();
   function pacingFor(scope: Scope, share: number): ScopePacing {
     const key = `${scopeKey(scope)}@${share}`;
     let pacing = pacings.get(key);
     if (pacing === undefined) {
-      const part = share / containers;
-      const capacity = Math.max(1, Math.floor(EC2_MUTATING_BUCKET.capacity * part));
-      const refillPerSecond = EC2_MUTATING_BUCKET.refillPerSecond * part;
-      pacing = { capacity, refillPerSecond, bucket: new TokenBucket({ capacity, refillPerSecond }) };
+      const capacity = Math.max(1, Math.floor(EC2_MUTATING_BUCKET.capacity * share));
+      const refillPerSecond = EC2_MUTATING_BUCKET.refillPerSecond * share;
+      const bucket = new LedgerTokenBucket({
+        documents: clients.documents,
+        tableName: options.base.tableName,
+        key: pacingKey(scope.accountId, scope.region),
+        capacity,
+        refillPerSecond,
+        ...(options.clock ? { clock: options.clock } : {}),
+        ...(options.sleep ? { sleep: options.sleep } : {}),
+      });
+      pacing = { capacity, refillPerSecond, bucket };
       pacings.set(key, pacing);
     }
     return pacing;

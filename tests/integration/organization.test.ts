@@ -469,28 +469,45 @@ describe('the hub of an organization', () => {
       expect(homeDeps.pacing.bucket.stats().taken).toBe(1);
     });
 
-    it('divides the share between the containers that may converge one account at once', async () => {
+    it("shares one account's budget between containers: together they spend at most the share", async () => {
       const { organizationWiring } = await import('../../shared/wiring/organization');
-      // What the stack sets by default: instanceEvents 10, cloudtrailTags 10 + 2 (its parts), sweep 1, windowEnd 1.
-      const containers = 24;
-      const shared = organizationWiring({
-        base: loadConfig({ LEDGER_TABLE_NAME: cloud.table.tableName, MIRROR_ORGANIZATION_PARAMETER: PARAMETER }),
-        parameterName: PARAMETER,
-        clients: { documents: cloud.documents, eventBridge: new EventBridgeClient({}), sts: new STSClient({}), ssm: ssmClient() },
-        homeAccountId: SECURITY,
-        homeRegion: DUBLIN,
-        metrics: null,
-        pacingContainers: containers,
-      });
+      // Two warm containers of the hub, on one fake clock that only sleeping moves.
+      let now = Date.parse('2026-12-05T01:00:00Z');
+      let slept = 0;
+      const container = () =>
+        organizationWiring({
+          base: loadConfig({ LEDGER_TABLE_NAME: cloud.table.tableName, MIRROR_ORGANIZATION_PARAMETER: PARAMETER }),
+          parameterName: PARAMETER,
+          clients: {
+            documents: cloud.documents,
+            eventBridge: new EventBridgeClient({}),
+            sts: client(STSClient, cloud.sim.url),
+            ssm: ssmClient(),
+          },
+          homeAccountId: SECURITY,
+          homeRegion: DUBLIN,
+          clock: { now: () => new Date(now) },
+          sleep: async (ms) => {
+            slept += ms;
+            now += ms;
+          },
+          metrics: null,
+        });
+      const [first, second] = [container(), container()];
       try {
-        const deps = await shared.depsFor({ accountId: MEMBER, region: DUBLIN });
-        if (deps === undefined) throw new Error('the member is in the document');
+        const scope = { accountId: NO_SPOKE, region: VIRGINIA };
+        const [a, b] = [await first.depsFor(scope), await second.depsFor(scope)];
+        if (a === undefined || b === undefined) throw new Error('the scope is in the document');
 
-        // Every container at once spends at most mutatingShare 0.5 of EC2's refill (5/s) in the account.
-        expect(deps.pacing.refillPerSecond * containers).toBeCloseTo(0.5 * 5, 9);
-        expect(deps.pacing.capacity).toBe(1);
+        // mutatingShare 0.5 of EC2's bucket (50, +5/s): 25 at once, then 2.5 per second, for both containers.
+        for (let call = 0; call < 20; call += 1) await a.pacing.bucket.take();
+        for (let call = 0; call < 10; call += 1) await b.pacing.bucket.take();
+
+        expect(slept).toBeGreaterThanOrEqual(((30 - 25) / 2.5) * 1000);
+        expect([a.pacing.bucket.stats().taken, b.pacing.bucket.stats().taken]).toEqual([20, 10]);
       } finally {
-        shared.destroy();
+        first.destroy();
+        second.destroy();
       }
     });
 

@@ -11,7 +11,6 @@ import { checkAlarmShape, checkWindowEndSchedule, dashboardBody, dashboardMetric
 import {
   checkDocumentRead,
   checkOrganizationBusPolicy,
-  checkPacingContainers,
   checkSessionGrantRegions,
   checkSpokeAssumption,
 } from '../support/organization-checks';
@@ -69,7 +68,6 @@ const CONTRACT_VARIABLES = [
   'MIRROR_STOP_POLICY',
   'HISTORY_TTL_DAYS',
   'MIRROR_ORGANIZATION_PARAMETER',
-  'MIRROR_PACING_CONTAINERS',
 ];
 
 let stack: PackagedStack;
@@ -488,19 +486,6 @@ describe('organization', () => {
     });
     // Four function roles, six grants each.
     expect(checkSessionGrantRegions(everywhere, 'us-east-1')).toHaveLength(24);
-  });
-
-  it('tells every function how many containers may converge at once, so that together they pace within the share', () => {
-    expect(checkPacingContainers(template)).toEqual([]);
-    const [partsId] = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').find(([, mapping]) =>
-      JSON.stringify(mapping.Properties?.['EventSourceArn']).includes('ConvergePartsQueue'),
-    ) ?? [''];
-    const moreParts = mutated(
-      (copy) => ((properties(copy, partsId)['ScalingConfig'] as Record<string, unknown>)['MaximumConcurrency'] = 5),
-    );
-    expect(checkPacingContainers(moreParts)).toHaveLength(FUNCTIONS.length);
-    const twoSweeps = mutated((copy) => (properties(copy, 'SweepLambdaFunction')['ReservedConcurrentExecutions'] = 2));
-    expect(checkPacingContainers(twoSweeps)).toEqual(expect.arrayContaining([expect.stringContaining('want 25')]));
   });
 
   it('admits events on the default bus only from the organization, and only when one is named', () => {

@@ -75,37 +75,6 @@ export function checkOrganizationBusPolicy(template: CfnTemplate, organizationId
   });
 }
 
-/**
- * MIRROR_PACING_CONTAINERS of every function sums to how many containers may converge at once: each event source
- * mapping's MaximumConcurrency, plus the reserved concurrency of each function no queue feeds (the sweep, the
- * window-end tick). A larger sum only slows the hub; a smaller one lets it spend more than its share.
- */
-export function checkPacingContainers(template: CfnTemplate): string[] {
-  const functions = resourcesOfType(template, 'AWS::Lambda::Function');
-  const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping');
-  const fed = new Set(mappings.map(([, mapping]) => JSON.stringify(mapping.Properties?.['FunctionName'])));
-  const concurrency = [
-    ...mappings.map(([, mapping]) =>
-      Number((mapping.Properties?.['ScalingConfig'] as { MaximumConcurrency?: unknown })?.MaximumConcurrency),
-    ),
-    ...functions
-      .filter(([id]) => ![...fed].some((name) => name.includes(`"${id}"`)))
-      .map(([, fn]) => Number(fn.Properties?.['ReservedConcurrentExecutions'])),
-  ];
-  const want = concurrency.reduce((sum, value) => sum + value, 0);
-  return functions.flatMap(([id, fn]) => {
-    const raw = (fn.Properties?.['Environment'] as { Variables?: Record<string, unknown> } | undefined)?.Variables?.[
-      'MIRROR_PACING_CONTAINERS'
-    ];
-    const sum = String(raw ?? '')
-      .split(',')
-      .reduce((total, term) => total + Number(term), 0);
-    return Number.isFinite(want) && sum === want
-      ? []
-      : [`${id}: MIRROR_PACING_CONTAINERS ${JSON.stringify(raw)} sums to ${sum}, want ${want}`];
-  });
-}
-
 const SESSION_GRANTS = ['CreateSessionOnAnyEni', 'CreateOnlyOwnedSessions', 'TagSessionsOnCreateOnly', 'DeleteOnlyOwnedSessions'];
 const ID_GRANTS = ['CreateSessionToConfiguredTargets', 'CreateSessionWithConfiguredFilters'];
 

@@ -1,5 +1,5 @@
 import { loadConfig } from '../../shared/config/config';
-import { configForRegion, pacingContainersFrom, parseOrganization, scopesOf } from '../../shared/config/organization';
+import { configForRegion, parseOrganization, scopesOf } from '../../shared/config/organization';
 import { ConfigError } from '../../shared/domain/errors';
 
 const PARAMETER = '/vpc-mirror/organization';
@@ -169,25 +169,5 @@ describe('configForRegion', () => {
     const document = parseOrganization(PARAMETER, JSON.stringify(documentOf()));
 
     expect(configForRegion(base, document, 'ap-south-1')).toBeUndefined();
-  });
-});
-
-describe('pacingContainersFrom', () => {
-  it('sums the maximum concurrency of every consumer that converges', () => {
-    expect(pacingContainersFrom({ MIRROR_PACING_CONTAINERS: '10,10,2,1,1' })).toBe(24);
-    expect(pacingContainersFrom({ MIRROR_PACING_CONTAINERS: ' 3 ' })).toBe(3);
-  });
-
-  it('counts one container when unset or blank', () => {
-    expect(pacingContainersFrom({})).toBe(1);
-    expect(pacingContainersFrom({ MIRROR_PACING_CONTAINERS: '' })).toBe(1);
-  });
-
-  it('refuses a term that is not a positive integer, naming the variable', () => {
-    for (const raw of ['10,,1', '10,0', 'ten', '2.5', '-1']) {
-      expect(() => pacingContainersFrom({ MIRROR_PACING_CONTAINERS: raw })).toThrow(
-        new ConfigError('MIRROR_PACING_CONTAINERS', `must be comma-separated integers 1..9999, got ${JSON.stringify(raw)}`),
-      );
-    }
   });
 });

@@ -61,5 +61,8 @@ export const outboxKey = (event: { readonly at: string; readonly outcomeId: stri
   sk: `${event.at}#${event.outcomeId}`,
 });
 
+/** The hub's share of one account's EC2 mutating budget in one Region, shared by every container (pacing.ts). */
+export const pacingKey = (accountId: string, region: string): ItemKey => ({ pk: `pacing#${accountId}#${region}`, sk: 'bucket' });
+
 /** The sweep's cursor in a scope: the last instance id it converged there. */
 export const cursorKey = (keyScope = HOME_KEY_SCOPE): ItemKey => ({ pk: `${keyScope}sweep#cursor`, sk: 'cursor' });
