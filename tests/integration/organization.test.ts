@@ -505,6 +505,15 @@ describe('the hub of an organization', () => {
 
         expect(slept).toBeGreaterThanOrEqual(((30 - 25) / 2.5) * 1000);
         expect([a.pacing.bucket.stats().taken, b.pacing.bucket.stats().taken]).toEqual([20, 10]);
+
+        // Racing for the same tokens: every token is one conditional write, none spent twice.
+        const before = slept;
+        await Promise.all([
+          ...Array.from({ length: 10 }, () => a.pacing.bucket.take()),
+          ...Array.from({ length: 10 }, () => b.pacing.bucket.take()),
+        ]);
+        expect(slept - before).toBeGreaterThanOrEqual((20 / 2.5) * 1000 - 1_000);
+        expect(await ledgerItem(cloud, `pacing#${NO_SPOKE}#${VIRGINIA}`, 'bucket')).toMatchObject({ version: 50 });
       } finally {
         first.destroy();
         second.destroy();
