@@ -28,13 +28,14 @@ export function lambdaHandler<E, R>(work: (event: E, context: Context, deps: Rea
 
 /**
  * The organization's wiring when MIRROR_ORGANIZATION_PARAMETER names the document, else undefined (one account and
- * Region: the flat variables). The document itself is read at the first invocation (and every minute after):
- * a malformed one fails that invocation with a message naming the parameter and the JSON path.
+ * Region: the flat variables). The document is read from module load on (SSM is asynchronous, so a container cannot
+ * refuse to start) and every minute after: while it is malformed, every invocation fails at once with the message
+ * naming the parameter and the JSON path (shared/lambda/organization-batch.ts).
  */
 export function organizationFromEnvironment(): OrganizationWiring | undefined {
   const parameterName = process.env[ORGANIZATION_PARAMETER_VARIABLE]?.trim();
   if (!parameterName) return undefined;
-  return organizationWiring({ base: loadConfig(process.env), parameterName });
+  return organizationWiring({ base: loadConfig(process.env), parameterName, readAtStart: true });
 }
 
 /** A handler of the organization's hub: `work` reaches each scope's dependencies through its OrganizationWiring. */

@@ -1,5 +1,6 @@
 /**
- * "A consistent ledger", checked against the simulator's final state by reading the whole table:
+ * "A consistent ledger", checked against the simulator's final state by reading the whole table (every scope's
+ * items, for an organization; the snapshot then holds every account's sessions):
  * - every managed slot is 'active' and names a managed session that exists on its ENI (no reservation left over);
  * - every managed session on EC2 has exactly one managed slot that names it;
  * - every target item counts exactly the ENIs that hold one of our slots on that target, and its sourceCount
@@ -8,6 +9,7 @@
  */
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { SimulatorSnapshot } from '@vpc-mirror-orchestrator/ec2-sim';
+import { unscopedPk } from '../../shared/aws/ledger/keys';
 
 export const OWNER_TAG = 'vpc-mirror-orchestrator:owner';
 
@@ -43,7 +45,8 @@ export function auditLedger(items: readonly Record<string, unknown>[], snapshot:
   const slotHolders = new Map<string, Set<string>>();
   const slotsNamingSession = new Map<string, number>();
 
-  for (const item of items.filter((candidate) => String(candidate.pk).startsWith('eni#'))) {
+  // Every scope's ENI items (an organization's: `<account>#<region>#eni#...`): a shared target counts them all.
+  for (const item of items.filter((candidate) => unscopedPk(String(candidate.pk)).startsWith('eni#'))) {
     const eniId = String(item.eniId);
     const slots = Object.values((item.slots ?? {}) as Record<string, SlotItem>);
     if (slots.length > 3) problems.push({ subject: eniId, message: `${slots.length} slots (limit 3)` });

@@ -39,6 +39,12 @@ export interface Ec2AdapterOptions {
   readonly targetCacheTtlMs?: number;
   /** MaxResults of each Describe page (EC2: 5..1000). Default 1000. */
   readonly pageSize?: number;
+  /**
+   * The account this client acts in (an organization's scope). The owner of a shared target sees every account's
+   * sessions on it; only those whose OwnerId is this account are ours to converge or delete. Absent: one account,
+   * where every session EC2 lists is the account's own.
+   */
+  readonly accountId?: string;
 }
 
 function unique(items: readonly string[]): string[] {
@@ -340,8 +346,13 @@ export function createEc2Adapter(options: Ec2AdapterOptions): Ec2Port {
     return unique(instances.flatMap((instance) => (instance.InstanceId ? [instance.InstanceId] : [])));
   }
 
+  const madeHere = (session: TrafficMirrorSession): boolean =>
+    options.accountId === undefined || session.OwnerId === undefined || session.OwnerId === options.accountId;
+
   async function listAccountSessions(): Promise<SessionFacts[]> {
-    return (await describeSessions([])).flatMap((session) => {
+    // Every session this account made, ours flagged: a shared target's owner also sees the sessions other accounts
+    // made on it (theirs to converge and to watch, in their own scope).
+    return (await describeSessions([])).filter(madeHere).flatMap((session) => {
       const fact = toSessionFacts(session, ownerId);
       return fact ? [fact] : [];
     });

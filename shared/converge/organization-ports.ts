@@ -1,7 +1,7 @@
 /** What the organization's handlers need from the wiring: converge's dependencies for one (account, Region). */
 import type { Organization, Scope } from '../config/organization';
-import type { TokenBucket } from '../util/token-bucket';
-import type { ConvergeDeps } from './ports';
+import type { Pacer } from '../util/token-bucket';
+import type { ConvergeDeps, Ec2Port } from './ports';
 import type { SweepLedgerPort } from './sweep-ports';
 import type { UnmanagedWatch } from './unmanaged-sessions';
 
@@ -13,12 +13,15 @@ export interface ScopedDeps extends ConvergeDeps {
   readonly unmanaged: UnmanagedWatch;
   /** The scope's own pacing of mutating EC2 calls: the document's share of the account's budget in the Region. */
   readonly pacing: ScopePacing;
+  /** The hub's own account in the scope's Region: as the shared targets' owner, it sees every account's sessions on them. */
+  readonly targetOwnerView: Pick<Ec2Port, 'describeSessionsOnInterfaces'>;
 }
 
 export interface ScopePacing {
   readonly capacity: number;
   readonly refillPerSecond: number;
-  readonly bucket: TokenBucket;
+  /** Shared by every container converging the scope (the ledger's pacing item). */
+  readonly bucket: Pacer;
 }
 
 export interface OrganizationPort {

@@ -18,7 +18,7 @@ import { DEFAULT_SWEEP_SETTINGS, type SweepSettings } from '../config/sweep-sett
 import { coverageOf } from '../domain/coverage';
 import { PermanentError } from '../domain/errors';
 import type { SessionFacts } from '../domain/types';
-import { TokenBucket } from '../util/token-bucket';
+import { type Pacer, TokenBucket } from '../util/token-bucket';
 import { applyPlans, ConvergeError, type ConvergeSummary, type ConvergeTrigger, converge, type DecisionRecord } from './converge';
 import { GOVERNANCE_METRICS, recordCount, recordPercent } from './governance-metrics';
 import { findSessionOwners, planOrphanDetaches } from './orphan-sessions';
@@ -49,6 +49,12 @@ export interface SweepContext {
   readonly remainingTimeMs?: () => number;
   /** Inventory of sessions not ours, and where announcements are remembered; without it they are not watched. */
   readonly unmanaged?: UnmanagedWatch;
+  /**
+   * The shared targets' owner's view of sessions (an organization's hub: its own account in the scope's Region,
+   * which sees every account's sessions on the targets it shares). The target audit keeps a source either view
+   * shows a session for. Absent: the scope's own view only (one account owns its targets and sessions).
+   */
+  readonly targetOwnerView?: Pick<Ec2Port, 'describeSessionsOnInterfaces'>;
 }
 
 export interface SweepSummary extends ConvergeSummary {
@@ -118,7 +124,7 @@ export function orderForRun(scope: SweepScope, cursor: string | undefined): stri
 }
 
 /** The same port with createSession/deleteSession held back by the bucket. */
-export function pacedEc2(ec2: Ec2Port, bucket: TokenBucket): Ec2Port {
+export function pacedEc2(ec2: Ec2Port, bucket: Pacer): Ec2Port {
   return {
     ...ec2,
     createSession: async (request) => {
@@ -153,21 +159,30 @@ function add(a: ConvergeSummary, b: ConvergeSummary): ConvergeSummary {
  * untouched for longer than SLOT_GRACE_MS (an attach between its two reservations is never older than that: the
  * handlers time out after 60 s). Released with a condition on the item being unchanged since it was read.
  */
-async function auditTargetSources(trigger: ConvergeTrigger, deps: ConvergeDeps, ledger: SweepLedgerPort): Promise<DecisionRecord[]> {
+async function auditTargetSources(
+  trigger: ConvergeTrigger,
+  deps: ConvergeDeps,
+  ledger: SweepLedgerPort,
+  targetOwnerView: SweepContext['targetOwnerView'],
+): Promise<DecisionRecord[]> {
   const targetIds = [...new Set([...deps.config.poolTargetIds, ...deps.config.allowedOverrideTargetIds])];
   const now = deps.clock.now().getTime();
   const released: DecisionRecord[] = [];
   const targets = await ledger.readTargetSources(targetIds);
-  await restoreUncountedSources(trigger, deps, ledger, targets, targetIds);
+  // Every scope's slots: a shared target's sources are ENIs of every account (one scan serves both directions).
+  const holders = await ledger.readManagedSlotHolders();
+  await restoreUncountedSources(trigger, deps, holders, targets, targetIds);
   for (const target of targets) {
     if (target.sources.length === 0 || !(now - Date.parse(target.updatedAt) > SLOT_GRACE_MS)) continue;
-    const eniLedgers = await deps.ledger.readEniLedgers(target.sources);
-    const unaccounted = target.sources.filter(
-      (eniId) => !(eniLedgers.get(eniId)?.slots ?? []).some((slot) => slot.targetId === target.targetId),
-    );
+    const held = new Set(holders.get(target.targetId) ?? []);
+    const unaccounted = target.sources.filter((eniId) => !held.has(eniId));
     if (unaccounted.length === 0) continue;
-    const sessions = await deps.ec2.describeSessionsOnInterfaces(unaccounted);
+    const sessions = [
+      ...(await deps.ec2.describeSessionsOnInterfaces(unaccounted)),
+      ...(targetOwnerView ? await targetOwnerView.describeSessionsOnInterfaces(unaccounted) : []),
+    ];
     const orphans = unaccounted.filter((eniId) => !sessions.some((s) => s.eniId === eniId && s.targetId === target.targetId));
+    const eniLedgers = await deps.ledger.readEniLedgers(orphans);
     let seen = target.updatedAt;
     for (const eniId of orphans) {
       // Each release changes updatedAt: chain on our own write, stop at anyone else's.
@@ -253,7 +268,8 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
     }
   }
 
-  const released = context.ledger && converged === chosen.length ? await auditTargetSources(trigger, deps, context.ledger) : [];
+  const released =
+    context.ledger && converged === chosen.length ? await auditTargetSources(trigger, deps, context.ledger, context.targetOwnerView) : [];
   await logTargetLoads(trigger, deps);
   // Converging never touches a session not ours: the sessions read at the start are still what the watch needs.
   const unmanaged = context.unmanaged ? await watchUnmanagedSessions(trigger, deps, context.unmanaged, notOurs) : undefined;

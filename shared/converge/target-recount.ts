@@ -7,16 +7,16 @@
  */
 import type { ConvergeTrigger } from './converge';
 import type { ConvergeDeps } from './ports';
-import type { SlotHolderPort, TargetSources } from './sweep-ports';
+import type { SlotHoldersByTarget, TargetSources } from './sweep-ports';
 
+/** `holders`: every scope's managed slots by target (SlotHolderPort.readManagedSlotHolders). */
 export async function restoreUncountedSources(
   trigger: ConvergeTrigger,
   deps: ConvergeDeps,
-  ledger: SlotHolderPort,
+  holders: SlotHoldersByTarget,
   targets: readonly TargetSources[],
   targetIds: readonly string[],
 ): Promise<number> {
-  const holders = await ledger.readManagedSlotHolders();
   let restored = 0;
   for (const targetId of targetIds) {
     const counted = new Set(targets.find((target) => target.targetId === targetId)?.sources ?? []);

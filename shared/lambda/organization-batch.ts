@@ -13,12 +13,13 @@ import type { Scope } from '../config/organization';
 import type { ConvergeSummary } from '../converge/converge';
 import type { OrganizationPort } from '../converge/organization-ports';
 import type { ConvergeDeps } from '../converge/ports';
+import { ConfigError } from '../domain/errors';
 import { CONVERGE_REQUEST_DETAIL_TYPE } from '../domain/events';
 import { handleTriggerEvent, isSqsEvent } from './batch';
 import { reportSpokeAccessDenied } from './spoke-access';
 
-const ACCOUNT_ID = /^\d{12}$/;
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+export const ACCOUNT_ID_PATTERN = /^\d{12}$/;
+export const REGION_PATTERN = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 
 /** The (account, Region) an EventBridge event concerns; undefined when it names none. */
 export function scopeOfEvent(event: unknown): Scope | undefined {
@@ -29,7 +30,8 @@ export function scopeOfEvent(event: unknown): Scope | undefined {
     envelope['detail-type'] === CONVERGE_REQUEST_DETAIL_TYPE && detail.accountId !== undefined
       ? [detail.accountId, detail.region]
       : [envelope.account, envelope.region];
-  if (typeof accountId !== 'string' || !ACCOUNT_ID.test(accountId) || typeof region !== 'string' || !REGION.test(region)) return undefined;
+  if (typeof accountId !== 'string' || !ACCOUNT_ID_PATTERN.test(accountId) || typeof region !== 'string' || !REGION_PATTERN.test(region))
+    return undefined;
   return { accountId, region };
 }
 
@@ -43,6 +45,7 @@ export async function handleOrganizationTriggerEvent(
   event: unknown,
   deps: OrganizationHandlerDeps,
 ): Promise<SQSBatchResponse | ConvergeSummary | undefined> {
+  await readDocument(deps);
   if (isSqsEvent(event)) return handleOrganizationBatch(event, deps);
   const scope = scopeOfEvent(event);
   if (scope === undefined) {
@@ -90,6 +93,21 @@ async function handleOrganizationBatch(event: SQSEvent, deps: OrganizationHandle
     }),
   );
   return { batchItemFailures: [...failures, ...answers.flat()] };
+}
+
+/**
+ * The document first: a malformed one (ConfigError) fails the whole invocation, logged once, whatever the records
+ * say. The batch then comes back whole and, unless the document is fixed meanwhile, SQS moves its messages to the
+ * dead-letter queue after queueMaxReceiveCount receives (unchanged, to be replayed or left to the sweep); the
+ * function's Errors alarm shows it. Nothing is retried forever.
+ */
+async function readDocument(deps: OrganizationHandlerDeps): Promise<void> {
+  try {
+    await deps.organization.document();
+  } catch (error) {
+    if (error instanceof ConfigError) deps.logger.error('organization document refused', { parameter: error.variable, error });
+    throw error;
+  }
 }
 
 /** Converges what the scope's records name; a denied scope is reported and its records acknowledged. */

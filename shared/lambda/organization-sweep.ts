@@ -99,6 +99,7 @@ async function sweepScope(
       settings: context.settings,
       bucket,
       unmanaged: scoped.unmanaged,
+      targetOwnerView: scoped.targetOwnerView,
       remainingTimeMs: context.remainingTimeMs,
     });
     return { ...scope, outcome: 'swept', summary };

@@ -13,7 +13,14 @@ export interface TokenBucketOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-export class TokenBucket {
+/** What paces our mutating calls: a token per call, waited for in turn. */
+export interface Pacer {
+  take(): Promise<void>;
+  /** Tokens taken through this pacer and the total time its callers were held back. */
+  stats(): { taken: number; waitedMs: number };
+}
+
+export class TokenBucket implements Pacer {
   private tokens: number;
   private lastRefill: number;
   private queue: Promise<void> = Promise.resolve();

@@ -28,6 +28,8 @@ export interface WiringOverrides {
   readonly keyScope?: string;
   /** Organization: every scope's key prefix, for the sweep's target audit (a shared target serves every account). */
   readonly auditKeyScopes?: readonly string[];
+  /** Organization: the account the EC2 client acts in (its sessions only are ours there). Default: not checked. */
+  readonly accountId?: string;
 }
 
 export interface RealDeps extends ConvergeDeps {
@@ -46,7 +48,7 @@ export function defaultDeps(config: Config = loadConfig(process.env), overrides:
   // The SDK retries throttles quietly: each attempt EC2 throttled is counted for the dashboard.
   if (metricsPort !== undefined) countThrottles(clients.ec2, () => recordCount(metricsPort, GOVERNANCE_METRICS.ec2Throttled, 1));
   return {
-    ec2: createEc2Adapter({ client: clients.ec2, ownerId, clock }),
+    ec2: createEc2Adapter({ client: clients.ec2, ownerId, clock, ...(overrides.accountId ? { accountId: overrides.accountId } : {}) }),
     ledger: createLedger({ documents: clients.documents, tableName, historyTtlDays, clock, keyScope: overrides.keyScope }),
     sweepLedger: createSweepLedger({
       documents: clients.documents,

@@ -5,8 +5,11 @@
  * budget, the ledger under the scope's keys, outcome events and log lines naming the account and Region.
  * Usable from the functions and from cli/ (depsFor(scope)).
  */
+
 import { dynamoDocuments, eventBridge, type OrganizationClients, ssm as ssmClient, sts as stsClient } from '../aws/clients';
-import { HOME_KEY_SCOPE, keyScopeOf } from '../aws/ledger/keys';
+import { createEc2Adapter } from '../aws/ec2';
+import { HOME_KEY_SCOPE, keyScopeOf, pacingKey } from '../aws/ledger/keys';
+import { LedgerTokenBucket } from '../aws/ledger/pacing';
 import { readParameterText } from '../aws/organization-document';
 import { callerAccountId, createSpokeClients, isSpokeAccessDenied, type SpokeClients } from '../aws/spoke-clients';
 import type { Config } from '../config/config';
@@ -14,14 +17,16 @@ import { configForRegion, type Organization, parseOrganization, type Scope, scop
 import type { OrganizationPort, ScopedDeps, ScopePacing } from '../converge/organization-ports';
 import type { ConvergeDeps, LedgerPort, OutcomeEvent, PublisherPort } from '../converge/ports';
 import { pacedEc2 } from '../converge/sweep';
+import { ConfigError } from '../domain/errors';
 import { logger as containerLogger, metrics as containerMetrics } from '../observability';
-import { TokenBucket } from '../util/token-bucket';
 import { defaultDeps } from './deps';
 import { governanceDeps } from './governance';
 
 /** EC2's mutating bucket per account and Region (docs/AWS-FACTS.md): 50 at once, 5 more per second. */
 export const EC2_MUTATING_BUCKET = { capacity: 50, refillPerSecond: 5 } as const;
 export const DOCUMENT_CACHE_MS = 60_000;
+/** How long a malformed document's refusal is answered without reading the parameter again. */
+export const REFUSED_DOCUMENT_CACHE_MS = 10_000;
 
 export interface OrganizationWiringOptions {
   /** The flat configuration: table, bus, owner, tag keys of overrides; the document names the rest. */
@@ -38,6 +43,10 @@ export interface OrganizationWiringOptions {
   /** null: no metrics. */
   readonly metrics?: ConvergeDeps['metrics'] | null;
   readonly cacheMs?: number;
+  /** How the pacing waits for a token (tests: a fake clock's). Default: setTimeout. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Start reading the document now rather than at the first call (the functions: at module load). */
+  readonly readAtStart?: boolean;
 }
 
 export interface OrganizationWiring extends OrganizationPort {
@@ -63,17 +72,45 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
   const homeRegion = options.homeRegion ?? process.env.AWS_REGION ?? '';
   const now = () => (options.clock ?? { now: () => new Date() }).now().getTime();
   const cacheMs = options.cacheMs ?? DOCUMENT_CACHE_MS;
+  const refusedCacheMs = Math.min(cacheMs, REFUSED_DOCUMENT_CACHE_MS);
   const baseLogger = options.logger ?? containerLogger;
   const metricsPort = options.metrics === null ? undefined : (options.metrics ?? containerMetrics);
 
-  let cached: { document: Organization; readAt: number } | undefined;
-  async function document(): Promise<Organization> {
-    if (cached === undefined || now() - cached.readAt >= cacheMs) {
+  /**
+   * The last reading: a document (kept `cacheMs`), or the ConfigError of a malformed one (kept `refusedCacheMs`:
+   * every invocation meanwhile fails at once with it, without asking SSM again, and a fixed document is read within
+   * that time). A failure to read (throttled, network) is not kept: the next invocation asks again.
+   */
+  let cached:
+    | { readonly document: Organization; readonly readAt: number }
+    | { readonly refused: ConfigError; readonly readAt: number }
+    | undefined;
+  let reading: Promise<Organization> | undefined;
+  async function read(): Promise<Organization> {
+    try {
       const text = await readParameterText(clients.ssm, options.parameterName);
-      cached = { document: parseOrganization(options.parameterName, text), readAt: now() };
+      const parsed = parseOrganization(options.parameterName, text);
+      cached = { document: parsed, readAt: now() };
+      return parsed;
+    } catch (error) {
+      if (error instanceof ConfigError) cached = { refused: error, readAt: now() };
+      throw error;
     }
-    return cached.document;
   }
+  function document(): Promise<Organization> {
+    if (cached !== undefined) {
+      const age = now() - cached.readAt;
+      if ('refused' in cached && age < refusedCacheMs) return Promise.reject(cached.refused);
+      if ('document' in cached && age < cacheMs) return Promise.resolve(cached.document);
+    }
+    // Concurrent invocations of one container share one read.
+    reading ??= read().finally(() => {
+      reading = undefined;
+    });
+    return reading;
+  }
+  // Read from the start (module load): a malformed document is known before the first event, and refused by it.
+  if (options.readAtStart) document().catch(() => undefined);
 
   let homeAccount: Promise<string> | undefined;
   const homeAccountId = (): Promise<string> => {
@@ -91,10 +128,11 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
   }
 
   /**
-   * One bucket per scope and container, at `mutatingShare` of EC2's. Each warm container paces itself alone: N
-   * containers converging the same account at once may together spend N times the share, so the function's
-   * reserved concurrency bounds the total; what EC2 still throttles, the SDK's adaptive retries absorb (and the
-   * ec2Throttled metric shows). Scopes never wait on each other: a burst over many accounts runs in parallel.
+   * One bucket per scope at `mutatingShare` of EC2's, kept in the ledger (shared/aws/ledger/pacing.ts) so that every
+   * container converging the account draws on it: together they stay within the share, however many run, and one
+   * container alone may spend all of it. Each mutating call costs two DynamoDB requests, and a burst's containers
+   * contend on the item (docs/PERFORMANCE.md weighs this against a bucket per container). Scopes never wait on each
+   * other: a burst over many accounts runs in parallel.
    */
   const pacings = new Map<string, ScopePacing>();
   function pacingFor(scope: Scope, share: number): ScopePacing {
@@ -103,7 +141,16 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
     if (pacing === undefined) {
       const capacity = Math.max(1, Math.floor(EC2_MUTATING_BUCKET.capacity * share));
       const refillPerSecond = EC2_MUTATING_BUCKET.refillPerSecond * share;
-      pacing = { capacity, refillPerSecond, bucket: new TokenBucket({ capacity, refillPerSecond }) };
+      const bucket = new LedgerTokenBucket({
+        documents: clients.documents,
+        tableName: options.base.tableName,
+        key: pacingKey(scope.accountId, scope.region),
+        capacity,
+        refillPerSecond,
+        ...(options.clock ? { clock: options.clock } : {}),
+        ...(options.sleep ? { sleep: options.sleep } : {}),
+      });
+      pacing = { capacity, refillPerSecond, bucket };
       pacings.set(key, pacing);
     }
     return pacing;
@@ -133,14 +180,20 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
       metrics: metricsPort ?? null,
       keyScope,
       auditKeyScopes: [...new Set([HOME_KEY_SCOPE, ...scopesOf(current).map(keyScopeFor)])],
+      accountId: scope.accountId,
     });
     const pacing = pacingFor(scope, current.mutatingShare);
+    // Read-only, and not filtered to one account's sessions: the target owner's view is what the audit counts.
+    const home = await homeAccountId();
+    const ownerClient = scope.accountId === home ? ec2 : await ec2For({ accountId: home, region: scope.region });
+    const targetOwnerView = createEc2Adapter({ client: ownerClient, ownerId: config.ownerId });
     const deps: ScopedDeps = {
       ...plain,
       ...scopedOutcomes(plain.ledger, plain.publisher, scope),
       ec2: pacedEc2(plain.ec2, pacing.bucket),
       pacing,
       scope,
+      targetOwnerView,
       unmanaged: governanceDeps(config, { ec2, documents: clients.documents }, options.clock).unmanaged,
     };
     built.set(key, { document: current, deps });

@@ -15,6 +15,8 @@ import type { Handler, ScheduledEvent, SQSBatchResponse } from 'aws-lambda';
 import { loadConfig } from '../../shared/config/config';
 import { handleTriggerEvent } from '../../shared/lambda/batch';
 import type { OrganizationSweepSummary } from '../../shared/lambda/organization-sweep';
+import type { ScopeWindowEnd } from '../../shared/lambda/organization-window-end';
+import { handleScheduledSweep } from '../../shared/lambda/sweep-handler';
 import type { OrganizationWiring } from '../../shared/wiring/organization';
 import { createLambdaContext } from '../support/lambda-context';
 import { Ec2Seeder, ledgerItem, setFunctionEnvironment, startTestCloud, type TestCloud, targetLoads } from '../support/test-cloud';
@@ -71,14 +73,34 @@ function managedSessionsIn(scope: Scope, eniIds: readonly string[]) {
     .sessions.filter((session) => eniIds.includes(session.networkInterfaceId) && session.tags[OWNER_TAG] !== undefined);
 }
 
+/** The sweep's schedule tick, as EventBridge sends it in the hub's account and Region. */
+function scheduledEvent(id: string): ScheduledEvent {
+  return {
+    id,
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: SECURITY,
+    region: DUBLIN,
+    time: new Date().toISOString(),
+    resources: [],
+    detail: {},
+    version: '0',
+  };
+}
+
 function invoke(...events: unknown[]): Promise<SQSBatchResponse> {
   return instanceEvents(sqsBatchOf(...events), createLambdaContext(), () => undefined) as Promise<SQSBatchResponse>;
 }
 
-async function putDocument(text: string): Promise<void> {
+/** An SSM client of the security account in the hub's Region, destroyed with the others after the tests. */
+function ssmClient(): SSMClient {
   const ssm = new SSMClient({ endpoint: cloud.sim.url, region: DUBLIN, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  await ssm.send(new PutParameterCommand({ Name: PARAMETER, Value: text, Type: 'String', Overwrite: true }));
-  ssm.destroy();
+  clients.push(ssm);
+  return ssm;
+}
+
+async function putDocument(text: string): Promise<void> {
+  await ssmClient().send(new PutParameterCommand({ Name: PARAMETER, Value: text, Type: 'String', Overwrite: true }));
 }
 
 function organizationDocument() {
@@ -258,17 +280,7 @@ describe('the hub of an organization', () => {
     cloud.bus.clear();
 
     const summary = (await sweepHandler(
-      {
-        id: 'sweep-org-1',
-        'detail-type': 'Scheduled Event',
-        source: 'aws.events',
-        account: SECURITY,
-        region: DUBLIN,
-        time: new Date().toISOString(),
-        resources: [],
-        detail: {},
-        version: '0',
-      } as ScheduledEvent,
+      scheduledEvent('sweep-org-1'),
       // The sweep function's timeout (15 minutes): time for every scope above the 60 s reserve.
       createLambdaContext('sweep', { getRemainingTimeInMillis: () => 900_000 }),
       () => undefined,
@@ -288,6 +300,26 @@ describe('the hub of an organization', () => {
     expect(refusals.map((event) => [event.detail.instanceId, event.detail.accountId, event.detail.region]).sort()).toEqual([
       ['-', NO_SPOKE, DUBLIN],
       ['-', NO_SPOKE, VIRGINIA],
+    ]);
+  });
+
+  it("ends a member's mirroring window in the member's account and Region, at the tick", async () => {
+    const memberScope = { accountId: MEMBER, region: VIRGINIA };
+    const seeder = seederIn(MEMBER_KEY, VIRGINIA);
+    const member = await seeder.launch({ ...TAGGED, zone: `${VIRGINIA}a` });
+    await invoke(runningIn(memberScope, member.instanceId));
+    expect(managedSessionsIn(memberScope, member.eniIds)).toHaveLength(1);
+    await seeder.tag(member.instanceId, { 'traffic-mirror-until': new Date(Date.now() - 1_000).toISOString() });
+    cloud.bus.clear();
+    const windowEnd = (await import('../../functions/window-end')).handler as unknown as Handler<unknown, readonly ScopeWindowEnd[]>;
+
+    const results = await windowEnd({}, createLambdaContext('windowEnd'), () => undefined);
+
+    expect(managedSessionsIn(memberScope, member.eniIds)).toEqual([]);
+    expect(results?.find((result) => result.accountId === MEMBER && result.detached > 0)).toMatchObject({ region: VIRGINIA, detached: 1 });
+    const detached = cloud.bus.events.filter((event) => event.detail.reason === 'mirror-window-ended');
+    expect(detached.map((event) => [event.detail.instanceId, event.detail.accountId, event.detail.region])).toEqual([
+      [member.instanceId, MEMBER, VIRGINIA],
     ]);
   });
 
@@ -311,8 +343,86 @@ describe('the hub of an organization', () => {
     }
   });
 
+  it('fails a whole SQS batch at once while the document is malformed, so its records end in the dead-letter queue', async () => {
+    const broken = {
+      ...organizationDocument(),
+      regions: { [DUBLIN]: { ...organizationDocument().regions[DUBLIN], targetIds: ['tmt-1'] } },
+    };
+    await putDocument(JSON.stringify(broken));
+    try {
+      let fresh: Handler<unknown, SQSBatchResponse> | undefined;
+      await jest.isolateModulesAsync(async () => {
+        fresh = (await import('../../functions/instance-events')).handler as Handler<unknown, SQSBatchResponse>;
+      });
+      if (fresh === undefined) throw new Error('the handler module did not load');
+      const member = await seederIn(MEMBER_KEY, DUBLIN).launch(TAGGED);
+      const batch = sqsBatchOf(runningIn({ accountId: MEMBER, region: DUBLIN }, member.instanceId), { id: 'no-scope' });
+
+      const answer = fresh(batch, createLambdaContext(), () => undefined);
+
+      // An invocation error, not a partial batch response: every record comes back and counts a receive.
+      await expect(answer).rejects.toThrow(
+        `${PARAMETER}: $.regions["${DUBLIN}"].targetIds[0]: "tmt-1" is not a traffic mirror target id (tmt- + 8 or 17 lowercase hex)`,
+      );
+      expect(managedSessionsIn({ accountId: MEMBER, region: DUBLIN }, member.eniIds)).toEqual([]);
+    } finally {
+      await putDocument(JSON.stringify(organizationDocument()));
+    }
+  });
+
+  it('reads the document from the start and answers its refusal without reading again until the refusal is old', async () => {
+    const { organizationWiring, REFUSED_DOCUMENT_CACHE_MS } = await import('../../shared/wiring/organization');
+    await putDocument(JSON.stringify({ ...organizationDocument(), accounts: [MEMBER, '4444'] }));
+    const ssm = ssmClient();
+    let reads = 0;
+    let firstRead: () => void = () => undefined;
+    const readStarted = new Promise<void>((resolve) => {
+      firstRead = resolve;
+    });
+    ssm.middlewareStack.add(
+      (next) => async (args) => {
+        reads += 1;
+        firstRead();
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    let now = Date.parse('2026-12-05T01:00:00Z');
+    const wiring = organizationWiring({
+      base: loadConfig({ LEDGER_TABLE_NAME: cloud.table.tableName, MIRROR_ORGANIZATION_PARAMETER: PARAMETER }),
+      parameterName: PARAMETER,
+      clients: { documents: cloud.documents, eventBridge: new EventBridgeClient({}), sts: new STSClient({}), ssm },
+      homeAccountId: SECURITY,
+      homeRegion: DUBLIN,
+      clock: { now: () => new Date(now) },
+      metrics: null,
+      readAtStart: true,
+    });
+    try {
+      await readStarted;
+      const refusal = `${PARAMETER}: $.accounts[1]: "4444" is not an AWS account id (12 digits, as a string)`;
+
+      await expect(wiring.document()).rejects.toThrow(refusal);
+      await expect(wiring.document()).rejects.toThrow(refusal);
+      expect(reads).toBe(1);
+
+      await putDocument(JSON.stringify(organizationDocument()));
+      now += REFUSED_DOCUMENT_CACHE_MS;
+      await expect(wiring.document()).resolves.toMatchObject({ accounts: [SECURITY, MEMBER, NO_SPOKE] });
+      expect(reads).toBe(2);
+    } finally {
+      wiring.destroy();
+      await putDocument(JSON.stringify(organizationDocument()));
+    }
+  });
+
   describe('wired for one scope (depsFor, as mirrorctl would use it)', () => {
     const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+    const client = <T>(Make: new (config: object) => T, url: string): T => {
+      const made = new Make({ endpoint: url, region: DUBLIN, credentials });
+      clients.push(made as unknown as { destroy(): void });
+      return made;
+    };
     let wiring: OrganizationWiring;
     let lines: Record<string, unknown>[];
 
@@ -325,11 +435,6 @@ describe('the hub of an organization', () => {
         for (const line of String(chunk).split('\n')) if (line.startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>);
         return true;
       });
-      const client = <T>(Make: new (config: object) => T, url: string): T => {
-        const made = new Make({ endpoint: url, region: DUBLIN, credentials });
-        clients.push(made as unknown as { destroy(): void });
-        return made;
-      };
       wiring = organizationWiring({
         base: loadConfig({ LEDGER_TABLE_NAME: cloud.table.tableName, MIRROR_ORGANIZATION_PARAMETER: PARAMETER }),
         parameterName: PARAMETER,
@@ -367,6 +472,115 @@ describe('the hub of an organization', () => {
       expect(memberDeps.pacing.bucket).not.toBe(homeDeps.pacing.bucket);
       expect(memberDeps.pacing.bucket.stats().taken).toBe(2);
       expect(homeDeps.pacing.bucket.stats().taken).toBe(1);
+    });
+
+    it("shares one account's budget between containers: together they spend at most the share", async () => {
+      const { organizationWiring } = await import('../../shared/wiring/organization');
+      // Two warm containers of the hub, on one fake clock that only sleeping moves.
+      let now = Date.parse('2026-12-05T01:00:00Z');
+      let slept = 0;
+      const container = () =>
+        organizationWiring({
+          base: loadConfig({ LEDGER_TABLE_NAME: cloud.table.tableName, MIRROR_ORGANIZATION_PARAMETER: PARAMETER }),
+          parameterName: PARAMETER,
+          clients: {
+            documents: cloud.documents,
+            eventBridge: new EventBridgeClient({}),
+            sts: client(STSClient, cloud.sim.url),
+            ssm: ssmClient(),
+          },
+          homeAccountId: SECURITY,
+          homeRegion: DUBLIN,
+          clock: { now: () => new Date(now) },
+          sleep: async (ms) => {
+            slept += ms;
+            now += ms;
+          },
+          metrics: null,
+        });
+      const [first, second] = [container(), container()];
+      try {
+        const scope = { accountId: NO_SPOKE, region: VIRGINIA };
+        const [a, b] = [await first.depsFor(scope), await second.depsFor(scope)];
+        if (a === undefined || b === undefined) throw new Error('the scope is in the document');
+
+        // mutatingShare 0.5 of EC2's bucket (50, +5/s): 25 at once, then 2.5 per second, for both containers.
+        for (let call = 0; call < 20; call += 1) await a.pacing.bucket.take();
+        for (let call = 0; call < 10; call += 1) await b.pacing.bucket.take();
+
+        expect(slept).toBeGreaterThanOrEqual(((30 - 25) / 2.5) * 1000);
+        expect([a.pacing.bucket.stats().taken, b.pacing.bucket.stats().taken]).toEqual([20, 10]);
+
+        // Racing for the same tokens: every token is one conditional write, none spent twice.
+        const before = slept;
+        await Promise.all([
+          ...Array.from({ length: 10 }, () => a.pacing.bucket.take()),
+          ...Array.from({ length: 10 }, () => b.pacing.bucket.take()),
+        ]);
+        expect(slept - before).toBeGreaterThanOrEqual((20 / 2.5) * 1000 - 1_000);
+        expect(await ledgerItem(cloud, `pacing#${NO_SPOKE}#${VIRGINIA}`, 'bucket')).toMatchObject({ version: 50 });
+      } finally {
+        first.destroy();
+        second.destroy();
+      }
+    });
+
+    it("keeps a shared target's count of the security account's source when a member's scope audits it", async () => {
+      const { organizationWiring } = await import('../../shared/wiring/organization');
+      const member = await seederIn(MEMBER_KEY, DUBLIN).launch(TAGGED);
+      const home = await seederIn('test', DUBLIN).launch(TAGGED);
+      await invoke(
+        runningIn({ accountId: MEMBER, region: DUBLIN }, member.instanceId),
+        runningIn({ accountId: SECURITY, region: DUBLIN }, home.instanceId),
+      );
+      // Later than the audit's grace: the target item is old enough to audit.
+      const later = organizationWiring({
+        base: loadConfig({ LEDGER_TABLE_NAME: cloud.table.tableName, MIRROR_ORGANIZATION_PARAMETER: PARAMETER }),
+        parameterName: PARAMETER,
+        clients: {
+          documents: cloud.documents,
+          eventBridge: client(EventBridgeClient, cloud.bus.endpoint),
+          sts: client(STSClient, cloud.sim.url),
+          ssm: ssmClient(),
+        },
+        homeAccountId: SECURITY,
+        homeRegion: DUBLIN,
+        clock: { now: () => new Date(Date.now() + 30 * 60_000) },
+        logger: new Logger({ serviceName: 'organization-test', logLevel: 'SILENT' }),
+        metrics: null,
+      });
+      try {
+        const memberDeps = await later.depsFor({ accountId: MEMBER, region: DUBLIN });
+        if (memberDeps === undefined) throw new Error('the member is in the document');
+
+        const summary = await handleScheduledSweep(scheduledEvent('audit-1'), memberDeps, {
+          ledger: memberDeps.sweepLedger,
+          targetOwnerView: memberDeps.targetOwnerView,
+        });
+
+        expect(summary.decisions.filter((decision) => decision.reason === 'target-source-orphaned')).toEqual([]);
+        expect((await targetLoads(cloud)).get(targets[DUBLIN] as string)?.sources).toEqual(
+          expect.arrayContaining([member.eniIds[0], home.eniIds[0]]),
+        );
+      } finally {
+        later.destroy();
+      }
+    });
+
+    it("takes as its own only the sessions its account made, not a member's it sees on the target it shares", async () => {
+      const member = await seederIn(MEMBER_KEY, DUBLIN).launch(TAGGED);
+      const home = await seederIn('test', DUBLIN).launch(TAGGED);
+      await invoke(
+        runningIn({ accountId: MEMBER, region: DUBLIN }, member.instanceId),
+        runningIn({ accountId: SECURITY, region: DUBLIN }, home.instanceId),
+      );
+      const homeDeps = await wiring.depsFor({ accountId: SECURITY, region: DUBLIN });
+      if (homeDeps === undefined) throw new Error('the security account is in the document');
+
+      const listed = (await homeDeps.ec2.listAccountSessions()).filter((session) => session.managed);
+
+      expect(listed.map((session) => session.eniId)).toContain(home.eniIds[0]);
+      expect(listed.filter((session) => member.eniIds.includes(session.eniId))).toEqual([]);
     });
 
     it('names the account and Region in every log line of a scope', async () => {

@@ -99,6 +99,34 @@ describe('the spoke template', () => {
     expect(template.Conditions?.['ForwardCloudTrail']).toEqual({ 'Fn::Equals': [{ Ref: 'CloudTrailEvents' }, 'true'] });
   });
 
+  it("forwards to the hub's bus in its own Region, or in HubRegion when one hub serves several Regions", () => {
+    const busOf = (hubRegion: string) => {
+      const deployed = spoke();
+      for (const [name, value] of Object.entries({ ...DEPLOYMENT_PARAMETERS, HubRegion: hubRegion })) {
+        (deployed.Parameters as Record<string, { Default?: unknown }>)[name] = { Default: value };
+      }
+      const targets = resolveIntrinsics(deployed.Resources['StateChangeForwardRule']?.Properties?.['Targets'], deployed, 'rule') as Array<{
+        Arn: string;
+      }>;
+      const grant = resolveIntrinsics(statement(deployed, 'ForwarderRole', 'PutEventsOnHubBus').Resource, deployed, 'forwarder');
+      return { target: targets[0]?.Arn, grant };
+    };
+
+    // Deployed in us-east-1 (the placeholders' Region).
+    expect(busOf('')).toEqual({
+      target: 'arn:aws:events:us-east-1:111122223333:event-bus/default',
+      grant: 'arn:aws:events:us-east-1:111122223333:event-bus/default',
+    });
+    expect(busOf('eu-west-1')).toEqual({
+      target: 'arn:aws:events:eu-west-1:111122223333:event-bus/default',
+      grant: 'arn:aws:events:eu-west-1:111122223333:event-bus/default',
+    });
+    const alwaysHere = loosened((t) => {
+      (t.Conditions as Record<string, unknown>)['HubInThisRegion'] = { 'Fn::Equals': ['', ''] };
+    });
+    expect(checkForwarding(alwaysHere)).toEqual([expect.stringContaining('HubInThisRegion')]);
+  });
+
   it('grants the hub exactly the EC2 actions its own function roles have', () => {
     expect(ec2ActionsOf(roleStatements(spoke().Resources['SpokeRole']))).toEqual(hubEc2Actions());
   });

@@ -8,7 +8,12 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CFN_SCHEMAS } from '../support/fixtures-path';
 import { checkAlarmShape, checkWindowEndSchedule, dashboardBody, dashboardMetricNames } from '../support/governance-checks';
-import { checkDocumentRead, checkOrganizationBusPolicy, checkSpokeAssumption } from '../support/organization-checks';
+import {
+  checkDocumentRead,
+  checkOrganizationBusPolicy,
+  checkSessionGrantRegions,
+  checkSpokeAssumption,
+} from '../support/organization-checks';
 import { type PackagedStack, packagedStack, packageWithParams, TEMPLATE_FILE } from '../support/packaged-stack';
 import {
   type CfnTemplate,
@@ -465,6 +470,22 @@ describe('organization', () => {
       expect.stringContaining('WindowEndRole: ReadOrganizationDocument may read "arn:aws:ssm:*:*:parameter/*"'),
     ]);
     expect(checkEnvironment(template, { MIRROR_ORGANIZATION_PARAMETER: '' })).toEqual([]);
+  });
+
+  it("grants its own account's sessions in every Region only as an organization's hub, in its own Region otherwise", () => {
+    const ids = { MirrorTargetIds: 'tmt-0123456789abcdef0', MirrorFilterId: 'tmf-0123456789abcdef0' };
+    const single = deployedWith(ids);
+    const hub = deployedWith({ ...ids, OrganizationParameter: '/vpc-mirror-orchestrator/organization' });
+
+    expect(checkSessionGrantRegions(single, 'us-east-1')).toEqual([]);
+    expect(checkSessionGrantRegions(hub, '*')).toEqual([]);
+    const everywhere = mutated((copy) => {
+      copy.Conditions = { ...copy.Conditions, IsOrganizationHub: { 'Fn::Equals': ['', ''] } };
+      for (const [name, value] of Object.entries(ids))
+        (copy.Parameters as Record<string, { Default?: unknown }>)[name] = { Default: value };
+    });
+    // Four function roles, six grants each.
+    expect(checkSessionGrantRegions(everywhere, 'us-east-1')).toHaveLength(24);
   });
 
   it('admits events on the default bus only from the organization, and only when one is named', () => {

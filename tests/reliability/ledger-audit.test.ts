@@ -31,6 +31,12 @@ function snapshotWith(sessions: Array<{ id: string; eniId: string; managed: bool
 const ourSession = { id: SESSION, eniId: ENI, managed: true };
 
 describe('auditLedger', () => {
+  it("reads every scope's ENI items: a member's slot accounts for its source on a shared target", () => {
+    const memberEniItem = { ...eniItem({ '1': activeSlot }), pk: `444455556666#eu-west-1#eni#${ENI}` };
+
+    expect(auditLedger([memberEniItem, targetItem], snapshotWith([ourSession]))).toEqual([]);
+  });
+
   it('finds nothing when slots, sessions and target items agree', () => {
     expect(auditLedger([eniItem({ '1': activeSlot }), targetItem], snapshotWith([ourSession]))).toEqual([]);
   });

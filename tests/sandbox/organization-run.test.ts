@@ -107,13 +107,11 @@ describe('the sandbox organization story: 3 accounts, 2 Regions', () => {
     }
   });
 
-  // KNOWN BUG (it.failing: this test passes while the bug is there; make it `it` once fixed). The security account,
-  // as the shared targets' owner, sees every member's sessions on them in its DescribeTrafficMirrorSessions (AWS's
-  // RAM visibility, modelled by the simulator); the hub's sweep of the security account takes those sessions for
-  // its own (listManagedSessions keeps every session with our owner tag, whatever its OwnerId) and converges the
-  // member's instances there: DescribeInstances does not find them in the security account, so it logs them
-  // `skip instance-gone`. Here it only skips; a cleanup path would try to delete another account's session.
-  it.failing("never converges a member's instance in the security account, where its sessions are only seen", () => {
+  // The security account, as the shared targets' owner, sees every member's sessions on them in its
+  // DescribeTrafficMirrorSessions (AWS's RAM visibility, modelled by the simulator): its sweep must not take them for
+  // its own (the EC2 adapter keeps only sessions whose OwnerId is the scope's account) nor converge the members'
+  // instances there, where DescribeInstances does not find them.
+  it("never converges a member's instance in the security account, where its sessions are only seen", () => {
     const running = new Set(run.world.instances.filter((instance) => instance.state === 'running').map((instance) => instance.instanceId));
 
     const gone = run.summary.decisions.filter((decision) => decision.reason === 'instance-gone' && running.has(decision.instanceId));

@@ -4,7 +4,7 @@
  * organization. Each check returns the problems it finds, empty when the property holds.
  */
 import { type CfnTemplate, type PolicyStatement, resourcesOfType, roleStatements } from './template-checks';
-import { resolveIntrinsics } from './template-placeholders';
+import { DEFAULT_PLACEHOLDER_CONTEXT, resolveIntrinsics } from './template-placeholders';
 
 const actionsOf = (statement: PolicyStatement): string[] => ([] as string[]).concat(statement.Action ?? []);
 
@@ -73,4 +73,31 @@ export function checkOrganizationBusPolicy(template: CfnTemplate, organizationId
     }
     return problems;
   });
+}
+
+const SESSION_GRANTS = ['CreateSessionOnAnyEni', 'CreateOnlyOwnedSessions', 'TagSessionsOnCreateOnly', 'DeleteOnlyOwnedSessions'];
+const ID_GRANTS = ['CreateSessionToConfiguredTargets', 'CreateSessionWithConfiguredFilters'];
+
+/**
+ * Where each function role may make, tag and delete sessions of its own account, and name targets and filters:
+ * only in `region` (the deployment's Region for one account; '*' for the hub of an organization, which serves every
+ * Region of its document), always in this account for the ENIs and sessions. Resolved with the template's
+ * parameter defaults and the placeholders' account and Region.
+ */
+export function checkSessionGrantRegions(template: CfnTemplate, region: string): string[] {
+  return functionRoles(template).flatMap(([id, role]) =>
+    roleStatements(role).flatMap((statement) => {
+      const sid = String(statement.Sid ?? '');
+      const own = SESSION_GRANTS.includes(sid);
+      if (!own && !ID_GRANTS.includes(sid)) return [];
+      const resources = ([] as unknown[]).concat(resolveIntrinsics(statement.Resource, template, `${id}.${sid}`) ?? []);
+      const account = own ? DEFAULT_PLACEHOLDER_CONTEXT.accountId : '*';
+      return resources
+        .filter((resource) => {
+          const [, , , arnRegion, arnAccount] = String(resource).split(':');
+          return arnRegion !== region || arnAccount !== account;
+        })
+        .map((resource) => `${id}: ${sid} grants ${JSON.stringify(resource)}, want Region ${region} and account ${account}`);
+    }),
+  );
 }

@@ -6,7 +6,14 @@
 import { type CfnResource, type CfnTemplate, OWNER_TAG_KEY, type PolicyStatement, roleStatements } from './template-checks';
 
 const HUB_ROLES = { Ref: 'HubFunctionRoleArns' };
-const HUB_BUS = { 'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${HubAccountId}:event-bus/${HubEventBusName}' };
+/** The hub's bus: in HubRegion when given, else in the stack's own Region (condition HubInThisRegion). */
+const HUB_BUS = {
+  'Fn::Sub': [
+    'arn:${AWS::Partition}:events:${HubBusRegion}:${HubAccountId}:event-bus/${HubEventBusName}',
+    { HubBusRegion: { 'Fn::If': ['HubInThisRegion', { Ref: 'AWS::Region' }, { Ref: 'HubRegion' }] } },
+  ],
+};
+const HUB_IN_THIS_REGION = { 'Fn::Equals': [{ Ref: 'HubRegion' }, ''] };
 const OWNER_ID = { Ref: 'OwnerId' };
 
 function same(a: unknown, b: unknown): boolean {
@@ -82,6 +89,8 @@ export function checkSpokeSessionOwnership(template: CfnTemplate, roleId = 'Spok
 /** Every rule sends to the hub's bus through the forwarder role, which may only put events on that bus. */
 export function checkForwarding(template: CfnTemplate, forwarderId = 'ForwarderRole'): string[] {
   const problems: string[] = [];
+  if (!same(template.Conditions?.['HubInThisRegion'], HUB_IN_THIS_REGION))
+    problems.push(`HubInThisRegion: ${JSON.stringify(template.Conditions?.['HubInThisRegion'])}, want HubRegion empty`);
   const rules = Object.entries(template.Resources).filter(([, resource]) => resource.Type === 'AWS::Events::Rule');
   if (rules.length === 0) problems.push('no AWS::Events::Rule');
   for (const [ruleId, rule] of rules) {
@@ -89,7 +98,7 @@ export function checkForwarding(template: CfnTemplate, forwarderId = 'ForwarderR
     if (targets.length === 0) problems.push(`${ruleId}: no target`);
     for (const [index, target] of targets.entries()) {
       if (!same(target.Arn, HUB_BUS))
-        problems.push(`${ruleId}.Targets[${index}]: Arn ${JSON.stringify(target.Arn)}, want the hub bus of this Region`);
+        problems.push(`${ruleId}.Targets[${index}]: Arn ${JSON.stringify(target.Arn)}, want the hub bus (in HubRegion, or this Region)`);
       if (!same(target.RoleArn, { 'Fn::GetAtt': [forwarderId, 'Arn'] })) {
         problems.push(`${ruleId}.Targets[${index}]: RoleArn ${JSON.stringify(target.RoleArn)}, want the ${forwarderId}`);
       }
@@ -109,7 +118,7 @@ export function checkForwarding(template: CfnTemplate, forwarderId = 'ForwarderR
     if (statement.Effect !== 'Allow') continue;
     if (!same(asList(statement.Action), ['events:PutEvents']) || !same(statement.Resource, HUB_BUS)) {
       problems.push(
-        `${forwarderId}.Statement[${index}]: may ${JSON.stringify(statement.Action)} on ${JSON.stringify(statement.Resource)}, want only events:PutEvents on the hub bus of this Region`,
+        `${forwarderId}.Statement[${index}]: may ${JSON.stringify(statement.Action)} on ${JSON.stringify(statement.Resource)}, want only events:PutEvents on the hub bus`,
       );
     }
   }

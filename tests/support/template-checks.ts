@@ -149,10 +149,17 @@ function conditionValue(statement: PolicyStatement, operator: string, key: strin
 }
 
 /** An ARN as written: a string, or the template of an Fn::Sub. */
+/** An ARN as written: a string, a Fn::Sub text, or a Fn::Join of parts (an intrinsic part shown as ${...}). */
 function arnText(resource: unknown): string {
   if (typeof resource === 'string') return resource;
-  const sub = (resource as Record<string, unknown> | null)?.['Fn::Sub'];
-  return typeof sub === 'string' ? sub : '';
+  const record = resource as Record<string, unknown> | null;
+  const sub = record?.['Fn::Sub'];
+  if (typeof sub === 'string') return sub;
+  const join = record?.['Fn::Join'];
+  if (Array.isArray(join) && join[0] === '' && Array.isArray(join[1])) {
+    return join[1].map((part: unknown) => (typeof part === 'string' ? part : '${...}')).join('');
+  }
+  return '';
 }
 
 function resourceText(statement: PolicyStatement): string {

@@ -1,6 +1,7 @@
 import { CONVERGE_REQUEST_DETAIL_TYPE, CONVERGE_REQUEST_SOURCE } from '../../shared/domain/events';
 import { scopeOfEvent } from '../../shared/lambda/organization-batch';
 import { firstScopeIndex } from '../../shared/lambda/organization-sweep';
+import { scopeOfPayload } from '../../shared/lambda/organization-window-end';
 import { stateChangeEvent } from '../support/trigger-events';
 
 describe('scopeOfEvent', () => {
@@ -45,5 +46,22 @@ describe('firstScopeIndex', () => {
     expect(firstScopeIndex('sweep-run-7', 6)).toBe(starts[7]);
     expect(new Set(starts)).toEqual(new Set([0, 1, 2, 3, 4, 5]));
     expect(firstScopeIndex('any', 0)).toBe(0);
+  });
+});
+
+describe("the window-end tick's payload", () => {
+  it('names one scope to act in', () => {
+    expect(scopeOfPayload({ accountId: '444455556666', region: 'eu-west-1' })).toEqual({ accountId: '444455556666', region: 'eu-west-1' });
+  });
+
+  it('names none in a plain tick (every scope of the document)', () => {
+    expect(scopeOfPayload({})).toBeUndefined();
+    expect(scopeOfPayload(undefined)).toBeUndefined();
+    expect(scopeOfPayload({ 'detail-type': 'Scheduled Event' })).toBeUndefined();
+  });
+
+  it('is refused when it names a scope badly, rather than acting everywhere', () => {
+    expect(() => scopeOfPayload({ accountId: '4444', region: 'eu-west-1' })).toThrow('accountId "4444"');
+    expect(() => scopeOfPayload({ accountId: '444455556666' })).toThrow('region undefined');
   });
 });

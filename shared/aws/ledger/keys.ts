@@ -15,6 +15,10 @@ export type ItemKey = { readonly pk: string; readonly sk: string };
 export const HOME_KEY_SCOPE = '';
 export const keyScopeOf = (accountId: string, region: string): string => `${accountId}#${region}#`;
 
+const KEY_SCOPE_PREFIX = /^\d{12}#[a-z]{2}(?:-[a-z]+)+-\d{1,2}#/;
+/** A partition key without its scope prefix: `444455556666#eu-west-1#eni#eni-1` -> `eni#eni-1`; home keys unchanged. */
+export const unscopedPk = (pk: string): string => pk.replace(KEY_SCOPE_PREFIX, '');
+
 export const ENI_PREFIX = 'eni#';
 /** The sort key of every ENI item, and of no other item. */
 export const ENI_SORT_KEY = 'slots';
@@ -89,6 +93,9 @@ export const outboxKey = (event: { readonly at: string; readonly outcomeId: stri
 
 /** The backfill of `gsi2` on ENI items written before it existed: where its Scan stands, and whether it is done. */
 export const TRACKED_INDEX_MIGRATION_KEY: ItemKey = { pk: 'migration#tracked-index', sk: 'state' };
+
+/** The hub's share of one account's EC2 mutating budget in one Region, shared by every container (pacing.ts). */
+export const pacingKey = (accountId: string, region: string): ItemKey => ({ pk: `pacing#${accountId}#${region}`, sk: 'bucket' });
 
 /** The sweep's cursor in a scope: the last instance id it converged there. */
 export const cursorKey = (keyScope = HOME_KEY_SCOPE): ItemKey => ({ pk: `${keyScope}sweep#cursor`, sk: 'cursor' });
