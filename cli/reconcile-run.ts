@@ -61,7 +61,7 @@ export async function reconcileInstances(
   const notFound: string[] = [];
   const { instanceIds } = scope;
   for (let start = 0; start < instanceIds.length; start += READ_BATCH) {
-    const read = await readAndPlan(instanceIds.slice(start, start + READ_BATCH), deps);
+    const read = await readAndPlan(instanceIds.slice(start, start + READ_BATCH), deps, { rememberedEnis: 'always' });
     const unknown = new Set(notFoundInstances(read, scope));
     notFound.push(...unknown);
     for (let done = 0; done < unknown.size; done += 1) onInstanceDone();

@@ -26,7 +26,7 @@ export function registerPlan(program: Command, io: CliIo, setExitCode: (code: nu
     .action(
       action<CommonOptions>(io, setExitCode, async ({ session, emit }, options) => {
         const scope = await resolveScope(options.instance ?? [], session.deps);
-        const plans = await readAndPlan(scope.instanceIds, session.deps);
+        const plans = await readAndPlan(scope.instanceIds, session.deps, { rememberedEnis: 'always' });
         const findings = await findProblems(session, plans, scope);
         emit(buildPlanReport(plans, scope, session.config, findings), renderPlan);
         return worstOf(ExitCode.ok, findingsExitCode(findings));

@@ -72,7 +72,7 @@ export function registerReport(program: Command, io: CliIo, setExitCode: (code: 
         const governance = governanceDeps(config);
         const scope = await resolveScope(options.instance ?? [], deps);
         const [plans, targets, unknown, history] = await Promise.all([
-          readAndPlan(scope.instanceIds, deps),
+          readAndPlan(scope.instanceIds, deps, { rememberedEnis: 'always' }),
           readTargetLoads(deps),
           inventoryUnknownSessions(deps, governance.unmanaged),
           governance.history.readHistory(),

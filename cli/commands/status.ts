@@ -30,7 +30,7 @@ export function registerStatus(program: Command, io: CliIo, setExitCode: (code: 
       action<CommonOptions>(io, setExitCode, async ({ session, emit }, options) => {
         const { deps, config } = session;
         const scope = await resolveScope(options.instance ?? [], deps);
-        const plans = await readAndPlan(scope.instanceIds, deps);
+        const plans = await readAndPlan(scope.instanceIds, deps, { rememberedEnis: 'always' });
         const eniIds = [...new Set(plans.flatMap((plan) => [...plan.observedByEni.keys()]))];
         const configuredTargetIds = [...new Set([...config.poolTargetIds, ...config.allowedOverrideTargetIds])];
         const [ledgers, describedTargets, targetLoads, findings] = await Promise.all([
