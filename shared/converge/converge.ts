@@ -107,6 +107,7 @@ const DONE: TargetAttempt = { done: true };
 interface AwaitingActivation {
   readonly eniId: string;
   readonly reservationId: string;
+  readonly sessionId: string;
   readonly sessionNumber: number;
   readonly full: DecisionRecord;
   readonly event: OutcomeEvent;
@@ -125,9 +126,10 @@ class InstanceRun {
   private pending: { history: HistoryEntry[]; outbox: OutcomeEvent[] } = { history: [], outbox: [] };
   /** Sessions made by this run, activated once the run's records are written (in one batch with its decisions). */
   private readonly awaiting: AwaitingActivation[] = [];
-  /** Reservations this run is working on (reservation id -> ENI id): their holds are renewed until they settle. */
-  private readonly holds = new Map<string, string>();
+  /** Reservations this run is working on, by reservation id: their holds are renewed until they settle. */
+  private readonly holds = new Map<string, { readonly eniId: string; readonly sessionNumber: number }>();
   private renewal: ReturnType<typeof setInterval> | undefined;
+  private lastHistoryTime = 0;
   /** The ENI items as planning read them; an ENI leaves once this run has written to it. */
   private readonly plannedEnis: Map<string, EniLedger | null>;
 
@@ -168,7 +170,18 @@ class InstanceRun {
   }
 
   private historyOf(full: DecisionRecord): HistoryEntry {
-    return { ...full, action: full.action as HistoryEntry['action'], at: this.deps.clock.now().toISOString() };
+    return { ...full, action: full.action as HistoryEntry['action'], at: this.historyTime() };
+  }
+
+  /**
+   * The time of a history entry, part of its key: later than the run's previous one, so that two entries of one
+   * batch (two slots of an ENI released in the same millisecond) never share a key.
+   */
+  private historyTime(): string {
+    const now = this.deps.clock.now().getTime();
+    const at = new Date(Math.max(now, this.lastHistoryTime + 1));
+    this.lastHistoryTime = at.getTime();
+    return at.toISOString();
   }
 
   private repeatsLastDecision(full: DecisionRecord): boolean {
@@ -221,6 +234,7 @@ class InstanceRun {
     return {
       eniId,
       reservationId,
+      sessionId: facts.sessionId,
       sessionNumber: facts.sessionNumber,
       full,
       event: this.eventOf(full, attachOutcomeId(reservationId)),
@@ -232,11 +246,12 @@ class InstanceRun {
   private async activate(attach: AwaitingActivation): Promise<boolean> {
     const { ledger } = this.deps;
     this.plannedEnis.delete(attach.eniId);
-    const activated = await ledger.activateSlot(attach.eniId, attach.reservationId, attach.full.sessionId as string, attach.sessionNumber);
+    const activated = await ledger.activateSlot(attach.eniId, attach.reservationId, attach.sessionId, attach.sessionNumber);
     this.letGo(attach.reservationId);
     if (!activated) {
       await ledger.discardRecords({ history: [attach.history], outbox: [attach.event] });
-      this.events.splice(this.events.indexOf(attach.event), 1);
+      const written = this.events.indexOf(attach.event);
+      if (written >= 0) this.events.splice(written, 1);
       return false;
     }
     this.log(attach.full);
@@ -417,13 +432,13 @@ class InstanceRun {
    * Keeps the reservation held from now until it settles (activated, given back or dropped): renewed while EC2
    * keeps a create waiting, and while the session it made waits for the run's end to be activated.
    */
-  private keepHeld(eniId: string, reservationId: string): void {
-    this.holds.set(reservationId, eniId);
+  private keepHeld(eniId: string, reservationId: string, sessionNumber: number): void {
+    this.holds.set(reservationId, { eniId, sessionNumber });
     this.renewal ??= setInterval(() => {
-      for (const [held, heldEni] of this.holds) {
-        this.plannedEnis.delete(heldEni);
-        this.deps.ledger.holdSlot(heldEni, held, this.holdUntil()).catch((error: unknown) => {
-          this.deps.logger.warn('reservation hold not renewed', { eniId: heldEni, reservationId: held, error: error as Error });
+      for (const [held, slot] of this.holds) {
+        this.plannedEnis.delete(slot.eniId);
+        this.deps.ledger.holdSlot(slot.eniId, held, this.holdUntil(), slot.sessionNumber).catch((error: unknown) => {
+          this.deps.logger.warn('reservation hold not renewed', { eniId: slot.eniId, reservationId: held, error: error as Error });
         });
       }
     }, RESERVATION_HOLD_MS / 4);
@@ -677,7 +692,9 @@ class InstanceRun {
       return true;
     }
     // Replaying a reservation whose holder is gone: hold it, so that other invocations now wait on this one.
-    if (settled?.kind === 'abandoned') await this.deps.ledger.holdSlot(decision.eniId, slot.reservationId, this.holdUntil());
+    if (settled?.kind === 'abandoned') {
+      await this.deps.ledger.holdSlot(decision.eniId, slot.reservationId, this.holdUntil(), slot.sessionNumber);
+    }
     this.plannedEnis.delete(decision.eniId);
     return false;
   }
@@ -690,16 +707,16 @@ class InstanceRun {
     const { ec2, ledger, config } = this.deps;
     const { reservationId } = slot;
     let sessionId: string;
-    this.keepHeld(decision.eniId, reservationId);
+    this.keepHeld(decision.eniId, reservationId, slot.sessionNumber);
     try {
       ({ sessionId } = await ec2.createSession({
-          instanceId: decision.instanceId,
-          eniId: decision.eniId,
-          targetId: slot.targetId,
-          filterId: decision.filterId,
-          sessionNumber: slot.sessionNumber,
-          reservationId,
-          ...(config.virtualNetworkId !== undefined ? { virtualNetworkId: config.virtualNetworkId } : {}),
+        instanceId: decision.instanceId,
+        eniId: decision.eniId,
+        targetId: slot.targetId,
+        filterId: decision.filterId,
+        sessionNumber: slot.sessionNumber,
+        reservationId,
+        ...(config.virtualNetworkId !== undefined ? { virtualNetworkId: config.virtualNetworkId } : {}),
         ...(config.packetLength !== undefined ? { packetLength: config.packetLength } : {}),
       }));
     } catch (error) {
@@ -707,14 +724,19 @@ class InstanceRun {
       if (error instanceof PermanentError) return this.onCreateRefused(decision, slot, error, replacedOnce);
       // Transient: keep the reservation, so Lambda's retry reuses its ClientToken and cannot make a second session,
       // but drop its hold: nobody works on it now, so whoever comes next replays it without waiting.
-      await ledger.holdSlot(decision.eniId, reservationId, undefined).catch((dropError: unknown) => {
+      await ledger.holdSlot(decision.eniId, reservationId, undefined, slot.sessionNumber).catch((dropError: unknown) => {
         // The hold then lapses by itself within RESERVATION_HOLD_MS; the create's own error is what matters.
         this.deps.logger.warn('reservation hold not dropped', { eniId: decision.eniId, reservationId, error: dropError as Error });
       });
       throw error;
     }
     this.awaiting.push(
-      this.awaitingFor(decision.eniId, reservationId, { sessionId, targetId: slot.targetId, sessionNumber: slot.sessionNumber, reason: decision.reason }),
+      this.awaitingFor(decision.eniId, reservationId, {
+        sessionId,
+        targetId: slot.targetId,
+        sessionNumber: slot.sessionNumber,
+        reason: decision.reason,
+      }),
     );
     return DONE;
   }
@@ -750,7 +772,8 @@ class InstanceRun {
 }
 
 function sameDecisions(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
-  const entries = (record: Readonly<Record<string, string>>) => JSON.stringify(Object.entries(record).sort(([x], [y]) => x.localeCompare(y)));
+  const entries = (record: Readonly<Record<string, string>>) =>
+    JSON.stringify(Object.entries(record).sort(([x], [y]) => x.localeCompare(y)));
   return entries(a) === entries(b);
 }
 

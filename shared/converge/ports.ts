@@ -147,8 +147,11 @@ export interface LedgerPort extends OutboxPort {
    */
   readLastDecisions(instanceIds: readonly string[]): Promise<Map<string, Readonly<Record<string, string>>>>;
   writeLastDecisions(instanceId: string, decisions: Readonly<Record<string, string>>): Promise<void>;
-  /** Sets (renews, takes over) or, with undefined, drops the hold of a reservation still waiting for its session. */
-  holdSlot(eniId: string, reservationId: string, heldUntil: string | undefined): Promise<void>;
+  /**
+   * Sets (renews, takes over) or, with undefined, drops the hold of a reservation still waiting for its session.
+   * `sessionNumber`: the slot's number, which lets one conditional write do it without reading the item first.
+   */
+  holdSlot(eniId: string, reservationId: string, heldUntil: string | undefined, sessionNumber?: number): Promise<void>;
   markSlotReleasing(eniId: string, sessionId: string): Promise<void>;
   /** Removes the slot matching the reservation or session; returns what remains (undefined: no item). */
   removeSlot(eniId: string, match: { reservationId?: string; sessionId?: string }): Promise<EniLedger | undefined>;

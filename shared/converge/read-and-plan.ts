@@ -2,8 +2,9 @@
  * The read half of converge: batched reads of EC2 and the ledger for many instances at once, correlated into one
  * PlanInput per instance (shared/domain/correlation.ts) and planned. Reads only: the CLI's dry run is exactly this.
  */
-import { type CorrelatedInstance, correlate, isRecentSlot } from '../domain/correlation';
+
 import type { Config } from '../config/config';
+import { type CorrelatedInstance, correlate, isRecentSlot } from '../domain/correlation';
 import type { EniLedger } from '../domain/eni-slots';
 import { planInstance } from '../domain/plan';
 import type { Decision, InstanceFacts, PlanInput } from '../domain/types';

@@ -6,8 +6,8 @@
  */
 import { ledgerProblems, OWNER_TAG } from '../../local/oracle';
 import { handleTriggerEvent } from '../../shared/lambda/batch';
-import { type CountedDocuments, countedDocuments } from '../support/dynamo-requests';
 import { endpointsOf, type Wiring, wire } from '../support/deps';
+import { type CountedDocuments, countedDocuments } from '../support/dynamo-requests';
 import { Ec2Seeder, type Launched, sessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
 import { cloudTrailCreateTagsEvent, sqsBatchOf } from '../support/trigger-events';
 
@@ -34,7 +34,11 @@ function taggingBatch(fleet: readonly Launched[]) {
   return sqsBatchOf(cloudTrailCreateTagsEvent(ids.slice(0, 10), TAG), cloudTrailCreateTagsEvent(ids.slice(10), TAG));
 }
 
-const managedSessions = () => sessionsOn(cloud, instances.flatMap((instance) => instance.eniIds)).filter((s) => s.tags[OWNER_TAG]);
+const managedSessions = () =>
+  sessionsOn(
+    cloud,
+    instances.flatMap((instance) => instance.eniIds),
+  ).filter((s) => s.tags[OWNER_TAG]);
 
 beforeEach(async () => {
   cloud = await startTestCloud({ seed: 12 });

@@ -115,8 +115,10 @@ export function createEniSlots(table: LedgerTable) {
   async function reserveSlot(request: SlotRequest): Promise<SlotReservation> {
     const at = clock.now().toISOString();
     const reservationId = `r-${randomUUID()}`;
-    return mutateEni<SlotReservation>(request.eniId, request.instanceId, (current) =>
-      chooseSlot(syncObservedSessions(current?.slots ?? [], request.observedSessions, at), { ...request, reservationId }, at),
+    return mutateEni<SlotReservation>(
+      request.eniId,
+      request.instanceId,
+      (current) => chooseSlot(syncObservedSessions(current?.slots ?? [], request.observedSessions, at), { ...request, reservationId }, at),
       request.known,
     );
   }
@@ -135,9 +137,16 @@ export function createEniSlots(table: LedgerTable) {
             Key: eniKey(eniId),
             UpdateExpression:
               'SET slots.#n.#state = :active, slots.#n.sessionId = :sessionId, slots.#n.updatedAt = :at, updatedAt = :at ADD version :one REMOVE slots.#n.heldUntil',
-            ConditionExpression: 'slots.#n.reservationId = :reservationId AND NOT (slots.#n.#state = :active AND slots.#n.sessionId = :sessionId)',
+            ConditionExpression:
+              'slots.#n.reservationId = :reservationId AND NOT (slots.#n.#state = :active AND slots.#n.sessionId = :sessionId)',
             ExpressionAttributeNames: { '#n': String(sessionNumber), '#state': 'state' },
-            ExpressionAttributeValues: { ':active': 'active', ':sessionId': sessionId, ':reservationId': reservationId, ':at': at, ':one': 1 },
+            ExpressionAttributeValues: {
+              ':active': 'active',
+              ':sessionId': sessionId,
+              ':reservationId': reservationId,
+              ':at': at,
+              ':one': 1,
+            },
           }),
         ),
       );
@@ -166,7 +175,35 @@ export function createEniSlots(table: LedgerTable) {
     });
   }
 
-  async function holdSlot(eniId: string, reservationId: string, heldUntil: string | undefined): Promise<void> {
+  /** One conditional UpdateItem on the reserved slot of that number. False when the condition fails. */
+  async function holdByNumber(eniId: string, reservationId: string, heldUntil: string | undefined, sessionNumber: number) {
+    try {
+      await send('UpdateItem', () =>
+        documents.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: eniKey(eniId),
+            UpdateExpression: `${heldUntil === undefined ? 'REMOVE slots.#n.heldUntil' : 'SET slots.#n.heldUntil = :heldUntil'} ADD version :one`,
+            ConditionExpression: 'slots.#n.reservationId = :reservationId AND slots.#n.#state = :reserved',
+            ExpressionAttributeNames: { '#n': String(sessionNumber), '#state': 'state' },
+            ExpressionAttributeValues: {
+              ':reservationId': reservationId,
+              ':reserved': 'reserved',
+              ':one': 1,
+              ...(heldUntil === undefined ? {} : { ':heldUntil': heldUntil }),
+            },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return false;
+    }
+  }
+
+  async function holdSlot(eniId: string, reservationId: string, heldUntil: string | undefined, sessionNumber?: number): Promise<void> {
+    if (sessionNumber !== undefined && (await holdByNumber(eniId, reservationId, heldUntil, sessionNumber))) return;
     await mutateEni(eniId, undefined, (current) => {
       const slots = current?.slots ?? [];
       const slot = slots.find((candidate) => candidate.reservationId === reservationId && candidate.state === 'reserved');

@@ -5,8 +5,8 @@
  * slot removed), so that a change is never recorded without its event.
  */
 import type { HistoryEntry, OutcomeEvent, RunRecords } from '../../converge/ports';
-import { historyKey, outboxKey } from './keys';
 import { historyItem, lastDecisionsItem } from './history';
+import { historyKey, outboxKey } from './keys';
 import { outboxItem } from './outbox';
 import { batchWrite, type LedgerTable } from './table';
 
@@ -25,7 +25,10 @@ export function createRunRecords(table: LedgerTable, historyTtlDays: number) {
     const historyKeys = records.history.flatMap((entry) =>
       entry.at === undefined ? [] : [historyKey(entry.instanceId, entry.at, entry.eniId, entry.action)],
     );
-    await batchWrite(table, [...records.outbox.map(outboxKey), ...historyKeys].map((key) => ({ delete: key })));
+    await batchWrite(
+      table,
+      [...records.outbox.map(outboxKey), ...historyKeys].map((key) => ({ delete: key })),
+    );
   }
 
   return { writeRecords, discardRecords };
