@@ -4,12 +4,13 @@
  * tagged instances, some with two ENIs, against an interface target that fills up (10 sources) and an NLB target.
  * Issue 12 asks for at most 4 requests per created session: reserve, create-record, history and one read.
  */
+import { DescribeNetworkInterfacesCommand, DetachNetworkInterfaceCommand } from '@aws-sdk/client-ec2';
 import { ledgerProblems, OWNER_TAG } from '../../local/oracle';
 import { handleTriggerEvent } from '../../shared/lambda/batch';
 import { endpointsOf, type Wiring, wire } from '../support/deps';
 import { type CountedDocuments, countedDocuments } from '../support/dynamo-requests';
 import { Ec2Seeder, type Launched, sessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
-import { cloudTrailCreateTagsEvent, sqsBatchOf } from '../support/trigger-events';
+import { cloudTrailCreateTagsEvent, sqsBatchOf, stateChangeEvent } from '../support/trigger-events';
 
 const TAG = { 'traffic-mirror': 'true' };
 const MAX_REQUESTS_PER_SESSION = 4;
@@ -107,5 +108,25 @@ describe('the ledger requests of converge', () => {
       `racing ledger requests: ${total} for ${sessions.length} sessions (${(total / sessions.length).toFixed(2)} per session): ${JSON.stringify(holder.counted.byOperation())} + ${JSON.stringify(racer.counted.byOperation())}`,
     );
     expect(await ledgerProblems({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot())).toEqual([]);
+  });
+
+  it('still find the ENI an instance lost since its last run, and detach our session there', async () => {
+    const { deps } = container();
+    await handleTriggerEvent(taggingBatch(instances), deps);
+    const twoEnis = instances[12] as Launched;
+    const lost = twoEnis.eniIds[1] as string;
+    const described = await cloud.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [lost] }));
+    await cloud.ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: described.NetworkInterfaces?.[0]?.Attachment?.AttachmentId }));
+    await cloud.sim.settle();
+
+    // The next event for the instance converges it: its ledger must still remember the ENI it lost.
+    const batch = sqsBatchOf(stateChangeEvent(twoEnis.instanceId, 'running'));
+    expect(await handleTriggerEvent(batch, deps)).toEqual({ batchItemFailures: [] });
+
+    expect(sessionsOn(cloud, [lost]).filter((session) => session.tags[OWNER_TAG])).toEqual([]);
+    expect(sessionsOn(cloud, [twoEnis.eniIds[0] as string]).filter((session) => session.tags[OWNER_TAG])).toHaveLength(1);
+    expect(cloud.bus.events.filter((event) => event.detailType === 'Mirror Session Detached')).toEqual([
+      expect.objectContaining({ detail: expect.objectContaining({ eniId: lost, reason: 'interface-detached' }) }),
+    ]);
   });
 });
