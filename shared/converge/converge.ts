@@ -242,7 +242,10 @@ class InstanceRun {
     };
   }
 
-  /** The activation, once its records are written; when another run activated it first, they are taken back. */
+  /**
+   * The activation, once its records are written; when another run activated it first, they are taken back (an
+   * event already published stays so: the other run announces the same outcomeId, consumers dedupe on it).
+   */
   private async activate(attach: AwaitingActivation): Promise<boolean> {
     const { ledger } = this.deps;
     this.plannedEnis.delete(attach.eniId);
@@ -276,13 +279,13 @@ class InstanceRun {
   }
 
   /**
-   * The run's end: what it noted, the events of the sessions it made and its last decisions (as they will be once
-   * those are active) in one batch; then the activations. Also after a failure: what was done is recorded.
+   * The run's end: what it noted, the history of the sessions it made (announced as each was made) and its last
+   * decisions (as they will be once those are active) in one batch; then the activations. Also after a failure:
+   * what was done is recorded.
    */
   private async settle(): Promise<void> {
     const expected = { ...this.decided };
     for (const attach of this.awaiting) expected[attach.eniId] = `attach:${attach.full.reason}`;
-    this.pending.outbox.push(...this.awaiting.map((attach) => attach.event));
     this.pending.history.push(...this.awaiting.map((attach) => attach.history));
     await this.flush(expected);
     let failure: unknown;
@@ -730,15 +733,31 @@ class InstanceRun {
       });
       throw error;
     }
-    this.awaiting.push(
-      this.awaitingFor(decision.eniId, reservationId, {
-        sessionId,
-        targetId: slot.targetId,
-        sessionNumber: slot.sessionNumber,
-        reason: decision.reason,
-      }),
-    );
+    const attach = this.awaitingFor(decision.eniId, reservationId, {
+      sessionId,
+      targetId: slot.targetId,
+      sessionNumber: slot.sessionNumber,
+      reason: decision.reason,
+    });
+    try {
+      await this.announce(attach);
+    } catch (error) {
+      // Neither published nor in the outbox: left reserved, for the next converge to activate and announce.
+      this.letGo(reservationId);
+      throw error;
+    }
+    this.awaiting.push(attach);
     return DONE;
+  }
+
+  /**
+   * Announces a session the moment EC2 made it, before the run records it: a run killed while it makes the
+   * instance's next session has told of this one already (the next converge activates it, and announces it again
+   * under the same outcomeId). What EventBridge does not take goes into the outbox at once, for the flush.
+   */
+  private async announce(attach: AwaitingActivation): Promise<void> {
+    if (await publishEvents([attach.event], this.deps)) return;
+    await this.deps.ledger.writeRecords({ history: [], outbox: [attach.event] });
   }
 
   /**
