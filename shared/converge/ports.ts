@@ -146,7 +146,6 @@ export interface LedgerPort extends OutboxPort {
    * what lets a run record a skip or a refusal only when it differs from the last one.
    */
   readLastDecisions(instanceIds: readonly string[]): Promise<Map<string, Readonly<Record<string, string>>>>;
-  writeLastDecisions(instanceId: string, decisions: Readonly<Record<string, string>>): Promise<void>;
   /**
    * Sets (renews, takes over) or, with undefined, drops the hold of a reservation still waiting for its session.
    * `sessionNumber`: the slot's number, which lets one conditional write do it without reading the item first.
@@ -156,7 +155,6 @@ export interface LedgerPort extends OutboxPort {
   /** Removes the slot matching the reservation or session; returns what remains (undefined: no item). */
   removeSlot(eniId: string, match: { reservationId?: string; sessionId?: string }): Promise<EniLedger | undefined>;
   learnForeignSessions(eniId: string, instanceId: string, observedSessions: readonly SessionFacts[]): Promise<void>;
-  recordHistory(entry: HistoryEntry): Promise<void>;
   /** History, outcome events and last decisions of a run in one batch (see RunRecords). */
   writeRecords(records: RunRecords): Promise<void>;
   /** Takes back records written for a change that did not happen (their history entries carry `at`). */

@@ -204,12 +204,9 @@ describe('writes that the plan or the condition already prove', () => {
 
 describe('history', () => {
   it('records an entry under the instance with an expiry HISTORY_TTL_DAYS ahead', async () => {
-    await ledger.recordHistory({
-      instanceId: 'i-0123456789abcdef3',
-      eniId: 'eni-h',
-      action: 'attach',
-      reason: 'eligible',
-      triggerEventId: 'evt-1',
+    await ledger.writeRecords({
+      history: [{ instanceId: 'i-0123456789abcdef3', eniId: 'eni-h', action: 'attach', reason: 'eligible', triggerEventId: 'evt-1' }],
+      outbox: [],
     });
 
     const answer = await documents.send(

@@ -26,7 +26,7 @@ export function createLedger(options: LedgerOptions): LedgerPort {
   return {
     ...createEniSlots(table),
     ...createTargetLoad(table),
-    ...createHistory(table, options.historyTtlDays),
+    ...createHistory(table),
     ...createOutbox(options),
     ...createPlanItems(table),
     ...createRunRecords(table, options.historyTtlDays),
