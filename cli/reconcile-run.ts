@@ -64,7 +64,7 @@ export async function reconcileInstances(
   const notFound: string[] = [];
   const { instanceIds } = scope;
   for (let start = 0; start < instanceIds.length; start += READ_BATCH) {
-    const read = await readAndPlan(instanceIds.slice(start, start + READ_BATCH), deps);
+    const read = await readAndPlan(instanceIds.slice(start, start + READ_BATCH), deps, { rememberedEnis: 'always' });
     notFound.push(...notFoundInstances(read, scope));
     // In an organization, instances of other scopes show up too (the owner of shared targets sees their sessions):
     // converging them here would only record "gone" skips under the wrong scope.

@@ -35,7 +35,7 @@ export function registerPlan(program: Command, io: CliIo, setExitCode: (code: nu
         const named = options.instance ?? [];
         const done = await acrossScopes(session, async (scoped) => {
           const scope = await resolveScope(named, scoped.deps);
-          const plans = await readAndPlan(scope.instanceIds, scoped.deps);
+          const plans = await readAndPlan(scope.instanceIds, scoped.deps, { rememberedEnis: 'always' });
           const findings = await findProblems(scoped, plans, scope);
           const shown = plansOfThisScope(session, plans);
           return { scope, report: buildPlanReport(shown, scope, scoped.config, findings, scopeFieldsOf(scoped.scope)) };

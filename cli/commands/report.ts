@@ -73,7 +73,7 @@ export function registerReport(program: Command, io: CliIo, setExitCode: (code: 
         const done = await acrossScopes(session, async (scoped) => {
           const scope = await resolveScope(named, scoped.deps);
           const [read, targets, unknown] = await Promise.all([
-            readAndPlan(scope.instanceIds, scoped.deps),
+            readAndPlan(scope.instanceIds, scoped.deps, { rememberedEnis: 'always' }),
             readTargetLoads(scoped.deps),
             inventoryUnknownSessions(scoped.deps, scoped.unmanaged),
           ]);

@@ -39,7 +39,7 @@ export function registerStatus(program: Command, io: CliIo, setExitCode: (code: 
         const done = await acrossScopes(session, async (scoped) => {
           const { deps, config } = scoped;
           const scope = await resolveScope(named, deps);
-          const read = await readAndPlan(scope.instanceIds, deps);
+          const read = await readAndPlan(scope.instanceIds, deps, { rememberedEnis: 'always' });
           const plans = plansOfThisScope(session, read);
           const eniIds = [...new Set(plans.flatMap((plan) => [...plan.observedByEni.keys()]))];
           const configuredTargetIds = [...new Set([...config.poolTargetIds, ...config.allowedOverrideTargetIds])];

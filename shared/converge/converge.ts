@@ -10,11 +10,11 @@ import { type Desired, matchesDesired } from '../domain/plan';
 import type { ApplyReason, Decision, RecordReason, SessionFacts } from '../domain/types';
 import { mapWithConcurrency } from '../util/concurrency';
 import { GOVERNANCE_METRICS, recordMilliseconds } from './governance-metrics';
-import { publishFromOutbox } from './outbox';
+import { forgetPublished, publishEvents } from './outbox';
 import { attachOutcomeId, detachOutcomeId } from './outcome-ids';
 import { countOutcome } from './outcome-metrics';
-import type { ConvergeDeps, HistoryEntry, OutcomeEvent, SlotReservation } from './ports';
-import { type InstancePlan, readAndPlan } from './read-and-plan';
+import type { ConvergeDeps, EniLedger, HistoryEntry, OutcomeEvent, SlotReservation } from './ports';
+import { type InstancePlan, type ReadOptions, readAndPlan } from './read-and-plan';
 
 /** Instances applied in parallel: enough to overlap latency, few enough to stay under EC2's mutating rate. */
 export const INSTANCE_CONCURRENCY = 4;
@@ -88,7 +88,10 @@ type AttachDecision = Extract<Decision, { action: 'attach' }>;
 type DetachDecision = Extract<Decision, { action: 'detach' }>;
 type NoteInput = Omit<DecisionRecord, 'triggerEventId' | 'instanceId'>;
 /** What an attach announcement says beyond the ENI and the reservation. */
-type AttachFacts = Pick<DecisionRecord, 'sessionId' | 'targetId' | 'sessionNumber' | 'reason' | 'detail'> & { readonly sessionId: string };
+type AttachFacts = Pick<DecisionRecord, 'sessionId' | 'targetId' | 'sessionNumber' | 'reason' | 'detail'> & {
+  readonly sessionId: string;
+  readonly sessionNumber: number;
+};
 /** A slot reserved for an attach: new, or one an earlier or concurrent attach holds. */
 type HeldSlot = Exclude<SlotReservation, { kind: 'full' }>;
 type ExistingSlot = Extract<SlotReservation, { kind: 'existing' }>;
@@ -100,21 +103,45 @@ type Reservation =
 type TargetAttempt = { readonly done: true } | { readonly done: false; readonly tried: string };
 const DONE: TargetAttempt = { done: true };
 
+/** A session EC2 made for a reservation of this run, recorded and activated when the run settles. */
+interface AwaitingActivation {
+  readonly eniId: string;
+  readonly reservationId: string;
+  readonly sessionId: string;
+  readonly sessionNumber: number;
+  readonly full: DecisionRecord;
+  readonly event: OutcomeEvent;
+  readonly history: HistoryEntry;
+}
+
 class InstanceRun {
   readonly records: DecisionRecord[] = [];
-  private readonly events: OutcomeEvent[] = [];
+  /** Events in the outbox (written), to publish once the run is done. */
+  readonly events: OutcomeEvent[] = [];
   /** Sessions this run deleted: the observations were read before, and must not bring them back to the ledger. */
   private readonly deletedSessionIds = new Set<string>();
   /** This run's decisions, "action:reason" by ENI id ('-': the instance), compared with and then replacing the last. */
   private readonly decided: Record<string, string> = {};
+  /** History entries and events noted but not yet written: written together, before the change they must precede. */
+  private pending: { history: HistoryEntry[]; outbox: OutcomeEvent[] } = { history: [], outbox: [] };
+  /** Sessions made by this run, activated once the run's records are written (in one batch with its decisions). */
+  private readonly awaiting: AwaitingActivation[] = [];
+  /** Reservations this run is working on, by reservation id: their holds are renewed until they settle. */
+  private readonly holds = new Map<string, { readonly eniId: string; readonly sessionNumber: number }>();
+  private renewal: ReturnType<typeof setInterval> | undefined;
+  private lastHistoryTime = 0;
+  /** The ENI items as planning read them; an ENI leaves once this run has written to it. */
+  private readonly plannedEnis: Map<string, EniLedger | null>;
 
   constructor(
     private readonly plan: InstancePlan,
     private readonly deps: ConvergeDeps,
     private readonly triggerEventId: string,
     private readonly runWide: RunWide,
-    private readonly lastDecisions: Readonly<Record<string, string>>,
-  ) {}
+    private lastDecisions: Readonly<Record<string, string>>,
+  ) {
+    this.plannedEnis = new Map(plan.eniLedgers ?? []);
+  }
 
   private full(record: NoteInput): DecisionRecord {
     return { instanceId: this.plan.instanceId, ...record, triggerEventId: this.triggerEventId };
@@ -122,28 +149,39 @@ class InstanceRun {
 
   /**
    * `outcomeId`: the change's derived id (outcome-ids.ts) when a killed run may leave the change to be announced
-   * again by whoever resolves it; a random one otherwise.
+   * again by whoever resolves it; a random one otherwise. The records wait for the run's next write (flush):
+   * changes that need theirs first flush before they are made.
    */
-  private async note(record: NoteInput, outcomeId?: string): Promise<void> {
+  private note(record: NoteInput, outcomeId?: string): void {
     const full = this.full(record);
     // The same skip or refusal as last time (a stopped or refused instance, sweep after sweep): nothing changed, so
     // no history item and no second announcement; history grows with changes, not with runs.
-    if (this.repeatsLastDecision(full)) {
-      this.log(full);
-      return;
+    if (!this.repeatsLastDecision(full)) {
+      if (full.action === 'attach' || full.action === 'detach' || full.action === 'refuse') {
+        this.pending.outbox.push(this.eventOf(full, outcomeId ?? randomUUID()));
+      }
+      if (full.action !== 'keep' && full.action !== 'fail') this.pending.history.push(this.historyOf(full));
     }
-    if (full.action === 'attach' || full.action === 'detach' || full.action === 'refuse') {
-      // Into the outbox before the history: once the change is recorded, its event cannot be lost.
-      const event: OutcomeEvent = {
-        ...full,
-        action: full.action,
-        outcomeId: outcomeId ?? randomUUID(),
-        at: this.deps.clock.now().toISOString(),
-      };
-      await this.deps.ledger.addToOutbox(event);
-      this.events.push(event);
-    }
-    await this.logAndRecord(full);
+    this.log(full);
+  }
+
+  private eventOf(full: DecisionRecord, outcomeId: string): OutcomeEvent {
+    return { ...full, action: full.action as OutcomeEvent['action'], outcomeId, at: this.deps.clock.now().toISOString() };
+  }
+
+  private historyOf(full: DecisionRecord): HistoryEntry {
+    return { ...full, action: full.action as HistoryEntry['action'], at: this.historyTime() };
+  }
+
+  /**
+   * The time of a history entry, part of its key: later than the run's previous one, so that two entries of one
+   * batch (two slots of an ENI released in the same millisecond) never share a key.
+   */
+  private historyTime(): string {
+    const now = this.deps.clock.now().getTime();
+    const at = new Date(Math.max(now, this.lastHistoryTime + 1));
+    this.lastHistoryTime = at.getTime();
+    return at.toISOString();
   }
 
   private repeatsLastDecision(full: DecisionRecord): boolean {
@@ -159,11 +197,22 @@ class InstanceRun {
     if (full.action !== 'fail') this.decided[full.eniId ?? '-'] = `${full.action}:${full.reason}`;
   }
 
-  private async logAndRecord(full: DecisionRecord): Promise<void> {
-    this.log(full);
-    if (full.action === 'keep' || full.action === 'fail') return;
-    const history: HistoryEntry = { ...full, action: full.action };
-    await this.deps.ledger.recordHistory(history);
+  /**
+   * Writes what was noted (history and events into the outbox: once the change is made, its event cannot be lost)
+   * and, given `decisions`, the last decisions when they changed, in one batch.
+   */
+  private async flush(decisions?: Readonly<Record<string, string>>): Promise<void> {
+    const { history, outbox } = this.pending;
+    const changed = decisions !== undefined && Object.keys(decisions).length > 0 && !sameDecisions(decisions, this.lastDecisions);
+    if (history.length === 0 && outbox.length === 0 && !changed) return;
+    await this.deps.ledger.writeRecords({
+      history,
+      outbox,
+      ...(changed ? { lastDecisions: { instanceId: this.plan.instanceId, decisions } } : {}),
+    });
+    this.pending = { history: [], outbox: [] };
+    this.events.push(...outbox);
+    if (changed) this.lastDecisions = decisions;
   }
 
   /**
@@ -173,16 +222,42 @@ class InstanceRun {
    * (flushed), both under the reservation's outcomeId. False (and no event) when the slot was already active.
    */
   private async activateAndAnnounce(eniId: string, reservationId: string, facts: AttachFacts): Promise<boolean> {
-    const { ledger, clock } = this.deps;
+    const attach = this.awaitingFor(eniId, reservationId, facts);
+    this.pending.outbox.push(attach.event);
+    this.pending.history.push(attach.history);
+    await this.flush();
+    return this.activate(attach);
+  }
+
+  private awaitingFor(eniId: string, reservationId: string, facts: AttachFacts): AwaitingActivation {
     const full = this.full({ action: 'attach', eniId, ...facts });
-    const event: OutcomeEvent = { ...full, action: 'attach', outcomeId: attachOutcomeId(reservationId), at: clock.now().toISOString() };
-    await ledger.addToOutbox(event);
-    if (!(await ledger.activateSlot(eniId, reservationId, facts.sessionId))) {
-      await ledger.removeFromOutbox([event]);
+    return {
+      eniId,
+      reservationId,
+      sessionId: facts.sessionId,
+      sessionNumber: facts.sessionNumber,
+      full,
+      event: this.eventOf(full, attachOutcomeId(reservationId)),
+      history: this.historyOf(full),
+    };
+  }
+
+  /**
+   * The activation, once its records are written; when another run activated it first, they are taken back (an
+   * event already published stays so: the other run announces the same outcomeId, consumers dedupe on it).
+   */
+  private async activate(attach: AwaitingActivation): Promise<boolean> {
+    const { ledger } = this.deps;
+    this.plannedEnis.delete(attach.eniId);
+    const activated = await ledger.activateSlot(attach.eniId, attach.reservationId, attach.sessionId, attach.sessionNumber);
+    this.letGo(attach.reservationId);
+    if (!activated) {
+      await ledger.discardRecords({ history: [attach.history], outbox: [attach.event] });
+      const written = this.events.indexOf(attach.event);
+      if (written >= 0) this.events.splice(written, 1);
       return false;
     }
-    this.events.push(event);
-    await this.logAndRecord(full);
+    this.log(attach.full);
     return true;
   }
 
@@ -193,12 +268,41 @@ class InstanceRun {
     } catch (error) {
       failure = error;
     }
-    await this.rememberDecisions().catch((error: unknown) => {
+    try {
+      await this.settle();
+    } catch (error) {
       failure ??= error;
-    });
-    // What was done is announced even when a later step failed. Events EventBridge does not take stay in the
-    // outbox for the next flush: the change is done, so the run does not fail for them.
-    await publishFromOutbox(this.events, this.deps);
+    } finally {
+      this.stopRenewing();
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  /**
+   * The run's end: what it noted, the history of the sessions it made (announced as each was made) and its last
+   * decisions (as they will be once those are active) in one batch; then the activations. Also after a failure:
+   * what was done is recorded.
+   */
+  private async settle(): Promise<void> {
+    const expected = { ...this.decided };
+    for (const attach of this.awaiting) expected[attach.eniId] = `attach:${attach.full.reason}`;
+    this.pending.history.push(...this.awaiting.map((attach) => attach.history));
+    await this.flush(expected);
+    let failure: unknown;
+    for (const attach of this.awaiting.splice(0)) {
+      try {
+        // Attaches racing on one reservation all get the same session back (same ClientToken): the one whose
+        // activation lands reports the attach, the others see it already mirrored.
+        if (!(await this.activate(attach))) {
+          const { sessionId, targetId, sessionNumber } = attach.full;
+          this.note({ action: 'keep', eniId: attach.eniId, sessionId, targetId, sessionNumber, reason: 'already-mirrored' });
+        }
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    // A keep instead of an attach, or a failure: the decisions written above are not what happened.
+    await this.flush({ ...this.decided });
     if (failure !== undefined) throw failure;
   }
 
@@ -209,7 +313,7 @@ class InstanceRun {
     for (const decision of decisions) if (decision.action === 'attach') await this.attach(decision);
     for (const decision of decisions) {
       if (decision.action === 'keep') {
-        await this.note({
+        this.note({
           action: 'keep',
           eniId: decision.eniId,
           sessionId: decision.sessionId,
@@ -217,9 +321,9 @@ class InstanceRun {
           reason: decision.reason,
         });
       } else if (decision.action === 'skip') {
-        await this.note({ action: 'skip', ...(decision.eniId ? { eniId: decision.eniId } : {}), reason: decision.reason });
+        this.note({ action: 'skip', ...(decision.eniId ? { eniId: decision.eniId } : {}), reason: decision.reason });
       } else if (decision.action === 'refuse') {
-        await this.note({
+        this.note({
           action: 'refuse',
           ...(decision.eniId ? { eniId: decision.eniId } : {}),
           reason: decision.reason,
@@ -237,7 +341,7 @@ class InstanceRun {
       if (slot.state === 'releasing' && slot.sessionId !== undefined) {
         // A run marked it for deletion and did not live to remove the slot: EC2 no longer has the session, so the
         // detach it made (or that happened meanwhile) is announced now, before the mark that says so is gone.
-        await this.note(
+        this.note(
           {
             action: 'detach',
             eniId,
@@ -249,13 +353,16 @@ class InstanceRun {
           },
           detachOutcomeId(slot.sessionId),
         );
+        await this.flush();
+        this.plannedEnis.delete(eniId);
         const remaining = await ledger.removeSlot(eniId, match);
         if (slot.targetId !== undefined) await this.releaseTargetIfUnused(slot.targetId, eniId, remaining?.slots);
         continue;
       }
+      this.plannedEnis.delete(eniId);
       const remaining = await ledger.removeSlot(eniId, match);
       if (slot.targetId !== undefined) await this.releaseTargetIfUnused(slot.targetId, eniId, remaining?.slots);
-      await this.note({
+      this.note({
         action: 'release',
         eniId,
         ...(slot.sessionId ? { sessionId: slot.sessionId } : {}),
@@ -280,10 +387,12 @@ class InstanceRun {
         // Counted on its target first: a crash in between then leaves a source the next run's slot explains,
         // never a slot whose target does not count it.
         await ledger.reserveTargetSource(session.targetId, session.eniId, null, 'existing-session');
+        this.plannedEnis.delete(session.eniId);
         await ledger.learnForeignSessions(session.eniId, this.plan.instanceId, this.plan.observedByEni.get(session.eniId) ?? [session]);
       }
     }
     for (const eniId of this.plan.foreignDriftEnis) {
+      this.plannedEnis.delete(eniId);
       await ledger.learnForeignSessions(eniId, this.plan.instanceId, this.plan.observedByEni.get(eniId) ?? []);
     }
   }
@@ -322,26 +431,30 @@ class InstanceRun {
     return new Date(this.deps.clock.now().getTime() + RESERVATION_HOLD_MS).toISOString();
   }
 
-  /** Renews the reservation's hold while `work` runs (EC2 may keep a create waiting for long under throttling). */
-  private async whileHeld<T>(eniId: string, reservationId: string, work: () => Promise<T>): Promise<T> {
-    const renewal = setInterval(() => {
-      this.deps.ledger.holdSlot(eniId, reservationId, this.holdUntil()).catch((error: unknown) => {
-        this.deps.logger.warn('reservation hold not renewed', { eniId, reservationId, error: error as Error });
-      });
+  /**
+   * Keeps the reservation held from now until it settles (activated, given back or dropped): renewed while EC2
+   * keeps a create waiting, and while the session it made waits for the run's end to be activated.
+   */
+  private keepHeld(eniId: string, reservationId: string, sessionNumber: number): void {
+    this.holds.set(reservationId, { eniId, sessionNumber });
+    this.renewal ??= setInterval(() => {
+      for (const [held, slot] of this.holds) {
+        this.plannedEnis.delete(slot.eniId);
+        this.deps.ledger.holdSlot(slot.eniId, held, this.holdUntil(), slot.sessionNumber).catch((error: unknown) => {
+          this.deps.logger.warn('reservation hold not renewed', { eniId: slot.eniId, reservationId: held, error: error as Error });
+        });
+      }
     }, RESERVATION_HOLD_MS / 4);
-    try {
-      return await work();
-    } finally {
-      clearInterval(renewal);
-    }
   }
 
-  /** Replaces the last decisions when this run's differ (written on change only: a steady instance costs no write). */
-  private async rememberDecisions(): Promise<void> {
-    const entries = (record: Readonly<Record<string, string>>) =>
-      JSON.stringify(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
-    if (Object.keys(this.decided).length === 0 || entries(this.decided) === entries(this.lastDecisions)) return;
-    await this.deps.ledger.writeLastDecisions(this.plan.instanceId, this.decided);
+  private letGo(reservationId: string): void {
+    this.holds.delete(reservationId);
+    if (this.holds.size === 0) this.stopRenewing();
+  }
+
+  private stopRenewing(): void {
+    clearInterval(this.renewal);
+    this.renewal = undefined;
   }
 
   /** What EC2 showed on the ENI at read time, less what this run has deleted since. */
@@ -371,7 +484,7 @@ class InstanceRun {
     const adopted = `made by an earlier attempt with this reservation; adopted${current ? '' : ', to be replaced: its settings are not the current ones'}`;
     const activated = await this.activateAndAnnounce(eniId, reservationId, { ...facts, reason: decision.reason, detail: adopted });
     if (current) {
-      if (!activated) await this.note({ action: 'keep', eniId, ...facts, reason: 'already-mirrored', detail: adopted });
+      if (!activated) this.note({ action: 'keep', eniId, ...facts, reason: 'already-mirrored', detail: adopted });
       return;
     }
     await this.replace(decision, existing);
@@ -426,13 +539,14 @@ class InstanceRun {
     }
     // The releasing mark is the intent: a run killed after the delete leaves it, and whoever finds the session
     // gone announces the detach (repairLedger) under the same outcomeId as this run would have.
+    this.plannedEnis.delete(decision.eniId);
     await ledger.markSlotReleasing(decision.eniId, decision.sessionId);
     const deletion = await ec2.deleteSession(decision.sessionId);
     this.deletedSessionIds.add(decision.sessionId);
     // Duplicate events converge at once (stopping and stopped): only the call whose delete took effect reports it.
     // Announced before the slot goes, so that no moment leaves the deletion both unannounced and unmarked.
     if (deletion === 'already-gone') {
-      await this.note({
+      this.note({
         action: 'skip',
         eniId: decision.eniId,
         sessionId: decision.sessionId,
@@ -440,7 +554,7 @@ class InstanceRun {
         reason: 'already-detached',
       });
     } else {
-      await this.note(
+      this.note(
         {
           action: 'detach',
           eniId: decision.eniId,
@@ -452,6 +566,7 @@ class InstanceRun {
         detachOutcomeId(decision.sessionId),
       );
     }
+    await this.flush();
     const remaining = await ledger.removeSlot(decision.eniId, { sessionId: decision.sessionId });
     await this.releaseTargetIfUnused(decision.targetId, decision.eniId, remaining?.slots);
   }
@@ -459,7 +574,7 @@ class InstanceRun {
   /** Attach: the first target candidate that takes the ENI; refused when none does. */
   private async attach(decision: AttachDecision, replacedOnce = false): Promise<void> {
     if (this.runWide.accountQuotaRefusal !== undefined) {
-      await this.note({
+      this.note({
         action: 'refuse',
         eniId: decision.eniId,
         reason: 'account-session-limit',
@@ -473,7 +588,7 @@ class InstanceRun {
       if (attempt.done) return;
       tried.push(attempt.tried);
     }
-    await this.note({
+    this.note({
       action: 'refuse',
       eniId: decision.eniId,
       reason: 'target-pool-full',
@@ -493,7 +608,7 @@ class InstanceRun {
       };
     }
     if (reservation.kind === 'interface-full') {
-      await this.note({
+      this.note({
         action: 'refuse',
         eniId: decision.eniId,
         reason: 'interface-session-limit',
@@ -524,7 +639,9 @@ class InstanceRun {
         preferredSessionNumber: config.preferredSessionNumber,
         observedSessions: this.observedNow(decision.eniId),
         heldUntil: this.holdUntil(),
+        known: this.plannedEnis.get(decision.eniId),
       });
+      this.plannedEnis.delete(decision.eniId);
     } catch (error) {
       await releaseSource();
       throw error;
@@ -549,7 +666,7 @@ class InstanceRun {
     const sessionId = slot.sessionId ?? (settled?.kind === 'active' ? settled.sessionId : undefined);
     if (sessionId !== undefined) {
       if (!replacedOnce && (await this.replaceIfOutdated(decision, sessionId))) return true;
-      await this.note({
+      this.note({
         action: 'keep',
         eniId: decision.eniId,
         sessionId,
@@ -560,7 +677,7 @@ class InstanceRun {
       return true;
     }
     if (settled?.kind === 'released') {
-      await this.note({
+      this.note({
         action: 'skip',
         eniId: decision.eniId,
         reason: 'handled-by-concurrent-invocation',
@@ -569,7 +686,7 @@ class InstanceRun {
       return true;
     }
     if (settled?.kind === 'still-held') {
-      await this.note({
+      this.note({
         action: 'skip',
         eniId: decision.eniId,
         reason: 'handled-by-concurrent-invocation',
@@ -578,45 +695,69 @@ class InstanceRun {
       return true;
     }
     // Replaying a reservation whose holder is gone: hold it, so that other invocations now wait on this one.
-    if (settled?.kind === 'abandoned') await this.deps.ledger.holdSlot(decision.eniId, slot.reservationId, this.holdUntil());
+    if (settled?.kind === 'abandoned') {
+      await this.deps.ledger.holdSlot(decision.eniId, slot.reservationId, this.holdUntil(), slot.sessionNumber);
+    }
+    this.plannedEnis.delete(decision.eniId);
     return false;
   }
 
-  /** Steps 3 and 4: CreateTrafficMirrorSession under the reservation's ClientToken, then the slot marked active. */
+  /**
+   * Steps 3 and 4: CreateTrafficMirrorSession under the reservation's ClientToken; the slot is marked active when
+   * the run settles, after the run's records (this attach's event among them) are written in one batch.
+   */
   private async createSession(decision: AttachDecision, slot: HeldSlot, replacedOnce: boolean): Promise<TargetAttempt> {
     const { ec2, ledger, config } = this.deps;
     const { reservationId } = slot;
     let sessionId: string;
+    this.keepHeld(decision.eniId, reservationId, slot.sessionNumber);
     try {
-      ({ sessionId } = await this.whileHeld(decision.eniId, reservationId, () =>
-        ec2.createSession({
-          instanceId: decision.instanceId,
-          eniId: decision.eniId,
-          targetId: slot.targetId,
-          filterId: decision.filterId,
-          sessionNumber: slot.sessionNumber,
-          reservationId,
-          ...(config.virtualNetworkId !== undefined ? { virtualNetworkId: config.virtualNetworkId } : {}),
-          ...(config.packetLength !== undefined ? { packetLength: config.packetLength } : {}),
-        }),
-      ));
+      ({ sessionId } = await ec2.createSession({
+        instanceId: decision.instanceId,
+        eniId: decision.eniId,
+        targetId: slot.targetId,
+        filterId: decision.filterId,
+        sessionNumber: slot.sessionNumber,
+        reservationId,
+        ...(config.virtualNetworkId !== undefined ? { virtualNetworkId: config.virtualNetworkId } : {}),
+        ...(config.packetLength !== undefined ? { packetLength: config.packetLength } : {}),
+      }));
     } catch (error) {
+      this.letGo(reservationId);
       if (error instanceof PermanentError) return this.onCreateRefused(decision, slot, error, replacedOnce);
       // Transient: keep the reservation, so Lambda's retry reuses its ClientToken and cannot make a second session,
       // but drop its hold: nobody works on it now, so whoever comes next replays it without waiting.
-      await ledger.holdSlot(decision.eniId, reservationId, undefined).catch((dropError: unknown) => {
+      await ledger.holdSlot(decision.eniId, reservationId, undefined, slot.sessionNumber).catch((dropError: unknown) => {
         // The hold then lapses by itself within RESERVATION_HOLD_MS; the create's own error is what matters.
         this.deps.logger.warn('reservation hold not dropped', { eniId: decision.eniId, reservationId, error: dropError as Error });
       });
       throw error;
     }
-    // Attaches racing on one reservation all get the same session back (same ClientToken): the one whose
-    // activation lands reports the attach, the others see it already mirrored.
-    const facts = { sessionId, targetId: slot.targetId, sessionNumber: slot.sessionNumber };
-    if (!(await this.activateAndAnnounce(decision.eniId, slot.reservationId, { ...facts, reason: decision.reason }))) {
-      await this.note({ action: 'keep', eniId: decision.eniId, ...facts, reason: 'already-mirrored' });
+    const attach = this.awaitingFor(decision.eniId, reservationId, {
+      sessionId,
+      targetId: slot.targetId,
+      sessionNumber: slot.sessionNumber,
+      reason: decision.reason,
+    });
+    try {
+      await this.announce(attach);
+    } catch (error) {
+      // Neither published nor in the outbox: left reserved, for the next converge to activate and announce.
+      this.letGo(reservationId);
+      throw error;
     }
+    this.awaiting.push(attach);
     return DONE;
+  }
+
+  /**
+   * Announces a session the moment EC2 made it, before the run records it: a run killed while it makes the
+   * instance's next session has told of this one already (the next converge activates it, and announces it again
+   * under the same outcomeId). What EventBridge does not take goes into the outbox at once, for the flush.
+   */
+  private async announce(attach: AwaitingActivation): Promise<void> {
+    if (await publishEvents([attach.event], this.deps)) return;
+    await this.deps.ledger.writeRecords({ history: [], outbox: [attach.event] });
   }
 
   /**
@@ -644,9 +785,15 @@ class InstanceRun {
       return { done: false, tried: `${slot.targetId}: ${error.code}` };
     }
     if (error.scope === 'account') this.runWide.accountQuotaRefusal = error.message;
-    await this.note({ action: 'refuse', eniId: decision.eniId, targetId: slot.targetId, reason: error.reason, detail: error.message });
+    this.note({ action: 'refuse', eniId: decision.eniId, targetId: slot.targetId, reason: error.reason, detail: error.message });
     return DONE;
   }
+}
+
+function sameDecisions(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const entries = (record: Readonly<Record<string, string>>) =>
+    JSON.stringify(Object.entries(record).sort(([x], [y]) => x.localeCompare(y)));
+  return entries(a) === entries(b);
 }
 
 /** A 'fail' record: retryable or not in the reason, the error's name and message in the detail. */
@@ -683,40 +830,84 @@ export class ConvergeError extends RetryableError {
   }
 }
 
-/** Applies already-read plans; converge = readAndPlan + applyPlans. */
-export async function applyPlans(plans: readonly InstancePlan[], trigger: ConvergeTrigger, deps: ConvergeDeps): Promise<ConvergeSummary> {
-  const failures: unknown[] = [];
+/** What applyPlans did, and the instances whose run failed (each has its `fail` record in the summary). */
+export interface AppliedPlans {
+  readonly summary: ConvergeSummary;
+  readonly failures: ReadonlyMap<string, unknown>;
+}
+
+/**
+ * Applies already-read plans, each under its own trigger, and reports failures instead of throwing them: the SQS
+ * batch fails only the records of the instances that failed. Events are published instance by instance as each
+ * run ends, and taken out of the outbox together at the end.
+ */
+export async function applyPlansReporting(
+  plans: readonly InstancePlan[],
+  triggerOf: (plan: InstancePlan) => ConvergeTrigger,
+  deps: ConvergeDeps,
+): Promise<AppliedPlans> {
+  const failures = new Map<string, unknown>();
   const runWide: RunWide = {};
-  const lastDecisions = plans.length === 0 ? new Map() : await deps.ledger.readLastDecisions(plans.map((plan) => plan.instanceId));
+  const unread = plans.filter((plan) => plan.lastDecisions === undefined).map((plan) => plan.instanceId);
+  const lastDecisions = unread.length === 0 ? new Map() : await deps.ledger.readLastDecisions(unread);
+  const published: OutcomeEvent[] = [];
   const perInstance = await mapWithConcurrency(plans, INSTANCE_CONCURRENCY, async (plan) => {
-    const run = new InstanceRun(plan, deps, trigger.eventId, runWide, lastDecisions.get(plan.instanceId) ?? {});
+    const { eventId } = triggerOf(plan);
+    const last = plan.lastDecisions ?? lastDecisions.get(plan.instanceId) ?? {};
+    const run = new InstanceRun(plan, deps, eventId, runWide, last);
     try {
       await run.run();
     } catch (error) {
-      failures.push(error);
-      const record = failureRecord(plan.instanceId, trigger.eventId, error);
+      failures.set(plan.instanceId, error);
+      const record = failureRecord(plan.instanceId, eventId, error);
       deps.logger.error('decision', { ...record, error: error as Error });
       run.records.push(record);
     }
+    // What was done is announced even when a later step failed. Events EventBridge does not take stay in the
+    // outbox for the next flush: the change is done, so the run does not fail for them.
+    if (await publishEvents(run.events, deps)) published.push(...run.events);
     return run.records;
   });
+  await forgetPublished(published, deps);
   const summary = summarize(perInstance.flat());
   countOutcome(deps.metrics, 'attached', summary.attached);
   countOutcome(deps.metrics, 'detached', summary.detached);
   countOutcome(deps.metrics, 'refused', summary.refused);
   countOutcome(deps.metrics, 'skipped', summary.skipped);
   countOutcome(deps.metrics, 'failed', summary.failed);
-  if (summary.attached > 0 && trigger.eventTime !== undefined) {
-    recordMilliseconds(deps.metrics, GOVERNANCE_METRICS.eventToSessionMs, deps.clock.now().getTime() - Date.parse(trigger.eventTime));
+  // Once per trigger that led to an attach: from its event to the sessions existing.
+  const attachedBy = new Map<string, string | undefined>();
+  for (const plan of plans) {
+    const { eventId, eventTime } = triggerOf(plan);
+    if (summary.decisions.some((decision) => decision.action === 'attach' && decision.instanceId === plan.instanceId)) {
+      attachedBy.set(eventId, eventTime);
+    }
   }
-  if (failures.length === 0) return summary;
-  // Never swallowed: the invocation fails so Lambda retries (converge is idempotent) and then the DLQ gets it.
-  const [first] = failures;
-  if (failures.every((failure) => failure instanceof PermanentError)) throw first;
-  throw new ConvergeError(summary, failures);
+  for (const eventTime of attachedBy.values()) {
+    if (eventTime !== undefined) {
+      recordMilliseconds(deps.metrics, GOVERNANCE_METRICS.eventToSessionMs, deps.clock.now().getTime() - Date.parse(eventTime));
+    }
+  }
+  return { summary, failures };
 }
 
-export async function converge(instanceIds: readonly string[], trigger: ConvergeTrigger, deps: ConvergeDeps): Promise<ConvergeSummary> {
-  const plans = await readAndPlan(instanceIds, deps);
+/** Applies already-read plans; converge = readAndPlan + applyPlans. */
+export async function applyPlans(plans: readonly InstancePlan[], trigger: ConvergeTrigger, deps: ConvergeDeps): Promise<ConvergeSummary> {
+  const { summary, failures } = await applyPlansReporting(plans, () => trigger, deps);
+  if (failures.size === 0) return summary;
+  // Never swallowed: the invocation fails so Lambda retries (converge is idempotent) and then the DLQ gets it.
+  const all = [...failures.values()];
+  const [first] = all;
+  if (all.every((failure) => failure instanceof PermanentError)) throw first;
+  throw new ConvergeError(summary, all);
+}
+
+export async function converge(
+  instanceIds: readonly string[],
+  trigger: ConvergeTrigger,
+  deps: ConvergeDeps,
+  options: ReadOptions = {},
+): Promise<ConvergeSummary> {
+  const plans = await readAndPlan(instanceIds, deps, options);
   return applyPlans(plans, trigger, deps);
 }

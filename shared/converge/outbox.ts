@@ -14,13 +14,26 @@ export const SWEEP_FLUSH_LIMIT = 500;
 
 /** Publishes the events and removes them from the outbox. False (logged) when EventBridge did not take them. */
 export async function publishFromOutbox(events: readonly OutcomeEvent[], deps: ConvergeDeps): Promise<boolean> {
+  if (!(await publishEvents(events, deps))) return false;
+  await forgetPublished(events, deps);
+  return true;
+}
+
+/** Publishes the events, which stay in the outbox. False (logged) when EventBridge did not take them. */
+export async function publishEvents(events: readonly OutcomeEvent[], deps: ConvergeDeps): Promise<boolean> {
   if (events.length === 0) return true;
   try {
     await deps.publisher.publish(events);
+    return true;
   } catch (error) {
     deps.logger.warn('outcome events kept in the outbox', { outcomeIds: events.map((event) => event.outcomeId), error: error as Error });
     return false;
   }
+}
+
+/** Removes published events from the outbox, many in one batch. */
+export async function forgetPublished(events: readonly OutcomeEvent[], deps: ConvergeDeps): Promise<void> {
+  if (events.length === 0) return;
   try {
     await deps.ledger.removeFromOutbox(events);
   } catch (error) {
@@ -30,7 +43,6 @@ export async function publishFromOutbox(events: readonly OutcomeEvent[], deps: C
       error: error as Error,
     });
   }
-  return true;
 }
 
 /**

@@ -66,6 +66,11 @@ export interface SlotRequest {
   readonly observedSessions: readonly SessionFacts[];
   /** The new reservation's hold (Slot.heldUntil), ISO time. */
   readonly heldUntil: string;
+  /**
+   * The ENI item as planning read it (null: none): the reservation is written against its version without reading
+   * it again, and re-read only when someone changed it since. Absent: read first.
+   */
+  readonly known?: EniLedger | null;
 }
 
 export interface HistoryEntry {
@@ -78,6 +83,33 @@ export interface HistoryEntry {
   readonly targetId?: string;
   readonly sessionNumber?: number;
   readonly triggerEventId: string;
+  /** When it was recorded (ISO time; part of the item's key). Absent: when it is written. */
+  readonly at?: string;
+}
+
+/**
+ * What an instance run records together, in one batch: history entries, outcome events for the outbox and, when
+ * they changed, its last decisions. Unconditional writes, made before the ledger change they announce.
+ */
+export interface RunRecords {
+  readonly history: readonly HistoryEntry[];
+  readonly outbox: readonly OutcomeEvent[];
+  readonly lastDecisions?: { readonly instanceId: string; readonly decisions: Readonly<Record<string, string>> };
+}
+
+/** Planning's ledger read: the ENI items, target items and last decisions of a batch of instances, at once. */
+export interface PlanItemsRequest {
+  readonly eniIds: readonly string[];
+  readonly targetIds: readonly string[];
+  readonly instanceIds: readonly string[];
+}
+
+export interface PlanItems {
+  readonly ledgers: Map<string, EniLedger>;
+  /** Sources counted per target (0 when the target has no item). */
+  readonly targetLoads: Map<string, number>;
+  /** By instance id; an instance with no item is absent. */
+  readonly lastDecisions: Map<string, Readonly<Record<string, string>>>;
 }
 
 /** Outcome events written with their change and deleted once published (shared/aws/ledger/outbox.ts). */
@@ -90,6 +122,8 @@ export interface OutboxPort {
 
 export interface LedgerPort extends OutboxPort {
   readEniLedgers(eniIds: readonly string[]): Promise<Map<string, EniLedger>>;
+  /** ENI items, target items and last decisions in one batched read (planning). */
+  readPlanItems(request: PlanItemsRequest): Promise<PlanItems>;
   /** ENI items last written for this instance (found through gsi1, so also after the instance is gone). */
   readInstanceEniLedgers(instanceId: string): Promise<EniLedger[]>;
   readTargetLoads(targetIds: readonly string[]): Promise<Map<string, number>>;
@@ -107,21 +141,27 @@ export interface LedgerPort extends OutboxPort {
   /**
    * Marks the reserved slot active with its session. True when this call did it; false when the slot was already
    * active with that session (a concurrent attach sharing the reservation got there first) or is gone.
+   * `sessionNumber`: the slot's number, which lets one conditional write do it without reading the item first.
    */
-  activateSlot(eniId: string, reservationId: string, sessionId: string): Promise<boolean>;
+  activateSlot(eniId: string, reservationId: string, sessionId: string, sessionNumber?: number): Promise<boolean>;
   /**
    * The decisions last recorded for each instance, "action:reason" by ENI id ('-' for the instance as a whole):
    * what lets a run record a skip or a refusal only when it differs from the last one.
    */
   readLastDecisions(instanceIds: readonly string[]): Promise<Map<string, Readonly<Record<string, string>>>>;
-  writeLastDecisions(instanceId: string, decisions: Readonly<Record<string, string>>): Promise<void>;
-  /** Sets (renews, takes over) or, with undefined, drops the hold of a reservation still waiting for its session. */
-  holdSlot(eniId: string, reservationId: string, heldUntil: string | undefined): Promise<void>;
+  /**
+   * Sets (renews, takes over) or, with undefined, drops the hold of a reservation still waiting for its session.
+   * `sessionNumber`: the slot's number, which lets one conditional write do it without reading the item first.
+   */
+  holdSlot(eniId: string, reservationId: string, heldUntil: string | undefined, sessionNumber?: number): Promise<void>;
   markSlotReleasing(eniId: string, sessionId: string): Promise<void>;
   /** Removes the slot matching the reservation or session; returns what remains (undefined: no item). */
   removeSlot(eniId: string, match: { reservationId?: string; sessionId?: string }): Promise<EniLedger | undefined>;
   learnForeignSessions(eniId: string, instanceId: string, observedSessions: readonly SessionFacts[]): Promise<void>;
-  recordHistory(entry: HistoryEntry): Promise<void>;
+  /** History, outcome events and last decisions of a run in one batch (see RunRecords). */
+  writeRecords(records: RunRecords): Promise<void>;
+  /** Takes back records written for a change that did not happen (their history entries carry `at`). */
+  discardRecords(records: { readonly history: readonly HistoryEntry[]; readonly outbox: readonly OutcomeEvent[] }): Promise<void>;
   /** Instance ids named by any ENI item (for the sweep). */
   listInstanceIds(): Promise<string[]>;
 }

@@ -245,7 +245,7 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
     }
     const batch = chosen.slice(index, index + settings.batchSize);
     try {
-      summary = add(summary, await converge(batch, trigger, paced));
+      summary = add(summary, await converge(batch, trigger, paced, { rememberedEnis: 'always' }));
     } catch (error) {
       failures.push(error);
       if (error instanceof ConvergeError) summary = add(summary, error.summary);

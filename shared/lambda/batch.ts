@@ -10,20 +10,12 @@
  * says are read again, bounded, after the others are applied (catch-up.ts).
  */
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import {
-  applyPlans,
-  ConvergeError,
-  type ConvergeSummary,
-  type DecisionRecord,
-  INSTANCE_CONCURRENCY,
-  summarize,
-} from '../converge/converge';
+import { applyPlansReporting, type ConvergeSummary, type DecisionRecord, summarize } from '../converge/converge';
 import { flushOutboxBeforeConverge } from '../converge/outbox';
 import type { ConvergeDeps } from '../converge/ports';
 import { type InstancePlan, readAndPlan } from '../converge/read-and-plan';
 import { InvalidEventError } from '../domain/errors';
 import type { EventClaims, Trigger } from '../domain/events';
-import { mapWithConcurrency } from '../util/concurrency';
 import { catchUp, logLeftToSweep, partitionByClaims } from './catch-up';
 import { handleTrigger, readTrigger } from './handle-trigger';
 import { mustSplit, requestParts } from './split';
@@ -106,22 +98,25 @@ export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps): Promi
 
   const decisions: DecisionRecord[] = [];
   const failedInstances: string[] = [];
-  const applyEach = (plans: readonly InstancePlan[]) =>
-    mapWithConcurrency(plans, INSTANCE_CONCURRENCY, async (plan) => {
-      const named = byInstance.get(plan.instanceId);
-      if (named === undefined) return;
-      try {
-        decisions.push(
-          ...(await applyPlans([plan], { eventId: named.eventId, ...(named.eventTime ? { eventTime: named.eventTime } : {}) }, deps))
-            .decisions,
-        );
-      } catch (error) {
-        // applyPlans has logged the instance's `fail` decision; a ConvergeError also carries what was done before it.
-        if (error instanceof ConvergeError) decisions.push(...error.summary.decisions);
-        failedInstances.push(plan.instanceId);
-        for (const messageId of named.messageIds) failed.add(messageId);
-      }
-    });
+  // The instances of the batch are applied together, each under the event that named it last: one run of the
+  // ledger's batched writes (published events leave the outbox in one batch), failures isolated per instance.
+  const applyEach = async (plans: readonly InstancePlan[]) => {
+    const named = plans.filter((plan) => byInstance.has(plan.instanceId));
+    const applied = await applyPlansReporting(
+      named,
+      (plan) => {
+        const { eventId, eventTime } = byInstance.get(plan.instanceId) as NamedInstance;
+        return { eventId, ...(eventTime ? { eventTime } : {}) };
+      },
+      deps,
+    );
+    decisions.push(...applied.summary.decisions);
+    for (const instanceId of applied.failures.keys()) {
+      // applyPlans has logged the instance's `fail` decision.
+      failedInstances.push(instanceId);
+      for (const messageId of byInstance.get(instanceId)?.messageIds ?? []) failed.add(messageId);
+    }
+  };
 
   const claimsOf = (instanceId: string) => byInstance.get(instanceId)?.claims;
   const { ready, lagging } = partitionByClaims(await readAndPlan([...byInstance.keys()], deps), claimsOf);

@@ -59,7 +59,11 @@ export interface OrganizationWiring extends OrganizationPort {
 function scopedOutcomes(ledger: LedgerPort, publisher: PublisherPort, scope: Scope): { ledger: LedgerPort; publisher: PublisherPort } {
   const stamp = (event: OutcomeEvent): OutcomeEvent => ({ accountId: scope.accountId, region: scope.region, ...event });
   return {
-    ledger: { ...ledger, addToOutbox: (event) => ledger.addToOutbox(stamp(event)) },
+    ledger: {
+      ...ledger,
+      addToOutbox: (event) => ledger.addToOutbox(stamp(event)),
+      writeRecords: (records) => ledger.writeRecords({ ...records, outbox: records.outbox.map(stamp) }),
+    },
     publisher: {
       publish: (events) => publisher.publish(events.map(stamp)),
       requestConverge: (requests) => publisher.requestConverge(requests.map((request) => ({ ...request, ...scope }))),

@@ -142,14 +142,71 @@ describe('ENI slots', () => {
   });
 });
 
+describe('writes that the plan or the condition already prove', () => {
+  const request = (eniId: string) => ({
+    eniId,
+    instanceId: 'i-0123456789abcdef4',
+    targetId: 'tmt-x',
+    numberCandidates: [1],
+    preferredSessionNumber: 1,
+    observedSessions: [],
+    heldUntil: HELD_UNTIL,
+  });
+
+  it('activates a reservation with one conditional write on its slot, and only once', async () => {
+    const reserved = await ledger.reserveSlot({ ...request('eni-act'), known: null });
+    if (reserved.kind !== 'reserved') throw new Error('expected a reservation');
+
+    const first = await ledger.activateSlot('eni-act', reserved.reservationId, 'tms-act', reserved.sessionNumber);
+    const again = await ledger.activateSlot('eni-act', reserved.reservationId, 'tms-act', reserved.sessionNumber);
+
+    expect([first, again]).toEqual([true, false]);
+    const stored = (await ledger.readEniLedgers(['eni-act'])).get('eni-act');
+    expect(stored?.version).toBe(2);
+    expect(stored?.slots).toEqual([expect.objectContaining({ state: 'active', sessionId: 'tms-act' })]);
+    expect(stored?.slots[0]?.heldUntil).toBeUndefined();
+  });
+
+  it('reserves against the version planning read, and re-reads when the item changed since', async () => {
+    const eniId = 'eni-stale';
+    const planned = await ledger.reserveSlot({ ...request(eniId), observedSessions: [handMade(eniId, 'tms-h1', 1)], known: null });
+    expect(planned).toEqual(expect.objectContaining({ kind: 'reserved', sessionNumber: 2 }));
+    const stale = { eniId, slots: [], version: 0 };
+
+    const second = await ledger.reserveSlot({ ...request(eniId), known: stale });
+
+    // The stale view saw no slot; the item's own slots say this ENI already holds a reservation: reuse it.
+    expect(second).toEqual(expect.objectContaining({ kind: 'existing', sessionNumber: 2 }));
+  });
+
+  it("writes a run's history, outcome events and last decisions in one batch, and takes the records back", async () => {
+    const instanceId = 'i-0123456789abcdef5';
+    const at = '2026-10-02T14:05:11.001Z';
+    const entry = { instanceId, eniId: 'eni-rec', action: 'attach', reason: 'eligible', triggerEventId: 'evt-rec', at } as const;
+    const history = [entry];
+    const outbox = [{ ...entry, outcomeId: 'o-rec' }];
+
+    await ledger.writeRecords({ history, outbox, lastDecisions: { instanceId, decisions: { 'eni-rec': 'attach:eligible' } } });
+
+    const read = await ledger.readPlanItems({ eniIds: [], targetIds: ['tmt-none'], instanceIds: [instanceId] });
+    expect(read.lastDecisions.get(instanceId)).toEqual({ 'eni-rec': 'attach:eligible' });
+    expect(read.targetLoads.get('tmt-none')).toBe(0);
+    expect((await ledger.readOutbox(new Date('2027-01-01'), 10)).map((event) => event.outcomeId)).toContain('o-rec');
+    const historyKey = { pk: `history#${instanceId}`, sk: `${at}#eni-rec#attach` };
+    expect((await documents.send(new GetCommand({ TableName: table.tableName, Key: historyKey }))).Item).toBeDefined();
+
+    await ledger.discardRecords({ history, outbox });
+
+    expect((await ledger.readOutbox(new Date('2027-01-01'), 10)).map((event) => event.outcomeId)).not.toContain('o-rec');
+    expect((await documents.send(new GetCommand({ TableName: table.tableName, Key: historyKey }))).Item).toBeUndefined();
+  });
+});
+
 describe('history', () => {
   it('records an entry under the instance with an expiry HISTORY_TTL_DAYS ahead', async () => {
-    await ledger.recordHistory({
-      instanceId: 'i-0123456789abcdef3',
-      eniId: 'eni-h',
-      action: 'attach',
-      reason: 'eligible',
-      triggerEventId: 'evt-1',
+    await ledger.writeRecords({
+      history: [{ instanceId: 'i-0123456789abcdef3', eniId: 'eni-h', action: 'attach', reason: 'eligible', triggerEventId: 'evt-1' }],
+      outbox: [],
     });
 
     const answer = await documents.send(
@@ -207,7 +264,11 @@ describe('the tracked-ENI index (gsi2)', () => {
   });
 
   it('holds nothing but ENI items', async () => {
-    await ledger.recordHistory({ instanceId: 'i-0123456789abcdef4', action: 'skip', reason: 'not-running', triggerEventId: 'e-1' });
+    await ledger.writeRecords({
+      history: [{ instanceId: 'i-0123456789abcdef4', action: 'skip', reason: 'not-running', triggerEventId: 'e-1' }],
+      outbox: [],
+      lastDecisions: { instanceId: 'i-0123456789abcdef4', decisions: { '-': 'skip:not-running' } },
+    });
     await ledger.reserveTargetSource('tmt-index', 'eni-index', 10);
 
     const indexed = await indexedEniIds();

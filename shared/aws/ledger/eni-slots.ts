@@ -4,7 +4,7 @@
  * it is applied in a read-modify-write that re-reads and retries a lost race a bounded number of times.
  */
 import { randomUUID } from 'node:crypto';
-import { DeleteCommand, GetCommand, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SlotRequest } from '../../converge/ports';
 import { chooseSlot, type EniLedger, type Slot, type SlotReservation, syncObservedSessions } from '../../domain/eni-slots';
 import { RetryableError } from '../../domain/errors';
@@ -26,7 +26,7 @@ interface EniItem {
   updatedAt: string;
 }
 
-function toEniLedger(item: Record<string, unknown>): EniLedger {
+export function toEniLedger(item: Record<string, unknown>): EniLedger {
   const raw = item as unknown as EniItem;
   const slots = Object.values(raw.slots ?? {}).sort((a, b) => a.sessionNumber - b.sessionNumber);
   return { eniId: raw.eniId, ...(raw.instanceId ? { instanceId: raw.instanceId } : {}), slots, version: raw.version };
@@ -49,15 +49,17 @@ export function createEniSlots(table: LedgerTable) {
 
   /**
    * Read-modify-write of one ENI item under its version. `change` returns the new slots (undefined: nothing to
-   * write) and a result; an empty slot list deletes the item.
+   * write) and a result; an empty slot list deletes the item. `known`: the item as the caller already read it (null:
+   * no item), written against without reading it again; a lost race re-reads.
    */
   async function mutateEni<R>(
     eniId: string,
     instanceId: string | undefined,
     change: (current: EniLedger | undefined) => { slots?: Slot[]; result: R },
+    known?: EniLedger | null,
   ): Promise<R> {
     for (let attempt = 0; attempt < MAX_RACE_ATTEMPTS; attempt += 1) {
-      const current = await readEni(eniId);
+      const current = attempt === 0 && known !== undefined ? (known ?? undefined) : await readEni(eniId);
       const { slots, result } = change(current);
       if (slots === undefined || (current !== undefined && sameSlots(current.slots, slots))) return result;
       if (slots.length === 0 && current === undefined) return result;
@@ -119,12 +121,50 @@ export function createEniSlots(table: LedgerTable) {
   async function reserveSlot(request: SlotRequest): Promise<SlotReservation> {
     const at = clock.now().toISOString();
     const reservationId = `r-${randomUUID()}`;
-    return mutateEni<SlotReservation>(request.eniId, request.instanceId, (current) =>
-      chooseSlot(syncObservedSessions(current?.slots ?? [], request.observedSessions, at), { ...request, reservationId }, at),
+    return mutateEni<SlotReservation>(
+      request.eniId,
+      request.instanceId,
+      (current) => chooseSlot(syncObservedSessions(current?.slots ?? [], request.observedSessions, at), { ...request, reservationId }, at),
+      request.known,
     );
   }
 
-  async function activateSlot(eniId: string, reservationId: string, sessionId: string): Promise<boolean> {
+  /**
+   * One conditional UpdateItem on the slot of that number: it proves the reservation is there and not yet active
+   * with this session, so nothing is read first. False when the condition fails: the slot is settled the long way.
+   */
+  async function activateByNumber(eniId: string, reservationId: string, sessionId: string, sessionNumber: number): Promise<boolean> {
+    const at = clock.now().toISOString();
+    try {
+      await send('UpdateItem', () =>
+        documents.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: eniKey(eniId, keyScope),
+            UpdateExpression:
+              'SET slots.#n.#state = :active, slots.#n.sessionId = :sessionId, slots.#n.updatedAt = :at, updatedAt = :at ADD version :one REMOVE slots.#n.heldUntil',
+            ConditionExpression:
+              'slots.#n.reservationId = :reservationId AND NOT (slots.#n.#state = :active AND slots.#n.sessionId = :sessionId)',
+            ExpressionAttributeNames: { '#n': String(sessionNumber), '#state': 'state' },
+            ExpressionAttributeValues: {
+              ':active': 'active',
+              ':sessionId': sessionId,
+              ':reservationId': reservationId,
+              ':at': at,
+              ':one': 1,
+            },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return false;
+    }
+  }
+
+  async function activateSlot(eniId: string, reservationId: string, sessionId: string, sessionNumber?: number): Promise<boolean> {
+    if (sessionNumber !== undefined && (await activateByNumber(eniId, reservationId, sessionId, sessionNumber))) return true;
     const at = clock.now().toISOString();
     return mutateEni(eniId, undefined, (current) => {
       const slots = current?.slots ?? [];
@@ -141,7 +181,35 @@ export function createEniSlots(table: LedgerTable) {
     });
   }
 
-  async function holdSlot(eniId: string, reservationId: string, heldUntil: string | undefined): Promise<void> {
+  /** One conditional UpdateItem on the reserved slot of that number. False when the condition fails. */
+  async function holdByNumber(eniId: string, reservationId: string, heldUntil: string | undefined, sessionNumber: number) {
+    try {
+      await send('UpdateItem', () =>
+        documents.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: eniKey(eniId, keyScope),
+            UpdateExpression: `${heldUntil === undefined ? 'REMOVE slots.#n.heldUntil' : 'SET slots.#n.heldUntil = :heldUntil'} ADD version :one`,
+            ConditionExpression: 'slots.#n.reservationId = :reservationId AND slots.#n.#state = :reserved',
+            ExpressionAttributeNames: { '#n': String(sessionNumber), '#state': 'state' },
+            ExpressionAttributeValues: {
+              ':reservationId': reservationId,
+              ':reserved': 'reserved',
+              ':one': 1,
+              ...(heldUntil === undefined ? {} : { ':heldUntil': heldUntil }),
+            },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return false;
+    }
+  }
+
+  async function holdSlot(eniId: string, reservationId: string, heldUntil: string | undefined, sessionNumber?: number): Promise<void> {
+    if (sessionNumber !== undefined && (await holdByNumber(eniId, reservationId, heldUntil, sessionNumber))) return;
     await mutateEni(eniId, undefined, (current) => {
       const slots = current?.slots ?? [];
       const slot = slots.find((candidate) => candidate.reservationId === reservationId && candidate.state === 'reserved');

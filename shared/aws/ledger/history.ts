@@ -1,59 +1,48 @@
 /**
  * The history items: every attach, detach, skip, refusal and ledger release, kept HISTORY_TTL_DAYS; and each
- * instance's last decisions, against which a run tells a new skip or refusal from the same one again.
+ * instance's last decisions, against which a run tells a new skip or refusal from the same one again. Both are
+ * written with a run's other records, in one batch (run-records.ts).
  */
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { HistoryEntry } from '../../converge/ports';
 import { decisionsKey, historyKey } from './keys';
-import { batchGet, expiresAt, type LedgerTable, send } from './table';
+import { batchGet, expiresAt, type LedgerTable } from './table';
 
-export function createHistory(table: LedgerTable, historyTtlDays: number) {
-  const { documents, tableName, clock, keyScope } = table;
+/** The history item of an entry recorded at `entry.at` (default: now), kept `historyTtlDays`, under the scope's keys. */
+export function historyItem(entry: HistoryEntry, now: Date, historyTtlDays: number, keyScope?: string): Record<string, unknown> {
+  const at = entry.at ?? now.toISOString();
+  return {
+    ...historyKey(entry.instanceId, at, entry.eniId, entry.action, keyScope),
+    ...entry,
+    at,
+    expiresAt: expiresAt(now, historyTtlDays),
+  };
+}
 
-  async function recordHistory(entry: HistoryEntry): Promise<void> {
-    const now = clock.now();
-    const at = now.toISOString();
-    await send('PutItem', () =>
-      documents.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: {
-            ...historyKey(entry.instanceId, at, entry.eniId, entry.action, keyScope),
-            ...entry,
-            at,
-            expiresAt: expiresAt(now, historyTtlDays),
-          },
-        }),
-      ),
-    );
-  }
+/** The item of an instance's last decisions; it expires with the history it summarises. */
+export function lastDecisionsItem(
+  instanceId: string,
+  decisions: Readonly<Record<string, string>>,
+  now: Date,
+  historyTtlDays: number,
+  keyScope?: string,
+) {
+  return { ...decisionsKey(instanceId, keyScope), instanceId, decisions, at: now.toISOString(), expiresAt: expiresAt(now, historyTtlDays) };
+}
 
+/** An instance's last decisions as the item stores them. */
+export function decisionsOf(item: Record<string, unknown>): Readonly<Record<string, string>> {
+  return (item.decisions ?? {}) as Record<string, string>;
+}
+
+/** Reads of these items; they are written with a run's other records (run-records.ts). */
+export function createHistory(table: LedgerTable) {
   async function readLastDecisions(instanceIds: readonly string[]): Promise<Map<string, Readonly<Record<string, string>>>> {
     const items = await batchGet(
       table,
-      [...new Set(instanceIds)].map((instanceId) => decisionsKey(instanceId, keyScope)),
+      [...new Set(instanceIds)].map((instanceId) => decisionsKey(instanceId, table.keyScope)),
     );
-    return new Map(items.map((item) => [String(item.instanceId), (item.decisions ?? {}) as Record<string, string>]));
+    return new Map(items.map((item) => [String(item.instanceId), decisionsOf(item)]));
   }
 
-  async function writeLastDecisions(instanceId: string, decisions: Readonly<Record<string, string>>): Promise<void> {
-    const now = clock.now();
-    await send('PutItem', () =>
-      documents.send(
-        new PutCommand({
-          TableName: tableName,
-          // Expires with the history it summarises: an instance gone that long has nothing left to compare with.
-          Item: {
-            ...decisionsKey(instanceId, keyScope),
-            instanceId,
-            decisions,
-            at: now.toISOString(),
-            expiresAt: expiresAt(now, historyTtlDays),
-          },
-        }),
-      ),
-    );
-  }
-
-  return { recordHistory, readLastDecisions, writeLastDecisions };
+  return { readLastDecisions };
 }

@@ -1,14 +1,18 @@
 /**
  * The DynamoDB ledger (item shapes pinned in docs/ARCHITECTURE.md), one file per kind of item it stores: ENI slots
  * (eni-slots.ts), target loads (target-load.ts), history (history.ts), the outbox (outbox.ts), the ENI items the
- * sweep tracks (tracked-enis.ts); their keys in keys.ts. Every write is a single-item conditional write; a lost
- * race re-reads and retries a bounded number of times, then becomes a RetryableError.
+ * sweep tracks (tracked-enis.ts); their keys in keys.ts; planning's one read (plan-items.ts) and a run's records
+ * (run-records.ts). Every ledger change is a single-item conditional write; a lost race re-reads and retries a
+ * bounded number of times, then becomes a RetryableError. History, outbox and last decisions are unconditional and
+ * go in batches.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock, LedgerPort } from '../../converge/ports';
 import { createEniSlots } from './eni-slots';
 import { createHistory } from './history';
 import { createOutbox } from './outbox';
+import { createPlanItems } from './plan-items';
+import { createRunRecords } from './run-records';
 import { createTargetLoad } from './target-load';
 import { createTrackedEnis } from './tracked-enis';
 
@@ -32,8 +36,10 @@ export function createLedger(options: LedgerOptions): LedgerPort {
   return {
     ...createEniSlots(table),
     ...createTargetLoad(table),
-    ...createHistory(table, options.historyTtlDays),
+    ...createHistory(table),
     ...createOutbox(options),
     listInstanceIds: async () => [...new Set((await tracked.readTrackedEnis()).flatMap((eni) => (eni.instanceId ? [eni.instanceId] : [])))],
+    ...createPlanItems(table),
+    ...createRunRecords(table, options.historyTtlDays),
   };
 }

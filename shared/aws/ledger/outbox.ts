@@ -8,11 +8,11 @@
  * can never be delivered does not stay for ever). One partition is enough: outcome events follow mutating EC2
  * calls, which EC2 refills at 5/s per account, far below a partition's 1,000 writes/s.
  */
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { Clock, OutboxPort, OutcomeEvent } from '../../converge/ports';
 import { toDomainError } from '../error-mapping';
 import { OUTBOX_PK, outboxKey } from './keys';
-import { expiresAt } from './table';
+import { batchWrite, expiresAt } from './table';
 
 export interface OutboxOptions {
   readonly documents: DynamoDBDocumentClient;
@@ -24,6 +24,11 @@ export interface OutboxOptions {
 function toOutcomeEvent(item: Record<string, unknown>): OutcomeEvent {
   const { pk: _pk, sk: _sk, expiresAt: _expiresAt, ...event } = item;
   return event as unknown as OutcomeEvent;
+}
+
+/** The outbox item of an event, kept as long as the history. */
+export function outboxItem(event: OutcomeEvent, now: Date, historyTtlDays: number): Record<string, unknown> {
+  return { ...outboxKey(event), ...event, expiresAt: expiresAt(now, historyTtlDays) };
 }
 
 export function createOutbox(options: OutboxOptions): OutboxPort {
@@ -40,7 +45,7 @@ export function createOutbox(options: OutboxOptions): OutboxPort {
 
   return {
     async addToOutbox(event: OutcomeEvent): Promise<void> {
-      const item = { ...outboxKey(event), ...event, expiresAt: expiresAt(clock.now(), historyTtlDays) };
+      const item = outboxItem(event, clock.now(), historyTtlDays);
       await send('PutItem', () => documents.send(new PutCommand({ TableName: tableName, Item: item })));
     },
 
@@ -65,9 +70,13 @@ export function createOutbox(options: OutboxOptions): OutboxPort {
     },
 
     async removeFromOutbox(events: readonly OutcomeEvent[]): Promise<void> {
-      for (const event of events) {
-        await send('DeleteItem', () => documents.send(new DeleteCommand({ TableName: tableName, Key: outboxKey(event) })));
-      }
+      // Published events of a whole invocation go in one BatchWriteItem (25 per request).
+      await send('BatchWriteItem', () =>
+        batchWrite(
+          { documents, tableName, clock },
+          events.map((event) => ({ delete: outboxKey(event) })),
+        ),
+      );
     },
   };
 }

@@ -3,7 +3,7 @@
  * errors, a failed condition stays itself for the caller to judge), bounded retries of lost races, and batched
  * reads by key.
  */
-import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../converge/ports';
 import { RetryableError } from '../../domain/errors';
 import { chunks } from '../../util/chunks';
@@ -12,6 +12,7 @@ import type { ItemKey } from './keys';
 
 export const MAX_RACE_ATTEMPTS = 8;
 const BATCH_GET_LIMIT = 100;
+const BATCH_WRITE_LIMIT = 25;
 const SECONDS_PER_DAY = 86_400;
 
 export interface LedgerTable {
@@ -65,4 +66,28 @@ export async function batchGet(table: LedgerTable, keys: readonly ItemKey[]): Pr
     }
   }
   return items;
+}
+
+/** One write of a BatchWriteItem: an item put whole, or a key deleted. */
+export type ItemWrite = { readonly put: Record<string, unknown> } | { readonly delete: ItemKey };
+
+/**
+ * Many unconditional puts and deletes, 25 per request, retrying what DynamoDB leaves unprocessed. Each item is
+ * written on its own (no transaction): for items whose order against a conditional write does not matter, or that
+ * are written before it.
+ */
+export async function batchWrite(table: LedgerTable, writes: readonly ItemWrite[]): Promise<void> {
+  const { documents, tableName } = table;
+  for (const batch of chunks([...writes], BATCH_WRITE_LIMIT)) {
+    let pending: Array<Record<string, unknown>> | undefined = batch.map((write) =>
+      'put' in write ? { PutRequest: { Item: write.put } } : { DeleteRequest: { Key: write.delete } },
+    );
+    for (let attempt = 0; pending && pending.length > 0; attempt += 1) {
+      if (attempt >= MAX_RACE_ATTEMPTS) throw new RetryableError('ledger: BatchWriteItem kept returning unprocessed items');
+      const request: Array<Record<string, unknown>> = pending;
+      const answer = await send('BatchWriteItem', () => documents.send(new BatchWriteCommand({ RequestItems: { [tableName]: request } })));
+      pending = answer.UnprocessedItems?.[tableName] as Array<Record<string, unknown>> | undefined;
+      if (pending && pending.length > 0) await jitter(attempt);
+    }
+  }
 }
