@@ -150,9 +150,9 @@ function subnetFor(ctx: ActionContext, subnetId: string | undefined, zone: strin
     }
     return subnet;
   }
-  const subnets = [...ctx.state.subnets.values()];
-  if (zone === undefined) return subnets[0] as Subnet;
-  const inZone = subnets.find((s) => s.availabilityZone === zone);
+  const defaults = [...ctx.state.subnets.values()].filter((s) => s.defaultForAz);
+  if (zone === undefined) return defaults[0] as Subnet;
+  const inZone = defaults.find((s) => s.availabilityZone === zone);
   if (!inZone) throw new Ec2Error('InvalidParameterValue', `Invalid availability zone: [${zone}]`);
   return inZone;
 }
