@@ -2,7 +2,9 @@
  * One steady-state sweep measurement on the local cloud: the fleet of sweep/fleet.ts, settled by the sweep itself
  * (throttling off, mutations allowed at 50/s so that setup takes seconds, not hours: in steady state the sweep makes
  * no mutating call, so the pacing does not change what is measured), then one full pass of the deployed sweep
- * function with the stack's own per-run budget at EC2's real rates, counted run by run.
+ * function with the stack's own per-run budget at EC2's real rates, counted run by run. Setup sweeps with a larger
+ * per-run budget (SETUP_INSTANCES_PER_RUN) so that settling 50,000 instances takes minutes, not an hour; the
+ * measured pass runs with serverless.yml's SWEEP_MAX_INSTANCES.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +19,8 @@ import { launchSweepFleet, type SweepFleetShape, untagHandMade } from './fleet';
 
 const INIT_TIMEOUT_MS = 120_000;
 const MAX_SETUP_PASSES = 4;
+const SETUP_INSTANCES_PER_RUN = 2500;
+const MIB = 1024 * 1024;
 
 export interface SweepRun {
   readonly wallMs: number;
@@ -31,6 +35,8 @@ export interface SweepRun {
   readonly listed: number;
   readonly converged: number;
   readonly changes: number;
+  /** Instances refused because the account holds AWS's 10,000 sessions (not adjustable). */
+  readonly accountLimitRefusals: number;
 }
 
 export interface SweepMeasurement {
@@ -49,6 +55,8 @@ export interface SweepMeasurement {
   /** Whether setup reached a complete pass with no change (a starving sweep never does). */
   readonly settled: boolean;
   readonly setupSeconds: number;
+  /** Resident memory of the bench process (simulator, dynalite, bus: the local cloud runs in it), in MiB. */
+  readonly memory: { readonly beforeFleetMiB: number; readonly afterFleetMiB: number; readonly afterPassMiB: number };
   readonly loadAverage: { readonly start: number; readonly end: number; readonly cores: number };
 }
 
@@ -172,6 +180,7 @@ export async function runSweepOnce(
     const setupStarted = performance.now();
 
     simulator.setThrottling({ enabled: false });
+    const beforeFleetMiB = process.memoryUsage().rss / MIB;
     const pool = await createTargetPool(
       ec2,
       planFleet({ instances: 0, twoEniShare: 0, unsupportedShare: 0, zones: 3, seed: options.seed }),
@@ -179,24 +188,24 @@ export async function runSweepOnce(
     const handMadeTarget = pool.loadBalancerTargetIds[0];
     if (!handMadeTarget) throw new Error('the target pool has no load balancer target');
     log(`sweep x${instances}: launching the fleet`);
-    const fleet = await launchSweepFleet(
-      ec2,
-      instances,
-      { tagKey, tagValue, targetId: handMadeTarget, filterId: pool.filterId },
-      pool.zones,
-    );
-    await cloud.deployFunctions({
+    const fleet = await launchSweepFleet(ec2, instances, { tagKey, tagValue, targetId: handMadeTarget, filterId: pool.filterId });
+    await simulator.settle();
+    const afterFleetMiB = process.memoryUsage().rss / MIB;
+    const configuration = {
       MIRROR_TARGET_IDS: pool.targetIds.join(','),
       MIRROR_FILTER_ID: pool.filterId,
       AWS_ENDPOINT_URL_DYNAMODB: counter.endpoint,
       SWEEP_MUTATIONS_PER_SECOND: '50',
       SWEEP_MUTATION_BURST: '50',
-    });
-    log(`sweep x${instances}: settling ${JSON.stringify(fleet.shape)}`);
-    const settledTagged = await settle(cloud, maxInstancesPerRun, log);
+    };
+    const setupBudget = Math.max(maxInstancesPerRun, SETUP_INSTANCES_PER_RUN);
+    await cloud.deployFunctions({ ...configuration, SWEEP_MAX_INSTANCES: String(setupBudget) });
+    log(`sweep x${instances}: settling ${JSON.stringify(fleet.shape)}, ${setupBudget} instances per run`);
+    const settledTagged = await settle(cloud, setupBudget, log);
     await untagHandMade(ec2, fleet, tagKey);
-    const settled = (await settle(cloud, maxInstancesPerRun, log)) && settledTagged;
+    const settled = (await settle(cloud, setupBudget, log)) && settledTagged;
     await simulator.settle();
+    await cloud.deployFunctions(configuration, { prewarm: 1 });
     const setupSeconds = (performance.now() - setupStarted) / 1000;
     const ledgerItems = await countItems(cloud);
 
@@ -230,6 +239,9 @@ export async function runSweepOnce(
           listed: summary.listed,
           converged: summary.converged,
           changes: summary.attached + summary.detached,
+          accountLimitRefusals: new Set(
+            summary.decisions.filter((decision) => decision.reason === 'account-session-limit').map((decision) => decision.instanceId),
+          ).size,
         });
       },
     );
@@ -247,6 +259,7 @@ export async function runSweepOnce(
       ledgerItems,
       settled,
       setupSeconds,
+      memory: { beforeFleetMiB, afterFleetMiB, afterPassMiB: process.memoryUsage().rss / MIB },
       loadAverage: { start: loadAtStart, end: os.loadavg()[0] ?? 0, cores: os.availableParallelism() },
     };
   } finally {

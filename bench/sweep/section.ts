@@ -4,6 +4,9 @@ import { atMost, exactly, formatNumber, informative, judged, type ReportRow, typ
 import { median } from '../stats';
 import { runSweepOnce, type SweepMeasurement, type SweepRun } from './run';
 
+/** Traffic Mirroring's sessions per account and Region (not adjustable; docs/AWS-FACTS.md). */
+const SESSIONS_PER_ACCOUNT = 10_000;
+
 const sum = (runs: readonly SweepRun[], pick: (run: SweepRun) => number): number => runs.reduce((total, run) => total + pick(run), 0);
 
 function fleetRows(measurements: readonly SweepMeasurement[]): ReportRow[] {
@@ -26,12 +29,24 @@ function fleetRows(measurements: readonly SweepMeasurement[]): ReportRow[] {
     .join(', ');
   const { shape } = first;
   const tracked = shape.tagged + shape.stopped + shape.refused + shape.handMade;
+  const quotaRefused = median(measurements.map((m) => sum(m.runs, (run) => run.accountLimitRefusals)));
+  const quotaRows: ReportRow[] =
+    shape.tagged + shape.handMade > SESSIONS_PER_ACCOUNT || quotaRefused > 0
+      ? [
+          informative(
+            `${n}: tagged instances refused, account session quota`,
+            formatNumber(quotaRefused, 0),
+            `${shape.tagged} tagged and running + ${shape.handMade} hand-made sessions want ${formatNumber(shape.tagged + shape.handMade)} sessions; AWS allows ${formatNumber(SESSIONS_PER_ACCOUNT)} per account and Region, not adjustable (Traffic Mirroring quotas): one account cannot mirror this fleet, the rest is refused as account-session-limit`,
+          ),
+        ]
+      : [];
   return [
     informative(
       `${n}: fleet`,
       `${formatNumber(tracked)} tracked`,
       `${shape.tagged} tagged and running, ${shape.stopped} tagged and stopped, ${shape.refused} tagged but refused (t2.micro), ${shape.handMade} untagged with a hand-made session the ledger remembers, ${shape.untagged} untagged; one ENI each; ledger ${formatNumber(first.ledgerItems)} items when the pass started; settled in ${formatNumber(first.setupSeconds, 0)} s`,
     ),
+    ...quotaRows,
     judged(
       `${n}: fleet settled before the pass (a complete sweep pass with no change)`,
       measurements.filter((m) => !m.settled).length,
@@ -118,6 +133,16 @@ function fleetRows(measurements: readonly SweepMeasurement[]): ReportRow[] {
       'attach + detach: a steady fleet needs none',
     ),
     informative(
+      `${n}: bench process memory (RSS)`,
+      `${formatNumber(median(measurements.map((m) => m.memory.afterPassMiB)), 0)} MiB`,
+      `after the pass, median; the simulator, dynalite and the bus run in this process (the sweep in its own): ${measurements
+        .map(
+          (m) =>
+            `${formatNumber(m.memory.beforeFleetMiB, 0)} before the fleet, ${formatNumber(m.memory.afterFleetMiB, 0)} once launched, ${formatNumber(m.memory.afterPassMiB, 0)} after the pass`,
+        )
+        .join('; ')} MiB`,
+    ),
+    informative(
       `${n}: machine load (1-min load average) per pass`,
       measurements.map((m) => `${formatNumber(m.loadAverage.start, 1)}-${formatNumber(m.loadAverage.end, 1)}`).join(', '),
       `${first.loadAverage.cores} cores; start-end of each pass`,
@@ -148,6 +173,7 @@ export async function runSweepBench(
       title: `Steady-state sweep (one full pass over a settled fleet, medians of ${options.repeats} passes)`,
       command: partCommand(options, 'sweep'),
       rows,
+      inReadme: true,
     },
     findings,
   };

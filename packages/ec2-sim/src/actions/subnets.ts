@@ -4,8 +4,8 @@
  * first four and the last address. Not a default subnet: RunInstances goes there only when named by SubnetId.
  */
 
-import { blockContains, blocksOverlap, parseIpv4Block } from '../model/cidr';
 import { SubnetAddresses } from '../model/addresses';
+import { blockContains, blocksOverlap, parseIpv4Block } from '../model/cidr';
 import type { Subnet } from '../model/state';
 import { Ec2Error } from '../protocol/errors';
 import { required } from '../protocol/query';
@@ -22,7 +22,8 @@ export const createSubnet: ActionHandler = (ctx, params) => {
   const cidrBlock = required(params, 'CidrBlock');
   const tags = tagsByResourceType(ctx, params, ['subnet']).get('subnet') ?? [];
   const block = parseIpv4Block(cidrBlock);
-  if (!block) throw new Ec2Error('InvalidParameterValue', `Value (${cidrBlock}) for parameter cidrBlock is invalid. This is not a valid CIDR block.`);
+  if (!block)
+    throw new Ec2Error('InvalidParameterValue', `Value (${cidrBlock}) for parameter cidrBlock is invalid. This is not a valid CIDR block.`);
   const vpcBlock = parseIpv4Block(vpc.cidrBlock);
   if (block.prefix > SMALLEST_PREFIX || block.prefix < LARGEST_PREFIX || !vpcBlock || !blockContains(vpcBlock, block)) {
     throw new Ec2Error('InvalidSubnet.Range', `The CIDR '${cidrBlock}' is invalid.`);
