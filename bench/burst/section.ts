@@ -20,13 +20,23 @@ function headlineRows(timeScale: number, measurements: readonly BurstMeasurement
   const loads = measurements.map((m) => `${formatNumber(m.loadAverage.start, 1)}-${formatNumber(m.loadAverage.end, 1)}`).join(', ');
   const first = measurements[0];
   const scale = `x${timeScale}`;
+  // Why a ratio misses, from the measurement: the CPU this machine needed for the burst, as a share of the limit.
+  const cpuFloors = measurements
+    .map((m) => formatNumber((m.cpu.handlerMs + m.cpu.localCloudMs) / 1000 / m.loadAverage.cores / m.physicalLimitSeconds))
+    .join(', ');
+  const dynamoBreakdown = first
+    ? Object.entries(first.dynamo.byOperation)
+        .sort(([, a], [, b]) => b - a)
+        .map(([operation, count]) => `${operation} ${formatNumber(count / Math.max(1, first.managedSessions))}`)
+        .join(', ')
+    : '';
   return [
     judged(
       `${scale}: time to converge / physical limit (median)`,
       medianOf((f) => f.convergeRatio),
       atMost(CONVERGE_RATIO_GOAL),
       ratioText(medianOf((f) => f.convergeRatio)),
-      `${runs((f) => f.convergeRatio)}; ${first ? `${first.expectedSessions} ENIs, limit ${formatNumber(first.physicalLimitSeconds, 1)} s` : ''}; 1-min load average per run (start-end) ${loads} on ${first?.loadAverage.cores ?? '?'} cores`,
+      `${runs((f) => f.convergeRatio)}; ${first ? `${first.expectedSessions} ENIs, limit ${formatNumber(first.physicalLimitSeconds, 1)} s` : ''}; 1-min load average per run (start-end) ${loads} on ${first?.loadAverage.cores ?? '?'} cores; CPU floor per run (handler + local-cloud CPU over the cores / limit; near or above 1 the ratio measures this machine) ${cpuFloors}`,
     ),
     judged(
       `${scale}: EC2 mutating calls per session (median)`,
@@ -40,7 +50,7 @@ function headlineRows(timeScale: number, measurements: readonly BurstMeasurement
       medianOf((f) => f.dynamoPerSession),
       atMost(DYNAMO_REQUESTS_PER_SESSION_GOAL),
       undefined,
-      runs((f) => f.dynamoPerSession),
+      `${runs((f) => f.dynamoPerSession)}; per session by operation, first run: ${dynamoBreakdown}`,
     ),
     judged(
       `${scale}: failed invocations (all runs)`,
@@ -90,6 +100,7 @@ export async function runBurst(
         title: `Headline: the burst at time scales ${scales} (medians of ${options.repeats} runs each)`,
         command: partCommand(options, 'burst'),
         rows: headline,
+        inReadme: true,
       },
       ...details,
     ],

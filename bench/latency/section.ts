@@ -78,6 +78,7 @@ export async function runLatency(
       title: `Single-event latency, idle system, EC2's real rates (medians of ${options.repeats} runs)`,
       command: partCommand(options, 'latency'),
       rows,
+      inReadme: true,
     },
     findings,
   };
