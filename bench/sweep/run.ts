@@ -60,6 +60,8 @@ export interface SweepMeasurement {
   readonly loadAverage: { readonly start: number; readonly end: number; readonly cores: number };
 }
 
+const formatSeconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
 function totalCalls(calls: Record<string, { total: number }>, select: (action: string) => boolean = () => true): number {
   return Object.entries(calls).reduce((sum, [action, count]) => sum + (select(action) ? count.total : 0), 0);
 }
@@ -243,6 +245,10 @@ export async function runSweepOnce(
             summary.decisions.filter((decision) => decision.reason === 'account-session-limit').map((decision) => decision.instanceId),
           ).size,
         });
+        const run = runs[runs.length - 1];
+        log(
+          `sweep x${instances}: measured run ${runs.length}: ${summary.converged} converged, ${summary.deferred} deferred in ${formatSeconds(wallMs)}; EC2 ${run?.ec2Calls} calls (${run?.ec2MutatingCalls} mutating), DynamoDB ${run?.dynamoRequests} requests, ${run?.itemsRead} items read, ${run?.historyItemsWritten} history items; RSS ${Math.round(process.memoryUsage().rss / MIB)} MiB`,
+        );
       },
     );
     log(
