@@ -15,7 +15,11 @@ interface SubnetRoom {
 
 /** Hands each RunInstances call a subnet with room for it, the emptiest first so that zones fill evenly. */
 export class SubnetAllocator {
-  private constructor(private readonly subnets: SubnetRoom[]) {}
+  private constructor(
+    private readonly subnets: SubnetRoom[],
+    /** Subnets CreateSubnet added for the fleet. */
+    readonly added: number,
+  ) {}
 
   /** The default VPC's subnets, with subnets added until they hold `addresses` more addresses. */
   static async withRoomFor(ec2: EC2Client, addresses: number): Promise<SubnetAllocator> {
@@ -42,7 +46,7 @@ export class SubnetAllocator {
       if (!subnet?.SubnetId || !subnet.AvailabilityZone) throw new Error(`CreateSubnet ${block} answered no subnet`);
       subnets.push({ subnetId: subnet.SubnetId, zone: subnet.AvailabilityZone, available: subnet.AvailableIpAddressCount ?? 0 });
     }
-    return new SubnetAllocator(subnets);
+    return new SubnetAllocator(subnets, subnets.length - described.length);
   }
 
   /** A subnet for `count` instances of one ENI each; the room is counted as taken. */

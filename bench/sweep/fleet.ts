@@ -87,6 +87,8 @@ export interface SweepFleet {
   readonly shape: SweepFleetShape;
   /** Tagged until the first settled pass, then untagged: the ledger remembers them with their hand-made session. */
   readonly handMade: LaunchedGroup;
+  /** Subnets added to the default VPC to hold the fleet. */
+  readonly addedSubnets: number;
 }
 
 /** Launches the fleet (throttling should be off) and puts a hand-made session on each hand-made instance's ENI. */
@@ -117,7 +119,7 @@ export async function launchSweepFleet(
     );
   });
   await launch(ec2, subnets, shape.untagged, 'm5.large', {});
-  return { shape, handMade };
+  return { shape, handMade, addedSubnets: subnets.added };
 }
 
 /** The hand-made instances lose the opt-in tag: from now on the ledger is why the sweep visits them. */

@@ -26,6 +26,8 @@ export interface SweepRun {
   readonly wallMs: number;
   readonly ec2Calls: number;
   readonly ec2MutatingCalls: number;
+  /** Error codes EC2 answered to mutating calls (throttling aside), with their counts. */
+  readonly ec2MutatingErrors: Readonly<Record<string, number>>;
   readonly dynamoRequests: number;
   readonly dynamoByOperation: Readonly<Record<string, number>>;
   readonly itemsRead: number;
@@ -55,6 +57,7 @@ export interface SweepMeasurement {
   /** Whether setup reached a complete pass with no change (a starving sweep never does). */
   readonly settled: boolean;
   readonly setupSeconds: number;
+  readonly addedSubnets: number;
   /** Resident memory of the bench process (simulator, dynalite, bus: the local cloud runs in it), in MiB. */
   readonly memory: { readonly beforeFleetMiB: number; readonly afterFleetMiB: number; readonly afterPassMiB: number };
   readonly loadAverage: { readonly start: number; readonly end: number; readonly cores: number };
@@ -62,7 +65,10 @@ export interface SweepMeasurement {
 
 const formatSeconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
-function totalCalls(calls: Record<string, { total: number }>, select: (action: string) => boolean = () => true): number {
+function totalCalls(
+  calls: Record<string, { total: number; errors: Record<string, number> }>,
+  select: (action: string) => boolean = () => true,
+): number {
   return Object.entries(calls).reduce((sum, [action, count]) => sum + (select(action) ? count.total : 0), 0);
 }
 
@@ -232,6 +238,12 @@ export async function runSweepOnce(
           wallMs,
           ec2Calls: totalCalls(calls),
           ec2MutatingCalls: totalCalls(calls, (action) => !action.startsWith('Describe')),
+          ec2MutatingErrors: Object.entries(calls)
+            .filter(([action]) => !action.startsWith('Describe'))
+            .reduce<Record<string, number>>((errors, [, count]) => {
+              for (const [code, n] of Object.entries(count.errors)) errors[code] = (errors[code] ?? 0) + n;
+              return errors;
+            }, {}),
           dynamoRequests: dynamo.requests,
           dynamoByOperation: dynamo.byOperation,
           itemsRead: dynamo.itemsRead,
@@ -265,6 +277,7 @@ export async function runSweepOnce(
       ledgerItems,
       settled,
       setupSeconds,
+      addedSubnets: fleet.addedSubnets,
       memory: { beforeFleetMiB, afterFleetMiB, afterPassMiB: process.memoryUsage().rss / MIB },
       loadAverage: { start: loadAtStart, end: os.loadavg()[0] ?? 0, cores: os.availableParallelism() },
     };

@@ -7,6 +7,26 @@ import { runSweepOnce, type SweepMeasurement, type SweepRun } from './run';
 /** Traffic Mirroring's sessions per account and Region (not adjustable; docs/AWS-FACTS.md). */
 const SESSIONS_PER_ACCOUNT = 10_000;
 
+/** Where the fleet was launched, and what a real account would need first. */
+function placement(m: SweepMeasurement): string {
+  const subnets =
+    m.addedSubnets > 0
+      ? `the default VPC's three /20 subnets hold ~12,270 addresses, so the bench added ${m.addedSubnets} subnets to it (CreateSubnet, as an account would)`
+      : "launched into the default VPC's subnets";
+  // m5.large and t2.micro: 2 and 1 vCPUs. The simulator enforces no vCPU quota; AWS does, per account and Region.
+  const vcpus = 2 * (m.instances - m.shape.refused) + m.shape.refused;
+  return `${subnets}; on AWS the Running On-Demand Standard instances quota (vCPUs, adjustable through Service Quotas) would have to be raised to ~${formatNumber(vcpus)} vCPUs first`;
+}
+
+function mutatingErrors(m: SweepMeasurement): string {
+  const errors = m.runs.reduce<Record<string, number>>((totals, run) => {
+    for (const [code, count] of Object.entries(run.ec2MutatingErrors)) totals[code] = (totals[code] ?? 0) + count;
+    return totals;
+  }, {});
+  const listed = Object.entries(errors).map(([code, count]) => `${code} ${count}`);
+  return listed.length === 0 ? 'no mutating call refused' : `refused in the first pass: ${listed.join(', ')}`;
+}
+
 const sum = (runs: readonly SweepRun[], pick: (run: SweepRun) => number): number => runs.reduce((total, run) => total + pick(run), 0);
 
 function fleetRows(measurements: readonly SweepMeasurement[]): ReportRow[] {
@@ -44,7 +64,7 @@ function fleetRows(measurements: readonly SweepMeasurement[]): ReportRow[] {
     informative(
       `${n}: fleet`,
       `${formatNumber(tracked)} tracked`,
-      `${shape.tagged} tagged and running, ${shape.stopped} tagged and stopped, ${shape.refused} tagged but refused (t2.micro), ${shape.handMade} untagged with a hand-made session the ledger remembers, ${shape.untagged} untagged; one ENI each; ledger ${formatNumber(first.ledgerItems)} items when the pass started; settled in ${formatNumber(first.setupSeconds, 0)} s`,
+      `${shape.tagged} tagged and running, ${shape.stopped} tagged and stopped, ${shape.refused} tagged but refused (t2.micro), ${shape.handMade} untagged with a hand-made session the ledger remembers, ${shape.untagged} untagged; one ENI each; ledger ${formatNumber(first.ledgerItems)} items when the pass started; settled in ${formatNumber(first.setupSeconds, 0)} s; ${placement(first)}`,
     ),
     ...quotaRows,
     judged(
@@ -90,7 +110,7 @@ function fleetRows(measurements: readonly SweepMeasurement[]): ReportRow[] {
       medianPerPass((run) => run.ec2MutatingCalls),
       exactly(0),
       undefined,
-      'steady state: nothing to change',
+      `steady state: nothing to change; ${mutatingErrors(first)}`,
     ),
     informative(
       `${n}: DynamoDB requests per run`,
