@@ -1,7 +1,7 @@
 /**
  * The burst sections of the report: at each time scale (headline first: x1 is EC2's real rates), --repeats bursts,
- * each on a fresh local cloud. A headline table holds the medians per scale; one section per scale shows the run with
- * the median converge ratio in full.
+ * each on a fresh local cloud. A headline table holds the medians, each figure at every scale side by side; one
+ * section per scale shows the run with the median converge ratio in full.
  */
 import { type BenchOptions, partCommand } from '../options';
 import { atMost, exactly, formatNumber, informative, judged, type ReportRow, type ReportSection } from '../report/model';
@@ -66,7 +66,7 @@ export async function runBurst(
   options: BenchOptions,
   log: (line: string) => void,
 ): Promise<{ sections: ReportSection[]; findings: string[] }> {
-  const headline: ReportRow[] = [];
+  const perScale: ReportRow[][] = [];
   const details: ReportSection[] = [];
   const findings: string[] = [];
   for (const timeScale of options.timeScales) {
@@ -85,7 +85,7 @@ export async function runBurst(
         `converge ratios in run order: ${measurements.map((m) => ratioText(burstFigures(m).convergeRatio)).join(', ')}; shown: run ${measurements.indexOf(shown) + 1}`,
       ),
     );
-    headline.push(...headlineRows(timeScale, measurements));
+    perScale.push(headlineRows(timeScale, measurements));
     details.push({
       title: `Burst at time scale x${timeScale}${timeScale === 1 ? " (EC2's real rates)" : ''}, median run`,
       command: partCommand({ ...options, timeScales: [timeScale] }, 'burst'),
@@ -94,6 +94,8 @@ export async function runBurst(
     findings.push(...found.map((finding) => `x${timeScale}: ${finding}`));
   }
   const scales = options.timeScales.map((scale) => `x${scale}`).join(', ');
+  // Each figure at every scale side by side (x1, then x3, x10), so the headline reads across scales.
+  const headline = (perScale[0] ?? []).flatMap((_, index) => perScale.flatMap((rows) => (rows[index] ? [rows[index]] : [])));
   return {
     sections: [
       {
