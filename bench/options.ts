@@ -17,6 +17,8 @@ const BenchOptionsSchema = z.object({
   initRuns: z.number().int().min(10).max(200),
   /** Bursts run one after the other (each on a fresh local cloud); the report shows the median one. */
   repeats: z.number().int().min(1).max(20),
+  /** Sweep passes per fleet size; default --repeats. A 50,000-instance pass alone takes about half an hour. */
+  sweepRepeats: z.number().int().min(1).max(20),
   skipBundles: z.boolean(),
   skipBurst: z.boolean(),
   skipLatency: z.boolean(),
@@ -74,6 +76,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     .option('--converge-timeout <s>', 'give up waiting for convergence after this many seconds', numberArg('--converge-timeout'), 150)
     .option('--init-runs <n>', 'fresh node processes per bundle for the init-time median (>= 10)', numberArg('--init-runs'), 15)
     .option('--repeats <n>', 'runs of each burst, latency and sweep measurement; the report shows medians', numberArg('--repeats'), 3)
+    .option('--sweep-repeats <n>', 'full sweep passes per fleet size (default: --repeats)', numberArg('--sweep-repeats'))
     .option('--skip-bundles', 'skip bundle size and init-time measurement', false)
     .option('--skip-burst', 'skip the burst', false)
     .option('--skip-latency', 'skip the single-event latency measurement', false)
@@ -110,6 +113,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     convergeTimeoutSeconds: raw['convergeTimeout'],
     initRuns: raw['initRuns'],
     repeats: raw['repeats'],
+    sweepRepeats: raw['sweepRepeats'] ?? raw['repeats'],
     skipBundles: raw['skipBundles'],
     skipBurst: raw['skipBurst'],
     skipLatency: raw['skipLatency'],
@@ -148,7 +152,7 @@ export function describeOptions(options: BenchOptions): string {
   if (options.skipLatency) parts.push('--skip-latency');
   else parts.push(`--latency-samples ${options.latencySamples}`);
   if (options.skipSweep) parts.push('--skip-sweep');
-  else parts.push(`--sweep-fleets ${options.sweepFleets.join(',')}`);
+  else parts.push(`--sweep-fleets ${options.sweepFleets.join(',')} --sweep-repeats ${options.sweepRepeats}`);
   parts.push(`--out ${options.out}`);
   if (options.functions) parts.push(`--functions ${options.functions.join(',')}`);
   if (options.handlerLog) parts.push(`--handler-log ${options.handlerLog}`);
@@ -171,7 +175,7 @@ export function partCommand(options: BenchOptions, part: BenchPart): string {
       `--unsupported-share ${options.unsupportedShare}`,
     ],
     latency: [`--latency-samples ${options.latencySamples}`, `--seed ${options.seed}`],
-    sweep: [`--sweep-fleets ${options.sweepFleets.join(',')}`, `--seed ${options.seed}`],
+    sweep: [`--sweep-fleets ${options.sweepFleets.join(',')}`, `--sweep-repeats ${options.sweepRepeats}`, `--seed ${options.seed}`],
   };
   return `npm run bench -- --skip-bundles ${skips.join(' ')} ${own[part].join(' ')} --repeats ${options.repeats} --out /tmp/bench-${part}.md`;
 }

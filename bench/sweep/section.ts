@@ -1,4 +1,4 @@
-/** The "Steady-state sweep" section: per fleet size, --repeats full passes over a settled fleet; medians. */
+/** The "Steady-state sweep" section: per fleet size, --sweep-repeats full passes over a settled fleet; medians. */
 import { type BenchOptions, partCommand } from '../options';
 import { atMost, exactly, formatNumber, informative, judged, type ReportRow, type ReportSection } from '../report/model';
 import { median } from '../stats';
@@ -179,8 +179,8 @@ export async function runSweepBench(
   const rows: ReportRow[] = [];
   for (const instances of options.sweepFleets) {
     const measurements: SweepMeasurement[] = [];
-    for (let run = 1; run <= options.repeats; run++) {
-      log(`sweep over ${instances} instances, pass ${run} of ${options.repeats}`);
+    for (let run = 1; run <= options.sweepRepeats; run++) {
+      log(`sweep over ${instances} instances, pass ${run} of ${options.sweepRepeats}`);
       measurements.push(await runSweepOnce(root, packageDir, options, instances, log));
     }
     rows.push(...fleetRows(measurements));
@@ -190,7 +190,7 @@ export async function runSweepBench(
     .map((row) => `Sweep missed its goal: ${row.metric} ${row.measured} (goal ${row.goal}).`);
   return {
     section: {
-      title: `Steady-state sweep (one full pass over a settled fleet, medians of ${options.repeats} passes)`,
+      title: `Steady-state sweep (one full pass over a settled fleet, medians of ${options.sweepRepeats} passes)`,
       command: partCommand(options, 'sweep'),
       rows,
       inReadme: true,
