@@ -114,16 +114,31 @@ async function pass(
 /** Sweeps until a complete pass makes no change; false when MAX_SETUP_PASSES passes were not enough (starvation). */
 async function settle(cloud: LocalCloud, maxInstancesPerRun: number, log: (line: string) => void): Promise<boolean> {
   for (let attempt = 1; attempt <= MAX_SETUP_PASSES; attempt++) {
-    const { changes, completed } = await pass(
-      cloud,
-      maxInstancesPerRun,
-      () => undefined,
-      () => undefined,
-    );
-    log(`sweep setup pass ${attempt}: ${changes} changes${completed ? '' : ' (pass incomplete)'}`);
+    const { changes, completed } = await setupPass(cloud, maxInstancesPerRun, `setup pass ${attempt}`, log);
     if (changes === 0 && completed) return true;
   }
   return false;
+}
+
+/** One setup pass, each run logged: at 50,000 instances a pass takes many minutes. */
+async function setupPass(cloud: LocalCloud, maxInstancesPerRun: number, name: string, log: (line: string) => void): Promise<Pass> {
+  let run = 0;
+  const started = performance.now();
+  const done = await pass(
+    cloud,
+    maxInstancesPerRun,
+    () => undefined,
+    (summary, wallMs) => {
+      run += 1;
+      log(
+        `sweep ${name}, run ${run}: ${summary.converged} converged, ${summary.attached + summary.detached} changes, ${summary.deferred} deferred in ${formatSeconds(wallMs)}`,
+      );
+    },
+  );
+  log(
+    `sweep ${name}: ${done.changes} changes in ${formatSeconds(performance.now() - started)}${done.completed ? '' : ' (pass incomplete)'}`,
+  );
+  return done;
 }
 
 /** Every item of the ledger, history included, read past the counter (the bench's own reads are not the sweep's). */
@@ -209,9 +224,11 @@ export async function runSweepOnce(
     const setupBudget = Math.max(maxInstancesPerRun, SETUP_INSTANCES_PER_RUN);
     await cloud.deployFunctions({ ...configuration, SWEEP_MAX_INSTANCES: String(setupBudget) });
     log(`sweep x${instances}: settling ${JSON.stringify(fleet.shape)}, ${setupBudget} instances per run`);
-    const settledTagged = await settle(cloud, setupBudget, log);
+    // One pass mirrors the tagged fleet (the hand-made instances included, so that the ledger remembers them); once
+    // they are untagged, passes run until one changes nothing. The first needs no confirming pass of its own.
+    const mirrored = await setupPass(cloud, setupBudget, 'setup pass (mirror)', log);
     await untagHandMade(ec2, fleet, tagKey);
-    const settled = (await settle(cloud, setupBudget, log)) && settledTagged;
+    const settled = (await settle(cloud, setupBudget, log)) && mirrored.completed;
     await simulator.settle();
     await cloud.deployFunctions(configuration, { prewarm: 1 });
     const setupSeconds = (performance.now() - setupStarted) / 1000;
