@@ -159,6 +159,8 @@ export class SimState {
   /** Terminated instances, until they are forgotten. */
   readonly terminated = new Set<string>();
 
+  /** The instances in creation order: a DescribeInstances page is a slice of it, found by binary search. */
+  private readonly instanceList: Instance[] = [];
   private readonly targetsById = new Map<string, TrafficMirrorTarget>();
   private readonly sessionsById = new Map<string, TrafficMirrorSession>();
   private readonly eniIdsByInstance = new Map<string, Set<string>>();
@@ -218,7 +220,21 @@ export class SimState {
     this.networkInterfaces.delete(networkInterfaceId);
   }
 
+  /** A launched instance: after every earlier one in the creation order. */
+  addInstance(instance: Instance, now: number): void {
+    this.instances.set(instance.instanceId, instance);
+    this.instanceList.push(instance);
+    this.register(instance.instanceId, now);
+  }
+
+  /** Every instance, oldest first (the order of the pagination cursor). */
+  get instancesInOrder(): readonly Instance[] {
+    return this.instanceList;
+  }
+
   forgetInstance(instanceId: string): void {
+    const index = this.instanceList.findIndex((instance) => instance.instanceId === instanceId);
+    if (index >= 0) this.instanceList.splice(index, 1);
     this.instances.delete(instanceId);
     this.terminated.delete(instanceId);
     this.eniIdsByInstance.delete(instanceId);
