@@ -246,11 +246,7 @@ export const describeInstances: ActionHandler = (ctx, params) => {
   // Without ids, the candidates are every visible instance in creation order: pages are cut by binary search.
   const all = ctx.state.instancesInOrder;
   const candidates =
-    ids.length > 0
-      ? resolveAll(ctx, 'instance', ids)
-      : ctx.consistencyWindowMs > 0
-        ? all.filter((i) => isVisible(ctx, i.instanceId))
-        : all;
+    ids.length > 0 ? resolveAll(ctx, 'instance', ids) : ctx.consistencyWindowMs > 0 ? all.filter((i) => isVisible(ctx, i.instanceId)) : all;
   const fields: FilterFields<Instance> = {
     'instance-id': (i) => i.instanceId,
     'instance-state-name': (i) => i.state,
