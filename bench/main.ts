@@ -2,7 +2,7 @@
  * `npm run bench`: measures the orchestrator on the local cloud and writes BENCHMARKS.md.
  * Method and how to read the table: docs/PERFORMANCE.md.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type BuiltBundle, buildBundles, buildVariant } from './bundles/build';
 import { measureFunctions } from './bundles/section';
@@ -13,6 +13,7 @@ import { describeMachine } from './machine';
 import { describeOptions, parseBenchOptions, partCommand } from './options';
 import { ORGANIZATION_RATIO_GOAL, runOrganizationBench } from './org/section';
 import { type BenchReport, notMeasured, type ReportSection } from './report/model';
+import { renderReadmeBlock, replaceReadmeBlock } from './report/readme-block';
 import { renderMarkdown, renderTerminal } from './report/render';
 import { runSweepBench } from './sweep/section';
 
@@ -43,7 +44,11 @@ async function main(): Promise<void> {
       failed = true;
       const reason = error instanceof Error ? error.message : String(error);
       log(`burst failed: ${reason}`);
-      sections.push({ title: 'Burst (local cloud, EC2 throttling on)', rows: [notMeasured('burst', '-', `the burst failed: ${reason}`)] });
+      sections.push({
+        title: 'Burst (local cloud, EC2 throttling on)',
+        rows: [notMeasured('burst', '-', `the burst failed: ${reason}`)],
+        inReadme: true,
+      });
       findings.push(`The burst failed before it could be measured: ${reason}.`);
     }
   }
@@ -56,7 +61,11 @@ async function main(): Promise<void> {
       failed = true;
       const reason = error instanceof Error ? error.message : String(error);
       log(`latency failed: ${reason}`);
-      sections.push({ title: 'Single-event latency', rows: [notMeasured('latency', '-', `the measurement failed: ${reason}`)] });
+      sections.push({
+        title: 'Single-event latency',
+        rows: [notMeasured('latency', '-', `the measurement failed: ${reason}`)],
+        inReadme: true,
+      });
     }
   }
   if (!options.skipSweep) {
@@ -68,7 +77,25 @@ async function main(): Promise<void> {
       failed = true;
       const reason = error instanceof Error ? error.message : String(error);
       log(`sweep failed: ${reason}`);
-      sections.push({ title: 'Steady-state sweep', rows: [notMeasured('sweep', '-', `the measurement failed: ${reason}`)] });
+      sections.push({
+        title: 'Steady-state sweep',
+        rows: [notMeasured('sweep', '-', `the measurement failed: ${reason}`)],
+        inReadme: true,
+      });
+    }
+  }
+  // A part left out says so, and why, rather than vanishing from the report (and from the README's block).
+  for (const [part, skipped] of [
+    ['burst', options.skipBurst],
+    ['latency', options.skipLatency],
+    ['sweep', options.skipSweep],
+  ] as const) {
+    if (skipped) {
+      sections.push({
+        title: `Not measured: ${part}`,
+        rows: [notMeasured(part, '-', `skipped by --skip-${part} in this run`)],
+        inReadme: true,
+      });
     }
   }
   if (options.org) {
@@ -133,6 +160,12 @@ async function main(): Promise<void> {
   const out = path.resolve(ROOT, options.out);
   writeFileSync(out, renderMarkdown(report));
   log(`wrote ${path.relative(process.cwd(), out) || out}`);
+  // The README quotes the run that BENCHMARKS.md holds, never a partial run written elsewhere.
+  if (out === path.join(ROOT, 'BENCHMARKS.md')) {
+    const readme = path.join(ROOT, 'README.md');
+    writeFileSync(readme, replaceReadmeBlock(readFileSync(readme, 'utf8'), renderReadmeBlock(report)));
+    log('updated the figures in README.md');
+  }
   if (failed) process.exitCode = 1;
 }
 

@@ -1,7 +1,7 @@
 /**
  * The burst sections of the report: at each time scale (headline first: x1 is EC2's real rates), --repeats bursts,
- * each on a fresh local cloud. A headline table holds the medians per scale; one section per scale shows the run with
- * the median converge ratio in full.
+ * each on a fresh local cloud. A headline table holds the medians, each figure at every scale side by side; one
+ * section per scale shows the run with the median converge ratio in full.
  */
 import { type BenchOptions, partCommand } from '../options';
 import { atMost, exactly, formatNumber, informative, judged, type ReportRow, type ReportSection } from '../report/model';
@@ -20,13 +20,23 @@ function headlineRows(timeScale: number, measurements: readonly BurstMeasurement
   const loads = measurements.map((m) => `${formatNumber(m.loadAverage.start, 1)}-${formatNumber(m.loadAverage.end, 1)}`).join(', ');
   const first = measurements[0];
   const scale = `x${timeScale}`;
+  // Why a ratio misses, from the measurement: the CPU this machine needed for the burst, as a share of the limit.
+  const cpuFloors = measurements
+    .map((m) => formatNumber((m.cpu.handlerMs + m.cpu.localCloudMs) / 1000 / m.loadAverage.cores / m.physicalLimitSeconds))
+    .join(', ');
+  const dynamoBreakdown = first
+    ? Object.entries(first.dynamo.byOperation)
+        .sort(([, a], [, b]) => b - a)
+        .map(([operation, count]) => `${operation} ${formatNumber(count / Math.max(1, first.managedSessions))}`)
+        .join(', ')
+    : '';
   return [
     judged(
       `${scale}: time to converge / physical limit (median)`,
       medianOf((f) => f.convergeRatio),
       atMost(CONVERGE_RATIO_GOAL),
       ratioText(medianOf((f) => f.convergeRatio)),
-      `${runs((f) => f.convergeRatio)}; ${first ? `${first.expectedSessions} ENIs, limit ${formatNumber(first.physicalLimitSeconds, 1)} s` : ''}; 1-min load average per run (start-end) ${loads} on ${first?.loadAverage.cores ?? '?'} cores`,
+      `${runs((f) => f.convergeRatio)}; ${first ? `${first.expectedSessions} ENIs, limit ${formatNumber(first.physicalLimitSeconds, 1)} s` : ''}; 1-min load average per run (start-end) ${loads} on ${first?.loadAverage.cores ?? '?'} cores; CPU floor per run (handler + local-cloud CPU over the cores / limit; near or above 1 the ratio measures this machine) ${cpuFloors}`,
     ),
     judged(
       `${scale}: EC2 mutating calls per session (median)`,
@@ -40,7 +50,7 @@ function headlineRows(timeScale: number, measurements: readonly BurstMeasurement
       medianOf((f) => f.dynamoPerSession),
       atMost(DYNAMO_REQUESTS_PER_SESSION_GOAL),
       undefined,
-      runs((f) => f.dynamoPerSession),
+      `${runs((f) => f.dynamoPerSession)}; per session by operation, first run: ${dynamoBreakdown}`,
     ),
     judged(
       `${scale}: failed invocations (all runs)`,
@@ -56,7 +66,7 @@ export async function runBurst(
   options: BenchOptions,
   log: (line: string) => void,
 ): Promise<{ sections: ReportSection[]; findings: string[] }> {
-  const headline: ReportRow[] = [];
+  const perScale: ReportRow[][] = [];
   const details: ReportSection[] = [];
   const findings: string[] = [];
   for (const timeScale of options.timeScales) {
@@ -75,7 +85,7 @@ export async function runBurst(
         `converge ratios in run order: ${measurements.map((m) => ratioText(burstFigures(m).convergeRatio)).join(', ')}; shown: run ${measurements.indexOf(shown) + 1}`,
       ),
     );
-    headline.push(...headlineRows(timeScale, measurements));
+    perScale.push(headlineRows(timeScale, measurements));
     details.push({
       title: `Burst at time scale x${timeScale}${timeScale === 1 ? " (EC2's real rates)" : ''}, median run`,
       command: partCommand({ ...options, timeScales: [timeScale] }, 'burst'),
@@ -84,12 +94,15 @@ export async function runBurst(
     findings.push(...found.map((finding) => `x${timeScale}: ${finding}`));
   }
   const scales = options.timeScales.map((scale) => `x${scale}`).join(', ');
+  // Each figure at every scale side by side (x1, then x3, x10), so the headline reads across scales.
+  const headline = (perScale[0] ?? []).flatMap((_, index) => perScale.flatMap((rows) => (rows[index] ? [rows[index]] : [])));
   return {
     sections: [
       {
         title: `Headline: the burst at time scales ${scales} (medians of ${options.repeats} runs each)`,
         command: partCommand(options, 'burst'),
         rows: headline,
+        inReadme: true,
       },
       ...details,
     ],

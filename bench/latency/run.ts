@@ -29,6 +29,8 @@ export interface LatencyMeasurement {
   /** Samples with no session within SAMPLE_TIMEOUT_MS. */
   readonly missing: number;
   readonly batchingWindowSeconds: number;
+  /** Wall time of the samples (setup excluded): one at a time, each waits a whole batching window. */
+  readonly samplingSeconds: number;
   readonly loadAverage: { readonly start: number; readonly end: number; readonly cores: number };
 }
 
@@ -119,6 +121,7 @@ export async function runLatencyOnce(
     simulator.setThrottling({ enabled: true, timeScale: 1 });
 
     const loadAtStart = os.loadavg()[0] ?? 0;
+    const samplingStarted = performance.now();
     const launchMs: number[] = [];
     const tagChangeMs: number[] = [];
     let missing = 0;
@@ -152,6 +155,7 @@ export async function runLatencyOnce(
       tagChangeMs,
       missing,
       batchingWindowSeconds,
+      samplingSeconds: (performance.now() - samplingStarted) / 1000,
       loadAverage: { start: loadAtStart, end: os.loadavg()[0] ?? 0, cores: os.availableParallelism() },
     };
   } finally {

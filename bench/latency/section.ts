@@ -1,6 +1,6 @@
 /** The "Single-event latency" section: --repeats runs of --latency-samples launches and tag changes each; medians. */
 import { type BenchOptions, partCommand } from '../options';
-import { atMost, exactly, formatNumber, informative, judged, type ReportRow, type ReportSection } from '../report/model';
+import { atMost, exactly, formatNumber, informative, judged, notMeasured, type ReportRow, type ReportSection } from '../report/model';
 import { median, quantile } from '../stats';
 import { type LatencyMeasurement, runLatencyOnce } from './run';
 
@@ -16,7 +16,11 @@ function kindRows(
   measurements: readonly LatencyMeasurement[],
 ): ReportRow[] {
   const runs = measurements.map(samplesOf).filter((samples) => samples.length > 0);
-  if (runs.length === 0) return [informative(`${kind}: latency`, '-', 'no sample converged')];
+  if (runs.length === 0) {
+    return [
+      notMeasured(`${kind}: event to session`, `p50 <= ${P50_GOAL_MS} ms`, 'no sample had its session within 30 s (see the missing row)'),
+    ];
+  }
   const p50s = runs.map((samples) => quantile(samples, 0.5));
   const p99s = runs.map((samples) => quantile(samples, 0.99));
   const sizes = runs.map((samples) => samples.length).join(', ');
@@ -65,6 +69,11 @@ export async function runLatency(
       'included in every figure above: with one event at a time, the event source mapping waits the whole window for a batch to fill',
     ),
     informative(
+      'time to take the samples, per run',
+      measurements.map((m) => `${formatNumber(m.samplingSeconds, 0)} s`).join(', '),
+      `setup excluded; ${options.latencySamples} samples of each kind one at a time, each waiting the batching window: that window sets the floor of about 2 x samples x window`,
+    ),
+    informative(
       'machine load (1-min load average) per run',
       measurements.map((m) => `${formatNumber(m.loadAverage.start, 1)}-${formatNumber(m.loadAverage.end, 1)}`).join(', '),
       `${measurements[0]?.loadAverage.cores ?? '?'} cores; start-end of each run`,
@@ -78,6 +87,7 @@ export async function runLatency(
       title: `Single-event latency, idle system, EC2's real rates (medians of ${options.repeats} runs)`,
       command: partCommand(options, 'latency'),
       rows,
+      inReadme: true,
     },
     findings,
   };

@@ -55,6 +55,8 @@ export interface ReportSection {
   /** The command that measures this section on its own. */
   readonly command?: string;
   readonly rows: readonly ReportRow[];
+  /** Its judged rows are quoted in the README's generated block (the headline, latency and sweep goals). */
+  readonly inReadme?: boolean;
 }
 
 export interface BenchReport {

@@ -12,6 +12,7 @@ import {
   RunInstancesCommand,
   StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { SubnetAllocator } from '../fleet/subnets';
 
 export interface SweepFleetShape {
   readonly tagged: number;
@@ -48,17 +49,17 @@ async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<voi
   await Promise.all(workers);
 }
 
-/** Calls of at most MAX_PER_CALL instances, dealt round-robin over the zones (a default subnet holds 4,091 addresses). */
+/** Calls of at most MAX_PER_CALL instances (RunInstances' MaxCount), each into a subnet with room for it. */
 async function launch(
   ec2: EC2Client,
-  zones: readonly string[],
+  subnets: SubnetAllocator,
   count: number,
   instanceType: string,
   tags: Record<string, string>,
 ): Promise<LaunchedGroup> {
   const instanceIds: string[] = [];
   const eniIds: string[] = [];
-  for (let offset = 0, call = 0; offset < count; offset += MAX_PER_CALL, call += 1) {
+  for (let offset = 0; offset < count; offset += MAX_PER_CALL) {
     const size = Math.min(MAX_PER_CALL, count - offset);
     const answer = await ec2.send(
       new RunInstancesCommand({
@@ -66,7 +67,7 @@ async function launch(
         InstanceType: instanceType as _InstanceType,
         MinCount: size,
         MaxCount: size,
-        Placement: { AvailabilityZone: zones[call % zones.length] },
+        SubnetId: subnets.take(size),
         ...(Object.keys(tags).length > 0
           ? { TagSpecifications: [{ ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }] }
           : {}),
@@ -86,6 +87,8 @@ export interface SweepFleet {
   readonly shape: SweepFleetShape;
   /** Tagged until the first settled pass, then untagged: the ledger remembers them with their hand-made session. */
   readonly handMade: LaunchedGroup;
+  /** Subnets added to the default VPC to hold the fleet. */
+  readonly addedSubnets: number;
 }
 
 /** Launches the fleet (throttling should be off) and puts a hand-made session on each hand-made instance's ENI. */
@@ -93,17 +96,17 @@ export async function launchSweepFleet(
   ec2: EC2Client,
   instances: number,
   identity: { readonly tagKey: string; readonly tagValue: string; readonly targetId: string; readonly filterId: string },
-  zones: readonly string[],
 ): Promise<SweepFleet> {
   const shape = sweepFleetShape(instances);
+  const subnets = await SubnetAllocator.withRoomFor(ec2, instances);
   const tag = { [identity.tagKey]: identity.tagValue };
-  await launch(ec2, zones, shape.tagged, 'm5.large', tag);
-  const stopped = await launch(ec2, zones, shape.stopped, 'm5.large', tag);
+  await launch(ec2, subnets, shape.tagged, 'm5.large', tag);
+  const stopped = await launch(ec2, subnets, shape.stopped, 'm5.large', tag);
   for (let offset = 0; offset < stopped.instanceIds.length; offset += MAX_PER_CALL) {
     await ec2.send(new StopInstancesCommand({ InstanceIds: stopped.instanceIds.slice(offset, offset + MAX_PER_CALL) }));
   }
-  await launch(ec2, zones, shape.refused, 't2.micro', tag);
-  const handMade = await launch(ec2, zones, shape.handMade, 'm5.large', tag);
+  await launch(ec2, subnets, shape.refused, 't2.micro', tag);
+  const handMade = await launch(ec2, subnets, shape.handMade, 'm5.large', tag);
   await inParallel(handMade.eniIds, async (eniId) => {
     await ec2.send(
       new CreateTrafficMirrorSessionCommand({
@@ -115,8 +118,8 @@ export async function launchSweepFleet(
       }),
     );
   });
-  await launch(ec2, zones, shape.untagged, 'm5.large', {});
-  return { shape, handMade };
+  await launch(ec2, subnets, shape.untagged, 'm5.large', {});
+  return { shape, handMade, addedSubnets: subnets.added };
 }
 
 /** The hand-made instances lose the opt-in tag: from now on the ledger is why the sweep visits them. */

@@ -2,7 +2,9 @@
  * One steady-state sweep measurement on the local cloud: the fleet of sweep/fleet.ts, settled by the sweep itself
  * (throttling off, mutations allowed at 50/s so that setup takes seconds, not hours: in steady state the sweep makes
  * no mutating call, so the pacing does not change what is measured), then one full pass of the deployed sweep
- * function with the stack's own per-run budget at EC2's real rates, counted run by run.
+ * function with the stack's own per-run budget at EC2's real rates, counted run by run. Setup sweeps with a larger
+ * per-run budget (SETUP_INSTANCES_PER_RUN) so that settling 50,000 instances takes minutes, not an hour; the
+ * measured pass runs with serverless.yml's SWEEP_MAX_INSTANCES.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -17,11 +19,15 @@ import { launchSweepFleet, type SweepFleetShape, untagHandMade } from './fleet';
 
 const INIT_TIMEOUT_MS = 120_000;
 const MAX_SETUP_PASSES = 4;
+const SETUP_INSTANCES_PER_RUN = 2500;
+const MIB = 1024 * 1024;
 
 export interface SweepRun {
   readonly wallMs: number;
   readonly ec2Calls: number;
   readonly ec2MutatingCalls: number;
+  /** Error codes EC2 answered to mutating calls (throttling aside), with their counts. */
+  readonly ec2MutatingErrors: Readonly<Record<string, number>>;
   readonly dynamoRequests: number;
   readonly dynamoByOperation: Readonly<Record<string, number>>;
   readonly itemsRead: number;
@@ -31,6 +37,8 @@ export interface SweepRun {
   readonly listed: number;
   readonly converged: number;
   readonly changes: number;
+  /** Instances refused because the account holds AWS's 10,000 sessions (not adjustable). */
+  readonly accountLimitRefusals: number;
 }
 
 export interface SweepMeasurement {
@@ -49,10 +57,18 @@ export interface SweepMeasurement {
   /** Whether setup reached a complete pass with no change (a starving sweep never does). */
   readonly settled: boolean;
   readonly setupSeconds: number;
+  readonly addedSubnets: number;
+  /** Resident memory of the bench process (simulator, dynalite, bus: the local cloud runs in it), in MiB. */
+  readonly memory: { readonly beforeFleetMiB: number; readonly afterFleetMiB: number; readonly afterPassMiB: number };
   readonly loadAverage: { readonly start: number; readonly end: number; readonly cores: number };
 }
 
-function totalCalls(calls: Record<string, { total: number }>, select: (action: string) => boolean = () => true): number {
+const formatSeconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+function totalCalls(
+  calls: Record<string, { total: number; errors: Record<string, number> }>,
+  select: (action: string) => boolean = () => true,
+): number {
   return Object.entries(calls).reduce((sum, [action, count]) => sum + (select(action) ? count.total : 0), 0);
 }
 
@@ -98,16 +114,31 @@ async function pass(
 /** Sweeps until a complete pass makes no change; false when MAX_SETUP_PASSES passes were not enough (starvation). */
 async function settle(cloud: LocalCloud, maxInstancesPerRun: number, log: (line: string) => void): Promise<boolean> {
   for (let attempt = 1; attempt <= MAX_SETUP_PASSES; attempt++) {
-    const { changes, completed } = await pass(
-      cloud,
-      maxInstancesPerRun,
-      () => undefined,
-      () => undefined,
-    );
-    log(`sweep setup pass ${attempt}: ${changes} changes${completed ? '' : ' (pass incomplete)'}`);
+    const { changes, completed } = await setupPass(cloud, maxInstancesPerRun, `setup pass ${attempt}`, log);
     if (changes === 0 && completed) return true;
   }
   return false;
+}
+
+/** One setup pass, each run logged: at 50,000 instances a pass takes many minutes. */
+async function setupPass(cloud: LocalCloud, maxInstancesPerRun: number, name: string, log: (line: string) => void): Promise<Pass> {
+  let run = 0;
+  const started = performance.now();
+  const done = await pass(
+    cloud,
+    maxInstancesPerRun,
+    () => undefined,
+    (summary, wallMs) => {
+      run += 1;
+      log(
+        `sweep ${name}, run ${run}: ${summary.converged} converged, ${summary.attached + summary.detached} changes, ${summary.deferred} deferred in ${formatSeconds(wallMs)}`,
+      );
+    },
+  );
+  log(
+    `sweep ${name}: ${done.changes} changes in ${formatSeconds(performance.now() - started)}${done.completed ? '' : ' (pass incomplete)'}`,
+  );
+  return done;
 }
 
 /** Every item of the ledger, history included, read past the counter (the bench's own reads are not the sweep's). */
@@ -172,6 +203,7 @@ export async function runSweepOnce(
     const setupStarted = performance.now();
 
     simulator.setThrottling({ enabled: false });
+    const beforeFleetMiB = process.memoryUsage().rss / MIB;
     const pool = await createTargetPool(
       ec2,
       planFleet({ instances: 0, twoEniShare: 0, unsupportedShare: 0, zones: 3, seed: options.seed }),
@@ -179,24 +211,26 @@ export async function runSweepOnce(
     const handMadeTarget = pool.loadBalancerTargetIds[0];
     if (!handMadeTarget) throw new Error('the target pool has no load balancer target');
     log(`sweep x${instances}: launching the fleet`);
-    const fleet = await launchSweepFleet(
-      ec2,
-      instances,
-      { tagKey, tagValue, targetId: handMadeTarget, filterId: pool.filterId },
-      pool.zones,
-    );
-    await cloud.deployFunctions({
+    const fleet = await launchSweepFleet(ec2, instances, { tagKey, tagValue, targetId: handMadeTarget, filterId: pool.filterId });
+    await simulator.settle();
+    const afterFleetMiB = process.memoryUsage().rss / MIB;
+    const configuration = {
       MIRROR_TARGET_IDS: pool.targetIds.join(','),
       MIRROR_FILTER_ID: pool.filterId,
       AWS_ENDPOINT_URL_DYNAMODB: counter.endpoint,
       SWEEP_MUTATIONS_PER_SECOND: '50',
       SWEEP_MUTATION_BURST: '50',
-    });
-    log(`sweep x${instances}: settling ${JSON.stringify(fleet.shape)}`);
-    const settledTagged = await settle(cloud, maxInstancesPerRun, log);
+    };
+    const setupBudget = Math.max(maxInstancesPerRun, SETUP_INSTANCES_PER_RUN);
+    await cloud.deployFunctions({ ...configuration, SWEEP_MAX_INSTANCES: String(setupBudget) });
+    log(`sweep x${instances}: settling ${JSON.stringify(fleet.shape)}, ${setupBudget} instances per run`);
+    // One pass mirrors the tagged fleet (the hand-made instances included, so that the ledger remembers them); once
+    // they are untagged, passes run until one changes nothing. The first needs no confirming pass of its own.
+    const mirrored = await setupPass(cloud, setupBudget, 'setup pass (mirror)', log);
     await untagHandMade(ec2, fleet, tagKey);
-    const settled = (await settle(cloud, maxInstancesPerRun, log)) && settledTagged;
+    const settled = (await settle(cloud, setupBudget, log)) && mirrored.completed;
     await simulator.settle();
+    await cloud.deployFunctions(configuration, { prewarm: 1 });
     const setupSeconds = (performance.now() - setupStarted) / 1000;
     const ledgerItems = await countItems(cloud);
 
@@ -221,6 +255,12 @@ export async function runSweepOnce(
           wallMs,
           ec2Calls: totalCalls(calls),
           ec2MutatingCalls: totalCalls(calls, (action) => !action.startsWith('Describe')),
+          ec2MutatingErrors: Object.entries(calls)
+            .filter(([action]) => !action.startsWith('Describe'))
+            .reduce<Record<string, number>>((errors, [, count]) => {
+              for (const [code, n] of Object.entries(count.errors)) errors[code] = (errors[code] ?? 0) + n;
+              return errors;
+            }, {}),
           dynamoRequests: dynamo.requests,
           dynamoByOperation: dynamo.byOperation,
           itemsRead: dynamo.itemsRead,
@@ -230,7 +270,14 @@ export async function runSweepOnce(
           listed: summary.listed,
           converged: summary.converged,
           changes: summary.attached + summary.detached,
+          accountLimitRefusals: new Set(
+            summary.decisions.filter((decision) => decision.reason === 'account-session-limit').map((decision) => decision.instanceId),
+          ).size,
         });
+        const run = runs[runs.length - 1];
+        log(
+          `sweep x${instances}: measured run ${runs.length}: ${summary.converged} converged, ${summary.deferred} deferred in ${formatSeconds(wallMs)}; EC2 ${run?.ec2Calls} calls (${run?.ec2MutatingCalls} mutating), DynamoDB ${run?.dynamoRequests} requests, ${run?.itemsRead} items read, ${run?.historyItemsWritten} history items; RSS ${Math.round(process.memoryUsage().rss / MIB)} MiB`,
+        );
       },
     );
     log(
@@ -247,6 +294,8 @@ export async function runSweepOnce(
       ledgerItems,
       settled,
       setupSeconds,
+      addedSubnets: fleet.addedSubnets,
+      memory: { beforeFleetMiB, afterFleetMiB, afterPassMiB: process.memoryUsage().rss / MIB },
       loadAverage: { start: loadAtStart, end: os.loadavg()[0] ?? 0, cores: os.availableParallelism() },
     };
   } finally {

@@ -1,8 +1,31 @@
-/** The "Steady-state sweep" section: per fleet size, --repeats full passes over a settled fleet; medians. */
+/** The "Steady-state sweep" section: per fleet size, --sweep-repeats full passes over a settled fleet; medians. */
 import { type BenchOptions, partCommand } from '../options';
 import { atMost, exactly, formatNumber, informative, judged, type ReportRow, type ReportSection } from '../report/model';
 import { median } from '../stats';
 import { runSweepOnce, type SweepMeasurement, type SweepRun } from './run';
+
+/** Traffic Mirroring's sessions per account and Region (not adjustable; docs/AWS-FACTS.md). */
+const SESSIONS_PER_ACCOUNT = 10_000;
+
+/** Where the fleet was launched, and what a real account would need first. */
+function placement(m: SweepMeasurement): string {
+  const subnets =
+    m.addedSubnets > 0
+      ? `the default VPC's three /20 subnets hold ~12,270 addresses, so the bench added ${m.addedSubnets} subnets to it (CreateSubnet, as an account would)`
+      : "launched into the default VPC's subnets";
+  // m5.large and t2.micro: 2 and 1 vCPUs. The simulator enforces no vCPU quota; AWS does, per account and Region.
+  const vcpus = 2 * (m.instances - m.shape.refused) + m.shape.refused;
+  return `${subnets}; on AWS the Running On-Demand Standard instances quota (vCPUs, adjustable through Service Quotas) would have to be raised to ~${formatNumber(vcpus)} vCPUs first`;
+}
+
+function mutatingErrors(m: SweepMeasurement): string {
+  const errors = m.runs.reduce<Record<string, number>>((totals, run) => {
+    for (const [code, count] of Object.entries(run.ec2MutatingErrors)) totals[code] = (totals[code] ?? 0) + count;
+    return totals;
+  }, {});
+  const listed = Object.entries(errors).map(([code, count]) => `${code} ${count}`);
+  return listed.length === 0 ? 'no mutating call refused' : `refused in the first pass: ${listed.join(', ')}`;
+}
 
 const sum = (runs: readonly SweepRun[], pick: (run: SweepRun) => number): number => runs.reduce((total, run) => total + pick(run), 0);
 
@@ -26,12 +49,24 @@ function fleetRows(measurements: readonly SweepMeasurement[]): ReportRow[] {
     .join(', ');
   const { shape } = first;
   const tracked = shape.tagged + shape.stopped + shape.refused + shape.handMade;
+  const quotaRefused = median(measurements.map((m) => sum(m.runs, (run) => run.accountLimitRefusals)));
+  const quotaRows: ReportRow[] =
+    shape.tagged + shape.handMade > SESSIONS_PER_ACCOUNT || quotaRefused > 0
+      ? [
+          informative(
+            `${n}: tagged instances refused, account session quota`,
+            formatNumber(quotaRefused, 0),
+            `${shape.tagged} tagged and running + ${shape.handMade} hand-made sessions want ${formatNumber(shape.tagged + shape.handMade)} sessions; AWS allows ${formatNumber(SESSIONS_PER_ACCOUNT)} per account and Region, not adjustable (Traffic Mirroring quotas): one account cannot mirror this fleet, the rest is refused as account-session-limit`,
+          ),
+        ]
+      : [];
   return [
     informative(
       `${n}: fleet`,
       `${formatNumber(tracked)} tracked`,
-      `${shape.tagged} tagged and running, ${shape.stopped} tagged and stopped, ${shape.refused} tagged but refused (t2.micro), ${shape.handMade} untagged with a hand-made session the ledger remembers, ${shape.untagged} untagged; one ENI each; ledger ${formatNumber(first.ledgerItems)} items when the pass started; settled in ${formatNumber(first.setupSeconds, 0)} s`,
+      `${shape.tagged} tagged and running, ${shape.stopped} tagged and stopped, ${shape.refused} tagged but refused (t2.micro), ${shape.handMade} untagged with a hand-made session the ledger remembers, ${shape.untagged} untagged; one ENI each; ledger ${formatNumber(first.ledgerItems)} items when the pass started; settled in ${formatNumber(first.setupSeconds, 0)} s; ${placement(first)}`,
     ),
+    ...quotaRows,
     judged(
       `${n}: fleet settled before the pass (a complete sweep pass with no change)`,
       measurements.filter((m) => !m.settled).length,
@@ -75,7 +110,7 @@ function fleetRows(measurements: readonly SweepMeasurement[]): ReportRow[] {
       medianPerPass((run) => run.ec2MutatingCalls),
       exactly(0),
       undefined,
-      'steady state: nothing to change',
+      `steady state: nothing to change; ${mutatingErrors(first)}`,
     ),
     informative(
       `${n}: DynamoDB requests per run`,
@@ -118,6 +153,16 @@ function fleetRows(measurements: readonly SweepMeasurement[]): ReportRow[] {
       'attach + detach: a steady fleet needs none',
     ),
     informative(
+      `${n}: bench process memory (RSS)`,
+      `${formatNumber(median(measurements.map((m) => m.memory.afterPassMiB)), 0)} MiB`,
+      `after the pass, median; the simulator, dynalite and the bus run in this process (the sweep in its own): ${measurements
+        .map(
+          (m) =>
+            `${formatNumber(m.memory.beforeFleetMiB, 0)} before the fleet, ${formatNumber(m.memory.afterFleetMiB, 0)} once launched, ${formatNumber(m.memory.afterPassMiB, 0)} after the pass`,
+        )
+        .join('; ')} MiB`,
+    ),
+    informative(
       `${n}: machine load (1-min load average) per pass`,
       measurements.map((m) => `${formatNumber(m.loadAverage.start, 1)}-${formatNumber(m.loadAverage.end, 1)}`).join(', '),
       `${first.loadAverage.cores} cores; start-end of each pass`,
@@ -134,8 +179,8 @@ export async function runSweepBench(
   const rows: ReportRow[] = [];
   for (const instances of options.sweepFleets) {
     const measurements: SweepMeasurement[] = [];
-    for (let run = 1; run <= options.repeats; run++) {
-      log(`sweep over ${instances} instances, pass ${run} of ${options.repeats}`);
+    for (let run = 1; run <= options.sweepRepeats; run++) {
+      log(`sweep over ${instances} instances, pass ${run} of ${options.sweepRepeats}`);
       measurements.push(await runSweepOnce(root, packageDir, options, instances, log));
     }
     rows.push(...fleetRows(measurements));
@@ -145,9 +190,10 @@ export async function runSweepBench(
     .map((row) => `Sweep missed its goal: ${row.metric} ${row.measured} (goal ${row.goal}).`);
   return {
     section: {
-      title: `Steady-state sweep (one full pass over a settled fleet, medians of ${options.repeats} passes)`,
+      title: `Steady-state sweep (one full pass over a settled fleet, medians of ${options.sweepRepeats} passes)`,
       command: partCommand(options, 'sweep'),
       rows,
+      inReadme: true,
     },
     findings,
   };

@@ -121,6 +121,19 @@ describe('Describe* filters and pagination', () => {
       expect(instanceIdsOf(byInstanceId)).toEqual([tagged[1]]);
     });
 
+    it('matches a filter that mixes plain values and wildcards when either matches', async () => {
+      const all = await h.ec2.send(new DescribeInstancesCommand({}));
+      const types = (all.Reservations ?? []).flatMap((r) => (r.Instances ?? []).map((i) => i.InstanceType as string));
+      const expected = types.filter((type) => type.startsWith('t2.') || type === 'm5.large').length;
+
+      const mixed = await h.ec2.send(
+        new DescribeInstancesCommand({ Filters: [{ Name: 'instance-type', Values: ['t2.*', 'm5.large', 'no-such.type'] }] }),
+      );
+
+      expect(expected).toBeGreaterThan(1);
+      expect(instanceIdsOf(mixed)).toHaveLength(expected);
+    });
+
     it('pages with MaxResults and NextToken, each instance once', async () => {
       const pages = await collect(paginateDescribeInstances({ client: h.ec2, pageSize: 5 }, {}));
       expect(pages.length).toBe(3);

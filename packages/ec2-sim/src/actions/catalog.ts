@@ -1,4 +1,4 @@
-/** DescribeInstanceTypes (from the catalogue) and DescribeSubnets (the fixed default subnets). */
+/** DescribeInstanceTypes (from the catalogue) and DescribeSubnets (the default subnets and those CreateSubnet made). */
 
 import type { Subnet } from '../model/state';
 import { Ec2Error } from '../protocol/errors';
@@ -48,7 +48,7 @@ export const describeSubnets: ActionHandler = (ctx, params) => {
     'availability-zone-id': (s) => s.availabilityZoneId,
     'vpc-id': (s) => s.vpcId,
     'cidr-block': (s) => s.cidrBlock,
-    'default-for-az': () => true,
+    'default-for-az': (s) => s.defaultForAz,
     state: () => 'available',
     'owner-id': () => ctx.accountId,
   };

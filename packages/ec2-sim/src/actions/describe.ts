@@ -19,11 +19,14 @@ export type FilterFields<T> = Record<
 export function filterMatcher<T>(params: Params, fields: FilterFields<T>, tagsOf?: (item: T) => Tags): (item: T) => boolean {
   const specs = parseFilters(params);
   const matchers = specs.map((spec) => {
-    const patterns = spec.values.map(wildcard);
+    // Plain values (most filters: ids, states) are looked up in a set: a filter naming 1,000 ENIs stays one
+    // lookup per item at 50,000 items. Only values with * or ? become patterns.
+    const exact = new Set(spec.values.filter((value) => !/[*?]/.test(value)));
+    const patterns = spec.values.filter((value) => /[*?]/.test(value)).map(wildcard);
     const valuesOf = fieldFor(spec.name, fields, tagsOf);
     return (item: T) => {
       const values = valuesOf(item);
-      return values.some((value) => patterns.some((pattern) => pattern.test(value)));
+      return values.some((value) => exact.has(value) || patterns.some((pattern) => pattern.test(value)));
     };
   });
   return (item) => matchers.every((matches) => matches(item));
@@ -69,6 +72,8 @@ export interface PageSpec<T> {
   readonly exclusiveWithIds?: boolean;
   /** A stable, increasing position (creation order): a page starts after the last item of the previous one. */
   readonly cursorOf: (item: T) => number;
+  /** The candidates come in cursor order already (no sort, a page found by binary search). */
+  readonly inCursorOrder?: boolean;
   /** The request's filters: applied to each page after it is cut. */
   readonly matches: (item: T) => boolean;
 }
@@ -78,7 +83,7 @@ export interface PageSpec<T> {
  * before filtering, and a NextToken comes whenever candidates remain after it, however few of the page matched.
  * Tokens are cursors, so deleting seen items skips nothing.
  */
-export function paginate<T>(candidates: T[], params: Params, spec: PageSpec<T>): { page: T[]; nextToken?: string } {
+export function paginate<T>(candidates: readonly T[], params: Params, spec: PageSpec<T>): { page: T[]; nextToken?: string } {
   const maxResults = optionalInt(params, 'MaxResults', spec.min, spec.max);
   if (maxResults !== undefined && spec.exclusiveWithIds && spec.idCount > 0) {
     throw invalidCombination('The parameter instancesSet cannot be used with the parameter maxResults');
@@ -86,10 +91,42 @@ export function paginate<T>(candidates: T[], params: Params, spec: PageSpec<T>):
   const pageSize = maxResults ?? spec.defaultPageSize;
   if (pageSize === undefined && !params.NextToken) return { page: candidates.filter(spec.matches) };
   const after = params.NextToken ? decodeToken(params.NextToken, spec.action) : -1;
-  const remaining = candidates.filter((item) => spec.cursorOf(item) > after).sort((a, b) => spec.cursorOf(a) - spec.cursorOf(b));
+  if (spec.inCursorOrder) {
+    // O(log n + page) rather than O(n) a page: at 50,000 instances a filtered listing is 50 pages.
+    const start = firstAfter(candidates, after, spec.cursorOf);
+    const end = pageSize === undefined ? candidates.length : Math.min(candidates.length, start + pageSize);
+    const cut = candidates.slice(start, end);
+    const last = cut[cut.length - 1];
+    return {
+      page: cut.filter(spec.matches),
+      ...(end < candidates.length && last !== undefined ? { nextToken: encodeToken(spec.cursorOf(last), spec.action) } : {}),
+    };
+  }
+  const remaining = after === -1 ? [...candidates] : candidates.filter((item) => spec.cursorOf(item) > after);
+  // Candidates usually come in creation order already (maps keep insertion order): sort only when they do not.
+  if (!isSortedBy(remaining, spec.cursorOf)) remaining.sort((a, b) => spec.cursorOf(a) - spec.cursorOf(b));
   if (pageSize === undefined || remaining.length <= pageSize) return { page: remaining.filter(spec.matches) };
   const cut = remaining.slice(0, pageSize);
   return { page: cut.filter(spec.matches), nextToken: encodeToken(spec.cursorOf(cut[cut.length - 1] as T), spec.action) };
+}
+
+/** Index of the first item whose cursor is above `after`, in items sorted by cursor. */
+function firstAfter<T>(items: readonly T[], after: number, cursorOf: (item: T) => number): number {
+  let low = 0;
+  let high = items.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (cursorOf(items[middle] as T) > after) high = middle;
+    else low = middle + 1;
+  }
+  return low;
+}
+
+function isSortedBy<T>(items: readonly T[], key: (item: T) => number): boolean {
+  for (let index = 1; index < items.length; index++) {
+    if (key(items[index - 1] as T) > key(items[index] as T)) return false;
+  }
+  return true;
 }
 
 function encodeToken(cursor: number, action: string): string {

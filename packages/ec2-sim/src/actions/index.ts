@@ -18,6 +18,7 @@ import {
   modifyTrafficMirrorSession,
 } from './mirror-sessions';
 import { createTrafficMirrorTarget, deleteTrafficMirrorTarget, describeTrafficMirrorTargets } from './mirror-targets';
+import { createSubnet } from './subnets';
 import { createTags, deleteTags } from './tags';
 
 export const ACTIONS: Readonly<Record<string, ActionHandler>> = {
@@ -25,6 +26,7 @@ export const ACTIONS: Readonly<Record<string, ActionHandler>> = {
   DescribeNetworkInterfaces: describeNetworkInterfaces,
   DescribeInstanceTypes: describeInstanceTypes,
   DescribeSubnets: describeSubnets,
+  CreateSubnet: createSubnet,
   RunInstances: runInstances,
   StartInstances: startInstances,
   StopInstances: stopInstances,

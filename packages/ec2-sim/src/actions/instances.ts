@@ -72,8 +72,7 @@ export const runInstances: ActionHandler = (ctx, params) => {
       tags: new Map(),
       tagVersion: 0,
     };
-    ctx.state.instances.set(instanceId, instance);
-    ctx.state.register(instanceId, ctx.now());
+    ctx.state.addInstance(instance, ctx.now());
     ctx.lifecycle.launched(instance);
     instanceTagsChanged(ctx, instance, setTags(ctx, instance.tags, tagsByType.get('instance') ?? []));
     launched.push(instance);
@@ -150,9 +149,9 @@ function subnetFor(ctx: ActionContext, subnetId: string | undefined, zone: strin
     }
     return subnet;
   }
-  const subnets = [...ctx.state.subnets.values()];
-  if (zone === undefined) return subnets[0] as Subnet;
-  const inZone = subnets.find((s) => s.availabilityZone === zone);
+  const defaults = [...ctx.state.subnets.values()].filter((s) => s.defaultForAz);
+  if (zone === undefined) return defaults[0] as Subnet;
+  const inZone = defaults.find((s) => s.availabilityZone === zone);
   if (!inZone) throw new Ec2Error('InvalidParameterValue', `Invalid availability zone: [${zone}]`);
   return inZone;
 }
@@ -244,8 +243,10 @@ export const terminateInstances = stateChangeAction(
 
 export const describeInstances: ActionHandler = (ctx, params) => {
   const ids = list(params, 'InstanceId');
+  // Without ids, the candidates are every visible instance in creation order: pages are cut by binary search.
+  const all = ctx.state.instancesInOrder;
   const candidates =
-    ids.length > 0 ? resolveAll(ctx, 'instance', ids) : [...ctx.state.instances.values()].filter((i) => isVisible(ctx, i.instanceId));
+    ids.length > 0 ? resolveAll(ctx, 'instance', ids) : ctx.consistencyWindowMs > 0 ? all.filter((i) => isVisible(ctx, i.instanceId)) : all;
   const fields: FilterFields<Instance> = {
     'instance-id': (i) => i.instanceId,
     'instance-state-name': (i) => i.state,
@@ -272,6 +273,7 @@ export const describeInstances: ActionHandler = (ctx, params) => {
     max: 1000,
     idCount: ids.length,
     exclusiveWithIds: true,
+    inCursorOrder: ids.length === 0,
     cursorOf: (i) => ctx.state.orderOf(i.instanceId),
   });
   const byReservation = new Map<string, Instance[]>();

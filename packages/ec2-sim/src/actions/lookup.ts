@@ -56,6 +56,13 @@ export const KINDS = {
     noun: 'subnet ID',
     map: (s) => s.subnets,
   },
+  vpc: {
+    idKind: 'vpc',
+    malformed: 'InvalidVpcID.Malformed',
+    notFound: 'InvalidVpcID.NotFound',
+    noun: 'vpc ID',
+    map: (s) => s.vpcs,
+  },
 } satisfies Record<string, KindErrors>;
 
 export type ResourceKind = keyof typeof KINDS;
@@ -67,6 +74,7 @@ interface ResourceOf {
   trafficMirrorFilter: import('../model/state').TrafficMirrorFilter;
   trafficMirrorSession: import('../model/state').TrafficMirrorSession;
   subnet: import('../model/state').Subnet;
+  vpc: import('../model/state').Vpc;
 }
 
 export function resolve<K extends ResourceKind>(ctx: ActionContext, kind: K, id: string): ResourceOf[K] {

@@ -171,8 +171,8 @@ export function subnetXml(subnet: Subnet, accountId: string, region: string): Xm
     availableIpAddressCount: subnet.addresses.available,
     availabilityZone: subnet.availabilityZone,
     availabilityZoneId: subnet.availabilityZoneId,
-    defaultForAz: true,
-    mapPublicIpOnLaunch: true,
+    defaultForAz: subnet.defaultForAz,
+    mapPublicIpOnLaunch: subnet.defaultForAz,
     assignIpv6AddressOnCreation: false,
     tagSet: tagList(subnet.tags),
   };

@@ -14,6 +14,7 @@ const KIND_BY_PREFIX: Array<[string, ResourceKind]> = [
   ['tmf-', 'trafficMirrorFilter'],
   ['tms-', 'trafficMirrorSession'],
   ['subnet-', 'subnet'],
+  ['vpc-', 'vpc'],
 ];
 
 interface Taggable {

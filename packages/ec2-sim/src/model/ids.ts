@@ -10,6 +10,7 @@ export const ID_PREFIX = {
   trafficMirrorFilter: 'tmf',
   trafficMirrorSession: 'tms',
   subnet: 'subnet',
+  vpc: 'vpc',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIX;

@@ -14,12 +14,21 @@ export const STATE_CODES: Readonly<Record<InstanceStateName, number>> = {
 
 export type Tags = Map<string, string>;
 
+export interface Vpc {
+  readonly vpcId: string;
+  readonly cidrBlock: string;
+  readonly isDefault: boolean;
+  readonly tags: Tags;
+}
+
 export interface Subnet {
   readonly subnetId: string;
   readonly vpcId: string;
   readonly availabilityZone: string;
   readonly availabilityZoneId: string;
   readonly cidrBlock: string;
+  /** The default subnet of its zone: where RunInstances goes when it names a zone but no subnet. */
+  readonly defaultForAz: boolean;
   readonly addresses: SubnetAddresses;
   readonly tags: Tags;
 }
@@ -135,6 +144,7 @@ export class CreationOrder {
  * instances and sessions). Attachments, targets and sessions change only through the methods here.
  */
 export class SimState {
+  readonly vpcs = new Map<string, Vpc>();
   readonly subnets = new Map<string, Subnet>();
   readonly instances = new Map<string, Instance>();
   readonly networkInterfaces = new Map<string, NetworkInterface>();
@@ -149,6 +159,8 @@ export class SimState {
   /** Terminated instances, until they are forgotten. */
   readonly terminated = new Set<string>();
 
+  /** The instances in creation order: a DescribeInstances page is a slice of it, found by binary search. */
+  private readonly instanceList: Instance[] = [];
   private readonly targetsById = new Map<string, TrafficMirrorTarget>();
   private readonly sessionsById = new Map<string, TrafficMirrorSession>();
   private readonly eniIdsByInstance = new Map<string, Set<string>>();
@@ -208,7 +220,21 @@ export class SimState {
     this.networkInterfaces.delete(networkInterfaceId);
   }
 
+  /** A launched instance: after every earlier one in the creation order. */
+  addInstance(instance: Instance, now: number): void {
+    this.instances.set(instance.instanceId, instance);
+    this.instanceList.push(instance);
+    this.register(instance.instanceId, now);
+  }
+
+  /** Every instance, oldest first (the order of the pagination cursor). */
+  get instancesInOrder(): readonly Instance[] {
+    return this.instanceList;
+  }
+
   forgetInstance(instanceId: string): void {
+    const index = this.instanceList.findIndex((instance) => instance.instanceId === instanceId);
+    if (index >= 0) this.instanceList.splice(index, 1);
     this.instances.delete(instanceId);
     this.terminated.delete(instanceId);
     this.eniIdsByInstance.delete(instanceId);
@@ -299,18 +325,26 @@ export function tagList(tags: Tags): Array<{ key: string; value: string }> {
   return [...tags.entries()].map(([key, value]) => ({ key, value }));
 }
 
-/** The fixed default VPC: one default subnet per zone (a, b, c) of the region. */
+/**
+ * The default VPC as AWS makes it: 172.31.0.0/16 with one /20 default subnet per zone (a, b, c here), 4,091 usable
+ * addresses each (VPC User Guide, "Default VPCs"). More subnets come from CreateSubnet.
+ */
+export const DEFAULT_VPC = { vpcId: 'vpc-00000000000000001', cidrBlock: '172.31.0.0/16' } as const;
+
 export function createDefaultSubnets(state: SimState, region: string): void {
+  state.vpcs.set(DEFAULT_VPC.vpcId, { ...DEFAULT_VPC, isDefault: true, tags: new Map() });
+  state.register(DEFAULT_VPC.vpcId, 0);
   ['a', 'b', 'c'].forEach((letter, index) => {
     const subnetId = `subnet-${String(index + 1).padStart(17, '0')}`;
     const cidrBlock = `172.31.${index * 16}.0/20`;
     state.register(subnetId, 0);
     state.subnets.set(subnetId, {
       subnetId,
-      vpcId: 'vpc-00000000000000001',
+      vpcId: DEFAULT_VPC.vpcId,
       availabilityZone: `${region}${letter}`,
       availabilityZoneId: `${regionShort(region)}-az${index + 1}`,
       cidrBlock,
+      defaultForAz: true,
       addresses: new SubnetAddresses(cidrBlock),
       tags: new Map(),
     });
