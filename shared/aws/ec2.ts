@@ -7,6 +7,7 @@ import {
   CreateTrafficMirrorSessionCommand,
   type CreateTrafficMirrorSessionCommandOutput,
   DeleteTrafficMirrorSessionCommand,
+  DescribeInstancesCommand,
   DescribeInstanceTypesCommand,
   DescribeNetworkInterfacesCommand,
   type EC2Client,
@@ -28,6 +29,14 @@ import { interfaceTargetSourceLimit } from './target-limits';
 
 /** EC2 accepts up to 200 values per filter; 100 keeps request URLs modest. */
 const FILTER_VALUES_PER_CALL = 100;
+/** A batch asked again without the ids EC2 said it does not know: more than once only if instances vanish meanwhile. */
+const UNKNOWN_ID_RETRIES = 3;
+
+/** The resource ids (with this prefix) an EC2 error message names, e.g. "The instance IDs 'i-1, i-2' do not exist". */
+function idsNamedBy(error: unknown, prefix: string): string[] {
+  const message = error instanceof Error ? error.message : '';
+  return message.match(new RegExp(`\\b${prefix}[0-9a-f]{8,17}\\b`, 'g')) ?? [];
+}
 const TYPES_PER_CALL = 100;
 const PAGE_SIZE = 1000;
 const TARGET_CACHE_TTL_MS = 60_000;
@@ -129,12 +138,43 @@ export function createEc2Adapter(options: Ec2AdapterOptions): Ec2Port {
     });
   }
 
+  /**
+   * Asked by id, a batch is one call whatever the account holds: a filter on instance-id pages through the whole
+   * account (EC2 cuts a page of MaxResults, then filters), 50 calls for 10 instances among 50,000. An id EC2 does not
+   * know fails the whole call (InvalidInstanceID.NotFound, naming every such id): those ids are absent, the others are
+   * asked again. Should the error not name them, the batch falls back to the filter, which never fails on them.
+   */
+  async function describeInstancesById(ids: readonly string[]): Promise<Instance[]> {
+    let pending = [...ids];
+    for (let attempt = 0; attempt < UNKNOWN_ID_RETRIES && pending.length > 0; attempt += 1) {
+      try {
+        return await describeInstancePages({ InstanceIds: pending });
+      } catch (error) {
+        const unknown = hasCode(error, 'InvalidInstanceID.NotFound') ? idsNamedBy(error, 'i-') : [];
+        const remaining = pending.filter((id) => !unknown.includes(id));
+        if (remaining.length === pending.length) break;
+        pending = remaining;
+      }
+    }
+    return pending.length === 0 ? [] : describeInstancesByFilter([{ Name: 'instance-id', Values: pending }], 'DescribeInstances');
+  }
+
+  async function describeInstancePages(input: { InstanceIds: string[] }): Promise<Instance[]> {
+    const instances: Instance[] = [];
+    // No MaxResults: EC2 refuses it together with InstanceIds (and answers the ids in one page).
+    let nextToken: string | undefined;
+    do {
+      const page = await client.send(new DescribeInstancesCommand({ ...input, ...(nextToken ? { NextToken: nextToken } : {}) }));
+      for (const reservation of page.Reservations ?? []) instances.push(...(reservation.Instances ?? []));
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return instances;
+  }
+
   async function describeInstances(instanceIds: readonly string[]): Promise<Map<string, InstanceFacts>> {
     const found = new Map<string, InstanceFacts>();
-    // Filtering by instance-id (rather than InstanceIds) makes an id EC2 no longer knows simply absent instead of
-    // failing the whole batch with InvalidInstanceID.NotFound.
     for (const batch of chunks(unique(instanceIds), FILTER_VALUES_PER_CALL)) {
-      const instances = await describeInstancesByFilter([{ Name: 'instance-id', Values: batch }], 'DescribeInstances');
+      const instances = await withDomainErrors('DescribeInstances', () => describeInstancesById(batch));
       for (const instance of instances) {
         const facts = toInstanceFacts(instance);
         if (facts !== undefined) found.set(facts.instanceId, facts);

@@ -53,6 +53,32 @@ describe('the EC2 adapter', () => {
     });
   });
 
+  it('reads a batch of instances in one call however many instances the account holds', async () => {
+    // A filter on instance-id would page through the whole account: with pages of 5, one call per 5 instances.
+    const paging = createEc2Adapter({ client, ownerId: 'vpc-mirror-orchestrator', pageSize: 5 });
+    const fleet = [];
+    for (let index = 0; index < 12; index += 1) fleet.push(await seed.launch({ type: 'm5.large' }));
+    const asked = [fleet[3]?.instanceId, fleet[10]?.instanceId] as string[];
+    const describeCalls = () => cloud.sim.calls().DescribeInstances?.total ?? 0;
+    const before = describeCalls();
+
+    const described = await paging.describeInstances(asked);
+
+    expect([...described.keys()].sort()).toEqual([...asked].sort());
+    expect(describeCalls() - before).toBe(1);
+  });
+
+  it('asks again without the ids EC2 does not know, and only once', async () => {
+    const known = await seed.launch({ type: 'm5.large' });
+    const describeCalls = () => cloud.sim.calls().DescribeInstances?.total ?? 0;
+    const before = describeCalls();
+
+    const described = await adapter.describeInstances(['i-0bbbbbbbbbbbbbbbb', known.instanceId, 'i-0cccccccccccccccc']);
+
+    expect([...described.keys()]).toEqual([known.instanceId]);
+    expect(describeCalls() - before).toBe(2);
+  });
+
   it('reads every page of instances, sessions and targets', async () => {
     const paging = createEc2Adapter({ client, ownerId: 'vpc-mirror-orchestrator', pageSize: 5 });
     const filter = await seed.filter();
