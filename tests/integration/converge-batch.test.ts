@@ -94,9 +94,10 @@ describe('instance-events handler fed by its SQS queue', () => {
         .sort(),
     ).toEqual([...eniIds].sort());
     const calls = callTotals();
-    // One read for the batch; the unknown instance's event says `running`, so it alone (no ENIs, no sessions to
-    // list) is read again after each catch-up delay (EC2 may not list a new instance yet), then left to the sweep.
-    expect(calls['DescribeInstances']).toBe(1 + CATCH_UP_DELAYS_MS.length);
+    // One read for the batch, asked again without the id EC2 says it does not know (InvalidInstanceID.NotFound);
+    // the unknown instance's event says `running`, so it alone (no ENIs, no sessions to list) is read again after
+    // each catch-up delay (EC2 may not list a new instance yet), then left to the sweep.
+    expect(calls['DescribeInstances']).toBe(2 + CATCH_UP_DELAYS_MS.length);
     expect(calls['DescribeTrafficMirrorSessions']).toBe(1);
     expect(calls['CreateTrafficMirrorSession']).toBe(8);
     // Each instance's decisions carry the id of the event that named it.
