@@ -35,8 +35,14 @@ describe('the sandbox history', () => {
   it("reads the home scope's history and every member scope's, only for the instances asked", async () => {
     const entry = { action: 'attach', reason: 'eligible', triggerEventId: 'e-1', eniId: 'eni-0aaaaaaaaaaaaaaa1' } as const;
     await ledgerIn('').writeRecords({ history: [{ ...entry, instanceId: 'i-0home000000000001' }], outbox: [] });
-    await ledgerIn(keyScopeOf('444455556666', 'us-east-1')).writeRecords({ history: [{ ...entry, instanceId: 'i-0member0000000001' }], outbox: [] });
-    await ledgerIn(keyScopeOf('444455556666', 'eu-west-1')).writeRecords({ history: [{ ...entry, instanceId: 'i-0notasked00000001' }], outbox: [] });
+    await ledgerIn(keyScopeOf('444455556666', 'us-east-1')).writeRecords({
+      history: [{ ...entry, instanceId: 'i-0member0000000001' }],
+      outbox: [],
+    });
+    await ledgerIn(keyScopeOf('444455556666', 'eu-west-1')).writeRecords({
+      history: [{ ...entry, instanceId: 'i-0notasked00000001' }],
+      outbox: [],
+    });
 
     const history = await readHistory({ endpoint: table.endpoint, region: 'eu-west-1', tableName: table.tableName }, [
       'i-0home000000000001',

@@ -17,7 +17,9 @@ export function createRunRecords(table: LedgerTable, historyTtlDays: number) {
     await batchWrite(table, [
       ...records.outbox.map((event) => ({ put: outboxItem(event, now, historyTtlDays) })),
       ...records.history.map((entry) => ({ put: historyItem(entry, now, historyTtlDays, table.keyScope) })),
-      ...(lastDecisions ? [{ put: lastDecisionsItem(lastDecisions.instanceId, lastDecisions.decisions, now, historyTtlDays, table.keyScope) }] : []),
+      ...(lastDecisions
+        ? [{ put: lastDecisionsItem(lastDecisions.instanceId, lastDecisions.decisions, now, historyTtlDays, table.keyScope) }]
+        : []),
     ]);
   }
 

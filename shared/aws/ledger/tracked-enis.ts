@@ -14,7 +14,15 @@ import { GetCommand, PutCommand, paginateQuery, paginateScan, ScanCommand, Updat
 import type { Slot } from '../../converge/ports';
 import type { TrackedIndexBackfill } from '../../converge/sweep-ports';
 import { mapWithConcurrency } from '../../util/concurrency';
-import { ENI_SORT_KEY, HOME_KEY_SCOPE, keyScopeOfEniPk, TRACKED_INDEX, TRACKED_INDEX_MIGRATION_KEY, trackedIndexKey, trackedIndexPks } from './keys';
+import {
+  ENI_SORT_KEY,
+  HOME_KEY_SCOPE,
+  keyScopeOfEniPk,
+  TRACKED_INDEX,
+  TRACKED_INDEX_MIGRATION_KEY,
+  trackedIndexKey,
+  trackedIndexPks,
+} from './keys';
 import { isConditionFailure, type LedgerTable, send } from './table';
 
 /** What the sweep reads of an ENI item: what the index projects. */
