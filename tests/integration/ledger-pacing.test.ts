@@ -132,4 +132,20 @@ describe('the shared pacing bucket', () => {
     expect((takenAt.at(-1) ?? 0) - START).toBe(((60 - capacity) / REFILL_PER_SECOND) * 1000);
     expect(counter.reads().requests['GetItem']).toBeGreaterThan(0);
   });
+  it('does not hold a call for as long as a clock far ahead of its own says', async () => {
+    const time = virtualTime();
+    const ahead = new LedgerTokenBucket({
+      documents: counter.documents,
+      tableName: table.tableName,
+      key: pacingKey('444444444444', 'us-east-1'),
+      capacity: CAPACITY,
+      refillPerSecond: REFILL_PER_SECOND,
+      clock: { now: () => new Date(START + 30 * 60_000) },
+    });
+    await ahead.take();
+
+    await time.take(container('444444444444', time));
+
+    expect(time.now()).toBe(START);
+  });
 });

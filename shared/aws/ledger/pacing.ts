@@ -14,8 +14,9 @@
  * Only a failed condition costs more: an idle attempt that finds the bucket busy goes straight to the busy update, a
  * busy update that fails reads the item (consistent GetItem; dynalite has no ReturnValuesOnConditionCheckFailure).
  * Trade-off: a reserved slot is spent even if its container dies before using it (the account then gets less than
- * the share, never more). Containers' clocks are assumed close (Lambda's are NTP-synchronised); a container whose
- * clock runs behind only waits longer.
+ * the share, never more). Containers' clocks are assumed close (Lambda's are NTP-synchronised): a container whose
+ * clock runs behind waits longer, and one that finds a tat no clock within MAX_RESERVATION_MS of its own could have
+ * written restarts the bucket from its own clock rather than wait for the other clock.
  */
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../converge/ports';
@@ -96,7 +97,15 @@ export class LedgerTokenBucket implements Pacer {
       } else {
         const tat = await this.read();
         if (tat === undefined || tat < now) attempt = 'idle';
-        else {
+        else if (tat > now + this.toleranceMs + 2 * MAX_RESERVATION_MS + this.intervalMs) {
+          // No writer whose clock agrees with ours within MAX_RESERVATION_MS could have set this: a clock far ahead
+          // wrote it. Waiting for it would hold this call for as long as the clocks disagree; restart the bucket from
+          // our clock instead, if nobody moved it since (only clocks that far apart can overspend the share).
+          if ((await this.update('SET tat = :next', 'tat = :seen', { ':next': now + this.intervalMs, ':seen': tat })) !== undefined) {
+            this.taken += 1;
+            return;
+          }
+        } else {
           // Beyond the horizon, come back when a reservation fits; within it, the busy update lost to the clock only.
           const horizon = now + this.toleranceMs + MAX_RESERVATION_MS;
           if (tat > horizon) await this.wait(tat - horizon + this.random() * WAIT_JITTER_MS);
