@@ -134,9 +134,10 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
   /**
    * One bucket per scope at `mutatingShare` of EC2's, kept in the ledger (shared/aws/ledger/pacing.ts) so that every
    * container converging the account draws on it: together they stay within the share, however many run, and one
-   * container alone may spend all of it. Each mutating call costs two DynamoDB requests, and a burst's containers
-   * contend on the item (docs/PERFORMANCE.md weighs this against a bucket per container). Scopes never wait on each
-   * other: a burst over many accounts runs in parallel.
+   * container alone may spend all of it. Each mutating call costs one UpdateItem in the common case, racing containers
+   * each get the next slot (GCRA; docs/PERFORMANCE.md weighs this against a bucket per container). Scopes' buckets
+   * are separate, but a take sleeps inside the invocation: containers waiting on one account's share are containers
+   * the other accounts' events cannot use (measured in docs/PERFORMANCE.md).
    */
   const pacings = new Map<string, ScopePacing>();
   function pacingFor(scope: Scope, share: number): ScopePacing {

@@ -511,14 +511,16 @@ describe('the hub of an organization', () => {
         expect(slept).toBeGreaterThanOrEqual(((30 - 25) / 2.5) * 1000);
         expect([a.pacing.bucket.stats().taken, b.pacing.bucket.stats().taken]).toEqual([20, 10]);
 
-        // Racing for the same tokens: every token is one conditional write, none spent twice.
+        // Racing for the same tokens: each token moves the bucket's theoretical arrival time on by one interval
+        // (1 / 2.5 s) from the first take, none spent twice, none lost.
         const before = slept;
         await Promise.all([
           ...Array.from({ length: 10 }, () => a.pacing.bucket.take()),
           ...Array.from({ length: 10 }, () => b.pacing.bucket.take()),
         ]);
         expect(slept - before).toBeGreaterThanOrEqual((20 / 2.5) * 1000 - 1_000);
-        expect(await ledgerItem(cloud, `pacing#${NO_SPOKE}#${VIRGINIA}`, 'bucket')).toMatchObject({ version: 50 });
+        const firstTake = Date.parse('2026-12-05T01:00:00Z');
+        expect(await ledgerItem(cloud, `pacing#${NO_SPOKE}#${VIRGINIA}`, 'bucket')).toMatchObject({ tat: firstTake + 50 * 400 });
       } finally {
         first.destroy();
         second.destroy();

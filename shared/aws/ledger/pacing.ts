@@ -1,13 +1,24 @@
 /**
  * The hub's share of one account's EC2 mutating budget in one Region, kept in one ledger item
- * (`pk=pacing#<account>#<region>`, `sk=bucket`: `tokens`, `refilledAt` in epoch ms, `version`) so that every container
- * converging the account draws on the same bucket: together they stay within the share, and a container working
- * alone may use all of it. A token costs a consistent GetItem and a PutItem conditional on the version read; a lost
- * race reads again after a short random pause, an empty bucket waits for the next token (plus a little jitter, so
- * the waiting containers do not all come back at once). Containers' clocks are assumed close (Lambda's are
- * NTP-synchronised); time going backwards refills nothing.
+ * (`pk=pacing#<account>#<region>`, `sk=bucket`) so that every container converging the account draws on the same
+ * bucket: together they stay within the share, and a container working alone may use all of it.
+ *
+ * The item holds one number, `tat` (GCRA's "theoretical arrival time", epoch ms): when the bucket would be full again.
+ * With interval T = 1000 / refillPerSecond and burst tolerance (capacity - 1) x T, a token is due at `tat - tolerance`
+ * and taking it moves `tat` on by T. A token costs one UpdateItem in the common case:
+ * - busy bucket: `SET tat = tat + T` if `tat BETWEEN now AND now + tolerance + MAX_RESERVATION_MS`. The update is
+ *   atomic, so racing containers do not fail each other: each gets the next slot. A slot up to MAX_RESERVATION_MS
+ *   ahead is reserved and waited for here (first come, first served, nobody polls); further ahead, the bucket is read
+ *   and the caller sleeps until a reservation would fit (plus jitter, so the sleepers do not all come back at once).
+ * - idle bucket (no item, or `tat < now`): `SET tat = now + T`, a full bucket's first token.
+ * Only a failed condition costs more: an idle attempt that finds the bucket busy goes straight to the busy update, a
+ * busy update that fails reads the item (consistent GetItem; dynalite has no ReturnValuesOnConditionCheckFailure).
+ * Trade-off: a reserved slot is spent even if its container dies before using it (the account then gets less than
+ * the share, never more). Containers' clocks are assumed close (Lambda's are NTP-synchronised): a container whose
+ * clock runs behind waits longer, and one that finds a tat no clock within MAX_RESERVATION_MS of its own could have
+ * written restarts the bucket from its own clock rather than wait for the other clock.
  */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../converge/ports';
 import type { Pacer } from '../../util/token-bucket';
 import type { ItemKey } from './keys';
@@ -24,12 +35,21 @@ export interface LedgerTokenBucketOptions {
   readonly random?: () => number;
 }
 
-const RACE_PAUSE_MS = 20;
+/** How far ahead a slot may be reserved: well within a Lambda's timeout, so a reserved slot is rarely wasted. */
+export const MAX_RESERVATION_MS = 10_000;
 const WAIT_JITTER_MS = 50;
+
+type Attempt = 'idle' | 'busy' | 'read';
 
 export class LedgerTokenBucket implements Pacer {
   private taken = 0;
   private waitedMs = 0;
+  private requests = 0;
+  private conditionFailures = 0;
+  /** What this container last saw: a busy bucket is likely still busy, so its first attempt skips the idle update. */
+  private lastTat = Number.NEGATIVE_INFINITY;
+  private readonly intervalMs: number;
+  private readonly toleranceMs: number;
   private readonly clock: Clock;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
@@ -37,47 +57,112 @@ export class LedgerTokenBucket implements Pacer {
   constructor(private readonly options: LedgerTokenBucketOptions) {
     if (!(options.capacity >= 1)) throw new RangeError('LedgerTokenBucket capacity must be at least 1');
     if (!(options.refillPerSecond > 0)) throw new RangeError('LedgerTokenBucket refillPerSecond must be positive');
+    this.intervalMs = 1000 / options.refillPerSecond;
+    this.toleranceMs = (Math.floor(options.capacity) - 1) * this.intervalMs;
     this.clock = options.clock ?? { now: () => new Date() };
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
   }
 
   async take(): Promise<void> {
-    const { documents, tableName, key, capacity, refillPerSecond } = this.options;
+    let attempt: Attempt = this.lastTat >= this.now() ? 'busy' : 'idle';
     for (;;) {
-      const answer = await send('GetItem', () => documents.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true })));
-      const now = this.clock.now().getTime();
-      const item = answer.Item;
-      const version = Number(item?.version ?? 0);
-      const elapsedMs = item === undefined ? 0 : Math.max(0, now - Number(item.refilledAt));
-      const tokens = item === undefined ? capacity : Math.min(capacity, Number(item.tokens) + (elapsedMs / 1000) * refillPerSecond);
-      if (tokens < 1) {
-        const waitMs = ((1 - tokens) / refillPerSecond) * 1000 + this.random() * WAIT_JITTER_MS;
-        this.waitedMs += waitMs;
-        await this.sleep(waitMs);
-        continue;
-      }
-      try {
-        await send('PutItem', () =>
-          documents.send(
-            new PutCommand({
-              TableName: tableName,
-              Item: { ...key, tokens: tokens - 1, refilledAt: now, version: version + 1 },
-              ConditionExpression: 'attribute_not_exists(pk) OR version = :version',
-              ExpressionAttributeValues: { ':version': version },
-            }),
-          ),
-        );
-        this.taken += 1;
-        return;
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        await this.sleep(this.random() * RACE_PAUSE_MS);
+      const now = this.now();
+      if (attempt === 'idle') {
+        if (
+          (await this.update('SET tat = :next', 'attribute_not_exists(tat) OR tat < :now', {
+            ':next': now + this.intervalMs,
+            ':now': now,
+          })) !== undefined
+        ) {
+          this.taken += 1;
+          return;
+        }
+        attempt = 'busy';
+      } else if (attempt === 'busy') {
+        const horizon = now + this.toleranceMs + MAX_RESERVATION_MS;
+        const tat = await this.update('SET tat = tat + :interval', 'tat BETWEEN :now AND :horizon', {
+          ':interval': this.intervalMs,
+          ':now': now,
+          ':horizon': horizon,
+        });
+        if (tat !== undefined) {
+          this.taken += 1;
+          // The slot just reserved is due when the previous tat minus the tolerance is reached. This call's own answer,
+          // not lastTat: this container's other takes may have moved it since.
+          await this.wait(tat - this.intervalMs - this.toleranceMs - now);
+          return;
+        }
+        attempt = 'read';
+      } else {
+        const tat = await this.read();
+        if (tat === undefined || tat < now) attempt = 'idle';
+        else if (tat > now + this.toleranceMs + 2 * MAX_RESERVATION_MS + this.intervalMs) {
+          // No writer whose clock agrees with ours within MAX_RESERVATION_MS could have set this: a clock far ahead
+          // wrote it. Waiting for it would hold this call for as long as the clocks disagree; restart the bucket from
+          // our clock instead, if nobody moved it since (only clocks that far apart can overspend the share).
+          if ((await this.update('SET tat = :next', 'tat = :seen', { ':next': now + this.intervalMs, ':seen': tat })) !== undefined) {
+            this.taken += 1;
+            return;
+          }
+        } else {
+          // Beyond the horizon, come back when a reservation fits; within it, the busy update lost to the clock only.
+          const horizon = now + this.toleranceMs + MAX_RESERVATION_MS;
+          if (tat > horizon) await this.wait(tat - horizon + this.random() * WAIT_JITTER_MS);
+          attempt = 'busy';
+        }
       }
     }
   }
 
-  stats(): { taken: number; waitedMs: number } {
-    return { taken: this.taken, waitedMs: Math.round(this.waitedMs) };
+  /** Tokens taken, time waited, and what they cost in DynamoDB requests (failed conditions included). */
+  stats(): { taken: number; waitedMs: number; requests: number; conditionFailures: number } {
+    return { taken: this.taken, waitedMs: Math.round(this.waitedMs), requests: this.requests, conditionFailures: this.conditionFailures };
+  }
+
+  private now(): number {
+    return this.clock.now().getTime();
+  }
+
+  private async wait(ms: number): Promise<void> {
+    if (ms <= 0) return;
+    this.waitedMs += ms;
+    await this.sleep(ms);
+  }
+
+  /** One conditional UpdateItem: the new tat when it applied, undefined on a failed condition. */
+  private async update(expression: string, condition: string, values: Record<string, number>): Promise<number | undefined> {
+    const { documents, tableName, key } = this.options;
+    this.requests += 1;
+    try {
+      const answer = await send('UpdateItem', () =>
+        documents.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: key,
+            UpdateExpression: expression,
+            ConditionExpression: condition,
+            ExpressionAttributeValues: values,
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        ),
+      );
+      const tat = Number(answer.Attributes?.['tat']);
+      this.lastTat = Math.max(this.lastTat, tat);
+      return tat;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      this.conditionFailures += 1;
+      return undefined;
+    }
+  }
+
+  private async read(): Promise<number | undefined> {
+    const { documents, tableName, key } = this.options;
+    this.requests += 1;
+    const answer = await send('GetItem', () => documents.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true })));
+    const tat = answer.Item?.['tat'];
+    if (tat !== undefined) this.lastTat = Number(tat);
+    return tat === undefined ? undefined : Number(tat);
   }
 }
