@@ -6,12 +6,11 @@ import type { CliIo } from '../io';
 import { addCommonOptions, type CommonOptions } from '../options';
 import { renderPlan } from '../render/plan';
 import { resolveScope } from '../scope';
-import { findingsExitCode, mergeFindings } from '../views/findings';
-import { EVERY_SCOPE } from '../views/organization';
+import { findingsExitCode } from '../views/findings';
 import { buildPlanReport, combinePlanReports } from '../views/plan';
 import { action } from './context';
 import { findProblems } from './findings';
-import { coveredInstances, outcomesOf, plansOfThisScope } from './scoped-work';
+import { plansOfThisScope, reportOfRun } from './scoped-work';
 
 export function registerPlan(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
   addCommonOptions(
@@ -40,23 +39,7 @@ export function registerPlan(program: Command, io: CliIo, setExitCode: (code: nu
           const shown = plansOfThisScope(session, plans);
           return { scope, report: buildPlanReport(shown, scope, scoped.config, findings, scopeFieldsOf(scoped.scope)) };
         });
-        const [single] = done.results;
-        const report =
-          session.organization === undefined && single !== undefined
-            ? single.value.report
-            : combinePlanReports(
-                done.results.map((result) => result.value.report),
-                coveredInstances(
-                  named,
-                  done.results.map((result) => result.value.scope),
-                ),
-                mergeFindings(
-                  done.results.map((result) => result.value.report.findings),
-                  done.problems,
-                  EVERY_SCOPE,
-                ),
-                outcomesOf(session, done),
-              );
+        const report = reportOfRun(session, named, done, combinePlanReports);
         emit(report, renderPlan);
         return worstOf(ExitCode.ok, findingsExitCode(report.findings));
       }),

@@ -2,17 +2,20 @@
  * The mirrored intervals of the report, from the ledger history: the home scope's for a single account, as the
  * functions' own reader sees it; every covered (account, Region)'s for an organization, each interval naming its own.
  */
+import type { ScopedHistoryRecord } from '../../shared/converge/governance-ports';
 import { type MirroredInterval, mirroredIntervals } from '../../shared/domain/mirrored-intervals';
 import { governanceDeps } from '../../shared/wiring/governance';
 import type { ScopeFields } from '../across-scopes';
-import { credentialsAccountId, readEveryScopeHistory, type ScopedHistoryRecord } from '../aws/ledger-history';
+import { credentialsAccountId } from '../aws/ledger-history';
 import type { CliSession } from '../session';
 
 export async function intervalsOf(session: CliSession, since: Date, until: Date): Promise<Array<MirroredInterval & ScopeFields>> {
+  const history = governanceDeps(session.config).history;
   if (session.organization === undefined) {
-    return mirroredIntervals(await governanceDeps(session.config).history.readHistory(), since, until);
+    const home = (await history.readHistory()).filter((record) => record.accountId === undefined);
+    return mirroredIntervals(home, since, until);
   }
-  const [records, homeAccountId] = await Promise.all([readEveryScopeHistory(session.config.tableName), credentialsAccountId()]);
+  const [records, homeAccountId] = await Promise.all([history.readHistory(), credentialsAccountId()]);
   const covered = session.scopes.flatMap((entry) => (entry.scope === undefined ? [] : [entry.scope]));
   const byScope = new Map<string, ScopedHistoryRecord[]>();
   for (const record of records) {

@@ -8,8 +8,8 @@ import type { InstancePlan } from '../../shared/converge';
 import type { AcrossScopes } from '../across-scopes';
 import type { Scope } from '../scope';
 import type { CliSession } from '../session';
-import { knowsNothingOf } from '../views/findings';
-import { type ScopeOutcome, scopeOutcomes } from '../views/organization';
+import { type Findings, knowsNothingOf, mergeFindings } from '../views/findings';
+import { EVERY_SCOPE, type ScopeOutcome, scopeOutcomes } from '../views/organization';
 
 /**
  * With an organization, an instance lives in one scope: the others do not know it, and their "gone" plan for it
@@ -33,4 +33,31 @@ export function outcomesOf<T>(session: CliSession, done: AcrossScopes<T>): Scope
   const covered = session.scopes.flatMap((entry) => (entry.scope === undefined ? [] : [entry.scope]));
   const read = done.results.flatMap((result): AccountRegion[] => (result.scoped.scope === undefined ? [] : [result.scoped.scope]));
   return scopeOutcomes(covered, read, done.problems);
+}
+
+/**
+ * The command's one report: a single account's own, or every scope's combined (`combine`: the command's view) with
+ * the instances they covered, their findings and the scopes that could not be read.
+ */
+export function reportOfRun<R extends { readonly findings: Findings }>(
+  session: CliSession,
+  named: readonly string[],
+  done: AcrossScopes<{ readonly scope: Scope; readonly report: R }>,
+  combine: (reports: readonly R[], scope: Scope, findings: Findings, scopes: readonly ScopeOutcome[]) => R,
+): R {
+  const [single] = done.results;
+  if (session.organization === undefined && single !== undefined) return single.value.report;
+  return combine(
+    done.results.map((result) => result.value.report),
+    coveredInstances(
+      named,
+      done.results.map((result) => result.value.scope),
+    ),
+    mergeFindings(
+      done.results.map((result) => result.value.report.findings),
+      done.problems,
+      EVERY_SCOPE,
+    ),
+    outcomesOf(session, done),
+  );
 }

@@ -7,12 +7,11 @@ import { addCommonOptions, type CommonOptions } from '../options';
 import { renderStatus } from '../render/status';
 import { renderUnmanaged } from '../render/unmanaged';
 import { resolveScope } from '../scope';
-import { findingsExitCode, mergeFindings } from '../views/findings';
-import { EVERY_SCOPE } from '../views/organization';
+import { findingsExitCode } from '../views/findings';
 import { buildStatusReport, combineStatusReports } from '../views/status';
 import { action } from './context';
 import { findProblems } from './findings';
-import { coveredInstances, outcomesOf, plansOfThisScope } from './scoped-work';
+import { plansOfThisScope, reportOfRun } from './scoped-work';
 import { unmanagedSessionsOf } from './unmanaged';
 
 export function registerStatus(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
@@ -65,23 +64,7 @@ export function registerStatus(program: Command, io: CliIo, setExitCode: (code: 
           const unmanagedSessions = (await unmanagedSessionsOf(scoped)).map((session) => ({ ...where, ...session }));
           return { scope, report: { ...status, unmanagedSessions } };
         });
-        const [single] = done.results;
-        const report =
-          session.organization === undefined && single !== undefined
-            ? single.value.report
-            : combineStatusReports(
-                done.results.map((result) => result.value.report),
-                coveredInstances(
-                  named,
-                  done.results.map((result) => result.value.scope),
-                ),
-                mergeFindings(
-                  done.results.map((result) => result.value.report.findings),
-                  done.problems,
-                  EVERY_SCOPE,
-                ),
-                outcomesOf(session, done),
-              );
+        const report = reportOfRun(session, named, done, combineStatusReports);
         emit(
           report,
           (shown, colors, width) => renderStatus(shown, colors, width) + renderUnmanaged(shown.unmanagedSessions, colors, width),

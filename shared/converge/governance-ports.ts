@@ -22,7 +22,13 @@ export interface AnnouncementPort {
   record(sessionId: string, announcement: Announcement, previousFingerprint: string | undefined): Promise<boolean>;
 }
 
+/** A history item with the (account, Region) it was recorded in; both absent for the hub's home scope. */
+export interface ScopedHistoryRecord extends HistoryRecord {
+  readonly accountId?: string;
+  readonly region?: string;
+}
+
 export interface HistoryReaderPort {
-  /** Every history item the ledger still holds (it keeps HISTORY_TTL_DAYS of it). */
-  readHistory(): Promise<HistoryRecord[]>;
+  /** Every history item the ledger still holds (it keeps HISTORY_TTL_DAYS of it), of every scope. */
+  readHistory(): Promise<ScopedHistoryRecord[]>;
 }
