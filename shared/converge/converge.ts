@@ -79,8 +79,12 @@ export interface ConvergeSummary {
 }
 
 /** What one applyPlans learns that holds for every instance it applies. */
-interface RunWide {
-  /** EC2 refused a create of this run at the account's session quota: the other attaches are refused without a call. */
+/**
+ * What the instance runs of one invocation learn together (the sweep shares one across all its steps): once EC2
+ * refused a create at the account's session quota, the other attaches are refused without a call, until one of our
+ * deletes frees a session.
+ */
+export interface RunWide {
   accountQuotaRefusal?: string;
 }
 
@@ -543,6 +547,8 @@ class InstanceRun {
     await ledger.markSlotReleasing(decision.eniId, decision.sessionId);
     const deletion = await ec2.deleteSession(decision.sessionId);
     this.deletedSessionIds.add(decision.sessionId);
+    // A session freed under the account's quota: the attaches after this one may be taken again.
+    if (deletion === 'deleted') this.runWide.accountQuotaRefusal = undefined;
     // Duplicate events converge at once (stopping and stopped): only the call whose delete took effect reports it.
     // Announced before the slot goes, so that no moment leaves the deletion both unannounced and unmarked.
     if (deletion === 'already-gone') {
@@ -845,9 +851,9 @@ export async function applyPlansReporting(
   plans: readonly InstancePlan[],
   triggerOf: (plan: InstancePlan) => ConvergeTrigger,
   deps: ConvergeDeps,
+  runWide: RunWide = {},
 ): Promise<AppliedPlans> {
   const failures = new Map<string, unknown>();
-  const runWide: RunWide = {};
   const unread = plans.filter((plan) => plan.lastDecisions === undefined).map((plan) => plan.instanceId);
   const lastDecisions = unread.length === 0 ? new Map() : await deps.ledger.readLastDecisions(unread);
   const published: OutcomeEvent[] = [];
@@ -892,8 +898,13 @@ export async function applyPlansReporting(
 }
 
 /** Applies already-read plans; converge = readAndPlan + applyPlans. */
-export async function applyPlans(plans: readonly InstancePlan[], trigger: ConvergeTrigger, deps: ConvergeDeps): Promise<ConvergeSummary> {
-  const { summary, failures } = await applyPlansReporting(plans, () => trigger, deps);
+export async function applyPlans(
+  plans: readonly InstancePlan[],
+  trigger: ConvergeTrigger,
+  deps: ConvergeDeps,
+  runWide: RunWide = {},
+): Promise<ConvergeSummary> {
+  const { summary, failures } = await applyPlansReporting(plans, () => trigger, deps, runWide);
   if (failures.size === 0) return summary;
   // Never swallowed: the invocation fails so Lambda retries (converge is idempotent) and then the DLQ gets it.
   const all = [...failures.values()];
@@ -906,8 +917,8 @@ export async function converge(
   instanceIds: readonly string[],
   trigger: ConvergeTrigger,
   deps: ConvergeDeps,
-  options: ReadOptions = {},
+  options: ReadOptions & { readonly runWide?: RunWide } = {},
 ): Promise<ConvergeSummary> {
   const plans = await readAndPlan(instanceIds, deps, options);
-  return applyPlans(plans, trigger, deps);
+  return applyPlans(plans, trigger, deps, options.runWide);
 }

@@ -19,7 +19,15 @@ import { coverageOf } from '../domain/coverage';
 import { PermanentError } from '../domain/errors';
 import type { SessionFacts } from '../domain/types';
 import { type Pacer, TokenBucket } from '../util/token-bucket';
-import { applyPlans, ConvergeError, type ConvergeSummary, type ConvergeTrigger, converge, type DecisionRecord } from './converge';
+import {
+  applyPlans,
+  ConvergeError,
+  type ConvergeSummary,
+  type ConvergeTrigger,
+  converge,
+  type DecisionRecord,
+  type RunWide,
+} from './converge';
 import { GOVERNANCE_METRICS, recordCount, recordPercent } from './governance-metrics';
 import { findSessionOwners, planOrphanDetaches } from './orphan-sessions';
 import { flushOutbox, SWEEP_FLUSH_LIMIT } from './outbox';
@@ -232,6 +240,8 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
   let summary = emptySummary();
   const failures: unknown[] = [];
   let converged = 0;
+  // One account quota for the whole run: once a create is refused at it, no later step calls EC2 to hear it again.
+  const runWide: RunWide = {};
   for (let index = 0; index < chosen.length; index += settings.batchSize) {
     // The first step always runs, so every run makes progress whatever the timeout.
     const remaining = index > 0 ? context.remainingTimeMs?.() : undefined;
@@ -245,7 +255,7 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
     }
     const batch = chosen.slice(index, index + settings.batchSize);
     try {
-      summary = add(summary, await converge(batch, trigger, paced, { rememberedEnis: 'always' }));
+      summary = add(summary, await converge(batch, trigger, paced, { rememberedEnis: 'always', runWide }));
     } catch (error) {
       failures.push(error);
       if (error instanceof ConvergeError) summary = add(summary, error.summary);
@@ -261,7 +271,7 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
     const handled = new Set(summary.decisions.flatMap((decision) => (decision.sessionId ? [decision.sessionId] : [])));
     const pending = orphans.filter((session) => !handled.has(session.sessionId)).slice(0, settings.maxInstancesPerRun);
     try {
-      summary = add(summary, await applyPlans(planOrphanDetaches(pending), trigger, paced));
+      summary = add(summary, await applyPlans(planOrphanDetaches(pending), trigger, paced, runWide));
     } catch (error) {
       failures.push(error);
       if (error instanceof ConvergeError) summary = add(summary, error.summary);

@@ -92,6 +92,23 @@ describe('converge when EC2 refuses the create for good', () => {
     expect(await ledgerProblems()).toEqual([]);
   });
 
+  it('stops calling EC2 at the account quota for the rest of a sweep run, across its steps', async () => {
+    cloud.sim.setLimits({ sessionsPerAccount: 0 });
+    const instances: Launched[] = [];
+    for (let i = 0; i < 3 * INSTANCE_CONCURRENCY; i += 1) instances.push(await seed.launch({ tags: TAG }));
+    cloud.sim.resetCalls();
+
+    const run = await sweep({ eventId: 'sweep-at-quota' }, wiring.deps, {
+      ledger: wiring.sweepLedger,
+      settings: { ...SWEEP_SETTINGS, batchSize: INSTANCE_CONCURRENCY },
+    });
+
+    expect(run).toMatchObject({ refused: instances.length, failed: 0 });
+    // Three steps: only the first one's instances in flight hear the refusal from EC2.
+    expect(cloud.sim.calls().CreateTrafficMirrorSession?.total).toBeLessThanOrEqual(INSTANCE_CONCURRENCY);
+    expect(await ledgerProblems()).toEqual([]);
+  });
+
   it('refuses one instance with reason invalid-parameter while the sweep mirrors every other instance', async () => {
     const rejected = await seed.launch({ tags: TAG });
     const others = [await seed.launch({ tags: TAG }), await seed.launch({ tags: TAG })];
