@@ -86,15 +86,18 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
    * that time). A failure to read (throttled, network) is not kept: the next invocation asks again.
    */
   let cached:
-    | { readonly document: Organization; readonly readAt: number }
+    | { readonly document: Organization; readonly text: string; readonly readAt: number }
     | { readonly refused: ConfigError; readonly readAt: number }
     | undefined;
   let reading: Promise<Organization> | undefined;
   async function read(): Promise<Organization> {
     try {
       const text = await readParameterText(clients.ssm, options.parameterName);
-      const parsed = parseOrganization(options.parameterName, text);
-      cached = { document: parsed, readAt: now() };
+      // The same text keeps the same document: each scope's deps (and their adapters' caches) are rebuilt only when
+      // the document changes, not every time the cache expires.
+      const unchanged = cached !== undefined && 'text' in cached && cached.text === text ? cached.document : undefined;
+      const parsed = unchanged ?? parseOrganization(options.parameterName, text);
+      cached = { document: parsed, text, readAt: now() };
       return parsed;
     } catch (error) {
       if (error instanceof ConfigError) cached = { refused: error, readAt: now() };

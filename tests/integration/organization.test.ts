@@ -416,6 +416,37 @@ describe('the hub of an organization', () => {
     }
   });
 
+  it("keeps each scope's dependencies while the document's text is unchanged, and rebuilds them when it changes", async () => {
+    const { organizationWiring, DOCUMENT_CACHE_MS } = await import('../../shared/wiring/organization');
+    await putDocument(JSON.stringify(organizationDocument()));
+    let now = Date.parse('2026-12-05T01:00:00Z');
+    const wiring = organizationWiring({
+      base: loadConfig({ LEDGER_TABLE_NAME: cloud.table.tableName, MIRROR_ORGANIZATION_PARAMETER: PARAMETER }),
+      parameterName: PARAMETER,
+      clients: { documents: cloud.documents, eventBridge: new EventBridgeClient({}), sts: new STSClient({}), ssm: ssmClient() },
+      homeAccountId: SECURITY,
+      homeRegion: DUBLIN,
+      clock: { now: () => new Date(now) },
+      metrics: null,
+    });
+    const scope = { accountId: SECURITY, region: DUBLIN };
+    try {
+      const first = await wiring.depsFor(scope);
+      now += DOCUMENT_CACHE_MS;
+      const afterExpiry = await wiring.depsFor(scope);
+      await putDocument(JSON.stringify({ ...organizationDocument(), mutatingShare: 0.25 }));
+      now += DOCUMENT_CACHE_MS;
+      const afterChange = await wiring.depsFor(scope);
+
+      expect(first).toBeDefined();
+      expect(afterExpiry).toBe(first);
+      expect(afterChange).not.toBe(first);
+    } finally {
+      wiring.destroy();
+      await putDocument(JSON.stringify(organizationDocument()));
+    }
+  });
+
   describe('wired for one scope (depsFor, as mirrorctl would use it)', () => {
     const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
     const client = <T>(Make: new (config: object) => T, url: string): T => {
