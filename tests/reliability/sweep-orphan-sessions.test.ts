@@ -8,16 +8,16 @@ import {
   CreateTrafficMirrorSessionCommand,
   DescribeNetworkInterfacesCommand,
   DetachNetworkInterfaceCommand,
+  waitUntilNetworkInterfaceAvailable,
 } from '@aws-sdk/client-ec2';
 import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
 import { sweep } from '../../shared/converge/sweep';
 import { endpointsOf, type Wiring, wire } from '../support/deps';
+import { TEST_SWEEP_SETTINGS as SETTINGS } from '../support/sweep-world';
 import { Ec2Seeder, type Launched, sessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
 const OWNER_TAG = 'vpc-mirror-orchestrator:owner';
-const SETTINGS = { ...DEFAULT_SWEEP_SETTINGS, mutationsPerSecond: 50, mutationBurst: 50 };
 const trigger = (id: string) => ({ eventId: id });
 
 let cloud: TestCloud;
@@ -62,6 +62,11 @@ async function moveInterface(eniId: string, toInstanceId: string): Promise<void>
   const described = await cloud.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eniId] }));
   const attachmentId = described.NetworkInterfaces?.[0]?.Attachment?.AttachmentId;
   await cloud.ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: attachmentId }));
+  // Detaching takes EC2 a moment (status detaching): attaching before it is available fails with InUse.
+  await waitUntilNetworkInterfaceAvailable(
+    { client: cloud.ec2, maxWaitTime: 30, minDelay: 1, maxDelay: 1 },
+    { NetworkInterfaceIds: [eniId] },
+  );
   await cloud.ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eniId, InstanceId: toInstanceId, DeviceIndex: 1 }));
 }
 
