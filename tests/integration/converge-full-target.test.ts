@@ -6,14 +6,13 @@
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ledgerProblems, OWNER_TAG } from '../../local/oracle';
-import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
 import { converge, SLOT_GRACE_MS, TARGET_FULL_RECHECK_MS } from '../../shared/converge';
 import { sweep } from '../../shared/converge/sweep';
 import { endpointsOf, type Wiring, wire } from '../support/deps';
+import { TEST_SWEEP_SETTINGS as SWEEP_SETTINGS } from '../support/sweep-world';
 import { Ec2Seeder, ledgerItem, sessionsOn, startTestCloud, type TestCloud, targetLoads } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
-const SWEEP_SETTINGS = { ...DEFAULT_SWEEP_SETTINGS, mutationsPerSecond: 50, mutationBurst: 50 };
 
 let cloud: TestCloud;
 let seed: Ec2Seeder;

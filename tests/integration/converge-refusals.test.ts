@@ -5,14 +5,13 @@
  */
 import { Ec2Error } from '@vpc-mirror-orchestrator/ec2-sim';
 import { ledgerProblems as auditedLedger, OWNER_TAG } from '../../local/oracle';
-import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
 import { converge, INSTANCE_CONCURRENCY } from '../../shared/converge';
 import { sweep } from '../../shared/converge/sweep';
 import { endpointsOf, type Wiring, wire } from '../support/deps';
+import { TEST_SWEEP_SETTINGS as SWEEP_SETTINGS } from '../support/sweep-world';
 import { Ec2Seeder, type Launched, sessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
-const SWEEP_SETTINGS = { ...DEFAULT_SWEEP_SETTINGS, mutationsPerSecond: 50, mutationBurst: 50 };
 
 let cloud: TestCloud;
 let seed: Ec2Seeder;

@@ -9,16 +9,15 @@ import { BatchWriteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { eniKey, historyKey, instanceIndexKey, TRACKED_INDEX_MIGRATION_KEY } from '../../shared/aws/ledger/keys';
 import { createSweepLedger } from '../../shared/aws/ledger/sweep';
 import { WRITER_GRACE_MS } from '../../shared/aws/ledger/tracked-enis';
-import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
 import { converge } from '../../shared/converge';
 import { sweep } from '../../shared/converge/sweep';
 import type { SweepLedgerPort } from '../../shared/converge/sweep-ports';
 import { endpointsOf, type Wiring, wire } from '../support/deps';
 import { type DynamoReadCounter, startDynamoReadCounter } from '../support/dynamo-read-counter';
+import { TEST_SWEEP_SETTINGS as SWEEP_SETTINGS } from '../support/sweep-world';
 import { Ec2Seeder, ledgerItem, startTestCloud, type TestCloud } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
-const SWEEP_SETTINGS = { ...DEFAULT_SWEEP_SETTINGS, mutationsPerSecond: 50, mutationBurst: 50 };
 const PAGE_SIZE = 10;
 const OLD_HISTORY_ITEMS = 40;
 

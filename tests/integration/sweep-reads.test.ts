@@ -9,16 +9,15 @@ import { CreateTrafficMirrorSessionCommand } from '@aws-sdk/client-ec2';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { announcementKey } from '../../shared/aws/ledger/announcements';
 import { decisionsKey, historyKey } from '../../shared/aws/ledger/keys';
-import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
 import { type SweepContext, sweep } from '../../shared/converge/sweep';
 import { chunks } from '../../shared/util/chunks';
 import { governanceDeps } from '../../shared/wiring/governance';
 import { endpointsOf, type Wiring, wire } from '../support/deps';
 import { type DynamoReadCounter, startDynamoReadCounter } from '../support/dynamo-read-counter';
+import { TEST_SWEEP_SETTINGS as SWEEP_SETTINGS } from '../support/sweep-world';
 import { Ec2Seeder, startTestCloud, type TestCloud } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
-const SWEEP_SETTINGS = { ...DEFAULT_SWEEP_SETTINGS, mutationsPerSecond: 50, mutationBurst: 50 };
 const HISTORY_ITEMS = 2_000;
 const BATCH_WRITE_LIMIT = 25;
 

@@ -3,28 +3,13 @@
  * length left to AWS (it stores 8500 on NLB sessions). Real adapters over HTTP against the simulator and dynalite.
  */
 
-import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
-import { sweep } from '../../shared/converge/sweep';
-import { endpointsOf, type Wiring, wire } from '../support/deps';
-import { Ec2Seeder, startTestCloud, type TestCloud } from '../support/test-cloud';
+import { useSweepWorld } from '../support/sweep-world';
+import type { Ec2Seeder } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
-const SWEEP_SETTINGS = { ...DEFAULT_SWEEP_SETTINGS, mutationsPerSecond: 50, mutationBurst: 50 };
 const SWEEPS = 4;
 
-let cloud: TestCloud;
-let seed: Ec2Seeder;
-let wiring: Wiring | undefined;
-
-beforeEach(async () => {
-  cloud = await startTestCloud();
-  seed = new Ec2Seeder(cloud);
-});
-
-afterEach(async () => {
-  wiring?.destroy();
-  await cloud?.stop();
-});
+const world = useSweepWorld();
 
 describe('sweeps over a steady fleet', () => {
   it.each([
@@ -32,20 +17,20 @@ describe('sweeps over a steady fleet', () => {
     ['a Network Load Balancer', (s: Ec2Seeder) => s.loadBalancerTarget()],
     ['a Gateway Load Balancer endpoint', (s: Ec2Seeder) => s.gatewayEndpointTarget()],
   ])('make no mutating call once the fleet is mirrored, with %s as the target', async (_kind, makeTarget) => {
-    const targetId = await makeTarget(seed);
-    wiring = wire(endpointsOf(cloud), { targetIds: [targetId], filterId: await seed.filter() });
-    await seed.launch({ tags: TAG, interfaces: 2, zone: 'eu-west-1a' });
-    await seed.launch({ tags: TAG, zone: 'eu-west-1a' });
-    const first = await sweep({ eventId: 'sweep-0' }, wiring.deps, { ledger: wiring.sweepLedger, settings: SWEEP_SETTINGS });
+    const targetId = await makeTarget(world.seed);
+    world.wire({ targetIds: [targetId], filterId: await world.seed.filter() });
+    await world.seed.launch({ tags: TAG, interfaces: 2, zone: 'eu-west-1a' });
+    await world.seed.launch({ tags: TAG, zone: 'eu-west-1a' });
+    const first = await world.sweep('sweep-0');
     expect(first).toMatchObject({ attached: 3, failed: 0 });
-    cloud.sim.resetCalls();
+    world.cloud.sim.resetCalls();
 
     for (let run = 1; run <= SWEEPS; run += 1) {
-      const summary = await sweep({ eventId: `sweep-${run}` }, wiring.deps, { ledger: wiring.sweepLedger, settings: SWEEP_SETTINGS });
+      const summary = await world.sweep(`sweep-${run}`);
       expect(summary).toMatchObject({ kept: 3, attached: 0, detached: 0, mutations: 0 });
     }
 
-    const calls = cloud.sim.calls();
+    const calls = world.cloud.sim.calls();
     expect(calls.CreateTrafficMirrorSession).toBeUndefined();
     expect(calls.DeleteTrafficMirrorSession).toBeUndefined();
   });

@@ -4,17 +4,16 @@
  * under a stable outcomeId.
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
 import { converge } from '../../shared/converge';
 import { OUTBOX_FLUSH_AFTER_MS } from '../../shared/converge/outbox';
 import { sweep } from '../../shared/converge/sweep';
 import { handleTriggerEvent } from '../../shared/lambda/batch';
 import { endpointsOf, type Wiring, wire } from '../support/deps';
+import { TEST_SWEEP_SETTINGS as SETTINGS } from '../support/sweep-world';
 import { Ec2Seeder, startTestCloud, type TestCloud } from '../support/test-cloud';
 import { stateChangeEvent } from '../support/trigger-events';
 
 const TAG = { 'traffic-mirror': 'true' };
-const SETTINGS = { ...DEFAULT_SWEEP_SETTINGS, mutationsPerSecond: 50, mutationBurst: 50 };
 const LATER_MS = OUTBOX_FLUSH_AFTER_MS + 1_000;
 
 let cloud: TestCloud;

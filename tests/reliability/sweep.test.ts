@@ -4,11 +4,12 @@
  * exists -> active; else released with its target source), orphaned target sources, hand-made sessions learned.
  */
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
-import { DEFAULT_SWEEP_SETTINGS, type SweepSettings } from '../../shared/config/sweep-settings';
+import type { SweepSettings } from '../../shared/config/sweep-settings';
 import { SLOT_GRACE_MS } from '../../shared/converge';
 import { sweep } from '../../shared/converge/sweep';
 import { TokenBucket } from '../../shared/util/token-bucket';
 import { endpointsOf, type Wiring, wire } from '../support/deps';
+import { TEST_SWEEP_SETTINGS } from '../support/sweep-world';
 import { Ec2Seeder, type Launched, ledgerItem, sessionsOn, startTestCloud, type TestCloud, targetLoads } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
@@ -31,7 +32,7 @@ function wiring(clockOffsetMs = 0): Wiring {
 
 function settings(overrides: Partial<SweepSettings>): SweepSettings {
   // A generous bucket: these tests are about what is converged, pacing has its own test.
-  return { ...DEFAULT_SWEEP_SETTINGS, mutationsPerSecond: 50, mutationBurst: 50, ...overrides };
+  return { ...TEST_SWEEP_SETTINGS, ...overrides };
 }
 
 const ours = (eniIds: readonly string[]) => sessionsOn(cloud, eniIds).filter((s) => s.tags[OWNER_TAG] !== undefined);

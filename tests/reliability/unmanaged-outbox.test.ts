@@ -4,14 +4,13 @@
  * and no later sweep announces the unchanged session again.
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_SWEEP_SETTINGS } from '../../shared/config/sweep-settings';
 import { OUTBOX_FLUSH_AFTER_MS } from '../../shared/converge/outbox';
 import { sweep } from '../../shared/converge/sweep';
 import { governanceDeps } from '../../shared/wiring/governance';
 import { endpointsOf, type Wiring, wire } from '../support/deps';
+import { TEST_SWEEP_SETTINGS as SETTINGS } from '../support/sweep-world';
 import { Ec2Seeder, startTestCloud, type TestCloud } from '../support/test-cloud';
 
-const SETTINGS = { ...DEFAULT_SWEEP_SETTINGS, mutationsPerSecond: 50, mutationBurst: 50 };
 const DETECTED = 'Unmanaged Mirror Session Detected';
 
 let cloud: TestCloud;
