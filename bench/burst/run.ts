@@ -6,12 +6,12 @@
 import { createWriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EC2Client } from '@aws-sdk/client-ec2';
 import type { CallCount, Simulator } from '@vpc-mirror-orchestrator/ec2-sim';
 import { type LocalCloud, readStack, startLocalCloud } from '../../local/cloud';
 import { checkInvariants, computeEligibleEnis, worldFromSnapshot } from '../../local/oracle';
 import { OWNER_TAG } from '../../shared/aws/ownership';
 import { type DynamoCounter, startDynamoCounter } from '../dynamo-counter';
+import { benchEc2Client } from '../ec2-client';
 import { burstRequests, createTargetPool, launchBurst } from '../fleet/launch';
 import { planFleet } from '../fleet/plan';
 import type { BenchOptions } from '../options';
@@ -208,12 +208,7 @@ export async function runBurstOnce(
     },
   });
   let counter: DynamoCounter | undefined;
-  const ec2 = new EC2Client({
-    endpoint: cloud.ec2Endpoint,
-    region: cloud.region,
-    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-    maxAttempts: 10,
-  });
+  const ec2 = benchEc2Client(cloud);
   try {
     const simulator = cloud.simulator;
     if (!simulator) throw new Error('the local cloud started without its EC2 simulator');

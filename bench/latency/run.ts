@@ -6,10 +6,11 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { CreateTagsCommand, EC2Client, RunInstancesCommand, type RunInstancesCommandOutput } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, RunInstancesCommand, type RunInstancesCommandOutput } from '@aws-sdk/client-ec2';
 import type { Simulator } from '@vpc-mirror-orchestrator/ec2-sim';
 import { type LocalCloud, readStack, startLocalCloud } from '../../local/cloud';
 import { OWNER_TAG } from '../../shared/aws/ownership';
+import { benchEc2Client } from '../ec2-client';
 import { createTargetPool } from '../fleet/launch';
 import { planFleet } from '../fleet/plan';
 import type { BenchOptions } from '../options';
@@ -73,12 +74,7 @@ export async function runLatencyOnce(
     initTimeoutMs: INIT_TIMEOUT_MS,
     timeScale: 1,
   });
-  const ec2 = new EC2Client({
-    endpoint: cloud.ec2Endpoint,
-    region: cloud.region,
-    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-    maxAttempts: 10,
-  });
+  const ec2 = benchEc2Client(cloud);
   const eventAt = new Map<string, number>();
   const stopListening = cloud.bus.onEvent((received) => {
     const detail = received.event.detail as { 'instance-id'?: string; state?: string } | undefined;

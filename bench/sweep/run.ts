@@ -8,10 +8,10 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { EC2Client } from '@aws-sdk/client-ec2';
 import { type LocalCloud, readStack, scheduledEvent, startLocalCloud } from '../../local/cloud';
 import type { SweepSummary } from '../../shared/converge/sweep';
 import { type DynamoCounter, startDynamoCounter } from '../dynamo-counter';
+import { benchEc2Client } from '../ec2-client';
 import { createTargetPool } from '../fleet/launch';
 import { planFleet } from '../fleet/plan';
 import type { BenchOptions } from '../options';
@@ -186,12 +186,7 @@ export async function runSweepOnce(
     initTimeoutMs: INIT_TIMEOUT_MS,
     timeScale: 1,
   });
-  const ec2 = new EC2Client({
-    endpoint: cloud.ec2Endpoint,
-    region: cloud.region,
-    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
-    maxAttempts: 10,
-  });
+  const ec2 = benchEc2Client(cloud);
   let counter: DynamoCounter | undefined;
   try {
     const simulator = cloud.simulator;
