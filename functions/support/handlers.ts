@@ -8,6 +8,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { sqs } from '../../shared/aws/clients';
+import { createRecordDeferral } from '../../shared/aws/record-deferral';
 import { loadConfig } from '../../shared/config/config';
 import { ORGANIZATION_PARAMETER_VARIABLE } from '../../shared/config/organization';
 import type { ConvergeSummary } from '../../shared/converge';
@@ -50,8 +52,9 @@ export function organizationHandler<E, R>(work: (event: E, context: Context) => 
 export function convergeHandler<E>() {
   const organization = organizationFromEnvironment();
   if (organization !== undefined) {
+    const deferral = createRecordDeferral(sqs());
     return organizationHandler<E | SQSEvent, SQSBatchResponse | ConvergeSummary | undefined>((event) =>
-      handleOrganizationTriggerEvent(event, { organization, logger }),
+      handleOrganizationTriggerEvent(event, { organization, logger, deferral }),
     );
   }
   return lambdaHandler<E | SQSEvent, SQSBatchResponse | ConvergeSummary>((event, _context, deps) => handleTriggerEvent(event, deps));

@@ -19,6 +19,7 @@ import {
   QueueEventSource,
   redrivenLetter,
   redrivenMessage,
+  startSqsEndpoint,
 } from '@vpc-mirror-orchestrator/local-lambda';
 import { OUTCOME_SOURCE } from '../../shared/aws/publisher';
 import { makeUnpackDir, resolveCode } from './artifacts';
@@ -107,6 +108,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       stoppers.push({ name: 'EC2 simulator', stop: () => started.stop() });
     }
 
+    // The functions send to their own queues too (the hub defers records whose account has no budget left).
+    const queues: Record<string, LocalQueue> = {};
+    const sqs = await startSqsEndpoint(() => Object.values(queues));
+    stoppers.push({ name: 'SQS endpoint', stop: () => sqs.close() });
+
     const env: Record<string, string> = {
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
@@ -114,6 +120,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridgeEndpoint,
+      AWS_ENDPOINT_URL_SQS: sqs.url,
       // The simulator also serves STS (the hub assumes spoke roles) and SSM (the organization document).
       ...(simulator
         ? { AWS_ENDPOINT_URL_EC2: simulator.url, AWS_ENDPOINT_URL_STS: simulator.url, AWS_ENDPOINT_URL_SSM: simulator.url }
@@ -123,7 +130,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     };
 
     const timeScale = options.timeScale ?? 0.001;
-    const queues: Record<string, LocalQueue> = {};
     const eventSources: Record<string, QueueEventSource> = {};
     const lambdas: Record<string, LocalLambda> = {};
     for (const queue of stack.queues) {

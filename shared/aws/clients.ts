@@ -7,6 +7,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -36,6 +37,7 @@ let documentClient: DynamoDBDocumentClient | undefined;
 let eventBridgeClient: EventBridgeClient | undefined;
 let stsClient: STSClient | undefined;
 let ssmClient: SSMClient | undefined;
+let sqsClient: SQSClient | undefined;
 
 export function ec2(): EC2Client {
   ec2Client ??= new EC2Client({ retryMode: 'adaptive', maxAttempts: EC2_MAX_ATTEMPTS });
@@ -64,4 +66,13 @@ export function sts(): STSClient {
 export function ssm(): SSMClient {
   ssmClient ??= new SSMClient({ retryMode: 'standard', maxAttempts: DEFAULT_MAX_ATTEMPTS });
   return ssmClient;
+}
+
+/**
+ * Organization only: the hub puts deferred records back on their queue (shared/aws/record-deferral.ts). The endpoint
+ * is the Region's (or AWS_ENDPOINT_URL_SQS), never the QueueUrl's host: the URL is built from the record's queue ARN.
+ */
+export function sqs(): SQSClient {
+  sqsClient ??= new SQSClient({ retryMode: 'standard', maxAttempts: DEFAULT_MAX_ATTEMPTS, useQueueUrlAsEndpoint: false });
+  return sqsClient;
 }

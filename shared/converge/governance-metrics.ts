@@ -23,6 +23,8 @@ export const GOVERNANCE_METRICS = {
   windowsEnded: 'windowsEnded',
   /** Organization: a scope the hub may not act in (spoke role missing or denied), with AccountId and Region dimensions. */
   spokeAccessDenied: 'spokeAccessDenied',
+  /** Organization: records put back on their queue because the account's budget had no room, with AccountId and Region. */
+  recordsDeferred: 'recordsDeferred',
 } as const;
 
 export type GovernanceMetric = (typeof GOVERNANCE_METRICS)[keyof typeof GOVERNANCE_METRICS];

@@ -21,7 +21,39 @@ export interface ScopePacing {
   readonly capacity: number;
   readonly refillPerSecond: number;
   /** Shared by every container converging the scope (the ledger's pacing item). */
-  readonly bucket: Pacer;
+  readonly bucket: SharedPacer;
+}
+
+export type Claim = { readonly granted: true } | { readonly granted: false; readonly dueInMs: number };
+
+/** A pacer shared by containers that can also hand one container several tokens at once, when they are due soon. */
+export interface SharedPacer extends Pacer {
+  /** `count` tokens when the first is due within `withinMs`, for this container's next takes; else when it would be. */
+  claim(count: number, withinMs: number): Promise<Claim>;
+  /** Forgets the claimed tokens not taken; answers how many. */
+  dropClaimed(): number;
+}
+
+/** The SQS message attribute that counts how often a record was deferred (shared/aws/record-deferral.ts). */
+export const DEFERRALS_ATTRIBUTE = 'mirror-deferrals';
+
+/** What deferring needs of an SQS record (Lambda's SQSRecord has it). */
+export interface QueuedRecord {
+  readonly messageId: string;
+  readonly body: string;
+  readonly eventSourceARN: string;
+  readonly messageAttributes?: Readonly<Record<string, { readonly stringValue?: string | undefined }>>;
+}
+
+export function deferralsOf(record: QueuedRecord): number {
+  const value = Number(record.messageAttributes?.[DEFERRALS_ATTRIBUTE]?.stringValue ?? 0);
+  return Number.isInteger(value) && value > 0 ? value : 0;
+}
+
+/** Puts records back on their queue for later. */
+export interface RecordDeferral {
+  /** Each record as a new message, invisible for `delaySeconds`: the message ids of the records put back. */
+  defer(records: readonly QueuedRecord[], delaySeconds: number): Promise<ReadonlySet<string>>;
 }
 
 export interface OrganizationPort {

@@ -37,10 +37,20 @@ export function isSqsEvent(event: unknown): event is SQSEvent {
  * The handler body of the event-driven functions: an SQS batch gets a partial batch response; a direct
  * EventBridge event is converged as before and throws on failure (async retries, then the on-failure destination).
  */
-export async function handleTriggerEvent(event: unknown, deps: ConvergeDeps): Promise<SQSBatchResponse | ConvergeSummary> {
+/**
+ * Asked once per SQS batch, between planning and applying: 'deferred' when the gate has put the records that name
+ * instances back on their queue for later (the plans are dropped, the records acknowledged), 'apply' otherwise.
+ */
+export type ApplyGate = (plans: readonly InstancePlan[], records: readonly SQSRecord[]) => Promise<'apply' | 'deferred'>;
+
+export async function handleTriggerEvent(
+  event: unknown,
+  deps: ConvergeDeps,
+  gate?: ApplyGate,
+): Promise<SQSBatchResponse | ConvergeSummary> {
   // Outcome events an earlier invocation could not send go first (at least once, shared/converge/outbox.ts).
   await flushOutboxBeforeConverge(deps);
-  return isSqsEvent(event) ? handleSqsBatch(event, deps) : handleTrigger(event, deps);
+  return isSqsEvent(event) ? handleSqsBatch(event, deps, gate) : handleTrigger(event, deps);
 }
 
 interface NamedInstance {
@@ -51,7 +61,7 @@ interface NamedInstance {
   readonly messageIds: Set<string>;
 }
 
-export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps): Promise<SQSBatchResponse> {
+export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps, gate?: ApplyGate): Promise<SQSBatchResponse> {
   const failed = new Set<string>();
   const byInstance = new Map<string, NamedInstance>();
   const toSplit: { record: SQSRecord; trigger: Trigger }[] = [];
@@ -120,15 +130,24 @@ export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps): Promi
 
   const claimsOf = (instanceId: string) => byInstance.get(instanceId)?.claims;
   const { ready, lagging } = partitionByClaims(await readAndPlan([...byInstance.keys()], deps), claimsOf);
+  const naming = new Set([...byInstance.values()].flatMap((named) => [...named.messageIds]));
+  if (
+    gate !== undefined &&
+    (await gate(
+      ready,
+      event.Records.filter((record) => naming.has(record.messageId)),
+    )) === 'deferred'
+  ) {
+    deps.logger.info('deferred batch', { records: event.Records.length, ignored, split: toSplit.length, instances: byInstance.size });
+    return { batchItemFailures: failuresOf(event, failed) };
+  }
   await applyEach(ready);
   // Instances whose read is behind their event wait for EC2 to catch up, after the others are done.
   const caught = await catchUp(lagging, claimsOf, deps);
   await applyEach(caught.plans);
   logLeftToSweep(caught.behind, (instanceId) => byInstance.get(instanceId)?.eventId, deps);
 
-  const batchItemFailures: SQSBatchItemFailure[] = event.Records.filter((record) => failed.has(record.messageId)).map((record) => ({
-    itemIdentifier: record.messageId,
-  }));
+  const batchItemFailures = failuresOf(event, failed);
   const { attached, detached, refused, skipped, kept } = summarize(decisions);
   deps.logger.info('converged batch', {
     records: event.Records.length,
@@ -145,6 +164,10 @@ export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps): Promi
     retriedRecords: batchItemFailures.map((failure) => failure.itemIdentifier),
   });
   return { batchItemFailures };
+}
+
+function failuresOf(event: SQSEvent, failed: ReadonlySet<string>): SQSBatchItemFailure[] {
+  return event.Records.filter((record) => failed.has(record.messageId)).map((record) => ({ itemIdentifier: record.messageId }));
 }
 
 /** The record's trigger, or undefined when the record is malformed (logged with its message id and event id). */

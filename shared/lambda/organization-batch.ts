@@ -11,11 +11,12 @@
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Scope } from '../config/organization';
 import type { ConvergeSummary } from '../converge/converge';
-import type { OrganizationPort } from '../converge/organization-ports';
+import type { OrganizationPort, RecordDeferral } from '../converge/organization-ports';
 import type { ConvergeDeps } from '../converge/ports';
 import { ConfigError } from '../domain/errors';
 import { CONVERGE_REQUEST_DETAIL_TYPE } from '../domain/events';
 import { handleTriggerEvent, isSqsEvent } from './batch';
+import { pacingGate } from './pacing-gate';
 import { reportSpokeAccessDenied } from './spoke-access';
 
 export const ACCOUNT_ID_PATTERN = /^\d{12}$/;
@@ -39,6 +40,8 @@ export interface OrganizationHandlerDeps {
   readonly organization: OrganizationPort;
   /** For what belongs to no scope (an unreadable record, a scope not in the document). */
   readonly logger: ConvergeDeps['logger'];
+  /** Puts back an SQS batch whose account's budget has no room (pacing-gate.ts); without it, batches wait in place. */
+  readonly deferral?: RecordDeferral;
 }
 
 export async function handleOrganizationTriggerEvent(
@@ -123,11 +126,14 @@ async function convergeScope(
     return undefined;
   }
   try {
-    return await handleTriggerEvent(event, scoped);
+    return await handleTriggerEvent(event, scoped, deps.deferral && pacingGate(scoped, deps.deferral));
   } catch (error) {
     if (!deps.organization.isAccessDenied(error)) throw error;
     await reportSpokeAccessDenied(scoped, error, bodies);
     return isSqsEvent(event) ? { batchItemFailures: [] } : undefined;
+  } finally {
+    // Tokens claimed for this batch and not spent are not kept for another (pacing.ts says why).
+    scoped.pacing.bucket.dropClaimed();
   }
 }
 

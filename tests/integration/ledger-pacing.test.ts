@@ -65,7 +65,31 @@ function virtualTime() {
         advance();
       }
     },
+    /** Any call on a bucket, counted as running until it returns (its sleeps are the clock's). */
+    call: async <T>(work: () => Promise<T>): Promise<T> => {
+      running += 1;
+      try {
+        return await work();
+      } finally {
+        running -= 1;
+        advance();
+      }
+    },
   };
+}
+
+/** The windows in which more tokens were taken than capacity + elapsed x rate allows. */
+function overspentWindows(takenAt: number[], capacity: number): string[] {
+  const sorted = [...takenAt].sort((a, b) => a - b);
+  const overspent: string[] = [];
+  for (let from = 0; from < sorted.length; from += 1) {
+    for (let to = from; to < sorted.length; to += 1) {
+      const tokens = to - from + 1;
+      const elapsed = (sorted[to] ?? 0) - (sorted[from] ?? 0);
+      if (tokens > capacity + (elapsed / 1000) * REFILL_PER_SECOND + 1e-9) overspent.push(`${tokens} tokens in ${elapsed} ms`);
+    }
+  }
+  return overspent;
 }
 
 const container = (account: string, time: ReturnType<typeof virtualTime>, capacity = CAPACITY) =>
@@ -116,22 +140,72 @@ describe('the shared pacing bucket', () => {
     // 60 tokens where 5 are available at once: most wait, some beyond the reservation horizon (they read and sleep).
     const takenAt = await Promise.all(containers.flatMap((bucket) => Array.from({ length: 15 }, () => time.take(bucket))));
 
-    takenAt.sort((a, b) => a - b);
-    const overspent: string[] = [];
-    for (let from = 0; from < takenAt.length; from += 1) {
-      for (let to = from; to < takenAt.length; to += 1) {
-        const tokens = to - from + 1;
-        const allowed = capacity + (((takenAt[to] ?? 0) - (takenAt[from] ?? 0)) / 1000) * REFILL_PER_SECOND;
-        if (tokens > allowed + 1e-9) overspent.push(`${tokens} tokens in ${(takenAt[to] ?? 0) - (takenAt[from] ?? 0)} ms`);
-      }
-    }
-    expect(overspent).toEqual([]);
+    expect(overspentWindows(takenAt, capacity)).toEqual([]);
     expect(takenAt).toHaveLength(60);
     expect(containers.reduce((sum, bucket) => sum + bucket.stats().taken, 0)).toBe(60);
     // The whole share was used: the last token came when the bucket allowed it, not later.
-    expect((takenAt.at(-1) ?? 0) - START).toBe(((60 - capacity) / REFILL_PER_SECOND) * 1000);
+    expect(Math.max(...takenAt) - START).toBe(((60 - capacity) / REFILL_PER_SECOND) * 1000);
     expect(counter.reads().requests['GetItem']).toBeGreaterThan(0);
   });
+  it('claims a batch of tokens in one UpdateItem when the first is due soon, and spends them with no other request', async () => {
+    const time = virtualTime();
+    const bucket = container('555555555555', time);
+
+    const claim = await time.call(() => bucket.claim(30, 3_000));
+    const takenAt: number[] = [];
+    for (let token = 0; token < 30; token += 1) takenAt.push(await time.take(bucket));
+
+    expect(claim).toEqual({ granted: true });
+    expect(counter.reads().requests).toEqual({ UpdateItem: 1 });
+    // A full bucket's 25 at once, then the refill's pace.
+    expect(takenAt.slice(0, CAPACITY).every((at) => at === START)).toBe(true);
+    expect((takenAt.at(-1) ?? 0) - START).toBe(((30 - CAPACITY) / REFILL_PER_SECOND) * 1000);
+  });
+
+  it('refuses a claim whose first token is due beyond the wait, takes nothing, and says when it would be due', async () => {
+    const time = virtualTime();
+    const busy = container('666666666666', time);
+    const other = container('666666666666', time);
+    await time.call(() => busy.claim(CAPACITY + 20, 3_000));
+
+    const refused = await time.call(() => other.claim(5, 3_000));
+    const granted = await time.call(() => other.claim(5, 9_000));
+
+    // 45 slots claimed: the burst's 25 now, then one each 0.4 s; the 46th is due 21 x 0.4 s from now.
+    expect(refused).toEqual({ granted: false, dueInMs: 8_400 });
+    expect(granted).toEqual({ granted: true });
+    expect(other.stats().taken).toBe(0);
+  });
+
+  it('never lets containers that claim, take part of their claim and drop the rest, take more than capacity + elapsed x rate', async () => {
+    const time = virtualTime();
+    const capacity = 5;
+    const containers = Array.from({ length: 4 }, () => container('777777777777', time, capacity));
+    const takenAt: number[] = [];
+
+    // Each container converges 6 batches: claims what the batch plans (1-4), spends all but one of the claim and
+    // then one more than it claimed (a batch's plans are an estimate), waiting for room when the claim is refused.
+    await Promise.all(
+      containers.map(async (bucket, index) => {
+        for (let batch = 0; batch < 6; batch += 1) {
+          const planned = 1 + ((index + batch) % 4);
+          for (;;) {
+            const claim = await time.call(() => bucket.claim(planned, 1_000));
+            if (claim.granted) break;
+            await time.call(() => time.sleep(claim.dueInMs));
+          }
+          const spent = (index + batch) % 2 === 0 ? planned - 1 : planned + 1;
+          for (let token = 0; token < spent; token += 1) takenAt.push(await time.take(bucket));
+          bucket.dropClaimed();
+        }
+      }),
+    );
+
+    expect(takenAt.length).toBeGreaterThan(40);
+    expect(overspentWindows(takenAt, capacity)).toEqual([]);
+    expect(containers.reduce((sum, bucket) => sum + bucket.stats().dropped, 0)).toBeGreaterThan(0);
+  });
+
   it('does not hold a call for as long as a clock far ahead of its own says', async () => {
     const time = virtualTime();
     const ahead = new LedgerTokenBucket({

@@ -10,17 +10,21 @@ import { DescribeTrafficMirrorSessionsCommand, EC2Client } from '@aws-sdk/client
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Ec2Error } from '@vpc-mirror-orchestrator/ec2-sim';
+import { sqsEvent, sqsRecord } from '@vpc-mirror-orchestrator/local-lambda';
 import type { Handler, ScheduledEvent, SQSBatchResponse } from 'aws-lambda';
+import { pacingKey } from '../../shared/aws/ledger/keys';
 import { loadConfig } from '../../shared/config/config';
 import { handleTriggerEvent } from '../../shared/lambda/batch';
 import type { OrganizationSweepSummary } from '../../shared/lambda/organization-sweep';
 import type { ScopeWindowEnd } from '../../shared/lambda/organization-window-end';
+import { MAX_DEFERRALS } from '../../shared/lambda/pacing-gate';
 import { handleScheduledSweep } from '../../shared/lambda/sweep-handler';
 import type { OrganizationWiring } from '../../shared/wiring/organization';
 import { createLambdaContext } from '../support/lambda-context';
 import { Ec2Seeder, ledgerItem, setFunctionEnvironment, startTestCloud, type TestCloud, targetLoads } from '../support/test-cloud';
-import { sqsBatchOf, stateChangeEvent } from '../support/trigger-events';
+import { QUEUE_ARN, sqsBatchOf, stateChangeEvent } from '../support/trigger-events';
 
 const SECURITY = '111122223333';
 const MEMBER = '444455556666';
@@ -224,6 +228,60 @@ describe('the hub of an organization', () => {
     expect((ownerView.TrafficMirrorSessions ?? []).filter((session) => session.NetworkInterfaceId === member.eniIds[0])).toEqual([
       expect.objectContaining({ OwnerId: MEMBER }),
     ]);
+  });
+
+  describe("when an account's budget is busy (the share's next token is due beyond the wait)", () => {
+    const member = { accountId: MEMBER, region: DUBLIN };
+    /** The member's share (0.5: 25 tokens, 2.5/s, so a 9.6 s tolerance) spent until 4 s from now. */
+    const spendMemberBudget = () =>
+      cloud.documents.send(
+        new PutCommand({ TableName: cloud.table.tableName, Item: { ...pacingKey(MEMBER, DUBLIN), tat: Date.now() + 9_600 + 4_000 } }),
+      );
+    const restoreMemberBudget = () =>
+      cloud.documents.send(new DeleteCommand({ TableName: cloud.table.tableName, Key: pacingKey(MEMBER, DUBLIN) }));
+    afterEach(restoreMemberBudget);
+
+    it("puts its records back on their queue, delayed, and converges the other accounts' records at once", async () => {
+      const busy = await seederIn(MEMBER_KEY, DUBLIN).launch(TAGGED);
+      const home = await seederIn('test', DUBLIN).launch(TAGGED);
+      const before = cloud.queue.stats().sent;
+      await spendMemberBudget();
+
+      const answer = await invoke(runningIn(member, busy.instanceId), runningIn({ accountId: SECURITY, region: DUBLIN }, home.instanceId));
+
+      expect(answer.batchItemFailures).toEqual([]);
+      expect(managedSessionsIn(member, busy.eniIds)).toEqual([]);
+      expect(managedSessionsIn({ accountId: SECURITY, region: DUBLIN }, home.eniIds)).toHaveLength(1);
+      expect(cloud.queue.stats().sent - before).toBe(1);
+      const deferred = cloud.queue.messages().at(-1);
+      expect(JSON.parse(deferred?.body ?? '{}')).toMatchObject({ account: MEMBER, detail: { 'instance-id': busy.instanceId } });
+      expect(deferred?.messageAttributes).toEqual({ 'mirror-deferrals': { DataType: 'Number', StringValue: '1' } });
+      expect(cloud.queue.stats().delayed).toBeGreaterThanOrEqual(1);
+
+      // The copy, once delivered with room in the budget, converges the instance.
+      await restoreMemberBudget();
+      const copy = sqsRecord({ body: deferred?.body ?? '', queueArn: QUEUE_ARN, messageAttributes: deferred?.messageAttributes ?? {} });
+      const delivered = (await instanceEvents(sqsEvent([copy]), createLambdaContext(), () => undefined)) as SQSBatchResponse;
+      expect(delivered.batchItemFailures).toEqual([]);
+      expect(managedSessionsIn(member, busy.eniIds)).toHaveLength(1);
+    });
+
+    it('converges a record deferred MAX_DEFERRALS times in place, waiting for its token, instead of deferring it again', async () => {
+      const busy = await seederIn(MEMBER_KEY, DUBLIN).launch(TAGGED);
+      const before = cloud.queue.stats().sent;
+      await spendMemberBudget();
+      const record = sqsRecord({
+        body: JSON.stringify(runningIn(member, busy.instanceId)),
+        queueArn: QUEUE_ARN,
+        messageAttributes: { 'mirror-deferrals': { DataType: 'Number', StringValue: String(MAX_DEFERRALS) } },
+      });
+
+      const answer = (await instanceEvents(sqsEvent([record]), createLambdaContext(), () => undefined)) as SQSBatchResponse;
+
+      expect(answer.batchItemFailures).toEqual([]);
+      expect(managedSessionsIn(member, busy.eniIds)).toHaveLength(1);
+      expect(cloud.queue.stats().sent).toBe(before);
+    });
   });
 
   it('reports an account whose spoke role is missing and converges the rest of the batch', async () => {

@@ -24,6 +24,7 @@ import {
   checkLogGroups,
   checkNoWildcardActions,
   checkOnFailureDestinations,
+  checkOwnQueueSends,
   checkRolePerFunction,
   checkRuleDelivery,
   checkRuntime,
@@ -114,6 +115,8 @@ function iamCoverageProblems(candidate: CfnTemplate, called: readonly string[]):
   const needsNoGrant = ['sts:GetCallerIdentity'];
   const consumers = queueConsumerRoles(candidate);
   const sweepOnly = ['dynamodb:Scan'];
+  // Only a queue-fed function puts records back on its queue (the hub's deferral).
+  const consumersOnly = ['sqs:SendMessage'];
   const problems: string[] = [];
   for (const [roleId, granted] of grantedActions(candidate)) {
     // The roles functions run with; the scheduler's own role is checked on its own below.
@@ -123,7 +126,7 @@ function iamCoverageProblems(candidate: CfnTemplate, called: readonly string[]):
       ...(consumers.has(roleId) ? ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'] : ['sqs:SendMessage']),
     ];
     const needed = (roleId === 'SweepRole' ? called : called.filter((action) => !sweepOnly.includes(action))).filter(
-      (action) => !needsNoGrant.includes(action),
+      (action) => !needsNoGrant.includes(action) && (consumers.has(roleId) || !consumersOnly.includes(action)),
     );
     for (const action of needed) if (!granted.has(action)) problems.push(`${roleId} lacks ${action}`);
     for (const action of granted)
@@ -354,19 +357,31 @@ describe('IAM', () => {
       (copy) => (statementWith(copy, 'InstanceEventsRole', 'events:PutEvents').Action = ['events:PutEvents', 'events:PutRule']),
     );
     expect(iamCoverageProblems(withExtra, called)).toEqual(['InstanceEventsRole grants unused events:PutRule']);
-    const deadDestinationGrant = mutated(
+    const purge = mutated(
       (copy) =>
         (statementWith(copy, 'InstanceEventsRole', 'sqs:ReceiveMessage').Action = [
           'sqs:ReceiveMessage',
           'sqs:DeleteMessage',
           'sqs:GetQueueAttributes',
-          'sqs:SendMessage',
+          'sqs:PurgeQueue',
         ]),
     );
-    expect(iamCoverageProblems(deadDestinationGrant, called)).toEqual(['InstanceEventsRole grants unused sqs:SendMessage']);
+    expect(iamCoverageProblems(purge, called)).toEqual(['InstanceEventsRole grants unused sqs:PurgeQueue']);
+    const noDeferral = mutated((copy) => {
+      statementWith(copy, 'InstanceEventsRole', 'sqs:SendMessage').Effect = 'Deny';
+    });
+    expect(iamCoverageProblems(noDeferral, called)).toEqual(['InstanceEventsRole lacks sqs:SendMessage']);
     expect(iamActionsCalledBy(["import { BatchWriteCommand, type GetCommandInput } from '@aws-sdk/lib-dynamodb';"])).toEqual([
       'dynamodb:BatchWriteItem',
     ]);
+  });
+
+  it('lets an event function send only to the queues it consumes (deferred records), never to another', () => {
+    expect(checkOwnQueueSends(template)).toEqual([]);
+    const anyQueue = mutated((copy) => {
+      statementWith(copy, 'CloudtrailTagsRole', 'sqs:SendMessage').Resource = '*';
+    });
+    expect(checkOwnQueueSends(anyQueue)).toEqual([expect.stringContaining('CloudtrailTagsRole may send to "*"')]);
   });
 
   it('lets only the sweep scan the ledger', () => {

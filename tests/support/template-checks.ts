@@ -356,6 +356,12 @@ const SDK_PACKAGE_SERVICE: Readonly<Record<string, string>> = {
   '@aws-sdk/client-eventbridge': 'events',
   '@aws-sdk/client-sts': 'sts',
   '@aws-sdk/client-ssm': 'ssm',
+  '@aws-sdk/client-sqs': 'sqs',
+};
+
+/** Batch calls IAM authorizes as their single action. */
+const BATCH_COMMAND_ACTION: Readonly<Record<string, string>> = {
+  'sqs:SendMessageBatch': 'sqs:SendMessage',
 };
 
 /** lib-dynamodb's document commands are named after the items, not the API actions. */
@@ -392,7 +398,7 @@ export function iamActionsCalledBy(sources: readonly string[]): string[] {
         const command = match?.[1];
         if (command === undefined) continue;
         const action = sdkPackage === '@aws-sdk/lib-dynamodb' ? (DOCUMENT_COMMAND_ACTION[command] ?? command) : command;
-        actions.add(`${service}:${action}`);
+        actions.add(BATCH_COMMAND_ACTION[`${service}:${action}`] ?? `${service}:${action}`);
       }
     }
   }
@@ -501,6 +507,22 @@ export function checkEventQueues(template: CfnTemplate, maxReceiveCount = 10): s
     problems.push(...consumerRoleProblems(template, fn, functionId, queueId));
     problems.push(...queueFeedProblems(template, queueId));
     return problems;
+  });
+}
+
+/** A queue-fed function's role may send (its deferred records) only to the queues its event source mappings read. */
+export function checkOwnQueueSends(template: CfnTemplate): string[] {
+  return resourcesOfType(template, 'AWS::Lambda::Function').flatMap(([functionId, fn]) => {
+    const consumed = queuesConsumedBy(template, functionId);
+    if (consumed.size === 0) return [];
+    const roleId = functionRoleId(fn) ?? '';
+    return roleStatements(template.Resources[roleId])
+      .filter((statement) => statement.Effect === 'Allow' && actionsOf(statement).includes('sqs:SendMessage'))
+      .flatMap((statement) =>
+        asList(statement.Resource as unknown)
+          .filter((resource) => !consumed.has(referencedLogicalId(resource) ?? ''))
+          .map((resource) => `${roleId} may send to ${JSON.stringify(resource)}, not a queue ${functionId} consumes`),
+      );
   });
 }
 

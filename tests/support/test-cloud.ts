@@ -23,9 +23,11 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { type Simulator, type SimulatorOptions, startSimulator } from '@vpc-mirror-orchestrator/ec2-sim';
+import { LocalQueue, type SqsEndpoint, startSqsEndpoint } from '@vpc-mirror-orchestrator/local-lambda';
 import { type CapturingEventBus, startCapturingEventBus } from './event-bus';
 import { EVENT_FIXTURES } from './fixtures-path';
 import { type LedgerTable, startLedgerTable } from './ledger-table';
+import { QUEUE_ARN } from './trigger-events';
 
 const REGION = 'eu-west-1';
 const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -35,6 +37,9 @@ export interface TestCloud {
   readonly sim: Simulator;
   readonly table: LedgerTable;
   readonly bus: CapturingEventBus;
+  /** The queue sqsBatchOf's records name, behind an SQS endpoint: what the handlers send back to it stays here. */
+  readonly queue: LocalQueue;
+  readonly sqs: SqsEndpoint;
   readonly ec2: EC2Client;
   readonly documents: DynamoDBDocumentClient;
   stop(): Promise<void>;
@@ -45,10 +50,12 @@ export interface TestCloud {
  * functions' (up to 10 attempts), so arranging a test under injected throttling does not fail the arrangement.
  */
 export async function startTestCloud(simulator: SimulatorOptions = {}): Promise<TestCloud> {
-  const [sim, table, bus] = await Promise.all([
+  const queue = new LocalQueue({ logicalId: 'TriggerQueue', name: QUEUE_ARN.split(':')[5] ?? 'trigger-queue', arn: QUEUE_ARN });
+  const [sim, table, bus, sqs] = await Promise.all([
     startSimulator({ transitionDelayMs: 1, ...simulator }),
     startLedgerTable(),
     startCapturingEventBus(),
+    startSqsEndpoint(() => [queue]),
   ]);
   const ec2 = new EC2Client({ endpoint: sim.url, region: REGION, credentials: TEST_CREDENTIALS, maxAttempts: 10 });
   const dynamo = new DynamoDBClient({ endpoint: table.endpoint, region: REGION, credentials: TEST_CREDENTIALS });
@@ -57,12 +64,15 @@ export async function startTestCloud(simulator: SimulatorOptions = {}): Promise<
     sim,
     table,
     bus,
+    queue,
+    sqs,
     ec2,
     documents,
     async stop() {
       ec2.destroy();
       dynamo.destroy();
-      await Promise.all([sim.stop(), table.stop(), bus.stop()]);
+      queue.close();
+      await Promise.all([sim.stop(), table.stop(), bus.stop(), sqs.close()]);
     },
   };
 }
@@ -79,6 +89,7 @@ export function setFunctionEnvironment(
     AWS_ENDPOINT_URL_EC2: cloud.sim.url,
     AWS_ENDPOINT_URL_DYNAMODB: cloud.table.endpoint,
     AWS_ENDPOINT_URL_EVENTBRIDGE: cloud.bus.endpoint,
+    AWS_ENDPOINT_URL_SQS: cloud.sqs.url,
     LEDGER_TABLE_NAME: cloud.table.tableName,
     EVENT_BUS_NAME: 'mirror-outcomes',
     MIRROR_TARGET_IDS: settings.targetIds.join(','),

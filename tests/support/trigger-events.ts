@@ -61,7 +61,8 @@ export function cloudTrailCreateTagsEvent(instanceIds: readonly string[], tags: 
   );
 }
 
-const QUEUE_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT}:trigger-queue`;
+/** The queue sqsBatchOf's records come from (the test cloud serves it: the hub may send deferred records back). */
+export const QUEUE_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT}:trigger-queue`;
 
 /** One SQS batch carrying these events, as the event source mapping delivers it. */
 export function sqsBatchOf(...events: unknown[]): SQSEvent {

@@ -6,9 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { matchesPattern, validatePattern } from './event-pattern';
+import { readBody } from './http-body';
 import { MAX_ENTRIES_PER_PUT, type PutEventsEntry, type PutEventsResult } from './put-events';
-
-const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface BusEndpoint {
   readonly url: string;
@@ -70,22 +69,4 @@ async function handle(
   } catch (error) {
     fail(400, 'ValidationException', (error as Error).message);
   }
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error('request body too large'));
-        request.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
 }

@@ -6,4 +6,5 @@ export * from './local-queue';
 export * from './queue-event-source';
 export * from './random';
 export * from './runtime';
+export * from './sqs-endpoint';
 export * from './sqs-event';

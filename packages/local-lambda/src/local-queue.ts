@@ -14,9 +14,16 @@ import { randomUUID } from 'node:crypto';
 import type { LambdaErrorPayload } from './dead-letters';
 import type { BusTarget } from './event-bus';
 
+/** A message attribute as SQS keeps it (String and Number types; binary ones are not modelled). */
+export interface MessageAttribute {
+  readonly DataType: string;
+  readonly StringValue: string;
+}
+
 export interface QueueMessage {
   readonly messageId: string;
   readonly body: string;
+  readonly messageAttributes: Readonly<Record<string, MessageAttribute>>;
   readonly sentAt: number;
   /** Times received so far (SQS's ApproximateReceiveCount). */
   readonly receiveCount: number;
@@ -53,11 +60,21 @@ export interface QueueStats {
   readonly redriven: number;
   readonly visible: number;
   readonly inFlight: number;
+  /** Sent with a delay that has not run out yet. */
+  readonly delayed: number;
+}
+
+/** What SendMessage may add to the body. */
+export interface SendOptions {
+  /** DelaySeconds (0-900): the message is invisible for this long after it is sent. */
+  readonly delaySeconds?: number;
+  readonly messageAttributes?: Readonly<Record<string, MessageAttribute>>;
 }
 
 interface StoredMessage {
   messageId: string;
   body: string;
+  messageAttributes: Readonly<Record<string, MessageAttribute>>;
   sentAt: number;
   receiveCount: number;
   firstReceivedAt: number | undefined;
@@ -67,6 +84,8 @@ interface StoredMessage {
 }
 
 const SQS_DEFAULT_VISIBILITY_SECONDS = 30;
+/** SQS's bounds on DelaySeconds. */
+export const MAX_DELAY_SECONDS = 900;
 
 export class LocalQueue implements BusTarget {
   readonly logicalId: string;
@@ -77,6 +96,7 @@ export class LocalQueue implements BusTarget {
   /** Visible messages in arrival order (a standard queue promises no order; this one keeps it for reproducibility). */
   private readonly visible: StoredMessage[] = [];
   private readonly inFlight = new Map<string, StoredMessage>();
+  private readonly delayed = new Map<StoredMessage, NodeJS.Timeout>();
   private readonly listeners = new Set<() => void>();
   private readonly counters = { sent: 0, received: 0, deleted: 0, returned: 0, redriven: 0 };
   private closed = false;
@@ -89,12 +109,20 @@ export class LocalQueue implements BusTarget {
     this.visibilityMs = (options.visibilityTimeoutSeconds ?? SQS_DEFAULT_VISIBILITY_SECONDS) * 1000 * (options.timeScale ?? 0.001);
   }
 
-  /** SendMessage: returns the message id. */
-  send(body: string): string {
+  /**
+   * SendMessage: returns the message id. A delay is kept in real time, unlike the visibility timeout: the code that
+   * asks for one computed it from real time (e.g. the hub deferring records until an account's budget has room), and
+   * scaling it would turn a deferral into a busy loop.
+   */
+  send(body: string, options: SendOptions = {}): string {
     if (this.closed) throw new Error(`queue ${this.name} is closed`);
+    const delaySeconds = options.delaySeconds ?? 0;
+    if (!Number.isInteger(delaySeconds) || delaySeconds < 0 || delaySeconds > MAX_DELAY_SECONDS)
+      throw new RangeError(`DelaySeconds must be an integer from 0 to ${MAX_DELAY_SECONDS}, got ${delaySeconds}`);
     const message: StoredMessage = {
       messageId: randomUUID(),
       body,
+      messageAttributes: { ...(options.messageAttributes ?? {}) },
       sentAt: Date.now(),
       receiveCount: 0,
       firstReceivedAt: undefined,
@@ -103,8 +131,15 @@ export class LocalQueue implements BusTarget {
       visibilityTimer: undefined,
     };
     this.counters.sent += 1;
-    this.visible.push(message);
-    this.notify();
+    if (delaySeconds === 0) this.makeVisible(message);
+    else {
+      const timer = setTimeout(() => {
+        this.delayed.delete(message);
+        this.makeVisible(message);
+      }, delaySeconds * 1000);
+      timer.unref();
+      this.delayed.set(message, timer);
+    }
     return message.messageId;
   }
 
@@ -164,9 +199,9 @@ export class LocalQueue implements BusTarget {
     return this.visible.length;
   }
 
-  /** Messages sent and not yet deleted or redriven (visible or in flight). */
+  /** Messages sent and not yet deleted or redriven (delayed, visible or in flight). */
   get depth(): number {
-    return this.visible.length + this.inFlight.size;
+    return this.visible.length + this.inFlight.size + this.delayed.size;
   }
 
   /** Called whenever messages become visible (sent, or back after a visibility timeout). Returns an unsubscribe. */
@@ -175,22 +210,30 @@ export class LocalQueue implements BusTarget {
     return () => this.listeners.delete(listener);
   }
 
-  /** Messages as they stand (visible first), for inspection. */
+  /** Messages as they stand (visible first, delayed last), for inspection. */
   messages(): QueueMessage[] {
-    return [...this.visible, ...this.inFlight.values()].map(snapshot);
+    return [...this.visible, ...this.inFlight.values(), ...this.delayed.keys()].map(snapshot);
   }
 
   stats(): QueueStats {
-    return { ...this.counters, visible: this.visible.length, inFlight: this.inFlight.size };
+    return { ...this.counters, visible: this.visible.length, inFlight: this.inFlight.size, delayed: this.delayed.size };
   }
 
   /** Stops the visibility timers; the messages are dropped with the queue. */
   close(): void {
     this.closed = true;
     for (const message of this.inFlight.values()) clearTimeout(message.visibilityTimer);
+    for (const timer of this.delayed.values()) clearTimeout(timer);
     this.inFlight.clear();
+    this.delayed.clear();
     this.visible.length = 0;
     this.listeners.clear();
+  }
+
+  private makeVisible(message: StoredMessage): void {
+    if (this.closed) return;
+    this.visible.push(message);
+    this.notify();
   }
 
   private returnToQueue(message: StoredMessage): void {
@@ -217,6 +260,7 @@ function snapshot(message: StoredMessage): QueueMessage {
   return {
     messageId: message.messageId,
     body: message.body,
+    messageAttributes: message.messageAttributes,
     sentAt: message.sentAt,
     receiveCount: message.receiveCount,
     firstReceivedAt: message.firstReceivedAt,

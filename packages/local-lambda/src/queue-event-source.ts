@@ -152,6 +152,7 @@ export class QueueEventSource {
         receiptHandle: message.receiptHandle,
         receiveCount: message.receiveCount,
         sentAt: message.sentAt,
+        messageAttributes: message.messageAttributes,
         ...(message.firstReceivedAt !== undefined ? { firstReceivedAt: message.firstReceivedAt } : {}),
       }),
     );

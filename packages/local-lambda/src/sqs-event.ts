@@ -14,6 +14,8 @@ export interface SqsRecordInput {
   readonly receiveCount?: number;
   readonly sentAt?: number;
   readonly firstReceivedAt?: number;
+  /** As sent (SendMessage's MessageAttributes); Lambda hands them over in its own casing. */
+  readonly messageAttributes?: Readonly<Record<string, { readonly DataType: string; readonly StringValue: string }>>;
 }
 
 export function sqsRecord(input: SqsRecordInput): SQSRecord {
@@ -30,7 +32,12 @@ export function sqsRecord(input: SqsRecordInput): SQSRecord {
       SenderId: 'AIDAIEVENTBRIDGELOCAL',
       ApproximateFirstReceiveTimestamp: String(input.firstReceivedAt ?? sentAt),
     },
-    messageAttributes: {},
+    messageAttributes: Object.fromEntries(
+      Object.entries(input.messageAttributes ?? {}).map(([name, attribute]) => [
+        name,
+        { dataType: attribute.DataType, stringValue: attribute.StringValue, stringListValues: [], binaryListValues: [] },
+      ]),
+    ),
     md5OfBody: createHash('md5').update(input.body).digest('hex'),
     eventSource: 'aws:sqs',
     eventSourceARN: input.queueArn,

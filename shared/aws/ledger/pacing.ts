@@ -13,14 +13,20 @@
  * - idle bucket (no item, or `tat < now`): `SET tat = now + T`, a full bucket's first token.
  * Only a failed condition costs more: an idle attempt that finds the bucket busy goes straight to the busy update, a
  * busy update that fails reads the item (consistent GetItem; dynalite has no ReturnValuesOnConditionCheckFailure).
+ * A container may also claim several tokens in one update (`claim`: the same two updates, `T` times the count), only
+ * if the first is due soon: the hub claims what a batch's plans will spend before applying them, and defers the
+ * batch when the account's budget has no room (shared/lambda/organization-batch.ts). The claimed slots are spent by
+ * the container's next takes; those a batch did not need are dropped (`dropClaimed`), never given back: a slot
+ * handed back after later slots were handed out would be handed out twice, and a slot kept for later would be
+ * spent late, next to other slots, beyond the share.
  * Trade-off: a reserved slot is spent even if its container dies before using it (the account then gets less than
  * the share, never more). Containers' clocks are assumed close (Lambda's are NTP-synchronised): a container whose
  * clock runs behind waits longer, and one that finds a tat no clock within MAX_RESERVATION_MS of its own could have
  * written restarts the bucket from its own clock rather than wait for the other clock.
  */
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Claim, SharedPacer } from '../../converge/organization-ports';
 import type { Clock } from '../../converge/ports';
-import type { Pacer } from '../../util/token-bucket';
 import type { ItemKey } from './keys';
 import { isConditionFailure, send } from './table';
 
@@ -41,13 +47,16 @@ const WAIT_JITTER_MS = 50;
 
 type Attempt = 'idle' | 'busy' | 'read';
 
-export class LedgerTokenBucket implements Pacer {
+export class LedgerTokenBucket implements SharedPacer {
   private taken = 0;
+  private dropped = 0;
   private waitedMs = 0;
   private requests = 0;
   private conditionFailures = 0;
   /** What this container last saw: a busy bucket is likely still busy, so its first attempt skips the idle update. */
   private lastTat = Number.NEGATIVE_INFINITY;
+  /** Slots this container claimed and has not spent yet: when each is due (epoch ms), earliest first. */
+  private claimed: number[] = [];
   private readonly intervalMs: number;
   private readonly toleranceMs: number;
   private readonly clock: Clock;
@@ -65,6 +74,12 @@ export class LedgerTokenBucket implements Pacer {
   }
 
   async take(): Promise<void> {
+    const slot = this.claimed.shift();
+    if (slot !== undefined) {
+      this.taken += 1;
+      await this.wait(slot - this.now());
+      return;
+    }
     let attempt: Attempt = this.lastTat >= this.now() ? 'busy' : 'idle';
     for (;;) {
       const now = this.now();
@@ -115,9 +130,67 @@ export class LedgerTokenBucket implements Pacer {
     }
   }
 
+  /**
+   * `count` tokens in one UpdateItem when the first of them is due within `withinMs` (the bucket idle, or busy but
+   * not beyond that); otherwise nothing is taken and the answer says when the first would be due. The slots are
+   * this container's until its takes spend them or `dropClaimed` forgets them.
+   */
+  async claim(count: number, withinMs: number): Promise<Claim> {
+    if (!(Number.isInteger(count) && count >= 1)) throw new RangeError(`claim count must be a positive integer, got ${count}`);
+    const span = count * this.intervalMs;
+    let attempt: Attempt = this.lastTat >= this.now() ? 'busy' : 'idle';
+    // idle -> busy -> read, and once more from the read's answer: a bucket that changed twice in between is refused.
+    for (let step = 0; step < 4; step += 1) {
+      const now = this.now();
+      if (attempt === 'idle') {
+        const tat = await this.update('SET tat = :next', 'attribute_not_exists(tat) OR tat < :now', { ':next': now + span, ':now': now });
+        if (tat !== undefined) return this.granted(now - this.toleranceMs, count);
+        attempt = 'busy';
+      } else if (attempt === 'busy') {
+        const tat = await this.update('SET tat = tat + :span', 'tat BETWEEN :now AND :limit', {
+          ':span': span,
+          ':now': now,
+          ':limit': now + this.toleranceMs + withinMs,
+        });
+        if (tat !== undefined) return this.granted(tat - span - this.toleranceMs, count);
+        attempt = 'read';
+      } else {
+        const seen = await this.read();
+        if (seen === undefined || seen < now) attempt = 'idle';
+        else if (seen > now + this.toleranceMs + 2 * MAX_RESERVATION_MS + this.intervalMs) {
+          // A clock far ahead wrote it (take() says why): restart the bucket from our clock, if nobody moved it since.
+          if ((await this.update('SET tat = :next', 'tat = :seen', { ':next': now + span, ':seen': seen })) !== undefined)
+            return this.granted(now - this.toleranceMs, count);
+        } else if (seen > now + this.toleranceMs + withinMs) return { granted: false, dueInMs: seen - this.toleranceMs - now };
+        else attempt = 'busy';
+      }
+    }
+    return { granted: false, dueInMs: 0 };
+  }
+
+  /** Forgets the claimed slots not spent (the account gets less than the share for them, never more): their count. */
+  dropClaimed(): number {
+    const dropped = this.claimed.length;
+    this.claimed = [];
+    this.dropped += dropped;
+    return dropped;
+  }
+
+  private granted(firstDue: number, count: number): Claim {
+    this.claimed.push(...Array.from({ length: count }, (_, index) => firstDue + index * this.intervalMs));
+    this.claimed.sort((a, b) => a - b);
+    return { granted: true };
+  }
+
   /** Tokens taken, time waited, and what they cost in DynamoDB requests (failed conditions included). */
-  stats(): { taken: number; waitedMs: number; requests: number; conditionFailures: number } {
-    return { taken: this.taken, waitedMs: Math.round(this.waitedMs), requests: this.requests, conditionFailures: this.conditionFailures };
+  stats(): { taken: number; dropped: number; waitedMs: number; requests: number; conditionFailures: number } {
+    return {
+      taken: this.taken,
+      dropped: this.dropped,
+      waitedMs: Math.round(this.waitedMs),
+      requests: this.requests,
+      conditionFailures: this.conditionFailures,
+    };
   }
 
   private now(): number {
