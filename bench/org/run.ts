@@ -55,6 +55,8 @@ export interface OrganizationBurstMeasurement {
   readonly invariants: InvariantReport;
   readonly failedInvocations: number;
   readonly deadLetters: number;
+  /** Records the hub put back on its queues because their account's budget was busy (shared/lambda/pacing-gate.ts). */
+  readonly deferredRecords: number;
   readonly concurrency: Readonly<Record<string, number>>;
   readonly loadAverage: { readonly start: number; readonly end: number; readonly cores: number };
 }
@@ -262,6 +264,7 @@ export async function runOrganizationBurstOnce(
       invariants: checkInvariants(world, eligibility),
       failedInvocations,
       deadLetters: cloud.deadLetters.size,
+      deferredRecords: Object.values(cloud.queues).reduce((sum, queue) => sum + queue.stats().sentDelayed, 0),
       concurrency,
       loadAverage: { start: loadAtStart, end: os.loadavg()[0] ?? 0, cores: os.availableParallelism() },
     };

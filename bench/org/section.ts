@@ -3,6 +3,7 @@
  * rates; the headline is the median time to converge over the organization limit (bench/org/plan.ts): the slowest
  * account's own sessions at the hub's share of that account's budget.
  */
+import { ADMIT_WITHIN_MS } from '../../shared/lambda/pacing-gate';
 import { type BenchOptions, partCommand } from '../options';
 import { atMost, exactly, formatNumber, informative, judged, type ReportSection } from '../report/model';
 import { median } from '../stats';
@@ -60,14 +61,14 @@ export async function runOrganizationBench(
   if (largestBudgetShare(shown) > shown.mutatingShare) {
     findings.push(
       `organization: the hub spent up to ${formatNumber(largestBudgetShare(shown))} of an account's EC2 mutating budget, ` +
-        `above its mutatingShare ${shown.mutatingShare}: each warm container paces itself at the share alone ` +
-        '(shared/wiring/organization.ts), so N containers converging one account may spend N times it.',
+        `above its mutatingShare ${shown.mutatingShare}: the shared bucket in the ledger (shared/aws/ledger/pacing.ts) ` +
+        'should hold every container to the share together.',
     );
   }
   if (throttled.some((count) => count > 0)) {
     findings.push(
       `organization: EC2 throttled the hub in ${throttled.filter((count) => count > 0).length} of ${shown.accounts} accounts ` +
-        `(up to ${Math.max(...throttled)} calls in one): the per-container pacing at mutatingShare spent more than the share there.`,
+        `(up to ${Math.max(...throttled)} calls in one): the hub and the simulator disagree on the account's budget.`,
     );
   }
   return {
@@ -102,6 +103,11 @@ export async function runOrganizationBench(
           'EC2 mutating calls per account (median run)',
           `${Math.min(...mutating)}-${Math.max(...mutating)}`,
           `throttled calls per account: ${Math.min(...throttled)}-${Math.max(...throttled)} (each account's buckets are its own)`,
+        ),
+        informative(
+          'records deferred (median run)',
+          String(median(runs.map((m) => m.deferredRecords))),
+          `batches whose account's share had no room within ${ADMIT_WITHIN_MS / 1000} s went back on the queue, delayed, instead of holding a container (shared/lambda/pacing-gate.ts); per run: ${runs.map((m) => m.deferredRecords).join(', ')}`,
         ),
         judged(
           "largest share of one account's EC2 mutating budget spent (median run)",

@@ -53,6 +53,8 @@ export interface LocalQueueOptions {
 
 export interface QueueStats {
   readonly sent: number;
+  /** Of those, sent with a DelaySeconds (e.g. the hub's deferred records). */
+  readonly sentDelayed: number;
   readonly received: number;
   readonly deleted: number;
   /** Deliveries whose visibility timeout ran out (the message became visible again). */
@@ -98,7 +100,7 @@ export class LocalQueue implements BusTarget {
   private readonly inFlight = new Map<string, StoredMessage>();
   private readonly delayed = new Map<StoredMessage, NodeJS.Timeout>();
   private readonly listeners = new Set<() => void>();
-  private readonly counters = { sent: 0, received: 0, deleted: 0, returned: 0, redriven: 0 };
+  private readonly counters = { sent: 0, sentDelayed: 0, received: 0, deleted: 0, returned: 0, redriven: 0 };
   private closed = false;
 
   constructor(private readonly options: LocalQueueOptions) {
@@ -133,6 +135,7 @@ export class LocalQueue implements BusTarget {
     this.counters.sent += 1;
     if (delaySeconds === 0) this.makeVisible(message);
     else {
+      this.counters.sentDelayed += 1;
       const timer = setTimeout(() => {
         this.delayed.delete(message);
         this.makeVisible(message);
