@@ -3,33 +3,16 @@
  * so the real SDK reaches the local bus through AWS_ENDPOINT_URL_EVENTBRIDGE.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { matchesPattern, validatePattern } from './event-pattern';
-import { readBody } from './http-body';
+import { type LoopbackServer, listenOnLoopback, readBody } from './loopback-http';
 import { MAX_ENTRIES_PER_PUT, type PutEventsEntry, type PutEventsResult } from './put-events';
 
-export interface BusEndpoint {
-  readonly url: string;
-  close(): Promise<void>;
-}
+export type BusEndpoint = LoopbackServer;
 
 /** Listens on 127.0.0.1:`port` (0: any free port) and answers with `putEvents`. */
 export async function startBusEndpoint(putEvents: (entries: readonly PutEventsEntry[]) => PutEventsResult, port = 0): Promise<BusEndpoint> {
-  const server = createServer((request, response) => void handle(request, response, putEvents));
-  server.keepAliveTimeout = 1_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenOnLoopback((request, response) => handle(request, response, putEvents), port);
 }
 
 async function handle(

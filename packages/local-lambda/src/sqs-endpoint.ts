@@ -5,20 +5,16 @@
  * host); only the sending side is served, the queues' consumers are the local event source mappings.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { readBody } from './http-body';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type LocalQueue, MAX_DELAY_SECONDS, type MessageAttribute } from './local-queue';
+import { type LoopbackServer, listenOnLoopback, readBody } from './loopback-http';
 
 /** SendMessageBatch's bounds (SQS API reference). */
 const MAX_BATCH_ENTRIES = 10;
 const BATCH_ENTRY_ID = /^[A-Za-z0-9_-]{1,80}$/;
 const MAX_MESSAGE_BYTES = 1024 * 1024;
 
-export interface SqsEndpoint {
-  readonly url: string;
-  close(): Promise<void>;
-}
+export type SqsEndpoint = LoopbackServer;
 
 interface SendEntry {
   readonly MessageBody?: unknown;
@@ -37,20 +33,7 @@ class SqsFault extends Error {
 
 /** Listens on 127.0.0.1:`port` (0: any free port); `queues` are looked up by account and name. */
 export async function startSqsEndpoint(queues: () => readonly LocalQueue[], port = 0): Promise<SqsEndpoint> {
-  const server = createServer((request, response) => void handle(request, response, queues));
-  server.keepAliveTimeout = 1_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenOnLoopback((request, response) => handle(request, response, queues), port);
 }
 
 async function handle(request: IncomingMessage, response: ServerResponse, queues: () => readonly LocalQueue[]): Promise<void> {
