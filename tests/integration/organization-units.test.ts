@@ -1,7 +1,8 @@
 /**
  * The hub of an organization whose document names OUs, through the real SDK against the simulator (AWS Organizations'
  * JSON protocol, the tree set by the simulator's options): an account under a listed OU (or an OU nested in it)
- * converges, an excluded or suspended one does not, the sweep covers the resolved accounts, a failed resolution
+ * converges, an excluded or suspended one does not, the sweep, the window-end tick and mirrorctl --account cover the
+ * resolved accounts, a failed resolution
  * (Organizations denied, an OU that does not exist) is reported and the listed accounts still converge, and the
  * resolved accounts are cached between invocations (Organizations' calls counted).
  */
@@ -13,10 +14,13 @@ import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Handler, ScheduledEvent, SQSBatchResponse } from 'aws-lambda';
+import type { PlanReport } from '../../cli/views/plan';
 import { loadConfig } from '../../shared/config/config';
 import { handleTriggerEvent } from '../../shared/lambda/batch';
 import type { OrganizationSweepSummary } from '../../shared/lambda/organization-sweep';
+import type { ScopeWindowEnd } from '../../shared/lambda/organization-window-end';
 import type { OrganizationWiringOptions } from '../../shared/wiring/organization';
+import { captureIo } from '../cli/cli-io';
 import { createLambdaContext } from '../support/lambda-context';
 import { Ec2Seeder, setFunctionEnvironment, startTestCloud, type TestCloud } from '../support/test-cloud';
 import { sqsBatchOf, stateChangeEvent } from '../support/trigger-events';
@@ -303,6 +307,45 @@ describe('the hub of an organization whose document names OUs', () => {
     // and PROD (1 page), ListChildren WORKLOADS and PROD (1 page each).
     expect(organizationsCalls() - before).toBe(5);
     expect(managedSessionsOf(NESTED, [...(launched[0]?.eniIds ?? []), ...(launched[2]?.eniIds ?? [])])).toHaveLength(2);
+  });
+
+  it('ends a mirroring window at the tick in an account found under a listed OU', async () => {
+    const seeder = seederOf(NESTED);
+    const nested = await seeder.launch(TAGGED);
+    await invoke(instanceEvents, runningIn(NESTED, nested.instanceId));
+    expect(managedSessionsOf(NESTED, nested.eniIds)).toHaveLength(1);
+    await seeder.tag(nested.instanceId, { 'traffic-mirror-until': new Date(Date.now() - 1_000).toISOString() });
+    const windowEnd = (await import('../../functions/window-end')).handler as unknown as Handler<unknown, readonly ScopeWindowEnd[]>;
+
+    const results = await windowEnd({}, createLambdaContext('windowEnd'), () => undefined);
+
+    expect(managedSessionsOf(NESTED, nested.eniIds)).toEqual([]);
+    expect(results?.map((result) => result.accountId).sort()).toEqual([SECURITY, DIRECT, NESTED].sort());
+  });
+
+  it("calls Organizations' one global endpoint from the hub's Region, as AWS's endpoint rules say", async () => {
+    const { organizations } = await import('../../shared/aws/clients');
+
+    const endpoint = await organizations().config.endpointProvider({ Region: DUBLIN, UseFIPS: false, UseDualStack: false });
+
+    expect(endpoint.url.href).toBe('https://organizations.us-east-1.amazonaws.com/');
+    expect(endpoint.properties?.authSchemes).toEqual([{ name: 'sigv4', signingRegion: 'us-east-1' }]);
+  });
+
+  it('lets mirrorctl name an account found under a listed OU with --account, and refuses an excluded one', async () => {
+    const { run } = await import('../../cli/main');
+    const mirrorctl = async (...args: string[]) => {
+      const io = captureIo({ env: { ...process.env } });
+      return { exitCode: await run(args, io), io };
+    };
+
+    const nested = await mirrorctl('plan', '--json', '--account', NESTED);
+    const excluded = await mirrorctl('plan', '--json', '--account', EXCLUDED);
+
+    expect(nested.exitCode).toBe(0);
+    expect(nested.io.json<PlanReport>().scopes).toEqual([{ accountId: NESTED, region: DUBLIN, outcome: 'read' }]);
+    expect(excluded.exitCode).toBe(2);
+    expect(excluded.io.stderrText()).toContain(`--account ${EXCLUDED}: not in the organization document ${PARAMETER}`);
   });
 
   describe('wired as a container wires it', () => {
