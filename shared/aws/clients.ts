@@ -19,6 +19,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  */
 export const EC2_MAX_ATTEMPTS = 8;
 const DEFAULT_MAX_ATTEMPTS = 5;
+const ORGANIZATIONS_CONNECTION_TIMEOUT_MS = 3_000;
+const ORGANIZATIONS_REQUEST_TIMEOUT_MS = 5_000;
 
 /** The clients the adapters need; shared/wiring takes these from a caller (the CLI, tests) instead of the container's. */
 export interface AwsClients {
@@ -87,6 +89,12 @@ export function sqs(): SQSClient {
  * the commercial partition, signed for us-east-1; us-gov-west-1 and cn-northwest-1 for the others).
  */
 export function organizations(): OrganizationsClient {
-  organizationsClient ??= new OrganizationsClient({ retryMode: 'standard', maxAttempts: DEFAULT_MAX_ATTEMPTS });
+  // Bounded: the invocation that resolves the OUs waits for them, and a hung call must fail (and keep the last
+  // resolved accounts) rather than hold every batch until the function's timeout.
+  organizationsClient ??= new OrganizationsClient({
+    retryMode: 'standard',
+    maxAttempts: DEFAULT_MAX_ATTEMPTS,
+    requestHandler: { connectionTimeout: ORGANIZATIONS_CONNECTION_TIMEOUT_MS, requestTimeout: ORGANIZATIONS_REQUEST_TIMEOUT_MS },
+  });
   return organizationsClient;
 }
