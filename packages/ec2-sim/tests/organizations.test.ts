@@ -109,11 +109,11 @@ describe('ec2-sim Organizations (JSON 1.1, through aws-sdk v2)', () => {
   it('refuses a member that is not a delegated administrator (AccessDeniedException) and an outsider (not in use)', async () => {
     expect(await codeOf(organizations('AKIDWORKLOAD').listChildren({ ParentId: ROOT, ChildType: 'ACCOUNT' }).promise())).toEqual({
       code: 'AccessDeniedException',
-      statusCode: 400,
+      statusCode: 403,
     });
     expect(await codeOf(organizations('AKIDOUTSIDE').listAccountsForParent({ ParentId: ROOT }).promise())).toEqual({
       code: 'AWSOrganizationsNotInUseException',
-      statusCode: 400,
+      statusCode: 404,
     });
   });
 
@@ -122,7 +122,7 @@ describe('ec2-sim Organizations (JSON 1.1, through aws-sdk v2)', () => {
 
     expect(await codeOf(client.listAccountsForParent({ ParentId: 'ou-ab12-gone0000' }).promise())).toEqual({
       code: 'ParentNotFoundException',
-      statusCode: 400,
+      statusCode: 404,
     });
     expect(await codeOf(client.listChildren({ ParentId: 'OU-1', ChildType: 'ACCOUNT' }).promise())).toEqual({
       code: 'InvalidInputException',

@@ -4,9 +4,10 @@
  * the simulator's options, read with ListChildren, ListAccountsForParent and DescribeOrganization, paginated with
  * NextToken and MaxResults (1..20). As AWS answers: only the management account or a delegated administrator (an
  * account the organization's delegation policy names) may read it, any other member gets AccessDeniedException and
- * an account outside the organization AWSOrganizationsNotInUseException; an unknown parent is ParentNotFoundException;
- * every client error is HTTP 400 with `{"__type": <code>, "Message": ...}`. Organizations is global: the caller's
- * Region does not matter.
+ * an account outside the organization AWSOrganizationsNotInUseException; an unknown parent is ParentNotFoundException.
+ * An error is `{"__type": <code>, "Message": ...}` with the HTTP status AWS's service model gives the code (its
+ * httpError trait, as the SDK v3 ships it: 403 denied, 404 not in use or no such parent, 400 invalid input).
+ * Organizations is global: the caller's Region does not matter.
  */
 import type { Caller } from './identity';
 import { checkAccountId } from './identity';
@@ -56,14 +57,25 @@ const STATUS_OF: Partial<Record<OrganizationAccountState, string>> = {
 
 type Json = Record<string, unknown>;
 
+/** The HTTP status of each error code (AWS's service model for Organizations); any other code: 400. */
+const STATUS_OF_ERROR: Readonly<Record<string, number>> = {
+  AccessDeniedException: 403,
+  AWSOrganizationsNotInUseException: 404,
+  ParentNotFoundException: 404,
+  TooManyRequestsException: 429,
+  ServiceException: 500,
+};
+
 class OrganizationsError extends Error {
+  readonly status: number;
+
   constructor(
     readonly code: string,
     message: string,
-    readonly status = 400,
     readonly reason?: string,
   ) {
     super(message);
+    this.status = STATUS_OF_ERROR[code] ?? 400;
   }
 }
 
@@ -261,7 +273,7 @@ export function isOrganizationsRequest(target: string | string[] | undefined): t
 /** What AWS answers a caller when the simulator models no organization: its account belongs to none. */
 export function noOrganization(): OrganizationsAnswer {
   return {
-    status: 400,
+    status: STATUS_OF_ERROR.AWSOrganizationsNotInUseException ?? 404,
     body: JSON.stringify({
       __type: 'AWSOrganizationsNotInUseException',
       Message:
@@ -271,7 +283,7 @@ export function noOrganization(): OrganizationsAnswer {
 }
 
 function invalidInput(reason: string, message: string): OrganizationsError {
-  return new OrganizationsError('InvalidInputException', message, 400, reason);
+  return new OrganizationsError('InvalidInputException', message, reason);
 }
 
 function parseInput(body: string): Json {
