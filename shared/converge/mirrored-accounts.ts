@@ -5,7 +5,8 @@
  * parameter's text is unchanged) and then at most every RESOLUTION_INTERVAL_MS. An OU that fails to resolve (access
  * denied, Organizations not in use, the OU gone, throttled) keeps its last good accounts, or none when it never
  * resolved, so the listed accounts and the other OUs still converge; the failure is one error log line naming the OU
- * and AWS's code, and the organizationalUnitUnresolved metric, never a failed invocation.
+ * and AWS's code, and the organizationalUnitUnresolved metric, never a failed invocation. When the accounts found
+ * change, an info line `organizational units resolved` gives each OU's count.
  */
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { mirroredAccountsOf, type Organization } from '../config/organization';
@@ -34,6 +35,7 @@ export function mirroredAccounts(options: MirroredAccountsOptions): MirroredAcco
   /** OU -> its accounts at its last successful resolution. */
   const lastGood = new Map<string, readonly string[]>();
   let resolved: { readonly document: Organization; readonly at: number } | undefined;
+  let lastSummary: string | undefined;
   // Concurrent invocations of one container share one resolution of a document.
   let resolving: { readonly document: Organization; readonly done: Promise<void> } | undefined;
 
@@ -54,6 +56,11 @@ export function mirroredAccounts(options: MirroredAccountsOptions): MirroredAcco
       }
     }
     resolved = { document, at: now() };
+    const found = Object.fromEntries(document.organizationalUnits.map((unitId) => [unitId, lastGood.get(unitId)?.length ?? 0]));
+    const summary = JSON.stringify(document.organizationalUnits.map((unitId) => lastGood.get(unitId) ?? []));
+    // Said when the accounts change, not at every resolution: an operator needs to know when an account came or went.
+    if (summary !== lastSummary) options.logger.info('organizational units resolved', { accountsByOrganizationalUnit: found });
+    lastSummary = summary;
   }
 
   return {

@@ -32,7 +32,7 @@ function treeOf(accounts: Record<string, string[]>) {
   return { tree, asked, accounts };
 }
 
-const quietLogger = () => ({ error: jest.fn() }) as unknown as Parameters<typeof mirroredAccounts>[0]['logger'];
+const quietLogger = () => ({ error: jest.fn(), info: jest.fn() }) as unknown as Parameters<typeof mirroredAccounts>[0]['logger'];
 
 describe('mirroredAccounts', () => {
   it('lists the accounts, then each OU in order, each account once, the excluded left out', async () => {
@@ -59,6 +59,29 @@ describe('mirroredAccounts', () => {
 
     expect(answers).toEqual([0, 1, 2].map(() => ['111122223333', '444455556666']));
     expect(asked).toEqual([WORKLOADS, SANDBOX]);
+  });
+
+  it('logs how many accounts each OU holds when its accounts change, not at every resolution', async () => {
+    const { tree, accounts: byUnit } = treeOf({ [WORKLOADS]: ['444455556666'], [SANDBOX]: [] });
+    let now = 0;
+    const logger = quietLogger();
+    const accounts = mirroredAccounts({ tree, clock: { now: () => new Date(now) }, logger, intervalMs: 1_000 });
+    const document = documentOf();
+
+    await accounts.of(document);
+    now += 1_000;
+    await accounts.of(document);
+    byUnit[SANDBOX] = ['555566667777'];
+    now += 1_000;
+    await accounts.of(document);
+    byUnit[WORKLOADS] = ['777788889999'];
+    now += 1_000;
+    await accounts.of(document);
+
+    expect(logger.info).toHaveBeenCalledTimes(3);
+    expect(logger.info).toHaveBeenLastCalledWith('organizational units resolved', {
+      accountsByOrganizationalUnit: { [WORKLOADS]: 1, [SANDBOX]: 1 },
+    });
   });
 
   it("keeps an OU's last accounts when it fails later, logging the OU, and resolves the others anew", async () => {
