@@ -1,8 +1,9 @@
 /**
  * Which accounts an organization document mirrors: the accounts it lists, and the ACTIVE accounts under its OUs
  * (child OUs included), minus its excluded accounts. OUs are resolved through AWS Organizations, whose request rate
- * is low: when a document is first seen (a new document is a new object: the wiring keeps the same one while the
- * parameter's text is unchanged) and then at most every RESOLUTION_INTERVAL_MS. An OU that fails to resolve (access
+ * is low: when a document names OUs not resolved yet (the first document, or one whose list of OUs changed) and
+ * then at most every RESOLUTION_INTERVAL_MS; another change of the document (its accounts, exclusions, settings)
+ * needs no call. An OU that fails to resolve (access
  * denied, Organizations not in use, the OU gone, throttled) keeps its last good accounts, or none when it never
  * resolved, so the listed accounts and the other OUs still converge; the failure is one error log line naming the OU
  * and AWS's code, and the organizationalUnitUnresolved metric, never a failed invocation. When the accounts found
@@ -29,15 +30,18 @@ export interface MirroredAccounts {
   of(document: Organization): Promise<readonly string[]>;
 }
 
+const unitsOf = (document: Organization): string => document.organizationalUnits.join();
+
 export function mirroredAccounts(options: MirroredAccountsOptions): MirroredAccounts {
   const intervalMs = options.intervalMs ?? RESOLUTION_INTERVAL_MS;
   const now = () => options.clock.now().getTime();
   /** OU -> its accounts at its last successful resolution. */
   const lastGood = new Map<string, readonly string[]>();
-  let resolved: { readonly document: Organization; readonly at: number } | undefined;
+  /** The OUs (as listed) of the last resolution, and when it ended. */
+  let resolved: { readonly units: string; readonly at: number } | undefined;
   let lastSummary: string | undefined;
-  // Concurrent invocations of one container share one resolution of a document.
-  let resolving: { readonly document: Organization; readonly done: Promise<void> } | undefined;
+  // Concurrent invocations of one container share one resolution of a list of OUs.
+  let resolving: { readonly units: string; readonly done: Promise<void> } | undefined;
 
   async function resolve(document: Organization): Promise<void> {
     // One OU after another: the organization's request rate is shared by everyone calling Organizations.
@@ -55,7 +59,7 @@ export function mirroredAccounts(options: MirroredAccountsOptions): MirroredAcco
         recordScopedCount(options.metrics, GOVERNANCE_METRICS.organizationalUnitUnresolved, { OrganizationalUnitId: unitId }, 1);
       }
     }
-    resolved = { document, at: now() };
+    resolved = { units: unitsOf(document), at: now() };
     const found = Object.fromEntries(document.organizationalUnits.map((unitId) => [unitId, lastGood.get(unitId)?.length ?? 0]));
     const summary = JSON.stringify(document.organizationalUnits.map((unitId) => lastGood.get(unitId) ?? []));
     // Said when the accounts change, not at every resolution: an operator needs to know when an account came or went.
@@ -66,14 +70,15 @@ export function mirroredAccounts(options: MirroredAccountsOptions): MirroredAcco
   return {
     async of(document) {
       if (document.organizationalUnits.length === 0) return mirroredAccountsOf(document);
-      const due = resolved?.document !== document || now() - resolved.at >= intervalMs;
+      const units = unitsOf(document);
+      const due = resolved?.units !== units || now() - resolved.at >= intervalMs;
       if (due) {
         let current = resolving;
-        if (current?.document !== document) {
+        if (current?.units !== units) {
           const done: Promise<void> = resolve(document).finally(() => {
             if (resolving?.done === done) resolving = undefined;
           });
-          current = { document, done };
+          current = { units, done };
           resolving = current;
         }
         await current.done;

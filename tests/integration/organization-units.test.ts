@@ -349,7 +349,7 @@ describe('the hub of an organization whose document names OUs', () => {
   });
 
   describe('wired as a container wires it', () => {
-    it('resolves again only when the document changes or the interval has passed', async () => {
+    it("resolves again only when the document's OUs change or the interval has passed", async () => {
       let now = Date.parse('2026-12-05T01:00:00Z');
       const wiring = await hubWiring(() => 'test', { clock: { now: () => new Date(now) }, metrics: null });
       try {
@@ -365,10 +365,15 @@ describe('the hub of an organization whose document names OUs', () => {
         await putDocument(documentWith({ mutatingShare: 0.25 }));
         now += 60_000;
         await wiring.scopes();
-        const afterChange = organizationsCalls() - before;
+        const afterOtherChange = organizationsCalls() - before;
+        await putDocument(documentWith({ organizationalUnits: [WORKLOADS, PROD] }));
+        now += 60_000;
+        await wiring.scopes();
+        const afterUnitsChange = organizationsCalls() - before;
 
-        // A resolution is 5 calls (above); the document is read again every minute, resolved again only when changed.
-        expect([afterMinute, afterInterval, afterChange]).toEqual([5, 10, 15]);
+        // A resolution of WORKLOADS is 5 calls (above), of PROD 2 more; the document is read again every minute, its
+        // OUs resolved again only when its list of OUs changed (or every 5 minutes).
+        expect([afterMinute, afterInterval, afterOtherChange, afterUnitsChange]).toEqual([5, 10, 10, 17]);
       } finally {
         wiring.destroy();
         await putDocument(documentWith());

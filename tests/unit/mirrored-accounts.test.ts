@@ -50,6 +50,18 @@ describe('mirroredAccounts', () => {
     expect(asked).toEqual([]);
   });
 
+  it("resolves again when the document's OUs change, not when only its other fields do", async () => {
+    const { tree, asked } = treeOf({ [WORKLOADS]: ['444455556666'], [SANDBOX]: [] });
+    const accounts = mirroredAccounts({ tree, clock: { now: () => new Date(0) }, logger: quietLogger() });
+
+    await accounts.of(documentOf());
+    const otherExclusions = await accounts.of(documentOf({ excludedAccounts: ['444455556666'] }));
+    await accounts.of(documentOf({ organizationalUnits: [WORKLOADS] }));
+
+    expect(otherExclusions).toEqual(['111122223333']);
+    expect(asked).toEqual([WORKLOADS, SANDBOX, WORKLOADS]);
+  });
+
   it('resolves once for concurrent callers, one OU after the other', async () => {
     const { tree, asked } = treeOf({ [WORKLOADS]: ['444455556666'], [SANDBOX]: [] });
     const accounts = mirroredAccounts({ tree, clock: { now: () => new Date(0) }, logger: quietLogger() });
