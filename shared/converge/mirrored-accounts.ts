@@ -1,13 +1,12 @@
 /**
  * Which accounts an organization document mirrors: the accounts it lists, and the ACTIVE accounts under its OUs
  * (child OUs included), minus its excluded accounts. OUs are resolved through AWS Organizations, whose request rate
- * is low: when a document names OUs not resolved yet (the first document, or one whose list of OUs changed) and
- * then at most every RESOLUTION_INTERVAL_MS; another change of the document (its accounts, exclusions, settings)
- * needs no call. An OU that fails to resolve (access
- * denied, Organizations not in use, the OU gone, throttled) keeps its last good accounts, or none when it never
- * resolved, so the listed accounts and the other OUs still converge; the failure is one error log line naming the OU
- * and AWS's code, and the organizationalUnitUnresolved metric, never a failed invocation. When the accounts found
- * change, an info line `organizational units resolved` gives each OU's count.
+ * is low: when a document names OUs not resolved yet (the first document, or one whose list of OUs changed), then at
+ * most every RESOLUTION_INTERVAL_MS; another change of the document (accounts, exclusions, settings) needs no call.
+ * An OU that fails to resolve (access denied, Organizations not in use, the OU gone, throttled) keeps its last good
+ * accounts, or none when it never resolved, so the listed accounts and the other OUs still converge; the failure is
+ * one error log line naming the OU and AWS's code, and the organizationalUnitUnresolved metric, never a failed
+ * invocation. When the accounts found change, an info line `organizational units resolved` gives each OU's count.
  */
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { mirroredAccountsOf, type Organization } from '../config/organization';

@@ -59,7 +59,7 @@ export interface OrganizationWiringOptions {
   readonly readAtStart?: boolean;
   /** Where the document's OUs are resolved. Default: AWS Organizations through `clients.organizations`. */
   readonly organizationTree?: OrganizationTreePort;
-  /** How long the accounts resolved under the OUs are used before asking Organizations again (same document). */
+  /** How long the accounts resolved under the OUs are used before asking Organizations again (same OUs). */
   readonly resolutionIntervalMs?: number;
 }
 
