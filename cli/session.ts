@@ -7,7 +7,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { type Config, loadConfig } from '../shared/config/config';
-import { ORGANIZATION_PARAMETER_VARIABLE, type Scope, scopesOf } from '../shared/config/organization';
+import { ORGANIZATION_PARAMETER_VARIABLE, type Scope } from '../shared/config/organization';
 import type { ConvergeDeps } from '../shared/converge';
 import type { UnmanagedWatch } from '../shared/converge/unmanaged-sessions';
 import { ConfigError } from '../shared/domain/errors';
@@ -96,7 +96,7 @@ export async function openSession(io: CliIo, options: CommonOptions): Promise<Cl
     return { config, region, deps, scopes: [{ open: async () => home }] };
   }
   const wiring = organizationWiring({ base: config, parameterName, logger, metrics: null });
-  const scopes = chosenScopes(scopesOf(await wiring.document()), options, parameterName);
+  const scopes = chosenScopes(await wiring.scopes(), options, parameterName);
   return {
     config,
     region,

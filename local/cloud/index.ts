@@ -121,9 +121,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridgeEndpoint,
       AWS_ENDPOINT_URL_SQS: sqs.url,
-      // The simulator also serves STS (the hub assumes spoke roles) and SSM (the organization document).
+      // The simulator also serves STS (the hub assumes spoke roles), SSM (the organization document) and
+      // Organizations (the document's OUs).
       ...(simulator
-        ? { AWS_ENDPOINT_URL_EC2: simulator.url, AWS_ENDPOINT_URL_STS: simulator.url, AWS_ENDPOINT_URL_SSM: simulator.url }
+        ? {
+            AWS_ENDPOINT_URL_EC2: simulator.url,
+            AWS_ENDPOINT_URL_STS: simulator.url,
+            AWS_ENDPOINT_URL_SSM: simulator.url,
+            AWS_ENDPOINT_URL_ORGANIZATIONS: simulator.url,
+          }
         : {}),
       LEDGER_TABLE_NAME: tableName,
       EVENT_BUS_NAME: eventBusName,

@@ -7,6 +7,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -18,6 +19,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  */
 export const EC2_MAX_ATTEMPTS = 8;
 const DEFAULT_MAX_ATTEMPTS = 5;
+const ORGANIZATIONS_CONNECTION_TIMEOUT_MS = 3_000;
+const ORGANIZATIONS_REQUEST_TIMEOUT_MS = 5_000;
 
 /** The clients the adapters need; shared/wiring takes these from a caller (the CLI, tests) instead of the container's. */
 export interface AwsClients {
@@ -26,10 +29,12 @@ export interface AwsClients {
   readonly eventBridge: EventBridgeClient;
 }
 
-/** The organization's hub also reads its document (SSM) and assumes spoke roles (STS). */
+/** The organization's hub also reads its document (SSM), assumes spoke roles (STS) and resolves OUs (Organizations). */
 export interface OrganizationClients extends Pick<AwsClients, 'documents' | 'eventBridge'> {
   readonly sts: STSClient;
   readonly ssm: SSMClient;
+  /** Default: the container's (used only when the document lists OUs). */
+  readonly organizations?: OrganizationsClient;
 }
 
 let ec2Client: EC2Client | undefined;
@@ -38,6 +43,7 @@ let eventBridgeClient: EventBridgeClient | undefined;
 let stsClient: STSClient | undefined;
 let ssmClient: SSMClient | undefined;
 let sqsClient: SQSClient | undefined;
+let organizationsClient: OrganizationsClient | undefined;
 
 export function ec2(): EC2Client {
   ec2Client ??= new EC2Client({ retryMode: 'adaptive', maxAttempts: EC2_MAX_ATTEMPTS });
@@ -75,4 +81,20 @@ export function ssm(): SSMClient {
 export function sqs(): SQSClient {
   sqsClient ??= new SQSClient({ retryMode: 'standard', maxAttempts: DEFAULT_MAX_ATTEMPTS, useQueueUrlAsEndpoint: false });
   return sqsClient;
+}
+
+/**
+ * Organization only, when the document lists OUs (shared/aws/organization-tree.ts). Organizations is a global
+ * service: from any Region the SDK's endpoint rules call the partition's one endpoint (organizations.us-east-1 for
+ * the commercial partition, signed for us-east-1; us-gov-west-1 and cn-northwest-1 for the others).
+ */
+export function organizations(): OrganizationsClient {
+  // Bounded: the invocation that resolves the OUs waits for them, and a hung call must fail (and keep the last
+  // resolved accounts) rather than hold every batch until the function's timeout.
+  organizationsClient ??= new OrganizationsClient({
+    retryMode: 'standard',
+    maxAttempts: DEFAULT_MAX_ATTEMPTS,
+    requestHandler: { connectionTimeout: ORGANIZATIONS_CONNECTION_TIMEOUT_MS, requestTimeout: ORGANIZATIONS_REQUEST_TIMEOUT_MS },
+  });
+  return organizationsClient;
 }

@@ -33,8 +33,15 @@ export interface OrganizationRegion {
 export interface Organization {
   /** The role every spoke stack creates; the hub assumes arn:aws:iam::<account>:role/<spokeRoleName>. */
   readonly spokeRoleName: string;
-  /** The mirrored accounts; the hub's own account is mirrored only when listed. */
+  /** Accounts mirrored by id; the hub's own account is mirrored only when listed (here or under a listed OU). */
   readonly accounts: readonly string[];
+  /**
+   * OUs (or the root) whose ACTIVE accounts are mirrored too, child OUs included: resolved through AWS Organizations
+   * (shared/converge/mirrored-accounts.ts). Empty: the accounts above only.
+   */
+  readonly organizationalUnits: readonly string[];
+  /** Accounts never mirrored, even under a listed OU. */
+  readonly excludedAccounts: readonly string[];
   readonly regions: Readonly<Record<string, OrganizationRegion>>;
   /** Share (0..1] of each account's EC2 mutating budget (per account and Region) the hub may spend. */
   readonly mutatingShare: number;
@@ -60,6 +67,8 @@ export interface Scope {
 export const DEFAULT_MUTATING_SHARE = 0.5;
 
 const ACCOUNT_ID_PATTERN = /^\d{12}$/;
+/** Organizations' ParentId: an OU (ou-<root part>-<OU part>) or the root (r-...), lowercase letters and digits. */
+export const ORGANIZATIONAL_UNIT_ID_PATTERN = /^(?:ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$/;
 /** Commercial, GovCloud, China and ISO partitions: two or more letter groups and a number, e.g. us-gov-west-1. */
 const REGION_PATTERN = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 const ZONE_ID_PATTERN = /^[a-z]{2,4}\d{1,2}(?:-[a-z]{3}\d{1,2})?-az\d{1,2}$/;
@@ -134,9 +143,22 @@ const region = object({
   zones: z.optional(keyedBy(ZONE_ID_PATTERN, 'an Availability Zone id (e.g. use1-az1)', zone)),
 });
 
+const ACCOUNT_ID = 'an AWS account id (12 digits, as a string)';
+const accountIds = distinctList(matching(ACCOUNT_ID_PATTERN, ACCOUNT_ID), false);
+
 const organization = object({
   spokeRoleName: matching(ROLE_NAME_PATTERN, 'an IAM role name (1..64 of letters, digits and +=,.@_-)'),
-  accounts: distinctList(matching(ACCOUNT_ID_PATTERN, 'an AWS account id (12 digits, as a string)'), true),
+  accounts: z.optional(accountIds),
+  organizationalUnits: z.optional(
+    distinctList(
+      matching(
+        ORGANIZATIONAL_UNIT_ID_PATTERN,
+        'an OU id (ou- + 4..32 lowercase letters or digits + - + 8..32 more, e.g. ou-ab12-cd34ef56) or a root id (r- + 4..32)',
+      ),
+      false,
+    ),
+  ),
+  excludedAccounts: z.optional(accountIds),
   regions: keyedBy(REGION_PATTERN, 'a Region name (e.g. us-east-1)', region).check(
     z.refine((regions) => Object.keys(regions).length > 0, { error: 'must name at least one Region' }),
   ),
@@ -184,9 +206,12 @@ export function parseOrganization(parameterName: string, text: string): Organiza
     const issue = result.error.issues[0];
     throw new ConfigError(parameterName, `${jsonPath(issue?.path ?? [])}: ${issue?.message ?? 'is invalid'}`);
   }
-  const { regions, mutatingShare, ...rest } = result.data;
+  const { regions, mutatingShare, accounts, organizationalUnits, excludedAccounts, ...rest } = result.data;
   const document: Organization = {
     ...rest,
+    accounts: accounts ?? [],
+    organizationalUnits: organizationalUnits ?? [],
+    excludedAccounts: excludedAccounts ?? [],
     mutatingShare: mutatingShare ?? DEFAULT_MUTATING_SHARE,
     regions: Object.fromEntries(
       Object.entries(regions).map(([name, { zones, accountFilterIds, ...pool }]) => [
@@ -204,6 +229,12 @@ function checkConsistency(parameterName: string, document: Organization): void {
   const refuse = (path: readonly PropertyKey[], message: string): never => {
     throw new ConfigError(parameterName, `${jsonPath(path)}: ${message}`);
   };
+  if (document.accounts.length === 0 && document.organizationalUnits.length === 0)
+    refuse(['accounts'], 'must name at least one account, or organizationalUnits at least one OU');
+  document.excludedAccounts.forEach((accountId, index) => {
+    if (document.accounts.includes(accountId))
+      refuse(['excludedAccounts', index], `${quoted(accountId)} is also listed in accounts; name it in one of them`);
+  });
   const listedTwice = document.unsupportedTypes?.find((type) => document.supportedTypes?.includes(type));
   if (listedTwice !== undefined)
     refuse(['unsupportedTypes'], `${quoted(listedTwice)} is also listed in supportedTypes; name it in one of them`);
@@ -219,9 +250,20 @@ function checkConsistency(parameterName: string, document: Organization): void {
   }
 }
 
-/** Every (account, Region) of the document, in a stable order: accounts as listed, then Regions as listed. */
-export function scopesOf(document: Organization): Scope[] {
-  return document.accounts.flatMap((accountId) => Object.keys(document.regions).map((region) => ({ accountId, region })));
+/**
+ * The mirrored accounts: those the document lists, then those found under its OUs (`underUnits`, as resolved), minus
+ * the excluded ones; each once, in that order.
+ */
+export function mirroredAccountsOf(document: Organization, underUnits: readonly string[] = []): string[] {
+  return [...new Set([...document.accounts, ...underUnits])].filter((accountId) => !document.excludedAccounts.includes(accountId));
+}
+
+/**
+ * Every (account, Region) mirrored, in a stable order: accounts (`accounts`: the resolved ones, by default those
+ * the document lists), then Regions as listed.
+ */
+export function scopesOf(document: Organization, accounts: readonly string[] = mirroredAccountsOf(document)): Scope[] {
+  return accounts.flatMap((accountId) => Object.keys(document.regions).map((region) => ({ accountId, region })));
 }
 
 /** A Region's whole pool: its own targets and those of its zones (target choice prefers the instance's zone). */

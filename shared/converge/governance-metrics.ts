@@ -25,6 +25,8 @@ export const GOVERNANCE_METRICS = {
   spokeAccessDenied: 'spokeAccessDenied',
   /** Organization: records put back on their queue because the account's budget had no room, with AccountId and Region. */
   recordsDeferred: 'recordsDeferred',
+  /** Organization: an OU of the document Organizations did not resolve (denied, not in use, gone), with OrganizationalUnitId. */
+  organizationalUnitUnresolved: 'organizationalUnitUnresolved',
 } as const;
 
 export type GovernanceMetric = (typeof GOVERNANCE_METRICS)[keyof typeof GOVERNANCE_METRICS];

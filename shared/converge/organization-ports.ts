@@ -56,9 +56,20 @@ export interface RecordDeferral {
   defer(records: readonly QueuedRecord[], delaySeconds: number): Promise<ReadonlySet<string>>;
 }
 
+/** AWS Organizations' tree, read-only (shared/aws/organization-tree.ts). */
+export interface OrganizationTreePort {
+  /** The ACTIVE accounts under an OU (or the root), those of its child OUs at any depth included. */
+  activeAccountsUnder(unitId: string): Promise<readonly string[]>;
+}
+
 export interface OrganizationPort {
   /** The document, read again from Parameter Store when the cached copy is older than a minute. */
   document(): Promise<Organization>;
+  /**
+   * Every (account, Region) mirrored: the document's accounts and the ACTIVE accounts under its OUs (resolved
+   * through AWS Organizations, cached), minus the excluded ones, in each of its Regions.
+   */
+  scopes(): Promise<Scope[]>;
   /** Undefined when the document does not list the scope's account or Region: nothing of ours to do there. */
   depsFor(scope: Scope): Promise<ScopedDeps | undefined>;
   /** True for an error that says the hub may not act in a scope (spoke role missing, or denied by STS or EC2). */

@@ -7,7 +7,7 @@
  * of a scope is logged and the next scope is swept.
  */
 import { createHash } from 'node:crypto';
-import { type Scope, scopeKey, scopesOf } from '../config/organization';
+import { type Scope, scopeKey } from '../config/organization';
 import type { SweepSettings } from '../config/sweep-settings';
 import type { ScopedDeps } from '../converge/organization-ports';
 import type { SweepSummary } from '../converge/sweep';
@@ -50,7 +50,7 @@ export async function sweepOrganization(
   deps: OrganizationHandlerDeps,
   context: OrganizationSweepContext,
 ): Promise<OrganizationSweepSummary> {
-  const all = scopesOf(await deps.organization.document());
+  const all = await deps.organization.scopes();
   const first = firstScopeIndex(eventIdOf(event), all.length);
   const ordered = [...all.slice(first), ...all.slice(0, first)];
   const reserve = context.settings.timeReserveMs;

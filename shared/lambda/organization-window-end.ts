@@ -7,7 +7,7 @@
  * scope misses, its next tick (within the 5-minute grace) or its sweep ends.
  */
 import type { Scope } from '../config/organization';
-import { scopeKey, scopesOf } from '../config/organization';
+import { scopeKey } from '../config/organization';
 import type { ConvergeTrigger } from '../converge/converge';
 import { endDueWindows } from '../converge/window-end';
 import { ACCOUNT_ID_PATTERN, type OrganizationHandlerDeps, REGION_PATTERN } from './organization-batch';
@@ -38,7 +38,7 @@ export async function endOrganizationWindows(
   deps: OrganizationHandlerDeps,
 ): Promise<readonly ScopeWindowEnd[]> {
   const named = scopeOfPayload(payload);
-  const scopes = named !== undefined ? [named] : scopesOf(await deps.organization.document());
+  const scopes = named !== undefined ? [named] : await deps.organization.scopes();
   const results = await Promise.all(scopes.map((scope) => endScopeWindows(scope, trigger, deps)));
   deps.logger.info('windows ended', {
     triggerEventId: trigger.eventId,

@@ -1,20 +1,30 @@
 /**
- * The hub's wiring for an organization: the document (SSM, parsed and cached a minute), and for each (account,
- * Region) of it converge's dependencies: an EC2 client in that Region signing as the spoke role (the hub's own
+ * The hub's wiring for an organization: the document (SSM, parsed and cached a minute), the accounts it mirrors
+ * (its OUs resolved through AWS Organizations, cached: shared/converge/mirrored-accounts.ts), and for each (account,
+ * Region) mirrored converge's dependencies: an EC2 client in that Region signing as the spoke role (the hub's own
  * account as itself, shared/aws/spoke-clients.ts), paced at the document's share of the account's EC2 mutating
  * budget, the ledger under the scope's keys, outcome events and log lines naming the account and Region.
  * Usable from the functions and from cli/ (depsFor(scope)).
  */
 
-import { dynamoDocuments, eventBridge, type OrganizationClients, ssm as ssmClient, sts as stsClient } from '../aws/clients';
+import {
+  dynamoDocuments,
+  eventBridge,
+  type OrganizationClients,
+  organizations as organizationsClient,
+  ssm as ssmClient,
+  sts as stsClient,
+} from '../aws/clients';
 import { createEc2Adapter } from '../aws/ec2';
 import { HOME_KEY_SCOPE, keyScopeOf, pacingKey } from '../aws/ledger/keys';
 import { LedgerTokenBucket } from '../aws/ledger/pacing';
 import { readParameterText } from '../aws/organization-document';
+import { createOrganizationTree } from '../aws/organization-tree';
 import { callerAccountId, createSpokeClients, isSpokeAccessDenied, type SpokeClients } from '../aws/spoke-clients';
 import type { Config } from '../config/config';
 import { configForRegion, type Organization, parseOrganization, type Scope, scopeKey, scopesOf } from '../config/organization';
-import type { OrganizationPort, ScopedDeps, ScopePacing } from '../converge/organization-ports';
+import { mirroredAccounts } from '../converge/mirrored-accounts';
+import type { OrganizationPort, OrganizationTreePort, ScopedDeps, ScopePacing } from '../converge/organization-ports';
 import type { ConvergeDeps, LedgerPort, OutcomeEvent, PublisherPort } from '../converge/ports';
 import { pacedEc2 } from '../converge/sweep';
 import { ConfigError } from '../domain/errors';
@@ -47,6 +57,10 @@ export interface OrganizationWiringOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Start reading the document now rather than at the first call (the functions: at module load). */
   readonly readAtStart?: boolean;
+  /** Where the document's OUs are resolved. Default: AWS Organizations through `clients.organizations`. */
+  readonly organizationTree?: OrganizationTreePort;
+  /** How long the accounts resolved under the OUs are used before asking Organizations again (same OUs). */
+  readonly resolutionIntervalMs?: number;
 }
 
 export interface OrganizationWiring extends OrganizationPort {
@@ -119,6 +133,18 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
   // Read from the start (module load): a malformed document is known before the first event, and refused by it.
   if (options.readAtStart) document().catch(() => undefined);
 
+  const accounts = mirroredAccounts({
+    tree: options.organizationTree ?? createOrganizationTree(clients.organizations ?? organizationsClient()),
+    clock: options.clock ?? { now: () => new Date() },
+    logger: baseLogger,
+    metrics: metricsPort,
+    ...(options.resolutionIntervalMs !== undefined ? { intervalMs: options.resolutionIntervalMs } : {}),
+  });
+  async function scopes(): Promise<Scope[]> {
+    const current = await document();
+    return scopesOf(current, await accounts.of(current));
+  }
+
   let homeAccount: Promise<string> | undefined;
   const homeAccountId = (): Promise<string> => {
     homeAccount ??= options.homeAccountId !== undefined ? Promise.resolve(options.homeAccountId) : callerAccountId(clients.sts);
@@ -164,15 +190,17 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
     return pacing;
   }
 
-  const built = new Map<string, { document: Organization; deps: ScopedDeps }>();
+  /** Each scope's deps, kept while the document and its mirrored accounts (the audit's key scopes) are the same. */
+  const built = new Map<string, { document: Organization; mirrored: string; deps: ScopedDeps }>();
   async function depsFor(scope: Scope): Promise<ScopedDeps | undefined> {
     const current = await document();
     spokeRoleName = current.spokeRoleName;
     const config = configForRegion(options.base, current, scope.region, scope.accountId);
-    if (config === undefined || !current.accounts.includes(scope.accountId)) return undefined;
+    const mirrored = await accounts.of(current);
+    if (config === undefined || !mirrored.includes(scope.accountId)) return undefined;
     const key = scopeKey(scope);
     const known = built.get(key);
-    if (known?.document === current) return known.deps;
+    if (known?.document === current && known.mirrored === mirrored.join()) return known.deps;
 
     const ec2 = await ec2For(scope);
     const hubAccountId = await homeAccountId();
@@ -187,7 +215,7 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
       logger: scopedLogger,
       metrics: metricsPort ?? null,
       keyScope,
-      auditKeyScopes: [...new Set([HOME_KEY_SCOPE, ...scopesOf(current).map(keyScopeFor)])],
+      auditKeyScopes: [...new Set([HOME_KEY_SCOPE, ...scopesOf(current, mirrored).map(keyScopeFor)])],
       accountId: scope.accountId,
     });
     const pacing = pacingFor(scope, current.mutatingShare);
@@ -204,12 +232,13 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
       targetOwnerView,
       unmanaged: governanceDeps(config, { ec2, documents: clients.documents }, options.clock).unmanaged,
     };
-    built.set(key, { document: current, deps });
+    built.set(key, { document: current, mirrored: mirrored.join(), deps });
     return deps;
   }
 
   return {
     document,
+    scopes,
     depsFor,
     isAccessDenied: isSpokeAccessDenied,
     ec2ClientFor: ec2For,

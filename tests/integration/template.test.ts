@@ -11,6 +11,7 @@ import { checkAlarmShape, checkWindowEndSchedule, dashboardBody, dashboardMetric
 import {
   checkDocumentRead,
   checkOrganizationBusPolicy,
+  checkOrganizationUnitReads,
   checkSessionGrantRegions,
   checkSpokeAssumption,
 } from '../support/organization-checks';
@@ -117,6 +118,9 @@ function iamCoverageProblems(candidate: CfnTemplate, called: readonly string[]):
   const sweepOnly = ['dynamodb:Scan'];
   // Only a queue-fed function puts records back on its queue (the hub's deferral).
   const consumersOnly = ['sqs:SendMessage'];
+  // Only an organization's hub resolves the OUs of its document.
+  const hubOnly = ['organizations:ListChildren', 'organizations:ListAccountsForParent'];
+  const hub = resolveIntrinsics({ 'Fn::If': ['IsOrganizationHub', true, false] }, candidate, 'IsOrganizationHub') === true;
   const problems: string[] = [];
   for (const [roleId, granted] of grantedActions(candidate)) {
     // The roles functions run with; the scheduler's own role is checked on its own below.
@@ -126,7 +130,8 @@ function iamCoverageProblems(candidate: CfnTemplate, called: readonly string[]):
       ...(consumers.has(roleId) ? ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'] : ['sqs:SendMessage']),
     ];
     const needed = (roleId === 'SweepRole' ? called : called.filter((action) => !sweepOnly.includes(action))).filter(
-      (action) => !needsNoGrant.includes(action) && (consumers.has(roleId) || !consumersOnly.includes(action)),
+      (action) =>
+        !needsNoGrant.includes(action) && (consumers.has(roleId) || !consumersOnly.includes(action)) && (hub || !hubOnly.includes(action)),
     );
     for (const action of needed) if (!granted.has(action)) problems.push(`${roleId} lacks ${action}`);
     for (const action of granted)
@@ -376,6 +381,22 @@ describe('IAM', () => {
     ]);
   });
 
+  it("grants an organization's hub the Organizations reads the code makes, and one account none of them", () => {
+    const called = iamActionsCalledBy(sourceFiles(['shared', 'functions']));
+    expect(called).toEqual(expect.arrayContaining(['organizations:ListChildren', 'organizations:ListAccountsForParent']));
+    const hub = deployedWith({ OrganizationParameter: '/vpc-mirror-orchestrator/organization' });
+
+    expect(iamCoverageProblems(hub, called)).toEqual([]);
+    expect(iamCoverageProblems(template, called)).toEqual([]);
+    const hubWithoutChildren = mutated((copy) => {
+      (copy.Parameters as Record<string, { Default?: unknown }>)['OrganizationParameter'] = {
+        Default: '/vpc-mirror-orchestrator/organization',
+      };
+      statementWith(copy, 'SweepRole', 'organizations:ListChildren').Action = ['organizations:ListAccountsForParent'];
+    });
+    expect(iamCoverageProblems(hubWithoutChildren, called)).toEqual(['SweepRole lacks organizations:ListChildren']);
+  });
+
   it('lets an event function send only to the queues it consumes (deferred records), never to another', () => {
     expect(checkOwnQueueSends(template)).toEqual([]);
     const anyQueue = mutated((copy) => {
@@ -485,6 +506,49 @@ describe('organization', () => {
       expect.stringContaining('WindowEndRole: ReadOrganizationDocument may read "arn:aws:ssm:*:*:parameter/*"'),
     ]);
     expect(checkEnvironment(template, { MIRROR_ORGANIZATION_PARAMETER: '' })).toEqual([]);
+  });
+
+  it("lets only an organization's hub list its OUs' children and accounts, on OU and root ARNs only", () => {
+    const hubParameter = { OrganizationParameter: '/vpc-mirror-orchestrator/organization' };
+    const unitArns = ['arn:aws:organizations::*:ou/o-*/ou-*', 'arn:aws:organizations::*:root/o-*/r-*'];
+
+    expect(checkOrganizationUnitReads(deployedWith(hubParameter), true, unitArns)).toEqual([]);
+    expect(checkOrganizationUnitReads(template, false, unitArns)).toEqual([]);
+
+    const asHub = (change: (copy: CfnTemplate) => void) =>
+      mutated((copy) => {
+        (copy.Parameters as Record<string, { Default?: unknown }>)['OrganizationParameter'] = {
+          Default: hubParameter.OrganizationParameter,
+        };
+        change(copy);
+      });
+    const anyResource = asHub((copy) => (statementWith(copy, 'InstanceEventsRole', 'organizations:ListChildren').Resource = '*'));
+    expect(checkOrganizationUnitReads(anyResource, true, unitArns)).toEqual([
+      expect.stringContaining('InstanceEventsRole: ListOrganizationUnits may read ["*"]'),
+    ]);
+    expect(checkNoWildcardActions(anyResource)).toEqual([expect.stringContaining("Resource '*' for organizations:ListChildren")]);
+    const everyAccount = asHub(
+      (copy) =>
+        (statementWith(copy, 'SweepRole', 'organizations:ListChildren').Action = [
+          'organizations:ListChildren',
+          'organizations:ListAccountsForParent',
+          'organizations:ListAccounts',
+        ]),
+    );
+    expect(checkOrganizationUnitReads(everyAccount, true, unitArns)).toEqual([
+      expect.stringContaining('SweepRole: ListOrganizationUnits grants organizations:ListAccounts, organizations:ListAccountsForParent'),
+    ]);
+    // Granted whether or not the stack is a hub: one account's functions could read the organization's tree.
+    const unconditioned = mutated((copy) => {
+      for (const role of ['InstanceEventsRole', 'CloudtrailTagsRole', 'SweepRole', 'WindowEndRole']) {
+        const statements = (properties(copy, role)['Policies'] as Array<{ PolicyDocument: { Statement: unknown[] } }>)[0]?.PolicyDocument
+          .Statement;
+        const index = statements?.findIndex((statement) => JSON.stringify(statement).includes('organizations:ListChildren')) ?? -1;
+        const conditional = statements?.[index] as { 'Fn::If': [string, unknown, unknown] } | undefined;
+        if (statements !== undefined && conditional !== undefined) statements[index] = conditional['Fn::If'][1];
+      }
+    });
+    expect(checkOrganizationUnitReads(unconditioned, false, unitArns)).toHaveLength(4);
   });
 
   it("grants its own account's sessions in every Region only as an organization's hub, in its own Region otherwise", () => {

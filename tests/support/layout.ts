@@ -58,6 +58,7 @@ export const PRODUCT_ROOMS: readonly ProductRoom[] = [
       '@aws-sdk/client-sts',
       '@aws-sdk/client-ssm',
       '@aws-sdk/client-sqs',
+      '@aws-sdk/client-organizations',
     ],
     // An adapter implements a port; it does not call the application.
     only: { room: 'application', file: /(^|-)ports$/ },

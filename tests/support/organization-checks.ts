@@ -101,3 +101,32 @@ export function checkSessionGrantRegions(template: CfnTemplate, region: string):
     }),
   );
 }
+
+const ORGANIZATION_UNIT_READS = ['organizations:ListAccountsForParent', 'organizations:ListChildren'];
+
+/**
+ * The hub's reads of AWS Organizations (the document's OUs): with the template's parameters, every function role of
+ * a hub (`hub` true) may call exactly ListChildren and ListAccountsForParent, on exactly `resources` (OU and root
+ * ARNs, never '*'), and nothing else of Organizations; a role of one account (`hub` false) nothing of Organizations.
+ */
+export function checkOrganizationUnitReads(template: CfnTemplate, hub: boolean, resources: readonly string[]): string[] {
+  return functionRoles(template).flatMap(([id, role]) => {
+    const grants = roleStatements(role, template).filter((statement) =>
+      actionsOf(statement).some((action) => action.startsWith('organizations:')),
+    );
+    if (!hub) return grants.map((statement) => `${id}: ${statement.Sid} grants ${actionsOf(statement).join(', ')} outside a hub`);
+    if (grants.length === 0) return [`${id}: may not list the organization's OUs`];
+    return grants.flatMap((statement) => {
+      const problems: string[] = [];
+      if (statement.Effect !== 'Allow') problems.push(`${id}: ${statement.Sid} is not an Allow`);
+      const actions = [...actionsOf(statement)].sort();
+      if (actions.join() !== ORGANIZATION_UNIT_READS.join()) problems.push(`${id}: ${statement.Sid} grants ${actions.join(', ')}`);
+      const granted = ([] as unknown[]).concat(resolveIntrinsics(statement.Resource, template, `${id}.${statement.Sid}`) ?? []);
+      if (JSON.stringify(granted) !== JSON.stringify(resources)) {
+        problems.push(`${id}: ${statement.Sid} may read ${JSON.stringify(granted)}, want only ${JSON.stringify(resources)}`);
+      }
+      if (statement.Condition !== undefined) problems.push(`${id}: ${statement.Sid} carries a condition`);
+      return problems;
+    });
+  });
+}

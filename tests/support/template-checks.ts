@@ -3,6 +3,7 @@
  * raw template (intrinsics as written) and returns its violations, one readable line each; [] means it holds.
  * Pure functions, so the tests can also prove each one fails on a mutated template.
  */
+import { resolveIntrinsics } from './template-placeholders';
 
 export interface CfnResource {
   Type: string;
@@ -60,10 +61,22 @@ function environmentOf(fn: CfnResource): Record<string, unknown> {
   return environment?.Variables ?? {};
 }
 
-/** Statements of a role's inline policies. */
-export function roleStatements(role: CfnResource | undefined): PolicyStatement[] {
+/**
+ * Statements of a role's inline policies. A statement granted only under a condition (`Fn::If: [condition,
+ * statement, Ref AWS::NoValue]`) is evaluated with `template`'s conditions (parameter defaults) when given, and
+ * counted as granted otherwise: a least-privilege check then sees everything the role may ever be granted.
+ */
+export function roleStatements(role: CfnResource | undefined, template?: CfnTemplate): PolicyStatement[] {
   const policies = asList(props(role)['Policies'] as Array<{ PolicyDocument?: { Statement?: PolicyStatement | PolicyStatement[] } }>);
-  return policies.flatMap((policy) => asList(policy.PolicyDocument?.Statement));
+  return policies.flatMap((policy) =>
+    asList(policy.PolicyDocument?.Statement).flatMap((statement) => {
+      const conditional = (statement as { 'Fn::If'?: [string, PolicyStatement, unknown] })['Fn::If'];
+      if (conditional === undefined) return [statement];
+      if (template === undefined) return [conditional[1]];
+      const resolved = resolveIntrinsics(statement, template, `statement under ${conditional[0]}`) as PolicyStatement | undefined;
+      return resolved === undefined ? [] : [resolved];
+    }),
+  );
 }
 
 /** Every identity-policy statement in the template: role inline policies, IAM::Policy, IAM::ManagedPolicy. */
@@ -357,6 +370,7 @@ const SDK_PACKAGE_SERVICE: Readonly<Record<string, string>> = {
   '@aws-sdk/client-sts': 'sts',
   '@aws-sdk/client-ssm': 'ssm',
   '@aws-sdk/client-sqs': 'sqs',
+  '@aws-sdk/client-organizations': 'organizations',
 };
 
 /** Batch calls IAM authorizes as their single action. */
@@ -411,7 +425,7 @@ export function grantedActions(template: CfnTemplate): Map<string, Set<string>> 
     resourcesOfType(template, 'AWS::IAM::Role').map(([id, role]) => [
       id,
       new Set(
-        roleStatements(role)
+        roleStatements(role, template)
           .filter((statement) => statement.Effect === 'Allow')
           .flatMap(actionsOf),
       ),

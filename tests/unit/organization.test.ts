@@ -1,5 +1,5 @@
 import { loadConfig } from '../../shared/config/config';
-import { configForRegion, parseOrganization, scopesOf } from '../../shared/config/organization';
+import { configForRegion, mirroredAccountsOf, parseOrganization, scopesOf } from '../../shared/config/organization';
 import { ConfigError } from '../../shared/domain/errors';
 
 const PARAMETER = '/vpc-mirror/organization';
@@ -38,6 +38,8 @@ describe('parseOrganization', () => {
     expect(document).toEqual({
       spokeRoleName: 'vpc-mirror-orchestrator-spoke',
       accounts: ['444455556666', '777788889999'],
+      organizationalUnits: [],
+      excludedAccounts: [],
       regions: {
         'us-east-1': {
           targetIds: [TARGET_EAST],
@@ -62,6 +64,44 @@ describe('parseOrganization', () => {
     ]);
   });
 
+  it('reads OUs (and the root) without accounts, and accounts to exclude', () => {
+    const document = parseOrganization(
+      PARAMETER,
+      JSON.stringify(
+        documentOf({
+          accounts: undefined,
+          organizationalUnits: ['ou-ab12-cd34ef56', 'r-ab12'],
+          excludedAccounts: ['777788889999'],
+        }),
+      ),
+    );
+
+    expect(document).toMatchObject({
+      accounts: [],
+      organizationalUnits: ['ou-ab12-cd34ef56', 'r-ab12'],
+      excludedAccounts: ['777788889999'],
+    });
+  });
+
+  it("mirrors the listed accounts and the OUs' accounts, each once, never an excluded one", () => {
+    const document = parseOrganization(
+      PARAMETER,
+      JSON.stringify(documentOf({ organizationalUnits: ['ou-ab12-cd34ef56'], excludedAccounts: ['111111111111'] })),
+    );
+
+    const accounts = mirroredAccountsOf(document, ['777788889999', '111111111111', '222222222222']);
+
+    expect(accounts).toEqual(['444455556666', '777788889999', '222222222222']);
+    expect(scopesOf(document, accounts).map((scope) => scope.accountId)).toEqual([
+      '444455556666',
+      '444455556666',
+      '777788889999',
+      '777788889999',
+      '222222222222',
+      '222222222222',
+    ]);
+  });
+
   describe('refuses, naming the parameter and the JSON path', () => {
     it.each([
       ['text that is not JSON', '{"accounts": [', /^\/vpc-mirror\/organization: is not JSON \(/],
@@ -82,7 +122,43 @@ describe('parseOrganization', () => {
         '$.accounts[0]: must be an AWS account id (12 digits, as a string), got 444455556666',
       ],
       ['an account listed twice', { accounts: ['444455556666', '444455556666'] }, '$.accounts: "444455556666" is listed twice'],
-      ['no account', { accounts: [] }, '$.accounts: must name at least one'],
+      ['no account and no OU', { accounts: [] }, '$.accounts: must name at least one account, or organizationalUnits at least one OU'],
+      [
+        'no account field and an empty list of OUs',
+        { accounts: undefined, organizationalUnits: [] },
+        '$.accounts: must name at least one account, or organizationalUnits at least one OU',
+      ],
+      [
+        'an OU id in capitals',
+        { organizationalUnits: ['ou-AB12-CD34EF56'] },
+        '$.organizationalUnits[0]: "ou-AB12-CD34EF56" is not an OU id (ou- + 4..32 lowercase letters or digits + - + 8..32 more, e.g. ou-ab12-cd34ef56) or a root id (r- + 4..32)',
+      ],
+      [
+        'an OU id without its second part',
+        { organizationalUnits: ['ou-ab12-cd34ef56', 'ou-ab12'] },
+        '$.organizationalUnits[1]: "ou-ab12" is not an OU id (ou- + 4..32 lowercase letters or digits + - + 8..32 more, e.g. ou-ab12-cd34ef56) or a root id (r- + 4..32)',
+      ],
+      [
+        'an OU given as an object',
+        { organizationalUnits: { id: 'ou-ab12-cd34ef56' } },
+        '$.organizationalUnits: must be a JSON array, got {"id":"ou-ab12-cd34ef56"}',
+      ],
+      [
+        'an OU listed twice',
+        { organizationalUnits: ['ou-ab12-cd34ef56', 'ou-ab12-cd34ef56'] },
+        '$.organizationalUnits: "ou-ab12-cd34ef56" is listed twice',
+      ],
+      [
+        'an excluded account that is not an account id',
+        { excludedAccounts: ['4444-5555-6666'] },
+        '$.excludedAccounts[0]: "4444-5555-6666" is not an AWS account id (12 digits, as a string)',
+      ],
+      [
+        'an account both listed and excluded',
+        { organizationalUnits: ['r-ab12'], excludedAccounts: ['111111111111', '777788889999'] },
+        '$.excludedAccounts[1]: "777788889999" is also listed in accounts; name it in one of them',
+      ],
+      ['a misspelt OU field', { organisationalUnits: ['ou-ab12-cd34ef56'] }, '$: unknown field "organisationalUnits"'],
       ['no Region', { regions: {} }, '$.regions: must name at least one Region'],
       [
         'a malformed target id in a Region',

@@ -11,6 +11,7 @@ import { type Hook, type HookPhase, Hooks } from './hooks';
 import { IdGenerator } from './model/ids';
 import { seededRandom } from './model/random';
 import { AccessKeys, type KeyIdentity, scopeOf } from './org/identity';
+import { noOrganization, ORGANIZATIONS_TARGET_PREFIX, OrganizationsService, type OrganizationTree } from './org/organizations';
 import { Organization } from './org/sharing';
 import { answerSts, Roles, type RoleTrust } from './org/sts';
 import { Worlds } from './org/worlds';
@@ -26,6 +27,7 @@ export type { Fault } from './faults';
 export type { Hook, HookPhase } from './hooks';
 export { type Random, seededRandom } from './model/random';
 export type { KeyIdentity } from './org/identity';
+export type { OrganizationAccountState, OrganizationTree } from './org/organizations';
 export type { RoleTrust } from './org/sts';
 /** Throw one from a hook to answer that exact call with an EC2 error of your choice. */
 export { Ec2Error } from './protocol/errors';
@@ -56,6 +58,12 @@ export interface SimulatorOptions {
    * given with `trustedPrincipals` (its trust policy's Principal.AWS) refuses every other caller with AccessDenied.
    */
   roles?: Array<string | ({ readonly arn: string } & RoleTrust)>;
+  /**
+   * The AWS Organization the accounts belong to (root, OUs, accounts with their state), served by Organizations'
+   * ListChildren, ListAccountsForParent and DescribeOrganization to its management account and delegated
+   * administrators. Unset: every caller is in no organization (AWSOrganizationsNotInUseException).
+   */
+  organization?: OrganizationTree;
   /** Seeds resource ids and fault randomness (default: random). */
   seed?: number;
   /** Delay of each second step (pending->running, stopping->stopped, shutting-down->terminated). Default 20 ms. */
@@ -140,6 +148,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const home = worlds.get(accountId, region);
   const organization = new Organization(worlds);
   const keys = new AccessKeys(options.accessKeys ?? {}, accountId, region);
+  const organizationTree = options.organization ? new OrganizationsService(options.organization, accountId) : undefined;
   const roles = new Roles();
   for (const role of options.roles ?? []) {
     if (typeof role === 'string') roles.add(role);
@@ -176,6 +185,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     ssm(target, body, caller) {
       const answer = answerSsm(target, body, worlds.get(caller.accountId, caller.region).parameters, caller);
       validation?.checkSsm(target.slice(SSM_TARGET_PREFIX.length), answer.status, answer.body);
+      return answer;
+    },
+    organizations(target, body, caller) {
+      const answer = organizationTree ? organizationTree.answer(target, body, caller) : noOrganization();
+      const action = target.slice(ORGANIZATIONS_TARGET_PREFIX.length);
+      const code = answer.status === 200 ? undefined : (JSON.parse(answer.body) as { __type?: string }).__type;
+      counters.record(action, code === undefined ? { kind: 'ok' } : { kind: 'error', code }, scopeOf(caller));
       return answer;
     },
     context: (requestId, caller): ActionContext => {

@@ -1,6 +1,6 @@
 /**
- * The HTTP front: EC2's Query protocol on loopback (STS's Query protocol too, and SSM's JSON protocol, told apart by
- * its X-Amz-Target header). Per EC2 request: read a capped body, parse, count, throttle, inject faults, run `before`
+ * The HTTP front: EC2's Query protocol on loopback (STS's Query protocol too, and SSM's and Organizations' JSON
+ * protocol, told apart by their X-Amz-Target header). Per EC2 request: read a capped body, parse, count, throttle, inject faults, run `before`
  * hooks, execute (idempotent by ClientToken where EC2 is), run `after` hooks, answer XML. Nothing a client sends can
  * crash it: every failure becomes an error document of the protocol it came in.
  */
@@ -12,6 +12,7 @@ import type { CallCounters } from './counters';
 import type { FaultInjector } from './faults';
 import type { Hooks } from './hooks';
 import { type Caller, scopeOf } from './org/identity';
+import { isOrganizationsRequest, type OrganizationsAnswer } from './org/organizations';
 import { isStsRequest, type StsAnswer } from './org/sts';
 import { Ec2Error, internalError, missingParameter, requestLimitExceeded } from './protocol/errors';
 import { type Params, parseQuery } from './protocol/query';
@@ -35,6 +36,8 @@ export interface ServerParts {
   sts(params: Params, caller: Caller, requestId: string): StsAnswer;
   /** SSM Parameter Store's JSON 1.1 protocol (X-Amz-Target AmazonSSM.<Action>), served on the same port. */
   ssm(target: string, body: string, caller: Caller): SsmAnswer;
+  /** AWS Organizations' JSON 1.1 protocol (X-Amz-Target AWSOrganizationsV20161128.<Action>), served on the same port. */
+  organizations(target: string, body: string, caller: Caller): OrganizationsAnswer;
   /** Sees every successful answer as sent (response validation against the service model, when on). */
   inspect?(action: string, params: Params, xml: string): void;
   /** Sees every error answer as sent. */
@@ -67,6 +70,11 @@ async function handle(parts: ServerParts, request: IncomingMessage, response: Se
   const target = request.headers['x-amz-target'];
   if (isSsmRequest(target)) {
     const answer = parts.ssm(target, body, parts.callerOf(request.headers.authorization));
+    sendJson(response, answer.status, answer.body, requestId);
+    return;
+  }
+  if (isOrganizationsRequest(target)) {
+    const answer = parts.organizations(target, body, parts.callerOf(request.headers.authorization));
     sendJson(response, answer.status, answer.body, requestId);
     return;
   }
