@@ -12,12 +12,18 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Ec2RetryStrategy } from './ec2-retry';
 
 /**
- * EC2 throttles per action with token buckets refilling at 5-20 per second; adaptive mode adds client-side rate
- * limiting on top of standard retries, and 8 attempts ride out a burst without hiding a real outage for long.
+ * Attempts for EC2 errors other than throttling; a throttled call is retried on short pauses instead, for as long
+ * as a function can wait (ec2-retry.ts says why).
  */
 export const EC2_MAX_ATTEMPTS = 8;
+
+/** One per client: the strategy keeps the client's retry quota. */
+export function ec2RetryStrategy(): Ec2RetryStrategy {
+  return new Ec2RetryStrategy({ maxAttempts: EC2_MAX_ATTEMPTS });
+}
 const DEFAULT_MAX_ATTEMPTS = 5;
 const ORGANIZATIONS_CONNECTION_TIMEOUT_MS = 3_000;
 const ORGANIZATIONS_REQUEST_TIMEOUT_MS = 5_000;
@@ -46,7 +52,7 @@ let sqsClient: SQSClient | undefined;
 let organizationsClient: OrganizationsClient | undefined;
 
 export function ec2(): EC2Client {
-  ec2Client ??= new EC2Client({ retryMode: 'adaptive', maxAttempts: EC2_MAX_ATTEMPTS });
+  ec2Client ??= new EC2Client({ retryStrategy: ec2RetryStrategy() });
   return ec2Client;
 }
 

@@ -8,7 +8,7 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { AssumeRoleCommand, GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { SpokeAccessDeniedError } from '../domain/errors';
-import { EC2_MAX_ATTEMPTS } from './clients';
+import { ec2RetryStrategy } from './clients';
 import { errorCode, toDomainError } from './error-mapping';
 
 /** Assumed-role sessions last an hour; renewed when less than this is left, so no call signs with a dying key. */
@@ -109,7 +109,7 @@ export function createSpokeClients(options: SpokeClientOptions): SpokeClients {
       let client = clients.get(key);
       if (client === undefined) {
         const credentials = scope.accountId === options.homeAccountId ? {} : { credentials: assumedRole(scope) };
-        client = new EC2Client({ region: scope.region, retryMode: 'adaptive', maxAttempts: EC2_MAX_ATTEMPTS, ...credentials });
+        client = new EC2Client({ region: scope.region, retryStrategy: ec2RetryStrategy(), ...credentials });
         clients.set(key, client);
       }
       return client;

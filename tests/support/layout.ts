@@ -59,6 +59,9 @@ export const PRODUCT_ROOMS: readonly ProductRoom[] = [
       '@aws-sdk/client-ssm',
       '@aws-sdk/client-sqs',
       '@aws-sdk/client-organizations',
+      // The EC2 clients' retry strategy (ec2-retry.ts) builds on the SDK's own.
+      '@smithy/core',
+      '@smithy/types',
     ],
     // An adapter implements a port; it does not call the application.
     only: { room: 'application', file: /(^|-)ports$/ },
