@@ -10,10 +10,14 @@ import { handleTriggerEvent } from '../../shared/lambda/batch';
 import { endpointsOf, type Wiring, wire } from '../support/deps';
 import { type CountedDocuments, countedDocuments } from '../support/dynamo-requests';
 import { Ec2Seeder, type Launched, sessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
-import { cloudTrailCreateTagsEvent, sqsBatchOf, stateChangeEvent } from '../support/trigger-events';
+import { cloudTrailCreateTagsEvent, sqsBatchOf, stateChangeEvent, tagChangeEvent } from '../support/trigger-events';
 
 const TAG = { 'traffic-mirror': 'true' };
 const MAX_REQUESTS_PER_SESSION = 4;
+/** In a burst EC2's mutating bucket is empty: it admits one create at a time, this often, and the others wait. */
+const CREATE_PACE_MS = 400;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 let cloud: TestCloud;
 let targetIds: string[];
@@ -33,6 +37,25 @@ function container() {
 function taggingBatch(fleet: readonly Launched[]) {
   const ids = fleet.map((instance) => instance.instanceId);
   return sqsBatchOf(cloudTrailCreateTagsEvent(ids.slice(0, 10), TAG), cloudTrailCreateTagsEvent(ids.slice(10), TAG));
+}
+
+/** The launch-time tag change of each instance (the tags are set by RunInstances), as one SQS batch. */
+const launchTagChanges = (fleet: readonly Launched[]) =>
+  fleet.map((instance) => tagChangeEvent(instance.instanceId, Object.keys(TAG), TAG));
+const runningEvents = (fleet: readonly Launched[]) => fleet.map((instance) => stateChangeEvent(instance.instanceId, 'running'));
+
+/**
+ * EC2 throttling the creates of a burst, as the SDK's retries see it: one create admitted every CREATE_PACE_MS, in
+ * the order they arrive; `after(eniId)` may hold a create back further (until another invocation is through).
+ */
+function paceCreates(after: (eniId: string) => Promise<void> = async () => undefined) {
+  let nextAdmission = 0;
+  return cloud.sim.hook('CreateTrafficMirrorSession', 'before', async (params) => {
+    await after(params.NetworkInterfaceId ?? '');
+    const now = Date.now();
+    nextAdmission = Math.max(now, nextAdmission) + CREATE_PACE_MS;
+    await sleep(nextAdmission - now);
+  });
 }
 
 const managedSessions = () =>
@@ -109,6 +132,60 @@ describe('the ledger requests of converge', () => {
     );
     expect(await ledgerProblems({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot())).toEqual([]);
   });
+
+  it(`spend at most ${MAX_REQUESTS_PER_SESSION} per created session when a launch's two events reach different invocations of a throttled burst`, async () => {
+    // Arrange: as in the bench's burst, a batch holds the launch-time tag changes of some instances, the next one the
+    // `running` events of a few of them (racing the first batch's creates) and the tag changes of later launches; a
+    // third, later batch the `running` events of the rest. EC2 admits the creates one at a time.
+    const first = [...instances.slice(0, 6), ...instances.slice(12, 16)];
+    const later = [...instances.slice(6, 12), ...instances.slice(16, 20)];
+    const firstEnis = new Set(first.flatMap((instance) => instance.eniIds));
+    const racing = first.slice(0, 3);
+    const one = container();
+    const two = container();
+    let firstDone: () => void = () => undefined;
+    const firstThrough = new Promise<void>((resolve) => {
+      firstDone = resolve;
+    });
+    let firstInCreate: () => void = () => undefined;
+    const firstReachedEc2 = new Promise<void>((resolve) => {
+      firstInCreate = resolve;
+    });
+    const createsByToken = new Map<string, number>();
+    const countTokens = cloud.sim.hook('CreateTrafficMirrorSession', 'before', (params) => {
+      const token = params.ClientToken ?? '(none)';
+      createsByToken.set(token, (createsByToken.get(token) ?? 0) + 1);
+    });
+    // The later launches' creates queue behind the first batch's (EC2 serves them in turn).
+    const unpace = paceCreates(async (eniId) => {
+      if (firstEnis.has(eniId)) firstInCreate();
+      else await firstThrough;
+    });
+
+    // Act
+    const firstBatch = handleTriggerEvent(sqsBatchOf(...launchTagChanges(first)), one.deps).finally(firstDone);
+    await firstReachedEc2;
+    const secondBatch = handleTriggerEvent(sqsBatchOf(...runningEvents(racing), ...launchTagChanges(later)), two.deps);
+    const answers = await Promise.all([firstBatch, secondBatch]);
+    const rest = first.filter((instance) => !racing.includes(instance));
+    answers.push(await handleTriggerEvent(sqsBatchOf(...runningEvents([...rest, ...later])), one.deps));
+    unpace();
+    countTokens();
+
+    // Assert
+    expect(answers).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }, { batchItemFailures: [] }]);
+    const sessions = managedSessions();
+    expect(sessions).toHaveLength(28);
+    expect(new Set(sessions.map((session) => session.networkInterfaceId)).size).toBe(28);
+    expect([...createsByToken.values()].filter((count) => count > 1)).toEqual([]);
+    expect(cloud.bus.events.filter((event) => event.detailType === 'Mirror Session Attached')).toHaveLength(28);
+    const total = one.counted.total() + two.counted.total();
+    console.info(
+      `burst ledger requests: ${total} for ${sessions.length} sessions (${(total / sessions.length).toFixed(2)} per session): ${JSON.stringify(one.counted.byOperation())} + ${JSON.stringify(two.counted.byOperation())}`,
+    );
+    expect(total / sessions.length).toBeLessThanOrEqual(MAX_REQUESTS_PER_SESSION);
+    expect(await ledgerProblems({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot())).toEqual([]);
+  }, 60_000);
 
   it('still find the ENI an instance lost since its last run, and detach our session there', async () => {
     const { deps } = container();
