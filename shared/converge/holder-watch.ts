@@ -33,7 +33,11 @@ export class HolderWatch {
   private waiting: Waiter[] = [];
   private ticking = false;
 
-  constructor(private readonly deps: Pick<ConvergeDeps, 'ledger'>) {}
+  /** `pause`: how a tick waits (tests record the pace instead of sleeping). */
+  constructor(
+    private readonly deps: Pick<ConvergeDeps, 'ledger'>,
+    private readonly pause: (ms: number) => Promise<void> = sleep,
+  ) {}
 
   /** The ENI's item (and the instance's last decisions) as read at the next tick. */
   next(eniId: string, instanceId: string): Promise<WatchedEni> {
@@ -45,9 +49,11 @@ export class HolderWatch {
   private async tick(): Promise<void> {
     this.ticking = true;
     // The pace grows while waiters keep coming back (a holder EC2 keeps waiting), and starts quick again once idle.
-    for (let round = 0; this.waiting.length > 0; round += 1) {
-      await sleep(TICK_MS[round] ?? TICK_CAP_MS);
+    // Who comes back does so while the next pause runs, so the loop ends only after a pause nobody came back in.
+    for (let round = 0; ; round += 1) {
+      await this.pause(TICK_MS[round] ?? TICK_CAP_MS);
       const waiters = this.waiting.splice(0);
+      if (waiters.length === 0) break;
       try {
         const { ledgers, lastDecisions } = await this.deps.ledger.readPlanItems({
           eniIds: waiters.map((waiter) => waiter.eniId),
