@@ -147,6 +147,11 @@ class InstanceRun {
   private readonly holds = new Map<string, { readonly eniId: string; readonly sessionNumber: number }>();
   private renewal: ReturnType<typeof setInterval> | undefined;
   private lastHistoryTime = 0;
+  /**
+   * ENIs whose session another invocation made and activated: that invocation wrote their last decision (MIRRORED)
+   * before activating, so this run does not write it again.
+   */
+  private readonly mirroredByOthers = new Set<string>();
   /** The ENI items as planning read them; an ENI leaves once this run has written to it. */
   private readonly plannedEnis: Map<string, EniLedger | null>;
 
@@ -202,6 +207,10 @@ class InstanceRun {
     return at.toISOString();
   }
 
+  private withoutOthersOutcomes(decisions: Readonly<Record<string, string>>): Record<string, string> {
+    return Object.fromEntries(Object.entries(decisions).filter(([eniId]) => !this.mirroredByOthers.has(eniId)));
+  }
+
   private repeatsLastDecision(full: DecisionRecord): boolean {
     return (
       (full.action === 'skip' || full.action === 'refuse') && this.lastDecisions[full.eniId ?? '-'] === `${full.action}:${full.reason}`
@@ -221,7 +230,10 @@ class InstanceRun {
    */
   private async flush(decisions?: Readonly<Record<string, string>>): Promise<void> {
     const { history, outbox } = this.pending;
-    const changed = decisions !== undefined && Object.keys(decisions).length > 0 && !sameDecisions(decisions, this.lastDecisions);
+    const changed =
+      decisions !== undefined &&
+      Object.keys(decisions).length > 0 &&
+      !sameDecisions(this.withoutOthersOutcomes(decisions), this.withoutOthersOutcomes(this.lastDecisions));
     if (history.length === 0 && outbox.length === 0 && !changed) return;
     await this.deps.ledger.writeRecords({
       history,
@@ -546,7 +558,7 @@ class InstanceRun {
     const { config } = this.deps;
     return {
       filterId: decision.filterId,
-      targetIds: new Set(decision.targetCandidates),
+      targetIds: new Set(decision.allowedTargetIds),
       virtualNetworkId: config.virtualNetworkId,
       packetLength: config.packetLength,
     };
@@ -682,7 +694,9 @@ class InstanceRun {
         preferredSessionNumber: config.preferredSessionNumber,
         observedSessions: this.observedNow(decision.eniId),
         heldUntil: this.holdUntil(),
-        known: this.plannedEnis.get(decision.eniId),
+        // A source already ours on this target means a reservation exists that planning did not see (another
+        // invocation planned at the same moment): read the ENI item rather than write blind and fail.
+        known: source === 'already-held' ? undefined : this.plannedEnis.get(decision.eniId),
       });
       this.plannedEnis.delete(decision.eniId);
     } catch (error) {
@@ -709,6 +723,7 @@ class InstanceRun {
     const sessionId = slot.sessionId ?? (settled?.kind === 'active' ? settled.sessionId : undefined);
     if (sessionId !== undefined) {
       if (!replacedOnce && (await this.replaceIfOutdated(decision, sessionId))) return true;
+      this.mirroredByOthers.add(decision.eniId);
       this.note({
         action: 'keep',
         eniId: decision.eniId,

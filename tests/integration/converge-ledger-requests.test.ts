@@ -187,6 +187,48 @@ describe('the ledger requests of converge', () => {
     expect(await ledgerProblems({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot())).toEqual([]);
   }, 60_000);
 
+  it('keep the session another invocation made on a target it has filled since, instead of replacing it', async () => {
+    // Arrange: 9 instances fill the interface target (10 sources) to one short of its limit.
+    const holder = container();
+    const racer = container();
+    await handleTriggerEvent(sqsBatchOf(...launchTagChanges(instances.slice(0, 9))), holder.deps);
+    const last = instances[9] as Launched;
+    let holderInCreate: () => void = () => undefined;
+    const holderReachedEc2 = new Promise<void>((resolve) => {
+      holderInCreate = resolve;
+    });
+    let racerPlanned: () => void = () => undefined;
+    const racerHasPlanned = new Promise<void>((resolve) => {
+      racerPlanned = resolve;
+    });
+    const unhook = cloud.sim.hook('CreateTrafficMirrorSession', 'before', async () => {
+      holderInCreate();
+      // EC2 keeps the holder's create (the target's 10th source) waiting until the racer has planned on a full target.
+      await racerHasPlanned;
+    });
+    cloud.sim.resetCalls();
+
+    // Act: the racer plans while the holder's reservation fills the interface target.
+    const held = handleTriggerEvent(sqsBatchOf(...launchTagChanges([last])), holder.deps);
+    await holderReachedEc2;
+    // The racer's plan reads the ledger (the target full), then EC2's sessions (none yet): planned.
+    const planned = cloud.sim.hook('DescribeTrafficMirrorSessions', 'after', () => racerPlanned());
+    const raced = handleTriggerEvent(sqsBatchOf(...runningEvents([last])), racer.deps);
+    await racerHasPlanned;
+    planned();
+    const answers = await Promise.all([held, raced]);
+    unhook();
+
+    // Assert: the racer keeps the holder's session; nothing is deleted or made twice.
+    expect(answers).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+    expect(cloud.sim.calls().DeleteTrafficMirrorSession?.total ?? 0).toBe(0);
+    expect(cloud.sim.calls().CreateTrafficMirrorSession?.total).toBe(1);
+    const sessions = sessionsOn(cloud, last.eniIds);
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]?.trafficMirrorTargetId).toBe(targetIds[0]);
+    expect(await ledgerProblems({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot())).toEqual([]);
+  });
+
   it('still find the ENI an instance lost since its last run, and detach our session there', async () => {
     const { deps } = container();
     await handleTriggerEvent(taggingBatch(instances), deps);
