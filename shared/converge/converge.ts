@@ -22,8 +22,9 @@ import { type InstancePlan, type ReadOptions, readAndPlan } from './read-and-pla
 export const INSTANCE_CONCURRENCY = 4;
 
 /**
- * The longest a racer waits on a live holder, well inside the event functions' 60 s timeout. Past it the racer
- * leaves the ENI to the holder, which records the outcome; it never replays a reservation that is still held.
+ * The longest a racer waits on a live holder, counted from the start of the invocation's apply (racers wait after
+ * the batch's other instances), well inside the event functions' 60 s timeout. Past it the racer leaves the ENI to
+ * the holder, which records the outcome; it never replays a reservation that is still held.
  */
 const MAX_HOLDER_WAIT_MS = 40_000;
 /**
@@ -162,6 +163,8 @@ class InstanceRun {
     private readonly runWide: RunWide,
     private lastDecisions: Readonly<Record<string, string>>,
     private readonly watch: HolderWatch,
+    /** When the invocation began applying (epoch ms): what a racer's wait is bounded from. */
+    private readonly applyStartedAt: number,
   ) {
     this.plannedEnis = new Map(plan.eniLedgers ?? []);
   }
@@ -448,7 +451,6 @@ class InstanceRun {
    * hold, however slowly EC2 answers it: only a reservation whose hold lapsed or was dropped gets its create replayed.
    */
   private async awaitOtherAttach(eniId: string, reservationId: string): Promise<HolderOutcome> {
-    const started = this.deps.clock.now().getTime();
     for (;;) {
       const watched = await this.watch.next(eniId, this.plan.instanceId);
       // What the holder recorded for the instance (written before it activates): this run writes only what differs.
@@ -458,7 +460,7 @@ class InstanceRun {
       if (slot.state === 'active' && slot.sessionId !== undefined) return { kind: 'active', sessionId: slot.sessionId };
       const now = this.deps.clock.now().getTime();
       if (slot.heldUntil === undefined || Date.parse(slot.heldUntil) <= now) return { kind: 'abandoned' };
-      if (now - started >= MAX_HOLDER_WAIT_MS) return { kind: 'still-held' };
+      if (now - this.applyStartedAt >= MAX_HOLDER_WAIT_MS) return { kind: 'still-held' };
     }
   }
 
@@ -923,7 +925,7 @@ export async function applyPlansReporting(
   const applyOne = async (plan: InstancePlan): Promise<DecisionRecord[]> => {
     const { eventId } = triggerOf(plan);
     const last = plan.lastDecisions ?? lastDecisions.get(plan.instanceId) ?? {};
-    const run = new InstanceRun(plan, deps, eventId, runWide, last, watch);
+    const run = new InstanceRun(plan, deps, eventId, runWide, last, watch, now.getTime());
     try {
       await run.run();
     } catch (error) {
