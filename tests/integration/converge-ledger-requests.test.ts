@@ -232,6 +232,30 @@ describe('the ledger requests of converge', () => {
     expect(await ledgerProblems({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot())).toEqual([]);
   });
 
+  it('renew a hold only when it would lapse: a create EC2 keeps waiting 7 s costs no renewal', async () => {
+    const { deps, counted } = container([targetIds[1] as string]);
+    const instance = instances[0] as Launched;
+    const unhook = cloud.sim.hook('CreateTrafficMirrorSession', 'before', () => sleep(7_000));
+
+    const answer = await handleTriggerEvent(sqsBatchOf(...launchTagChanges([instance])), deps);
+    unhook();
+
+    // Assert: the target's source and the activation; no hold renewal (every 5 s, there was one).
+    expect(answer).toEqual({ batchItemFailures: [] });
+    expect(managedSessions()).toHaveLength(1);
+    expect(counted.byOperation().UpdateItem).toBe(2);
+  });
+
+  it("look for what earlier runs left in the outbox once in a container's minute, not in every batch", async () => {
+    const { deps, counted } = container();
+
+    for (const instance of instances.slice(0, 3)) {
+      expect(await handleTriggerEvent(sqsBatchOf(...launchTagChanges([instance])), deps)).toEqual({ batchItemFailures: [] });
+    }
+
+    expect(counted.byOperation().Query).toBe(1);
+  });
+
   it('still find the ENI an instance lost since its last run, and detach our session there', async () => {
     const { deps } = container();
     await handleTriggerEvent(taggingBatch(instances), deps);
