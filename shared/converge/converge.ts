@@ -5,11 +5,13 @@
  * Idempotent: converging twice is converging once (ClientToken = reservation id, conditional ledger writes).
  */
 import { randomUUID } from 'node:crypto';
+import { existingReservation, isLiveHold } from '../domain/eni-slots';
 import { Ec2RefusalError, PermanentError, RetryableError } from '../domain/errors';
 import { type Desired, matchesDesired } from '../domain/plan';
 import type { ApplyReason, Decision, RecordReason, SessionFacts } from '../domain/types';
 import { mapWithConcurrency } from '../util/concurrency';
 import { GOVERNANCE_METRICS, recordMilliseconds } from './governance-metrics';
+import { HolderWatch } from './holder-watch';
 import { forgetPublished, publishEvents } from './outbox';
 import { attachOutcomeId, detachOutcomeId } from './outcome-ids';
 import { countOutcome } from './outcome-metrics';
@@ -19,19 +21,27 @@ import { type InstancePlan, type ReadOptions, readAndPlan } from './read-and-pla
 /** Instances applied in parallel: enough to overlap latency, few enough to stay under EC2's mutating rate. */
 export const INSTANCE_CONCURRENCY = 4;
 
-/** Pauses between a racer's reads of the holder's reservation: quick at first, then once a second. */
-const HOLDER_POLL_MS: readonly number[] = [100, 200, 400, 800];
-const HOLDER_POLL_CAP_MS = 1_000;
 /**
- * The longest a racer waits on a live holder, well inside the event functions' 60 s timeout. Past it the racer
- * leaves the ENI to the holder, which records the outcome; it never replays a reservation that is still held.
+ * The longest a racer waits on a live holder, counted from the start of the invocation's apply (racers wait after
+ * the batch's other instances), well inside the event functions' 60 s timeout. Past it the racer leaves the ENI to
+ * the holder, which records the outcome; it never replays a reservation that is still held.
  */
 const MAX_HOLDER_WAIT_MS = 40_000;
 /**
- * A reservation's hold (Slot.heldUntil): renewed every quarter of it while EC2 keeps the holder's create waiting,
- * so it lapses this long after its holder died (a crash, a Lambda timeout) and never while the holder is alive.
+ * A reservation's hold (Slot.heldUntil): renewed while EC2 keeps the holder's create waiting, so it lapses this long
+ * after its holder died (a crash, a Lambda timeout) and never while the holder is alive.
  */
 const RESERVATION_HOLD_MS = 20_000;
+/**
+ * A hold is renewed once only this much of it is left: a create EC2 answers within 12 s costs no renewal (every 5 s
+ * cost one UpdateItem per create in a throttled burst), and 8 s is ample for an UpdateItem to land before it lapses.
+ */
+const HOLD_RENEWAL_MARGIN_MS = 8_000;
+/**
+ * The last decision recorded for an ENI the run attached: what the next converge decides for it, so that the
+ * second event of a launch, converged after the first, finds nothing changed and writes nothing.
+ */
+const MIRRORED = 'keep:already-mirrored';
 
 /** What a racer learned from the ledger about another invocation's reservation on the same ENI. */
 type HolderOutcome =
@@ -44,8 +54,6 @@ type HolderOutcome =
 
 /** How long a target EC2 called full gets no new source (a sweep runs every 10 minutes). */
 export const TARGET_FULL_RECHECK_MS = 10 * 60_000;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface ConvergeTrigger {
   readonly eventId: string;
@@ -86,6 +94,12 @@ export interface ConvergeSummary {
  */
 export interface RunWide {
   accountQuotaRefusal?: string;
+  /**
+   * Targets whose reservation found them full in this run: tried after the other candidates, not before, so that a
+   * full target is not asked again (a failed UpdateItem and a GetItem) by every later attach that ranks it first.
+   * One of our sources given back on it takes it out.
+   */
+  fullTargets?: Set<string>;
 }
 
 type AttachDecision = Extract<Decision, { action: 'attach' }>;
@@ -134,6 +148,11 @@ class InstanceRun {
   private readonly holds = new Map<string, { readonly eniId: string; readonly sessionNumber: number }>();
   private renewal: ReturnType<typeof setInterval> | undefined;
   private lastHistoryTime = 0;
+  /**
+   * ENIs whose session another invocation made and activated: that invocation wrote their last decision (MIRRORED)
+   * before activating, so this run does not write it again.
+   */
+  private readonly mirroredByOthers = new Set<string>();
   /** The ENI items as planning read them; an ENI leaves once this run has written to it. */
   private readonly plannedEnis: Map<string, EniLedger | null>;
 
@@ -143,6 +162,9 @@ class InstanceRun {
     private readonly triggerEventId: string,
     private readonly runWide: RunWide,
     private lastDecisions: Readonly<Record<string, string>>,
+    private readonly watch: HolderWatch,
+    /** When the invocation began applying (epoch ms): what a racer's wait is bounded from. */
+    private readonly applyStartedAt: number,
   ) {
     this.plannedEnis = new Map(plan.eniLedgers ?? []);
   }
@@ -188,6 +210,10 @@ class InstanceRun {
     return at.toISOString();
   }
 
+  private withoutOthersOutcomes(decisions: Readonly<Record<string, string>>): Record<string, string> {
+    return Object.fromEntries(Object.entries(decisions).filter(([eniId]) => !this.mirroredByOthers.has(eniId)));
+  }
+
   private repeatsLastDecision(full: DecisionRecord): boolean {
     return (
       (full.action === 'skip' || full.action === 'refuse') && this.lastDecisions[full.eniId ?? '-'] === `${full.action}:${full.reason}`
@@ -198,7 +224,7 @@ class InstanceRun {
     this.records.push(full);
     this.deps.logger.info('decision', { ...full });
     // A failure leaves the last decision standing: the next run compares with what was actually done.
-    if (full.action !== 'fail') this.decided[full.eniId ?? '-'] = `${full.action}:${full.reason}`;
+    if (full.action !== 'fail') this.decided[full.eniId ?? '-'] = full.action === 'attach' ? MIRRORED : `${full.action}:${full.reason}`;
   }
 
   /**
@@ -207,7 +233,10 @@ class InstanceRun {
    */
   private async flush(decisions?: Readonly<Record<string, string>>): Promise<void> {
     const { history, outbox } = this.pending;
-    const changed = decisions !== undefined && Object.keys(decisions).length > 0 && !sameDecisions(decisions, this.lastDecisions);
+    const changed =
+      decisions !== undefined &&
+      Object.keys(decisions).length > 0 &&
+      !sameDecisions(this.withoutOthersOutcomes(decisions), this.withoutOthersOutcomes(this.lastDecisions));
     if (history.length === 0 && outbox.length === 0 && !changed) return;
     await this.deps.ledger.writeRecords({
       history,
@@ -289,7 +318,7 @@ class InstanceRun {
    */
   private async settle(): Promise<void> {
     const expected = { ...this.decided };
-    for (const attach of this.awaiting) expected[attach.eniId] = `attach:${attach.full.reason}`;
+    for (const attach of this.awaiting) expected[attach.eniId] = MIRRORED;
     this.pending.history.push(...this.awaiting.map((attach) => attach.history));
     await this.flush(expected);
     let failure: unknown;
@@ -407,7 +436,12 @@ class InstanceRun {
     remaining: readonly { owner: string; targetId?: string }[] | undefined,
   ): Promise<void> {
     const stillUsed = (remaining ?? []).some((slot) => slot.owner === 'managed' && slot.targetId === targetId);
-    if (!stillUsed) await this.deps.ledger.releaseTargetSource(targetId, eniId);
+    if (!stillUsed) await this.releaseSource(targetId, eniId);
+  }
+
+  private async releaseSource(targetId: string, eniId: string): Promise<void> {
+    await this.deps.ledger.releaseTargetSource(targetId, eniId);
+    this.runWide.fullTargets?.delete(targetId);
   }
 
   /**
@@ -417,17 +451,16 @@ class InstanceRun {
    * hold, however slowly EC2 answers it: only a reservation whose hold lapsed or was dropped gets its create replayed.
    */
   private async awaitOtherAttach(eniId: string, reservationId: string): Promise<HolderOutcome> {
-    const started = this.deps.clock.now().getTime();
-    for (let poll = 0; ; poll += 1) {
-      await sleep(HOLDER_POLL_MS[poll] ?? HOLDER_POLL_CAP_MS);
-      const slot = (await this.deps.ledger.readEniLedgers([eniId]))
-        .get(eniId)
-        ?.slots.find((candidate) => candidate.reservationId === reservationId);
+    for (;;) {
+      const watched = await this.watch.next(eniId, this.plan.instanceId);
+      // What the holder recorded for the instance (written before it activates): this run writes only what differs.
+      if (watched.lastDecisions !== undefined) this.lastDecisions = watched.lastDecisions;
+      const slot = watched.ledger?.slots.find((candidate) => candidate.reservationId === reservationId);
       if (slot === undefined) return { kind: 'released' };
       if (slot.state === 'active' && slot.sessionId !== undefined) return { kind: 'active', sessionId: slot.sessionId };
       const now = this.deps.clock.now().getTime();
       if (slot.heldUntil === undefined || Date.parse(slot.heldUntil) <= now) return { kind: 'abandoned' };
-      if (now - started >= MAX_HOLDER_WAIT_MS) return { kind: 'still-held' };
+      if (now - this.applyStartedAt >= MAX_HOLDER_WAIT_MS) return { kind: 'still-held' };
     }
   }
 
@@ -448,7 +481,7 @@ class InstanceRun {
           this.deps.logger.warn('reservation hold not renewed', { eniId: slot.eniId, reservationId: held, error: error as Error });
         });
       }
-    }, RESERVATION_HOLD_MS / 4);
+    }, RESERVATION_HOLD_MS - HOLD_RENEWAL_MARGIN_MS);
   }
 
   private letGo(reservationId: string): void {
@@ -527,7 +560,7 @@ class InstanceRun {
     const { config } = this.deps;
     return {
       filterId: decision.filterId,
-      targetIds: new Set(decision.targetCandidates),
+      targetIds: new Set(decision.allowedTargetIds),
       virtualNetworkId: config.virtualNetworkId,
       packetLength: config.packetLength,
     };
@@ -589,7 +622,21 @@ class InstanceRun {
       return;
     }
     const tried: string[] = [];
-    for (const candidate of decision.targetCandidates) {
+    const full = this.runWide.fullTargets;
+    const candidates = full
+      ? [...decision.targetCandidates.filter((id) => !full.has(id)), ...decision.targetCandidates.filter((id) => full.has(id))]
+      : decision.targetCandidates;
+    // A reservation planning saw on the ENI (another invocation's attach under way, or one that died) is reused
+    // whatever the target: no source is reserved on a candidate only to be given back.
+    const planned = this.plannedEnis.get(decision.eniId);
+    const existing = planned ? existingReservation(planned.slots) : undefined;
+    if (existing !== undefined) {
+      if (await this.settleExisting(decision, existing, replacedOnce)) return;
+      const attempt = await this.createSession(decision, existing, replacedOnce);
+      if (attempt.done) return;
+      tried.push(attempt.tried);
+    }
+    for (const candidate of candidates) {
       const attempt = await this.attachOnTarget(decision, candidate, replacedOnce);
       if (attempt.done) return;
       tried.push(attempt.tried);
@@ -631,9 +678,13 @@ class InstanceRun {
   private async reserve(decision: AttachDecision, candidate: string, sourceLimit: number | null): Promise<Reservation> {
     const { ledger, config } = this.deps;
     const source = await ledger.reserveTargetSource(candidate, decision.eniId, sourceLimit, 'new-session');
-    if (source === 'full') return { kind: 'target-full' };
+    if (source === 'full') {
+      this.runWide.fullTargets ??= new Set();
+      this.runWide.fullTargets.add(candidate);
+      return { kind: 'target-full' };
+    }
     const releaseSource = async () => {
-      if (source === 'reserved') await ledger.releaseTargetSource(candidate, decision.eniId);
+      if (source === 'reserved') await this.releaseSource(candidate, decision.eniId);
     };
     let slot: SlotReservation;
     try {
@@ -645,7 +696,9 @@ class InstanceRun {
         preferredSessionNumber: config.preferredSessionNumber,
         observedSessions: this.observedNow(decision.eniId),
         heldUntil: this.holdUntil(),
-        known: this.plannedEnis.get(decision.eniId),
+        // A source already ours on this target means a reservation exists that planning did not see (another
+        // invocation planned at the same moment): read the ENI item rather than write blind and fail.
+        known: source === 'already-held' ? undefined : this.plannedEnis.get(decision.eniId),
       });
       this.plannedEnis.delete(decision.eniId);
     } catch (error) {
@@ -672,6 +725,7 @@ class InstanceRun {
     const sessionId = slot.sessionId ?? (settled?.kind === 'active' ? settled.sessionId : undefined);
     if (sessionId !== undefined) {
       if (!replacedOnce && (await this.replaceIfOutdated(decision, sessionId))) return true;
+      this.mirroredByOthers.add(decision.eniId);
       this.note({
         action: 'keep',
         eniId: decision.eniId,
@@ -796,6 +850,15 @@ class InstanceRun {
   }
 }
 
+/** Whether the plan attaches an ENI on which another invocation holds a live reservation (as planning read it). */
+function racesALiveHolder(plan: InstancePlan, now: Date): boolean {
+  return plan.decisions.some((decision) => {
+    if (decision.action !== 'attach') return false;
+    const ledger = plan.eniLedgers?.get(decision.eniId);
+    return ledger?.slots.some((slot) => isLiveHold(slot, now)) ?? false;
+  });
+}
+
 function sameDecisions(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
   const entries = (record: Readonly<Record<string, string>>) =>
     JSON.stringify(Object.entries(record).sort(([x], [y]) => x.localeCompare(y)));
@@ -857,10 +920,12 @@ export async function applyPlansReporting(
   const unread = plans.filter((plan) => plan.lastDecisions === undefined).map((plan) => plan.instanceId);
   const lastDecisions = unread.length === 0 ? new Map() : await deps.ledger.readLastDecisions(unread);
   const published: OutcomeEvent[] = [];
-  const perInstance = await mapWithConcurrency(plans, INSTANCE_CONCURRENCY, async (plan) => {
+  const watch = new HolderWatch(deps);
+  const now = deps.clock.now();
+  const applyOne = async (plan: InstancePlan): Promise<DecisionRecord[]> => {
     const { eventId } = triggerOf(plan);
     const last = plan.lastDecisions ?? lastDecisions.get(plan.instanceId) ?? {};
-    const run = new InstanceRun(plan, deps, eventId, runWide, last);
+    const run = new InstanceRun(plan, deps, eventId, runWide, last, watch, now.getTime());
     try {
       await run.run();
     } catch (error) {
@@ -873,7 +938,17 @@ export async function applyPlansReporting(
     // outbox for the next flush: the change is done, so the run does not fail for them.
     if (await publishEvents(run.events, deps)) published.push(...run.events);
     return run.records;
-  });
+  };
+  // Instances another invocation is attaching right now wait until the others are done: by then their holders have
+  // mostly recorded the outcome, which one shared read finds for all of them.
+  const raced = new Set(plans.filter((plan) => racesALiveHolder(plan, now)));
+  const ownRecords = await mapWithConcurrency(
+    plans.filter((plan) => !raced.has(plan)),
+    INSTANCE_CONCURRENCY,
+    applyOne,
+  );
+  const racedRecords = await mapWithConcurrency([...raced], INSTANCE_CONCURRENCY, applyOne);
+  const perInstance = [...ownRecords, ...racedRecords];
   await forgetPublished(published, deps);
   const summary = summarize(perInstance.flat());
   countOutcome(deps.metrics, 'attached', summary.attached);

@@ -58,8 +58,22 @@ export async function flushOutbox(deps: ConvergeDeps, limit: number): Promise<nu
   return sent ? pending.length : 0;
 }
 
+/**
+ * How often a container's event handler looks for what earlier runs left: on its first invocation, then at most this
+ * often. A burst keeps a container busy with one invocation after another; a Query each (one request in every
+ * batch) found nothing but the events a run was still publishing, which are not due before OUTBOX_FLUSH_AFTER_MS.
+ */
+export const HANDLER_FLUSH_EVERY_MS = 60_000;
+
+/** When each container's handler (by its ledger adapter, made once per container and scope) last flushed. */
+const lastHandlerFlush = new WeakMap<object, number>();
+
 /** The event handlers' flush: never fails the records of the batch (the sweep flushes too, and fails loudly). */
 export async function flushOutboxBeforeConverge(deps: ConvergeDeps): Promise<void> {
+  const now = deps.clock.now().getTime();
+  const last = lastHandlerFlush.get(deps.ledger);
+  if (last !== undefined && now - last < HANDLER_FLUSH_EVERY_MS) return;
+  lastHandlerFlush.set(deps.ledger, now);
   try {
     await flushOutbox(deps, HANDLER_FLUSH_LIMIT);
   } catch (error) {

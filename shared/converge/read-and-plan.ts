@@ -5,7 +5,7 @@
 
 import type { Config } from '../config/config';
 import { type CorrelatedInstance, correlate, isRecentSlot } from '../domain/correlation';
-import type { EniLedger } from '../domain/eni-slots';
+import { type EniLedger, isLiveHold } from '../domain/eni-slots';
 import { planInstance } from '../domain/plan';
 import type { Decision, InstanceFacts, PlanInput } from '../domain/types';
 import { mapWithConcurrency } from '../util/concurrency';
@@ -62,16 +62,21 @@ async function findSurvivingEnis(
  * Whether the ledger may hold ENI items for this instance beyond the ENIs EC2 shows on it (an ENI detached from
  * it, or every ENI of an instance gone), which only the instance index finds. Its last decisions name the ENIs its
  * last run decided on: when they are all still its own, nothing else can be remembered. An instance with no last
- * decisions and no ENI item is new to the ledger (a launch): nothing to find either.
+ * decisions and no ENI item is new to the ledger (a launch): nothing to find either; nor is one whose ENI items
+ * all carry a live hold (another invocation converging its launch right now: that run looked, and records them).
  */
 function mayRememberMore(
   instance: InstanceFacts | undefined,
   lastDecisions: Readonly<Record<string, string>> | undefined,
   ledgers: ReadonlyMap<string, EniLedger>,
+  now: Date,
 ): boolean {
   if (instance === undefined || instance.state === 'terminated' || instance.state === 'shutting-down') return true;
   const own = new Set(instance.networkInterfaces.map((eni) => eni.eniId));
-  if (lastDecisions === undefined) return [...own].some((eniId) => ledgers.has(eniId));
+  if (lastDecisions === undefined) {
+    const items = [...own].flatMap((eniId) => ledgers.get(eniId) ?? []);
+    return items.length > 0 && !items.every((item) => item.slots.some((slot) => isLiveHold(slot, now)));
+  }
   return Object.keys(lastDecisions).some((eniId) => eniId !== '-' && !own.has(eniId));
 }
 
@@ -110,8 +115,9 @@ export async function readAndPlan(instanceIds: readonly string[], deps: Converge
   const planned = new Map<string, EniLedger | null>(currentEnis.map((eniId) => [eniId, ledgers.get(eniId) ?? null]));
 
   // ENIs the ledger remembers for each instance: how sessions on detached ENIs, or of a gone instance, are found.
+  const planningTime = clock.now();
   const lookUp = ids.filter(
-    (id) => options.rememberedEnis === 'always' || mayRememberMore(instances.get(id), lastDecisions.get(id), ledgers),
+    (id) => options.rememberedEnis === 'always' || mayRememberMore(instances.get(id), lastDecisions.get(id), ledgers, planningTime),
   );
   const remembered = new Map<string, readonly EniLedger[]>(
     await mapWithConcurrency(lookUp, LEDGER_READ_CONCURRENCY, async (id) => [id, await ledger.readInstanceEniLedgers(id)] as const),

@@ -86,6 +86,31 @@ export function syncObservedSessions(slots: readonly Slot[], observed: readonly 
   return next;
 }
 
+export type ExistingReservation = Extract<SlotReservation, { kind: 'existing' }>;
+
+/**
+ * The managed reservation an attach on this ENI must reuse (same ClientToken, so never a second session), if the
+ * slots hold one: reserved (an attach under way, or one that died) or active.
+ */
+export function existingReservation(slots: readonly Slot[]): ExistingReservation | undefined {
+  const held = slots.find((slot) => slot.owner === 'managed' && slot.state !== 'releasing' && slot.reservationId !== undefined);
+  if (held?.reservationId === undefined || held.targetId === undefined) return undefined;
+  return {
+    kind: 'existing',
+    reservationId: held.reservationId,
+    sessionNumber: held.sessionNumber,
+    targetId: held.targetId,
+    ...(held.state === 'active' && held.sessionId !== undefined ? { sessionId: held.sessionId } : {}),
+  };
+}
+
+/** A reservation still waiting for its session whose holder is alive (its hold has not lapsed): someone is on it. */
+export function isLiveHold(slot: Slot, now: Date): boolean {
+  return (
+    slot.owner === 'managed' && slot.state === 'reserved' && slot.heldUntil !== undefined && Date.parse(slot.heldUntil) > now.getTime()
+  );
+}
+
 /**
  * The slot an attach takes, given the ENI's slots (already synced with EC2): a managed reservation already held is
  * reused (same ClientToken, so never a second session); else the first candidate number no slot uses (or the lowest
@@ -93,19 +118,8 @@ export function syncObservedSessions(slots: readonly Slot[], observed: readonly 
  * free. Returns the slots to write with the answer.
  */
 export function chooseSlot(slots: readonly Slot[], wish: SlotWish, at: string): { slots: Slot[]; result: SlotReservation } {
-  const held = slots.find((slot) => slot.owner === 'managed' && slot.state !== 'releasing' && slot.reservationId !== undefined);
-  if (held?.reservationId !== undefined && held.targetId !== undefined) {
-    return {
-      slots: [...slots],
-      result: {
-        kind: 'existing',
-        reservationId: held.reservationId,
-        sessionNumber: held.sessionNumber,
-        targetId: held.targetId,
-        ...(held.state === 'active' && held.sessionId !== undefined ? { sessionId: held.sessionId } : {}),
-      },
-    };
-  }
+  const existing = existingReservation(slots);
+  if (existing !== undefined) return { slots: [...slots], result: existing };
   if (slots.length >= MAX_SESSIONS_PER_ENI) return { slots: [...slots], result: { kind: 'full' } };
   const used = slots.map((slot) => slot.sessionNumber);
   const number =

@@ -331,6 +331,7 @@ function chooseTarget(
     eniId: eni.eniId,
     filterId: desired.filterId,
     targetCandidates: ranked.map((target) => target.targetId),
+    allowedTargetIds: [...desired.targetIds],
     sessionNumberCandidates: request.sessionNumberCandidates,
     reason: 'eligible',
   };

@@ -128,6 +128,11 @@ export type Decision =
       readonly filterId: string;
       /** Best first; apply falls through the list when the ledger says a target is full. */
       readonly targetCandidates: readonly string[];
+      /**
+       * Every target a session on this ENI may use (the pool, or the override), with room or not: a session another
+       * invocation made on any of them is right, even on a target it has filled since.
+       */
+      readonly allowedTargetIds: readonly string[];
       /** Numbers free on this ENI at plan time, best first; apply re-checks them in the ledger. */
       readonly sessionNumberCandidates: readonly number[];
       readonly reason: Reason;

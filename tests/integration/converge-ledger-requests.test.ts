@@ -10,10 +10,14 @@ import { handleTriggerEvent } from '../../shared/lambda/batch';
 import { endpointsOf, type Wiring, wire } from '../support/deps';
 import { type CountedDocuments, countedDocuments } from '../support/dynamo-requests';
 import { Ec2Seeder, type Launched, sessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
-import { cloudTrailCreateTagsEvent, sqsBatchOf, stateChangeEvent } from '../support/trigger-events';
+import { cloudTrailCreateTagsEvent, sqsBatchOf, stateChangeEvent, tagChangeEvent } from '../support/trigger-events';
 
 const TAG = { 'traffic-mirror': 'true' };
 const MAX_REQUESTS_PER_SESSION = 4;
+/** In a burst EC2's mutating bucket is empty: it admits one create at a time, this often, and the others wait. */
+const CREATE_PACE_MS = 250;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 let cloud: TestCloud;
 let targetIds: string[];
@@ -21,10 +25,10 @@ let filterId: string;
 let instances: Launched[];
 const opened: Array<{ wiring: Wiring; counted: CountedDocuments }> = [];
 
-/** A function container of its own: converge's wiring over a counting DynamoDB client. */
-function container() {
+/** A function container of its own: converge's wiring over a counting DynamoDB client; `pool`: its target pool. */
+function container(pool: readonly string[] = targetIds) {
   const counted = countedDocuments(cloud.table.endpoint);
-  const wiring = wire({ ...endpointsOf(cloud), documents: counted.documents }, { targetIds, filterId });
+  const wiring = wire({ ...endpointsOf(cloud), documents: counted.documents }, { targetIds: pool, filterId });
   opened.push({ wiring, counted });
   return { deps: wiring.deps, counted };
 }
@@ -33,6 +37,25 @@ function container() {
 function taggingBatch(fleet: readonly Launched[]) {
   const ids = fleet.map((instance) => instance.instanceId);
   return sqsBatchOf(cloudTrailCreateTagsEvent(ids.slice(0, 10), TAG), cloudTrailCreateTagsEvent(ids.slice(10), TAG));
+}
+
+/** The launch-time tag change of each instance (the tags are set by RunInstances), as one SQS batch. */
+const launchTagChanges = (fleet: readonly Launched[]) =>
+  fleet.map((instance) => tagChangeEvent(instance.instanceId, Object.keys(TAG), TAG));
+const runningEvents = (fleet: readonly Launched[]) => fleet.map((instance) => stateChangeEvent(instance.instanceId, 'running'));
+
+/**
+ * EC2 throttling the creates of a burst, as the SDK's retries see it: one create admitted every CREATE_PACE_MS, in
+ * the order they arrive; `after(eniId)` may hold a create back further (until another invocation is through).
+ */
+function paceCreates(after: (eniId: string) => Promise<void> = async () => undefined) {
+  let nextAdmission = 0;
+  return cloud.sim.hook('CreateTrafficMirrorSession', 'before', async (params) => {
+    await after(params.NetworkInterfaceId ?? '');
+    const now = Date.now();
+    nextAdmission = Math.max(now, nextAdmission) + CREATE_PACE_MS;
+    await sleep(nextAdmission - now);
+  });
 }
 
 const managedSessions = () =>
@@ -108,6 +131,129 @@ describe('the ledger requests of converge', () => {
       `racing ledger requests: ${total} for ${sessions.length} sessions (${(total / sessions.length).toFixed(2)} per session): ${JSON.stringify(holder.counted.byOperation())} + ${JSON.stringify(racer.counted.byOperation())}`,
     );
     expect(await ledgerProblems({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot())).toEqual([]);
+  });
+
+  it(`spend at most ${MAX_REQUESTS_PER_SESSION} per created session when a launch's two events reach different invocations of a throttled burst`, async () => {
+    // Arrange: as in the bench's burst, a batch holds the launch-time tag changes of some instances, the next one the
+    // `running` events of a few of them (racing the first batch's creates) and the tag changes of later launches; a
+    // third, later batch the `running` events of the rest. EC2 admits the creates one at a time. The pool is the NLB
+    // target alone (no source limit), so that what is counted is the two events' cost, not whose reservation of a
+    // limited target's last sources lands first (the first case counts a target that fills up).
+    const nlbTargetId = targetIds[1] as string;
+    const first = [...instances.slice(0, 6), ...instances.slice(12, 16)];
+    const later = [...instances.slice(6, 12), ...instances.slice(16, 20)];
+    const firstEnis = new Set(first.flatMap((instance) => instance.eniIds));
+    const racing = first.slice(0, 3);
+    const one = container([nlbTargetId]);
+    const two = container([nlbTargetId]);
+    let firstDone: () => void = () => undefined;
+    const firstThrough = new Promise<void>((resolve) => {
+      firstDone = resolve;
+    });
+    let firstInCreate: () => void = () => undefined;
+    const firstReachedEc2 = new Promise<void>((resolve) => {
+      firstInCreate = resolve;
+    });
+    const createsByToken = new Map<string, number>();
+    const countTokens = cloud.sim.hook('CreateTrafficMirrorSession', 'before', (params) => {
+      const token = params.ClientToken ?? '(none)';
+      createsByToken.set(token, (createsByToken.get(token) ?? 0) + 1);
+    });
+    // The later launches' creates queue behind the first batch's (EC2 serves them in turn).
+    const unpace = paceCreates(async (eniId) => {
+      if (firstEnis.has(eniId)) firstInCreate();
+      else await firstThrough;
+    });
+
+    // Act
+    const firstBatch = handleTriggerEvent(sqsBatchOf(...launchTagChanges(first)), one.deps).finally(firstDone);
+    await firstReachedEc2;
+    const secondBatch = handleTriggerEvent(sqsBatchOf(...runningEvents(racing), ...launchTagChanges(later)), two.deps);
+    const answers = await Promise.all([firstBatch, secondBatch]);
+    const rest = first.filter((instance) => !racing.includes(instance));
+    answers.push(await handleTriggerEvent(sqsBatchOf(...runningEvents([...rest, ...later])), one.deps));
+    unpace();
+    countTokens();
+
+    // Assert
+    expect(answers).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }, { batchItemFailures: [] }]);
+    const sessions = managedSessions();
+    expect(sessions).toHaveLength(28);
+    expect(new Set(sessions.map((session) => session.networkInterfaceId)).size).toBe(28);
+    expect([...createsByToken.values()].filter((count) => count > 1)).toEqual([]);
+    expect(cloud.bus.events.filter((event) => event.detailType === 'Mirror Session Attached')).toHaveLength(28);
+    const total = one.counted.total() + two.counted.total();
+    console.info(
+      `burst ledger requests: ${total} for ${sessions.length} sessions (${(total / sessions.length).toFixed(2)} per session): ${JSON.stringify(one.counted.byOperation())} + ${JSON.stringify(two.counted.byOperation())}`,
+    );
+    expect(total / sessions.length).toBeLessThanOrEqual(MAX_REQUESTS_PER_SESSION);
+    expect(await ledgerProblems({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot())).toEqual([]);
+  }, 60_000);
+
+  it('keep the session another invocation made on a target it has filled since, instead of replacing it', async () => {
+    // Arrange: 9 instances fill the interface target (10 sources) to one short of its limit.
+    const holder = container();
+    const racer = container();
+    await handleTriggerEvent(sqsBatchOf(...launchTagChanges(instances.slice(0, 9))), holder.deps);
+    const last = instances[9] as Launched;
+    let holderInCreate: () => void = () => undefined;
+    const holderReachedEc2 = new Promise<void>((resolve) => {
+      holderInCreate = resolve;
+    });
+    let racerPlanned: () => void = () => undefined;
+    const racerHasPlanned = new Promise<void>((resolve) => {
+      racerPlanned = resolve;
+    });
+    const unhook = cloud.sim.hook('CreateTrafficMirrorSession', 'before', async () => {
+      holderInCreate();
+      // EC2 keeps the holder's create (the target's 10th source) waiting until the racer has planned on a full target.
+      await racerHasPlanned;
+    });
+    cloud.sim.resetCalls();
+
+    // Act: the racer plans while the holder's reservation fills the interface target.
+    const held = handleTriggerEvent(sqsBatchOf(...launchTagChanges([last])), holder.deps);
+    await holderReachedEc2;
+    // The racer's plan reads the ledger (the target full), then EC2's sessions (none yet): planned.
+    const planned = cloud.sim.hook('DescribeTrafficMirrorSessions', 'after', () => racerPlanned());
+    const raced = handleTriggerEvent(sqsBatchOf(...runningEvents([last])), racer.deps);
+    await racerHasPlanned;
+    planned();
+    const answers = await Promise.all([held, raced]);
+    unhook();
+
+    // Assert: the racer keeps the holder's session; nothing is deleted or made twice.
+    expect(answers).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+    expect(cloud.sim.calls().DeleteTrafficMirrorSession?.total ?? 0).toBe(0);
+    expect(cloud.sim.calls().CreateTrafficMirrorSession?.total).toBe(1);
+    const sessions = sessionsOn(cloud, last.eniIds);
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]?.trafficMirrorTargetId).toBe(targetIds[0]);
+    expect(await ledgerProblems({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot())).toEqual([]);
+  });
+
+  it('renew a hold only when it would lapse: a create EC2 keeps waiting 7 s costs no renewal', async () => {
+    const { deps, counted } = container([targetIds[1] as string]);
+    const instance = instances[0] as Launched;
+    const unhook = cloud.sim.hook('CreateTrafficMirrorSession', 'before', () => sleep(7_000));
+
+    const answer = await handleTriggerEvent(sqsBatchOf(...launchTagChanges([instance])), deps);
+    unhook();
+
+    // Assert: the target's source and the activation; no hold renewal (every 5 s, there was one).
+    expect(answer).toEqual({ batchItemFailures: [] });
+    expect(managedSessions()).toHaveLength(1);
+    expect(counted.byOperation().UpdateItem).toBe(2);
+  });
+
+  it("look for what earlier runs left in the outbox once in a container's minute, not in every batch", async () => {
+    const { deps, counted } = container();
+
+    for (const instance of instances.slice(0, 3)) {
+      expect(await handleTriggerEvent(sqsBatchOf(...launchTagChanges([instance])), deps)).toEqual({ batchItemFailures: [] });
+    }
+
+    expect(counted.byOperation().Query).toBe(1);
   });
 
   it('still find the ENI an instance lost since its last run, and detach our session there', async () => {
