@@ -55,7 +55,7 @@ async function endScopeWindows(scope: Scope, trigger: ConvergeTrigger, deps: Org
   const nothing = { ...scope, instanceIds: [], detached: 0 };
   const scoped = await deps.organization.depsFor(scope);
   if (scoped === undefined) {
-    deps.logger.warn('scope not in the organization document', { ...scope, triggerEventId: trigger.eventId });
+    deps.logger.warn('scope not mirrored by the organization document', { ...scope, triggerEventId: trigger.eventId });
     return { ...nothing, outcome: 'not-in-document' };
   }
   try {
