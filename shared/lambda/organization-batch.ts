@@ -5,7 +5,7 @@
  * never fails another: a scope whose spoke role is missing or denied is reported (spoke-access.ts) and its records
  * are acknowledged (the sweep tries again later, nothing retries in a loop); any other failure of a group fails only
  * that group's records. A record whose scope cannot be read is logged with its message id and fails on its own
- * (SQS delivers it again, then the dead-letter queue keeps it); a scope the document does not list is logged and
+ * (SQS delivers it again, then the dead-letter queue keeps it); a scope the document does not mirror is logged and
  * acknowledged.
  */
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
