@@ -22,8 +22,8 @@ import type { ScopeWindowEnd } from '../../shared/lambda/organization-window-end
 import type { OrganizationWiringOptions } from '../../shared/wiring/organization';
 import { captureIo } from '../cli/cli-io';
 import { createLambdaContext } from '../support/lambda-context';
-import { Ec2Seeder, setFunctionEnvironment, startTestCloud, type TestCloud } from '../support/test-cloud';
-import { sqsBatchOf, stateChangeEvent } from '../support/trigger-events';
+import { Ec2Seeder, setOrganizationHubEnvironment, startTestCloud, type TestCloud } from '../support/test-cloud';
+import { scheduledTick, sqsBatchOf, stateChangeEvent } from '../support/trigger-events';
 
 const MANAGEMENT = '999999999999';
 const SECURITY = '111122223333';
@@ -213,18 +213,7 @@ beforeAll(async () => {
     filters[accountId] = await seederOf(accountId).filter();
   }
   await putDocument(documentWith());
-  setFunctionEnvironment(cloud, {
-    targetIds: [],
-    filterId: '',
-    extra: {
-      MIRROR_TARGET_IDS: '',
-      MIRROR_FILTER_ID: '',
-      MIRROR_ORGANIZATION_PARAMETER: PARAMETER,
-      AWS_ENDPOINT_URL_STS: cloud.sim.url,
-      AWS_ENDPOINT_URL_SSM: cloud.sim.url,
-      AWS_ENDPOINT_URL_ORGANIZATIONS: cloud.sim.url,
-    },
-  });
+  setOrganizationHubEnvironment(cloud, PARAMETER);
   instanceEvents = (await import('../../functions/instance-events')).handler as Handler<unknown, SQSBatchResponse>;
 });
 
@@ -273,17 +262,7 @@ describe('the hub of an organization whose document names OUs', () => {
     const late = await seederOf(NESTED).launch(TAGGED);
 
     const summary = (await sweep(
-      {
-        id: 'sweep-units-1',
-        'detail-type': 'Scheduled Event',
-        source: 'aws.events',
-        account: SECURITY,
-        region: DUBLIN,
-        time: new Date().toISOString(),
-        resources: [],
-        detail: {},
-        version: '0',
-      },
+      scheduledTick('sweep-units-1', SECURITY, DUBLIN),
       createLambdaContext('sweep', { getRemainingTimeInMillis: () => 900_000 }),
       () => undefined,
     )) as OrganizationSweepSummary;

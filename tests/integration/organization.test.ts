@@ -23,8 +23,8 @@ import { MAX_DEFERRALS } from '../../shared/lambda/pacing-gate';
 import { handleScheduledSweep } from '../../shared/lambda/sweep-handler';
 import type { OrganizationWiring } from '../../shared/wiring/organization';
 import { createLambdaContext } from '../support/lambda-context';
-import { Ec2Seeder, ledgerItem, setFunctionEnvironment, startTestCloud, type TestCloud, targetLoads } from '../support/test-cloud';
-import { QUEUE_ARN, sqsBatchOf, stateChangeEvent } from '../support/trigger-events';
+import { Ec2Seeder, ledgerItem, setOrganizationHubEnvironment, startTestCloud, type TestCloud, targetLoads } from '../support/test-cloud';
+import { QUEUE_ARN, scheduledTick, sqsBatchOf, stateChangeEvent } from '../support/trigger-events';
 
 const SECURITY = '111122223333';
 const MEMBER = '444455556666';
@@ -78,19 +78,7 @@ function managedSessionsIn(scope: Scope, eniIds: readonly string[]) {
 }
 
 /** The sweep's schedule tick, as EventBridge sends it in the hub's account and Region. */
-function scheduledEvent(id: string): ScheduledEvent {
-  return {
-    id,
-    'detail-type': 'Scheduled Event',
-    source: 'aws.events',
-    account: SECURITY,
-    region: DUBLIN,
-    time: new Date().toISOString(),
-    resources: [],
-    detail: {},
-    version: '0',
-  };
-}
+const scheduledEvent = (id: string): ScheduledEvent => scheduledTick(id, SECURITY, DUBLIN);
 
 function invoke(...events: unknown[]): Promise<SQSBatchResponse> {
   return instanceEvents(sqsBatchOf(...events), createLambdaContext(), () => undefined) as Promise<SQSBatchResponse>;
@@ -144,17 +132,7 @@ beforeAll(async () => {
   filters[`${MEMBER}/${VIRGINIA}`] = await seederIn(MEMBER_KEY, VIRGINIA).filter();
   await putDocument(JSON.stringify(organizationDocument()));
 
-  setFunctionEnvironment(cloud, {
-    targetIds: [],
-    filterId: '',
-    extra: {
-      MIRROR_TARGET_IDS: '',
-      MIRROR_FILTER_ID: '',
-      MIRROR_ORGANIZATION_PARAMETER: PARAMETER,
-      AWS_ENDPOINT_URL_STS: cloud.sim.url,
-      AWS_ENDPOINT_URL_SSM: cloud.sim.url,
-    },
-  });
+  setOrganizationHubEnvironment(cloud, PARAMETER);
   instanceEvents = (await import('../../functions/instance-events')).handler as Handler<unknown, SQSBatchResponse>;
   sweepHandler = (await import('../../functions/sweep')).handler as Handler<ScheduledEvent, OrganizationSweepSummary>;
 });

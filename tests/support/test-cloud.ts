@@ -100,6 +100,20 @@ export function setFunctionEnvironment(
   });
 }
 
+/** The environment of an organization's hub: no flat pool, the document in `parameterName`, STS, SSM and Organizations local. */
+export function setOrganizationHubEnvironment(cloud: TestCloud, parameterName: string): void {
+  setFunctionEnvironment(cloud, {
+    targetIds: [],
+    filterId: '',
+    extra: {
+      MIRROR_ORGANIZATION_PARAMETER: parameterName,
+      AWS_ENDPOINT_URL_STS: cloud.sim.url,
+      AWS_ENDPOINT_URL_SSM: cloud.sim.url,
+      AWS_ENDPOINT_URL_ORGANIZATIONS: cloud.sim.url,
+    },
+  });
+}
+
 /** A shared fixture event, rewritten to name `instanceId` (in `detail`, `resources` and CloudTrail's resourcesSet). */
 export function fixtureEvent(name: string, instanceId: string, id?: string): Record<string, unknown> {
   const raw = readFileSync(join(EVENT_FIXTURES, `${name}.json`), 'utf8')

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sqsEvent, sqsRecord } from '@vpc-mirror-orchestrator/local-lambda';
-import type { SQSEvent } from 'aws-lambda';
+import type { ScheduledEvent, SQSEvent } from 'aws-lambda';
 
 const ACCOUNT = '111122223333';
 const REGION = 'eu-west-1';
@@ -67,4 +67,19 @@ export const QUEUE_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT}:trigger-queue`;
 /** One SQS batch carrying these events, as the event source mapping delivers it. */
 export function sqsBatchOf(...events: unknown[]): SQSEvent {
   return sqsEvent(events.map((event) => sqsRecord({ body: JSON.stringify(event), queueArn: QUEUE_ARN })));
+}
+
+/** The sweep's schedule tick as EventBridge sends it in the hub's account and Region (`id` orders the scopes). */
+export function scheduledTick(id: string, account: string, region: string): ScheduledEvent {
+  return {
+    id,
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account,
+    region,
+    time: new Date().toISOString(),
+    resources: [],
+    detail: {},
+    version: '0',
+  };
 }
