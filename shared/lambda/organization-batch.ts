@@ -122,7 +122,11 @@ async function convergeScope(
 ): Promise<SQSBatchResponse | ConvergeSummary | undefined> {
   const scoped = await deps.organization.depsFor(scope);
   if (scoped === undefined) {
-    deps.logger.warn('scope not mirrored by the organization document', { accountId: scope.accountId, region: scope.region, events: bodies.length });
+    deps.logger.warn('scope not mirrored by the organization document', {
+      accountId: scope.accountId,
+      region: scope.region,
+      events: bodies.length,
+    });
     return undefined;
   }
   try {
