@@ -56,8 +56,21 @@ function headlineRows(timeScale: number, measurements: readonly BurstMeasurement
       `${scale}: failed invocations (all runs)`,
       figures.reduce((sum, f) => sum + f.failed, 0),
       exactly(0),
+      undefined,
+      failureKindsOfAllRuns(measurements),
     ),
   ];
+}
+
+/** Every run's failures by kind (the detailed section shows the median run's only): what a MISS needs to be read. */
+function failureKindsOfAllRuns(measurements: readonly BurstMeasurement[]): string {
+  return measurements
+    .map((m, index) => {
+      const kinds = Object.entries(m.failureKinds).map(([kind, count]) => `${count} x ${kind}`);
+      return kinds.length === 0 ? '' : `run ${index + 1}: ${kinds.join('; ')}`;
+    })
+    .filter((text) => text !== '')
+    .join('; ');
 }
 
 export async function runBurst(
