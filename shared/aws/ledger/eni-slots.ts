@@ -10,7 +10,7 @@ import { chooseSlot, type EniLedger, type Slot, type SlotReservation, syncObserv
 import { RetryableError } from '../../domain/errors';
 import type { SessionFacts } from '../../domain/types';
 import { eniKey, INSTANCE_INDEX, instanceIndexKey, instanceIndexPk, trackedIndexKey } from './keys';
-import { batchGet, isConditionFailure, jitter, type LedgerTable, MAX_RACE_ATTEMPTS, send } from './table';
+import { applied, batchGet, isConditionFailure, jitter, type LedgerTable, MAX_RACE_ATTEMPTS, send } from './table';
 
 interface EniItem {
   pk: string;
@@ -129,38 +129,41 @@ export function createEniSlots(table: LedgerTable) {
     );
   }
 
+  /** One conditional UpdateItem on the slot of that number (`#n`, its `#state`): false when the condition fails. */
+  function updateSlotByNumber(
+    eniId: string,
+    sessionNumber: number,
+    update: string,
+    condition: string,
+    values: Record<string, unknown>,
+  ): Promise<boolean> {
+    return applied('UpdateItem', () =>
+      documents.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: eniKey(eniId, keyScope),
+          UpdateExpression: `${update} ADD version :one`,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: { '#n': String(sessionNumber), '#state': 'state' },
+          ExpressionAttributeValues: { ...values, ':one': 1 },
+        }),
+      ),
+    );
+  }
+
   /**
-   * One conditional UpdateItem on the slot of that number: it proves the reservation is there and not yet active
-   * with this session, so nothing is read first. False when the condition fails: the slot is settled the long way.
+   * The slot of that number made active in one update: the condition proves the reservation is there and not yet
+   * active with this session, so nothing is read first. False when it fails: the slot is settled the long way.
    */
-  async function activateByNumber(eniId: string, reservationId: string, sessionId: string, sessionNumber: number): Promise<boolean> {
+  function activateByNumber(eniId: string, reservationId: string, sessionId: string, sessionNumber: number): Promise<boolean> {
     const at = clock.now().toISOString();
-    try {
-      await send('UpdateItem', () =>
-        documents.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: eniKey(eniId, keyScope),
-            UpdateExpression:
-              'SET slots.#n.#state = :active, slots.#n.sessionId = :sessionId, slots.#n.updatedAt = :at, updatedAt = :at ADD version :one REMOVE slots.#n.heldUntil',
-            ConditionExpression:
-              'slots.#n.reservationId = :reservationId AND NOT (slots.#n.#state = :active AND slots.#n.sessionId = :sessionId)',
-            ExpressionAttributeNames: { '#n': String(sessionNumber), '#state': 'state' },
-            ExpressionAttributeValues: {
-              ':active': 'active',
-              ':sessionId': sessionId,
-              ':reservationId': reservationId,
-              ':at': at,
-              ':one': 1,
-            },
-          }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return false;
-    }
+    return updateSlotByNumber(
+      eniId,
+      sessionNumber,
+      'SET slots.#n.#state = :active, slots.#n.sessionId = :sessionId, slots.#n.updatedAt = :at, updatedAt = :at REMOVE slots.#n.heldUntil',
+      'slots.#n.reservationId = :reservationId AND NOT (slots.#n.#state = :active AND slots.#n.sessionId = :sessionId)',
+      { ':active': 'active', ':sessionId': sessionId, ':reservationId': reservationId, ':at': at },
+    );
   }
 
   async function activateSlot(eniId: string, reservationId: string, sessionId: string, sessionNumber?: number): Promise<boolean> {
@@ -181,31 +184,15 @@ export function createEniSlots(table: LedgerTable) {
     });
   }
 
-  /** One conditional UpdateItem on the reserved slot of that number. False when the condition fails. */
-  async function holdByNumber(eniId: string, reservationId: string, heldUntil: string | undefined, sessionNumber: number) {
-    try {
-      await send('UpdateItem', () =>
-        documents.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: eniKey(eniId, keyScope),
-            UpdateExpression: `${heldUntil === undefined ? 'REMOVE slots.#n.heldUntil' : 'SET slots.#n.heldUntil = :heldUntil'} ADD version :one`,
-            ConditionExpression: 'slots.#n.reservationId = :reservationId AND slots.#n.#state = :reserved',
-            ExpressionAttributeNames: { '#n': String(sessionNumber), '#state': 'state' },
-            ExpressionAttributeValues: {
-              ':reservationId': reservationId,
-              ':reserved': 'reserved',
-              ':one': 1,
-              ...(heldUntil === undefined ? {} : { ':heldUntil': heldUntil }),
-            },
-          }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return false;
-    }
+  /** The reserved slot of that number held until `heldUntil` (or no longer held) in one update; false when it fails. */
+  function holdByNumber(eniId: string, reservationId: string, heldUntil: string | undefined, sessionNumber: number): Promise<boolean> {
+    return updateSlotByNumber(
+      eniId,
+      sessionNumber,
+      heldUntil === undefined ? 'REMOVE slots.#n.heldUntil' : 'SET slots.#n.heldUntil = :heldUntil',
+      'slots.#n.reservationId = :reservationId AND slots.#n.#state = :reserved',
+      { ':reservationId': reservationId, ':reserved': 'reserved', ...(heldUntil === undefined ? {} : { ':heldUntil': heldUntil }) },
+    );
   }
 
   async function holdSlot(eniId: string, reservationId: string, heldUntil: string | undefined, sessionNumber?: number): Promise<void> {

@@ -37,6 +37,17 @@ export async function send<T>(operation: string, run: () => Promise<T>): Promise
   }
 }
 
+/** Runs one conditional write: true when it applied, false when its condition failed; anything else is thrown. */
+export async function applied(operation: string, run: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await send(operation, run);
+    return true;
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    return false;
+  }
+}
+
 /** A short random pause so racing writers do not collide again in lockstep. */
 export function jitter(attempt: number): Promise<void> {
   const ms = Math.floor(Math.random() * 10 * (attempt + 1));

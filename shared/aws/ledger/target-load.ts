@@ -8,7 +8,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TargetSourcePurpose, TargetSourceReservation } from '../../converge/ports';
 import { RetryableError } from '../../domain/errors';
 import { targetIdOf, targetKey } from './keys';
-import { batchGet, isConditionFailure, jitter, type LedgerTable, MAX_RACE_ATTEMPTS, send } from './table';
+import { applied, batchGet, jitter, type LedgerTable, MAX_RACE_ATTEMPTS, send } from './table';
 
 export function createTargetLoad(table: LedgerTable) {
   const { documents, tableName, clock } = table;
@@ -34,31 +34,27 @@ export function createTargetLoad(table: LedgerTable) {
     const notMarkedFull = isNew ? ' AND (attribute_not_exists(fullUntil) OR fullUntil <= :now OR freedSinceFull > :zero)' : '';
     for (let attempt = 0; attempt < MAX_RACE_ATTEMPTS; attempt += 1) {
       const now = clock.now().toISOString();
-      try {
-        await send('UpdateItem', () =>
-          documents.send(
-            new UpdateCommand({
-              TableName: tableName,
-              Key: targetKey(targetId),
-              UpdateExpression: `ADD sources :eniSet, sourceCount :one${isNew ? ', freedSinceFull :minusOne' : ''} SET targetId = :targetId, updatedAt = :at`,
-              ConditionExpression:
-                (limit === null ? notHeld : `${notHeld} AND (attribute_not_exists(sourceCount) OR sourceCount < :limit)`) + notMarkedFull,
-              ExpressionAttributeValues: {
-                ':eniSet': new Set([eniId]),
-                ':eniId': eniId,
-                ':one': 1,
-                ':targetId': targetId,
-                ':at': now,
-                ...(limit === null ? {} : { ':limit': limit }),
-                ...(isNew ? { ':now': now, ':zero': 0, ':minusOne': -1 } : {}),
-              },
-            }),
-          ),
-        );
-        return 'reserved';
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
+      const reserved = await applied('UpdateItem', () =>
+        documents.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: targetKey(targetId),
+            UpdateExpression: `ADD sources :eniSet, sourceCount :one${isNew ? ', freedSinceFull :minusOne' : ''} SET targetId = :targetId, updatedAt = :at`,
+            ConditionExpression:
+              (limit === null ? notHeld : `${notHeld} AND (attribute_not_exists(sourceCount) OR sourceCount < :limit)`) + notMarkedFull,
+            ExpressionAttributeValues: {
+              ':eniSet': new Set([eniId]),
+              ':eniId': eniId,
+              ':one': 1,
+              ':targetId': targetId,
+              ':at': now,
+              ...(limit === null ? {} : { ':limit': limit }),
+              ...(isNew ? { ':now': now, ':zero': 0, ':minusOne': -1 } : {}),
+            },
+          }),
+        ),
+      );
+      if (reserved) return 'reserved';
       // Which condition failed? Re-read: ours already, or full. Neither means the item changed under us: retry.
       const answer = await send('GetItem', () =>
         documents.send(new GetCommand({ TableName: tableName, Key: targetKey(targetId), ConsistentRead: true })),
@@ -73,29 +69,25 @@ export function createTargetLoad(table: LedgerTable) {
   }
 
   async function releaseTargetSource(targetId: string, eniId: string): Promise<void> {
-    try {
-      await send('UpdateItem', () =>
-        documents.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: targetKey(targetId),
-            // A source we give back is room on EC2 too, for one new session: a full mark stays, the room is counted.
-            UpdateExpression: 'DELETE sources :eniSet ADD sourceCount :minusOne, freedSinceFull :one SET updatedAt = :at',
-            ConditionExpression: 'contains(sources, :eniId)',
-            ExpressionAttributeValues: {
-              ':eniSet': new Set([eniId]),
-              ':eniId': eniId,
-              ':minusOne': -1,
-              ':one': 1,
-              ':at': clock.now().toISOString(),
-            },
-          }),
-        ),
-      );
-    } catch (error) {
-      // Not (or no longer) a source of this target: releasing is already done.
-      if (!isConditionFailure(error)) throw error;
-    }
+    // A failed condition: not (or no longer) a source of this target, so releasing is already done.
+    await applied('UpdateItem', () =>
+      documents.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: targetKey(targetId),
+          // A source we give back is room on EC2 too, for one new session: a full mark stays, the room is counted.
+          UpdateExpression: 'DELETE sources :eniSet ADD sourceCount :minusOne, freedSinceFull :one SET updatedAt = :at',
+          ConditionExpression: 'contains(sources, :eniId)',
+          ExpressionAttributeValues: {
+            ':eniSet': new Set([eniId]),
+            ':eniId': eniId,
+            ':minusOne': -1,
+            ':one': 1,
+            ':at': clock.now().toISOString(),
+          },
+        }),
+      ),
+    );
   }
 
   async function markTargetFull(targetId: string, until: Date): Promise<void> {
