@@ -95,6 +95,41 @@ async function putDocument(text: string): Promise<void> {
   await ssmClient().send(new PutParameterCommand({ Name: PARAMETER, Value: text, Type: 'String', Overwrite: true }));
 }
 
+type HubOptions = Parameters<typeof import('../../shared/wiring/organization')['organizationWiring']>[0];
+
+/**
+ * The hub's wiring over this cloud, as a container builds it: the document in PARAMETER, the home Region Dublin,
+ * clients of no endpoint unless `options.clients` gives them. Loaded when called, after setFunctionEnvironment: the
+ * container's logger reads its level when first imported.
+ */
+async function hubWiring(options: Partial<Omit<HubOptions, 'clients'>> & { clients?: Partial<HubOptions['clients']> } = {}) {
+  const { organizationWiring } = await import('../../shared/wiring/organization');
+  return organizationWiring({
+    base: loadConfig({ LEDGER_TABLE_NAME: cloud.table.tableName, MIRROR_ORGANIZATION_PARAMETER: PARAMETER }),
+    parameterName: PARAMETER,
+    homeRegion: DUBLIN,
+    metrics: null,
+    ...options,
+    clients: {
+      documents: cloud.documents,
+      eventBridge: new EventBridgeClient({}),
+      sts: new STSClient({}),
+      ssm: ssmClient(),
+      ...options.clients,
+    },
+  });
+}
+
+/** The event function as a fresh container loads it: its module reads the document anew. */
+async function freshInstanceEvents(): Promise<Handler<unknown, SQSBatchResponse>> {
+  let fresh: Handler<unknown, SQSBatchResponse> | undefined;
+  await jest.isolateModulesAsync(async () => {
+    fresh = (await import('../../functions/instance-events')).handler as Handler<unknown, SQSBatchResponse>;
+  });
+  if (fresh === undefined) throw new Error('the handler module did not load');
+  return fresh;
+}
+
 function organizationDocument() {
   return {
     spokeRoleName: SPOKE_ROLE_NAME,
@@ -364,11 +399,7 @@ describe('the hub of an organization', () => {
     await putDocument(JSON.stringify(broken));
     try {
       // The cached document is a minute old at most: a fresh handler module reads the parameter now.
-      let fresh: Handler<unknown, SQSBatchResponse> | undefined;
-      await jest.isolateModulesAsync(async () => {
-        fresh = (await import('../../functions/instance-events')).handler as Handler<unknown, SQSBatchResponse>;
-      });
-      if (fresh === undefined) throw new Error('the handler module did not load');
+      const fresh = await freshInstanceEvents();
       const member = await seederIn(MEMBER_KEY, DUBLIN).launch(TAGGED);
 
       const answer = fresh(runningIn({ accountId: MEMBER, region: DUBLIN }, member.instanceId), createLambdaContext(), () => undefined);
@@ -386,11 +417,7 @@ describe('the hub of an organization', () => {
     };
     await putDocument(JSON.stringify(broken));
     try {
-      let fresh: Handler<unknown, SQSBatchResponse> | undefined;
-      await jest.isolateModulesAsync(async () => {
-        fresh = (await import('../../functions/instance-events')).handler as Handler<unknown, SQSBatchResponse>;
-      });
-      if (fresh === undefined) throw new Error('the handler module did not load');
+      const fresh = await freshInstanceEvents();
       const member = await seederIn(MEMBER_KEY, DUBLIN).launch(TAGGED);
       const batch = sqsBatchOf(runningIn({ accountId: MEMBER, region: DUBLIN }, member.instanceId), { id: 'no-scope' });
 
@@ -407,7 +434,7 @@ describe('the hub of an organization', () => {
   });
 
   it('reads the document from the start and answers its refusal without reading again until the refusal is old', async () => {
-    const { organizationWiring, REFUSED_DOCUMENT_CACHE_MS } = await import('../../shared/wiring/organization');
+    const { REFUSED_DOCUMENT_CACHE_MS } = await import('../../shared/wiring/organization');
     await putDocument(JSON.stringify({ ...organizationDocument(), accounts: [MEMBER, '4444'] }));
     const ssm = ssmClient();
     let reads = 0;
@@ -424,16 +451,7 @@ describe('the hub of an organization', () => {
       { step: 'initialize' },
     );
     let now = Date.parse('2026-12-05T01:00:00Z');
-    const wiring = organizationWiring({
-      base: loadConfig({ LEDGER_TABLE_NAME: cloud.table.tableName, MIRROR_ORGANIZATION_PARAMETER: PARAMETER }),
-      parameterName: PARAMETER,
-      clients: { documents: cloud.documents, eventBridge: new EventBridgeClient({}), sts: new STSClient({}), ssm },
-      homeAccountId: SECURITY,
-      homeRegion: DUBLIN,
-      clock: { now: () => new Date(now) },
-      metrics: null,
-      readAtStart: true,
-    });
+    const wiring = await hubWiring({ clients: { ssm }, homeAccountId: SECURITY, clock: { now: () => new Date(now) }, readAtStart: true });
     try {
       await readStarted;
       const refusal = `${PARAMETER}: $.accounts[1]: "4444" is not an AWS account id (12 digits, as a string)`;
@@ -453,18 +471,10 @@ describe('the hub of an organization', () => {
   });
 
   it("keeps each scope's dependencies while the document's text is unchanged, and rebuilds them when it changes", async () => {
-    const { organizationWiring, DOCUMENT_CACHE_MS } = await import('../../shared/wiring/organization');
+    const { DOCUMENT_CACHE_MS } = await import('../../shared/wiring/organization');
     await putDocument(JSON.stringify(organizationDocument()));
     let now = Date.parse('2026-12-05T01:00:00Z');
-    const wiring = organizationWiring({
-      base: loadConfig({ LEDGER_TABLE_NAME: cloud.table.tableName, MIRROR_ORGANIZATION_PARAMETER: PARAMETER }),
-      parameterName: PARAMETER,
-      clients: { documents: cloud.documents, eventBridge: new EventBridgeClient({}), sts: new STSClient({}), ssm: ssmClient() },
-      homeAccountId: SECURITY,
-      homeRegion: DUBLIN,
-      clock: { now: () => new Date(now) },
-      metrics: null,
-    });
+    const wiring = await hubWiring({ homeAccountId: SECURITY, clock: { now: () => new Date(now) } });
     const scope = { accountId: SECURITY, region: DUBLIN };
     try {
       const first = await wiring.depsFor(scope);
@@ -494,26 +504,19 @@ describe('the hub of an organization', () => {
     let lines: Record<string, unknown>[];
 
     beforeEach(async () => {
-      // Loaded here, after setFunctionEnvironment: the container's logger reads its level when first imported.
-      const { organizationWiring } = await import('../../shared/wiring/organization');
       lines = [];
       const logger = new Logger({ serviceName: 'organization-test', logLevel: 'INFO' });
       jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
         for (const line of String(chunk).split('\n')) if (line.startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>);
         return true;
       });
-      wiring = organizationWiring({
-        base: loadConfig({ LEDGER_TABLE_NAME: cloud.table.tableName, MIRROR_ORGANIZATION_PARAMETER: PARAMETER }),
-        parameterName: PARAMETER,
+      wiring = await hubWiring({
         clients: {
-          documents: cloud.documents,
           eventBridge: client(EventBridgeClient, cloud.bus.endpoint),
           sts: client(STSClient, cloud.sim.url),
           ssm: client(SSMClient, cloud.sim.url),
         },
-        homeRegion: DUBLIN,
         logger,
-        metrics: null,
       });
     });
 
@@ -542,30 +545,20 @@ describe('the hub of an organization', () => {
     });
 
     it("shares one account's budget between containers: together they spend at most the share", async () => {
-      const { organizationWiring } = await import('../../shared/wiring/organization');
       // Two warm containers of the hub, on one fake clock that only sleeping moves.
       let now = Date.parse('2026-12-05T01:00:00Z');
       let slept = 0;
       const container = () =>
-        organizationWiring({
-          base: loadConfig({ LEDGER_TABLE_NAME: cloud.table.tableName, MIRROR_ORGANIZATION_PARAMETER: PARAMETER }),
-          parameterName: PARAMETER,
-          clients: {
-            documents: cloud.documents,
-            eventBridge: new EventBridgeClient({}),
-            sts: client(STSClient, cloud.sim.url),
-            ssm: ssmClient(),
-          },
+        hubWiring({
+          clients: { sts: client(STSClient, cloud.sim.url) },
           homeAccountId: SECURITY,
-          homeRegion: DUBLIN,
           clock: { now: () => new Date(now) },
           sleep: async (ms) => {
             slept += ms;
             now += ms;
           },
-          metrics: null,
         });
-      const [first, second] = [container(), container()];
+      const [first, second] = [await container(), await container()];
       try {
         const scope = { accountId: NO_SPOKE, region: VIRGINIA };
         const [a, b] = [await first.depsFor(scope), await second.depsFor(scope)];
@@ -595,7 +588,6 @@ describe('the hub of an organization', () => {
     });
 
     it("keeps a shared target's count of the security account's source when a member's scope audits it", async () => {
-      const { organizationWiring } = await import('../../shared/wiring/organization');
       const member = await seederIn(MEMBER_KEY, DUBLIN).launch(TAGGED);
       const home = await seederIn('test', DUBLIN).launch(TAGGED);
       await invoke(
@@ -603,20 +595,11 @@ describe('the hub of an organization', () => {
         runningIn({ accountId: SECURITY, region: DUBLIN }, home.instanceId),
       );
       // Later than the audit's grace: the target item is old enough to audit.
-      const later = organizationWiring({
-        base: loadConfig({ LEDGER_TABLE_NAME: cloud.table.tableName, MIRROR_ORGANIZATION_PARAMETER: PARAMETER }),
-        parameterName: PARAMETER,
-        clients: {
-          documents: cloud.documents,
-          eventBridge: client(EventBridgeClient, cloud.bus.endpoint),
-          sts: client(STSClient, cloud.sim.url),
-          ssm: ssmClient(),
-        },
+      const later = await hubWiring({
+        clients: { eventBridge: client(EventBridgeClient, cloud.bus.endpoint), sts: client(STSClient, cloud.sim.url) },
         homeAccountId: SECURITY,
-        homeRegion: DUBLIN,
         clock: { now: () => new Date(Date.now() + 30 * 60_000) },
         logger: new Logger({ serviceName: 'organization-test', logLevel: 'SILENT' }),
-        metrics: null,
       });
       try {
         const memberDeps = await later.depsFor({ accountId: MEMBER, region: DUBLIN });
