@@ -9,6 +9,8 @@
  * httpError trait, as the SDK v3 ships it: 403 denied, 404 not in use or no such parent, 400 invalid input).
  * Organizations is global: the caller's Region does not matter.
  */
+
+import { type JsonObject, parseJsonObject } from '../protocol/json-body';
 import type { Caller } from './identity';
 import { checkAccountId } from './identity';
 
@@ -55,7 +57,7 @@ const STATUS_OF: Partial<Record<OrganizationAccountState, string>> = {
   PENDING_CLOSURE: 'PENDING_CLOSURE',
 };
 
-type Json = Record<string, unknown>;
+type Json = JsonObject;
 
 /** The HTTP status of each error code (AWS's service model for Organizations); any other code: 400. */
 const STATUS_OF_ERROR: Readonly<Record<string, number>> = {
@@ -287,14 +289,5 @@ function invalidInput(reason: string, message: string): OrganizationsError {
 }
 
 function parseInput(body: string): Json {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.trim() === '' ? '{}' : body);
-  } catch {
-    throw new OrganizationsError('SerializationException', 'Start of structure or map found where not expected.');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new OrganizationsError('SerializationException', 'Start of structure or map found where not expected.');
-  }
-  return parsed as Json;
+  return parseJsonObject(body, (message) => new OrganizationsError('SerializationException', message));
 }

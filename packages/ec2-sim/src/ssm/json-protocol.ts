@@ -4,6 +4,7 @@
  * as the SDKs parse it. Parameters are kept per account and Region (the caller's, as for EC2).
  */
 import type { Caller } from '../org/identity';
+import { type JsonObject, parseJsonObject } from '../protocol/json-body';
 import { checkRequestedName, type ParameterStore, type ParameterVersion, SsmError, validation } from './parameter-store';
 
 export const SSM_TARGET_PREFIX = 'AmazonSSM.';
@@ -15,7 +16,7 @@ export interface SsmAnswer {
   readonly body: string;
 }
 
-type Json = Record<string, unknown>;
+type Json = JsonObject;
 
 export function isSsmRequest(target: string | string[] | undefined): target is string {
   return typeof target === 'string' && target.startsWith(SSM_TARGET_PREFIX);
@@ -92,16 +93,7 @@ function parameterJson(parameter: ParameterVersion, caller: Caller, withDecrypti
 }
 
 function parseInput(body: string): Json {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.trim() === '' ? '{}' : body);
-  } catch {
-    throw new SsmError('SerializationException', 'Start of structure or map found where not expected.');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new SsmError('SerializationException', 'Start of structure or map found where not expected.');
-  }
-  return parsed as Json;
+  return parseJsonObject(body, (message) => new SsmError('SerializationException', message));
 }
 
 function requiredString(input: Json, member: string): string {
