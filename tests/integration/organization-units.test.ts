@@ -22,7 +22,7 @@ import type { ScopeWindowEnd } from '../../shared/lambda/organization-window-end
 import type { OrganizationWiringOptions } from '../../shared/wiring/organization';
 import { captureIo } from '../cli/cli-io';
 import { createLambdaContext } from '../support/lambda-context';
-import { Ec2Seeder, setOrganizationHubEnvironment, startTestCloud, type TestCloud } from '../support/test-cloud';
+import { Ec2Seeder, freshInstanceEvents, setOrganizationHubEnvironment, startTestCloud, type TestCloud } from '../support/test-cloud';
 import { scheduledTick, sqsBatchOf, stateChangeEvent } from '../support/trigger-events';
 
 const MANAGEMENT = '999999999999';
@@ -116,16 +116,6 @@ function organizationsCalls(): number {
 
 function invoke(handler: Handler<unknown, SQSBatchResponse>, ...events: unknown[]): Promise<SQSBatchResponse> {
   return handler(sqsBatchOf(...events), createLambdaContext(), () => undefined) as Promise<SQSBatchResponse>;
-}
-
-/** A fresh container of the instance-events function (its own wiring and caches). */
-async function freshInstanceEvents(): Promise<Handler<unknown, SQSBatchResponse>> {
-  let fresh: Handler<unknown, SQSBatchResponse> | undefined;
-  await jest.isolateModulesAsync(async () => {
-    fresh = (await import('../../functions/instance-events')).handler as Handler<unknown, SQSBatchResponse>;
-  });
-  if (fresh === undefined) throw new Error('the handler module did not load');
-  return fresh;
 }
 
 /** The error lines a wiring's own logger wrote (message and attributes), and the single metrics it recorded. */

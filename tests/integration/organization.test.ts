@@ -23,7 +23,15 @@ import { MAX_DEFERRALS } from '../../shared/lambda/pacing-gate';
 import { handleScheduledSweep } from '../../shared/lambda/sweep-handler';
 import type { OrganizationWiring } from '../../shared/wiring/organization';
 import { createLambdaContext } from '../support/lambda-context';
-import { Ec2Seeder, ledgerItem, setOrganizationHubEnvironment, startTestCloud, type TestCloud, targetLoads } from '../support/test-cloud';
+import {
+  Ec2Seeder,
+  freshInstanceEvents,
+  ledgerItem,
+  setOrganizationHubEnvironment,
+  startTestCloud,
+  type TestCloud,
+  targetLoads,
+} from '../support/test-cloud';
 import { QUEUE_ARN, scheduledTick, sqsBatchOf, stateChangeEvent } from '../support/trigger-events';
 
 const SECURITY = '111122223333';
@@ -118,16 +126,6 @@ async function hubWiring(options: Partial<Omit<HubOptions, 'clients'>> & { clien
       ...options.clients,
     },
   });
-}
-
-/** The event function as a fresh container loads it: its module reads the document anew. */
-async function freshInstanceEvents(): Promise<Handler<unknown, SQSBatchResponse>> {
-  let fresh: Handler<unknown, SQSBatchResponse> | undefined;
-  await jest.isolateModulesAsync(async () => {
-    fresh = (await import('../../functions/instance-events')).handler as Handler<unknown, SQSBatchResponse>;
-  });
-  if (fresh === undefined) throw new Error('the handler module did not load');
-  return fresh;
 }
 
 function organizationDocument() {

@@ -24,6 +24,7 @@ import {
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { type Simulator, type SimulatorOptions, startSimulator } from '@vpc-mirror-orchestrator/ec2-sim';
 import { LocalQueue, type SqsEndpoint, startSqsEndpoint } from '@vpc-mirror-orchestrator/local-lambda';
+import type { Handler, SQSBatchResponse } from 'aws-lambda';
 import { type CapturingEventBus, startCapturingEventBus } from './event-bus';
 import { EVENT_FIXTURES } from './fixtures-path';
 import { type LedgerTable, startLedgerTable } from './ledger-table';
@@ -112,6 +113,16 @@ export function setOrganizationHubEnvironment(cloud: TestCloud, parameterName: s
       AWS_ENDPOINT_URL_ORGANIZATIONS: cloud.sim.url,
     },
   });
+}
+
+/** The instance-events function as a fresh container loads it: its own wiring and caches (the document read anew). */
+export async function freshInstanceEvents(): Promise<Handler<unknown, SQSBatchResponse>> {
+  let fresh: Handler<unknown, SQSBatchResponse> | undefined;
+  await jest.isolateModulesAsync(async () => {
+    fresh = (await import('../../functions/instance-events')).handler as Handler<unknown, SQSBatchResponse>;
+  });
+  if (fresh === undefined) throw new Error('the handler module did not load');
+  return fresh;
 }
 
 /** A shared fixture event, rewritten to name `instanceId` (in `detail`, `resources` and CloudTrail's resourcesSet). */
