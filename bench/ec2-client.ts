@@ -5,11 +5,12 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { LocalCloud } from '../local/cloud';
 
-export function benchEc2Client(cloud: LocalCloud): EC2Client {
+/** `accessKeyId`: whose account it acts in (the local cloud maps keys to accounts). */
+export function benchEc2Client(cloud: LocalCloud, accessKeyId = 'bench'): EC2Client {
   return new EC2Client({
     endpoint: cloud.ec2Endpoint,
     region: cloud.region,
-    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+    credentials: { accessKeyId, secretAccessKey: 'bench' },
     maxAttempts: 10,
   });
 }

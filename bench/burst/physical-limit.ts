@@ -3,7 +3,7 @@
  * second, per action) lets 50 creates through at once and then 5 per second; the simulator refills `timeScale`
  * times faster.
  */
-const MUTATING_BUCKET = { capacity: 50, refillPerSecond: 5 } as const;
+export const MUTATING_BUCKET = { capacity: 50, refillPerSecond: 5 } as const;
 
 export function physicalLimitSeconds(sessions: number, timeScale: number): number {
   return Math.max(0, sessions - MUTATING_BUCKET.capacity) / MUTATING_BUCKET.refillPerSecond / timeScale;

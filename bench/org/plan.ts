@@ -3,10 +3,8 @@
  * runs, and members), each account's share planned like the single-account burst (bench/fleet/plan.ts), and the
  * fastest any hub could converge it. Pure and seeded.
  */
+import { MUTATING_BUCKET } from '../burst/physical-limit';
 import { type FleetPlan, planFleet } from '../fleet/plan';
-
-/** EC2's mutating bucket per account and Region (docs/AWS-FACTS.md): 50 tokens, 5 more per second. */
-const MUTATING_BUCKET = { capacity: 50, refillPerSecond: 5 } as const;
 
 export interface OrganizationAccountPlan {
   readonly accountId: string;

@@ -7,7 +7,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { CreateTrafficMirrorFilterCommand, CreateTrafficMirrorTargetCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateTrafficMirrorFilterCommand, CreateTrafficMirrorTargetCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { CallCount, Simulator, SimulatorSnapshot } from '@vpc-mirror-orchestrator/ec2-sim';
 import { readStack, startLocalCloud } from '../../local/cloud';
@@ -15,6 +15,7 @@ import { DEFAULT_ACCOUNT } from '../../local/cloud/synthetic-events';
 import { checkInvariants, computeEligibleEnis, type InvariantReport, type MirrorWorld, worldFromSnapshot } from '../../local/oracle';
 import { OWNER_TAG } from '../../shared/aws/ownership';
 import { identityOf, prewarm } from '../burst/run';
+import { benchEc2Client } from '../ec2-client';
 import { burstRequests, launchBurst } from '../fleet/launch';
 import type { BenchOptions } from '../options';
 import { organizationLimitSeconds, planOrganization } from './plan';
@@ -117,17 +118,7 @@ export async function runOrganizationBurstOnce(
       if (!report.ok) failedInvocations += 1;
     },
   });
-  const clients = new Map(
-    plan.accounts.map((account) => [
-      account.accountId,
-      new EC2Client({
-        endpoint: cloud.ec2Endpoint,
-        region: cloud.region,
-        credentials: { accessKeyId: keyOf(account.accountId), secretAccessKey: 'bench' },
-        maxAttempts: 10,
-      }),
-    ]),
-  );
+  const clients = new Map(plan.accounts.map((account) => [account.accountId, benchEc2Client(cloud, keyOf(account.accountId))]));
   const ec2Of = (accountId: string): EC2Client => clients.get(accountId) as EC2Client;
   try {
     const simulator = cloud.simulator as Simulator;

@@ -4,6 +4,7 @@
  * account's own sessions at the hub's share of that account's budget.
  */
 import { ADMIT_WITHIN_MS } from '../../shared/lambda/pacing-gate';
+import { MUTATING_BUCKET } from '../burst/physical-limit';
 import { type BenchOptions, partCommand } from '../options';
 import { atMost, exactly, formatNumber, informative, judged, type ReportSection } from '../report/model';
 import { median } from '../stats';
@@ -25,7 +26,9 @@ export function largestBudgetShare(m: OrganizationBurstMeasurement): number {
   return Math.max(
     0,
     ...m.perAccount.map((account) =>
-      account.convergedSeconds === undefined ? 0 : account.mutatingCalls / (50 + 5 * account.convergedSeconds),
+      account.convergedSeconds === undefined
+        ? 0
+        : account.mutatingCalls / (MUTATING_BUCKET.capacity + MUTATING_BUCKET.refillPerSecond * account.convergedSeconds),
     ),
   );
 }

@@ -4,13 +4,10 @@
  * and the date of the run. Only a run that writes BENCHMARKS.md itself rewrites it.
  */
 import type { BenchReport } from './model';
+import { escapeCell } from './render';
 
 export const README_BLOCK_START = '<!-- bench:headline:start (written by `npm run bench`; edits here are overwritten) -->';
 export const README_BLOCK_END = '<!-- bench:headline:end -->';
-
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
 
 export function renderReadmeBlock(report: BenchReport): string {
   const rows = report.sections
@@ -23,7 +20,7 @@ export function renderReadmeBlock(report: BenchReport): string {
     '',
     '| figure | measured | goal | verdict |',
     '| --- | --- | --- | --- |',
-    ...rows.map((row) => `| ${[row.metric, row.measured, row.goal, row.verdict].map(cell).join(' | ')} |`),
+    ...rows.map((row) => `| ${[row.metric, row.measured, row.goal, row.verdict].map(escapeCell).join(' | ')} |`),
     README_BLOCK_END,
   ].join('\n');
 }

@@ -28,7 +28,8 @@ export function renderTerminal(report: BenchReport): string {
   return lines.join('\n');
 }
 
-function escapeCell(text: string): string {
+/** A table cell's text: its pipes escaped, on one line. */
+export function escapeCell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 

@@ -1,11 +1,11 @@
 /** The "Steady-state sweep" section: per fleet size, --sweep-repeats full passes over a settled fleet; medians. */
+import { AWS_LIMITS } from '@vpc-mirror-orchestrator/ec2-sim';
 import { type BenchOptions, partCommand } from '../options';
 import { atMost, exactly, formatNumber, informative, judged, type ReportRow, type ReportSection } from '../report/model';
 import { median } from '../stats';
 import { runSweepOnce, type SweepMeasurement, type SweepRun } from './run';
 
 /** Traffic Mirroring's sessions per account and Region (not adjustable; docs/AWS-FACTS.md). */
-const SESSIONS_PER_ACCOUNT = 10_000;
 
 /** Where the fleet was launched, and what a real account would need first. */
 function placement(m: SweepMeasurement): string {
@@ -51,12 +51,12 @@ function fleetRows(measurements: readonly SweepMeasurement[]): ReportRow[] {
   const tracked = shape.tagged + shape.stopped + shape.refused + shape.handMade;
   const quotaRefused = median(measurements.map((m) => sum(m.runs, (run) => run.accountLimitRefusals)));
   const quotaRows: ReportRow[] =
-    shape.tagged + shape.handMade > SESSIONS_PER_ACCOUNT || quotaRefused > 0
+    shape.tagged + shape.handMade > AWS_LIMITS.sessionsPerAccount || quotaRefused > 0
       ? [
           informative(
             `${n}: tagged instances refused, account session quota`,
             formatNumber(quotaRefused, 0),
-            `${shape.tagged} tagged and running + ${shape.handMade} hand-made sessions want ${formatNumber(shape.tagged + shape.handMade)} sessions; AWS allows ${formatNumber(SESSIONS_PER_ACCOUNT)} per account and Region, not adjustable (Traffic Mirroring quotas): one account cannot mirror this fleet, the rest is refused as account-session-limit`,
+            `${shape.tagged} tagged and running + ${shape.handMade} hand-made sessions want ${formatNumber(shape.tagged + shape.handMade)} sessions; AWS allows ${formatNumber(AWS_LIMITS.sessionsPerAccount)} per account and Region, not adjustable (Traffic Mirroring quotas): one account cannot mirror this fleet, the rest is refused as account-session-limit`,
           ),
         ]
       : [];

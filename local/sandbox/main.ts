@@ -5,7 +5,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { toJsonSummary } from './json';
 import { runOrganizationSandbox } from './organization/runner';
-import { MAX_ACCOUNTS, MAX_REGIONS, MIN_ACCOUNTS } from './organization/scenario';
+import { DEFAULT_ACCOUNTS, MAX_ACCOUNTS, MAX_REGIONS, MIN_ACCOUNTS } from './organization/scenario';
 import { colorsFor, createRenderer, widthFor } from './render';
 import { runSandbox, type SandboxOptions } from './runner';
 import { DEFAULT_INSTANCES, MIN_INSTANCES } from './scenario';
@@ -101,7 +101,12 @@ async function main(): Promise<number> {
   };
   const organization = options.accounts !== undefined || options.regions !== undefined;
   const run: { readonly summary: SandboxSummary } = organization
-    ? await runOrganizationSandbox({ ...hooks, seed: options.seed, accounts: options.accounts ?? 3, regions: options.regions ?? 1 })
+    ? await runOrganizationSandbox({
+        ...hooks,
+        seed: options.seed,
+        accounts: options.accounts ?? DEFAULT_ACCOUNTS,
+        regions: options.regions ?? 1,
+      })
     : await runSandbox({ ...hooks, instances: options.instances, seed: options.seed });
   if (options.json) {
     process.stdout.write(`${JSON.stringify(toJsonSummary(run.summary), null, 2)}\n`);

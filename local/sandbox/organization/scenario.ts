@@ -24,7 +24,6 @@ export const MIN_ACCOUNTS = 2;
 export const MAX_ACCOUNTS = MEMBER_ACCOUNT_IDS.length + 1;
 export const MAX_REGIONS = EXTRA_REGIONS.length + 1;
 export const DEFAULT_ACCOUNTS = 3;
-export const DEFAULT_REGIONS = 2;
 
 export interface OrganizationAccount {
   readonly accountId: string;
