@@ -5,7 +5,7 @@
  * Idempotent: converging twice is converging once (ClientToken = reservation id, conditional ledger writes).
  */
 import { randomUUID } from 'node:crypto';
-import { existingReservation, isLiveHold } from '../domain/eni-slots';
+import { type ExistingReservation, existingReservation, isLiveHold } from '../domain/eni-slots';
 import { Ec2RefusalError, PermanentError, RetryableError } from '../domain/errors';
 import { type Desired, matchesDesired } from '../domain/plan';
 import type { ApplyReason, Decision, RecordReason, SessionFacts } from '../domain/types';
@@ -86,7 +86,6 @@ export interface ConvergeSummary {
   readonly decisions: readonly DecisionRecord[];
 }
 
-/** What one applyPlans learns that holds for every instance it applies. */
 /**
  * What the instance runs of one invocation learn together (the sweep shares one across all its steps): once EC2
  * refused a create at the account's session quota, the other attaches are refused without a call, until one of our
@@ -112,7 +111,6 @@ type AttachFacts = Pick<DecisionRecord, 'sessionId' | 'targetId' | 'sessionNumbe
 };
 /** A slot reserved for an attach: new, or one an earlier or concurrent attach holds. */
 type HeldSlot = Exclude<SlotReservation, { kind: 'full' }>;
-type ExistingSlot = Extract<SlotReservation, { kind: 'existing' }>;
 type Reservation =
   | { readonly kind: 'target-full' }
   | { readonly kind: 'interface-full' }
@@ -720,7 +718,7 @@ class InstanceRun {
    * hold lapsed or was dropped (its holder crashed or gave up): this run then holds it and replays its create under
    * the same ClientToken.
    */
-  private async settleExisting(decision: AttachDecision, slot: ExistingSlot, replacedOnce: boolean): Promise<boolean> {
+  private async settleExisting(decision: AttachDecision, slot: ExistingReservation, replacedOnce: boolean): Promise<boolean> {
     const settled = slot.sessionId === undefined ? await this.awaitOtherAttach(decision.eniId, slot.reservationId) : undefined;
     const sessionId = slot.sessionId ?? (settled?.kind === 'active' ? settled.sessionId : undefined);
     if (sessionId !== undefined) {
@@ -918,7 +916,8 @@ export async function applyPlansReporting(
 ): Promise<AppliedPlans> {
   const failures = new Map<string, unknown>();
   const unread = plans.filter((plan) => plan.lastDecisions === undefined).map((plan) => plan.instanceId);
-  const lastDecisions = unread.length === 0 ? new Map() : await deps.ledger.readLastDecisions(unread);
+  const lastDecisions =
+    unread.length === 0 ? new Map() : (await deps.ledger.readPlanItems({ eniIds: [], targetIds: [], instanceIds: unread })).lastDecisions;
   const published: OutcomeEvent[] = [];
   const watch = new HolderWatch(deps);
   const now = deps.clock.now();

@@ -63,7 +63,7 @@ export async function flushOutbox(deps: ConvergeDeps, limit: number): Promise<nu
  * often. A burst keeps a container busy with one invocation after another; a Query each (one request in every
  * batch) found nothing but the events a run was still publishing, which are not due before OUTBOX_FLUSH_AFTER_MS.
  */
-export const HANDLER_FLUSH_EVERY_MS = 60_000;
+const HANDLER_FLUSH_EVERY_MS = 60_000;
 
 /** When each container's handler (by its ledger adapter, made once per container and scope) last flushed. */
 const lastHandlerFlush = new WeakMap<object, number>();

@@ -145,11 +145,6 @@ export interface LedgerPort extends OutboxPort {
    */
   activateSlot(eniId: string, reservationId: string, sessionId: string, sessionNumber?: number): Promise<boolean>;
   /**
-   * The decisions last recorded for each instance, "action:reason" by ENI id ('-' for the instance as a whole):
-   * what lets a run record a skip or a refusal only when it differs from the last one.
-   */
-  readLastDecisions(instanceIds: readonly string[]): Promise<Map<string, Readonly<Record<string, string>>>>;
-  /**
    * Sets (renews, takes over) or, with undefined, drops the hold of a reservation still waiting for its session.
    * `sessionNumber`: the slot's number, which lets one conditional write do it without reading the item first.
    */

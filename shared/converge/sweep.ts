@@ -185,10 +185,12 @@ async function auditTargetSources(
     const held = new Set(holders.get(target.targetId) ?? []);
     const unaccounted = target.sources.filter((eniId) => !held.has(eniId));
     if (unaccounted.length === 0) continue;
-    const sessions = [
-      ...(await deps.ec2.describeSessionsOnInterfaces(unaccounted)),
-      ...(targetOwnerView ? await targetOwnerView.describeSessionsOnInterfaces(unaccounted) : []),
-    ];
+    // Two reads that do not depend on each other, and neither is paced: together.
+    const [own, owners] = await Promise.all([
+      deps.ec2.describeSessionsOnInterfaces(unaccounted),
+      targetOwnerView ? targetOwnerView.describeSessionsOnInterfaces(unaccounted) : [],
+    ]);
+    const sessions = [...own, ...owners];
     const orphans = unaccounted.filter((eniId) => !sessions.some((s) => s.eniId === eniId && s.targetId === target.targetId));
     const eniLedgers = await deps.ledger.readEniLedgers(orphans);
     let seen = target.updatedAt;

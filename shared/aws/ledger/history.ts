@@ -5,7 +5,7 @@
  */
 import type { HistoryEntry } from '../../converge/ports';
 import { decisionsKey, historyKey } from './keys';
-import { batchGet, expiresAt, type LedgerTable } from './table';
+import { expiresAt } from './table';
 
 /** The history item of an entry recorded at `entry.at` (default: now), kept `historyTtlDays`, under the scope's keys. */
 export function historyItem(entry: HistoryEntry, now: Date, historyTtlDays: number, keyScope?: string): Record<string, unknown> {
@@ -32,17 +32,4 @@ export function lastDecisionsItem(
 /** An instance's last decisions as the item stores them. */
 export function decisionsOf(item: Record<string, unknown>): Readonly<Record<string, string>> {
   return (item.decisions ?? {}) as Record<string, string>;
-}
-
-/** Reads of these items; they are written with a run's other records (run-records.ts). */
-export function createHistory(table: LedgerTable) {
-  async function readLastDecisions(instanceIds: readonly string[]): Promise<Map<string, Readonly<Record<string, string>>>> {
-    const items = await batchGet(
-      table,
-      [...new Set(instanceIds)].map((instanceId) => decisionsKey(instanceId, table.keyScope)),
-    );
-    return new Map(items.map((item) => [String(item.instanceId), decisionsOf(item)]));
-  }
-
-  return { readLastDecisions };
 }

@@ -9,7 +9,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock, LedgerPort } from '../../converge/ports';
 import { createEniSlots } from './eni-slots';
-import { createHistory } from './history';
 import { createOutbox } from './outbox';
 import { createPlanItems } from './plan-items';
 import { createRunRecords } from './run-records';
@@ -36,7 +35,6 @@ export function createLedger(options: LedgerOptions): LedgerPort {
   return {
     ...createEniSlots(table),
     ...createTargetLoad(table),
-    ...createHistory(table),
     ...createOutbox(options),
     listInstanceIds: async () => [...new Set((await tracked.readTrackedEnis()).flatMap((eni) => (eni.instanceId ? [eni.instanceId] : [])))],
     ...createPlanItems(table),

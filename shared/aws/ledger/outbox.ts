@@ -70,12 +70,10 @@ export function createOutbox(options: OutboxOptions): OutboxPort {
     },
 
     async removeFromOutbox(events: readonly OutcomeEvent[]): Promise<void> {
-      // Published events of a whole invocation go in one BatchWriteItem (25 per request).
-      await send('BatchWriteItem', () =>
-        batchWrite(
-          { documents, tableName, clock },
-          events.map((event) => ({ delete: outboxKey(event) })),
-        ),
+      // Published events of a whole invocation go in one BatchWriteItem (25 per request); batchWrite maps errors.
+      await batchWrite(
+        { documents, tableName, clock },
+        events.map((event) => ({ delete: outboxKey(event) })),
       );
     },
   };

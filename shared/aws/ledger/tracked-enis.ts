@@ -23,7 +23,7 @@ import {
   trackedIndexKey,
   trackedIndexPks,
 } from './keys';
-import { isConditionFailure, type LedgerTable, send } from './table';
+import { applied, type LedgerTable, send } from './table';
 
 /** What the sweep reads of an ENI item: what the index projects. */
 export interface TrackedEni {
@@ -155,23 +155,17 @@ export function createTrackedEnis(table: LedgerTable, options: BackfillOptions =
   /** Adds the index key to an ENI item still without it; one deleted or rewritten meanwhile is left alone. */
   async function indexItem(key: Record<string, unknown>, eniId: string): Promise<boolean> {
     const indexKey = trackedIndexKey(eniId, keyScopeOfEniPk(String(key.pk)));
-    try {
-      await send('UpdateItem', () =>
-        documents.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { pk: key.pk, sk: key.sk },
-            UpdateExpression: 'SET gsi2pk = :pk, gsi2sk = :sk',
-            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(gsi2pk)',
-            ExpressionAttributeValues: { ':pk': indexKey.gsi2pk, ':sk': indexKey.gsi2sk },
-          }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return applied('UpdateItem', () =>
+      documents.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: key.pk, sk: key.sk },
+          UpdateExpression: 'SET gsi2pk = :pk, gsi2sk = :sk',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(gsi2pk)',
+          ExpressionAttributeValues: { ':pk': indexKey.gsi2pk, ':sk': indexKey.gsi2sk },
+        }),
+      ),
+    );
   }
 
   /** One Scan page of the pass in progress: indexes what it finds and saves where the pass stands. */
