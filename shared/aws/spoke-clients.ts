@@ -58,6 +58,13 @@ export function isSpokeAccessDenied(error: unknown): boolean {
   return errorCode(error) === 'UnauthorizedOperation' || errorCode(cause) === 'UnauthorizedOperation';
 }
 
+/** The ARN partition of a Region: IAM role ARNs in China and GovCloud are not `arn:aws:`. */
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
 export function createSpokeClients(options: SpokeClientOptions): SpokeClients {
   const clients = new Map<string, EC2Client>();
 
@@ -65,7 +72,7 @@ export function createSpokeClients(options: SpokeClientOptions): SpokeClients {
     let current: TemporaryCredentials | undefined;
     let pending: Promise<TemporaryCredentials> | undefined;
     const assume = async (): Promise<TemporaryCredentials> => {
-      const roleArn = `arn:aws:iam::${scope.accountId}:role/${options.spokeRoleName()}`;
+      const roleArn = `arn:${partitionOf(scope.region)}:iam::${scope.accountId}:role/${options.spokeRoleName()}`;
       try {
         const answer = await options.sts.send(
           new AssumeRoleCommand({

@@ -220,8 +220,7 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
     });
     const pacing = pacingFor(scope, current.mutatingShare);
     // Read-only, and not filtered to one account's sessions: the target owner's view is what the audit counts.
-    const home = await homeAccountId();
-    const ownerClient = scope.accountId === home ? ec2 : await ec2For({ accountId: home, region: scope.region });
+    const ownerClient = scope.accountId === hubAccountId ? ec2 : await ec2For({ accountId: hubAccountId, region: scope.region });
     const targetOwnerView = createEc2Adapter({ client: ownerClient, ownerId: config.ownerId });
     const deps: ScopedDeps = {
       ...plain,
