@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from '../shared/config/organization';
 import { UsageError } from './exit-codes';
 import type { CliIo } from './io';
 
@@ -119,9 +120,6 @@ export function applyAwsLocation(options: CommonOptions, organization: boolean):
   if (region !== undefined) process.env.AWS_REGION = region;
 }
 
-const REGION_PATTERN = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
-const ACCOUNT_PATTERN = /^\d{12}$/;
-
 /** Repeatable, each value a comma list; duplicates once; each item checked against `pattern`. */
 function collectList(pattern: RegExp, what: string) {
   return (raw: string, previous: readonly string[] | undefined): string[] => {
@@ -136,7 +134,7 @@ function collectList(pattern: RegExp, what: string) {
 }
 
 const collectRegions = collectList(REGION_PATTERN, 'a Region name like eu-west-1 (or a comma list)');
-const collectAccounts = collectList(ACCOUNT_PATTERN, 'an AWS account id of 12 digits (or a comma list)');
+const collectAccounts = collectList(ACCOUNT_ID_PATTERN, 'an AWS account id of 12 digits (or a comma list)');
 
 const instanceIdPattern = /^i-[0-9a-f]{8}([0-9a-f]{9})?$/;
 

@@ -66,11 +66,18 @@ export interface Scope {
 
 export const DEFAULT_MUTATING_SHARE = 0.5;
 
-const ACCOUNT_ID_PATTERN = /^\d{12}$/;
+export const ACCOUNT_ID_PATTERN = /^\d{12}$/;
 /** Organizations' ParentId: an OU (ou-<root part>-<OU part>) or the root (r-...), lowercase letters and digits. */
 export const ORGANIZATIONAL_UNIT_ID_PATTERN = /^(?:ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$/;
 /** Commercial, GovCloud, China and ISO partitions: two or more letter groups and a number, e.g. us-gov-west-1. */
-const REGION_PATTERN = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+export const REGION_PATTERN = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+
+/** The scope these name, when they are an account id and a Region name; undefined otherwise. */
+export function scopeOf(accountId: unknown, region: unknown): Scope | undefined {
+  if (typeof accountId !== 'string' || !ACCOUNT_ID_PATTERN.test(accountId) || typeof region !== 'string' || !REGION_PATTERN.test(region))
+    return undefined;
+  return { accountId, region };
+}
 const ZONE_ID_PATTERN = /^[a-z]{2,4}\d{1,2}(?:-[a-z]{3}\d{1,2})?-az\d{1,2}$/;
 /** IAM role names: 1..64 of letters, digits and +=,.@_- (a role path is not supported: the ARN is built from the name). */
 const ROLE_NAME_PATTERN = /^[\w+=,.@-]{1,64}$/;

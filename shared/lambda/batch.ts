@@ -166,6 +166,12 @@ export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps, gate?:
   return { batchItemFailures };
 }
 
+/** The batch's records that name an instance (not failed, not ignored, not split). */
+function recordsNaming(event: SQSEvent, byInstance: ReadonlyMap<string, NamedInstance>): SQSRecord[] {
+  const naming = new Set([...byInstance.values()].flatMap((named) => [...named.messageIds]));
+  return event.Records.filter((record) => naming.has(record.messageId));
+}
+
 function failuresOf(event: SQSEvent, failed: ReadonlySet<string>): SQSBatchItemFailure[] {
   return event.Records.filter((record) => failed.has(record.messageId)).map((record) => ({ itemIdentifier: record.messageId }));
 }

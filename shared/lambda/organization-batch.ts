@@ -9,7 +9,7 @@
  * acknowledged.
  */
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { Scope } from '../config/organization';
+import { type Scope, scopeOf } from '../config/organization';
 import type { ConvergeSummary } from '../converge/converge';
 import type { OrganizationPort, RecordDeferral } from '../converge/organization-ports';
 import type { ConvergeDeps } from '../converge/ports';
@@ -18,9 +18,6 @@ import { CONVERGE_REQUEST_DETAIL_TYPE } from '../domain/events';
 import { handleTriggerEvent, isSqsEvent } from './batch';
 import { pacingGate } from './pacing-gate';
 import { reportSpokeAccessDenied } from './spoke-access';
-
-export const ACCOUNT_ID_PATTERN = /^\d{12}$/;
-export const REGION_PATTERN = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 
 /** The (account, Region) an EventBridge event concerns; undefined when it names none. */
 export function scopeOfEvent(event: unknown): Scope | undefined {
@@ -31,9 +28,7 @@ export function scopeOfEvent(event: unknown): Scope | undefined {
     envelope['detail-type'] === CONVERGE_REQUEST_DETAIL_TYPE && detail.accountId !== undefined
       ? [detail.accountId, detail.region]
       : [envelope.account, envelope.region];
-  if (typeof accountId !== 'string' || !ACCOUNT_ID_PATTERN.test(accountId) || typeof region !== 'string' || !REGION_PATTERN.test(region))
-    return undefined;
-  return { accountId, region };
+  return scopeOf(accountId, region);
 }
 
 export interface OrganizationHandlerDeps {

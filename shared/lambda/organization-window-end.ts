@@ -6,11 +6,10 @@
  * only. A denied scope is reported (spoke-access.ts); another failure is logged and the other scopes go on: what a
  * scope misses, its next tick (within the 5-minute grace) or its sweep ends.
  */
-import type { Scope } from '../config/organization';
-import { scopeKey } from '../config/organization';
+import { type Scope, scopeKey, scopeOf } from '../config/organization';
 import type { ConvergeTrigger } from '../converge/converge';
 import { endDueWindows } from '../converge/window-end';
-import { ACCOUNT_ID_PATTERN, type OrganizationHandlerDeps, REGION_PATTERN } from './organization-batch';
+import type { OrganizationHandlerDeps } from './organization-batch';
 import { reportSpokeAccessDenied } from './spoke-access';
 
 export interface ScopeWindowEnd {
@@ -26,10 +25,11 @@ export function scopeOfPayload(payload: unknown): Scope | undefined {
   if (payload === null || typeof payload !== 'object') return undefined;
   const { accountId, region } = payload as { accountId?: unknown; region?: unknown };
   if (accountId === undefined && region === undefined) return undefined;
-  if (typeof accountId !== 'string' || !ACCOUNT_ID_PATTERN.test(accountId) || typeof region !== 'string' || !REGION_PATTERN.test(region)) {
+  const scope = scopeOf(accountId, region);
+  if (scope === undefined) {
     throw new Error(`the tick's payload names no valid scope: accountId ${JSON.stringify(accountId)}, region ${JSON.stringify(region)}`);
   }
-  return { accountId, region };
+  return scope;
 }
 
 export async function endOrganizationWindows(

@@ -21,7 +21,7 @@ const MAX_DELAY_SECONDS = 900;
 /** Spreads the deferred batches of one account, so that they do not all come back in the same second. */
 const JITTER_MS = 1_000;
 
-export function pacingGate(scoped: ScopedDeps, deferral: RecordDeferral, random: () => number = Math.random): ApplyGate {
+export function pacingGate(scoped: ScopedDeps, deferral: RecordDeferral): ApplyGate {
   const { accountId, region } = scoped.scope;
   return async (plans, records) => {
     const mutations = plans.reduce(
@@ -38,7 +38,7 @@ export function pacingGate(scoped: ScopedDeps, deferral: RecordDeferral, random:
     if (claim.granted) return 'apply';
     const delaySeconds = Math.min(
       MAX_DELAY_SECONDS,
-      Math.max(1, Math.ceil((claim.dueInMs - ADMIT_WITHIN_MS + random() * JITTER_MS) / 1000)),
+      Math.max(1, Math.ceil((claim.dueInMs - ADMIT_WITHIN_MS + Math.random() * JITTER_MS) / 1000)),
     );
     let deferred: ReadonlySet<string>;
     try {
