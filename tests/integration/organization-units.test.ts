@@ -10,7 +10,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { ListChildrenCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Handler, ScheduledEvent, SQSBatchResponse } from 'aws-lambda';
@@ -293,12 +293,39 @@ describe('the hub of an organization whose document names OUs', () => {
   });
 
   it("calls Organizations' one global endpoint from the hub's Region, as AWS's endpoint rules say", async () => {
-    const { organizations } = await import('../../shared/aws/clients');
+    // The product's client as a container in Dublin builds it, with no local endpoint: where its request would go.
+    const saved = { endpoint: process.env.AWS_ENDPOINT_URL_ORGANIZATIONS, region: process.env.AWS_REGION };
+    delete process.env.AWS_ENDPOINT_URL_ORGANIZATIONS;
+    process.env.AWS_REGION = DUBLIN;
+    try {
+      let client: OrganizationsClient | undefined;
+      await jest.isolateModulesAsync(async () => {
+        client = (await import('../../shared/aws/clients')).organizations();
+      });
+      if (client === undefined) throw new Error('the clients module did not load');
+      const sent: { hostname?: string; authorization?: string } = {};
+      client.middlewareStack.add(
+        (_next) => async (args) => {
+          const request = args.request as { hostname: string; headers: Record<string, string> };
+          sent.hostname = request.hostname;
+          sent.authorization = request.headers.authorization;
+          throw new Error('stopped before sending');
+        },
+        { step: 'finalizeRequest', priority: 'low' },
+      );
 
-    const endpoint = await organizations().config.endpointProvider({ Region: DUBLIN, UseFIPS: false, UseDualStack: false });
+      await expect(client.send(new ListChildrenCommand({ ParentId: ROOT, ChildType: 'ORGANIZATIONAL_UNIT' }))).rejects.toThrow(
+        'stopped before sending',
+      );
 
-    expect(endpoint.url.href).toBe('https://organizations.us-east-1.amazonaws.com/');
-    expect(endpoint.properties?.authSchemes).toEqual([{ name: 'sigv4', signingRegion: 'us-east-1' }]);
+      expect(sent.hostname).toBe('organizations.us-east-1.amazonaws.com');
+      expect(sent.authorization).toContain('/us-east-1/organizations/aws4_request');
+      client.destroy();
+    } finally {
+      if (saved.endpoint !== undefined) process.env.AWS_ENDPOINT_URL_ORGANIZATIONS = saved.endpoint;
+      if (saved.region !== undefined) process.env.AWS_REGION = saved.region;
+      else delete process.env.AWS_REGION;
+    }
   });
 
   it('lets mirrorctl name an account found under a listed OU with --account, and refuses an excluded one', async () => {
