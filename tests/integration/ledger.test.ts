@@ -4,6 +4,7 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-d
 import { createLedger } from '../../shared/aws/ledger';
 import type { LedgerPort } from '../../shared/converge';
 import type { SessionFacts } from '../../shared/domain/types';
+import { type DynamoReadCounter, startDynamoReadCounter } from '../support/dynamo-read-counter';
 import { type LedgerTable, startLedgerTable } from '../support/ledger-table';
 
 const NOW = new Date('2026-10-02T14:05:11.000Z');
@@ -143,6 +144,14 @@ describe('ENI slots', () => {
 });
 
 describe('writes that the plan or the condition already prove', () => {
+  // The same ledger over a client that counts its requests: what these writes cost is what they promise.
+  let counter: DynamoReadCounter;
+  let counted: ReturnType<typeof createLedger>;
+  beforeAll(() => {
+    counter = startDynamoReadCounter(table, 'eu-west-1', { marshallOptions: { removeUndefinedValues: true } });
+    counted = createLedger({ documents: counter.documents, tableName: table.tableName, historyTtlDays: 90, clock: { now: () => NOW } });
+  });
+  afterAll(() => counter.destroy());
   const request = (eniId: string) => ({
     eniId,
     instanceId: 'i-0123456789abcdef4',
@@ -157,7 +166,9 @@ describe('writes that the plan or the condition already prove', () => {
     const reserved = await ledger.reserveSlot({ ...request('eni-act'), known: null });
     if (reserved.kind !== 'reserved') throw new Error('expected a reservation');
 
-    const first = await ledger.activateSlot('eni-act', reserved.reservationId, 'tms-act', reserved.sessionNumber);
+    counter.reset();
+    const first = await counted.activateSlot('eni-act', reserved.reservationId, 'tms-act', reserved.sessionNumber);
+    expect(counter.reads().requests).toEqual({ UpdateItem: 1 });
     const again = await ledger.activateSlot('eni-act', reserved.reservationId, 'tms-act', reserved.sessionNumber);
 
     expect([first, again]).toEqual([true, false]);
@@ -186,7 +197,9 @@ describe('writes that the plan or the condition already prove', () => {
     const history = [entry];
     const outbox = [{ ...entry, outcomeId: 'o-rec' }];
 
-    await ledger.writeRecords({ history, outbox, lastDecisions: { instanceId, decisions: { 'eni-rec': 'attach:eligible' } } });
+    counter.reset();
+    await counted.writeRecords({ history, outbox, lastDecisions: { instanceId, decisions: { 'eni-rec': 'attach:eligible' } } });
+    expect(counter.reads().requests).toEqual({ BatchWriteItem: 1 });
 
     const read = await ledger.readPlanItems({ eniIds: [], targetIds: ['tmt-none'], instanceIds: [instanceId] });
     expect(read.lastDecisions.get(instanceId)).toEqual({ 'eni-rec': 'attach:eligible' });

@@ -4,7 +4,7 @@
  * requests per operation. A middleware on the client, so the product's own adapters are measured as they run.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, type TranslateConfig } from '@aws-sdk/lib-dynamodb';
 
 export interface DynamoReads {
   /** Items examined or returned by reads (Query/Scan ScannedCount, GetItem's item, BatchGetItem's responses). */
@@ -32,7 +32,11 @@ function itemsIn(operation: string, output: ReadAnswer): number {
   return 0;
 }
 
-export function startDynamoReadCounter(table: { endpoint: string }, region = 'eu-west-1'): DynamoReadCounter {
+export function startDynamoReadCounter(
+  table: { endpoint: string },
+  region = 'eu-west-1',
+  translate: TranslateConfig = {},
+): DynamoReadCounter {
   const client = new DynamoDBClient({ endpoint: table.endpoint, region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   let itemsRead = 0;
   let requests: Record<string, number> = {};
@@ -47,7 +51,7 @@ export function startDynamoReadCounter(table: { endpoint: string }, region = 'eu
     { step: 'initialize', name: 'countItemsRead' },
   );
   return {
-    documents: DynamoDBDocumentClient.from(client),
+    documents: DynamoDBDocumentClient.from(client, translate),
     reads: () => ({ itemsRead, requests: { ...requests } }),
     reset: () => {
       itemsRead = 0;
