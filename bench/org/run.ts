@@ -13,6 +13,8 @@ import type { CallCount, Simulator, SimulatorSnapshot } from '@vpc-mirror-orches
 import { readStack, startLocalCloud } from '../../local/cloud';
 import { DEFAULT_ACCOUNT } from '../../local/cloud/synthetic-events';
 import { checkInvariants, computeEligibleEnis, type InvariantReport, type MirrorWorld, worldFromSnapshot } from '../../local/oracle';
+import { SPOKE_ROLE_NAME } from '../../local/sandbox/organization/scenario';
+import { hubFunctionRoleArn } from '../../local/sandbox/organization/stage';
 import { OWNER_TAG } from '../../shared/aws/ownership';
 import { identityOf, prewarm } from '../burst/run';
 import { benchEc2Client } from '../ec2-client';
@@ -26,7 +28,6 @@ const SETUP_SETTLE_MS = 120_000;
 const SETTLE_AFTER_CONVERGENCE_MS = 60_000;
 const INIT_TIMEOUT_MS = 120_000;
 const PARAMETER = '/vpc-mirror-orchestrator/bench-organization';
-const SPOKE_ROLE_NAME = 'vpc-mirror-orchestrator-spoke';
 /** The functions' access key in the local cloud: here it acts as the hub's function role. */
 const FUNCTIONS_KEY = 'local';
 const LOAD_BALANCER_TARGETS = 2;
@@ -90,7 +91,7 @@ export async function runOrganizationBurstOnce(
   });
   const members = plan.accounts.slice(1);
   const keyOf = (accountId: string): string => (accountId === DEFAULT_ACCOUNT ? 'bench' : `bench-${accountId}`);
-  const hubRoleArn = `arn:aws:iam::${DEFAULT_ACCOUNT}:role/vpc-mirror-orchestrator-hub-functions`;
+  const hubRoleArn = hubFunctionRoleArn(DEFAULT_ACCOUNT);
   const concurrency = Object.fromEntries(
     stack.functions.map((fn) => [fn.key, Math.min(fn.reservedConcurrency ?? options.concurrency, options.concurrency)]),
   );

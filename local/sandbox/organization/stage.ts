@@ -6,6 +6,7 @@
  * the simulator, except the RAM share itself (the simulator serves no RAM API).
  */
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DEFAULT_MUTATING_SHARE } from '../../../shared/config/organization';
 import type { SandboxCloud } from '../cloud';
 import type { FleetDriver } from '../fleet';
 import type { OrganizationAccount, OrganizationScenario } from './scenario';
@@ -95,7 +96,7 @@ function organizationDocument(
   return {
     spokeRoleName: scenario.spokeRoleName,
     accounts: scenario.accounts.map((account) => account.accountId),
-    mutatingShare: 0.5,
+    mutatingShare: DEFAULT_MUTATING_SHARE,
     regions: Object.fromEntries(
       regions.map((stage) => [
         stage.region,
