@@ -33,8 +33,6 @@ export interface SpokeClientOptions {
   /** The hub's own account (its function's credentials act there). */
   readonly homeAccountId: string;
   readonly spokeRoleName: () => string;
-  /** Named in the spoke's CloudTrail as the session of every call the hub makes there. */
-  readonly sessionName?: string;
 }
 
 export interface SpokeClients {
@@ -77,7 +75,8 @@ export function createSpokeClients(options: SpokeClientOptions): SpokeClients {
         const answer = await options.sts.send(
           new AssumeRoleCommand({
             RoleArn: roleArn,
-            RoleSessionName: options.sessionName ?? 'vpc-mirror-orchestrator-hub',
+            // Named in the spoke's CloudTrail as the session of every call the hub makes there.
+            RoleSessionName: 'vpc-mirror-orchestrator-hub',
             DurationSeconds: SESSION_SECONDS,
           }),
         );

@@ -130,14 +130,7 @@ export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps, gate?:
 
   const claimsOf = (instanceId: string) => byInstance.get(instanceId)?.claims;
   const { ready, lagging } = partitionByClaims(await readAndPlan([...byInstance.keys()], deps), claimsOf);
-  const naming = new Set([...byInstance.values()].flatMap((named) => [...named.messageIds]));
-  if (
-    gate !== undefined &&
-    (await gate(
-      ready,
-      event.Records.filter((record) => naming.has(record.messageId)),
-    )) === 'deferred'
-  ) {
+  if (gate !== undefined && (await gate(ready, recordsNaming(event, byInstance))) === 'deferred') {
     deps.logger.info('deferred batch', { records: event.Records.length, ignored, split: toSplit.length, instances: byInstance.size });
     return { batchItemFailures: failuresOf(event, failed) };
   }

@@ -24,7 +24,7 @@ import { callerAccountId, createSpokeClients, isSpokeAccessDenied, type SpokeCli
 import type { Config } from '../config/config';
 import { configForRegion, type Organization, parseOrganization, type Scope, scopeKey, scopesOf } from '../config/organization';
 import { mirroredAccounts } from '../converge/mirrored-accounts';
-import type { OrganizationPort, OrganizationTreePort, ScopedDeps, ScopePacing } from '../converge/organization-ports';
+import type { OrganizationPort, ScopedDeps, ScopePacing } from '../converge/organization-ports';
 import type { ConvergeDeps, LedgerPort, OutcomeEvent, PublisherPort } from '../converge/ports';
 import { pacedEc2 } from '../converge/sweep';
 import { ConfigError } from '../domain/errors';
@@ -52,15 +52,10 @@ export interface OrganizationWiringOptions {
   readonly logger?: ConvergeDeps['logger'];
   /** null: no metrics. */
   readonly metrics?: ConvergeDeps['metrics'] | null;
-  readonly cacheMs?: number;
   /** How the pacing waits for a token (tests: a fake clock's). Default: setTimeout. */
   readonly sleep?: (ms: number) => Promise<void>;
   /** Start reading the document now rather than at the first call (the functions: at module load). */
   readonly readAtStart?: boolean;
-  /** Where the document's OUs are resolved. Default: AWS Organizations through `clients.organizations`. */
-  readonly organizationTree?: OrganizationTreePort;
-  /** How long the accounts resolved under the OUs are used before asking Organizations again (same OUs). */
-  readonly resolutionIntervalMs?: number;
 }
 
 export interface OrganizationWiring extends OrganizationPort {
@@ -89,13 +84,11 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
   const clients = options.clients ?? { documents: dynamoDocuments(), eventBridge: eventBridge(), sts: stsClient(), ssm: ssmClient() };
   const homeRegion = options.homeRegion ?? process.env.AWS_REGION ?? '';
   const now = () => (options.clock ?? { now: () => new Date() }).now().getTime();
-  const cacheMs = options.cacheMs ?? DOCUMENT_CACHE_MS;
-  const refusedCacheMs = Math.min(cacheMs, REFUSED_DOCUMENT_CACHE_MS);
   const baseLogger = options.logger ?? containerLogger;
   const metricsPort = options.metrics === null ? undefined : (options.metrics ?? containerMetrics);
 
   /**
-   * The last reading: a document (kept `cacheMs`), or the ConfigError of a malformed one (kept `refusedCacheMs`:
+   * The last reading: a document (kept DOCUMENT_CACHE_MS), or the ConfigError of a malformed one (kept REFUSED_DOCUMENT_CACHE_MS:
    * every invocation meanwhile fails at once with it, without asking SSM again, and a fixed document is read within
    * that time). A failure to read (throttled, network) is not kept: the next invocation asks again.
    */
@@ -121,8 +114,8 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
   function document(): Promise<Organization> {
     if (cached !== undefined) {
       const age = now() - cached.readAt;
-      if ('refused' in cached && age < refusedCacheMs) return Promise.reject(cached.refused);
-      if ('document' in cached && age < cacheMs) return Promise.resolve(cached.document);
+      if ('refused' in cached && age < REFUSED_DOCUMENT_CACHE_MS) return Promise.reject(cached.refused);
+      if ('document' in cached && age < DOCUMENT_CACHE_MS) return Promise.resolve(cached.document);
     }
     // Concurrent invocations of one container share one read.
     reading ??= read().finally(() => {
@@ -134,11 +127,10 @@ export function organizationWiring(options: OrganizationWiringOptions): Organiza
   if (options.readAtStart) document().catch(() => undefined);
 
   const accounts = mirroredAccounts({
-    tree: options.organizationTree ?? createOrganizationTree(clients.organizations ?? organizationsClient()),
+    tree: createOrganizationTree(clients.organizations ?? organizationsClient()),
     clock: options.clock ?? { now: () => new Date() },
     logger: baseLogger,
     metrics: metricsPort,
-    ...(options.resolutionIntervalMs !== undefined ? { intervalMs: options.resolutionIntervalMs } : {}),
   });
   async function scopes(): Promise<Scope[]> {
     const current = await document();
