@@ -22,10 +22,7 @@ import { type OrganizationWiring, organizationWiring } from '../../shared/wiring
 /** A handler doing `work` with the container's dependencies. */
 export function lambdaHandler<E, R>(work: (event: E, context: Context, deps: RealDeps) => Promise<R>) {
   const deps = defaultDeps(loadConfig(process.env));
-  return middy<E, R>()
-    .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics))
-    .handler((event, context) => work(event, context, deps));
+  return organizationHandler<E, R>((event, context) => work(event, context, deps));
 }
 
 /**
@@ -40,7 +37,10 @@ export function organizationFromEnvironment(): OrganizationWiring | undefined {
   return organizationWiring({ base: loadConfig(process.env), parameterName, readAtStart: true });
 }
 
-/** A handler of the organization's hub: `work` reaches each scope's dependencies through its OrganizationWiring. */
+/**
+ * The one middy chain of every function: Powertools' logger context and metrics flushing around `work`. The
+ * organization's hub uses it as is (`work` reaches each scope's dependencies through its OrganizationWiring).
+ */
 export function organizationHandler<E, R>(work: (event: E, context: Context) => Promise<R>) {
   return middy<E, R>()
     .use(injectLambdaContext(logger))

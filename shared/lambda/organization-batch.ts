@@ -17,7 +17,7 @@ import { ConfigError } from '../domain/errors';
 import { CONVERGE_REQUEST_DETAIL_TYPE } from '../domain/events';
 import { handleTriggerEvent, isSqsEvent } from './batch';
 import { pacingGate } from './pacing-gate';
-import { reportSpokeAccessDenied } from './spoke-access';
+import { eventIdOf, reportSpokeAccessDenied } from './spoke-access';
 
 /** The (account, Region) an EventBridge event concerns; undefined when it names none. */
 export function scopeOfEvent(event: unknown): Scope | undefined {
@@ -142,9 +142,4 @@ function parseBody(record: SQSRecord): unknown {
   } catch {
     return undefined;
   }
-}
-
-function eventIdOf(event: unknown): string {
-  const id = event !== null && typeof event === 'object' ? (event as { id?: unknown }).id : undefined;
-  return typeof id === 'string' ? id : 'unknown';
 }

@@ -13,7 +13,7 @@ import type { ScopedDeps } from '../converge/organization-ports';
 import type { SweepSummary } from '../converge/sweep';
 import { TokenBucket } from '../util/token-bucket';
 import type { OrganizationHandlerDeps } from './organization-batch';
-import { reportSpokeAccessDenied } from './spoke-access';
+import { eventIdOf, reportSpokeAccessDenied } from './spoke-access';
 import { handleScheduledSweep } from './sweep-handler';
 
 export interface OrganizationSweepContext {
@@ -38,11 +38,6 @@ export interface OrganizationSweepSummary {
 export function firstScopeIndex(eventId: string, scopes: number): number {
   if (scopes === 0) return 0;
   return createHash('sha1').update(eventId).digest().readUInt32BE(0) % scopes;
-}
-
-function eventIdOf(event: unknown): string {
-  const id = event !== null && typeof event === 'object' ? (event as { id?: unknown }).id : undefined;
-  return typeof id === 'string' ? id : 'unknown';
 }
 
 export async function sweepOrganization(

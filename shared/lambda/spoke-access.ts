@@ -64,3 +64,9 @@ export async function reportSpokeAccessDenied(
     deps.logger.error('outcome events not published', { accountId, region, events: events.length, error: publishError as Error });
   }
 }
+
+/** The id of an EventBridge event (its `id`), or 'unknown' when it has none. */
+export function eventIdOf(event: unknown): string {
+  const id = event !== null && typeof event === 'object' ? (event as { id?: unknown }).id : undefined;
+  return typeof id === 'string' ? id : 'unknown';
+}
