@@ -69,7 +69,8 @@ export function renderStatus(report: StatusReport, colors: Colors, width?: numbe
           target.targetId,
           target.kind ?? '',
           target.sourceLimit === null ? 'none' : String(target.sourceLimit ?? ''),
-          String(target.ledgerSources),
+          // No limit, so attaches do not count it: the sweep does, every run.
+          target.sourceLimit === null ? `${target.ledgerSources} (last sweep)` : String(target.ledgerSources),
         ]
       : [target.targetId, colors.red('not found on EC2'), '', String(target.ledgerSources)]),
   ]);

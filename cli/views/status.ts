@@ -76,7 +76,7 @@ export interface StatusTarget extends ScopeFields {
   readonly exists: boolean;
   readonly kind?: string;
   readonly sourceLimit?: number | null;
-  /** Distinct source ENIs the ledger counts against this target. */
+  /** Distinct source ENIs the ledger counts against this target; a load balancer target's as the sweep last counted them. */
   readonly ledgerSources: number;
 }
 

@@ -3,9 +3,12 @@
  * items, for an organization; the snapshot then holds every account's sessions):
  * - every managed slot is 'active' and names a managed session that exists on its ENI (no reservation left over);
  * - every managed session on EC2 has exactly one managed slot that names it;
- * - every target item counts exactly the ENIs that hold one of our slots on that target, and its sourceCount
- *   equals the size of its source set (no leaked target slot). Hand-made sources are not counted by the ledger:
- *   EC2 refuses a source beyond the target's limit, and converge then tries the next target.
+ * - every target item of a network-interface target counts exactly the ENIs that hold one of our slots on that
+ *   target, and its sourceCount equals the size of its source set (no leaked target slot). Hand-made sources are
+ *   not counted by the ledger: EC2 refuses a source beyond the target's limit, and converge then tries the next
+ *   target;
+ * - a load balancer target (no source limit) has no source set: attaches do not count it; its sourceCount is the
+ *   sweep's count, checked where a sweep ran last (`sweptLast`).
  */
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { SimulatorSnapshot } from '@vpc-mirror-orchestrator/ec2-sim';
@@ -38,7 +41,16 @@ export async function scanTable(documents: DynamoDBDocumentClient, tableName: st
   return items;
 }
 
-export function auditLedger(items: readonly Record<string, unknown>[], snapshot: SimulatorSnapshot): LedgerProblem[] {
+export interface LedgerAuditOptions {
+  /** A sweep ran after the last change: load balancer targets' counts must match the slots on them. */
+  readonly sweptLast?: boolean;
+}
+
+export function auditLedger(
+  items: readonly Record<string, unknown>[],
+  snapshot: SimulatorSnapshot,
+  options: LedgerAuditOptions = {},
+): LedgerProblem[] {
   const problems: LedgerProblem[] = [];
   const sessions = new Map(snapshot.sessions.map((session) => [session.trafficMirrorSessionId, session]));
   const managedSessions = snapshot.sessions.filter((session) => session.tags[OWNER_TAG] !== undefined);
@@ -77,14 +89,27 @@ export function auditLedger(items: readonly Record<string, unknown>[], snapshot:
       problems.push({ subject: session.trafficMirrorSessionId, message: `managed session has ${count} ledger slots (expected 1)` });
   }
   const targetItems = items.filter((candidate) => String(candidate.pk).startsWith('target#'));
+  const loadBalancers = new Set(
+    snapshot.targets.filter((target) => target.type !== 'network-interface').map((target) => target.trafficMirrorTargetId),
+  );
   for (const targetId of slotHolders.keys()) {
-    if (!targetItems.some((item) => item.pk === `target#${targetId}`))
+    if ((options.sweptLast || !loadBalancers.has(targetId)) && !targetItems.some((item) => item.pk === `target#${targetId}`))
       problems.push({ subject: targetId, message: 'slots name this target, which has no ledger item' });
   }
   for (const item of targetItems) {
     const targetId = String(item.pk).slice('target#'.length);
     const sources = [...((item.sources as Set<string> | undefined) ?? [])].sort();
     const expected = [...(slotHolders.get(targetId) ?? [])].sort();
+    if (loadBalancers.has(targetId)) {
+      if (sources.length > 0) problems.push({ subject: targetId, message: `load balancer target lists sources [${sources.join(', ')}]` });
+      if (options.sweptLast && Number(item.sourceCount ?? 0) !== expected.length) {
+        problems.push({
+          subject: targetId,
+          message: `sourceCount ${String(item.sourceCount)} after a sweep but ${expected.length} ENIs hold slots on it`,
+        });
+      }
+      continue;
+    }
     if (Number(item.sourceCount ?? 0) !== sources.length) {
       problems.push({ subject: targetId, message: `sourceCount ${String(item.sourceCount)} but ${sources.length} sources` });
     }

@@ -15,7 +15,7 @@ import { HolderWatch } from './holder-watch';
 import { forgetPublished, publishEvents } from './outbox';
 import { attachOutcomeId, detachOutcomeId } from './outcome-ids';
 import { countOutcome } from './outcome-metrics';
-import type { ConvergeDeps, EniLedger, HistoryEntry, OutcomeEvent, SlotReservation } from './ports';
+import type { ConvergeDeps, EniLedger, HistoryEntry, OutcomeEvent, SlotReservation, TargetSourceReservation } from './ports';
 import { type InstancePlan, type ReadOptions, readAndPlan } from './read-and-plan';
 
 /** Instances applied in parallel: enough to overlap latency, few enough to stay under EC2's mutating rate. */
@@ -403,8 +403,11 @@ class InstanceRun {
         detail: `ledger slot ${slot.state} with no session on EC2: released`,
       });
     }
-    for (const { session, reservationId } of this.plan.unrecordedSessions) {
+    for (const { session, reservationId, held } of this.plan.unrecordedSessions) {
       if (reservationId !== undefined) {
+        // Its holder made it a moment ago and records it at its run's end: announcing it here too would announce
+        // it twice. Waited on like any racer; taken over only once the hold lapses (the holder died).
+        if (held && (await this.awaitOtherAttach(session.eniId, reservationId)).kind !== 'abandoned') continue;
         // An earlier attempt made the session and died (or lost the answer) before recording it: announce it now,
         // once (only the activation that succeeds reports it).
         await this.activateAndAnnounce(session.eniId, reservationId, {
@@ -417,7 +420,9 @@ class InstanceRun {
       } else {
         // Counted on its target first: a crash in between then leaves a source the next run's slot explains,
         // never a slot whose target does not count it.
-        await ledger.reserveTargetSource(session.targetId, session.eniId, null, 'existing-session');
+        if (this.countsSources(session.targetId)) {
+          await ledger.reserveTargetSource(session.targetId, session.eniId, null, 'existing-session');
+        }
         this.plannedEnis.delete(session.eniId);
         await ledger.learnForeignSessions(session.eniId, this.plan.instanceId, this.plan.observedByEni.get(session.eniId) ?? [session]);
       }
@@ -433,8 +438,18 @@ class InstanceRun {
     eniId: string,
     remaining: readonly { owner: string; targetId?: string }[] | undefined,
   ): Promise<void> {
+    if (!this.countsSources(targetId)) return;
     const stillUsed = (remaining ?? []).some((slot) => slot.owner === 'managed' && slot.targetId === targetId);
     if (!stillUsed) await this.releaseSource(targetId, eniId);
+  }
+
+  /**
+   * Whether the ledger counts the target's sources: only a target with a source limit has one to enforce. A load
+   * balancer target takes any number, so its attaches spend no write on it (the sweep counts them for the load
+   * figures). A target this run did not describe is treated as limited: counting or releasing it is always safe.
+   */
+  private countsSources(targetId: string): boolean {
+    return this.plan.targets.get(targetId)?.sourceLimit !== null;
   }
 
   private async releaseSource(targetId: string, eniId: string): Promise<void> {
@@ -480,6 +495,8 @@ class InstanceRun {
         });
       }
     }, RESERVATION_HOLD_MS - HOLD_RENEWAL_MARGIN_MS);
+    // Renewing is only worth it while the run itself is alive; the timer alone must not keep a process running.
+    this.renewal.unref();
   }
 
   private letGo(reservationId: string): void {
@@ -672,10 +689,14 @@ class InstanceRun {
     return this.createSession(decision, slot, replacedOnce);
   }
 
-  /** Steps 1 and 2: a source on the target, then a slot on the ENI; the source is given back when no slot is had. */
+  /**
+   * Steps 1 and 2: a source on the target (a target with a source limit only), then a slot on the ENI; the source
+   * is given back when no slot is had.
+   */
   private async reserve(decision: AttachDecision, candidate: string, sourceLimit: number | null): Promise<Reservation> {
     const { ledger, config } = this.deps;
-    const source = await ledger.reserveTargetSource(candidate, decision.eniId, sourceLimit, 'new-session');
+    const source: TargetSourceReservation | 'not-counted' =
+      sourceLimit === null ? 'not-counted' : await ledger.reserveTargetSource(candidate, decision.eniId, sourceLimit, 'new-session');
     if (source === 'full') {
       this.runWide.fullTargets ??= new Set();
       this.runWide.fullTargets.add(candidate);

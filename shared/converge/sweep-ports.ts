@@ -11,8 +11,10 @@ export interface SweepCursorPort {
 
 export interface TargetSources {
   readonly targetId: string;
-  /** ENI ids the ledger counts against the target. */
+  /** ENI ids the ledger counts against the target (a target with a source limit). */
   readonly sources: readonly string[];
+  /** The count the ledger holds: of `sources`, or for a load balancer target as the last sweep counted it. */
+  readonly sourceCount: number;
   /** When the target item last changed. */
   readonly updatedAt: string;
 }
@@ -21,6 +23,11 @@ export interface TargetAuditPort {
   readTargetSources(targetIds: readonly string[]): Promise<TargetSources[]>;
   /** Removes `eniId` from the target's sources only if the item is unchanged since it was read; false otherwise. */
   releaseSourceIfUnchanged(targetId: string, eniId: string, seenUpdatedAt: string): Promise<boolean>;
+  /**
+   * Sets a load balancer target's count (no limit, so attaches do not count it) and drops any list of sources an
+   * older version kept on it.
+   */
+  recordUncountedLoad(targetId: string, sourceCount: number): Promise<void>;
 }
 
 /** Target id -> ENIs holding a managed slot on it, from every ENI item of the ledger (read through its index). */

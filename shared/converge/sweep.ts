@@ -17,7 +17,7 @@
 import { DEFAULT_SWEEP_SETTINGS, type SweepSettings } from '../config/sweep-settings';
 import { coverageOf } from '../domain/coverage';
 import { PermanentError } from '../domain/errors';
-import type { SessionFacts } from '../domain/types';
+import type { SessionFacts, TargetFacts } from '../domain/types';
 import { type Pacer, TokenBucket } from '../util/token-bucket';
 import {
   applyPlans,
@@ -34,7 +34,7 @@ import { flushOutbox, SWEEP_FLUSH_LIMIT } from './outbox';
 import type { ConvergeDeps, Ec2Port } from './ports';
 import { SLOT_GRACE_MS } from './read-and-plan';
 import type { SweepLedgerPort } from './sweep-ports';
-import { logTargetLoads } from './target-load';
+import { configuredTargetIds, logTargetLoads } from './target-load';
 import { restoreUncountedSources } from './target-recount';
 import { type UnmanagedWatch, watchUnmanagedSessions } from './unmanaged-sessions';
 
@@ -172,14 +172,23 @@ async function auditTargetSources(
   deps: ConvergeDeps,
   ledger: SweepLedgerPort,
   targetOwnerView: SweepContext['targetOwnerView'],
+  described: readonly TargetFacts[],
 ): Promise<DecisionRecord[]> {
-  const targetIds = [...new Set([...deps.config.poolTargetIds, ...deps.config.allowedOverrideTargetIds])];
+  const targetIds = configuredTargetIds(deps);
   const now = deps.clock.now().getTime();
   const released: DecisionRecord[] = [];
-  const targets = await ledger.readTargetSources(targetIds);
+  const uncounted = new Set(described.flatMap((target) => (target.sourceLimit === null ? [target.targetId] : [])));
+  const all = await ledger.readTargetSources(targetIds);
   // Every scope's slots: a shared target's sources are ENIs of every account (one scan serves both directions).
   const holders = await ledger.readManagedSlotHolders();
-  await restoreUncountedSources(trigger, deps, holders, targets, targetIds);
+  for (const targetId of uncounted) {
+    const target = all.find((candidate) => candidate.targetId === targetId);
+    const held = holders.get(targetId)?.length ?? 0;
+    if (target === undefined || target.sourceCount !== held || target.sources.length > 0) await ledger.recordUncountedLoad(targetId, held);
+  }
+  const targets = all.filter((target) => !uncounted.has(target.targetId));
+  const counted = targetIds.filter((targetId) => !uncounted.has(targetId));
+  await restoreUncountedSources(trigger, deps, holders, targets, counted);
   for (const target of targets) {
     if (target.sources.length === 0 || !(now - Date.parse(target.updatedAt) > SLOT_GRACE_MS)) continue;
     const held = new Set(holders.get(target.targetId) ?? []);
@@ -280,9 +289,12 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
     }
   }
 
+  const described = await deps.ec2.describeTargets(configuredTargetIds(deps));
   const released =
-    context.ledger && converged === chosen.length ? await auditTargetSources(trigger, deps, context.ledger, context.targetOwnerView) : [];
-  await logTargetLoads(trigger, deps);
+    context.ledger && converged === chosen.length
+      ? await auditTargetSources(trigger, deps, context.ledger, context.targetOwnerView, described)
+      : [];
+  await logTargetLoads(trigger, deps, described);
   // Converging never touches a session not ours: the sessions read at the start are still what the watch needs.
   const unmanaged = context.unmanaged ? await watchUnmanagedSessions(trigger, deps, context.unmanaged, notOurs) : undefined;
   const coverage = coverageOf(summary.decisions);

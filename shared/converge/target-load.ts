@@ -2,7 +2,7 @@
  * Each configured target's load against its source limit, from the ledger and EC2's description. The sweep logs it
  * once per run (`target load` lines, read by the dashboard) and mirrorctl report shows it.
  */
-import type { TargetKind } from '../domain/types';
+import type { TargetFacts, TargetKind } from '../domain/types';
 import type { ConvergeTrigger } from './converge';
 import type { ConvergeDeps } from './ports';
 
@@ -10,23 +10,34 @@ export interface TargetLoad {
   readonly targetId: string;
   /** undefined: EC2 does not know the target (deleted, or not shared with this account). */
   readonly kind?: TargetKind;
+  /** Sources the ledger counts; a load balancer target's as the sweep last counted them (attaches do not). */
   readonly sources: number;
   /** null: no limit (load balancers); undefined: the target could not be described. */
   readonly sourceLimit?: number | null;
 }
 
-export async function readTargetLoads(deps: ConvergeDeps): Promise<TargetLoad[]> {
-  const targetIds = [...new Set([...deps.config.poolTargetIds, ...deps.config.allowedOverrideTargetIds])];
-  const [described, loads] = await Promise.all([deps.ec2.describeTargets(targetIds), deps.ledger.readTargetLoads(targetIds)]);
+/** The pool's targets and the ones an override may name. */
+export function configuredTargetIds(deps: Pick<ConvergeDeps, 'config'>): string[] {
+  return [...new Set([...deps.config.poolTargetIds, ...deps.config.allowedOverrideTargetIds])];
+}
+
+/** `described`: the targets as EC2 describes them, when the caller has them already. */
+export async function readTargetLoads(deps: ConvergeDeps, described?: readonly TargetFacts[]): Promise<TargetLoad[]> {
+  const targetIds = configuredTargetIds(deps);
+  const [targets, loads] = await Promise.all([described ?? deps.ec2.describeTargets(targetIds), deps.ledger.readTargetLoads(targetIds)]);
   return targetIds.map((targetId): TargetLoad => {
-    const target = described.find((candidate) => candidate.targetId === targetId);
+    const target = targets.find((candidate) => candidate.targetId === targetId);
     const sources = loads.get(targetId) ?? 0;
     return target === undefined ? { targetId, sources } : { targetId, kind: target.kind, sources, sourceLimit: target.sourceLimit };
   });
 }
 
-export async function logTargetLoads(trigger: ConvergeTrigger, deps: ConvergeDeps): Promise<TargetLoad[]> {
-  const loads = await readTargetLoads(deps);
+export async function logTargetLoads(
+  trigger: ConvergeTrigger,
+  deps: ConvergeDeps,
+  described?: readonly TargetFacts[],
+): Promise<TargetLoad[]> {
+  const loads = await readTargetLoads(deps, described);
   for (const load of loads) {
     deps.logger.info('target load', {
       triggerEventId: trigger.eventId,

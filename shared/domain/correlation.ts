@@ -4,7 +4,7 @@
  * ledger has not recorded, the hand-made sessions the ledger has not learned or forgotten, and builds each
  * instance's PlanInput, with target loads as they will be once the stale slots are released.
  */
-import type { EniLedger, Slot } from './eni-slots';
+import { type EniLedger, isLiveHold, type Slot } from './eni-slots';
 import type { InstanceFacts, InstanceTypeFacts, PlanInput, SessionFacts, TargetFacts } from './types';
 
 /** How long an active or reserved slot may be invisible on EC2 before we call it gone (EC2 is eventually consistent). */
@@ -29,6 +29,8 @@ export interface StaleSlot {
 export interface UnrecordedSession {
   readonly session: SessionFacts;
   readonly reservationId?: string;
+  /** The reservation is still held: its holder may be alive and about to record the session itself. */
+  readonly held?: boolean;
 }
 
 function unique(items: readonly string[]): string[] {
@@ -101,7 +103,7 @@ function hasForeignDrift(ledger: EniLedger | undefined, observed: readonly Sessi
   return key(recorded) !== key(seen);
 }
 
-function findUnrecordedSessions(ledger: EniLedger | undefined, observed: readonly SessionFacts[]): UnrecordedSession[] {
+function findUnrecordedSessions(ledger: EniLedger | undefined, observed: readonly SessionFacts[], now: Date): UnrecordedSession[] {
   return observed
     .filter((session) => session.managed)
     .flatMap((session) => {
@@ -111,7 +113,8 @@ function findUnrecordedSessions(ledger: EniLedger | undefined, observed: readonl
           (session.reservationId !== undefined && candidate.reservationId === session.reservationId),
       );
       if (slot?.state === 'active' || slot?.state === 'releasing') return [];
-      return [{ session, ...(slot?.reservationId ? { reservationId: slot.reservationId } : {}) }];
+      const held = slot !== undefined && isLiveHold(slot, now);
+      return [{ session, ...(slot?.reservationId ? { reservationId: slot.reservationId } : {}), ...(held ? { held } : {}) }];
     });
 }
 
@@ -177,6 +180,7 @@ export function correlate(observations: Observations): CorrelatedInstance[] {
         ...findUnrecordedSessions(
           item,
           observed.filter((s) => s.instanceId === instanceId || ownEnis.has(eniId)),
+          now,
         ),
       );
       if (hasForeignDrift(item, observed)) foreignDriftEnis.push(eniId);

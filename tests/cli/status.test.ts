@@ -103,8 +103,9 @@ describe('mirrorctl status', () => {
     expect(sessions.every((session) => session.recorded)).toBe(true);
     const slots = instance?.enis.flatMap((eni) => eni.ledger?.slots ?? []) ?? [];
     expect(slots.map((slot) => `${slot.owner}:${slot.state}`).sort()).toEqual(['foreign:active', 'managed:active', 'managed:active']);
+    // A load balancer target has no source limit: attaches do not count it, the sweep does (none ran here).
     expect(report.targets).toEqual([
-      { targetId: poolTargetIds[0], exists: true, kind: 'network-load-balancer', sourceLimit: null, ledgerSources: 2 },
+      { targetId: poolTargetIds[0], exists: true, kind: 'network-load-balancer', sourceLimit: null, ledgerSources: 0 },
     ]);
   });
 

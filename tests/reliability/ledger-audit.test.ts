@@ -18,8 +18,12 @@ function eniItem(slots: Record<string, Record<string, unknown>>): Item {
 const activeSlot = { sessionNumber: 1, owner: 'managed', state: 'active', sessionId: SESSION, targetId: TARGET, reservationId: 'r-1' };
 const targetItem: Item = { pk: `target#${TARGET}`, sk: 'load', sources: new Set([ENI]), sourceCount: 1 };
 
-function snapshotWith(sessions: Array<{ id: string; eniId: string; managed: boolean }>): SimulatorSnapshot {
+function snapshotWith(
+  sessions: Array<{ id: string; eniId: string; managed: boolean }>,
+  targetType: 'network-interface' | 'network-load-balancer' = 'network-interface',
+): SimulatorSnapshot {
   return {
+    targets: [{ trafficMirrorTargetId: TARGET, type: targetType, tags: {} }],
     sessions: sessions.map((session) => ({
       trafficMirrorSessionId: session.id,
       networkInterfaceId: session.eniId,
@@ -91,5 +95,22 @@ describe('auditLedger', () => {
     expect(leaked).toEqual([{ subject: TARGET, message: expect.stringContaining('but slots on') }]);
     expect(miscounted).toEqual([{ subject: TARGET, message: 'sourceCount 2 but 1 sources' }]);
     expect(missing).toEqual([{ subject: TARGET, message: 'slots name this target, which has no ledger item' }]);
+  });
+
+  it('reports a source list on a load balancer target, and after a sweep a count that disagrees with the slots', () => {
+    const nlb = (items: Item[], sweptLast = false) =>
+      auditLedger([eniItem({ '1': activeSlot }), ...items], snapshotWith([ourSession], 'network-load-balancer'), { sweptLast });
+
+    const notCountedYet = nlb([]);
+    const countedBySweep = nlb([{ pk: `target#${TARGET}`, sk: 'load', sourceCount: 1 }], true);
+    const listed = nlb([targetItem]);
+    const miscounted = nlb([{ pk: `target#${TARGET}`, sk: 'load', sourceCount: 3 }], true);
+    const neverCounted = nlb([], true);
+
+    expect(notCountedYet).toEqual([]);
+    expect(countedBySweep).toEqual([]);
+    expect(listed).toEqual([{ subject: TARGET, message: `load balancer target lists sources [${ENI}]` }]);
+    expect(miscounted).toEqual([{ subject: TARGET, message: 'sourceCount 3 after a sweep but 1 ENIs hold slots on it' }]);
+    expect(neverCounted).toEqual([{ subject: TARGET, message: 'slots name this target, which has no ledger item' }]);
   });
 });

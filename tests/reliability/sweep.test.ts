@@ -290,6 +290,25 @@ describe('sweep resolving what a crash left in the ledger', () => {
   });
 });
 
+describe('sweep counting load balancer targets', () => {
+  it('counts the slots on one (attaches do not: no limit), drops the list an older version kept, and rewrites nothing unchanged', async () => {
+    const launched = [await seed.launch({ tags: TAG }), await seed.launch({ tags: TAG })];
+    const onlyNlb = wire(endpointsOf(cloud), { targetIds: [nlbTarget], filterId });
+    wirings.push(onlyNlb);
+    // What an older version left: every source listed on the target, one of them long gone.
+    await onlyNlb.deps.ledger.reserveTargetSource(nlbTarget, 'eni-0f0f0f0f0f0f0f0f0', null);
+
+    const first = await sweep(trigger('count-1'), onlyNlb.deps, { ledger: onlyNlb.sweepLedger, settings: settings({}) });
+    const counted = await ledgerItem(cloud, `target#${nlbTarget}`, 'load');
+    await sweep(trigger('count-2'), onlyNlb.deps, { ledger: onlyNlb.sweepLedger, settings: settings({}) });
+
+    expect(first).toMatchObject({ attached: 2, failed: 0 });
+    expect(ours(launched.flatMap((instance) => instance.eniIds))).toHaveLength(2);
+    expect((await targetLoads(cloud)).get(nlbTarget)).toEqual({ count: 2, sources: [] });
+    expect(await ledgerItem(cloud, `target#${nlbTarget}`, 'load')).toEqual(counted);
+  });
+});
+
 describe('sweep on tags it never heard about', () => {
   it('mirrors an instance tagged after launch with no event, and is a no-op on the next run', async () => {
     const instance = await seed.launch({ tags: {} });

@@ -1,7 +1,8 @@
 /**
  * The sweep's own ledger items: its cursor (`pk=sweep#cursor`, `sk=cursor`), the audit of target items
  * (`pk=target#<id>`, `sk=load`) for sources no slot and no session account for (a crash between reserving the
- * target source and reserving the ENI slot, or a hand-made session deleted by hand, leaves one behind), and the
+ * target source and reserving the ENI slot, or a hand-made session deleted by hand, leaves one behind), the count
+ * of a load balancer target's sources (attaches do not count them: no limit to enforce), and the
  * backfill of the tracked-ENI index (tracked-enis.ts) the slot holders are read through.
  * Single-item writes, like the rest of the ledger; the cursor has one writer (the sweep runs one at a time).
  */
@@ -39,7 +40,12 @@ export function createSweepLedger(options: SweepLedgerOptions): SweepLedgerPort 
       );
       if (answer.Item === undefined) continue;
       const sources = answer.Item.sources as Set<string> | undefined;
-      found.push({ targetId, sources: [...(sources ?? [])].sort(), updatedAt: String(answer.Item.updatedAt ?? '') });
+      found.push({
+        targetId,
+        sources: [...(sources ?? [])].sort(),
+        sourceCount: Number(answer.Item.sourceCount ?? 0),
+        updatedAt: String(answer.Item.updatedAt ?? ''),
+      });
     }
     return found;
   }
@@ -67,6 +73,19 @@ export function createSweepLedger(options: SweepLedgerOptions): SweepLedgerPort 
       if (hasCode(error, 'ConditionalCheckFailedException')) return false;
       throw toDomainError(error, 'DynamoDB UpdateItem');
     }
+  }
+
+  async function recordUncountedLoad(targetId: string, sourceCount: number): Promise<void> {
+    await withDomainErrors('DynamoDB UpdateItem', () =>
+      documents.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: targetKey(targetId),
+          UpdateExpression: 'SET sourceCount = :count, targetId = :targetId, updatedAt = :at REMOVE sources, fullUntil, freedSinceFull',
+          ExpressionAttributeValues: { ':count': sourceCount, ':targetId': targetId, ':at': clock.now().toISOString() },
+        }),
+      ),
+    );
   }
 
   async function readManagedSlotHolders(): Promise<SlotHoldersByTarget> {
@@ -98,5 +117,12 @@ export function createSweepLedger(options: SweepLedgerOptions): SweepLedgerPort 
     },
   };
 
-  return { cursor, readTargetSources, releaseSourceIfUnchanged, readManagedSlotHolders, trackedIndex: tracked.backfill };
+  return {
+    cursor,
+    readTargetSources,
+    releaseSourceIfUnchanged,
+    recordUncountedLoad,
+    readManagedSlotHolders,
+    trackedIndex: tracked.backfill,
+  };
 }

@@ -99,7 +99,9 @@ export async function settleAndCheck(cloud: ModelCloud): Promise<string[]> {
   const swept = await cloud.sweep('final');
   if (swept === undefined) violations.push('sweep: the sweep after quiescence did not complete');
   violations.push(...invariantViolations(cloud));
-  const ledger = auditLedger(await scanTable(cloud.cloud.documents, cloud.cloud.table.tableName), cloud.sim.snapshot());
+  const ledger = auditLedger(await scanTable(cloud.cloud.documents, cloud.cloud.table.tableName), cloud.sim.snapshot(), {
+    sweptLast: swept !== undefined,
+  });
   violations.push(...ledger.map((problem) => `ledger: ${problem.subject}: ${problem.message}`));
 
   const before = cloud.sim.calls();

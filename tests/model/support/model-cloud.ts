@@ -48,6 +48,8 @@ export const TARGET_LIMITS = {
 };
 /** The lowered account quota: this many sessions more than the account holds when it is lowered. */
 const QUOTA_HEADROOM = 1;
+/** Time enough for a dead container's reservation hold (20 s) to lapse, well within SLOT_GRACE_MS. */
+const DEAD_HOLD_LAPSED_MS = 30_000;
 /** The sweep as deployed, but not paced to EC2's real refill rate (the simulator does not throttle here). */
 const SWEEP_SETTINGS: SweepSettings = {
   maxInstancesPerRun: 500,
@@ -383,7 +385,14 @@ export class ModelCloud {
       ec2MaxAttempts: 3,
     });
     const result = await this.invoker.invoke(wiring, body);
-    if (result.outcome === 'crashed') this.figures.crashes += 1;
+    if (result.outcome === 'crashed') {
+      this.figures.crashes += 1;
+      // A dead container's messages come back only after the queue's visibility timeout (420 s): by then the
+      // reservation it held has lapsed, and whoever comes next takes it over instead of waiting on a holder that is
+      // gone. The model lets them come back as early as that can be (EC2 may still lag behind what the dead
+      // container did), not as late as the queue would.
+      this.clockOffsetMs += DEAD_HOLD_LAPSED_MS;
+    }
     this.observe();
     return result;
   }
