@@ -37,6 +37,8 @@ const RESERVATION_HOLD_MS = 20_000;
  * cost one UpdateItem per create in a throttled burst), and 8 s is ample for an UpdateItem to land before it lapses.
  */
 const HOLD_RENEWAL_MARGIN_MS = 8_000;
+/** How often the holds' ages are looked at: a hold due is renewed at most this late, well inside its margin. */
+const HOLD_CHECK_MS = 2_000;
 /**
  * The last decision recorded for an ENI the run attached: what the next converge decides for it, so that the
  * second event of a launch, converged after the first, finds nothing changed and writes nothing.
@@ -143,7 +145,7 @@ class InstanceRun {
   /** Sessions made by this run, activated once the run's records are written (in one batch with its decisions). */
   private readonly awaiting: AwaitingActivation[] = [];
   /** Reservations this run is working on, by reservation id: their holds are renewed until they settle. */
-  private readonly holds = new Map<string, { readonly eniId: string; readonly sessionNumber: number }>();
+  private readonly holds = new Map<string, { readonly eniId: string; readonly sessionNumber: number; heldSince: number }>();
   private renewal: ReturnType<typeof setInterval> | undefined;
   private lastHistoryTime = 0;
   /**
@@ -486,15 +488,21 @@ class InstanceRun {
    * keeps a create waiting, and while the session it made waits for the run's end to be activated.
    */
   private keepHeld(eniId: string, reservationId: string, sessionNumber: number): void {
-    this.holds.set(reservationId, { eniId, sessionNumber });
+    // The hold was written (reserved, or taken over) just before: it is counted from now.
+    this.holds.set(reservationId, { eniId, sessionNumber, heldSince: this.deps.clock.now().getTime() });
+    // Each hold is renewed on its own age, not on a timer shared with holds taken earlier: one taken a moment before
+    // a shared tick would be renewed with most of its time left.
     this.renewal ??= setInterval(() => {
+      const now = this.deps.clock.now().getTime();
       for (const [held, slot] of this.holds) {
+        if (now - slot.heldSince < RESERVATION_HOLD_MS - HOLD_RENEWAL_MARGIN_MS) continue;
+        slot.heldSince = now;
         this.plannedEnis.delete(slot.eniId);
         this.deps.ledger.holdSlot(slot.eniId, held, this.holdUntil(), slot.sessionNumber).catch((error: unknown) => {
           this.deps.logger.warn('reservation hold not renewed', { eniId: slot.eniId, reservationId: held, error: error as Error });
         });
       }
-    }, RESERVATION_HOLD_MS - HOLD_RENEWAL_MARGIN_MS);
+    }, HOLD_CHECK_MS);
     // Renewing is only worth it while the run itself is alive; the timer alone must not keep a process running.
     this.renewal.unref();
   }

@@ -9,7 +9,7 @@ import { ledgerProblems, OWNER_TAG } from '../../local/oracle';
 import { handleTriggerEvent } from '../../shared/lambda/batch';
 import { endpointsOf, type Wiring, wire } from '../support/deps';
 import { type CountedDocuments, countedDocuments } from '../support/dynamo-requests';
-import { Ec2Seeder, type Launched, sessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
+import { Ec2Seeder, type Launched, ledgerItem, sessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
 import { cloudTrailCreateTagsEvent, sqsBatchOf, stateChangeEvent, tagChangeEvent } from '../support/trigger-events';
 
 const TAG = { 'traffic-mirror': 'true' };
@@ -245,6 +245,30 @@ describe('the ledger requests of converge', () => {
     expect(answer).toEqual({ batchItemFailures: [] });
     expect(managedSessions()).toHaveLength(1);
     expect(counted.byOperation().UpdateItem).toBe(1);
+  });
+
+  it('renew a hold before it lapses while EC2 keeps a create waiting longer than the hold', async () => {
+    const { deps } = container([targetIds[1] as string]);
+    const instance = instances[0] as Launched;
+    // Four times faster than the wall: the create's 6.5 s are 26 s of the hold's 20.
+    const started = Date.now();
+    const fast = { now: () => new Date(started + (Date.now() - started) * 4) };
+    let midway: { heldUntil: number; now: number } | undefined;
+    const unhook = cloud.sim.hook('CreateTrafficMirrorSession', 'before', async () => {
+      await sleep(6_000);
+      const item = await ledgerItem(cloud, `eni#${instance.eniIds[0]}`, 'slots');
+      const [slot] = Object.values((item?.slots ?? {}) as Record<string, { heldUntil?: string }>);
+      midway = { heldUntil: Date.parse(slot?.heldUntil ?? ''), now: fast.now().getTime() };
+      await sleep(500);
+    });
+
+    const answer = await handleTriggerEvent(sqsBatchOf(...launchTagChanges([instance])), { ...deps, clock: fast });
+    unhook();
+
+    // Assert: 24 s into a 20 s hold, the hold still runs: a racer arriving now would wait, not replay.
+    expect(answer).toEqual({ batchItemFailures: [] });
+    expect(managedSessions()).toHaveLength(1);
+    expect(midway?.heldUntil).toBeGreaterThan(midway?.now ?? Number.POSITIVE_INFINITY);
   });
 
   it("look for what earlier runs left in the outbox once in a container's minute, not in every batch", async () => {
