@@ -318,7 +318,7 @@ function chooseTarget(
 ): Decision {
   const { eni } = request;
   const allowedTargets = input.targets.filter((target) => desired.targetIds.has(target.targetId));
-  const ranked = rankTargets(eni.availabilityZone, allowedTargets, loads);
+  const ranked = rankTargets(eni.eniId, eni.availabilityZone, allowedTargets, loads);
   const best = ranked[0];
   if (best === undefined) {
     return refuse(instanceId, eni.eniId, 'target-pool-full', poolFullDetail(instanceId, eni, desired, allowedTargets, loads));

@@ -3,6 +3,8 @@
  * the `gsi1` index that finds an instance's ENI items after the instance is gone, and the sparse `gsi2` index that
  * holds every ENI item and nothing else (what the sweep tracks).
  */
+import { fnv1a } from '../../domain/stable-hash';
+
 export type ItemKey = { readonly pk: string; readonly sk: string };
 
 /**
@@ -51,16 +53,6 @@ export const trackedIndexKey = (eniId: string, keyScope = HOME_KEY_SCOPE) => ({
 });
 /** The key scope of an ENI item, read off its partition key (`<scope>eni#<id>`). */
 export const keyScopeOfEniPk = (pk: string): string => pk.slice(0, pk.lastIndexOf(ENI_PREFIX));
-
-/** 32-bit FNV-1a: a stable, evenly spread hash of a short string (no crypto needed, only a shard number). */
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < text.length; index += 1) {
-    hash ^= text.charCodeAt(index);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash;
-}
 
 /** One item per traffic mirror target: the ENIs it serves as sources. */
 export const targetKey = (targetId: string): ItemKey => ({ pk: `${TARGET_PREFIX}${targetId}`, sk: 'load' });
