@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { configuredTargetIds } from '../../shared/config/config';
 import { readAndPlan } from '../../shared/converge';
 import { acrossScopes, scopeFieldsOf } from '../across-scopes';
 import { ExitCode, worstOf } from '../exit-codes';
@@ -41,18 +42,18 @@ export function registerStatus(program: Command, io: CliIo, setExitCode: (code: 
           const read = await readAndPlan(scope.instanceIds, deps, { rememberedEnis: 'always' });
           const plans = plansOfThisScope(session, read);
           const eniIds = [...new Set(plans.flatMap((plan) => [...plan.observedByEni.keys()]))];
-          const configuredTargetIds = [...new Set([...config.poolTargetIds, ...config.allowedOverrideTargetIds])];
+          const targetIds = configuredTargetIds(config);
           const [ledgers, describedTargets, targetLoads, findings] = await Promise.all([
             deps.ledger.readEniLedgers(eniIds),
-            deps.ec2.describeTargets(configuredTargetIds),
-            deps.ledger.readTargetLoads(configuredTargetIds),
+            deps.ec2.describeTargets(targetIds),
+            deps.ledger.readTargetLoads(targetIds),
             findProblems(scoped, read, scope),
           ]);
           const where = scopeFieldsOf(scoped.scope);
           const status = buildStatusReport({
             plans,
             ledgers,
-            configuredTargetIds,
+            configuredTargetIds: targetIds,
             describedTargets,
             targetLoads,
             scope,

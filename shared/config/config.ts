@@ -185,3 +185,8 @@ function checkConsistency(config: Config): void {
     throw new ConfigError('MIRROR_UNSUPPORTED_TYPES', message);
   }
 }
+
+/** Every target the deployment may use: the pool and the ones an override tag may name. */
+export function configuredTargetIds(config: Pick<Config, 'poolTargetIds' | 'allowedOverrideTargetIds'>): string[] {
+  return [...new Set([...config.poolTargetIds, ...config.allowedOverrideTargetIds])];
+}

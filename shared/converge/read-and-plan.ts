@@ -3,7 +3,7 @@
  * PlanInput per instance (shared/domain/correlation.ts) and planned. Reads only: the CLI's dry run is exactly this.
  */
 
-import type { Config } from '../config/config';
+import { type Config, configuredTargetIds } from '../config/config';
 import { type CorrelatedInstance, correlate, isRecentSlot } from '../domain/correlation';
 import { type EniLedger, isLiveHold } from '../domain/eni-slots';
 import { planInstance } from '../domain/plan';
@@ -101,7 +101,7 @@ export async function readAndPlan(instanceIds: readonly string[], deps: Converge
   const ids = unique(instanceIds);
   if (ids.length === 0) return [];
 
-  const targets = await ec2.describeTargets(unique([...config.poolTargetIds, ...config.allowedOverrideTargetIds]));
+  const targets = await ec2.describeTargets(configuredTargetIds(config));
   const instances = await ec2.describeInstances(ids);
   const types = await ec2.describeInstanceTypes(unique([...instances.values()].map((instance) => instance.instanceType)));
 

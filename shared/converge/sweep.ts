@@ -14,6 +14,7 @@
  * leaving EC2's per-account budget to the event handlers.
  */
 
+import { configuredTargetIds } from '../config/config';
 import { DEFAULT_SWEEP_SETTINGS, type SweepSettings } from '../config/sweep-settings';
 import { coverageOf } from '../domain/coverage';
 import { PermanentError } from '../domain/errors';
@@ -34,7 +35,7 @@ import { flushOutbox, SWEEP_FLUSH_LIMIT } from './outbox';
 import type { ConvergeDeps, Ec2Port } from './ports';
 import { SLOT_GRACE_MS } from './read-and-plan';
 import type { SweepLedgerPort } from './sweep-ports';
-import { configuredTargetIds, logTargetLoads } from './target-load';
+import { logTargetLoads } from './target-load';
 import { restoreUncountedSources } from './target-recount';
 import { type UnmanagedWatch, watchUnmanagedSessions } from './unmanaged-sessions';
 
@@ -174,7 +175,7 @@ async function auditTargetSources(
   targetOwnerView: SweepContext['targetOwnerView'],
   described: readonly TargetFacts[],
 ): Promise<DecisionRecord[]> {
-  const targetIds = configuredTargetIds(deps);
+  const targetIds = configuredTargetIds(deps.config);
   const now = deps.clock.now().getTime();
   const released: DecisionRecord[] = [];
   const uncounted = new Set(described.flatMap((target) => (target.sourceLimit === null ? [target.targetId] : [])));
@@ -289,7 +290,7 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
     }
   }
 
-  const described = await deps.ec2.describeTargets(configuredTargetIds(deps));
+  const described = await deps.ec2.describeTargets(configuredTargetIds(deps.config));
   const released =
     context.ledger && converged === chosen.length
       ? await auditTargetSources(trigger, deps, context.ledger, context.targetOwnerView, described)

@@ -2,6 +2,7 @@
  * Each configured target's load against its source limit, from the ledger and EC2's description. The sweep logs it
  * once per run (`target load` lines, read by the dashboard) and mirrorctl report shows it.
  */
+import { configuredTargetIds } from '../config/config';
 import type { TargetFacts, TargetKind } from '../domain/types';
 import type { ConvergeTrigger } from './converge';
 import type { ConvergeDeps } from './ports';
@@ -16,14 +17,9 @@ export interface TargetLoad {
   readonly sourceLimit?: number | null;
 }
 
-/** The pool's targets and the ones an override may name. */
-export function configuredTargetIds(deps: Pick<ConvergeDeps, 'config'>): string[] {
-  return [...new Set([...deps.config.poolTargetIds, ...deps.config.allowedOverrideTargetIds])];
-}
-
 /** `described`: the targets as EC2 describes them, when the caller has them already. */
 export async function readTargetLoads(deps: ConvergeDeps, described?: readonly TargetFacts[]): Promise<TargetLoad[]> {
-  const targetIds = configuredTargetIds(deps);
+  const targetIds = configuredTargetIds(deps.config);
   const [targets, loads] = await Promise.all([described ?? deps.ec2.describeTargets(targetIds), deps.ledger.readTargetLoads(targetIds)]);
   return targetIds.map((targetId): TargetLoad => {
     const target = targets.find((candidate) => candidate.targetId === targetId);

@@ -4,6 +4,7 @@
  * towards EC2: a session that is not ours is never modified or deleted.
  */
 import { createHash } from 'node:crypto';
+import { configuredTargetIds } from '../config/config';
 import type { SessionFacts } from '../domain/types';
 import { findUnknownSessions, type UnknownSession } from '../domain/unmanaged-sessions';
 import type { ConvergeTrigger } from './converge';
@@ -26,7 +27,7 @@ export interface UnmanagedReport {
 
 /** Sessions not ours, to targets of the pool or the allow-list, are known; everything else not ours is unknown. */
 export function knownTargetIds(deps: ConvergeDeps): ReadonlySet<string> {
-  return new Set([...deps.config.poolTargetIds, ...deps.config.allowedOverrideTargetIds]);
+  return new Set(configuredTargetIds(deps.config));
 }
 
 /**
