@@ -49,8 +49,8 @@ describe('the holder watch', () => {
     ]);
 
     expect(requests).toHaveLength(7);
-    // Quick at first, then every 2 s while the racers keep coming back; the last pause finds nobody and ends it.
-    expect(pauses).toEqual([100, 200, 400, 800, 1_600, 2_000, 2_000, 2_000]);
+    // Half a second, a second, then every 2 s while the racers keep coming back; the last pause finds nobody and ends it.
+    expect(pauses).toEqual([500, 1_000, 2_000, 2_000, 2_000, 2_000, 2_000, 2_000]);
     for (const request of requests) {
       expect([...request.eniIds].sort()).toEqual(['eni-a', 'eni-b', 'eni-c']);
       expect([...new Set(request.instanceIds)].sort()).toEqual(['i-1', 'i-2']);
