@@ -37,9 +37,10 @@ export function mutatingCallsRouter(options: ThrottleLineOptions = {}): CallRout
   };
 }
 
-export function lineUpMutatingCalls(client: EC2Client, options: ThrottleLineOptions = {}): void {
+/** Adds the lines to `client`, once. */
+export function lineUpMutatingCalls(client: EC2Client): void {
   if (client.middlewareStack.identify().some((entry) => entry.startsWith(MIDDLEWARE_NAME))) return;
-  const route = mutatingCallsRouter(options);
+  const route = mutatingCallsRouter();
   const middleware: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => (args) =>
     route(context.commandName, () => next(args));
   client.middlewareStack.addRelativeTo(middleware, {
