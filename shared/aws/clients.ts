@@ -5,7 +5,7 @@
  */
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import { EC2Client, type EC2ClientConfig } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -13,6 +13,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Ec2RetryStrategy } from './ec2-retry';
+import { lineUpMutatingCalls } from './mutating-calls-line';
 
 /**
  * Attempts for EC2 errors other than throttling; a throttled call is retried on short pauses instead, for as long
@@ -20,9 +21,14 @@ import { Ec2RetryStrategy } from './ec2-retry';
  */
 export const EC2_MAX_ATTEMPTS = 8;
 
-/** One per client: the strategy keeps the client's retry quota. */
-export function ec2RetryStrategy(): Ec2RetryStrategy {
-  return new Ec2RetryStrategy({ maxAttempts: EC2_MAX_ATTEMPTS });
+/**
+ * An EC2 client as the product uses it (the container's, an organization's spoke clients): its own retry strategy
+ * (it keeps the client's retry quota) and its own lines for throttled mutating calls (mutating-calls-line.ts).
+ */
+export function newEc2Client(config: EC2ClientConfig = {}): EC2Client {
+  const client = new EC2Client({ ...config, retryStrategy: new Ec2RetryStrategy({ maxAttempts: EC2_MAX_ATTEMPTS }) });
+  lineUpMutatingCalls(client);
+  return client;
 }
 const DEFAULT_MAX_ATTEMPTS = 5;
 const ORGANIZATIONS_CONNECTION_TIMEOUT_MS = 3_000;
@@ -52,7 +58,7 @@ let sqsClient: SQSClient | undefined;
 let organizationsClient: OrganizationsClient | undefined;
 
 export function ec2(): EC2Client {
-  ec2Client ??= new EC2Client({ retryStrategy: ec2RetryStrategy() });
+  ec2Client ??= newEc2Client();
   return ec2Client;
 }
 

@@ -11,9 +11,14 @@
  *
  * The pauses stay short but not zero: a throttled request costs EC2 nothing from the bucket, and the jitter keeps
  * the containers' retries spread out.
+ *
+ * Mutating calls meet throttling in their client's line instead (mutating-calls-line.ts, inside the retry loop):
+ * the line retries them in turn, and hands a throttling error on only once the call has waited its bound there;
+ * that one is thrown, not retried again.
  */
 import { StandardRetryStrategy } from '@smithy/core/retry';
 import type { RetryErrorInfo, RetryStrategyV2, RetryToken, StandardRetryToken } from '@smithy/types';
+import { waitedOutInLine } from './throttle-line';
 
 export interface Ec2RetryOptions {
   /** Attempts for errors other than throttling (the SDK's standard strategy). */
@@ -76,6 +81,7 @@ export class Ec2RetryStrategy implements RetryStrategyV2 {
       const inner = await this.standard.refreshRetryTokenForRetry(current.inner, errorInfo);
       return new ThrottlingAwareToken(inner, current.throttledRetries, current.throttledSince, inner.getRetryDelay());
     }
+    if (waitedOutInLine(errorInfo.error)) throw new Error('waited in line for too long');
     const since = current.throttledSince ?? this.now();
     if (this.now() - since >= this.throttledForAtMostMs) throw new Error('throttled for too long');
     const ceiling = Math.min(this.maxPauseMs, this.firstPauseMs * 2 ** current.throttledRetries);

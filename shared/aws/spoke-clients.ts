@@ -5,10 +5,10 @@
  * expire. A refused AssumeRole (the spoke role is missing, or does not trust the hub) becomes a
  * SpokeAccessDeniedError naming the account and Region, through whatever EC2 call needed the credentials.
  */
-import { EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { AssumeRoleCommand, GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { SpokeAccessDeniedError } from '../domain/errors';
-import { ec2RetryStrategy } from './clients';
+import { newEc2Client } from './clients';
 import { errorCode, toDomainError } from './error-mapping';
 
 /** Assumed-role sessions last an hour; renewed when less than this is left, so no call signs with a dying key. */
@@ -115,7 +115,7 @@ export function createSpokeClients(options: SpokeClientOptions): SpokeClients {
       let client = clients.get(key);
       if (client === undefined) {
         const credentials = scope.accountId === options.homeAccountId ? {} : { credentials: assumedRole(scope) };
-        client = new EC2Client({ region: scope.region, retryStrategy: ec2RetryStrategy(), ...credentials });
+        client = newEc2Client({ region: scope.region, ...credentials });
         clients.set(key, client);
       }
       return client;
