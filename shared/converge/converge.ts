@@ -31,7 +31,7 @@ const MAX_HOLDER_WAIT_MS = 40_000;
  * A reservation's hold (Slot.heldUntil): renewed while EC2 keeps the holder's create waiting, so it lapses this long
  * after its holder died (a crash, a Lambda timeout) and never while the holder is alive.
  */
-const RESERVATION_HOLD_MS = 20_000;
+export const RESERVATION_HOLD_MS = 20_000;
 /**
  * A hold is renewed once only this much of it is left: a create EC2 answers within 12 s costs no renewal (every 5 s
  * cost one UpdateItem per create in a throttled burst), and 8 s is ample for an UpdateItem to land before it lapses.

@@ -27,7 +27,7 @@ export interface TargetAuditPort {
    * Sets a load balancer target's count (no limit, so attaches do not count it) and drops any list of sources an
    * older version kept on it.
    */
-  recordUncountedLoad(targetId: string, sourceCount: number): Promise<void>;
+  setLoadBalancerCount(targetId: string, sourceCount: number): Promise<void>;
 }
 
 /** Target id -> ENIs holding a managed slot on it, from every ENI item of the ledger (read through its index). */

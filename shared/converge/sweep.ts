@@ -34,7 +34,7 @@ import { findSessionOwners, planOrphanDetaches } from './orphan-sessions';
 import { flushOutbox, SWEEP_FLUSH_LIMIT } from './outbox';
 import type { ConvergeDeps, Ec2Port } from './ports';
 import { SLOT_GRACE_MS } from './read-and-plan';
-import type { SweepLedgerPort } from './sweep-ports';
+import type { SlotHoldersByTarget, SweepLedgerPort, TargetSources } from './sweep-ports';
 import { logTargetLoads } from './target-load';
 import { restoreUncountedSources } from './target-recount';
 import { type UnmanagedWatch, watchUnmanagedSessions } from './unmanaged-sessions';
@@ -178,18 +178,14 @@ async function auditTargetSources(
   const targetIds = configuredTargetIds(deps.config);
   const now = deps.clock.now().getTime();
   const released: DecisionRecord[] = [];
-  const uncounted = new Set(described.flatMap((target) => (target.sourceLimit === null ? [target.targetId] : [])));
+  const loadBalancers = new Set(described.flatMap((target) => (target.sourceLimit === null ? [target.targetId] : [])));
   const all = await ledger.readTargetSources(targetIds);
   // Every scope's slots: a shared target's sources are ENIs of every account (one scan serves both directions).
   const holders = await ledger.readManagedSlotHolders();
-  for (const targetId of uncounted) {
-    const target = all.find((candidate) => candidate.targetId === targetId);
-    const held = holders.get(targetId)?.length ?? 0;
-    if (target === undefined || target.sourceCount !== held || target.sources.length > 0) await ledger.recordUncountedLoad(targetId, held);
-  }
-  const targets = all.filter((target) => !uncounted.has(target.targetId));
-  const counted = targetIds.filter((targetId) => !uncounted.has(targetId));
-  await restoreUncountedSources(trigger, deps, holders, targets, counted);
+  await countLoadBalancerTargets(ledger, loadBalancers, all, holders);
+  const targets = all.filter((target) => !loadBalancers.has(target.targetId));
+  const limited = targetIds.filter((targetId) => !loadBalancers.has(targetId));
+  await restoreUncountedSources(trigger, deps, holders, targets, limited);
   for (const target of targets) {
     if (target.sources.length === 0 || !(now - Date.parse(target.updatedAt) > SLOT_GRACE_MS)) continue;
     const held = new Set(holders.get(target.targetId) ?? []);
@@ -222,6 +218,25 @@ async function auditTargetSources(
     }
   }
   return released;
+}
+
+/**
+ * A load balancer target's count, which attaches do not keep (no limit to enforce): the managed slots on it, written
+ * only when it changed or when an older version's source list is still on the item.
+ */
+async function countLoadBalancerTargets(
+  ledger: SweepLedgerPort,
+  loadBalancers: ReadonlySet<string>,
+  targets: readonly TargetSources[],
+  holders: SlotHoldersByTarget,
+): Promise<void> {
+  for (const targetId of loadBalancers) {
+    const target = targets.find((candidate) => candidate.targetId === targetId);
+    const held = holders.get(targetId)?.length ?? 0;
+    if (target === undefined || target.sourceCount !== held || target.sources.length > 0) {
+      await ledger.setLoadBalancerCount(targetId, held);
+    }
+  }
 }
 
 /** One bounded step of the tracked-ENI index's backfill (a few Scan pages), logged until it is done. */

@@ -9,6 +9,7 @@ import { ledgerProblems, OWNER_TAG } from '../../local/oracle';
 import { handleTriggerEvent } from '../../shared/lambda/batch';
 import { endpointsOf, type Wiring, wire } from '../support/deps';
 import { type CountedDocuments, countedDocuments } from '../support/dynamo-requests';
+import { signal } from '../support/signal';
 import { Ec2Seeder, type Launched, ledgerItem, sessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
 import { cloudTrailCreateTagsEvent, sqsBatchOf, stateChangeEvent, tagChangeEvent } from '../support/trigger-events';
 
@@ -146,14 +147,8 @@ describe('the ledger requests of converge', () => {
     const racing = first.slice(0, 3);
     const one = container([nlbTargetId]);
     const two = container([nlbTargetId]);
-    let firstDone: () => void = () => undefined;
-    const firstThrough = new Promise<void>((resolve) => {
-      firstDone = resolve;
-    });
-    let firstInCreate: () => void = () => undefined;
-    const firstReachedEc2 = new Promise<void>((resolve) => {
-      firstInCreate = resolve;
-    });
+    const firstThrough = signal();
+    const firstInCreate = signal();
     const createsByToken = new Map<string, number>();
     const countTokens = cloud.sim.hook('CreateTrafficMirrorSession', 'before', (params) => {
       const token = params.ClientToken ?? '(none)';
@@ -161,13 +156,13 @@ describe('the ledger requests of converge', () => {
     });
     // The later launches' creates queue behind the first batch's (EC2 serves them in turn).
     const unpace = paceCreates(async (eniId) => {
-      if (firstEnis.has(eniId)) firstInCreate();
-      else await firstThrough;
+      if (firstEnis.has(eniId)) firstInCreate.fire();
+      else await firstThrough.fired;
     });
 
     // Act
-    const firstBatch = handleTriggerEvent(sqsBatchOf(...launchTagChanges(first)), one.deps).finally(firstDone);
-    await firstReachedEc2;
+    const firstBatch = handleTriggerEvent(sqsBatchOf(...launchTagChanges(first)), one.deps).finally(firstThrough.fire);
+    await firstInCreate.fired;
     const secondBatch = handleTriggerEvent(sqsBatchOf(...runningEvents(racing), ...launchTagChanges(later)), two.deps);
     const answers = await Promise.all([firstBatch, secondBatch]);
     const rest = first.filter((instance) => !racing.includes(instance));
@@ -196,28 +191,22 @@ describe('the ledger requests of converge', () => {
     const racer = container();
     await handleTriggerEvent(sqsBatchOf(...launchTagChanges(instances.slice(0, 9))), holder.deps);
     const last = instances[9] as Launched;
-    let holderInCreate: () => void = () => undefined;
-    const holderReachedEc2 = new Promise<void>((resolve) => {
-      holderInCreate = resolve;
-    });
-    let racerPlanned: () => void = () => undefined;
-    const racerHasPlanned = new Promise<void>((resolve) => {
-      racerPlanned = resolve;
-    });
+    const holderInCreate = signal();
+    const racerPlanned = signal();
     const unhook = cloud.sim.hook('CreateTrafficMirrorSession', 'before', async () => {
-      holderInCreate();
+      holderInCreate.fire();
       // EC2 keeps the holder's create (the target's 10th source) waiting until the racer has planned on a full target.
-      await racerHasPlanned;
+      await racerPlanned.fired;
     });
     cloud.sim.resetCalls();
 
     // Act: the racer plans while the holder's reservation fills the interface target.
     const held = handleTriggerEvent(sqsBatchOf(...launchTagChanges([last])), holder.deps);
-    await holderReachedEc2;
+    await holderInCreate.fired;
     // The racer's plan reads the ledger (the target full), then EC2's sessions (none yet): planned.
-    const planned = cloud.sim.hook('DescribeTrafficMirrorSessions', 'after', () => racerPlanned());
+    const planned = cloud.sim.hook('DescribeTrafficMirrorSessions', 'after', () => racerPlanned.fire());
     const raced = handleTriggerEvent(sqsBatchOf(...runningEvents([last])), racer.deps);
-    await racerHasPlanned;
+    await racerPlanned.fired;
     planned();
     const answers = await Promise.all([held, raced]);
     unhook();

@@ -6,6 +6,7 @@
 import type { Handler } from 'aws-lambda';
 import type { ConvergeSummary } from '../../shared/converge';
 import { createLambdaContext } from '../support/lambda-context';
+import { signal } from '../support/signal';
 import { Ec2Seeder, fixtureEvent, sessionsOn, setFunctionEnvironment, startTestCloud, type TestCloud } from '../support/test-cloud';
 
 /** The racer used to wait a fixed 2.5 s of wall time for the holder, then replay its create. */
@@ -38,21 +39,18 @@ describe('converge racing on one reservation', () => {
       // Arrange: the first create EC2 receives is held for SLOW_HOLDER_MS (EC2 throttling the holder, say).
       const instance = await seed.launch({ tags: { 'traffic-mirror': 'true' } });
       cloud.sim.resetCalls();
-      let holderInCreate: () => void = () => undefined;
-      const holderReachedEc2 = new Promise<void>((resolve) => {
-        holderInCreate = resolve;
-      });
+      const holderInCreate = signal();
       let creates = 0;
       const unhook = cloud.sim.hook('CreateTrafficMirrorSession', 'before', async () => {
         creates += 1;
         if (creates > 1) return;
-        holderInCreate();
+        holderInCreate.fire();
         await new Promise((resolve) => setTimeout(resolve, SLOW_HOLDER_MS));
       });
 
       // Act: the holder reserves and calls EC2; the racer arrives while EC2 holds it.
       const holder = invoke(fixtureEvent('state-change-running', instance.instanceId, 'running-holder'));
-      await holderReachedEc2;
+      await holderInCreate.fired;
       const racer = invoke(fixtureEvent('tag-change-added', instance.instanceId, 'tag-racer'));
       const [held, raced] = await Promise.all([holder, racer]);
       unhook();

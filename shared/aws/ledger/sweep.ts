@@ -75,7 +75,7 @@ export function createSweepLedger(options: SweepLedgerOptions): SweepLedgerPort 
     }
   }
 
-  async function recordUncountedLoad(targetId: string, sourceCount: number): Promise<void> {
+  async function setLoadBalancerCount(targetId: string, sourceCount: number): Promise<void> {
     await withDomainErrors('DynamoDB UpdateItem', () =>
       documents.send(
         new UpdateCommand({
@@ -121,7 +121,7 @@ export function createSweepLedger(options: SweepLedgerOptions): SweepLedgerPort 
     cursor,
     readTargetSources,
     releaseSourceIfUnchanged,
-    recordUncountedLoad,
+    setLoadBalancerCount,
     readManagedSlotHolders,
     trackedIndex: tracked.backfill,
   };

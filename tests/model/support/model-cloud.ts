@@ -16,7 +16,7 @@ import { AWS_LIMITS, type Simulator } from '@vpc-mirror-orchestrator/ec2-sim';
 import { scanTable, type WorldSession } from '../../../local/oracle';
 import { loadConfig } from '../../../shared/config/config';
 import type { SweepSettings } from '../../../shared/config/sweep-settings';
-import { SLOT_GRACE_MS } from '../../../shared/converge';
+import { RESERVATION_HOLD_MS, SLOT_GRACE_MS } from '../../../shared/converge';
 import { type SweepSummary, sweep } from '../../../shared/converge/sweep';
 import { handleSqsBatch } from '../../../shared/lambda/batch';
 import { endpointsOf, wire } from '../../support/deps';
@@ -48,8 +48,8 @@ export const TARGET_LIMITS = {
 };
 /** The lowered account quota: this many sessions more than the account holds when it is lowered. */
 const QUOTA_HEADROOM = 1;
-/** Time enough for a dead container's reservation hold (20 s) to lapse, well within SLOT_GRACE_MS. */
-const DEAD_HOLD_LAPSED_MS = 30_000;
+/** Time enough for a dead container's reservation hold to lapse, well within SLOT_GRACE_MS. */
+const DEAD_HOLD_LAPSED_MS = RESERVATION_HOLD_MS + 10_000;
 /** The sweep as deployed, but not paced to EC2's real refill rate (the simulator does not throttle here). */
 const SWEEP_SETTINGS: SweepSettings = {
   maxInstancesPerRun: 500,
