@@ -1,5 +1,6 @@
 /**
- * dynalite as the local DynamoDB, with the ledger table created from serverless.yml's LedgerTable properties.
+ * dynalite as the local DynamoDB (with the condition failure's item DynamoDB returns, condition-failure-item.ts),
+ * with the ledger table created from serverless.yml's LedgerTable properties.
  * dynalite knows only the core CreateTable shape; what it would reject (TTL, PITR, SSE, tags, streams...) is
  * left out and reported, so the caller can say what the local table does not do.
  */
@@ -7,6 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { returnItemsOnConditionFailure } from './condition-failure-item';
 
 const TABLE_KEYS_DYNALITE_TAKES = new Set([
   'AttributeDefinitions',
@@ -30,10 +32,12 @@ export async function startDynalite(): Promise<LocalDynamo> {
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const conditionFailureItems = returnItemsOnConditionFailure(server, endpoint);
   return {
     endpoint,
     stop: () =>
       new Promise<void>((resolve) => {
+        conditionFailureItems.close();
         server.close(() => resolve());
         server.closeAllConnections?.();
       }),

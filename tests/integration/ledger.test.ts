@@ -178,16 +178,31 @@ describe('writes that the plan or the condition already prove', () => {
     expect(stored?.slots[0]?.heldUntil).toBeUndefined();
   });
 
-  it('reserves against the version planning read, and re-reads when the item changed since', async () => {
+  it('reserves against the version planning read, and goes on from the item its failed write returns', async () => {
     const eniId = 'eni-stale';
-    const planned = await ledger.reserveSlot({ ...request(eniId), observedSessions: [handMade(eniId, 'tms-h1', 1)], known: null });
+    const observedSessions = [handMade(eniId, 'tms-h1', 1)];
+    const planned = await ledger.reserveSlot({ ...request(eniId), observedSessions, known: null });
     expect(planned).toEqual(expect.objectContaining({ kind: 'reserved', sessionNumber: 2 }));
     const stale = { eniId, slots: [], version: 0 };
 
-    const second = await ledger.reserveSlot({ ...request(eniId), known: stale });
+    counter.reset();
+    const second = await counted.reserveSlot({ ...request(eniId), observedSessions, known: stale });
 
-    // The stale view saw no slot; the item's own slots say this ENI already holds a reservation: reuse it.
+    // The stale view saw no slot; the item the failed write returned says this ENI already holds a reservation:
+    // reuse it, without a GetItem (ReturnValuesOnConditionCheckFailure).
     expect(second).toEqual(expect.objectContaining({ kind: 'existing', sessionNumber: 2 }));
+    expect(counter.reads().requests).toEqual({ PutItem: 1 });
+  });
+
+  it('tells a full target from its failed write alone', async () => {
+    await Promise.all(['eni-f1', 'eni-f2'].map((eniId) => ledger.reserveTargetSource('tmt-two', eniId, 2, 'new-session')));
+
+    counter.reset();
+    const third = await counted.reserveTargetSource('tmt-two', 'eni-f3', 2, 'new-session');
+    const again = await counted.reserveTargetSource('tmt-two', 'eni-f1', 2, 'new-session');
+
+    expect([third, again]).toEqual(['full', 'already-held']);
+    expect(counter.reads().requests).toEqual({ UpdateItem: 2 });
   });
 
   it("writes a run's history, outcome events and last decisions in one batch, and takes the records back", async () => {

@@ -54,6 +54,8 @@ export const PRODUCT_ROOMS: readonly ProductRoom[] = [
       '@aws-sdk/client-ec2',
       '@aws-sdk/client-dynamodb',
       '@aws-sdk/lib-dynamodb',
+      // unmarshall, for the item a failed condition returns (lib-dynamodb leaves errors as DynamoDB sent them).
+      '@aws-sdk/util-dynamodb',
       '@aws-sdk/client-eventbridge',
       '@aws-sdk/client-sts',
       '@aws-sdk/client-ssm',

@@ -10,7 +10,17 @@ import { chooseSlot, type EniLedger, type Slot, type SlotReservation, syncObserv
 import { RetryableError } from '../../domain/errors';
 import type { SessionFacts } from '../../domain/types';
 import { eniKey, INSTANCE_INDEX, instanceIndexKey, instanceIndexPk, trackedIndexKey } from './keys';
-import { applied, batchGet, isConditionFailure, jitter, type LedgerTable, MAX_RACE_ATTEMPTS, send } from './table';
+import {
+  applied,
+  batchGet,
+  ITEM_ON_CONDITION_FAILURE,
+  isConditionFailure,
+  itemOfConditionFailure,
+  jitter,
+  type LedgerTable,
+  MAX_RACE_ATTEMPTS,
+  send,
+} from './table';
 
 interface EniItem {
   pk: string;
@@ -50,7 +60,8 @@ export function createEniSlots(table: LedgerTable) {
   /**
    * Read-modify-write of one ENI item under its version. `change` returns the new slots (undefined: nothing to
    * write) and a result; an empty slot list deletes the item. `known`: the item as the caller already read it (null:
-   * no item), written against without reading it again; a lost race re-reads.
+   * no item), written against without reading it again. A lost race goes on from the item the failed write was
+   * checked against, as DynamoDB returns it (ITEM_ON_CONDITION_FAILURE), and re-reads only when it returned none.
    */
   async function mutateEni<R>(
     eniId: string,
@@ -58,14 +69,19 @@ export function createEniSlots(table: LedgerTable) {
     change: (current: EniLedger | undefined) => { slots?: Slot[]; result: R },
     known?: EniLedger | null,
   ): Promise<R> {
+    let lastSeen: EniLedger | null | undefined = known;
     for (let attempt = 0; attempt < MAX_RACE_ATTEMPTS; attempt += 1) {
-      const current = attempt === 0 && known !== undefined ? (known ?? undefined) : await readEni(eniId);
+      const current = lastSeen !== undefined ? (lastSeen ?? undefined) : await readEni(eniId);
       const { slots, result } = change(current);
       if (slots === undefined || (current !== undefined && sameSlots(current.slots, slots))) return result;
       if (slots.length === 0 && current === undefined) return result;
       const versionCondition = current
-        ? { ConditionExpression: 'version = :version', ExpressionAttributeValues: { ':version': current.version } }
-        : { ConditionExpression: 'attribute_not_exists(pk)' };
+        ? {
+            ConditionExpression: 'version = :version',
+            ExpressionAttributeValues: { ':version': current.version },
+            ...ITEM_ON_CONDITION_FAILURE,
+          }
+        : { ConditionExpression: 'attribute_not_exists(pk)', ...ITEM_ON_CONDITION_FAILURE };
       try {
         if (slots.length === 0) {
           await send('DeleteItem', () =>
@@ -87,6 +103,8 @@ export function createEniSlots(table: LedgerTable) {
         return result;
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
+        const failedOn = itemOfConditionFailure(error);
+        lastSeen = failedOn === undefined ? undefined : toEniLedger(failedOn);
         await jitter(attempt);
       }
     }

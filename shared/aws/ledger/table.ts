@@ -3,7 +3,9 @@
  * errors, a failed condition stays itself for the caller to judge), bounded retries of lost races, and batched
  * reads by key.
  */
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Clock } from '../../converge/ports';
 import { RetryableError } from '../../domain/errors';
 import { chunks } from '../../util/chunks';
@@ -27,6 +29,21 @@ export function isConditionFailure(error: unknown): boolean {
   return hasCode(error, 'ConditionalCheckFailedException');
 }
 
+/**
+ * Asked of a conditional write whose caller re-reads the item when the condition fails: DynamoDB then returns the
+ * item in the error (no read capacity consumed), and the caller needs no GetItem.
+ */
+export const ITEM_ON_CONDITION_FAILURE = { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } as const;
+
+/**
+ * The item a failed condition was checked against, as the document client would give it, when the write asked for
+ * it (ITEM_ON_CONDITION_FAILURE) and there was one; undefined otherwise (then read it, if it matters).
+ */
+export function itemOfConditionFailure(error: unknown): Record<string, unknown> | undefined {
+  const item = (error as { Item?: Record<string, AttributeValue> } | undefined)?.Item;
+  return item === undefined ? undefined : unmarshall(item);
+}
+
 /** Runs one call (or a series of pages); a failed condition is rethrown as is, anything else as a domain error. */
 export async function send<T>(operation: string, run: () => Promise<T>): Promise<T> {
   try {
@@ -39,12 +56,23 @@ export async function send<T>(operation: string, run: () => Promise<T>): Promise
 
 /** Runs one conditional write: true when it applied, false when its condition failed; anything else is thrown. */
 export async function applied(operation: string, run: () => Promise<unknown>): Promise<boolean> {
+  return (await appliedOr(operation, run)).applied;
+}
+
+/**
+ * Runs one conditional write that asked for ITEM_ON_CONDITION_FAILURE: `applied`, or the item its condition failed
+ * on (undefined: none, or DynamoDB gave none); anything else is thrown.
+ */
+export async function appliedOr(
+  operation: string,
+  run: () => Promise<unknown>,
+): Promise<{ readonly applied: true } | { readonly applied: false; readonly current: Record<string, unknown> | undefined }> {
   try {
     await send(operation, run);
-    return true;
+    return { applied: true };
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
-    return false;
+    return { applied: false, current: itemOfConditionFailure(error) };
   }
 }
 

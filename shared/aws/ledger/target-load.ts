@@ -8,7 +8,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TargetSourcePurpose, TargetSourceReservation } from '../../converge/ports';
 import { RetryableError } from '../../domain/errors';
 import { targetIdOf, targetKey } from './keys';
-import { applied, batchGet, jitter, type LedgerTable, MAX_RACE_ATTEMPTS, send } from './table';
+import { applied, appliedOr, batchGet, ITEM_ON_CONDITION_FAILURE, jitter, type LedgerTable, MAX_RACE_ATTEMPTS, send } from './table';
 
 export function createTargetLoad(table: LedgerTable) {
   const { documents, tableName, clock } = table;
@@ -34,7 +34,7 @@ export function createTargetLoad(table: LedgerTable) {
     const notMarkedFull = isNew ? ' AND (attribute_not_exists(fullUntil) OR fullUntil <= :now OR freedSinceFull > :zero)' : '';
     for (let attempt = 0; attempt < MAX_RACE_ATTEMPTS; attempt += 1) {
       const now = clock.now().toISOString();
-      const reserved = await applied('UpdateItem', () =>
+      const reserved = await appliedOr('UpdateItem', () =>
         documents.send(
           new UpdateCommand({
             TableName: tableName,
@@ -51,18 +51,24 @@ export function createTargetLoad(table: LedgerTable) {
               ...(limit === null ? {} : { ':limit': limit }),
               ...(isNew ? { ':now': now, ':zero': 0, ':minusOne': -1 } : {}),
             },
+            ...ITEM_ON_CONDITION_FAILURE,
           }),
         ),
       );
-      if (reserved) return 'reserved';
-      // Which condition failed? Re-read: ours already, or full. Neither means the item changed under us: retry.
-      const answer = await send('GetItem', () =>
-        documents.send(new GetCommand({ TableName: tableName, Key: targetKey(targetId), ConsistentRead: true })),
-      );
-      const sources = answer.Item?.sources as Set<string> | undefined;
+      if (reserved.applied) return 'reserved';
+      // Which condition failed? The item it failed on tells (read when DynamoDB gave none): ours already, or full.
+      // Neither means the item changed under us: retry.
+      const item =
+        reserved.current ??
+        (
+          await send('GetItem', () =>
+            documents.send(new GetCommand({ TableName: tableName, Key: targetKey(targetId), ConsistentRead: true })),
+          )
+        ).Item;
+      const sources = item?.sources as Set<string> | undefined;
       if (sources?.has(eniId)) return 'already-held';
-      if (limit !== null && Number(answer.Item?.sourceCount ?? 0) >= limit) return 'full';
-      if (notMarkedFull !== '' && stillMarkedFull(answer.Item, now)) return 'full';
+      if (limit !== null && Number(item?.sourceCount ?? 0) >= limit) return 'full';
+      if (notMarkedFull !== '' && stillMarkedFull(item, now)) return 'full';
       await jitter(attempt);
     }
     throw new RetryableError(`ledger: lost the race on target ${targetId} ${MAX_RACE_ATTEMPTS} times`);
