@@ -9,12 +9,14 @@ import type { EniLedger } from '../domain/eni-slots';
 import type { ConvergeDeps } from './ports';
 
 /**
- * Pauses between ticks while someone waits: half a second first, then every second, then every 2 s. A holder is
- * rarely done sooner: racers meet holders whose creates EC2 is throttling (in the x1 burst, a ramp starting at 0.1 s
- * made 158 of a burst's 219 BatchGetItem).
+ * Pauses between ticks while someone waits: half a second first, then 1 s, 2 s, then every 3 s. A holder is rarely
+ * done sooner: racers meet holders whose creates EC2 is throttling (in the x1 burst, a ramp starting at 0.1 s made
+ * 158 of a burst's 219 BatchGetItem), and a holder waiting in the throttle line is done a few seconds later at best.
+ * A cap of 3 s instead of 2 s took an x1 burst's ticks from 164 to 138; the racer learns the outcome at most 3 s
+ * after the holder recorded it, and the session it waits on exists by then.
  */
-const TICK_MS: readonly number[] = [500, 1_000];
-const TICK_CAP_MS = 2_000;
+const TICK_MS: readonly number[] = [500, 1_000, 2_000];
+const TICK_CAP_MS = 3_000;
 
 /** One ENI as a tick read it. */
 export interface WatchedEni {

@@ -49,8 +49,9 @@ describe('the holder watch', () => {
     ]);
 
     expect(requests).toHaveLength(7);
-    // Half a second, a second, then every 2 s while the racers keep coming back; the last pause finds nobody and ends it.
-    expect(pauses).toEqual([500, 1_000, 2_000, 2_000, 2_000, 2_000, 2_000, 2_000]);
+    // Half a second, a second, 2 s, then every 3 s while the racers keep coming back; the last pause finds nobody
+    // and ends it.
+    expect(pauses).toEqual([500, 1_000, 2_000, 3_000, 3_000, 3_000, 3_000, 3_000]);
     for (const request of requests) {
       expect([...request.eniIds].sort()).toEqual(['eni-a', 'eni-b', 'eni-c']);
       expect([...new Set(request.instanceIds)].sort()).toEqual(['i-1', 'i-2']);
