@@ -10,7 +10,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type StackApi, startStackApi } from '../../local/stack-api/server';
 import { type LocalWorld, startLocalWorld } from '../../local/world/world';
-import { type PackagedStack, packageWithParams, TEMPLATE_FILE } from '../support/packaged-stack';
+import { PACKAGE_HOOK_TIMEOUT_MS, type PackagedStack, packageWithParams, TEMPLATE_FILE } from '../support/packaged-stack';
 import { useScratchDir } from '../support/scratch-dir';
 import { BIN, cleanEnvironment } from './bin-run';
 import { type OrganizationWorld, startOrganizationWorld } from './organization-world';
@@ -131,7 +131,7 @@ beforeAll(async () => {
   translate = (command) => renamed.reduce((text, [from, to]) => text.split(from).join(to), command);
   organization = await startOrganizationWorld();
   organizationEnv = { ...shellEnv, ...organization.env };
-}, 240_000);
+}, PACKAGE_HOOK_TIMEOUT_MS);
 
 afterAll(async () => {
   await organization?.stop();

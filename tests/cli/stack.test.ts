@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { PlanReport } from '../../cli/views/plan';
 import type { StatusReport } from '../../cli/views/status';
 import { type StackApi, startStackApi } from '../../local/stack-api/server';
-import { type PackagedStack, packageWithParams, TEMPLATE_FILE } from '../support/packaged-stack';
+import { PACKAGE_HOOK_TIMEOUT_MS, type PackagedStack, packageWithParams, TEMPLATE_FILE } from '../support/packaged-stack';
 import { Ec2Seeder, sessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
 import { cloudEnvironment, mirrorctl } from './bin-run';
 
@@ -48,7 +48,7 @@ beforeAll(async () => {
     },
   ]);
   env = cloudEnvironment(cloud, { AWS_ENDPOINT_URL_CLOUDFORMATION: stackApi.url, AWS_ENDPOINT_URL_LAMBDA: stackApi.url });
-}, 240_000);
+}, PACKAGE_HOOK_TIMEOUT_MS);
 
 afterAll(async () => {
   await stackApi?.stop();

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { CreateTrafficMirrorSessionCommand } from '@aws-sdk/client-ec2';
 import { Ec2Error } from '@vpc-mirror-orchestrator/ec2-sim';
 import { dashboardMetricNames } from '../support/governance-checks';
-import { packagedStack, TEMPLATE_FILE } from '../support/packaged-stack';
+import { PACKAGE_HOOK_TIMEOUT_MS, packagedStack, TEMPLATE_FILE } from '../support/packaged-stack';
 import type { CfnTemplate } from '../support/template-checks';
 import { Ec2Seeder, fixtureEvent, setFunctionEnvironment, startTestCloud, type TestCloud } from '../support/test-cloud';
 
@@ -30,7 +30,7 @@ beforeAll(async () => {
     stack.release();
   }
   cloud = await startTestCloud();
-}, 300_000);
+}, PACKAGE_HOOK_TIMEOUT_MS);
 
 afterAll(async () => {
   await cloud?.stop();

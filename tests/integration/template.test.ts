@@ -15,7 +15,7 @@ import {
   checkSessionGrantRegions,
   checkSpokeAssumption,
 } from '../support/organization-checks';
-import { type PackagedStack, packagedStack, packageWithParams, TEMPLATE_FILE } from '../support/packaged-stack';
+import { PACKAGE_HOOK_TIMEOUT_MS, type PackagedStack, packagedStack, packageWithParams, TEMPLATE_FILE } from '../support/packaged-stack';
 import {
   type CfnTemplate,
   checkDeadLetterQueue,
@@ -82,7 +82,7 @@ beforeAll(async () => {
   packageDir = stack.directory;
   template = JSON.parse(readFileSync(path.join(packageDir, TEMPLATE_FILE), 'utf8')) as CfnTemplate;
   schemas = loadResourceSchemas(CFN_SCHEMAS);
-}, 300_000);
+}, PACKAGE_HOOK_TIMEOUT_MS);
 
 afterAll(() => stack?.release());
 
@@ -440,24 +440,29 @@ describe('IAM', () => {
     );
   });
 
-  it('publishes outcomes only to the bus EVENT_BUS_NAME names, whether a name or an ARN', async () => {
-    expect(grantedResources(template, 'PublishOutcomes')).toBe(
-      `arn:aws:events:us-east-1:${DEFAULT_PLACEHOLDER_CONTEXT.accountId}:event-bus/default`,
-    );
-
-    const centralBus = 'arn:aws:events:eu-west-1:111122223333:event-bus/security-outcomes';
-    const packaged = await packageWithParams(REPO, { eventBusName: centralBus });
-    try {
-      const withCentralBus = JSON.parse(readFileSync(path.join(packaged.directory, TEMPLATE_FILE), 'utf8')) as CfnTemplate;
-      expect(grantedResources(withCentralBus, 'PublishOutcomes')).toBe(centralBus);
-      const busNames = resourcesOfType(withCentralBus, 'AWS::Lambda::Function').map(
-        ([, fn]) => (fn.Properties?.['Environment'] as { Variables?: Record<string, unknown> } | undefined)?.Variables?.['EVENT_BUS_NAME'],
+  it(
+    'publishes outcomes only to the bus EVENT_BUS_NAME names, whether a name or an ARN',
+    async () => {
+      expect(grantedResources(template, 'PublishOutcomes')).toBe(
+        `arn:aws:events:us-east-1:${DEFAULT_PLACEHOLDER_CONTEXT.accountId}:event-bus/default`,
       );
-      expect(busNames).toEqual(FUNCTIONS.map(() => centralBus));
-    } finally {
-      packaged.release();
-    }
-  }, 300_000);
+
+      const centralBus = 'arn:aws:events:eu-west-1:111122223333:event-bus/security-outcomes';
+      const packaged = await packageWithParams(REPO, { eventBusName: centralBus });
+      try {
+        const withCentralBus = JSON.parse(readFileSync(path.join(packaged.directory, TEMPLATE_FILE), 'utf8')) as CfnTemplate;
+        expect(grantedResources(withCentralBus, 'PublishOutcomes')).toBe(centralBus);
+        const busNames = resourcesOfType(withCentralBus, 'AWS::Lambda::Function').map(
+          ([, fn]) =>
+            (fn.Properties?.['Environment'] as { Variables?: Record<string, unknown> } | undefined)?.Variables?.['EVENT_BUS_NAME'],
+        );
+        expect(busNames).toEqual(FUNCTIONS.map(() => centralBus));
+      } finally {
+        packaged.release();
+      }
+    },
+    PACKAGE_HOOK_TIMEOUT_MS,
+  );
 });
 
 /** The template as CloudFormation would see it with these stack parameter values. */

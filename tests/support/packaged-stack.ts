@@ -4,11 +4,10 @@
  * from, so CI packages once. Otherwise the stack is packaged into a temporary folder, removed afterwards: the
  * checkout's `.serverless/` is never written or deleted by a test.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 
 export const TEMPLATE_FILE = 'cloudformation-template-update-stack.json';
 const STAGE = 'dev';
@@ -60,15 +59,59 @@ export async function packagedStack(repo: string): Promise<PackagedStack> {
   return packageWithParams(repo, {});
 }
 
+/**
+ * One `sls package` is given this long. It usually takes under a minute; once in a full suite it hung (the package
+ * and its esbuild service still alive after 240 s, cause not found), so a run past this is killed with everything
+ * it started and tried once more.
+ */
+const PACKAGE_ATTEMPT_MS = 150_000;
+const PACKAGE_ATTEMPTS = 2;
+/** What a test's hook must allow for packagedStack / packageWithParams: every attempt, and reading the result. */
+export const PACKAGE_HOOK_TIMEOUT_MS = PACKAGE_ATTEMPT_MS * PACKAGE_ATTEMPTS + 30_000;
+
+/** Runs `npx sls ...` in its own process group, killed as a whole past PACKAGE_ATTEMPT_MS. */
+function runPackage(repo: string, args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npx', ['sls', ...args], {
+      cwd: repo,
+      env: credentialFreeEnvironment(),
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    }, PACKAGE_ATTEMPT_MS);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else
+        reject(
+          new Error(
+            `sls ${args.join(' ')} ended with ${signal ?? `exit code ${code}`}:\n${Buffer.concat(output).toString('utf8').slice(-4_000)}`,
+          ),
+        );
+    });
+  });
+}
+
 /** The stack packaged afresh into a temporary folder, with these `--param` values. */
 export async function packageWithParams(repo: string, params: Readonly<Record<string, string>>): Promise<PackagedStack> {
-  const directory = mkdtempSync(path.join(tmpdir(), 'vmo-package-'));
   const paramArgs = Object.entries(params).map(([name, value]) => `--param=${name}=${value}`);
-  await promisify(execFile)('npx', ['sls', 'package', '--stage', STAGE, '--package', directory, ...paramArgs], {
-    cwd: repo,
-    env: credentialFreeEnvironment(),
-    timeout: 240_000,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  return { directory, reused: false, release: () => rmSync(directory, { recursive: true, force: true }) };
+  for (let attempt = 1; ; attempt += 1) {
+    const directory = mkdtempSync(path.join(tmpdir(), 'vmo-package-'));
+    try {
+      await runPackage(repo, ['package', '--stage', STAGE, '--package', directory, ...paramArgs]);
+      return { directory, reused: false, release: () => rmSync(directory, { recursive: true, force: true }) };
+    } catch (error) {
+      rmSync(directory, { recursive: true, force: true });
+      if (attempt >= PACKAGE_ATTEMPTS) throw error;
+    }
+  }
 }
