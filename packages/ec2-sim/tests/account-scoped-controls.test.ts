@@ -85,6 +85,20 @@ describe('ec2-sim controls per account and Region', () => {
       expect(await refused).toBe('TrafficMirrorFilterLimitExceeded');
       expect(sim.snapshot({ accountId: MEMBER }).filters).toHaveLength(1);
     });
+
+    it("keeps an account's own quota when the quota is changed everywhere after it", async () => {
+      sim.setLimits({ filtersPerAccount: 1 }, { accountId: MEMBER });
+      sim.setLimits({ filtersPerAccount: 3 });
+
+      await createFilter(ec2('AKIDMEMBER'));
+      const memberSecond = errorCodeOf(createFilter(ec2('AKIDMEMBER')));
+      for (let filter = 0; filter < 3; filter++) await createFilter(ec2('AKIDSECURITY'));
+      const securityFourth = errorCodeOf(createFilter(ec2('AKIDSECURITY')));
+
+      expect([await memberSecond, await securityFourth]).toEqual(['TrafficMirrorFilterLimitExceeded', 'TrafficMirrorFilterLimitExceeded']);
+      expect(sim.snapshot({ accountId: MEMBER }).filters).toHaveLength(1);
+      expect(sim.snapshot({ accountId: SECURITY }).filters).toHaveLength(3);
+    });
   });
 
   describe('faults', () => {
