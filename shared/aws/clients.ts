@@ -22,11 +22,25 @@ import { lineUpMutatingCalls } from './mutating-calls-line';
 export const EC2_MAX_ATTEMPTS = 8;
 
 /**
+ * How long one EC2 or DynamoDB request may take before the SDK gives it up and retries it (TimeoutError is a
+ * transient error to its retry strategy; a create replays its ClientToken). The SDK sets no bound of its own, so a
+ * request whose answer never comes held its invocation until the function's timeout, and held the container's line
+ * of throttled creates with it. EC2 answers a create or a page of 1,000 instances in well under this. Without
+ * throwOnRequestTimeout the SDK only logs a warning when requestTimeout passes and goes on waiting.
+ */
+export const REQUEST_TIMEOUTS = { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true } as const;
+
+/**
  * An EC2 client as the product uses it (the container's, an organization's spoke clients): its own retry strategy
- * (it keeps the client's retry quota) and its own lines for throttled mutating calls (mutating-calls-line.ts).
+ * (it keeps the client's retry quota), its own lines for throttled mutating calls (mutating-calls-line.ts), and a
+ * bound on each request (REQUEST_TIMEOUTS, unless `config` sets its own handler).
  */
 export function newEc2Client(config: EC2ClientConfig = {}): EC2Client {
-  const client = new EC2Client({ ...config, retryStrategy: new Ec2RetryStrategy({ maxAttempts: EC2_MAX_ATTEMPTS }) });
+  const client = new EC2Client({
+    requestHandler: REQUEST_TIMEOUTS,
+    ...config,
+    retryStrategy: new Ec2RetryStrategy({ maxAttempts: EC2_MAX_ATTEMPTS }),
+  });
   lineUpMutatingCalls(client);
   return client;
 }
@@ -63,9 +77,12 @@ export function ec2(): EC2Client {
 }
 
 export function dynamoDocuments(): DynamoDBDocumentClient {
-  documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({ retryMode: 'standard', maxAttempts: DEFAULT_MAX_ATTEMPTS }), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  documentClient ??= DynamoDBDocumentClient.from(
+    new DynamoDBClient({ retryMode: 'standard', maxAttempts: DEFAULT_MAX_ATTEMPTS, requestHandler: REQUEST_TIMEOUTS }),
+    {
+      marshallOptions: { removeUndefinedValues: true },
+    },
+  );
   return documentClient;
 }
 
@@ -106,7 +123,11 @@ export function organizations(): OrganizationsClient {
   organizationsClient ??= new OrganizationsClient({
     retryMode: 'standard',
     maxAttempts: DEFAULT_MAX_ATTEMPTS,
-    requestHandler: { connectionTimeout: ORGANIZATIONS_CONNECTION_TIMEOUT_MS, requestTimeout: ORGANIZATIONS_REQUEST_TIMEOUT_MS },
+    requestHandler: {
+      connectionTimeout: ORGANIZATIONS_CONNECTION_TIMEOUT_MS,
+      requestTimeout: ORGANIZATIONS_REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
   });
   return organizationsClient;
 }

@@ -10,8 +10,9 @@ import {
   type EC2ClientConfig,
 } from '@aws-sdk/client-ec2';
 import { Ec2Error } from '@vpc-mirror-orchestrator/ec2-sim';
-import { EC2_MAX_ATTEMPTS, newEc2Client } from '../../shared/aws/clients';
+import { EC2_MAX_ATTEMPTS, newEc2Client, REQUEST_TIMEOUTS } from '../../shared/aws/clients';
 import { Ec2RetryStrategy } from '../../shared/aws/ec2-retry';
+import { signal } from '../support/signal';
 import { Ec2Seeder, startTestCloud, type TestCloud } from '../support/test-cloud';
 
 /** 50 go through on the bucket's first tokens; the other 30 wait for the refill. */
@@ -123,4 +124,45 @@ describe('the line of throttled mutating calls, in the product EC2 client', () =
       client.destroy();
     }
   });
+
+  it(
+    'gives up a head whose answer never comes, hands the line on, and replays it under its ClientToken',
+    async () => {
+      const client = newEc2Client(clientConfig());
+      const [hung, behind] = eniIds.slice(4, 6) as [string, string];
+      const release = signal();
+      const attempts = new Map<string, number>();
+      const unhook = cloud.sim.hook('CreateTrafficMirrorSession', 'before', async (params) => {
+        const eniId = params.NetworkInterfaceId ?? '';
+        const attempt = (attempts.get(eniId) ?? 0) + 1;
+        attempts.set(eniId, attempt);
+        // Both are throttled once, so they line up; the head's retry then gets no answer until the test says so.
+        if (attempt === 1) throw new Ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503);
+        if (eniId === hung && attempt === 2) await release.fired;
+      });
+      try {
+        const head = client.send(createOn(hung, 4));
+        await until(() => attempts.get(hung) === 1);
+        const next = client.send(createOn(behind, 4));
+
+        // Without a bound on the request, the call behind would wait for an answer that never comes.
+        const madeBehind = await next;
+        release.fire();
+        const madeHead = await head;
+
+        expect(madeBehind.TrafficMirrorSession?.NetworkInterfaceId).toBe(behind);
+        expect(madeHead.TrafficMirrorSession?.NetworkInterfaceId).toBe(hung);
+        expect(attempts.get(hung)).toBe(3);
+        const sessions = cloud.sim
+          .snapshot()
+          .sessions.filter((session) => session.networkInterfaceId === hung && session.sessionNumber === 4);
+        expect(sessions).toHaveLength(1);
+      } finally {
+        release.fire();
+        unhook();
+        client.destroy();
+      }
+    },
+    REQUEST_TIMEOUTS.requestTimeout * 3,
+  );
 });
