@@ -22,7 +22,7 @@ import { lineUpMutatingCalls } from './mutating-calls-line';
 export const EC2_MAX_ATTEMPTS = 8;
 
 /**
- * How long one EC2 or DynamoDB request may take before the SDK gives it up and retries it (TimeoutError is a
+ * How long one request of the product's clients may take before the SDK gives it up and retries it (TimeoutError is a
  * transient error to its retry strategy; a create replays its ClientToken). The SDK sets no bound of its own, so a
  * request whose answer never comes held its invocation until the function's timeout, and held the container's line
  * of throttled creates with it. EC2 answers a create or a page of 1,000 instances in well under this. Without
@@ -87,19 +87,23 @@ export function dynamoDocuments(): DynamoDBDocumentClient {
 }
 
 export function eventBridge(): EventBridgeClient {
-  eventBridgeClient ??= new EventBridgeClient({ retryMode: 'standard', maxAttempts: DEFAULT_MAX_ATTEMPTS });
+  eventBridgeClient ??= new EventBridgeClient({
+    retryMode: 'standard',
+    maxAttempts: DEFAULT_MAX_ATTEMPTS,
+    requestHandler: REQUEST_TIMEOUTS,
+  });
   return eventBridgeClient;
 }
 
 /** Organization only: the hub assumes each spoke's role (shared/aws/spoke-clients.ts). */
 export function sts(): STSClient {
-  stsClient ??= new STSClient({ retryMode: 'standard', maxAttempts: DEFAULT_MAX_ATTEMPTS });
+  stsClient ??= new STSClient({ retryMode: 'standard', maxAttempts: DEFAULT_MAX_ATTEMPTS, requestHandler: REQUEST_TIMEOUTS });
   return stsClient;
 }
 
 /** Organization only: the document in Parameter Store (shared/aws/organization-document.ts). */
 export function ssm(): SSMClient {
-  ssmClient ??= new SSMClient({ retryMode: 'standard', maxAttempts: DEFAULT_MAX_ATTEMPTS });
+  ssmClient ??= new SSMClient({ retryMode: 'standard', maxAttempts: DEFAULT_MAX_ATTEMPTS, requestHandler: REQUEST_TIMEOUTS });
   return ssmClient;
 }
 
@@ -108,7 +112,12 @@ export function ssm(): SSMClient {
  * is the Region's (or AWS_ENDPOINT_URL_SQS), never the QueueUrl's host: the URL is built from the record's queue ARN.
  */
 export function sqs(): SQSClient {
-  sqsClient ??= new SQSClient({ retryMode: 'standard', maxAttempts: DEFAULT_MAX_ATTEMPTS, useQueueUrlAsEndpoint: false });
+  sqsClient ??= new SQSClient({
+    retryMode: 'standard',
+    maxAttempts: DEFAULT_MAX_ATTEMPTS,
+    useQueueUrlAsEndpoint: false,
+    requestHandler: REQUEST_TIMEOUTS,
+  });
   return sqsClient;
 }
 
