@@ -28,7 +28,7 @@ import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk
 import type { Claim, SharedPacer } from '../../converge/organization-ports';
 import type { Clock } from '../../converge/ports';
 import type { ItemKey } from './keys';
-import { isConditionFailure, send } from './table';
+import { ITEM_ON_CONDITION_FAILURE, isConditionFailure, itemOfConditionFailure, send } from './table';
 
 export interface LedgerTokenBucketOptions {
   readonly documents: DynamoDBDocumentClient;
@@ -55,6 +55,12 @@ export class LedgerTokenBucket implements SharedPacer {
   private conditionFailures = 0;
   /** What this container last saw: a busy bucket is likely still busy, so its first attempt skips the idle update. */
   private lastTat = Number.NEGATIVE_INFINITY;
+  /**
+   * The tat the last failed update was checked against, when DynamoDB returned it; taken by the next read. With
+   * concurrent calls in one container that read may be another call's: a tat a moment old, which is all a read gives
+   * too, since every step after it is a conditional update.
+   */
+  private tatOfLastFailure: number | undefined;
   /** Slots this container claimed and has not spent yet: when each is due (epoch ms), earliest first. */
   private claimed: number[] = [];
   private readonly intervalMs: number;
@@ -203,10 +209,14 @@ export class LedgerTokenBucket implements SharedPacer {
     await this.sleep(ms);
   }
 
-  /** One conditional UpdateItem: the new tat when it applied, undefined on a failed condition. */
+  /**
+   * One conditional UpdateItem: the new tat when it applied, undefined on a failed condition. A failed one keeps the
+   * tat it failed on (DynamoDB returns the item), for the read that follows it.
+   */
   private async update(expression: string, condition: string, values: Record<string, number>): Promise<number | undefined> {
     const { documents, tableName, key } = this.options;
     this.requests += 1;
+    this.tatOfLastFailure = undefined;
     try {
       const answer = await send('UpdateItem', () =>
         documents.send(
@@ -217,6 +227,7 @@ export class LedgerTokenBucket implements SharedPacer {
             ConditionExpression: condition,
             ExpressionAttributeValues: values,
             ReturnValues: 'UPDATED_NEW',
+            ...ITEM_ON_CONDITION_FAILURE,
           }),
         ),
       );
@@ -226,11 +237,22 @@ export class LedgerTokenBucket implements SharedPacer {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       this.conditionFailures += 1;
+      const failedOn = itemOfConditionFailure(error)?.['tat'];
+      if (failedOn !== undefined) {
+        this.tatOfLastFailure = Number(failedOn);
+        this.lastTat = this.tatOfLastFailure;
+      }
       return undefined;
     }
   }
 
+  /** The bucket's tat: as the failed update just before found it, else read (a consistent GetItem). */
   private async read(): Promise<number | undefined> {
+    if (this.tatOfLastFailure !== undefined) {
+      const tat = this.tatOfLastFailure;
+      this.tatOfLastFailure = undefined;
+      return tat;
+    }
     const { documents, tableName, key } = this.options;
     this.requests += 1;
     const answer = await send('GetItem', () => documents.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true })));
