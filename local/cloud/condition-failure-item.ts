@@ -12,13 +12,13 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { crc32 } from 'node:zlib';
-import { DescribeTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DescribeTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 
 const TARGET_PREFIX = 'DynamoDB_20120810.';
 const CONDITIONAL_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
 const CONDITION_FAILED = 'ConditionalCheckFailedException';
 
-type AttributeMap = Record<string, unknown>;
+type AttributeMap = Record<string, AttributeValue>;
 
 interface ConditionalWrite {
   readonly TableName?: string;
@@ -52,11 +52,11 @@ export function returnItemsOnConditionFailure(server: Server, endpoint: string):
     let key = write.Key;
     if (key === undefined && write.Item !== undefined) {
       const item = write.Item;
-      key = Object.fromEntries((await keyNamesOf(write.TableName)).map((name) => [name, item[name]]));
+      key = Object.fromEntries((await keyNamesOf(write.TableName)).flatMap((name) => (item[name] ? [[name, item[name]]] : [])));
     }
     if (key === undefined) return undefined;
-    const answer = await client.send(new GetItemCommand({ TableName: write.TableName, Key: key as never, ConsistentRead: true }));
-    return answer.Item as AttributeMap | undefined;
+    const answer = await client.send(new GetItemCommand({ TableName: write.TableName, Key: key, ConsistentRead: true }));
+    return answer.Item;
   };
 
   server.removeListener('request', dynaliteListener);
