@@ -8,11 +8,12 @@
  * and taking it moves `tat` on by T. A token costs one UpdateItem in the common case:
  * - busy bucket: `SET tat = tat + T` if `tat BETWEEN now AND now + tolerance + MAX_RESERVATION_MS`. The update is
  *   atomic, so racing containers do not fail each other: each gets the next slot. A slot up to MAX_RESERVATION_MS
- *   ahead is reserved and waited for here (first come, first served, nobody polls); further ahead, the bucket is read
- *   and the caller sleeps until a reservation would fit (plus jitter, so the sleepers do not all come back at once).
+ *   ahead is reserved and waited for here (first come, first served, nobody polls); further ahead, the caller sleeps
+ *   until a reservation would fit (plus jitter, so the sleepers do not all come back at once).
  * - idle bucket (no item, or `tat < now`): `SET tat = now + T`, a full bucket's first token.
  * Only a failed condition costs more: an idle attempt that finds the bucket busy goes straight to the busy update, a
- * busy update that fails reads the item (consistent GetItem; dynalite has no ReturnValuesOnConditionCheckFailure).
+ * busy update that fails learns the bucket's tat from the item DynamoDB returns with the failure (a consistent
+ * GetItem only when none came back).
  * A container may also claim several tokens in one update (`claim`: the same two updates, `T` times the count), only
  * if the first is due soon: the hub claims what a batch's plans will spend before applying them, and defers the
  * batch when the account's budget has no room (shared/lambda/organization-batch.ts). The claimed slots are spent by
