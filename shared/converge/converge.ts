@@ -703,8 +703,9 @@ class InstanceRun {
    */
   private async reserve(decision: AttachDecision, candidate: string, sourceLimit: number | null): Promise<Reservation> {
     const { ledger, config } = this.deps;
-    const source: TargetSourceReservation | 'not-counted' =
-      sourceLimit === null ? 'not-counted' : await ledger.reserveTargetSource(candidate, decision.eniId, sourceLimit, 'new-session');
+    const source: TargetSourceReservation | 'not-counted' = this.countsSources(candidate)
+      ? await ledger.reserveTargetSource(candidate, decision.eniId, sourceLimit, 'new-session')
+      : 'not-counted';
     if (source === 'full') {
       this.runWide.fullTargets ??= new Set();
       this.runWide.fullTargets.add(candidate);

@@ -1,11 +1,11 @@
 /** The DynamoDB ledger against dynalite: single-item conditional writes hold the limits under concurrent callers. */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createLedger } from '../../shared/aws/ledger';
 import type { LedgerPort } from '../../shared/converge';
 import type { SessionFacts } from '../../shared/domain/types';
 import { type DynamoReadCounter, startDynamoReadCounter } from '../support/dynamo-read-counter';
-import { type LedgerTable, startLedgerTable } from '../support/ledger-table';
+import { clientOf, type LedgerTable, startLedgerTable } from '../support/ledger-table';
 
 const NOW = new Date('2026-10-02T14:05:11.000Z');
 /** A reservation's hold, a minute after NOW. */
@@ -27,11 +27,7 @@ const handMade = (eniId: string, sessionId: string, sessionNumber: number): Sess
 
 beforeAll(async () => {
   table = await startLedgerTable();
-  dynamo = new DynamoDBClient({
-    endpoint: table.endpoint,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  dynamo = clientOf(table);
   documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
   ledger = createLedger({ documents, tableName: table.tableName, historyTtlDays: 90, clock: { now: () => NOW } });
 });

@@ -1,16 +1,19 @@
 /**
  * The local DynamoDB answers a failed conditional write as DynamoDB does (API reference, PutItem / UpdateItem /
  * DeleteItem: ReturnValuesOnConditionCheckFailure; ConditionalCheckFailedException.Item): with ALL_OLD the error
- * carries the item whose condition failed, without it (or with NONE) it does not. The real SDK over loopback.
+ * carries the item whose condition failed, without it (or with NONE) it does not. The real SDK over loopback; the
+ * body's CRC32 header (which botocore, the AWS CLI's client, checks on every DynamoDB answer) over raw HTTP.
  */
+import http from 'node:http';
+import { crc32 } from 'node:zlib';
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type LedgerTable, startLedgerTable } from '../support/ledger-table';
+import { clientOf, type LedgerTable, startLedgerTable } from '../support/ledger-table';
 
 let table: LedgerTable;
 let dynamo: DynamoDBClient;
@@ -19,11 +22,7 @@ const stored = { ...key, version: { N: '3' }, note: { S: 'written first' } };
 
 beforeAll(async () => {
   table = await startLedgerTable();
-  dynamo = new DynamoDBClient({
-    endpoint: table.endpoint,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  dynamo = clientOf(table);
   await dynamo.send(new PutItemCommand({ TableName: table.tableName, Item: stored }));
 });
 
@@ -108,4 +107,50 @@ describe('ReturnValuesOnConditionCheckFailure', () => {
     );
     expect([unasked.Item, none.Item, missing.Item]).toEqual([undefined, undefined, undefined]);
   });
+
+  it('sends the changed error with the CRC32 header of its own body', async () => {
+    const answer = await postRaw('PutItem', {
+      TableName: table.tableName,
+      Item: key,
+      ConditionExpression: 'attribute_not_exists(pk)',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+
+    expect(JSON.parse(answer.body.toString('utf8'))).toEqual(expect.objectContaining({ Item: stored }));
+    expect(answer.crc32).toBe(String(crc32(answer.body)));
+  });
 });
+
+/** One DynamoDB JSON request without the SDK (dynalite checks the Authorization header's shape, not its signature). */
+function postRaw(operation: string, request: unknown): Promise<{ body: Buffer; crc32: string | undefined }> {
+  const { hostname, port } = new URL(table.endpoint);
+  const payload = Buffer.from(JSON.stringify(request), 'utf8');
+  return new Promise((resolve, reject) => {
+    const sent = http.request(
+      {
+        host: hostname,
+        port,
+        method: 'POST',
+        path: '/',
+        headers: {
+          'content-type': 'application/x-amz-json-1.0',
+          'content-length': payload.length,
+          'x-amz-target': `DynamoDB_20120810.${operation}`,
+          'x-amz-date': '20261205T000000Z',
+          authorization:
+            'AWS4-HMAC-SHA256 Credential=test/20261205/eu-west-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=00',
+        },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const header = response.headers['x-amz-crc32'];
+          resolve({ body: Buffer.concat(chunks), crc32: Array.isArray(header) ? header[0] : header });
+        });
+      },
+    );
+    sent.on('error', reject);
+    sent.end(payload);
+  });
+}

@@ -3,23 +3,19 @@
  * (the hub's home keys and each member account and Region's prefixed keys), written by the real ledger adapter
  * into dynalite.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { readHistory } from '../../local/sandbox/history';
 import { createLedger } from '../../shared/aws/ledger';
 import { keyScopeOf } from '../../shared/aws/ledger/keys';
-import { type LedgerTable, startLedgerTable } from '../support/ledger-table';
+import { clientOf, type LedgerTable, startLedgerTable } from '../support/ledger-table';
 
 let table: LedgerTable;
 let client: DynamoDBClient;
 
 beforeAll(async () => {
   table = await startLedgerTable();
-  client = new DynamoDBClient({
-    endpoint: table.endpoint,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  client = clientOf(table);
 });
 
 afterAll(async () => {

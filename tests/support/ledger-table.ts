@@ -4,6 +4,7 @@
  * is only asserted as a value.
  */
 import path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTable, planTable, startDynalite } from '../../local/cloud/ledger-table';
 import { readStack } from '../../local/cloud/stack';
 
@@ -23,4 +24,9 @@ export async function startLedgerTable(tableName = 'vpc-mirror-ledger-test'): Pr
   const dynamo = await startDynalite();
   await createTable(dynamo.endpoint, REGION, planTable(ledgerTableProperties, tableName));
   return { endpoint: dynamo.endpoint, tableName, stop: dynamo.stop };
+}
+
+/** A DynamoDB client of the real SDK pointed at the table's local endpoint, in the tables' Region. */
+export function clientOf(table: Pick<LedgerTable, 'endpoint'>): DynamoDBClient {
+  return new DynamoDBClient({ endpoint: table.endpoint, region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
 }

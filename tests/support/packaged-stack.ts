@@ -69,6 +69,9 @@ const PACKAGE_ATTEMPTS = 2;
 /** What a test's hook must allow for packagedStack / packageWithParams: every attempt, and reading the result. */
 export const PACKAGE_HOOK_TIMEOUT_MS = PACKAGE_ATTEMPT_MS * PACKAGE_ATTEMPTS + 30_000;
 
+/** An attempt killed for taking longer than PACKAGE_ATTEMPT_MS: the one kind of failure tried again. */
+class PackageTimedOut extends Error {}
+
 /** Runs `npx sls ...` in its own process group, killed as a whole past PACKAGE_ATTEMPT_MS. */
 function runPackage(repo: string, args: readonly string[]): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -81,7 +84,9 @@ function runPackage(repo: string, args: readonly string[]): Promise<void> {
     const output: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
+    let timedOut = false;
     const timer = setTimeout(() => {
+      timedOut = true;
       if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
     }, PACKAGE_ATTEMPT_MS);
     child.on('error', (error) => {
@@ -93,7 +98,7 @@ function runPackage(repo: string, args: readonly string[]): Promise<void> {
       if (code === 0) resolve();
       else
         reject(
-          new Error(
+          new (timedOut ? PackageTimedOut : Error)(
             `sls ${args.join(' ')} ended with ${signal ?? `exit code ${code}`}:\n${Buffer.concat(output).toString('utf8').slice(-4_000)}`,
           ),
         );
@@ -111,7 +116,8 @@ export async function packageWithParams(repo: string, params: Readonly<Record<st
       return { directory, reused: false, release: () => rmSync(directory, { recursive: true, force: true }) };
     } catch (error) {
       rmSync(directory, { recursive: true, force: true });
-      if (attempt >= PACKAGE_ATTEMPTS) throw error;
+      // A package that fails on its own fails the same way again: only a hung one is tried once more.
+      if (!(error instanceof PackageTimedOut) || attempt >= PACKAGE_ATTEMPTS) throw error;
     }
   }
 }
