@@ -5,7 +5,14 @@
  * Idempotent: converging twice is converging once (ClientToken = reservation id, conditional ledger writes).
  */
 import { randomUUID } from 'node:crypto';
-import { type ExistingReservation, existingReservation, isLiveHold } from '../domain/eni-slots';
+import {
+  type ExistingReservation,
+  existingReservation,
+  holderComesBack,
+  isLiveHold,
+  leftToHolder,
+  type ReservationIntent,
+} from '../domain/eni-slots';
 import { Ec2RefusalError, PermanentError, RetryableError } from '../domain/errors';
 import { type Desired, matchesDesired } from '../domain/plan';
 import type { ApplyReason, Decision, RecordReason, SessionFacts } from '../domain/types';
@@ -59,8 +66,13 @@ export const TARGET_FULL_RECHECK_MS = 10 * 60_000;
 
 export interface ConvergeTrigger {
   readonly eventId: string;
-  /** When the triggering event happened (EventBridge's `time`); absent for sweeps and CLI runs. */
+  /** When the triggering event happened (EventBridge's `time`, a Scheduled Event's too); absent for CLI runs. */
   readonly eventTime?: string;
+  /**
+   * The SQS messages that bring the trigger back until its instance's run succeeds (batch.ts fails them when it
+   * fails). Another invocation that wants the session this run reserves can then leave the ENI to it (leftToHolder).
+   */
+  readonly redeliveredAs?: readonly string[];
 }
 
 export type RecordedAction = 'attach' | 'detach' | 'keep' | 'skip' | 'refuse' | 'release' | 'fail';
@@ -159,7 +171,7 @@ class InstanceRun {
   constructor(
     private readonly plan: InstancePlan,
     private readonly deps: ConvergeDeps,
-    private readonly triggerEventId: string,
+    private readonly trigger: ConvergeTrigger,
     private readonly runWide: RunWide,
     private lastDecisions: Readonly<Record<string, string>>,
     private readonly watch: HolderWatch,
@@ -170,7 +182,7 @@ class InstanceRun {
   }
 
   private full(record: NoteInput): DecisionRecord {
-    return { instanceId: this.plan.instanceId, ...record, triggerEventId: this.triggerEventId };
+    return { instanceId: this.plan.instanceId, ...record, triggerEventId: this.trigger.eventId };
   }
 
   /**
@@ -408,7 +420,12 @@ class InstanceRun {
     for (const { session, reservationId, held } of this.plan.unrecordedSessions) {
       if (reservationId !== undefined) {
         // Its holder made it a moment ago and records it at its run's end: announcing it here too would announce
-        // it twice. Waited on like any racer; taken over only once the hold lapses (the holder died).
+        // it twice. Left to a holder whose trigger comes back to it when the plan keeps the session; else waited
+        // on like any racer, and taken over only once the hold lapses (the holder died).
+        if (held && this.keptForRedeliveredHolder(session, reservationId)) {
+          this.mirroredByOthers.add(session.eniId);
+          continue;
+        }
         if (held && (await this.awaitOtherAttach(session.eniId, reservationId)).kind !== 'abandoned') continue;
         // An earlier attempt made the session and died (or lost the answer) before recording it: announce it now,
         // once (only the activation that succeeds reports it).
@@ -433,6 +450,16 @@ class InstanceRun {
       this.plannedEnis.delete(eniId);
       await ledger.learnForeignSessions(eniId, this.plan.instanceId, this.plan.observedByEni.get(eniId) ?? []);
     }
+  }
+
+  /**
+   * Whether a session made under another invocation's live reservation, not yet recorded, is one this plan keeps
+   * and its holder's trigger comes back to it until its run records it: nothing is then left for this run to do.
+   */
+  private keptForRedeliveredHolder(session: SessionFacts, reservationId: string): boolean {
+    const slot = this.plan.eniLedgers?.get(session.eniId)?.slots.find((candidate) => candidate.reservationId === reservationId);
+    if (!holderComesBack(slot?.intent, this.ownMessages())) return false;
+    return this.plan.decisions.some((decision) => decision.action === 'keep' && decision.sessionId === session.sessionId);
   }
 
   private async releaseTargetIfUnused(
@@ -580,13 +607,22 @@ class InstanceRun {
   }
 
   private desiredFor(decision: AttachDecision): Desired {
+    return desiredOf(decision, this.deps.config);
+  }
+
+  /** What this run's reservations tell other invocations about the session it makes (Slot.intent). */
+  private intentFor(decision: AttachDecision): ReservationIntent {
     const { config } = this.deps;
     return {
       filterId: decision.filterId,
-      targetIds: new Set(decision.allowedTargetIds),
-      virtualNetworkId: config.virtualNetworkId,
-      packetLength: config.packetLength,
+      ...(config.virtualNetworkId !== undefined ? { virtualNetworkId: config.virtualNetworkId } : {}),
+      ...(config.packetLength !== undefined ? { packetLength: config.packetLength } : {}),
+      redeliveredAs: this.ownMessages(),
     };
+  }
+
+  private ownMessages(): readonly string[] {
+    return this.trigger.redeliveredAs ?? [];
   }
 
   /** `known`: the session as read after planning, when the plan's observations predate it. */
@@ -724,6 +760,7 @@ class InstanceRun {
         preferredSessionNumber: config.preferredSessionNumber,
         observedSessions: this.observedNow(decision.eniId),
         heldUntil: this.holdUntil(),
+        intent: this.intentFor(decision),
         // A source already ours on this target means a reservation exists that planning did not see (another
         // invocation planned at the same moment): read the ENI item rather than write blind and fail.
         known: source === 'already-held' ? undefined : this.plannedEnis.get(decision.eniId),
@@ -743,12 +780,37 @@ class InstanceRun {
   }
 
   /**
+   * The ENI is left to the live reservation of another invocation that makes the session this run wants and whose
+   * trigger comes back to it until its run succeeds: that run records the attach and the ENI's last decision, so
+   * this one logs its decision and records nothing (a recorded skip would cost a history item and a decisions write).
+   */
+  private leaveToHolder(eniId: string, slot: ExistingReservation): void {
+    this.mirroredByOthers.add(eniId);
+    this.log(
+      this.full({
+        action: 'skip',
+        eniId,
+        targetId: slot.targetId,
+        sessionNumber: slot.sessionNumber,
+        reason: 'handled-by-concurrent-invocation',
+        detail: `left to the invocation that holds reservation ${slot.reservationId}: it makes the same session and its trigger comes back to it until it records the outcome`,
+      }),
+    );
+    // What the holder records for the ENI: this run's decisions, when written for another reason, agree with it.
+    this.decided[eniId] = MIRRORED;
+  }
+
+  /**
    * A reservation already held for this ENI: keep its session (or replace it when its settings are outdated), or
    * leave the ENI to the invocation that took and released it, or that still holds it past the wait. False when its
    * hold lapsed or was dropped (its holder crashed or gave up): this run then holds it and replays its create under
    * the same ClientToken.
    */
   private async settleExisting(decision: AttachDecision, slot: ExistingReservation, replacedOnce: boolean): Promise<boolean> {
+    if (leftToHolder(slot, this.desiredFor(decision), this.deps.clock.now(), this.ownMessages())) {
+      this.leaveToHolder(decision.eniId, slot);
+      return true;
+    }
     const settled = slot.sessionId === undefined ? await this.awaitOtherAttach(decision.eniId, slot.reservationId) : undefined;
     const sessionId = slot.sessionId ?? (settled?.kind === 'active' ? settled.sessionId : undefined);
     if (sessionId !== undefined) {
@@ -782,9 +844,10 @@ class InstanceRun {
       });
       return true;
     }
-    // Replaying a reservation whose holder is gone: hold it, so that other invocations now wait on this one.
+    // Replaying a reservation whose holder is gone: hold it, so that other invocations now wait on this one (or
+    // leave it to this one: its create is made with this run's settings).
     if (settled?.kind === 'abandoned') {
-      await this.deps.ledger.holdSlot(decision.eniId, slot.reservationId, this.holdUntil(), slot.sessionNumber);
+      await this.deps.ledger.holdSlot(decision.eniId, slot.reservationId, this.holdUntil(), slot.sessionNumber, this.intentFor(decision));
     }
     this.plannedEnis.delete(decision.eniId);
     return false;
@@ -878,12 +941,26 @@ class InstanceRun {
   }
 }
 
-/** Whether the plan attaches an ENI on which another invocation holds a live reservation (as planning read it). */
-function racesALiveHolder(plan: InstancePlan, now: Date): boolean {
+function desiredOf(decision: AttachDecision, config: ConvergeDeps['config']): Desired {
+  return {
+    filterId: decision.filterId,
+    targetIds: new Set(decision.allowedTargetIds),
+    virtualNetworkId: config.virtualNetworkId,
+    packetLength: config.packetLength,
+  };
+}
+
+/**
+ * Whether the plan attaches an ENI on which another invocation holds a live reservation (as planning read it) that
+ * it must wait on: one it can leave to its holder (leftToHolder) costs no wait.
+ */
+function racesALiveHolder(plan: InstancePlan, trigger: ConvergeTrigger, now: Date, config: ConvergeDeps['config']): boolean {
   return plan.decisions.some((decision) => {
     if (decision.action !== 'attach') return false;
-    const ledger = plan.eniLedgers?.get(decision.eniId);
-    return ledger?.slots.some((slot) => isLiveHold(slot, now)) ?? false;
+    const slots = plan.eniLedgers?.get(decision.eniId)?.slots ?? [];
+    const existing = existingReservation(slots);
+    if (existing !== undefined && leftToHolder(existing, desiredOf(decision, config), now, trigger.redeliveredAs ?? [])) return false;
+    return slots.some((slot) => isLiveHold(slot, now));
   });
 }
 
@@ -952,9 +1029,10 @@ export async function applyPlansReporting(
   const watch = new HolderWatch(deps);
   const now = deps.clock.now();
   const applyOne = async (plan: InstancePlan): Promise<DecisionRecord[]> => {
-    const { eventId } = triggerOf(plan);
+    const trigger = triggerOf(plan);
+    const { eventId } = trigger;
     const last = plan.lastDecisions ?? lastDecisions.get(plan.instanceId) ?? {};
-    const run = new InstanceRun(plan, deps, eventId, runWide, last, watch, now.getTime());
+    const run = new InstanceRun(plan, deps, trigger, runWide, last, watch, now.getTime());
     try {
       await run.run();
     } catch (error) {
@@ -970,7 +1048,7 @@ export async function applyPlansReporting(
   };
   // Instances another invocation is attaching right now wait until the others are done: by then their holders have
   // mostly recorded the outcome, which one shared read finds for all of them.
-  const raced = new Set(plans.filter((plan) => racesALiveHolder(plan, now)));
+  const raced = new Set(plans.filter((plan) => racesALiveHolder(plan, triggerOf(plan), now, deps.config)));
   const ownRecords = await mapWithConcurrency(
     plans.filter((plan) => !raced.has(plan)),
     INSTANCE_CONCURRENCY,

@@ -6,7 +6,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Config } from '../config/config';
 import type { DescribedTarget } from '../domain/correlation';
-import type { EniLedger, SlotReservation } from '../domain/eni-slots';
+import type { EniLedger, ReservationIntent, SlotReservation } from '../domain/eni-slots';
 import type { EventClaims } from '../domain/events';
 import type { InstanceFacts, InstanceTypeFacts, RecordReason, SessionFacts } from '../domain/types';
 
@@ -66,6 +66,8 @@ export interface SlotRequest {
   readonly observedSessions: readonly SessionFacts[];
   /** The new reservation's hold (Slot.heldUntil), ISO time. */
   readonly heldUntil: string;
+  /** What the reservation's holder makes (Slot.intent); absent, other invocations wait on its outcome. */
+  readonly intent?: ReservationIntent;
   /**
    * The ENI item as planning read it (null: none): the reservation is written against its version without reading
    * it again, and re-read only when someone changed it since. Absent: read first.
@@ -147,8 +149,15 @@ export interface LedgerPort extends OutboxPort {
   /**
    * Sets (renews, takes over) or, with undefined, drops the hold of a reservation still waiting for its session.
    * `sessionNumber`: the slot's number, which lets one conditional write do it without reading the item first.
+   * `intent`: the new holder's, on a takeover (it creates with its own settings); absent, the slot's stays.
    */
-  holdSlot(eniId: string, reservationId: string, heldUntil: string | undefined, sessionNumber?: number): Promise<void>;
+  holdSlot(
+    eniId: string,
+    reservationId: string,
+    heldUntil: string | undefined,
+    sessionNumber?: number,
+    intent?: ReservationIntent,
+  ): Promise<void>;
   markSlotReleasing(eniId: string, sessionId: string): Promise<void>;
   /** Removes the slot matching the reservation or session; returns what remains (undefined: no item). */
   removeSlot(eniId: string, match: { reservationId?: string; sessionId?: string }): Promise<EniLedger | undefined>;

@@ -3,6 +3,7 @@
  * new attach takes. Pure: the ledger adapter (shared/aws/ledger/eni-slots.ts) reads the ENI item, applies these under the
  * item's version and writes the result.
  */
+import { type Desired, matchesDesired } from './plan';
 import { freeSessionNumbers, MAX_SESSIONS_PER_ENI } from './session-number';
 import type { SessionFacts } from './types';
 
@@ -24,6 +25,25 @@ export interface Slot {
    * reservation for its outcome and replays its ClientToken only once the hold has lapsed or was dropped.
    */
   readonly heldUntil?: string;
+  /** What the reservation's holder is making, while it is reserved (see ReservationIntent). */
+  readonly intent?: ReservationIntent;
+}
+
+/**
+ * What a reservation's holder creates beyond the slot's target and number, and the messages that bring its trigger
+ * back until its run succeeds (SQS records, returned to their queue when the run fails). Another attach that wants
+ * the same session and finds the hold live leaves the ENI to such a holder at once (leftToHolder) instead of waiting
+ * on its outcome: a launch's two events, converged by two invocations, then spend one converge on the ENI, not two.
+ */
+export interface ReservationIntent {
+  readonly filterId: string;
+  readonly virtualNetworkId?: number;
+  readonly packetLength?: number;
+  /**
+   * The SQS message ids that bring the holder's trigger back until its run succeeds (or they are dead-lettered);
+   * empty when nothing brings it back (a sweep, a CLI run).
+   */
+  readonly redeliveredAs: readonly string[];
 }
 
 /** What the ledger holds for one ENI: its slots, the instance it was last seen on, the item's version. */
@@ -43,6 +63,9 @@ export type SlotReservation =
       readonly sessionNumber: number;
       readonly targetId: string;
       readonly sessionId?: string;
+      /** While it waits for its session: its hold and its holder's intent, as the slot has them. */
+      readonly heldUntil?: string;
+      readonly intent?: ReservationIntent;
     }
   | { readonly kind: 'full' };
 
@@ -57,6 +80,8 @@ export interface SlotWish {
   readonly reservationId: string;
   /** The new reservation's hold (Slot.heldUntil), ISO time. */
   readonly heldUntil: string;
+  /** What its holder makes (Slot.intent). */
+  readonly intent?: ReservationIntent;
 }
 
 /**
@@ -101,7 +126,30 @@ export function existingReservation(slots: readonly Slot[]): ExistingReservation
     sessionNumber: held.sessionNumber,
     targetId: held.targetId,
     ...(held.state === 'active' && held.sessionId !== undefined ? { sessionId: held.sessionId } : {}),
+    ...(held.state === 'reserved' && held.heldUntil !== undefined ? { heldUntil: held.heldUntil } : {}),
+    ...(held.state === 'reserved' && held.intent !== undefined ? { intent: held.intent } : {}),
   };
+}
+
+/**
+ * Whether an attach that wants `desired` on the ENI can leave it to the reservation's holder without waiting: the
+ * hold is live, the holder makes a session that matches (target and settings), and its trigger comes back to it
+ * until its run succeeds, so that its outcome is recorded even if this run of it fails. What the waiter would
+ * have done after waiting (keep that session) is then what the holder's run does. `ownMessages`: the messages that
+ * bring the asking run's own trigger back. A run that carries the holder's trigger (its message, delivered again
+ * after the holder died with the hold still live) never leaves the ENI to it: nothing would bring it back again.
+ */
+export function leftToHolder(reservation: ExistingReservation, desired: Desired, now: Date, ownMessages: readonly string[]): boolean {
+  const { intent, heldUntil } = reservation;
+  if (reservation.sessionId !== undefined || intent === undefined || heldUntil === undefined) return false;
+  if (!holderComesBack(intent, ownMessages)) return false;
+  return Date.parse(heldUntil) > now.getTime() && matchesDesired({ targetId: reservation.targetId, ...intent }, desired);
+}
+
+/** Whether the holder's trigger comes back by messages of its own, not by those of the asking run (leftToHolder). */
+export function holderComesBack(intent: ReservationIntent | undefined, ownMessages: readonly string[]): boolean {
+  const messages = intent?.redeliveredAs ?? [];
+  return messages.length > 0 && !messages.some((message) => ownMessages.includes(message));
 }
 
 /** A reservation still waiting for its session whose holder is alive (its hold has not lapsed): someone is on it. */
@@ -134,6 +182,7 @@ export function chooseSlot(slots: readonly Slot[], wish: SlotWish, at: string): 
     instanceId: wish.instanceId,
     updatedAt: at,
     heldUntil: wish.heldUntil,
+    ...(wish.intent !== undefined ? { intent: wish.intent } : {}),
   };
   return {
     slots: [...slots, slot],

@@ -375,7 +375,10 @@ function loadsAfterDetaches(input: PlanInput, strays: readonly SessionFacts[], d
   return loads;
 }
 
-export function matchesDesired(session: SessionFacts, desired: Desired): boolean {
+/** The settings a session has, or a reservation will give it (SessionSettings): what "matches" compares. */
+export type SessionSettings = Pick<SessionFacts, 'targetId' | 'filterId' | 'virtualNetworkId' | 'packetLength'>;
+
+export function matchesDesired(session: SessionSettings, desired: Desired): boolean {
   return (
     session.filterId === desired.filterId &&
     desired.targetIds.has(session.targetId) &&

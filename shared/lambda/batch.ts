@@ -115,8 +115,9 @@ export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps, gate?:
     const applied = await applyPlansReporting(
       named,
       (plan) => {
-        const { eventId, eventTime } = byInstance.get(plan.instanceId) as NamedInstance;
-        return { eventId, ...(eventTime ? { eventTime } : {}) };
+        const { eventId, eventTime, messageIds } = byInstance.get(plan.instanceId) as NamedInstance;
+        // A failed instance fails its records (below), and SQS delivers them again.
+        return { eventId, ...(eventTime ? { eventTime } : {}), redeliveredAs: [...messageIds] };
       },
       deps,
     );

@@ -1,31 +1,97 @@
 /**
- * Two invocations converging one ENI at once: the second finds the first's live reservation in the ledger and waits
- * for the outcome the first records there, however long EC2 keeps the first waiting. It never replays the first's
+ * Two invocations converging one ENI at once (a launch's state change and tag change in two batches): the second
+ * finds the first's live reservation in the ledger. When the holder makes the session the second wants and its
+ * trigger comes back to it until its run succeeds (an SQS record), the second leaves the ENI to it at once and
+ * records nothing: one converge of the ENI, not two. Otherwise (a direct invocation, other settings) it waits for the
+ * outcome the holder records, however long EC2 keeps the holder waiting. It never replays a live holder's
  * ClientToken: a replay is idempotent but spends a token of the account's shared mutating budget.
  */
+import { Ec2Error } from '@vpc-mirror-orchestrator/ec2-sim';
 import type { Handler } from 'aws-lambda';
 import type { ConvergeSummary } from '../../shared/converge';
+import { handleTriggerEvent } from '../../shared/lambda/batch';
+import { endpointsOf, type Wiring, wire } from '../support/deps';
+import { type CountedDocuments, countedDocuments } from '../support/dynamo-requests';
 import { createLambdaContext } from '../support/lambda-context';
 import { signal } from '../support/signal';
 import { Ec2Seeder, fixtureEvent, sessionsOn, setFunctionEnvironment, startTestCloud, type TestCloud } from '../support/test-cloud';
+import { sqsBatchOf, stateChangeEvent, tagChangeEvent } from '../support/trigger-events';
 
 /** The racer used to wait a fixed 2.5 s of wall time for the holder, then replay its create. */
 const OLD_WAIT_MS = 100 + 200 + 400 + 800 + 1000;
 const SLOW_HOLDER_MS = 10 * OLD_WAIT_MS;
+const TAG = { 'traffic-mirror': 'true' };
+const WRITES = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems'];
 
 let cloud: TestCloud;
 let seed: Ec2Seeder;
+let filterId: string;
+let nlbTargetId: string;
 let instanceEvents: Handler<unknown, ConvergeSummary>;
+const opened: Array<{ wiring: Wiring; counted: CountedDocuments }> = [];
 
 const invoke = (event: unknown) => instanceEvents(event, createLambdaContext(), () => undefined) as Promise<ConvergeSummary>;
+
+/** A function container of its own, reading SQS batches: converge's wiring over a counting DynamoDB client. */
+function container(options: { filterId?: string; ec2MaxAttempts?: number } = {}) {
+  const counted = countedDocuments(cloud.table.endpoint);
+  const wiring = wire(
+    { ...endpointsOf(cloud), documents: counted.documents },
+    {
+      targetIds: [nlbTargetId],
+      filterId: options.filterId ?? filterId,
+      ...(options.ec2MaxAttempts !== undefined ? { ec2MaxAttempts: options.ec2MaxAttempts } : {}),
+    },
+  );
+  opened.push({ wiring, counted });
+  return { deps: wiring.deps, counted };
+}
+
+/** Holds every create EC2 receives until `release` fires; `entered` fires at the first. */
+function holdCreates() {
+  const entered = signal();
+  const release = signal();
+  let creates = 0;
+  const unhook = cloud.sim.hook('CreateTrafficMirrorSession', 'before', async () => {
+    creates += 1;
+    entered.fire();
+    await release.fired;
+  });
+  return { entered, release, unhook, creates: () => creates };
+}
+
+/** The attaches announced for the instance. */
+const attachEventsFor = (instanceId: string) =>
+  cloud.bus.events.filter(
+    (event) => event.detailType === 'Mirror Session Attached' && (event.detail as { instanceId?: string }).instanceId === instanceId,
+  );
+
+/** The decisions a container logs from now on, as "action:reason". */
+function decisionsLoggedBy(deps: ReturnType<typeof container>['deps']): () => string[] {
+  const info = jest.spyOn(deps.logger, 'info');
+  return () =>
+    info.mock.calls
+      .filter(([message]) => message === 'decision')
+      .map(([, fields]) => {
+        const { action, reason } = fields as { action: string; reason: string };
+        return `${action}:${reason}`;
+      });
+}
 
 beforeAll(async () => {
   cloud = await startTestCloud();
   seed = new Ec2Seeder(cloud);
-  const filterId = await seed.filter();
-  const nlbTargetId = await seed.loadBalancerTarget();
+  filterId = await seed.filter();
+  nlbTargetId = await seed.loadBalancerTarget();
   setFunctionEnvironment(cloud, { targetIds: [nlbTargetId], filterId });
   instanceEvents = (await import('../../functions/instance-events')).handler as Handler<unknown, ConvergeSummary>;
+});
+
+afterEach(() => {
+  for (const { wiring, counted } of opened.splice(0)) {
+    wiring.destroy();
+    counted.destroy();
+  }
 });
 
 afterAll(async () => {
@@ -34,10 +100,11 @@ afterAll(async () => {
 
 describe('converge racing on one reservation', () => {
   it(
-    'waits for a holder slowed to 10x the old wait instead of replaying its ClientToken',
+    'waits for a directly invoked holder slowed to 10x the old wait instead of replaying its ClientToken',
     async () => {
-      // Arrange: the first create EC2 receives is held for SLOW_HOLDER_MS (EC2 throttling the holder, say).
-      const instance = await seed.launch({ tags: { 'traffic-mirror': 'true' } });
+      // Arrange: the first create EC2 receives is held for SLOW_HOLDER_MS (EC2 throttling the holder, say). A direct
+      // invocation's trigger does not come back to it by itself, so the racer cannot leave the ENI to it.
+      const instance = await seed.launch({ tags: TAG });
       cloud.sim.resetCalls();
       const holderInCreate = signal();
       let creates = 0;
@@ -63,4 +130,87 @@ describe('converge racing on one reservation', () => {
     },
     4 * SLOW_HOLDER_MS,
   );
+
+  it("leaves a launch's ENI to the batch converging its other event, without waiting or writing to the ledger", async () => {
+    // Arrange: the batch with a launch's state change holds the ENI's reservation while EC2 keeps its create
+    // waiting, for as long as the test says.
+    const instance = await seed.launch({ tags: TAG });
+    const holder = container();
+    const racer = container();
+    const racerDecisions = decisionsLoggedBy(racer.deps);
+    const creates = holdCreates();
+    const held = handleTriggerEvent(sqsBatchOf(stateChangeEvent(instance.instanceId, 'running')), holder.deps);
+    await creates.entered.fired;
+
+    // Act: the batch with its tag change converges while the holder is still inside EC2. Were it to wait on the
+    // holder, this would never resolve (the holder is released only after it).
+    const raced = await handleTriggerEvent(sqsBatchOf(tagChangeEvent(instance.instanceId, Object.keys(TAG), TAG)), racer.deps);
+    creates.release.fire();
+    const holderAnswer = await held;
+    creates.unhook();
+
+    // Assert: one create, by the holder; the racer decided to leave the ENI to it and wrote nothing.
+    expect([holderAnswer, raced]).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+    expect(creates.creates()).toBe(1);
+    expect(sessionsOn(cloud, instance.eniIds)).toHaveLength(1);
+    expect(attachEventsFor(instance.instanceId)).toHaveLength(1);
+    expect(racerDecisions()).toEqual(['skip:handled-by-concurrent-invocation']);
+    expect(Object.keys(racer.counted.byOperation()).filter((operation) => WRITES.includes(operation))).toEqual([]);
+  });
+
+  it('loses nothing when the holder it left the ENI to fails: the holder is delivered again and makes the session', async () => {
+    // Arrange: the holder's container gives up a create after one try; EC2 fails the first one (an internal error).
+    const instance = await seed.launch({ tags: TAG });
+    const holder = container({ ec2MaxAttempts: 1 });
+    const racer = container();
+    const entered = signal();
+    const release = signal();
+    let creates = 0;
+    const unhook = cloud.sim.hook('CreateTrafficMirrorSession', 'before', async () => {
+      creates += 1;
+      if (creates > 1) return;
+      entered.fire();
+      await release.fired;
+      throw new Ec2Error('InternalError', 'An internal error has occurred.', 500);
+    });
+    const batch = sqsBatchOf(stateChangeEvent(instance.instanceId, 'running'));
+    const held = handleTriggerEvent(batch, holder.deps);
+    await entered.fired;
+
+    // Act: the racer leaves the ENI to the holder; the holder's create then fails, and SQS delivers its record again.
+    const raced = await handleTriggerEvent(sqsBatchOf(tagChangeEvent(instance.instanceId, Object.keys(TAG), TAG)), racer.deps);
+    release.fire();
+    const failed = await held;
+    const redelivered = await handleTriggerEvent(batch, holder.deps);
+    unhook();
+
+    // Assert
+    expect(raced).toEqual({ batchItemFailures: [] });
+    expect(failed).toEqual({ batchItemFailures: [{ itemIdentifier: batch.Records[0]?.messageId }] });
+    expect(redelivered).toEqual({ batchItemFailures: [] });
+    expect(sessionsOn(cloud, instance.eniIds)).toHaveLength(1);
+    expect(attachEventsFor(instance.instanceId)).toHaveLength(1);
+  });
+
+  it('waits on a holder that makes the session with other settings, then replaces it with its own', async () => {
+    // Arrange: a deploy changed the filter; the holder's container still runs with the old one.
+    const instance = await seed.launch({ tags: TAG });
+    const newFilterId = await seed.filter();
+    const holder = container();
+    const racer = container({ filterId: newFilterId });
+    const creates = holdCreates();
+    const held = handleTriggerEvent(sqsBatchOf(stateChangeEvent(instance.instanceId, 'running')), holder.deps);
+    await creates.entered.fired;
+
+    // Act: the racer starts while the holder is in EC2, and the holder is let through a moment later.
+    const raced = handleTriggerEvent(sqsBatchOf(tagChangeEvent(instance.instanceId, Object.keys(TAG), TAG)), racer.deps);
+    setTimeout(creates.release.fire, 1_000);
+    const answers = await Promise.all([held, raced]);
+    creates.unhook();
+
+    // Assert: the racer waited for the holder's session and replaced it: one session, with the new filter.
+    expect(answers).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+    const sessions = sessionsOn(cloud, instance.eniIds);
+    expect(sessions.map((session) => session.trafficMirrorFilterId)).toEqual([newFilterId]);
+  }, 30_000);
 });

@@ -158,8 +158,10 @@ describe('writes that the plan or the condition already prove', () => {
     heldUntil: HELD_UNTIL,
   });
 
+  const intent = { filterId: 'tmf-x', redeliveredAs: ['message-1'] };
+
   it('activates a reservation with one conditional write on its slot, and only once', async () => {
-    const reserved = await ledger.reserveSlot({ ...request('eni-act'), known: null });
+    const reserved = await ledger.reserveSlot({ ...request('eni-act'), intent, known: null });
     if (reserved.kind !== 'reserved') throw new Error('expected a reservation');
 
     counter.reset();
@@ -171,7 +173,24 @@ describe('writes that the plan or the condition already prove', () => {
     const stored = (await ledger.readEniLedgers(['eni-act'])).get('eni-act');
     expect(stored?.version).toBe(2);
     expect(stored?.slots).toEqual([expect.objectContaining({ state: 'active', sessionId: 'tms-act' })]);
+    // Its hold and its holder's intent are about the wait for the session: gone with it.
     expect(stored?.slots[0]?.heldUntil).toBeUndefined();
+    expect(stored?.slots[0]?.intent).toBeUndefined();
+  });
+
+  it("hands a reservation over with one conditional write: the new holder's hold and intent, the old one's renewals keep it", async () => {
+    const reserved = await ledger.reserveSlot({ ...request('eni-take'), intent, known: null });
+    if (reserved.kind !== 'reserved') throw new Error('expected a reservation');
+    const taker = { filterId: 'tmf-y', redeliveredAs: [] };
+    const later = '2026-10-02T14:07:11.000Z';
+
+    counter.reset();
+    await counted.holdSlot('eni-take', reserved.reservationId, later, reserved.sessionNumber, taker);
+    expect(counter.reads().requests).toEqual({ UpdateItem: 1 });
+    await ledger.holdSlot('eni-take', reserved.reservationId, '2026-10-02T14:08:11.000Z', reserved.sessionNumber);
+
+    const [slot] = (await ledger.readEniLedgers(['eni-take'])).get('eni-take')?.slots ?? [];
+    expect(slot).toEqual(expect.objectContaining({ state: 'reserved', heldUntil: '2026-10-02T14:08:11.000Z', intent: taker }));
   });
 
   it('reserves against the version planning read, and goes on from the item its failed write returns', async () => {

@@ -1,4 +1,5 @@
-import { chooseSlot, type Slot, type SlotWish } from '../../shared/domain/eni-slots';
+import { chooseSlot, type ExistingReservation, leftToHolder, type Slot, type SlotWish } from '../../shared/domain/eni-slots';
+import type { Desired } from '../../shared/domain/plan';
 
 const AT = '2026-12-04T12:00:00.000Z';
 const wish: SlotWish = {
@@ -74,5 +75,59 @@ describe('chooseSlot', () => {
 
     expect(result).toEqual({ kind: 'full' });
     expect(slots).toHaveLength(3);
+  });
+});
+
+describe('leftToHolder', () => {
+  const now = new Date(AT);
+  const desired: Desired = {
+    filterId: 'tmf-0123456789abcdef0',
+    targetIds: new Set([wish.targetId]),
+    virtualNetworkId: undefined,
+    packetLength: undefined,
+  };
+  const live: ExistingReservation = {
+    kind: 'existing',
+    reservationId: 'r-holder',
+    sessionNumber: 1,
+    targetId: wish.targetId,
+    heldUntil: '2026-12-04T12:00:10.000Z',
+    intent: { filterId: desired.filterId, redeliveredAs: ['holder-message'] },
+  };
+  const own = ['racer-message'];
+
+  it('leaves the ENI to a live holder that makes the wanted session and whose trigger comes back to it', () => {
+    expect(leftToHolder(live, desired, now, own)).toBe(true);
+  });
+
+  it("never leaves it to a holder whose trigger is the asker's own, delivered again after the holder died", () => {
+    expect(leftToHolder(live, desired, now, ['racer-message', 'holder-message'])).toBe(false);
+  });
+
+  it.each<[string, Partial<ExistingReservation>]>([
+    ['its trigger does not come back (a sweep, a CLI run)', { intent: { filterId: desired.filterId, redeliveredAs: [] } }],
+    ['it says nothing of what it makes', { intent: undefined }],
+    ['its hold has lapsed (its holder died)', { heldUntil: '2026-12-04T11:59:59.999Z' }],
+    ['it is no longer held (its holder gave up)', { heldUntil: undefined }],
+    ['it makes the session with another filter', { intent: { filterId: 'tmf-00000000000000009', redeliveredAs: ['holder-message'] } }],
+    ['it makes the session on a target no longer allowed', { targetId: 'tmt-00000000000000009' }],
+    [
+      'it makes the session with another packet length',
+      { intent: { filterId: desired.filterId, packetLength: 100, redeliveredAs: ['holder-message'] } },
+    ],
+    ['its session exists already (kept, and checked, instead)', { sessionId: 'tms-made' }],
+  ])('waits instead when %s', (_case, change) => {
+    const reservation = { ...live, ...change } as ExistingReservation;
+
+    expect(leftToHolder(reservation, desired, now, own)).toBe(false);
+  });
+
+  it('carries the intent of a new reservation into its slot, and back out to whoever finds it', () => {
+    const intent = { filterId: desired.filterId, redeliveredAs: ['holder-message'] };
+    const { slots } = chooseSlot([], { ...wish, intent }, AT);
+
+    const found = chooseSlot(slots, { ...wish, reservationId: 'r-racer' }, AT).result;
+
+    expect(found).toEqual({ ...live, reservationId: 'r-new', heldUntil: wish.heldUntil, intent });
   });
 });

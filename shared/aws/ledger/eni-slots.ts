@@ -6,7 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SlotRequest } from '../../converge/ports';
-import { chooseSlot, type EniLedger, type Slot, type SlotReservation, syncObservedSessions } from '../../domain/eni-slots';
+import {
+  chooseSlot,
+  type EniLedger,
+  type ReservationIntent,
+  type Slot,
+  type SlotReservation,
+  syncObservedSessions,
+} from '../../domain/eni-slots';
 import { RetryableError } from '../../domain/errors';
 import type { SessionFacts } from '../../domain/types';
 import { eniKey, INSTANCE_INDEX, instanceIndexKey, instanceIndexPk, trackedIndexKey } from './keys';
@@ -178,7 +185,7 @@ export function createEniSlots(table: LedgerTable) {
     return updateSlotByNumber(
       eniId,
       sessionNumber,
-      'SET slots.#n.#state = :active, slots.#n.sessionId = :sessionId, slots.#n.updatedAt = :at, updatedAt = :at REMOVE slots.#n.heldUntil',
+      'SET slots.#n.#state = :active, slots.#n.sessionId = :sessionId, slots.#n.updatedAt = :at, updatedAt = :at REMOVE slots.#n.heldUntil, slots.#n.intent',
       'slots.#n.reservationId = :reservationId AND NOT (slots.#n.#state = :active AND slots.#n.sessionId = :sessionId)',
       { ':active': 'active', ':sessionId': sessionId, ':reservationId': reservationId, ':at': at },
     );
@@ -194,7 +201,7 @@ export function createEniSlots(table: LedgerTable) {
       return {
         slots: slots.map((candidate) => {
           if (candidate !== slot) return candidate;
-          const { heldUntil: _done, ...active } = slot;
+          const { heldUntil: _done, intent: _made, ...active } = slot;
           return { ...active, state: 'active' as const, sessionId, updatedAt: at };
         }),
         result: true,
@@ -202,28 +209,47 @@ export function createEniSlots(table: LedgerTable) {
     });
   }
 
-  /** The reserved slot of that number held until `heldUntil` (or no longer held) in one update; false when it fails. */
-  function holdByNumber(eniId: string, reservationId: string, heldUntil: string | undefined, sessionNumber: number): Promise<boolean> {
-    return updateSlotByNumber(
-      eniId,
-      sessionNumber,
-      heldUntil === undefined ? 'REMOVE slots.#n.heldUntil' : 'SET slots.#n.heldUntil = :heldUntil',
-      'slots.#n.reservationId = :reservationId AND slots.#n.#state = :reserved',
-      { ':reservationId': reservationId, ':reserved': 'reserved', ...(heldUntil === undefined ? {} : { ':heldUntil': heldUntil }) },
-    );
+  /**
+   * The reserved slot of that number held until `heldUntil` (or no longer held) in one update, with `intent` its new
+   * holder's when given (a takeover); false when it fails.
+   */
+  function holdByNumber(
+    eniId: string,
+    reservationId: string,
+    heldUntil: string | undefined,
+    sessionNumber: number,
+    intent: ReservationIntent | undefined,
+  ): Promise<boolean> {
+    const sets = [
+      ...(heldUntil === undefined ? [] : ['slots.#n.heldUntil = :heldUntil']),
+      ...(intent === undefined ? [] : ['slots.#n.intent = :intent']),
+    ];
+    const update = [sets.length > 0 ? `SET ${sets.join(', ')}` : '', heldUntil === undefined ? 'REMOVE slots.#n.heldUntil' : '']
+      .filter((part) => part !== '')
+      .join(' ');
+    return updateSlotByNumber(eniId, sessionNumber, update, 'slots.#n.reservationId = :reservationId AND slots.#n.#state = :reserved', {
+      ':reservationId': reservationId,
+      ':reserved': 'reserved',
+      ...(heldUntil === undefined ? {} : { ':heldUntil': heldUntil }),
+      ...(intent === undefined ? {} : { ':intent': intent }),
+    });
   }
 
-  async function holdSlot(eniId: string, reservationId: string, heldUntil: string | undefined, sessionNumber?: number): Promise<void> {
-    if (sessionNumber !== undefined && (await holdByNumber(eniId, reservationId, heldUntil, sessionNumber))) return;
+  async function holdSlot(
+    eniId: string,
+    reservationId: string,
+    heldUntil: string | undefined,
+    sessionNumber?: number,
+    intent?: ReservationIntent,
+  ): Promise<void> {
+    if (sessionNumber !== undefined && (await holdByNumber(eniId, reservationId, heldUntil, sessionNumber, intent))) return;
     await mutateEni(eniId, undefined, (current) => {
       const slots = current?.slots ?? [];
       const slot = slots.find((candidate) => candidate.reservationId === reservationId && candidate.state === 'reserved');
-      if (slot === undefined || slot.heldUntil === heldUntil) return { result: undefined };
+      if (slot === undefined || (slot.heldUntil === heldUntil && intent === undefined)) return { result: undefined };
       const { heldUntil: _previous, ...rest } = slot;
-      return {
-        slots: slots.map((candidate) => (candidate === slot ? { ...rest, ...(heldUntil !== undefined ? { heldUntil } : {}) } : candidate)),
-        result: undefined,
-      };
+      const held: Slot = { ...rest, ...(heldUntil !== undefined ? { heldUntil } : {}), ...(intent !== undefined ? { intent } : {}) };
+      return { slots: slots.map((candidate) => (candidate === slot ? held : candidate)), result: undefined };
     });
   }
 
