@@ -165,6 +165,10 @@ class InstanceRun {
    * before activating, so this run does not write it again.
    */
   private readonly mirroredByOthers = new Set<string>();
+  /** The first live reservation this run left an ENI of the instance to (leaveToHolder). */
+  private leftTo: ExistingReservation | undefined;
+  /** Whether this run has held a reservation of the instance (created, or tried to, under it). */
+  private holdsAReservation = false;
   /** The ENI items as planning read them; an ENI leaves once this run has written to it. */
   private readonly plannedEnis: Map<string, EniLedger | null>;
 
@@ -618,6 +622,7 @@ class InstanceRun {
       ...(config.virtualNetworkId !== undefined ? { virtualNetworkId: config.virtualNetworkId } : {}),
       ...(config.packetLength !== undefined ? { packetLength: config.packetLength } : {}),
       redeliveredAs: this.ownMessages(),
+      attaches: this.plan.decisions.flatMap((planned) => (planned.action === 'attach' ? [planned.eniId] : [])),
     };
   }
 
@@ -671,6 +676,7 @@ class InstanceRun {
 
   /** Attach: the first target candidate that takes the ENI; refused when none does. */
   private async attach(decision: AttachDecision, replacedOnce = false): Promise<void> {
+    if (!replacedOnce && this.leavesWithTheInstance(decision)) return;
     if (this.runWide.accountQuotaRefusal !== undefined) {
       this.note({
         action: 'refuse',
@@ -785,17 +791,34 @@ class InstanceRun {
    * this one logs its decision and records nothing (a recorded skip would cost a history item and a decisions write).
    */
   private leaveToHolder(eniId: string, slot: ExistingReservation): void {
+    this.leftTo ??= slot;
+    this.leave(eniId, {
+      targetId: slot.targetId,
+      sessionNumber: slot.sessionNumber,
+      detail: `left to the invocation that holds reservation ${slot.reservationId}: it makes the same session and its trigger comes back to it until it records the outcome`,
+    });
+  }
+
+  /**
+   * An ENI that the holder this run left another of the instance's ENIs to attaches next (its plan lists it, and
+   * its settings match what this run wants here), while this run holds no reservation of the instance: left to it
+   * as well, before any write. That holder attaches the instance's ENIs one at a time, so this run would otherwise
+   * find the next ENI free and converge half the instance in a second batch. A run that holds a reservation never
+   * does this, so two runs can never each leave an ENI to the other.
+   */
+  private leavesWithTheInstance(decision: AttachDecision): boolean {
+    const holder = this.leftTo;
+    if (holder === undefined || this.holdsAReservation || holder.intent?.attaches?.includes(decision.eniId) !== true) return false;
+    if (!leftToHolder(holder, this.desiredFor(decision), this.deps.clock.now(), this.ownMessages())) return false;
+    this.leave(decision.eniId, {
+      detail: `left to the invocation that holds reservation ${holder.reservationId} on another of the instance's ENIs: its plan attaches this one next, with the same settings, and its trigger comes back to it until it records the outcome`,
+    });
+    return true;
+  }
+
+  private leave(eniId: string, facts: Pick<DecisionRecord, 'targetId' | 'sessionNumber' | 'detail'>): void {
     this.mirroredByOthers.add(eniId);
-    this.log(
-      this.full({
-        action: 'skip',
-        eniId,
-        targetId: slot.targetId,
-        sessionNumber: slot.sessionNumber,
-        reason: 'handled-by-concurrent-invocation',
-        detail: `left to the invocation that holds reservation ${slot.reservationId}: it makes the same session and its trigger comes back to it until it records the outcome`,
-      }),
-    );
+    this.log(this.full({ action: 'skip', eniId, ...facts, reason: 'handled-by-concurrent-invocation' }));
     // What the holder records for the ENI: this run's decisions, when written for another reason, agree with it.
     this.decided[eniId] = MIRRORED;
   }
@@ -861,6 +884,7 @@ class InstanceRun {
     const { ec2, ledger, config } = this.deps;
     const { reservationId } = slot;
     let sessionId: string;
+    this.holdsAReservation = true;
     this.keepHeld(decision.eniId, reservationId, slot.sessionNumber);
     try {
       ({ sessionId } = await ec2.createSession({

@@ -44,6 +44,8 @@ export interface ReservationIntent {
    * empty when nothing brings it back (a sweep, a CLI run).
    */
   readonly redeliveredAs: readonly string[];
+  /** The instance's ENIs the holder's plan attaches with these settings, this one among them. */
+  readonly attaches?: readonly string[];
 }
 
 /** What the ledger holds for one ENI: its slots, the instance it was last seen on, the item's version. */

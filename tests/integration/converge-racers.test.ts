@@ -131,10 +131,10 @@ describe('converge racing on one reservation', () => {
     4 * SLOW_HOLDER_MS,
   );
 
-  it("leaves a launch's ENI to the batch converging its other event, without waiting or writing to the ledger", async () => {
-    // Arrange: the batch with a launch's state change holds the ENI's reservation while EC2 keeps its create
-    // waiting, for as long as the test says.
-    const instance = await seed.launch({ tags: TAG });
+  it("leaves a launch's ENIs to the batch converging its other event, without waiting or writing to the ledger", async () => {
+    // Arrange: a launch with two ENIs. The batch with its state change holds the first ENI's reservation while EC2
+    // keeps its create waiting, for as long as the test says; it has not reached the second ENI yet.
+    const instance = await seed.launch({ tags: TAG, interfaces: 2 });
     const holder = container();
     const racer = container();
     const racerDecisions = decisionsLoggedBy(racer.deps);
@@ -149,12 +149,12 @@ describe('converge racing on one reservation', () => {
     const holderAnswer = await held;
     creates.unhook();
 
-    // Assert: one create, by the holder; the racer decided to leave the ENI to it and wrote nothing.
+    // Assert: one create per ENI, both by the holder; the racer left both ENIs to it and wrote nothing.
     expect([holderAnswer, raced]).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
-    expect(creates.creates()).toBe(1);
-    expect(sessionsOn(cloud, instance.eniIds)).toHaveLength(1);
-    expect(attachEventsFor(instance.instanceId)).toHaveLength(1);
-    expect(racerDecisions()).toEqual(['skip:handled-by-concurrent-invocation']);
+    expect(creates.creates()).toBe(2);
+    expect(sessionsOn(cloud, instance.eniIds)).toHaveLength(2);
+    expect(attachEventsFor(instance.instanceId)).toHaveLength(2);
+    expect(racerDecisions()).toEqual(['skip:handled-by-concurrent-invocation', 'skip:handled-by-concurrent-invocation']);
     expect(Object.keys(racer.counted.byOperation()).filter((operation) => WRITES.includes(operation))).toEqual([]);
   });
 
