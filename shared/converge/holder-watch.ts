@@ -1,9 +1,10 @@
 /**
  * How an invocation's racers learn what the holders of their ENIs' reservations did: every ENI waited on is read in
  * one ledger request per tick, whichever instance run waits on it, with the last decisions of the waiting instances
- * in the same BatchGetItem. A batch whose instances race another invocation's (a launch's two events in two
- * batches) pays one read a tick, not one per ENI, and learns the decisions the holder recorded, so that it need not
- * write them again.
+ * in the same BatchGetItem. A batch whose instances wait on another invocation's pays one read a tick, not one per
+ * ENI, and learns the decisions the holder recorded, so that it need not write them again. Holders a run can leave
+ * the ENI to (an SQS-triggered holder making the same session: leftToHolder) are not waited on at all; these are
+ * the others (a sweep's, a CLI run's, a direct invocation's, or one making the session with other settings).
  */
 import type { EniLedger } from '../domain/eni-slots';
 import type { ConvergeDeps } from './ports';
