@@ -45,6 +45,10 @@ export interface BurstMeasurement {
   /** Managed sessions in the final world (whatever their ENI). */
   readonly managedSessions: number;
   readonly logLevels: Readonly<Record<string, number>>;
+  /** The handlers' decision lines, "action:reason" -> count. */
+  readonly decisions: Readonly<Record<string, number>>;
+  /** Instances whose sessions were attached by more than one invocation (a launch converged in two batches). */
+  readonly instancesAttachedByTwo: number;
   /** "<function> <kind>: <errorType>: <message>" -> attempts that failed that way. */
   readonly failureKinds: Readonly<Record<string, number>>;
   /** Attempt durations (ms): a container's first invocation (lazy compilation, first connections) and the rest. */

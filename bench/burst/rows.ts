@@ -344,6 +344,19 @@ export function burstRows(m: BurstMeasurement): { rows: ReportRow[]; findings: s
       `${m.loadAverage.cores} cores; a load well above the cores means other work shared the machine and every timing is inflated`,
     ),
   );
+  const decided = (key: string) => m.decisions[key] ?? 0;
+  rows.push(
+    informative(
+      "a launch's two events: ENIs attached / left to the holder at once / found mirrored",
+      `${decided('attach:eligible')} / ${decided('skip:handled-by-concurrent-invocation')} / ${decided('keep:already-mirrored')}`,
+      `each launch sends a running event and a tag change, often converged by two invocations at once: the second leaves the ENI to the first's live reservation (no wait, no write), or plans after the first settled and keeps its session; instances attached by two invocations: ${m.instancesAttachedByTwo}; every decision: ${
+        Object.entries(m.decisions)
+          .sort(([, a], [, b]) => b - a)
+          .map(([key, n]) => `${key} ${n}`)
+          .join(', ') || '-'
+      }`,
+    ),
+  );
   rows.push(
     informative(
       'handler log lines by level',

@@ -177,6 +177,8 @@ export async function runBurstOnce(
   );
   const logLevels: Record<string, number> = {};
   const failureKinds: Record<string, number> = {};
+  const decisions: Record<string, number> = {};
+  const attachedBy = new Map<string, Set<string>>();
   const containersSeen = new Set<string>();
   const durations = { firstInContainer: [] as number[], later: [] as number[] };
   const handlerLog = options.handlerLog ? createWriteStream(path.resolve(options.handlerLog)) : undefined;
@@ -205,6 +207,7 @@ export async function runBurstOnce(
       );
       const level = typeof line.json?.['level'] === 'string' ? (line.json['level'] as string) : line.stream;
       logLevels[level] = (logLevels[level] ?? 0) + 1;
+      if (line.json?.['message'] === 'decision') countDecision(line.json, line.requestId, decisions, attachedBy);
     },
   });
   let counter: DynamoCounter | undefined;
@@ -306,6 +309,8 @@ export async function runBurstOnce(
       invariants,
       managedSessions: snapshot.sessions.filter((session) => session.tags[OWNER_TAG] === identity.ownerId).length,
       logLevels,
+      decisions,
+      instancesAttachedByTwo: [...attachedBy.values()].filter((invocations) => invocations.size > 1).length,
       failureKinds,
       durations,
       cpu: { handlerMs: handlerCpuMs, localCloudMs: localCloudCpuMs, wallSeconds: burstWallSeconds, containersMeasured: cpuAfter.size },
@@ -317,4 +322,19 @@ export async function runBurstOnce(
     await counter?.close();
     await new Promise<void>((resolve) => (handlerLog ? handlerLog.end(() => resolve()) : resolve()));
   }
+}
+
+/** One decision line: counted by "action:reason", and its invocation remembered for the instance it attached. */
+function countDecision(
+  fields: Readonly<Record<string, unknown>>,
+  requestId: string | undefined,
+  decisions: Record<string, number>,
+  attachedBy: Map<string, Set<string>>,
+): void {
+  const key = `${String(fields['action'])}:${String(fields['reason'])}`;
+  decisions[key] = (decisions[key] ?? 0) + 1;
+  if (fields['action'] !== 'attach' || typeof fields['instanceId'] !== 'string') return;
+  const invocations = attachedBy.get(fields['instanceId']) ?? new Set<string>();
+  invocations.add(requestId ?? '?');
+  attachedBy.set(fields['instanceId'], invocations);
 }
