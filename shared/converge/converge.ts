@@ -360,6 +360,7 @@ class InstanceRun {
     const { decisions } = this.plan;
     for (const decision of decisions) if (decision.action === 'detach') await this.detach(decision);
     for (const decision of decisions) if (decision.action === 'attach') await this.attach(decision);
+    await this.undoAttachesInFlight();
     for (const decision of decisions) {
       if (decision.action === 'keep') {
         this.note({
@@ -379,6 +380,40 @@ class InstanceRun {
           detail: decision.detail,
         });
       }
+    }
+  }
+
+  /**
+   * Attaches another invocation still has in flight on the ENIs of an instance that must now have no session (it
+   * was untagged, stopped or terminated after that invocation planned): the session it makes would outlive the
+   * change until a sweep came by. A run for an event waits for the holder's outcome and detaches what it made. A
+   * holder that died (its hold lapsed) or outlasts the wait is left to the sweep, which releases its reservation
+   * after the grace period and detaches any session it made; a sweep or CLI run does not wait for the same reason.
+   */
+  private async undoAttachesInFlight(): Promise<void> {
+    const reason = this.plan.mirrorsNothing;
+    if (reason === undefined || this.ownMessages().length === 0) return;
+    const decided = new Set(this.plan.decisions.flatMap((decision) => (decision.eniId !== undefined ? [decision.eniId] : [])));
+    for (const { eniId, reservationId } of inFlightReservations(this.plan, this.deps.clock.now())) {
+      if (decided.has(eniId)) continue;
+      const outcome = await this.awaitOtherAttach(eniId, reservationId);
+      if (outcome.kind === 'released') continue;
+      if (outcome.kind !== 'active') {
+        this.deps.logger.warn('attach in flight left to the sweep', {
+          instanceId: this.plan.instanceId,
+          eniId,
+          reservationId,
+          reason,
+          outcome: outcome.kind,
+        });
+        continue;
+      }
+      const session = (await this.deps.ec2.describeSessionsOnInterfaces([eniId])).find(
+        (candidate) => candidate.sessionId === outcome.sessionId,
+      );
+      if (session === undefined) continue;
+      const { sessionId, targetId } = session;
+      await this.detach({ action: 'detach', instanceId: this.plan.instanceId, eniId, sessionId, targetId, reason }, session);
     }
   }
 
@@ -965,6 +1000,18 @@ class InstanceRun {
   }
 }
 
+/** Reservations of the instance whose holder is alive and has not made its session yet (as planning read them). */
+function inFlightReservations(plan: InstancePlan, now: Date): { eniId: string; reservationId: string }[] {
+  const ledgers = [...(plan.eniLedgers?.values() ?? [])].filter((ledger) => ledger !== null);
+  return ledgers.flatMap(({ eniId, slots }) =>
+    slots.flatMap((slot) =>
+      slot.instanceId === plan.instanceId && slot.reservationId !== undefined && isLiveHold(slot, now)
+        ? [{ eniId, reservationId: slot.reservationId }]
+        : [],
+    ),
+  );
+}
+
 function desiredOf(decision: AttachDecision, config: ConvergeDeps['config']): Desired {
   return {
     filterId: decision.filterId,
@@ -976,9 +1023,12 @@ function desiredOf(decision: AttachDecision, config: ConvergeDeps['config']): De
 
 /**
  * Whether the plan attaches an ENI on which another invocation holds a live reservation (as planning read it) that
- * it must wait on: one it can leave to its holder (leftToHolder) costs no wait.
+ * it must wait on (one it can leave to its holder, leftToHolder, costs no wait), or must undo such an attach.
  */
 function racesALiveHolder(plan: InstancePlan, trigger: ConvergeTrigger, now: Date, config: ConvergeDeps['config']): boolean {
+  if (plan.mirrorsNothing !== undefined && (trigger.redeliveredAs ?? []).length > 0 && inFlightReservations(plan, now).length > 0) {
+    return true;
+  }
   return plan.decisions.some((decision) => {
     if (decision.action !== 'attach') return false;
     const slots = plan.eniLedgers?.get(decision.eniId)?.slots ?? [];

@@ -6,8 +6,8 @@
 import { type Config, configuredTargetIds } from '../config/config';
 import { type CorrelatedInstance, correlate, isRecentSlot } from '../domain/correlation';
 import { type EniLedger, isLiveHold } from '../domain/eni-slots';
-import { planInstance } from '../domain/plan';
-import type { Decision, InstanceFacts, PlanInput } from '../domain/types';
+import { planInstance, reasonForNoSessions } from '../domain/plan';
+import type { Decision, InstanceFacts, PlanInput, Reason } from '../domain/types';
 import { mapWithConcurrency } from '../util/concurrency';
 import type { ConvergeDeps } from './ports';
 
@@ -18,6 +18,8 @@ const LEDGER_READ_CONCURRENCY = 8;
 
 export interface InstancePlan extends CorrelatedInstance {
   readonly decisions: readonly Decision[];
+  /** Why the instance must have no managed session at all (reasonForNoSessions); absent when it may have some. */
+  readonly mirrorsNothing?: Reason;
   /** The instance's last decisions as planning read them ({}: none). Absent: applyPlans reads them. */
   readonly lastDecisions?: Readonly<Record<string, string>>;
   /** The ENI items planning read, by ENI id (null: no item): reservations are written against them unread. */
@@ -153,10 +155,14 @@ export async function readAndPlan(instanceIds: readonly string[], deps: Converge
     survivingEnis,
   });
   const batchLoads = new Map(correlated[0]?.input.targetLoads ?? targetLoads);
-  return correlated.map((instance) => ({
-    ...instance,
-    decisions: planCountingTheBatch(instance.input, batchLoads, config),
-    lastDecisions: lastDecisions.get(instance.instanceId) ?? {},
-    eniLedgers: planned,
-  }));
+  return correlated.map((instance) => {
+    const mirrorsNothing = reasonForNoSessions(instance.input.instance, config, instance.input.now);
+    return {
+      ...instance,
+      decisions: planCountingTheBatch(instance.input, batchLoads, config),
+      ...(mirrorsNothing !== undefined ? { mirrorsNothing } : {}),
+      lastDecisions: lastDecisions.get(instance.instanceId) ?? {},
+      eniLedgers: planned,
+    };
+  });
 }

@@ -86,6 +86,23 @@ function decideForInstance(
 }
 
 /**
+ * Why the instance must have no managed session at all, when it must not (what decide() detaches everything for):
+ * a session another invocation makes meanwhile (its attach was in flight when the instance was untagged, stopped
+ * or terminated) is detached for this reason. Undefined when it may have some: running, pending, or stopped under
+ * stopPolicy 'keep'.
+ */
+export function reasonForNoSessions(instance: InstanceFacts | undefined, settings: PlanOptions, now: Date | undefined): Reason | undefined {
+  if (instance === undefined) return 'instance-gone';
+  if (instance.tags[settings.tagKey] !== settings.tagValue) return 'not-tagged';
+  const window = now === undefined ? undefined : readMirrorWindow(instance.tags, settings.untilTagKey, now);
+  if (window?.kind === 'ended') return 'mirror-window-ended';
+  if (window?.kind === 'malformed') return 'mirror-window-invalid';
+  if (instance.state === 'shutting-down' || instance.state === 'terminated') return 'not-running';
+  if ((instance.state === 'stopping' || instance.state === 'stopped') && settings.stopPolicy === 'detach') return 'not-running';
+  return undefined;
+}
+
+/**
  * stopPolicy 'keep': a stopped instance keeps the sessions it would keep if it were running (so they work again on
  * start without a gap), loses the ones it would lose (duplicates, changed settings, disallowed overrides), and gets
  * nothing new and no refusals until it runs again.

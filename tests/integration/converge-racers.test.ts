@@ -8,6 +8,7 @@
  */
 import { Ec2Error } from '@vpc-mirror-orchestrator/ec2-sim';
 import type { Handler } from 'aws-lambda';
+import { ledgerProblems } from '../../local/oracle';
 import type { ConvergeSummary } from '../../shared/converge';
 import { handleTriggerEvent } from '../../shared/lambda/batch';
 import { endpointsOf, type Wiring, wire } from '../support/deps';
@@ -212,5 +213,29 @@ describe('converge racing on one reservation', () => {
     expect(answers).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
     const sessions = sessionsOn(cloud, instance.eniIds);
     expect(sessions.map((session) => session.trafficMirrorFilterId)).toEqual([newFilterId]);
+  }, 30_000);
+
+  it('detaches the session a holder makes for an instance untagged while its create was in flight', async () => {
+    // Arrange: the holder's create is in EC2 when the operator removes the tag.
+    const instance = await seed.launch({ tags: TAG });
+    const holder = container();
+    const racer = container();
+    const racerDecisions = decisionsLoggedBy(racer.deps);
+    const creates = holdCreates();
+    const held = handleTriggerEvent(sqsBatchOf(stateChangeEvent(instance.instanceId, 'running')), holder.deps);
+    await creates.entered.fired;
+    await seed.untag(instance.instanceId, 'traffic-mirror');
+
+    // Act: the tag change's batch converges while the holder is still in EC2, which lets it through a moment later.
+    const raced = handleTriggerEvent(sqsBatchOf(tagChangeEvent(instance.instanceId, ['traffic-mirror'], {})), racer.deps);
+    setTimeout(creates.release.fire, 1_000);
+    const answers = await Promise.all([held, raced]);
+    creates.unhook();
+
+    // Assert: the session the holder made is gone, by the racer's detach; nothing waits for a sweep.
+    expect(answers).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+    expect(sessionsOn(cloud, instance.eniIds)).toEqual([]);
+    expect(racerDecisions()).toEqual(['detach:not-tagged', 'skip:not-tagged']);
+    expect(await ledgerProblems({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot())).toEqual([]);
   }, 30_000);
 });

@@ -4,7 +4,7 @@
  * first, then each attach takes the first target with room and the first free number) and checks the result.
  */
 import fc from 'fast-check';
-import { type PlanOptions, planInstance } from '../../shared/domain/plan';
+import { type PlanOptions, planInstance, reasonForNoSessions } from '../../shared/domain/plan';
 import { MAX_SESSIONS_PER_ENI } from '../../shared/domain/session-number';
 import type { Decision, InstanceFacts, PlanInput, SessionFacts, TargetFacts } from '../../shared/domain/types';
 import { INSTANCE_ID, planSettings } from './support/plan-builders';
@@ -331,6 +331,32 @@ describe('planInstance (properties)', () => {
         const replan = planInstance(next, world.settings);
 
         expect(replan.filter((decision) => decision.action === 'attach' || decision.action === 'detach')).toEqual([]);
+      }),
+      RUNS,
+    );
+  });
+
+  it('names a reason for no sessions only when its plan keeps and attaches nothing and leaves no managed session', () => {
+    fc.assert(
+      fc.property(worldArb, (world) => {
+        const plan = planInstance(world.input, world.settings);
+        const { next } = applyPlan(world, plan);
+        const mirrorsSomething = plan.some((decision) => decision.action === 'attach' || decision.action === 'keep');
+
+        const reason = reasonForNoSessions(world.input.instance, world.settings, world.input.now);
+
+        // With a reason, nothing is kept or made (what another invocation makes meanwhile is detached for it).
+        if (reason !== undefined) {
+          expect(mirrorsSomething).toBe(false);
+          expect(allSessions(next).filter((session) => session.managed)).toEqual([]);
+        }
+        // Without one, the instance exists, carries the tag, and runs (or will, or keeps its sessions while stopped).
+        if (reason === undefined) {
+          const instance = world.input.instance;
+          expect(instance?.tags[world.settings.tagKey]).toBe(world.settings.tagValue);
+          const keepsWhileStopped = world.settings.stopPolicy === 'keep' && ['stopping', 'stopped'].includes(instance?.state ?? '');
+          expect(['running', 'pending'].includes(instance?.state ?? '') || keepsWhileStopped).toBe(true);
+        }
       }),
       RUNS,
     );
