@@ -34,7 +34,7 @@ const opened: Array<{ wiring: Wiring; counted: CountedDocuments }> = [];
 const invoke = (event: unknown) => instanceEvents(event, createLambdaContext(), () => undefined) as Promise<ConvergeSummary>;
 
 /** A function container of its own, reading SQS batches: converge's wiring over a counting DynamoDB client. */
-function container(options: { filterId?: string; ec2MaxAttempts?: number } = {}) {
+function container(options: { filterId?: string; ec2MaxAttempts?: number; env?: Record<string, string> } = {}) {
   const counted = countedDocuments(cloud.table.endpoint);
   const wiring = wire(
     { ...endpointsOf(cloud), documents: counted.documents },
@@ -42,6 +42,7 @@ function container(options: { filterId?: string; ec2MaxAttempts?: number } = {})
       targetIds: [nlbTargetId],
       filterId: options.filterId ?? filterId,
       ...(options.ec2MaxAttempts !== undefined ? { ec2MaxAttempts: options.ec2MaxAttempts } : {}),
+      ...(options.env !== undefined ? { env: options.env } : {}),
     },
   );
   opened.push({ wiring, counted });
@@ -236,6 +237,31 @@ describe('converge racing on one reservation', () => {
     expect(answers).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
     expect(sessionsOn(cloud, instance.eniIds)).toEqual([]);
     expect(racerDecisions()).toEqual(['detach:not-tagged', 'skip:not-tagged']);
+    expect(await ledgerProblems({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot())).toEqual([]);
+  }, 30_000);
+
+  it('waits on a holder whose target the operator overrode meanwhile, then moves the session to the new target', async () => {
+    // Arrange: another target is allowed as an override; the holder's create is in EC2 when the operator sets it.
+    const overrideTargetId = await seed.loadBalancerTarget('override');
+    const env = { MIRROR_ALLOWED_TARGET_IDS: overrideTargetId };
+    const instance = await seed.launch({ tags: TAG });
+    const holder = container({ env });
+    const racer = container({ env });
+    const creates = holdCreates();
+    const held = handleTriggerEvent(sqsBatchOf(stateChangeEvent(instance.instanceId, 'running')), holder.deps);
+    await creates.entered.fired;
+    const retargeted = { ...TAG, 'traffic-mirror-target': overrideTargetId };
+    await seed.tag(instance.instanceId, retargeted);
+
+    // Act
+    const raced = handleTriggerEvent(sqsBatchOf(tagChangeEvent(instance.instanceId, ['traffic-mirror-target'], retargeted)), racer.deps);
+    setTimeout(creates.release.fire, 1_000);
+    const answers = await Promise.all([held, raced]);
+    creates.unhook();
+
+    // Assert: the racer did not leave the ENI to a holder making the session on the old target.
+    expect(answers).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+    expect(sessionsOn(cloud, instance.eniIds).map((session) => session.trafficMirrorTargetId)).toEqual([overrideTargetId]);
     expect(await ledgerProblems({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot())).toEqual([]);
   }, 30_000);
 });
