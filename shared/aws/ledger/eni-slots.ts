@@ -210,8 +210,8 @@ export function createEniSlots(table: LedgerTable) {
   }
 
   /**
-   * The reserved slot of that number held until `heldUntil` (or no longer held) in one update, with `intent` its new
-   * holder's when given (a takeover); false when it fails.
+   * The reserved slot of that number held until `heldUntil` (or no longer held) in one update; with `intent`, a
+   * takeover: the new hold is its new holder's, and so is the intent. False when it fails.
    */
   function holdByNumber(
     eniId: string,
@@ -220,18 +220,16 @@ export function createEniSlots(table: LedgerTable) {
     sessionNumber: number,
     intent: ReservationIntent | undefined,
   ): Promise<boolean> {
-    const sets = [
-      ...(heldUntil === undefined ? [] : ['slots.#n.heldUntil = :heldUntil']),
-      ...(intent === undefined ? [] : ['slots.#n.intent = :intent']),
-    ];
-    const update = [sets.length > 0 ? `SET ${sets.join(', ')}` : '', heldUntil === undefined ? 'REMOVE slots.#n.heldUntil' : '']
-      .filter((part) => part !== '')
-      .join(' ');
+    const taken = intent !== undefined && heldUntil !== undefined;
+    const update =
+      heldUntil === undefined
+        ? 'REMOVE slots.#n.heldUntil'
+        : `SET slots.#n.heldUntil = :heldUntil${taken ? ', slots.#n.intent = :intent' : ''}`;
     return updateSlotByNumber(eniId, sessionNumber, update, 'slots.#n.reservationId = :reservationId AND slots.#n.#state = :reserved', {
       ':reservationId': reservationId,
       ':reserved': 'reserved',
       ...(heldUntil === undefined ? {} : { ':heldUntil': heldUntil }),
-      ...(intent === undefined ? {} : { ':intent': intent }),
+      ...(taken ? { ':intent': intent } : {}),
     });
   }
 
