@@ -62,6 +62,24 @@ function holdCreates() {
   return { entered, release, unhook, creates: () => creates };
 }
 
+type ContainerOptions = Parameters<typeof container>[0];
+
+/**
+ * The batch with the instance's `running` event, in its own container, holding the ENI's reservation while EC2
+ * keeps its create waiting until `creates.release` fires; and the container the other event's batch will use.
+ */
+async function holderInEc2(instanceId: string, options: { holder?: ContainerOptions; racer?: ContainerOptions } = {}) {
+  const holder = container(options.holder);
+  const racer = container(options.racer);
+  const creates = holdCreates();
+  const held = handleTriggerEvent(sqsBatchOf(stateChangeEvent(instanceId, 'running')), holder.deps);
+  await creates.entered.fired;
+  return { racer, creates, held };
+}
+
+const ledgerAgreesWithEc2 = async () =>
+  expect(await ledgerProblems({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot())).toEqual([]);
+
 /** The attaches announced for the instance. */
 const attachEventsFor = (instanceId: string) =>
   cloud.bus.events.filter(
@@ -137,12 +155,8 @@ describe('converge racing on one reservation', () => {
     // Arrange: a launch with two ENIs. The batch with its state change holds the first ENI's reservation while EC2
     // keeps its create waiting, for as long as the test says; it has not reached the second ENI yet.
     const instance = await seed.launch({ tags: TAG, interfaces: 2 });
-    const holder = container();
-    const racer = container();
+    const { racer, creates, held } = await holderInEc2(instance.instanceId);
     const racerDecisions = decisionsLoggedBy(racer.deps);
-    const creates = holdCreates();
-    const held = handleTriggerEvent(sqsBatchOf(stateChangeEvent(instance.instanceId, 'running')), holder.deps);
-    await creates.entered.fired;
 
     // Act: the batch with its tag change converges while the holder is still inside EC2. Were it to wait on the
     // holder, this would never resolve (the holder is released only after it).
@@ -198,11 +212,7 @@ describe('converge racing on one reservation', () => {
     // Arrange: a deploy changed the filter; the holder's container still runs with the old one.
     const instance = await seed.launch({ tags: TAG });
     const newFilterId = await seed.filter();
-    const holder = container();
-    const racer = container({ filterId: newFilterId });
-    const creates = holdCreates();
-    const held = handleTriggerEvent(sqsBatchOf(stateChangeEvent(instance.instanceId, 'running')), holder.deps);
-    await creates.entered.fired;
+    const { racer, creates, held } = await holderInEc2(instance.instanceId, { racer: { filterId: newFilterId } });
 
     // Act: the racer starts while the holder is in EC2, and the holder is let through a moment later.
     const raced = handleTriggerEvent(sqsBatchOf(tagChangeEvent(instance.instanceId, Object.keys(TAG), TAG)), racer.deps);
@@ -219,12 +229,8 @@ describe('converge racing on one reservation', () => {
   it('detaches the session a holder makes for an instance untagged while its create was in flight', async () => {
     // Arrange: the holder's create is in EC2 when the operator removes the tag.
     const instance = await seed.launch({ tags: TAG });
-    const holder = container();
-    const racer = container();
+    const { racer, creates, held } = await holderInEc2(instance.instanceId);
     const racerDecisions = decisionsLoggedBy(racer.deps);
-    const creates = holdCreates();
-    const held = handleTriggerEvent(sqsBatchOf(stateChangeEvent(instance.instanceId, 'running')), holder.deps);
-    await creates.entered.fired;
     await seed.untag(instance.instanceId, 'traffic-mirror');
 
     // Act: the tag change's batch converges while the holder is still in EC2, which lets it through a moment later.
@@ -237,7 +243,7 @@ describe('converge racing on one reservation', () => {
     expect(answers).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
     expect(sessionsOn(cloud, instance.eniIds)).toEqual([]);
     expect(racerDecisions()).toEqual(['detach:not-tagged', 'skip:not-tagged']);
-    expect(await ledgerProblems({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot())).toEqual([]);
+    await ledgerAgreesWithEc2();
   }, 30_000);
 
   it('waits on a holder whose target the operator overrode meanwhile, then moves the session to the new target', async () => {
@@ -245,11 +251,7 @@ describe('converge racing on one reservation', () => {
     const overrideTargetId = await seed.loadBalancerTarget('override');
     const env = { MIRROR_ALLOWED_TARGET_IDS: overrideTargetId };
     const instance = await seed.launch({ tags: TAG });
-    const holder = container({ env });
-    const racer = container({ env });
-    const creates = holdCreates();
-    const held = handleTriggerEvent(sqsBatchOf(stateChangeEvent(instance.instanceId, 'running')), holder.deps);
-    await creates.entered.fired;
+    const { racer, creates, held } = await holderInEc2(instance.instanceId, { holder: { env }, racer: { env } });
     const retargeted = { ...TAG, 'traffic-mirror-target': overrideTargetId };
     await seed.tag(instance.instanceId, retargeted);
 
@@ -262,6 +264,6 @@ describe('converge racing on one reservation', () => {
     // Assert: the racer did not leave the ENI to a holder making the session on the old target.
     expect(answers).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
     expect(sessionsOn(cloud, instance.eniIds).map((session) => session.trafficMirrorTargetId)).toEqual([overrideTargetId]);
-    expect(await ledgerProblems({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot())).toEqual([]);
+    await ledgerAgreesWithEc2();
   }, 30_000);
 });
