@@ -66,7 +66,10 @@ export const TARGET_FULL_RECHECK_MS = 10 * 60_000;
 
 export interface ConvergeTrigger {
   readonly eventId: string;
-  /** When the triggering event happened (EventBridge's `time`, a Scheduled Event's too); absent for CLI runs. */
+  /**
+   * When the triggering event happened (EventBridge's `time`): what the event-to-session latency is counted from.
+   * Absent for sweeps (their schedule's tick is no event anything waited on) and CLI runs.
+   */
   readonly eventTime?: string;
   /**
    * The SQS messages that bring the trigger back until its instance's run succeeds (batch.ts fails them when it

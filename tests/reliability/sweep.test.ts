@@ -3,10 +3,13 @@
  * cursor, cleanup first, pacing of mutating calls, stale reservations resolved after the grace period (session
  * exists -> active; else released with its target source), orphaned target sources, hand-made sessions learned.
  */
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
 import type { SweepSettings } from '../../shared/config/sweep-settings';
 import { SLOT_GRACE_MS } from '../../shared/converge';
+import { GOVERNANCE_METRICS } from '../../shared/converge/governance-metrics';
 import { sweep } from '../../shared/converge/sweep';
+import { handleScheduledSweep } from '../../shared/lambda/sweep-handler';
 import { TokenBucket } from '../../shared/util/token-bucket';
 import { endpointsOf, type Wiring, wire } from '../support/deps';
 import { TEST_SWEEP_SETTINGS } from '../support/sweep-world';
@@ -161,6 +164,32 @@ describe('sweep, bounded per run', () => {
 
     // Assert: the missed instance is mirrored.
     expect(ours(missed.eniIds)).toHaveLength(1);
+  });
+});
+
+describe('the scheduled sweep', () => {
+  it('repairs what events missed without counting it as event-to-session latency, and times its own run', async () => {
+    // Arrange: a tagged instance whose events were lost, and a schedule tick a minute old when the run starts.
+    const missed = await seed.launch({ tags: TAG });
+    const { deps, sweepLedger } = wiring();
+    const emitted: string[] = [];
+    const metrics = { addMetric: (name: string) => emitted.push(name) } as unknown as Metrics;
+    const tick = {
+      id: 'tick-1',
+      source: 'aws.events',
+      'detail-type': 'Scheduled Event',
+      time: new Date(Date.now() - 60_000).toISOString(),
+      detail: {},
+    };
+
+    // Act
+    const summary = await handleScheduledSweep(tick, { ...deps, metrics }, { ledger: sweepLedger, settings: settings({}) });
+
+    // Assert
+    expect(summary.attached).toBe(1);
+    expect(ours(missed.eniIds)).toHaveLength(1);
+    expect(emitted).toContain(GOVERNANCE_METRICS.sweepDurationMs);
+    expect(emitted).not.toContain(GOVERNANCE_METRICS.eventToSessionMs);
   });
 });
 
