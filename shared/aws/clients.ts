@@ -47,6 +47,8 @@ export function newEc2Client(config: EC2ClientConfig = {}): EC2Client {
 const DEFAULT_MAX_ATTEMPTS = 5;
 const ORGANIZATIONS_CONNECTION_TIMEOUT_MS = 3_000;
 const ORGANIZATIONS_REQUEST_TIMEOUT_MS = 5_000;
+/** What every client but EC2's shares: the standard retry strategy, and the request bounds. */
+const STANDARD_CLIENT = { retryMode: 'standard', maxAttempts: DEFAULT_MAX_ATTEMPTS, requestHandler: REQUEST_TIMEOUTS } as const;
 
 /** The clients the adapters need; shared/wiring takes these from a caller (the CLI, tests) instead of the container's. */
 export interface AwsClients {
@@ -77,33 +79,26 @@ export function ec2(): EC2Client {
 }
 
 export function dynamoDocuments(): DynamoDBDocumentClient {
-  documentClient ??= DynamoDBDocumentClient.from(
-    new DynamoDBClient({ retryMode: 'standard', maxAttempts: DEFAULT_MAX_ATTEMPTS, requestHandler: REQUEST_TIMEOUTS }),
-    {
-      marshallOptions: { removeUndefinedValues: true },
-    },
-  );
+  documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient(STANDARD_CLIENT), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
   return documentClient;
 }
 
 export function eventBridge(): EventBridgeClient {
-  eventBridgeClient ??= new EventBridgeClient({
-    retryMode: 'standard',
-    maxAttempts: DEFAULT_MAX_ATTEMPTS,
-    requestHandler: REQUEST_TIMEOUTS,
-  });
+  eventBridgeClient ??= new EventBridgeClient(STANDARD_CLIENT);
   return eventBridgeClient;
 }
 
 /** Organization only: the hub assumes each spoke's role (shared/aws/spoke-clients.ts). */
 export function sts(): STSClient {
-  stsClient ??= new STSClient({ retryMode: 'standard', maxAttempts: DEFAULT_MAX_ATTEMPTS, requestHandler: REQUEST_TIMEOUTS });
+  stsClient ??= new STSClient(STANDARD_CLIENT);
   return stsClient;
 }
 
 /** Organization only: the document in Parameter Store (shared/aws/organization-document.ts). */
 export function ssm(): SSMClient {
-  ssmClient ??= new SSMClient({ retryMode: 'standard', maxAttempts: DEFAULT_MAX_ATTEMPTS, requestHandler: REQUEST_TIMEOUTS });
+  ssmClient ??= new SSMClient(STANDARD_CLIENT);
   return ssmClient;
 }
 
@@ -112,12 +107,7 @@ export function ssm(): SSMClient {
  * is the Region's (or AWS_ENDPOINT_URL_SQS), never the QueueUrl's host: the URL is built from the record's queue ARN.
  */
 export function sqs(): SQSClient {
-  sqsClient ??= new SQSClient({
-    retryMode: 'standard',
-    maxAttempts: DEFAULT_MAX_ATTEMPTS,
-    useQueueUrlAsEndpoint: false,
-    requestHandler: REQUEST_TIMEOUTS,
-  });
+  sqsClient ??= new SQSClient({ ...STANDARD_CLIENT, useQueueUrlAsEndpoint: false });
   return sqsClient;
 }
 
@@ -130,8 +120,7 @@ export function organizations(): OrganizationsClient {
   // Bounded: the invocation that resolves the OUs waits for them, and a hung call must fail (and keep the last
   // resolved accounts) rather than hold every batch until the function's timeout.
   organizationsClient ??= new OrganizationsClient({
-    retryMode: 'standard',
-    maxAttempts: DEFAULT_MAX_ATTEMPTS,
+    ...STANDARD_CLIENT,
     requestHandler: {
       connectionTimeout: ORGANIZATIONS_CONNECTION_TIMEOUT_MS,
       requestTimeout: ORGANIZATIONS_REQUEST_TIMEOUT_MS,

@@ -57,36 +57,33 @@ function decideForInstance(
   settings: PlanOptions,
 ): Decision[] {
   const { instanceId } = instance;
-  if (instance.tags[settings.tagKey] !== settings.tagValue) {
-    return detachAllOrSkip(instanceId, managed, 'not-tagged');
-  }
-  const window = input.now === undefined ? undefined : readMirrorWindow(instance.tags, settings.untilTagKey, input.now);
-  if (window?.kind === 'ended') return detachAllOrSkip(instanceId, managed, 'mirror-window-ended');
+  const noSessions = reasonForNoSessions(instance, settings, input.now);
+  // A malformed end time is also refused, with what is wrong with it, so that the operator hears of it.
+  const window =
+    noSessions === 'mirror-window-invalid' && input.now ? readMirrorWindow(instance.tags, settings.untilTagKey, input.now) : undefined;
   if (window?.kind === 'malformed') {
     return [
       ...managed.map((session) => detach(instanceId, session, 'mirror-window-invalid')),
       refuse(instanceId, undefined, 'mirror-window-invalid', `Instance ${instanceId} is not mirrored: its ${window.detail}.`),
     ];
   }
+  if (noSessions !== undefined) return detachAllOrSkip(instanceId, managed, noSessions);
   switch (instance.state) {
     case 'running':
       return planRunning(instance, managed, strays, input, settings);
-    case 'pending':
-      // Not yet: the 'running' event or the sweep comes back to it. Sessions kept over a stop stay as they are.
-      return [skip(instanceId, 'not-running')];
-    case 'shutting-down':
-    case 'terminated':
-      return detachAllOrSkip(instanceId, managed, 'not-running');
     case 'stopping':
     case 'stopped':
-      return settings.stopPolicy === 'detach'
-        ? detachAllOrSkip(instanceId, managed, 'not-running')
-        : holdWhileStopped(instance, managed, strays, input, settings);
+      // Only under stopPolicy 'keep': under 'detach' a stopped instance must have no session (reasonForNoSessions).
+      return holdWhileStopped(instance, managed, strays, input, settings);
+    default:
+      // Pending (shutting down and terminated must have no session): the 'running' event or the sweep comes back
+      // to it. Sessions kept over a stop stay as they are.
+      return [skip(instanceId, 'not-running')];
   }
 }
 
 /**
- * Why the instance must have no managed session at all, when it must not (what decide() detaches everything for):
+ * Why the instance must have no managed session at all, when it must not (what planning detaches everything for):
  * a session another invocation makes meanwhile (its attach was in flight when the instance was untagged, stopped
  * or terminated) is detached for this reason. Undefined when it may have some: running, pending, or stopped under
  * stopPolicy 'keep'.
