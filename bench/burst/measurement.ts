@@ -37,6 +37,8 @@ export interface BurstMeasurement {
   readonly deadLetters: number;
   /** Admitted CreateTrafficMirrorSession calls that repeated a ClientToken already used: idempotent replays. */
   readonly createReplays: number;
+  /** Seconds from the launch to each admitted CreateTrafficMirrorSession, in order. */
+  readonly createsAdmittedAt: readonly number[];
   /** Event queues (rule -> queue -> function), when the stack has them. */
   readonly queues: readonly (QueueStats & { readonly name: string })[];
   /** The SQS event source mappings: batches, records, failed records (ReportBatchItemFailures). */

@@ -7,6 +7,7 @@ const values0 = (values: readonly number[]): string => (values.length === 0 ? '-
 
 import type { BurstMeasurement } from './measurement';
 import { physicalLimitSeconds } from './physical-limit';
+import { timePastLimit } from './time-past-limit';
 
 const isNonMutating = (action: string): boolean => action.startsWith('Describe');
 
@@ -136,6 +137,16 @@ export function burstRows(m: BurstMeasurement): { rows: ReportRow[]; findings: s
     if (bucketFloorSeconds / m.physicalLimitSeconds > 1.1) {
       findings.push(
         `Our own mutating calls put a floor of ${formatNumber(bucketFloorSeconds / m.physicalLimitSeconds)}x the physical limit on convergence (on AWS, with unlimited CPU): ${mutating.answered} CreateTrafficMirrorSession-class calls for ${m.expectedSessions} sessions.`,
+      );
+    }
+    const past = converged === undefined ? undefined : timePastLimit(m.createsAdmittedAt, converged, m.timeScale);
+    if (past !== undefined && converged !== undefined) {
+      rows.push(
+        informative(
+          'time past the limit, by where it went',
+          seconds(converged - m.physicalLimitSeconds),
+          `before the first create ${seconds(past.firstCreateSeconds)}; refill spilled from a full bucket ${seconds(past.spilledSeconds)}; tokens unspent at the last create ${seconds(past.heldAtLastSeconds)}; after the last create ${seconds(past.afterLastCreateSeconds)} (replayed from the admitted creates; replays and other mutating calls would add)`,
+        ),
       );
     }
     if (cpuFloorSeconds / m.physicalLimitSeconds > 1.1) {

@@ -241,9 +241,11 @@ export async function runBurstOnce(
     );
     // Admitted creates by ClientToken: a token seen twice is an idempotent replay, a call that created nothing.
     const createsByToken = new Map<string, number>();
+    const createsAdmittedAt: number[] = [];
     const unhook = simulator.hook('CreateTrafficMirrorSession', 'before', (params) => {
       const token = params['ClientToken'] ?? '(none)';
       createsByToken.set(token, (createsByToken.get(token) ?? 0) + 1);
+      createsAdmittedAt.push((performance.now() - started) / 1000);
     });
     const containerPids = () =>
       Object.values(cloud.lambdas).flatMap((lambda) => lambda.stats().containers.flatMap((c) => (c.pid === undefined ? [] : [c.pid])));
@@ -304,6 +306,7 @@ export async function runBurstOnce(
       lambdas: Object.values(cloud.lambdas).map((lambda) => lambda.stats()),
       deadLetters: cloud.deadLetters.size,
       createReplays: [...createsByToken.values()].reduce((sum, n) => sum + n - 1, 0),
+      createsAdmittedAt,
       queues: Object.values(cloud.queues).map((queue) => ({ name: queue.logicalId, ...queue.stats() })),
       eventSources: Object.values(cloud.eventSources).map((source) => ({ functionKey: source.functionKey, ...source.stats() })),
       invariants,
