@@ -87,53 +87,15 @@ export class LedgerTokenBucket implements SharedPacer {
       await this.wait(slot - this.now());
       return;
     }
-    let attempt: Attempt = this.lastTat >= this.now() ? 'busy' : 'idle';
     for (;;) {
-      const now = this.now();
-      if (attempt === 'idle') {
-        if (
-          (await this.update('SET tat = :next', 'attribute_not_exists(tat) OR tat < :now', {
-            ':next': now + this.intervalMs,
-            ':now': now,
-          })) !== undefined
-        ) {
-          this.taken += 1;
-          return;
-        }
-        attempt = 'busy';
-      } else if (attempt === 'busy') {
-        const horizon = now + this.toleranceMs + MAX_RESERVATION_MS;
-        const tat = await this.update('SET tat = tat + :interval', 'tat BETWEEN :now AND :horizon', {
-          ':interval': this.intervalMs,
-          ':now': now,
-          ':horizon': horizon,
-        });
-        if (tat !== undefined) {
-          this.taken += 1;
-          // The slot just reserved is due when the previous tat minus the tolerance is reached. This call's own answer,
-          // not lastTat: this container's other takes may have moved it since.
-          await this.wait(tat - this.intervalMs - this.toleranceMs - now);
-          return;
-        }
-        attempt = 'read';
-      } else {
-        const tat = await this.read();
-        if (tat === undefined || tat < now) attempt = 'idle';
-        else if (tat > now + this.toleranceMs + 2 * MAX_RESERVATION_MS + this.intervalMs) {
-          // No writer whose clock agrees with ours within MAX_RESERVATION_MS could have set this: a clock far ahead
-          // wrote it. Waiting for it would hold this call for as long as the clocks disagree; restart the bucket from
-          // our clock instead, if nobody moved it since (only clocks that far apart can overspend the share).
-          if ((await this.update('SET tat = :next', 'tat = :seen', { ':next': now + this.intervalMs, ':seen': tat })) !== undefined) {
-            this.taken += 1;
-            return;
-          }
-        } else {
-          // Beyond the horizon, come back when a reservation fits; within it, the busy update lost to the clock only.
-          const horizon = now + this.toleranceMs + MAX_RESERVATION_MS;
-          if (tat > horizon) await this.wait(tat - horizon + this.random() * WAIT_JITTER_MS);
-          attempt = 'busy';
-        }
+      const reserved = await this.reserve(1, MAX_RESERVATION_MS);
+      if ('firstDue' in reserved) {
+        this.taken += 1;
+        await this.wait(reserved.firstDue - this.now());
+        return;
       }
+      // Come back when a reservation fits (with jitter, so that the sleepers do not all come back at once).
+      if (reserved.dueInMs > MAX_RESERVATION_MS) await this.wait(reserved.dueInMs - MAX_RESERVATION_MS + this.random() * WAIT_JITTER_MS);
     }
   }
 
@@ -144,14 +106,26 @@ export class LedgerTokenBucket implements SharedPacer {
    */
   async claim(count: number, withinMs: number): Promise<Claim> {
     if (!(Number.isInteger(count) && count >= 1)) throw new RangeError(`claim count must be a positive integer, got ${count}`);
+    const reserved = await this.reserve(count, withinMs);
+    if ('dueInMs' in reserved) return { granted: false, dueInMs: reserved.dueInMs };
+    this.claimed.push(...Array.from({ length: count }, (_, index) => reserved.firstDue + index * this.intervalMs));
+    this.claimed.sort((a, b) => a - b);
+    return { granted: true };
+  }
+
+  /**
+   * Reserves `count` consecutive slots if the first is due within `withinMs`: when it is due (epoch ms), or, taking
+   * nothing, in how long it would be. Tries idle -> busy -> read, and once more from the read's answer: a bucket
+   * that changed twice in between answers "due now" and the caller tries again.
+   */
+  private async reserve(count: number, withinMs: number): Promise<{ firstDue: number } | { dueInMs: number }> {
     const span = count * this.intervalMs;
     let attempt: Attempt = this.lastTat >= this.now() ? 'busy' : 'idle';
-    // idle -> busy -> read, and once more from the read's answer: a bucket that changed twice in between is refused.
     for (let step = 0; step < 4; step += 1) {
       const now = this.now();
       if (attempt === 'idle') {
         const tat = await this.update('SET tat = :next', 'attribute_not_exists(tat) OR tat < :now', { ':next': now + span, ':now': now });
-        if (tat !== undefined) return this.granted(now - this.toleranceMs, count);
+        if (tat !== undefined) return { firstDue: now - this.toleranceMs };
         attempt = 'busy';
       } else if (attempt === 'busy') {
         const tat = await this.update('SET tat = tat + :span', 'tat BETWEEN :now AND :limit', {
@@ -159,20 +133,24 @@ export class LedgerTokenBucket implements SharedPacer {
           ':now': now,
           ':limit': now + this.toleranceMs + withinMs,
         });
-        if (tat !== undefined) return this.granted(tat - span - this.toleranceMs, count);
+        // The slots just reserved start where the previous tat minus the tolerance is reached. This call's own
+        // answer, not lastTat: this container's other reservations may have moved it since.
+        if (tat !== undefined) return { firstDue: tat - span - this.toleranceMs };
         attempt = 'read';
       } else {
         const seen = await this.read();
         if (seen === undefined || seen < now) attempt = 'idle';
         else if (seen > now + this.toleranceMs + 2 * MAX_RESERVATION_MS + this.intervalMs) {
-          // A clock far ahead wrote it (take() says why): restart the bucket from our clock, if nobody moved it since.
+          // No writer whose clock agrees with ours within MAX_RESERVATION_MS could have set this: a clock far ahead
+          // wrote it. Waiting for it would hold the caller for as long as the clocks disagree; restart the bucket
+          // from our clock instead, if nobody moved it since (only clocks that far apart can overspend the share).
           if ((await this.update('SET tat = :next', 'tat = :seen', { ':next': now + span, ':seen': seen })) !== undefined)
-            return this.granted(now - this.toleranceMs, count);
-        } else if (seen > now + this.toleranceMs + withinMs) return { granted: false, dueInMs: seen - this.toleranceMs - now };
+            return { firstDue: now - this.toleranceMs };
+        } else if (seen > now + this.toleranceMs + withinMs) return { dueInMs: seen - this.toleranceMs - now };
         else attempt = 'busy';
       }
     }
-    return { granted: false, dueInMs: 0 };
+    return { dueInMs: 0 };
   }
 
   /** Forgets the claimed slots not spent (the account gets less than the share for them, never more): their count. */
@@ -181,12 +159,6 @@ export class LedgerTokenBucket implements SharedPacer {
     this.claimed = [];
     this.dropped += dropped;
     return dropped;
-  }
-
-  private granted(firstDue: number, count: number): Claim {
-    this.claimed.push(...Array.from({ length: count }, (_, index) => firstDue + index * this.intervalMs));
-    this.claimed.sort((a, b) => a - b);
-    return { granted: true };
   }
 
   /** Tokens taken, time waited, and what they cost in DynamoDB requests (failed conditions included). */
