@@ -8,7 +8,12 @@
  * Here, while one call of the action is being retried for throttling, later calls wait behind it instead of
  * polling EC2 each. Only the head of the line retries, on pauses that grow with the throttles the line has met
  * (250 ms doubling to 2 s, each between half and all of it: the line backs off as one caller); when it gets
- * through, the next goes at once, for a token may be there (the bucket keeps what refilled during the pause). A
+ * through, the next goes at once, for a token may be there (the bucket keeps what refilled during the pause).
+ * A try after a pause that gets through also takes two steps off the pause (a quarter of it): the bucket refilled
+ * within the pause, so the line can ask sooner. Without that, a line throttled all through a burst kept pausing up
+ * to 2 s at its end, while fewer and fewer callers competed and the bucket refilled unspent (measured in the burst
+ * bench: the last creates came up to 1.25 s late at 3 times EC2's refill rate, as in an account whose EC2 limits
+ * were raised; docs/PERFORMANCE.md, "Where the time past the limit goes"). A
  * call may wait at most `waitAtMostMs` from when it joined; as the line is served in order, those ahead of it
  * joined earlier and give up no later, so the head is never the one that times out while newcomers pass. A call
  * past its bound still gets its turn: throttled then, it fails with EC2's RequestLimitExceeded, as it did alone.
@@ -49,7 +54,7 @@ export function waitedOutInLine(error: unknown): boolean {
 
 export class ThrottleLine {
   private readonly places: Place[] = [];
-  /** Throttled answers to heads since the line formed: the length of the next pause. */
+  /** Steps of the next pause: one more with each pause, two fewer when a try after a pause gets through. */
   private throttledRetries = 0;
   private readonly firstPauseMs: number;
   private readonly maxPauseMs: number;
@@ -96,8 +101,9 @@ export class ThrottleLine {
     let pause = place.pausesFirst;
     for (;;) {
       if (pause) await this.sleep(this.nextPauseMs());
+      let answer: T;
       try {
-        return await attempt();
+        answer = await attempt();
       } catch (error) {
         if (!isThrottling(error)) throw error;
         if (this.now() - place.joinedAt >= this.waitAtMostMs) {
@@ -105,7 +111,10 @@ export class ThrottleLine {
           throw error;
         }
         pause = true;
+        continue;
       }
+      if (pause) this.throttledRetries = Math.max(0, this.throttledRetries - 2);
+      return answer;
     }
   }
 

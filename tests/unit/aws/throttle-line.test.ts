@@ -86,20 +86,22 @@ function lineOn(clock: FakeClock, options: { waitAtMostMs?: number; jitter?: num
   return new ThrottleLine({ now: () => clock.now, sleep: clock.sleep, random, waitAtMostMs: options.waitAtMostMs ?? 45_000 });
 }
 
-/** What the fake EC2 saw of each caller: its tries and when it last tried. */
+/** What the fake EC2 saw of each caller: its tries and when it last tried, and every try's caller in turn. */
 interface Seen {
   readonly served: string[];
   readonly tries: Map<string, number>;
   readonly lastTriedAt: Map<string, number>;
+  readonly triedInTurn: string[];
 }
 
 /** Call `name` against the bucket: answered with its name, or throttled. */
 function caller(bucket: FakeBucket, clock: FakeClock): { call: (name: string) => () => Promise<string>; seen: Seen } {
-  const seen: Seen = { served: [], tries: new Map(), lastTriedAt: new Map() };
+  const seen: Seen = { served: [], tries: new Map(), lastTriedAt: new Map(), triedInTurn: [] };
   const call = (name: string) => async (): Promise<string> => {
     await Promise.resolve();
     seen.tries.set(name, (seen.tries.get(name) ?? 0) + 1);
     seen.lastTriedAt.set(name, clock.now);
+    seen.triedInTurn.push(name);
     if (!bucket.take()) throw ec2Error('RequestLimitExceeded', 503);
     seen.served.push(name);
     return name;
@@ -148,9 +150,10 @@ describe('the line of throttled mutating calls', () => {
     expect(arrived).toHaveLength(6);
     expect(seen.served).toEqual(arrived);
     // Waiting behind the head, a newcomer does not poll EC2: it tries when its turn comes, and again while it heads.
-    const oldestTries = seen.tries.get('oldest') ?? 0;
-    const newcomerTries = arrived.slice(1).map((name) => seen.tries.get(name) ?? 0);
-    expect(Math.max(...newcomerTries)).toBeLessThan(oldestTries);
+    // So EC2 sees each caller's tries in one run, in the order they arrived.
+    const inArrivalOrder = [...seen.triedInTurn].sort((a, b) => arrived.indexOf(a) - arrived.indexOf(b));
+    expect(seen.triedInTurn).toEqual(inArrivalOrder);
+    expect(seen.triedInTurn.length).toBeGreaterThan(arrived.length);
   });
 
   it('lets the next call go at once when the head gets through, without a pause of its own', async () => {
@@ -165,6 +168,36 @@ describe('the line of throttled mutating calls', () => {
 
     expect(seen.served).toEqual(['a', 'b', 'c']);
     expect(clock.sleeps).toBe(1);
+  });
+
+  it('asks sooner once a try after a pause gets through: the bucket refilled within the pause', async () => {
+    const clock = new FakeClock();
+    // One token a second, none now: a line that kept doubling its pauses would leave tokens unspent.
+    const bucket = new FakeBucket(0, 1, clock);
+    const { call } = caller(bucket, clock);
+    const pauses: number[] = [];
+    const line = new ThrottleLine({
+      now: () => clock.now,
+      sleep: (ms) => {
+        pauses.push(ms);
+        return clock.sleep(ms);
+      },
+      random: () => 1,
+    });
+    const servedAt: Record<string, number> = {};
+    const served = (name: string) => async () => {
+      const answer = await call(name)();
+      servedAt[name] = clock.now;
+      return answer;
+    };
+
+    const pending = ['a', 'b', 'c', 'd'].map((name) => line.send(served(name)));
+    await clock.runUntilSettled(pending);
+
+    // a: 250, 500, 1000 ms, through at 1.75 s; two steps off, so b pauses 500 ms after its try at once, and so on.
+    // Pauses that only grew (1 s, then 2 s each) would serve b and c at 3.75 s and d at 5.75 s.
+    expect(pauses).toEqual([250, 500, 1000, 500, 250, 500, 250, 500, 1000]);
+    expect(servedAt).toEqual({ a: 1750, b: 2250, c: 3000, d: 4750 });
   });
 
   it('fails a call that waited in line past the bound with RequestLimitExceeded, which is not retried again', async () => {
