@@ -109,6 +109,7 @@ export interface ConvergeSummary {
  * deletes frees a session.
  */
 export interface RunWide {
+  /** Why the account's session quota is reached for this run, if it is: attaches are refused without a create. */
   accountQuotaRefusal?: string;
   /**
    * Targets whose reservation found them full in this run: tried after the other candidates, not before, so that a
@@ -720,7 +721,7 @@ class InstanceRun {
         action: 'refuse',
         eniId: decision.eniId,
         reason: 'account-session-limit',
-        detail: `not tried: an earlier create of this run was refused (${this.runWide.accountQuotaRefusal})`,
+        detail: `not tried: ${this.runWide.accountQuotaRefusal}`,
       });
       return;
     }
@@ -997,7 +998,7 @@ class InstanceRun {
         await ledger.markTargetFull(slot.targetId, new Date(clock.now().getTime() + TARGET_FULL_RECHECK_MS));
       return { done: false, tried: `${slot.targetId}: ${error.code}` };
     }
-    if (error.scope === 'account') this.runWide.accountQuotaRefusal = error.message;
+    if (error.scope === 'account') this.runWide.accountQuotaRefusal = `an earlier create of this run was refused (${error.message})`;
     this.note({ action: 'refuse', eniId: decision.eniId, targetId: slot.targetId, reason: error.reason, detail: error.message });
     return DONE;
   }

@@ -18,6 +18,7 @@ import { configuredTargetIds } from '../config/config';
 import { DEFAULT_SWEEP_SETTINGS, type SweepSettings } from '../config/sweep-settings';
 import { coverageOf } from '../domain/coverage';
 import { PermanentError } from '../domain/errors';
+import { ACCOUNT_SESSION_QUOTA } from '../domain/mirroring-limits';
 import type { SessionFacts, TargetFacts } from '../domain/types';
 import { type Pacer, TokenBucket } from '../util/token-bucket';
 import {
@@ -64,6 +65,11 @@ export interface SweepContext {
    * shows a session for. Absent: the scope's own view only (one account owns its targets and sessions).
    */
   readonly targetOwnerView?: Pick<Ec2Port, 'describeSessionsOnInterfaces'>;
+  /**
+   * The account's session quota (default AWS's, which no quota request raises): a run that finds the account holding
+   * this many sessions refuses its attaches without a create. A local world whose simulator lowers it passes its own.
+   */
+  readonly accountSessionQuota?: number;
 }
 
 export interface SweepSummary extends ConvergeSummary {
@@ -85,6 +91,8 @@ export interface SweepSummary extends ConvergeSummary {
 
 interface SweepReading {
   readonly scope: SweepScope;
+  /** Every session the account holds, ours or not. */
+  readonly accountSessions: number;
   /** Our sessions on ENIs EC2 shows detached: no instance explains them. */
   readonly orphans: readonly SessionFacts[];
   /** Sessions not ours, from the same read of the account's sessions: what the unmanaged watch looks at. */
@@ -108,6 +116,7 @@ async function readSweepScope(deps: ConvergeDeps): Promise<SweepReading> {
       cleanup: [...cleanup].sort(),
       remembered: [...new Set(remembered)].filter((id) => !taggedSet.has(id) && !cleanup.has(id)).sort(),
     },
+    accountSessions: sessions.length,
     orphans,
     notOurs: sessions.filter((session) => !session.managed),
   };
@@ -259,7 +268,7 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
 
   // First: a table the index already covers, new or just backfilled, is read through it in this very run.
   if (context.ledger) await backfillTrackedIndex(trigger, deps, context.ledger);
-  const { scope, orphans, notOurs } = await readSweepScope(deps);
+  const { scope, accountSessions, orphans, notOurs } = await readSweepScope(deps);
   const cursor = await context.ledger?.cursor.read();
   const chosen = orderForRun(scope, cursor).slice(0, settings.maxInstancesPerRun);
   const inRotation = new Set(rotation(scope));
@@ -268,7 +277,11 @@ export async function sweep(trigger: ConvergeTrigger, deps: ConvergeDeps, contex
   const failures: unknown[] = [];
   let converged = 0;
   // One account quota for the whole run: once a create is refused at it, no later step calls EC2 to hear it again.
-  const runWide: RunWide = {};
+  // An account the run's read of sessions shows at its quota refuses from the start: a steady fleet beyond it (its
+  // refused instances come round every pass) then spends no create on hearing it again.
+  const quota = context.accountSessionQuota ?? ACCOUNT_SESSION_QUOTA;
+  const runWide: RunWide =
+    accountSessions >= quota ? { accountQuotaRefusal: `the account holds ${accountSessions} sessions, its quota of ${quota}` } : {};
   for (let index = 0; index < chosen.length; index += settings.batchSize) {
     // The first step always runs, so every run makes progress whatever the timeout.
     const remaining = index > 0 ? context.remainingTimeMs?.() : undefined;

@@ -108,6 +108,39 @@ describe('converge when EC2 refuses the create for good', () => {
     expect(await ledgerProblems()).toEqual([]);
   });
 
+  it('spends no create on a sweep run whose read shows the account at its quota, and mirrors once a session is freed', async () => {
+    // The account's one allowed session is hand-made, on an instance that is not tagged.
+    const bystander = await seed.launch();
+    const handMade = await seed.handMadeSession(bystander.eniIds[0] ?? '', nlbTarget, filterId, 1);
+    cloud.sim.setLimits({ sessionsPerAccount: 1 });
+    const waiting = [await seed.launch({ tags: TAG }), await seed.launch({ tags: TAG })];
+    const context = { ledger: wiring.sweepLedger, settings: SWEEP_SETTINGS, accountSessionQuota: 1 };
+    cloud.sim.resetCalls();
+
+    const full = await sweep({ eventId: 'sweep-at-quota' }, wiring.deps, context);
+    const again = await sweep({ eventId: 'sweep-at-quota-again' }, wiring.deps, context);
+
+    expect(full).toMatchObject({ refused: 2, failed: 0, attached: 0 });
+    expect(full.decisions).toContainEqual(
+      expect.objectContaining({
+        action: 'refuse',
+        instanceId: waiting[0]?.instanceId,
+        reason: 'account-session-limit',
+        detail: 'not tried: the account holds 1 sessions, its quota of 1',
+      }),
+    );
+    expect(again).toMatchObject({ refused: 2, failed: 0, attached: 0 });
+    expect(cloud.sim.calls().CreateTrafficMirrorSession).toBeUndefined();
+    expect(await ledgerProblems()).toEqual([]);
+
+    await seed.deleteSession(handMade);
+    const freed = await sweep({ eventId: 'sweep-after-delete' }, wiring.deps, context);
+
+    expect(freed).toMatchObject({ attached: 1, refused: 1, failed: 0 });
+    expect(ownedSessions(waiting.flatMap((instance) => instance.eniIds))).toHaveLength(1);
+    expect(await ledgerProblems()).toEqual([]);
+  });
+
   it('refuses one instance with reason invalid-parameter while the sweep mirrors every other instance', async () => {
     const rejected = await seed.launch({ tags: TAG });
     const others = [await seed.launch({ tags: TAG }), await seed.launch({ tags: TAG })];

@@ -312,7 +312,12 @@ export class ModelCloud {
     this.figures.sweeps += 1;
     const failedBefore = this.cloud.bus.failedEntries();
     const result = await this.invoke('sweep', (deps, sweepLedger) =>
-      sweep({ eventId: `model-${this.seed}-${label}-${this.figures.sweeps}` }, deps, { ledger: sweepLedger, settings: SWEEP_SETTINGS }),
+      sweep({ eventId: `model-${this.seed}-${label}-${this.figures.sweeps}` }, deps, {
+        ledger: sweepLedger,
+        settings: SWEEP_SETTINGS,
+        // The quota the simulator enforces now: a sweep at a lowered one refuses up front, as at AWS's own.
+        accountSessionQuota: this.accountQuota,
+      }),
     );
     if (result.outcome === 'done') return result.value;
     if (result.outcome === 'threw' && this.consistencyMs === 0 && this.cloud.bus.failedEntries() === failedBefore) {
