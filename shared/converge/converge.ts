@@ -396,10 +396,8 @@ class InstanceRun {
    */
   private async undoAttachesInFlight(): Promise<void> {
     const reason = this.plan.mirrorsNothing;
-    if (reason === undefined || this.ownMessages().length === 0) return;
-    const decided = new Set(this.plan.decisions.flatMap((decision) => (decision.eniId !== undefined ? [decision.eniId] : [])));
-    for (const { eniId, reservationId } of inFlightReservations(this.plan, this.deps.clock.now())) {
-      if (decided.has(eniId)) continue;
+    if (reason === undefined) return;
+    for (const { eniId, reservationId } of attachesToUndo(this.plan, this.trigger, this.deps.clock.now())) {
       const outcome = await this.awaitOtherAttach(eniId, reservationId);
       if (outcome.kind === 'released') continue;
       if (outcome.kind !== 'active') {
@@ -412,9 +410,7 @@ class InstanceRun {
         });
         continue;
       }
-      const session = (await this.deps.ec2.describeSessionsOnInterfaces([eniId])).find(
-        (candidate) => candidate.sessionId === outcome.sessionId,
-      );
+      const session = await this.sessionOn(eniId, outcome.sessionId);
       if (session === undefined) continue;
       const { sessionId, targetId } = session;
       await this.detach({ action: 'detach', instanceId: this.plan.instanceId, eniId, sessionId, targetId, reason }, session);
@@ -626,12 +622,15 @@ class InstanceRun {
    * False when it is right, or EC2 does not list it yet (then it is kept; the next converge looks again).
    */
   private async replaceIfOutdated(decision: AttachDecision, sessionId: string): Promise<boolean> {
-    const session = (await this.deps.ec2.describeSessionsOnInterfaces([decision.eniId])).find(
-      (candidate) => candidate.sessionId === sessionId,
-    );
+    const session = await this.sessionOn(decision.eniId, sessionId);
     if (session === undefined || matchesDesired(session, this.desiredFor(decision))) return false;
     await this.replace(decision, session);
     return true;
+  }
+
+  /** The session as EC2 shows it now on its source ENI; undefined when EC2 does not list it (yet, or any more). */
+  private async sessionOn(eniId: string, sessionId: string): Promise<SessionFacts | undefined> {
+    return (await this.deps.ec2.describeSessionsOnInterfaces([eniId])).find((candidate) => candidate.sessionId === sessionId);
   }
 
   private async replace(decision: AttachDecision, outdated: SessionFacts): Promise<void> {
@@ -1004,9 +1003,17 @@ class InstanceRun {
   }
 }
 
-/** Reservations of the instance whose holder is alive and has not made its session yet (as planning read them). */
-function inFlightReservations(plan: InstancePlan, now: Date): { eniId: string; reservationId: string }[] {
-  const ledgers = [...(plan.eniLedgers?.values() ?? [])].filter((ledger) => ledger !== null);
+/**
+ * The attaches another invocation has in flight (a live hold, as planning read it) on ENIs of an instance that must
+ * have no session, and that no decision of the plan covers: what a run for an event waits on and undoes. None for a
+ * sweep or a CLI run (undoAttachesInFlight says why).
+ */
+function attachesToUndo(plan: InstancePlan, trigger: ConvergeTrigger, now: Date): { eniId: string; reservationId: string }[] {
+  if (plan.mirrorsNothing === undefined || (trigger.redeliveredAs ?? []).length === 0) return [];
+  const decided = new Set(plan.decisions.flatMap((decision) => (decision.eniId !== undefined ? [decision.eniId] : [])));
+  const ledgers = [...(plan.eniLedgers?.values() ?? [])].filter(
+    (ledger): ledger is EniLedger => ledger !== null && !decided.has(ledger.eniId),
+  );
   return ledgers.flatMap(({ eniId, slots }) =>
     slots.flatMap((slot) =>
       slot.instanceId === plan.instanceId && slot.reservationId !== undefined && isLiveHold(slot, now)
@@ -1030,9 +1037,7 @@ function desiredOf(decision: AttachDecision, config: ConvergeDeps['config']): De
  * it must wait on (one it can leave to its holder, leftToHolder, costs no wait), or must undo such an attach.
  */
 function racesALiveHolder(plan: InstancePlan, trigger: ConvergeTrigger, now: Date, config: ConvergeDeps['config']): boolean {
-  if (plan.mirrorsNothing !== undefined && (trigger.redeliveredAs ?? []).length > 0 && inFlightReservations(plan, now).length > 0) {
-    return true;
-  }
+  if (attachesToUndo(plan, trigger, now).length > 0) return true;
   return plan.decisions.some((decision) => {
     if (decision.action !== 'attach') return false;
     const slots = plan.eniLedgers?.get(decision.eniId)?.slots ?? [];
