@@ -4,7 +4,7 @@
  * function runs with. mirrorctl --stack learns the table, owner id, targets, filter, tag and bus from here, so it
  * agrees with the functions without anyone copying values by hand.
  */
-import { CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, paginateListStackResources } from '@aws-sdk/client-cloudformation';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { errorCode } from '../../shared/aws/error-mapping';
 
@@ -57,12 +57,9 @@ async function describeOutputs(client: CloudFormationClient, stackName: string):
 
 /** For stacks deployed before the SweepFunctionName output existed. */
 async function findSweepFunction(client: CloudFormationClient, stackName: string): Promise<string | undefined> {
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(new ListStackResourcesCommand({ StackName: stackName, NextToken: nextToken }));
+  for await (const page of paginateListStackResources({ client }, { StackName: stackName })) {
     const sweep = page.StackResourceSummaries?.find((resource) => resource.LogicalResourceId === SWEEP_FUNCTION_LOGICAL_ID);
     if (sweep?.PhysicalResourceId) return sweep.PhysicalResourceId;
-    nextToken = page.NextToken;
-  } while (nextToken);
+  }
   return undefined;
 }

@@ -4,19 +4,11 @@
  * targets (with their owner and, for network-interface targets, the instance their ENI belongs to) and the filters.
  * Read with Filters rather than ids, so an id EC2 does not show is simply absent instead of failing the whole call.
  */
-import {
-  DescribeNetworkInterfacesCommand,
-  DescribeTrafficMirrorFiltersCommand,
-  DescribeTrafficMirrorTargetsCommand,
-  type EC2Client,
-} from '@aws-sdk/client-ec2';
+import { type EC2Client, paginateDescribeTrafficMirrorFilters } from '@aws-sdk/client-ec2';
 import { ec2 } from '../../shared/aws/clients';
+import { describeTargetsById, FILTER_VALUES_PER_CALL, instancesOfInterfaces, PAGE_SIZE } from '../../shared/aws/describe-by-id';
 import { withDomainErrors } from '../../shared/aws/error-mapping';
 import { chunks } from '../../shared/util/chunks';
-
-/** EC2 accepts up to 200 values per filter; 100 keeps requests small. */
-const FILTER_VALUES_PER_CALL = 100;
-const PAGE_SIZE = 1000;
 
 export interface VisibleTarget {
   readonly targetId: string;
@@ -41,7 +33,7 @@ export async function describeMirrorResources(
   client: MirrorResourcesClient = ec2(),
 ): Promise<VisibleMirrorResources> {
   const [targets, filters] = await Promise.all([describeTargets(client, targetIds), describeFilterIds(client, filterIds)]);
-  const attachments = await describeAttachments(
+  const attachments = await instancesOfInterfaces(
     client,
     [...targets.values()].flatMap((target) => (target.networkInterfaceId ? [target.networkInterfaceId] : [])),
   );
@@ -56,29 +48,14 @@ export async function describeMirrorResources(
 
 async function describeTargets(client: EC2Client, targetIds: readonly string[]): Promise<Map<string, VisibleTarget>> {
   const found = new Map<string, VisibleTarget>();
-  for (const batch of chunks([...new Set(targetIds)], FILTER_VALUES_PER_CALL)) {
-    let nextToken: string | undefined;
-    do {
-      const page = await withDomainErrors('DescribeTrafficMirrorTargets', () =>
-        client.send(
-          new DescribeTrafficMirrorTargetsCommand({
-            Filters: [{ Name: 'traffic-mirror-target-id', Values: batch }],
-            MaxResults: PAGE_SIZE,
-            NextToken: nextToken,
-          }),
-        ),
-      );
-      for (const target of page.TrafficMirrorTargets ?? []) {
-        if (target.TrafficMirrorTargetId === undefined) continue;
-        found.set(target.TrafficMirrorTargetId, {
-          targetId: target.TrafficMirrorTargetId,
-          ...(target.OwnerId !== undefined && { ownerId: target.OwnerId }),
-          ...(target.Type !== undefined && { kind: target.Type }),
-          ...(target.NetworkInterfaceId !== undefined && { networkInterfaceId: target.NetworkInterfaceId }),
-        });
-      }
-      nextToken = page.NextToken;
-    } while (nextToken);
+  for (const target of await describeTargetsById(client, targetIds)) {
+    if (target.TrafficMirrorTargetId === undefined) continue;
+    found.set(target.TrafficMirrorTargetId, {
+      targetId: target.TrafficMirrorTargetId,
+      ...(target.OwnerId !== undefined && { ownerId: target.OwnerId }),
+      ...(target.Type !== undefined && { kind: target.Type }),
+      ...(target.NetworkInterfaceId !== undefined && { networkInterfaceId: target.NetworkInterfaceId }),
+    });
   }
   return found;
 }
@@ -86,33 +63,12 @@ async function describeTargets(client: EC2Client, targetIds: readonly string[]):
 async function describeFilterIds(client: EC2Client, filterIds: readonly string[]): Promise<Set<string>> {
   const found = new Set<string>();
   for (const batch of chunks([...new Set(filterIds)], FILTER_VALUES_PER_CALL)) {
-    let nextToken: string | undefined;
-    do {
-      const page = await withDomainErrors('DescribeTrafficMirrorFilters', () =>
-        client.send(
-          new DescribeTrafficMirrorFiltersCommand({
-            Filters: [{ Name: 'traffic-mirror-filter-id', Values: batch }],
-            MaxResults: PAGE_SIZE,
-            NextToken: nextToken,
-          }),
-        ),
-      );
-      for (const filter of page.TrafficMirrorFilters ?? []) if (filter.TrafficMirrorFilterId) found.add(filter.TrafficMirrorFilterId);
-      nextToken = page.NextToken;
-    } while (nextToken);
+    await withDomainErrors('DescribeTrafficMirrorFilters', async () => {
+      const input = { Filters: [{ Name: 'traffic-mirror-filter-id', Values: batch }] };
+      for await (const page of paginateDescribeTrafficMirrorFilters({ client, pageSize: PAGE_SIZE }, input)) {
+        for (const filter of page.TrafficMirrorFilters ?? []) if (filter.TrafficMirrorFilterId) found.add(filter.TrafficMirrorFilterId);
+      }
+    });
   }
   return found;
-}
-
-async function describeAttachments(client: EC2Client, eniIds: readonly string[]): Promise<Map<string, string>> {
-  const attached = new Map<string, string>();
-  for (const batch of chunks([...new Set(eniIds)], FILTER_VALUES_PER_CALL)) {
-    const page = await withDomainErrors('DescribeNetworkInterfaces', () =>
-      client.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: batch }] })),
-    );
-    for (const eni of page.NetworkInterfaces ?? []) {
-      if (eni.NetworkInterfaceId && eni.Attachment?.InstanceId) attached.set(eni.NetworkInterfaceId, eni.Attachment.InstanceId);
-    }
-  }
-  return attached;
 }

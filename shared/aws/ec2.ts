@@ -9,13 +9,11 @@ import {
   DeleteTrafficMirrorSessionCommand,
   DescribeInstancesCommand,
   DescribeInstanceTypesCommand,
-  DescribeNetworkInterfacesCommand,
   type EC2Client,
   type Filter,
   type Instance,
   paginateDescribeInstances,
   paginateDescribeTrafficMirrorSessions,
-  paginateDescribeTrafficMirrorTargets,
   type Tag,
   type TrafficMirrorSession,
   type TrafficMirrorTarget,
@@ -23,12 +21,11 @@ import {
 import type { Clock, CreateSessionRequest, DescribedTarget, Ec2Port } from '../converge/ports';
 import type { InstanceFacts, InstanceState, InstanceTypeFacts, SessionFacts, TargetKind } from '../domain/types';
 import { chunks } from '../util/chunks';
+import { describeInterfacesById, describeTargetsById, FILTER_VALUES_PER_CALL, PAGE_SIZE } from './describe-by-id';
 import { hasCode, toCreateSessionError, toDomainError, withDomainErrors } from './error-mapping';
 import { INSTANCE_TAG, OWNER_TAG, RESERVATION_TAG } from './ownership';
 import { interfaceTargetSourceLimit } from './target-limits';
 
-/** EC2 accepts up to 200 values per filter; 100 keeps request URLs modest. */
-const FILTER_VALUES_PER_CALL = 100;
 /** A batch asked again without the ids EC2 said it does not know: more than once only if instances vanish meanwhile. */
 const UNKNOWN_ID_RETRIES = 3;
 
@@ -38,7 +35,6 @@ function idsNamedBy(error: unknown, prefix: string): string[] {
   return message.match(new RegExp(`\\b${prefix}[0-9a-f]{8,17}\\b`, 'g')) ?? [];
 }
 const TYPES_PER_CALL = 100;
-const PAGE_SIZE = 1000;
 const TARGET_CACHE_TTL_MS = 60_000;
 
 export interface Ec2AdapterOptions {
@@ -245,15 +241,10 @@ export function createEc2Adapter(options: Ec2AdapterOptions): Ec2Port {
     const placement = new Map<string, { zone?: string; instanceType?: string }>();
     if (eniIds.length === 0) return placement;
     const instanceOfEni = new Map<string, string>();
-    for (const batch of chunks(eniIds, FILTER_VALUES_PER_CALL)) {
-      const answer = await withDomainErrors('DescribeNetworkInterfaces', () =>
-        client.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: batch }] })),
-      );
-      for (const eni of answer.NetworkInterfaces ?? []) {
-        if (eni.NetworkInterfaceId === undefined) continue;
-        placement.set(eni.NetworkInterfaceId, { ...(eni.AvailabilityZone ? { zone: eni.AvailabilityZone } : {}) });
-        if (eni.Attachment?.InstanceId) instanceOfEni.set(eni.NetworkInterfaceId, eni.Attachment.InstanceId);
-      }
+    for (const eni of await describeInterfacesById(client, eniIds)) {
+      if (eni.NetworkInterfaceId === undefined) continue;
+      placement.set(eni.NetworkInterfaceId, { ...(eni.AvailabilityZone ? { zone: eni.AvailabilityZone } : {}) });
+      if (eni.Attachment?.InstanceId) instanceOfEni.set(eni.NetworkInterfaceId, eni.Attachment.InstanceId);
     }
     const hosts = await describeInstances([...instanceOfEni.values()]);
     for (const [eniId, instanceId] of instanceOfEni) {
@@ -266,13 +257,8 @@ export function createEc2Adapter(options: Ec2AdapterOptions): Ec2Port {
 
   async function describeInterfaceAttachments(eniIds: readonly string[]): Promise<Map<string, string | null>> {
     const attachments = new Map<string, string | null>();
-    for (const batch of chunks(unique(eniIds), FILTER_VALUES_PER_CALL)) {
-      const answer = await withDomainErrors('DescribeNetworkInterfaces', () =>
-        client.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: batch }] })),
-      );
-      for (const eni of answer.NetworkInterfaces ?? []) {
-        if (eni.NetworkInterfaceId !== undefined) attachments.set(eni.NetworkInterfaceId, eni.Attachment?.InstanceId ?? null);
-      }
+    for (const eni of await describeInterfacesById(client, eniIds)) {
+      if (eni.NetworkInterfaceId !== undefined) attachments.set(eni.NetworkInterfaceId, eni.Attachment?.InstanceId ?? null);
     }
     return attachments;
   }
@@ -318,15 +304,7 @@ export function createEc2Adapter(options: Ec2AdapterOptions): Ec2Port {
 
   async function refreshTargets(stale: readonly string[]): Promise<void> {
     const now = clock.now().getTime();
-    const described: TrafficMirrorTarget[] = [];
-    for (const batch of chunks(stale, FILTER_VALUES_PER_CALL)) {
-      await withDomainErrors('DescribeTrafficMirrorTargets', async () => {
-        const input = { Filters: [{ Name: 'traffic-mirror-target-id', Values: batch }] };
-        for await (const page of paginateDescribeTrafficMirrorTargets({ client, pageSize }, input)) {
-          described.push(...(page.TrafficMirrorTargets ?? []));
-        }
-      });
-    }
+    const described = await describeTargetsById(client, stale, { pageSize });
     const interfaceIds = described.flatMap((t) => (t.Type === 'network-interface' && t.NetworkInterfaceId ? [t.NetworkInterfaceId] : []));
     const placement = await describeTargetInterfaces(interfaceIds);
     const expiresAt = now + targetTtlMs;

@@ -3,23 +3,18 @@
  * Kept apart from the EC2 adapter converge uses, which looks at one batch of instances at a time.
  */
 import {
-  DescribeInstancesCommand,
-  DescribeNetworkInterfacesCommand,
-  DescribeTrafficMirrorSessionsCommand,
-  DescribeTrafficMirrorTargetsCommand,
   type EC2Client,
   type Instance,
+  paginateDescribeInstances,
+  paginateDescribeTrafficMirrorSessions,
   type TrafficMirrorSession,
 } from '@aws-sdk/client-ec2';
 import type { InventoryPort } from '../converge/governance-ports';
 import type { SessionFacts } from '../domain/types';
 import type { InventorySession } from '../domain/unmanaged-sessions';
-import { chunks } from '../util/chunks';
+import { describeTargetsById, instancesOfInterfaces, PAGE_SIZE } from './describe-by-id';
 import { toSessionFacts } from './ec2';
 import { withDomainErrors } from './error-mapping';
-
-const FILTER_VALUES_PER_CALL = 100;
-const PAGE_SIZE = 1000;
 
 export interface InventoryOptions {
   readonly client: EC2Client;
@@ -32,53 +27,21 @@ export function createInventory(options: InventoryOptions): InventoryPort {
 
   async function allSessions(): Promise<TrafficMirrorSession[]> {
     const sessions: TrafficMirrorSession[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await withDomainErrors('DescribeTrafficMirrorSessions (inventory)', () =>
-        client.send(new DescribeTrafficMirrorSessionsCommand({ MaxResults: PAGE_SIZE, NextToken: nextToken })),
-      );
-      sessions.push(...(page.TrafficMirrorSessions ?? []));
-      nextToken = page.NextToken;
-    } while (nextToken);
+    await withDomainErrors('DescribeTrafficMirrorSessions (inventory)', async () => {
+      for await (const page of paginateDescribeTrafficMirrorSessions({ client, pageSize: PAGE_SIZE }, {})) {
+        sessions.push(...(page.TrafficMirrorSessions ?? []));
+      }
+    });
     return sessions;
   }
 
   /** Target id -> owning account, for the targets that can be described from this account. */
   async function targetOwners(targetIds: readonly string[]): Promise<Map<string, string>> {
     const owners = new Map<string, string>();
-    for (const batch of chunks([...new Set(targetIds)], FILTER_VALUES_PER_CALL)) {
-      let nextToken: string | undefined;
-      do {
-        const page = await withDomainErrors('DescribeTrafficMirrorTargets (inventory)', () =>
-          client.send(
-            new DescribeTrafficMirrorTargetsCommand({
-              Filters: [{ Name: 'traffic-mirror-target-id', Values: batch }],
-              MaxResults: PAGE_SIZE,
-              NextToken: nextToken,
-            }),
-          ),
-        );
-        for (const target of page.TrafficMirrorTargets ?? []) {
-          if (target.TrafficMirrorTargetId && target.OwnerId) owners.set(target.TrafficMirrorTargetId, target.OwnerId);
-        }
-        nextToken = page.NextToken;
-      } while (nextToken);
+    for (const target of await describeTargetsById(client, targetIds, { operation: 'DescribeTrafficMirrorTargets (inventory)' })) {
+      if (target.TrafficMirrorTargetId && target.OwnerId) owners.set(target.TrafficMirrorTargetId, target.OwnerId);
     }
     return owners;
-  }
-
-  /** ENI id -> the instance it is attached to (detached ENIs are absent). */
-  async function instancesOfInterfaces(eniIds: readonly string[]): Promise<Map<string, string>> {
-    const attached = new Map<string, string>();
-    for (const batch of chunks([...new Set(eniIds)], FILTER_VALUES_PER_CALL)) {
-      const answer = await withDomainErrors('DescribeNetworkInterfaces (inventory)', () =>
-        client.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'network-interface-id', Values: batch }] })),
-      );
-      for (const eni of answer.NetworkInterfaces ?? []) {
-        if (eni.NetworkInterfaceId && eni.Attachment?.InstanceId) attached.set(eni.NetworkInterfaceId, eni.Attachment.InstanceId);
-      }
-    }
-    return attached;
   }
 
   async function inventoryOf(facts: readonly SessionFacts[]): Promise<InventorySession[]> {
@@ -86,7 +49,11 @@ export function createInventory(options: InventoryOptions): InventoryPort {
     const theirs = sessions.filter((s) => !s.managed);
     // Only sessions that are not ours need their target's owner and their instance: ours are never reported.
     const owners = await targetOwners(theirs.map((s) => s.targetId));
-    const instances = await instancesOfInterfaces(theirs.map((s) => s.eniId));
+    const instances = await instancesOfInterfaces(
+      client,
+      theirs.map((s) => s.eniId),
+      { operation: 'DescribeNetworkInterfaces (inventory)' },
+    );
     return sessions.map((s): InventorySession => {
       const instanceId = instances.get(s.eniId);
       const targetOwnerAccountId = owners.get(s.targetId);
@@ -115,20 +82,16 @@ export function createInventory(options: InventoryOptions): InventoryPort {
 
     async listInstanceTagValues(tagKey: string): Promise<Map<string, string>> {
       const values = new Map<string, string>();
-      let nextToken: string | undefined;
-      do {
-        const page = await withDomainErrors('DescribeInstances (tag-key)', () =>
-          client.send(
-            new DescribeInstancesCommand({ Filters: [{ Name: 'tag-key', Values: [tagKey] }], MaxResults: PAGE_SIZE, NextToken: nextToken }),
-          ),
-        );
-        const instances: Instance[] = (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? []);
-        for (const instance of instances) {
-          const value = instance.Tags?.find((tag) => tag.Key === tagKey)?.Value;
-          if (instance.InstanceId && value !== undefined) values.set(instance.InstanceId, value);
+      await withDomainErrors('DescribeInstances (tag-key)', async () => {
+        const input = { Filters: [{ Name: 'tag-key', Values: [tagKey] }] };
+        for await (const page of paginateDescribeInstances({ client, pageSize: PAGE_SIZE }, input)) {
+          const instances: Instance[] = (page.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? []);
+          for (const instance of instances) {
+            const value = instance.Tags?.find((tag) => tag.Key === tagKey)?.Value;
+            if (instance.InstanceId && value !== undefined) values.set(instance.InstanceId, value);
+          }
         }
-        nextToken = page.NextToken;
-      } while (nextToken);
+      });
       return values;
     },
   };
