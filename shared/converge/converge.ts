@@ -10,7 +10,10 @@ import {
   existingReservation,
   holderComesBack,
   isLiveHold,
+  isLiveRelease,
   leftToHolder,
+  type ReleaseHold,
+  type Releaser,
   type ReservationIntent,
 } from '../domain/eni-slots';
 import { Ec2RefusalError, PermanentError, RetryableError } from '../domain/errors';
@@ -39,6 +42,12 @@ const MAX_HOLDER_WAIT_MS = 40_000;
  * after its holder died (a crash, a Lambda timeout) and never while the holder is alive.
  */
 export const RESERVATION_HOLD_MS = 20_000;
+/**
+ * A delete's hold (Slot.release): the event functions' 60 s timeout, so it lapses once its run cannot be at work any
+ * more, and outlasts any wait in the throttle line (45 s at most) without renewal. Only a run whose trigger comes
+ * back (an SQS record) takes one; a failed delete drops it, for the next run to delete at once.
+ */
+export const RELEASE_HOLD_MS = 60_000;
 /**
  * A hold is renewed once only this much of it is left: a create EC2 answers within 12 s costs no renewal (every 5 s
  * cost one UpdateItem per create in a throttled burst), and 8 s is ample for an UpdateItem to land before it lapses.
@@ -165,14 +174,18 @@ class InstanceRun {
   private renewal: ReturnType<typeof setInterval> | undefined;
   private lastHistoryTime = 0;
   /**
-   * ENIs whose session another invocation made and activated: that invocation wrote their last decision (MIRRORED)
-   * before activating, so this run does not write it again.
+   * ENIs another invocation converges: it made and activated their session (and wrote their last decision, MIRRORED,
+   * before activating), or it is deleting their session (and writes the detach): this run does not write it again.
    */
-  private readonly mirroredByOthers = new Set<string>();
+  private readonly convergedByOthers = new Set<string>();
   /** The first live reservation this run left an ENI of the instance to (leaveToHolder). */
   private leftTo: ExistingReservation | undefined;
   /** Whether this run has held a reservation of the instance (created, or tried to, under it). */
   private holdsAReservation = false;
+  /** The first run deleting a session this run left to it (leaveToReleaser). */
+  private leftToReleaser: ReleaseHold | undefined;
+  /** Whether this run has marked a slot of the instance releasing (and deletes its session). */
+  private releases = false;
   /** The ENI items as planning read them; an ENI leaves once this run has written to it. */
   private readonly plannedEnis: Map<string, EniLedger | null>;
 
@@ -231,7 +244,7 @@ class InstanceRun {
   }
 
   private withoutOthersOutcomes(decisions: Readonly<Record<string, string>>): Record<string, string> {
-    return Object.fromEntries(Object.entries(decisions).filter(([eniId]) => !this.mirroredByOthers.has(eniId)));
+    return Object.fromEntries(Object.entries(decisions).filter(([eniId]) => !this.convergedByOthers.has(eniId)));
   }
 
   private repeatsLastDecision(full: DecisionRecord): boolean {
@@ -462,7 +475,7 @@ class InstanceRun {
         // it twice. Left to a holder whose trigger comes back to it when the plan keeps the session; else waited
         // on like any racer, and taken over only once the hold lapses (the holder died).
         if (held && this.keptForRedeliveredHolder(session, reservationId)) {
-          this.mirroredByOthers.add(session.eniId);
+          this.convergedByOthers.add(session.eniId);
           continue;
         }
         if (held && (await this.awaitOtherAttach(session.eniId, reservationId)).kind !== 'abandoned') continue;
@@ -678,9 +691,34 @@ class InstanceRun {
     }
     // The releasing mark is the intent: a run killed after the delete leaves it, and whoever finds the session
     // gone announces the detach (repairLedger) under the same outcomeId as this run would have.
+    if (this.leavesWithItsReleaser(decision)) return;
+    const planned = this.plannedEnis.get(decision.eniId);
     this.plannedEnis.delete(decision.eniId);
-    await ledger.markSlotReleasing(decision.eniId, decision.sessionId);
-    const deletion = await ec2.deleteSession(decision.sessionId);
+    const releaser = this.releaser();
+    const mark = await ledger.markSlotReleasing(decision.eniId, decision.sessionId, releaser, planned);
+    if (mark.kind === 'left-to-releaser') {
+      this.leftToReleaser ??= mark.release;
+      this.leaveToReleaser(decision, `left to the invocation deleting ${decision.sessionId}`);
+      return;
+    }
+    this.releases = true;
+    let deletion: Awaited<ReturnType<typeof ec2.deleteSession>>;
+    try {
+      deletion = await ec2.deleteSession(decision.sessionId);
+    } catch (error) {
+      if (releaser.until !== undefined) {
+        const dropped = { redeliveredAs: releaser.redeliveredAs };
+        await ledger.markSlotReleasing(decision.eniId, decision.sessionId, dropped).catch((dropError: unknown) => {
+          // The hold then lapses by itself within RELEASE_HOLD_MS; the delete's own error is what matters.
+          this.deps.logger.warn('release hold not dropped', {
+            eniId: decision.eniId,
+            sessionId: decision.sessionId,
+            error: dropError as Error,
+          });
+        });
+      }
+      throw error;
+    }
     this.deletedSessionIds.add(decision.sessionId);
     // A session freed under the account's quota: the attaches after this one may be taken again.
     if (deletion === 'deleted') this.runWide.accountQuotaRefusal = undefined;
@@ -710,6 +748,58 @@ class InstanceRun {
     await this.flush();
     const remaining = await ledger.removeSlot(decision.eniId, { sessionId: decision.sessionId });
     await this.releaseTargetIfUnused(decision.targetId, decision.eniId, remaining?.slots);
+  }
+
+  /**
+   * This run as a releaser: when its trigger comes back to it until it records its deletes, it holds them (until
+   * its invocation's timeout) and says which sessions its plan deletes.
+   */
+  private releaser(): Releaser {
+    const redeliveredAs = this.ownMessages();
+    if (redeliveredAs.length === 0) return { redeliveredAs };
+    return {
+      redeliveredAs,
+      until: new Date(this.deps.clock.now().getTime() + RELEASE_HOLD_MS).toISOString(),
+      detaches: this.plan.decisions.flatMap((decision) => (decision.action === 'detach' ? [decision.sessionId] : [])),
+    };
+  }
+
+  /**
+   * A session the releaser this run left another of the instance's sessions to deletes next (its plan lists it),
+   * while this run has marked none releasing itself: left to it as well, before any write. That releaser deletes
+   * the instance's sessions one at a time, so this run would otherwise find the next one unmarked and delete it
+   * too, and the releaser's own delete would find it gone. A run that marks a slot releasing never does this, so
+   * two runs can never each leave a session to the other.
+   */
+  private leavesWithItsReleaser(decision: DetachDecision): boolean {
+    const releaser = this.leftToReleaser;
+    if (releaser === undefined || this.releases || releaser.detaches?.includes(decision.sessionId) !== true) return false;
+    if (!isLiveRelease(releaser, this.deps.clock.now())) return false;
+    this.leaveToReleaser(
+      decision,
+      `left to the invocation deleting another of the instance's sessions: its plan deletes ${decision.sessionId} next`,
+    );
+    return true;
+  }
+
+  /**
+   * Another invocation is deleting the session and its trigger comes back to it until it records the detach
+   * (markReleasing): a stop's other event leaves it to that run, with no second delete and no write.
+   */
+  private leaveToReleaser(decision: DetachDecision, leftTo: string): void {
+    this.convergedByOthers.add(decision.eniId);
+    this.log(
+      this.full({
+        action: 'skip',
+        eniId: decision.eniId,
+        sessionId: decision.sessionId,
+        targetId: decision.targetId,
+        reason: 'handled-by-concurrent-invocation',
+        detail: `${leftTo}: its trigger comes back to it until it records the detach`,
+      }),
+    );
+    // What that run records for the ENI: this run's decisions, when written for another reason, agree with it.
+    this.decided[decision.eniId] = `detach:${decision.reason}`;
   }
 
   /** Attach: the first target candidate that takes the ENI; refused when none does. */
@@ -855,7 +945,7 @@ class InstanceRun {
   }
 
   private leave(eniId: string, facts: Pick<DecisionRecord, 'targetId' | 'sessionNumber' | 'detail'>): void {
-    this.mirroredByOthers.add(eniId);
+    this.convergedByOthers.add(eniId);
     this.log(this.full({ action: 'skip', eniId, ...facts, reason: 'handled-by-concurrent-invocation' }));
     // What the holder records for the ENI: this run's decisions, when written for another reason, agree with it.
     this.decided[eniId] = MIRRORED;
@@ -876,7 +966,7 @@ class InstanceRun {
     const sessionId = slot.sessionId ?? (settled?.kind === 'active' ? settled.sessionId : undefined);
     if (sessionId !== undefined) {
       if (!replacedOnce && (await this.replaceIfOutdated(decision, sessionId))) return true;
-      this.mirroredByOthers.add(decision.eniId);
+      this.convergedByOthers.add(decision.eniId);
       this.note({
         action: 'keep',
         eniId: decision.eniId,

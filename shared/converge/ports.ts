@@ -6,7 +6,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Config } from '../config/config';
 import type { DescribedTarget } from '../domain/correlation';
-import type { EniLedger, ReservationIntent, SlotReservation } from '../domain/eni-slots';
+import type { EniLedger, ReleaseMark, Releaser, ReservationIntent, SlotReservation } from '../domain/eni-slots';
 import type { EventClaims } from '../domain/events';
 import type { InstanceFacts, InstanceTypeFacts, RecordReason, SessionFacts } from '../domain/types';
 
@@ -158,7 +158,11 @@ export interface LedgerPort extends OutboxPort {
     sessionNumber?: number,
     intent?: ReservationIntent,
   ): Promise<void>;
-  markSlotReleasing(eniId: string, sessionId: string): Promise<void>;
+  /**
+   * Marks the session's slot releasing before its delete, held by `releaser` (markReleasing): or leaves the session
+   * to the run already deleting it. `known`: the ENI item as planning read it (no read when it is current).
+   */
+  markSlotReleasing(eniId: string, sessionId: string, releaser: Releaser, known?: EniLedger | null): Promise<ReleaseMark>;
   /** Removes the slot matching the reservation or session; returns what remains (undefined: no item). */
   removeSlot(eniId: string, match: { reservationId?: string; sessionId?: string }): Promise<EniLedger | undefined>;
   learnForeignSessions(eniId: string, instanceId: string, observedSessions: readonly SessionFacts[]): Promise<void>;

@@ -27,7 +27,38 @@ export interface Slot {
   readonly heldUntil?: string;
   /** What the reservation's holder is making, while it is reserved (see ReservationIntent). */
   readonly intent?: ReservationIntent;
+  /** Who is deleting the session, while the slot is releasing (see ReleaseHold). */
+  readonly release?: ReleaseHold;
 }
+
+/**
+ * A releasing slot's hold: until when the run deleting its session is at work (its invocation's timeout at the
+ * latest), and the SQS message ids that bring that run's trigger back until it records the outcome. Another run
+ * that would delete the same session leaves it to such a releaser (markReleasing) instead of deleting it a second
+ * time: a stop's two events (stopping, stopped), converged by two invocations, then spend one delete, not two.
+ */
+export interface ReleaseHold {
+  readonly until: string;
+  readonly redeliveredAs: readonly string[];
+  /** The sessions the releaser's plan deletes, this one among them (a run that leaves one leaves them all). */
+  readonly detaches?: readonly string[];
+}
+
+/**
+ * The run marking a slot releasing: the messages that bring its trigger back (none for a sweep or a CLI run) and,
+ * to hold the delete, until when. Without `until` it holds nothing, and drops a hold of its own.
+ */
+export interface Releaser {
+  readonly redeliveredAs: readonly string[];
+  readonly until?: string;
+  readonly detaches?: readonly string[];
+}
+
+/** What marking a session's slot releasing found: go on and delete it, or leave it to the run already deleting it. */
+export type ReleaseMark =
+  | { readonly kind: 'marked' }
+  | { readonly kind: 'no-slot' }
+  | { readonly kind: 'left-to-releaser'; readonly release: ReleaseHold };
 
 /**
  * What a reservation's holder creates beyond the slot's target and number, and the messages that bring its trigger
@@ -149,9 +180,43 @@ export function leftToHolder(reservation: ExistingReservation, desired: Desired,
 }
 
 /** Whether the holder's trigger comes back by messages of its own, not by those of the asking run (leftToHolder). */
-export function holderComesBack(intent: ReservationIntent | undefined, ownMessages: readonly string[]): boolean {
-  const messages = intent?.redeliveredAs ?? [];
+export function holderComesBack(hold: { readonly redeliveredAs: readonly string[] } | undefined, ownMessages: readonly string[]): boolean {
+  const messages = hold?.redeliveredAs ?? [];
   return messages.length > 0 && !messages.some((message) => ownMessages.includes(message));
+}
+
+/**
+ * The slots with the session's managed slot marked releasing by `releaser` (holding the delete when it says until
+ * when and its trigger comes back), unless another run is deleting it already: that run's hold is live and its
+ * trigger comes back to it by messages that are not this run's. Then nothing is written and the session is that
+ * run's to delete ('left-to-releaser'): if it fails, SQS delivers its trigger again. A run carrying the releaser's
+ * own message (delivered again after the releaser died) takes the slot over instead.
+ */
+export function markReleasing(
+  slots: readonly Slot[],
+  sessionId: string,
+  releaser: Releaser,
+  now: Date,
+): { slots?: Slot[]; result: ReleaseMark } {
+  const slot = slots.find((candidate) => candidate.sessionId === sessionId && candidate.owner === 'managed');
+  if (slot === undefined) return { result: { kind: 'no-slot' } };
+  const other = slot.state === 'releasing' ? slot.release : undefined;
+  if (other !== undefined && isLiveRelease(other, now) && holderComesBack(other, releaser.redeliveredAs)) {
+    return { result: { kind: 'left-to-releaser', release: other } };
+  }
+  const { until, redeliveredAs, detaches } = releaser;
+  const release =
+    until !== undefined && redeliveredAs.length > 0 ? { until, redeliveredAs, ...(detaches !== undefined ? { detaches } : {}) } : undefined;
+  const { heldUntil: _reserved, intent: _made, release: _earlier, ...rest } = slot;
+  // A slot releasing already keeps the time its release began.
+  const updatedAt = slot.state === 'releasing' ? slot.updatedAt : now.toISOString();
+  const marked: Slot = { ...rest, state: 'releasing', updatedAt, ...(release !== undefined ? { release } : {}) };
+  return { slots: slots.map((candidate) => (candidate === slot ? marked : candidate)), result: { kind: 'marked' } };
+}
+
+/** A release hold whose run may still be at work. */
+export function isLiveRelease(release: ReleaseHold, now: Date): boolean {
+  return Date.parse(release.until) > now.getTime();
 }
 
 /** A reservation still waiting for its session whose holder is alive (its hold has not lapsed): someone is on it. */

@@ -49,17 +49,21 @@ function container(options: { filterId?: string; ec2MaxAttempts?: number; env?: 
   return { deps: wiring.deps, counted };
 }
 
-/** Holds every create EC2 receives until `release` fires; `entered` fires at the first. */
-function holdCreates() {
+/**
+ * Holds every call of `action` EC2 receives (with `onlyFirst`, the first one) until `release` fires; `entered`
+ * fires at the first.
+ */
+function holdCalls(action: string, options: { onlyFirst?: boolean } = {}) {
   const entered = signal();
   const release = signal();
-  let creates = 0;
-  const unhook = cloud.sim.hook('CreateTrafficMirrorSession', 'before', async () => {
-    creates += 1;
+  let calls = 0;
+  const unhook = cloud.sim.hook(action, 'before', async () => {
+    calls += 1;
+    if (options.onlyFirst && calls > 1) return;
     entered.fire();
     await release.fired;
   });
-  return { entered, release, unhook, creates: () => creates };
+  return { entered, release, unhook, calls: () => calls };
 }
 
 type ContainerOptions = Parameters<typeof container>[0];
@@ -71,7 +75,7 @@ type ContainerOptions = Parameters<typeof container>[0];
 async function holderInEc2(instanceId: string, options: { holder?: ContainerOptions; racer?: ContainerOptions } = {}) {
   const holder = container(options.holder);
   const racer = container(options.racer);
-  const creates = holdCreates();
+  const creates = holdCalls('CreateTrafficMirrorSession');
   const held = handleTriggerEvent(sqsBatchOf(stateChangeEvent(instanceId, 'running')), holder.deps);
   await creates.entered.fired;
   return { racer, creates, held };
@@ -80,11 +84,12 @@ async function holderInEc2(instanceId: string, options: { holder?: ContainerOpti
 const ledgerAgreesWithEc2 = async () =>
   expect(await ledgerProblems({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot())).toEqual([]);
 
-/** The attaches announced for the instance. */
-const attachEventsFor = (instanceId: string) =>
+/** The outcomes of one kind announced for the instance. */
+const announcedFor = (detailType: string, instanceId: string) =>
   cloud.bus.events.filter(
-    (event) => event.detailType === 'Mirror Session Attached' && (event.detail as { instanceId?: string }).instanceId === instanceId,
+    (event) => event.detailType === detailType && (event.detail as { instanceId?: string }).instanceId === instanceId,
   );
+const attachEventsFor = (instanceId: string) => announcedFor('Mirror Session Attached', instanceId);
 
 /** The decisions a container logs from now on, as "action:reason". */
 function decisionsLoggedBy(deps: ReturnType<typeof container>['deps']): () => string[] {
@@ -167,7 +172,7 @@ describe('converge racing on one reservation', () => {
 
     // Assert: one create per ENI, both by the holder; the racer left both ENIs to it and wrote nothing.
     expect([holderAnswer, raced]).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
-    expect(creates.creates()).toBe(2);
+    expect(creates.calls()).toBe(2);
     expect(sessionsOn(cloud, instance.eniIds)).toHaveLength(2);
     expect(attachEventsFor(instance.instanceId)).toHaveLength(2);
     expect(racerDecisions()).toEqual(['skip:handled-by-concurrent-invocation', 'skip:handled-by-concurrent-invocation']);
@@ -266,4 +271,97 @@ describe('converge racing on one reservation', () => {
     expect(sessionsOn(cloud, instance.eniIds).map((session) => session.trafficMirrorTargetId)).toEqual([overrideTargetId]);
     await ledgerAgreesWithEc2();
   }, 30_000);
+});
+
+/**
+ * A stop's two events (stopping, stopped) in two batches converge the instance at once: the run that marks a
+ * session's slot releasing holds its delete, and the other leaves the instance's sessions to it (no second delete,
+ * which EC2 would answer NotFound after spending a token of the account's mutating budget on it).
+ */
+describe('converge racing on one delete', () => {
+  /** A mirrored, stopped instance with two ENIs; its `stopping` batch, in its own container, is inside EC2's first delete. */
+  async function releaserInEc2(options: { releaser?: ContainerOptions } = {}) {
+    const instance = await seed.launch({ tags: TAG, interfaces: 2 });
+    await handleTriggerEvent(sqsBatchOf(stateChangeEvent(instance.instanceId, 'running')), container().deps);
+    expect(sessionsOn(cloud, instance.eniIds)).toHaveLength(2);
+    await seed.stop(instance.instanceId);
+    cloud.sim.resetCalls();
+    const releaser = container(options.releaser);
+    const racer = container();
+    // Only the first: a racer that deletes as well gets its answers, and the counts below say so.
+    const deletes = holdCalls('DeleteTrafficMirrorSession', { onlyFirst: true });
+    const batch = sqsBatchOf(stateChangeEvent(instance.instanceId, 'stopping'));
+    const releasing = handleTriggerEvent(batch, releaser.deps);
+    await deletes.entered.fired;
+    return { instance, releaser, racer, deletes, batch, releasing };
+  }
+
+  it("leaves a stop's sessions to the batch deleting them, without a second delete or a write", async () => {
+    // Arrange
+    const { instance, racer, deletes, releasing } = await releaserInEc2();
+    const racerDecisions = decisionsLoggedBy(racer.deps);
+
+    // Act: the `stopped` batch converges while the first delete is inside EC2. Were it to wait on the releaser, this
+    // would never resolve (the releaser is let through only after it).
+    const raced = await handleTriggerEvent(sqsBatchOf(stateChangeEvent(instance.instanceId, 'stopped')), racer.deps);
+    deletes.release.fire();
+    const released = await releasing;
+    deletes.unhook();
+
+    // Assert: one delete per session, both answered; the racer left both sessions and wrote nothing.
+    expect([released, raced]).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+    expect(cloud.sim.calls().DeleteTrafficMirrorSession).toEqual(expect.objectContaining({ total: 2, ok: 2, errors: {} }));
+    expect(sessionsOn(cloud, instance.eniIds)).toEqual([]);
+    expect(announcedFor('Mirror Session Detached', instance.instanceId)).toHaveLength(2);
+    expect(racerDecisions()).toEqual(['skip:handled-by-concurrent-invocation', 'skip:handled-by-concurrent-invocation']);
+    expect(Object.keys(racer.counted.byOperation()).filter((operation) => WRITES.includes(operation))).toEqual([]);
+    await ledgerAgreesWithEc2();
+  });
+
+  it('loses nothing when the releaser fails: its batch is delivered again and deletes the sessions', async () => {
+    // Arrange: the releaser's container gives up a call after one try, and EC2 fails its first delete.
+    const { instance, racer, deletes, batch, releasing, releaser } = await releaserInEc2({ releaser: { ec2MaxAttempts: 1 } });
+    let failed = false;
+    const unhookFailure = cloud.sim.hook('DeleteTrafficMirrorSession', 'before', () => {
+      if (failed) return;
+      failed = true;
+      throw new Ec2Error('InternalError', 'An internal error has occurred.', 500);
+    });
+
+    // Act: the racer leaves both sessions to the releaser; its delete fails; SQS delivers its record again.
+    const raced = await handleTriggerEvent(sqsBatchOf(stateChangeEvent(instance.instanceId, 'stopped')), racer.deps);
+    deletes.release.fire();
+    const failedAnswer = await releasing;
+    deletes.unhook();
+    const redelivered = await handleTriggerEvent(batch, releaser.deps);
+    unhookFailure();
+
+    // Assert
+    expect(raced).toEqual({ batchItemFailures: [] });
+    expect(failedAnswer).toEqual({ batchItemFailures: [{ itemIdentifier: batch.Records[0]?.messageId }] });
+    expect(redelivered).toEqual({ batchItemFailures: [] });
+    expect(sessionsOn(cloud, instance.eniIds)).toEqual([]);
+    expect(announcedFor('Mirror Session Detached', instance.instanceId)).toHaveLength(2);
+    await ledgerAgreesWithEc2();
+  });
+
+  it('deletes at once what a releaser whose delete failed no longer holds', async () => {
+    // Arrange: as above, but the next run is not the releaser's own: its hold, dropped on the failure, stops nobody.
+    const { instance, deletes, releasing } = await releaserInEc2({ releaser: { ec2MaxAttempts: 1 } });
+    const unhookFailure = cloud.sim.hook('DeleteTrafficMirrorSession', 'before', () => {
+      throw new Ec2Error('InternalError', 'An internal error has occurred.', 500);
+    });
+    deletes.release.fire();
+    await releasing;
+    deletes.unhook();
+    unhookFailure();
+
+    // Act
+    const next = await handleTriggerEvent(sqsBatchOf(stateChangeEvent(instance.instanceId, 'stopped')), container().deps);
+
+    // Assert
+    expect(next).toEqual({ batchItemFailures: [] });
+    expect(sessionsOn(cloud, instance.eniIds)).toEqual([]);
+    await ledgerAgreesWithEc2();
+  });
 });

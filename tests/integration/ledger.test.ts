@@ -132,7 +132,7 @@ describe('ENI slots', () => {
     expect(found?.slots).toEqual([
       expect.objectContaining({ state: 'active', sessionId: 'tms-life', reservationId: reserved.reservationId }),
     ]);
-    await ledger.markSlotReleasing('eni-life', 'tms-life');
+    await ledger.markSlotReleasing('eni-life', 'tms-life', { redeliveredAs: [] });
     expect((await ledger.readEniLedgers(['eni-life'])).get('eni-life')?.slots[0]?.state).toBe('releasing');
     await ledger.removeSlot('eni-life', { sessionId: 'tms-life' });
     expect((await ledger.readEniLedgers(['eni-life'])).has('eni-life')).toBe(false);
@@ -293,7 +293,7 @@ describe('the tracked-ENI index (gsi2)', () => {
     await ledger.holdSlot(eniId, reserved.reservationId, undefined);
     await ledger.activateSlot(eniId, reserved.reservationId, 'tms-tracked');
     await ledger.learnForeignSessions(eniId, 'i-0123456789abcdef3', [handMade(eniId, 'tms-hand', 2)]);
-    await ledger.markSlotReleasing(eniId, 'tms-tracked');
+    await ledger.markSlotReleasing(eniId, 'tms-tracked', { redeliveredAs: [] });
     const afterWrites = await indexedEniIds();
     await ledger.removeSlot(eniId, { sessionId: 'tms-tracked' });
     const afterManagedGone = await indexedEniIds();

@@ -1,4 +1,13 @@
-import { chooseSlot, type ExistingReservation, leftToHolder, type Slot, type SlotWish } from '../../shared/domain/eni-slots';
+import {
+  chooseSlot,
+  type ExistingReservation,
+  leftToHolder,
+  markReleasing,
+  type ReleaseHold,
+  type Releaser,
+  type Slot,
+  type SlotWish,
+} from '../../shared/domain/eni-slots';
 import type { Desired } from '../../shared/domain/plan';
 
 const AT = '2026-12-04T12:00:00.000Z';
@@ -129,5 +138,62 @@ describe('leftToHolder', () => {
     const found = chooseSlot(slots, { ...wish, reservationId: 'r-racer' }, AT).result;
 
     expect(found).toEqual({ ...live, reservationId: 'r-new', heldUntil: wish.heldUntil, intent });
+  });
+});
+
+describe('markReleasing', () => {
+  const now = new Date(AT);
+  const mine: ReleaseHold = { until: '2026-12-04T12:01:00.000Z', redeliveredAs: ['stopped-message'], detaches: ['tms-ours', 'tms-next'] };
+  const theirs: ReleaseHold = { until: '2026-12-04T12:00:30.000Z', redeliveredAs: ['stopping-message'] };
+  const aSweep: Releaser = { redeliveredAs: [] };
+  const active = slot(1, { owner: 'managed', sessionId: 'tms-ours', reservationId: 'r-1', updatedAt: '2026-12-04T11:00:00.000Z' });
+  const releasing = (release: ReleaseHold | undefined): Slot => ({
+    ...active,
+    state: 'releasing',
+    updatedAt: '2026-12-04T11:59:50.000Z',
+    ...(release ? { release } : {}),
+  });
+
+  it("marks an active slot releasing under this run's hold, beside the ENI's other slots", () => {
+    const { slots, result } = markReleasing([active, slot(2)], 'tms-ours', mine, now);
+
+    expect(result).toEqual({ kind: 'marked' });
+    expect(slots).toEqual([{ ...active, state: 'releasing', updatedAt: AT, release: mine }, slot(2)]);
+  });
+
+  it('holds nothing for a run nothing brings back (a sweep, a CLI run)', () => {
+    const { slots } = markReleasing([active], 'tms-ours', aSweep, now);
+
+    expect(slots).toEqual([{ ...active, state: 'releasing', updatedAt: AT }]);
+  });
+
+  it('leaves the session to a live releaser whose trigger comes back to it, writing nothing', () => {
+    const leftToThem = { result: { kind: 'left-to-releaser', release: theirs } };
+
+    expect(markReleasing([releasing(theirs)], 'tms-ours', mine, now)).toEqual(leftToThem);
+    expect(markReleasing([releasing(theirs)], 'tms-ours', aSweep, now)).toEqual(leftToThem);
+  });
+
+  it.each<[string, ReleaseHold | undefined, Releaser]>([
+    ['its hold has lapsed (its run died or timed out)', { ...theirs, until: '2026-12-04T11:59:59.999Z' }, mine],
+    ['it holds none (its delete failed, or nothing brings it back)', undefined, mine],
+    ["its trigger is this run's own, delivered again after it died", theirs, { ...mine, redeliveredAs: ['stopping-message'] }],
+  ])('takes a releasing slot over, keeping when its release began, when %s', (_case, earlier, releaser) => {
+    const { slots, result } = markReleasing([releasing(earlier)], 'tms-ours', releaser, now);
+
+    expect(result).toEqual({ kind: 'marked' });
+    expect(slots).toEqual([releasing(releaser as ReleaseHold)]);
+  });
+
+  it("drops this run's own hold after a failed delete, and the slot stays releasing", () => {
+    const { slots, result } = markReleasing([releasing(mine)], 'tms-ours', { redeliveredAs: mine.redeliveredAs }, now);
+
+    expect(result).toEqual({ kind: 'marked' });
+    expect(slots).toEqual([releasing(undefined)]);
+  });
+
+  it('answers no-slot for a session the ledger does not hold, or holds as hand-made', () => {
+    expect(markReleasing([slot(1, { sessionId: 'tms-ours' })], 'tms-ours', mine, now)).toEqual({ result: { kind: 'no-slot' } });
+    expect(markReleasing([], 'tms-ours', mine, now)).toEqual({ result: { kind: 'no-slot' } });
   });
 });

@@ -9,6 +9,9 @@ import type { SlotRequest } from '../../converge/ports';
 import {
   chooseSlot,
   type EniLedger,
+  markReleasing,
+  type ReleaseMark,
+  type Releaser,
   type ReservationIntent,
   type Slot,
   type SlotReservation,
@@ -251,17 +254,8 @@ export function createEniSlots(table: LedgerTable) {
     });
   }
 
-  async function markSlotReleasing(eniId: string, sessionId: string): Promise<void> {
-    const at = clock.now().toISOString();
-    await mutateEni(eniId, undefined, (current) => {
-      const slots = current?.slots ?? [];
-      const slot = slots.find((candidate) => candidate.sessionId === sessionId && candidate.owner === 'managed');
-      if (slot === undefined || slot.state === 'releasing') return { result: undefined };
-      return {
-        slots: slots.map((candidate) => (candidate === slot ? { ...slot, state: 'releasing' as const, updatedAt: at } : candidate)),
-        result: undefined,
-      };
-    });
+  async function markSlotReleasing(eniId: string, sessionId: string, releaser: Releaser, known?: EniLedger | null): Promise<ReleaseMark> {
+    return mutateEni(eniId, undefined, (current) => markReleasing(current?.slots ?? [], sessionId, releaser, clock.now()), known);
   }
 
   async function removeSlot(eniId: string, match: { reservationId?: string; sessionId?: string }): Promise<EniLedger | undefined> {
