@@ -701,6 +701,20 @@ class InstanceRun {
       this.leaveToReleaser(decision, `left to the invocation deleting ${decision.sessionId}`);
       return;
     }
+    if (mark.kind === 'no-slot' && planned?.slots.some((slot) => slot.sessionId === decision.sessionId && slot.owner === 'managed')) {
+      // The slot planning read is gone: a slot goes only once its session is gone, so the run that deleted the
+      // session has recorded and announced it. A second delete would only be answered NotFound.
+      this.deletedSessionIds.add(decision.sessionId);
+      this.note({
+        action: 'skip',
+        eniId: decision.eniId,
+        sessionId: decision.sessionId,
+        targetId: decision.targetId,
+        reason: 'already-detached',
+        detail: 'another invocation deleted it and removed its slot since this run read the ledger',
+      });
+      return;
+    }
     this.releases = true;
     let deletion: Awaited<ReturnType<typeof ec2.deleteSession>>;
     try {

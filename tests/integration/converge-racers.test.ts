@@ -364,4 +364,30 @@ describe('converge racing on one delete', () => {
     expect(sessionsOn(cloud, instance.eniIds)).toEqual([]);
     await ledgerAgreesWithEc2();
   });
+
+  it('does not delete again a session another run deleted after this one read the ledger', async () => {
+    // Arrange: a mirrored, stopped instance. The `stopped` batch reads EC2 and the ledger first; the `stopping`
+    // batch then deletes the session and removes its slot before the first marks it.
+    const instance = await seed.launch({ tags: TAG });
+    await handleTriggerEvent(sqsBatchOf(stateChangeEvent(instance.instanceId, 'running')), container().deps);
+    await seed.stop(instance.instanceId);
+    cloud.sim.resetCalls();
+    const late = container();
+    const lateDecisions = decisionsLoggedBy(late.deps);
+    const mark = late.deps.ledger.markSlotReleasing.bind(late.deps.ledger);
+    jest.spyOn(late.deps.ledger, 'markSlotReleasing').mockImplementationOnce(async (...args) => {
+      await handleTriggerEvent(sqsBatchOf(stateChangeEvent(instance.instanceId, 'stopping')), container().deps);
+      return mark(...args);
+    });
+
+    // Act
+    const answer = await handleTriggerEvent(sqsBatchOf(stateChangeEvent(instance.instanceId, 'stopped')), late.deps);
+
+    // Assert: one delete, by the run that got there first; the late run skips it and announces nothing.
+    expect(answer).toEqual({ batchItemFailures: [] });
+    expect(cloud.sim.calls().DeleteTrafficMirrorSession).toEqual(expect.objectContaining({ total: 1, ok: 1, errors: {} }));
+    expect(lateDecisions()).toEqual(['skip:already-detached']);
+    expect(announcedFor('Mirror Session Detached', instance.instanceId)).toHaveLength(1);
+    await ledgerAgreesWithEc2();
+  });
 });
