@@ -3,6 +3,7 @@ import type { CallCount } from '@vpc-mirror-orchestrator/ec2-sim';
 import type { EventSourceStats, LambdaStats, QueueStats } from '@vpc-mirror-orchestrator/local-lambda';
 import type { InvariantReport } from '../../local/oracle';
 import type { DynamoCounts } from '../dynamo-counter';
+import type { StopMeasurement } from './stop';
 
 export interface ConvergenceTimes {
   /** Seconds from the launch of the burst until every eligible ENI had a managed session; undefined: timed out. */
@@ -64,4 +65,6 @@ export interface BurstMeasurement {
   };
   /** 1-minute load average when the burst started and ended: other work on a shared machine shows here. */
   readonly loadAverage: { readonly start: number; readonly end: number; readonly cores: number };
+  /** The stop that followed: every launched instance stopped at once (burst/stop.ts). */
+  readonly stop: StopMeasurement;
 }

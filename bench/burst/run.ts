@@ -18,6 +18,7 @@ import type { BenchOptions } from '../options';
 import { cpuByPid, ownCpuMs } from './cpu';
 import type { BurstMeasurement, ConvergenceTimes } from './measurement';
 import { physicalLimitSeconds } from './physical-limit';
+import { stopTheFleet } from './stop';
 
 const POLL_MS = 200;
 const PROGRESS_EVERY_MS = 5_000;
@@ -289,7 +290,7 @@ export async function runBurstOnce(
       tagValue: identity.tagValue,
       poolTargetIds: pool.targetIds,
     });
-    return {
+    const burst = {
       instances: plan.instances.length,
       instancesWithTwoEnis: plan.instances.filter((instance) => instance.eniCount === 2).length,
       expectedSessions: plan.expectedSessions,
@@ -311,14 +312,29 @@ export async function runBurstOnce(
       eventSources: Object.values(cloud.eventSources).map((source) => ({ functionKey: source.functionKey, ...source.stats() })),
       invariants,
       managedSessions: snapshot.sessions.filter((session) => session.tags[OWNER_TAG] === identity.ownerId).length,
-      logLevels,
-      decisions,
+      // Copies: the stop below goes on counting into these.
+      logLevels: { ...logLevels },
+      decisions: { ...decisions },
       instancesAttachedByTwo: [...attachedBy.values()].filter((invocations) => invocations.size > 1).length,
-      failureKinds,
-      durations,
+      failureKinds: { ...failureKinds },
+      durations: { firstInContainer: [...durations.firstInContainer], later: [...durations.later] },
       cpu: { handlerMs: handlerCpuMs, localCloudMs: localCloudCpuMs, wallSeconds: burstWallSeconds, containersMeasured: cpuAfter.size },
       loadAverage: { start: loadAtStart, end: loadAtEnd, cores: os.availableParallelism() },
     };
+    const stop = await stopTheFleet({
+      cloud,
+      simulator,
+      ec2,
+      counter,
+      identity,
+      poolTargetIds: pool.targetIds,
+      instanceIds: launched,
+      timeScale,
+      timeoutMs: convergeTimeoutMs(options, plan.expectedSessions, timeScale),
+      decisions,
+      log,
+    });
+    return { ...burst, stop };
   } finally {
     ec2.destroy();
     await cloud.stop().catch((error: unknown) => log(`stopping the local cloud: ${(error as Error).message}`));

@@ -10,11 +10,13 @@ import { burstFigures } from './figures';
 import type { BurstMeasurement } from './measurement';
 import { burstRows, CONVERGE_RATIO_GOAL, DYNAMO_REQUESTS_PER_SESSION_GOAL } from './rows';
 import { runBurstOnce } from './run';
+import { stopFigures, stopRows } from './stop-rows';
 
 const ratioText = (value: number): string => (Number.isFinite(value) ? formatNumber(value) : 'timed out');
 
 function headlineRows(timeScale: number, measurements: readonly BurstMeasurement[]): ReportRow[] {
   const figures = measurements.map(burstFigures);
+  const stops = measurements.map((m) => stopFigures(m.stop));
   const medianOf = (pick: (f: (typeof figures)[number]) => number): number => median(figures.map(pick));
   const runs = (pick: (f: (typeof figures)[number]) => number): string => `runs: ${figures.map((f) => ratioText(pick(f))).join(', ')}`;
   const loads = measurements.map((m) => `${formatNumber(m.loadAverage.start, 1)}-${formatNumber(m.loadAverage.end, 1)}`).join(', ');
@@ -53,8 +55,22 @@ function headlineRows(timeScale: number, measurements: readonly BurstMeasurement
       `${runs((f) => f.dynamoPerSession)}; per session by operation, first run: ${dynamoBreakdown}`,
     ),
     judged(
+      `${scale}: the fleet stopped: time until every session is gone / physical limit (median)`,
+      median(stops.map((f) => f.removeRatio)),
+      atMost(CONVERGE_RATIO_GOAL),
+      ratioText(median(stops.map((f) => f.removeRatio))),
+      `runs: ${stops.map((f) => ratioText(f.removeRatio)).join(', ')}; every launched instance stopped at once, ${first ? `${first.stop.sessionsBefore} sessions, limit ${formatNumber(first.stop.physicalLimitSeconds, 1)} s` : ''}`,
+    ),
+    judged(
+      `${scale}: the fleet stopped: EC2 delete calls per session (median)`,
+      median(stops.map((f) => f.deletesPerSession)),
+      atMost(1.0),
+      undefined,
+      `runs: ${stops.map((f) => formatNumber(f.deletesPerSession)).join(', ')}`,
+    ),
+    judged(
       `${scale}: failed invocations (all runs)`,
-      figures.reduce((sum, f) => sum + f.failed, 0),
+      figures.reduce((sum, f) => sum + f.failed, 0) + measurements.reduce((sum, m) => sum + m.stop.failed, 0),
       exactly(0),
       undefined,
       failureKindsOfAllRuns(measurements),
@@ -91,6 +107,9 @@ export async function runBurst(
     const ranked = [...measurements].sort((a, b) => burstFigures(a).convergeRatio - burstFigures(b).convergeRatio);
     const shown = ranked[Math.floor((ranked.length - 1) / 2)] as BurstMeasurement;
     const { rows, findings: found } = burstRows(shown);
+    const stopped = stopRows(shown.stop, timeScale);
+    rows.push(...stopped.rows);
+    found.push(...stopped.findings);
     rows.unshift(
       informative(
         'bursts run (the table shows the median one)',
@@ -112,7 +131,7 @@ export async function runBurst(
   return {
     sections: [
       {
-        title: `Headline: the burst at time scales ${scales} (medians of ${options.repeats} runs each)`,
+        title: `Headline: the burst at time scales ${scales}, and the stop that follows (medians of ${options.repeats} runs each)`,
         command: partCommand(options, 'burst'),
         rows: headline,
         inReadme: true,
