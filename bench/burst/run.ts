@@ -332,6 +332,7 @@ export async function runBurstOnce(
       timeScale,
       timeoutMs: convergeTimeoutMs(options, plan.expectedSessions, timeScale),
       decisions,
+      failureKinds,
       log,
     });
     return { ...burst, stop };

@@ -56,7 +56,16 @@ export function stopRows(stop: StopMeasurement, timeScale: number): { rows: Repo
           .join(', ') || '-'
       }`,
     ),
-    judged('stop: failed invocations', stop.failed, exactly(0)),
+    judged(
+      'stop: failed invocations',
+      stop.failed,
+      exactly(0),
+      undefined,
+      Object.entries(stop.failureKinds)
+        .sort(([, a], [, b]) => b - a)
+        .map(([kind, count]) => `${count} x ${kind}`)
+        .join('; '),
+    ),
     judged(
       'stop: invariant violations (all checks)',
       stop.invariants.violations.length,

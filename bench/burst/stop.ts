@@ -32,6 +32,8 @@ export interface StopMeasurement {
   readonly failed: number;
   /** The handlers' decision lines during the stop, "action:reason" -> count. */
   readonly decisions: Readonly<Record<string, number>>;
+  /** "<function> <kind>: <errorType>: <message>" -> attempts that failed that way during the stop. */
+  readonly failureKinds: Readonly<Record<string, number>>;
   readonly invariants: InvariantReport;
 }
 
@@ -47,7 +49,18 @@ interface StopContext {
   readonly timeoutMs: number;
   /** The handlers' decision lines so far ("action:reason" -> count), kept up to date by the log sink. */
   readonly decisions: Readonly<Record<string, number>>;
+  /** Failed attempts so far by kind, kept up to date by the invocation reports. */
+  readonly failureKinds: Readonly<Record<string, number>>;
   readonly log: (line: string) => void;
+}
+
+/** What a running count gained since `before`. */
+function countsSince(now: Readonly<Record<string, number>>, before: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(now)
+      .map(([key, count]) => [key, count - (before[key] ?? 0)] as const)
+      .filter(([, count]) => count > 0),
+  );
 }
 
 const failuresSoFar = (cloud: LocalCloud): number =>
@@ -60,6 +73,7 @@ export async function stopTheFleet(context: StopContext): Promise<StopMeasuremen
   const sessionsBefore = managed();
   const failedBefore = failuresSoFar(cloud);
   const decisionsBefore = { ...context.decisions };
+  const failureKindsBefore = { ...context.failureKinds };
   simulator.resetCalls();
   counter.reset();
   context.log(`stop: ${context.instanceIds.length} instances with ${sessionsBefore} managed sessions, throttling on x${context.timeScale}`);
@@ -90,11 +104,8 @@ export async function stopTheFleet(context: StopContext): Promise<StopMeasuremen
     ec2Calls,
     dynamo: counter.counts(),
     failed: failuresSoFar(cloud) - failedBefore,
-    decisions: Object.fromEntries(
-      Object.entries(context.decisions)
-        .map(([decision, count]) => [decision, count - (decisionsBefore[decision] ?? 0)] as const)
-        .filter(([, count]) => count > 0),
-    ),
+    decisions: countsSince(context.decisions, decisionsBefore),
+    failureKinds: countsSince(context.failureKinds, failureKindsBefore),
     invariants: checkInvariants(worldFromSnapshot(simulator.snapshot()), {
       ownerTagKey: OWNER_TAG,
       ownerId: identity.ownerId,
