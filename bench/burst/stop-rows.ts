@@ -74,11 +74,12 @@ export function stopRows(stop: StopMeasurement, timeScale: number): { rows: Repo
       stop.invariants.checks.map((check) => `${check.name} ${check.violations.length}/${check.examined}`).join(', '),
     ),
   ];
-  if (removeRatio > CONVERGE_RATIO_GOAL) {
-    findings.push(
-      `The stop took ${Number.isFinite(removeRatio) ? formatNumber(removeRatio) : 'longer than the wait'}x its physical limit (${removed}).`,
-    );
+  if (stop.removedSeconds === undefined) {
+    findings.push(`The stop left ${stop.sessionsLeft} of ${stop.sessionsBefore} sessions when the wait ended.`);
+  } else if (removeRatio > CONVERGE_RATIO_GOAL) {
+    findings.push(`The stop took ${formatNumber(removeRatio)}x its physical limit (${removed}).`);
   }
+  if (stop.failed > 0) findings.push(`${stop.failed} failed invocations during the stop.`);
   if (deletesPerSession > 1)
     findings.push(`The stop spent ${formatNumber(deletesPerSession)} delete calls per session, ${notFound} answered NotFound.`);
   return { rows, findings };
