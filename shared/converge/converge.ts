@@ -705,14 +705,7 @@ class InstanceRun {
       // The slot planning read is gone: a slot goes only once its session is gone, so the run that deleted the
       // session has recorded and announced it. A second delete would only be answered NotFound.
       this.deletedSessionIds.add(decision.sessionId);
-      this.note({
-        action: 'skip',
-        eniId: decision.eniId,
-        sessionId: decision.sessionId,
-        targetId: decision.targetId,
-        reason: 'already-detached',
-        detail: 'another invocation deleted it and removed its slot since this run read the ledger',
-      });
+      this.noteAlreadyDetached(decision, 'another invocation deleted it and removed its slot since this run read the ledger');
       return;
     }
     this.releases = true;
@@ -739,13 +732,7 @@ class InstanceRun {
     // Duplicate events converge at once (stopping and stopped): only the call whose delete took effect reports it.
     // Announced before the slot goes, so that no moment leaves the deletion both unannounced and unmarked.
     if (deletion === 'already-gone') {
-      this.note({
-        action: 'skip',
-        eniId: decision.eniId,
-        sessionId: decision.sessionId,
-        targetId: decision.targetId,
-        reason: 'already-detached',
-      });
+      this.noteAlreadyDetached(decision);
     } else {
       this.note(
         {
@@ -762,6 +749,12 @@ class InstanceRun {
     await this.flush();
     const remaining = await ledger.removeSlot(decision.eniId, { sessionId: decision.sessionId });
     await this.releaseTargetIfUnused(decision.targetId, decision.eniId, remaining?.slots);
+  }
+
+  /** Another invocation's delete took effect: that one reports the detach; this run notes it found it done. */
+  private noteAlreadyDetached(decision: DetachDecision, detail?: string): void {
+    const { eniId, sessionId, targetId } = decision;
+    this.note({ action: 'skip', eniId, sessionId, targetId, reason: 'already-detached', ...(detail !== undefined ? { detail } : {}) });
   }
 
   /**
