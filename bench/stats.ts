@@ -20,3 +20,8 @@ export function ratio(numerator: number, denominator: number): number {
   if (denominator === 0) return numerator === 0 ? 0 : Number.POSITIVE_INFINITY;
   return numerator / denominator;
 }
+
+/** A count record's entries, largest count first: how the report lists decisions, operations and failures. */
+export function largestFirst(counts: Readonly<Record<string, number>>): [string, number][] {
+  return Object.entries(counts).sort(([, a], [, b]) => b - a);
+}

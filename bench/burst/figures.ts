@@ -12,6 +12,14 @@ export interface BurstFigures {
   readonly failed: number;
 }
 
+/** Attempts that threw, timed out or crashed, plus records reported failed: from the functions' and sources' stats. */
+export function failedAttempts(
+  lambdas: readonly { readonly errors: number }[],
+  eventSources: readonly { readonly failedRecords: number }[],
+): number {
+  return lambdas.reduce((sum, s) => sum + s.errors, 0) + eventSources.reduce((sum, s) => sum + s.failedRecords, 0);
+}
+
 export function burstFigures(m: BurstMeasurement): BurstFigures {
   const sessions = m.managedSessions;
   const converged = m.times.convergedSeconds;
@@ -24,6 +32,6 @@ export function burstFigures(m: BurstMeasurement): BurstFigures {
     mutatingPerSession: ratio(mutating, sessions),
     replaysPerSession: ratio(m.createReplays, sessions),
     dynamoPerSession: ratio(m.dynamo.requests, sessions),
-    failed: m.lambdas.reduce((sum, s) => sum + s.errors, 0) + m.eventSources.reduce((sum, s) => sum + s.failedRecords, 0),
+    failed: failedAttempts(m.lambdas, m.eventSources),
   };
 }

@@ -1,7 +1,7 @@
 /** Turns a burst measurement into report rows (with goals) and findings (what missed, with the evidence). */
 import type { CallCount } from '@vpc-mirror-orchestrator/ec2-sim';
 import { atMost, exactly, formatNumber, informative, judged, type ReportRow } from '../report/model';
-import { median, quantile, ratio } from '../stats';
+import { largestFirst, median, quantile, ratio } from '../stats';
 
 const values0 = (values: readonly number[]): string => (values.length === 0 ? '-' : formatNumber(median(values), 0));
 
@@ -210,8 +210,7 @@ export function burstRows(m: BurstMeasurement): { rows: ReportRow[]; findings: s
   }
 
   const dynamoPerSession = ratio(m.dynamo.requests, sessions);
-  const byOperation = Object.entries(m.dynamo.byOperation)
-    .sort(([, a], [, b]) => b - a)
+  const byOperation = largestFirst(m.dynamo.byOperation)
     .map(([op, n]) => `${op} ${formatNumber(ratio(n, sessions))}`)
     .join(', ');
   const dynamoErrors = Object.entries(m.dynamo.errors)
@@ -290,8 +289,7 @@ export function burstRows(m: BurstMeasurement): { rows: ReportRow[]; findings: s
     ),
   );
   if (failed > 0) {
-    const kinds = Object.entries(m.failureKinds)
-      .sort(([, a], [, b]) => b - a)
+    const kinds = largestFirst(m.failureKinds)
       .slice(0, 5)
       .map(([kind, n]) => `${n} x ${kind}`)
       .join('; ');
@@ -361,8 +359,7 @@ export function burstRows(m: BurstMeasurement): { rows: ReportRow[]; findings: s
       "a launch's two events: ENIs attached / left to the holder at once / found mirrored",
       `${decided('attach:eligible')} / ${decided('skip:handled-by-concurrent-invocation')} / ${decided('keep:already-mirrored')}`,
       `each launch sends a running event and a tag change, often converged by two invocations at once: the second leaves the ENI to the first's live reservation (no wait, no write), or plans after the first settled and keeps its session; instances attached by two invocations: ${m.instancesAttachedByTwo}; every decision: ${
-        Object.entries(m.decisions)
-          .sort(([, a], [, b]) => b - a)
+        largestFirst(m.decisions)
           .map(([key, n]) => `${key} ${n}`)
           .join(', ') || '-'
       }`,

@@ -16,6 +16,7 @@ import { burstRequests, createTargetPool, launchBurst } from '../fleet/launch';
 import { planFleet } from '../fleet/plan';
 import type { BenchOptions } from '../options';
 import { cpuByPid, ownCpuMs } from './cpu';
+import { type Identity, identityOf, invariantOptionsOf } from './identity';
 import type { BurstMeasurement, ConvergenceTimes } from './measurement';
 import { physicalLimitSeconds } from './physical-limit';
 import { stopTheFleet } from './stop';
@@ -31,23 +32,6 @@ const INIT_TIMEOUT_MS = 120_000;
 /** Actions only the bench calls during the burst (the handlers never launch instances). */
 const BENCH_ONLY_ACTIONS = new Set(['RunInstances']);
 
-export interface Identity {
-  readonly tagKey: string;
-  readonly tagValue: string;
-  readonly ownerId: string;
-}
-
-export function identityOf(cloud: LocalCloud): Identity {
-  const environment = cloud.stack.functions[0]?.environment ?? {};
-  const ownerId = environment['MIRROR_OWNER_ID'];
-  if (!ownerId) throw new Error('serverless.yml gives the functions no MIRROR_OWNER_ID');
-  return {
-    tagKey: environment['MIRROR_TAG_KEY'] || 'traffic-mirror',
-    tagValue: environment['MIRROR_TAG_VALUE'] || 'true',
-    ownerId,
-  };
-}
-
 /** Managed sessions on eligible ENIs, read from the simulator in process (no API call, no token taken). */
 function mirroredEligible(
   simulator: Simulator,
@@ -55,13 +39,7 @@ function mirroredEligible(
   poolTargetIds: readonly string[],
 ): { eligible: number; mirrored: number } {
   const world = worldFromSnapshot(simulator.snapshot());
-  const eligible = computeEligibleEnis(world, {
-    ownerTagKey: OWNER_TAG,
-    ownerId: identity.ownerId,
-    tagKey: identity.tagKey,
-    tagValue: identity.tagValue,
-    poolTargetIds,
-  });
+  const eligible = computeEligibleEnis(world, invariantOptionsOf(identity, poolTargetIds));
   const mirrored = new Set(
     world.sessions.filter((s) => s.tags[OWNER_TAG] === identity.ownerId && eligible.has(s.eniId)).map((s) => s.eniId),
   );
@@ -283,13 +261,7 @@ export async function runBurstOnce(
     const burstWallSeconds = (performance.now() - started) / 1000;
     const loadAtEnd = os.loadavg()[0] ?? 0;
     const snapshot = simulator.snapshot();
-    const invariants = checkInvariants(worldFromSnapshot(snapshot), {
-      ownerTagKey: OWNER_TAG,
-      ownerId: identity.ownerId,
-      tagKey: identity.tagKey,
-      tagValue: identity.tagValue,
-      poolTargetIds: pool.targetIds,
-    });
+    const invariants = checkInvariants(worldFromSnapshot(snapshot), invariantOptionsOf(identity, pool.targetIds));
     const burst = {
       instances: plan.instances.length,
       instancesWithTwoEnis: plan.instances.filter((instance) => instance.eniCount === 2).length,

@@ -5,7 +5,7 @@
  */
 import { type BenchOptions, partCommand } from '../options';
 import { atMost, exactly, formatNumber, informative, judged, type ReportRow, type ReportSection } from '../report/model';
-import { median } from '../stats';
+import { largestFirst, median } from '../stats';
 import { burstFigures } from './figures';
 import type { BurstMeasurement } from './measurement';
 import { burstRows, CONVERGE_RATIO_GOAL, DYNAMO_REQUESTS_PER_SESSION_GOAL } from './rows';
@@ -27,8 +27,7 @@ function headlineRows(timeScale: number, measurements: readonly BurstMeasurement
     .map((m) => formatNumber((m.cpu.handlerMs + m.cpu.localCloudMs) / 1000 / m.loadAverage.cores / m.physicalLimitSeconds))
     .join(', ');
   const dynamoBreakdown = first
-    ? Object.entries(first.dynamo.byOperation)
-        .sort(([, a], [, b]) => b - a)
+    ? largestFirst(first.dynamo.byOperation)
         .map(([operation, count]) => `${operation} ${formatNumber(count / Math.max(1, first.managedSessions))}`)
         .join(', ')
     : '';
@@ -78,11 +77,17 @@ function headlineRows(timeScale: number, measurements: readonly BurstMeasurement
   ];
 }
 
-/** Every run's failures by kind (the detailed section shows the median run's only): what a MISS needs to be read. */
+/**
+ * Every run's failures by kind, the burst's and its stop's (the detailed section shows the median run's only): what
+ * a MISS needs to be read.
+ */
 function failureKindsOfAllRuns(measurements: readonly BurstMeasurement[]): string {
   return measurements
     .map((m, index) => {
-      const kinds = Object.entries(m.failureKinds).map(([kind, count]) => `${count} x ${kind}`);
+      const kinds = [
+        ...Object.entries(m.failureKinds),
+        ...Object.entries(m.stop.failureKinds).map(([kind, count]) => [`stop: ${kind}`, count] as const),
+      ].map(([kind, count]) => `${count} x ${kind}`);
       return kinds.length === 0 ? '' : `run ${index + 1}: ${kinds.join('; ')}`;
     })
     .filter((text) => text !== '')

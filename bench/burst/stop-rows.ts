@@ -1,6 +1,6 @@
 /** Report rows of the stop that follows a burst (burst/stop.ts), with the same goals as the burst's own. */
 import { atMost, exactly, formatNumber, informative, judged, type ReportRow } from '../report/model';
-import { ratio } from '../stats';
+import { largestFirst, ratio } from '../stats';
 import { CONVERGE_RATIO_GOAL } from './rows';
 import type { StopMeasurement } from './stop';
 
@@ -41,8 +41,7 @@ export function stopRows(stop: StopMeasurement, timeScale: number): { rows: Repo
     informative(
       'stop: DynamoDB requests per session',
       formatNumber(ratio(stop.dynamo.requests, stop.sessionsBefore)),
-      `${stop.dynamo.requests} requests: ${Object.entries(stop.dynamo.byOperation)
-        .sort(([, a], [, b]) => b - a)
+      `${stop.dynamo.requests} requests: ${largestFirst(stop.dynamo.byOperation)
         .map(([operation, count]) => `${operation} ${formatNumber(ratio(count, stop.sessionsBefore))}`)
         .join(', ')}`,
     ),
@@ -50,8 +49,7 @@ export function stopRows(stop: StopMeasurement, timeScale: number): { rows: Repo
       "stop: a stop's two events: sessions deleted / left to the run deleting them",
       `${stop.decisions['detach:not-running'] ?? 0} / ${stop.decisions['skip:handled-by-concurrent-invocation'] ?? 0}`,
       `each stop sends a stopping and a stopped event, often converged by two invocations at once: the second leaves a session to the first's live release (no call, no write); every decision: ${
-        Object.entries(stop.decisions)
-          .sort(([, a], [, b]) => b - a)
+        largestFirst(stop.decisions)
           .map(([key, n]) => `${key} ${n}`)
           .join(', ') || '-'
       }`,
@@ -61,8 +59,7 @@ export function stopRows(stop: StopMeasurement, timeScale: number): { rows: Repo
       stop.failed,
       exactly(0),
       undefined,
-      Object.entries(stop.failureKinds)
-        .sort(([, a], [, b]) => b - a)
+      largestFirst(stop.failureKinds)
         .map(([kind, count]) => `${count} x ${kind}`)
         .join('; '),
     ),

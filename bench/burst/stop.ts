@@ -11,8 +11,9 @@ import { checkInvariants, type InvariantReport, worldFromSnapshot } from '../../
 import { OWNER_TAG } from '../../shared/aws/ownership';
 import { chunks } from '../../shared/util/chunks';
 import type { DynamoCounter, DynamoCounts } from '../dynamo-counter';
+import { failedAttempts } from './figures';
+import { type Identity, invariantOptionsOf } from './identity';
 import { physicalLimitSeconds } from './physical-limit';
-import type { Identity } from './run';
 
 /** Instances per StopInstances call: a few calls at once, as an operator's script or a scheduler sends them. */
 const INSTANCES_PER_STOP_CALL = 50;
@@ -64,8 +65,10 @@ function countsSince(now: Readonly<Record<string, number>>, before: Readonly<Rec
 }
 
 const failuresSoFar = (cloud: LocalCloud): number =>
-  Object.values(cloud.lambdas).reduce((sum, lambda) => sum + lambda.stats().errors, 0) +
-  Object.values(cloud.eventSources).reduce((sum, source) => sum + source.stats().failedRecords, 0);
+  failedAttempts(
+    Object.values(cloud.lambdas).map((lambda) => lambda.stats()),
+    Object.values(cloud.eventSources).map((source) => source.stats()),
+  );
 
 export async function stopTheFleet(context: StopContext): Promise<StopMeasurement> {
   const { cloud, simulator, counter, identity } = context;
@@ -106,12 +109,6 @@ export async function stopTheFleet(context: StopContext): Promise<StopMeasuremen
     failed: failuresSoFar(cloud) - failedBefore,
     decisions: countsSince(context.decisions, decisionsBefore),
     failureKinds: countsSince(context.failureKinds, failureKindsBefore),
-    invariants: checkInvariants(worldFromSnapshot(simulator.snapshot()), {
-      ownerTagKey: OWNER_TAG,
-      ownerId: identity.ownerId,
-      tagKey: identity.tagKey,
-      tagValue: identity.tagValue,
-      poolTargetIds: context.poolTargetIds,
-    }),
+    invariants: checkInvariants(worldFromSnapshot(simulator.snapshot()), invariantOptionsOf(identity, context.poolTargetIds)),
   };
 }

@@ -16,7 +16,8 @@ import { checkInvariants, computeEligibleEnis, type InvariantReport, type Mirror
 import { SPOKE_ROLE_NAME } from '../../local/sandbox/organization/scenario';
 import { hubFunctionRoleArn } from '../../local/sandbox/organization/stage';
 import { OWNER_TAG } from '../../shared/aws/ownership';
-import { identityOf, prewarm } from '../burst/run';
+import { identityOf, invariantOptionsOf } from '../burst/identity';
+import { prewarm } from '../burst/run';
 import { benchEc2Client } from '../ec2-client';
 import { burstRequests, launchBurst } from '../fleet/launch';
 import type { BenchOptions } from '../options';
@@ -167,13 +168,7 @@ export async function runOrganizationBurstOnce(
     await prewarm(cloud, concurrency, log);
 
     const scopes = plan.accounts.map((account) => ({ accountId: account.accountId, region: cloud.region }));
-    const eligibility = {
-      ownerTagKey: OWNER_TAG,
-      ownerId: identity.ownerId,
-      tagKey: identity.tagKey,
-      tagValue: identity.tagValue,
-      poolTargetIds: targetIds,
-    };
+    const eligibility = invariantOptionsOf(identity, targetIds);
     const limitSeconds = organizationLimitSeconds(
       plan.accounts.map((account) => account.plan.expectedSessions),
       options.orgShare,

@@ -6,9 +6,7 @@
  */
 import { type EC2Client, paginateDescribeTrafficMirrorFilters } from '@aws-sdk/client-ec2';
 import { ec2 } from '../../shared/aws/clients';
-import { describeTargetsById, FILTER_VALUES_PER_CALL, instancesOfInterfaces, PAGE_SIZE } from '../../shared/aws/describe-by-id';
-import { withDomainErrors } from '../../shared/aws/error-mapping';
-import { chunks } from '../../shared/util/chunks';
+import { describeTargetsById, instancesOfInterfaces, PAGE_SIZE, pagesById } from '../../shared/aws/describe-by-id';
 
 export interface VisibleTarget {
   readonly targetId: string;
@@ -61,14 +59,8 @@ async function describeTargets(client: EC2Client, targetIds: readonly string[]):
 }
 
 async function describeFilterIds(client: EC2Client, filterIds: readonly string[]): Promise<Set<string>> {
-  const found = new Set<string>();
-  for (const batch of chunks([...new Set(filterIds)], FILTER_VALUES_PER_CALL)) {
-    await withDomainErrors('DescribeTrafficMirrorFilters', async () => {
-      const input = { Filters: [{ Name: 'traffic-mirror-filter-id', Values: batch }] };
-      for await (const page of paginateDescribeTrafficMirrorFilters({ client, pageSize: PAGE_SIZE }, input)) {
-        for (const filter of page.TrafficMirrorFilters ?? []) if (filter.TrafficMirrorFilterId) found.add(filter.TrafficMirrorFilterId);
-      }
-    });
-  }
-  return found;
+  const pages = await pagesById(filterIds, 'traffic-mirror-filter-id', 'DescribeTrafficMirrorFilters', (input) =>
+    paginateDescribeTrafficMirrorFilters({ client, pageSize: PAGE_SIZE }, input),
+  );
+  return new Set(pages.flatMap((page) => page.TrafficMirrorFilters ?? []).flatMap((filter) => filter.TrafficMirrorFilterId ?? []));
 }

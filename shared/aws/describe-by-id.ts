@@ -6,6 +6,7 @@
  */
 import {
   type EC2Client,
+  type Filter,
   type NetworkInterface,
   paginateDescribeNetworkInterfaces,
   paginateDescribeTrafficMirrorTargets,
@@ -24,21 +25,34 @@ export interface DescribeOptions {
   readonly pageSize?: number;
 }
 
+/**
+ * Every page a Describe call answers for `ids`, a hundred at a time through `filterName`: `pagesOf` is the SDK's
+ * paginator for the call (so this module names no action a caller's role may not grant).
+ */
+export async function pagesById<Page>(
+  ids: readonly string[],
+  filterName: string,
+  operation: string,
+  pagesOf: (input: { Filters: Filter[] }) => AsyncIterable<Page>,
+): Promise<Page[]> {
+  const pages: Page[] = [];
+  for (const batch of chunks([...new Set(ids)], FILTER_VALUES_PER_CALL)) {
+    await withDomainErrors(operation, async () => {
+      for await (const page of pagesOf({ Filters: [{ Name: filterName, Values: batch }] })) pages.push(page);
+    });
+  }
+  return pages;
+}
+
 export async function describeTargetsById(
   client: EC2Client,
   targetIds: readonly string[],
   options: DescribeOptions = {},
 ): Promise<TrafficMirrorTarget[]> {
-  const described: TrafficMirrorTarget[] = [];
-  for (const batch of chunks([...new Set(targetIds)], FILTER_VALUES_PER_CALL)) {
-    await withDomainErrors(options.operation ?? 'DescribeTrafficMirrorTargets', async () => {
-      const input = { Filters: [{ Name: 'traffic-mirror-target-id', Values: batch }] };
-      for await (const page of paginateDescribeTrafficMirrorTargets({ client, pageSize: options.pageSize ?? PAGE_SIZE }, input)) {
-        described.push(...(page.TrafficMirrorTargets ?? []));
-      }
-    });
-  }
-  return described;
+  const pages = await pagesById(targetIds, 'traffic-mirror-target-id', options.operation ?? 'DescribeTrafficMirrorTargets', (input) =>
+    paginateDescribeTrafficMirrorTargets({ client, pageSize: options.pageSize ?? PAGE_SIZE }, input),
+  );
+  return pages.flatMap((page) => page.TrafficMirrorTargets ?? []);
 }
 
 /**
@@ -51,14 +65,10 @@ export async function describeInterfacesById(
   eniIds: readonly string[],
   options: Pick<DescribeOptions, 'operation'> = {},
 ): Promise<NetworkInterface[]> {
-  const described: NetworkInterface[] = [];
-  for (const batch of chunks([...new Set(eniIds)], FILTER_VALUES_PER_CALL)) {
-    await withDomainErrors(options.operation ?? 'DescribeNetworkInterfaces', async () => {
-      const input = { Filters: [{ Name: 'network-interface-id', Values: batch }] };
-      for await (const page of paginateDescribeNetworkInterfaces({ client }, input)) described.push(...(page.NetworkInterfaces ?? []));
-    });
-  }
-  return described;
+  const pages = await pagesById(eniIds, 'network-interface-id', options.operation ?? 'DescribeNetworkInterfaces', (input) =>
+    paginateDescribeNetworkInterfaces({ client }, input),
+  );
+  return pages.flatMap((page) => page.NetworkInterfaces ?? []);
 }
 
 /** ENI id -> the instance it is attached to (detached and unknown ENIs are absent). */

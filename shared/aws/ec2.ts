@@ -21,7 +21,7 @@ import {
 import type { Clock, CreateSessionRequest, DescribedTarget, Ec2Port } from '../converge/ports';
 import type { InstanceFacts, InstanceState, InstanceTypeFacts, SessionFacts, TargetKind } from '../domain/types';
 import { chunks } from '../util/chunks';
-import { describeInterfacesById, describeTargetsById, FILTER_VALUES_PER_CALL, PAGE_SIZE } from './describe-by-id';
+import { describeInterfacesById, describeTargetsById, FILTER_VALUES_PER_CALL, PAGE_SIZE, pagesById } from './describe-by-id';
 import { hasCode, toCreateSessionError, toDomainError, withDomainErrors } from './error-mapping';
 import { INSTANCE_TAG, OWNER_TAG, RESERVATION_TAG } from './ownership';
 import { interfaceTargetSourceLimit } from './target-limits';
@@ -214,11 +214,10 @@ export function createEc2Adapter(options: Ec2AdapterOptions): Ec2Port {
     return result;
   }
 
-  async function describeSessions(filters: Filter[]): Promise<TrafficMirrorSession[]> {
+  async function describeAllSessions(): Promise<TrafficMirrorSession[]> {
     return withDomainErrors('DescribeTrafficMirrorSessions', async () => {
       const sessions: TrafficMirrorSession[] = [];
-      const input = { Filters: filters.length > 0 ? filters : undefined };
-      for await (const page of paginateDescribeTrafficMirrorSessions({ client, pageSize }, input)) {
+      for await (const page of paginateDescribeTrafficMirrorSessions({ client, pageSize }, {})) {
         sessions.push(...(page.TrafficMirrorSessions ?? []));
       }
       return sessions;
@@ -226,14 +225,10 @@ export function createEc2Adapter(options: Ec2AdapterOptions): Ec2Port {
   }
 
   async function describeSessionsOnInterfaces(eniIds: readonly string[]): Promise<SessionFacts[]> {
-    const facts: SessionFacts[] = [];
-    for (const batch of chunks(unique(eniIds), FILTER_VALUES_PER_CALL)) {
-      for (const session of await describeSessions([{ Name: 'network-interface-id', Values: batch }])) {
-        const fact = toSessionFacts(session, ownerId);
-        if (fact) facts.push(fact);
-      }
-    }
-    return facts;
+    const pages = await pagesById(eniIds, 'network-interface-id', 'DescribeTrafficMirrorSessions', (input) =>
+      paginateDescribeTrafficMirrorSessions({ client, pageSize }, input),
+    );
+    return pages.flatMap((page) => page.TrafficMirrorSessions ?? []).flatMap((session) => toSessionFacts(session, ownerId) ?? []);
   }
 
   /** Zone and instance type of each target ENI, for the target's zone and its 10-or-100 source limit. */
@@ -370,7 +365,7 @@ export function createEc2Adapter(options: Ec2AdapterOptions): Ec2Port {
   async function listAccountSessions(): Promise<SessionFacts[]> {
     // Every session this account made, ours flagged: a shared target's owner also sees the sessions other accounts
     // made on it (theirs to converge and to watch, in their own scope).
-    return (await describeSessions([])).filter(madeHere).flatMap((session) => {
+    return (await describeAllSessions()).filter(madeHere).flatMap((session) => {
       const fact = toSessionFacts(session, ownerId);
       return fact ? [fact] : [];
     });

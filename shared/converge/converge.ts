@@ -689,12 +689,12 @@ class InstanceRun {
     if (!session?.managed) {
       throw new PermanentError(`refusing to delete ${decision.sessionId}: it does not carry our owner tag`);
     }
-    // The releasing mark is the intent: a run killed after the delete leaves it, and whoever finds the session
-    // gone announces the detach (repairLedger) under the same outcomeId as this run would have.
     if (this.leavesWithItsReleaser(decision)) return;
     const planned = this.plannedEnis.get(decision.eniId);
     this.plannedEnis.delete(decision.eniId);
     const releaser = this.releaser();
+    // The releasing mark is the intent: a run killed after the delete leaves it, and whoever finds the session
+    // gone announces the detach (repairLedger) under the same outcomeId as this run would have.
     const mark = await ledger.markSlotReleasing(decision.eniId, decision.sessionId, releaser, planned);
     if (mark.kind === 'left-to-releaser') {
       this.leftToReleaser ??= mark.release;
@@ -794,19 +794,9 @@ class InstanceRun {
    * (markReleasing): a stop's other event leaves it to that run, with no second delete and no write.
    */
   private leaveToReleaser(decision: DetachDecision, leftTo: string): void {
-    this.convergedByOthers.add(decision.eniId);
-    this.log(
-      this.full({
-        action: 'skip',
-        eniId: decision.eniId,
-        sessionId: decision.sessionId,
-        targetId: decision.targetId,
-        reason: 'handled-by-concurrent-invocation',
-        detail: `${leftTo}: its trigger comes back to it until it records the detach`,
-      }),
-    );
-    // What that run records for the ENI: this run's decisions, when written for another reason, agree with it.
-    this.decided[decision.eniId] = `detach:${decision.reason}`;
+    const { eniId, sessionId, targetId, reason } = decision;
+    const detail = `${leftTo}: its trigger comes back to it until it records the detach`;
+    this.leave(eniId, { sessionId, targetId, detail }, `detach:${reason}`);
   }
 
   /** Attach: the first target candidate that takes the ENI; refused when none does. */
@@ -951,11 +941,18 @@ class InstanceRun {
     return true;
   }
 
-  private leave(eniId: string, facts: Pick<DecisionRecord, 'targetId' | 'sessionNumber' | 'detail'>): void {
+  /**
+   * Leaves the ENI to the invocation converging it: `recorded` is the last decision that invocation writes for it
+   * (MIRRORED for an attach), so that this run's decisions, when written for another reason, agree with it.
+   */
+  private leave(
+    eniId: string,
+    facts: Pick<DecisionRecord, 'sessionId' | 'targetId' | 'sessionNumber' | 'detail'>,
+    recorded = MIRRORED,
+  ): void {
     this.convergedByOthers.add(eniId);
     this.log(this.full({ action: 'skip', eniId, ...facts, reason: 'handled-by-concurrent-invocation' }));
-    // What the holder records for the ENI: this run's decisions, when written for another reason, agree with it.
-    this.decided[eniId] = MIRRORED;
+    this.decided[eniId] = recorded;
   }
 
   /**

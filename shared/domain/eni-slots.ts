@@ -48,11 +48,7 @@ export interface ReleaseHold {
  * The run marking a slot releasing: the messages that bring its trigger back (none for a sweep or a CLI run) and,
  * to hold the delete, until when. Without `until` it holds nothing, and drops a hold of its own.
  */
-export interface Releaser {
-  readonly redeliveredAs: readonly string[];
-  readonly until?: string;
-  readonly detaches?: readonly string[];
-}
+export type Releaser = Pick<ReleaseHold, 'redeliveredAs'> & Partial<Pick<ReleaseHold, 'until' | 'detaches'>>;
 
 /** What marking a session's slot releasing found: go on and delete it, or leave it to the run already deleting it. */
 export type ReleaseMark =
