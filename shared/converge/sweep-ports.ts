@@ -51,7 +51,17 @@ export interface TrackedIndexBackfill {
   step(): Promise<BackfillStep>;
 }
 
+/**
+ * The targets the last sweep counted: a target taken out of the pool is still audited until the ledger counts
+ * nothing on it (a load balancer's count is the sweep's alone to keep; no attach or detach changes it).
+ */
+export interface CountedTargetsPort {
+  read(): Promise<readonly string[]>;
+  write(targetIds: readonly string[]): Promise<void>;
+}
+
 export interface SweepLedgerPort extends TargetAuditPort, SlotHolderPort {
   readonly cursor: SweepCursorPort;
+  readonly countedTargets: CountedTargetsPort;
   readonly trackedIndex: TrackedIndexBackfill;
 }

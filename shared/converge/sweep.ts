@@ -175,7 +175,8 @@ function add(a: ConvergeSummary, b: ConvergeSummary): ConvergeSummary {
 /**
  * Target sources that neither a ledger slot nor an EC2 session to that target accounts for, on target items
  * untouched for longer than SLOT_GRACE_MS (an attach between its two reservations is never older than that: the
- * handlers time out after 60 s). Released with a condition on the item being unchanged since it was read.
+ * handlers time out after 60 s). Released with a condition on the item being unchanged since it was read. The
+ * targets audited are the configured ones and those a sweep counted before they left the pool, until they count none.
  */
 async function auditTargetSources(
   trigger: ConvergeTrigger,
@@ -184,11 +185,20 @@ async function auditTargetSources(
   targetOwnerView: SweepContext['targetOwnerView'],
   described: readonly TargetFacts[],
 ): Promise<DecisionRecord[]> {
-  const targetIds = configuredTargetIds(deps.config);
+  const configured = configuredTargetIds(deps.config);
+  const countedBefore = await ledger.countedTargets.read();
+  // Taken out of the pool since a sweep counted them: audited until the ledger counts nothing on them.
+  const retired = countedBefore.filter((targetId) => !configured.includes(targetId));
+  const targetIds = [...configured, ...retired];
   const now = deps.clock.now().getTime();
   const released: DecisionRecord[] = [];
-  const loadBalancers = new Set(described.flatMap((target) => (target.sourceLimit === null ? [target.targetId] : [])));
   const all = await ledger.readTargetSources(targetIds);
+  const retiredItems = all.filter((target) => retired.includes(target.targetId));
+  // A retired target is not described: a load balancer's item is the one with a count and no list of sources.
+  const loadBalancers = new Set([
+    ...described.flatMap((target) => (target.sourceLimit === null ? [target.targetId] : [])),
+    ...retiredItems.flatMap((target) => (target.sources.length === 0 ? [target.targetId] : [])),
+  ]);
   // Every scope's slots: a shared target's sources are ENIs of every account (one scan serves both directions).
   const holders = await ledger.readManagedSlotHolders();
   await countLoadBalancerTargets(ledger, loadBalancers, all, holders);
@@ -226,6 +236,10 @@ async function auditTargetSources(
       released.push(record);
     }
   }
+  // Written when it changes only; a retired target is dropped once a sweep finds nothing counted on it.
+  const stillCounted = retiredItems.flatMap((target) => (target.sourceCount > 0 || target.sources.length > 0 ? [target.targetId] : []));
+  const counted = [...new Set([...configured, ...stillCounted])].sort();
+  if (counted.join(',') !== countedBefore.join(',')) await ledger.countedTargets.write(counted);
   return released;
 }
 

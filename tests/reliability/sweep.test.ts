@@ -336,6 +336,31 @@ describe('sweep counting load balancer targets', () => {
     expect((await targetLoads(cloud)).get(nlbTarget)).toEqual({ count: 2, sources: [] });
     expect(await ledgerItem(cloud, `target#${nlbTarget}`, 'load')).toEqual(counted);
   });
+
+  it('counts one taken out of the pool down to zero, then stops reading it', async () => {
+    const launched = [await seed.launch({ tags: TAG }), await seed.launch({ tags: TAG })];
+    const onNlb = wire(endpointsOf(cloud), { targetIds: [nlbTarget], filterId });
+    const onInterface = wire(endpointsOf(cloud), { targetIds: [interfaceTarget], filterId });
+    wirings.push(onNlb, onInterface);
+    await sweep(trigger('pool-1'), onNlb.deps, { ledger: onNlb.sweepLedger, settings: settings({}) });
+
+    // The operator moves the pool to the interface target: the sessions move, and nothing else counts the NLB down.
+    const moved = await sweep(trigger('pool-2'), onInterface.deps, { ledger: onInterface.sweepLedger, settings: settings({}) });
+    const afterMove = await ledgerItem(cloud, 'sweep#targets', 'counted');
+    await sweep(trigger('pool-3'), onInterface.deps, { ledger: onInterface.sweepLedger, settings: settings({}) });
+    const settled = await ledgerItem(cloud, 'sweep#targets', 'counted');
+    await sweep(trigger('pool-4'), onInterface.deps, { ledger: onInterface.sweepLedger, settings: settings({}) });
+
+    expect(moved).toMatchObject({ detached: 2, attached: 2, failed: 0 });
+    expect(ours(launched.flatMap((instance) => instance.eniIds)).map((s) => s.trafficMirrorTargetId)).toEqual([
+      interfaceTarget,
+      interfaceTarget,
+    ]);
+    expect((await targetLoads(cloud)).get(nlbTarget)).toEqual({ count: 0, sources: [] });
+    expect(afterMove).toMatchObject({ targetIds: new Set([interfaceTarget, nlbTarget]) });
+    expect(settled).toMatchObject({ targetIds: new Set([interfaceTarget]) });
+    expect(await ledgerItem(cloud, 'sweep#targets', 'counted')).toEqual(settled);
+  });
 });
 
 describe('sweep on tags it never heard about', () => {

@@ -91,3 +91,9 @@ export const pacingKey = (accountId: string, region: string): ItemKey => ({ pk: 
 
 /** The sweep's cursor in a scope: the last instance id it converged there. */
 export const cursorKey = (keyScope = HOME_KEY_SCOPE): ItemKey => ({ pk: `${keyScope}sweep#cursor`, sk: 'cursor' });
+
+/**
+ * The targets the sweep counted last: the configured ones, and those that left the pool while the ledger still
+ * counted sources on them. Not scoped, as the target items are.
+ */
+export const COUNTED_TARGETS_KEY: ItemKey = { pk: 'sweep#targets', sk: 'counted' };

@@ -1,5 +1,6 @@
 /**
- * The sweep's own ledger items: its cursor (`pk=sweep#cursor`, `sk=cursor`), the audit of target items
+ * The sweep's own ledger items: its cursor (`pk=sweep#cursor`, `sk=cursor`), the targets it counted last
+ * (`pk=sweep#targets`, `sk=counted`), the audit of target items
  * (`pk=target#<id>`, `sk=load`) for sources no slot and no session account for (a crash between reserving the
  * target source and reserving the ENI slot, or a hand-made session deleted by hand, leaves one behind), the count
  * of a load balancer target's sources (attaches do not count them: no limit to enforce), and the
@@ -10,7 +11,7 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } fr
 import type { Clock } from '../../converge/ports';
 import type { SlotHoldersByTarget, SweepLedgerPort, TargetSources } from '../../converge/sweep-ports';
 import { hasCode, toDomainError, withDomainErrors } from '../error-mapping';
-import { cursorKey, HOME_KEY_SCOPE, targetKey } from './keys';
+import { COUNTED_TARGETS_KEY, cursorKey, HOME_KEY_SCOPE, targetKey } from './keys';
 import { type BackfillOptions, createTrackedEnis } from './tracked-enis';
 
 export interface SweepLedgerOptions {
@@ -117,8 +118,27 @@ export function createSweepLedger(options: SweepLedgerOptions): SweepLedgerPort 
     },
   };
 
+  const countedTargets = {
+    async read(): Promise<readonly string[]> {
+      const answer = await withDomainErrors('DynamoDB GetItem', () =>
+        documents.send(new GetCommand({ TableName: tableName, Key: COUNTED_TARGETS_KEY, ConsistentRead: true })),
+      );
+      return [...((answer.Item?.targetIds as Set<string> | undefined) ?? [])].sort();
+    },
+    async write(targetIds: readonly string[]): Promise<void> {
+      const item = { ...COUNTED_TARGETS_KEY, updatedAt: clock.now().toISOString() };
+      // DynamoDB holds no empty set: no target counted is an item without the attribute.
+      await withDomainErrors('DynamoDB PutItem', () =>
+        documents.send(
+          new PutCommand({ TableName: tableName, Item: targetIds.length > 0 ? { ...item, targetIds: new Set(targetIds) } : item }),
+        ),
+      );
+    },
+  };
+
   return {
     cursor,
+    countedTargets,
     readTargetSources,
     releaseSourceIfUnchanged,
     setLoadBalancerCount,
