@@ -17,6 +17,7 @@ import {
   type ReservationIntent,
 } from '../domain/eni-slots';
 import { Ec2RefusalError, PermanentError, RetryableError } from '../domain/errors';
+import { MIRRORED, repeatsLastDecision, sameDecisions } from '../domain/last-decisions';
 import { type Desired, matchesDesired } from '../domain/plan';
 import type { ApplyReason, Decision, RecordReason, SessionFacts } from '../domain/types';
 import { mapWithConcurrency } from '../util/concurrency';
@@ -55,11 +56,6 @@ export const RELEASE_HOLD_MS = 60_000;
 const HOLD_RENEWAL_MARGIN_MS = 8_000;
 /** How often the holds' ages are looked at: a hold due is renewed at most this late, well inside its margin. */
 const HOLD_CHECK_MS = 2_000;
-/**
- * The last decision recorded for an ENI the run attached: what the next converge decides for it, so that the
- * second event of a launch, converged after the first, finds nothing changed and writes nothing.
- */
-const MIRRORED = 'keep:already-mirrored';
 
 /** What a racer learned from the ledger about another invocation's reservation on the same ENI. */
 type HolderOutcome =
@@ -186,8 +182,13 @@ class InstanceRun {
   private leftToReleaser: ReleaseHold | undefined;
   /** Whether this run has marked a slot of the instance releasing (and deletes its session). */
   private releases = false;
-  /** The ENI items as planning read them; an ENI leaves once this run has written to it. */
-  private readonly plannedEnis: Map<string, EniLedger | null>;
+  /**
+   * The ENI items as this run last saw them (null: none), written against without reading them again: as planning
+   * read them, then as its deletes' marks and removals left them. An ENI leaves when this run writes to it otherwise.
+   */
+  private readonly knownEnis: Map<string, EniLedger | null>;
+  /** Sessions this run deleted and noted: their slots go once the detaches are written (removeDetachedSlots). */
+  private readonly detached: { readonly eniId: string; readonly sessionId: string; readonly targetId: string }[] = [];
 
   constructor(
     private readonly plan: InstancePlan,
@@ -199,7 +200,7 @@ class InstanceRun {
     /** When the invocation began applying (epoch ms): what a racer's wait is bounded from. */
     private readonly applyStartedAt: number,
   ) {
-    this.plannedEnis = new Map(plan.eniLedgers ?? []);
+    this.knownEnis = new Map(plan.eniLedgers ?? []);
   }
 
   private full(record: NoteInput): DecisionRecord {
@@ -248,9 +249,7 @@ class InstanceRun {
   }
 
   private repeatsLastDecision(full: DecisionRecord): boolean {
-    return (
-      (full.action === 'skip' || full.action === 'refuse') && this.lastDecisions[full.eniId ?? '-'] === `${full.action}:${full.reason}`
-    );
+    return repeatsLastDecision(this.lastDecisions, full.eniId ?? '-', full.action, full.reason);
   }
 
   private log(full: DecisionRecord): void {
@@ -314,7 +313,7 @@ class InstanceRun {
    */
   private async activate(attach: AwaitingActivation): Promise<boolean> {
     const { ledger } = this.deps;
-    this.plannedEnis.delete(attach.eniId);
+    this.knownEnis.delete(attach.eniId);
     const activated = await ledger.activateSlot(attach.eniId, attach.reservationId, attach.sessionId, attach.sessionNumber);
     this.letGo(attach.reservationId);
     if (!activated) {
@@ -355,6 +354,11 @@ class InstanceRun {
     this.pending.history.push(...this.awaiting.map((attach) => attach.history));
     await this.flush(expected);
     let failure: unknown;
+    try {
+      await this.removeDetachedSlots();
+    } catch (error) {
+      failure = error;
+    }
     for (const attach of this.awaiting.splice(0)) {
       try {
         // Attaches racing on one reservation all get the same session back (same ClientToken): the one whose
@@ -376,6 +380,9 @@ class InstanceRun {
     await this.repairLedger();
     const { decisions } = this.plan;
     for (const decision of decisions) if (decision.action === 'detach') await this.detach(decision);
+    // An attach may take the place of a detached session on the same ENI: its slot goes first. A run that only
+    // detaches (a stop) writes its detaches with its last decisions, at its end (settle).
+    if (decisions.some((decision) => decision.action === 'attach')) await this.removeDetachedSlots();
     for (const decision of decisions) if (decision.action === 'attach') await this.attach(decision);
     await this.undoAttachesInFlight();
     for (const decision of decisions) {
@@ -451,12 +458,12 @@ class InstanceRun {
           detachOutcomeId(slot.sessionId),
         );
         await this.flush();
-        this.plannedEnis.delete(eniId);
+        this.knownEnis.delete(eniId);
         const remaining = await ledger.removeSlot(eniId, match);
         if (slot.targetId !== undefined) await this.releaseTargetIfUnused(slot.targetId, eniId, remaining?.slots);
         continue;
       }
-      this.plannedEnis.delete(eniId);
+      this.knownEnis.delete(eniId);
       const remaining = await ledger.removeSlot(eniId, match);
       if (slot.targetId !== undefined) await this.releaseTargetIfUnused(slot.targetId, eniId, remaining?.slots);
       this.note({
@@ -494,12 +501,12 @@ class InstanceRun {
         if (this.countsSources(session.targetId)) {
           await ledger.reserveTargetSource(session.targetId, session.eniId, null, 'existing-session');
         }
-        this.plannedEnis.delete(session.eniId);
+        this.knownEnis.delete(session.eniId);
         await ledger.learnForeignSessions(session.eniId, this.plan.instanceId, this.plan.observedByEni.get(session.eniId) ?? [session]);
       }
     }
     for (const eniId of this.plan.foreignDriftEnis) {
-      this.plannedEnis.delete(eniId);
+      this.knownEnis.delete(eniId);
       await ledger.learnForeignSessions(eniId, this.plan.instanceId, this.plan.observedByEni.get(eniId) ?? []);
     }
   }
@@ -576,7 +583,7 @@ class InstanceRun {
       for (const [held, slot] of this.holds) {
         if (now - slot.heldSince < RESERVATION_HOLD_MS - HOLD_RENEWAL_MARGIN_MS) continue;
         slot.heldSince = now;
-        this.plannedEnis.delete(slot.eniId);
+        this.knownEnis.delete(slot.eniId);
         this.deps.ledger.holdSlot(slot.eniId, held, this.holdUntil(), slot.sessionNumber).catch((error: unknown) => {
           this.deps.logger.warn('reservation hold not renewed', { eniId: slot.eniId, reservationId: held, error: error as Error });
         });
@@ -658,6 +665,7 @@ class InstanceRun {
       },
       outdated,
     );
+    await this.removeDetachedSlots();
     await this.attach(decision, true);
   }
 
@@ -690,12 +698,13 @@ class InstanceRun {
       throw new PermanentError(`refusing to delete ${decision.sessionId}: it does not carry our owner tag`);
     }
     if (this.leavesWithItsReleaser(decision)) return;
-    const planned = this.plannedEnis.get(decision.eniId);
-    this.plannedEnis.delete(decision.eniId);
+    const planned = this.knownEnis.get(decision.eniId);
+    this.knownEnis.delete(decision.eniId);
     const releaser = this.releaser();
     // The releasing mark is the intent: a run killed after the delete leaves it, and whoever finds the session
     // gone announces the detach (repairLedger) under the same outcomeId as this run would have.
     const mark = await ledger.markSlotReleasing(decision.eniId, decision.sessionId, releaser, planned);
+    if (mark.kind === 'marked' && mark.item !== undefined) this.knownEnis.set(decision.eniId, mark.item);
     if (mark.kind === 'left-to-releaser') {
       this.leftToReleaser ??= mark.release;
       this.leaveToReleaser(decision, `left to the invocation deleting ${decision.sessionId}`);
@@ -746,9 +755,22 @@ class InstanceRun {
         detachOutcomeId(decision.sessionId),
       );
     }
+    this.detached.push({ eniId: decision.eniId, sessionId: decision.sessionId, targetId: decision.targetId });
+  }
+
+  /**
+   * Writes the run's detaches (history, and their events into the outbox), then removes the deleted sessions' slots:
+   * a run killed in between leaves them marked releasing, and whoever finds them so announces the detach under the
+   * same outcomeId (repairLedger). One write for all of a run's detaches; at the run's end, with its last decisions.
+   */
+  private async removeDetachedSlots(): Promise<void> {
+    if (this.detached.length === 0) return;
     await this.flush();
-    const remaining = await ledger.removeSlot(decision.eniId, { sessionId: decision.sessionId });
-    await this.releaseTargetIfUnused(decision.targetId, decision.eniId, remaining?.slots);
+    for (const { eniId, sessionId, targetId } of this.detached.splice(0)) {
+      const remaining = await this.deps.ledger.removeSlot(eniId, { sessionId }, this.knownEnis.get(eniId));
+      this.knownEnis.set(eniId, remaining ?? null);
+      await this.releaseTargetIfUnused(targetId, eniId, remaining?.slots);
+    }
   }
 
   /** Another invocation's delete took effect: that one reports the detach; this run notes it found it done. */
@@ -818,7 +840,7 @@ class InstanceRun {
       : decision.targetCandidates;
     // A reservation planning saw on the ENI (another invocation's attach under way, or one that died) is reused
     // whatever the target: no source is reserved on a candidate only to be given back.
-    const planned = this.plannedEnis.get(decision.eniId);
+    const planned = this.knownEnis.get(decision.eniId);
     const existing = planned ? existingReservation(planned.slots) : undefined;
     if (existing !== undefined) {
       if (await this.settleExisting(decision, existing, replacedOnce)) return;
@@ -894,9 +916,9 @@ class InstanceRun {
         intent: this.intentFor(decision),
         // A source already ours on this target means a reservation exists that planning did not see (another
         // invocation planned at the same moment): read the ENI item rather than write blind and fail.
-        known: source === 'already-held' ? undefined : this.plannedEnis.get(decision.eniId),
+        known: source === 'already-held' ? undefined : this.knownEnis.get(decision.eniId),
       });
-      this.plannedEnis.delete(decision.eniId);
+      this.knownEnis.delete(decision.eniId);
     } catch (error) {
       await releaseSource();
       throw error;
@@ -1004,7 +1026,7 @@ class InstanceRun {
     if (settled?.kind === 'abandoned') {
       await this.deps.ledger.holdSlot(decision.eniId, slot.reservationId, this.holdUntil(), slot.sessionNumber, this.intentFor(decision));
     }
-    this.plannedEnis.delete(decision.eniId);
+    this.knownEnis.delete(decision.eniId);
     return false;
   }
 
@@ -1139,12 +1161,6 @@ function racesALiveHolder(plan: InstancePlan, trigger: ConvergeTrigger, now: Dat
     if (existing !== undefined && leftToHolder(existing, desiredOf(decision, config), now, trigger.redeliveredAs ?? [])) return false;
     return slots.some((slot) => isLiveHold(slot, now));
   });
-}
-
-function sameDecisions(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
-  const entries = (record: Readonly<Record<string, string>>) =>
-    JSON.stringify(Object.entries(record).sort(([x], [y]) => x.localeCompare(y)));
-  return entries(a) === entries(b);
 }
 
 /** A 'fail' record: retryable or not in the reason, the error's name and message in the detail. */

@@ -163,8 +163,15 @@ export interface LedgerPort extends OutboxPort {
    * to the run already deleting it. `known`: the ENI item as planning read it (no read when it is current).
    */
   markSlotReleasing(eniId: string, sessionId: string, releaser: Releaser, known?: EniLedger | null): Promise<ReleaseMark>;
-  /** Removes the slot matching the reservation or session; returns what remains (undefined: no item). */
-  removeSlot(eniId: string, match: { reservationId?: string; sessionId?: string }): Promise<EniLedger | undefined>;
+  /**
+   * Removes the slot matching the reservation or session; returns what remains (undefined: no item). `known`: the
+   * ENI item as the caller last wrote it (no read when it is current).
+   */
+  removeSlot(
+    eniId: string,
+    match: { reservationId?: string; sessionId?: string },
+    known?: EniLedger | null,
+  ): Promise<EniLedger | undefined>;
   learnForeignSessions(eniId: string, instanceId: string, observedSessions: readonly SessionFacts[]): Promise<void>;
   /** History, outcome events and last decisions of a run in one batch (see RunRecords). */
   writeRecords(records: RunRecords): Promise<void>;

@@ -52,7 +52,8 @@ export type Releaser = Pick<ReleaseHold, 'redeliveredAs'> & Partial<Pick<Release
 
 /** What marking a session's slot releasing found: go on and delete it, or leave it to the run already deleting it. */
 export type ReleaseMark =
-  | { readonly kind: 'marked' }
+  /** `item`: the ENI item as the mark left it (the ledger adds it), where the slot's removal starts from. */
+  | { readonly kind: 'marked'; readonly item?: EniLedger }
   | { readonly kind: 'no-slot' }
   | { readonly kind: 'left-to-releaser'; readonly release: ReleaseHold };
 

@@ -2,9 +2,10 @@
  * What the ledger costs on the attach path, counted rather than timed: every DynamoDB request converge sends (the
  * real SDK over HTTP to dynalite, counted by a middleware on its client) while one invocation mirrors a batch of
  * tagged instances, some with two ENIs, against an interface target that fills up (10 sources) and an NLB target.
- * Issue 12 asks for at most 4 requests per created session: reserve, create-record, history and one read.
+ * Issue 12 asks for at most 4 requests per created session: reserve, create-record, history and one read; and the
+ * same of the delete path, when the fleet stops.
  */
-import { DescribeNetworkInterfacesCommand, DetachNetworkInterfaceCommand } from '@aws-sdk/client-ec2';
+import { DescribeNetworkInterfacesCommand, DetachNetworkInterfaceCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { ledgerProblems, OWNER_TAG } from '../../local/oracle';
 import { handleTriggerEvent } from '../../shared/lambda/batch';
 import { endpointsOf, type Wiring, wire } from '../support/deps';
@@ -268,6 +269,30 @@ describe('the ledger requests of converge', () => {
     }
 
     expect(counted.byOperation().Query).toBe(1);
+  });
+
+  it(`spend at most ${MAX_REQUESTS_PER_SESSION} per deleted session when the fleet stops, and nothing more on its stopped events`, async () => {
+    await handleTriggerEvent(taggingBatch(instances), container().deps);
+    const sessions = managedSessions();
+    const { deps, counted } = container();
+    await cloud.ec2.send(new StopInstancesCommand({ InstanceIds: instances.map((instance) => instance.instanceId) }));
+    await cloud.sim.settle();
+
+    const stopping = await handleTriggerEvent(sqsBatchOf(...instances.map((i) => stateChangeEvent(i.instanceId, 'stopping'))), deps);
+    const stoppingRequests = counted.byOperation();
+    counted.reset();
+    const stopped = await handleTriggerEvent(sqsBatchOf(...instances.map((i) => stateChangeEvent(i.instanceId, 'stopped'))), deps);
+
+    expect([stopping, stopped]).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+    expect(sessions).toHaveLength(28);
+    expect(managedSessions()).toEqual([]);
+    expect(cloud.bus.events.filter((event) => event.detailType === 'Mirror Session Detached')).toHaveLength(28);
+    const perSession = Object.values(stoppingRequests).reduce((sum, count) => sum + count, 0) / sessions.length;
+    console.info(`ledger requests of a stop: ${perSession.toFixed(2)} per deleted session: ${JSON.stringify(stoppingRequests)}`);
+    expect(perSession).toBeLessThanOrEqual(MAX_REQUESTS_PER_SESSION);
+    // The stopped events find every instance as the stopping ones left it: read, nothing written.
+    expect(counted.byOperation()).toEqual({ BatchGetItem: expect.any(Number) });
+    expect(await ledgerProblems({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot())).toEqual([]);
   });
 
   it('still find the ENI an instance lost since its last run, and detach our session there', async () => {

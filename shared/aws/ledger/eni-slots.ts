@@ -79,12 +79,22 @@ export function createEniSlots(table: LedgerTable) {
     change: (current: EniLedger | undefined) => { slots?: Slot[]; result: R },
     known?: EniLedger | null,
   ): Promise<R> {
+    return (await mutateEniItem(eniId, instanceId, change, known)).result;
+  }
+
+  /** mutateEni, also giving the item as it stands after the change (null: none), for the caller's next write. */
+  async function mutateEniItem<R>(
+    eniId: string,
+    instanceId: string | undefined,
+    change: (current: EniLedger | undefined) => { slots?: Slot[]; result: R },
+    known?: EniLedger | null,
+  ): Promise<{ result: R; item: EniLedger | null }> {
     let lastSeen: EniLedger | null | undefined = known;
     for (let attempt = 0; attempt < MAX_RACE_ATTEMPTS; attempt += 1) {
       const current = lastSeen !== undefined ? (lastSeen ?? undefined) : await readEni(eniId);
       const { slots, result } = change(current);
-      if (slots === undefined || (current !== undefined && sameSlots(current.slots, slots))) return result;
-      if (slots.length === 0 && current === undefined) return result;
+      if (slots === undefined || (current !== undefined && sameSlots(current.slots, slots))) return { result, item: current ?? null };
+      if (slots.length === 0 && current === undefined) return { result, item: null };
       const versionCondition = current
         ? {
             ConditionExpression: 'version = :version',
@@ -97,20 +107,20 @@ export function createEniSlots(table: LedgerTable) {
           await send('DeleteItem', () =>
             documents.send(new DeleteCommand({ TableName: tableName, Key: eniKey(eniId, keyScope), ...versionCondition })),
           );
-        } else {
-          const owner = instanceId ?? current?.instanceId;
-          const item: EniItem = {
-            ...eniKey(eniId, keyScope),
-            ...trackedIndexKey(eniId, keyScope),
-            ...(owner ? { ...instanceIndexKey(owner, eniId, keyScope), instanceId: owner } : {}),
-            eniId,
-            slots: Object.fromEntries(slots.map((slot) => [String(slot.sessionNumber), slot])),
-            version: (current?.version ?? 0) + 1,
-            updatedAt: clock.now().toISOString(),
-          };
-          await send('PutItem', () => documents.send(new PutCommand({ TableName: tableName, Item: item, ...versionCondition })));
+          return { result, item: null };
         }
-        return result;
+        const owner = instanceId ?? current?.instanceId;
+        const item: EniItem = {
+          ...eniKey(eniId, keyScope),
+          ...trackedIndexKey(eniId, keyScope),
+          ...(owner ? { ...instanceIndexKey(owner, eniId, keyScope), instanceId: owner } : {}),
+          eniId,
+          slots: Object.fromEntries(slots.map((slot) => [String(slot.sessionNumber), slot])),
+          version: (current?.version ?? 0) + 1,
+          updatedAt: clock.now().toISOString(),
+        };
+        await send('PutItem', () => documents.send(new PutCommand({ TableName: tableName, Item: item, ...versionCondition })));
+        return { result, item: toEniLedger(item as unknown as Record<string, unknown>) };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
         const failedOn = itemOfConditionFailure(error);
@@ -255,19 +265,34 @@ export function createEniSlots(table: LedgerTable) {
   }
 
   async function markSlotReleasing(eniId: string, sessionId: string, releaser: Releaser, known?: EniLedger | null): Promise<ReleaseMark> {
-    return mutateEni(eniId, undefined, (current) => markReleasing(current?.slots ?? [], sessionId, releaser, clock.now()), known);
+    const { result, item } = await mutateEniItem(
+      eniId,
+      undefined,
+      (current) => markReleasing(current?.slots ?? [], sessionId, releaser, clock.now()),
+      known,
+    );
+    return result.kind === 'marked' && item !== null ? { ...result, item } : result;
   }
 
-  async function removeSlot(eniId: string, match: { reservationId?: string; sessionId?: string }): Promise<EniLedger | undefined> {
-    return mutateEni(eniId, undefined, (current) => {
-      if (current === undefined) return { result: undefined };
-      const matches = (slot: Slot) =>
-        slot.owner === 'managed' &&
-        ((match.reservationId !== undefined && slot.reservationId === match.reservationId) ||
-          (match.sessionId !== undefined && slot.sessionId === match.sessionId));
-      const slots = current.slots.filter((slot) => !matches(slot));
-      return { slots, result: { ...current, slots } };
-    });
+  async function removeSlot(
+    eniId: string,
+    match: { reservationId?: string; sessionId?: string },
+    known?: EniLedger | null,
+  ): Promise<EniLedger | undefined> {
+    const { item } = await mutateEniItem(
+      eniId,
+      undefined,
+      (current) => {
+        if (current === undefined) return { result: undefined };
+        const matches = (slot: Slot) =>
+          slot.owner === 'managed' &&
+          ((match.reservationId !== undefined && slot.reservationId === match.reservationId) ||
+            (match.sessionId !== undefined && slot.sessionId === match.sessionId));
+        return { slots: current.slots.filter((slot) => !matches(slot)), result: undefined };
+      },
+      known,
+    );
+    return item ?? undefined;
   }
 
   async function learnForeignSessions(eniId: string, instanceId: string, observedSessions: readonly SessionFacts[]): Promise<void> {
