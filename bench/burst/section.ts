@@ -68,6 +68,13 @@ function headlineRows(timeScale: number, measurements: readonly BurstMeasurement
       `runs: ${stops.map((f) => formatNumber(f.deletesPerSession)).join(', ')}`,
     ),
     judged(
+      `${scale}: the fleet stopped: DynamoDB requests per session (median)`,
+      median(stops.map((f) => f.dynamoPerSession)),
+      atMost(DYNAMO_REQUESTS_PER_SESSION_GOAL),
+      undefined,
+      `runs: ${stops.map((f) => formatNumber(f.dynamoPerSession)).join(', ')}`,
+    ),
+    judged(
       `${scale}: failed invocations (all runs)`,
       figures.reduce((sum, f) => sum + f.failed, 0) + measurements.reduce((sum, m) => sum + m.stop.failed, 0),
       exactly(0),

@@ -1,25 +1,26 @@
 /** Report rows of the stop that follows a burst (burst/stop.ts), with the same goals as the burst's own. */
 import { atMost, exactly, formatNumber, informative, judged, type ReportRow } from '../report/model';
 import { largestFirst, ratio } from '../stats';
-import { CONVERGE_RATIO_GOAL } from './rows';
+import { CONVERGE_RATIO_GOAL, DYNAMO_REQUESTS_PER_SESSION_GOAL } from './rows';
 import type { StopMeasurement } from './stop';
 
 const DELETE = 'DeleteTrafficMirrorSession';
 
 /** The stop's figures the headline compares across runs. */
-export function stopFigures(stop: StopMeasurement): { removeRatio: number; deletesPerSession: number } {
+export function stopFigures(stop: StopMeasurement): { removeRatio: number; deletesPerSession: number; dynamoPerSession: number } {
   const removed = stop.removedSeconds;
   const deletes = stop.ec2Calls[DELETE];
   return {
     removeRatio:
       removed === undefined ? Number.POSITIVE_INFINITY : stop.physicalLimitSeconds > 0 ? removed / stop.physicalLimitSeconds : removed,
     deletesPerSession: ratio(deletes ? deletes.total - deletes.throttled : 0, stop.sessionsBefore),
+    dynamoPerSession: ratio(stop.dynamo.requests, stop.sessionsBefore),
   };
 }
 
 export function stopRows(stop: StopMeasurement, timeScale: number): { rows: ReportRow[]; findings: string[] } {
   const findings: string[] = [];
-  const { removeRatio, deletesPerSession } = stopFigures(stop);
+  const { removeRatio, deletesPerSession, dynamoPerSession } = stopFigures(stop);
   const deletes = stop.ec2Calls[DELETE];
   const notFound = deletes?.errors['InvalidTrafficMirrorSessionId.NotFound'] ?? 0;
   const removed = stop.removedSeconds === undefined ? 'timed out' : `${formatNumber(stop.removedSeconds, 2)} s`;
@@ -38,9 +39,11 @@ export function stopRows(stop: StopMeasurement, timeScale: number): { rows: Repo
       undefined,
       `${DELETE}: ${deletes ? deletes.total - deletes.throttled : 0} answered for ${stop.sessionsBefore} sessions, ${notFound} of them NotFound (a session another invocation deleted), ${deletes?.throttled ?? 0} throttled`,
     ),
-    informative(
+    judged(
       'stop: DynamoDB requests per session',
-      formatNumber(ratio(stop.dynamo.requests, stop.sessionsBefore)),
+      dynamoPerSession,
+      atMost(DYNAMO_REQUESTS_PER_SESSION_GOAL),
+      undefined,
       `${stop.dynamo.requests} requests: ${largestFirst(stop.dynamo.byOperation)
         .map(([operation, count]) => `${operation} ${formatNumber(ratio(count, stop.sessionsBefore))}`)
         .join(', ')}`,
@@ -79,5 +82,9 @@ export function stopRows(stop: StopMeasurement, timeScale: number): { rows: Repo
   if (stop.failed > 0) findings.push(`${stop.failed} failed invocations during the stop.`);
   if (deletesPerSession > 1)
     findings.push(`The stop spent ${formatNumber(deletesPerSession)} delete calls per session, ${notFound} answered NotFound.`);
+  if (dynamoPerSession > DYNAMO_REQUESTS_PER_SESSION_GOAL)
+    findings.push(
+      `The stop spent ${formatNumber(dynamoPerSession)} DynamoDB requests per session (goal ${DYNAMO_REQUESTS_PER_SESSION_GOAL}).`,
+    );
   return { rows, findings };
 }
