@@ -56,7 +56,10 @@ function eventDrivenViolations(cloud: ModelCloud): string[] {
     .map((violation) => `mirrored-by-events: every event delivered, yet before any sweep ${violation.message}`);
 }
 
-/** Every session of ours seen during the run was announced as attached, and, once gone from a live ENI, as detached. */
+/**
+ * Every session of ours seen during the run was announced as attached, and, once gone from a live ENI, as detached
+ * (unless its detach was still unannounced when the ledger was lost, with the mark that recorded it).
+ */
 function outcomeViolations(cloud: ModelCloud): string[] {
   const snapshot = cloud.sim.snapshot();
   const live = new Set(snapshot.sessions.map((session) => session.trafficMirrorSessionId));
@@ -67,8 +70,12 @@ function outcomeViolations(cloud: ModelCloud): string[] {
   const detached = announced('Mirror Session Detached');
   const problems: string[] = [];
   for (const [sessionId, eniId] of cloud.seenManaged) {
-    if (!attached.has(sessionId)) problems.push(`outcome: session ${sessionId} on ${eniId} was never announced as attached`);
-    if (!live.has(sessionId) && enis.has(eniId) && !detached.has(sessionId))
+    // Made for a run killed before it read EC2's answer, and gone with its ENI before any run came back to it.
+    const goneUnknown = cloud.madeByKilledRuns.has(sessionId) && !enis.has(eniId);
+    if (!attached.has(sessionId) && !goneUnknown)
+      problems.push(`outcome: session ${sessionId} on ${eniId} was never announced as attached`);
+    const lostWithTheLedger = cloud.detachesLostWithTheLedger.has(sessionId);
+    if (!live.has(sessionId) && enis.has(eniId) && !detached.has(sessionId) && !lostWithTheLedger)
       problems.push(`outcome: session ${sessionId} on ${eniId} was removed and never announced as detached`);
   }
   return problems;

@@ -39,11 +39,21 @@ export class Invoker {
   private armed: CrashPoint | undefined;
   private current: Invocation | undefined;
   private readonly removeHooks: Array<() => void> = [];
+  /** The ClientTokens (reservation ids) of creates EC2 made for an invocation killed before reading the answer. */
+  readonly createsKilledAfter = new Set<string>();
 
   constructor(sim: TestCloud['sim']) {
     for (const action of ['CreateTrafficMirrorSession', 'DeleteTrafficMirrorSession'] as const) {
       for (const phase of ['before', 'after'] as const) {
-        this.removeHooks.push(sim.hook(action, phase, () => (this.current?.reaches(action, phase) ? never<void>() : undefined)));
+        this.removeHooks.push(
+          sim.hook(action, phase, (params) => {
+            if (!this.current?.reaches(action, phase)) return undefined;
+            if (action === 'CreateTrafficMirrorSession' && phase === 'after' && params.ClientToken !== undefined) {
+              this.createsKilledAfter.add(params.ClientToken);
+            }
+            return never<void>();
+          }),
+        );
       }
     }
   }

@@ -81,6 +81,16 @@ export class ModelCloud {
   readonly seenManaged = new Map<string, string>();
   /** Instances whose events were lost (dropped or dead-lettered): only the sweep can be expected to catch up. */
   readonly lostEventsOf = new Set<string>();
+  /**
+   * Sessions deleted whose detach was not yet announced when the model wiped the ledger: the slot marked releasing
+   * was its only record (docs/RELIABILITY.md, "What no run can announce"), so no announcement can be expected.
+   */
+  readonly detachesLostWithTheLedger = new Set<string>();
+  /**
+   * Sessions EC2 made for an invocation killed before it read the answer: until a run comes back to the instance,
+   * only EC2 knows them (docs/RELIABILITY.md, "What no run can announce").
+   */
+  readonly madeByKilledRuns = new Set<string>();
   deployment: Deployment = FIRST_DEPLOYMENT;
   accountQuota: number = AWS_LIMITS.sessionsPerAccount;
   consistencyMs = 0;
@@ -218,8 +228,13 @@ export class ModelCloud {
   /** The ledger's slots and target counts are gone (a replaced table, a point-in-time restore); history stays. */
   async loseLedger(): Promise<void> {
     this.figures.ledgerLosses += 1;
-    for (const session of this.sim.snapshot().sessions) this.forgivenSessions.add(session.trafficMirrorSessionId);
+    const live = new Set(this.sim.snapshot().sessions.map((session) => session.trafficMirrorSessionId));
+    for (const sessionId of live) this.forgivenSessions.add(sessionId);
     const items = await scanTable(this.cloud.documents, this.cloud.table.tableName);
+    for (const slot of items.flatMap((item) => (String(item.pk).startsWith('eni#') ? Object.values(item.slots ?? {}) : []))) {
+      const { state, sessionId } = slot as { state?: string; sessionId?: string };
+      if (state === 'releasing' && sessionId !== undefined && !live.has(sessionId)) this.detachesLostWithTheLedger.add(sessionId);
+    }
     for (const item of items.filter((candidate) => /^(eni|target)#/.test(String(candidate.pk)))) {
       await this.cloud.documents.send(new DeleteCommand({ TableName: this.cloud.table.tableName, Key: { pk: item.pk, sk: item.sk } }));
     }
@@ -359,7 +374,10 @@ export class ModelCloud {
   /** Remembers the managed sessions EC2 holds now (to check later that each was announced). */
   observe(): void {
     for (const session of this.sim.snapshot().sessions) {
-      if (session.tags[OWNER_TAG] === OWNER_ID) this.seenManaged.set(session.trafficMirrorSessionId, session.networkInterfaceId);
+      if (session.tags[OWNER_TAG] !== OWNER_ID) continue;
+      this.seenManaged.set(session.trafficMirrorSessionId, session.networkInterfaceId);
+      if (this.invoker.createsKilledAfter.has(session.tags[RESERVATION_TAG] ?? ''))
+        this.madeByKilledRuns.add(session.trafficMirrorSessionId);
     }
   }
 
