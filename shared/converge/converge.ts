@@ -698,20 +698,20 @@ class InstanceRun {
       throw new PermanentError(`refusing to delete ${decision.sessionId}: it does not carry our owner tag`);
     }
     if (this.leavesWithItsReleaser(decision)) return;
-    const planned = this.knownEnis.get(decision.eniId);
+    const item = this.knownEnis.get(decision.eniId);
     this.knownEnis.delete(decision.eniId);
     const releaser = this.releaser();
     // The releasing mark is the intent: a run killed after the delete leaves it, and whoever finds the session
     // gone announces the detach (repairLedger) under the same outcomeId as this run would have.
-    const mark = await ledger.markSlotReleasing(decision.eniId, decision.sessionId, releaser, planned);
+    const mark = await ledger.markSlotReleasing(decision.eniId, decision.sessionId, releaser, item);
     if (mark.kind === 'marked' && mark.item !== undefined) this.knownEnis.set(decision.eniId, mark.item);
     if (mark.kind === 'left-to-releaser') {
       this.leftToReleaser ??= mark.release;
       this.leaveToReleaser(decision, `left to the invocation deleting ${decision.sessionId}`);
       return;
     }
-    if (mark.kind === 'no-slot' && planned?.slots.some((slot) => slot.sessionId === decision.sessionId && slot.owner === 'managed')) {
-      // The slot planning read is gone: a slot goes only once its session is gone, so the run that deleted the
+    if (mark.kind === 'no-slot' && item?.slots.some((slot) => slot.sessionId === decision.sessionId && slot.owner === 'managed')) {
+      // The slot this run last saw is gone: a slot goes only once its session is gone, so the run that deleted the
       // session has recorded and announced it. A second delete would only be answered NotFound.
       this.deletedSessionIds.add(decision.sessionId);
       this.noteAlreadyDetached(decision, 'another invocation deleted it and removed its slot since this run read the ledger');
@@ -840,8 +840,8 @@ class InstanceRun {
       : decision.targetCandidates;
     // A reservation planning saw on the ENI (another invocation's attach under way, or one that died) is reused
     // whatever the target: no source is reserved on a candidate only to be given back.
-    const planned = this.knownEnis.get(decision.eniId);
-    const existing = planned ? existingReservation(planned.slots) : undefined;
+    const item = this.knownEnis.get(decision.eniId);
+    const existing = item ? existingReservation(item.slots) : undefined;
     if (existing !== undefined) {
       if (await this.settleExisting(decision, existing, replacedOnce)) return;
       const attempt = await this.createSession(decision, existing, replacedOnce);
