@@ -9,6 +9,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { sqs } from '../../shared/aws/clients';
+import { withDeadline } from '../../shared/aws/invocation-deadline';
 import { createRecordDeferral } from '../../shared/aws/record-deferral';
 import { loadConfig } from '../../shared/config/config';
 import { ORGANIZATION_PARAMETER_VARIABLE } from '../../shared/config/organization';
@@ -18,6 +19,12 @@ import { handleOrganizationTriggerEvent } from '../../shared/lambda/organization
 import { logger, metrics } from '../../shared/observability';
 import { defaultDeps, type RealDeps } from '../../shared/wiring/deps';
 import { type OrganizationWiring, organizationWiring } from '../../shared/wiring/organization';
+
+/**
+ * What an invocation keeps of its timeout to wrap up once EC2 has throttled it to its deadline (shared/aws/invocation-deadline.ts):
+ * the run's records and outcome events (a few DynamoDB and EventBridge requests), and handing on what is left.
+ */
+const WRAP_UP_MS = 10_000;
 
 /** A handler doing `work` with the container's dependencies. */
 export function lambdaHandler<E, R>(work: (event: E, context: Context, deps: RealDeps) => Promise<R>) {
@@ -45,7 +52,7 @@ export function organizationHandler<E, R>(work: (event: E, context: Context) => 
   return middy<E, R>()
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
-    .handler((event, context) => work(event, context));
+    .handler((event, context) => withDeadline(Date.now() + context.getRemainingTimeInMillis() - WRAP_UP_MS, () => work(event, context)));
 }
 
 /** An event function: an SQS batch of EventBridge events (partial batch response), or one direct event. */
@@ -57,5 +64,8 @@ export function convergeHandler<E>() {
       handleOrganizationTriggerEvent(event, { organization, logger, deferral }),
     );
   }
-  return lambdaHandler<E | SQSEvent, SQSBatchResponse | ConvergeSummary>((event, _context, deps) => handleTriggerEvent(event, deps));
+  const deferral = createRecordDeferral(sqs());
+  return lambdaHandler<E | SQSEvent, SQSBatchResponse | ConvergeSummary>((event, _context, deps) =>
+    handleTriggerEvent(event, deps, { deferral }),
+  );
 }

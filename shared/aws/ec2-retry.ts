@@ -18,7 +18,7 @@
  */
 import { StandardRetryStrategy } from '@smithy/core/retry';
 import type { RetryErrorInfo, RetryStrategyV2, RetryToken, StandardRetryToken } from '@smithy/types';
-import { waitedOutInLine } from './throttle-line';
+import { waitedOutInLine } from './line-give-ups';
 
 export interface Ec2RetryOptions {
   /** Attempts for errors other than throttling (the SDK's standard strategy). */

@@ -3,8 +3,9 @@
  * scope (does trying another target help, or is this ENI done for?); throttling, 5xx and network failures are
  * RetryableError so Lambda's bounded retries apply; anything else is a PermanentError carrying the AWS code.
  */
-import { Ec2RefusalError, PermanentError, type RefusalScope, RetryableError } from '../domain/errors';
+import { DeadlineReachedError, Ec2RefusalError, PermanentError, type RefusalScope, RetryableError } from '../domain/errors';
 import type { Reason } from '../domain/types';
+import { throttledPastDeadline } from './line-give-ups';
 
 const REFUSALS: Readonly<Record<string, { scope: RefusalScope; reason: Reason }>> = {
   TrafficMirrorSourcesPerTargetLimitExceeded: { scope: 'target-full', reason: 'target-pool-full' },
@@ -105,6 +106,9 @@ export function toDomainError(error: unknown, operation: string): PermanentError
   if (error instanceof PermanentError || error instanceof RetryableError) return error;
   const code = errorCode(error) ?? 'UnknownError';
   const message = error instanceof Error ? error.message : String(error);
+  if (throttledPastDeadline(error)) {
+    return new DeadlineReachedError(`${operation}: EC2 still throttled it (${code}) at the invocation's deadline`, { cause: error });
+  }
   const refusal = REFUSALS[code];
   if (refusal !== undefined) return new Ec2RefusalError(code, refusal.scope, refusal.reason, `${operation}: ${message}`, { cause: error });
   if (isTransient(error)) return new RetryableError(`${operation} failed transiently (${code}): ${message}`, { cause: error });

@@ -17,9 +17,13 @@
  * call may wait at most `waitAtMostMs` from when it joined; as the line is served in order, those ahead of it
  * joined earlier and give up no later, so the head is never the one that times out while newcomers pass. A call
  * past its bound still gets its turn: throttled then, it fails with EC2's RequestLimitExceeded, as it did alone.
+ * So does a call throttled past its invocation's deadline (invocation-deadline.ts): the invocation then hands on
+ * what it did not get to, instead of being killed at its timeout with nothing recorded.
  * Any other answer of the head (success or another error) hands the line on.
  */
 import { isThrottling } from './error-mapping';
+import { pastDeadline } from './invocation-deadline';
+import { markGivenUp } from './line-give-ups';
 
 export interface ThrottleLineOptions {
   readonly firstPauseMs?: number;
@@ -42,14 +46,6 @@ interface Place {
   readonly becomeHead: () => void;
   /** It joined an empty line on its own throttled answer: no token is there, so it pauses before trying again. */
   readonly pausesFirst: boolean;
-}
-
-/** Throttling errors a line gave up on: the retry strategy (ec2-retry.ts) must not retry them again. */
-const waitedOut = new WeakSet<object>();
-
-/** True for a throttling error thrown by a call that waited its bound in line. */
-export function waitedOutInLine(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && waitedOut.has(error);
 }
 
 export class ThrottleLine {
@@ -106,8 +102,9 @@ export class ThrottleLine {
         answer = await attempt();
       } catch (error) {
         if (!isThrottling(error)) throw error;
-        if (this.now() - place.joinedAt >= this.waitAtMostMs) {
-          waitedOut.add(error as object);
+        const reachedDeadline = pastDeadline(this.now());
+        if (reachedDeadline || this.now() - place.joinedAt >= this.waitAtMostMs) {
+          markGivenUp(error as object, reachedDeadline);
           throw error;
         }
         pause = true;

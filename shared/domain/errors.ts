@@ -21,6 +21,12 @@ export class RetryableError extends Error {
   }
 }
 
+/**
+ * The invocation reached its deadline (shared/aws/invocation-deadline.ts) while EC2 still throttled it: what it did not get to
+ * is handed on to another invocation, not failed.
+ */
+export class DeadlineReachedError extends RetryableError {}
+
 /** A trigger event that cannot be understood; carries the event id (when one could be read) for the logs. */
 export class InvalidEventError extends PermanentError {
   constructor(

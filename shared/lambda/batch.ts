@@ -11,14 +11,18 @@
  */
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { applyPlansReporting, type ConvergeSummary, type DecisionRecord, summarize } from '../converge/converge';
+import { deferralsOf, type RecordDeferral } from '../converge/organization-ports';
 import { flushOutboxBeforeConverge } from '../converge/outbox';
 import type { ConvergeDeps } from '../converge/ports';
 import { type InstancePlan, readAndPlan } from '../converge/read-and-plan';
-import { InvalidEventError } from '../domain/errors';
+import { DeadlineReachedError, InvalidEventError } from '../domain/errors';
 import type { EventClaims, Trigger } from '../domain/events';
 import { catchUp, logLeftToSweep, partitionByClaims } from './catch-up';
 import { handleTrigger, readTrigger } from './handle-trigger';
 import { mustSplit, requestParts } from './split';
+
+/** How many times in a row a record may be handed on at the deadline before it fails as usual. */
+const MAX_HAND_ONS = 5;
 
 /** True for Lambda's SQS event source shape: every record comes from aws:sqs. */
 export function isSqsEvent(event: unknown): event is SQSEvent {
@@ -43,14 +47,20 @@ export function isSqsEvent(event: unknown): event is SQSEvent {
  */
 export type ApplyGate = (plans: readonly InstancePlan[], records: readonly SQSRecord[]) => Promise<'apply' | 'deferred'>;
 
+export interface BatchOptions {
+  readonly gate?: ApplyGate;
+  /** Puts back on their queue the records of instances this invocation had no time left for (handOn below). */
+  readonly deferral?: RecordDeferral;
+}
+
 export async function handleTriggerEvent(
   event: unknown,
   deps: ConvergeDeps,
-  gate?: ApplyGate,
+  options: BatchOptions = {},
 ): Promise<SQSBatchResponse | ConvergeSummary> {
   // Outcome events an earlier invocation could not send go first (at least once, shared/converge/outbox.ts).
   await flushOutboxBeforeConverge(deps);
-  return isSqsEvent(event) ? handleSqsBatch(event, deps, gate) : handleTrigger(event, deps);
+  return isSqsEvent(event) ? handleSqsBatch(event, deps, options) : handleTrigger(event, deps);
 }
 
 interface NamedInstance {
@@ -61,8 +71,11 @@ interface NamedInstance {
   readonly messageIds: Set<string>;
 }
 
-export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps, gate?: ApplyGate): Promise<SQSBatchResponse> {
+export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps, options: BatchOptions = {}): Promise<SQSBatchResponse> {
+  const { gate, deferral } = options;
   const failed = new Set<string>();
+  /** Instances left for another invocation: EC2 still throttled them at this one's deadline, or they never started. */
+  const handedOn = new Set<string>();
   const byInstance = new Map<string, NamedInstance>();
   const toSplit: { record: SQSRecord; trigger: Trigger }[] = [];
   let ignored = 0;
@@ -122,7 +135,11 @@ export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps, gate?:
       deps,
     );
     decisions.push(...applied.summary.decisions);
-    for (const instanceId of applied.failures.keys()) {
+    for (const [instanceId, error] of applied.failures) {
+      if (error instanceof DeadlineReachedError && deferral !== undefined) {
+        handedOn.add(instanceId);
+        continue;
+      }
       // applyPlans has logged the instance's `fail` decision.
       failedInstances.push(instanceId);
       for (const messageId of byInstance.get(instanceId)?.messageIds ?? []) failed.add(messageId);
@@ -140,6 +157,7 @@ export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps, gate?:
   const caught = await catchUp(lagging, claimsOf, deps);
   await applyEach(caught.plans);
   logLeftToSweep(caught.behind, (instanceId) => byInstance.get(instanceId)?.eventId, deps);
+  const handedOnRecords = deferral === undefined ? [] : await handOn(event, byInstance, handedOn, failed, deferral, deps);
 
   const batchItemFailures = failuresOf(event, failed);
   const { attached, detached, refused, skipped, kept } = summarize(decisions);
@@ -150,6 +168,8 @@ export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps, gate?:
     instances: byInstance.size,
     failedInstances,
     behindInstances: caught.behind.map((item) => item.instanceId),
+    handedOnInstances: [...handedOn],
+    handedOnRecords,
     attached,
     detached,
     refused,
@@ -158,6 +178,35 @@ export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps, gate?:
     retriedRecords: batchItemFailures.map((failure) => failure.itemIdentifier),
   });
   return { batchItemFailures };
+}
+
+/**
+ * The records of instances left for another invocation, put back on their queue as new messages, visible at once:
+ * the next invocation converges them (a record SQS returned after a failure would wait out the queue's 420-s
+ * visibility timeout, and Lambda killing the invocation at its timeout would lose what it did not record). A record
+ * that also names a failed instance fails with it; one handed on MAX_HAND_ONS times already, or not taken back by
+ * SQS, fails as usual (maxReceiveCount, then the DLQ; the sweep repairs). Returns the message ids handed on.
+ */
+async function handOn(
+  event: SQSEvent,
+  byInstance: ReadonlyMap<string, NamedInstance>,
+  handedOn: ReadonlySet<string>,
+  failed: Set<string>,
+  deferral: RecordDeferral,
+  deps: ConvergeDeps,
+): Promise<string[]> {
+  if (handedOn.size === 0) return [];
+  const messageIds = new Set([...handedOn].flatMap((instanceId) => [...(byInstance.get(instanceId)?.messageIds ?? [])]));
+  const records = event.Records.filter((record) => messageIds.has(record.messageId) && !failed.has(record.messageId));
+  const again = records.filter((record) => deferralsOf(record) < MAX_HAND_ONS);
+  let deferred: ReadonlySet<string> = new Set();
+  try {
+    deferred = await deferral.defer(again, 0);
+  } catch (error) {
+    deps.logger.error('records not handed on', { messageIds: again.map((record) => record.messageId), error: error as Error });
+  }
+  for (const record of records) if (!deferred.has(record.messageId)) failed.add(record.messageId);
+  return [...deferred];
 }
 
 /** The batch's records that name an instance (not failed, not ignored, not split). */

@@ -125,7 +125,11 @@ async function convergeScope(
     return undefined;
   }
   try {
-    return await handleTriggerEvent(event, scoped, deps.deferral && pacingGate(scoped, deps.deferral));
+    return await handleTriggerEvent(
+      event,
+      scoped,
+      deps.deferral ? { gate: pacingGate(scoped, deps.deferral), deferral: deps.deferral } : {},
+    );
   } catch (error) {
     if (!deps.organization.isAccessDenied(error)) throw error;
     await reportSpokeAccessDenied(scoped, error, bodies);

@@ -51,6 +51,8 @@ export const PRODUCT_ROOMS: readonly ProductRoom[] = [
     rooms: ['domain', 'util', 'application', 'aws'],
     packages: [
       'node:crypto',
+      // The invocation's deadline, carried to the throttle lines through every call (invocation-deadline.ts).
+      'node:async_hooks',
       '@aws-sdk/client-ec2',
       '@aws-sdk/client-dynamodb',
       '@aws-sdk/lib-dynamodb',

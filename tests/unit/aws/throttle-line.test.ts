@@ -7,8 +7,12 @@
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
 import type { RetryErrorInfo } from '@smithy/types';
 import { Ec2RetryStrategy } from '../../../shared/aws/ec2-retry';
+import { toDomainError } from '../../../shared/aws/error-mapping';
+import { withDeadline } from '../../../shared/aws/invocation-deadline';
+import { waitedOutInLine } from '../../../shared/aws/line-give-ups';
 import { isMutatingAction, mutatingCallsRouter } from '../../../shared/aws/mutating-calls-line';
-import { ThrottleLine, waitedOutInLine } from '../../../shared/aws/throttle-line';
+import { ThrottleLine } from '../../../shared/aws/throttle-line';
+import { DeadlineReachedError } from '../../../shared/domain/errors';
 
 function ec2Error(code: string, status: number): EC2ServiceException {
   return new EC2ServiceException({
@@ -226,6 +230,25 @@ describe('the line of throttled mutating calls', () => {
     await expect(
       strategy.refreshRetryTokenForRetry(token, { errorType: 'THROTTLING', error: secondError as RetryErrorInfo['error'] }),
     ).rejects.toThrow();
+    expect(line.length).toBe(0);
+  });
+
+  it("gives up at the invocation's deadline, before its own bound, and says so to the error mapping", async () => {
+    const clock = new FakeClock();
+    const bucket = new FakeBucket(0, 0, clock);
+    const { call, seen } = caller(bucket, clock);
+    const line = lineOn(clock, { waitAtMostMs: 45_000 });
+
+    const pending = [withDeadline(5_000, () => line.send(call('late')).catch((error: unknown) => error))];
+    await clock.runUntilSettled(pending);
+    const [error] = await Promise.all(pending);
+
+    expect(error).toMatchObject({ name: 'RequestLimitExceeded' });
+    const gaveUpAt = seen.lastTriedAt.get('late') ?? 0;
+    expect(gaveUpAt).toBeGreaterThanOrEqual(5_000);
+    expect(gaveUpAt).toBeLessThan(10_000);
+    expect(waitedOutInLine(error)).toBe(true);
+    expect(toDomainError(error, 'DeleteTrafficMirrorSession tms-1')).toBeInstanceOf(DeadlineReachedError);
     expect(line.length).toBe(0);
   });
 
