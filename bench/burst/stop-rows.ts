@@ -62,9 +62,10 @@ export function stopRows(stop: StopMeasurement, timeScale: number): { rows: Repo
       stop.failed,
       exactly(0),
       undefined,
-      largestFirst(stop.failureKinds)
-        .map(([kind, count]) => `${count} x ${kind}`)
-        .join('; '),
+      [
+        ...largestFirst(stop.failureKinds).map(([kind, count]) => `${count} x ${kind}`),
+        `${stop.handedOn} records handed on to their queue by invocations EC2 throttled to their deadline`,
+      ].join('; '),
     ),
     judged(
       'stop: invariant violations (all checks)',

@@ -35,6 +35,8 @@ export interface StopMeasurement {
   readonly decisions: Readonly<Record<string, number>>;
   /** "<function> <kind>: <errorType>: <message>" -> attempts that failed that way during the stop. */
   readonly failureKinds: Readonly<Record<string, number>>;
+  /** Records put back on their queue by invocations EC2 throttled to their deadline (messages beyond the events). */
+  readonly handedOn: number;
   readonly invariants: InvariantReport;
 }
 
@@ -64,6 +66,9 @@ function countsSince(now: Readonly<Record<string, number>>, before: Readonly<Rec
   );
 }
 
+/** Every message sent to the queues so far: the rules' events and what the handlers put back. */
+const messagesSoFar = (cloud: LocalCloud): number => Object.values(cloud.queues).reduce((sum, queue) => sum + queue.stats().sent, 0);
+
 const failuresSoFar = (cloud: LocalCloud): number =>
   failedAttempts(
     Object.values(cloud.lambdas).map((lambda) => lambda.stats()),
@@ -77,6 +82,7 @@ export async function stopTheFleet(context: StopContext): Promise<StopMeasuremen
   const failedBefore = failuresSoFar(cloud);
   const decisionsBefore = { ...context.decisions };
   const failureKindsBefore = { ...context.failureKinds };
+  const messagesBefore = messagesSoFar(cloud);
   simulator.resetCalls();
   counter.reset();
   context.log(`stop: ${context.instanceIds.length} instances with ${sessionsBefore} managed sessions, throttling on x${context.timeScale}`);
@@ -109,6 +115,8 @@ export async function stopTheFleet(context: StopContext): Promise<StopMeasuremen
     failed: failuresSoFar(cloud) - failedBefore,
     decisions: countsSince(context.decisions, decisionsBefore),
     failureKinds: countsSince(context.failureKinds, failureKindsBefore),
+    // Each stopped instance sends two events (stopping, stopped), one message each.
+    handedOn: messagesSoFar(cloud) - messagesBefore - 2 * context.instanceIds.length,
     invariants: checkInvariants(worldFromSnapshot(simulator.snapshot()), invariantOptionsOf(identity, context.poolTargetIds)),
   };
 }
