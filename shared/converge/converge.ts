@@ -759,7 +759,8 @@ class InstanceRun {
   }
 
   /**
-   * Writes the run's detaches (history, and their events into the outbox), then removes the deleted sessions' slots:
+   * Writes the run's detaches (history, and their events into the outbox), then removes the deleted sessions' slots
+   * (each after its target source):
    * a run killed in between leaves them marked releasing, and whoever finds them so announces the detach under the
    * same outcomeId (repairLedger). One write for all of a run's detaches; at the run's end, with its last decisions.
    */
@@ -767,9 +768,14 @@ class InstanceRun {
     if (this.detached.length === 0) return;
     await this.flush();
     for (const { eniId, sessionId, targetId } of this.detached.splice(0)) {
-      const remaining = await this.deps.ledger.removeSlot(eniId, { sessionId }, this.knownEnis.get(eniId));
+      const known = this.knownEnis.get(eniId);
+      // The target source goes before the slot: a run killed in between leaves the slot marked releasing, which the
+      // next run announces and removes; the other order left a source no slot explains until a quiet sweep.
+      const others = known?.slots.filter((slot) => slot.sessionId !== sessionId);
+      if (others !== undefined) await this.releaseTargetIfUnused(targetId, eniId, others);
+      const remaining = await this.deps.ledger.removeSlot(eniId, { sessionId }, known);
       this.knownEnis.set(eniId, remaining ?? null);
-      await this.releaseTargetIfUnused(targetId, eniId, remaining?.slots);
+      if (others === undefined) await this.releaseTargetIfUnused(targetId, eniId, remaining?.slots);
     }
   }
 
