@@ -58,13 +58,13 @@ export function organizationHandler<E, R>(work: (event: E, context: Context) => 
 /** An event function: an SQS batch of EventBridge events (partial batch response), or one direct event. */
 export function convergeHandler<E>() {
   const organization = organizationFromEnvironment();
+  // Records put back on their queue: the hub's deferrals, and every account's hand-ons at the deadline.
+  const deferral = createRecordDeferral(sqs());
   if (organization !== undefined) {
-    const deferral = createRecordDeferral(sqs());
     return organizationHandler<E | SQSEvent, SQSBatchResponse | ConvergeSummary | undefined>((event) =>
       handleOrganizationTriggerEvent(event, { organization, logger, deferral }),
     );
   }
-  const deferral = createRecordDeferral(sqs());
   return lambdaHandler<E | SQSEvent, SQSBatchResponse | ConvergeSummary>((event, _context, deps) =>
     handleTriggerEvent(event, deps, { deferral }),
   );

@@ -12,11 +12,7 @@ export function withDeadline<T>(deadlineMs: number, work: () => Promise<T>): Pro
   return deadlines.run(deadlineMs, work);
 }
 
-export function currentDeadline(): number | undefined {
-  return deadlines.getStore();
-}
-
 export function pastDeadline(now: number): boolean {
-  const deadline = currentDeadline();
+  const deadline = deadlines.getStore();
   return deadline !== undefined && now >= deadline;
 }

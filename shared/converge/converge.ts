@@ -12,9 +12,11 @@ import {
   isLiveHold,
   isLiveRelease,
   leftToHolder,
+  matchesSlot,
   type ReleaseHold,
   type Releaser,
   type ReservationIntent,
+  type SlotMatch,
 } from '../domain/eni-slots';
 import { Ec2RefusalError, PermanentError, RetryableError } from '../domain/errors';
 import { MIRRORED, repeatsLastDecision, sameDecisions } from '../domain/last-decisions';
@@ -458,14 +460,10 @@ class InstanceRun {
           detachOutcomeId(slot.sessionId),
         );
         await this.flush();
-        this.knownEnis.delete(eniId);
-        const remaining = await ledger.removeSlot(eniId, match);
-        if (slot.targetId !== undefined) await this.releaseTargetIfUnused(slot.targetId, eniId, remaining?.slots);
+        await this.removeSlotAfterSource(eniId, match, slot.targetId);
         continue;
       }
-      this.knownEnis.delete(eniId);
-      const remaining = await ledger.removeSlot(eniId, match);
-      if (slot.targetId !== undefined) await this.releaseTargetIfUnused(slot.targetId, eniId, remaining?.slots);
+      await this.removeSlotAfterSource(eniId, match, slot.targetId);
       this.note({
         action: 'release',
         eniId,
@@ -767,16 +765,22 @@ class InstanceRun {
   private async removeDetachedSlots(): Promise<void> {
     if (this.detached.length === 0) return;
     await this.flush();
-    for (const { eniId, sessionId, targetId } of this.detached.splice(0)) {
-      const known = this.knownEnis.get(eniId);
-      // The target source goes before the slot: a run killed in between leaves the slot marked releasing, which the
-      // next run announces and removes; the other order left a source no slot explains until a quiet sweep.
-      const others = known?.slots.filter((slot) => slot.sessionId !== sessionId);
-      if (others !== undefined) await this.releaseTargetIfUnused(targetId, eniId, others);
-      const remaining = await this.deps.ledger.removeSlot(eniId, { sessionId }, known);
-      this.knownEnis.set(eniId, remaining ?? null);
-      if (others === undefined) await this.releaseTargetIfUnused(targetId, eniId, remaining?.slots);
-    }
+    for (const { eniId, sessionId, targetId } of this.detached.splice(0)) await this.removeSlotAfterSource(eniId, { sessionId }, targetId);
+  }
+
+  /**
+   * A managed slot's target source (unless another slot of the ENI uses the target), then the slot, when this run
+   * knows the ENI item: a run killed in between leaves the slot, which the next run resolves again (announces a
+   * releasing one, releases a reserved one); the other order left a source no slot explains until a sweep found its
+   * target quiet for the grace period. Without the item, the removal tells what remains, and the source follows.
+   */
+  private async removeSlotAfterSource(eniId: string, match: SlotMatch, targetId: string | undefined): Promise<void> {
+    const known = this.knownEnis.get(eniId);
+    const others = known?.slots.filter((slot) => !matchesSlot(slot, match));
+    if (targetId !== undefined && others !== undefined) await this.releaseTargetIfUnused(targetId, eniId, others);
+    const remaining = await this.deps.ledger.removeSlot(eniId, match, known);
+    this.knownEnis.set(eniId, remaining ?? null);
+    if (targetId !== undefined && others === undefined) await this.releaseTargetIfUnused(targetId, eniId, remaining?.slots);
   }
 
   /** Another invocation's delete took effect: that one reports the detach; this run notes it found it done. */
@@ -1110,8 +1114,7 @@ class InstanceRun {
       await this.resolveTokenMismatch(decision, slot.reservationId);
       return DONE;
     }
-    const remaining = await ledger.removeSlot(decision.eniId, { reservationId: slot.reservationId });
-    await this.releaseTargetIfUnused(slot.targetId, decision.eniId, remaining?.slots);
+    await this.removeSlotAfterSource(decision.eniId, { reservationId: slot.reservationId }, slot.targetId);
     if (!(error instanceof Ec2RefusalError)) throw error;
     if (error.scope === 'target' || error.scope === 'target-full') {
       // Full on EC2 though not in the ledger (hand-made sessions): remember it rather than pay a call each time.

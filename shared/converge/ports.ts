@@ -6,7 +6,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Config } from '../config/config';
 import type { DescribedTarget } from '../domain/correlation';
-import type { EniLedger, ReleaseMark, Releaser, ReservationIntent, SlotReservation } from '../domain/eni-slots';
+import type { EniLedger, ReleaseMark, Releaser, ReservationIntent, SlotMatch, SlotReservation } from '../domain/eni-slots';
 import type { EventClaims } from '../domain/events';
 import type { InstanceFacts, InstanceTypeFacts, RecordReason, SessionFacts } from '../domain/types';
 
@@ -167,11 +167,7 @@ export interface LedgerPort extends OutboxPort {
    * Removes the slot matching the reservation or session; returns what remains (undefined: no item). `known`: the
    * ENI item as the caller last wrote it (no read when it is current).
    */
-  removeSlot(
-    eniId: string,
-    match: { reservationId?: string; sessionId?: string },
-    known?: EniLedger | null,
-  ): Promise<EniLedger | undefined>;
+  removeSlot(eniId: string, match: SlotMatch, known?: EniLedger | null): Promise<EniLedger | undefined>;
   learnForeignSessions(eniId: string, instanceId: string, observedSessions: readonly SessionFacts[]): Promise<void>;
   /** History, outcome events and last decisions of a run in one batch (see RunRecords). */
   writeRecords(records: RunRecords): Promise<void>;

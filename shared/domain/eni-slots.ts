@@ -212,6 +212,20 @@ export function markReleasing(
 }
 
 /** A release hold whose run may still be at work. */
+/** Which managed slot a removal means: the one of a reservation, or the one of a session. */
+export interface SlotMatch {
+  readonly reservationId?: string;
+  readonly sessionId?: string;
+}
+
+export function matchesSlot(slot: Slot, match: SlotMatch): boolean {
+  return (
+    slot.owner === 'managed' &&
+    ((match.reservationId !== undefined && slot.reservationId === match.reservationId) ||
+      (match.sessionId !== undefined && slot.sessionId === match.sessionId))
+  );
+}
+
 export function isLiveRelease(release: ReleaseHold, now: Date): boolean {
   return Date.parse(release.until) > now.getTime();
 }

@@ -74,7 +74,7 @@ interface NamedInstance {
 export async function handleSqsBatch(event: SQSEvent, deps: ConvergeDeps, options: BatchOptions = {}): Promise<SQSBatchResponse> {
   const { gate, deferral } = options;
   const failed = new Set<string>();
-  /** Instances left for another invocation: EC2 still throttled them at this one's deadline, or they never started. */
+  /** Instances left for another invocation: EC2 still throttled them at this one's deadline. */
   const handedOn = new Set<string>();
   const byInstance = new Map<string, NamedInstance>();
   const toSplit: { record: SQSRecord; trigger: Trigger }[] = [];

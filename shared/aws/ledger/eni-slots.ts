@@ -10,10 +10,12 @@ import {
   chooseSlot,
   type EniLedger,
   markReleasing,
+  matchesSlot,
   type ReleaseMark,
   type Releaser,
   type ReservationIntent,
   type Slot,
+  type SlotMatch,
   type SlotReservation,
   syncObservedSessions,
 } from '../../domain/eni-slots';
@@ -274,22 +276,14 @@ export function createEniSlots(table: LedgerTable) {
     return result.kind === 'marked' && item !== null ? { ...result, item } : result;
   }
 
-  async function removeSlot(
-    eniId: string,
-    match: { reservationId?: string; sessionId?: string },
-    known?: EniLedger | null,
-  ): Promise<EniLedger | undefined> {
+  async function removeSlot(eniId: string, match: SlotMatch, known?: EniLedger | null): Promise<EniLedger | undefined> {
     const { item } = await mutateEniItem(
       eniId,
       undefined,
-      (current) => {
-        if (current === undefined) return { result: undefined };
-        const matches = (slot: Slot) =>
-          slot.owner === 'managed' &&
-          ((match.reservationId !== undefined && slot.reservationId === match.reservationId) ||
-            (match.sessionId !== undefined && slot.sessionId === match.sessionId));
-        return { slots: current.slots.filter((slot) => !matches(slot)), result: undefined };
-      },
+      (current) =>
+        current === undefined
+          ? { result: undefined }
+          : { slots: current.slots.filter((slot) => !matchesSlot(slot, match)), result: undefined },
       known,
     );
     return item ?? undefined;
