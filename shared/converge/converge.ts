@@ -499,6 +499,7 @@ class InstanceRun {
         if (this.countsSources(session.targetId)) {
           await ledger.reserveTargetSource(session.targetId, session.eniId, null, 'existing-session');
         }
+        await this.announceUnrecorded(session);
         this.knownEnis.delete(session.eniId);
         await ledger.learnForeignSessions(session.eniId, this.plan.instanceId, this.plan.observedByEni.get(session.eniId) ?? [session]);
       }
@@ -507,6 +508,30 @@ class InstanceRun {
       this.knownEnis.delete(eniId);
       await ledger.learnForeignSessions(eniId, this.plan.instanceId, this.plan.observedByEni.get(eniId) ?? []);
     }
+  }
+
+  /**
+   * A session of ours the ledger holds no slot for (the ledger was lost, or the run that made it died before
+   * recording anything): announced as attached before it is learned or deleted, under its reservation's outcomeId.
+   * Consumers who saw it announced before dedupe the repeat; one whose run died before announcing it is announced at
+   * last, so that its detach never comes first. A session without a reservation tag (made before there were any)
+   * has no outcomeId to announce under and is learned silently, as before.
+   */
+  private async announceUnrecorded(session: SessionFacts): Promise<void> {
+    if (session.reservationId === undefined) return;
+    this.note(
+      {
+        action: 'attach',
+        eniId: session.eniId,
+        sessionId: session.sessionId,
+        targetId: session.targetId,
+        sessionNumber: session.sessionNumber,
+        reason: 'unrecorded-session',
+        detail: 'ours by its tags, unknown to the ledger (lost, or its run died before recording it): learned from EC2',
+      },
+      attachOutcomeId(session.reservationId),
+    );
+    await this.flush();
   }
 
   /**
@@ -554,6 +579,8 @@ class InstanceRun {
       const watched = await this.watch.next(eniId, this.plan.instanceId);
       // What the holder recorded for the instance (written before it activates): this run writes only what differs.
       if (watched.lastDecisions !== undefined) this.lastDecisions = watched.lastDecisions;
+      // The item as the holder left it: this run's next write on the ENI (a detach of what it made) starts from it.
+      this.knownEnis.set(eniId, watched.ledger ?? null);
       const slot = watched.ledger?.slots.find((candidate) => candidate.reservationId === reservationId);
       if (slot === undefined) return { kind: 'released' };
       if (slot.state === 'active' && slot.sessionId !== undefined) return { kind: 'active', sessionId: slot.sessionId };
@@ -701,20 +728,28 @@ class InstanceRun {
     const releaser = this.releaser();
     // The releasing mark is the intent: a run killed after the delete leaves it, and whoever finds the session
     // gone announces the detach (repairLedger) under the same outcomeId as this run would have.
-    const mark = await ledger.markSlotReleasing(decision.eniId, decision.sessionId, releaser, item);
+    const knewSlot = item?.slots.some((slot) => slot.sessionId === decision.sessionId && slot.owner === 'managed');
+    let mark = await ledger.markSlotReleasing(decision.eniId, decision.sessionId, releaser, item);
+    // Judged without a read on an item this run read before the slot was written (a holder's, or a learned one):
+    // read afresh before taking the session for one the ledger never held.
+    if (mark.kind === 'no-slot' && item !== undefined && !knewSlot) {
+      mark = await ledger.markSlotReleasing(decision.eniId, decision.sessionId, releaser);
+    }
     if (mark.kind === 'marked' && mark.item !== undefined) this.knownEnis.set(decision.eniId, mark.item);
     if (mark.kind === 'left-to-releaser') {
       this.leftToReleaser ??= mark.release;
       this.leaveToReleaser(decision, `left to the invocation deleting ${decision.sessionId}`);
       return;
     }
-    if (mark.kind === 'no-slot' && item?.slots.some((slot) => slot.sessionId === decision.sessionId && slot.owner === 'managed')) {
+    if (mark.kind === 'no-slot' && knewSlot) {
       // The slot this run last saw is gone: a slot goes only once its session is gone, so the run that deleted the
       // session has recorded and announced it. A second delete would only be answered NotFound.
       this.deletedSessionIds.add(decision.sessionId);
       this.noteAlreadyDetached(decision, 'another invocation deleted it and removed its slot since this run read the ledger');
       return;
     }
+    // Never recorded (a sweep's orphan on a detached ENI after the ledger was lost): its attach comes first.
+    if (mark.kind === 'no-slot') await this.announceUnrecorded(session);
     this.releases = true;
     let deletion: Awaited<ReturnType<typeof ec2.deleteSession>>;
     try {

@@ -112,6 +112,8 @@ export type ApplyReason =
   | 'handled-by-concurrent-invocation'
   | 'session-gone'
   | 'target-source-orphaned'
+  /** A session of ours (by its tags) the ledger held no slot for: announced as attached when found. */
+  | 'unrecorded-session'
   | 'transient-failure'
   | 'permanent-failure'
   /** Organization: the hub may not act in the instance's account (its spoke role is missing or denies). */

@@ -16,7 +16,7 @@ import { type ModelState, operations } from './support/commands';
 import { addFigures, emptyFigures, type ModelFigures } from './support/figures';
 import { settleAndCheck } from './support/final-checks';
 import { ModelCloud } from './support/model-cloud';
-import { ISSUE_9_SCENARIOS } from './support/scenarios';
+import { FOUND_SCENARIOS, ISSUE_9_SCENARIOS } from './support/scenarios';
 
 const numbers = (raw: string | undefined, fallback: string) =>
   (raw ?? fallback)
@@ -143,8 +143,11 @@ describe('the model-based test', () => {
   );
 });
 
-describe('the model-based test on issue 9, item by item', () => {
-  it.each(ISSUE_9_SCENARIOS.map((scenario) => [scenario.item, scenario.title, scenario] as const))(
+describe.each([
+  ['on issue 9, item by item', ISSUE_9_SCENARIOS],
+  ['on the counterexamples it found', FOUND_SCENARIOS],
+] as const)('the model-based test %s', (_subject, scenarios) => {
+  it.each(scenarios.map((scenario) => [scenario.item, scenario.title, scenario] as const))(
     'item %s: %s',
     async (_item, _title, scenario) => {
       const cloud = await ModelCloud.start(9);

@@ -106,3 +106,29 @@ export const ISSUE_9_SCENARIOS: readonly Scenario[] = [
     ],
   },
 ];
+
+/** A run killed right after its create, so that nothing but the ledger's reservation knows the session was made. */
+const madeByAKilledRun = (instance: typeof tagged) => [
+  play.launch(instance),
+  crash('after', 'CreateTrafficMirrorSession', 1),
+  play.deliver(1, 'oldest', false),
+];
+
+/** Counterexamples the random sequences found, shrunk and kept as specifications (seed: where each was found). */
+export const FOUND_SCENARIOS: readonly Scenario[] = [
+  {
+    item: 'seed 16 (kept)',
+    title: 'a session made by a killed run and then lost with the ledger is announced as attached when it is learned again',
+    operations: [...madeByAKilledRun(tagged), play.loseLedger()],
+  },
+  {
+    item: 'seed 16',
+    title: 'a session made by a killed run, lost with the ledger, then removed by an untag is announced as attached and as detached',
+    operations: [...madeByAKilledRun(tagged), play.loseLedger(), play.untag(0)],
+  },
+  {
+    item: 'seed 16 (orphaned)',
+    title: 'such a session left on the ENI of a terminated instance is announced as attached and as detached when the sweep removes it',
+    operations: [...madeByAKilledRun({ ...tagged, keepsPrimary: true }), play.loseLedger(), play.terminate(0)],
+  },
+];
