@@ -17,12 +17,20 @@ export interface TargetSources {
   readonly sourceCount: number;
   /** When the target item last changed. */
   readonly updatedAt: string;
+  /** When each source was taken, where the item records it (an item written before it did not). */
+  readonly sourceSince: ReadonlyMap<string, string>;
 }
+
+/** What the audit saw of a source it releases: its own reservation time, or for an older item, the item's. */
+export type SeenSource = { readonly since: string } | { readonly itemUpdatedAt: string };
 
 export interface TargetAuditPort {
   readTargetSources(targetIds: readonly string[]): Promise<TargetSources[]>;
-  /** Removes `eniId` from the target's sources only if the item is unchanged since it was read; false otherwise. */
-  releaseSourceIfUnchanged(targetId: string, eniId: string, seenUpdatedAt: string): Promise<boolean>;
+  /**
+   * Removes `eniId` from the target's sources only if the source was not taken again since it was read (for an older
+   * item: if the item is unchanged); the item's new updatedAt, or undefined when it was not released.
+   */
+  releaseSourceIfUnchanged(targetId: string, eniId: string, seen: SeenSource): Promise<string | undefined>;
   /**
    * Sets a load balancer target's count (no limit, so attaches do not count it) and drops any list of sources an
    * older version kept on it.

@@ -173,10 +173,13 @@ function add(a: ConvergeSummary, b: ConvergeSummary): ConvergeSummary {
 }
 
 /**
- * Target sources that neither a ledger slot nor an EC2 session to that target accounts for, on target items
- * untouched for longer than SLOT_GRACE_MS (an attach between its two reservations is never older than that: the
- * handlers time out after 60 s). Released with a condition on the item being unchanged since it was read. The
- * targets audited are the configured ones and those a sweep counted before they left the pool, until they count none.
+ * Target sources that neither a ledger slot nor an EC2 session to that target accounts for, taken longer than
+ * SLOT_GRACE_MS ago (an attach between its two reservations is never older than that: the handlers time out after
+ * 60 s). Each source is judged by its own reservation time, so a busy target, whose item never stays untouched for
+ * that long, still gets back a source a crashed attach left; a source an older version took has no time of its own
+ * and is judged by the item's. Released with a condition on the source not having been taken again since it was
+ * read. The targets audited are the configured ones and those a sweep counted before they left the pool, until they
+ * count none.
  */
 async function auditTargetSources(
   trigger: ConvergeTrigger,
@@ -206,9 +209,10 @@ async function auditTargetSources(
   const limited = targetIds.filter((targetId) => !loadBalancers.has(targetId));
   await restoreUncountedSources(trigger, deps, holders, targets, limited);
   for (const target of targets) {
-    if (target.sources.length === 0 || !(now - Date.parse(target.updatedAt) > SLOT_GRACE_MS)) continue;
     const held = new Set(holders.get(target.targetId) ?? []);
-    const unaccounted = target.sources.filter((eniId) => !held.has(eniId));
+    // Each source by its own age: one taken within the grace may be an attach between its two reservations.
+    const sinceOf = (eniId: string) => target.sourceSince.get(eniId) ?? target.updatedAt;
+    const unaccounted = target.sources.filter((eniId) => !held.has(eniId) && now - Date.parse(sinceOf(eniId)) > SLOT_GRACE_MS);
     if (unaccounted.length === 0) continue;
     // Two reads that do not depend on each other, and neither is paced: together.
     const [own, owners] = await Promise.all([
@@ -218,11 +222,16 @@ async function auditTargetSources(
     const sessions = [...own, ...owners];
     const orphans = unaccounted.filter((eniId) => !sessions.some((s) => s.eniId === eniId && s.targetId === target.targetId));
     const eniLedgers = await deps.ledger.readEniLedgers(orphans);
-    let seen = target.updatedAt;
+    let itemUpdatedAt: string | undefined = target.updatedAt;
     for (const eniId of orphans) {
-      // Each release changes updatedAt: chain on our own write, stop at anyone else's.
-      if (!(await ledger.releaseSourceIfUnchanged(target.targetId, eniId, seen))) break;
-      seen = (await ledger.readTargetSources([target.targetId]))[0]?.updatedAt ?? seen;
+      const since = target.sourceSince.get(eniId);
+      const seen = since !== undefined ? { since } : itemUpdatedAt !== undefined ? { itemUpdatedAt } : undefined;
+      if (seen === undefined) continue;
+      // A source without its own time (an older item) is judged by the item's: chained on our own writes, and
+      // ended by anyone else's.
+      const releasedAt = await ledger.releaseSourceIfUnchanged(target.targetId, eniId, seen);
+      itemUpdatedAt = releasedAt;
+      if (releasedAt === undefined) continue;
       const record: DecisionRecord = {
         action: 'release',
         instanceId: eniLedgers.get(eniId)?.instanceId ?? 'unknown',

@@ -5,6 +5,7 @@
  */
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SweepSettings } from '../../shared/config/sweep-settings';
 import { SLOT_GRACE_MS } from '../../shared/converge';
 import { GOVERNANCE_METRICS } from '../../shared/converge/governance-metrics';
@@ -39,6 +40,21 @@ function settings(overrides: Partial<SweepSettings>): SweepSettings {
 }
 
 const ours = (eniIds: readonly string[]) => sessionsOn(cloud, eniIds).filter((s) => s.tags[OWNER_TAG] !== undefined);
+
+/** The target item as a version before per-source reservation times wrote it. */
+async function withoutSourceTimes(targetId: string): Promise<void> {
+  const item = (await ledgerItem(cloud, `target#${targetId}`, 'load')) ?? {};
+  const times = Object.keys(item).filter((name) => name.startsWith('since#'));
+  expect(times).not.toEqual([]);
+  await cloud.documents.send(
+    new UpdateCommand({
+      TableName: cloud.table.tableName,
+      Key: { pk: `target#${targetId}`, sk: 'load' },
+      UpdateExpression: `REMOVE ${times.map((_, index) => `#t${index}`).join(', ')}`,
+      ExpressionAttributeNames: Object.fromEntries(times.map((name, index) => [`#t${index}`, name])),
+    }),
+  );
+}
 
 beforeEach(async () => {
   cloud = await startTestCloud();
@@ -298,6 +314,40 @@ describe('sweep resolving what a crash left in the ledger', () => {
     expect(after.decisions).toContainEqual(
       expect.objectContaining({ action: 'release', eniId, targetId: interfaceTarget, reason: 'target-source-orphaned' }),
     );
+    expect((await targetLoads(cloud)).get(interfaceTarget)).toEqual({ count: 0, sources: [] });
+  });
+
+  it('releases a source a crashed attach left on a busy target, whose item the sweep itself touches', async () => {
+    const idle = await seed.launch({ tags: {} });
+    const orphan = idle.eniIds[0] as string;
+    await wiring().deps.ledger.reserveTargetSource(interfaceTarget, orphan, 10);
+    const busy = await seed.launch({ tags: TAG });
+    const later = wiring(AFTER_GRACE_MS);
+
+    // The run attaches the tagged instance to the same target before its audit: the item changed a moment ago.
+    const run = await sweep(trigger('audit-busy-target'), later.deps, { ledger: later.sweepLedger, settings: settings({}) });
+
+    expect(run.attached).toBe(1);
+    expect(run.decisions).toContainEqual(
+      expect.objectContaining({ action: 'release', eniId: orphan, targetId: interfaceTarget, reason: 'target-source-orphaned' }),
+    );
+    expect((await targetLoads(cloud)).get(interfaceTarget)).toEqual({ count: 1, sources: busy.eniIds });
+  });
+
+  it("judges a source an older version took, with no time of its own, by the item's last change", async () => {
+    const idle = await seed.launch({ tags: {} });
+    const orphan = idle.eniIds[0] as string;
+    const { deps } = wiring();
+    await deps.ledger.reserveTargetSource(interfaceTarget, orphan, 10);
+    await withoutSourceTimes(interfaceTarget);
+
+    const within = wiring(SLOT_GRACE_MS / 2);
+    const early = await sweep(trigger('legacy-within-grace'), within.deps, { ledger: within.sweepLedger, settings: settings({}) });
+    const later = wiring(AFTER_GRACE_MS);
+    const after = await sweep(trigger('legacy-after-grace'), later.deps, { ledger: later.sweepLedger, settings: settings({}) });
+
+    expect(early.targetSourcesReleased).toBe(0);
+    expect(after.targetSourcesReleased).toBe(1);
     expect((await targetLoads(cloud)).get(interfaceTarget)).toEqual({ count: 0, sources: [] });
   });
 

@@ -9,9 +9,10 @@
  */
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../converge/ports';
-import type { SlotHoldersByTarget, SweepLedgerPort, TargetSources } from '../../converge/sweep-ports';
+import type { SeenSource, SlotHoldersByTarget, SweepLedgerPort, TargetSources } from '../../converge/sweep-ports';
 import { hasCode, toDomainError, withDomainErrors } from '../error-mapping';
 import { COUNTED_TARGETS_KEY, cursorKey, HOME_KEY_SCOPE, targetKey } from './keys';
+import { sourceSinceAttribute } from './target-load';
 import { type BackfillOptions, createTrackedEnis } from './tracked-enis';
 
 export interface SweepLedgerOptions {
@@ -40,38 +41,47 @@ export function createSweepLedger(options: SweepLedgerOptions): SweepLedgerPort 
         documents.send(new GetCommand({ TableName: tableName, Key: targetKey(targetId), ConsistentRead: true })),
       );
       if (answer.Item === undefined) continue;
-      const sources = answer.Item.sources as Set<string> | undefined;
+      const sources = [...((answer.Item.sources as Set<string> | undefined) ?? [])].sort();
+      const sourceSince = new Map<string, string>();
+      for (const eniId of sources) {
+        const since = answer.Item[sourceSinceAttribute(eniId)];
+        if (typeof since === 'string') sourceSince.set(eniId, since);
+      }
       found.push({
         targetId,
-        sources: [...(sources ?? [])].sort(),
+        sources,
         sourceCount: Number(answer.Item.sourceCount ?? 0),
         updatedAt: String(answer.Item.updatedAt ?? ''),
+        sourceSince,
       });
     }
     return found;
   }
 
-  async function releaseSourceIfUnchanged(targetId: string, eniId: string, seenUpdatedAt: string): Promise<boolean> {
+  async function releaseSourceIfUnchanged(targetId: string, eniId: string, seen: SeenSource): Promise<string | undefined> {
+    const at = clock.now().toISOString();
+    const unchanged = 'since' in seen ? '#since = :seen' : 'attribute_not_exists(#since) AND updatedAt = :seen';
     try {
       await documents.send(
         new UpdateCommand({
           TableName: tableName,
           Key: targetKey(targetId),
-          UpdateExpression: 'DELETE sources :eniSet ADD sourceCount :minusOne SET updatedAt = :at',
-          ConditionExpression: 'contains(sources, :eniId) AND updatedAt = :seen',
+          UpdateExpression: 'DELETE sources :eniSet ADD sourceCount :minusOne SET updatedAt = :at REMOVE #since',
+          ConditionExpression: `contains(sources, :eniId) AND ${unchanged}`,
+          ExpressionAttributeNames: { '#since': sourceSinceAttribute(eniId) },
           ExpressionAttributeValues: {
             ':eniSet': new Set([eniId]),
             ':eniId': eniId,
             ':minusOne': -1,
-            ':seen': seenUpdatedAt,
-            ':at': clock.now().toISOString(),
+            ':seen': 'since' in seen ? seen.since : seen.itemUpdatedAt,
+            ':at': at,
           },
         }),
       );
-      return true;
+      return at;
     } catch (error) {
-      // Someone reserved or released on this target since we looked: leave it to the next sweep.
-      if (hasCode(error, 'ConditionalCheckFailedException')) return false;
+      // The source was taken again (or, on an older item, anything changed) since we looked: left to the next sweep.
+      if (hasCode(error, 'ConditionalCheckFailedException')) return undefined;
       throw toDomainError(error, 'DynamoDB UpdateItem');
     }
   }

@@ -3,12 +3,17 @@
  * updated with ADD/DELETE under a limit condition, and `fullUntil` when EC2 refused a source beyond its limit, with
  * `freedSinceFull`: our sources given back since, less the new ones taken since. Only that balance is room EC2 has
  * gained: a session replaced on the same target gives its source back and takes it again, leaving the target full.
+ * Each source carries the time it was taken (`since#<eni>`): the sweep's audit judges a source no slot explains by
+ * its own age, so a busy target's other writes never keep an orphan from being released.
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TargetSourcePurpose, TargetSourceReservation } from '../../converge/ports';
 import { RetryableError } from '../../domain/errors';
 import { targetIdOf, targetKey } from './keys';
 import { applied, appliedOr, batchGet, ITEM_ON_CONDITION_FAILURE, jitter, type LedgerTable, MAX_RACE_ATTEMPTS, send } from './table';
+
+/** The attribute holding when the ENI became a source of the target (an item written before it has none). */
+export const sourceSinceAttribute = (eniId: string): string => `since#${eniId}`;
 
 export function createTargetLoad(table: LedgerTable) {
   const { documents, tableName, clock } = table;
@@ -39,9 +44,10 @@ export function createTargetLoad(table: LedgerTable) {
           new UpdateCommand({
             TableName: tableName,
             Key: targetKey(targetId),
-            UpdateExpression: `ADD sources :eniSet, sourceCount :one${isNew ? ', freedSinceFull :minusOne' : ''} SET targetId = :targetId, updatedAt = :at`,
+            UpdateExpression: `ADD sources :eniSet, sourceCount :one${isNew ? ', freedSinceFull :minusOne' : ''} SET targetId = :targetId, updatedAt = :at, #since = :at`,
             ConditionExpression:
               (limit === null ? notHeld : `${notHeld} AND (attribute_not_exists(sourceCount) OR sourceCount < :limit)`) + notMarkedFull,
+            ExpressionAttributeNames: { '#since': sourceSinceAttribute(eniId) },
             ExpressionAttributeValues: {
               ':eniSet': new Set([eniId]),
               ':eniId': eniId,
@@ -82,8 +88,9 @@ export function createTargetLoad(table: LedgerTable) {
           TableName: tableName,
           Key: targetKey(targetId),
           // A source we give back is room on EC2 too, for one new session: a full mark stays, the room is counted.
-          UpdateExpression: 'DELETE sources :eniSet ADD sourceCount :minusOne, freedSinceFull :one SET updatedAt = :at',
+          UpdateExpression: 'DELETE sources :eniSet ADD sourceCount :minusOne, freedSinceFull :one SET updatedAt = :at REMOVE #since',
           ConditionExpression: 'contains(sources, :eniId)',
+          ExpressionAttributeNames: { '#since': sourceSinceAttribute(eniId) },
           ExpressionAttributeValues: {
             ':eniSet': new Set([eniId]),
             ':eniId': eniId,
