@@ -1,12 +1,12 @@
 /**
  * Puts SQS records back on the queue they came from, invisible for a while: the hub defers the records of an account
  * whose budget has no room now, so that the containers it would hold asleep serve other accounts meanwhile. A
- * deferred record is a new message (SendMessageBatch, body unchanged) with its deferral count one higher in a
- * message attribute, and the original is acknowledged: deferring does not spend the queue's maxReceiveCount, which
+ * deferred record is a new message (SendMessageBatch, body unchanged) with its count for the cause one higher in a
+ * message attribute (its other counts carried over), and the original is acknowledged: deferring does not spend the queue's maxReceiveCount, which
  * is kept for failures. The QueueUrl is built from the record's queue ARN.
  */
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
-import { DEFERRALS_ATTRIBUTE, deferralsOf, type QueuedRecord, type RecordDeferral } from '../converge/organization-ports';
+import { DEFERRAL_ATTRIBUTES, type DeferralCause, deferralsOf, type QueuedRecord, type RecordDeferral } from '../converge/organization-ports';
 
 const MAX_BATCH_ENTRIES = 10;
 
@@ -18,7 +18,7 @@ export function queueUrlOf(queueArn: string): string {
 
 export function createRecordDeferral(sqs: SQSClient): RecordDeferral {
   return {
-    async defer(records, delaySeconds) {
+    async defer(records, delaySeconds, cause) {
       const deferred = new Set<string>();
       const byQueue = new Map<string, QueuedRecord[]>();
       for (const record of records) byQueue.set(record.eventSourceARN, [...(byQueue.get(record.eventSourceARN) ?? []), record]);
@@ -28,7 +28,7 @@ export function createRecordDeferral(sqs: SQSClient): RecordDeferral {
           const answer = await sqs.send(
             new SendMessageBatchCommand({
               QueueUrl: queueUrlOf(queueArn),
-              Entries: chunk.map((record, index) => entryOf(record, index, delaySeconds)),
+              Entries: chunk.map((record, index) => entryOf(record, index, delaySeconds, cause)),
             }),
           );
           for (const sent of answer.Successful ?? []) {
@@ -42,11 +42,10 @@ export function createRecordDeferral(sqs: SQSClient): RecordDeferral {
   };
 }
 
-function entryOf(record: QueuedRecord, index: number, delaySeconds: number): SendMessageBatchRequestEntry {
-  return {
-    Id: String(index),
-    MessageBody: record.body,
-    DelaySeconds: delaySeconds,
-    MessageAttributes: { [DEFERRALS_ATTRIBUTE]: { DataType: 'Number', StringValue: String(deferralsOf(record) + 1) } },
-  };
+function entryOf(record: QueuedRecord, index: number, delaySeconds: number, cause: DeferralCause): SendMessageBatchRequestEntry {
+  const counts = (Object.keys(DEFERRAL_ATTRIBUTES) as DeferralCause[]).flatMap((counted) => {
+    const count = deferralsOf(record, counted) + (counted === cause ? 1 : 0);
+    return count > 0 ? [[DEFERRAL_ATTRIBUTES[counted], { DataType: 'Number', StringValue: String(count) }] as const] : [];
+  });
+  return { Id: String(index), MessageBody: record.body, DelaySeconds: delaySeconds, MessageAttributes: Object.fromEntries(counts) };
 }

@@ -34,8 +34,17 @@ export interface SharedPacer extends Pacer {
   dropClaimed(): number;
 }
 
-/** The SQS message attribute that counts how often a record was deferred (shared/aws/record-deferral.ts). */
-export const DEFERRALS_ATTRIBUTE = 'mirror-deferrals';
+/**
+ * Why a record was put back on its queue, each with its own count in a message attribute
+ * (shared/aws/record-deferral.ts), so that each limit counts only its own: `paced`, the hub's account budget had no
+ * room (pacing-gate.ts); `handed-on`, the invocation reached its deadline before converging its instance (batch.ts).
+ */
+export type DeferralCause = 'paced' | 'handed-on';
+
+export const DEFERRAL_ATTRIBUTES: Readonly<Record<DeferralCause, string>> = {
+  paced: 'mirror-deferrals',
+  'handed-on': 'mirror-hand-ons',
+};
 
 /** What deferring needs of an SQS record (Lambda's SQSRecord has it). */
 export interface QueuedRecord {
@@ -45,15 +54,19 @@ export interface QueuedRecord {
   readonly messageAttributes?: Readonly<Record<string, { readonly stringValue?: string | undefined }>>;
 }
 
-export function deferralsOf(record: QueuedRecord): number {
-  const value = Number(record.messageAttributes?.[DEFERRALS_ATTRIBUTE]?.stringValue ?? 0);
+/** How often the record was put back for this cause. */
+export function deferralsOf(record: QueuedRecord, cause: DeferralCause): number {
+  const value = Number(record.messageAttributes?.[DEFERRAL_ATTRIBUTES[cause]]?.stringValue ?? 0);
   return Number.isInteger(value) && value > 0 ? value : 0;
 }
 
 /** Puts records back on their queue for later. */
 export interface RecordDeferral {
-  /** Each record as a new message, invisible for `delaySeconds`: the message ids of the records put back. */
-  defer(records: readonly QueuedRecord[], delaySeconds: number): Promise<ReadonlySet<string>>;
+  /**
+   * Each record as a new message, invisible for `delaySeconds`, its count for `cause` one higher and its other
+   * counts kept: the message ids of the records put back.
+   */
+  defer(records: readonly QueuedRecord[], delaySeconds: number, cause: DeferralCause): Promise<ReadonlySet<string>>;
 }
 
 /** AWS Organizations' tree, read-only (shared/aws/organization-tree.ts). */

@@ -198,10 +198,10 @@ async function handOn(
   if (handedOn.size === 0) return [];
   const messageIds = new Set([...handedOn].flatMap((instanceId) => [...(byInstance.get(instanceId)?.messageIds ?? [])]));
   const records = event.Records.filter((record) => messageIds.has(record.messageId) && !failed.has(record.messageId));
-  const again = records.filter((record) => deferralsOf(record) < MAX_HAND_ONS);
+  const again = records.filter((record) => deferralsOf(record, 'handed-on') < MAX_HAND_ONS);
   let deferred: ReadonlySet<string> = new Set();
   try {
-    deferred = await deferral.defer(again, 0);
+    deferred = await deferral.defer(again, 0, 'handed-on');
   } catch (error) {
     deps.logger.error('records not handed on', { messageIds: again.map((record) => record.messageId), error: error as Error });
   }

@@ -29,7 +29,7 @@ export function pacingGate(scoped: ScopedDeps, deferral: RecordDeferral): ApplyG
       0,
     );
     if (mutations === 0 || records.length === 0) return 'apply';
-    const deferrals = Math.max(...records.map(deferralsOf));
+    const deferrals = Math.max(...records.map((record) => deferralsOf(record, 'paced')));
     if (deferrals >= MAX_DEFERRALS) {
       scoped.logger.warn('deferred too often: applying now', { accountId, region, records: records.length, deferrals });
       return 'apply';
@@ -42,7 +42,7 @@ export function pacingGate(scoped: ScopedDeps, deferral: RecordDeferral): ApplyG
     );
     let deferred: ReadonlySet<string>;
     try {
-      deferred = await deferral.defer(records, delaySeconds);
+      deferred = await deferral.defer(records, delaySeconds, 'paced');
     } catch (error) {
       scoped.logger.warn('deferral failed: applying now', { accountId, region, records: records.length, error: error as Error });
       return 'apply';

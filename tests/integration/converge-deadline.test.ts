@@ -62,7 +62,7 @@ describe('an invocation EC2 throttles to its deadline', () => {
       fleet.map((instance) => instance.instanceId).sort(),
     );
     expect(handedOn.map((message) => message.messageAttributes)).toEqual(
-      handedOn.map(() => ({ 'mirror-deferrals': { DataType: 'Number', StringValue: '1' } })),
+      handedOn.map(() => ({ 'mirror-hand-ons': { DataType: 'Number', StringValue: '1' } })),
     );
 
     // EC2 takes deletes again: the copies, delivered, stop the sessions at once (no release hold left live).
@@ -87,7 +87,7 @@ describe('an invocation EC2 throttles to its deadline', () => {
     const record = sqsRecord({
       body: JSON.stringify(stateChangeEvent(running.instanceId, 'stopping')),
       queueArn: QUEUE_ARN,
-      messageAttributes: { 'mirror-deferrals': { DataType: 'Number', StringValue: '5' } },
+      messageAttributes: { 'mirror-hand-ons': { DataType: 'Number', StringValue: '5' } },
     });
     const sentBefore = cloud.queue.stats().sent;
 
@@ -96,5 +96,28 @@ describe('an invocation EC2 throttles to its deadline', () => {
 
     expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
     expect(cloud.queue.stats().sent).toBe(sentBefore);
+  });
+
+  it('hands on a record the hub deferred as often as that, its pacing count kept: each limit counts its own', async () => {
+    const [instance] = await new Ec2Seeder(cloud).launchMany(1, { tags: TAG });
+    const running = instance as Launched;
+    await invoke(sqsBatchOf(stateChangeEvent(running.instanceId, 'running')));
+    await new Ec2Seeder(cloud).stop(running.instanceId);
+    cloud.sim.setFault('DeleteTrafficMirrorSession', { errorRate: 1, errorCode: 'RequestLimitExceeded' });
+    const paced = { 'mirror-deferrals': { DataType: 'Number', StringValue: '5' } };
+    const record = sqsRecord({
+      body: JSON.stringify(stateChangeEvent(running.instanceId, 'stopping')),
+      queueArn: QUEUE_ARN,
+      messageAttributes: paced,
+    });
+
+    const answer = await invoke(sqsEvent([record]), REMAINING_MS);
+    cloud.sim.setFault('DeleteTrafficMirrorSession', undefined);
+
+    expect(answer).toEqual({ batchItemFailures: [] });
+    expect(cloud.queue.messages().at(-1)?.messageAttributes).toEqual({
+      ...paced,
+      'mirror-hand-ons': { DataType: 'Number', StringValue: '1' },
+    });
   });
 });
