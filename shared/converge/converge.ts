@@ -191,6 +191,8 @@ class InstanceRun {
   private readonly knownEnis: Map<string, EniLedger | null>;
   /** Sessions this run deleted and noted: their slots go once the detaches are written (removeDetachedSlots). */
   private readonly detached: { readonly eniId: string; readonly sessionId: string; readonly targetId: string }[] = [];
+  /** What the instance's previous run decided, as this run found it (lastDecisions moves on as this run writes). */
+  private readonly previousDecisions: Readonly<Record<string, string>>;
 
   constructor(
     private readonly plan: InstancePlan,
@@ -203,6 +205,7 @@ class InstanceRun {
     private readonly applyStartedAt: number,
   ) {
     this.knownEnis = new Map(plan.eniLedgers ?? []);
+    this.previousDecisions = lastDecisions;
   }
 
   private full(record: NoteInput): DecisionRecord {
@@ -518,7 +521,7 @@ class InstanceRun {
    * has no outcomeId to announce under and is learned silently, as before.
    */
   private async announceUnrecorded(session: SessionFacts): Promise<void> {
-    if (session.reservationId === undefined) return;
+    if (session.reservationId === undefined || this.mayBeListedAfterItsDelete(session.eniId)) return;
     this.note(
       {
         action: 'attach',
@@ -532,6 +535,18 @@ class InstanceRun {
       attachOutcomeId(session.reservationId),
     );
     await this.flush();
+  }
+
+  /**
+   * EC2's reads lag its writes both ways: a session deleted a moment ago may still be listed, with no slot left for
+   * it. When the ledger still knows the ENI (its item, with the slot of the session that replaced it) or the
+   * instance's previous run deleted a session there, that is what a slotless session of ours most likely is,
+   * announced as attached and as detached already: announcing its attach again would come after its detach.
+   * After a lost ledger neither is left, and the session is announced.
+   */
+  private mayBeListedAfterItsDelete(eniId: string): boolean {
+    const known = this.plan.eniLedgers?.get(eniId);
+    return (known !== undefined && known !== null) || (this.previousDecisions[eniId]?.startsWith('detach:') ?? false);
   }
 
   /**

@@ -105,7 +105,10 @@ export interface Simulator {
   setThrottling(t: ThrottlingSettings): void;
   /** A fault everywhere; or only in the given account and Region, where it wins over one set everywhere. */
   setFault(action: string | '*', fault: Fault | undefined, scope?: Scope): void;
-  /** New resources answer NotFound (and are absent from Describe listings) for this long. 0 = consistent. */
+  /**
+   * New resources answer NotFound (and are absent from Describe listings) for this long, and deleted sessions stay in
+   * the listings for this long. 0 = consistent.
+   */
   setEventualConsistency(ms: number): void;
   /**
    * Changes quotas from now on (for example lowers the account's session quota below what it holds): in every

@@ -47,7 +47,12 @@ const program = new Command()
   .option('--event-bridge-endpoint <url>', 'forward events by PutEvents to this endpoint')
   .option('--event-bus-name <name>', 'event bus for forwarded events')
   .option('--cloudtrail-events', 'also emit CloudTrail events for CreateTags/DeleteTags', false)
-  .option('--eventual-consistency <ms>', 'new resources answer NotFound for this long', integer('window', 0), 0)
+  .option(
+    '--eventual-consistency <ms>',
+    'new resources answer NotFound, deleted sessions stay listed, for this long',
+    integer('window', 0),
+    0,
+  )
   .option('--log-events', 'print every emitted event as a JSON line on stdout', false)
   .option('--limit <name=value>', 'lower a quota, e.g. sessionsPerAccount=5 (repeatable)', limit, {})
   .option('--access-key <key=account>', 'requests signed with this access key act in that account (repeatable)', accessKey, {})

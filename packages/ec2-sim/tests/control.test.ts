@@ -3,6 +3,7 @@ import {
   CreateTrafficMirrorFilterCommand,
   CreateTrafficMirrorSessionCommand,
   DeleteTrafficMirrorFilterCommand,
+  DeleteTrafficMirrorSessionCommand,
   DescribeInstancesCommand,
   DescribeTrafficMirrorFiltersCommand,
   DescribeTrafficMirrorSessionsCommand,
@@ -150,6 +151,39 @@ describe('faults', () => {
     h.sim.setEventualConsistency(0);
     const found = await h.ec2.send(new DescribeTrafficMirrorFiltersCommand({ TrafficMirrorFilterIds: [filterId] }));
     expect(found.TrafficMirrorFilters?.map((f) => f.TrafficMirrorFilterId)).toEqual([filterId]);
+  });
+
+  it('still lists a deleted session for the eventual-consistency window after its delete, then no more', async () => {
+    const windowMs = 300;
+    const filterId = await mirrorFilter(h);
+    const targetId = await nlbTarget(h);
+    const eniId = (await launch(h, 'c5.large')).eniIds[0] as string;
+    const created = await h.ec2.send(
+      new CreateTrafficMirrorSessionCommand({
+        NetworkInterfaceId: eniId,
+        TrafficMirrorTargetId: targetId,
+        TrafficMirrorFilterId: filterId,
+        SessionNumber: 1,
+      }),
+    );
+    const sessionId = created.TrafficMirrorSession?.TrafficMirrorSessionId as string;
+    await new Promise((resolve) => setTimeout(resolve, windowMs + 50));
+    h.sim.setEventualConsistency(windowMs);
+    const listedOnEni = async () =>
+      (
+        await h.ec2.send(new DescribeTrafficMirrorSessionsCommand({ Filters: [{ Name: 'network-interface-id', Values: [eniId] }] }))
+      ).TrafficMirrorSessions?.map((session) => session.TrafficMirrorSessionId);
+
+    await h.ec2.send(new DeleteTrafficMirrorSessionCommand({ TrafficMirrorSessionId: sessionId }));
+    const rightAfter = await listedOnEni();
+    const secondDelete = await errorCodeOf(h.ec2.send(new DeleteTrafficMirrorSessionCommand({ TrafficMirrorSessionId: sessionId })));
+    await new Promise((resolve) => setTimeout(resolve, windowMs + 50));
+    const later = await listedOnEni();
+
+    expect(rightAfter).toEqual([sessionId]);
+    expect(secondDelete).toBe('InvalidTrafficMirrorSessionId.NotFound');
+    expect(later).toEqual([]);
+    expect(h.sim.snapshot().sessions).toEqual([]);
   });
 });
 

@@ -3,7 +3,7 @@
 import type { EventHub } from '../events';
 import type { Lifecycle } from '../lifecycle';
 import type { IdGenerator } from '../model/ids';
-import type { SimState } from '../model/state';
+import type { SimState, TrafficMirrorSession } from '../model/state';
 import type { Organization } from '../org/sharing';
 import type { World } from '../org/worlds';
 import type { Params } from '../protocol/query';
@@ -22,7 +22,10 @@ export interface ActionContext {
   /** The caller's (account, Region), and the accounts around it (targets shared through RAM). */
   readonly world: World;
   readonly organization: Organization;
-  /** Resources created less than this long ago answer NotFound (EC2's eventual consistency). */
+  /**
+   * Resources created less than this long ago answer NotFound, and sessions deleted less than this long ago are still
+   * listed (EC2's eventual consistency).
+   */
   readonly consistencyWindowMs: number;
   /** ClientToken -> the parameters it was first used with and the answer given. */
   readonly idempotency: Map<string, { fingerprint: string; response: Record<string, XmlValue> }>;
@@ -35,4 +38,15 @@ export function isVisible(ctx: ActionContext, id: string): boolean {
   if (ctx.consistencyWindowMs <= 0) return true;
   const createdAt = ctx.state.createdAt.get(id);
   return createdAt === undefined || ctx.now() - createdAt >= ctx.consistencyWindowMs;
+}
+
+/** Sessions deleted within the window: still in Describe listings, as EC2's reads lag its writes both ways. */
+export function stillListedAfterDelete(ctx: ActionContext): TrafficMirrorSession[] {
+  if (ctx.consistencyWindowMs <= 0) return [];
+  const listed: TrafficMirrorSession[] = [];
+  for (const [id, { session, deletedAt }] of ctx.state.deletedSessions) {
+    if (ctx.now() - deletedAt < ctx.consistencyWindowMs) listed.push(session);
+    else ctx.state.deletedSessions.delete(id);
+  }
+  return listed;
 }

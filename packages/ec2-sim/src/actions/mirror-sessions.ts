@@ -5,7 +5,7 @@ import { Ec2Error, invalidValue, missingParameter } from '../protocol/errors';
 import { list, optionalInt, type Params, required } from '../protocol/query';
 import { NLB_PACKET_LENGTH_MAX, PACKET_LENGTH_MAX, SESSION_NUMBER_RANGE, VNI_RANGE } from '../rules/limits';
 import { checkSessionNumberFree, checkSourceSupported, checkTargetHasRoom } from '../rules/mirroring';
-import { type ActionContext, type ActionHandler, isVisible } from './context';
+import { type ActionContext, type ActionHandler, isVisible, stillListedAfterDelete } from './context';
 import { type FilterFields, filterMatcher, paginate } from './describe';
 import { resolve, resolveAll } from './lookup';
 import { sessionXml } from './serialize';
@@ -58,6 +58,7 @@ export const createTrafficMirrorSession: ActionHandler = (ctx, params) => {
 export const deleteTrafficMirrorSession: ActionHandler = (ctx, params) => {
   const session = resolve(ctx, 'trafficMirrorSession', required(params, 'TrafficMirrorSessionId'));
   ctx.state.removeSession(session.trafficMirrorSessionId);
+  if (ctx.consistencyWindowMs > 0) ctx.state.deletedSessions.set(session.trafficMirrorSessionId, { session, deletedAt: ctx.now() });
   return { trafficMirrorSessionId: session.trafficMirrorSessionId };
 };
 
@@ -106,9 +107,12 @@ export const describeTrafficMirrorSessions: ActionHandler = (ctx, params) => {
   const candidates =
     ids.length > 0
       ? resolveAll(ctx, 'trafficMirrorSession', ids)
-      : [...ctx.state.sessions.values(), ...ctx.organization.sessionsOnTargetsOf(ctx.world)].filter((s) =>
-          isVisible(ctx, s.trafficMirrorSessionId),
-        );
+      : [
+          ...[...ctx.state.sessions.values(), ...ctx.organization.sessionsOnTargetsOf(ctx.world)].filter((s) =>
+            isVisible(ctx, s.trafficMirrorSessionId),
+          ),
+          ...stillListedAfterDelete(ctx),
+        ];
   const fields: FilterFields<TrafficMirrorSession> = {
     'traffic-mirror-session-id': (s) => s.trafficMirrorSessionId,
     'traffic-mirror-target-id': (s) => s.trafficMirrorTargetId,

@@ -152,6 +152,11 @@ export class SimState {
   /** Creation time of every resource, for the eventual-consistency window. */
   readonly createdAt = new Map<string, number>();
   /**
+   * Sessions deleted by DeleteTrafficMirrorSession, with the time, while the eventual-consistency window may still
+   * list them (recorded only when there is a window).
+   */
+  readonly deletedSessions = new Map<string, { readonly session: TrafficMirrorSession; readonly deletedAt: number }>();
+  /**
    * Creation order of every resource: the pagination cursor, stable when earlier items are deleted. One order for
    * every account and Region of a simulator, so a listing that mixes accounts (a shared target's sessions) pages.
    */
