@@ -6,7 +6,13 @@
  * is kept for failures. The QueueUrl is built from the record's queue ARN.
  */
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
-import { DEFERRAL_ATTRIBUTES, type DeferralCause, deferralsOf, type QueuedRecord, type RecordDeferral } from '../converge/organization-ports';
+import {
+  DEFERRAL_ATTRIBUTES,
+  type DeferralCause,
+  deferralsOf,
+  type QueuedRecord,
+  type RecordDeferral,
+} from '../converge/organization-ports';
 
 const MAX_BATCH_ENTRIES = 10;
 
