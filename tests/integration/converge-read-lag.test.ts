@@ -5,10 +5,9 @@
  * Real adapters over HTTP against the simulator (its eventual-consistency window) and dynalite.
  */
 
-import { ledgerProblems as auditedLedger, OWNER_TAG } from '../../local/oracle';
 import { type ConvergeDeps, converge } from '../../shared/converge';
 import { endpointsOf, type Wiring, wire } from '../support/deps';
-import { Ec2Seeder, sessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
+import { Ec2Seeder, ledgerProblemLines, ownedSessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
 /**
@@ -37,11 +36,6 @@ function depsFor(env: Record<string, string> = {}): ConvergeDeps {
 }
 
 const events = (detailType: string) => cloud.bus.events.filter((event) => event.detailType === detailType);
-
-async function ledgerProblems(): Promise<string[]> {
-  const problems = await auditedLedger({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot());
-  return problems.map((problem) => `${problem.subject}: ${problem.message}`);
-}
 
 beforeEach(async () => {
   cloud = await startTestCloud();
@@ -74,7 +68,7 @@ describe('converge while EC2 still lists a session it deleted', () => {
     expect(summary.failed).toBe(0);
     expect(events('Mirror Session Attached')).toHaveLength(1);
     expect(events('Mirror Session Detached')).toEqual([deleted]);
-    expect(await ledgerProblems()).toEqual([]);
+    expect(await ledgerProblemLines(cloud)).toEqual([]);
   });
 
   it('announces nothing again for the session a settings change replaced, read by the next converge', async () => {
@@ -88,11 +82,11 @@ describe('converge while EC2 still lists a session it deleted', () => {
     const summary = await converge([instance.instanceId], { eventId: 'next' }, depsFor({ MIRROR_FILTER_ID: otherFilterId }));
 
     // Assert
-    const ours = sessionsOn(cloud, instance.eniIds).filter((session) => session.tags[OWNER_TAG] !== undefined);
+    const ours = ownedSessionsOn(cloud, instance.eniIds);
     expect(ours.map((session) => session.trafficMirrorFilterId)).toEqual([otherFilterId]);
     expect(summary.failed).toBe(0);
     expect(events('Mirror Session Attached')).toHaveLength(2);
     expect(events('Mirror Session Detached')).toHaveLength(1);
-    expect(await ledgerProblems()).toEqual([]);
+    expect(await ledgerProblemLines(cloud)).toEqual([]);
   });
 });

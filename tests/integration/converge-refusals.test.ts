@@ -4,12 +4,11 @@
  * the cause goes away. Real adapters over HTTP against the simulator and dynalite.
  */
 import { Ec2Error } from '@vpc-mirror-orchestrator/ec2-sim';
-import { ledgerProblems as auditedLedger, OWNER_TAG } from '../../local/oracle';
 import { converge, INSTANCE_CONCURRENCY } from '../../shared/converge';
 import { sweep } from '../../shared/converge/sweep';
 import { endpointsOf, type Wiring, wire } from '../support/deps';
 import { TEST_SWEEP_SETTINGS as SWEEP_SETTINGS } from '../support/sweep-world';
-import { Ec2Seeder, type Launched, sessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
+import { Ec2Seeder, type Launched, ledgerProblemLines, ownedSessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
 
@@ -18,15 +17,6 @@ let seed: Ec2Seeder;
 let filterId: string;
 let nlbTarget: string;
 let wiring: Wiring;
-
-function ownedSessions(eniIds: readonly string[]) {
-  return sessionsOn(cloud, eniIds).filter((session) => session.tags[OWNER_TAG] !== undefined);
-}
-
-async function ledgerProblems(): Promise<string[]> {
-  const problems = await auditedLedger({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot());
-  return problems.map((problem) => `${problem.subject}: ${problem.message}`);
-}
 
 beforeEach(async () => {
   cloud = await startTestCloud();
@@ -60,15 +50,15 @@ describe('converge when EC2 refuses the create for good', () => {
         detail: expect.objectContaining({ reason: 'account-session-limit' }),
       }),
     );
-    expect(ownedSessions(second.eniIds)).toEqual([]);
-    expect(await ledgerProblems()).toEqual([]);
+    expect(ownedSessionsOn(cloud, second.eniIds)).toEqual([]);
+    expect(await ledgerProblemLines(cloud)).toEqual([]);
 
     cloud.sim.setLimits({ sessionsPerAccount: 10_000 });
     const later = await sweep({ eventId: 'sweep-after-quota' }, wiring.deps, { ledger: wiring.sweepLedger, settings: SWEEP_SETTINGS });
 
     expect(later).toMatchObject({ attached: 1, failed: 0 });
-    expect(ownedSessions(second.eniIds)).toHaveLength(1);
-    expect(await ledgerProblems()).toEqual([]);
+    expect(ownedSessionsOn(cloud, second.eniIds)).toHaveLength(1);
+    expect(await ledgerProblemLines(cloud)).toEqual([]);
   });
 
   it('stops calling EC2 at the account quota once a create of the run was refused: at most one call per instance in flight', async () => {
@@ -88,7 +78,7 @@ describe('converge when EC2 refuses the create for good', () => {
       new Set(['account-session-limit']),
     );
     expect(cloud.sim.calls().CreateTrafficMirrorSession?.total).toBeLessThanOrEqual(INSTANCE_CONCURRENCY);
-    expect(await ledgerProblems()).toEqual([]);
+    expect(await ledgerProblemLines(cloud)).toEqual([]);
   });
 
   it('stops calling EC2 at the account quota for the rest of a sweep run, across its steps', async () => {
@@ -105,7 +95,7 @@ describe('converge when EC2 refuses the create for good', () => {
     expect(run).toMatchObject({ refused: instances.length, failed: 0 });
     // Three steps: only the first one's instances in flight hear the refusal from EC2.
     expect(cloud.sim.calls().CreateTrafficMirrorSession?.total).toBeLessThanOrEqual(INSTANCE_CONCURRENCY);
-    expect(await ledgerProblems()).toEqual([]);
+    expect(await ledgerProblemLines(cloud)).toEqual([]);
   });
 
   it('spends no create on a sweep run whose read shows the account at its quota, and mirrors once a session is freed', async () => {
@@ -131,14 +121,19 @@ describe('converge when EC2 refuses the create for good', () => {
     );
     expect(again).toMatchObject({ refused: 2, failed: 0, attached: 0 });
     expect(cloud.sim.calls().CreateTrafficMirrorSession).toBeUndefined();
-    expect(await ledgerProblems()).toEqual([]);
+    expect(await ledgerProblemLines(cloud)).toEqual([]);
 
     await seed.deleteSession(handMade);
     const freed = await sweep({ eventId: 'sweep-after-delete' }, wiring.deps, context);
 
     expect(freed).toMatchObject({ attached: 1, refused: 1, failed: 0 });
-    expect(ownedSessions(waiting.flatMap((instance) => instance.eniIds))).toHaveLength(1);
-    expect(await ledgerProblems()).toEqual([]);
+    expect(
+      ownedSessionsOn(
+        cloud,
+        waiting.flatMap((instance) => instance.eniIds),
+      ),
+    ).toHaveLength(1);
+    expect(await ledgerProblemLines(cloud)).toEqual([]);
   });
 
   it('refuses one instance with reason invalid-parameter while the sweep mirrors every other instance', async () => {
@@ -155,7 +150,12 @@ describe('converge when EC2 refuses the create for good', () => {
     expect(run.decisions).toContainEqual(
       expect.objectContaining({ action: 'refuse', instanceId: rejected.instanceId, reason: 'invalid-parameter' }),
     );
-    expect(ownedSessions(others.flatMap((instance) => instance.eniIds))).toHaveLength(2);
-    expect(await ledgerProblems()).toEqual([]);
+    expect(
+      ownedSessionsOn(
+        cloud,
+        others.flatMap((instance) => instance.eniIds),
+      ),
+    ).toHaveLength(2);
+    expect(await ledgerProblemLines(cloud)).toEqual([]);
   });
 });

@@ -5,10 +5,9 @@
  * Real adapters over HTTP against the simulator and dynalite.
  */
 
-import { ledgerProblems as auditedLedger, OWNER_TAG } from '../../local/oracle';
 import { type ConvergeDeps, converge } from '../../shared/converge';
 import { endpointsOf, type Wiring, wire } from '../support/deps';
-import { Ec2Seeder, sessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
+import { Ec2Seeder, ledgerProblemLines, ownedSessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
 
@@ -29,15 +28,6 @@ function depsFor(targetIds: readonly string[], env: Record<string, string> = {})
   });
   wirings.push(wiring);
   return wiring.deps;
-}
-
-function ownedSessions(eniIds: readonly string[]) {
-  return sessionsOn(cloud, eniIds).filter((session) => session.tags[OWNER_TAG] !== undefined);
-}
-
-async function ledgerProblems(): Promise<string[]> {
-  const problems = await auditedLedger({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot());
-  return problems.map((problem) => `${problem.subject}: ${problem.message}`);
 }
 
 function mutatingCalls(): number {
@@ -80,18 +70,18 @@ describe('converge after a settings change', () => {
         Object.fromEntries(Object.entries(env).map(([key, value]) => [key, value === 'other' ? otherFilterId : value]));
       const instance = await seed.launch({ tags: TAG, zone: 'eu-west-1a' });
       await converge([instance.instanceId], { eventId: 'first' }, depsFor([interfaceTarget], resolve(before)));
-      const [old] = ownedSessions(instance.eniIds);
+      const [old] = ownedSessionsOn(cloud, instance.eniIds);
 
       const summary = await converge([instance.instanceId], { eventId: 'redeploy' }, depsFor([interfaceTarget], resolve(after)));
 
       expect(summary).toMatchObject({ detached: 1, attached: 1, kept: 0, failed: 0 });
-      const sessions = ownedSessions(instance.eniIds);
+      const sessions = ownedSessionsOn(cloud, instance.eniIds);
       expect(sessions).toHaveLength(1);
       expect(sessions[0]?.trafficMirrorSessionId).not.toBe(old?.trafficMirrorSessionId);
       const actual = sessions[0] as unknown as Record<string, unknown>;
       const wanted = Object.fromEntries(Object.entries(expected).map(([key, value]) => [key, value === 'other' ? otherFilterId : value]));
       expect(Object.fromEntries(Object.keys(wanted).map((key) => [key, actual[key]]))).toEqual(wanted);
-      expect(await ledgerProblems()).toEqual([]);
+      expect(await ledgerProblemLines(cloud)).toEqual([]);
     },
   );
 
@@ -102,8 +92,8 @@ describe('converge after a settings change', () => {
     const summary = await converge([instance.instanceId], { eventId: 'pool-changed' }, depsFor([nlbTarget]));
 
     expect(summary).toMatchObject({ detached: 1, attached: 1, failed: 0 });
-    expect(ownedSessions(instance.eniIds).map((session) => session.trafficMirrorTargetId)).toEqual([nlbTarget]);
-    expect(await ledgerProblems()).toEqual([]);
+    expect(ownedSessionsOn(cloud, instance.eniIds).map((session) => session.trafficMirrorTargetId)).toEqual([nlbTarget]);
+    expect(await ledgerProblemLines(cloud)).toEqual([]);
   });
 
   it('follows an allow-listed override tag added after the instance was mirrored', async () => {
@@ -114,10 +104,10 @@ describe('converge after a settings change', () => {
     const summary = await converge([instance.instanceId], { eventId: 'override' }, depsFor([interfaceTarget]));
 
     expect(summary).toMatchObject({ detached: 1, attached: 1, failed: 0 });
-    expect(ownedSessions(instance.eniIds)).toEqual([
+    expect(ownedSessionsOn(cloud, instance.eniIds)).toEqual([
       expect.objectContaining({ trafficMirrorTargetId: nlbTarget, trafficMirrorFilterId: otherFilterId }),
     ]);
-    expect(await ledgerProblems()).toEqual([]);
+    expect(await ledgerProblemLines(cloud)).toEqual([]);
   });
 });
 
@@ -130,7 +120,7 @@ describe('converge on a steady instance', () => {
     const instance = await seed.launch({ tags: TAG, zone: 'eu-west-1a' });
     const deps = depsFor([target()]);
     await converge([instance.instanceId], { eventId: 'first' }, deps);
-    const [session] = ownedSessions(instance.eniIds);
+    const [session] = ownedSessionsOn(cloud, instance.eniIds);
     cloud.sim.resetCalls();
 
     for (let run = 0; run < 3; run += 1) {
@@ -139,7 +129,7 @@ describe('converge on a steady instance', () => {
     }
 
     expect(mutatingCalls()).toBe(0);
-    expect(ownedSessions(instance.eniIds).map((s) => s.trafficMirrorSessionId)).toEqual([session?.trafficMirrorSessionId]);
+    expect(ownedSessionsOn(cloud, instance.eniIds).map((s) => s.trafficMirrorSessionId)).toEqual([session?.trafficMirrorSessionId]);
   });
 
   it('keeps an NLB session whose packet length AWS set to 8500 when 8500 is configured explicitly', async () => {

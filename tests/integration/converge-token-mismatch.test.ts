@@ -6,10 +6,9 @@
  * right, else replaces it; the ledger never forgets it. Real adapters over HTTP against the simulator and dynalite.
  */
 
-import { ledgerProblems as auditedLedger, OWNER_TAG } from '../../local/oracle';
 import { applyPlans, converge, readAndPlan } from '../../shared/converge';
 import { endpointsOf, type Wiring, wire } from '../support/deps';
-import { Ec2Seeder, sessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
+import { Ec2Seeder, ledgerProblemLines, ownedSessionsOn, startTestCloud, type TestCloud } from '../support/test-cloud';
 
 const TAG = { 'traffic-mirror': 'true' };
 
@@ -22,15 +21,6 @@ function wiringFor(filterId: string, env: Record<string, string> = {}): Wiring {
   const made = wire(endpointsOf(cloud), { targetIds: [nlbTarget], filterId, env, ec2MaxAttempts: 1 });
   wirings.push(made);
   return made;
-}
-
-function ownedSessions(eniIds: readonly string[]) {
-  return sessionsOn(cloud, eniIds).filter((session) => session.tags[OWNER_TAG] !== undefined);
-}
-
-async function ledgerProblems(): Promise<string[]> {
-  const problems = await auditedLedger({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot());
-  return problems.map((problem) => `${problem.subject}: ${problem.message}`);
 }
 
 /** The old invocation creates its session and dies before it learns the answer: the reservation stays 'reserved'. */
@@ -63,13 +53,13 @@ describe('converge when its ClientToken was used with other parameters', () => {
     const current = wiringFor(newFilter);
     const [plan] = await readAndPlan([instance.instanceId], current.deps);
     await oldInvocationDiesAfterCreate(instance.instanceId, wiringFor(oldFilter));
-    const [madeOnOldSettings] = ownedSessions(instance.eniIds);
+    const [madeOnOldSettings] = ownedSessionsOn(cloud, instance.eniIds);
 
     const summary = await applyPlans(plan ? [plan] : [], { eventId: 'new-settings' }, current.deps);
 
     // The adopted session is announced from its record to its end (attach, then detach), then its replacement.
     expect(summary).toMatchObject({ attached: 2, detached: 1, failed: 0, refused: 0 });
-    const sessions = ownedSessions(instance.eniIds);
+    const sessions = ownedSessionsOn(cloud, instance.eniIds);
     expect(sessions).toEqual([expect.objectContaining({ trafficMirrorFilterId: newFilter })]);
     expect(sessions[0]?.trafficMirrorSessionId).not.toBe(madeOnOldSettings?.trafficMirrorSessionId);
     const changes = summary.decisions.filter((decision) => decision.action === 'attach' || decision.action === 'detach');
@@ -79,7 +69,7 @@ describe('converge when its ClientToken was used with other parameters', () => {
       ['attach', sessions[0]?.trafficMirrorSessionId],
     ]);
     expect(cloud.sim.calls().CreateTrafficMirrorSession?.errors).toMatchObject({ IdempotentParameterMismatch: 1 });
-    expect(await ledgerProblems()).toEqual([]);
+    expect(await ledgerProblemLines(cloud)).toEqual([]);
   });
 
   it('replaces a session an invocation on the old settings made and recorded while this one was planning', async () => {
@@ -92,8 +82,8 @@ describe('converge when its ClientToken was used with other parameters', () => {
     const summary = await applyPlans(plan ? [plan] : [], { eventId: 'new-settings' }, current.deps);
 
     expect(summary).toMatchObject({ attached: 1, detached: 1, failed: 0 });
-    expect(ownedSessions(instance.eniIds)).toEqual([expect.objectContaining({ trafficMirrorFilterId: newFilter })]);
-    expect(await ledgerProblems()).toEqual([]);
+    expect(ownedSessionsOn(cloud, instance.eniIds)).toEqual([expect.objectContaining({ trafficMirrorFilterId: newFilter })]);
+    expect(await ledgerProblemLines(cloud)).toEqual([]);
   });
 
   it('adopts the session when it already has the new settings (AWS stored the 8500 now configured)', async () => {
@@ -102,16 +92,16 @@ describe('converge when its ClientToken was used with other parameters', () => {
     const current = wiringFor(filterId, { MIRROR_PACKET_LENGTH: '8500' });
     const [plan] = await readAndPlan([instance.instanceId], current.deps);
     await oldInvocationDiesAfterCreate(instance.instanceId, wiringFor(filterId));
-    const [madeOnOldSettings] = ownedSessions(instance.eniIds);
+    const [madeOnOldSettings] = ownedSessionsOn(cloud, instance.eniIds);
     cloud.sim.resetCalls();
 
     const summary = await applyPlans(plan ? [plan] : [], { eventId: 'new-settings' }, current.deps);
 
     expect(summary).toMatchObject({ attached: 1, detached: 0, failed: 0, refused: 0 });
-    expect(ownedSessions(instance.eniIds).map((session) => session.trafficMirrorSessionId)).toEqual([
+    expect(ownedSessionsOn(cloud, instance.eniIds).map((session) => session.trafficMirrorSessionId)).toEqual([
       madeOnOldSettings?.trafficMirrorSessionId,
     ]);
     expect(cloud.sim.calls().DeleteTrafficMirrorSession).toBeUndefined();
-    expect(await ledgerProblems()).toEqual([]);
+    expect(await ledgerProblemLines(cloud)).toEqual([]);
   });
 });

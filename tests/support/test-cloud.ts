@@ -25,6 +25,7 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@
 import { type Simulator, type SimulatorOptions, startSimulator } from '@vpc-mirror-orchestrator/ec2-sim';
 import { LocalQueue, type SqsEndpoint, startSqsEndpoint } from '@vpc-mirror-orchestrator/local-lambda';
 import type { Handler, SQSBatchResponse } from 'aws-lambda';
+import { ledgerProblems, OWNER_TAG } from '../../local/oracle';
 import { type CapturingEventBus, startCapturingEventBus } from './event-bus';
 import { EVENT_FIXTURES } from './fixtures-path';
 import { type LedgerTable, startLedgerTable } from './ledger-table';
@@ -287,6 +288,17 @@ export class Ec2Seeder {
 export function sessionsOn(cloud: TestCloud, eniIds?: readonly string[]) {
   const sessions = cloud.sim.snapshot().sessions;
   return eniIds === undefined ? sessions : sessions.filter((session) => eniIds.includes(session.networkInterfaceId));
+}
+
+/** Our sessions (owner tag) the simulator holds on `eniIds`. */
+export function ownedSessionsOn(cloud: TestCloud, eniIds: readonly string[]) {
+  return sessionsOn(cloud, eniIds).filter((session) => session.tags[OWNER_TAG] !== undefined);
+}
+
+/** What the oracle finds wrong in the ledger against EC2 now, a line each. */
+export async function ledgerProblemLines(cloud: TestCloud): Promise<string[]> {
+  const problems = await ledgerProblems({ documents: cloud.documents, tableName: cloud.table.tableName }, cloud.sim.snapshot());
+  return problems.map((problem) => `${problem.subject}: ${problem.message}`);
 }
 
 export async function ledgerItem(cloud: TestCloud, pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
