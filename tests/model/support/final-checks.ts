@@ -52,7 +52,10 @@ function eventDrivenViolations(cloud: ModelCloud): string[] {
   const instanceOf = new Map(snapshot.networkInterfaces.map((eni) => [eni.networkInterfaceId, eni.instanceId]));
   return report.violations
     .filter((violation) => violation.invariant === 'eligible-mirrored-once' && violation.message.includes('has 0 managed'))
-    .filter((violation) => !cloud.lostEventsOf.has(instanceOf.get(violation.subject) ?? ''))
+    .filter((violation) => {
+      const instanceId = instanceOf.get(violation.subject) ?? '';
+      return !cloud.lostEventsOf.has(instanceId) && !cloud.freedByHandOf.has(instanceId);
+    })
     .map((violation) => `mirrored-by-events: every event delivered, yet before any sweep ${violation.message}`);
 }
 

@@ -82,6 +82,11 @@ export class ModelCloud {
   /** Instances whose events were lost (dropped or dead-lettered): only the sweep can be expected to catch up. */
   readonly lostEventsOf = new Set<string>();
   /**
+   * Instances an operator freed a slot on by deleting a hand-made session, since their last event was converged: EC2
+   * sends no event for it (the product hears of it from the sweep), so only the sweep can be expected to catch up.
+   */
+  readonly freedByHandOf = new Set<string>();
+  /**
    * Sessions deleted whose detach was not yet announced when the model wiped the ledger: the slot marked releasing
    * was its only record (docs/RELIABILITY.md, "What no run can announce"), so no announcement can be expected.
    */
@@ -210,6 +215,8 @@ export class ModelCloud {
   async deleteHandMade(index: number): Promise<void> {
     const [session] = this.handMade.splice(index % Math.max(1, this.handMade.length), 1);
     if (session === undefined) return;
+    const eni = this.sim.snapshot().networkInterfaces.find((candidate) => candidate.networkInterfaceId === session.eniId);
+    if (eni?.instanceId !== undefined) this.freedByHandOf.add(eni.instanceId);
     await new Ec2Seeder(this.cloud).deleteSession(session.sessionId).catch(() => undefined);
   }
 
@@ -300,6 +307,9 @@ export class ModelCloud {
         kind: 'record failed with no fault injected',
         message: `${failed.map((m) => m.messageId).join(', ')} (${why}); instances ${failed.flatMap((m) => m.instanceIds).join(', ')}`,
       });
+    }
+    for (const message of messages) {
+      if (!failed.includes(message)) for (const instanceId of message.instanceIds) this.freedByHandOf.delete(instanceId);
     }
     for (const message of failed) {
       this.queues.giveBack(message);
