@@ -786,11 +786,14 @@ class InstanceRun {
     this.deletedSessionIds.add(decision.sessionId);
     // A session freed under the account's quota: the attaches after this one may be taken again.
     if (deletion === 'deleted') this.runWide.accountQuotaRefusal = undefined;
-    // Duplicate events converge at once (stopping and stopped): only the call whose delete took effect reports it.
+    // Duplicate events converge at once (stopping and stopped): only the call whose delete took effect reports it,
+    // unless its mark says the run that was deleting it died.
     // Announced before the slot goes, so that no moment leaves the deletion both unannounced and unmarked.
-    if (deletion === 'already-gone') {
+    if (deletion === 'already-gone' && !(mark.kind === 'marked' && mark.releaserDied)) {
       this.noteAlreadyDetached(decision);
     } else {
+      // Deleted by this run, or by the dead run whose mark it took over, which may not have recorded it (EC2 still
+      // listed the session to this run's read): announced here, under the same outcomeId.
       this.note(
         {
           action: 'detach',

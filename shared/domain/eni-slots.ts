@@ -53,7 +53,12 @@ export type Releaser = Pick<ReleaseHold, 'redeliveredAs'> & Partial<Pick<Release
 /** What marking a session's slot releasing found: go on and delete it, or leave it to the run already deleting it. */
 export type ReleaseMark =
   /** `item`: the ENI item as the mark left it (the ledger adds it), where the slot's removal starts from. */
-  | { readonly kind: 'marked'; readonly item?: EniLedger }
+  /**
+   * `releaserDied`: the slot was marked releasing by a run now known dead (its hold lapsed, or this run carries its
+   * message again): it may have deleted the session and died before recording the detach. A releaser that held
+   * nothing (a direct invocation, the sweep) may still be at work, recording it.
+   */
+  | { readonly kind: 'marked'; readonly item?: EniLedger; readonly releaserDied?: boolean }
   | { readonly kind: 'no-slot' }
   | { readonly kind: 'left-to-releaser'; readonly release: ReleaseHold };
 
@@ -208,7 +213,9 @@ export function markReleasing(
   // A slot releasing already keeps the time its release began.
   const updatedAt = slot.state === 'releasing' ? slot.updatedAt : now.toISOString();
   const marked: Slot = { ...rest, state: 'releasing', updatedAt, ...(release !== undefined ? { release } : {}) };
-  return { slots: slots.map((candidate) => (candidate === slot ? marked : candidate)), result: { kind: 'marked' } };
+  // Past the check above, a hold means its run is gone: lapsed, or this run is its trigger delivered again.
+  const result: ReleaseMark = { kind: 'marked', ...(other !== undefined ? { releaserDied: true } : {}) };
+  return { slots: slots.map((candidate) => (candidate === slot ? marked : candidate)), result };
 }
 
 /** A release hold whose run may still be at work. */

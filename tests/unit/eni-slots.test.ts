@@ -4,6 +4,7 @@ import {
   leftToHolder,
   markReleasing,
   type ReleaseHold,
+  type ReleaseMark,
   type Releaser,
   type Slot,
   type SlotWish,
@@ -174,21 +175,31 @@ describe('markReleasing', () => {
     expect(markReleasing([releasing(theirs)], 'tms-ours', aSweep, now)).toEqual(leftToThem);
   });
 
-  it.each<[string, ReleaseHold | undefined, Releaser]>([
-    ['its hold has lapsed (its run died or timed out)', { ...theirs, until: '2026-12-04T11:59:59.999Z' }, mine],
-    ['it holds none (its delete failed, or nothing brings it back)', undefined, mine],
-    ["its trigger is this run's own, delivered again after it died", theirs, { ...mine, redeliveredAs: ['stopping-message'] }],
-  ])('takes a releasing slot over, keeping when its release began, when %s', (_case, earlier, releaser) => {
+  it.each<[string, ReleaseHold | undefined, Releaser, ReleaseMark]>([
+    [
+      'its hold has lapsed (its run died or timed out): that run is dead',
+      { ...theirs, until: '2026-12-04T11:59:59.999Z' },
+      mine,
+      { kind: 'marked', releaserDied: true },
+    ],
+    ['it holds none (its delete failed, or nothing brings it back): that run may be at work', undefined, mine, { kind: 'marked' }],
+    [
+      "its trigger is this run's own, delivered again after it died",
+      theirs,
+      { ...mine, redeliveredAs: ['stopping-message'] },
+      { kind: 'marked', releaserDied: true },
+    ],
+  ])('takes a releasing slot over, keeping when its release began, when %s', (_case, earlier, releaser, expected) => {
     const { slots, result } = markReleasing([releasing(earlier)], 'tms-ours', releaser, now);
 
-    expect(result).toEqual({ kind: 'marked' });
+    expect(result).toEqual(expected);
     expect(slots).toEqual([releasing(releaser as ReleaseHold)]);
   });
 
   it("drops this run's own hold after a failed delete, and the slot stays releasing", () => {
     const { slots, result } = markReleasing([releasing(mine)], 'tms-ours', { redeliveredAs: mine.redeliveredAs }, now);
 
-    expect(result).toEqual({ kind: 'marked' });
+    expect(result).toMatchObject({ kind: 'marked' });
     expect(slots).toEqual([releasing(undefined)]);
   });
 

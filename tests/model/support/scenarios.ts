@@ -117,6 +117,21 @@ const madeByAKilledRun = (instance: typeof tagged) => [
 /** Counterexamples the random sequences found, shrunk and kept as specifications (seed: where each was found). */
 export const FOUND_SCENARIOS: readonly Scenario[] = [
   {
+    item: 'seed 2',
+    title: 'a delete whose run was killed before recording it is announced by the redelivery that still sees it listed',
+    operations: [
+      play.consistency(300),
+      play.launch({ ...tagged, interfaces: 2 }),
+      play.deliver(3, 'oldest', true),
+      play.passTime(),
+      play.override('target', 0, 'allowed'),
+      play.quota(true),
+      crash('after', 'DeleteTrafficMirrorSession', 2),
+      play.deliver(3, 'oldest', true),
+      deliverAll(),
+    ],
+  },
+  {
     item: 'seed 16 (kept)',
     title: 'a session made by a killed run and then lost with the ledger is announced as attached when it is learned again',
     operations: [...madeByAKilledRun(tagged), play.loseLedger()],
