@@ -789,7 +789,14 @@ class InstanceRun {
     // Duplicate events converge at once (stopping and stopped): only the call whose delete took effect reports it,
     // unless its mark says the run that was deleting it died.
     // Announced before the slot goes, so that no moment leaves the deletion both unannounced and unmarked.
-    if (deletion === 'already-gone' && !(mark.kind === 'marked' && mark.releaserDied)) {
+    const earlier = mark.kind === 'marked' ? mark.earlier : undefined;
+    if (deletion === 'already-gone' && earlier === 'unheld') {
+      // Its releaser may be recording it now, or may have died: the slot stays releasing, for that releaser to
+      // remove, or for the first run that finds the session gone to announce (repairLedger), as for any such slot.
+      this.noteAlreadyDetached(decision, 'another invocation is deleting it; its releasing mark stays until the detach is recorded');
+      return;
+    }
+    if (deletion === 'already-gone' && earlier !== 'dead') {
       this.noteAlreadyDetached(decision);
     } else {
       // Deleted by this run, or by the dead run whose mark it took over, which may not have recorded it (EC2 still

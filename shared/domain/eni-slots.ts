@@ -54,11 +54,11 @@ export type Releaser = Pick<ReleaseHold, 'redeliveredAs'> & Partial<Pick<Release
 export type ReleaseMark =
   /** `item`: the ENI item as the mark left it (the ledger adds it), where the slot's removal starts from. */
   /**
-   * `releaserDied`: the slot was marked releasing by a run now known dead (its hold lapsed, or this run carries its
-   * message again): it may have deleted the session and died before recording the detach. A releaser that held
-   * nothing (a direct invocation, the sweep) may still be at work, recording it.
+   * `earlier`: the slot was marked releasing already, by a run that may have deleted the session and not recorded
+   * the detach: 'dead', known dead (its hold lapsed, or this run carries its message again); 'unheld', one that held
+   * nothing (a direct invocation, the sweep), which may still be at work recording it.
    */
-  | { readonly kind: 'marked'; readonly item?: EniLedger; readonly releaserDied?: boolean }
+  | { readonly kind: 'marked'; readonly item?: EniLedger; readonly earlier?: 'dead' | 'unheld' }
   | { readonly kind: 'no-slot' }
   | { readonly kind: 'left-to-releaser'; readonly release: ReleaseHold };
 
@@ -214,7 +214,8 @@ export function markReleasing(
   const updatedAt = slot.state === 'releasing' ? slot.updatedAt : now.toISOString();
   const marked: Slot = { ...rest, state: 'releasing', updatedAt, ...(release !== undefined ? { release } : {}) };
   // Past the check above, a hold means its run is gone: lapsed, or this run is its trigger delivered again.
-  const result: ReleaseMark = { kind: 'marked', ...(other !== undefined ? { releaserDied: true } : {}) };
+  const earlier = slot.state !== 'releasing' ? undefined : other !== undefined ? 'dead' : 'unheld';
+  const result: ReleaseMark = { kind: 'marked', ...(earlier !== undefined ? { earlier } : {}) };
   return { slots: slots.map((candidate) => (candidate === slot ? marked : candidate)), result };
 }
 

@@ -180,14 +180,19 @@ describe('markReleasing', () => {
       'its hold has lapsed (its run died or timed out): that run is dead',
       { ...theirs, until: '2026-12-04T11:59:59.999Z' },
       mine,
-      { kind: 'marked', releaserDied: true },
+      { kind: 'marked', earlier: 'dead' },
     ],
-    ['it holds none (its delete failed, or nothing brings it back): that run may be at work', undefined, mine, { kind: 'marked' }],
+    [
+      'it holds none (its delete failed, or nothing brings it back): that run may be at work',
+      undefined,
+      mine,
+      { kind: 'marked', earlier: 'unheld' },
+    ],
     [
       "its trigger is this run's own, delivered again after it died",
       theirs,
       { ...mine, redeliveredAs: ['stopping-message'] },
-      { kind: 'marked', releaserDied: true },
+      { kind: 'marked', earlier: 'dead' },
     ],
   ])('takes a releasing slot over, keeping when its release began, when %s', (_case, earlier, releaser, expected) => {
     const { slots, result } = markReleasing([releasing(earlier)], 'tms-ours', releaser, now);
