@@ -132,6 +132,19 @@ export const FOUND_SCENARIOS: readonly Scenario[] = [
     ],
   },
   {
+    item: 'seed 37',
+    title: "a sweep's delete, killed before recording it, is announced though the next sweep still sees it listed",
+    operations: [
+      play.launch(tagged),
+      deliverAll(),
+      play.consistency(300),
+      play.untag(0),
+      crash('after', 'DeleteTrafficMirrorSession', 1),
+      play.sweep(),
+      play.sweep(),
+    ],
+  },
+  {
     item: 'seed 16 (kept)',
     title: 'a session made by a killed run and then lost with the ledger is announced as attached when it is learned again',
     operations: [...madeByAKilledRun(tagged), play.loseLedger()],
