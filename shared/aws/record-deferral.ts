@@ -2,8 +2,8 @@
  * Puts SQS records back on the queue they came from, invisible for a while: the hub defers the records of an account
  * whose budget has no room now, so that the containers it would hold asleep serve other accounts meanwhile. A
  * deferred record is a new message (SendMessageBatch, body unchanged) with its count for the cause one higher in a
- * message attribute (its other counts carried over), and the original is acknowledged: deferring does not spend the queue's maxReceiveCount, which
- * is kept for failures. The QueueUrl is built from the record's queue ARN.
+ * message attribute (its other counts carried over), and the original is acknowledged: deferring does not spend the
+ * queue's maxReceiveCount, which is kept for failures. The QueueUrl is built from the record's queue ARN.
  */
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import {

@@ -72,6 +72,17 @@ function outcomeViolations(cloud: ModelCloud): string[] {
   const attached = announced('Mirror Session Attached');
   const detached = announced('Mirror Session Detached');
   const problems: string[] = [];
+  // Consumers dedupe on outcomeId (README): every announcement of one session's attach, or of its detach, repeats it.
+  for (const detailType of ['Mirror Session Attached', 'Mirror Session Detached']) {
+    const idsBySession = new Map<string, Set<string>>();
+    for (const event of cloud.cloud.bus.events.filter((candidate) => candidate.detailType === detailType)) {
+      const sessionId = String(event.detail.sessionId);
+      idsBySession.set(sessionId, (idsBySession.get(sessionId) ?? new Set()).add(String(event.detail.outcomeId)));
+    }
+    for (const [sessionId, ids] of idsBySession) {
+      if (ids.size > 1) problems.push(`outcome: ${detailType} for ${sessionId} under ${ids.size} outcomeIds`);
+    }
+  }
   for (const [sessionId, eniId] of cloud.seenManaged) {
     // Made for a run killed before it read EC2's answer, and gone with its ENI before any run came back to it.
     const goneUnknown = cloud.madeByKilledRuns.has(sessionId) && !enis.has(eniId);
