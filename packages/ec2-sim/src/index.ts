@@ -10,6 +10,7 @@ import { type Fault, FaultInjector } from './faults';
 import { type Hook, type HookPhase, Hooks } from './hooks';
 import { IdGenerator } from './model/ids';
 import { seededRandom } from './model/random';
+import type { ConsistencyWindow } from './model/recent-deletions';
 import { AccessKeys, type KeyIdentity, scopeOf } from './org/identity';
 import { noOrganization, ORGANIZATIONS_TARGET_PREFIX, OrganizationsService, type OrganizationTree } from './org/organizations';
 import { Organization } from './org/sharing';
@@ -139,7 +140,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const limitsByScope = new Map<string, Partial<Limits>>();
   const scopeKey = (scope: Scope) => scopeOf({ accountId: scope.accountId, region: scope.region ?? region });
   const ids = new IdGenerator(seededRandom(seed));
+  const consistencyWindow: ConsistencyWindow = { ms: 0 };
   const worlds = new Worlds({
+    consistencyWindow,
     transitionDelayMs: options.transitionDelayMs ?? 20,
     terminatedRetentionMs: options.terminatedRetentionMs ?? 3_600_000,
     events: {
@@ -163,7 +166,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   // A separate stream from the ids: turning faults on must not change which ids a seed produces.
   const faults = new FaultInjector(seededRandom(seed ^ 0x5bd1e995));
   const hooks = new Hooks();
-  let consistencyWindowMs = 0;
   // Loaded only when on: aws-sdk v2 (the model) is a dev dependency the simulator must not need otherwise. A lazy
   // require rather than import(): the sources run as CommonJS (tsx, swc), and import() would take Node's ES module
   // resolver, which refuses a directory and a .ts file when only tsx's CommonJS hook is registered (the bin).
@@ -208,7 +210,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         accountId: world.accountId,
         limits: { ...limits, ...limitsByScope.get(scopeOf(world)) },
         requestId,
-        consistencyWindowMs,
+        consistencyWindowMs: consistencyWindow.ms,
         idempotency: world.idempotency,
         world,
         organization,
@@ -248,7 +250,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     setFault: (action, fault, scope) => faults.set(action, fault, scope ? scopeKey(scope) : ''),
     setEventualConsistency(ms) {
       if (!(ms >= 0)) throw new RangeError('eventual consistency window must be >= 0 ms');
-      consistencyWindowMs = ms;
+      consistencyWindow.ms = ms;
     },
     setLimits(changes, scope) {
       if (!scope) {

@@ -103,7 +103,7 @@ export class Lifecycle {
       instance.terminatedAt = Date.now();
       this.state.terminated.add(instance.instanceId);
       for (const eni of this.state.interfacesOfInstance(instance.instanceId)) {
-        if (eni.attachment?.deleteOnTermination) this.state.deleteNetworkInterface(eni.networkInterfaceId);
+        if (eni.attachment?.deleteOnTermination) this.state.deleteNetworkInterface(eni.networkInterfaceId, instance.terminatedAt);
         else this.state.detach(eni);
       }
     }

@@ -49,7 +49,7 @@ const program = new Command()
   .option('--cloudtrail-events', 'also emit CloudTrail events for CreateTags/DeleteTags', false)
   .option(
     '--eventual-consistency <ms>',
-    'new resources answer NotFound, deleted sessions stay listed, for this long',
+    'new resources answer NotFound, deleted sessions, ENIs, targets and filters stay listed, for this long',
     integer('window', 0),
     0,
   )

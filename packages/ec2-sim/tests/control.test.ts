@@ -4,10 +4,14 @@ import {
   CreateTrafficMirrorSessionCommand,
   DeleteTrafficMirrorFilterCommand,
   DeleteTrafficMirrorSessionCommand,
+  DeleteTrafficMirrorTargetCommand,
   DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
   DescribeTrafficMirrorFiltersCommand,
   DescribeTrafficMirrorSessionsCommand,
+  DescribeTrafficMirrorTargetsCommand,
   type EC2ServiceException,
+  TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { Ec2Error } from '../src';
 import { errorCodeOf, type Harness, launch, mirrorFilter, nlbTarget, startHarness } from './sim-harness';
@@ -183,6 +187,62 @@ describe('faults', () => {
     expect(rightAfter).toEqual([sessionId]);
     expect(secondDelete).toBe('InvalidTrafficMirrorSessionId.NotFound');
     expect(later).toEqual([]);
+    expect(h.sim.snapshot().sessions).toEqual([]);
+  });
+
+  it('still lists, for the window, the sessions and ENIs a terminated instance took with it, and deleted targets and filters', async () => {
+    const windowMs = 400;
+    const filterId = await mirrorFilter(h);
+    const targetId = await nlbTarget(h);
+    const spareFilterId = await mirrorFilter(h);
+    const spareTargetId = await nlbTarget(h, 'spare');
+    const { instanceId, eniIds } = await launch(h, 'c5.large');
+    const eniId = eniIds[0] as string;
+    const created = await h.ec2.send(
+      new CreateTrafficMirrorSessionCommand({
+        NetworkInterfaceId: eniId,
+        TrafficMirrorTargetId: targetId,
+        TrafficMirrorFilterId: filterId,
+        SessionNumber: 1,
+      }),
+    );
+    const sessionId = created.TrafficMirrorSession?.TrafficMirrorSessionId as string;
+    await new Promise((resolve) => setTimeout(resolve, windowMs + 50));
+    h.sim.setEventualConsistency(windowMs);
+    const listings = async () => ({
+      sessions: (
+        await h.ec2.send(new DescribeTrafficMirrorSessionsCommand({ Filters: [{ Name: 'network-interface-id', Values: [eniId] }] }))
+      ).TrafficMirrorSessions?.map((session) => session.TrafficMirrorSessionId),
+      interfaces: (
+        await h.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [instanceId] }] }))
+      ).NetworkInterfaces?.map((eni) => eni.NetworkInterfaceId),
+      targets: (
+        await h.ec2.send(
+          new DescribeTrafficMirrorTargetsCommand({ Filters: [{ Name: 'traffic-mirror-target-id', Values: [spareTargetId] }] }),
+        )
+      ).TrafficMirrorTargets?.map((target) => target.TrafficMirrorTargetId),
+      filters: (
+        await h.ec2.send(
+          new DescribeTrafficMirrorFiltersCommand({ Filters: [{ Name: 'traffic-mirror-filter-id', Values: [spareFilterId] }] }),
+        )
+      ).TrafficMirrorFilters?.map((filter) => filter.TrafficMirrorFilterId),
+    });
+
+    await h.ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
+    await h.sim.settle();
+    await h.ec2.send(new DeleteTrafficMirrorTargetCommand({ TrafficMirrorTargetId: spareTargetId }));
+    await h.ec2.send(new DeleteTrafficMirrorFilterCommand({ TrafficMirrorFilterId: spareFilterId }));
+    const rightAfter = await listings();
+    const namedAfter = {
+      session: await errorCodeOf(h.ec2.send(new DeleteTrafficMirrorSessionCommand({ TrafficMirrorSessionId: sessionId }))),
+      target: await errorCodeOf(h.ec2.send(new DescribeTrafficMirrorTargetsCommand({ TrafficMirrorTargetIds: [spareTargetId] }))),
+    };
+    await new Promise((resolve) => setTimeout(resolve, windowMs + 50));
+    const later = await listings();
+
+    expect(rightAfter).toEqual({ sessions: [sessionId], interfaces: [eniId], targets: [spareTargetId], filters: [spareFilterId] });
+    expect(namedAfter).toEqual({ session: 'InvalidTrafficMirrorSessionId.NotFound', target: 'InvalidTrafficMirrorTargetId.NotFound' });
+    expect(later).toEqual({ sessions: [], interfaces: [], targets: [], filters: [] });
     expect(h.sim.snapshot().sessions).toEqual([]);
   });
 });

@@ -3,7 +3,8 @@
 import type { EventHub } from '../events';
 import type { Lifecycle } from '../lifecycle';
 import type { IdGenerator } from '../model/ids';
-import type { SimState, TrafficMirrorSession } from '../model/state';
+import type { LaggingKind } from '../model/recent-deletions';
+import type { SimState } from '../model/state';
 import type { Organization } from '../org/sharing';
 import type { World } from '../org/worlds';
 import type { Params } from '../protocol/query';
@@ -23,8 +24,8 @@ export interface ActionContext {
   readonly world: World;
   readonly organization: Organization;
   /**
-   * Resources created less than this long ago answer NotFound, and sessions deleted less than this long ago are still
-   * listed (EC2's eventual consistency).
+   * Resources created less than this long ago answer NotFound, and sessions, ENIs, targets and filters deleted less
+   * than this long ago are still listed (EC2's eventual consistency).
    */
   readonly consistencyWindowMs: number;
   /** ClientToken -> the parameters it was first used with and the answer given. */
@@ -40,13 +41,7 @@ export function isVisible(ctx: ActionContext, id: string): boolean {
   return createdAt === undefined || ctx.now() - createdAt >= ctx.consistencyWindowMs;
 }
 
-/** Sessions deleted within the window: still in Describe listings, as EC2's reads lag its writes both ways. */
-export function stillListedAfterDelete(ctx: ActionContext): TrafficMirrorSession[] {
-  if (ctx.consistencyWindowMs <= 0) return [];
-  const listed: TrafficMirrorSession[] = [];
-  for (const [id, { session, deletedAt }] of ctx.state.deletedSessions) {
-    if (ctx.now() - deletedAt < ctx.consistencyWindowMs) listed.push(session);
-    else ctx.state.deletedSessions.delete(id);
-  }
-  return listed;
+/** Resources of a kind deleted within the window: still in Describe listings, as EC2's reads lag its writes both ways. */
+export function stillListedAfterDelete<K extends LaggingKind>(ctx: ActionContext, kind: K) {
+  return ctx.consistencyWindowMs > 0 ? ctx.state.recentlyDeleted.stillListed(kind, ctx.now()) : [];
 }

@@ -3,7 +3,7 @@
 import type { Attachment, NetworkInterface } from '../model/state';
 import { Ec2Error, invalidCombination, missingParameter } from '../protocol/errors';
 import { list, optionalInt, required } from '../protocol/query';
-import { type ActionHandler, isVisible } from './context';
+import { type ActionHandler, isVisible, stillListedAfterDelete } from './context';
 import { type FilterFields, filterMatcher, paginate } from './describe';
 import { createInterface, interfaceInUse, interfaceType } from './instances';
 import { resolve, resolveAll } from './lookup';
@@ -70,7 +70,7 @@ export const deleteNetworkInterface: ActionHandler = (ctx, params) => {
   if (ctx.state.targetOfInterface(eni.networkInterfaceId)) {
     throw new Ec2Error('InterfaceInUseByTrafficMirrorTarget', `Interface ${eni.networkInterfaceId} is a traffic mirror target.`);
   }
-  ctx.state.deleteNetworkInterface(eni.networkInterfaceId);
+  ctx.state.deleteNetworkInterface(eni.networkInterfaceId, ctx.now());
   return { return: true };
 };
 
@@ -79,7 +79,10 @@ export const describeNetworkInterfaces: ActionHandler = (ctx, params) => {
   const candidates =
     ids.length > 0
       ? resolveAll(ctx, 'networkInterface', ids)
-      : [...ctx.state.networkInterfaces.values()].filter((e) => isVisible(ctx, e.networkInterfaceId));
+      : [
+          ...[...ctx.state.networkInterfaces.values()].filter((e) => isVisible(ctx, e.networkInterfaceId)),
+          ...stillListedAfterDelete(ctx, 'networkInterface'),
+        ];
   const fields: FilterFields<NetworkInterface> = {
     'network-interface-id': (e) => e.networkInterfaceId,
     'attachment.instance-id': (e) => e.attachment?.instanceId,

@@ -3,7 +3,7 @@
 import type { TrafficMirrorFilter } from '../model/state';
 import { Ec2Error } from '../protocol/errors';
 import { list, required } from '../protocol/query';
-import { type ActionHandler, isVisible } from './context';
+import { type ActionHandler, isVisible, stillListedAfterDelete } from './context';
 import { type FilterFields, filterMatcher, paginate } from './describe';
 import { resolve, resolveAll } from './lookup';
 import { filterXml } from './serialize';
@@ -31,7 +31,7 @@ export const deleteTrafficMirrorFilter: ActionHandler = (ctx, params) => {
   if (ctx.state.filterInUse(filter.trafficMirrorFilterId)) {
     throw new Ec2Error('TrafficMirrorFilterInUse', `Traffic mirror filter ${filter.trafficMirrorFilterId} is in use by a session.`);
   }
-  ctx.state.filters.delete(filter.trafficMirrorFilterId);
+  ctx.state.removeFilter(filter.trafficMirrorFilterId, ctx.now());
   return { trafficMirrorFilterId: filter.trafficMirrorFilterId };
 };
 
@@ -40,7 +40,10 @@ export const describeTrafficMirrorFilters: ActionHandler = (ctx, params) => {
   const candidates =
     ids.length > 0
       ? resolveAll(ctx, 'trafficMirrorFilter', ids)
-      : [...ctx.state.filters.values()].filter((f) => isVisible(ctx, f.trafficMirrorFilterId));
+      : [
+          ...[...ctx.state.filters.values()].filter((f) => isVisible(ctx, f.trafficMirrorFilterId)),
+          ...stillListedAfterDelete(ctx, 'trafficMirrorFilter'),
+        ];
   const fields: FilterFields<TrafficMirrorFilter> = {
     'traffic-mirror-filter-id': (f) => f.trafficMirrorFilterId,
     description: (f) => f.description,

@@ -57,8 +57,7 @@ export const createTrafficMirrorSession: ActionHandler = (ctx, params) => {
 
 export const deleteTrafficMirrorSession: ActionHandler = (ctx, params) => {
   const session = resolve(ctx, 'trafficMirrorSession', required(params, 'TrafficMirrorSessionId'));
-  ctx.state.removeSession(session.trafficMirrorSessionId);
-  if (ctx.consistencyWindowMs > 0) ctx.state.deletedSessions.set(session.trafficMirrorSessionId, { session, deletedAt: ctx.now() });
+  ctx.state.removeSession(session.trafficMirrorSessionId, ctx.now());
   return { trafficMirrorSessionId: session.trafficMirrorSessionId };
 };
 
@@ -111,7 +110,7 @@ export const describeTrafficMirrorSessions: ActionHandler = (ctx, params) => {
           ...[...ctx.state.sessions.values(), ...ctx.organization.sessionsOnTargetsOf(ctx.world)].filter((s) =>
             isVisible(ctx, s.trafficMirrorSessionId),
           ),
-          ...stillListedAfterDelete(ctx),
+          ...stillListedAfterDelete(ctx, 'trafficMirrorSession'),
         ];
   const fields: FilterFields<TrafficMirrorSession> = {
     'traffic-mirror-session-id': (s) => s.trafficMirrorSessionId,

@@ -1,5 +1,6 @@
 /** The simulator's resources: plain records in maps, mutated only by the action handlers and the lifecycle. */
 import { SubnetAddresses } from './addresses';
+import { type ConsistencyWindow, RecentDeletions } from './recent-deletions';
 
 export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
 
@@ -151,16 +152,18 @@ export class SimState {
   readonly filters = new Map<string, TrafficMirrorFilter>();
   /** Creation time of every resource, for the eventual-consistency window. */
   readonly createdAt = new Map<string, number>();
-  /**
-   * Sessions deleted by DeleteTrafficMirrorSession, with the time, while the eventual-consistency window may still
-   * list them (recorded only when there is a window).
-   */
-  readonly deletedSessions = new Map<string, { readonly session: TrafficMirrorSession; readonly deletedAt: number }>();
+  /** Sessions, ENIs, targets and filters deleted within the eventual-consistency window: listings still show them. */
+  readonly recentlyDeleted: RecentDeletions;
   /**
    * Creation order of every resource: the pagination cursor, stable when earlier items are deleted. One order for
    * every account and Region of a simulator, so a listing that mixes accounts (a shared target's sessions) pages.
    */
-  constructor(private readonly creationOrder: CreationOrder = new CreationOrder()) {}
+  constructor(
+    private readonly creationOrder: CreationOrder = new CreationOrder(),
+    consistencyWindow: ConsistencyWindow = { ms: 0 },
+  ) {
+    this.recentlyDeleted = new RecentDeletions(consistencyWindow);
+  }
   /** Terminated instances, until they are forgotten. */
   readonly terminated = new Set<string>();
 
@@ -215,10 +218,12 @@ export class SimState {
   }
 
   /** Deleting an ENI deletes its sessions, as AWS does, and gives its address back to the subnet. */
-  deleteNetworkInterface(networkInterfaceId: string): void {
-    for (const session of this.sessionsOnInterface(networkInterfaceId)) this.removeSession(session.trafficMirrorSessionId);
+  deleteNetworkInterface(networkInterfaceId: string, now: number): void {
+    for (const session of this.sessionsOnInterface(networkInterfaceId)) this.removeSession(session.trafficMirrorSessionId, now);
     const eni = this.networkInterfaces.get(networkInterfaceId);
     if (eni) {
+      // Listed as it was last seen, still attached, until the window passes.
+      this.recentlyDeleted.record('networkInterface', networkInterfaceId, { ...eni }, now);
       this.detach(eni);
       this.subnets.get(eni.subnetId)?.addresses.release(eni.privateIpAddress);
     }
@@ -250,10 +255,19 @@ export class SimState {
     if (target.networkInterfaceId) this.targetIdByEni.set(target.networkInterfaceId, target.trafficMirrorTargetId);
   }
 
-  removeTarget(targetId: string): void {
+  removeTarget(targetId: string, now: number): void {
     const target = this.targetsById.get(targetId);
-    if (target?.networkInterfaceId) this.targetIdByEni.delete(target.networkInterfaceId);
+    if (!target) return;
+    if (target.networkInterfaceId) this.targetIdByEni.delete(target.networkInterfaceId);
     this.targetsById.delete(targetId);
+    this.recentlyDeleted.record('trafficMirrorTarget', targetId, target, now);
+  }
+
+  removeFilter(filterId: string, now: number): void {
+    const filter = this.filters.get(filterId);
+    if (!filter) return;
+    this.filters.delete(filterId);
+    this.recentlyDeleted.record('trafficMirrorFilter', filterId, filter, now);
   }
 
   targetOfInterface(networkInterfaceId: string): TrafficMirrorTarget | undefined {
@@ -266,11 +280,12 @@ export class SimState {
     this.index(session);
   }
 
-  removeSession(sessionId: string): void {
+  removeSession(sessionId: string, now: number): void {
     const session = this.sessionsById.get(sessionId);
     if (!session) return;
     this.unindex(session);
     this.sessionsById.delete(sessionId);
+    this.recentlyDeleted.record('trafficMirrorSession', sessionId, session, now);
   }
 
   /** Changes a session's target, filter or VNI with the indexes kept right. */

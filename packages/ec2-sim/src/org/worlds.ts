@@ -6,6 +6,7 @@
 
 import { EventHub, type EventHubOptions, type EventListener } from '../events';
 import { Lifecycle } from '../lifecycle';
+import type { ConsistencyWindow } from '../model/recent-deletions';
 import { CreationOrder, createDefaultSubnets, SimState } from '../model/state';
 import type { XmlValue } from '../protocol/xml';
 import { ParameterStore } from '../ssm/parameter-store';
@@ -25,6 +26,8 @@ export interface WorldSettings {
   readonly transitionDelayMs: number;
   readonly terminatedRetentionMs: number;
   readonly events: Omit<EventHubOptions, 'region' | 'accountId'>;
+  /** The eventual-consistency window, one for every world, changed in place. */
+  readonly consistencyWindow: ConsistencyWindow;
 }
 
 export class Worlds {
@@ -40,7 +43,7 @@ export class Worlds {
     const key = `${accountId}/${region}`;
     const existing = this.byKey.get(key);
     if (existing) return existing;
-    const state = new SimState(this.order);
+    const state = new SimState(this.order, this.settings.consistencyWindow);
     createDefaultSubnets(state, region);
     const events = new EventHub({ ...this.settings.events, region, accountId });
     for (const [listener, unsubscribes] of this.listeners) unsubscribes.push(events.subscribe(listener));
