@@ -71,6 +71,9 @@ type HolderOutcome =
 /** How long a target EC2 called full gets no new source (a sweep runs every 10 minutes). */
 export const TARGET_FULL_RECHECK_MS = 10 * 60_000;
 
+/** The detail of a detach announced for a session that ended with no delete of ours. */
+const ENDED_WITHOUT_US = 'the session ended without a delete of ours: EC2 deleted it with its network interface, or someone did by hand';
+
 export interface ConvergeTrigger {
   readonly eventId: string;
   /**
@@ -189,6 +192,11 @@ class InstanceRun {
    * read them, then as its deletes' marks and removals left them. An ENI leaves when this run writes to it otherwise.
    */
   private readonly knownEnis: Map<string, EniLedger | null>;
+  /**
+   * Sessions EC2 listed with no slot that this run wrote into the ledger without announcing them (most likely one
+   * listed after its delete): when deleting one finds it gone, its end was announced already, or it never began.
+   */
+  private readonly learnedUnannounced = new Set<string>();
   /** Sessions this run deleted and noted: their slots go once the detaches are written (removeDetachedSlots). */
   private readonly detached: { readonly eniId: string; readonly sessionId: string; readonly targetId: string }[] = [];
   /** What the instance's previous run decided, as this run found it (lastDecisions moves on as this run writes). */
@@ -447,9 +455,10 @@ class InstanceRun {
     const { ledger } = this.deps;
     for (const { eniId, slot, reason } of this.plan.staleSlots) {
       const match = slot.reservationId !== undefined ? { reservationId: slot.reservationId } : { sessionId: slot.sessionId };
-      if (slot.state === 'releasing' && slot.sessionId !== undefined) {
-        // A run marked it for deletion and did not live to remove the slot: EC2 no longer has the session, so the
-        // detach it made (or that happened meanwhile) is announced now, before the mark that says so is gone.
+      if ((slot.state === 'releasing' || slot.state === 'active') && slot.sessionId !== undefined) {
+        // The session ended and no run recorded it: one marked it for deletion and died, or EC2 deleted it with its
+        // network interface (a terminated instance, a deleted ENI), or someone did by hand. Announced now, before
+        // the slot that is its last record goes; a repeat carries the same outcomeId.
         this.note(
           {
             action: 'detach',
@@ -458,7 +467,10 @@ class InstanceRun {
             ...(slot.targetId ? { targetId: slot.targetId } : {}),
             sessionNumber: slot.sessionNumber,
             reason,
-            detail: 'marked for deletion by an earlier run that did not record the outcome; EC2 no longer has it',
+            detail:
+              slot.state === 'releasing'
+                ? 'marked for deletion by an earlier run that did not record the outcome; EC2 no longer has it'
+                : `${ENDED_WITHOUT_US} (${reason})`,
           },
           detachOutcomeId(slot.sessionId),
         );
@@ -502,7 +514,7 @@ class InstanceRun {
         if (this.countsSources(session.targetId)) {
           await ledger.reserveTargetSource(session.targetId, session.eniId, null, 'existing-session');
         }
-        await this.announceUnrecorded(session);
+        if (!(await this.announceUnrecorded(session))) this.learnedUnannounced.add(session.sessionId);
         this.knownEnis.delete(session.eniId);
         await ledger.learnForeignSessions(session.eniId, this.plan.instanceId, this.plan.observedByEni.get(session.eniId) ?? [session]);
       }
@@ -520,8 +532,9 @@ class InstanceRun {
    * last, so that its detach never comes first. A session without a reservation tag (made before there were any)
    * has no outcomeId to announce under and is learned silently, as before.
    */
-  private async announceUnrecorded(session: SessionFacts): Promise<void> {
-    if (session.reservationId === undefined || this.mayBeListedAfterItsDelete(session.eniId)) return;
+  /** Whether it announced the session. */
+  private async announceUnrecorded(session: SessionFacts): Promise<boolean> {
+    if (session.reservationId === undefined || this.mayBeListedAfterItsDelete(session.eniId)) return false;
     this.note(
       {
         action: 'attach',
@@ -535,6 +548,7 @@ class InstanceRun {
       attachOutcomeId(session.reservationId),
     );
     await this.flush();
+    return true;
   }
 
   /**
@@ -796,7 +810,27 @@ class InstanceRun {
       this.noteAlreadyDetached(decision, 'another invocation is deleting it; its releasing mark stays until the detach is recorded');
       return;
     }
-    if (deletion === 'already-gone' && earlier !== 'dead') {
+    if (
+      deletion === 'already-gone' &&
+      mark.kind === 'marked' &&
+      earlier === undefined &&
+      !this.learnedUnannounced.has(decision.sessionId)
+    ) {
+      // Its slot was active, and not one this run wrote for a session EC2 still listed after its delete: no run of
+      // ours was deleting it, so nobody else reports its end.
+      this.note(
+        {
+          action: 'detach',
+          eniId: decision.eniId,
+          sessionId: decision.sessionId,
+          targetId: decision.targetId,
+          sessionNumber: session.sessionNumber,
+          reason: decision.reason,
+          detail: `${ENDED_WITHOUT_US}; EC2 still listed it to this run`,
+        },
+        detachOutcomeId(decision.sessionId),
+      );
+    } else if (deletion === 'already-gone' && earlier !== 'dead') {
       this.noteAlreadyDetached(decision);
     } else {
       // Deleted by this run, or by the dead run whose mark it took over, which may not have recorded it (EC2 still

@@ -161,7 +161,7 @@ describe('converge on eventually consistent reads', () => {
 });
 
 describe('converge after our session was deleted by hand', () => {
-  it('trusts the ledger during the grace period, then attaches a new session', async () => {
+  it('trusts the ledger during the grace period, then announces its end and attaches a new session', async () => {
     const instance = await seed.launch({ type: 'm5.large', tags: TAG, zone: 'eu-west-1a' });
     const eniId = instance.eniIds[0] as string;
     const first = await converge([instance.instanceId], { eventId: 'evt-del-1' }, depsWith());
@@ -174,9 +174,11 @@ describe('converge after our session was deleted by hand', () => {
 
     expect(withinGrace).toMatchObject({ attached: 0, kept: 1 });
     expect(afterGrace.decisions).toContainEqual(
-      expect.objectContaining({ action: 'release', eniId, sessionId: deleted, reason: 'session-gone' }),
+      expect.objectContaining({ action: 'detach', eniId, sessionId: deleted, reason: 'session-gone' }),
     );
-    expect(afterGrace).toMatchObject({ attached: 1, failed: 0 });
+    expect(afterGrace).toMatchObject({ attached: 1, detached: 1, failed: 0 });
+    const detachedEvents = cloud.bus.events.filter((event) => event.detailType === 'Mirror Session Detached');
+    expect(detachedEvents.map((event) => event.detail.sessionId)).toEqual([deleted]);
     const ours = sessionsOn(cloud, [eniId]).filter((s) => s.tags[OWNER_TAG] !== undefined);
     expect(ours).toHaveLength(1);
     expect(ours[0]?.trafficMirrorSessionId).not.toBe(deleted);

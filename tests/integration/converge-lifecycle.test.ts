@@ -110,7 +110,7 @@ describe('converge when mirroring should end', () => {
     ]);
   });
 
-  it('on terminate, detaches ours from the ENI that survives and releases what EC2 deleted with the other', async () => {
+  it('on terminate, detaches ours from the ENI that survives and announces the end of what EC2 deleted with the other', async () => {
     const { instance, handMadeId } = await mirroredInstanceWithHandMadeSession({ keepPrimaryOnTermination: true });
     await seed.terminate(instance.instanceId);
     const survivor = instance.eniIds[0] as string;
@@ -118,10 +118,12 @@ describe('converge when mirroring should end', () => {
 
     const summary = await invoke(instanceEvents, fixtureEvent('state-change-terminated', instance.instanceId));
 
-    expect(summary).toMatchObject({ detached: 1, failed: 0 });
+    expect(summary).toMatchObject({ detached: 2, failed: 0 });
     expect(summary.decisions).toContainEqual(
-      expect.objectContaining({ action: 'release', eniId: instance.eniIds[1], reason: 'instance-gone' }),
+      expect.objectContaining({ action: 'detach', eniId: instance.eniIds[1], reason: 'instance-gone' }),
     );
+    const detachedEnis = cloud.bus.events.filter((e) => e.detailType === 'Mirror Session Detached').map((e) => e.detail.eniId);
+    expect(detachedEnis.sort()).toEqual([survivor, instance.eniIds[1]].sort());
     await expectOnlyHandMadeLeft(instance, handMadeId);
     expect(await ledgerItem(cloud, `eni#${instance.eniIds[1]}`, 'slots')).toBeUndefined();
   });

@@ -92,6 +92,11 @@ export class ModelCloud {
    */
   readonly detachesLostWithTheLedger = new Set<string>();
   /**
+   * Sessions of ours alive, or still named by a slot, when the model wiped the ledger: if EC2 deletes one with its
+   * ENI before a run learns it back, nothing is left to say it ended (docs/RELIABILITY.md, "What no run can announce").
+   */
+  readonly endsLostWithTheLedger = new Set<string>();
+  /**
    * Sessions EC2 made for an invocation killed before it read the answer: until a run comes back to the instance,
    * only EC2 knows them (docs/RELIABILITY.md, "What no run can announce").
    */
@@ -238,8 +243,10 @@ export class ModelCloud {
     const live = new Set(this.sim.snapshot().sessions.map((session) => session.trafficMirrorSessionId));
     for (const sessionId of live) this.forgivenSessions.add(sessionId);
     const items = await scanTable(this.cloud.documents, this.cloud.table.tableName);
+    for (const sessionId of live) this.endsLostWithTheLedger.add(sessionId);
     for (const slot of items.flatMap((item) => (String(item.pk).startsWith('eni#') ? Object.values(item.slots ?? {}) : []))) {
       const { state, sessionId } = slot as { state?: string; sessionId?: string };
+      if (sessionId !== undefined) this.endsLostWithTheLedger.add(sessionId);
       if (state === 'releasing' && sessionId !== undefined && !live.has(sessionId)) this.detachesLostWithTheLedger.add(sessionId);
     }
     for (const item of items.filter((candidate) => /^(eni|target)#/.test(String(candidate.pk)))) {
