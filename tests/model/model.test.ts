@@ -6,6 +6,7 @@
  *   npm test:          MODEL_SEEDS=1,2,3 MODEL_RUNS=8 MODEL_COMMANDS=40 MODEL_SEED_BUDGET_MS=10000 (defaults)
  *   a counterexample:  MODEL_SEEDS=<seed> MODEL_PATH=<path> MODEL_REPLAY_PATH=<replayPath> (all printed with it)
  *   one defect:        MODEL_FOCUS=<regular expression>: only the violations it matches fail (and are shrunk)
+ *   a longer read lag: MODEL_CONSISTENCY_MS=<ms> (300 by default) for the eventual-consistency operation
  *   npm run test:chaos: more seeds, runs and commands (package.json)
  * Figures per seed are printed and written to .ci-out/model-last-run.json.
  */

@@ -114,8 +114,11 @@ const crashPoint: fc.Arbitrary<CrashPoint> = fc.record({
   nth: fc.integer({ min: 1, max: 2 }),
 });
 
-/** Window during which new instances are invisible to Describe (short: the test waits it out when it has to). */
-export const CONSISTENCY_WINDOW_MS = 300;
+/**
+ * EC2's read lag while a window is on: new resources invisible to Describe, deleted ones still listed. Short by
+ * default (the test waits it out when it has to); MODEL_CONSISTENCY_MS plays a longer one, at that cost in time.
+ */
+export const CONSISTENCY_WINDOW_MS = Number(process.env.MODEL_CONSISTENCY_MS ?? 300);
 
 const weighted = (weight: number, arbitrary: fc.Arbitrary<Command>) => ({ weight, arbitrary });
 
