@@ -8,6 +8,9 @@ export function readBehindEvent(claims: EventClaims | undefined, instance: Insta
   if (claims.state === 'running') {
     if (instance === undefined) return 'the event says running; DescribeInstances does not list the instance yet';
     if (instance.state === 'pending') return 'the event says running; DescribeInstances still shows pending';
+  } else if (claims.state !== undefined && (instance?.state === 'running' || instance?.state === 'pending')) {
+    // A stop or terminate Describe does not show yet: planned on this read, the sessions would stay and bill.
+    return `the event says ${claims.state}; DescribeInstances still shows ${instance.state}`;
   }
   for (const [key, value] of Object.entries(claims.tags ?? {})) {
     if (instance === undefined) return `the event changed tag ${key}; DescribeInstances does not list the instance yet`;

@@ -17,13 +17,18 @@ export type TriggerKind = 'state-change' | 'tag-change' | 'cloudtrail-tags' | 's
 export const CONVERGE_REQUEST_SOURCE = 'vpc-mirror-orchestrator';
 export const CONVERGE_REQUEST_DETAIL_TYPE = 'Converge Instances Requested';
 
+/** The states a state-change event can claim: `running`, or one on the way out of it. */
+export const CLAIMED_STATES = ['running', 'stopping', 'stopped', 'shutting-down', 'terminated'] as const;
+export type ClaimedState = (typeof CLAIMED_STATES)[number];
+
 /**
- * What an event says about its instances that a read must show too: a `running` state, or the values of our tag
- * keys after a tag change (null: the key was removed). A read that does not show it yet is behind the event
- * (EC2's Describe is eventually consistent), not a sign that nothing is to be done.
+ * What an event says about its instances that a read must show too: its state (`running`, or one past it: a
+ * read still showing `pending` or `running` is behind a stop), or the values of our tag keys after a tag change
+ * (null: the key was removed). A read that does not show it yet is behind the event (EC2's Describe is eventually
+ * consistent), not a sign that nothing is to be done.
  */
 export interface EventClaims {
-  readonly state?: 'running';
+  readonly state?: ClaimedState;
   readonly tags?: Readonly<Record<string, string | null>>;
 }
 
@@ -96,7 +101,7 @@ const tagsCallParameters = z.object({
 });
 
 const claimsSchema = z.object({
-  state: z.optional(z.literal('running')),
+  state: z.optional(z.enum(CLAIMED_STATES)),
   tags: z.optional(z.record(tagKey, z.nullable(z.string().check(z.maxLength(256))))),
 });
 
@@ -135,7 +140,8 @@ function parseEnvelope(event: unknown, eventId: string | undefined, options: Par
   const detailType = base['detail-type'];
   if (detailType === 'EC2 Instance State-change Notification' && base.source === 'aws.ec2') {
     const detail = validate(stateChangeDetail, base.detail, base.id, 'detail');
-    const claims: EventClaims | undefined = detail.state === 'running' ? { state: 'running' } : undefined;
+    const state = CLAIMED_STATES.find((claimed) => claimed === detail.state);
+    const claims: EventClaims | undefined = state !== undefined ? { state } : undefined;
     return { eventId: base.id, kind: 'state-change', instanceIds: [detail['instance-id']], ...(claims ? { claims } : {}) };
   }
   if (detailType === 'Tag Change on Resource' && base.source === 'aws.tag') return parseTagChange(base, options);

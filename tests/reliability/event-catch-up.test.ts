@@ -90,6 +90,38 @@ describe('events ahead of EC2 Describe', () => {
     expect(ours([...ready.eniIds, ...fresh.eniIds])).toHaveLength(2);
   });
 
+  it('mirrors an instance whose tag EC2 does not show yet to the read its tag-change event triggers', async () => {
+    const instance = await seed.launch({ tags: {} });
+    await eventuallyConsistent(1_000);
+    await seed.tag(instance.instanceId, TAG);
+
+    const answer = (await handleTriggerEvent(
+      sqsBatchOf(tagChangeEvent(instance.instanceId, ['traffic-mirror'], { 'traffic-mirror': 'true' })),
+      wiring().deps,
+    )) as SQSBatchResponse;
+
+    expect(answer.batchItemFailures).toEqual([]);
+    expect(ours(instance.eniIds)).toHaveLength(1);
+  });
+
+  it('detaches an instance whose stop events arrive while DescribeInstances still shows it running', async () => {
+    const instance = await seed.launch({ tags: TAG });
+    const { deps } = wiring();
+    await handleTriggerEvent(sqsBatchOf(stateChangeEvent(instance.instanceId, 'running')), deps);
+    await eventuallyConsistent(1_000);
+    await seed.stop(instance.instanceId);
+    const mirroredBefore = ours(instance.eniIds).length;
+
+    const answer = (await handleTriggerEvent(
+      sqsBatchOf(stateChangeEvent(instance.instanceId, 'stopping'), stateChangeEvent(instance.instanceId, 'stopped')),
+      deps,
+    )) as SQSBatchResponse;
+
+    expect(mirroredBefore).toBe(1);
+    expect(answer.batchItemFailures).toEqual([]);
+    expect(ours(instance.eniIds)).toEqual([]);
+  });
+
   it('acknowledges the record with a logged reason once the bound is spent, and leaves the instance to the sweep', async () => {
     cloud.sim.setEventualConsistency(60_000);
     const instance = await seed.launch({ tags: TAG });

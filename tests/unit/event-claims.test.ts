@@ -19,9 +19,11 @@ function instance(overrides: Partial<InstanceFacts> = {}): InstanceFacts {
 }
 
 describe('what an event claims about its instances', () => {
-  it('a running state change claims running; other states claim nothing', () => {
+  it('a state change claims its state, running or past it; pending claims nothing', () => {
     expect(parseTrigger(stateChangeEvent(INSTANCE, 'running'), options).claims).toEqual({ state: 'running' });
-    expect(parseTrigger(stateChangeEvent(INSTANCE, 'stopped'), options).claims).toBeUndefined();
+    expect(parseTrigger(stateChangeEvent(INSTANCE, 'stopped'), options).claims).toEqual({ state: 'stopped' });
+    expect(parseTrigger(stateChangeEvent(INSTANCE, 'shutting-down'), options).claims).toEqual({ state: 'shutting-down' });
+    expect(parseTrigger(stateChangeEvent(INSTANCE, 'pending'), options).claims).toBeUndefined();
   });
 
   it('a tag change claims the values of our changed keys after the change (null: removed)', () => {
@@ -44,6 +46,13 @@ describe('readBehindEvent', () => {
     expect(readBehindEvent({ state: 'running' }, undefined)).toContain('does not list the instance yet');
     expect(readBehindEvent({ state: 'running' }, instance({ state: 'pending' }))).toContain('still shows pending');
     expect(readBehindEvent({ state: 'running' }, instance())).toBeUndefined();
+  });
+
+  it('is behind when a stop or terminate meets an instance Describe still shows running or pending', () => {
+    expect(readBehindEvent({ state: 'stopping' }, instance())).toBe('the event says stopping; DescribeInstances still shows running');
+    expect(readBehindEvent({ state: 'terminated' }, instance({ state: 'pending' }))).toContain('still shows pending');
+    expect(readBehindEvent({ state: 'stopped' }, instance({ state: 'stopping' }))).toBeUndefined();
+    expect(readBehindEvent({ state: 'terminated' }, undefined)).toBeUndefined();
   });
 
   it('is behind when Describe does not show the tag values the event claims', () => {

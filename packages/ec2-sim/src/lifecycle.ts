@@ -113,6 +113,7 @@ export class Lifecycle {
 
   private change(instance: Instance, to: InstanceStateName, reason: string): void {
     if (instance.state === to) return;
+    this.state.laggingInstances.beforeChange(instance, Date.now());
     instance.state = to;
     instance.stateTransitionReason = reason;
     this.events.instanceStateChanged(instance.instanceId, to);

@@ -11,6 +11,7 @@ import {
   DescribeTrafficMirrorSessionsCommand,
   DescribeTrafficMirrorTargetsCommand,
   type EC2ServiceException,
+  StopInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { Ec2Error } from '../src';
@@ -244,6 +245,46 @@ describe('faults', () => {
     expect(namedAfter).toEqual({ session: 'InvalidTrafficMirrorSessionId.NotFound', target: 'InvalidTrafficMirrorTargetId.NotFound' });
     expect(later).toEqual({ sessions: [], interfaces: [], targets: [], filters: [] });
     expect(h.sim.snapshot().sessions).toEqual([]);
+  });
+  it("shows an instance's state and tags as they were one window ago, while its events go out at once", async () => {
+    const windowMs = 400;
+    const { instanceId } = await launch(h, 'c5.large');
+    await new Promise((resolve) => setTimeout(resolve, windowMs + 50));
+    h.sim.setEventualConsistency(windowMs);
+    const stateChanges: string[] = [];
+    const unsubscribe = h.sim.onEvent((event) => {
+      const detail = event.detail as { 'instance-id'?: string; state?: string };
+      if (detail['instance-id'] === instanceId && detail.state !== undefined) stateChanges.push(detail.state);
+    });
+    const shown = async () => {
+      const answer = await h.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+      const instance = answer.Reservations?.[0]?.Instances?.[0];
+      const tagged = await h.ec2.send(
+        new DescribeInstancesCommand({
+          Filters: [
+            { Name: 'tag:traffic-mirror', Values: ['true'] },
+            { Name: 'instance-state-name', Values: ['stopped'] },
+          ],
+        }),
+      );
+      return {
+        state: instance?.State?.Name,
+        tags: (instance?.Tags ?? []).map((tag) => `${tag.Key}=${tag.Value}`),
+        listedByFilters: (tagged.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? []).length,
+      };
+    };
+
+    await h.ec2.send(new CreateTagsCommand({ Resources: [instanceId], Tags: [{ Key: 'traffic-mirror', Value: 'true' }] }));
+    await h.ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
+    await h.sim.settle();
+    const rightAfter = await shown();
+    await new Promise((resolve) => setTimeout(resolve, windowMs + 50));
+    const later = await shown();
+    unsubscribe();
+
+    expect(stateChanges).toEqual(['stopping', 'stopped']);
+    expect(rightAfter).toEqual({ state: 'running', tags: [], listedByFilters: 0 });
+    expect(later).toEqual({ state: 'stopped', tags: ['traffic-mirror=true'], listedByFilters: 1 });
   });
 });
 

@@ -245,8 +245,11 @@ export const describeInstances: ActionHandler = (ctx, params) => {
   const ids = list(params, 'InstanceId');
   // Without ids, the candidates are every visible instance in creation order: pages are cut by binary search.
   const all = ctx.state.instancesInOrder;
-  const candidates =
+  const found =
     ids.length > 0 ? resolveAll(ctx, 'instance', ids) : ctx.consistencyWindowMs > 0 ? all.filter((i) => isVisible(ctx, i.instanceId)) : all;
+  // While reads lag, each instance is filtered and shown with its state and tags of one window ago.
+  const now = ctx.now();
+  const candidates = ctx.consistencyWindowMs > 0 ? found.map((i) => ctx.state.laggingInstances.viewOf(i, now)) : found;
   const fields: FilterFields<Instance> = {
     'instance-id': (i) => i.instanceId,
     'instance-state-name': (i) => i.state,

@@ -47,6 +47,7 @@ export const createTags: ActionHandler = (ctx, params) => {
     }
   }
   for (const resource of resources) {
+    if (resource.instance) ctx.state.laggingInstances.beforeChange(resource.instance, ctx.now());
     const changed = setTags(ctx, resource.tags, tags);
     if (resource.instance) instanceTagsChanged(ctx, resource.instance, changed);
   }
@@ -59,6 +60,7 @@ export const deleteTags: ActionHandler = (ctx, params) => {
   const tags = parseTags(params);
   const resources = resourcesOf(ctx, resourceIds);
   for (const resource of resources) {
+    if (resource.instance) ctx.state.laggingInstances.beforeChange(resource.instance, ctx.now());
     const removed = removeTags(resource.tags, tags);
     if (resource.instance) instanceTagsChanged(ctx, resource.instance, removed);
   }

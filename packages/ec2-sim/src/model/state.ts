@@ -1,5 +1,6 @@
 /** The simulator's resources: plain records in maps, mutated only by the action handlers and the lifecycle. */
 import { SubnetAddresses } from './addresses';
+import { LaggingInstances } from './lagging-instances';
 import { type ConsistencyWindow, RecentDeletions } from './recent-deletions';
 
 export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
@@ -154,6 +155,8 @@ export class SimState {
   readonly createdAt = new Map<string, number>();
   /** Sessions, ENIs, targets and filters deleted within the eventual-consistency window: listings still show them. */
   readonly recentlyDeleted: RecentDeletions;
+  /** Instances as DescribeInstances shows them while the window is on: their state and tags of one window ago. */
+  readonly laggingInstances: LaggingInstances;
   /**
    * Creation order of every resource: the pagination cursor, stable when earlier items are deleted. One order for
    * every account and Region of a simulator, so a listing that mixes accounts (a shared target's sessions) pages.
@@ -163,6 +166,7 @@ export class SimState {
     consistencyWindow: ConsistencyWindow = { ms: 0 },
   ) {
     this.recentlyDeleted = new RecentDeletions(consistencyWindow);
+    this.laggingInstances = new LaggingInstances(consistencyWindow);
   }
   /** Terminated instances, until they are forgotten. */
   readonly terminated = new Set<string>();
