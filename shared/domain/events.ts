@@ -11,7 +11,7 @@ import { InvalidEventError } from './errors';
 // zod/mini loads no locale; English is what `zod` itself configures, so issue messages stay the same words.
 z.config(en());
 
-export type TriggerKind = 'state-change' | 'tag-change' | 'cloudtrail-tags' | 'schedule' | 'converge-request';
+export type TriggerKind = 'state-change' | 'tag-change' | 'cloudtrail-tags' | 'cloudtrail-attach' | 'schedule' | 'converge-request';
 
 /** Our own event asking to converge one part of a trigger too large for one invocation (shared/lambda/split.ts). */
 export const CONVERGE_REQUEST_SOURCE = 'vpc-mirror-orchestrator';
@@ -100,6 +100,9 @@ const tagsCallParameters = z.object({
   ),
 });
 
+/** AttachNetworkInterface's parameters as CloudTrail records them (the instance is named: no lookup needed). */
+const attachCallParameters = z.object({ networkInterfaceId: shortString, instanceId });
+
 const claimsSchema = z.object({
   state: z.optional(z.enum(CLAIMED_STATES)),
   tags: z.optional(z.record(tagKey, z.nullable(z.string().check(z.maxLength(256))))),
@@ -187,6 +190,9 @@ function parseTagChange(base: Envelope, options: ParseOptions): Trigger {
   return { eventId: base.id, kind: 'tag-change', instanceIds: unique(instanceIds), ...(claims ? { claims } : {}) };
 }
 
+/** The EC2 calls whose CloudTrail records the CloudTrail rule sends (serverless.yml, CloudtrailTagsRule). */
+export const CLOUDTRAIL_CALLS: readonly string[] = ['CreateTags', 'DeleteTags', 'AttachNetworkInterface'];
+
 function parseCloudTrail(base: Envelope, options: ParseOptions): Trigger {
   const detail = validate(cloudTrailDetail, base.detail, base.id, 'detail');
   const ignored = (reason: string): Trigger => ({
@@ -195,10 +201,16 @@ function parseCloudTrail(base: Envelope, options: ParseOptions): Trigger {
     instanceIds: [],
     ignoredReason: reason,
   });
-  if (detail.eventName !== 'CreateTags' && detail.eventName !== 'DeleteTags') {
-    return ignored(`API call ${detail.eventName} is not CreateTags or DeleteTags`);
+  if (!CLOUDTRAIL_CALLS.includes(detail.eventName)) {
+    return ignored(`API call ${detail.eventName} is not one of ${CLOUDTRAIL_CALLS.join(', ')}`);
   }
   if (detail.errorCode !== undefined) return ignored(`${detail.eventName} failed with ${detail.errorCode}: nothing changed`);
+  if (detail.eventName === 'AttachNetworkInterface') {
+    // An interface attached to a running instance sends no state change and no tag change: without this call's
+    // record it would wait for the sweep. The instance is converged like any other (its tag decides).
+    const parameters = validate(attachCallParameters, base.detail.requestParameters, base.id, 'detail.requestParameters');
+    return { eventId: base.id, kind: 'cloudtrail-attach', instanceIds: [parameters.instanceId] };
+  }
   const parameters = validate(tagsCallParameters, base.detail.requestParameters, base.id, 'detail.requestParameters');
   if (
     parameters.tagSet !== undefined &&

@@ -2,6 +2,7 @@
  * converge through the real handlers, the real SDK over HTTP, the EC2 simulator and dynalite: attaching,
  * refusing, hand-made sessions, idempotency and bad input.
  */
+import { AttachNetworkInterfaceCommand } from '@aws-sdk/client-ec2';
 import type { Handler } from 'aws-lambda';
 import type { ConvergeSummary } from '../../shared/converge';
 import { InvalidEventError } from '../../shared/domain/errors';
@@ -108,6 +109,26 @@ describe('converge on a running, tagged instance', () => {
     const summary = await invoke(cloudTrailTags, fixtureEvent('cloudtrail-create-tags', instance.instanceId));
 
     expect(summary).toMatchObject({ attached: 1, failed: 0 });
+    expect(ownedSessions(instance.eniIds)).toHaveLength(1);
+  });
+
+  it("mirrors an interface attached later to a running tagged instance, from CloudTrail's record of the attach", async () => {
+    // Arrange: mirrored; then an operator attaches a second interface (no state or tag change follows).
+    const instance = await seed.launch({ type: 'm5.large', tags: TAG, zone: 'eu-west-1a' });
+    await invoke(instanceEvents, fixtureEvent('state-change-running', instance.instanceId));
+    const added = await seed.detachedInterface('eu-west-1a');
+    await cloud.ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: added, InstanceId: instance.instanceId, DeviceIndex: 1 }));
+    await cloud.sim.settle();
+    const record = JSON.parse(
+      JSON.stringify(fixtureEvent('cloudtrail-attach-network-interface', instance.instanceId)).replace('eni-0f1e2d3c4b5a69788', added),
+    );
+
+    // Act
+    const summary = await invoke(cloudTrailTags, record);
+
+    // Assert
+    expect(summary).toMatchObject({ attached: 1, kept: 1, failed: 0 });
+    expect(ownedSessions([added])).toHaveLength(1);
     expect(ownedSessions(instance.eniIds)).toHaveLength(1);
   });
 

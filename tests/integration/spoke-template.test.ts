@@ -3,9 +3,11 @@
  * CloudFormation resource schemas, its trust and permission policies as tight as the hub's function roles, and each
  * property check shown to fail on a template loosened to break it.
  */
+
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { CLOUDTRAIL_CALLS } from '../../shared/domain/events';
 import { CFN_SCHEMAS } from '../support/fixtures-path';
 import { checkForwarding, checkSpokeSessionOwnership, checkSpokeTrust, ec2ActionsOf } from '../support/spoke-checks';
 import { type CfnTemplate, checkNoWildcardActions, type PolicyStatement, roleStatements } from '../support/template-checks';
@@ -96,6 +98,8 @@ describe('the spoke template', () => {
     expect(template.Resources['SpokeRole']?.Condition).toBe('MakeSpokeRole');
     expect(template.Conditions?.['MakeSpokeRole']).toEqual({ 'Fn::Equals': [{ Ref: 'AWS::Region' }, { Ref: 'RoleRegion' }] });
     expect(template.Resources['CloudTrailTagsForwardRule']?.Condition).toBe('ForwardCloudTrail');
+    const pattern = template.Resources['CloudTrailTagsForwardRule']?.Properties?.['EventPattern'] as { detail: { eventName: string[] } };
+    expect(pattern.detail.eventName).toEqual([...CLOUDTRAIL_CALLS]);
     expect(template.Conditions?.['ForwardCloudTrail']).toEqual({ 'Fn::Equals': [{ Ref: 'CloudTrailEvents' }, 'true'] });
   });
 

@@ -178,6 +178,30 @@ describe('parseTrigger', () => {
     });
   });
 
+  describe('AWS API Call via CloudTrail: AttachNetworkInterface', () => {
+    const attach = (detail: Json = {}): Json => withDetail(loadEventFixture('cloudtrail-attach-network-interface'), detail);
+
+    it('names the instance the interface was attached to, whatever its tags (the read decides)', () => {
+      const event = attach();
+
+      expect(parseTrigger(event, options)).toEqual({ eventId: event.id, kind: 'cloudtrail-attach', instanceIds: [FIXTURE_INSTANCE] });
+    });
+
+    it('ignores an attach that failed', () => {
+      const trigger = parseTrigger(attach({ errorCode: 'Client.InvalidNetworkInterfaceID.NotFound' }), options);
+
+      expect(trigger).toMatchObject({ instanceIds: [], ignoredReason: expect.stringContaining('failed') });
+    });
+
+    it('rejects a record without the instance, or with a malformed one, with the event id', () => {
+      const missing = invalidEvent(attach({ requestParameters: { networkInterfaceId: 'eni-0f1e2d3c4b5a69788', deviceIndex: 1 } }));
+      const malformed = invalidEvent(attach({ requestParameters: { networkInterfaceId: 'eni-0f1e2d3c4b5a69788', instanceId: 'i-zz' } }));
+
+      expect(missing.eventId).toBe('5c4b3a29-1807-4f6e-9d5c-4b3a29180766');
+      expect(malformed.message).toContain('instanceId');
+    });
+  });
+
   describe('Scheduled Event', () => {
     it('is a sweep trigger naming no instance', () => {
       const event = {

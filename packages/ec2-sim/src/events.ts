@@ -75,6 +75,23 @@ export class EventHub {
     tags: Array<{ key: string; value?: string }>,
     requestId: string,
   ): void {
+    this.apiCalled(
+      eventName,
+      {
+        resourcesSet: { items: resourceIds.map((resourceId) => ({ resourceId })) },
+        tagSet: { items: tags.map((tag) => (tag.value === undefined ? { key: tag.key } : { key: tag.key, value: tag.value })) },
+      },
+      { _return: true },
+      requestId,
+    );
+  }
+
+  /** CloudTrail's record of AttachNetworkInterface: its parameters as given, the attachment id in the response. */
+  interfaceAttached(networkInterfaceId: string, instanceId: string, deviceIndex: number, attachmentId: string, requestId: string): void {
+    this.apiCalled('AttachNetworkInterface', { networkInterfaceId, instanceId, deviceIndex }, { requestId, attachmentId }, requestId);
+  }
+
+  private apiCalled(eventName: string, requestParameters: unknown, responseElements: unknown, requestId: string): void {
     if (!this.options.cloudTrailEvents) return;
     this.emit('aws.ec2', 'AWS API Call via CloudTrail', [], {
       eventVersion: '1.08',
@@ -82,11 +99,8 @@ export class EventHub {
       eventSource: 'ec2.amazonaws.com',
       eventName,
       awsRegion: this.options.region,
-      requestParameters: {
-        resourcesSet: { items: resourceIds.map((resourceId) => ({ resourceId })) },
-        tagSet: { items: tags.map((tag) => (tag.value === undefined ? { key: tag.key } : { key: tag.key, value: tag.value })) },
-      },
-      responseElements: { _return: true },
+      requestParameters,
+      responseElements,
       requestID: requestId,
       eventID: randomUUID(),
       eventType: 'AwsApiCall',

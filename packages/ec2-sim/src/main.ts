@@ -46,10 +46,10 @@ const program = new Command()
   .option('--time-scale <factor>', 'throttling refill speed-up factor', positive, 1)
   .option('--event-bridge-endpoint <url>', 'forward events by PutEvents to this endpoint')
   .option('--event-bus-name <name>', 'event bus for forwarded events')
-  .option('--cloudtrail-events', 'also emit CloudTrail events for CreateTags/DeleteTags', false)
+  .option('--cloudtrail-events', 'also emit CloudTrail events for CreateTags/DeleteTags/AttachNetworkInterface', false)
   .option(
     '--eventual-consistency <ms>',
-    'new resources answer NotFound, deleted sessions, ENIs, targets and filters stay listed, for this long',
+    'reads lag writes this long: new resources answer NotFound, deleted ones stay listed, instances show their old state and tags',
     integer('window', 0),
     0,
   )

@@ -3,6 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import {
+  AttachNetworkInterfaceCommand,
+  CreateNetworkInterfaceCommand,
   CreateTagsCommand,
   DeleteTagsCommand,
   RunInstancesCommand,
@@ -102,6 +104,25 @@ describe('events', () => {
       expect(keysOf(event)).toEqual(keysOf(sample));
       expect(event.source).toBe('aws.tag');
     }
+  });
+
+  it("emits CloudTrail's record of AttachNetworkInterface when enabled, naming the interface and the instance", async () => {
+    const { instanceId } = await launch(h, 'm5.large', { Placement: { AvailabilityZone: 'eu-west-1a' } });
+    const subnetId = h.sim.snapshot().subnets.find((subnet) => subnet.availabilityZone === 'eu-west-1a')?.subnetId;
+    const created = await h.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetId }));
+    const eniId = created.NetworkInterface?.NetworkInterfaceId as string;
+    const attached = await h.ec2.send(
+      new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eniId, InstanceId: instanceId, DeviceIndex: 1 }),
+    );
+    await h.sim.settle();
+
+    const trail = events.filter((e) => e['detail-type'] === 'AWS API Call via CloudTrail');
+    expect(trail.map((e) => e.detail.eventName)).toEqual(['AttachNetworkInterface']);
+    expect(trail[0]?.detail).toMatchObject({
+      eventSource: 'ec2.amazonaws.com',
+      requestParameters: { networkInterfaceId: eniId, instanceId, deviceIndex: 1 },
+      responseElements: { attachmentId: attached.AttachmentId },
+    });
   });
 
   it('emits CloudTrail events for CreateTags and DeleteTags when enabled', async () => {

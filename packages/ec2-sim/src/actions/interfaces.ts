@@ -47,6 +47,7 @@ export const attachNetworkInterface: ActionHandler = (ctx, params) => {
   };
   ctx.state.attach(eni, attachment);
   ctx.lifecycle.attaching(attachment);
+  ctx.events.interfaceAttached(eni.networkInterfaceId, instance.instanceId, deviceIndex, attachment.attachmentId, ctx.requestId);
   return { attachmentId: attachment.attachmentId, networkCardIndex: 0 };
 };
 
