@@ -158,6 +158,7 @@ describe("event pattern: the stack's rules against the shared event fixtures", (
     'tag-change-added.json': ['tagChange'],
     'tag-change-removed.json': ['tagChange'],
     'cloudtrail-create-tags.json': ['cloudtrailTags'],
+    'cloudtrail-attach-network-interface.json': ['cloudtrailTags'],
   };
 
   /** The real stack sends an instance's state and tag changes to one function, so they share a batch. */
