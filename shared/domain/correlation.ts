@@ -90,7 +90,8 @@ function findStaleSlots(
     // An instance Describe does not show may be one launched a moment ago (EC2 is eventually consistent), with
     // its sessions not listed yet either: its slots get the same grace as a session not listed yet.
     if (instance === undefined) return expired ? [{ eniId: ledger.eniId, slot, reason: 'instance-gone' }] : [];
-    if (!attached) return [{ eniId: ledger.eniId, slot, reason: 'interface-detached' }];
+    // Detached while an attach was under way (its session too new to list, as on an attached ENI): the same grace.
+    if (!attached) return expired ? [{ eniId: ledger.eniId, slot, reason: 'interface-detached' }] : [];
     return expired ? [{ eniId: ledger.eniId, slot, reason: 'session-gone' }] : [];
   });
 }

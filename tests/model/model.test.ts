@@ -72,6 +72,7 @@ afterAll(() => {
     [
       `seed ${f.seed}: ${f.runs} runs${interrupted ? ' (time budget reached)' : ''}, ${f.operations} operations, ${f.instances} instances, ${f.configurationChanges} configuration changes`,
       `(${f.refusedConfigurations} refused), ${f.ledgerLosses} ledger losses, ${f.quotasPlayed} quotas, ${f.crashes} crashes,`,
+      `${f.interfacesAttached} interfaces attached and ${f.interfacesDetached} detached later,`,
       `${f.deliveries} deliveries (${f.duplicates} duplicated, ${f.reorders} reordered batches, ${f.drops} dropped, ${f.deadLettered} dead-lettered),`,
       `${f.sweeps} sweeps, ${f.violations} violations found (${Object.keys(kinds).length} kinds)`,
     ].join(' '),

@@ -88,6 +88,15 @@ describe('correlate', () => {
     expect(correlated?.staleSlots.map((stale) => stale.reason)).toEqual(['instance-gone']);
   });
 
+  it('trusts a slot written moments ago on an ENI no longer attached to its instance, then calls it stale after the grace period', () => {
+    const withoutTheEni = instance({ networkInterfaces: [] });
+    const on = (slot: Slot) =>
+      correlate(observations({ instances: new Map([[INSTANCE_ID, withoutTheEni]]), slots: [slot] }))[0]?.staleSlots.map((s) => s.reason);
+
+    expect(on(managedSlot({ state: 'reserved', sessionId: undefined, updatedAt: JUST_NOW }))).toEqual([]);
+    expect(on(managedSlot())).toEqual(['interface-detached']);
+  });
+
   it('finds a managed session the ledger holds only as a reservation (a crash before the slot was marked active)', () => {
     const created = session({ eniId: ENI, reservationId: 'r-1' });
 

@@ -64,6 +64,11 @@ export const play = {
   handMade: (i: number, eni: number, target: TargetRole) =>
     onInstance(`hand-made(eni ${eni}, ${target})`, i, (cloud, instance) => cloud.addHandMade(instance, eni, target)),
   deleteHandMade: (i: number) => new Operation(`delete-hand-made(${i})`, (cloud) => cloud.deleteHandMade(i)),
+  attachInterface: (i: number) => onInstance('attach-interface', i, (cloud, instance) => cloud.attachInterface(instance)),
+  detachInterface: (i: number, deleteIt: boolean) =>
+    onInstance(deleteIt ? 'detach-and-delete-interface' : 'detach-interface', i, (cloud, instance) =>
+      cloud.detachInterface(instance, deleteIt),
+    ),
   deploy: (d: Deployment) => new Operation(`deploy(${describeDeployment(d)})`, (cloud) => cloud.deploy(d)),
   loseLedger: () => new Operation('lose-ledger', (cloud) => cloud.loseLedger()),
   quota: (lowered: boolean) => new Operation(lowered ? 'lower-account-quota' : 'restore-account-quota', (cloud) => cloud.setQuota(lowered)),
@@ -142,6 +147,11 @@ export const operations: fc.Arbitrary<Command> = fc.oneof(
     fc.tuple(index, fc.nat({ max: 1 }), fc.constantFrom(...TARGET_ROLES)).map(([i, eni, target]) => play.handMade(i, eni, target)),
   ),
   weighted(1, index.map(play.deleteHandMade)),
+  weighted(1, index.map(play.attachInterface)),
+  weighted(
+    1,
+    fc.tuple(index, fc.boolean()).map(([i, deleteIt]) => play.detachInterface(i, deleteIt)),
+  ),
   weighted(2, deployment.map(play.deploy)),
   weighted(1, fc.constant(null).map(play.loseLedger)),
   weighted(1, fc.boolean().map(play.quota)),

@@ -13,6 +13,9 @@ export interface ModelFigures {
   consistencyWindows: number;
   outcomeFailures: number;
   handMadeSessions: number;
+  /** Interfaces an operator attached to, or detached from, an instance after its launch. */
+  interfacesAttached: number;
+  interfacesDetached: number;
   crashes: number;
   batchInvocations: number;
   sweeps: number;
@@ -37,6 +40,8 @@ export function emptyFigures(seed: number): ModelFigures {
     consistencyWindows: 0,
     outcomeFailures: 0,
     handMadeSessions: 0,
+    interfacesAttached: 0,
+    interfacesDetached: 0,
     crashes: 0,
     batchInvocations: 0,
     sweeps: 0,

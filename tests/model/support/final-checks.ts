@@ -54,7 +54,7 @@ function eventDrivenViolations(cloud: ModelCloud): string[] {
     .filter((violation) => violation.invariant === 'eligible-mirrored-once' && violation.message.includes('has 0 managed'))
     .filter((violation) => {
       const instanceId = instanceOf.get(violation.subject) ?? '';
-      return !cloud.lostEventsOf.has(instanceId) && !cloud.freedByHandOf.has(instanceId);
+      return !cloud.lostEventsOf.has(instanceId) && !cloud.changedWithoutEventOf.has(instanceId);
     })
     .map((violation) => `mirrored-by-events: every event delivered, yet before any sweep ${violation.message}`);
 }

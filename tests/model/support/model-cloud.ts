@@ -5,10 +5,14 @@
  * deployment of the moment and may be killed at a mirror-session call (tests/model/support/crash.ts).
  */
 import {
+  AttachNetworkInterfaceCommand,
   CreateTagsCommand,
   CreateTrafficMirrorFilterCommand,
   CreateTrafficMirrorTargetCommand,
+  DeleteNetworkInterfaceCommand,
   DeleteTagsCommand,
+  DescribeNetworkInterfacesCommand,
+  DetachNetworkInterfaceCommand,
   StartInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
@@ -82,10 +86,11 @@ export class ModelCloud {
   /** Instances whose events were lost (dropped or dead-lettered): only the sweep can be expected to catch up. */
   readonly lostEventsOf = new Set<string>();
   /**
-   * Instances an operator freed a slot on by deleting a hand-made session, since their last event was converged: EC2
-   * sends no event for it (the product hears of it from the sweep), so only the sweep can be expected to catch up.
+   * Instances an operator changed in a way EC2 sends no event for, since their last event was converged: a slot freed
+   * by deleting a hand-made session, an interface attached (CloudTrail's rule, which would tell, is off here). The
+   * product hears of it from the sweep, so only the sweep can be expected to catch up.
    */
-  readonly freedByHandOf = new Set<string>();
+  readonly changedWithoutEventOf = new Set<string>();
   /**
    * Sessions deleted whose detach was not yet announced when the model wiped the ledger: the slot marked releasing
    * was its only record (docs/RELIABILITY.md, "What no run can announce"), so no announcement can be expected.
@@ -221,8 +226,45 @@ export class ModelCloud {
     const [session] = this.handMade.splice(index % Math.max(1, this.handMade.length), 1);
     if (session === undefined) return;
     const eni = this.sim.snapshot().networkInterfaces.find((candidate) => candidate.networkInterfaceId === session.eniId);
-    if (eni?.instanceId !== undefined) this.freedByHandOf.add(eni.instanceId);
+    if (eni?.instanceId !== undefined) this.changedWithoutEventOf.add(eni.instanceId);
     await new Ec2Seeder(this.cloud).deleteSession(session.sessionId).catch(() => undefined);
+  }
+
+  /** A network interface made in the instance's zone and attached at its next device index, as an operator would. */
+  async attachInterface(instance: ModelInstance): Promise<void> {
+    const snapshot = this.sim.snapshot();
+    const described = snapshot.instances.find((candidate) => candidate.instanceId === instance.instanceId);
+    if (described === undefined || (described.state !== 'running' && described.state !== 'stopped')) return;
+    const indexes = snapshot.networkInterfaces.filter((eni) => eni.instanceId === instance.instanceId).map((eni) => eni.deviceIndex ?? 0);
+    const deviceIndex = Math.max(-1, ...indexes) + 1;
+    const eniId = await new Ec2Seeder(this.cloud).detachedInterface(described.availabilityZone).catch(() => undefined);
+    if (eniId === undefined) return;
+    const attached = await this.cloud.ec2
+      .send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eniId, InstanceId: instance.instanceId, DeviceIndex: deviceIndex }))
+      .catch(() => undefined);
+    await this.sim.settle();
+    if (attached === undefined) return;
+    instance.eniIds.push(eniId);
+    this.changedWithoutEventOf.add(instance.instanceId);
+    this.figures.interfacesAttached += 1;
+  }
+
+  /** A secondary interface detached from its instance, then deleted or kept: no event says so either. */
+  async detachInterface(instance: ModelInstance, deleteIt: boolean): Promise<void> {
+    const eni = this.sim
+      .snapshot()
+      .networkInterfaces.find((candidate) => candidate.instanceId === instance.instanceId && (candidate.deviceIndex ?? 0) > 0);
+    if (eni === undefined) return;
+    const described = await this.cloud.ec2
+      .send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni.networkInterfaceId] }))
+      .catch(() => undefined);
+    const attachmentId = described?.NetworkInterfaces?.[0]?.Attachment?.AttachmentId;
+    if (attachmentId === undefined) return;
+    await this.cloud.ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: attachmentId })).catch(() => undefined);
+    await this.sim.settle();
+    this.figures.interfacesDetached += 1;
+    if (!deleteIt) return;
+    await this.cloud.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni.networkInterfaceId })).catch(() => undefined);
   }
 
   /** A redeploy: the next invocations run with these settings. A deployment the configuration refuses never starts. */
@@ -316,7 +358,7 @@ export class ModelCloud {
       });
     }
     for (const message of messages) {
-      if (!failed.includes(message)) for (const instanceId of message.instanceIds) this.freedByHandOf.delete(instanceId);
+      if (!failed.includes(message)) for (const instanceId of message.instanceIds) this.changedWithoutEventOf.delete(instanceId);
     }
     for (const message of failed) {
       this.queues.giveBack(message);

@@ -159,4 +159,28 @@ export const FOUND_SCENARIOS: readonly Scenario[] = [
     title: 'such a session left on the ENI of a terminated instance is announced as attached and as detached when the sweep removes it',
     operations: [...madeByAKilledRun({ ...tagged, keepsPrimary: true }), play.loseLedger(), play.terminate(0)],
   },
+  {
+    item: 'seed 9 (detached)',
+    title: 'a reservation on an interface detached while its session was too new to list keeps the grace period',
+    operations: [
+      play.launch({ ...tagged, interfaces: 2 }),
+      play.consistency(300),
+      crash('after', 'CreateTrafficMirrorSession', 2),
+      deliverAll(),
+      play.detachInterface(0, false),
+      play.sweep(),
+    ],
+  },
+  {
+    item: 'seed 9 (terminated)',
+    title: 'the same on the kept ENI of an instance Describe still shows running after its terminate',
+    operations: [
+      play.launch({ ...tagged, interfaces: 2, keepsPrimary: true }),
+      play.consistency(300),
+      crash('after', 'CreateTrafficMirrorSession', 2),
+      deliverAll(),
+      play.terminate(0),
+      play.sweep(),
+    ],
+  },
 ];
