@@ -62,7 +62,8 @@ function eventDrivenViolations(cloud: ModelCloud): string[] {
 /**
  * Every session of ours seen during the run was announced as attached, and, once gone, as detached: from a live ENI
  * unless its detach was still unannounced when the ledger was lost (with the mark that recorded it); with its ENI
- * (EC2 deletes them together) when its attach was announced, unless the ledger was lost while it was alive.
+ * (EC2 deletes them together) when its attach was announced, unless the ledger was lost while it was alive or the
+ * run that made it was killed before recording it.
  */
 function outcomeViolations(cloud: ModelCloud): string[] {
   const snapshot = cloud.sim.snapshot();
@@ -92,7 +93,7 @@ function outcomeViolations(cloud: ModelCloud): string[] {
     const lostWithTheLedger = cloud.detachesLostWithTheLedger.has(sessionId);
     if (!live.has(sessionId) && enis.has(eniId) && !detached.has(sessionId) && !lostWithTheLedger)
       problems.push(`outcome: session ${sessionId} on ${eniId} was removed and never announced as detached`);
-    const endLost = lostWithTheLedger || cloud.endsLostWithTheLedger.has(sessionId);
+    const endLost = lostWithTheLedger || cloud.endsLostWithTheLedger.has(sessionId) || cloud.madeEarlierByKilledRuns.has(sessionId);
     if (!live.has(sessionId) && !enis.has(eniId) && attached.has(sessionId) && !detached.has(sessionId) && !endLost)
       problems.push(`outcome: session ${sessionId} went with its ENI ${eniId} and was never announced as detached`);
   }

@@ -41,13 +41,25 @@ export class Invoker {
   private readonly removeHooks: Array<() => void> = [];
   /** The ClientTokens (reservation ids) of creates EC2 made for an invocation killed before reading the answer. */
   readonly createsKilledAfter = new Set<string>();
+  /**
+   * The ClientTokens of creates EC2 answered to an invocation killed later in its run: announced at once, but
+   * recorded (history, slot) only at the run's end, which never came.
+   */
+  readonly createsOfKilledRuns = new Set<string>();
+  /** The current invocation's answered creates, by ClientToken. */
+  private answeredCreates: string[] = [];
 
   constructor(sim: TestCloud['sim']) {
     for (const action of ['CreateTrafficMirrorSession', 'DeleteTrafficMirrorSession'] as const) {
       for (const phase of ['before', 'after'] as const) {
         this.removeHooks.push(
           sim.hook(action, phase, (params) => {
-            if (!this.current?.reaches(action, phase)) return undefined;
+            if (!this.current?.reaches(action, phase)) {
+              if (action === 'CreateTrafficMirrorSession' && phase === 'after' && params.ClientToken !== undefined) {
+                this.answeredCreates.push(params.ClientToken);
+              }
+              return undefined;
+            }
             if (action === 'CreateTrafficMirrorSession' && phase === 'after' && params.ClientToken !== undefined) {
               this.createsKilledAfter.add(params.ClientToken);
             }
@@ -76,9 +88,13 @@ export class Invoker {
       publisher: freezable(wiring.deps.publisher, isDead),
     };
     this.current = invocation;
+    this.answeredCreates = [];
     try {
       const outcome = await Promise.race([body(deps, freezable(wiring.sweepLedger, isDead)), invocation.crashed]);
-      if (outcome === 'crashed') return { outcome: 'crashed', loggedErrors };
+      if (outcome === 'crashed') {
+        for (const token of this.answeredCreates) this.createsOfKilledRuns.add(token);
+        return { outcome: 'crashed', loggedErrors };
+      }
       return { outcome: 'done', value: outcome as T, loggedErrors };
     } catch (error) {
       return { outcome: 'threw', error, loggedErrors };

@@ -106,6 +106,12 @@ export class ModelCloud {
    * only EC2 knows them (docs/RELIABILITY.md, "What no run can announce").
    */
   readonly madeByKilledRuns = new Set<string>();
+  /**
+   * Sessions EC2 made, and the product announced, for an invocation killed later in its run, before it recorded them
+   * (history and slot are written at a run's end): if the ENI goes before a run comes back, nothing is left to say
+   * which session ended (docs/RELIABILITY.md, "What no run can announce").
+   */
+  readonly madeEarlierByKilledRuns = new Set<string>();
   deployment: Deployment = FIRST_DEPLOYMENT;
   accountQuota: number = AWS_LIMITS.sessionsPerAccount;
   consistencyMs = 0;
@@ -437,6 +443,8 @@ export class ModelCloud {
       this.seenManaged.set(session.trafficMirrorSessionId, session.networkInterfaceId);
       if (this.invoker.createsKilledAfter.has(session.tags[RESERVATION_TAG] ?? ''))
         this.madeByKilledRuns.add(session.trafficMirrorSessionId);
+      if (this.invoker.createsOfKilledRuns.has(session.tags[RESERVATION_TAG] ?? ''))
+        this.madeEarlierByKilledRuns.add(session.trafficMirrorSessionId);
     }
   }
 
