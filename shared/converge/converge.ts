@@ -530,9 +530,8 @@ class InstanceRun {
    * recording anything): announced as attached before it is learned or deleted, under its reservation's outcomeId.
    * Consumers who saw it announced before dedupe the repeat; one whose run died before announcing it is announced at
    * last, so that its detach never comes first. A session without a reservation tag (made before there were any)
-   * has no outcomeId to announce under and is learned silently, as before.
+   * has no outcomeId to announce under and is learned silently, as before. Returns whether it announced it.
    */
-  /** Whether it announced the session. */
   private async announceUnrecorded(session: SessionFacts): Promise<boolean> {
     if (session.reservationId === undefined || this.mayBeListedAfterItsDelete(session.eniId)) return false;
     this.note(
@@ -810,31 +809,15 @@ class InstanceRun {
       this.noteAlreadyDetached(decision, 'another invocation is deleting it; its releasing mark stays until the detach is recorded');
       return;
     }
-    if (
-      deletion === 'already-gone' &&
-      mark.kind === 'marked' &&
-      earlier === undefined &&
-      !this.learnedUnannounced.has(decision.sessionId)
-    ) {
-      // Its slot was active, and not one this run wrote for a session EC2 still listed after its delete: no run of
-      // ours was deleting it, so nobody else reports its end.
-      this.note(
-        {
-          action: 'detach',
-          eniId: decision.eniId,
-          sessionId: decision.sessionId,
-          targetId: decision.targetId,
-          sessionNumber: session.sessionNumber,
-          reason: decision.reason,
-          detail: `${ENDED_WITHOUT_US}; EC2 still listed it to this run`,
-        },
-        detachOutcomeId(decision.sessionId),
-      );
-    } else if (deletion === 'already-gone' && earlier !== 'dead') {
+    // Its slot was active (and not one this run wrote for a session EC2 still listed after its delete): no run of
+    // ours was deleting it, so nobody else reports its end.
+    const endedWithoutUs =
+      deletion === 'already-gone' && mark.kind === 'marked' && earlier === undefined && !this.learnedUnannounced.has(decision.sessionId);
+    if (deletion === 'already-gone' && earlier !== 'dead' && !endedWithoutUs) {
       this.noteAlreadyDetached(decision);
     } else {
       // Deleted by this run, or by the dead run whose mark it took over, which may not have recorded it (EC2 still
-      // listed the session to this run's read): announced here, under the same outcomeId.
+      // listed the session to this run's read), or by nobody of ours: announced here, under the same outcomeId.
       this.note(
         {
           action: 'detach',
@@ -843,6 +826,7 @@ class InstanceRun {
           targetId: decision.targetId,
           sessionNumber: session.sessionNumber,
           reason: decision.reason,
+          ...(endedWithoutUs ? { detail: `${ENDED_WITHOUT_US}; EC2 still listed it to this run` } : {}),
         },
         detachOutcomeId(decision.sessionId),
       );

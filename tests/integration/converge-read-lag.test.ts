@@ -48,6 +48,10 @@ function sweepOnce(eventId: string) {
 }
 
 const events = (detailType: string) => cloud.bus.events.filter((event) => event.detailType === detailType);
+const detachedEnis = () =>
+  events('Mirror Session Detached')
+    .map((event) => String(event.detail.eniId))
+    .sort();
 
 beforeEach(async () => {
   cloud = await startTestCloud();
@@ -123,11 +127,7 @@ describe('converge while EC2 still lists what went with a terminated instance', 
     expect(cloud.sim.snapshot().sessions).toEqual([]);
     expect([summary.failed, again.failed]).toEqual([0, 0]);
     expect(events('Mirror Session Attached')).toHaveLength(2);
-    expect(
-      events('Mirror Session Detached')
-        .map((event) => event.detail.eniId)
-        .sort(),
-    ).toEqual([...instance.eniIds].sort());
+    expect(detachedEnis()).toEqual([...instance.eniIds].sort());
     expect(await ledgerProblemLines(cloud)).toEqual([]);
   });
 
@@ -144,11 +144,7 @@ describe('converge while EC2 still lists what went with a terminated instance', 
 
     // Assert
     expect([first.failed, second.failed]).toEqual([0, 0]);
-    expect(
-      events('Mirror Session Detached')
-        .map((event) => event.detail.eniId)
-        .sort(),
-    ).toEqual([...instance.eniIds].sort());
+    expect(detachedEnis()).toEqual([...instance.eniIds].sort());
     expect(await ledgerProblemLines(cloud)).toEqual([]);
   });
 });

@@ -140,6 +140,25 @@ describe('faults', () => {
     expect(finished).toEqual(['quick', 'slow']);
   });
 
+  /** An instance whose ENI has a session, all older than the window that is then turned on. */
+  async function mirroredThenLagging(windowMs: number) {
+    const filterId = await mirrorFilter(h);
+    const targetId = await nlbTarget(h);
+    const { instanceId, eniIds } = await launch(h, 'c5.large');
+    const eniId = eniIds[0] as string;
+    const created = await h.ec2.send(
+      new CreateTrafficMirrorSessionCommand({
+        NetworkInterfaceId: eniId,
+        TrafficMirrorTargetId: targetId,
+        TrafficMirrorFilterId: filterId,
+        SessionNumber: 1,
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, windowMs + 50));
+    h.sim.setEventualConsistency(windowMs);
+    return { instanceId, eniId, sessionId: created.TrafficMirrorSession?.TrafficMirrorSessionId as string };
+  }
+
   it('hides new resources for the eventual-consistency window', async () => {
     h.sim.setEventualConsistency(3_600_000);
     const filterId = await mirrorFilter(h);
@@ -160,20 +179,7 @@ describe('faults', () => {
 
   it('still lists a deleted session for the eventual-consistency window after its delete, then no more', async () => {
     const windowMs = 300;
-    const filterId = await mirrorFilter(h);
-    const targetId = await nlbTarget(h);
-    const eniId = (await launch(h, 'c5.large')).eniIds[0] as string;
-    const created = await h.ec2.send(
-      new CreateTrafficMirrorSessionCommand({
-        NetworkInterfaceId: eniId,
-        TrafficMirrorTargetId: targetId,
-        TrafficMirrorFilterId: filterId,
-        SessionNumber: 1,
-      }),
-    );
-    const sessionId = created.TrafficMirrorSession?.TrafficMirrorSessionId as string;
-    await new Promise((resolve) => setTimeout(resolve, windowMs + 50));
-    h.sim.setEventualConsistency(windowMs);
+    const { eniId, sessionId } = await mirroredThenLagging(windowMs);
     const listedOnEni = async () =>
       (
         await h.ec2.send(new DescribeTrafficMirrorSessionsCommand({ Filters: [{ Name: 'network-interface-id', Values: [eniId] }] }))
@@ -193,23 +199,9 @@ describe('faults', () => {
 
   it('still lists, for the window, the sessions and ENIs a terminated instance took with it, and deleted targets and filters', async () => {
     const windowMs = 400;
-    const filterId = await mirrorFilter(h);
-    const targetId = await nlbTarget(h);
     const spareFilterId = await mirrorFilter(h);
     const spareTargetId = await nlbTarget(h, 'spare');
-    const { instanceId, eniIds } = await launch(h, 'c5.large');
-    const eniId = eniIds[0] as string;
-    const created = await h.ec2.send(
-      new CreateTrafficMirrorSessionCommand({
-        NetworkInterfaceId: eniId,
-        TrafficMirrorTargetId: targetId,
-        TrafficMirrorFilterId: filterId,
-        SessionNumber: 1,
-      }),
-    );
-    const sessionId = created.TrafficMirrorSession?.TrafficMirrorSessionId as string;
-    await new Promise((resolve) => setTimeout(resolve, windowMs + 50));
-    h.sim.setEventualConsistency(windowMs);
+    const { instanceId, eniId, sessionId } = await mirroredThenLagging(windowMs);
     const listings = async () => ({
       sessions: (
         await h.ec2.send(new DescribeTrafficMirrorSessionsCommand({ Filters: [{ Name: 'network-interface-id', Values: [eniId] }] }))
