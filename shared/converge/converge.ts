@@ -776,8 +776,14 @@ class InstanceRun {
       this.noteAlreadyDetached(decision, 'another invocation deleted it and removed its slot since this run read the ledger');
       return;
     }
-    // Never recorded (a sweep's orphan on a detached ENI after the ledger was lost): its attach comes first.
-    if (mark.kind === 'no-slot') await this.announceUnrecorded(session);
+    if (mark.kind === 'no-slot') {
+      // Never recorded (a sweep's orphan on a detached ENI after the ledger was lost): its attach comes first, and
+      // it is learned and marked before the delete, so that a run killed after the delete leaves the mark for whoever
+      // comes next to announce the detach (repairLedger), as for any session of ours.
+      if (!(await this.announceUnrecorded(session))) this.learnedUnannounced.add(session.sessionId);
+      await ledger.learnForeignSessions(decision.eniId, decision.instanceId, this.plan.observedByEni.get(decision.eniId) ?? [session]);
+      mark = await ledger.markSlotReleasing(decision.eniId, decision.sessionId, releaser);
+    }
     this.releases = true;
     let deletion: Awaited<ReturnType<typeof ec2.deleteSession>>;
     try {

@@ -183,4 +183,16 @@ export const FOUND_SCENARIOS: readonly Scenario[] = [
       play.sweep(),
     ],
   },
+  {
+    item: 'seed 30',
+    title: "a sweep killed after deleting an orphan the lost ledger never held leaves a mark, and the orphan's end is announced",
+    operations: [
+      play.launch({ ...tagged, keepsPrimary: true }),
+      deliverAll(),
+      play.loseLedger(),
+      play.terminate(0),
+      crash('after', 'DeleteTrafficMirrorSession', 1),
+      play.sweep(),
+    ],
+  },
 ];
