@@ -509,14 +509,7 @@ class InstanceRun {
           detail: 'made by an earlier attempt that did not record it (crash or lost answer); recorded now',
         });
       } else {
-        // Counted on its target first: a crash in between then leaves a source the next run's slot explains,
-        // never a slot whose target does not count it.
-        if (this.countsSources(session.targetId)) {
-          await ledger.reserveTargetSource(session.targetId, session.eniId, null, 'existing-session');
-        }
-        if (!(await this.announceUnrecorded(session))) this.learnedUnannounced.add(session.sessionId);
-        this.knownEnis.delete(session.eniId);
-        await ledger.learnForeignSessions(session.eniId, this.plan.instanceId, this.plan.observedByEni.get(session.eniId) ?? [session]);
+        await this.learnUnrecorded(session);
       }
     }
     for (const eniId of this.plan.foreignDriftEnis) {
@@ -526,14 +519,33 @@ class InstanceRun {
   }
 
   /**
+   * A session of ours with no slot, learned into the ledger as it is on EC2 (announced first, see announceUnrecorded).
+   * Counted on its target first: a crash in between then leaves a source the next run's slot explains, never a slot
+   * whose target does not count it.
+   */
+  private async learnUnrecorded(session: SessionFacts): Promise<void> {
+    const { ledger } = this.deps;
+    if (this.countsSources(session.targetId)) {
+      await ledger.reserveTargetSource(session.targetId, session.eniId, null, 'existing-session');
+    }
+    await this.announceUnrecorded(session);
+    this.knownEnis.delete(session.eniId);
+    await ledger.learnForeignSessions(session.eniId, this.plan.instanceId, this.plan.observedByEni.get(session.eniId) ?? [session]);
+  }
+
+  /**
    * A session of ours the ledger holds no slot for (the ledger was lost, or the run that made it died before
    * recording anything): announced as attached before it is learned or deleted, under its reservation's outcomeId.
    * Consumers who saw it announced before dedupe the repeat; one whose run died before announcing it is announced at
    * last, so that its detach never comes first. A session without a reservation tag (made before there were any)
-   * has no outcomeId to announce under and is learned silently, as before. Returns whether it announced it.
+   * has no outcomeId to announce under and is learned silently, as before; so is one most likely listed after its
+   * delete (learnedUnannounced).
    */
-  private async announceUnrecorded(session: SessionFacts): Promise<boolean> {
-    if (session.reservationId === undefined || this.mayBeListedAfterItsDelete(session.eniId)) return false;
+  private async announceUnrecorded(session: SessionFacts): Promise<void> {
+    if (session.reservationId === undefined || this.mayBeListedAfterItsDelete(session.eniId)) {
+      this.learnedUnannounced.add(session.sessionId);
+      return;
+    }
     this.note(
       {
         action: 'attach',
@@ -547,7 +559,6 @@ class InstanceRun {
       attachOutcomeId(session.reservationId),
     );
     await this.flush();
-    return true;
   }
 
   /**
@@ -780,8 +791,7 @@ class InstanceRun {
       // Never recorded (a sweep's orphan on a detached ENI after the ledger was lost): its attach comes first, and
       // it is learned and marked before the delete, so that a run killed after the delete leaves the mark for whoever
       // comes next to announce the detach (repairLedger), as for any session of ours.
-      if (!(await this.announceUnrecorded(session))) this.learnedUnannounced.add(session.sessionId);
-      await ledger.learnForeignSessions(decision.eniId, decision.instanceId, this.plan.observedByEni.get(decision.eniId) ?? [session]);
+      await this.learnUnrecorded(session);
       mark = await ledger.markSlotReleasing(decision.eniId, decision.sessionId, releaser);
     }
     this.releases = true;

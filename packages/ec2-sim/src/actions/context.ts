@@ -3,7 +3,7 @@
 import type { EventHub } from '../events';
 import type { Lifecycle } from '../lifecycle';
 import type { IdGenerator } from '../model/ids';
-import type { LaggingKind } from '../model/recent-deletions';
+import type { Lagging, LaggingKind } from '../model/recent-deletions';
 import type { SimState } from '../model/state';
 import type { Organization } from '../org/sharing';
 import type { World } from '../org/worlds';
@@ -41,7 +41,15 @@ export function isVisible(ctx: ActionContext, id: string): boolean {
   return createdAt === undefined || ctx.now() - createdAt >= ctx.consistencyWindowMs;
 }
 
-/** Resources of a kind deleted within the window: still in Describe listings, as EC2's reads lag its writes both ways. */
-export function stillListedAfterDelete<K extends LaggingKind>(ctx: ActionContext, kind: K) {
-  return ctx.consistencyWindowMs > 0 ? ctx.state.recentlyDeleted.stillListed(kind, ctx.now()) : [];
+/**
+ * What a Describe listing of one kind shows: the resources visible now (older than the window), then those deleted
+ * within it, still listed as EC2's reads lag its writes both ways.
+ */
+export function listedNow<K extends LaggingKind>(
+  ctx: ActionContext,
+  kind: K,
+  live: Iterable<Lagging[K]>,
+  idOf: (resource: Lagging[K]) => string,
+) {
+  return [...[...live].filter((resource) => isVisible(ctx, idOf(resource))), ...ctx.state.recentlyDeleted.stillListed(kind, ctx.now())];
 }

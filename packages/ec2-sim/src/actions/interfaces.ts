@@ -3,7 +3,7 @@
 import type { Attachment, NetworkInterface } from '../model/state';
 import { Ec2Error, invalidCombination, missingParameter } from '../protocol/errors';
 import { list, optionalInt, required } from '../protocol/query';
-import { type ActionHandler, isVisible, stillListedAfterDelete } from './context';
+import { type ActionHandler, listedNow } from './context';
 import { type FilterFields, filterMatcher, paginate } from './describe';
 import { createInterface, interfaceInUse, interfaceType } from './instances';
 import { resolve, resolveAll } from './lookup';
@@ -80,10 +80,7 @@ export const describeNetworkInterfaces: ActionHandler = (ctx, params) => {
   const candidates =
     ids.length > 0
       ? resolveAll(ctx, 'networkInterface', ids)
-      : [
-          ...[...ctx.state.networkInterfaces.values()].filter((e) => isVisible(ctx, e.networkInterfaceId)),
-          ...stillListedAfterDelete(ctx, 'networkInterface'),
-        ];
+      : listedNow(ctx, 'networkInterface', ctx.state.networkInterfaces.values(), (e) => e.networkInterfaceId);
   const fields: FilterFields<NetworkInterface> = {
     'network-interface-id': (e) => e.networkInterfaceId,
     'attachment.instance-id': (e) => e.attachment?.instanceId,

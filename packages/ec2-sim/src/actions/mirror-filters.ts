@@ -3,7 +3,7 @@
 import type { TrafficMirrorFilter } from '../model/state';
 import { Ec2Error } from '../protocol/errors';
 import { list, required } from '../protocol/query';
-import { type ActionHandler, isVisible, stillListedAfterDelete } from './context';
+import { type ActionHandler, listedNow } from './context';
 import { type FilterFields, filterMatcher, paginate } from './describe';
 import { resolve, resolveAll } from './lookup';
 import { filterXml } from './serialize';
@@ -40,10 +40,7 @@ export const describeTrafficMirrorFilters: ActionHandler = (ctx, params) => {
   const candidates =
     ids.length > 0
       ? resolveAll(ctx, 'trafficMirrorFilter', ids)
-      : [
-          ...[...ctx.state.filters.values()].filter((f) => isVisible(ctx, f.trafficMirrorFilterId)),
-          ...stillListedAfterDelete(ctx, 'trafficMirrorFilter'),
-        ];
+      : listedNow(ctx, 'trafficMirrorFilter', ctx.state.filters.values(), (f) => f.trafficMirrorFilterId);
   const fields: FilterFields<TrafficMirrorFilter> = {
     'traffic-mirror-filter-id': (f) => f.trafficMirrorFilterId,
     description: (f) => f.description,

@@ -5,7 +5,7 @@ import { Ec2Error, invalidValue, missingParameter } from '../protocol/errors';
 import { list, optionalInt, type Params, required } from '../protocol/query';
 import { NLB_PACKET_LENGTH_MAX, PACKET_LENGTH_MAX, SESSION_NUMBER_RANGE, VNI_RANGE } from '../rules/limits';
 import { checkSessionNumberFree, checkSourceSupported, checkTargetHasRoom } from '../rules/mirroring';
-import { type ActionContext, type ActionHandler, isVisible, stillListedAfterDelete } from './context';
+import { type ActionContext, type ActionHandler, listedNow } from './context';
 import { type FilterFields, filterMatcher, paginate } from './describe';
 import { resolve, resolveAll } from './lookup';
 import { sessionXml } from './serialize';
@@ -106,12 +106,12 @@ export const describeTrafficMirrorSessions: ActionHandler = (ctx, params) => {
   const candidates =
     ids.length > 0
       ? resolveAll(ctx, 'trafficMirrorSession', ids)
-      : [
-          ...[...ctx.state.sessions.values(), ...ctx.organization.sessionsOnTargetsOf(ctx.world)].filter((s) =>
-            isVisible(ctx, s.trafficMirrorSessionId),
-          ),
-          ...stillListedAfterDelete(ctx, 'trafficMirrorSession'),
-        ];
+      : listedNow(
+          ctx,
+          'trafficMirrorSession',
+          [...ctx.state.sessions.values(), ...ctx.organization.sessionsOnTargetsOf(ctx.world)],
+          (s) => s.trafficMirrorSessionId,
+        );
   const fields: FilterFields<TrafficMirrorSession> = {
     'traffic-mirror-session-id': (s) => s.trafficMirrorSessionId,
     'traffic-mirror-target-id': (s) => s.trafficMirrorTargetId,

@@ -3,7 +3,7 @@
 import type { TargetType, TrafficMirrorTarget } from '../model/state';
 import { Ec2Error, invalidCombination, invalidValue, missingParameter } from '../protocol/errors';
 import { list, type Params, required } from '../protocol/query';
-import { type ActionContext, type ActionHandler, isVisible, stillListedAfterDelete } from './context';
+import { type ActionContext, type ActionHandler, listedNow } from './context';
 import { type FilterFields, filterMatcher, paginate } from './describe';
 import { resolve, resolveAll } from './lookup';
 import { targetXml } from './serialize';
@@ -89,10 +89,7 @@ export const describeTrafficMirrorTargets: ActionHandler = (ctx, params) => {
           ),
           ...shared.filter((t) => ids.includes(t.trafficMirrorTargetId)),
         ]
-      : [
-          ...[...ctx.state.targets.values(), ...shared].filter((t) => isVisible(ctx, t.trafficMirrorTargetId)),
-          ...stillListedAfterDelete(ctx, 'trafficMirrorTarget'),
-        ];
+      : listedNow(ctx, 'trafficMirrorTarget', [...ctx.state.targets.values(), ...shared], (t) => t.trafficMirrorTargetId);
   const fields: FilterFields<TrafficMirrorTarget> = {
     'traffic-mirror-target-id': (t) => t.trafficMirrorTargetId,
     'network-interface-id': (t) => t.networkInterfaceId,

@@ -7,7 +7,7 @@
 
 import type { NetworkInterface, TrafficMirrorFilter, TrafficMirrorSession, TrafficMirrorTarget } from './state';
 
-interface Lagging {
+export interface Lagging {
   trafficMirrorSession: TrafficMirrorSession;
   networkInterface: NetworkInterface;
   trafficMirrorTarget: TrafficMirrorTarget;
